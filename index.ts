@@ -1,0 +1,64 @@
+// The public entry of fastify-oauth-toolkit: explicit named re-exports only.
+
+export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions } from './plugins/oauth-toolkit.js'
+export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
+export type { ResourceOwner } from './plugins/augment.js'
+export type { OAuthToolkit, ProtectOptions, LoadUser } from './plugins/toolkit.js'
+export {
+  ProtectedResourceView,
+  ScopedProtectedResourceView,
+  ReadWriteScopedResourceView,
+  ClientProtectedResourceView,
+  ClientProtectedScopedResourceView,
+  type ViewMethod,
+  type ViewClass,
+} from './views/protected-resource.js'
+
+export { createOAuthServer, type OAuthServer, type OAuthServerOptions } from './lib/server.js'
+export { DEFAULT_SETTINGS, resolveSettings, type Settings, type SettingsInput } from './lib/settings.js'
+export {
+  OAuthError,
+  InvalidRequestError,
+  InvalidClientError,
+  InvalidGrantError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+  InvalidScopeError,
+  AccessDeniedError,
+  UnsupportedResponseTypeError,
+  UnsupportedTokenTypeError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  ServerError,
+  ImproperlyConfiguredError,
+  toErrorResponse,
+  type OAuthErrorCode,
+  type OAuthErrorOptions,
+  type OAuthErrorBody,
+  type ImproperlyConfiguredCode,
+} from './lib/errors.js'
+export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials } from './lib/context.js'
+export type { AccessTokenInfo, BearerResult, BearerSource } from './lib/resource/bearer.js'
+export { ApplicationValidationError, type ApplicationInput, type CreatedApplication } from './lib/applications.js'
+export type { ClearExpiredOptions } from './lib/maintenance.js'
+export type { Clock } from './lib/clock.js'
+export type { Random } from './lib/random.js'
+export { createScryptHasher, type SecretHasher, type ScryptParams } from './lib/tokens/secret-hasher.js'
+export { createSqliteStore, type SqliteStoreOptions } from './lib/store/sqlite/store.js'
+export { migrateSqlite } from './lib/store/sqlite/open.js'
+export { openStore } from './lib/store/open.js'
+export {
+  APPLICATION_GRANT_TYPES,
+  type Store,
+  type Application,
+  type ApplicationGrantType,
+  type ClientType,
+  type SigningAlgorithm,
+  type AccessTokenRecord,
+  type RefreshTokenRecord,
+  type GrantRecord,
+  type IdTokenRecord,
+  type ClearedCounts,
+} from './lib/store/types.js'
+export type { OAuthRequest, Params } from './lib/request.js'
+export type { OAuthResponse } from './lib/response.js'

@@ -1,0 +1,68 @@
+import type { ServerContext } from '../context.js'
+import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js'
+import { TOKEN_GRANTS } from '../grants/index.js'
+import type { TokenGrant } from '../grants/types.js'
+import { param, type OAuthRequest, type Params } from '../request.js'
+import { noStoreJson, type OAuthResponse } from '../response.js'
+import { tokenResponseBody } from '../tokens/issue.js'
+import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
+
+/** Parameters every grant may carry besides its own (client authentication, RFC 6749 §2.3.1). */
+const CLIENT_PARAMETERS = ['client_id', 'client_secret']
+
+/**
+ * `POST {prefix}/token/` (RFC 6749 §3.2, §5). Steps run in RFC order; each throws an
+ * `OAuthError`, which the view turns into a §5.2 JSON error.
+ */
+export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
+  const params = requireFormBody(req)
+  const grant = selectGrant(ctx, req, params)
+  rejectDuplicateParams(req, grant)
+  const client = await authenticateClient(ctx, req, params)
+  checkClientMayUseGrant(client, grant)
+  const result = await grant.handle(ctx, client, params)
+  if (result.rows.accessToken.applicationId !== null) {
+    ctx.events.emit('appAuthorized', {
+      application: client.application,
+      accessToken: result.rows.accessToken,
+      refreshToken: result.rows.refreshToken,
+      grantType: grant.grantType,
+    })
+  }
+  return noStoreJson(200, tokenResponseBody(ctx, result.tokens, result.rows))
+}
+
+/** RFC 6749 §4.1.3 and friends: parameters travel form-encoded in the body. */
+function requireFormBody (req: OAuthRequest): Params {
+  if (req.unsupportedBody || req.body === null) {
+    throw new InvalidRequestError({ description: 'The request body must be application/x-www-form-urlencoded.' })
+  }
+  return req.body
+}
+
+function selectGrant (ctx: ServerContext, req: OAuthRequest, params: Params): TokenGrant {
+  const grantType = param(params, 'grant_type')
+  if (req.duplicated.has('grant_type')) throw new InvalidRequestError({ description: 'Parameter repeated: grant_type.' })
+  if (grantType === undefined) throw new InvalidRequestError({ description: 'Request is missing grant_type parameter.' })
+  const grant = TOKEN_GRANTS.get(grantType)
+  if (grant === undefined || !grant.enabled(ctx.settings)) throw new UnsupportedGrantTypeError({ detail: `grant_type ${grantType}` })
+  return grant
+}
+
+/** RFC 6749 §3.2: request and response parameters MUST NOT be included more than once. */
+function rejectDuplicateParams (req: OAuthRequest, grant: TokenGrant): void {
+  const repeated = [...req.duplicated].filter((name) => grant.parameters.has(name) || CLIENT_PARAMETERS.includes(name))
+  if (repeated.length > 0) {
+    throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.sort().join(', ')}.` })
+  }
+}
+
+/** DOT's mapping from the wire grant to the application's registered grant type; RFC 6749 §4.4 for confidential-only grants. */
+function checkClientMayUseGrant (client: AuthenticatedClient, grant: TokenGrant): void {
+  if (grant.confidentialOnly && client.application.clientType !== 'confidential') {
+    throw new UnauthorizedClientError({ detail: `public client may not use ${grant.grantType}` })
+  }
+  if (!grant.applicationTypes.has(client.application.authorizationGrantType)) {
+    throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application may not use ${grant.grantType}` })
+  }
+}

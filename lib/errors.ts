@@ -1,0 +1,189 @@
+/**
+ * The OAuth error hierarchy. `description` is sent on the wire and must never help an attacker;
+ * `detail` is the real reason, for logs only.
+ */
+
+/** Every `error` code the toolkit sends (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1). */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'unsupported_token_type'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'server_error'
+  | 'temporarily_unavailable'
+
+/** Options common to every OAuth error. */
+export interface OAuthErrorOptions {
+  /** Sent as `error_description` (ASCII, safe to show). */
+  description?: string
+  /** Logged only; never serialized. */
+  detail?: string
+  /** Sent as `error_uri`. */
+  uri?: string
+  /** Echoed back where the RFC wants it. */
+  state?: string
+  /** Extra response headers (for example `WWW-Authenticate`). */
+  headers?: Readonly<Record<string, string>>
+}
+
+/** Base class of every error that becomes an RFC-shaped response. */
+export class OAuthError extends Error {
+  readonly error: OAuthErrorCode
+  readonly status: number
+  readonly description: string | undefined
+  readonly detail: string | undefined
+  readonly uri: string | undefined
+  readonly state: string | undefined
+  readonly headers: Readonly<Record<string, string>>
+  /**
+   * False for the "fatal" family (a bad `client_id` or `redirect_uri` on the authorization
+   * endpoint): those are shown to the user and never redirected (RFC 6749 §4.1.2.1).
+   */
+  readonly redirectable: boolean
+
+  constructor (error: OAuthErrorCode, status: number, options: OAuthErrorOptions = {}, redirectable = true) {
+    super(options.detail ?? options.description ?? error)
+    this.name = 'OAuthError'
+    this.error = error
+    this.status = status
+    this.description = options.description
+    this.detail = options.detail
+    this.uri = options.uri
+    this.state = options.state
+    this.headers = options.headers ?? {}
+    this.redirectable = redirectable
+  }
+}
+
+/** `invalid_request` (400): a parameter is missing, repeated, malformed or unsupported. */
+export class InvalidRequestError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('invalid_request', 400, options) }
+}
+
+/** `invalid_client` (401): client authentication failed (RFC 6749 §5.2). */
+export class InvalidClientError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_client', 401, { description: 'Client authentication failed.', ...options })
+  }
+}
+
+/** `invalid_grant` (400): the code, refresh token or credentials are invalid, expired or revoked. */
+export class InvalidGrantError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_grant', 400, { description: 'The provided authorization grant is invalid, expired, revoked or was issued to another client.', ...options })
+  }
+}
+
+/** `unauthorized_client` (400): the client may not use this grant type. */
+export class UnauthorizedClientError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('unauthorized_client', 400, { description: 'The client is not authorized to use this grant type.', ...options })
+  }
+}
+
+/** `unsupported_grant_type` (400). */
+export class UnsupportedGrantTypeError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('unsupported_grant_type', 400, { description: 'The grant type is not supported by this server.', ...options })
+  }
+}
+
+/** `invalid_scope` (400): unknown, not allowed, or wider than granted. */
+export class InvalidScopeError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_scope', 400, { description: 'The requested scope is invalid, unknown or exceeds what was granted.', ...options })
+  }
+}
+
+/** `access_denied`: the resource owner or server denied the request. */
+export class AccessDeniedError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('access_denied', 400, options) }
+}
+
+/** `unsupported_response_type`. */
+export class UnsupportedResponseTypeError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('unsupported_response_type', 400, options) }
+}
+
+/** `unsupported_token_type` (RFC 7009 §2.2.1). */
+export class UnsupportedTokenTypeError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('unsupported_token_type', 400, options) }
+}
+
+/** `invalid_token` (401, RFC 6750 §3.1). */
+export class InvalidTokenError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_token', 401, { description: 'The access token is invalid.', ...options })
+  }
+}
+
+/** `insufficient_scope` (403, RFC 6750 §3.1). */
+export class InsufficientScopeError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('insufficient_scope', 403, { description: 'The access token is valid but does not have enough scope.', ...options })
+  }
+}
+
+/** `server_error` (500): a bug or an unavailable dependency; the real cause goes to the log. */
+export class ServerError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('server_error', 500, { description: 'The server encountered an unexpected condition.', ...options })
+  }
+}
+
+/** Stable codes of configuration errors, so that tools can match them. */
+export type ImproperlyConfiguredCode =
+  | 'OAT_ERR_SETTINGS'
+  | 'OAT_ERR_OPTIONS'
+  | 'OAT_ERR_DATABASE'
+  | 'OAT_ERR_VIEW'
+  | 'OAT_ERR_PLUGIN_ORDER'
+
+/** A configuration mistake found at startup (DOT's ImproperlyConfigured). Never sent on the wire. */
+export class ImproperlyConfiguredError extends Error {
+  readonly code: ImproperlyConfiguredCode
+  constructor (code: ImproperlyConfiguredCode, message: string) {
+    super(message)
+    this.name = 'ImproperlyConfiguredError'
+    this.code = code
+  }
+}
+
+/** The JSON body of an error response (RFC 6749 §5.2). */
+export interface OAuthErrorBody {
+  error: OAuthErrorCode
+  error_description?: string
+  error_uri?: string
+  state?: string
+}
+
+/** An error turned into what goes on the wire. */
+export interface ErrorResponse {
+  status: number
+  headers: Record<string, string>
+  body: OAuthErrorBody
+}
+
+/**
+ * The only code that builds an error body. Anything that is not an `OAuthError` becomes a
+ * generic `server_error` 500; the caller logs the original.
+ */
+export function toErrorResponse (err: unknown): ErrorResponse {
+  const e = err instanceof OAuthError ? err : new ServerError()
+  const body: OAuthErrorBody = { error: e.error }
+  if (e.description !== undefined) body.error_description = e.description
+  if (e.uri !== undefined) body.error_uri = e.uri
+  if (e.state !== undefined) body.state = e.state
+  return {
+    status: e.status,
+    headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...e.headers },
+    body,
+  }
+}

@@ -1,0 +1,91 @@
+import { addSeconds } from '../clock.js'
+import type { ServerContext } from '../context.js'
+import { InvalidGrantError, InvalidRequestError, InvalidScopeError } from '../errors.js'
+import { param } from '../request.js'
+import type { RefreshTokenRecord } from '../store/types.js'
+import { tokenChecksum } from '../tokens/checksum.js'
+import { prepareIssue, type TokenPair } from '../tokens/issue.js'
+import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
+import { hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
+import type { GrantResult, TokenGrant } from './types.js'
+
+/**
+ * RFC 6749 §6 with RFC 9700 §4.14.2: rotation, reuse detection (a replayed rotated token
+ * revokes its family), the DOT grace period, scope narrowing only, and idle expiry checked
+ * when the token is presented (not only by `cleartokens`).
+ */
+export const refreshTokenGrant: TokenGrant = {
+  grantType: 'refresh_token',
+  parameters: new Set(['grant_type', 'refresh_token', 'scope']),
+  applicationTypes: new Set(['authorization-code', 'password', 'client-credentials', 'openid-hybrid', 'urn:ietf:params:oauth:grant-type:device_code']),
+  confidentialOnly: false,
+  enabled: () => true,
+  async handle (ctx, client, params) {
+    const presented = param(params, 'refresh_token')
+    if (presented === undefined) throw new InvalidRequestError({ description: 'Request is missing refresh_token parameter.' })
+    const record = await ctx.store.findRefreshToken(tokenChecksum(presented))
+    // RFC 6749 §6: the token must have been issued to this client (RT-5); it stays valid for its owner.
+    if (record === null || record.applicationId !== client.application.id) {
+      throw new InvalidGrantError({ detail: record === null ? 'unknown refresh token' : 'refresh token of another client' })
+    }
+    if (record.revokedAt !== null) return await replayOrGrace(ctx, presented, record)
+    const { refreshTokenExpireSeconds } = ctx.settings
+    if (refreshTokenExpireSeconds !== null && ctx.clock.now() >= addSeconds(record.createdAt, refreshTokenExpireSeconds)) {
+      throw new InvalidGrantError({ detail: 'refresh token idle-expired' })
+    }
+    const granted = scopeList(record.scope)
+    const requested = parseScopeParam(param(params, 'scope')) ?? granted
+    if (!hasScopes(granted, requested)) throw new InvalidScopeError({ detail: 'refresh asked for scopes beyond the original grant' })
+
+    const rotate = ctx.settings.rotateRefreshToken
+    const { issue, tokens } = prepareIssue(ctx, {
+      application: client.application,
+      userId: record.userId,
+      scopes: requested,
+      refreshScopes: granted,
+      withRefreshToken: rotate,
+      tokenFamily: record.tokenFamily,
+      resource: record.resource,
+    })
+    if (!rotate) {
+      const result = await ctx.store.replaceAccessToken(record.id, issue)
+      if (!result.ok) throw new InvalidGrantError({ detail: 'refresh token revoked concurrently' })
+      return { tokens: { accessToken: tokens.accessToken, refreshToken: presented }, rows: result.rows }
+    }
+    const sealed = ctx.settings.refreshTokenGracePeriodSeconds > 0 ? sealSuccessor(presented, tokens) : null
+    const result = await ctx.store.rotateRefreshToken(record.id, sealed, issue)
+    if (result.ok) return { tokens, rows: result.rows }
+    // Another request rotated it first: this one is a replay or a grace-period retry.
+    const latest = await ctx.store.findRefreshToken(record.checksum)
+    if (latest === null) throw new InvalidGrantError({ detail: 'refresh token deleted concurrently' })
+    return await replayOrGrace(ctx, presented, latest)
+  },
+}
+
+/** A presented refresh token that is already revoked: a grace-period retry, or a replay. */
+async function replayOrGrace (ctx: ServerContext, presented: string, record: RefreshTokenRecord): Promise<GrantResult> {
+  const grace = await graceRetry(ctx, presented, record)
+  if (grace !== null) return grace
+  if (ctx.settings.refreshTokenReuseProtection) {
+    // RFC 9700 §4.14.2: a rotated token came back, so one of its holders is an attacker.
+    await ctx.store.revokeTokenFamily(record.tokenFamily, ctx.clock.now())
+  }
+  throw new InvalidGrantError({ detail: 'revoked or rotated refresh token presented' })
+}
+
+/**
+ * DOT's grace period: only the token *immediately* superseded, only inside the window, and
+ * only while its successor is still live, gets the same pair back (RT-3).
+ */
+async function graceRetry (ctx: ServerContext, presented: string, record: RefreshTokenRecord): Promise<GrantResult | null> {
+  const window = ctx.settings.refreshTokenGracePeriodSeconds
+  if (window <= 0 || record.successorSealed === null || record.revokedAt === null) return null
+  if (ctx.clock.now() > addSeconds(record.revokedAt, window)) return null
+  const pair: TokenPair | null = openSuccessor(presented, record.successorSealed)
+  if (pair === null || pair.refreshToken === null) return null
+  const successor = await ctx.store.findRefreshToken(tokenChecksum(pair.refreshToken))
+  if (successor === null || successor.revokedAt !== null || successor.accessTokenId === null) return null
+  const accessToken = await ctx.store.findAccessTokenById(successor.accessTokenId)
+  if (accessToken === null || accessToken.checksum !== tokenChecksum(pair.accessToken)) return null
+  return { tokens: pair, rows: { accessToken, refreshToken: successor } }
+}

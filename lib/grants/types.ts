@@ -1,0 +1,27 @@
+import type { ServerContext } from '../context.js'
+import type { Params } from '../request.js'
+import type { Settings } from '../settings.js'
+import type { ApplicationGrantType, IssuedTokenRows } from '../store/types.js'
+import type { TokenPair } from '../tokens/issue.js'
+import type { AuthenticatedClient } from '../validator/client-auth.js'
+
+/** What a grant hands back to the token endpoint. */
+export interface GrantResult {
+  readonly tokens: TokenPair
+  readonly rows: IssuedTokenRows
+}
+
+/** One `grant_type` of the token endpoint. `grants/index.ts` maps wire values to these. */
+export interface TokenGrant {
+  /** The wire value of `grant_type`. */
+  readonly grantType: string
+  /** Parameters this grant reads; duplicates of these are rejected. */
+  readonly parameters: ReadonlySet<string>
+  /** Application types that may use it (DOT's mapping from wire grant to `authorization_grant_type`). */
+  readonly applicationTypes: ReadonlySet<ApplicationGrantType>
+  /** RFC 6749 §4.4: some grants are for confidential clients only. */
+  readonly confidentialOnly: boolean
+  /** Whether the server offers this grant under these settings. */
+  enabled (settings: Settings): boolean
+  handle (ctx: ServerContext, client: AuthenticatedClient, params: Params): Promise<GrantResult>
+}

@@ -1,0 +1,93 @@
+import type { ServerContext } from '../context.js'
+import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, type OAuthError } from '../errors.js'
+import type { Application } from '../store/types.js'
+import { tokenChecksum } from '../tokens/checksum.js'
+import { hasScopes, scopeList } from '../validator/scopes.js'
+
+/** A verified access token, as `request.accessToken` exposes it. */
+export interface AccessTokenInfo {
+  readonly id: number
+  /** Granted scopes. */
+  readonly scopes: readonly string[]
+  readonly expiresAt: Date
+  /** The resource owner's id; `null` for client-credentials tokens. */
+  readonly userId: string | null
+  /** The client the token was issued to. */
+  readonly application: Application | null
+  /** RFC 8707 resource indicators the token is restricted to (empty: unrestricted). */
+  readonly resource: readonly string[]
+}
+
+/** The outcome of checking a request's bearer token. */
+export type BearerResult =
+  | { readonly ok: true, readonly token: AccessTokenInfo }
+  | { readonly ok: false, readonly error: OAuthError }
+
+/** Where the token is looked for: the `Authorization` header, and the query only where allowed. */
+export interface BearerSource {
+  readonly authorization: string | undefined
+  /** `access_token` from the query string, if any. */
+  readonly queryToken: string | undefined
+}
+
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/** Extracts the bearer token; an `OAuthError` for a malformed or forbidden presentation. */
+export function extractBearerToken (ctx: ServerContext, source: BearerSource): string | OAuthError {
+  const header = source.authorization
+  let fromHeader: string | undefined
+  if (header !== undefined) {
+    const m = /^bearer(?:[ ]+(.*))?$/i.exec(header.trim())
+    if (m !== null) {
+      fromHeader = (m[1] ?? '').trim()
+      if (!B64TOKEN.test(fromHeader)) return new InvalidRequestError({ description: 'The bearer token is malformed.' })
+    }
+  }
+  if (source.queryToken !== undefined) {
+    // RFC 6750 §2.3 / RFC 9700 §4.3.2: refused unless explicitly allowed.
+    if (!ctx.settings.allowQueryStringTokens) return new InvalidRequestError({ description: 'Access tokens are not accepted in the query string.' })
+    // RFC 6750 §2: a client MUST NOT use more than one method.
+    if (fromHeader !== undefined) return new InvalidRequestError({ description: 'Send the access token by one method only.' })
+    if (!B64TOKEN.test(source.queryToken)) return new InvalidRequestError({ description: 'The bearer token is malformed.' })
+    return source.queryToken
+  }
+  if (fromHeader === undefined) return new InvalidTokenError({ description: 'No access token was provided.', detail: 'missing bearer token' })
+  return fromHeader
+}
+
+/** Looks a token up by checksum and checks expiry. Expired, revoked and unknown tokens fail closed. */
+export async function verifyAccessToken (ctx: ServerContext, token: string): Promise<BearerResult> {
+  const record = await ctx.store.findAccessToken(tokenChecksum(token))
+  if (record === null) return { ok: false, error: new InvalidTokenError({ detail: 'unknown or revoked access token' }) }
+  if (ctx.clock.now() >= record.expiresAt) {
+    return { ok: false, error: new InvalidTokenError({ description: 'The access token has expired.', detail: 'expired access token' }) }
+  }
+  const application = record.applicationId === null ? null : await ctx.store.findApplicationById(record.applicationId)
+  return {
+    ok: true,
+    token: {
+      id: record.id,
+      scopes: scopeList(record.scope),
+      expiresAt: record.expiresAt,
+      userId: record.userId,
+      application,
+      resource: scopeList(record.resource),
+    },
+  }
+}
+
+/** Checks scopes of a verified token (RFC 6750 §3.1 `insufficient_scope`). */
+export function checkScopes (token: AccessTokenInfo, required: readonly string[]): OAuthError | null {
+  return hasScopes(token.scopes, required) ? null : new InsufficientScopeError({ detail: `missing scopes: ${required.filter((s) => !token.scopes.includes(s)).join(' ')}` })
+}
+
+/** Verifies the request's token and, when given, its scopes, in one call. */
+export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[]): Promise<BearerResult> {
+  const token = extractBearerToken(ctx, source)
+  if (typeof token !== 'string') return { ok: false, error: token }
+  const result = await verifyAccessToken(ctx, token)
+  if (!result.ok) return result
+  const scopeError = checkScopes(result.token, required)
+  return scopeError === null ? result : { ok: false, error: scopeError }
+}

@@ -1,0 +1,84 @@
+import { EventEmitter } from 'node:events'
+import { createApplication, type ApplicationInput, type CreatedApplication } from './applications.js'
+import { systemClock, type Clock } from './clock.js'
+import type { ServerContext, ToolkitEventMap, VerifyUserCredentials } from './context.js'
+import { tokenEndpoint } from './endpoints/token.js'
+import { ImproperlyConfiguredError, OAuthError } from './errors.js'
+import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
+import { cryptoRandom, type Random } from './random.js'
+import type { OAuthRequest } from './request.js'
+import { authenticateBearer, type BearerResult, type BearerSource } from './resource/bearer.js'
+import { errorToResponse, type OAuthResponse } from './response.js'
+import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
+import type { ClearedCounts, Store } from './store/types.js'
+import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
+import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
+
+/** Dependencies of `createOAuthServer`; only `store` is required. */
+export interface OAuthServerOptions {
+  store: Store
+  settings?: SettingsInput
+  clock?: Clock
+  random?: Random
+  hasher?: SecretHasher
+  /** Checks credentials for the password grant (required when `passwordGrantEnabled`). */
+  verifyUserCredentials?: VerifyUserCredentials
+}
+
+/** The framework-agnostic authorization server: endpoints, verification and administration. */
+export interface OAuthServer {
+  readonly settings: Settings
+  readonly store: Store
+  readonly clock: Clock
+  /** `appAuthorized` fires after every token the token endpoint issues (DOT's `app_authorized`). */
+  readonly events: EventEmitter<ToolkitEventMap>
+  /** The token endpoint; OAuth errors become RFC 6749 §5.2 responses, anything else is rethrown. */
+  token (req: OAuthRequest): Promise<OAuthResponse>
+  /** Verifies a bearer token and the scopes it must hold. */
+  authenticateBearer (source: BearerSource, requiredScopes?: readonly string[]): Promise<BearerResult>
+  /** Authenticates a client by its credentials (Basic or body). */
+  authenticateClient (req: OAuthRequest): Promise<AuthenticatedClient>
+  /** Validates and registers an application; the clear secret is returned this once. */
+  createApplication (input: ApplicationInput): Promise<CreatedApplication>
+  /** DOT's `cleartokens`. */
+  clearExpiredTokens (options?: ClearExpiredOptions): Promise<ClearedCounts>
+  /** Internal context, for the toolkit's own views and plugins. */
+  readonly context: ServerContext
+}
+
+/** Builds an authorization server from injected dependencies; validates settings first. */
+export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
+  const settings = resolveSettings(options.settings ?? {})
+  if (settings.passwordGrantEnabled && options.verifyUserCredentials === undefined) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: passwordGrantEnabled needs a verifyUserCredentials(username, password) option')
+  }
+  const ctx: ServerContext = {
+    settings,
+    store: options.store,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? cryptoRandom,
+    hasher: options.hasher ?? createScryptHasher(),
+    events: new EventEmitter<ToolkitEventMap>(),
+    verifyUserCredentials: options.verifyUserCredentials ?? null,
+  }
+  return {
+    settings,
+    store: ctx.store,
+    clock: ctx.clock,
+    events: ctx.events,
+    context: ctx,
+    async token (req) {
+      try {
+        return await tokenEndpoint(ctx, req)
+      } catch (err) {
+        // Anything else is a bug: let the caller log it and answer a generic server_error.
+        if (err instanceof OAuthError) return errorToResponse(err)
+        throw err
+      }
+    },
+    authenticateBearer: (source, requiredScopes = []) => authenticateBearer(ctx, source, requiredScopes),
+    authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
+    createApplication: (input) => createApplication(ctx, input),
+    clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
+  }
+}

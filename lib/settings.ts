@@ -1,0 +1,208 @@
+import { ImproperlyConfiguredError } from './errors.js'
+
+/**
+ * Every setting of the toolkit, with DOT's defaults camelCased. Pass a partial object to the
+ * plugin; `resolveSettings` fills in the rest, validates it and freezes it. There is no global
+ * settings object: two apps in one process never share settings.
+ */
+export interface Settings {
+  // ---- core --------------------------------------------------------------------------------
+  /** Lifetime of authorization codes in seconds (DOT `AUTHORIZATION_CODE_EXPIRE_SECONDS`, 60; RFC 6749 §4.1.2 says at most 10 minutes). */
+  readonly authorizationCodeExpireSeconds: number
+  /** Enable the resource-owner password grant. Off by default: RFC 9700 §2.4 forbids it (DOT `COMPLIANT_BCP_RFC9700_PASSWORD_GRANT`, inverted). */
+  readonly passwordGrantEnabled: boolean
+  /** Enable the implicit grant (`response_type=token`). Off by default: RFC 9700 §2.1.2 (DOT `COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT`, inverted). */
+  readonly implicitGrantEnabled: boolean
+  /** Require PKCE for the authorization code grant (DOT `PKCE_REQUIRED`, true). */
+  readonly pkceRequired: boolean
+  /** Accept the `plain` PKCE method. Off by default: RFC 9700 §2.1.1 (DOT `COMPLIANT_BCP_RFC9700_PKCE_METHOD`, inverted). */
+  readonly pkcePlainAllowed: boolean
+  /** Redirect URI schemes applications may register (DOT `ALLOWED_REDIRECT_URI_SCHEMES`). */
+  readonly allowedRedirectUriSchemes: readonly string[]
+  /** `force` always shows the consent page; `auto` skips it when a valid token already covers the scopes (DOT `REQUEST_APPROVAL_PROMPT`). */
+  readonly requestApprovalPrompt: 'force' | 'auto'
+  /** Accept `?access_token=` on protected resources. Off by default: RFC 6750 §2.3, RFC 9700 §4.3.2 (DOT `COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT`, inverted). */
+  readonly allowQueryStringTokens: boolean
+
+  // ---- tokens ------------------------------------------------------------------------------
+  /** Lifetime of access tokens in seconds (DOT `ACCESS_TOKEN_EXPIRE_SECONDS`, 36000). */
+  readonly accessTokenExpireSeconds: number
+  /** Refresh tokens unused for this many seconds are refused and cleared; `null` keeps them until revoked (DOT `REFRESH_TOKEN_EXPIRE_SECONDS`). */
+  readonly refreshTokenExpireSeconds: number | null
+  /** Issue a new refresh token on every refresh and revoke the old one (DOT `ROTATE_REFRESH_TOKEN`, true). */
+  readonly rotateRefreshToken: boolean
+  /** A superseded refresh token retried within this many seconds gets the same new pair back (DOT `REFRESH_TOKEN_GRACE_PERIOD_SECONDS`, 0). */
+  readonly refreshTokenGracePeriodSeconds: number
+  /** Replaying a rotated refresh token revokes its whole family (DOT `REFRESH_TOKEN_REUSE_PROTECTION`; on here, as RFC 9700 §4.14.2 recommends). */
+  readonly refreshTokenReuseProtection: boolean
+
+  // ---- scopes ------------------------------------------------------------------------------
+  /** Every scope the server knows, name → human description shown on the consent page (DOT `SCOPES`). */
+  readonly scopes: Readonly<Record<string, string>>
+  /** Scopes granted when a request names none; `__all__` means every scope (DOT `DEFAULT_SCOPES`). */
+  readonly defaultScopes: readonly string[]
+  /** Scope needed for safe methods on read/write protected resources (DOT `READ_SCOPE`). */
+  readonly readScope: string
+  /** Scope needed for unsafe methods on read/write protected resources (DOT `WRITE_SCOPE`). */
+  readonly writeScope: string
+  /** Put `required_scopes` in the body of an insufficient-scope 403 (DOT `ERROR_RESPONSE_WITH_SCOPES`). */
+  readonly errorResponseWithScopes: boolean
+
+  // ---- clients -----------------------------------------------------------------------------
+  /** Length of generated client ids (DOT's generator: 40). */
+  readonly clientIdGeneratorLength: number
+  /** Length of generated client secrets (DOT `CLIENT_SECRET_GENERATOR_LENGTH`, 128). */
+  readonly clientSecretGeneratorLength: number
+
+  // ---- maintenance -------------------------------------------------------------------------
+  /** Rows deleted per statement by `cleartokens` (DOT `CLEAR_EXPIRED_TOKENS_BATCH_SIZE`). */
+  readonly clearExpiredTokensBatchSize: number
+  /** Pause between `cleartokens` batches, in seconds (DOT `CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL`). */
+  readonly clearExpiredTokensBatchInterval: number
+
+  // ---- resource server ---------------------------------------------------------------------
+  /** Answer failed bearer checks with RFC 6750 challenges (401/403 + `WWW-Authenticate`) instead of DOT's bare 403. */
+  readonly bearerChallenge: boolean
+  /** `realm` of RFC 6750 challenges. */
+  readonly realm: string
+
+  // ---- device flow -------------------------------------------------------------------------
+  /** Minimum polling interval of the device flow, seconds (DOT `DEVICE_FLOW_INTERVAL`). */
+  readonly deviceFlowInterval: number
+
+  // ---- OpenID Connect ----------------------------------------------------------------------
+  /** OpenID Connect switch (DOT `OIDC_ENABLED`). */
+  readonly oidcEnabled: boolean
+  /** Lifetime of ID tokens in seconds (DOT `ID_TOKEN_EXPIRE_SECONDS`). */
+  readonly idTokenExpireSeconds: number
+}
+
+/** DOT's defaults, with the RFC 9700 choices noted on each key. */
+export const DEFAULT_SETTINGS: Settings = deepFreeze({
+  authorizationCodeExpireSeconds: 60,
+  passwordGrantEnabled: false,
+  implicitGrantEnabled: false,
+  pkceRequired: true,
+  pkcePlainAllowed: false,
+  allowedRedirectUriSchemes: ['http', 'https'],
+  requestApprovalPrompt: 'force',
+  allowQueryStringTokens: false,
+  accessTokenExpireSeconds: 36000,
+  refreshTokenExpireSeconds: null,
+  rotateRefreshToken: true,
+  refreshTokenGracePeriodSeconds: 0,
+  refreshTokenReuseProtection: true,
+  scopes: { read: 'Reading scope', write: 'Writing scope' },
+  defaultScopes: ['__all__'],
+  readScope: 'read',
+  writeScope: 'write',
+  errorResponseWithScopes: false,
+  clientIdGeneratorLength: 40,
+  clientSecretGeneratorLength: 128,
+  clearExpiredTokensBatchSize: 10000,
+  clearExpiredTokensBatchInterval: 0,
+  bearerChallenge: false,
+  realm: 'api',
+  deviceFlowInterval: 5,
+  oidcEnabled: false,
+  idTokenExpireSeconds: 36000,
+})
+
+/** What callers pass: any subset of the settings. */
+export type SettingsInput = Partial<Settings>
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+const SCHEME = /^[a-z][a-z0-9+.-]*$/
+
+/** Merge `input` over the defaults, validate, and return a deeply frozen object. */
+export function resolveSettings (input: unknown = {}): Settings {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    fail('settings must be an object')
+  }
+  const given = input as Record<string, unknown>
+  for (const key of Object.keys(given)) {
+    if (!(key in DEFAULT_SETTINGS)) fail(`unknown setting "${key}"`)
+  }
+  const s = { ...DEFAULT_SETTINGS, ...given } as Settings
+
+  positiveInteger(s, 'authorizationCodeExpireSeconds')
+  if (s.authorizationCodeExpireSeconds > 600) fail('authorizationCodeExpireSeconds must be at most 600 (RFC 6749 §4.1.2)')
+  positiveInteger(s, 'accessTokenExpireSeconds')
+  positiveInteger(s, 'idTokenExpireSeconds')
+  positiveInteger(s, 'clientIdGeneratorLength')
+  positiveInteger(s, 'clientSecretGeneratorLength')
+  positiveInteger(s, 'clearExpiredTokensBatchSize')
+  positiveInteger(s, 'deviceFlowInterval')
+  nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
+  nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
+  if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
+  for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
+    'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
+    'bearerChallenge', 'oidcEnabled'] as const) {
+    if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
+  }
+  if (s.requestApprovalPrompt !== 'force' && s.requestApprovalPrompt !== 'auto') {
+    fail('requestApprovalPrompt must be "force" or "auto"')
+  }
+  if (s.clientSecretGeneratorLength < 32) fail('clientSecretGeneratorLength must be at least 32 (≥ 190 bits of entropy)')
+  if (s.refreshTokenReuseProtection && !s.rotateRefreshToken) {
+    fail('refreshTokenReuseProtection needs rotateRefreshToken (DOT check W012)')
+  }
+  if (typeof s.realm !== 'string' || !/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(s.realm)) fail('realm must be printable ASCII without quotes or backslashes')
+
+  if (s.scopes === null || typeof s.scopes !== 'object' || Array.isArray(s.scopes)) fail('scopes must be an object of name → description')
+  const names = Object.keys(s.scopes)
+  if (names.length === 0) fail('scopes must not be empty')
+  for (const name of names) {
+    if (!SCOPE_TOKEN.test(name)) fail(`scope name "${name}" is not a valid RFC 6749 scope token`)
+    if (name === '__all__') fail('"__all__" is reserved for defaultScopes')
+    if (typeof s.scopes[name] !== 'string') fail(`description of scope "${name}" must be a string`)
+  }
+  stringList(s, 'defaultScopes')
+  for (const scope of s.defaultScopes) {
+    if (scope !== '__all__' && !names.includes(scope)) fail(`default scope "${scope}" is not in scopes`)
+  }
+  if (typeof s.readScope !== 'string' || typeof s.writeScope !== 'string') fail('readScope and writeScope must be strings')
+  stringList(s, 'allowedRedirectUriSchemes')
+  if (s.allowedRedirectUriSchemes.length === 0) fail('allowedRedirectUriSchemes must not be empty')
+  for (const scheme of s.allowedRedirectUriSchemes) {
+    if (!SCHEME.test(scheme)) fail(`"${scheme}" is not a lower-case URI scheme`)
+    if (['javascript', 'data', 'vbscript', 'file'].includes(scheme)) fail(`the "${scheme}" scheme is never a safe redirect target`)
+  }
+  return deepFreeze({ ...s, scopes: { ...s.scopes }, defaultScopes: [...s.defaultScopes], allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes] })
+}
+
+/** The scopes a request gets when it names none: `defaultScopes` with `__all__` expanded. */
+export function defaultScopesOf (settings: Settings): string[] {
+  return settings.defaultScopes.includes('__all__') ? Object.keys(settings.scopes) : [...settings.defaultScopes]
+}
+
+function fail (message: string): never {
+  throw new ImproperlyConfiguredError('OAT_ERR_SETTINGS', `fastify-oauth-toolkit: invalid settings: ${message}`)
+}
+
+type NumberKey = { [K in keyof Settings]: Settings[K] extends number | null ? K : never }[keyof Settings]
+
+function positiveInteger (s: Settings, key: NumberKey): void {
+  const v = s[key]
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${key} must be a positive integer (got ${String(v)})`)
+}
+
+function nonNegativeNumber (s: Settings, key: NumberKey): void {
+  const v = s[key]
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${key} must be a non-negative number (got ${String(v)})`)
+}
+
+function stringList (s: Settings, key: 'defaultScopes' | 'allowedRedirectUriSchemes'): void {
+  const v: unknown = s[key]
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(`${key} must be an array of strings`)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,86 @@
+import type { Application, ApplicationGrantType, AccessTokenRecord, GrantRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
+import type * as schema from './schema.js'
+
+// Row → domain mapping. drizzle row types never leave lib/store/sqlite.
+
+/** Space-separated list column → array (DOT stores URIs this way). */
+export function splitList (value: string): string[] {
+  return value.split(/\s+/).filter((s) => s.length > 0)
+}
+
+/** Array → space-separated list column. */
+export function joinList (values: readonly string[]): string {
+  return values.join(' ')
+}
+
+export function toApplication (row: typeof schema.applications.$inferSelect): Application {
+  return {
+    id: row.id,
+    clientId: row.clientId,
+    clientSecretHash: row.clientSecret,
+    clientType: row.clientType,
+    authorizationGrantType: row.authorizationGrantType as ApplicationGrantType,
+    redirectUris: splitList(row.redirectUris),
+    postLogoutRedirectUris: splitList(row.postLogoutRedirectUris),
+    allowedOrigins: splitList(row.allowedOrigins),
+    name: row.name,
+    userId: row.userId,
+    skipAuthorization: row.skipAuthorization,
+    algorithm: row.algorithm as SigningAlgorithm,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+export function toAccessToken (row: typeof schema.accessTokens.$inferSelect): AccessTokenRecord {
+  return {
+    id: row.id,
+    checksum: row.tokenChecksum,
+    applicationId: row.applicationId,
+    userId: row.userId,
+    scope: row.scope,
+    expiresAt: row.expiresAt,
+    tokenFamily: row.tokenFamily,
+    grantId: row.grantId,
+    idTokenId: row.idTokenId,
+    resource: row.resource,
+    createdAt: row.createdAt,
+  }
+}
+
+export function toRefreshToken (row: typeof schema.refreshTokens.$inferSelect): RefreshTokenRecord {
+  return {
+    id: row.id,
+    checksum: row.tokenChecksum,
+    applicationId: row.applicationId,
+    userId: row.userId,
+    scope: row.scope,
+    accessTokenId: row.accessTokenId,
+    tokenFamily: row.tokenFamily,
+    resource: row.resource,
+    revokedAt: row.revokedAt,
+    successorSealed: row.successorSealed,
+    createdAt: row.createdAt,
+  }
+}
+
+export function toGrant (row: typeof schema.grants.$inferSelect): GrantRecord {
+  return {
+    id: row.id,
+    checksum: row.codeChecksum,
+    applicationId: row.applicationId,
+    userId: row.userId,
+    expiresAt: row.expiresAt,
+    redirectUri: row.redirectUri,
+    scope: row.scope,
+    codeChallenge: row.codeChallenge,
+    codeChallengeMethod: row.codeChallengeMethod,
+    nonce: row.nonce,
+    claims: row.claims,
+    resource: row.resource,
+    authTime: row.authTime,
+    consumedAt: row.consumedAt,
+    tokenFamily: row.tokenFamily,
+    createdAt: row.createdAt,
+  }
+}

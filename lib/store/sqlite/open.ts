@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { ImproperlyConfiguredError } from '../../errors.js'
+import * as schema from './schema.js'
+
+/** The drizzle handle of a toolkit SQLite database. */
+export type SqliteDb = BetterSQLite3Database<typeof schema>
+
+/** Where the committed drizzle-kit migrations live (copied next to this module by the build). */
+export const SQLITE_MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url))
+
+/**
+ * Opens (or adopts) a SQLite database: WAL mode, a busy timeout and foreign keys, so that the
+ * server, `cleartokens` and a second process can share one file (SECURITY-TARGETS STORE-2).
+ * @param database a file path, `':memory:'`, or an open better-sqlite3 database.
+ */
+export function openSqlite (database: string | Database.Database): Database.Database {
+  let db: Database.Database
+  if (typeof database === 'string') {
+    if (database.length === 0) throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: the SQLite path is empty')
+    try {
+      db = new Database(database)
+    } catch (err) {
+      throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: cannot open SQLite database "${database}": ${(err as Error).message}`)
+    }
+  } else {
+    db = database
+  }
+  if (db.name !== ':memory:' && db.name !== '') db.pragma('journal_mode = WAL')
+  db.pragma('busy_timeout = 5000')
+  // WAL + NORMAL survives process crashes (kill -9); only an OS crash can lose the last commits.
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+  return db
+}
+
+/** Applies every pending migration (idempotent). */
+export function migrateSqlite (db: Database.Database): void {
+  migrate(drizzle(db), { migrationsFolder: SQLITE_MIGRATIONS_FOLDER })
+}

@@ -1,0 +1,107 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// The SQLite schema, one table per concept. Times are epoch milliseconds, always passed in from
+// the injected clock (never SQL defaults), because expiry logic compares them.
+
+export const applications = sqliteTable('oauth2_application', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  clientId: text('client_id').notNull(),
+  clientSecret: text('client_secret').notNull().default(''),
+  clientType: text('client_type', { enum: ['confidential', 'public'] }).notNull(),
+  authorizationGrantType: text('authorization_grant_type').notNull(),
+  redirectUris: text('redirect_uris').notNull().default(''),
+  postLogoutRedirectUris: text('post_logout_redirect_uris').notNull().default(''),
+  allowedOrigins: text('allowed_origins').notNull().default(''),
+  name: text('name').notNull().default(''),
+  userId: text('user_id'),
+  skipAuthorization: integer('skip_authorization', { mode: 'boolean' }).notNull().default(false),
+  algorithm: text('algorithm').notNull().default(''),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_application_client_id_uq').on(t.clientId),
+  index('oauth2_application_user_idx').on(t.userId),
+])
+
+export const grants = sqliteTable('oauth2_grant', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  codeChecksum: text('code_checksum').notNull(),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull(),
+  expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  scope: text('scope').notNull().default(''),
+  codeChallenge: text('code_challenge').notNull().default(''),
+  codeChallengeMethod: text('code_challenge_method', { enum: ['', 'plain', 'S256'] }).notNull().default(''),
+  nonce: text('nonce').notNull().default(''),
+  claims: text('claims').notNull().default(''),
+  resource: text('resource').notNull().default(''),
+  authTime: integer('auth_time', { mode: 'timestamp_ms' }).notNull(),
+  consumedAt: integer('consumed_at', { mode: 'timestamp_ms' }),
+  tokenFamily: text('token_family'),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_grant_code_checksum_uq').on(t.codeChecksum),
+  index('oauth2_grant_expires_idx').on(t.expiresAt),
+  index('oauth2_grant_application_idx').on(t.applicationId),
+])
+
+export const idTokens = sqliteTable('oauth2_idtoken', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  jti: text('jti').notNull(),
+  applicationId: integer('application_id').references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_idtoken_jti_uq').on(t.jti),
+  index('oauth2_idtoken_expires_idx').on(t.expiresAt),
+])
+
+export const accessTokens = sqliteTable('oauth2_accesstoken', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  tokenChecksum: text('token_checksum').notNull(),
+  applicationId: integer('application_id').references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  tokenFamily: text('token_family'),
+  grantId: integer('grant_id').references(() => grants.id, { onDelete: 'set null' }),
+  idTokenId: integer('id_token_id').references(() => idTokens.id, { onDelete: 'cascade' }),
+  resource: text('resource').notNull().default(''),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_accesstoken_checksum_uq').on(t.tokenChecksum),
+  index('oauth2_accesstoken_expires_idx').on(t.expiresAt),
+  index('oauth2_accesstoken_user_idx').on(t.userId),
+  index('oauth2_accesstoken_family_idx').on(t.tokenFamily),
+  index('oauth2_accesstoken_grant_idx').on(t.grantId),
+  index('oauth2_accesstoken_application_idx').on(t.applicationId),
+])
+
+export const refreshTokens = sqliteTable('oauth2_refreshtoken', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  tokenChecksum: text('token_checksum').notNull(),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  accessTokenId: integer('access_token_id').references(() => accessTokens.id, { onDelete: 'set null' }),
+  tokenFamily: text('token_family').notNull(),
+  resource: text('resource').notNull().default(''),
+  revokedAt: integer('revoked', { mode: 'timestamp_ms' }),
+  successorSealed: text('successor_sealed'),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_refreshtoken_checksum_uq').on(t.tokenChecksum),
+  uniqueIndex('oauth2_refreshtoken_access_token_uq').on(t.accessTokenId).where(sql`${t.accessTokenId} IS NOT NULL`),
+  index('oauth2_refreshtoken_family_idx').on(t.tokenFamily),
+  index('oauth2_refreshtoken_revoked_idx').on(t.revokedAt),
+  index('oauth2_refreshtoken_created_idx').on(t.createdAt),
+  index('oauth2_refreshtoken_application_idx').on(t.applicationId),
+])

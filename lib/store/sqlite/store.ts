@@ -1,0 +1,288 @@
+import type Database from 'better-sqlite3'
+import { and, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import type {
+  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IssuedTokenRows,
+  IssueResult, NewApplication, NewGrant, RefreshTokenRecord, Store, TokenIssue,
+} from '../types.js'
+import { joinList, toAccessToken, toApplication, toGrant, toRefreshToken } from './mappers.js'
+import { migrateSqlite, openSqlite, type SqliteDb } from './open.js'
+import * as schema from './schema.js'
+
+const { applications, accessTokens, refreshTokens, grants, idTokens } = schema
+
+/** Thrown inside a transaction to roll it back when a conditional update matched nothing. */
+class LostRace extends Error {}
+
+/** Options of `createSqliteStore`. */
+export interface SqliteStoreOptions {
+  /** A file path, `':memory:'`, or an open better-sqlite3 database. */
+  database: string | Database.Database
+  /** Apply pending migrations first (default false; the CLI's `migrate` does it explicitly). */
+  migrate?: boolean
+}
+
+/**
+ * The embedded default store: SQLite through better-sqlite3 and drizzle. Transactions are
+ * synchronous (better-sqlite3 does not await async callbacks) and begin IMMEDIATE, so a lock
+ * upgrade never bypasses the busy handler. Single-use artefacts are consumed with one
+ * conditional UPDATE whose changed-row count decides.
+ */
+export function createSqliteStore (options: SqliteStoreOptions): Store {
+  const raw = openSqlite(options.database)
+  const ownsConnection = typeof options.database === 'string'
+  if (options.migrate === true) migrateSqlite(raw)
+  const db: SqliteDb = drizzle(raw, { schema })
+
+  // The verification hot path: one prepared statement on a unique index.
+  const accessTokenByChecksum = db.select().from(accessTokens)
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare()
+
+  function tx<T> (fn: (t: SqliteDb) => T): T {
+    return db.transaction((t) => fn(t as unknown as SqliteDb), { behavior: 'immediate' })
+  }
+
+  function insertTokens (t: SqliteDb, issue: TokenIssue): IssuedTokenRows {
+    const at = issue.accessToken
+    const accessRow = t.insert(accessTokens).values({
+      tokenChecksum: at.checksum,
+      applicationId: at.applicationId,
+      userId: at.userId,
+      scope: at.scope,
+      expiresAt: at.expiresAt,
+      tokenFamily: at.tokenFamily,
+      grantId: at.grantId,
+      resource: at.resource,
+      createdAt: issue.now,
+      updatedAt: issue.now,
+    }).returning().get()
+    let refreshRow: typeof refreshTokens.$inferSelect | null = null
+    const rt = issue.refreshToken
+    if (rt !== null) {
+      refreshRow = t.insert(refreshTokens).values({
+        tokenChecksum: rt.checksum,
+        applicationId: rt.applicationId,
+        userId: rt.userId,
+        scope: rt.scope,
+        accessTokenId: accessRow.id,
+        tokenFamily: rt.tokenFamily,
+        resource: rt.resource,
+        createdAt: issue.now,
+        updatedAt: issue.now,
+      }).returning().get()
+    }
+    return { accessToken: toAccessToken(accessRow), refreshToken: refreshRow === null ? null : toRefreshToken(refreshRow) }
+  }
+
+  function revokeFamily (t: SqliteDb, family: string, now: Date): void {
+    // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
+    t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
+      .where(and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt))).run()
+    // A deliberately revoked family never hands out its sealed successors again (RT-3).
+    t.update(refreshTokens).set({ successorSealed: null })
+      .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`)).run()
+    t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).run()
+  }
+
+  function conditionalIssue (fn: (t: SqliteDb) => IssuedTokenRows): IssueResult {
+    try {
+      return { ok: true, rows: tx(fn) }
+    } catch (err) {
+      if (err instanceof LostRace) return { ok: false }
+      throw err
+    }
+  }
+
+  async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens,
+    where: ReturnType<typeof and>, rules: ClearExpiredRules): Promise<number> {
+    let total = 0
+    for (;;) {
+      const ids = db.select({ id: table.id }).from(table).where(where).limit(rules.batchSize).all().map((r) => r.id)
+      if (ids.length === 0) return total
+      total += tx((t) => t.delete(table).where(inArray(table.id, ids)).run().changes)
+      if (ids.length < rules.batchSize) return total
+      if (rules.betweenBatches !== undefined) await rules.betweenBatches()
+    }
+  }
+
+  return {
+    async createApplication (app: NewApplication): Promise<Application> {
+      const row = db.insert(applications).values({
+        clientId: app.clientId,
+        clientSecret: app.clientSecretHash,
+        clientType: app.clientType,
+        authorizationGrantType: app.authorizationGrantType,
+        redirectUris: joinList(app.redirectUris),
+        postLogoutRedirectUris: joinList(app.postLogoutRedirectUris),
+        allowedOrigins: joinList(app.allowedOrigins),
+        name: app.name,
+        userId: app.userId,
+        skipAuthorization: app.skipAuthorization,
+        algorithm: app.algorithm,
+        createdAt: app.now,
+        updatedAt: app.now,
+      }).returning().get()
+      return toApplication(row)
+    },
+
+    async findApplicationByClientId (clientId: string): Promise<Application | null> {
+      const row = db.select().from(applications).where(eq(applications.clientId, clientId)).get()
+      return row === undefined ? null : toApplication(row)
+    },
+
+    async findApplicationById (id: number): Promise<Application | null> {
+      const row = db.select().from(applications).where(eq(applications.id, id)).get()
+      return row === undefined ? null : toApplication(row)
+    },
+
+    async listApplications (filter = {}): Promise<Application[]> {
+      const query = db.select().from(applications)
+      const rows = filter.userId === undefined
+        ? query.orderBy(applications.id).all()
+        : query.where(filter.userId === null ? isNull(applications.userId) : eq(applications.userId, filter.userId)).orderBy(applications.id).all()
+      return rows.map(toApplication)
+    },
+
+    async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
+      const set: Partial<typeof applications.$inferInsert> = { updatedAt: now }
+      if (changes.clientSecretHash !== undefined) set.clientSecret = changes.clientSecretHash
+      if (changes.clientType !== undefined) set.clientType = changes.clientType
+      if (changes.authorizationGrantType !== undefined) set.authorizationGrantType = changes.authorizationGrantType
+      if (changes.redirectUris !== undefined) set.redirectUris = joinList(changes.redirectUris)
+      if (changes.postLogoutRedirectUris !== undefined) set.postLogoutRedirectUris = joinList(changes.postLogoutRedirectUris)
+      if (changes.allowedOrigins !== undefined) set.allowedOrigins = joinList(changes.allowedOrigins)
+      if (changes.name !== undefined) set.name = changes.name
+      if (changes.userId !== undefined) set.userId = changes.userId
+      if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
+      if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+      const row = db.update(applications).set(set).where(eq(applications.id, id)).returning().get()
+      return row === undefined ? null : toApplication(row)
+    },
+
+    async deleteApplication (id: number): Promise<boolean> {
+      // Foreign keys cascade to tokens, codes and ID tokens.
+      return tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+    },
+
+    async findAccessToken (checksum: string): Promise<AccessTokenRecord | null> {
+      const row = accessTokenByChecksum.get({ checksum })
+      return row === undefined ? null : toAccessToken(row)
+    },
+
+    async findAccessTokenById (id: number): Promise<AccessTokenRecord | null> {
+      const row = db.select().from(accessTokens).where(eq(accessTokens.id, id)).get()
+      return row === undefined ? null : toAccessToken(row)
+    },
+
+    async listAccessTokensForUser (userId: string): Promise<AccessTokenRecord[]> {
+      return db.select().from(accessTokens).where(eq(accessTokens.userId, userId)).orderBy(accessTokens.id).all().map(toAccessToken)
+    },
+
+    async revokeAccessToken (id: number, now: Date): Promise<void> {
+      tx((t) => {
+        const row = t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(eq(accessTokens.id, id)).get()
+        if (row === undefined) return
+        if (row.family !== null) revokeFamily(t, row.family, now)
+        else t.delete(accessTokens).where(eq(accessTokens.id, id)).run()
+      })
+    },
+
+    async findRefreshToken (checksum: string): Promise<RefreshTokenRecord | null> {
+      const row = db.select().from(refreshTokens).where(eq(refreshTokens.tokenChecksum, checksum)).get()
+      return row === undefined ? null : toRefreshToken(row)
+    },
+
+    async revokeTokenFamily (family: string, now: Date): Promise<void> {
+      tx((t) => revokeFamily(t, family, now))
+    },
+
+    async issueTokens (issue: TokenIssue): Promise<IssuedTokenRows> {
+      return tx((t) => insertTokens(t, issue))
+    },
+
+    async rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult> {
+      return conditionalIssue((t) => {
+        const old = t.update(refreshTokens).set({ revokedAt: issue.now, successorSealed, updatedAt: issue.now })
+          .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt)))
+          .returning({ accessTokenId: refreshTokens.accessTokenId }).get()
+        if (old === undefined) throw new LostRace()
+        if (old.accessTokenId !== null) t.delete(accessTokens).where(eq(accessTokens.id, old.accessTokenId)).run()
+        return insertTokens(t, issue)
+      })
+    },
+
+    async replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult> {
+      return conditionalIssue((t) => {
+        const live = t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
+          .where(and(eq(refreshTokens.id, refreshTokenId), isNull(refreshTokens.revokedAt))).get()
+        if (live === undefined) throw new LostRace()
+        if (live.accessTokenId !== null) t.delete(accessTokens).where(eq(accessTokens.id, live.accessTokenId)).run()
+        const rows = insertTokens(t, { ...issue, refreshToken: null })
+        const rt = t.update(refreshTokens).set({ accessTokenId: rows.accessToken.id, updatedAt: issue.now })
+          .where(eq(refreshTokens.id, refreshTokenId)).returning().get()
+        if (rt === undefined) throw new LostRace()
+        return { accessToken: rows.accessToken, refreshToken: toRefreshToken(rt) }
+      })
+    },
+
+    async createGrant (grant: NewGrant, now: Date): Promise<GrantRecord> {
+      const row = db.insert(grants).values({
+        codeChecksum: grant.checksum,
+        applicationId: grant.applicationId,
+        userId: grant.userId,
+        expiresAt: grant.expiresAt,
+        redirectUri: grant.redirectUri,
+        scope: grant.scope,
+        codeChallenge: grant.codeChallenge,
+        codeChallengeMethod: grant.codeChallengeMethod,
+        nonce: grant.nonce,
+        claims: grant.claims,
+        resource: grant.resource,
+        authTime: grant.authTime,
+        createdAt: now,
+        updatedAt: now,
+      }).returning().get()
+      return toGrant(row)
+    },
+
+    async findGrant (checksum: string): Promise<GrantRecord | null> {
+      const row = db.select().from(grants).where(eq(grants.codeChecksum, checksum)).get()
+      return row === undefined ? null : toGrant(row)
+    },
+
+    async redeemGrant (grantId: number, issue: TokenIssue): Promise<IssueResult> {
+      return conditionalIssue((t) => {
+        // RFC 6749 §4.1.2: single use. The changed-row count decides who won.
+        const family = issue.refreshToken?.tokenFamily ?? issue.accessToken.tokenFamily
+        const changes = t.update(grants).set({ consumedAt: issue.now, tokenFamily: family, updatedAt: issue.now })
+          .where(and(eq(grants.id, grantId), isNull(grants.consumedAt), gt(grants.expiresAt, issue.now))).run().changes
+        if (changes !== 1) throw new LostRace()
+        return insertTokens(t, issue)
+      })
+    },
+
+    async revokeGrantTokens (grantId: number, now: Date): Promise<void> {
+      tx((t) => {
+        const grant = t.select({ family: grants.tokenFamily }).from(grants).where(eq(grants.id, grantId)).get()
+        if (grant?.family != null) revokeFamily(t, grant.family, now)
+        t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).run()
+      })
+    },
+
+    async clearExpired (rules: ClearExpiredRules): Promise<ClearedCounts> {
+      const refreshConditions = []
+      if (rules.revokedBefore !== null) refreshConditions.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
+      if (rules.refreshCreatedBefore !== null) refreshConditions.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
+      const refresh = refreshConditions.length === 0 ? 0 : await deleteInBatches(refreshTokens, or(...refreshConditions), rules)
+      const access = await deleteInBatches(accessTokens, and(lt(accessTokens.expiresAt, rules.now)), rules)
+      const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
+        sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
+      const grantCount = await deleteInBatches(grants, and(lt(grants.expiresAt, rules.now)), rules)
+      return { accessTokens: access, refreshTokens: refresh, grants: grantCount, idTokens: idTokenCount }
+    },
+
+    async close (): Promise<void> {
+      if (ownsConnection && raw.open) raw.close()
+    },
+  }
+}

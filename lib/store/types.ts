@@ -1,0 +1,276 @@
+/**
+ * Domain records and the `Store` interface. All grant and endpoint logic goes through `Store`,
+ * so a dialect (SQLite, PostgreSQL) can be swapped without touching that logic. Tokens appear
+ * here only as SHA-256 checksums; client secrets only as hashes.
+ */
+
+/** `confidential` clients can keep a secret; `public` ones (SPAs, native apps) cannot. */
+export type ClientType = 'confidential' | 'public'
+
+/** The one grant type an application is registered for (DOT `Application.authorization_grant_type`). */
+export type ApplicationGrantType =
+  | 'authorization-code'
+  | 'implicit'
+  | 'password'
+  | 'client-credentials'
+  | 'openid-hybrid'
+  | 'urn:ietf:params:oauth:grant-type:device_code'
+
+/** Every application grant type, in DOT's order. */
+export const APPLICATION_GRANT_TYPES: readonly ApplicationGrantType[] = Object.freeze([
+  'authorization-code',
+  'implicit',
+  'password',
+  'client-credentials',
+  'openid-hybrid',
+  'urn:ietf:params:oauth:grant-type:device_code',
+])
+
+/** ID token signing algorithm of an application; `''` means no OpenID Connect. */
+export type SigningAlgorithm = '' | 'RS256' | 'HS256'
+
+/** A registered OAuth client (DOT `Application`). */
+export interface Application {
+  readonly id: number
+  readonly clientId: string
+  /** Hash of the client secret (`scheme$…`), or `''` for public clients. Never the secret itself. */
+  readonly clientSecretHash: string
+  readonly clientType: ClientType
+  readonly authorizationGrantType: ApplicationGrantType
+  /** Exact redirect URIs (DOT keeps them space-separated). */
+  readonly redirectUris: readonly string[]
+  readonly postLogoutRedirectUris: readonly string[]
+  /** Origins allowed to call the token-side endpoints from a browser (CORS). */
+  readonly allowedOrigins: readonly string[]
+  readonly name: string
+  /** The owner, a host-app user id, if any. */
+  readonly userId: string | null
+  readonly skipAuthorization: boolean
+  readonly algorithm: SigningAlgorithm
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** Fields needed to create an application; the secret is already hashed. */
+export interface NewApplication {
+  readonly clientId: string
+  readonly clientSecretHash: string
+  readonly clientType: ClientType
+  readonly authorizationGrantType: ApplicationGrantType
+  readonly redirectUris: readonly string[]
+  readonly postLogoutRedirectUris: readonly string[]
+  readonly allowedOrigins: readonly string[]
+  readonly name: string
+  readonly userId: string | null
+  readonly skipAuthorization: boolean
+  readonly algorithm: SigningAlgorithm
+  readonly now: Date
+}
+
+/** Fields of an application that can change after creation. */
+export type ApplicationChanges = Partial<Omit<NewApplication, 'now' | 'clientId'>>
+
+/** An access token as stored: the token itself is known only by its checksum. */
+export interface AccessTokenRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number | null
+  readonly userId: string | null
+  /** Space-separated granted scopes. */
+  readonly scope: string
+  readonly expiresAt: Date
+  /** The refresh token family this token belongs to, if it came with a refresh token. */
+  readonly tokenFamily: string | null
+  /** The authorization code it was exchanged for, if any (to revoke on code replay). */
+  readonly grantId: number | null
+  readonly idTokenId: number | null
+  /** RFC 8707 resource indicators, space-separated; `''` when unrestricted. */
+  readonly resource: string
+  readonly createdAt: Date
+}
+
+/** A refresh token as stored. */
+export interface RefreshTokenRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string | null
+  /** The scope originally granted; a refresh may narrow what it asks for, never widen this. */
+  readonly scope: string
+  /** The access token issued with it; `null` once that token was revoked or cleared. */
+  readonly accessTokenId: number | null
+  /** All refresh tokens descended from one authorization share a family (reuse detection). */
+  readonly tokenFamily: string
+  readonly resource: string
+  readonly revokedAt: Date | null
+  /** When set, this token was rotated at `revokedAt`, and the successor pair is sealed under the old token (grace period). */
+  readonly successorSealed: string | null
+  readonly createdAt: Date
+}
+
+/** An authorization code (DOT `Grant`). */
+export interface GrantRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string
+  readonly expiresAt: Date
+  readonly redirectUri: string
+  readonly scope: string
+  readonly codeChallenge: string
+  readonly codeChallengeMethod: '' | 'plain' | 'S256'
+  readonly nonce: string
+  readonly claims: string
+  readonly resource: string
+  readonly authTime: Date
+  readonly consumedAt: Date | null
+  /** The token family created by the first exchange (so a replay can revoke it). */
+  readonly tokenFamily: string | null
+  readonly createdAt: Date
+}
+
+/** An ID token issued (DOT `IDToken`), keyed by `jti`. */
+export interface IdTokenRecord {
+  readonly id: number
+  readonly jti: string
+  readonly applicationId: number
+  readonly userId: string
+  readonly scope: string
+  readonly expiresAt: Date
+  readonly createdAt: Date
+}
+
+/** An access token to insert. */
+export interface NewAccessToken {
+  readonly checksum: string
+  readonly applicationId: number | null
+  readonly userId: string | null
+  readonly scope: string
+  readonly expiresAt: Date
+  readonly tokenFamily: string | null
+  readonly grantId: number | null
+  readonly resource: string
+}
+
+/** A refresh token to insert (bound to the access token inserted with it). */
+export interface NewRefreshToken {
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string | null
+  readonly scope: string
+  readonly tokenFamily: string
+  readonly resource: string
+}
+
+/** An authorization code to insert. */
+export interface NewGrant {
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string
+  readonly expiresAt: Date
+  readonly redirectUri: string
+  readonly scope: string
+  readonly codeChallenge: string
+  readonly codeChallengeMethod: '' | 'plain' | 'S256'
+  readonly nonce: string
+  readonly claims: string
+  readonly resource: string
+  readonly authTime: Date
+}
+
+/** The rows written by one token issuance. */
+export interface IssuedTokenRows {
+  readonly accessToken: AccessTokenRecord
+  readonly refreshToken: RefreshTokenRecord | null
+}
+
+/** What a token issuance writes, atomically. */
+export interface TokenIssue {
+  readonly accessToken: NewAccessToken
+  readonly refreshToken: NewRefreshToken | null
+  readonly now: Date
+}
+
+/** The outcome of a conditional issuance (rotation, code redemption). */
+export type IssueResult =
+  | { readonly ok: true, readonly rows: IssuedTokenRows }
+  /** Someone else rotated or revoked it first: the caller treats this as a replay. */
+  | { readonly ok: false }
+
+/** What `clearExpired` removed. */
+export interface ClearedCounts {
+  accessTokens: number
+  refreshTokens: number
+  grants: number
+  idTokens: number
+}
+
+/** The cut-off times `clearExpired` works with, computed by the caller from the settings. */
+export interface ClearExpiredRules {
+  readonly now: Date
+  /** Refresh tokens revoked before this are deleted (`null`: keep them for reuse detection until idle-expired). */
+  readonly revokedBefore: Date | null
+  /** Refresh tokens created before this are idle-expired (`null`: never). */
+  readonly refreshCreatedBefore: Date | null
+  readonly batchSize: number
+  /** Awaited between batches (sleep and progress reporting). */
+  readonly betweenBatches?: () => Promise<void>
+}
+
+/**
+ * Persistence for every OAuth artefact. Methods are named by intent; callers never see SQL.
+ * Each method is atomic; methods that change several rows run in one transaction.
+ */
+export interface Store {
+  // applications
+  createApplication (app: NewApplication): Promise<Application>
+  findApplicationByClientId (clientId: string): Promise<Application | null>
+  findApplicationById (id: number): Promise<Application | null>
+  listApplications (filter?: { userId?: string | null }): Promise<Application[]>
+  updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null>
+  /** Deletes the application and every token, code and ID token issued to it. */
+  deleteApplication (id: number): Promise<boolean>
+
+  // access tokens
+  findAccessToken (checksum: string): Promise<AccessTokenRecord | null>
+  findAccessTokenById (id: number): Promise<AccessTokenRecord | null>
+  listAccessTokensForUser (userId: string): Promise<AccessTokenRecord[]>
+  /**
+   * Revokes an access token and, when it came with a refresh token, its whole token family
+   * (RFC 7009 §2.1: revoking one revokes the tokens of the same authorization).
+   */
+  revokeAccessToken (id: number, now: Date): Promise<void>
+
+  // refresh tokens
+  findRefreshToken (checksum: string): Promise<RefreshTokenRecord | null>
+  /** Revokes every refresh token of a family and deletes their access tokens, in a constant number of statements. */
+  revokeTokenFamily (family: string, now: Date): Promise<void>
+
+  // issuance
+  /** Inserts an access token and, if given, its refresh token, atomically. */
+  issueTokens (issue: TokenIssue): Promise<IssuedTokenRows>
+  /**
+   * Atomically: marks refresh token `id` revoked only if it is still live, stores the sealed
+   * successor, deletes its old access token, and inserts the new pair. `{ ok: false }` when
+   * the token was no longer live (a concurrent refresh or a replay won).
+   */
+  rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult>
+  /** Without rotation: replaces the access token bound to refresh token `id`, keeping the refresh token. */
+  replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult>
+
+  // authorization codes
+  createGrant (grant: NewGrant, now: Date): Promise<GrantRecord>
+  findGrant (checksum: string): Promise<GrantRecord | null>
+  /**
+   * Atomically marks the code consumed (only if it is unconsumed and unexpired at `issue.now`)
+   * and inserts the tokens, in one transaction. `{ ok: false }` when another exchange won or
+   * the code expired: the caller treats that as a replay (RFC 6749 §4.1.2).
+   */
+  redeemGrant (grantId: number, issue: TokenIssue): Promise<IssueResult>
+  /** Revokes every token issued from an authorization code (code replay, RFC 6749 §4.1.2). */
+  revokeGrantTokens (grantId: number, now: Date): Promise<void>
+
+  // maintenance
+  clearExpired (rules: ClearExpiredRules): Promise<ClearedCounts>
+  close (): Promise<void>
+}

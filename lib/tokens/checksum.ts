@@ -1,0 +1,13 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+
+/** SHA-256 hex checksum of a token: the only form in which tokens are stored or looked up. */
+export function tokenChecksum (token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex')
+}
+
+/** Constant-time string comparison; strings are hashed first so that lengths leak nothing either. */
+export function constantTimeEqual (a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest()
+  const hb = createHash('sha256').update(b, 'utf8').digest()
+  return timingSafeEqual(ha, hb)
+}

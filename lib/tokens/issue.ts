@@ -1,0 +1,87 @@
+import { addSeconds } from '../clock.js'
+import type { ServerContext } from '../context.js'
+import type { Application, IssuedTokenRows, TokenIssue } from '../store/types.js'
+import { tokenChecksum } from './checksum.js'
+
+/** The token values handed to the client, kept only in memory. */
+export interface TokenPair {
+  readonly accessToken: string
+  readonly refreshToken: string | null
+}
+
+/** A token issuance ready to be written, and the clear values to return once it is. */
+export interface PreparedIssue {
+  readonly issue: TokenIssue
+  readonly tokens: TokenPair
+}
+
+/** What a grant decided to issue. */
+export interface IssueRequest {
+  readonly application: Application
+  readonly userId: string | null
+  /** Scopes of the access token. */
+  readonly scopes: readonly string[]
+  /** Scopes the refresh token keeps (the original grant); defaults to `scopes`. */
+  readonly refreshScopes?: readonly string[]
+  readonly withRefreshToken: boolean
+  /** Continue an existing token family (refresh); a new one is drawn otherwise. */
+  readonly tokenFamily?: string
+  readonly grantId?: number | null
+  readonly resource?: string
+}
+
+/** Draws fresh tokens (256 bits each, BRUTE-2) and the rows that record their checksums. */
+export function prepareIssue (ctx: ServerContext, req: IssueRequest): PreparedIssue {
+  const now = ctx.clock.now()
+  const accessToken = ctx.random.token(32)
+  const refreshToken = req.withRefreshToken ? ctx.random.token(32) : null
+  const family = refreshToken === null ? (req.tokenFamily ?? null) : (req.tokenFamily ?? ctx.random.uuid())
+  const resource = req.resource ?? ''
+  return {
+    tokens: { accessToken, refreshToken },
+    issue: {
+      now,
+      accessToken: {
+        checksum: tokenChecksum(accessToken),
+        applicationId: req.application.id,
+        userId: req.userId,
+        scope: req.scopes.join(' '),
+        expiresAt: addSeconds(now, ctx.settings.accessTokenExpireSeconds),
+        tokenFamily: family,
+        grantId: req.grantId ?? null,
+        resource,
+      },
+      refreshToken: refreshToken === null || family === null
+        ? null
+        : {
+            checksum: tokenChecksum(refreshToken),
+            applicationId: req.application.id,
+            userId: req.userId,
+            scope: (req.refreshScopes ?? req.scopes).join(' '),
+            tokenFamily: family,
+            resource,
+          },
+    },
+  }
+}
+
+/** The RFC 6749 §5.1 success body. */
+export interface TokenResponseBody {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  scope: string
+  refresh_token?: string
+}
+
+/** Builds the §5.1 body from the clear tokens and the rows just written. */
+export function tokenResponseBody (ctx: ServerContext, tokens: TokenPair, rows: IssuedTokenRows): TokenResponseBody {
+  const body: TokenResponseBody = {
+    access_token: tokens.accessToken,
+    token_type: 'Bearer',
+    expires_in: Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - ctx.clock.now().getTime()) / 1000)),
+    scope: rows.accessToken.scope,
+  }
+  if (tokens.refreshToken !== null) body.refresh_token = tokens.refreshToken
+  return body
+}

@@ -1,0 +1,102 @@
+import type { ServerContext } from '../context.js'
+import { InvalidClientError, InvalidRequestError } from '../errors.js'
+import { param, type OAuthRequest, type Params } from '../request.js'
+import type { Application } from '../store/types.js'
+
+/** How the client authenticated (RFC 8414 `token_endpoint_auth_methods_supported` names). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+/** An authenticated (or, for public clients, identified) client. */
+export interface AuthenticatedClient {
+  readonly application: Application
+  readonly method: ClientAuthMethod
+}
+
+interface PresentedCredentials {
+  clientId: string
+  secret: string | undefined
+  method: ClientAuthMethod
+}
+
+/** Parsed `Authorization: Basic` credentials; `null` when the header is not Basic. */
+export interface BasicCredentials { clientId: string, secret: string }
+
+const BASIC_CHALLENGE = { 'www-authenticate': 'Basic realm="oauth"' }
+
+/**
+ * Parses `Authorization: Basic`. RFC 6749 §2.3.1: id and secret are form-urlencoded before
+ * base64. A garbled header is a failed authentication (401), never a 500.
+ */
+export function parseBasicAuth (header: string | undefined): BasicCredentials | null {
+  if (header === undefined) return null
+  const match = /^basic(?:\s+(.*))?$/i.exec(header.trim())
+  if (match === null) return null
+  const garbled = new InvalidClientError({ detail: 'malformed Basic authorization header', headers: BASIC_CHALLENGE })
+  const encoded = (match[1] ?? '').trim()
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw garbled
+  const decoded = Buffer.from(encoded, 'base64')
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(decoded)
+  if (text.includes('\uFFFD')) throw garbled
+  const colon = text.indexOf(':')
+  if (colon < 0) throw garbled
+  try {
+    const clientId = decodeFormComponent(text.slice(0, colon))
+    const secret = decodeFormComponent(text.slice(colon + 1))
+    if (clientId.length === 0) throw garbled
+    return { clientId, secret }
+  } catch {
+    throw garbled
+  }
+}
+
+function decodeFormComponent (value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '))
+}
+
+function presentedCredentials (req: OAuthRequest, params: Params): PresentedCredentials | null {
+  const basic = parseBasicAuth(req.headers.authorization)
+  const bodyId = param(params, 'client_id')
+  const bodySecret = params.client_secret
+  if (basic !== null) {
+    // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+    if (bodySecret !== undefined) {
+      throw new InvalidRequestError({ description: 'Use only one client authentication method.' })
+    }
+    if (bodyId !== undefined && bodyId !== basic.clientId) {
+      throw new InvalidClientError({ detail: 'client_id in body differs from Basic credentials', headers: BASIC_CHALLENGE })
+    }
+    return { clientId: basic.clientId, secret: basic.secret, method: 'client_secret_basic' }
+  }
+  if (bodyId === undefined) return null
+  return { clientId: bodyId, secret: bodySecret, method: bodySecret === undefined || bodySecret === '' ? 'none' : 'client_secret_post' }
+}
+
+/**
+ * RFC 6749 §2.3 / §3.2.1: authenticates a confidential client by its secret, or identifies a
+ * public client by its `client_id`. Unknown clients cost the same hashing work as known ones
+ * (CAUTH-2). Every failure is 401 `invalid_client`; the real reason goes to `detail`.
+ */
+export async function authenticateClient (ctx: ServerContext, req: OAuthRequest, params: Params): Promise<AuthenticatedClient> {
+  const presented = presentedCredentials(req, params)
+  if (presented === null) throw new InvalidClientError({ detail: 'no client credentials' })
+  const challenge = presented.method === 'client_secret_basic' ? { headers: BASIC_CHALLENGE } : {}
+  const secret = presented.secret ?? ''
+  const application = await ctx.store.findApplicationByClientId(presented.clientId)
+  if (application === null) {
+    if (secret !== '') await ctx.hasher.verifyDummy(secret)
+    throw new InvalidClientError({ detail: 'unknown client_id', ...challenge })
+  }
+  if (application.clientType === 'public') {
+    // A public client holds no secret: it may only identify itself (DOT parity; an empty
+    // `client_secret` counts as none, RFC 6749 §2.3.1).
+    if (secret !== '') throw new InvalidClientError({ detail: 'public client presented a secret', ...challenge })
+    return { application, method: 'none' }
+  }
+  // A missing secret counts as empty, so it fails like a wrong one (DOT 2.3.0, #1092).
+  const ok = secret !== '' && application.clientSecretHash !== '' && await ctx.hasher.verify(secret, application.clientSecretHash)
+  if (!ok) {
+    if (secret !== '' && application.clientSecretHash === '') await ctx.hasher.verifyDummy(secret)
+    throw new InvalidClientError({ detail: 'client secret mismatch', ...challenge })
+  }
+  return { application, method: presented.method === 'none' ? 'client_secret_post' : presented.method }
+}

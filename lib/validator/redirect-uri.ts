@@ -1,0 +1,55 @@
+/** Hosts that are the loopback interface (RFC 8252 §7.3, §8.3). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
+
+/** Why a URI cannot be registered, or `null` when it can. */
+export function redirectUriProblem (uri: string, allowedSchemes: readonly string[]): string | null {
+  if (uri.length > 2000) return 'is longer than 2000 characters'
+  if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'contains white space or control characters'
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    return 'is not an absolute URI'
+  }
+  const scheme = url.protocol.slice(0, -1)
+  if (!allowedSchemes.includes(scheme)) return `uses the scheme "${scheme}", which is not allowed`
+  // RFC 6749 §3.1.2: the endpoint URI MUST NOT include a fragment (a bare trailing "#" too).
+  if (uri.includes('#')) return 'must not contain a fragment'
+  if (url.username !== '' || url.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(uri)) return 'must not contain user information'
+  if (scheme === 'http' || scheme === 'https') {
+    if (url.hostname === '') return 'has no host'
+    // RFC 9700 §2.6: plain http only for loopback native-app redirects.
+    if (scheme === 'http' && !LOOPBACK_HOSTS.has(url.hostname)) return 'must use https unless the host is loopback (127.0.0.1, [::1] or localhost)'
+  }
+  return null
+}
+
+/** Why an origin cannot be registered for CORS, or `null` when it can. */
+export function originProblem (origin: string): string | null {
+  let url: URL
+  try {
+    url = new URL(origin)
+  } catch {
+    return 'is not an origin (scheme://host[:port])'
+  }
+  if (url.origin !== origin) return 'is not an origin (scheme://host[:port], no path or trailing slash)'
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return 'must use https unless the host is loopback'
+  return null
+}
+
+/**
+ * RFC 6749 §3.1.2.3 with RFC 8252 §7.3: exact string comparison, except that a registered IP
+ * loopback URI accepts any port. Nothing is normalised beyond that (SECURITY-TARGETS RURI-1…4).
+ */
+export function redirectUriMatches (registered: string, requested: string): boolean {
+  if (registered === requested) return true
+  const reg = loopbackParts(registered)
+  const req = loopbackParts(requested)
+  return reg !== null && req !== null && reg.host === req.host && reg.rest === req.rest
+}
+
+function loopbackParts (uri: string): { host: string, rest: string } | null {
+  const m = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(\/[^?#]*)?(\?[^#]*)?$/.exec(uri)
+  if (m === null) return null
+  return { host: m[1] ?? '', rest: (m[3] ?? '') + (m[4] ?? '') }
+}

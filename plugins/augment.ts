@@ -1,0 +1,29 @@
+import type { AccessTokenInfo } from '../lib/resource/bearer.js'
+import type { Application } from '../lib/store/types.js'
+import type { OAuthToolkit } from './toolkit.js'
+
+/**
+ * The host application's user, as `loadUser` returns it. Empty here; host apps augment it so
+ * that `request.resourceOwner` is typed without casts:
+ * @example
+ * declare module 'fastify-oauth-toolkit' {
+ *   interface ResourceOwner { id: number, username: string }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ResourceOwner {}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The toolkit: endpoints, `protect()`, settings, store and events. */
+    oauth: OAuthToolkit
+  }
+  interface FastifyRequest {
+    /** The verified access token of this request, or `null`. */
+    accessToken: AccessTokenInfo | null
+    /** The user the access token speaks for (through `loadUser`), or `null`. */
+    resourceOwner: ResourceOwner | null
+    /** The client that authenticated with its own credentials on a client-protected view, or `null`. */
+    oauthClient: Application | null
+  }
+}

@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Clock } from '../lib/clock.js'
+import type { VerifyUserCredentials } from '../lib/context.js'
+import { ImproperlyConfiguredError } from '../lib/errors.js'
+import type { Random } from '../lib/random.js'
+import { createOAuthServer } from '../lib/server.js'
+import type { SettingsInput } from '../lib/settings.js'
+import { openStore } from '../lib/store/open.js'
+import type { Store } from '../lib/store/types.js'
+import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
+import './augment.js'
+import { createToolkit, type LoadUser } from './toolkit.js'
+
+/** Options of the core plugin. Give either `database` or `store`. */
+export interface FastifyOAuthToolkitOptions {
+  /**
+   * The embedded SQLite database: a file path, `':memory:'`, a `sqlite:`/`file:` URL, or an open
+   * better-sqlite3 database. The plugin closes what it opened when the app closes.
+   */
+  database?: string | Database.Database
+  /** A ready `Store` (for example a PostgreSQL one); the caller owns and closes it. */
+  store?: Store
+  /** Apply pending migrations at start (default false; see the CLI's `migrate`). */
+  migrate?: boolean
+  /** Settings; DOT's defaults fill in the rest. */
+  settings?: SettingsInput
+  /** Loads the user a token speaks for, for `request.resourceOwner`. */
+  loadUser?: LoadUser
+  /** Checks username and password for the password grant. */
+  verifyUserCredentials?: VerifyUserCredentials
+  /** Injected time source (tests). */
+  clock?: Clock
+  /** Injected randomness (tests). */
+  random?: Random
+  /** Injected secret hasher (tests, or different KDF costs). */
+  hasher?: SecretHasher
+}
+
+function optionError (message: string): never {
+  throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: ${message}`)
+}
+
+const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, options) => {
+  if ((options.database === undefined) === (options.store === undefined)) optionError('give exactly one of `database` or `store`')
+  for (const name of ['loadUser', 'verifyUserCredentials'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
+  }
+  const store = options.store ?? openStore(options.database ?? '', { migrate: options.migrate === true })
+  const server = createOAuthServer({
+    store,
+    settings: options.settings,
+    clock: options.clock,
+    random: options.random,
+    hasher: options.hasher,
+    verifyUserCredentials: options.verifyUserCredentials,
+  })
+  app.decorate('oauth', createToolkit(server, options.loadUser ?? null))
+  app.decorateRequest('accessToken', null)
+  app.decorateRequest('resourceOwner', null)
+  app.decorateRequest('oauthClient', null)
+  if (options.store === undefined) app.addHook('onClose', async () => { await store.close() })
+}
+
+/**
+ * The core plugin: validates options and settings at registration, opens the store and
+ * decorates `app.oauth`, `request.accessToken` and `request.resourceOwner`.
+ * @example
+ * await app.register(fastifyOAuthToolkit, { database: 'oauth.db', migrate: true })
+ */
+export const fastifyOAuthToolkit = fp(plugin, { name: 'fastify-oauth-toolkit', fastify: '5.x' })
+export default fastifyOAuthToolkit

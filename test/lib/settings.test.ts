@@ -1,0 +1,58 @@
+import t from 'tap'
+import { DEFAULT_SETTINGS, defaultScopesOf, resolveSettings } from '../../lib/settings.js'
+
+t.test('defaults are DOT defaults, with RFC 9700 choices', async (t) => {
+  const s = resolveSettings({})
+  t.equal(s.accessTokenExpireSeconds, 36000)
+  t.equal(s.authorizationCodeExpireSeconds, 60)
+  t.equal(s.refreshTokenExpireSeconds, null)
+  t.equal(s.rotateRefreshToken, true)
+  t.equal(s.refreshTokenGracePeriodSeconds, 0)
+  t.same(s.scopes, { read: 'Reading scope', write: 'Writing scope' })
+  t.same(s.defaultScopes, ['__all__'])
+  t.equal(s.pkceRequired, true)
+  t.equal(s.passwordGrantEnabled, false)
+  t.equal(s.implicitGrantEnabled, false)
+  t.equal(s.allowQueryStringTokens, false)
+  t.equal(s.clientSecretGeneratorLength, 128)
+  t.equal(s.clearExpiredTokensBatchSize, 10000)
+  t.same(defaultScopesOf(s), ['read', 'write'])
+  t.ok(Object.isFrozen(s) && Object.isFrozen(s.scopes) && Object.isFrozen(DEFAULT_SETTINGS))
+})
+
+t.test('resolved settings are independent copies', async (t) => {
+  const input = { scopes: { a: 'A' }, defaultScopes: ['a'] }
+  const s = resolveSettings(input)
+  input.scopes.a = 'changed'
+  t.equal(s.scopes.a, 'A')
+})
+
+const bad: Array<[string, unknown]> = [
+  ['not an object', 42],
+  ['unknown key', { nope: 1 }],
+  ['negative lifetime', { accessTokenExpireSeconds: -1 }],
+  ['fractional lifetime', { accessTokenExpireSeconds: 1.5 }],
+  ['code lifetime above 10 min', { authorizationCodeExpireSeconds: 601 }],
+  ['string boolean', { rotateRefreshToken: 'yes' }],
+  ['bad prompt', { requestApprovalPrompt: 'sometimes' }],
+  ['empty scopes', { scopes: {} }],
+  ['bad scope token', { scopes: { 'a b': 'x' } }],
+  ['reserved scope', { scopes: { __all__: 'x' } }],
+  ['unknown default scope', { defaultScopes: ['admin'] }],
+  ['dangerous scheme', { allowedRedirectUriSchemes: ['https', 'javascript'] }],
+  ['no schemes', { allowedRedirectUriSchemes: [] }],
+  ['short secrets', { clientSecretGeneratorLength: 8 }],
+  ['reuse protection without rotation', { rotateRefreshToken: false }],
+  ['negative grace', { refreshTokenGracePeriodSeconds: -1 }],
+  ['realm with quote', { realm: 'a"b' }],
+]
+for (const [name, input] of bad) {
+  t.test(`rejects ${name} with ImproperlyConfiguredError`, async (t) => {
+    t.throws(() => resolveSettings(input), { name: 'ImproperlyConfiguredError', code: 'OAT_ERR_SETTINGS' })
+  })
+}
+
+t.test('rotation can be turned off together with reuse protection', async (t) => {
+  const s = resolveSettings({ rotateRefreshToken: false, refreshTokenReuseProtection: false })
+  t.equal(s.rotateRefreshToken, false)
+})

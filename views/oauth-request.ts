@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { flattenParams, type OAuthRequest } from '../lib/request.js'
+import type { OAuthResponse } from '../lib/response.js'
+
+/** Turns Fastify's request into the core's framework-neutral `OAuthRequest`. */
+export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
+  const headers: Record<string, string | undefined> = {}
+  for (const [name, value] of Object.entries(request.headers)) {
+    headers[name] = Array.isArray(value) ? value[0] : value
+  }
+  const query = flattenParams(request.query)
+  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  const isForm = contentType === 'application/x-www-form-urlencoded'
+  const body = isForm ? flattenParams(request.body) : null
+  const hasOtherBody = !isForm && request.body !== undefined && request.body !== null && contentType !== ''
+  return {
+    method: request.method,
+    headers,
+    query: query.params,
+    body: body === null ? null : body.params,
+    duplicated: new Set([...query.duplicated, ...(body?.duplicated ?? [])]),
+    unsupportedBody: hasOtherBody || (body !== null && body.malformed.length > 0),
+  }
+}
+
+/** Copies a core response onto the reply. */
+export function sendOAuthResponse (reply: FastifyReply, response: OAuthResponse): FastifyReply {
+  reply.code(response.status).headers(response.headers)
+  return response.body === null ? reply.send() : reply.send(response.body)
+}

@@ -1,0 +1,176 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
+import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../lib/errors.js'
+import { toOAuthRequest } from './oauth-request.js'
+
+/** A view method: receives Fastify's request and reply; its return value is the response body. */
+export type ViewMethod = (request: FastifyRequest, reply: FastifyReply) => unknown
+
+/** The HTTP methods a view class may define, as lower-case instance method names. */
+export const VIEW_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options'] as const
+type ViewMethodName = typeof VIEW_METHODS[number]
+
+/** Methods answered with 405 + `Allow` when the class does not define them. */
+const ANSWERED_METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+
+/** A view class: `new ()` gives an instance whose `get`/`post`/… methods serve requests. */
+export interface ViewClass<V extends ProtectedResourceView = ProtectedResourceView> {
+  new (): V
+}
+
+/**
+ * DOT's `ProtectedResourceView`: a class whose `get`, `post`, `put`, `patch`, `delete` methods
+ * serve a path once a valid bearer token was checked in an `onRequest` hook. Methods the class
+ * does not define answer 405 with `Allow`; `OPTIONS` passes without a token (DOT parity). One
+ * instance serves every request: keep per-request state on the request, not on the view.
+ * @example
+ * class HelloView extends ProtectedResourceView {
+ *   async get () { return 'Hello, OAuth2!' }
+ * }
+ * await app.register(HelloView.asView('/api/hello'))
+ */
+export class ProtectedResourceView {
+  /** Answer failures with RFC 6750 challenges (401/403 + `WWW-Authenticate`); `undefined` follows the plugin setting. */
+  bearerChallenge: boolean | undefined = undefined
+
+  /** Scopes needed for `method`; subclasses narrow this. */
+  requiredScopesFor (_method: string, _app: FastifyInstance): readonly string[] {
+    return []
+  }
+
+  /** Checks the configuration once, when the view is registered. */
+  validate (_app: FastifyInstance): void {}
+
+  /** Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is parsed). */
+  async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
+    return await request.server.oauth.verifyRequest(request, required)
+  }
+
+  /** The hook that runs `authenticate`. Client-protected views need the body, so they use `preHandler`. */
+  get authenticationHook (): 'onRequest' | 'preHandler' {
+    return 'onRequest'
+  }
+
+  /** Turns the class into a Fastify plugin serving `path`. */
+  static asView<V extends ProtectedResourceView> (this: ViewClass<V>, path: string): FastifyPluginAsync {
+    const ViewType = this
+    return async function protectedResourceView (app) {
+      if (!app.hasDecorator('oauth')) {
+        throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: register the core plugin before ${ViewType.name}.asView()`)
+      }
+      const view = new ViewType()
+      view.validate(app)
+      const handlers = view as unknown as Partial<Record<ViewMethodName, ViewMethod>>
+      const defined = VIEW_METHODS.filter((m) => typeof handlers[m] === 'function')
+      const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']
+        .filter((m, i, all) => all.indexOf(m) === i).join(', ')
+
+      const hook = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+        if (request.method === 'OPTIONS') return undefined
+        const required = view.requiredScopesFor(request.method, app)
+        const error = await view.authenticate(request, required)
+        return error === null ? undefined : app.oauth.deny(reply, error, required, view.bearerChallenge)
+      }
+      for (const name of defined) {
+        const method = handlers[name] as ViewMethod
+        app.route({
+          method: name.toUpperCase() as HTTPMethods,
+          url: path,
+          [view.authenticationHook]: hook,
+          handler: (request, reply) => method.call(view, request, reply),
+        })
+      }
+      if (!defined.includes('options')) {
+        app.options(path, async (_request, reply) => reply.header('allow', allow).code(200).send())
+      }
+      const missing = ANSWERED_METHODS.filter((m) => !defined.includes(m.toLowerCase() as ViewMethodName))
+      if (missing.length > 0) {
+        app.route({ method: [...missing], url: path, handler: async (_request, reply) => reply.header('allow', allow).code(405).send() })
+      }
+    }
+  }
+}
+
+/** DOT's `ScopedProtectedResourceView`: the token must also hold every scope in `requiredScopes`. */
+export class ScopedProtectedResourceView extends ProtectedResourceView {
+  /** Scopes every request must hold. Required. */
+  requiredScopes: readonly string[] = []
+
+  override validate (app: FastifyInstance): void {
+    if (this.requiredScopes.length === 0) {
+      throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} must set requiredScopes`)
+    }
+    const unknown = this.requiredScopes.filter((s) => !Object.hasOwn(app.oauth.settings.scopes, s))
+    if (unknown.length > 0) {
+      throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} requires unknown scopes: ${unknown.join(', ')}`)
+    }
+  }
+
+  override requiredScopesFor (_method: string, _app: FastifyInstance): readonly string[] {
+    return this.requiredScopes
+  }
+}
+
+/**
+ * DOT's `ReadWriteScopedResourceView`: GET/HEAD/OPTIONS need `readScope`, other methods need
+ * `writeScope`, on top of `requiredScopes` (which may be empty here).
+ */
+export class ReadWriteScopedResourceView extends ScopedProtectedResourceView {
+  override validate (app: FastifyInstance): void {
+    const { scopes, readScope, writeScope } = app.oauth.settings
+    for (const scope of [readScope, writeScope, ...this.requiredScopes]) {
+      if (!Object.hasOwn(scopes, scope)) {
+        throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} needs the scope "${scope}" in settings.scopes`)
+      }
+    }
+  }
+
+  override requiredScopesFor (method: string, app: FastifyInstance): readonly string[] {
+    return app.oauth.scopesForMethod(method, this.requiredScopes, true)
+  }
+}
+
+/** True when the request carries client credentials (Basic, or `client_id` + `client_secret` in the body). */
+function presentsClientCredentials (request: FastifyRequest): boolean {
+  if (/^basic\b/i.test(request.headers.authorization ?? '')) return true
+  const body = request.body as Record<string, unknown> | null | undefined
+  return typeof body === 'object' && body !== null && typeof body.client_id === 'string' && typeof body.client_secret === 'string'
+}
+
+/**
+ * DOT's `ClientProtectedResourceView`: accepts a client's own credentials (Basic or body), or
+ * else a bearer token. It reads the body, so it authenticates in `preHandler`, not `onRequest`.
+ */
+export class ClientProtectedResourceView extends ProtectedResourceView {
+  override get authenticationHook (): 'onRequest' | 'preHandler' {
+    return 'preHandler'
+  }
+
+  override async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
+    if (!presentsClientCredentials(request)) return await super.authenticate(request, required)
+    try {
+      const client = await request.server.oauth.authenticateClient(toOAuthRequest(request))
+      if (client.application.clientType !== 'confidential') {
+        return new InvalidClientError({ detail: 'public clients cannot authenticate' })
+      }
+      request.oauthClient = client.application
+      return null
+    } catch (err) {
+      if (err instanceof OAuthError) return err
+      throw err
+    }
+  }
+}
+
+/** DOT's `ClientProtectedScopedResourceView`: as above; scopes apply when a bearer token is used. */
+export class ClientProtectedScopedResourceView extends ClientProtectedResourceView {
+  /** Scopes a bearer token must hold. Required. */
+  requiredScopes: readonly string[] = []
+
+  override validate (app: FastifyInstance): void {
+    ScopedProtectedResourceView.prototype.validate.call(this, app)
+  }
+
+  override requiredScopesFor (_method: string, _app: FastifyInstance): readonly string[] {
+    return this.requiredScopes
+  }
+}
