@@ -10,7 +10,6 @@ import type { OAuthToolkit } from './toolkit.js'
  *   interface ResourceOwner { id: number, username: string }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface ResourceOwner {}
 
 declare module 'fastify' {

@@ -5,5 +5,5 @@ import type { TokenGrant } from './types.js'
 
 /** The token endpoint's grants by wire `grant_type`. Nothing else switches on grant strings. */
 export const TOKEN_GRANTS: ReadonlyMap<string, TokenGrant> = new Map(
-  [clientCredentialsGrant, passwordGrant, refreshTokenGrant].map((g) => [g.grantType, g]),
+  [clientCredentialsGrant, passwordGrant, refreshTokenGrant].map((g) => [g.grantType, g])
 )

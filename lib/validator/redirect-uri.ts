@@ -4,7 +4,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 /** Why a URI cannot be registered, or `null` when it can. */
 export function redirectUriProblem (uri: string, allowedSchemes: readonly string[]): string | null {
   if (uri.length > 2000) return 'is longer than 2000 characters'
-  if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'contains white space or control characters'
+  if (hasWhiteSpaceOrControl(uri)) return 'contains white space or control characters'
   let url: URL
   try {
     url = new URL(uri)
@@ -52,4 +52,13 @@ function loopbackParts (uri: string): { host: string, rest: string } | null {
   const m = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(\/[^?#]*)?(\?[^#]*)?$/.exec(uri)
   if (m === null) return null
   return { host: m[1] ?? '', rest: (m[3] ?? '') + (m[4] ?? '') }
+}
+
+/** True when `value` holds white space, a C0 control character or DEL. */
+function hasWhiteSpaceOrControl (value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code <= 0x20 || code === 0x7f || /\s/.test(value[i] ?? '')) return true
+  }
+  return false
 }
