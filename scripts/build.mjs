@@ -1,0 +1,13 @@
+// Builds the package into dist/: compiles TypeScript with declarations, then copies the
+// committed SQL migrations next to the compiled store that applies them.
+import { cpSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const tsc = require.resolve('typescript/bin/tsc')
+
+rmSync('dist', { recursive: true, force: true })
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+cpSync('lib/store/sqlite/migrations', 'dist/lib/store/sqlite/migrations', { recursive: true })
+console.log('built dist/')
