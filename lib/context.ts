@@ -23,6 +23,11 @@ export interface AppAuthorizedEvent {
 export interface ToolkitEventMap {
   /** Fired after every token issued by the token endpoint. */
   appAuthorized: [AppAuthorizedEvent]
+  /**
+   * An `appAuthorized` listener threw or rejected. The token was issued all the same; the
+   * plugin logs these. With no `error` listener they are dropped (never re-thrown).
+   */
+  error: [unknown]
 }
 
 /** Everything the core needs, injected once and passed down; there is no global state. */

@@ -56,6 +56,8 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     hasher: options.hasher,
     verifyUserCredentials: options.verifyUserCredentials,
   })
+  // A failing appAuthorized listener must not fail the token response; it is logged instead.
+  server.events.on('error', (err) => { app.log.error({ err }, 'appAuthorized listener failed') })
   app.decorate('oauth', createToolkit(server, options.loadUser ?? null))
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)

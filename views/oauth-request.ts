@@ -18,9 +18,14 @@ export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
     headers,
     query: query.params,
     body: body === null ? null : body.params,
-    duplicated: new Set([...query.duplicated, ...(body?.duplicated ?? [])]),
+    duplicated: new Set([...query.duplicated, ...(body?.duplicated ?? []), ...inBoth(query.params, body?.params)]),
     unsupportedBody: hasOtherBody || (body !== null && body.malformed.length > 0),
   }
+}
+
+/** RFC 6749 §3.2: a parameter sent in the query *and* the body is included more than once (INPUT-3). */
+function inBoth (query: Record<string, string>, body: Record<string, string> | undefined): string[] {
+  return body === undefined ? [] : Object.keys(query).filter((name) => Object.hasOwn(body, name))
 }
 
 /** Copies a core response onto the reply. */

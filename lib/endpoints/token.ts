@@ -1,4 +1,4 @@
-import type { ServerContext } from '../context.js'
+import type { AppAuthorizedEvent, ServerContext } from '../context.js'
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
 import type { TokenGrant } from '../grants/types.js'
@@ -22,7 +22,7 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest): Pro
   checkClientMayUseGrant(client, grant)
   const result = await grant.handle(ctx, client, params)
   if (result.rows.accessToken.applicationId !== null) {
-    ctx.events.emit('appAuthorized', {
+    notifyAppAuthorized(ctx, {
       application: client.application,
       accessToken: result.rows.accessToken,
       refreshToken: result.rows.refreshToken,
@@ -64,5 +64,29 @@ function checkClientMayUseGrant (client: AuthenticatedClient, grant: TokenGrant)
   }
   if (!grant.applicationTypes.has(client.application.authorizationGrantType)) {
     throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application may not use ${grant.grantType}` })
+  }
+}
+
+/**
+ * DOT's `app_authorized` signal. The token is already stored, so a listener that throws or
+ * rejects must not turn this 200 into a 500 (or an unhandled rejection), nor skip the listeners
+ * after it: its error goes to the emitter's `error` event, which the plugin logs.
+ */
+function notifyAppAuthorized (ctx: ServerContext, event: AppAuthorizedEvent): void {
+  const report = (err: unknown): void => {
+    try {
+      if (ctx.events.listenerCount('error') > 0) ctx.events.emit('error', err)
+    } catch {
+      // An `error` listener that throws has nowhere left to report to.
+    }
+  }
+  // rawListeners, so that once() wrappers still remove themselves.
+  for (const listener of ctx.events.rawListeners('appAuthorized')) {
+    try {
+      const result: unknown = listener.call(ctx.events, event)
+      if (result instanceof Promise) result.catch(report)
+    } catch (err) {
+      report(err)
+    }
   }
 }

@@ -29,10 +29,7 @@ export const refreshTokenGrant: TokenGrant = {
       throw new InvalidGrantError({ detail: record === null ? 'unknown refresh token' : 'refresh token of another client' })
     }
     if (record.revokedAt !== null) return await replayOrGrace(ctx, presented, record)
-    const { refreshTokenExpireSeconds } = ctx.settings
-    if (refreshTokenExpireSeconds !== null && ctx.clock.now() >= addSeconds(record.createdAt, refreshTokenExpireSeconds)) {
-      throw new InvalidGrantError({ detail: 'refresh token idle-expired' })
-    }
+    if (isExpired(ctx, record)) throw new InvalidGrantError({ detail: 'refresh token idle-expired' })
     const granted = scopeList(record.scope)
     const requested = parseScopeParam(param(params, 'scope')) ?? granted
     if (!hasScopes(granted, requested)) throw new InvalidScopeError({ detail: 'refresh asked for scopes beyond the original grant' })
@@ -62,6 +59,12 @@ export const refreshTokenGrant: TokenGrant = {
   },
 }
 
+/** `refreshTokenExpireSeconds` is enforced when the token is presented, not only by `cleartokens` (RT-6). */
+function isExpired (ctx: ServerContext, record: RefreshTokenRecord): boolean {
+  const { refreshTokenExpireSeconds } = ctx.settings
+  return refreshTokenExpireSeconds !== null && ctx.clock.now() >= addSeconds(record.createdAt, refreshTokenExpireSeconds)
+}
+
 /** A presented refresh token that is already revoked: a grace-period retry, or a replay. */
 async function replayOrGrace (ctx: ServerContext, presented: string, record: RefreshTokenRecord): Promise<GrantResult> {
   const grace = await graceRetry(ctx, presented, record)
@@ -80,6 +83,8 @@ async function replayOrGrace (ctx: ServerContext, presented: string, record: Ref
 async function graceRetry (ctx: ServerContext, presented: string, record: RefreshTokenRecord): Promise<GrantResult | null> {
   const window = ctx.settings.refreshTokenGracePeriodSeconds
   if (window <= 0 || record.successorSealed === null || record.revokedAt === null) return null
+  // RT-3: an expired token is never honoured, even inside the window.
+  if (isExpired(ctx, record)) return null
   if (ctx.clock.now() > addSeconds(record.revokedAt, window)) return null
   const pair: TokenPair | null = openSuccessor(presented, record.successorSealed)
   if (pair === null || pair.refreshToken === null) return null

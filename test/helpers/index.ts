@@ -94,3 +94,47 @@ export async function clientCredentialsToken (app: FastifyInstance, scope?: stri
   if (res.statusCode !== 200) throw new Error(`token request failed: ${res.body}`)
   return (res.json() as { access_token: string }).access_token
 }
+
+/** The RFC 6749 §5.1 success body of the token endpoint. */
+export interface TokenBody {
+  access_token: string
+  token_type: string
+  expires_in: number
+  scope: string
+  refresh_token?: string
+}
+
+/** True when the server accepts `token` as a bearer access token holding `scopes`. */
+export async function bearerWorks (app: FastifyInstance, token: string, scopes: readonly string[] = []): Promise<boolean> {
+  const result = await app.oauth.authenticateBearer({ authorization: `Bearer ${token}`, queryToken: undefined }, scopes)
+  return result.ok
+}
+
+/** The one user `verifyTestUser` knows. */
+export const TEST_USER = { username: 'alice', password: 'wonder land+%:', id: 'user-alice' } as const
+
+/** A `verifyUserCredentials` option for the password grant that knows `TEST_USER` only. */
+export async function verifyTestUser (username: string, password: string): Promise<string | null> {
+  return username === TEST_USER.username && password === TEST_USER.password ? TEST_USER.id : null
+}
+
+/** `buildApp` options with the password grant switched on and `verifyTestUser` as the checker. */
+export function passwordGrantOptions (settings: SettingsInput = {}): BuildAppOptions {
+  return { settings: { passwordGrantEnabled: true, ...settings }, verifyUserCredentials: verifyTestUser }
+}
+
+/** The SQLite file `buildApp` opened for test `t` (read it only after `buildApp`: `t.testdir()` wipes the folder). */
+export function databasePath (t: Test): string {
+  return join(t.testdirName, 'oauth.db')
+}
+
+/** Exact RFC 6749 §5.2 error bodies of the token endpoint, for `t.same`. */
+export const TOKEN_ERRORS = {
+  invalidClient: { error: 'invalid_client', error_description: 'Client authentication failed.' },
+  invalidGrant: { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid, expired, revoked or was issued to another client.' },
+  unauthorizedClient: { error: 'unauthorized_client', error_description: 'The client is not authorized to use this grant type.' },
+  unsupportedGrantType: { error: 'unsupported_grant_type', error_description: 'The grant type is not supported by this server.' },
+  invalidScope: { error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown or exceeds what was granted.' },
+  notForm: { error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' },
+  unparsable: { error: 'invalid_request', error_description: 'The request could not be parsed.' },
+} as const
