@@ -1,0 +1,129 @@
+import { ApplicationValidationError, type CreatedApplication } from '../../applications.js'
+import { APPLICATION_GRANT_TYPES } from '../../store/types.js'
+import { booleanOption, CliUsageError, stringOption } from '../args.js'
+import { DATABASE_OPTION, defineCommand, EXIT, HELP_OPTION, PROGRAM, SETTINGS_OPTION, table, type CliIo } from '../command.js'
+import { adminServer, loadSettings } from '../config.js'
+import { openMigratedStore, resolveDatabaseUrl } from '../database.js'
+
+/** How each field of `ApplicationValidationError` is spelled on the command line. */
+const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
+  clientType: 'client_type',
+  authorizationGrantType: 'grant_type',
+  name: '--name',
+  redirectUris: '--redirect-uris',
+  postLogoutRedirectUris: '--post-logout-redirect-uris',
+  allowedOrigins: '--allowed-origins',
+  clientId: '--client-id',
+  clientSecret: '--client-secret',
+  skipAuthorization: '--skip-authorization',
+  userId: '--user',
+  algorithm: '--algorithm',
+}
+
+/** The `--json` output: the application with DOT's field names, and the secret in clear. */
+function toJson ({ application: app, clientSecret }: CreatedApplication): string {
+  return JSON.stringify({
+    id: app.id,
+    client_id: app.clientId,
+    client_secret: clientSecret,
+    client_type: app.clientType,
+    authorization_grant_type: app.authorizationGrantType,
+    name: app.name,
+    redirect_uris: app.redirectUris,
+    post_logout_redirect_uris: app.postLogoutRedirectUris,
+    allowed_origins: app.allowedOrigins,
+    skip_authorization: app.skipAuthorization,
+    algorithm: app.algorithm,
+    user: app.userId,
+    created: app.createdAt.toISOString(),
+  }) + '\n'
+}
+
+/** The human summary. A generated secret is printed with a warning; a supplied one is not echoed. */
+function toText ({ application: app, clientSecret }: CreatedApplication, secretSupplied: boolean): string {
+  const secret = clientSecret === null
+    ? '(none: public client)'
+    : secretSupplied ? '(the one you supplied; stored hashed)' : clientSecret
+  const rows: Array<[string, string]> = [
+    ['client_id:', app.clientId],
+    ['client_secret:', secret],
+    ['client_type:', app.clientType],
+    ['grant_type:', app.authorizationGrantType],
+  ]
+  if (app.redirectUris.length > 0) rows.push(['redirect_uris:', app.redirectUris.join(' ')])
+  if (app.postLogoutRedirectUris.length > 0) rows.push(['post_logout_redirect_uris:', app.postLogoutRedirectUris.join(' ')])
+  if (app.allowedOrigins.length > 0) rows.push(['allowed_origins:', app.allowedOrigins.join(' ')])
+  if (app.skipAuthorization) rows.push(['skip_authorization:', 'yes'])
+  if (app.algorithm !== '') rows.push(['algorithm:', app.algorithm])
+  if (app.userId !== null) rows.push(['user:', app.userId])
+  const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
+  const lines = [`New application ${label} created successfully.`, ...table(rows)]
+  if (clientSecret !== null && !secretSupplied) {
+    lines.push('', 'Copy the client secret now: it is shown only this once. Only its hash is stored, so it cannot be recovered later.')
+  }
+  return lines.join('\n') + '\n'
+}
+
+// Departs from DOT, which prints validation errors on stdout and exits 0: scripts must see failure.
+function reportInvalid (err: ApplicationValidationError, io: CliIo): number {
+  const rows = Object.entries(err.fields).map(([field, message]): [string, string] => [`${FIELD_ARGUMENT[field] ?? field}:`, message])
+  io.stderr.write([`${PROGRAM} createapplication: the application is invalid:`, ...table(rows), ''].join('\n'))
+  return EXIT.usage
+}
+
+/** `createapplication`: DOT's management command, registering one application and printing its secret once. */
+export const createApplicationCommand = defineCommand({
+  name: 'createapplication',
+  summary: 'Register an OAuth application (client) and print its secret once',
+  description: 'Registers an application after validating every field (DOT\'s createapplication). The\n' +
+    'generated client secret is printed once: only its hash is stored. Validation errors are\n' +
+    'listed on stderr, one per field, with exit code 2.',
+  positionals: [
+    { name: 'client_type', description: 'confidential or public' },
+    { name: 'grant_type', description: APPLICATION_GRANT_TYPES.join(', ') },
+  ],
+  options: {
+    name: stringOption('name', 'Human-readable name of the application'),
+    'redirect-uris': stringOption('uris', 'Space-separated redirect URIs (required for authorization-code, implicit, openid-hybrid)'),
+    'post-logout-redirect-uris': stringOption('uris', 'Space-separated post-logout redirect URIs (OpenID Connect)'),
+    'allowed-origins': stringOption('origins', 'Space-separated origins allowed to call the token endpoints from a browser'),
+    'client-id': stringOption('id', 'Client id to use (default: 40 random characters)'),
+    'client-secret': stringOption('secret', 'Client secret to use (default: clientSecretGeneratorLength random characters)'),
+    'skip-authorization': booleanOption('Do not ask users for consent'),
+    user: stringOption('id', 'Id of the user who owns the application'),
+    algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (no OpenID Connect, default) or RS256'),
+    json: booleanOption('Print the application and its secret as one JSON object on stdout'),
+    database: DATABASE_OPTION,
+    settings: SETTINGS_OPTION,
+    help: HELP_OPTION,
+  },
+  async run ({ values, positionals }, { io, deps }) {
+    const url = resolveDatabaseUrl(values.database, io.env, 'createapplication')
+    if (values.user === '') throw new CliUsageError('option \'--user\' must not be empty', 'createapplication')
+    const settings = loadSettings(values.settings)
+    const opened = openMigratedStore(url)
+    let created: CreatedApplication
+    try {
+      created = await adminServer(opened.store, settings, deps).createApplication({
+        clientType: positionals[0] ?? '',
+        authorizationGrantType: positionals[1] ?? '',
+        name: values.name,
+        redirectUris: values['redirect-uris'],
+        postLogoutRedirectUris: values['post-logout-redirect-uris'],
+        allowedOrigins: values['allowed-origins'],
+        clientId: values['client-id'],
+        clientSecret: values['client-secret'],
+        skipAuthorization: values['skip-authorization'] === true,
+        userId: values.user ?? null,
+        algorithm: values.algorithm,
+      })
+    } catch (err) {
+      if (err instanceof ApplicationValidationError) return reportInvalid(err, io)
+      throw err
+    } finally {
+      await opened.close()
+    }
+    io.stdout.write(values.json === true ? toJson(created) : toText(created, values['client-secret'] !== undefined))
+    return EXIT.ok
+  },
+})

@@ -1,0 +1,172 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { cheapHasher, cli, migratedDatabase, withStore } from './helpers.js'
+
+const CLIENT_ID = /^[A-Za-z0-9]{40}$/
+
+t.test('a confidential application: human summary with the secret shown once, and its hash stored', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const r = await cli(['createapplication', 'confidential', 'client-credentials', '--name', 'Billing', '--database', path])
+  t.equal(r.code, 0)
+  t.equal(r.stderr, '')
+  const lines = r.stdout.split('\n')
+  t.equal(lines[0], 'New application "Billing" (id 1) created successfully.')
+  const clientId = /^ {2}client_id: +(\S+)$/m.exec(r.stdout)?.[1] ?? ''
+  const secret = /^ {2}client_secret: +(\S+)$/m.exec(r.stdout)?.[1] ?? ''
+  t.match(clientId, CLIENT_ID)
+  t.match(secret, /^[A-Za-z0-9]{128}$/, 'clientSecretGeneratorLength characters')
+  t.match(r.stdout, /^ {2}client_type: +confidential$/m)
+  t.match(r.stdout, /^ {2}grant_type: +client-credentials$/m)
+  t.match(r.stdout, 'Copy the client secret now: it is shown only this once.')
+  await withStore(path, async (store) => {
+    const app = await store.findApplicationByClientId(clientId)
+    t.ok(app)
+    t.equal(app?.name, 'Billing')
+    t.match(app?.clientSecretHash, /^scrypt\$/)
+    t.ok(await cheapHasher.verify(secret, app?.clientSecretHash ?? ''), 'the printed secret matches the stored hash')
+  })
+})
+
+t.test('--json prints exactly one JSON object with every field and the clear secret', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const r = await cli(['createapplication', 'confidential', 'authorization-code', '--json', '--database', path,
+    '--name', 'Web', '--redirect-uris', 'https://app.example/cb  http://localhost:8080/cb', '--post-logout-redirect-uris', 'https://app.example/bye',
+    '--allowed-origins', 'https://app.example', '--skip-authorization', '--user', '42', '--algorithm', 'RS256'])
+  t.equal(r.code, 0)
+  t.equal(r.stderr, '')
+  t.equal(r.stdout.trimEnd().split('\n').length, 1, 'one line')
+  const body = JSON.parse(r.stdout) as Record<string, unknown>
+  t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
+    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'user', 'created'])
+  t.match(body, {
+    id: 1,
+    client_id: CLIENT_ID,
+    client_secret: /^[A-Za-z0-9]{128}$/,
+    client_type: 'confidential',
+    authorization_grant_type: 'authorization-code',
+    name: 'Web',
+    skip_authorization: true,
+    algorithm: 'RS256',
+    user: '42',
+  })
+  t.same(body.redirect_uris, ['https://app.example/cb', 'http://localhost:8080/cb'])
+  t.same(body.post_logout_redirect_uris, ['https://app.example/bye'])
+  t.same(body.allowed_origins, ['https://app.example'])
+  t.equal(new Date(String(body.created)).toISOString(), body.created)
+  await withStore(path, async (store) => {
+    const app = await store.findApplicationByClientId(String(body.client_id))
+    t.match(app, {
+      id: 1,
+      clientType: 'confidential',
+      authorizationGrantType: 'authorization-code',
+      redirectUris: ['https://app.example/cb', 'http://localhost:8080/cb'],
+      postLogoutRedirectUris: ['https://app.example/bye'],
+      allowedOrigins: ['https://app.example'],
+      skipAuthorization: true,
+      userId: '42',
+      algorithm: 'RS256',
+    })
+    t.ok(await cheapHasher.verify(String(body.client_secret), app?.clientSecretHash ?? ''))
+  })
+})
+
+t.test('--client-id and --client-secret are used as given; a supplied secret is not echoed', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const r = await cli(['createapplication', 'confidential', 'password', '--client-id', 'my-cli.client', '--client-secret', 's3cret-value-long-enough', '--database', path])
+  t.equal(r.code, 0)
+  t.match(r.stdout, /^New application 1 created successfully\.$/m, 'no name: the id')
+  t.match(r.stdout, /^ {2}client_id: +my-cli\.client$/m)
+  t.match(r.stdout, /^ {2}client_secret: +\(the one you supplied; stored hashed\)$/m)
+  t.notMatch(r.stdout, 's3cret-value-long-enough')
+  t.notMatch(r.stdout, 'shown only this once')
+  await withStore(path, async (store) => {
+    const app = await store.findApplicationByClientId('my-cli.client')
+    t.ok(await cheapHasher.verify('s3cret-value-long-enough', app?.clientSecretHash ?? ''))
+  })
+  const json = await cli(['createapplication', 'confidential', 'password', '--client-id', 'second', '--client-secret', 'another-secret', '--json', '--database', path])
+  t.match(JSON.parse(json.stdout), { client_id: 'second', client_secret: 'another-secret' }, '--json always carries the secret')
+})
+
+t.test('a public application has no secret', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const human = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'https://spa.example/cb', '--database', path])
+  t.equal(human.code, 0)
+  t.match(human.stdout, /^ {2}client_secret: +\(none: public client\)$/m)
+  t.notMatch(human.stdout, 'shown only this once')
+  const json = await cli(['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--json', '--database', path])
+  t.match(JSON.parse(json.stdout), { client_secret: null, client_type: 'public', authorization_grant_type: 'urn:ietf:params:oauth:grant-type:device_code' })
+})
+
+t.test('every DOT grant type is accepted', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  for (const grant of ['authorization-code', 'implicit', 'password', 'client-credentials', 'openid-hybrid', 'urn:ietf:params:oauth:grant-type:device_code']) {
+    const r = await cli(['createapplication', 'confidential', grant, '--redirect-uris', 'https://a.example/cb', '--json', '--database', path])
+    t.equal(r.code, 0, grant)
+    t.match(JSON.parse(r.stdout), { authorization_grant_type: grant })
+  }
+})
+
+// Departs from DOT, which prints validation errors on stdout and exits 0.
+t.test('validation errors are listed per argument on stderr, exit 2, nothing stored', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const r = await cli(['createapplication', 'secret', 'magic', '--redirect-uris', 'not-a-uri', '--allowed-origins', 'https://a.example/path',
+    '--algorithm', 'ES256', '--client-id', 'has space', '--database', path])
+  t.equal(r.code, 2)
+  t.equal(r.stdout, '')
+  const lines = r.stderr.trimEnd().split('\n')
+  t.equal(lines[0], 'fastify-oauth-toolkit createapplication: the application is invalid:')
+  t.match(lines.slice(1), [
+    /^ {2}client_type: +must be "confidential" or "public"$/,
+    /^ {2}grant_type: +must be one of authorization-code, implicit, password, client-credentials, openid-hybrid, urn:ietf:params:oauth:grant-type:device_code$/,
+    /^ {2}--redirect-uris: +not-a-uri .+$/,
+    /^ {2}--allowed-origins: +https:\/\/a\.example\/path .+$/,
+    /^ {2}--algorithm: +must be empty, "RS256" or "HS256"$/,
+    /^ {2}--client-id: +must be 1 to 255 printable ASCII characters/,
+  ])
+  t.equal(lines.length, 7)
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  t.equal(await withStore(path, async (store) => (await store.listApplications()).length), 0)
+})
+
+t.test('other validation failures: missing redirect URI, secret for a public client, taken client id', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const cases: Array<[string[], RegExp]> = [
+    [['confidential', 'authorization-code'], /^ {2}--redirect-uris: +at least one redirect URI is required for authorization-code applications$/m],
+    [['public', 'implicit', '--redirect-uris', 'https://a.example/cb', '--client-secret', 'whatever-secret'], /^ {2}--client-secret: +public clients have no secret$/m],
+    [['public', 'client-credentials'], /^ {2}client_type: +client-credentials applications must be confidential/m],
+    [['confidential', 'password', '--client-secret', 'short'], /^ {2}--client-secret: +must be at least 8 characters$/m],
+    [['confidential', 'password', '--algorithm', 'HS256'], /^ {2}--algorithm: +HS256 needs the client secret in clear/m],
+  ]
+  for (const [argv, line] of cases) {
+    const r = await cli(['createapplication', ...argv, '--database', path])
+    t.equal(r.code, 2, argv.join(' '))
+    t.match(r.stderr, line, argv.join(' '))
+  }
+  t.equal((await cli(['createapplication', 'confidential', 'password', '--client-id', 'taken', '--database', path])).code, 0)
+  const taken = await cli(['createapplication', 'confidential', 'password', '--client-id', 'taken', '--database', path])
+  t.equal(taken.code, 2)
+  t.match(taken.stderr, /^ {2}--client-id: +is already taken$/m)
+})
+
+t.test('--settings changes what createapplication generates and accepts', async (t) => {
+  const dir = t.testdir()
+  const path = await migratedDatabase(dir)
+  const settings = join(dir, 'settings.json')
+  writeFileSync(settings, JSON.stringify({ clientSecretGeneratorLength: 40, allowedRedirectUriSchemes: ['https', 'com.example.app'] }))
+  const refused = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'com.example.app:/cb', '--database', path])
+  t.equal(refused.code, 2, 'the custom scheme is refused by default')
+  const r = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'com.example.app:/cb', '--json', '--settings', settings, '--database', path])
+  t.equal(r.code, 0, r.stderr)
+  t.match(JSON.parse(r.stdout), { client_secret: /^[A-Za-z0-9]{40}$/, redirect_uris: ['com.example.app:/cb'] })
+})
+
+t.test('an unexpected failure is one line on stderr with exit 1, not a stack trace', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const broken = { ...cheapHasher, hash: async () => { throw new RangeError('scrypt exploded') } }
+  t.same(await cli(['createapplication', 'confidential', 'password', '--database', path], { hasher: broken }), {
+    code: 1,
+    stdout: '',
+    stderr: 'fastify-oauth-toolkit createapplication: unexpected error: RangeError: scrypt exploded\n',
+  })
+})
