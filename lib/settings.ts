@@ -27,7 +27,7 @@ export interface Settings {
   // ---- tokens ------------------------------------------------------------------------------
   /** Lifetime of access tokens in seconds (DOT `ACCESS_TOKEN_EXPIRE_SECONDS`, 36000). */
   readonly accessTokenExpireSeconds: number
-  /** Refresh tokens unused for this many seconds are refused and cleared; `null` keeps them until revoked (DOT `REFRESH_TOKEN_EXPIRE_SECONDS`). */
+  /** Refresh tokens older than this many seconds are refused and cleared (with rotation each refresh starts a new one); `null` keeps them until revoked (DOT `REFRESH_TOKEN_EXPIRE_SECONDS`). */
   readonly refreshTokenExpireSeconds: number | null
   /** Issue a new refresh token on every refresh and revoke the old one (DOT `ROTATE_REFRESH_TOKEN`, true). */
   readonly rotateRefreshToken: boolean
@@ -124,7 +124,11 @@ export function resolveSettings (input: unknown = {}): Settings {
   for (const key of Object.keys(given)) {
     if (!(key in DEFAULT_SETTINGS)) fail(`unknown setting "${key}"`)
   }
-  const s = { ...DEFAULT_SETTINGS, ...given } as Settings
+  // Reuse protection follows rotation unless set explicitly: without rotation there is no reuse to detect.
+  const defaults = given.rotateRefreshToken === false && !('refreshTokenReuseProtection' in given)
+    ? { ...DEFAULT_SETTINGS, refreshTokenReuseProtection: false }
+    : DEFAULT_SETTINGS
+  const s = { ...defaults, ...given } as Settings
 
   positiveInteger(s, 'authorizationCodeExpireSeconds')
   if (s.authorizationCodeExpireSeconds > 600) fail('authorizationCodeExpireSeconds must be at most 600 (RFC 6749 §4.1.2)')

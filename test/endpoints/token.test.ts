@@ -205,7 +205,7 @@ t.test('bad settings fail registration with ImproperlyConfiguredError, never a r
   const cases: Array<[string, Parameters<typeof buildApp>[1], string]> = [
     ['negative lifetime', { settings: { accessTokenExpireSeconds: -1 } }, 'OAT_ERR_SETTINGS'],
     ['unknown default scope', { settings: { defaultScopes: ['admin'] } }, 'OAT_ERR_SETTINGS'],
-    ['reuse protection without rotation (DOT W012)', { settings: { rotateRefreshToken: false } }, 'OAT_ERR_SETTINGS'],
+    ['reuse protection without rotation (DOT W012)', { settings: { rotateRefreshToken: false, refreshTokenReuseProtection: true } }, 'OAT_ERR_SETTINGS'],
     ['password grant without a checker', { settings: { passwordGrantEnabled: true } }, 'OAT_ERR_OPTIONS'],
   ]
   for (const [name, options, code] of cases) {

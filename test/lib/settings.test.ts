@@ -42,7 +42,7 @@ const bad: Array<[string, unknown]> = [
   ['dangerous scheme', { allowedRedirectUriSchemes: ['https', 'javascript'] }],
   ['no schemes', { allowedRedirectUriSchemes: [] }],
   ['short secrets', { clientSecretGeneratorLength: 8 }],
-  ['reuse protection without rotation', { rotateRefreshToken: false }],
+  ['reuse protection without rotation', { rotateRefreshToken: false, refreshTokenReuseProtection: true }],
   ['negative grace', { refreshTokenGracePeriodSeconds: -1 }],
   ['realm with quote', { realm: 'a"b' }],
 ]
@@ -55,4 +55,10 @@ for (const [name, input] of bad) {
 t.test('rotation can be turned off together with reuse protection', async (t) => {
   const s = resolveSettings({ rotateRefreshToken: false, refreshTokenReuseProtection: false })
   t.equal(s.rotateRefreshToken, false)
+})
+
+t.test('turning rotation off turns reuse protection off unless it is set explicitly', async (t) => {
+  t.equal(resolveSettings({ rotateRefreshToken: false }).refreshTokenReuseProtection, false)
+  t.throws(() => resolveSettings({ rotateRefreshToken: false, refreshTokenReuseProtection: true }), { code: 'OAT_ERR_SETTINGS' })
+  t.equal(resolveSettings({}).refreshTokenReuseProtection, true)
 })
