@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js'
 import type { VerifyUserCredentials } from '../lib/context.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import type { Random } from '../lib/random.js'
-import { createOAuthServer } from '../lib/server.js'
+import { createOAuthServer, type OAuthServer } from '../lib/server.js'
 import type { SettingsInput } from '../lib/settings.js'
 import { openStore } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
@@ -48,14 +48,21 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
   }
   const store = options.store ?? openStore(options.database ?? '', { migrate: options.migrate === true })
-  const server = createOAuthServer({
-    store,
-    settings: options.settings,
-    clock: options.clock,
-    random: options.random,
-    hasher: options.hasher,
-    verifyUserCredentials: options.verifyUserCredentials,
-  })
+  let server: OAuthServer
+  try {
+    server = createOAuthServer({
+      store,
+      settings: options.settings,
+      clock: options.clock,
+      random: options.random,
+      hasher: options.hasher,
+      verifyUserCredentials: options.verifyUserCredentials,
+    })
+  } catch (err) {
+    // A failed registration adds no onClose hook: close what we opened now, or it leaks.
+    if (options.store === undefined) await store.close()
+    throw err
+  }
   // A failing appAuthorized listener must not fail the token response; it is logged instead.
   server.events.on('error', (err) => { app.log.error({ err }, 'appAuthorized listener failed') })
   app.decorate('oauth', createToolkit(server, options.loadUser ?? null))

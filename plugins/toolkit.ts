@@ -1,9 +1,12 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import type { OAuthError } from '../lib/errors.js'
+import { InvalidTokenError, type OAuthError } from '../lib/errors.js'
 import type { OAuthServer } from '../lib/server.js'
 import type { ResourceOwner } from './augment.js'
 
-/** Loads the host application's user for `request.resourceOwner`. */
+/**
+ * Loads the host application's user for `request.resourceOwner`. Resolving `null` (a deleted or
+ * disabled user) refuses the token; a throw propagates to the app's error handler.
+ */
 export type LoadUser = (userId: string) => Promise<ResourceOwner | null>
 
 /** Options of `app.oauth.protect()` (DOT's `protected_resource` / `rw_protected_resource`). */
@@ -50,8 +53,13 @@ export function createToolkit (server: OAuthServer, loadUser: LoadUser | null): 
       queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
     }, requiredScopes)
     if (!result.ok) return result.error
+    if (loadUser !== null && result.token.userId !== null) {
+      const owner = await loadUser(result.token.userId)
+      // Fail closed: a token outlives nothing it speaks for (DOT deletes a user's tokens with the user).
+      if (owner == null) return new InvalidTokenError({ detail: 'loadUser found no user for the token' })
+      request.resourceOwner = owner
+    }
     request.accessToken = result.token
-    if (loadUser !== null && result.token.userId !== null) request.resourceOwner = await loadUser(result.token.userId)
     return null
   }
 

@@ -9,8 +9,8 @@ export type ViewMethod = (request: FastifyRequest, reply: FastifyReply) => unkno
 export const VIEW_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options'] as const
 type ViewMethodName = typeof VIEW_METHODS[number]
 
-/** Methods answered with 405 + `Allow` when the class does not define them. */
-const ANSWERED_METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+/** Methods answered with 405 + `Allow` when the class does not define them (HEAD is served by `get`). */
+const ANSWERED_METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** A view class: `new ()` gives an instance whose `get`/`post`/… methods serve requests. */
 export interface ViewClass<V extends ProtectedResourceView = ProtectedResourceView> {
@@ -82,9 +82,16 @@ export class ProtectedResourceView {
       if (!defined.includes('options')) {
         app.options(path, async (_request, reply) => reply.header('allow', allow).code(200).send())
       }
-      const missing = ANSWERED_METHODS.filter((m) => !defined.includes(m.toLowerCase() as ViewMethodName))
+      const missing = ANSWERED_METHODS.filter((m) => !defined.includes((m === 'HEAD' ? 'get' : m.toLowerCase()) as ViewMethodName))
       if (missing.length > 0) {
-        app.route({ method: [...missing], url: path, handler: async (_request, reply) => reply.header('allow', allow).code(405).send() })
+        // DOT parity: the token is checked before the method is looked up, so an anonymous
+        // caller gets 403, not the list of methods.
+        app.route({
+          method: [...missing],
+          url: path,
+          [view.authenticationHook]: hook,
+          handler: async (_request, reply) => reply.header('allow', allow).code(405).send(),
+        })
       }
     }
   }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import * as schema from './schema.js'
 
@@ -39,4 +40,17 @@ export function openSqlite (database: string | Database.Database): Database.Data
 /** Applies every pending migration (idempotent). */
 export function migrateSqlite (db: Database.Database): void {
   migrate(drizzle(db), { migrationsFolder: SQLITE_MIGRATIONS_FOLDER })
+}
+
+/** drizzle's bookkeeping table (its migrator's default name, which `migrateSqlite` uses). */
+const MIGRATIONS_TABLE = '__drizzle_migrations'
+
+/** How many shipped migrations `db` lacks, decided as drizzle's migrator does (all of them on an empty database). */
+export function pendingMigrations (db: Database.Database): number {
+  const shipped = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS_FOLDER })
+  const table = db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = ?').get(MIGRATIONS_TABLE)
+  if (table === undefined) return shipped.length
+  const row = db.prepare(`SELECT max(created_at) AS last FROM "${MIGRATIONS_TABLE}"`).get() as { last: number | string | null }
+  const last = row.last === null ? -Infinity : Number(row.last)
+  return shipped.filter((m) => m.folderMillis > last).length
 }

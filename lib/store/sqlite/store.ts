@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3'
 import { and, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IssuedTokenRows,
   IssueResult, NewApplication, NewGrant, RefreshTokenRecord, Store, TokenIssue,
 } from '../types.js'
 import { joinList, toAccessToken, toApplication, toGrant, toRefreshToken } from './mappers.js'
-import { migrateSqlite, openSqlite, type SqliteDb } from './open.js'
+import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
 
 const { applications, accessTokens, refreshTokens, grants, idTokens } = schema
@@ -31,7 +32,17 @@ export interface SqliteStoreOptions {
 export function createSqliteStore (options: SqliteStoreOptions): Store {
   const raw = openSqlite(options.database)
   const ownsConnection = typeof options.database === 'string'
-  if (options.migrate === true) migrateSqlite(raw)
+  try {
+    if (options.migrate === true) migrateSqlite(raw)
+    const pending = pendingMigrations(raw)
+    // Fail at startup with a remedy, not on the first request with "no such table".
+    if (pending > 0) {
+      throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: the database lacks ${pending} migration(s); run \`fastify-oauth-toolkit migrate\` or pass \`migrate: true\``)
+    }
+  } catch (err) {
+    if (ownsConnection) raw.close()
+    throw err
+  }
   const db: SqliteDb = drizzle(raw, { schema })
 
   // The verification hot path: one prepared statement on a unique index.
