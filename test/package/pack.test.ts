@@ -1,0 +1,82 @@
+// `npm pack` gives a package a user could install: build it, unpack it into a fresh
+// node_modules next to the repository's dependencies, then use it the way the README does:
+// the bin (migrate, createapplication), the ESM entry, and its TypeScript declarations.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import t from 'tap'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+
+t.test('npm pack produces an installable, typed package with a working bin', async (t) => {
+  const dir = t.testdir()
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' })
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ filename: string, files: Array<{ path: string }> }>
+  const files = (packed[0]?.files ?? []).map((f) => f.path)
+  t.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), 'ships the compiled entry and its declarations')
+  t.ok(files.includes('dist/lib/cli/bin.js'), 'ships the bin')
+  t.ok(files.some((f) => f.startsWith('dist/lib/store/sqlite/migrations/') && f.endsWith('.sql')), 'ships the SQL migrations')
+  t.notOk(files.some((f) => /^(test|example-app|scratch|lib)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'ships no sources, tests or examples')
+
+  // A project that installed the tarball: node_modules holds it beside the dependencies.
+  const project = join(dir, 'project')
+  const modules = join(project, 'node_modules')
+  const pkgDir = join(modules, 'fastify-oauth-toolkit')
+  mkdirSync(pkgDir, { recursive: true })
+  execFileSync('tar', ['xzf', join(dir, packed[0]?.filename ?? ''), '-C', pkgDir, '--strip-components=1'])
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    if (!entry.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry))
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }))
+
+  // The bin, as `npx fastify-oauth-toolkit` runs it.
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+  const bin = join(pkgDir, manifest.bin['fastify-oauth-toolkit'] ?? '')
+  t.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env node/, 'the bin has a node shebang')
+  const database = join(project, 'oauth.sqlite3')
+  const run = (args: string[]): string => {
+    const result = spawnSync(process.execPath, [bin, ...args], { cwd: project, encoding: 'utf8' })
+    if (result.status !== 0) throw new Error(`${args.join(' ')}: ${result.stderr}`)
+    return result.stdout
+  }
+  run(['migrate', '--database', database])
+  const app = JSON.parse(run(['createapplication', 'confidential', 'client-credentials', '--name', 'Packed', '--database', database, '--json'])) as { client_id: string, client_secret: string }
+
+  // The ESM entry, as the README's example uses it.
+  writeFileSync(join(project, 'main.mjs'), `
+    import Fastify from 'fastify'
+    import { fastifyOAuthToolkit, oauthRoutes, ProtectedResourceView } from 'fastify-oauth-toolkit'
+    class HelloView extends ProtectedResourceView { async get () { return 'Hello, OAuth2!' } }
+    const app = Fastify()
+    await app.register(fastifyOAuthToolkit, { database: process.argv[2] })
+    await app.register(oauthRoutes, { prefix: '/o' })
+    await app.register(HelloView.asView('/api/hello'))
+    const basic = Buffer.from(process.argv[3] + ':' + process.argv[4]).toString('base64')
+    const token = await app.inject({ method: 'POST', url: '/o/token/', payload: 'grant_type=client_credentials',
+      headers: { authorization: 'Basic ' + basic, 'content-type': 'application/x-www-form-urlencoded' } })
+    const hello = await app.inject({ url: '/api/hello', headers: { authorization: 'Bearer ' + token.json().access_token } })
+    console.log(hello.statusCode, hello.body)
+    await app.close()
+  `)
+  const main = spawnSync(process.execPath, ['main.mjs', database, app.client_id, app.client_secret], { cwd: project, encoding: 'utf8' })
+  t.equal(main.stdout.trim(), '200 Hello, OAuth2!', main.stderr)
+
+  // The declarations resolve through the exports map for a NodeNext TypeScript project.
+  writeFileSync(join(project, 'typed.ts'), `
+    import type { FastifyRequest } from 'fastify'
+    import { ProtectedResourceView, type Settings } from 'fastify-oauth-toolkit'
+    declare module 'fastify-oauth-toolkit' { interface ResourceOwner { username: string } }
+    export class MeView extends ProtectedResourceView {
+      async get (request: FastifyRequest): Promise<string> { return request.resourceOwner?.username ?? '' }
+    }
+    export const lifetime: Settings['accessTokenExpireSeconds'] = 3600
+  `)
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+    files: ['typed.ts'],
+  }))
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  const typed = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' })
+  t.equal(typed.status, 0, `tsc accepts the published types: ${typed.stdout}`)
+})
