@@ -3,7 +3,11 @@
 export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions } from './plugins/oauth-toolkit.js'
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export type { ResourceOwner } from './plugins/augment.js'
-export type { OAuthToolkit, ProtectOptions, LoadUser } from './plugins/toolkit.js'
+export type { OAuthToolkit, ProtectOptions, LoadUser, ResolveUser } from './plugins/toolkit.js'
+export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
+export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
+export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
+export { DEFAULT_TEMPLATES, type Templates, type ConsentPageData, type ErrorPageData } from './views/templates/index.js'
 export {
   ProtectedResourceView,
   ScopedProtectedResourceView,

@@ -1,6 +1,7 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { fastifyOAuthToolkit, oauthRoutes, ProtectedResourceView } from 'fastify-oauth-toolkit'
+import { registerAccounts, sessionUser } from './accounts.js'
 import { UserStore, type ExampleUser } from './users.js'
 
 // Tell TypeScript what `request.resourceOwner` is in this app (tutorial part 3).
@@ -32,6 +33,8 @@ export interface ExampleAppOptions {
   /** Path of the SQLite file holding the OAuth tables and the users. */
   databasePath: string
   logger?: boolean
+  /** Signs session cookies and CSRF tokens (SESSION_SECRET); random per process when unset. */
+  secret?: string
 }
 
 /** Builds the example app (not listening yet). */
@@ -40,6 +43,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
   const users = new UserStore(options.databasePath)
   app.addHook('onClose', async () => users.close())
 
+  await registerAccounts(app, users, options.secret)
   await app.register(fastifyOAuthToolkit, {
     database: options.databasePath,
     migrate: true,
@@ -51,6 +55,10 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     },
     verifyUserCredentials: async (username, password) => await users.verify(username, password),
     loadUser: async (userId) => await users.find(userId),
+    // The authorization pages ask the session who is logged in; anonymous users go to the login page.
+    resolveUser: sessionUser,
+    loginUrl: '/accounts/login/',
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
   })
   await app.register(oauthRoutes, { prefix: '/o' })
   await app.register(HelloView.asView('/api/hello'))

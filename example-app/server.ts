@@ -5,7 +5,9 @@ import { exampleDatabasePath } from './paths.js'
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 8000)
 
-const app = await buildExampleApp({ databasePath: exampleDatabasePath(), logger: true })
+const secret = process.env.SESSION_SECRET
+if (secret !== undefined && secret.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters')
+const app = await buildExampleApp({ databasePath: exampleDatabasePath(), logger: true, ...(secret === undefined ? {} : { secret }) })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
 }

@@ -2,7 +2,11 @@ import formbody from '@fastify/formbody'
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { ImproperlyConfiguredError, InvalidRequestError, OAuthError } from '../lib/errors.js'
 import { errorToResponse } from '../lib/response.js'
+import { AuthorizationView } from '../views/authorize.js'
+import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
+import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse } from '../views/oauth-request.js'
+import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
@@ -50,6 +54,48 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   for (const url of bothSlashes('/token')) {
     app.post(url, { bodyLimit }, (request, reply) => token.post(request, reply))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+  }
+
+  // RFC 7009; DOT spells it revoke_token/, and both spellings work.
+  const revoke = new RevokeTokenView()
+  for (const url of [...bothSlashes('/revoke-token'), ...bothSlashes('/revoke_token')]) {
+    app.post(url, { bodyLimit }, (request, reply) => revoke.post(request, reply))
+    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+  }
+
+  const introspect = new IntrospectTokenView()
+  for (const url of bothSlashes('/introspect')) {
+    app.get(url, (request, reply) => introspect.get(request, reply))
+    app.post(url, { bodyLimit }, (request, reply) => introspect.post(request, reply))
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
+  }
+
+  const stylesheet = `${app.prefix}/static/oauth.css`
+  app.get('/static/oauth.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET))
+
+  // The browser-facing pages answer errors with HTML, in their own context.
+  await app.register(async function authorizationPages (pages) {
+    pages.setErrorHandler(htmlErrorHandler(stylesheet))
+    const authorize = new AuthorizationView(app.oauth.createCsrf(app.prefix === '' ? '/' : app.prefix), stylesheet)
+    for (const url of bothSlashes('/authorize')) {
+      pages.get(url, (request, reply) => authorize.get(request, reply))
+      pages.post(url, { bodyLimit }, (request, reply) => authorize.post(request, reply))
+    }
+  })
+}
+
+/** Errors on HTML pages: a page, never JSON and never a stack; a 500 is logged. */
+function htmlErrorHandler (stylesheet: string) {
+  return function (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? 400 : 500
+    if (status === 500) request.log.error({ err: error }, 'unexpected error on an OAuth page')
+    const page = reply.server.oauth.templates.error({
+      status,
+      error: status === 500 ? 'server_error' : 'invalid_request',
+      description: status === 500 ? 'The server encountered an unexpected condition.' : 'The request could not be parsed.',
+    }, { stylesheet })
+    return sendHtml(reply, status, page)
   }
 }
 

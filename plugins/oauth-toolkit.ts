@@ -4,14 +4,15 @@ import fp from 'fastify-plugin'
 import type { Clock } from '../lib/clock.js'
 import type { VerifyUserCredentials } from '../lib/context.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
-import type { Random } from '../lib/random.js'
+import { cryptoRandom, type Random } from '../lib/random.js'
 import { createOAuthServer, type OAuthServer } from '../lib/server.js'
 import type { SettingsInput } from '../lib/settings.js'
 import { openStore } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import './augment.js'
-import { createToolkit, type LoadUser } from './toolkit.js'
+import { createToolkit, type LoadUser, type ResolveUser } from './toolkit.js'
+import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 
 /** Options of the core plugin. Give either `database` or `store`. */
 export interface FastifyOAuthToolkitOptions {
@@ -30,6 +31,21 @@ export interface FastifyOAuthToolkitOptions {
   loadUser?: LoadUser
   /** Checks username and password for the password grant. */
   verifyUserCredentials?: VerifyUserCredentials
+  /**
+   * Who is logged in on a browser request, for the authorization (consent) pages: resolve
+   * `{ id }` (and optionally `authTime`) or `null` for anonymous visitors.
+   */
+  resolveUser?: ResolveUser
+  /** Where anonymous users are sent to log in, with `?next=<the original URL>` (DOT's `LOGIN_URL`; default `/accounts/login/`). */
+  loginUrl?: string
+  /**
+   * Key for the CSRF tokens of the toolkit's forms, at least 32 characters. Without it a random
+   * key is drawn per process, which is fine for one instance; set it when several instances
+   * serve the same users behind a load balancer.
+   */
+  secret?: string
+  /** Replacements for the built-in HTML templates (consent page, error page). */
+  templates?: Partial<Templates>
   /** Injected time source (tests). */
   clock?: Clock
   /** Injected randomness (tests). */
@@ -44,7 +60,13 @@ function optionError (message: string): never {
 
 const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, options) => {
   if ((options.database === undefined) === (options.store === undefined)) optionError('give exactly one of `database` or `store`')
-  for (const name of ['loadUser', 'verifyUserCredentials'] as const) {
+  if (options.loginUrl !== undefined && (typeof options.loginUrl !== 'string' || !options.loginUrl.startsWith('/') || /[\s\\]/.test(options.loginUrl))) {
+    optionError('`loginUrl` must be a path starting with "/"')
+  }
+  if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 32)) {
+    optionError('`secret` must be a string of at least 32 characters')
+  }
+  for (const name of ['loadUser', 'verifyUserCredentials', 'resolveUser'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
   }
   const store = options.store ?? openStore(options.database ?? '', { migrate: options.migrate === true })
@@ -65,7 +87,13 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   // A failing appAuthorized listener must not fail the token response; it is logged instead.
   server.events.on('error', (err) => { app.log.error({ err }, 'appAuthorized listener failed') })
-  app.decorate('oauth', createToolkit(server, options.loadUser ?? null))
+  app.decorate('oauth', createToolkit(server, {
+    loadUser: options.loadUser ?? null,
+    resolveUser: options.resolveUser ?? null,
+    loginUrl: options.loginUrl ?? '/accounts/login/',
+    secret: Buffer.from(options.secret ?? (options.random ?? cryptoRandom).token(32)),
+    templates: { ...DEFAULT_TEMPLATES, ...options.templates },
+  }))
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)
   app.decorateRequest('oauthClient', null)

@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { InvalidTokenError, type OAuthError } from '../lib/errors.js'
+import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
 import type { OAuthServer } from '../lib/server.js'
+import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
+import type { Templates } from '../views/templates/index.js'
 import type { ResourceOwner } from './augment.js'
 
 /**
@@ -8,6 +11,21 @@ import type { ResourceOwner } from './augment.js'
  * disabled user) refuses the token; a throw propagates to the app's error handler.
  */
 export type LoadUser = (userId: string) => Promise<ResourceOwner | null>
+
+/**
+ * Tells the toolkit who is logged in on a browser request (the authorization and management
+ * pages): the user's id, as tokens will carry it, or `null` for an anonymous visitor.
+ */
+export type ResolveUser = (request: FastifyRequest) => Promise<AuthorizingUser | null> | AuthorizingUser | null
+
+/** The Fastify-level options the toolkit is built with. */
+export interface ToolkitOptions {
+  readonly loadUser: LoadUser | null
+  readonly resolveUser: ResolveUser | null
+  readonly loginUrl: string
+  readonly secret: Buffer
+  readonly templates: Templates
+}
 
 /** Options of `app.oauth.protect()` (DOT's `protected_resource` / `rw_protected_resource`). */
 export interface ProtectOptions {
@@ -33,6 +51,16 @@ export interface OAuthToolkit extends OAuthServer {
   verifyRequest (request: FastifyRequest, requiredScopes: readonly string[]): Promise<OAuthError | null>
   /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
   deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean): FastifyReply
+  /** The logged-in user of a browser request (through the `resolveUser` option), or `null`. */
+  resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null>
+  /** Where anonymous users are sent to log in (`?next=` is appended). */
+  readonly loginUrl: string
+  /** The HTML templates in use (the built-in ones, or the host's replacements). */
+  readonly templates: Templates
+  /** CSRF protection for the toolkit's forms, with its cookie scoped to `path`. */
+  createCsrf (path: string): CsrfProtection
+  /** The user name of a user id for introspection responses (through `loadUser`). */
+  usernameOf (userId: string): Promise<string | undefined>
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -43,8 +71,9 @@ function quote (value: string): string {
 }
 
 /** Extends the server with Fastify's request-level helpers. */
-export function createToolkit (server: OAuthServer, loadUser: LoadUser | null): OAuthToolkit {
+export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
   const { settings } = server
+  const { loadUser } = options
 
   async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[]): Promise<OAuthError | null> {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
@@ -102,5 +131,31 @@ export function createToolkit (server: OAuthServer, loadUser: LoadUser | null): 
     }
   }
 
-  return { ...server, protect, scopesForMethod, verifyRequest, deny }
+  async function resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null> {
+    if (options.resolveUser === null) {
+      throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: the authorization pages need a resolveUser(request) option')
+    }
+    const user = await options.resolveUser(request)
+    return user === null || user === undefined ? null : { ...user, id: String(user.id) }
+  }
+
+  async function usernameOf (userId: string): Promise<string | undefined> {
+    if (loadUser === null) return undefined
+    const owner: unknown = await loadUser(userId)
+    const username = typeof owner === 'object' && owner !== null ? (owner as { username?: unknown }).username : undefined
+    return typeof username === 'string' ? username : undefined
+  }
+
+  return {
+    ...server,
+    protect,
+    scopesForMethod,
+    verifyRequest,
+    deny,
+    resolveUser,
+    usernameOf,
+    loginUrl: options.loginUrl,
+    templates: options.templates,
+    createCsrf: (path) => createCsrfProtection(options.secret, path),
+  }
 }

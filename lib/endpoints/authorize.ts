@@ -1,0 +1,244 @@
+import { addSeconds } from '../clock.js'
+import type { ServerContext } from '../context.js'
+import {
+  AccessDeniedError,
+  InvalidRequestError,
+  OAuthError,
+  UnauthorizedClientError,
+  UnsupportedResponseTypeError,
+} from '../errors.js'
+import { param, type Params } from '../request.js'
+import type { Application } from '../store/types.js'
+import { tokenChecksum } from '../tokens/checksum.js'
+import { prepareIssue } from '../tokens/issue.js'
+import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
+import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
+import { hasScopes, parseScopeParam, resolveRequestedScopes, scopeList } from '../validator/scopes.js'
+
+/** The parameters an authorization request may carry (others are ignored, RFC 6749 §3.1). */
+export const AUTHORIZATION_PARAMETERS = [
+  'client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'approval_prompt',
+] as const
+
+/** A validated authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636 §4.3). */
+export interface AuthorizationRequest {
+  readonly application: Application
+  readonly responseType: 'code' | 'token'
+  /** Where the answer goes: the requested URI, or the only registered one. */
+  readonly redirectUri: string
+  /** `redirect_uri` as the request gave it, `''` when omitted (the token request must repeat it, §4.1.3). */
+  readonly requestedRedirectUri: string
+  readonly scopes: readonly string[]
+  readonly state: string | undefined
+  readonly nonce: string
+  readonly codeChallenge: string
+  readonly codeChallengeMethod: CodeChallengeMethod
+  /** DOT's `approval_prompt`: the request's value, else the `requestApprovalPrompt` setting. */
+  readonly approvalPrompt: 'force' | 'auto'
+  /** The request's own parameters, to carry through the consent form. */
+  readonly params: Readonly<Record<string, string>>
+}
+
+/**
+ * The outcome of validating an authorization request. A failure with `redirect: null` means the
+ * client or redirect URI cannot be trusted: show the error to the user, never redirect
+ * (RFC 6749 §4.1.2.1). Otherwise `redirect` is where the error goes.
+ */
+export type AuthorizationCheck =
+  | { readonly ok: true, readonly request: AuthorizationRequest }
+  | { readonly ok: false, readonly error: OAuthError, readonly redirect: string | null }
+
+/** The user approving or denying a request, as the host app knows them. */
+export interface AuthorizingUser {
+  /** The user's id, as tokens will carry it. */
+  readonly id: string
+  /** When the user last authenticated (OpenID Connect `auth_time`); defaults to now. */
+  readonly authTime?: Date
+}
+
+/** Validates an authorization request, in RFC order: client, redirect URI, then the rest. */
+export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>): Promise<AuthorizationCheck> {
+  const fatal = (description: string, detail?: string): AuthorizationCheck =>
+    ({ ok: false, error: new InvalidRequestError({ description, detail }), redirect: null })
+
+  if (duplicated.has('client_id')) return fatal('Parameter repeated: client_id.')
+  const clientId = param(params, 'client_id')
+  if (clientId === undefined) return fatal('Missing client_id parameter.')
+  const application = await ctx.store.findApplicationByClientId(clientId)
+  if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
+
+  const redirect = resolveRedirectUri(ctx, application, params, duplicated)
+  if (typeof redirect === 'string') return fatal(redirect)
+
+  const responseType = param(params, 'response_type')
+  const state = params.state
+  const fail = (error: OAuthError): AuthorizationCheck =>
+    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseType === 'token' ? 'fragment' : 'query') })
+  try {
+    return { ok: true, request: checkRest(ctx, application, redirect, params, duplicated) }
+  } catch (err) {
+    if (err instanceof OAuthError) return fail(err)
+    throw err
+  }
+}
+
+/** RFC 6749 §3.1.2.3 with RFC 8252 §7.3; a string is the reason the URI is refused. */
+function resolveRedirectUri (ctx: ServerContext, application: Application, params: Params, duplicated: ReadonlySet<string>): { uri: string, requested: string } | string {
+  if (duplicated.has('redirect_uri')) return 'Parameter repeated: redirect_uri.'
+  const requested = param(params, 'redirect_uri')
+  if (requested === undefined) {
+    // RURI-6: with several registered URIs the client must say which one.
+    const [only, ...others] = application.redirectUris
+    if (only === undefined || others.length > 0) return 'Missing redirect_uri parameter.'
+    return { uri: only, requested: '' }
+  }
+  const registered = application.redirectUris.some((uri) => redirectUriMatches(uri, requested))
+  if (!registered || redirectUriProblem(requested, ctx.settings.allowedRedirectUriSchemes) !== null) {
+    // The registered URIs are never listed in the page (RURI-1).
+    return 'Mismatching redirect URI.'
+  }
+  return { uri: requested, requested }
+}
+
+function checkRest (ctx: ServerContext, application: Application, redirect: { uri: string, requested: string },
+  params: Params, duplicated: ReadonlySet<string>): AuthorizationRequest {
+  const repeated = AUTHORIZATION_PARAMETERS.filter((name) => duplicated.has(name))
+  if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
+
+  const responseType = checkResponseType(ctx, application, param(params, 'response_type'))
+  const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
+  const { codeChallenge, codeChallengeMethod } = responseType === 'code'
+    ? checkPkce(ctx, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
+    : { codeChallenge: '', codeChallengeMethod: '' as const }
+
+  const prompt = param(params, 'approval_prompt') ?? ctx.settings.requestApprovalPrompt
+  if (prompt !== 'force' && prompt !== 'auto') throw new InvalidRequestError({ description: 'Invalid approval_prompt parameter value.' })
+
+  const carried: Record<string, string> = {}
+  for (const name of AUTHORIZATION_PARAMETERS) {
+    const value = params[name]
+    if (value !== undefined) carried[name] = value
+  }
+  return {
+    application,
+    responseType,
+    redirectUri: redirect.uri,
+    requestedRedirectUri: redirect.requested,
+    scopes,
+    state: params.state,
+    nonce: params.nonce ?? '',
+    codeChallenge,
+    codeChallengeMethod,
+    approvalPrompt: prompt,
+    params: carried,
+  }
+}
+
+/** RFC 6749 §3.1.1; the implicit grant only where the settings allow it (RFC 9700 §2.1.2). */
+function checkResponseType (ctx: ServerContext, application: Application, value: string | undefined): 'code' | 'token' {
+  if (value === undefined) throw new InvalidRequestError({ description: 'Missing response_type parameter.' })
+  if (value === 'code') {
+    if (application.authorizationGrantType !== 'authorization-code' && application.authorizationGrantType !== 'openid-hybrid') {
+      throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
+    }
+    return 'code'
+  }
+  if (value === 'token' && ctx.settings.implicitGrantEnabled) {
+    if (application.authorizationGrantType !== 'implicit') {
+      throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
+    }
+    return 'token'
+  }
+  throw new UnsupportedResponseTypeError({ description: 'The response type is not supported by this server.', detail: `response_type ${value}` })
+}
+
+/** RFC 7636 §4.3–4.4: required when `pkceRequired`; `plain` only where the settings allow it. */
+function checkPkce (ctx: ServerContext, challenge: string | undefined, method: string | undefined): { codeChallenge: string, codeChallengeMethod: CodeChallengeMethod } {
+  if (challenge === undefined) {
+    if (method !== undefined) throw new InvalidRequestError({ description: 'code_challenge_method without code_challenge.' })
+    if (ctx.settings.pkceRequired) throw new InvalidRequestError({ description: 'Code challenge required.' })
+    return { codeChallenge: '', codeChallengeMethod: '' }
+  }
+  // RFC 7636 §4.3: the method defaults to plain.
+  const chosen = method ?? 'plain'
+  if (chosen !== 'S256' && !(chosen === 'plain' && ctx.settings.pkcePlainAllowed)) {
+    throw new InvalidRequestError({ description: 'Transform algorithm not supported.' })
+  }
+  if (!isPkceValue(challenge)) throw new InvalidRequestError({ description: 'The code_challenge parameter is malformed.' })
+  return { codeChallenge: challenge, codeChallengeMethod: chosen }
+}
+
+/**
+ * Whether the consent page may be skipped: the application is trusted (`skip_authorization`),
+ * or `approval_prompt=auto` and a confidential client already holds a valid token of this user
+ * covering the scopes. Public clients are always asked again (RFC 8252 §8.6, UI-4).
+ */
+export async function canSkipConsent (ctx: ServerContext, request: AuthorizationRequest, userId: string): Promise<boolean> {
+  if (request.application.skipAuthorization) return true
+  if (request.approvalPrompt !== 'auto' || request.application.clientType !== 'confidential') return false
+  const now = ctx.clock.now().getTime()
+  const tokens = await ctx.store.listAccessTokensForUser(userId)
+  return tokens.some((token) => token.applicationId === request.application.id &&
+    token.expiresAt.getTime() > now && hasScopes(scopeList(token.scope), request.scopes))
+}
+
+/**
+ * The user approved: a code bound to client, redirect URI, PKCE challenge, scopes, nonce and
+ * user (RFC 6749 §4.1.2), or for the implicit grant an access token in the fragment (§4.2.2).
+ * @returns the `Location` to send the browser to.
+ */
+export async function approveAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser): Promise<string> {
+  const now = ctx.clock.now()
+  if (request.responseType === 'token') {
+    const { issue, tokens } = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false })
+    const rows = await ctx.store.issueTokens(issue)
+    const expiresIn = Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000))
+    return appendParams(request.redirectUri, 'fragment', {
+      access_token: tokens.accessToken,
+      token_type: 'Bearer',
+      expires_in: String(expiresIn),
+      scope: rows.accessToken.scope,
+      state: request.state,
+    })
+  }
+  const code = ctx.random.token(32)
+  await ctx.store.createGrant({
+    checksum: tokenChecksum(code),
+    applicationId: request.application.id,
+    userId: user.id,
+    expiresAt: addSeconds(now, ctx.settings.authorizationCodeExpireSeconds),
+    redirectUri: request.requestedRedirectUri,
+    scope: request.scopes.join(' '),
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    nonce: request.nonce,
+    claims: '',
+    resource: '',
+    authTime: user.authTime ?? now,
+  }, now)
+  return appendParams(request.redirectUri, 'query', { code, state: request.state })
+}
+
+/** The user denied: `access_denied` to the client (RFC 6749 §4.1.2.1). */
+export function denyAuthorization (request: AuthorizationRequest): string {
+  const error = new AccessDeniedError({ description: 'The resource owner denied the request.' })
+  return errorRedirect(request.redirectUri, error, request.state, request.responseType === 'token' ? 'fragment' : 'query')
+}
+
+/** The error parameters of §4.1.2.1 / §4.2.2.1 added to the redirect URI. */
+function errorRedirect (uri: string, error: OAuthError, state: string | undefined, mode: 'query' | 'fragment'): string {
+  return appendParams(uri, mode, { error: error.error, error_description: error.description, state })
+}
+
+/**
+ * Adds parameters to a redirect URI without re-serialising what is already there, so the
+ * registered URI's bytes stay exactly as registered (RFC 6749 §3.1.2: keep its query).
+ */
+function appendParams (uri: string, mode: 'query' | 'fragment', values: Record<string, string | undefined>): string {
+  const encoded = new URLSearchParams()
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) encoded.append(name, value)
+  if (mode === 'fragment') return `${uri}#${encoded.toString()}`
+  const separator = !uri.includes('?') ? '?' : uri.endsWith('?') || uri.endsWith('&') ? '' : '&'
+  return `${uri}${separator}${encoded.toString()}`
+}

@@ -1,0 +1,50 @@
+import type { ServerContext } from '../context.js'
+import { InvalidRequestError, UnsupportedTokenTypeError } from '../errors.js'
+import { param, type OAuthRequest } from '../request.js'
+import { NO_STORE_HEADERS, type OAuthResponse } from '../response.js'
+import { tokenChecksum } from '../tokens/checksum.js'
+import { authenticateClient } from '../validator/client-auth.js'
+import { requireFormBody } from './form.js'
+
+const TOKEN_TYPE_HINTS = new Set(['access_token', 'refresh_token'])
+
+/**
+ * `POST {prefix}/revoke-token/` (RFC 7009). The client authenticates as at the token endpoint
+ * and may revoke only its own tokens; unknown tokens (and other clients' tokens) still get 200,
+ * so the answer reveals nothing (§2.2). Revoking either token of a pair revokes both (§2.1).
+ */
+export async function revocationEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
+  const params = requireFormBody(req)
+  const repeated = ['token', 'token_type_hint', 'client_id', 'client_secret'].filter((name) => req.duplicated.has(name))
+  if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
+  const client = await authenticateClient(ctx, req, params)
+  const token = param(params, 'token')
+  if (token === undefined) throw new InvalidRequestError({ description: 'Request is missing token parameter.' })
+  const hint = param(params, 'token_type_hint')
+  // RFC 7009 §2.2.1: a hint naming a type this server does not revoke.
+  if (hint !== undefined && !TOKEN_TYPE_HINTS.has(hint)) throw new UnsupportedTokenTypeError({ description: 'The token type is not supported.' })
+
+  const checksum = tokenChecksum(token)
+  const now = ctx.clock.now()
+  // §2.1: the hint only orders the search; an unmatched hint extends it to the other type.
+  const lookups = hint === 'refresh_token' ? [findRefresh, findAccess] : [findAccess, findRefresh]
+  for (const lookup of lookups) {
+    const found = await lookup(ctx, checksum)
+    if (found === null) continue
+    if (found.applicationId === client.application.id) await found.revoke(now)
+    break
+  }
+  return { status: 200, headers: { ...NO_STORE_HEADERS }, body: null }
+}
+
+interface FoundToken { applicationId: number | null, revoke (now: Date): Promise<void> }
+
+async function findAccess (ctx: ServerContext, checksum: string): Promise<FoundToken | null> {
+  const record = await ctx.store.findAccessToken(checksum)
+  return record === null ? null : { applicationId: record.applicationId, revoke: (now) => ctx.store.revokeAccessToken(record.id, now) }
+}
+
+async function findRefresh (ctx: ServerContext, checksum: string): Promise<FoundToken | null> {
+  const record = await ctx.store.findRefreshToken(checksum)
+  return record === null ? null : { applicationId: record.applicationId, revoke: (now) => ctx.store.revokeTokenFamily(record.tokenFamily, now) }
+}

@@ -1,0 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import {
+  approveAuthorization,
+  canSkipConsent,
+  denyAuthorization,
+  validateAuthorizationRequest,
+  type AuthorizationRequest,
+} from '../lib/endpoints/authorize.js'
+import type { OAuthError } from '../lib/errors.js'
+import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
+import { toOAuthRequest } from './oauth-request.js'
+import { sendHtml } from './html-response.js'
+
+/**
+ * `GET/POST {prefix}/authorize/` (DOT's `AuthorizationView`): validates the request, sends
+ * anonymous users to the login URL, shows the consent page, and redirects to the client with a
+ * code (or `access_denied`) once the user decides. Untrustworthy requests get an HTML error
+ * page and are never redirected (RFC 6749 §4.1.2.1).
+ */
+export class AuthorizationView {
+  readonly #csrf: CsrfProtection
+  readonly #stylesheet: string
+
+  /**
+   * @param csrf the routes plugin's CSRF protection.
+   * @param stylesheet URL of the toolkit's stylesheet.
+   */
+  constructor (csrf: CsrfProtection, stylesheet: string) {
+    this.#csrf = csrf
+    this.#stylesheet = stylesheet
+  }
+
+  async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const req = toOAuthRequest(request)
+    const ctx = request.server.oauth.context
+    const check = await validateAuthorizationRequest(ctx, req.query, req.duplicated)
+    if (!check.ok) return this.#fail(reply, check.error, check.redirect)
+
+    const user = await request.server.oauth.resolveUser(request)
+    if (user === null) return this.#toLogin(request, reply)
+
+    if (await canSkipConsent(ctx, check.request, user.id)) {
+      return reply.redirect(await approveAuthorization(ctx, check.request, user), 302)
+    }
+    return this.#consent(request, reply, check.request, user.id)
+  }
+
+  async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const req = toOAuthRequest(request)
+    const ctx = request.server.oauth.context
+    const fields = req.body ?? {}
+    const user = await request.server.oauth.resolveUser(request)
+    if (user === null) return this.#page(reply, 403, 'access_denied', 'You are not logged in. Go back to the application and start again.')
+    // UI-1: the decision must come from the page we showed this browser, for this user and
+    // client. Checked first, so a forged POST learns nothing, not even a validation error.
+    if (!this.#csrf.verify(request, fields[CSRF_FIELD], binding(user.id, fields.client_id ?? ''))) {
+      return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Go back to the application and start again.')
+    }
+    const check = await validateAuthorizationRequest(ctx, fields, req.duplicated)
+    if (!check.ok) return this.#fail(reply, check.error, check.redirect)
+    // REDIR-3: 302 after a POST, never 307, so the browser does not re-post the form.
+    if (fields.allow === undefined) return reply.redirect(denyAuthorization(check.request), 302)
+    return reply.redirect(await approveAuthorization(ctx, check.request, user), 302)
+  }
+
+  #consent (request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, userId: string): FastifyReply {
+    const { oauth } = request.server
+    const csrfToken = this.#csrf.issue(request, reply, binding(userId, authz.application.clientId))
+    const page = oauth.templates.consent({
+      applicationName: authz.application.name === '' ? authz.application.clientId : authz.application.name,
+      scopes: authz.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
+      fields: authz.params,
+      csrfToken,
+      action: request.url.split('?')[0] ?? '',
+    }, { stylesheet: this.#stylesheet })
+    return sendHtml(reply, 200, page)
+  }
+
+  #fail (reply: FastifyReply, error: OAuthError, redirect: string | null): FastifyReply {
+    if (redirect !== null) return reply.redirect(redirect, 302)
+    return this.#page(reply, 400, error.error, error.description ?? 'Invalid request.')
+  }
+
+  #page (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+    const oauth = reply.server.oauth
+    return sendHtml(reply, status, oauth.templates.error({ status, error, description }, { stylesheet: this.#stylesheet }))
+  }
+
+  /** Anonymous users log in first and come back to this exact request (DOT: `LOGIN_URL?next=`). */
+  #toLogin (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const { loginUrl } = request.server.oauth
+    const separator = loginUrl.includes('?') ? '&' : '?'
+    return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(request.url)}`, 302)
+  }
+}
+
+/** What a consent form's CSRF token is bound to: the user and the client. */
+function binding (userId: string, clientId: string): string {
+  return `${userId}\0${clientId}`
+}

@@ -1,0 +1,35 @@
+import { html, type SafeHtml } from '../../lib/html.js'
+import { layout, type PageContext } from './layout.js'
+
+/** Data of the consent page (DOT's `authorize.html`). */
+export interface ConsentPageData {
+  /** The application asking for access. */
+  readonly applicationName: string
+  /** Each requested scope with its description from `settings.scopes`. */
+  readonly scopes: ReadonlyArray<{ readonly name: string, readonly description: string }>
+  /** The authorization request's parameters, sent back as hidden inputs. */
+  readonly fields: Readonly<Record<string, string>>
+  /** The CSRF token the POST must carry in `csrf_token`. */
+  readonly csrfToken: string
+  /** Where the form posts (the authorize URL). */
+  readonly action: string
+}
+
+/** The consent page: application name, scopes, an "Authorize" submit named `allow` and a "Cancel". */
+export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml {
+  return layout(page, `Authorize ${data.applicationName}`, html`
+<h1>Authorize <span class="oat-app">${data.applicationName}</span>?</h1>
+<p>This application would like to:</p>
+<ul class="oat-scopes">
+${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
+</ul>
+<form method="post" action="${data.action}">
+<input type="hidden" name="csrf_token" value="${data.csrfToken}">
+${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}
+<div class="oat-actions">
+<button type="submit" name="cancel" value="1" class="oat-secondary">Cancel</button>
+<button type="submit" name="allow" value="Authorize" class="oat-primary">Authorize</button>
+</div>
+</form>
+`)
+}

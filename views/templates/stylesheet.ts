@@ -1,0 +1,20 @@
+/** The toolkit's stylesheet, served at `{prefix}/static/oauth.css` (no CDN, no fonts to fetch). */
+export const STYLESHEET = `:root { color-scheme: light dark; --accent: #1f6feb; --fg: #1f2328; --bg: #f6f8fa; --card: #fff; --muted: #59636e; --border: #d1d9e0; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --card: #151b23; --muted: #9198a1; --border: #3d444d; --accent: #4493f8; } }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; padding: 1rem; }
+.oat-card { width: 100%; max-width: 28rem; background: var(--card); border: 1px solid var(--border); border-radius: 12px; padding: 1.5rem; }
+h1 { font-size: 1.35rem; margin: 0 0 1rem; }
+.oat-app { color: var(--accent); }
+.oat-scopes { padding-left: 1.25rem; }
+.oat-actions { display: flex; gap: .75rem; justify-content: flex-end; margin-top: 1.5rem; flex-wrap: wrap; }
+button, .oat-button { font: inherit; padding: .6rem 1.1rem; border-radius: 8px; border: 1px solid var(--border); cursor: pointer; }
+.oat-primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+.oat-secondary { background: transparent; color: var(--fg); }
+button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
+input[type=text], input[type=password], input[type=url], select, textarea { width: 100%; font: inherit; padding: .5rem; border: 1px solid var(--border); border-radius: 6px; background: var(--card); color: var(--fg); }
+.oat-error { color: #cf222e; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+`
