@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 import { ImproperlyConfiguredError } from '../errors.js'
 import { openStore, sqlitePathFromUrl } from '../store/open.js'
-import { migrateSqlite, openSqlite, SQLITE_MIGRATIONS_FOLDER } from '../store/sqlite/open.js'
+import { migrateSqlite, migrationState as readMigrationState, openSqlite, type MigrationState } from '../store/sqlite/open.js'
 import type { Store } from '../store/types.js'
 import { CliError, CliUsageError } from './args.js'
 import { PROGRAM } from './command.js'
@@ -11,8 +10,6 @@ import { PROGRAM } from './command.js'
 // better-sqlite3 itself: only lib/store/ may (STYLE §1).
 type RawDatabase = ReturnType<typeof openSqlite>
 
-/** drizzle's bookkeeping table (its migrator's default name, which `migrateSqlite` uses). */
-const MIGRATIONS_TABLE = '__drizzle_migrations'
 const RUN_MIGRATE = `run \`${PROGRAM} migrate\``
 
 /** The database named by `--database`, else by `DATABASE_URL`; a usage error when neither is set. */
@@ -42,31 +39,11 @@ function openDatabase (path: string): RawDatabase {
   }
 }
 
-/** Migrations recorded in the database, and migrations shipped with this version not yet applied. */
-export interface MigrationState {
-  /** The bookkeeping table exists (the database was migrated at least once). */
-  readonly migrated: boolean
-  readonly pending: number
-}
-
-/** The `when` stamps of the shipped migrations, from drizzle-kit's journal. */
-function shippedMigrations (): number[] {
-  const journal: unknown = JSON.parse(readFileSync(join(SQLITE_MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'))
-  const entries = (journal as { entries?: unknown }).entries
-  if (!Array.isArray(entries)) throw new CliError('the migrations journal is unreadable (a broken install?)')
-  return entries.map((e: unknown) => Number((e as { when?: unknown }).when))
-}
-
-/** Reads the migration state the way drizzle's migrator decides: shipped migrations newer than the last applied one are pending. */
+/** The store's migration state; an unreadable database is a CLI error, not a stack trace. */
 function migrationState (db: RawDatabase, path: string): MigrationState {
   try {
-    const table = db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = ?').get(MIGRATIONS_TABLE)
-    if (table === undefined) return { migrated: false, pending: shippedMigrations().length }
-    const row = db.prepare(`SELECT max(created_at) AS last FROM "${MIGRATIONS_TABLE}"`).get() as { last: number | string | null }
-    const last = row.last === null ? -Infinity : Number(row.last)
-    return { migrated: true, pending: shippedMigrations().filter((when) => when > last).length }
+    return readMigrationState(db)
   } catch (err) {
-    if (err instanceof CliError) throw err
     throw new CliError(`cannot read database "${path}": ${(err as Error).message}`)
   }
 }

@@ -45,12 +45,24 @@ export function migrateSqlite (db: Database.Database): void {
 /** drizzle's bookkeeping table (its migrator's default name, which `migrateSqlite` uses). */
 const MIGRATIONS_TABLE = '__drizzle_migrations'
 
-/** How many shipped migrations `db` lacks, decided as drizzle's migrator does (all of them on an empty database). */
-export function pendingMigrations (db: Database.Database): number {
+/** Whether a database was ever migrated, and how many shipped migrations it lacks. */
+export interface MigrationState {
+  /** drizzle's bookkeeping table exists (the database was migrated at least once). */
+  readonly migrated: boolean
+  readonly pending: number
+}
+
+/** Reads the migration state as drizzle's migrator decides it: shipped migrations newer than the last applied one are pending. */
+export function migrationState (db: Database.Database): MigrationState {
   const shipped = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS_FOLDER })
   const table = db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = ?').get(MIGRATIONS_TABLE)
-  if (table === undefined) return shipped.length
+  if (table === undefined) return { migrated: false, pending: shipped.length }
   const row = db.prepare(`SELECT max(created_at) AS last FROM "${MIGRATIONS_TABLE}"`).get() as { last: number | string | null }
   const last = row.last === null ? -Infinity : Number(row.last)
-  return shipped.filter((m) => m.folderMillis > last).length
+  return { migrated: true, pending: shipped.filter((m) => m.folderMillis > last).length }
+}
+
+/** How many shipped migrations `db` lacks (all of them on an empty database). */
+export function pendingMigrations (db: Database.Database): number {
+  return migrationState(db).pending
 }
