@@ -1,11 +1,12 @@
 import formbody from '@fastify/formbody'
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { corsPreflight } from '../lib/endpoints/cors.js'
 import { ImproperlyConfiguredError, InvalidRequestError, OAuthError } from '../lib/errors.js'
 import { errorToResponse } from '../lib/response.js'
 import { AuthorizationView } from '../views/authorize.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
 import { sendHtml } from '../views/html-response.js'
-import { sendOAuthResponse } from '../views/oauth-request.js'
+import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
 
@@ -24,6 +25,12 @@ function bothSlashes (path: string): string[] {
 function methodNotAllowed (allow: string) {
   return async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => sendOAuthResponse(reply.header('allow', allow),
     { ...errorToResponse(new InvalidRequestError({ description: `Method not allowed; use ${allow}.` })), status: 405 })
+}
+
+/** Answers CORS preflights of an endpoint serving `methods` (the logic is in lib/endpoints/cors.ts). */
+function preflight (methods: readonly string[]) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
+    sendOAuthResponse(reply, await corsPreflight(request.server.oauth.context, toOAuthRequest(request), methods))
 }
 
 /**
@@ -53,6 +60,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   const token = new TokenView()
   for (const url of bothSlashes('/token')) {
     app.post(url, { bodyLimit }, (request, reply) => token.post(request, reply))
+    app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
 
@@ -60,6 +68,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   const revoke = new RevokeTokenView()
   for (const url of [...bothSlashes('/revoke-token'), ...bothSlashes('/revoke_token')]) {
     app.post(url, { bodyLimit }, (request, reply) => revoke.post(request, reply))
+    app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
 
@@ -67,6 +76,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   for (const url of bothSlashes('/introspect')) {
     app.get(url, (request, reply) => introspect.get(request, reply))
     app.post(url, { bodyLimit }, (request, reply) => introspect.post(request, reply))
+    app.options(url, preflight(['GET', 'POST']))
     app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
   }
 

@@ -4,8 +4,10 @@ import { InvalidClientError, InvalidRequestError, OAuthError } from '../errors.j
 import { param, type OAuthRequest, type Params } from '../request.js'
 import { authenticateBearer } from '../resource/bearer.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
+import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { authenticateClient } from '../validator/client-auth.js'
+import { corsHeaders, withCors } from './cors.js'
 
 /** The scope a bearer token needs to call the introspection endpoint (DOT parity). */
 export const INTROSPECTION_SCOPE = 'introspection'
@@ -33,13 +35,18 @@ export interface IntrospectionBody {
  */
 export async function introspectionEndpoint (ctx: ServerContext, req: OAuthRequest, usernameOf: UsernameOf): Promise<OAuthResponse> {
   const params = introspectionParams(req)
-  await authenticateCaller(ctx, req, params)
+  const caller = await authenticateCaller(ctx, req, params)
+  return await withCors(corsHeaders(req, caller), () => describeToken(ctx, params, usernameOf))
+}
+
+async function describeToken (ctx: ServerContext, params: Params, usernameOf: UsernameOf): Promise<OAuthResponse> {
   const token = param(params, 'token')
   if (token === undefined) throw new InvalidRequestError({ description: 'Request is missing token parameter.' })
   const hint = param(params, 'token_type_hint')
   const checksum = tokenChecksum(token)
   const now = ctx.clock.now()
 
+  // §2.1: the hint only orders the search; an unknown hint is ignored.
   const describe = hint === 'refresh_token' ? [describeRefresh, describeAccess] : [describeAccess, describeRefresh]
   for (const lookup of describe) {
     const body = await lookup(ctx, checksum, now, usernameOf)
@@ -48,10 +55,12 @@ export async function introspectionEndpoint (ctx: ServerContext, req: OAuthReque
   return noStoreJson(200, { active: false })
 }
 
-/** POST reads the form body; GET (DOT parity) the query string. */
+/** POST reads the form body; GET (DOT parity) and its automatic HEAD twin the query string. */
 function introspectionParams (req: OAuthRequest): Params {
+  // RFC 6749 §2.3.1: client credentials MUST NOT travel in the request URI (it gets logged).
+  if (Object.hasOwn(req.query, 'client_secret')) throw new InvalidRequestError({ description: 'Client credentials must not be sent in the URI.' })
   let params: Params
-  if (req.method === 'GET') {
+  if (req.method === 'GET' || req.method === 'HEAD') {
     params = req.query
   } else {
     if (req.unsupportedBody || req.body === null) throw new InvalidRequestError({ description: 'The request body must be application/x-www-form-urlencoded.' })
@@ -62,15 +71,19 @@ function introspectionParams (req: OAuthRequest): Params {
   return params
 }
 
-/** RFC 7662 §2.1: client credentials of a confidential client, or a bearer token with the introspection scope. */
-async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params: Params): Promise<void> {
-  if (/^bearer\s/i.test(req.headers.authorization ?? '')) {
+/**
+ * RFC 7662 §2.1: client credentials of a confidential client, or a bearer token with the
+ * introspection scope. Resolves the caller's application (for CORS), if it has one.
+ */
+async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params: Params): Promise<Application | null> {
+  if (/^bearer(\s|$)/i.test(req.headers.authorization ?? '')) {
     const result = await authenticateBearer(ctx, { authorization: req.headers.authorization, queryToken: undefined }, [INTROSPECTION_SCOPE])
     if (!result.ok) throw new OAuthError('invalid_token', 401, { description: 'The access token is invalid or lacks the introspection scope.', headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
-    return
+    return result.token.application
   }
   const client = await authenticateClient(ctx, req, params)
   if (client.application.clientType !== 'confidential') throw new InvalidClientError({ detail: 'public clients may not introspect' })
+  return client.application
 }
 
 async function describeAccess (ctx: ServerContext, checksum: string, now: Date, usernameOf: UsernameOf): Promise<IntrospectionBody | null> {

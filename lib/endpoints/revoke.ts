@@ -1,9 +1,10 @@
 import type { ServerContext } from '../context.js'
 import { InvalidRequestError, UnsupportedTokenTypeError } from '../errors.js'
-import { param, type OAuthRequest } from '../request.js'
+import { param, type OAuthRequest, type Params } from '../request.js'
 import { NO_STORE_HEADERS, type OAuthResponse } from '../response.js'
 import { tokenChecksum } from '../tokens/checksum.js'
-import { authenticateClient } from '../validator/client-auth.js'
+import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
+import { corsHeaders, withCors } from './cors.js'
 import { requireFormBody } from './form.js'
 
 const TOKEN_TYPE_HINTS = new Set(['access_token', 'refresh_token'])
@@ -15,13 +16,23 @@ const TOKEN_TYPE_HINTS = new Set(['access_token', 'refresh_token'])
  */
 export async function revocationEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
   const params = requireFormBody(req)
+  rejectDuplicateParams(req)
+  const client = await authenticateClient(ctx, req, params)
+  return await withCors(corsHeaders(req, client.application), () => revokeOwnToken(ctx, client, params))
+}
+
+/** RFC 6749 §3.2 applied to RFC 7009: the parameters this endpoint reads appear once. */
+function rejectDuplicateParams (req: OAuthRequest): void {
   const repeated = ['token', 'token_type_hint', 'client_id', 'client_secret'].filter((name) => req.duplicated.has(name))
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
-  const client = await authenticateClient(ctx, req, params)
+}
+
+async function revokeOwnToken (ctx: ServerContext, client: AuthenticatedClient, params: Params): Promise<OAuthResponse> {
   const token = param(params, 'token')
   if (token === undefined) throw new InvalidRequestError({ description: 'Request is missing token parameter.' })
   const hint = param(params, 'token_type_hint')
-  // RFC 7009 §2.2.1: a hint naming a type this server does not revoke.
+  // RFC 7009 §2.2.1: a hint naming a type this server does not revoke. (oauthlib ignores
+  // unknown hints instead; an explicit error tells a client its hint is misspelt.)
   if (hint !== undefined && !TOKEN_TYPE_HINTS.has(hint)) throw new UnsupportedTokenTypeError({ description: 'The token type is not supported.' })
 
   const checksum = tokenChecksum(token)
@@ -31,6 +42,7 @@ export async function revocationEndpoint (ctx: ServerContext, req: OAuthRequest)
   for (const lookup of lookups) {
     const found = await lookup(ctx, checksum)
     if (found === null) continue
+    // §2.1: only the client the token was issued to may revoke it; anyone else gets the same 200.
     if (found.applicationId === client.application.id) await found.revoke(now)
     break
   }

@@ -6,6 +6,7 @@ import { param, type OAuthRequest, type Params } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { tokenResponseBody } from '../tokens/issue.js'
 import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
+import { corsHeaders, withCors } from './cors.js'
 
 /** Parameters every grant may carry besides its own (client authentication, RFC 6749 §2.3.1). */
 const CLIENT_PARAMETERS = ['client_id', 'client_secret']
@@ -19,6 +20,11 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest): Pro
   const grant = selectGrant(ctx, req, params)
   rejectDuplicateParams(req, grant)
   const client = await authenticateClient(ctx, req, params)
+  // CORS (DOT 2.4): a browser on one of the client's allowed origins may read the answer.
+  return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params))
+}
+
+async function issueToken (ctx: ServerContext, client: AuthenticatedClient, grant: TokenGrant, params: Params): Promise<OAuthResponse> {
   checkClientMayUseGrant(client, grant)
   const result = await grant.handle(ctx, client, params)
   if (result.rows.accessToken.applicationId !== null) {

@@ -230,6 +230,8 @@ export interface Store {
   updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null>
   /** Deletes the application and every token, code and ID token issued to it. */
   deleteApplication (id: number): Promise<boolean>
+  /** True when some application lists `origin` exactly among its allowed origins (CORS preflights). */
+  isOriginAllowed (origin: string): Promise<boolean>
 
   // access tokens
   findAccessToken (checksum: string): Promise<AccessTokenRecord | null>

@@ -6,7 +6,7 @@ import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IssuedTokenRows,
   IssueResult, NewApplication, NewGrant, RefreshTokenRecord, Store, TokenIssue,
 } from '../types.js'
-import { joinList, toAccessToken, toApplication, toGrant, toRefreshToken } from './mappers.js'
+import { joinList, splitList, toAccessToken, toApplication, toGrant, toRefreshToken } from './mappers.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
 
@@ -173,6 +173,17 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     async deleteApplication (id: number): Promise<boolean> {
       // Foreign keys cascade to tokens, codes and ID tokens.
       return tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+    },
+
+    async isOriginAllowed (origin: string): Promise<boolean> {
+      // A list entry never holds white space, so such an origin cannot match one exactly.
+      if (origin === '' || /\s/.test(origin)) return false
+      // instr() is a plain substring test (LIKE would read `%` and `_` in the origin as
+      // wildcards). It only narrows the rows; the split list decides on exact equality, so
+      // `https://a.example` does not match `https://a.example.evil.net` or `https://a.example:8443`.
+      const rows = db.select({ allowedOrigins: applications.allowedOrigins }).from(applications)
+        .where(sql`instr(${applications.allowedOrigins}, ${origin}) > 0`).all()
+      return rows.some((row) => splitList(row.allowedOrigins).includes(origin))
     },
 
     async findAccessToken (checksum: string): Promise<AccessTokenRecord | null> {

@@ -1,0 +1,311 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import {
+  basicAuth, buildApp, createApplication, fixedClock, form, FORM, postToken, TEST_USER, TOKEN_ERRORS, verifyTestUser,
+  type BuildAppOptions, type FixedClock, type TokenBody,
+} from '../helpers/index.js'
+
+const ALICE = { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, scope: 'read write' } as const
+const START = '2026-01-01T00:00:00.000Z'
+const START_EPOCH = Date.parse(START) / 1000
+
+interface Client { clientId: string, secret: string, authorization: string }
+
+interface Setup {
+  app: FastifyInstance
+  clock: FixedClock
+  /** A confidential resource server that introspects with its client credentials. */
+  rs: Client
+  /** A confidential password-grant client whose tokens get introspected. */
+  client: Client
+}
+
+/** The `introspection` scope must exist before a token can hold it (settings.scopes). */
+async function setup (t: Test, options: BuildAppOptions = {}): Promise<Setup> {
+  const clock = fixedClock(START)
+  const app = await buildApp(t, {
+    clock,
+    verifyUserCredentials: verifyTestUser,
+    loadUser: async (userId) => userId === TEST_USER.id ? { id: userId, username: TEST_USER.username } : null,
+    ...options,
+    settings: { passwordGrantEnabled: true, scopes: { read: 'Reading scope', write: 'Writing scope', introspection: 'Introspect tokens' }, ...options.settings },
+  })
+  const rs = await confidential(app, 'client-credentials')
+  const client = await confidential(app, 'password')
+  return { app, clock, rs, client }
+}
+
+async function confidential (app: FastifyInstance, authorizationGrantType: string): Promise<Client> {
+  const { application, clientSecret } = await createApplication(app, { authorizationGrantType })
+  const secret = clientSecret ?? ''
+  return { clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
+}
+
+async function userTokens (app: FastifyInstance, client: Client): Promise<TokenBody> {
+  const res = await postToken(app, ALICE, { authorization: client.authorization })
+  if (res.statusCode !== 200) throw new Error(`token request failed: ${res.body}`)
+  return res.json<TokenBody>()
+}
+
+async function ccToken (app: FastifyInstance, client: Client, scope: string): Promise<string> {
+  const res = await postToken(app, { grant_type: 'client_credentials', scope }, { authorization: client.authorization })
+  if (res.statusCode !== 200) throw new Error(`token request failed: ${res.body}`)
+  return res.json<TokenBody>().access_token
+}
+
+async function introspect (app: FastifyInstance, params: Record<string, string | readonly string[]>, headers: Record<string, string> = {}, url = '/o/introspect/'): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url, payload: form(params), headers: { ...FORM, ...headers } })
+}
+
+/** A 200 introspection answer: JSON, never cached (LEAK-4). */
+function assertAnswer (t: Test, res: LightMyRequestResponse, body: object, message = 'introspected'): void {
+  t.equal(res.statusCode, 200, message)
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.equal(res.headers.pragma, 'no-cache')
+  t.same(res.json(), body, message)
+}
+
+/** RFC 7662 §2.2: an inactive token is exactly `{"active": false}` (INTRO-1). */
+function assertInactive (t: Test, res: LightMyRequestResponse, message = 'inactive'): void {
+  assertAnswer(t, res, { active: false }, message)
+  t.same(Object.keys(res.json()), ['active'], 'nothing else is said')
+}
+
+function assertError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
+  t.equal(res.statusCode, status, `status ${status}`)
+  t.same(res.json(), body)
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.equal(res.headers['cache-control'], 'no-store')
+}
+
+function invalidRequest (description: string): object {
+  return { error: 'invalid_request', error_description: description }
+}
+
+const INVALID_BEARER = { error: 'invalid_token', error_description: 'The access token is invalid or lacks the introspection scope.' }
+
+t.test('an active user access token: every RFC 7662 field, exactly', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const tokens = await userTokens(app, client)
+  const res = await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization })
+  assertAnswer(t, res, {
+    active: true,
+    scope: 'read write',
+    client_id: client.clientId,
+    username: TEST_USER.username,
+    token_type: 'Bearer',
+    exp: START_EPOCH + 36000,
+    iat: START_EPOCH,
+    sub: TEST_USER.id,
+  })
+})
+
+t.test('a client_credentials token has no sub and no username', async (t) => {
+  const { app, rs } = await setup(t)
+  const token = await ccToken(app, rs, 'read')
+  assertAnswer(t, await introspect(app, { token }, { authorization: rs.authorization }), {
+    active: true, scope: 'read', client_id: rs.clientId, token_type: 'Bearer', exp: START_EPOCH + 36000, iat: START_EPOCH,
+  })
+})
+
+t.test('without loadUser, or when it finds nobody, sub is there and username is not', async (t) => {
+  const variants: Array<[string, BuildAppOptions]> = [['no loadUser', { loadUser: undefined }], ['loadUser finds nobody', { loadUser: async () => null }]]
+  for (const [name, options] of variants) {
+    // One app per subtest: a second buildApp in the same test would wipe its testdir.
+    await t.test(name, async (t) => {
+      const { app, rs, client } = await setup(t, options)
+      const tokens = await userTokens(app, client)
+      const body = (await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization })).json<Record<string, unknown>>()
+      t.equal(body.active, true)
+      t.equal(body.sub, TEST_USER.id)
+      t.notOk('username' in body)
+    })
+  }
+})
+
+t.test('unknown tokens are inactive', async (t) => {
+  const { app, rs } = await setup(t)
+  for (const token of ['no-such-token', 'x'.repeat(10_000), "' OR 1=1 --", 'ü🙂']) {
+    assertInactive(t, await introspect(app, { token }, { authorization: rs.authorization }))
+  }
+})
+
+t.test('an access token is inactive from its exp on (EXP-1)', async (t) => {
+  const { app, clock, rs, client } = await setup(t)
+  const tokens = await userTokens(app, client)
+  clock.advance(35999)
+  t.equal((await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true)
+  clock.advance(1)
+  assertInactive(t, await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization }))
+})
+
+t.test('revoked tokens are inactive, both of the pair (EXP-2)', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const tokens = await userTokens(app, client)
+  const revoked = await app.inject({ method: 'POST', url: '/o/revoke-token/', payload: form({ token: tokens.access_token }), headers: { ...FORM, authorization: client.authorization } })
+  t.equal(revoked.statusCode, 200)
+  assertInactive(t, await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization }), 'access token')
+  assertInactive(t, await introspect(app, { token: tokens.refresh_token ?? '' }, { authorization: rs.authorization }), 'refresh token')
+})
+
+t.test('refresh tokens are introspected, and a rotated one is inactive', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const tokens = await userTokens(app, client)
+  const refresh = tokens.refresh_token ?? ''
+  const expected = { active: true, scope: 'read write', client_id: client.clientId, username: TEST_USER.username, token_type: 'refresh_token', iat: START_EPOCH, sub: TEST_USER.id }
+  assertAnswer(t, await introspect(app, { token: refresh }, { authorization: rs.authorization }), expected, 'no hint')
+  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'refresh_token' }, { authorization: rs.authorization }), expected, 'right hint')
+  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'access_token' }, { authorization: rs.authorization }), expected, 'wrong hint')
+  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'something' }, { authorization: rs.authorization }), expected, 'unknown hint ignored (RFC 7662 §2.1)')
+
+  const rotated = await postToken(app, { grant_type: 'refresh_token', refresh_token: refresh }, { authorization: client.authorization })
+  t.equal(rotated.statusCode, 200)
+  assertInactive(t, await introspect(app, { token: refresh }, { authorization: rs.authorization }), 'the superseded refresh token')
+  assertInactive(t, await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization }), 'the superseded access token')
+})
+
+t.test('refresh tokens report exp and expire with refreshTokenExpireSeconds', async (t) => {
+  const { app, clock, rs, client } = await setup(t, { settings: { refreshTokenExpireSeconds: 100 } })
+  const refresh = (await userTokens(app, client)).refresh_token ?? ''
+  const body = (await introspect(app, { token: refresh }, { authorization: rs.authorization })).json<Record<string, unknown>>()
+  t.equal(body.active, true)
+  t.equal(body.exp, START_EPOCH + 100)
+  clock.advance(100)
+  assertInactive(t, await introspect(app, { token: refresh }, { authorization: rs.authorization }))
+})
+
+t.test('a confidential client authenticates with Basic or with client_secret_post', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const { access_token: token } = await userTokens(app, client)
+  t.equal((await introspect(app, { token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true, 'Basic')
+  t.equal((await introspect(app, { token, client_id: rs.clientId, client_secret: rs.secret })).json<{ active: boolean }>().active, true, 'post')
+  t.equal((await introspect(app, { token }, { authorization: client.authorization })).json<{ active: boolean }>().active, true, 'any confidential client (DOT parity)')
+})
+
+t.test('a public client may not introspect: 401 invalid_client (INTRO-1)', async (t) => {
+  const { app, rs } = await setup(t)
+  const { application } = await createApplication(app, { clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: ['https://app.example.com/cb'] })
+  const token = await ccToken(app, rs, 'read')
+  assertError(t, await introspect(app, { token, client_id: application.clientId }), 401, TOKEN_ERRORS.invalidClient)
+  assertError(t, await introspect(app, { token, client_id: application.clientId, client_secret: '' }), 401, TOKEN_ERRORS.invalidClient)
+})
+
+t.test('bad or missing client credentials are 401 invalid_client', async (t) => {
+  const { app, rs } = await setup(t)
+  const token = await ccToken(app, rs, 'read')
+  const basic = await introspect(app, { token }, { authorization: basicAuth(rs.clientId, `${rs.secret}x`) })
+  assertError(t, basic, 401, TOKEN_ERRORS.invalidClient)
+  t.equal(basic.headers['www-authenticate'], 'Basic realm="oauth"')
+  assertError(t, await introspect(app, { token }, { authorization: 'Basic !!!' }), 401, TOKEN_ERRORS.invalidClient)
+  assertError(t, await introspect(app, { token, client_id: rs.clientId, client_secret: 'wrong' }), 401, TOKEN_ERRORS.invalidClient)
+  assertError(t, await introspect(app, { token, client_id: rs.clientId }), 401, TOKEN_ERRORS.invalidClient)
+  assertError(t, await introspect(app, { token }), 401, TOKEN_ERRORS.invalidClient)
+  assertError(t, await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}` }), 401, TOKEN_ERRORS.invalidClient)
+})
+
+t.test('a bearer token holding the introspection scope may introspect', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const caller = await ccToken(app, rs, 'introspection')
+  const { access_token: token } = await userTokens(app, client)
+  const res = await introspect(app, { token }, { authorization: `Bearer ${caller}` })
+  t.equal(res.json<{ active: boolean }>().active, true)
+  const viaGet = await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}`, headers: { authorization: `bearer ${caller}` } })
+  t.equal(viaGet.json<{ username: string }>().username, TEST_USER.username, 'scheme name case-insensitive, GET too')
+  assertInactive(t, await introspect(app, { token: 'unknown' }, { authorization: `Bearer ${caller}` }))
+})
+
+t.test('a bearer token without the introspection scope, or a bad one, is 401 invalid_token', async (t) => {
+  const { app, clock, rs, client } = await setup(t)
+  const expiring = await ccToken(app, rs, 'introspection')
+  clock.advance(36000)
+  const readOnly = await ccToken(app, rs, 'read write')
+  const { access_token: token } = await userTokens(app, client)
+  const cases: Array<[string, string]> = [['no introspection scope', `Bearer ${readOnly}`], ['expired', `Bearer ${expiring}`],
+    ['unknown', 'Bearer nope'], ['malformed', 'Bearer a b'], ['empty', 'Bearer']]
+  for (const [name, authorization] of cases) {
+    const res = await introspect(app, { token }, { authorization })
+    assertError(t, res, 401, INVALID_BEARER)
+    t.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"', name)
+  }
+  const withCreds = await introspect(app, { token, client_id: rs.clientId, client_secret: rs.secret }, { authorization: `Bearer ${readOnly}` })
+  assertError(t, withCreds, 401, INVALID_BEARER)
+})
+
+t.test('GET reads the query string and POST the form, with or without the trailing slash', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const { access_token: token } = await userTokens(app, client)
+  for (const url of ['/o/introspect/', '/o/introspect']) {
+    const get = await app.inject({ method: 'GET', url: `${url}?${form({ token })}`, headers: { authorization: rs.authorization } })
+    t.equal(get.json<{ active: boolean }>().active, true, `GET ${url}`)
+    t.equal(get.headers['cache-control'], 'no-store')
+    t.equal(get.headers.pragma, 'no-cache')
+    t.equal((await introspect(app, { token }, { authorization: rs.authorization }, url)).json<{ active: boolean }>().active, true, `POST ${url}`)
+  }
+  const head = await app.inject({ method: 'HEAD', url: `/o/introspect/?${form({ token })}`, headers: { authorization: rs.authorization } })
+  t.equal(head.statusCode, 200, 'HEAD answers as GET, without a body')
+  t.equal(head.body, '')
+})
+
+t.test('a client secret in the URI is refused (RFC 6749 §2.3.1), for GET and POST alike', async (t) => {
+  const { app, rs } = await setup(t)
+  const token = await ccToken(app, rs, 'read')
+  const inUri = invalidRequest('Client credentials must not be sent in the URI.')
+  assertError(t, await app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, client_id: rs.clientId, client_secret: rs.secret })}` }), 400, inUri)
+  assertError(t, await app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, client_secret: 'x' })}`, headers: { authorization: rs.authorization } }), 400, inUri)
+  const post = await app.inject({ method: 'POST', url: `/o/introspect/?${form({ client_secret: rs.secret })}`, payload: form({ token, client_id: rs.clientId }), headers: FORM })
+  assertError(t, post, 400, inUri)
+})
+
+t.test('a missing token is invalid_request, after caller authentication', async (t) => {
+  const { app, rs } = await setup(t)
+  const missing = invalidRequest('Request is missing token parameter.')
+  assertError(t, await introspect(app, {}, { authorization: rs.authorization }), 400, missing)
+  assertError(t, await introspect(app, { token: '' }, { authorization: rs.authorization }), 400, missing)
+  assertError(t, await app.inject({ method: 'GET', url: '/o/introspect/', headers: { authorization: rs.authorization } }), 400, missing)
+  assertError(t, await introspect(app, {}), 401, TOKEN_ERRORS.invalidClient)
+})
+
+t.test('repeated parameters are invalid_request', async (t) => {
+  const { app, rs } = await setup(t)
+  const token = await ccToken(app, rs, 'read')
+  const cases: Array<[Record<string, string | string[]>, string]> = [
+    [{ token: [token, 'other'] }, 'token'],
+    [{ token, token_type_hint: ['access_token', 'refresh_token'] }, 'token_type_hint'],
+  ]
+  for (const [params, name] of cases) {
+    assertError(t, await introspect(app, params, { authorization: rs.authorization }), 400, invalidRequest(`Parameter repeated: ${name}.`))
+  }
+  const get = await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}&token=${token}`, headers: { authorization: rs.authorization } })
+  assertError(t, get, 400, invalidRequest('Parameter repeated: token.'))
+  const both = await app.inject({ method: 'POST', url: `/o/introspect/?token=${token}`, payload: form({ token }), headers: { ...FORM, authorization: rs.authorization } })
+  assertError(t, both, 400, invalidRequest('Parameter repeated: token.'))
+})
+
+t.test('bad input gets a 4xx JSON error, never a 500', async (t) => {
+  const { app, rs } = await setup(t)
+  const token = await ccToken(app, rs, 'read')
+  const { authorization } = rs
+  const cases: Array<[string, Record<string, string>, string | undefined, object]> = [
+    ['JSON', { 'content-type': 'application/json' }, JSON.stringify({ token }), TOKEN_ERRORS.notForm],
+    ['broken JSON', { 'content-type': 'application/json' }, '{"token":', TOKEN_ERRORS.unparsable],
+    ['nested JSON', { 'content-type': 'application/json' }, JSON.stringify({ token: [token] }), TOKEN_ERRORS.notForm],
+    ['text', { 'content-type': 'text/plain' }, `token=${token}`, TOKEN_ERRORS.notForm],
+    ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--', TOKEN_ERRORS.unparsable],
+    ['no body', {}, undefined, TOKEN_ERRORS.notForm],
+    ['too large', FORM, form({ token: 'x'.repeat(70 * 1024) }), TOKEN_ERRORS.unparsable],
+  ]
+  for (const [name, headers, payload, body] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/o/introspect/', headers: { ...headers, authorization }, ...(payload === undefined ? {} : { payload }) })
+    t.equal(res.statusCode, 400, name)
+    t.same(res.json(), body, name)
+  }
+  const nested = await app.inject({ method: 'GET', url: '/o/introspect/?token[a]=1', headers: { authorization } })
+  t.ok(nested.statusCode < 500, 'a bracketed query key')
+  for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+    const res = await app.inject({ method, url: '/o/introspect/', headers: { authorization } })
+    t.equal(res.statusCode, 405, method)
+    t.equal(res.headers.allow, 'GET, POST')
+    t.same(res.json(), invalidRequest('Method not allowed; use GET, POST.'))
+  }
+})
