@@ -49,8 +49,8 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     migrate: true,
     settings: {
       scopes: { read: 'Reading scope', write: 'Writing scope' },
-      // The password grant is off by default (RFC 9700 forbids it); the tutorial uses it to
-      // show user-bound tokens before the authorization code flow exists.
+      // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
+      // show user-bound tokens with curl alone (part 1 gets them through the consent page).
       passwordGrantEnabled: true,
     },
     verifyUserCredentials: async (username, password) => await users.verify(username, password),

@@ -1,0 +1,195 @@
+// End to end: a real OAuth client library (oauth4webapi) against `npm start`. The "user" is a
+// fetch-based browser that logs in and answers the consent page by submitting the HTML forms;
+// the client runs authorization code + PKCE, refresh with rotation, introspection (as a
+// resource server would) and revocation.
+import * as oauth from 'oauth4webapi'
+import t, { type Test } from 'tap'
+import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
+
+// Loopback redirect URI (RFC 8252 §7.3). Nothing listens there: the test reads the Location.
+const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
+
+interface CreatedApplication { client_id: string, client_secret: string }
+
+t.test('oauth4webapi runs the authorization code flow against the example app', async (t) => {
+  const { base, database, env } = await startExampleApp(t)
+  const create = async (...args: string[]): Promise<CreatedApplication> =>
+    JSON.parse(await npmRun('cli', ['createapplication', ...args, '--database', database, '--json'], env)) as CreatedApplication
+  // The server has migrated the file; the three commands can run side by side.
+  const [created, app, resourceServer] = await Promise.all([
+    npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
+    create('public', 'authorization-code', '--name', 'Tutorial app', '--redirect-uris', REDIRECT_URI),
+    create('confidential', 'client-credentials', '--name', 'Resource server'),
+  ])
+  t.match(created, /created user "alice"/)
+
+  // No discovery document yet: the metadata by hand (RFC 8414 field names).
+  const as: oauth.AuthorizationServer = {
+    issuer: base,
+    authorization_endpoint: `${base}/o/authorize/`,
+    token_endpoint: `${base}/o/token/`,
+    revocation_endpoint: `${base}/o/revoke-token/`,
+    introspection_endpoint: `${base}/o/introspect/`,
+  }
+  const client: oauth.Client = { client_id: app.client_id }
+  const rs: oauth.Client = { client_id: resourceServer.client_id }
+  const rsAuth = oauth.ClientSecretBasic(resourceServer.client_secret)
+  // http://127.0.0.1 is fine for a test; the library refuses plain HTTP unless told.
+  const http = { [oauth.allowInsecureRequests]: true }
+
+  const browser = new Browser(base)
+
+  /** Starts an authorization request with PKCE (S256) and `state`. */
+  async function authorizationRequest (): Promise<{ url: URL, state: string, codeVerifier: string }> {
+    const codeVerifier = oauth.generateRandomCodeVerifier()
+    const state = oauth.generateRandomState()
+    const url = new URL(as.authorization_endpoint ?? '')
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: REDIRECT_URI,
+      scope: 'read write',
+      state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    }).toString()
+    return { url, state, codeVerifier }
+  }
+
+  /** Opens the authorize URL and returns the consent page's form, logging in first when `login`. */
+  async function consentForm (t: Test, url: URL, { login: mustLogIn }: { login: boolean }): Promise<ReturnType<typeof parseForm>> {
+    let page = await browser.get(url.href)
+    if (mustLogIn) {
+      t.equal(page.status, 302, 'an anonymous user is redirected ...')
+      const login = new URL(page.headers.get('location') ?? '', base)
+      t.equal(login.pathname, '/accounts/login/', '... to the login page')
+      t.equal(login.searchParams.get('next'), url.pathname + url.search, '... with the authorize URL as next')
+      const loginPage = await browser.get(login.href)
+      t.equal(loginPage.status, 200)
+      const form = parseForm(await loginPage.text(), /^\/accounts\/login\/$/)
+      t.type(form.hidden._csrf, 'string', 'the login form carries a CSRF token')
+      const loggedIn = await browser.submit(form.action, { ...form.hidden, username: 'alice', password: 'wonderland' })
+      t.equal(loggedIn.status, 302, 'logging in redirects ...')
+      const back = loggedIn.headers.get('location') ?? ''
+      t.equal(back, url.pathname + url.search, '... back to the authorize URL')
+      page = await browser.get(back)
+    }
+    t.equal(page.status, 200, 'the consent page is shown')
+    t.equal(page.headers.get('x-frame-options'), 'DENY')
+    const body = await page.text()
+    t.match(body, 'Tutorial app', 'it names the application')
+    t.match(body, 'Reading scope', 'and describes the scopes')
+    t.match(body, 'Writing scope')
+    return parseForm(body, /\/o\/authorize\/$/)
+  }
+
+  /** Answers the consent page and returns where the browser is sent. */
+  async function decide (t: Test, form: ReturnType<typeof parseForm>, button: Record<string, string>): Promise<URL> {
+    t.type(form.hidden.csrf_token, 'string', 'the consent form carries a CSRF token')
+    const answer = await browser.submit(form.action, { ...form.hidden, ...button })
+    t.equal(answer.status, 302)
+    const location = new URL(answer.headers.get('location') ?? '')
+    t.equal(location.origin + location.pathname, REDIRECT_URI, 'the decision goes back to the redirect URI')
+    return location
+  }
+
+  const hello = async (accessToken: string): Promise<Response> =>
+    await oauth.protectedResourceRequest(accessToken, 'GET', new URL('/api/hello', base), undefined, undefined, http)
+
+  const introspect = async (token: string): Promise<oauth.IntrospectionResponse> =>
+    await oauth.processIntrospectionResponse(as, rs, await oauth.introspectionRequest(as, rs, rsAuth, token, http))
+
+  /** The token endpoint's code exchange (RFC 6749 §4.1.3) with the PKCE verifier. */
+  const exchange = async (callback: URLSearchParams, codeVerifier: string): Promise<oauth.TokenEndpointResponse> =>
+    await oauth.processAuthorizationCodeResponse(as, client,
+      await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), callback, REDIRECT_URI, codeVerifier, http))
+
+  const refresh = async (refreshToken: string | undefined): Promise<oauth.TokenEndpointResponse> =>
+    await oauth.processRefreshTokenResponse(as, client,
+      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken ?? '', http))
+
+  /** The OAuth error code a token request fails with (RFC 6749 §5.2), via the library's error. */
+  async function tokenError (request: Promise<unknown>): Promise<string> {
+    try {
+      await request
+    } catch (err) {
+      if (err instanceof oauth.ResponseBodyError) return err.error
+      throw err
+    }
+    return 'no error'
+  }
+
+  await t.test('code + PKCE, API calls, refresh rotation, reuse detection', async (t) => {
+    const request = await authorizationRequest()
+    const callback = await decide(t, await consentForm(t, request.url, { login: true }), { allow: 'Authorize' })
+    t.ok(browser.jar.get('sessionid'), 'the browser holds a session')
+
+    // No `iss` in the response (RFC 9207 is not advertised), so the library does not require one.
+    const params = oauth.validateAuthResponse(as, client, callback, request.state)
+    t.match(params.get('code'), /^[\w-]{20,}$/, 'a code comes back')
+
+    const tokens = await exchange(params, request.codeVerifier)
+    t.match(tokens, { token_type: 'bearer', expires_in: 36000, scope: 'read write' })
+    t.type(tokens.refresh_token, 'string', 'the code grant issues a refresh token')
+
+    const helloRes = await hello(tokens.access_token)
+    t.equal(helloRes.status, 200)
+    t.equal(await helloRes.text(), 'Hello, OAuth2!')
+    const me = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL('/api/me', base), undefined, undefined, http)
+    t.same(await me.json(), { username: 'alice', application: 'Tutorial app', scopes: ['read', 'write'] }, '/api/me knows the user')
+
+    // The code is single use: replaying it is refused.
+    t.equal(await tokenError(exchange(params, request.codeVerifier)), 'invalid_grant', 'a replayed code is refused')
+    t.equal((await hello(tokens.access_token)).status, 403, 'and the replay revokes what the code issued')
+
+    // A fresh grant for the refresh part (the replay above revoked the first one).
+    const second = await authorizationRequest()
+    const secondCallback = await decide(t, await consentForm(t, second.url, { login: false }), { allow: 'Authorize' })
+    const pair = await exchange(oauth.validateAuthResponse(as, client, secondCallback, second.state), second.codeVerifier)
+
+    const refreshed = await refresh(pair.refresh_token)
+    t.not(refreshed.access_token, pair.access_token, 'refresh issues a new access token ...')
+    t.not(refreshed.refresh_token, pair.refresh_token, '... and a new refresh token (rotation)')
+    t.equal((await hello(refreshed.access_token)).status, 200, 'the new access token works')
+    t.match(await introspect(pair.access_token), { active: false }, 'the superseded access token is inactive')
+
+    t.equal(await tokenError(refresh(pair.refresh_token)), 'invalid_grant', 'the rotated refresh token is refused')
+    t.match(await introspect(refreshed.access_token), { active: false }, 'and its replay revokes the family (reuse detection)')
+    t.match(await introspect(refreshed.refresh_token ?? ''), { active: false })
+  })
+
+  await t.test('introspection and revocation', async (t) => {
+    // Logged in already: straight to the consent page.
+    const request = await authorizationRequest()
+    const callback = await decide(t, await consentForm(t, request.url, { login: false }), { allow: 'Authorize' })
+    const params = oauth.validateAuthResponse(as, client, callback, request.state)
+    const first = await exchange(params, request.codeVerifier)
+    const tokens = await refresh(first.refresh_token)
+
+    const response = await oauth.introspectionRequest(as, rs, rsAuth, tokens.access_token, http)
+    t.equal(response.headers.get('cache-control'), 'no-store', 'introspection answers are not cached')
+    const active = await oauth.processIntrospectionResponse(as, rs, response)
+    t.match(active, { active: true, username: 'alice', scope: 'read write', client_id: app.client_id, token_type: 'Bearer' })
+    t.type(active.exp, 'number')
+    t.type(active.iat, 'number')
+    t.match(await introspect(tokens.refresh_token ?? ''), { active: true, username: 'alice', scope: 'read write' }, 'the refresh token is active too')
+
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.None(), tokens.access_token, http))
+    t.same(await introspect(tokens.access_token), { active: false }, 'the revoked access token is inactive')
+    t.same(await introspect(tokens.refresh_token ?? ''), { active: false }, '... and so is its refresh token')
+    t.equal((await hello(tokens.access_token)).status, 403, '/api/hello refuses the revoked token')
+    t.equal(await tokenError(refresh(tokens.refresh_token)), 'invalid_grant', 'the revoked refresh token cannot be used')
+
+    // RFC 7009 §2.2: an unknown token is not an error.
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.None(), 'not-a-token', http))
+  })
+
+  await t.test('the user denies', async (t) => {
+    const request = await authorizationRequest()
+    const callback = await decide(t, await consentForm(t, request.url, { login: false }), { cancel: '1' })
+    t.equal(callback.searchParams.get('code'), null, 'no code')
+    t.equal(callback.searchParams.get('state'), request.state, 'the state comes back')
+    t.throws(() => oauth.validateAuthResponse(as, client, callback, request.state),
+      { error: 'access_denied', code: oauth.AUTHORIZATION_RESPONSE_ERROR }, 'the library reports access_denied')
+  })
+})

@@ -1,0 +1,182 @@
+// Shared by the example-app tests: `npm start` on a free port against its own SQLite file, the
+// npm scripts the README uses, and just enough of a browser (cookies, HTML forms) to click
+// through the login and consent pages.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+
+export const ROOT = join(import.meta.dirname, '..', '..')
+
+/** The part of a tap `Test` these helpers need. */
+interface TestLike {
+  testdir (): string
+  teardown (fn: () => unknown): void
+}
+
+/** A running example app. */
+export interface ExampleServer {
+  /** `http://127.0.0.1:<port>` */
+  base: string
+  /** The SQLite file the app, the CLI and `npm run example` share. */
+  database: string
+  /** The environment the app runs with; pass it to `npmRun`. */
+  env: NodeJS.ProcessEnv
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  server.close()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** Runs `npm run -s <script> -- <args>` and resolves to its stdout; rejects on a non-zero exit. */
+export async function npmRun (script: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn('npm', ['run', '-s', script, '--', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const [code] = await once(child, 'close') as [number | null]
+  if (code !== 0) throw new Error(`npm run ${script} ${args.join(' ')} failed (${code}): ${stderr}`)
+  return stdout
+}
+
+/** Starts `npm start` in its own process group and resolves once the server listens. */
+async function startServer (env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      if (output.includes('Server listening at')) { clearTimeout(timer); resolve() }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)) })
+  })
+  return child
+}
+
+/**
+ * Starts the example app with `npm start` on a free port and a fresh database in the test's
+ * directory; the test's teardown stops the whole process group (npm, tsx, node).
+ */
+export async function startExampleApp (t: TestLike): Promise<ExampleServer> {
+  const port = await freePort()
+  const database = join(t.testdir(), 'db.sqlite3')
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database }
+  const server = await startServer(env)
+  t.teardown(async () => {
+    if (server.pid === undefined || server.exitCode !== null) return
+    const exited = once(server, 'exit')
+    process.kill(-server.pid, 'SIGTERM')
+    await exited
+  })
+  return { base: `http://127.0.0.1:${port}`, database, env }
+}
+
+/**
+ * A browser's cookie handling, reduced to what the example app needs: one origin, cookies
+ * stored by name, sent on every request, dropped when the server expires them.
+ */
+export class CookieJar {
+  readonly #cookies = new Map<string, string>()
+
+  store (response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';')
+      const eq = pair.indexOf('=')
+      if (eq <= 0) continue
+      const name = pair.slice(0, eq).trim()
+      const expired = attributes.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a)) ||
+        attributes.some((a) => /^\s*expires\s*=/i.test(a) && Date.parse(a.split('=')[1] ?? '') < Date.now())
+      if (expired) this.#cookies.delete(name)
+      else this.#cookies.set(name, pair.slice(eq + 1).trim())
+    }
+  }
+
+  get (name: string): string | undefined {
+    return this.#cookies.get(name)
+  }
+
+  header (): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+}
+
+/** A browser that never follows redirects by itself, so each hop can be checked. */
+export class Browser {
+  readonly jar = new CookieJar()
+  readonly #base: string
+
+  constructor (base: string) {
+    this.#base = base
+  }
+
+  async get (url: string): Promise<Response> {
+    return await this.#send(url, { method: 'GET' })
+  }
+
+  /** Submits a form the way a browser does: urlencoded fields. */
+  async submit (url: string, fields: Record<string, string>): Promise<Response> {
+    return await this.#send(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    })
+  }
+
+  async #send (url: string, init: RequestInit): Promise<Response> {
+    const cookie = this.jar.header()
+    const headers = new Headers(init.headers)
+    if (cookie !== '') headers.set('cookie', cookie)
+    const response = await fetch(new URL(url, this.#base), { ...init, headers, redirect: 'manual' })
+    this.jar.store(response)
+    return response
+  }
+}
+
+/** An HTML form: where it posts and its hidden inputs (the fields a user never sees). */
+export interface HtmlForm {
+  action: string
+  hidden: Record<string, string>
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+function decodeEntities (text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (match, entity: string) => {
+    if (entity[0] === '#') {
+      const code = entity[1] === 'x' || entity[1] === 'X' ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1))
+      return String.fromCodePoint(code)
+    }
+    return ENTITIES[entity.toLowerCase()] ?? match
+  })
+}
+
+function attributes (tag: string): Record<string, string> {
+  const found: Record<string, string> = {}
+  for (const [, name = '', value = ''] of tag.matchAll(/([\w-]+)\s*=\s*"([^"]*)"/g)) found[name.toLowerCase()] = decodeEntities(value)
+  return found
+}
+
+/** The first `<form method="post">` of a page whose action matches, with its hidden inputs. */
+export function parseForm (page: string, action?: RegExp): HtmlForm {
+  for (const [, open = '', inner = ''] of page.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const form = attributes(open)
+    if (form.method?.toLowerCase() !== 'post') continue
+    if (action !== undefined && !action.test(form.action ?? '')) continue
+    const hidden: Record<string, string> = {}
+    for (const [input] of inner.matchAll(/<input\b[^>]*>/gi)) {
+      const attrs = attributes(input)
+      if (attrs.type === 'hidden' && attrs.name !== undefined) hidden[attrs.name] = attrs.value ?? ''
+    }
+    return { action: form.action ?? '', hidden }
+  }
+  throw new Error(`no matching POST form in the page:\n${page}`)
+}
