@@ -60,7 +60,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     loginUrl: '/accounts/login/',
     ...(options.secret === undefined ? {} : { secret: options.secret }),
   })
-  await app.register(oauthRoutes, { prefix: '/o' })
+  await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
   await app.register(HelloView.asView('/api/hello'))
   await app.register(MeView.asView('/api/me'))
   return app

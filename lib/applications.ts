@@ -46,9 +46,19 @@ function list (value: readonly string[] | string | undefined): string[] {
   return (typeof value === 'string' ? value.split(/\s+/) : [...value]).map((s) => s.trim()).filter((s) => s.length > 0)
 }
 
-/** Validates every field and registers the application; throws `ApplicationValidationError`. */
-export async function createApplication (ctx: ServerContext, input: ApplicationInput): Promise<CreatedApplication> {
-  const errors: Record<string, string> = {}
+/** The fields every application has, validated and normalised. */
+interface ValidFields {
+  clientType: ClientType
+  authorizationGrantType: ApplicationGrantType
+  redirectUris: string[]
+  postLogoutRedirectUris: string[]
+  allowedOrigins: string[]
+  name: string
+  algorithm: SigningAlgorithm
+}
+
+/** Checks the fields shared by registration and update; problems go into `errors` by field name. */
+function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Record<string, string>): ValidFields {
   const clientType = input.clientType as ClientType
   if (clientType !== 'confidential' && clientType !== 'public') errors.clientType = 'must be "confidential" or "public"'
   const grantType = input.authorizationGrantType as ApplicationGrantType
@@ -75,6 +85,14 @@ export async function createApplication (ctx: ServerContext, input: ApplicationI
 
   const name = input.name ?? ''
   if (name.length > 255) errors.name = 'must be at most 255 characters'
+  return { clientType, authorizationGrantType: grantType, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, name, algorithm }
+}
+
+/** Validates every field and registers the application; throws `ApplicationValidationError`. */
+export async function createApplication (ctx: ServerContext, input: ApplicationInput): Promise<CreatedApplication> {
+  const errors: Record<string, string> = {}
+  const fields = validateFields(ctx, input, errors)
+  const { clientType } = fields
 
   let clientId = input.clientId
   if (clientId !== undefined) {
@@ -85,25 +103,62 @@ export async function createApplication (ctx: ServerContext, input: ApplicationI
   if (clientType === 'public') {
     if (input.clientSecret !== undefined && input.clientSecret !== '') errors.clientSecret = 'public clients have no secret'
   } else {
-    clientSecret = input.clientSecret ?? ctx.random.string(ctx.settings.clientSecretGeneratorLength, CLIENT_ID_ALPHABET)
+    clientSecret = input.clientSecret ?? newSecret(ctx)
     if (clientSecret.length < 8) errors.clientSecret = 'must be at least 8 characters'
   }
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
 
   clientId ??= ctx.random.string(ctx.settings.clientIdGeneratorLength, CLIENT_ID_ALPHABET)
   const application = await ctx.store.createApplication({
+    ...fields,
     clientId,
     clientSecretHash: clientSecret === null ? '' : await ctx.hasher.hash(clientSecret),
-    clientType,
-    authorizationGrantType: grantType,
-    redirectUris,
-    postLogoutRedirectUris: postLogout,
-    allowedOrigins: origins,
-    name,
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
-    algorithm,
     now: ctx.clock.now(),
   })
   return { application, clientSecret }
+}
+
+/** Input for changing an application: the editable fields (the client id never changes). */
+export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecret' | 'userId'>
+
+/**
+ * Validates and applies changes to an application. A public client that becomes confidential
+ * gets a new secret, returned in clear this once; a confidential one that becomes public loses
+ * its secret. `null` when the application no longer exists.
+ */
+export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate): Promise<CreatedApplication | null> {
+  const current = await ctx.store.findApplicationById(id)
+  if (current === null) return null
+  const errors: Record<string, string> = {}
+  const fields = validateFields(ctx, input, errors)
+  if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
+  let clientSecret: string | null = null
+  let clientSecretHash = current.clientSecretHash
+  if (fields.clientType === 'public') {
+    clientSecretHash = ''
+  } else if (current.clientSecretHash === '') {
+    clientSecret = newSecret(ctx)
+    clientSecretHash = await ctx.hasher.hash(clientSecret)
+  }
+  const application = await ctx.store.updateApplication(id, {
+    ...fields,
+    clientSecretHash,
+    ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
+  }, ctx.clock.now())
+  return application === null ? null : { application, clientSecret }
+}
+
+/** Replaces a confidential application's secret; the new one is returned in clear this once. */
+export async function regenerateClientSecret (ctx: ServerContext, id: number): Promise<CreatedApplication | null> {
+  const current = await ctx.store.findApplicationById(id)
+  if (current === null || current.clientType !== 'confidential') return null
+  const clientSecret = newSecret(ctx)
+  const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret) }, ctx.clock.now())
+  return application === null ? null : { application, clientSecret }
+}
+
+function newSecret (ctx: ServerContext): string {
+  return ctx.random.string(ctx.settings.clientSecretGeneratorLength, CLIENT_ID_ALPHABET)
 }

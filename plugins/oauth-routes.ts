@@ -4,6 +4,7 @@ import { corsPreflight } from '../lib/endpoints/cors.js'
 import { ImproperlyConfiguredError, InvalidRequestError, OAuthError } from '../lib/errors.js'
 import { errorToResponse } from '../lib/response.js'
 import { AuthorizationView } from '../views/authorize.js'
+import { registerManagementPages } from '../views/management.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
 import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
@@ -14,6 +15,12 @@ import { TokenView } from '../views/token.js'
 export interface OAuthRoutesOptions {
   /** Largest accepted body on the token-side endpoints, bytes (default 64 KiB). */
   bodyLimit?: number
+  /**
+   * Mount DOT's management pages: `applications/` (list, register, detail, update, delete) and
+   * `authorized-tokens/` (list, revoke). Off by default (DOT mounts them in DEBUG); they need
+   * the core plugin's `resolveUser`.
+   */
+  managementPages?: boolean
 }
 
 /** Serves `path` and `path/`: the trailing slash is optional. */
@@ -87,11 +94,13 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   // The browser-facing pages answer errors with HTML, in their own context.
   await app.register(async function authorizationPages (pages) {
     pages.setErrorHandler(htmlErrorHandler(stylesheet))
-    const authorize = new AuthorizationView(app.oauth.createCsrf(app.prefix === '' ? '/' : app.prefix), stylesheet)
+    const csrf = app.oauth.createCsrf(app.prefix === '' ? '/' : app.prefix)
+    const authorize = new AuthorizationView(csrf, stylesheet)
     for (const url of bothSlashes('/authorize')) {
       pages.get(url, (request, reply) => authorize.get(request, reply))
       pages.post(url, { bodyLimit }, (request, reply) => authorize.post(request, reply))
     }
+    if (options.managementPages === true) registerManagementPages(pages, { csrf, page: { stylesheet }, prefix: app.prefix })
   })
 }
 

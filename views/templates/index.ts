@@ -2,10 +2,17 @@ import type { SafeHtml } from '../../lib/html.js'
 import { consentPage, type ConsentPageData } from './consent.js'
 import { errorPage, type ErrorPageData } from './error.js'
 import type { PageContext } from './layout.js'
+import {
+  applicationDetailPage, applicationFormPage, applicationListPage, confirmPage,
+  type ApplicationDetailData, type ApplicationFormData, type ApplicationListData, type ConfirmData,
+} from './applications.js'
+import { authorizedTokenListPage, type AuthorizedTokenListData } from './authorized-tokens.js'
 
 export type { ConsentPageData } from './consent.js'
 export type { ErrorPageData } from './error.js'
 export type { PageContext } from './layout.js'
+export type { ApplicationDetailData, ApplicationFormData, ApplicationListData, ApplicationSummary, ConfirmData } from './applications.js'
+export type { AuthorizedTokenListData, AuthorizedTokenSummary } from './authorized-tokens.js'
 
 /** The toolkit's HTML pages; host apps replace any of them through the plugin's `templates` option. */
 export interface Templates {
@@ -13,7 +20,25 @@ export interface Templates {
   consent (data: ConsentPageData, page: PageContext): SafeHtml | string
   /** The error page shown instead of an untrustworthy redirect. */
   error (data: ErrorPageData, page: PageContext): SafeHtml | string
+  /** `applications/`. */
+  applicationList (data: ApplicationListData, page: PageContext): SafeHtml | string
+  /** `applications/register/` and `applications/:id/update/`. */
+  applicationForm (data: ApplicationFormData, page: PageContext): SafeHtml | string
+  /** `applications/:id/` (with the secret right after it was generated). */
+  applicationDetail (data: ApplicationDetailData, page: PageContext): SafeHtml | string
+  /** Confirmation before deleting an application or revoking a token. */
+  confirm (data: ConfirmData, page: PageContext): SafeHtml | string
+  /** `authorized-tokens/`. */
+  authorizedTokenList (data: AuthorizedTokenListData, page: PageContext): SafeHtml | string
 }
 
 /** The built-in templates. */
-export const DEFAULT_TEMPLATES: Templates = Object.freeze({ consent: consentPage, error: errorPage })
+export const DEFAULT_TEMPLATES: Templates = Object.freeze({
+  consent: consentPage,
+  error: errorPage,
+  applicationList: applicationListPage,
+  applicationForm: applicationFormPage,
+  applicationDetail: applicationDetailPage,
+  confirm: confirmPage,
+  authorizedTokenList: authorizedTokenListPage,
+})

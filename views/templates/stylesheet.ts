@@ -4,7 +4,7 @@ export const STYLESHEET = `:root { color-scheme: light dark; --accent: #1f6feb; 
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; padding: 1rem; }
-.oat-card { width: 100%; max-width: 28rem; background: var(--card); border: 1px solid var(--border); border-radius: 12px; padding: 1.5rem; }
+.oat-card { width: 100%; max-width: 36rem; background: var(--card); border: 1px solid var(--border); border-radius: 12px; padding: 1.5rem; }
 h1 { font-size: 1.35rem; margin: 0 0 1rem; }
 .oat-app { color: var(--accent); }
 .oat-scopes { padding-left: 1.25rem; }
@@ -16,5 +16,18 @@ button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid 
 label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
 input[type=text], input[type=password], input[type=url], select, textarea { width: 100%; font: inherit; padding: .5rem; border: 1px solid var(--border); border-radius: 6px; background: var(--card); color: var(--fg); }
 .oat-error { color: #cf222e; }
+a { color: var(--accent); }
+a.oat-button { display: inline-block; text-decoration: none; }
+.oat-muted { color: var(--muted); font-size: .9rem; }
+.oat-hint { color: var(--muted); font-size: .85rem; margin: .25rem 0 0; }
+.oat-field { margin-bottom: .5rem; }
+.oat-invalid input, .oat-invalid select, .oat-invalid textarea { border-color: #cf222e; }
+.oat-list { list-style: none; padding: 0; }
+.oat-list > li { border-top: 1px solid var(--border); padding: .75rem 0; }
+.oat-notice { border: 1px solid var(--accent); border-radius: 8px; padding: .75rem; margin-bottom: 1rem; overflow-wrap: anywhere; }
+.oat-details dt { font-weight: 600; margin-top: .5rem; }
+.oat-details dd { margin: 0; overflow-wrap: anywhere; }
+.oat-inline { display: inline; margin: 0; }
+.oat-danger { background: #cf222e; border-color: #cf222e; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `

@@ -1,0 +1,237 @@
+// DOT's application and authorized-token pages, through app.inject on a real SQLite file.
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t from 'tap'
+import { oauthRoutes } from '../../index.js'
+import { basicAuth, bearerWorks, FORM, form, postToken } from '../helpers/index.js'
+import { ALICE, asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
+
+const BOB = 'user-bob'
+
+async function buildManagementApp (t: Parameters<typeof buildAuthorizeApp>[0]): Promise<FastifyInstance> {
+  const app = await buildAuthorizeApp(t, { prefix: false })
+  await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
+  return app
+}
+
+/** A page's CSRF token and the cookie it is bound to. */
+interface FormState { token: string, cookie: string }
+
+function formState (res: LightMyRequestResponse, cookie?: string): FormState {
+  const token = /name="csrf_token" value="([^"]*)"/.exec(res.body)?.[1]
+  const set = csrfCookieOf(res) ?? cookie
+  if (token === undefined || set === undefined) throw new Error(`no form on ${res.statusCode}: ${res.body.slice(0, 300)}`)
+  return { token: unescapeHtml(token), cookie: set }
+}
+
+async function get (app: FastifyInstance, url: string, user: string | null = ALICE, cookie?: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'GET', url, headers: asUser(user, cookie === undefined ? {} : { cookie }) })
+}
+
+async function post (app: FastifyInstance, url: string, fields: Record<string, string>, state: FormState | null, user: string | null = ALICE): Promise<LightMyRequestResponse> {
+  const payload = form(state === null ? fields : { ...fields, csrf_token: state.token })
+  return await app.inject({ method: 'POST', url, payload, headers: asUser(user, { ...FORM, ...(state === null ? {} : { cookie: state.cookie }) }) })
+}
+
+const VALID = {
+  name: 'Billing dashboard',
+  clientType: 'confidential',
+  authorizationGrantType: 'client-credentials',
+  redirectUris: '',
+  postLogoutRedirectUris: '',
+  allowedOrigins: '',
+  algorithm: '',
+}
+
+/** Registers an application through the pages as `user`; returns its id, client id and the secret shown once. */
+async function register (app: FastifyInstance, fields: Record<string, string> = VALID, user = ALICE): Promise<{ id: number, clientId: string, secret: string | null, res: LightMyRequestResponse }> {
+  const page = await get(app, '/o/applications/register/', user)
+  const res = await post(app, '/o/applications/register/', fields, formState(page), user)
+  const clientId = /id="client-id">([^<]*)</.exec(res.body)?.[1] ?? ''
+  const secret = /id="client-secret">([^<]*)</.exec(res.body)?.[1] ?? null
+  const id = Number(/href="\/o\/applications\/(\d+)\/update\/"/.exec(res.body)?.[1] ?? 0)
+  return { id, clientId, secret, res }
+}
+
+t.test('the pages are not mounted unless managementPages is set', async (t) => {
+  const app = await buildAuthorizeApp(t)
+  t.equal((await get(app, '/o/applications/')).statusCode, 404)
+  t.equal((await get(app, '/o/authorized-tokens/')).statusCode, 404)
+})
+
+t.test('anonymous visitors go to the login URL with next; anonymous POSTs get 403', async (t) => {
+  const app = await buildManagementApp(t)
+  for (const url of ['/o/applications/', '/o/applications/register/', '/o/applications/1/', '/o/authorized-tokens/']) {
+    const res = await get(app, url, null)
+    t.equal(res.statusCode, 302, url)
+    t.equal(res.headers.location, `/accounts/login/?next=${encodeURIComponent(url)}`)
+  }
+  const res = await post(app, '/o/applications/register/', VALID, null, null)
+  t.equal(res.statusCode, 403)
+  t.same(await app.oauth.store.listApplications(), [], 'nothing was created')
+})
+
+t.test('registering shows the secret once; it works and is stored hashed', async (t) => {
+  const app = await buildManagementApp(t)
+  const page = await get(app, '/o/applications/register/')
+  t.equal(page.statusCode, 200)
+  for (const [name, value] of Object.entries({ 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' })) {
+    t.equal(page.headers[name], value, name)
+  }
+  t.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/)
+  for (const label of ['Name', 'Client type', 'Authorization grant type', 'Redirect URIs', 'Post-logout redirect URIs', 'Allowed origins', 'Algorithm']) {
+    t.match(page.body, new RegExp(`<label for="[^"]+">${label}</label>`), `labelled field ${label}`)
+  }
+
+  const { id, clientId, secret, res } = await register(app)
+  t.equal(res.statusCode, 200)
+  t.match(res.body, /shown only this once/)
+  t.match(secret, /^\w{128}$/)
+  const stored = await app.oauth.store.findApplicationById(id)
+  t.equal(stored?.userId, ALICE, 'owned by the user who registered it')
+  t.match(stored?.clientSecretHash, /^scrypt\$/)
+  t.not(stored?.clientSecretHash, secret)
+
+  const token = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret ?? '') })
+  t.equal(token.statusCode, 200, 'the secret shown works at the token endpoint')
+
+  const detail = await get(app, `/o/applications/${id}/`)
+  t.equal(detail.statusCode, 200)
+  t.notMatch(detail.body, secret ?? 'x', 'the detail page never shows the secret again')
+  t.match(detail.body, clientId)
+})
+
+t.test('validation errors are shown beside their fields and nothing is stored', async (t) => {
+  const app = await buildManagementApp(t)
+  const page = await get(app, '/o/applications/register/')
+  const res = await post(app, '/o/applications/register/', {
+    ...VALID,
+    name: 'x'.repeat(300),
+    clientType: 'public',
+    authorizationGrantType: 'authorization-code',
+    redirectUris: 'http://evil.example/cb javascript:alert(1)',
+    allowedOrigins: 'https://app.example.com/path',
+    algorithm: 'HS256',
+  }, formState(page))
+  t.equal(res.statusCode, 400)
+  for (const fieldName of ['name', 'redirectUris', 'allowedOrigins', 'algorithm']) {
+    t.match(res.body, new RegExp(`id="${fieldName}-error" role="alert">[^<]+<`), `error beside ${fieldName}`)
+  }
+  t.match(res.body, /must use https unless the host is loopback/)
+  t.match(res.body, /value="public" selected/, 'the form keeps what was typed')
+
+  const missing = await post(app, '/o/applications/register/', { ...VALID, authorizationGrantType: 'authorization-code' }, formState(page))
+  t.match(missing.body, /id="redirectUris-error" role="alert">at least one redirect URI is required/)
+  t.same(await app.oauth.store.listApplications(), [])
+})
+
+t.test('every value is HTML-escaped', async (t) => {
+  const app = await buildManagementApp(t)
+  const { id } = await register(app, { ...VALID, name: '<script>alert("x")</script>' })
+  for (const url of ['/o/applications/', `/o/applications/${id}/`, `/o/applications/${id}/update/`, `/o/applications/${id}/delete/`]) {
+    const res = await get(app, url)
+    t.notMatch(res.body, '<script>', url)
+    t.match(res.body, '&lt;script&gt;', url)
+  }
+})
+
+t.test('POSTs without a valid CSRF token change nothing (UI-1)', async (t) => {
+  const app = await buildManagementApp(t)
+  const { id } = await register(app)
+  const page = await get(app, `/o/applications/${id}/delete/`)
+  const state = formState(page)
+  t.equal((await post(app, `/o/applications/${id}/delete/`, {}, null)).statusCode, 403, 'no token')
+  t.equal((await post(app, `/o/applications/${id}/delete/`, {}, { token: state.token, cookie: 'oat_csrf=' + 'a'.repeat(43) })).statusCode, 403, 'another browser')
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, name: 'changed' }, { token: 'forged', cookie: state.cookie })).statusCode, 403, 'forged token')
+  const stored = await app.oauth.store.findApplicationById(id)
+  t.equal(stored?.name, VALID.name)
+  t.equal((await post(app, `/o/applications/${id}/delete/`, {}, state)).statusCode, 302, 'the real token works')
+})
+
+t.test("a user sees and changes only their own applications; another user's id is a 404", async (t) => {
+  const app = await buildManagementApp(t)
+  const alices = await register(app, { ...VALID, name: 'Alice app' })
+  await register(app, { ...VALID, name: 'Bob app' }, BOB)
+  const list = await get(app, '/o/applications/')
+  t.match(list.body, 'Alice app')
+  t.notMatch(list.body, 'Bob app')
+
+  for (const url of [`/o/applications/${alices.id}/`, `/o/applications/${alices.id}/update/`, `/o/applications/${alices.id}/delete/`, '/o/applications/999/', '/o/applications/abc/']) {
+    t.equal((await get(app, url, BOB)).statusCode, 404, url)
+  }
+  const bobsPage = await get(app, '/o/applications/register/', BOB)
+  const res = await post(app, `/o/applications/${alices.id}/delete/`, {}, formState(bobsPage), BOB)
+  t.equal(res.statusCode, 404)
+  t.not(await app.oauth.store.findApplicationById(alices.id), null, "Bob cannot delete Alice's application")
+})
+
+t.test('update validates, saves and redirects to the detail page', async (t) => {
+  const app = await buildManagementApp(t)
+  const { id } = await register(app, { ...VALID, authorizationGrantType: 'authorization-code', redirectUris: 'https://app.example.com/cb' })
+  const page = await get(app, `/o/applications/${id}/update/`)
+  t.match(page.body, 'https://app.example.com/cb', 'the form is filled in')
+  const bad = await post(app, `/o/applications/${id}/update/`, { ...VALID, authorizationGrantType: 'authorization-code', redirectUris: 'https://app.example.com/cb#frag' }, formState(page))
+  t.equal(bad.statusCode, 400)
+  t.match(bad.body, /id="redirectUris-error"/)
+  const ok = await post(app, `/o/applications/${id}/update/`, {
+    ...VALID, name: 'Renamed', authorizationGrantType: 'authorization-code', redirectUris: 'https://app.example.com/cb\nhttps://app.example.com/other',
+  }, formState(page))
+  t.equal(ok.statusCode, 302)
+  t.equal(ok.headers.location, `/o/applications/${id}/`)
+  const stored = await app.oauth.store.findApplicationById(id)
+  t.equal(stored?.name, 'Renamed')
+  t.same(stored?.redirectUris, ['https://app.example.com/cb', 'https://app.example.com/other'])
+})
+
+t.test('regenerating the secret shows the new one once; the old one stops working', async (t) => {
+  const app = await buildManagementApp(t)
+  const { id, clientId, secret } = await register(app)
+  const detail = await get(app, `/o/applications/${id}/`)
+  const res = await post(app, `/o/applications/${id}/regenerate-secret/`, {}, formState(detail))
+  t.equal(res.statusCode, 200)
+  const fresh = /id="client-secret">([^<]*)</.exec(res.body)?.[1] ?? ''
+  t.match(fresh, /^\w{128}$/)
+  t.not(fresh, secret)
+  t.equal((await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret ?? '') })).statusCode, 401, 'old secret refused')
+  t.equal((await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, fresh) })).statusCode, 200, 'new secret works')
+})
+
+t.test('delete asks for confirmation, then deletes the application and its tokens', async (t) => {
+  const app = await buildManagementApp(t)
+  const { id, clientId, secret } = await register(app)
+  const token = (await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret ?? '') })).json<{ access_token: string }>().access_token
+  const confirm = await get(app, `/o/applications/${id}/delete/`)
+  t.equal(confirm.statusCode, 200)
+  t.match(confirm.body, /cannot be undone/)
+  const res = await post(app, `/o/applications/${id}/delete/`, {}, formState(confirm))
+  t.equal(res.statusCode, 302)
+  t.equal(res.headers.location, '/o/applications/')
+  t.equal(await app.oauth.store.findApplicationById(id), null)
+  t.notOk(await bearerWorks(app, token), 'its tokens are gone')
+})
+
+t.test('authorized tokens: the user sees their grants and revokes access and refresh token', async (t) => {
+  const app = await buildManagementApp(t)
+  const created = await createCodeApplication(app, { name: 'Photo printer' })
+  const tokens = await codeFlowTokens(app, created, { scope: 'read' })
+  await codeFlowTokens(app, created, { scope: 'read write', user: BOB })
+
+  const list = await get(app, '/o/authorized-tokens/')
+  t.equal(list.statusCode, 200)
+  t.match(list.body, 'Photo printer')
+  t.match(list.body, 'Reading scope')
+  t.notMatch(list.body, 'Writing scope', "Bob's grant is not listed for Alice")
+  const id = Number(/authorized-tokens\/(\d+)\/delete\//.exec(list.body)?.[1])
+  const bobsList = await get(app, '/o/authorized-tokens/', BOB)
+  const bobsId = Number(/authorized-tokens\/(\d+)\/delete\//.exec(bobsList.body)?.[1])
+  t.equal((await get(app, `/o/authorized-tokens/${bobsId}/delete/`)).statusCode, 404, "another user's token is a 404")
+
+  const confirm = await get(app, `/o/authorized-tokens/${id}/delete/`)
+  t.equal(confirm.statusCode, 200)
+  const res = await post(app, `/o/authorized-tokens/${id}/delete/`, {}, formState(confirm))
+  t.equal(res.statusCode, 302)
+  t.notOk(await bearerWorks(app, tokens.access_token), 'the access token is refused')
+  const refresh = await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' },
+    { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
+  t.equal(refresh.statusCode, 400, 'and so is its refresh token (DOT left it alive)')
+  t.notMatch((await get(app, '/o/authorized-tokens/')).body, 'Photo printer')
+})

@@ -1,0 +1,296 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  ApplicationValidationError,
+  regenerateClientSecret,
+  updateApplication,
+  type ApplicationInput,
+} from '../lib/applications.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import { flattenParams } from '../lib/request.js'
+import { APPLICATION_GRANT_TYPES, type Application } from '../lib/store/types.js'
+import { scopeList } from '../lib/validator/scopes.js'
+import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
+import { sendHtml } from './html-response.js'
+import type { ApplicationSummary, PageContext } from './templates/index.js'
+
+/** What the management pages need from the routes plugin. */
+export interface ManagementOptions {
+  readonly csrf: CsrfProtection
+  readonly page: PageContext
+  /** The routes prefix, e.g. `/o`. */
+  readonly prefix: string
+}
+
+const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm'] as const
+
+function summary (app: Application): ApplicationSummary {
+  return {
+    id: app.id,
+    name: app.name,
+    clientId: app.clientId,
+    clientType: app.clientType,
+    authorizationGrantType: app.authorizationGrantType,
+    redirectUris: app.redirectUris,
+    postLogoutRedirectUris: app.postLogoutRedirectUris,
+    allowedOrigins: app.allowedOrigins,
+    algorithm: app.algorithm,
+    skipAuthorization: app.skipAuthorization,
+    createdAt: app.createdAt,
+  }
+}
+
+/** The form's values of an existing application. */
+function formValues (app: Application): Record<string, string> {
+  return {
+    name: app.name,
+    clientType: app.clientType,
+    authorizationGrantType: app.authorizationGrantType,
+    redirectUris: app.redirectUris.join('\n'),
+    postLogoutRedirectUris: app.postLogoutRedirectUris.join('\n'),
+    allowedOrigins: app.allowedOrigins.join('\n'),
+    algorithm: app.algorithm,
+  }
+}
+
+/** Reads the posted form fields (single values only; anything else counts as empty). */
+function postedValues (request: FastifyRequest): Record<string, string> {
+  const { params } = flattenParams(request.body)
+  const values: Record<string, string> = {}
+  for (const key of [...FORM_KEYS, CSRF_FIELD]) values[key] = params[key] ?? ''
+  return values
+}
+
+function toInput (values: Record<string, string>): ApplicationInput {
+  return {
+    name: values.name ?? '',
+    clientType: values.clientType ?? '',
+    authorizationGrantType: values.authorizationGrantType ?? '',
+    redirectUris: values.redirectUris ?? '',
+    postLogoutRedirectUris: values.postLogoutRedirectUris ?? '',
+    allowedOrigins: values.allowedOrigins ?? '',
+    algorithm: values.algorithm ?? '',
+  }
+}
+
+/**
+ * DOT's application and authorized-token management pages: login required, each user sees and
+ * changes only their own objects (anyone else's id is a 404), every POST carries a CSRF token.
+ */
+export function registerManagementPages (app: FastifyInstance, options: ManagementOptions): void {
+  const { csrf, page } = options
+  const apps = `${options.prefix}/applications/`
+  const tokens = `${options.prefix}/authorized-tokens/`
+  const binding = (user: AuthorizingUser): string => `${user.id}\0manage`
+
+  /** The logged-in user, or the reply already sent (login redirect for GET, 403 for POST). */
+  async function requireUser (request: FastifyRequest, reply: FastifyReply): Promise<AuthorizingUser | null> {
+    const user = await request.server.oauth.resolveUser(request)
+    if (user !== null) return user
+    if (request.method === 'GET') {
+      const { loginUrl } = request.server.oauth
+      await reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(request.url)}`, 302)
+    } else {
+      await sendError(reply, 403, 'access_denied', 'You are not logged in.')
+    }
+    return null
+  }
+
+  /** A POST whose CSRF token does not match gets a 403 page and changes nothing (UI-1). */
+  async function checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, token: string | undefined): Promise<boolean> {
+    if (csrf.verify(request, token, binding(user))) return true
+    await sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
+    return false
+  }
+
+  function sendError (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page))
+  }
+
+  /** The user's own application with the route's `:id`, else a 404 page (never someone else's). */
+  async function ownApplication (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<Application | null> {
+    const id = Number((request.params as { id?: string }).id)
+    const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findApplicationById(id) : null
+    if (found !== null && found.userId === user.id) return found
+    await sendError(reply, 404, 'not_found', 'No such application.')
+    return null
+  }
+
+  function form (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, title: string, action: string,
+    values: Record<string, string>, errors: Record<string, string>, status: number): FastifyReply {
+    const html = request.server.oauth.templates.applicationForm({
+      title,
+      action,
+      csrfToken: csrf.issue(request, reply, binding(user)),
+      values,
+      errors,
+      clientTypes: ['confidential', 'public'],
+      grantTypes: APPLICATION_GRANT_TYPES,
+      cancel: apps,
+    }, page)
+    return sendHtml(reply, status, html)
+  }
+
+  function detail (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, application: Application, clientSecret: string | null): FastifyReply {
+    const html = request.server.oauth.templates.applicationDetail({
+      application: summary(application),
+      clientSecret,
+      csrfToken: csrf.issue(request, reply, binding(user)),
+      base: apps,
+    }, page)
+    return sendHtml(reply, 200, html)
+  }
+
+  app.get('/applications/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const list = await request.server.oauth.store.listApplications({ userId: user.id })
+    return sendHtml(reply, 200, request.server.oauth.templates.applicationList({ applications: list.map(summary), base: apps }, page))
+  })
+
+  app.get('/applications/register/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const values = { clientType: 'confidential', authorizationGrantType: 'authorization-code' }
+    return form(request, reply, user, 'Register a new application', `${apps}register/`, values, {}, 200)
+  })
+
+  app.post('/applications/register/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const values = postedValues(request)
+    if (!await checkCsrf(request, reply, user, values[CSRF_FIELD])) return reply
+    try {
+      const created = await request.server.oauth.createApplication({ ...toInput(values), userId: user.id })
+      // The secret is shown on this response only (never in a URL); then only its hash exists.
+      return detail(request, reply, user, created.application, created.clientSecret)
+    } catch (err) {
+      if (!(err instanceof ApplicationValidationError)) throw err
+      return form(request, reply, user, 'Register a new application', `${apps}register/`, values, { ...err.fields }, 400)
+    }
+  })
+
+  app.get('/applications/:id/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const application = await ownApplication(request, reply, user)
+    return application === null ? reply : detail(request, reply, user, application, null)
+  })
+
+  app.get('/applications/:id/update/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const application = await ownApplication(request, reply, user)
+    if (application === null) return reply
+    return form(request, reply, user, `Edit ${application.name}`, `${apps}${application.id}/update/`, formValues(application), {}, 200)
+  })
+
+  app.post('/applications/:id/update/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const application = await ownApplication(request, reply, user)
+    if (application === null) return reply
+    const values = postedValues(request)
+    if (!await checkCsrf(request, reply, user, values[CSRF_FIELD])) return reply
+    try {
+      const updated = await updateApplication(request.server.oauth.context, application.id, toInput(values))
+      if (updated === null) return await sendError(reply, 404, 'not_found', 'No such application.')
+      if (updated.clientSecret !== null) return detail(request, reply, user, updated.application, updated.clientSecret)
+      return await reply.redirect(`${apps}${application.id}/`, 302)
+    } catch (err) {
+      if (!(err instanceof ApplicationValidationError)) throw err
+      return form(request, reply, user, `Edit ${application.name}`, `${apps}${application.id}/update/`, values, { ...err.fields }, 400)
+    }
+  })
+
+  app.post('/applications/:id/regenerate-secret/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const application = await ownApplication(request, reply, user)
+    if (application === null) return reply
+    if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
+    const regenerated = await regenerateClientSecret(request.server.oauth.context, application.id)
+    if (regenerated === null) return await sendError(reply, 400, 'invalid_request', 'Public applications have no secret.')
+    return detail(request, reply, user, regenerated.application, regenerated.clientSecret)
+  })
+
+  app.get('/applications/:id/delete/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const application = await ownApplication(request, reply, user)
+    if (application === null) return reply
+    return sendHtml(reply, 200, request.server.oauth.templates.confirm({
+      title: `Delete ${application.name === '' ? application.clientId : application.name}?`,
+      message: 'The application and every token issued to it will be deleted. This cannot be undone.',
+      action: `${apps}${application.id}/delete/`,
+      csrfToken: csrf.issue(request, reply, binding(user)),
+      confirmLabel: 'Delete',
+      cancel: `${apps}${application.id}/`,
+    }, page))
+  })
+
+  app.post('/applications/:id/delete/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const application = await ownApplication(request, reply, user)
+    if (application === null) return reply
+    if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
+    await request.server.oauth.store.deleteApplication(application.id)
+    return await reply.redirect(apps, 302)
+  })
+
+  app.get('/authorized-tokens/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const { store, settings, clock } = request.server.oauth
+    const now = clock.now().getTime()
+    const live = (await store.listAccessTokensForUser(user.id)).filter((t) => t.expiresAt.getTime() > now && t.applicationId !== null)
+    const names = new Map<number, string>()
+    for (const id of new Set(live.map((t) => t.applicationId ?? 0))) {
+      const application = await store.findApplicationById(id)
+      names.set(id, application === null ? '' : application.name === '' ? application.clientId : application.name)
+    }
+    const list = live.map((t) => ({
+      id: t.id,
+      applicationName: names.get(t.applicationId ?? 0) ?? '',
+      scopes: scopeList(t.scope).map((name) => ({ name, description: settings.scopes[name] ?? name })),
+      expiresAt: t.expiresAt,
+    }))
+    return sendHtml(reply, 200, request.server.oauth.templates.authorizedTokenList({ tokens: list, base: tokens }, page))
+  })
+
+  /** The user's own access token with the route's `:id`, else a 404 page. */
+  async function ownToken (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<{ id: number, applicationId: number | null } | null> {
+    const id = Number((request.params as { id?: string }).id)
+    const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findAccessTokenById(id) : null
+    if (found !== null && found.userId === user.id) return found
+    await sendError(reply, 404, 'not_found', 'No such authorization.')
+    return null
+  }
+
+  app.get('/authorized-tokens/:id/delete/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const token = await ownToken(request, reply, user)
+    if (token === null) return reply
+    const application = token.applicationId === null ? null : await request.server.oauth.store.findApplicationById(token.applicationId)
+    return sendHtml(reply, 200, request.server.oauth.templates.confirm({
+      title: `Revoke access of ${application?.name ?? 'this application'}?`,
+      message: 'The application will no longer be able to act on your behalf with this authorization.',
+      action: `${tokens}${token.id}/delete/`,
+      csrfToken: csrf.issue(request, reply, binding(user)),
+      confirmLabel: 'Revoke',
+      cancel: tokens,
+    }, page))
+  })
+
+  app.post('/authorized-tokens/:id/delete/', async (request, reply) => {
+    const user = await requireUser(request, reply)
+    if (user === null) return reply
+    const token = await ownToken(request, reply, user)
+    if (token === null) return reply
+    if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
+    // Revokes the access token and its refresh token (the whole family): DOT left the refresh token alive.
+    await request.server.oauth.store.revokeAccessToken(token.id, request.server.oauth.clock.now())
+    return await reply.redirect(tokens, 302)
+  })
+}

@@ -1,0 +1,162 @@
+import { html, type HtmlValue, type SafeHtml } from '../../lib/html.js'
+import { layout, type PageContext } from './layout.js'
+
+/** An application as the management pages show it. */
+export interface ApplicationSummary {
+  readonly id: number
+  readonly name: string
+  readonly clientId: string
+  readonly clientType: string
+  readonly authorizationGrantType: string
+  readonly redirectUris: readonly string[]
+  readonly postLogoutRedirectUris: readonly string[]
+  readonly allowedOrigins: readonly string[]
+  readonly algorithm: string
+  readonly skipAuthorization: boolean
+  readonly createdAt: Date
+}
+
+/** Data of the list page (`applications/`). */
+export interface ApplicationListData {
+  readonly applications: readonly ApplicationSummary[]
+  /** Base path of the management pages, e.g. `/o/applications/`. */
+  readonly base: string
+}
+
+/** Values and per-field errors of the register/update form. */
+export interface ApplicationFormData {
+  readonly title: string
+  readonly action: string
+  readonly csrfToken: string
+  readonly values: Readonly<Record<string, string>>
+  /** Field name → message, shown beside the field. */
+  readonly errors: Readonly<Record<string, string>>
+  readonly clientTypes: readonly string[]
+  readonly grantTypes: readonly string[]
+  readonly cancel: string
+}
+
+/** Data of the detail page; `clientSecret` only right after creation or regeneration. */
+export interface ApplicationDetailData {
+  readonly application: ApplicationSummary
+  readonly clientSecret: string | null
+  readonly csrfToken: string
+  readonly base: string
+}
+
+/** Data of a confirmation page (delete an application, revoke a token). */
+export interface ConfirmData {
+  readonly title: string
+  readonly message: string
+  readonly action: string
+  readonly csrfToken: string
+  readonly confirmLabel: string
+  readonly cancel: string
+}
+
+/** `applications/`: the user's applications. */
+export function applicationListPage (data: ApplicationListData, page: PageContext): SafeHtml {
+  const rows = data.applications.map((app) => html`<li><a href="${data.base}${app.id}/">${app.name === '' ? app.clientId : app.name}</a>
+<span class="oat-muted">${app.clientType}, ${app.authorizationGrantType}</span></li>\n`)
+  return layout(page, 'Your applications', html`
+<h1>Your applications</h1>
+${data.applications.length === 0 ? html`<p>No applications yet.</p>` : html`<ul class="oat-list">\n${rows}</ul>`}
+<p><a class="oat-button oat-primary" href="${data.base}register/">New application</a></p>
+`)
+}
+
+function field (name: string, label: string, control: HtmlValue, error: string | undefined, hint?: string): SafeHtml {
+  return html`<div class="oat-field${error === undefined ? '' : ' oat-invalid'}">
+<label for="${name}">${label}</label>
+${control}
+${hint === undefined ? '' : html`<p class="oat-hint" id="${name}-hint">${hint}</p>`}
+${error === undefined ? '' : html`<p class="oat-error" id="${name}-error" role="alert">${error}</p>`}
+</div>\n`
+}
+
+function described (name: string, error: string | undefined, hint: boolean): string {
+  return [hint ? `${name}-hint` : '', error === undefined ? '' : `${name}-error`].filter((s) => s !== '').join(' ')
+}
+
+function select (name: string, value: string, options: readonly string[], error: string | undefined): SafeHtml {
+  return html`<select id="${name}" name="${name}" aria-describedby="${described(name, error, false)}">
+${options.map((o) => html`<option value="${o}"${o === value ? html` selected` : ''}>${o}</option>\n`)}</select>`
+}
+
+/** `applications/register/` and `applications/:id/update/`: the form, errors beside their fields. */
+export function applicationFormPage (data: ApplicationFormData, page: PageContext): SafeHtml {
+  const v = (name: string): string => data.values[name] ?? ''
+  const e = (name: string): string | undefined => data.errors[name]
+  const text = (name: string, hint: boolean): SafeHtml => html`<input type="text" id="${name}" name="${name}" value="${v(name)}" aria-describedby="${described(name, e(name), hint)}">`
+  const area = (name: string): SafeHtml => html`<textarea id="${name}" name="${name}" rows="3" aria-describedby="${described(name, e(name), true)}">${v(name)}</textarea>`
+  const general = Object.entries(data.errors).filter(([k]) => !FORM_FIELDS.includes(k))
+  return layout(page, data.title, html`
+<h1>${data.title}</h1>
+${general.map(([k, m]) => html`<p class="oat-error" role="alert">${k}: ${m}</p>`)}
+<form method="post" action="${data.action}" novalidate>
+<input type="hidden" name="csrf_token" value="${data.csrfToken}">
+${field('name', 'Name', text('name', false), e('name'))}
+${field('clientType', 'Client type', select('clientType', v('clientType'), data.clientTypes, e('clientType')), e('clientType'))}
+${field('authorizationGrantType', 'Authorization grant type', select('authorizationGrantType', v('authorizationGrantType'), data.grantTypes, e('authorizationGrantType')), e('authorizationGrantType'))}
+${field('redirectUris', 'Redirect URIs', area('redirectUris'), e('redirectUris'), 'One per line or separated by spaces; matched exactly. http only for 127.0.0.1, [::1] or localhost.')}
+${field('postLogoutRedirectUris', 'Post-logout redirect URIs', area('postLogoutRedirectUris'), e('postLogoutRedirectUris'), 'Where RP-initiated logout may return to.')}
+${field('allowedOrigins', 'Allowed origins', area('allowedOrigins'), e('allowedOrigins'), 'Origins (https://host[:port]) whose browser code may call the token endpoint.')}
+${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), ['', 'RS256'], e('algorithm')), e('algorithm'), 'ID token signing: empty for none.')}
+<div class="oat-actions">
+<a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
+<button type="submit" class="oat-primary">Save</button>
+</div>
+</form>
+`)
+}
+
+const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm']
+
+/** `applications/:id/`: details; the secret appears only right after it was generated. */
+export function applicationDetailPage (data: ApplicationDetailData, page: PageContext): SafeHtml {
+  const app = data.application
+  const row = (label: string, value: HtmlValue): SafeHtml => html`<dt>${label}</dt><dd>${value}</dd>\n`
+  const listOf = (values: readonly string[]): HtmlValue => values.length === 0 ? html`<span class="oat-muted">none</span>` : values.map((u) => html`<code>${u}</code><br>`)
+  return layout(page, app.name === '' ? app.clientId : app.name, html`
+<h1>${app.name === '' ? app.clientId : app.name}</h1>
+${data.clientSecret === null
+? ''
+: html`<div class="oat-notice" role="status"><p><strong>Client secret</strong> — copy it now: it is shown only this once and stored hashed.</p>
+<p><code id="client-secret">${data.clientSecret}</code></p></div>`}
+<dl class="oat-details">
+${row('Client id', html`<code id="client-id">${app.clientId}</code>`)}
+${row('Client type', app.clientType)}
+${row('Grant type', app.authorizationGrantType)}
+${row('Redirect URIs', listOf(app.redirectUris))}
+${row('Post-logout redirect URIs', listOf(app.postLogoutRedirectUris))}
+${row('Allowed origins', listOf(app.allowedOrigins))}
+${row('Algorithm', app.algorithm === '' ? 'none' : app.algorithm)}
+${row('Created', app.createdAt.toISOString())}
+</dl>
+<div class="oat-actions">
+<a class="oat-button oat-secondary" href="${data.base}">All applications</a>
+<a class="oat-button oat-secondary" href="${data.base}${app.id}/update/">Edit</a>
+<a class="oat-button oat-secondary" href="${data.base}${app.id}/delete/">Delete</a>
+${app.clientType === 'confidential'
+? html`<form method="post" action="${data.base}${app.id}/regenerate-secret/" class="oat-inline">
+<input type="hidden" name="csrf_token" value="${data.csrfToken}">
+<button type="submit" class="oat-secondary">Regenerate secret</button></form>`
+: ''}
+</div>
+`)
+}
+
+/** A confirmation before a destructive POST. */
+export function confirmPage (data: ConfirmData, page: PageContext): SafeHtml {
+  return layout(page, data.title, html`
+<h1>${data.title}</h1>
+<p>${data.message}</p>
+<form method="post" action="${data.action}">
+<input type="hidden" name="csrf_token" value="${data.csrfToken}">
+<div class="oat-actions">
+<a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
+<button type="submit" class="oat-primary oat-danger">${data.confirmLabel}</button>
+</div>
+</form>
+`)
+}
