@@ -235,3 +235,15 @@ t.test('authorized tokens: the user sees their grants and revokes access and ref
   t.equal(refresh.statusCode, 400, 'and so is its refresh token (DOT left it alive)')
   t.notMatch((await get(app, '/o/authorized-tokens/')).body, 'Photo printer')
 })
+
+t.test('host apps replace any template through the templates option', async (t) => {
+  const app = await buildAuthorizeApp(t, {
+    prefix: false,
+    templates: { applicationList: (data) => `<p>custom list of ${data.applications.length}</p>` },
+  })
+  await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
+  const res = await get(app, '/o/applications/')
+  t.equal(res.body, '<p>custom list of 0</p>')
+  t.equal(res.headers['x-frame-options'], 'DENY', 'custom pages keep the security headers')
+  t.match((await get(app, '/o/applications/register/')).body, /Register a new application/, 'the others stay built in')
+})
