@@ -2,6 +2,8 @@
 
 export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions } from './plugins/oauth-toolkit.js'
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
+export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
+export type { AuthorizationServerMetadata } from './lib/endpoints/metadata.js'
 export type { ResourceOwner } from './plugins/augment.js'
 export type { OAuthToolkit, ProtectOptions, LoadUser, ResolveUser } from './plugins/toolkit.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
@@ -19,7 +21,7 @@ export {
 } from './views/protected-resource.js'
 
 export { createOAuthServer, type OAuthServer, type OAuthServerOptions } from './lib/server.js'
-export { DEFAULT_SETTINGS, resolveSettings, type Settings, type SettingsInput } from './lib/settings.js'
+export { DEFAULT_SETTINGS, RFC9700_SETTINGS, resolveSettings, type Settings, type SettingsInput } from './lib/settings.js'
 export {
   OAuthError,
   InvalidRequestError,

@@ -60,6 +60,17 @@ export interface Settings {
   /** Pause between `cleartokens` batches, in seconds (DOT `CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL`). */
   readonly clearExpiredTokensBatchInterval: number
 
+  // ---- server metadata ---------------------------------------------------------------------
+  /**
+   * The authorization server's issuer identifier (RFC 8414 §2): an https URL without query or
+   * fragment (http only for loopback hosts), e.g. `https://auth.example.com/o`. `null` derives
+   * it per request from the request's origin and the routes prefix (DOT's behaviour without
+   * `OIDC_ISS_ENDPOINT`); set it behind proxies and whenever clients pin the issuer.
+   */
+  readonly issuer: string | null
+  /** Add `iss` to authorization responses (RFC 9207), and say so in the metadata. Off by default (DOT parity); the RFC 9700 preset turns it on. */
+  readonly authorizationResponseIss: boolean
+
   // ---- resource server ---------------------------------------------------------------------
   /** Answer failed bearer checks with RFC 6750 challenges (401/403 + `WWW-Authenticate`) instead of DOT's bare 403. */
   readonly bearerChallenge: boolean
@@ -101,11 +112,29 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   clientSecretGeneratorLength: 128,
   clearExpiredTokensBatchSize: 10000,
   clearExpiredTokensBatchInterval: 0,
+  issuer: null,
+  authorizationResponseIss: false,
   bearerChallenge: false,
   realm: 'api',
   deviceFlowInterval: 5,
   oidcEnabled: false,
   idTokenExpireSeconds: 36000,
+})
+
+/**
+ * RFC 9700 (OAuth 2.0 Security Best Current Practice) in one line:
+ * `settings: { ...RFC9700_SETTINGS, scopes: … }`. No implicit or password grant, PKCE with
+ * S256 only, no query-string tokens, refresh token reuse detection, `iss` in responses.
+ */
+export const RFC9700_SETTINGS: Readonly<Partial<Settings>> = Object.freeze({
+  implicitGrantEnabled: false,
+  passwordGrantEnabled: false,
+  pkceRequired: true,
+  pkcePlainAllowed: false,
+  allowQueryStringTokens: false,
+  rotateRefreshToken: true,
+  refreshTokenReuseProtection: true,
+  authorizationResponseIss: true,
 })
 
 /** What callers pass: any subset of the settings. */
@@ -143,7 +172,7 @@ export function resolveSettings (input: unknown = {}): Settings {
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
-    'bearerChallenge', 'oidcEnabled'] as const) {
+    'bearerChallenge', 'oidcEnabled', 'authorizationResponseIss'] as const) {
     if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
   }
   if (s.requestApprovalPrompt !== 'force' && s.requestApprovalPrompt !== 'auto') {
@@ -152,6 +181,10 @@ export function resolveSettings (input: unknown = {}): Settings {
   if (s.clientSecretGeneratorLength < 32) fail('clientSecretGeneratorLength must be at least 32 (≥ 190 bits of entropy)')
   if (s.refreshTokenReuseProtection && !s.rotateRefreshToken) {
     fail('refreshTokenReuseProtection needs rotateRefreshToken (DOT check W012)')
+  }
+  if (s.issuer !== null) {
+    const problem = typeof s.issuer === 'string' ? issuerProblem(s.issuer) : 'must be a string'
+    if (problem !== null) fail(`issuer ${problem}`)
   }
   if (typeof s.realm !== 'string' || !/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(s.realm)) fail('realm must be printable ASCII without quotes or backslashes')
 
@@ -209,4 +242,19 @@ function deepFreeze<T> (value: T): T {
     Object.freeze(value)
   }
   return value
+}
+
+/** RFC 8414 §2: an https URL with no query or fragment (http only for loopback, for development). */
+function issuerProblem (issuer: string): string | null {
+  let url: URL
+  try {
+    url = new URL(issuer)
+  } catch {
+    return 'must be an absolute URL'
+  }
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) return 'must not have a query or fragment'
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
+  if (issuer.endsWith('/')) return 'must not end with "/"'
+  return null
 }
