@@ -53,7 +53,9 @@ export class AuthorizationView {
     if (user === null) return this.#page(reply, 403, 'access_denied', 'You are not logged in. Go back to the application and start again.')
     // UI-1: the decision must come from the page we showed this browser, for this user and
     // client. Checked first, so a forged POST learns nothing, not even a validation error.
-    if (!this.#csrf.verify(request, fields[CSRF_FIELD], binding(user.id, fields.client_id ?? ''))) {
+    // A repeated token is no token: one value must stand for the form (RFC 6749 §3.1 spirit).
+    const token = req.duplicated.has(CSRF_FIELD) ? undefined : fields[CSRF_FIELD]
+    if (!this.#csrf.verify(request, token, binding(user.id, fields.client_id ?? ''))) {
       return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Go back to the application and start again.')
     }
     const check = await validateAuthorizationRequest(ctx, fields, req.duplicated)
@@ -71,7 +73,9 @@ export class AuthorizationView {
       scopes: authz.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
       fields: authz.params,
       csrfToken,
-      action: request.url.split('?')[0] ?? '',
+      // The route's own path, not the request's: with the router's ignoreDuplicateSlashes,
+      // `//o/authorize/` would make the form post (CSRF token included) to the host "o".
+      action: request.routeOptions.url ?? '',
     }, { stylesheet: this.#stylesheet })
     return sendHtml(reply, 200, page)
   }
@@ -90,7 +94,10 @@ export class AuthorizationView {
   #toLogin (request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const { loginUrl } = request.server.oauth
     const separator = loginUrl.includes('?') ? '&' : '?'
-    return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(request.url)}`, 302)
+    // The route's path plus the original query: never `//host/…`, whatever the router tolerates.
+    const query = request.url.indexOf('?')
+    const next = `${request.routeOptions.url ?? ''}${query === -1 ? '' : request.url.slice(query)}`
+    return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(next)}`, 302)
   }
 }
 

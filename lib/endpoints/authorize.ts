@@ -91,6 +91,9 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
     // RURI-6: with several registered URIs the client must say which one.
     const [only, ...others] = application.redirectUris
     if (only === undefined || others.length > 0) return 'Missing redirect_uri parameter.'
+    // Held to today's rules like a requested URI: a row stored before them (or by hand) must
+    // not reach a Location header (a non-ASCII URI made Node throw there).
+    if (redirectUriProblem(only, ctx.settings.allowedRedirectUriSchemes) !== null) return 'Mismatching redirect URI.'
     return { uri: only, requested: '' }
   }
   const registered = application.redirectUris.some((uri) => redirectUriMatches(uri, requested))

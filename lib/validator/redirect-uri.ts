@@ -5,6 +5,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 export function redirectUriProblem (uri: string, allowedSchemes: readonly string[]): string | null {
   if (uri.length > 2000) return 'is longer than 2000 characters'
   if (hasWhiteSpaceOrControl(uri)) return 'contains white space or control characters'
+  // RFC 3986 URIs are ASCII; anything else cannot go into a Location header (a 500 before this).
+  if (/[^\x21-\x7e]/.test(uri)) return 'must be ASCII (percent-encode other characters; use punycode for hosts)'
   let url: URL
   try {
     url = new URL(uri)
