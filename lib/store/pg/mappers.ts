@@ -1,0 +1,15 @@
+import * as shared from '../sqlite/mappers.js'
+import type { AccessTokenRecord, Application, GrantRecord, RefreshTokenRecord } from '../types.js'
+import type * as schema from './schema.js'
+
+// Row → domain mapping. A PostgreSQL row has the same keys and JS types as its SQLite
+// counterpart (numbers, strings, booleans, Dates), so the mapping is shared. The typed
+// assignments below make tsc check that claim: a column that diverges breaks the build here.
+// drizzle row types never leave lib/store/.
+
+export const splitList: (value: string) => string[] = shared.splitList
+export const joinList: (values: readonly string[]) => string = shared.joinList
+export const toApplication: (row: typeof schema.applications.$inferSelect) => Application = shared.toApplication
+export const toAccessToken: (row: typeof schema.accessTokens.$inferSelect) => AccessTokenRecord = shared.toAccessToken
+export const toRefreshToken: (row: typeof schema.refreshTokens.$inferSelect) => RefreshTokenRecord = shared.toRefreshToken
+export const toGrant: (row: typeof schema.grants.$inferSelect) => GrantRecord = shared.toGrant

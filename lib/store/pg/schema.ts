@@ -1,0 +1,122 @@
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+
+// The PostgreSQL schema: the same tables, columns, indexes and cascades as the SQLite one
+// (lib/store/sqlite/schema.ts), so the mappers and the contract tests are the same.
+//
+// Times are `timestamptz(3)`: millisecond precision, so a JS `Date` round-trips exactly, and
+// readable in psql. They are always passed in from the injected clock, never SQL defaults,
+// because expiry logic compares them. Ids are `bigint` identities (a busy server issues more
+// than 2^31 access tokens over its life) read as JS numbers, exact up to 2^53.
+
+/** A timestamptz column holding a JS `Date` at millisecond precision. */
+const time = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
+/** A bigint id or foreign key, read as a JS number. */
+const id = (name: string) => bigint(name, { mode: 'number' })
+
+export const applications = pgTable('oauth2_application', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  clientId: text('client_id').notNull(),
+  clientSecret: text('client_secret').notNull().default(''),
+  clientType: text('client_type', { enum: ['confidential', 'public'] }).notNull(),
+  authorizationGrantType: text('authorization_grant_type').notNull(),
+  redirectUris: text('redirect_uris').notNull().default(''),
+  postLogoutRedirectUris: text('post_logout_redirect_uris').notNull().default(''),
+  allowedOrigins: text('allowed_origins').notNull().default(''),
+  name: text('name').notNull().default(''),
+  userId: text('user_id'),
+  skipAuthorization: boolean('skip_authorization').notNull().default(false),
+  algorithm: text('algorithm').notNull().default(''),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_application_client_id_uq').on(t.clientId),
+  index('oauth2_application_user_idx').on(t.userId),
+])
+
+export const grants = pgTable('oauth2_grant', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  codeChecksum: text('code_checksum').notNull(),
+  applicationId: id('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull(),
+  expiresAt: time('expires').notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  scope: text('scope').notNull().default(''),
+  codeChallenge: text('code_challenge').notNull().default(''),
+  codeChallengeMethod: text('code_challenge_method', { enum: ['', 'plain', 'S256'] }).notNull().default(''),
+  nonce: text('nonce').notNull().default(''),
+  claims: text('claims').notNull().default(''),
+  resource: text('resource').notNull().default(''),
+  authTime: time('auth_time').notNull(),
+  consumedAt: time('consumed_at'),
+  tokenFamily: text('token_family'),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_grant_code_checksum_uq').on(t.codeChecksum),
+  index('oauth2_grant_expires_idx').on(t.expiresAt),
+  index('oauth2_grant_application_idx').on(t.applicationId),
+])
+
+export const idTokens = pgTable('oauth2_idtoken', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  jti: text('jti').notNull(),
+  applicationId: id('application_id').references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  expiresAt: time('expires').notNull(),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_idtoken_jti_uq').on(t.jti),
+  index('oauth2_idtoken_expires_idx').on(t.expiresAt),
+  // PostgreSQL does not index foreign keys by itself; without this, deleting an application
+  // scans the table for the cascade (SQLite gets by without: it is one process's file).
+  index('oauth2_idtoken_application_idx').on(t.applicationId),
+])
+
+export const accessTokens = pgTable('oauth2_accesstoken', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  tokenChecksum: text('token_checksum').notNull(),
+  applicationId: id('application_id').references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  expiresAt: time('expires').notNull(),
+  tokenFamily: text('token_family'),
+  grantId: id('grant_id').references(() => grants.id, { onDelete: 'set null' }),
+  idTokenId: id('id_token_id').references(() => idTokens.id, { onDelete: 'cascade' }),
+  resource: text('resource').notNull().default(''),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_accesstoken_checksum_uq').on(t.tokenChecksum),
+  index('oauth2_accesstoken_expires_idx').on(t.expiresAt),
+  index('oauth2_accesstoken_user_idx').on(t.userId),
+  index('oauth2_accesstoken_family_idx').on(t.tokenFamily),
+  index('oauth2_accesstoken_grant_idx').on(t.grantId),
+  index('oauth2_accesstoken_application_idx').on(t.applicationId),
+  // For the ID-token cascade and cleartokens' "no access token refers to it" test (see above).
+  index('oauth2_accesstoken_id_token_idx').on(t.idTokenId),
+])
+
+export const refreshTokens = pgTable('oauth2_refreshtoken', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  tokenChecksum: text('token_checksum').notNull(),
+  applicationId: id('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  accessTokenId: id('access_token_id').references(() => accessTokens.id, { onDelete: 'set null' }),
+  tokenFamily: text('token_family').notNull(),
+  resource: text('resource').notNull().default(''),
+  revokedAt: time('revoked'),
+  successorSealed: text('successor_sealed'),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_refreshtoken_checksum_uq').on(t.tokenChecksum),
+  uniqueIndex('oauth2_refreshtoken_access_token_uq').on(t.accessTokenId).where(sql`${t.accessTokenId} IS NOT NULL`),
+  index('oauth2_refreshtoken_family_idx').on(t.tokenFamily),
+  index('oauth2_refreshtoken_revoked_idx').on(t.revokedAt),
+  index('oauth2_refreshtoken_created_idx').on(t.createdAt),
+  index('oauth2_refreshtoken_application_idx').on(t.applicationId),
+])

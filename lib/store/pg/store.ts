@@ -1,0 +1,378 @@
+import { and, DrizzleQueryError, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import type pg from 'pg'
+import { ImproperlyConfiguredError } from '../../errors.js'
+import type {
+  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IssuedTokenRows,
+  IssueResult, NewApplication, NewGrant, RefreshTokenRecord, Store, TokenIssue,
+} from '../types.js'
+import { joinList, toAccessToken, toApplication, toGrant, toRefreshToken } from './mappers.js'
+import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
+import * as schema from './schema.js'
+
+const { applications, accessTokens, refreshTokens, grants, idTokens } = schema
+
+/** A drizzle transaction on one pooled connection. */
+type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
+
+/** Thrown inside a transaction to roll it back when a conditional update matched nothing. */
+class LostRace extends Error {}
+
+/**
+ * First key of the transaction-level advisory locks that serialize the writers of one refresh
+ * token family (the second key is a hash of the family): "OATF" in ASCII.
+ */
+const FAMILY_LOCK = sql.raw(String(0x4f415446))
+
+/** Options of `createPgStore`. Give exactly one of `pool` or `connectionString`. */
+export interface PgStoreOptions {
+  /** A pool the caller owns: `close()` leaves it open. */
+  pool?: pg.Pool
+  /** A `postgres://` URL: the store creates its own pool and ends it on `close()`. */
+  connectionString?: string
+  /** Further `pg.Pool` settings (for example `max`) when the store creates the pool. */
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'>
+  /** Apply pending migrations first, under an advisory lock (default false; the CLI's `migrate` does it explicitly). */
+  migrate?: boolean
+}
+
+/**
+ * The store on PostgreSQL through node-postgres and drizzle, for several instances sharing one
+ * database. Transactions run at READ COMMITTED: a conditional `UPDATE … WHERE consumed_at IS
+ * NULL` (or `revoked IS NULL`) waits for a concurrent writer's row lock and then re-checks its
+ * condition on the committed row, so exactly one of any number of racing exchanges or rotations
+ * changes the row, and the returned row count decides. The writers of one refresh token family
+ * (rotation, replacement, family revocation) also take a transaction-level advisory lock on the
+ * family, so a revocation can never miss a successor that a concurrent rotation is inserting.
+ * @example
+ * const store = await createPgStore({ connectionString: process.env.DATABASE_URL, migrate: true })
+ * await app.register(fastifyOAuthToolkit, { store })
+ */
+export async function createPgStore (options: PgStoreOptions): Promise<Store> {
+  if ((options.pool === undefined) === (options.connectionString === undefined)) {
+    throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: give exactly one of `pool` or `connectionString`')
+  }
+  const ownsPool = options.pool === undefined
+  const pool = options.pool ?? createPgPool(options.connectionString ?? '', options.poolConfig)
+  const where = options.connectionString === undefined ? 'PostgreSQL' : `PostgreSQL at ${redactPostgresUrl(options.connectionString)}`
+  try {
+    let pending: number
+    try {
+      if (options.migrate === true) await migratePg(pool)
+      pending = (await pgMigrationState(pool)).pending
+    } catch (err) {
+      throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: cannot prepare ${where}: ${(err as Error).message}`)
+    }
+    // Fail at startup with a remedy, not on the first request with "relation does not exist".
+    if (pending > 0) {
+      throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: the database lacks ${pending} migration(s); run \`fastify-oauth-toolkit migrate\` or pass \`migrate: true\``)
+    }
+  } catch (err) {
+    if (ownsPool) await pool.end()
+    throw err
+  }
+  return withDriverErrors(pgStore(drizzle({ client: pool, schema }), async () => { if (ownsPool) await pool.end() }))
+}
+
+/**
+ * drizzle wraps every driver error in a `DrizzleQueryError` whose message is the SQL and its
+ * parameters (checksums, hashes). Callers and logs get the driver's own error instead, which
+ * names the violated constraint and nothing else, as the SQLite store's errors do.
+ */
+function withDriverErrors (store: Store): Store {
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, method] of Object.entries(store) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await method(...args)
+      } catch (err) {
+        throw err instanceof DrizzleQueryError && err.cause instanceof Error ? err.cause : err
+      }
+    }
+  }
+  return wrapped as unknown as Store
+}
+
+function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
+  let closed = false
+
+  // The verification hot path: one named prepared statement on a unique index.
+  const accessTokenByChecksum = db.select().from(accessTokens)
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_access_token_by_checksum')
+
+  /** Serializes the writers of one family until the transaction ends. */
+  async function lockFamily (t: Tx, family: string): Promise<void> {
+    await t.execute(sql`SELECT pg_advisory_xact_lock(${FAMILY_LOCK}, hashtext(${family}))`)
+  }
+
+  /** The same lock, for the family of refresh token `id` (a family never changes); none when the row is gone. */
+  async function lockFamilyOf (t: Tx, id: number): Promise<void> {
+    await t.execute(sql`SELECT pg_advisory_xact_lock(${FAMILY_LOCK}, hashtext(${refreshTokens.tokenFamily}))
+      FROM ${refreshTokens} WHERE ${refreshTokens.id} = ${id}`)
+  }
+
+  async function insertTokens (t: Tx, issue: TokenIssue): Promise<IssuedTokenRows> {
+    const at = issue.accessToken
+    const [accessRow] = await t.insert(accessTokens).values({
+      tokenChecksum: at.checksum,
+      applicationId: at.applicationId,
+      userId: at.userId,
+      scope: at.scope,
+      expiresAt: at.expiresAt,
+      tokenFamily: at.tokenFamily,
+      grantId: at.grantId,
+      resource: at.resource,
+      createdAt: issue.now,
+      updatedAt: issue.now,
+    }).returning()
+    if (accessRow === undefined) throw new Error('INSERT … RETURNING returned no row')
+    const rt = issue.refreshToken
+    if (rt === null) return { accessToken: toAccessToken(accessRow), refreshToken: null }
+    const [refreshRow] = await t.insert(refreshTokens).values({
+      tokenChecksum: rt.checksum,
+      applicationId: rt.applicationId,
+      userId: rt.userId,
+      scope: rt.scope,
+      accessTokenId: accessRow.id,
+      tokenFamily: rt.tokenFamily,
+      resource: rt.resource,
+      createdAt: issue.now,
+      updatedAt: issue.now,
+    }).returning()
+    if (refreshRow === undefined) throw new Error('INSERT … RETURNING returned no row')
+    return { accessToken: toAccessToken(accessRow), refreshToken: toRefreshToken(refreshRow) }
+  }
+
+  async function revokeFamily (t: Tx, family: string, now: Date): Promise<void> {
+    await lockFamily(t, family)
+    // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
+    await t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
+      .where(and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt)))
+    // A deliberately revoked family never hands out its sealed successors again (RT-3).
+    await t.update(refreshTokens).set({ successorSealed: null })
+      .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`))
+    await t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family))
+  }
+
+  async function conditionalIssue (fn: (t: Tx) => Promise<IssuedTokenRows>): Promise<IssueResult> {
+    try {
+      return { ok: true, rows: await db.transaction(fn) }
+    } catch (err) {
+      if (err instanceof LostRace) return { ok: false }
+      throw err
+    }
+  }
+
+  async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens,
+    condition: SQL | undefined, rules: ClearExpiredRules): Promise<number> {
+    let total = 0
+    for (;;) {
+      // SKIP LOCKED: two `cleartokens` runs take disjoint batches, and a row a request is
+      // writing right now waits for the next run instead of stalling this one.
+      const batch = db.select({ id: table.id }).from(table).where(condition).limit(rules.batchSize).for('update', { skipLocked: true })
+      const deleted = (await db.delete(table).where(inArray(table.id, batch))).rowCount ?? 0
+      total += deleted
+      if (deleted < rules.batchSize) return total
+      if (rules.betweenBatches !== undefined) await rules.betweenBatches()
+    }
+  }
+
+  return {
+    async createApplication (app: NewApplication): Promise<Application> {
+      const [row] = await db.insert(applications).values({
+        clientId: app.clientId,
+        clientSecret: app.clientSecretHash,
+        clientType: app.clientType,
+        authorizationGrantType: app.authorizationGrantType,
+        redirectUris: joinList(app.redirectUris),
+        postLogoutRedirectUris: joinList(app.postLogoutRedirectUris),
+        allowedOrigins: joinList(app.allowedOrigins),
+        name: app.name,
+        userId: app.userId,
+        skipAuthorization: app.skipAuthorization,
+        algorithm: app.algorithm,
+        createdAt: app.now,
+        updatedAt: app.now,
+      }).returning()
+      if (row === undefined) throw new Error('INSERT … RETURNING returned no row')
+      return toApplication(row)
+    },
+
+    async findApplicationByClientId (clientId: string): Promise<Application | null> {
+      const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId))
+      return row === undefined ? null : toApplication(row)
+    },
+
+    async findApplicationById (id: number): Promise<Application | null> {
+      const [row] = await db.select().from(applications).where(eq(applications.id, id))
+      return row === undefined ? null : toApplication(row)
+    },
+
+    async listApplications (filter = {}): Promise<Application[]> {
+      const query = db.select().from(applications)
+      const rows = filter.userId === undefined
+        ? await query.orderBy(applications.id)
+        : await query.where(filter.userId === null ? isNull(applications.userId) : eq(applications.userId, filter.userId)).orderBy(applications.id)
+      return rows.map(toApplication)
+    },
+
+    async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
+      const set: Partial<typeof applications.$inferInsert> = { updatedAt: now }
+      if (changes.clientSecretHash !== undefined) set.clientSecret = changes.clientSecretHash
+      if (changes.clientType !== undefined) set.clientType = changes.clientType
+      if (changes.authorizationGrantType !== undefined) set.authorizationGrantType = changes.authorizationGrantType
+      if (changes.redirectUris !== undefined) set.redirectUris = joinList(changes.redirectUris)
+      if (changes.postLogoutRedirectUris !== undefined) set.postLogoutRedirectUris = joinList(changes.postLogoutRedirectUris)
+      if (changes.allowedOrigins !== undefined) set.allowedOrigins = joinList(changes.allowedOrigins)
+      if (changes.name !== undefined) set.name = changes.name
+      if (changes.userId !== undefined) set.userId = changes.userId
+      if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
+      if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+      const [row] = await db.update(applications).set(set).where(eq(applications.id, id)).returning()
+      return row === undefined ? null : toApplication(row)
+    },
+
+    async deleteApplication (id: number): Promise<boolean> {
+      // Foreign keys cascade to tokens, codes and ID tokens, in this one statement.
+      return ((await db.delete(applications).where(eq(applications.id, id))).rowCount ?? 0) > 0
+    },
+
+    async isOriginAllowed (origin: string): Promise<boolean> {
+      // A list entry never holds white space, so such an origin cannot match one exactly.
+      if (origin === '' || /\s/.test(origin)) return false
+      // Exact equality with one element of the split list: no LIKE, so `%` and `_` are plain
+      // characters, and `https://a.example` does not match `https://a.example.evil.net`.
+      const rows = await db.select({ id: applications.id }).from(applications)
+        .where(sql`${origin}::text = ANY (regexp_split_to_array(${applications.allowedOrigins}, '[[:space:]]+'))`).limit(1)
+      return rows.length > 0
+    },
+
+    async findAccessToken (checksum: string): Promise<AccessTokenRecord | null> {
+      const [row] = await accessTokenByChecksum.execute({ checksum })
+      return row === undefined ? null : toAccessToken(row)
+    },
+
+    async findAccessTokenById (id: number): Promise<AccessTokenRecord | null> {
+      const [row] = await db.select().from(accessTokens).where(eq(accessTokens.id, id))
+      return row === undefined ? null : toAccessToken(row)
+    },
+
+    async listAccessTokensForUser (userId: string): Promise<AccessTokenRecord[]> {
+      return (await db.select().from(accessTokens).where(eq(accessTokens.userId, userId)).orderBy(accessTokens.id)).map(toAccessToken)
+    },
+
+    async revokeAccessToken (id: number, now: Date): Promise<void> {
+      await db.transaction(async (t) => {
+        const [row] = await t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(eq(accessTokens.id, id))
+        if (row === undefined) return
+        if (row.family !== null) await revokeFamily(t, row.family, now)
+        else await t.delete(accessTokens).where(eq(accessTokens.id, id))
+      })
+    },
+
+    async findRefreshToken (checksum: string): Promise<RefreshTokenRecord | null> {
+      const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenChecksum, checksum))
+      return row === undefined ? null : toRefreshToken(row)
+    },
+
+    async revokeTokenFamily (family: string, now: Date): Promise<void> {
+      await db.transaction(async (t) => { await revokeFamily(t, family, now) })
+    },
+
+    async issueTokens (issue: TokenIssue): Promise<IssuedTokenRows> {
+      return await db.transaction(async (t) => await insertTokens(t, issue))
+    },
+
+    async rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult> {
+      return await conditionalIssue(async (t) => {
+        await lockFamilyOf(t, id)
+        const [old] = await t.update(refreshTokens).set({ revokedAt: issue.now, successorSealed, updatedAt: issue.now })
+          .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt)))
+          .returning({ accessTokenId: refreshTokens.accessTokenId })
+        if (old === undefined) throw new LostRace()
+        if (old.accessTokenId !== null) await t.delete(accessTokens).where(eq(accessTokens.id, old.accessTokenId))
+        return await insertTokens(t, issue)
+      })
+    },
+
+    async replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult> {
+      return await conditionalIssue(async (t) => {
+        await lockFamilyOf(t, refreshTokenId)
+        const [live] = await t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
+          .where(and(eq(refreshTokens.id, refreshTokenId), isNull(refreshTokens.revokedAt))).for('update')
+        if (live === undefined) throw new LostRace()
+        if (live.accessTokenId !== null) await t.delete(accessTokens).where(eq(accessTokens.id, live.accessTokenId))
+        const rows = await insertTokens(t, { ...issue, refreshToken: null })
+        const [rt] = await t.update(refreshTokens).set({ accessTokenId: rows.accessToken.id, updatedAt: issue.now })
+          .where(eq(refreshTokens.id, refreshTokenId)).returning()
+        if (rt === undefined) throw new LostRace()
+        return { accessToken: rows.accessToken, refreshToken: toRefreshToken(rt) }
+      })
+    },
+
+    async createGrant (grant: NewGrant, now: Date): Promise<GrantRecord> {
+      const [row] = await db.insert(grants).values({
+        codeChecksum: grant.checksum,
+        applicationId: grant.applicationId,
+        userId: grant.userId,
+        expiresAt: grant.expiresAt,
+        redirectUri: grant.redirectUri,
+        scope: grant.scope,
+        codeChallenge: grant.codeChallenge,
+        codeChallengeMethod: grant.codeChallengeMethod,
+        nonce: grant.nonce,
+        claims: grant.claims,
+        resource: grant.resource,
+        authTime: grant.authTime,
+        createdAt: now,
+        updatedAt: now,
+      }).returning()
+      if (row === undefined) throw new Error('INSERT … RETURNING returned no row')
+      return toGrant(row)
+    },
+
+    async findGrant (checksum: string): Promise<GrantRecord | null> {
+      const [row] = await db.select().from(grants).where(eq(grants.codeChecksum, checksum))
+      return row === undefined ? null : toGrant(row)
+    },
+
+    async redeemGrant (grantId: number, issue: TokenIssue): Promise<IssueResult> {
+      return await conditionalIssue(async (t) => {
+        // RFC 6749 §4.1.2: single use. A racing exchange waits for this row lock, re-checks
+        // `consumed_at IS NULL` on the committed row and matches nothing: the row count decides.
+        const family = issue.refreshToken?.tokenFamily ?? issue.accessToken.tokenFamily
+        const won = await t.update(grants).set({ consumedAt: issue.now, tokenFamily: family, updatedAt: issue.now })
+          .where(and(eq(grants.id, grantId), isNull(grants.consumedAt), gt(grants.expiresAt, issue.now)))
+          .returning({ id: grants.id })
+        if (won.length !== 1) throw new LostRace()
+        return await insertTokens(t, issue)
+      })
+    },
+
+    async revokeGrantTokens (grantId: number, now: Date): Promise<void> {
+      await db.transaction(async (t) => {
+        const [grant] = await t.select({ family: grants.tokenFamily }).from(grants).where(eq(grants.id, grantId))
+        if (grant?.family != null) await revokeFamily(t, grant.family, now)
+        await t.delete(accessTokens).where(eq(accessTokens.grantId, grantId))
+      })
+    },
+
+    async clearExpired (rules: ClearExpiredRules): Promise<ClearedCounts> {
+      const refreshConditions = []
+      if (rules.revokedBefore !== null) refreshConditions.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
+      if (rules.refreshCreatedBefore !== null) refreshConditions.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
+      const refresh = refreshConditions.length === 0 ? 0 : await deleteInBatches(refreshTokens, or(...refreshConditions), rules)
+      const access = await deleteInBatches(accessTokens, lt(accessTokens.expiresAt, rules.now), rules)
+      const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
+        sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
+      const grantCount = await deleteInBatches(grants, lt(grants.expiresAt, rules.now), rules)
+      return { accessTokens: access, refreshTokens: refresh, grants: grantCount, idTokens: idTokenCount }
+    },
+
+    async close (): Promise<void> {
+      if (closed) return
+      closed = true
+      await endPool()
+    },
+  }
+}
