@@ -52,7 +52,9 @@ export type { Random } from './lib/random.js'
 export { createScryptHasher, type SecretHasher, type ScryptParams } from './lib/tokens/secret-hasher.js'
 export { createSqliteStore, type SqliteStoreOptions } from './lib/store/sqlite/store.js'
 export { migrateSqlite } from './lib/store/sqlite/open.js'
-export { openStore } from './lib/store/open.js'
+export { createPgStore, type PgStoreOptions } from './lib/store/pg/store.js'
+export { migratePg } from './lib/store/pg/open.js'
+export { openStore, type DatabaseOption } from './lib/store/open.js'
 export {
   APPLICATION_GRANT_TYPES,
   type Store,

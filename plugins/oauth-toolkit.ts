@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from '../lib/clock.js'
@@ -7,7 +6,7 @@ import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { cryptoRandom, type Random } from '../lib/random.js'
 import { createOAuthServer, type OAuthServer } from '../lib/server.js'
 import type { SettingsInput } from '../lib/settings.js'
-import { openStore } from '../lib/store/open.js'
+import { openStore, type DatabaseOption } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import './augment.js'
@@ -17,10 +16,11 @@ import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 /** Options of the core plugin. Give either `database` or `store`. */
 export interface FastifyOAuthToolkitOptions {
   /**
-   * The embedded SQLite database: a file path, `':memory:'`, a `sqlite:`/`file:` URL, or an open
-   * better-sqlite3 database. The plugin closes what it opened when the app closes.
+   * The database: a SQLite file path, `':memory:'`, a `sqlite:`/`file:` URL or an open
+   * better-sqlite3 database; or PostgreSQL, as a `postgres://` URL or a `pg.Pool`. The plugin
+   * closes what it opened when the app closes; a given database or pool stays open.
    */
-  database?: string | Database.Database
+  database?: DatabaseOption
   /** A ready `Store` (for example a PostgreSQL one); the caller owns and closes it. */
   store?: Store
   /** Apply pending migrations at start (default false; see the CLI's `migrate`). */
@@ -69,7 +69,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   for (const name of ['loadUser', 'verifyUserCredentials', 'resolveUser'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
   }
-  const store = options.store ?? openStore(options.database ?? '', { migrate: options.migrate === true })
+  const store = options.store ?? await openStore(options.database ?? '', { migrate: options.migrate === true })
   let server: OAuthServer
   try {
     server = createOAuthServer({

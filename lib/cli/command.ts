@@ -65,7 +65,7 @@ export interface Command {
 export const HELP_OPTION = booleanOption('Show this help and exit', 'h')
 
 /** `--database`, accepted by every command that opens the database. */
-export const DATABASE_OPTION = stringOption('path|url', 'SQLite database: a file path, sqlite:<path> or file:<path> (default: $DATABASE_URL)')
+export const DATABASE_OPTION = stringOption('path|url', 'SQLite file path, sqlite:<path> or file:<path>; or postgres://user@host/db (default: $DATABASE_URL)')
 
 /** `--settings`, for commands whose behaviour depends on the toolkit settings. */
 export const SETTINGS_OPTION = stringOption('file', 'JSON file of toolkit settings, e.g. {"refreshTokenExpireSeconds": 86400} (default: DOT\'s defaults)')

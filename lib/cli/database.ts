@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs'
+import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../errors.js'
-import { openStore, sqlitePathFromUrl } from '../store/open.js'
+import { sqlitePathFromUrl } from '../store/open.js'
+import { createPgPool, isPostgresUrl, migratePg, pgMigrationState, redactPostgresUrl } from '../store/pg/open.js'
+import { createPgStore } from '../store/pg/store.js'
 import { migrateSqlite, migrationState as readMigrationState, openSqlite, type MigrationState } from '../store/sqlite/open.js'
+import { createSqliteStore } from '../store/sqlite/store.js'
 import type { Store } from '../store/types.js'
 import { CliError, CliUsageError } from './args.js'
 import { PROGRAM } from './command.js'
 
-// The CLI inspects the raw SQLite handle (migration bookkeeping) without importing
-// better-sqlite3 itself: only lib/store/ may (STYLE §1).
+// The CLI inspects the raw SQLite handle or PostgreSQL pool (migration bookkeeping) without
+// importing a driver itself: only lib/store/ may (STYLE §1).
 type RawDatabase = ReturnType<typeof openSqlite>
 
 const RUN_MIGRATE = `run \`${PROGRAM} migrate\``
@@ -21,11 +25,10 @@ export function resolveDatabaseUrl (option: string | undefined, env: Readonly<Re
   return url
 }
 
-/** The SQLite path of a database URL; PostgreSQL is refused with a clear message. */
+/** The SQLite path of a (non-PostgreSQL) database URL. */
 export function sqlitePathOf (url: string): string {
   const path = sqlitePathFromUrl(url)
-  if (path === null) throw new CliError('PostgreSQL URLs are not supported yet; use a SQLite path (a file path, sqlite:<path> or file:<path>)')
-  if (path === '') throw new CliError(`the database URL "${url}" names no SQLite path`)
+  if (path === null || path === '') throw new CliError(`the database URL "${url}" names no SQLite path`)
   return path
 }
 
@@ -48,8 +51,40 @@ function migrationState (db: RawDatabase, path: string): MigrationState {
   }
 }
 
-/** Creates the database file if needed and applies pending migrations; returns how many were applied. */
-export function migrateDatabase (url: string): { path: string, applied: number } {
+/** A pool for one CLI command; the password never appears in messages. */
+function openPool (url: string): { pool: pg.Pool, name: string } {
+  return { pool: createPgPool(url, { max: 2, connectionTimeoutMillis: 10_000 }), name: redactPostgresUrl(url) }
+}
+
+/** The pool's migration state; an unreachable server or a failed query is a CLI error with the reason. */
+async function pgState (pool: pg.Pool, name: string): Promise<MigrationState> {
+  try {
+    return await pgMigrationState(pool)
+  } catch (err) {
+    throw new CliError(`cannot read database "${name}": ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Creates the SQLite file if needed, or uses the PostgreSQL database the URL names (which must
+ * exist), and applies pending migrations; returns how many were applied. On PostgreSQL an
+ * advisory lock makes concurrent runs (two instances deploying at once) safe.
+ */
+export async function migrateDatabase (url: string): Promise<{ path: string, applied: number }> {
+  if (isPostgresUrl(url)) {
+    const { pool, name } = openPool(url)
+    try {
+      const before = await pgState(pool, name)
+      try {
+        await migratePg(pool)
+      } catch (err) {
+        throw new CliError(`cannot migrate database "${name}": ${(err as Error).message}`)
+      }
+      return { path: name, applied: before.pending }
+    } finally {
+      await pool.end()
+    }
+  }
   const path = sqlitePathOf(url)
   const db = openDatabase(path)
   try {
@@ -64,8 +99,36 @@ export function migrateDatabase (url: string): { path: string, applied: number }
 /** An open store over a migrated database. */
 export interface OpenedStore {
   readonly store: Store
+  /** The SQLite path, or the PostgreSQL URL without its password, for messages. */
   readonly path: string
   close (): Promise<void>
+}
+
+/** Refuses a database `migrate` has not brought up to date, naming the remedy. */
+function requireMigrated (state: MigrationState, name: string): void {
+  if (!state.migrated) throw new CliError(`database "${name}" is not migrated; ${RUN_MIGRATE}`)
+  if (state.pending > 0) throw new CliError(`database "${name}" has ${state.pending} pending migration(s); ${RUN_MIGRATE}`)
+}
+
+/** `openMigratedStore` on PostgreSQL: the store owns the pool, so closing it ends the pool. */
+async function openMigratedPgStore (url: string): Promise<OpenedStore> {
+  const { pool, name } = openPool(url)
+  let store: Store
+  try {
+    requireMigrated(await pgState(pool, name), name)
+    store = await createPgStore({ pool })
+  } catch (err) {
+    await pool.end()
+    throw err
+  }
+  return {
+    store,
+    path: name,
+    async close () {
+      await store.close()
+      await pool.end()
+    },
+  }
 }
 
 /**
@@ -73,17 +136,16 @@ export interface OpenedStore {
  * database or pending migrations fail with a message telling the user to run `migrate`; the
  * CLI never migrates silently (DOT parity: `migrate` is a step of its own).
  */
-export function openMigratedStore (url: string): OpenedStore {
+export async function openMigratedStore (url: string): Promise<OpenedStore> {
+  if (isPostgresUrl(url)) return await openMigratedPgStore(url)
   const path = sqlitePathOf(url)
   // better-sqlite3 would create a missing file; a typo in the path must not look like an empty database.
   if (path !== ':memory:' && !existsSync(path)) throw new CliError(`database "${path}" does not exist; ${RUN_MIGRATE} first`)
   const db = openDatabase(path)
   let store: Store
   try {
-    const state = migrationState(db, path)
-    if (!state.migrated) throw new CliError(`database "${path}" is not migrated; ${RUN_MIGRATE}`)
-    if (state.pending > 0) throw new CliError(`database "${path}" has ${state.pending} pending migration(s); ${RUN_MIGRATE}`)
-    store = openStore(db)
+    requireMigrated(migrationState(db, path), path)
+    store = createSqliteStore({ database: db })
   } catch (err) {
     db.close()
     throw err

@@ -1,24 +1,45 @@
 import type Database from 'better-sqlite3'
+import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../errors.js'
+import { isPostgresUrl } from './pg/open.js'
+import { createPgStore } from './pg/store.js'
 import { createSqliteStore } from './sqlite/store.js'
 import type { Store } from './types.js'
 
+/** What `openStore` (and the plugin's `database` option) accepts. */
+export type DatabaseOption = string | Database.Database | pg.Pool
+
 /**
  * Turns a `DATABASE_URL`-style value into a SQLite path: `sqlite:path`, `sqlite://path`,
- * `file:path` or a plain path; `null` for URLs of other databases.
+ * `file:path` or a plain path; `null` for PostgreSQL URLs.
  */
 export function sqlitePathFromUrl (url: string): string | null {
-  if (/^postgres(ql)?:\/\//i.test(url)) return null
+  if (isPostgresUrl(url)) return null
   const m = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(url)
   return m === null ? url : (m[1] ?? '')
 }
 
-/** Opens the store a database option or URL names. */
-export function openStore (database: string | Database.Database, options: { migrate?: boolean } = {}): Store {
-  if (typeof database !== 'string') return createSqliteStore({ database, migrate: options.migrate })
-  const path = sqlitePathFromUrl(database)
-  if (path === null) {
-    throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: PostgreSQL URLs are not supported yet; use a SQLite path')
+/** A node-postgres pool, told apart from a better-sqlite3 database by shape (no `instanceof`: the app may hold another copy of `pg`). */
+function isPgPool (database: Database.Database | pg.Pool): database is pg.Pool {
+  const candidate = database as Partial<Record<'connect' | 'query' | 'totalCount', unknown>>
+  return typeof candidate.connect === 'function' && typeof candidate.query === 'function' && typeof candidate.totalCount === 'number'
+}
+
+/**
+ * Opens the store a database option names: a `postgres://` URL or a `pg.Pool` gives the
+ * PostgreSQL store; a path, a `sqlite:`/`file:` URL or a better-sqlite3 database the SQLite one.
+ * A store opened from a URL or path closes its connections on `close()`; a given pool or
+ * database stays open for its owner.
+ */
+export async function openStore (database: DatabaseOption, options: { migrate?: boolean } = {}): Promise<Store> {
+  const migrate = options.migrate === true
+  if (typeof database === 'string') {
+    if (isPostgresUrl(database)) return await createPgStore({ connectionString: database, migrate })
+    return createSqliteStore({ database: sqlitePathFromUrl(database) ?? '', migrate })
   }
-  return createSqliteStore({ database: path, migrate: options.migrate })
+  if (isPgPool(database)) return await createPgStore({ pool: database, migrate })
+  if (typeof (database as Partial<Database.Database>).pragma !== 'function') {
+    throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: `database` must be a path or URL, a better-sqlite3 Database, or a pg.Pool')
+  }
+  return createSqliteStore({ database, migrate })
 }

@@ -30,12 +30,12 @@ t.test('--database wins over DATABASE_URL', async (t) => {
   t.notOk(existsSync(join(dir, 'env.db')))
 })
 
-t.test('a PostgreSQL URL is refused with a clear message, exit 1', async (t) => {
+t.test('an unreachable PostgreSQL server is reported with the reason and without the password, exit 1', async (t) => {
   for (const command of ['migrate', 'cleartokens']) {
-    t.same(await cli([command], { env: { DATABASE_URL: 'postgres://user@localhost/db' } }), {
+    t.same(await cli([command], { env: { DATABASE_URL: 'postgres://oat:s3cret@127.0.0.1:1/db' } }), {
       code: 1,
       stdout: '',
-      stderr: `fastify-oauth-toolkit ${command}: PostgreSQL URLs are not supported yet; use a SQLite path (a file path, sqlite:<path> or file:<path>)\n`,
+      stderr: `fastify-oauth-toolkit ${command}: cannot read database "postgres://oat:***@127.0.0.1:1/db": connect ECONNREFUSED 127.0.0.1:1\n`,
     })
   }
 })

@@ -74,7 +74,7 @@ export async function migratedDatabase (dir: string, name = 'oauth.db'): Promise
 
 /** Opens the store on `path` for the duration of `fn` (to check what the CLI wrote, or to seed data). */
 export async function withStore<T> (path: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(path)
+  const store = await openStore(path)
   try {
     return await fn(store)
   } finally {

@@ -35,7 +35,7 @@ for (const name of COMMANDS) {
       t.equal(r.code, 0)
       t.equal(r.stderr, '')
       t.match(r.stdout, new RegExp(`^Usage: fastify-oauth-toolkit ${name}`))
-      t.match(r.stdout, /^ {2}--database <path\|url> +SQLite database/m)
+      t.match(r.stdout, /^ {2}--database <path\|url> +SQLite file path, .*; or postgres:\/\//m)
       t.match(r.stdout, /^ {2}-h, --help +Show this help/m)
     })
   }

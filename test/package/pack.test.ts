@@ -17,6 +17,7 @@ t.test('npm pack produces an installable, typed package with a working bin', asy
   t.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), 'ships the compiled entry and its declarations')
   t.ok(files.includes('dist/lib/cli/bin.js'), 'ships the bin')
   t.ok(files.some((f) => f.startsWith('dist/lib/store/sqlite/migrations/') && f.endsWith('.sql')), 'ships the SQL migrations')
+  t.ok(files.some((f) => f.startsWith('dist/lib/store/pg/migrations/') && f.endsWith('.sql')), 'ships the PostgreSQL migrations')
   t.notOk(files.some((f) => /^(test|example-app|scratch|lib)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'ships no sources, tests or examples')
 
   // A project that installed the tarball: node_modules holds it beside the dependencies.

@@ -82,8 +82,8 @@ t.test('bad options and settings fail registration, never a request', async (t) 
       t.notOk(walOpen(database), 'the SQLite connection it opened was closed')
     })
   }
-  await t.test('PostgreSQL URL', async (t) => {
-    await rejectsRegistration(t, { database: 'postgres://localhost/oauth' }, { code: 'OAT_ERR_DATABASE', message: /PostgreSQL/ })
+  await t.test('unreachable PostgreSQL URL', async (t) => {
+    await rejectsRegistration(t, { database: 'postgres://127.0.0.1:1/oauth' }, { code: 'OAT_ERR_DATABASE', message: /cannot prepare PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/oauth: / })
   })
   await t.test('empty database path', async (t) => {
     await rejectsRegistration(t, { database: '' }, { code: 'OAT_ERR_DATABASE', message: /the SQLite path is empty/ })

@@ -47,7 +47,7 @@ export const clearTokensCommand = defineCommand({
   async run ({ values }, { io, deps }) {
     const url = resolveDatabaseUrl(values.database, io.env, 'cleartokens')
     const settings = loadSettings(values.settings)
-    const opened = openMigratedStore(url)
+    const opened = await openMigratedStore(url)
     const warning = refreshExpiryWarning(settings)
     if (warning !== null) io.stderr.write(warning)
     try {

@@ -101,7 +101,7 @@ export const createApplicationCommand = defineCommand({
     const url = resolveDatabaseUrl(values.database, io.env, 'createapplication')
     if (values.user === '') throw new CliUsageError('option \'--user\' must not be empty', 'createapplication')
     const settings = loadSettings(values.settings)
-    const opened = openMigratedStore(url)
+    const opened = await openMigratedStore(url)
     let created: CreatedApplication
     try {
       created = await adminServer(opened.store, settings, deps).createApplication({
