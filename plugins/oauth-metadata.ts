@@ -1,17 +1,12 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { authorizationServerMetadata } from '../lib/endpoints/metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
+import { issuerOf } from '../views/issuer.js'
 
 /** Options of the metadata plugin. */
 export interface OAuthMetadataOptions {
   /** The prefix `oauthRoutes` was registered with (default `/o`). */
   routesPrefix?: string
-}
-
-/** The issuer of a request: the `issuer` setting, else the request's origin plus the routes prefix. */
-export function issuerOf (request: FastifyRequest, routesPrefix: string): string {
-  const configured = request.server.oauth.settings.issuer
-  return configured ?? `${request.protocol}://${request.host}${routesPrefix}`
 }
 
 const metadata: FastifyPluginAsync<OAuthMetadataOptions> = async (app, options) => {

@@ -95,7 +95,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   await app.register(async function authorizationPages (pages) {
     pages.setErrorHandler(htmlErrorHandler(stylesheet))
     const csrf = app.oauth.createCsrf(app.prefix === '' ? '/' : app.prefix)
-    const authorize = new AuthorizationView(csrf, stylesheet)
+    const authorize = new AuthorizationView(csrf, stylesheet, app.prefix)
     for (const url of bothSlashes('/authorize')) {
       pages.get(url, (request, reply) => authorize.get(request, reply))
       pages.post(url, { bodyLimit }, (request, reply) => authorize.post(request, reply))

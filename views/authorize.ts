@@ -8,6 +8,7 @@ import {
 } from '../lib/endpoints/authorize.js'
 import type { OAuthError } from '../lib/errors.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
+import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
 import { sendHtml } from './html-response.js'
 
@@ -20,20 +21,24 @@ import { sendHtml } from './html-response.js'
 export class AuthorizationView {
   readonly #csrf: CsrfProtection
   readonly #stylesheet: string
+  /** The routes prefix, for the issuer sent as `iss` (RFC 9207). */
+  readonly #prefix: string
 
   /**
    * @param csrf the routes plugin's CSRF protection.
    * @param stylesheet URL of the toolkit's stylesheet.
+   * @param prefix the routes prefix, for the issuer (RFC 9207 `iss`).
    */
-  constructor (csrf: CsrfProtection, stylesheet: string) {
+  constructor (csrf: CsrfProtection, stylesheet: string, prefix = '') {
     this.#csrf = csrf
     this.#stylesheet = stylesheet
+    this.#prefix = prefix
   }
 
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const req = toOAuthRequest(request)
     const ctx = request.server.oauth.context
-    const check = await validateAuthorizationRequest(ctx, req.query, req.duplicated)
+    const check = await validateAuthorizationRequest(ctx, req.query, req.duplicated, issuerOf(request, this.#prefix))
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
 
     const user = await request.server.oauth.resolveUser(request)
@@ -58,7 +63,7 @@ export class AuthorizationView {
     if (!this.#csrf.verify(request, token, binding(user.id, fields.client_id ?? ''))) {
       return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Go back to the application and start again.')
     }
-    const check = await validateAuthorizationRequest(ctx, fields, req.duplicated)
+    const check = await validateAuthorizationRequest(ctx, fields, req.duplicated, issuerOf(request, this.#prefix))
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
     // REDIR-3: 302 after a POST, never 307, so the browser does not re-post the form.
     if (fields.allow === undefined) return reply.redirect(denyAuthorization(check.request), 302)

@@ -38,6 +38,8 @@ export interface AuthorizationRequest {
   readonly approvalPrompt: 'force' | 'auto'
   /** The request's own parameters, to carry through the consent form. */
   readonly params: Readonly<Record<string, string>>
+  /** RFC 9207 `iss` for the responses, when `authorizationResponseIss` is on; else undefined. */
+  readonly iss: string | undefined
 }
 
 /**
@@ -57,8 +59,12 @@ export interface AuthorizingUser {
   readonly authTime?: Date
 }
 
-/** Validates an authorization request, in RFC order: client, redirect URI, then the rest. */
-export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>): Promise<AuthorizationCheck> {
+/**
+ * Validates an authorization request, in RFC order: client, redirect URI, then the rest.
+ * @param issuer this server's issuer identifier, sent as `iss` (RFC 9207) when the settings say so.
+ */
+export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer?: string): Promise<AuthorizationCheck> {
+  const iss = ctx.settings.authorizationResponseIss ? issuer : undefined
   const fatal = (description: string, detail?: string): AuthorizationCheck =>
     ({ ok: false, error: new InvalidRequestError({ description, detail }), redirect: null })
 
@@ -74,9 +80,9 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   const responseType = param(params, 'response_type')
   const state = params.state
   const fail = (error: OAuthError): AuthorizationCheck =>
-    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseType === 'token' ? 'fragment' : 'query') })
+    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseType === 'token' ? 'fragment' : 'query', iss) })
   try {
-    return { ok: true, request: checkRest(ctx, application, redirect, params, duplicated) }
+    return { ok: true, request: { ...checkRest(ctx, application, redirect, params, duplicated), iss } }
   } catch (err) {
     if (err instanceof OAuthError) return fail(err)
     throw err
@@ -105,7 +111,7 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
 }
 
 function checkRest (ctx: ServerContext, application: Application, redirect: { uri: string, requested: string },
-  params: Params, duplicated: ReadonlySet<string>): AuthorizationRequest {
+  params: Params, duplicated: ReadonlySet<string>): Omit<AuthorizationRequest, 'iss'> {
   const repeated = AUTHORIZATION_PARAMETERS.filter((name) => duplicated.has(name))
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
 
@@ -203,6 +209,7 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
       expires_in: String(expiresIn),
       scope: rows.accessToken.scope,
       state: request.state,
+      iss: request.iss,
     })
   }
   const code = ctx.random.token(32)
@@ -220,18 +227,18 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
     resource: '',
     authTime: user.authTime ?? now,
   }, now)
-  return appendParams(request.redirectUri, 'query', { code, state: request.state })
+  return appendParams(request.redirectUri, 'query', { code, state: request.state, iss: request.iss })
 }
 
 /** The user denied: `access_denied` to the client (RFC 6749 §4.1.2.1). */
 export function denyAuthorization (request: AuthorizationRequest): string {
   const error = new AccessDeniedError({ description: 'The resource owner denied the request.' })
-  return errorRedirect(request.redirectUri, error, request.state, request.responseType === 'token' ? 'fragment' : 'query')
+  return errorRedirect(request.redirectUri, error, request.state, request.responseType === 'token' ? 'fragment' : 'query', request.iss)
 }
 
 /** The error parameters of §4.1.2.1 / §4.2.2.1 added to the redirect URI. */
-function errorRedirect (uri: string, error: OAuthError, state: string | undefined, mode: 'query' | 'fragment'): string {
-  return appendParams(uri, mode, { error: error.error, error_description: error.description, state })
+function errorRedirect (uri: string, error: OAuthError, state: string | undefined, mode: 'query' | 'fragment', iss: string | undefined): string {
+  return appendParams(uri, mode, { error: error.error, error_description: error.description, state, iss })
 }
 
 /**

@@ -71,5 +71,25 @@ t.test('without the core plugin, registration fails clearly', async (t) => {
   const { default: Fastify } = await import('fastify')
   const app = Fastify()
   t.teardown(() => app.close())
-  await t.rejects(app.register(oauthMetadata).ready(), { code: 'OAT_ERR_PLUGIN_ORDER' })
+  await t.rejects(async () => { await app.register(oauthMetadata).ready() }, { code: 'OAT_ERR_PLUGIN_ORDER' })
+})
+
+t.test('RFC 9207: with authorizationResponseIss, authorization responses carry iss', async (t) => {
+  const { buildAuthorizeApp, createCodeApplication, fetchConsent, postDecision, pkcePair, redirectParams, getAuthorize } = await import('../helpers/authorize.js')
+  const app = await buildAuthorizeApp(t, { settings: { ...RFC9700_SETTINGS } })
+  const created = await createCodeApplication(app)
+  const { challenge } = pkcePair()
+  const params = { response_type: 'code', client_id: created.application.clientId, redirect_uri: created.application.redirectUris[0] ?? '', code_challenge: challenge, code_challenge_method: 'S256', state: 's' }
+  const host = { host: 'auth.example.com' }
+  const approved = await postDecision(app, await fetchConsent(app, params))
+  t.equal(redirectParams(approved).iss, 'http://localhost:80/o', 'on the code response (inject sends Host: localhost:80)')
+  const error = await getAuthorize(app, { ...params, scope: 'unknown' }, undefined, host)
+  t.equal(redirectParams(error).iss, 'http://auth.example.com/o', 'on error responses, from the request origin')
+  const denied = await postDecision(app, await fetchConsent(app, params), { allow: false })
+  t.ok(redirectParams(denied).iss !== undefined, 'on denials')
+
+  const plain = await buildAuthorizeApp(t)
+  const app2 = await createCodeApplication(plain)
+  const res = await postDecision(plain, await fetchConsent(plain, { ...params, client_id: app2.application.clientId }))
+  t.equal(redirectParams(res).iss, undefined, 'off by default (DOT parity)')
 })
