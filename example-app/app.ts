@@ -1,8 +1,10 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { fastifyOAuthToolkit, oauthRoutes, ProtectedResourceView } from 'fastify-oauth-toolkit'
+import pg from 'pg'
 import { registerAccounts, sessionUser } from './accounts.js'
-import { UserStore, type ExampleUser } from './users.js'
+import { isPostgresUrl } from './paths.js'
+import { openUserStore, type ExampleUser } from './users.js'
 
 // Tell TypeScript what `request.resourceOwner` is in this app (tutorial part 3).
 declare module 'fastify-oauth-toolkit' {
@@ -30,7 +32,7 @@ export class MeView extends ProtectedResourceView {
 
 /** Options of the example app. */
 export interface ExampleAppOptions {
-  /** Path of the SQLite file holding the OAuth tables and the users. */
+  /** The database holding the OAuth tables and the users: a SQLite file path, or a postgres:// URL. */
   databasePath: string
   logger?: boolean
   /** Signs session cookies and CSRF tokens (SESSION_SECRET); random per process when unset. */
@@ -40,12 +42,21 @@ export interface ExampleAppOptions {
 /** Builds the example app (not listening yet). */
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false })
-  const users = new UserStore(options.databasePath)
-  app.addHook('onClose', async () => users.close())
+  // On PostgreSQL one pool serves the toolkit and the users. The toolkit leaves a pool it is
+  // given open, so the app ends it when it closes.
+  let pool: pg.Pool | null = null
+  if (isPostgresUrl(options.databasePath)) {
+    const created = new pg.Pool({ connectionString: options.databasePath, max: 10 })
+    created.on('error', (err) => { app.log.warn({ err }, 'idle PostgreSQL connection lost') })
+    app.addHook('onClose', async () => { await created.end() })
+    pool = created
+  }
+  const users = await openUserStore(pool ?? options.databasePath)
+  app.addHook('onClose', async () => { await users.close() })
 
   await registerAccounts(app, users, options.secret)
   await app.register(fastifyOAuthToolkit, {
-    database: options.databasePath,
+    database: pool ?? options.databasePath,
     migrate: true,
     settings: {
       scopes: { read: 'Reading scope', write: 'Writing scope' },

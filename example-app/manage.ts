@@ -1,12 +1,13 @@
 // The example app's management commands: `npm run example -- <command>`.
 import { parseArgs } from 'node:util'
-import { UserStore } from './users.js'
-import { exampleDatabasePath } from './paths.js'
+import pg from 'pg'
+import { openUserStore } from './users.js'
+import { exampleDatabase, isPostgresUrl } from './paths.js'
 
 const USAGE = `Usage: npm run example -- createuser <username> --password <password>
 
 Creates a user of the example app (password hashed with scrypt) in the example database
-(DATABASE_URL, default example-app/data/db.sqlite3).`
+(DATABASE_URL: a SQLite path or a postgres:// URL; default example-app/data/db.sqlite3).`
 
 async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -35,7 +36,9 @@ async function main (argv: string[]): Promise<number> {
     process.stderr.write(`createuser needs exactly one <username> and --password\n${USAGE}\n`)
     return 2
   }
-  const users = new UserStore(exampleDatabasePath())
+  const database = exampleDatabase()
+  const pool = isPostgresUrl(database) ? new pg.Pool({ connectionString: database, max: 1 }) : null
+  const users = await openUserStore(pool ?? database)
   try {
     const user = await users.create(username, password)
     process.stdout.write(`created user "${user.username}" (id ${user.id})\n`)
@@ -44,7 +47,8 @@ async function main (argv: string[]): Promise<number> {
     process.stderr.write(`createuser: ${(err as Error).message}\n`)
     return 1
   } finally {
-    users.close()
+    await users.close()
+    await pool?.end()
   }
 }
 

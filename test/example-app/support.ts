@@ -18,7 +18,7 @@ interface TestLike {
 export interface ExampleServer {
   /** `http://127.0.0.1:<port>` */
   base: string
-  /** The SQLite file the app, the CLI and `npm run example` share. */
+  /** The database (SQLite file or PostgreSQL URL) the app, the CLI and `npm run example` share. */
   database: string
   /** The environment the app runs with; pass it to `npmRun`. */
   env: NodeJS.ProcessEnv
@@ -64,11 +64,12 @@ async function startServer (env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 
 /**
  * Starts the example app with `npm start` on a free port and a fresh database in the test's
- * directory; the test's teardown stops the whole process group (npm, tsx, node).
+ * directory (or `options.database`, e.g. a PostgreSQL URL several instances share); the test's
+ * teardown stops the whole process group (npm, tsx, node).
  */
-export async function startExampleApp (t: TestLike): Promise<ExampleServer> {
+export async function startExampleApp (t: TestLike, options: { database?: string } = {}): Promise<ExampleServer> {
   const port = await freePort()
-  const database = join(t.testdir(), 'db.sqlite3')
+  const database = options.database ?? join(t.testdir(), 'db.sqlite3')
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database }
   const server = await startServer(env)
   t.teardown(async () => {

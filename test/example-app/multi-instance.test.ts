@@ -1,0 +1,91 @@
+// Two example-app processes (`npm start` on two ports) sharing one PostgreSQL database, as two
+// instances behind a load balancer (issue 6; SECURITY-TARGETS CODE-2, RT-2, STORE-3 [PG]): what
+// one instance issues, consumes or revokes is at once what the other sees, because neither
+// caches a verification. Skipped without PostgreSQL unless OAT_REQUIRE_POSTGRES=1.
+import { createHash } from 'node:crypto'
+import t from 'tap'
+import { cli } from '../cli/helpers.js'
+import { postgresTestDatabase } from '../helpers/postgres.js'
+import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
+
+const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
+const CODE_VERIFIER = 'multi-instance-code-verifier-of-at-least-43-characters'
+
+interface TokenBody { access_token: string, refresh_token?: string }
+
+/** POSTs a form; the JSON body and the status. */
+async function post (url: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number, body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params).toString() })
+  const text = await res.text()
+  // RFC 7009 §2.2: a revocation answers 200 with an empty body.
+  return { status: res.status, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }
+}
+
+const url = await postgresTestDatabase(t)
+if (url !== null) {
+  t.test('two instances on one PostgreSQL database act as one server', async (t) => {
+    // Both start at once and both migrate: the advisory lock lets one apply, the other wait.
+    const [a, b] = await Promise.all([startExampleApp(t, { database: url }), startExampleApp(t, { database: url })])
+    const create = async (...args: string[]): Promise<{ client_id: string, client_secret: string }> => {
+      const r = await cli(['createapplication', ...args, '--database', url, '--json'])
+      if (r.code !== 0) throw new Error(r.stderr)
+      return JSON.parse(r.stdout) as { client_id: string, client_secret: string }
+    }
+    const [, web, service, native] = await Promise.all([
+      npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], a.env),
+      create('public', 'authorization-code', '--name', 'Web app', '--redirect-uris', REDIRECT_URI),
+      create('confidential', 'client-credentials', '--name', 'Service'),
+      create('public', 'password', '--name', 'Native app'),
+    ])
+    const basic = { authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}` }
+    const hello = async (base: string, token: string): Promise<number> => (await fetch(`${base}/api/hello`, { headers: { authorization: `Bearer ${token}` } })).status
+
+    await t.test('a token issued on A works on B', async (t) => {
+      const issued = await post(`${a.base}/o/token/`, { grant_type: 'client_credentials' }, basic)
+      t.equal(issued.status, 200)
+      t.equal(await hello(b.base, String(issued.body.access_token)), 200)
+    })
+
+    await t.test('a token revoked on A is refused by B on the very next request (STORE-3)', async (t) => {
+      const token = String((await post(`${a.base}/o/token/`, { grant_type: 'client_credentials' }, basic)).body.access_token)
+      t.equal(await hello(b.base, token), 200, 'B accepts it first')
+      t.equal((await post(`${a.base}/o/revoke-token/`, { token }, basic)).status, 200, 'A revokes it')
+      t.equal(await hello(b.base, token), 403, 'B refuses it at once: no verification cache to go stale')
+    })
+
+    await t.test('a code exchanged on A cannot be replayed on B, and the replay revokes its tokens (CODE-1)', async (t) => {
+      const browser = new Browser(a.base)
+      const challenge = createHash('sha256').update(CODE_VERIFIER).digest('base64url')
+      const query = { response_type: 'code', client_id: web.client_id, redirect_uri: REDIRECT_URI, scope: 'read', state: 'xyz', code_challenge: challenge, code_challenge_method: 'S256' }
+      const authorize = `/o/authorize/?${new URLSearchParams(query).toString()}`
+      const login = new URL((await browser.get(authorize)).headers.get('location') ?? '', a.base)
+      const loginForm = parseForm(await (await browser.get(login.href)).text(), /^\/accounts\/login\/$/)
+      await browser.submit(loginForm.action, { ...loginForm.hidden, username: 'alice', password: 'wonderland' })
+      const consent = parseForm(await (await browser.get(authorize)).text(), /\/o\/authorize\/$/)
+      const answer = await browser.submit(consent.action, { ...consent.hidden, allow: 'Authorize' })
+      const code = new URL(answer.headers.get('location') ?? '').searchParams.get('code') ?? ''
+      t.match(code, /^[\w-]{20,}$/, 'A hands out a code')
+
+      const exchange = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: web.client_id, code_verifier: CODE_VERIFIER }
+      const first = await post(`${a.base}/o/token/`, exchange)
+      t.equal(first.status, 200, `exchanged on A: ${JSON.stringify(first.body)}`)
+      const replay = await post(`${b.base}/o/token/`, exchange)
+      t.same(replay, { status: 400, body: { error: 'invalid_grant', error_description: replay.body.error_description } }, 'replayed on B: invalid_grant')
+      t.equal(await hello(a.base, String(first.body.access_token)), 403, 'the replay revoked the first exchange\'s token, for A too')
+    })
+
+    await t.test('50 concurrent refreshes of one token spread over A and B: exactly one succeeds (RT-2)', async (t) => {
+      const tokens = await post(`${a.base}/o/token/`, { grant_type: 'password', username: 'alice', password: 'wonderland', client_id: native.client_id })
+      t.equal(tokens.status, 200)
+      const refresh = { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token), client_id: native.client_id }
+      const results = await Promise.all(Array.from({ length: 50 }, async (_, i) => await post(`${(i % 2 === 0 ? a : b).base}/o/token/`, refresh)))
+      const statuses = results.map((r) => r.status)
+      t.equal(statuses.filter((s) => s === 200).length, 1, 'one 200')
+      t.equal(statuses.filter((s) => s === 400).length, 49, 'and 49 × 400, never a 5xx')
+      t.ok(results.every((r) => r.status === 200 || r.body.error === 'invalid_grant'), 'every loser gets invalid_grant')
+      // Reuse protection (the default): the losers are replays, so the winner's family is revoked too.
+      const winner = results.find((r) => r.status === 200)?.body as TokenBody | undefined
+      t.equal(await hello(b.base, winner?.access_token ?? ''), 403, 'the family is revoked on every instance')
+    })
+  })
+}
