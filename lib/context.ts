@@ -4,9 +4,23 @@ import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
 import type { SecretHasher } from './tokens/secret-hasher.js'
+import type { SigningKeys } from './tokens/signing-keys.js'
 
 /** Checks a username and password for the password grant; resolves the user's id, or null. */
 export type VerifyUserCredentials = (username: string, password: string) => Promise<string | null>
+
+/**
+ * The host's user claims for the UserInfo endpoint (DOT `get_userinfo_claims`): any of the
+ * OIDC Core §5.1 standard claims, plus custom ones. The toolkit keeps only the standard claims
+ * the token's scopes allow (§5.4) and passes custom claims through; `sub` is always the user id.
+ */
+export type GetUserClaims = (userId: string, scopes: readonly string[]) => Promise<Record<string, unknown>> | Record<string, unknown>
+
+/** OpenID Connect: the loaded signing keys and the host's claims source. */
+export interface OidcContext {
+  readonly keys: SigningKeys
+  readonly getUserClaims: GetUserClaims | null
+}
 
 /** Payload of the `appAuthorized` event (DOT's `app_authorized` signal). */
 export interface AppAuthorizedEvent {
@@ -39,4 +53,6 @@ export interface ServerContext {
   readonly hasher: SecretHasher
   readonly events: EventEmitter<ToolkitEventMap>
   readonly verifyUserCredentials: VerifyUserCredentials | null
+  /** OpenID Connect keys and claims; `null` when the server has no signing key. */
+  readonly oidc: OidcContext | null
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { createApplication, type ApplicationInput, type CreatedApplication } from './applications.js'
 import { systemClock, type Clock } from './clock.js'
-import type { ServerContext, ToolkitEventMap, VerifyUserCredentials } from './context.js'
+import type { OidcContext, ServerContext, ToolkitEventMap, VerifyUserCredentials } from './context.js'
 import { tokenEndpoint } from './endpoints/token.js'
 import { ImproperlyConfiguredError, OAuthError } from './errors.js'
 import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
@@ -23,6 +23,14 @@ export interface OAuthServerOptions {
   hasher?: SecretHasher
   /** Checks credentials for the password grant (required when `passwordGrantEnabled`). */
   verifyUserCredentials?: VerifyUserCredentials
+  /** OpenID Connect signing keys (see `loadSigningKeys`) and the UserInfo claims source. */
+  oidc?: OidcContext
+}
+
+/** Per-request facts an endpoint cannot know by itself. */
+export interface EndpointOptions {
+  /** This server's issuer identifier for the request (the `issuer` setting, else derived by the view). */
+  issuer?: string
 }
 
 /** The framework-agnostic authorization server: endpoints, verification and administration. */
@@ -33,7 +41,7 @@ export interface OAuthServer {
   /** `appAuthorized` fires after every token the token endpoint issues (DOT's `app_authorized`). */
   readonly events: EventEmitter<ToolkitEventMap>
   /** The token endpoint; OAuth errors become RFC 6749 §5.2 responses, anything else is rethrown. */
-  token (req: OAuthRequest): Promise<OAuthResponse>
+  token (req: OAuthRequest, options?: EndpointOptions): Promise<OAuthResponse>
   /** Verifies a bearer token and the scopes it must hold. */
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[]): Promise<BearerResult>
   /** Authenticates a client by its credentials (Basic or body). */
@@ -60,6 +68,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     hasher: options.hasher ?? createScryptHasher(),
     events: new EventEmitter<ToolkitEventMap>(),
     verifyUserCredentials: options.verifyUserCredentials ?? null,
+    oidc: options.oidc ?? null,
   }
   return {
     settings,
@@ -67,9 +76,9 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     clock: ctx.clock,
     events: ctx.events,
     context: ctx,
-    async token (req) {
+    async token (req, opts = {}) {
       try {
-        return await tokenEndpoint(ctx, req)
+        return await tokenEndpoint(ctx, req, opts.issuer ?? settings.issuer)
       } catch (err) {
         // Anything else is a bug: let the caller log it and answer a generic server_error.
         if (err instanceof OAuthError) return errorToResponse(err)

@@ -201,6 +201,8 @@ export function resolveSettings (input: unknown = {}): Settings {
     if (scope !== '__all__' && !names.includes(scope)) fail(`default scope "${scope}" is not in scopes`)
   }
   if (typeof s.readScope !== 'string' || typeof s.writeScope !== 'string') fail('readScope and writeScope must be strings')
+  // OIDC Core §3.1.2.1: requests carry `openid`, so the server must know it (DOT's SCOPES needs it too).
+  if (s.oidcEnabled && !names.includes('openid')) fail('oidcEnabled needs an "openid" entry in scopes')
   stringList(s, 'allowedRedirectUriSchemes')
   if (s.allowedRedirectUriSchemes.length === 0) fail('allowedRedirectUriSchemes must not be empty')
   for (const scheme of s.allowedRedirectUriSchemes) {

@@ -64,7 +64,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
 
-  const token = new TokenView()
+  const token = new TokenView(app.prefix)
   for (const url of bothSlashes('/token')) {
     app.post(url, { bodyLimit }, (request, reply) => token.post(request, reply))
     app.options(url, preflight(['POST']))

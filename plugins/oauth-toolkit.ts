@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from '../lib/clock.js'
-import type { VerifyUserCredentials } from '../lib/context.js'
+import type { GetUserClaims, VerifyUserCredentials } from '../lib/context.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { cryptoRandom, type Random } from '../lib/random.js'
 import { createOAuthServer, type OAuthServer } from '../lib/server.js'
@@ -9,6 +9,7 @@ import type { SettingsInput } from '../lib/settings.js'
 import { openStore, type DatabaseOption } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
+import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
 import { createToolkit, type LoadUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
@@ -44,6 +45,12 @@ export interface FastifyOAuthToolkitOptions {
    * serve the same users behind a load balancer.
    */
   secret?: string
+  /**
+   * OpenID Connect (with the `oidcEnabled` setting): the RSA private key that signs ID tokens
+   * (PEM or JWK), retired keys still published in the JWKS, and the UserInfo claims source.
+   * Keys are options, not settings: settings are plain data that may be logged.
+   */
+  oidc?: OidcOptions
   /** Replacements for the built-in HTML templates (consent page, error page). */
   templates?: Partial<Templates>
   /** Injected time source (tests). */
@@ -52,6 +59,12 @@ export interface FastifyOAuthToolkitOptions {
   random?: Random
   /** Injected secret hasher (tests, or different KDF costs). */
   hasher?: SecretHasher
+}
+
+/** The `oidc` option of the core plugin. */
+export interface OidcOptions extends OidcKeyOptions {
+  /** The user's claims for UserInfo, filtered by the token's scopes (OIDC Core §5.4); without it UserInfo returns `sub` only. */
+  getUserClaims?: GetUserClaims
 }
 
 function optionError (message: string): never {
@@ -69,6 +82,8 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   for (const name of ['loadUser', 'verifyUserCredentials', 'resolveUser'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
   }
+  if (options.oidc?.getUserClaims !== undefined && typeof options.oidc.getUserClaims !== 'function') optionError('`oidc.getUserClaims` must be a function')
+  const keys: SigningKeys | null = options.oidc === undefined ? null : await loadSigningKeys(options.oidc)
   const store = options.store ?? await openStore(options.database ?? '', { migrate: options.migrate === true })
   let server: OAuthServer
   try {
@@ -79,7 +94,9 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       random: options.random,
       hasher: options.hasher,
       verifyUserCredentials: options.verifyUserCredentials,
+      ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null } }),
     })
+    if (server.settings.oidcEnabled && keys === null) optionError('the oidcEnabled setting needs `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one)')
   } catch (err) {
     // A failed registration adds no onClose hook: close what we opened now, or it leaks.
     if (options.store === undefined) await store.close()

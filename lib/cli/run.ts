@@ -3,12 +3,13 @@ import { CliError, CliUsageError } from './args.js'
 import { EXIT, PROGRAM, table, type CliDeps, type CliIo, type Command, type CommandContext } from './command.js'
 import { clearTokensCommand } from './commands/cleartokens.js'
 import { createApplicationCommand } from './commands/createapplication.js'
+import { generateKeyCommand } from './commands/generatekey.js'
 import { migrateCommand } from './commands/migrate.js'
 import { packageVersion } from './version.js'
 
 export { EXIT, type CliDeps, type CliIo, type TextSink } from './command.js'
 
-const COMMANDS: readonly Command[] = [migrateCommand, createApplicationCommand, clearTokensCommand]
+const COMMANDS: readonly Command[] = [migrateCommand, createApplicationCommand, clearTokensCommand, generateKeyCommand]
 
 function topLevelHelp (): string {
   return [

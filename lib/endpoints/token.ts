@@ -1,7 +1,7 @@
 import type { AppAuthorizedEvent, ServerContext } from '../context.js'
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
-import type { TokenGrant } from '../grants/types.js'
+import type { GrantRequestInfo, TokenGrant } from '../grants/types.js'
 import { param, type OAuthRequest, type Params } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { tokenResponseBody } from '../tokens/issue.js'
@@ -15,18 +15,18 @@ const CLIENT_PARAMETERS = ['client_id', 'client_secret']
  * `POST {prefix}/token/` (RFC 6749 §3.2, §5). Steps run in RFC order; each throws an
  * `OAuthError`, which the view turns into a §5.2 JSON error.
  */
-export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
+export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest, issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   const params = requireFormBody(req)
   const grant = selectGrant(ctx, req, params)
   rejectDuplicateParams(req, grant)
   const client = await authenticateClient(ctx, req, params)
   // CORS (DOT 2.4): a browser on one of the client's allowed origins may read the answer.
-  return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params))
+  return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params, { issuer }))
 }
 
-async function issueToken (ctx: ServerContext, client: AuthenticatedClient, grant: TokenGrant, params: Params): Promise<OAuthResponse> {
+async function issueToken (ctx: ServerContext, client: AuthenticatedClient, grant: TokenGrant, params: Params, info: GrantRequestInfo): Promise<OAuthResponse> {
   checkClientMayUseGrant(client, grant)
-  const result = await grant.handle(ctx, client, params)
+  const result = await grant.handle(ctx, client, params, info)
   if (result.rows.accessToken.applicationId !== null) {
     notifyAppAuthorized(ctx, {
       application: client.application,
@@ -35,7 +35,7 @@ async function issueToken (ctx: ServerContext, client: AuthenticatedClient, gran
       grantType: grant.grantType,
     })
   }
-  return noStoreJson(200, tokenResponseBody(ctx, result.tokens, result.rows))
+  return noStoreJson(200, tokenResponseBody(ctx, result.tokens, result.rows, result.idToken))
 }
 
 /** RFC 6749 §4.1.3 and friends: parameters travel form-encoded in the body. */

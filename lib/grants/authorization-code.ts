@@ -3,6 +3,7 @@ import { InvalidGrantError, InvalidRequestError } from '../errors.js'
 import { param } from '../request.js'
 import type { GrantRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
+import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
 import { isPkceValue, verifyCodeChallenge } from '../tokens/pkce.js'
 import { redirectUriMatches } from '../validator/redirect-uri.js'
@@ -19,7 +20,7 @@ export const authorizationCodeGrant: TokenGrant = {
   applicationTypes: new Set(['authorization-code', 'openid-hybrid']),
   confidentialOnly: false,
   enabled: () => true,
-  async handle (ctx, client, params) {
+  async handle (ctx, client, params, info) {
     const code = param(params, 'code')
     if (code === undefined) throw new InvalidRequestError({ description: 'Request is missing code parameter.' })
     const grant = await ctx.store.findGrant(tokenChecksum(code))
@@ -31,18 +32,29 @@ export const authorizationCodeGrant: TokenGrant = {
     checkRedirectUri(grant, param(params, 'redirect_uri'), client.application.redirectUris)
     checkCodeVerifier(grant, param(params, 'code_verifier'))
 
+    const scopes = scopeList(grant.scope)
     const { issue, tokens } = prepareIssue(ctx, {
       application: client.application,
       userId: grant.userId,
-      scopes: scopeList(grant.scope),
+      scopes,
       withRefreshToken: true,
       grantId: grant.id,
       resource: grant.resource,
     })
-    const result = await ctx.store.redeemGrant(grant.id, issue)
+    // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
+    const idToken = await prepareIdToken(ctx, {
+      issuer: info.issuer,
+      application: client.application,
+      userId: grant.userId,
+      scopes,
+      nonce: grant.nonce,
+      authTime: grant.authTime,
+      accessToken: tokens.accessToken,
+    })
+    const result = await ctx.store.redeemGrant(grant.id, { ...issue, idToken: idToken?.record ?? null })
     // Another exchange won the race (or the code expired meanwhile): a replay by definition.
     if (!result.ok) return await refuseReplay(ctx, grant)
-    return { tokens, rows: result.rows }
+    return idToken === null ? { tokens, rows: result.rows } : { tokens, rows: result.rows, idToken: idToken.jwt }
   },
 }
 

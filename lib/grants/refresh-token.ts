@@ -4,6 +4,7 @@ import { InvalidGrantError, InvalidRequestError, InvalidScopeError } from '../er
 import { param } from '../request.js'
 import type { RefreshTokenRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
+import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue, type TokenPair } from '../tokens/issue.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
 import { hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
@@ -20,7 +21,7 @@ export const refreshTokenGrant: TokenGrant = {
   applicationTypes: new Set(['authorization-code', 'password', 'client-credentials', 'openid-hybrid', 'urn:ietf:params:oauth:grant-type:device_code']),
   confidentialOnly: false,
   enabled: () => true,
-  async handle (ctx, client, params) {
+  async handle (ctx, client, params, info) {
     const presented = param(params, 'refresh_token')
     if (presented === undefined) throw new InvalidRequestError({ description: 'Request is missing refresh_token parameter.' })
     const record = await ctx.store.findRefreshToken(tokenChecksum(presented))
@@ -44,14 +45,21 @@ export const refreshTokenGrant: TokenGrant = {
       tokenFamily: record.tokenFamily,
       resource: record.resource,
     })
+    // OIDC Core §12.2: a new ID token on refresh, without nonce. The original auth_time is
+    // not kept with refresh tokens, so it is left out (it is optional here).
+    const idToken = record.userId === null
+      ? null
+      : await prepareIdToken(ctx, { issuer: info.issuer, application: client.application, userId: record.userId, scopes: requested, nonce: '', authTime: null, accessToken: tokens.accessToken })
+    const withIdToken = { ...issue, idToken: idToken?.record ?? null }
+    const extra = idToken === null ? {} : { idToken: idToken.jwt }
     if (!rotate) {
-      const result = await ctx.store.replaceAccessToken(record.id, issue)
+      const result = await ctx.store.replaceAccessToken(record.id, withIdToken)
       if (!result.ok) throw new InvalidGrantError({ detail: 'refresh token revoked concurrently' })
-      return { tokens: { accessToken: tokens.accessToken, refreshToken: presented }, rows: result.rows }
+      return { tokens: { accessToken: tokens.accessToken, refreshToken: presented }, rows: result.rows, ...extra }
     }
     const sealed = ctx.settings.refreshTokenGracePeriodSeconds > 0 ? sealSuccessor(presented, tokens) : null
-    const result = await ctx.store.rotateRefreshToken(record.id, sealed, issue)
-    if (result.ok) return { tokens, rows: result.rows }
+    const result = await ctx.store.rotateRefreshToken(record.id, sealed, withIdToken)
+    if (result.ok) return { tokens, rows: result.rows, ...extra }
     // Another request rotated it first: this one is a replay or a grace-period retry.
     const latest = await ctx.store.findRefreshToken(record.checksum)
     if (latest === null) throw new InvalidGrantError({ detail: 'refresh token deleted concurrently' })

@@ -9,6 +9,14 @@ import type { AuthenticatedClient } from '../validator/client-auth.js'
 export interface GrantResult {
   readonly tokens: TokenPair
   readonly rows: IssuedTokenRows
+  /** The signed OpenID Connect ID token, when one was issued. */
+  readonly idToken?: string
+}
+
+/** Per-request facts a grant may need besides its parameters. */
+export interface GrantRequestInfo {
+  /** The issuer identifier of this request (`iss` of ID tokens); `null` when unknown. */
+  readonly issuer: string | null
 }
 
 /** One `grant_type` of the token endpoint. `grants/index.ts` maps wire values to these. */
@@ -23,5 +31,5 @@ export interface TokenGrant {
   readonly confidentialOnly: boolean
   /** Whether the server offers this grant under these settings. */
   enabled (settings: Settings): boolean
-  handle (ctx: ServerContext, client: AuthenticatedClient, params: Params): Promise<GrantResult>
+  handle (ctx: ServerContext, client: AuthenticatedClient, params: Params, info: GrantRequestInfo): Promise<GrantResult>
 }

@@ -140,6 +140,15 @@ export interface IdTokenRecord {
   readonly createdAt: Date
 }
 
+/** An ID token to record (the JWT itself is never stored). */
+export interface NewIdToken {
+  readonly jti: string
+  readonly applicationId: number
+  readonly userId: string
+  readonly scope: string
+  readonly expiresAt: Date
+}
+
 /** An access token to insert. */
 export interface NewAccessToken {
   readonly checksum: string
@@ -188,6 +197,8 @@ export interface IssuedTokenRows {
 export interface TokenIssue {
   readonly accessToken: NewAccessToken
   readonly refreshToken: NewRefreshToken | null
+  /** An ID token issued with the access token: recorded in the same transaction and linked by `idTokenId`. */
+  readonly idToken?: NewIdToken | null
   readonly now: Date
 }
 
@@ -259,6 +270,11 @@ export interface Store {
   rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult>
   /** Without rotation: replaces the access token bound to refresh token `id`, keeping the refresh token. */
   replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult>
+
+  // ID tokens
+  /** Records an ID token issued on its own (no access token to link it to). */
+  createIdToken (idToken: NewIdToken, now: Date): Promise<IdTokenRecord>
+  findIdTokenByJti (jti: string): Promise<IdTokenRecord | null>
 
   // authorization codes
   createGrant (grant: NewGrant, now: Date): Promise<GrantRecord>

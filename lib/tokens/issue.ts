@@ -72,10 +72,12 @@ export interface TokenResponseBody {
   expires_in: number
   scope: string
   refresh_token?: string
+  /** OpenID Connect Core §3.1.3.3. */
+  id_token?: string
 }
 
 /** Builds the §5.1 body from the clear tokens and the rows just written. */
-export function tokenResponseBody (ctx: ServerContext, tokens: TokenPair, rows: IssuedTokenRows): TokenResponseBody {
+export function tokenResponseBody (ctx: ServerContext, tokens: TokenPair, rows: IssuedTokenRows, idToken?: string): TokenResponseBody {
   const body: TokenResponseBody = {
     access_token: tokens.accessToken,
     token_type: 'Bearer',
@@ -83,5 +85,6 @@ export function tokenResponseBody (ctx: ServerContext, tokens: TokenPair, rows: 
     scope: rows.accessToken.scope,
   }
   if (tokens.refreshToken !== null) body.refresh_token = tokens.refreshToken
+  if (idToken !== undefined) body.id_token = idToken
   return body
 }

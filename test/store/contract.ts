@@ -295,6 +295,36 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.equal((await store.findGrant(tokenChecksum('code-2')))?.consumedAt, null)
   })
 
+  t.test('ID tokens: createIdToken records one by jti; an issuance records its ID token and links it, or nothing (OIDC)', async (t) => {
+    const h = await open(t)
+    const { store } = h
+    const app = await newApplication(store, { clientId: 'idtokens', authorizationGrantType: 'authorization-code' })
+    const alone = await store.createIdToken({ jti: 'jti-alone', applicationId: app.id, userId: 'u1', scope: 'openid', expiresAt: at(600) }, T0)
+    t.match(alone, { jti: 'jti-alone', applicationId: app.id, userId: 'u1', scope: 'openid' })
+    t.equal(alone.expiresAt.getTime(), at(600).getTime())
+    t.equal(alone.createdAt.getTime(), T0.getTime())
+    t.same(await store.findIdTokenByJti('jti-alone'), alone)
+    t.equal(await store.findIdTokenByJti('nope'), null)
+    await t.rejects(store.createIdToken({ jti: 'jti-alone', applicationId: app.id, userId: 'u2', scope: 'openid', expiresAt: at(600) }, T0), UNIQUE_VIOLATION, 'jti is unique')
+
+    const grant = await store.createGrant(newGrant(app.id, 'oidc-code'), T0)
+    const idToken = { jti: 'jti-code', applicationId: app.id, userId: 'user-1', scope: 'openid read', expiresAt: at(36000) }
+    const redeemed = await store.redeemGrant(grant.id, { ...issueOf({ applicationId: app.id, token: 'oidc-a1', refresh: 'oidc-r1', grantId: grant.id, now: at(1) }), idToken })
+    t.equal(redeemed.ok, true)
+    const recorded = await store.findIdTokenByJti('jti-code')
+    t.match(recorded, { applicationId: app.id, userId: 'user-1', scope: 'openid read' })
+    t.equal(redeemed.ok && redeemed.rows.accessToken.idTokenId, recorded?.id, 'the access token refers to its ID token')
+
+    const replay = await store.redeemGrant(grant.id, { ...issueOf({ applicationId: app.id, token: 'oidc-a2', grantId: grant.id, now: at(2) }), idToken: { ...idToken, jti: 'jti-replay' } })
+    t.same(replay, { ok: false })
+    t.equal(await store.findIdTokenByJti('jti-replay'), null, 'a lost race records no ID token')
+
+    const refresh = await store.findRefreshToken(tokenChecksum('oidc-r1'))
+    const rotated = await store.rotateRefreshToken(refresh?.id ?? 0, null, { ...issueOf({ applicationId: app.id, token: 'oidc-a3', refresh: 'oidc-r3', family: refresh?.tokenFamily, now: at(3) }), idToken: { ...idToken, jti: 'jti-refresh' } })
+    t.equal(rotated.ok && rotated.rows.accessToken.idTokenId, (await store.findIdTokenByJti('jti-refresh'))?.id, 'rotation links the new ID token')
+    t.ok(await store.findIdTokenByJti('jti-code'), 'the old ID token stays until cleartokens finds it unreferenced and expired')
+  })
+
   t.test('a transaction failing mid-way leaves nothing half-written', async (t) => {
     const h = await open(t)
     const { store } = h

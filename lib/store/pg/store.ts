@@ -3,10 +3,10 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
-  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IssuedTokenRows,
-  IssueResult, NewApplication, NewGrant, RefreshTokenRecord, Store, TokenIssue,
+  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IdTokenRecord, IssuedTokenRows,
+  IssueResult, NewApplication, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
 } from '../types.js'
-import { joinList, toAccessToken, toApplication, toGrant, toRefreshToken } from './mappers.js'
+import { joinList, toAccessToken, toApplication, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import * as schema from './schema.js'
 
@@ -111,8 +111,15 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
       FROM ${refreshTokens} WHERE ${refreshTokens.id} = ${id}`)
   }
 
+  async function insertIdToken (t: Tx | PgDb, idToken: NewIdToken, now: Date): Promise<typeof idTokens.$inferSelect> {
+    const [row] = await t.insert(idTokens).values({ ...idToken, createdAt: now, updatedAt: now }).returning()
+    if (row === undefined) throw new Error('INSERT … RETURNING returned no row')
+    return row
+  }
+
   async function insertTokens (t: Tx, issue: TokenIssue): Promise<IssuedTokenRows> {
     const at = issue.accessToken
+    const idTokenId = issue.idToken == null ? null : (await insertIdToken(t, issue.idToken, issue.now)).id
     const [accessRow] = await t.insert(accessTokens).values({
       tokenChecksum: at.checksum,
       applicationId: at.applicationId,
@@ -121,6 +128,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
       expiresAt: at.expiresAt,
       tokenFamily: at.tokenFamily,
       grantId: at.grantId,
+      idTokenId,
       resource: at.resource,
       createdAt: issue.now,
       updatedAt: issue.now,
@@ -308,6 +316,15 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
         if (rt === undefined) throw new LostRace()
         return { accessToken: rows.accessToken, refreshToken: toRefreshToken(rt) }
       })
+    },
+
+    async createIdToken (idToken: NewIdToken, now: Date): Promise<IdTokenRecord> {
+      return toIdToken(await insertIdToken(db, idToken, now))
+    },
+
+    async findIdTokenByJti (jti: string): Promise<IdTokenRecord | null> {
+      const [row] = await db.select().from(idTokens).where(eq(idTokens.jti, jti))
+      return row === undefined ? null : toIdToken(row)
     },
 
     async createGrant (grant: NewGrant, now: Date): Promise<GrantRecord> {

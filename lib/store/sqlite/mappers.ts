@@ -1,4 +1,4 @@
-import type { Application, ApplicationGrantType, AccessTokenRecord, GrantRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
+import type { Application, ApplicationGrantType, AccessTokenRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. drizzle row types never leave lib/store/sqlite.
@@ -81,6 +81,19 @@ export function toGrant (row: typeof schema.grants.$inferSelect): GrantRecord {
     authTime: row.authTime,
     consumedAt: row.consumedAt,
     tokenFamily: row.tokenFamily,
+    createdAt: row.createdAt,
+  }
+}
+
+export function toIdToken (row: typeof schema.idTokens.$inferSelect): IdTokenRecord {
+  return {
+    id: row.id,
+    jti: row.jti,
+    // Nullable columns (DOT's schema); the store only ever writes both.
+    applicationId: row.applicationId ?? 0,
+    userId: row.userId ?? '',
+    scope: row.scope,
+    expiresAt: row.expiresAt,
     createdAt: row.createdAt,
   }
 }
