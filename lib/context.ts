@@ -13,8 +13,9 @@ export type VerifyUserCredentials = (username: string, password: string) => Prom
  * The host's user claims for the UserInfo endpoint (DOT `get_userinfo_claims`): any of the
  * OIDC Core §5.1 standard claims, plus custom ones. The toolkit keeps only the standard claims
  * the token's scopes allow (§5.4) and passes custom claims through; `sub` is always the user id.
+ * Resolving `null` (the user is gone) refuses the token.
  */
-export type GetUserClaims = (userId: string, scopes: readonly string[]) => Promise<Record<string, unknown>> | Record<string, unknown>
+export type GetUserClaims = (userId: string, scopes: readonly string[]) => Promise<Record<string, unknown> | null> | Record<string, unknown> | null
 
 /** OpenID Connect: the loaded signing keys and the host's claims source. */
 export interface OidcContext {

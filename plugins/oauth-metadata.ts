@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { authorizationServerMetadata } from '../lib/endpoints/metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { issuerOf } from '../views/issuer.js'
+import { ConnectDiscoveryInfoView } from '../views/oidc.js'
 
 /** Options of the metadata plugin. */
 export interface OAuthMetadataOptions {
@@ -25,10 +26,18 @@ const metadata: FastifyPluginAsync<OAuthMetadataOptions> = async (app, options) 
       return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
     })
   }
+  // OpenID Connect Discovery §4: `{issuer}/.well-known/openid-configuration`. When the issuer's
+  // path is the routes prefix, `oauthRoutes` serves that URL (DOT's place); otherwise it goes here.
+  if (app.oauth.settings.oidcEnabled && issuerPath !== prefix) {
+    const discovery = new ConnectDiscoveryInfoView(prefix)
+    app.get(`${issuerPath}/.well-known/openid-configuration`, (request, reply) => discovery.get(request, reply))
+  }
 }
 
 /**
- * RFC 8414 authorization server metadata at the origin root (outside the routes prefix).
+ * RFC 8414 authorization server metadata at the origin root (outside the routes prefix), and
+ * OpenID Connect discovery at `{issuer}/.well-known/openid-configuration` when the issuer's
+ * path is not the routes prefix (under the prefix, `oauthRoutes` serves it).
  * @example
  * await app.register(oauthMetadata, { routesPrefix: '/o' })
  */

@@ -6,6 +6,7 @@ import { errorToResponse } from '../lib/response.js'
 import { AuthorizationView } from '../views/authorize.js'
 import { registerManagementPages } from '../views/management.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
+import { ConnectDiscoveryInfoView, JwksInfoView, UserInfoView } from '../views/oidc.js'
 import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
@@ -85,6 +86,21 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     app.post(url, { bodyLimit }, (request, reply) => introspect.post(request, reply))
     app.options(url, preflight(['GET', 'POST']))
     app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
+  }
+
+  // OpenID Connect (DOT's oidc_urlpatterns): only when enabled, so they are 404 otherwise (DOT parity).
+  if (app.oauth.settings.oidcEnabled) {
+    const discovery = new ConnectDiscoveryInfoView(app.prefix)
+    for (const url of bothSlashes('/.well-known/openid-configuration')) app.get(url, (request, reply) => discovery.get(request, reply))
+    const jwks = new JwksInfoView()
+    app.get('/.well-known/jwks.json', (request, reply) => jwks.get(request, reply))
+    const userinfo = new UserInfoView()
+    for (const url of bothSlashes('/userinfo')) {
+      app.get(url, (request, reply) => userinfo.get(request, reply))
+      app.post(url, { bodyLimit }, (request, reply) => userinfo.post(request, reply))
+      app.options(url, (request, reply) => userinfo.options(request, reply))
+      app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
+    }
   }
 
   const stylesheet = `${app.prefix}/static/oauth.css`

@@ -17,6 +17,8 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint_auth_methods_supported: string[]
   code_challenge_methods_supported: string[]
   authorization_response_iss_parameter_supported: boolean
+  /** With OpenID Connect on: where the ID token signing keys are (RFC 8414 §2). */
+  jwks_uri?: string
 }
 
 /**
@@ -41,5 +43,42 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
+    ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+  }
+}
+
+/** OpenID Connect Discovery 1.0 §3 provider metadata: the RFC 8414 document plus the OIDC fields. */
+export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
+  jwks_uri: string
+  userinfo_endpoint: string
+  subject_types_supported: string[]
+  id_token_signing_alg_values_supported: string[]
+  claims_supported: string[]
+  claims_parameter_supported: boolean
+  request_parameter_supported: boolean
+  request_uri_parameter_supported: boolean
+}
+
+/** Claims every ID token (or UserInfo answer) may carry, whatever the host's claims. */
+const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti']
+
+/**
+ * The OpenID Connect discovery document for `issuer`: the RFC 8414 document (so the two never
+ * disagree) plus the OIDC fields, each limited to what the server really does.
+ * @param userClaims the standard claims UserInfo can return (those of the known scopes when the host gives `getUserClaims`).
+ */
+export function openIdProviderMetadata (settings: Settings, issuer: string, userClaims: readonly string[]): OpenIdProviderMetadata {
+  return {
+    ...authorizationServerMetadata(settings, issuer),
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    userinfo_endpoint: `${issuer}/userinfo/`,
+    subject_types_supported: ['public'],
+    // HS256 needs the client secret in clear, and secrets are stored hashed (JOSE-1).
+    id_token_signing_alg_values_supported: ['RS256'],
+    claims_supported: [...new Set([...ID_TOKEN_CLAIMS, ...userClaims])],
+    // Discovery §3: request_uri_parameter_supported defaults to true, so each is said explicitly.
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
   }
 }

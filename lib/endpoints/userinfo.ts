@@ -1,0 +1,114 @@
+import type { ServerContext } from '../context.js'
+import { InvalidRequestError, InvalidTokenError, OAuthError } from '../errors.js'
+import type { OAuthRequest } from '../request.js'
+import { checkScopes, extractBearerToken, verifyAccessToken, type BearerResult } from '../resource/bearer.js'
+import { noStoreJson, type OAuthResponse } from '../response.js'
+import type { Settings } from '../settings.js'
+
+/** OIDC Core §5.4: the standard claims each scope asks for (DOT's `oidc_claim_scope`). */
+export const CLAIMS_BY_SCOPE: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  profile: ['name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
+    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'],
+  email: ['email', 'email_verified'],
+  address: ['address'],
+  phone: ['phone_number', 'phone_number_verified'],
+})
+
+/** Standard claim → the scope that releases it. */
+const SCOPE_OF_CLAIM: ReadonlyMap<string, string> = new Map(
+  Object.entries(CLAIMS_BY_SCOPE).flatMap(([scope, claims]) => claims.map((claim) => [claim, scope] as const)))
+
+/** The standard claims the server's known scopes can release (for `claims_supported`). */
+export function releasableClaims (settings: Settings): string[] {
+  return Object.entries(CLAIMS_BY_SCOPE).filter(([scope]) => scope in settings.scopes).flatMap(([, claims]) => claims)
+}
+
+/**
+ * Keeps the standard claims whose scope was granted and every custom claim (DOT parity:
+ * claims outside the mapping are not filtered); `sub` is always the token's user (§5.3.2).
+ */
+export function filterClaims (claims: Readonly<Record<string, unknown>>, scopes: readonly string[], userId: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(claims)) {
+    const scope = SCOPE_OF_CLAIM.get(name)
+    if (value !== undefined && name !== 'sub' && (scope === undefined || scopes.includes(scope))) out[name] = value
+  }
+  return { sub: userId, ...out }
+}
+
+/** CORS for UserInfo: any origin, no credentials (DOT `OIDC_USERINFO_CORS_ENABLED`). */
+const CORS = { 'access-control-allow-origin': '*' } as const
+
+/**
+ * `GET/POST {prefix}/userinfo/` (OIDC Core §5.3): a bearer token with `openid` gets the user's
+ * claims. The token comes in the `Authorization` header or, on POST, a form body's
+ * `access_token` (RFC 6750 §2.2; OIDF `oidcc-userinfo-post-body`). Failures are RFC 6750 §3
+ * challenges: 401 `invalid_token`, 403 `insufficient_scope`, 400 `invalid_request`.
+ */
+export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
+  try {
+    const result = await verifyUserInfoToken(ctx, req)
+    if (!result.ok) throw result.error
+    const { userId, scopes } = result.token
+    if (userId === null) throw new InvalidTokenError({ detail: 'the token has no user (client credentials)' })
+    const claims = ctx.oidc?.getUserClaims == null ? {} : await ctx.oidc.getUserClaims(userId, scopes)
+    // The host no longer knows the user: the token speaks for nobody (fail closed).
+    if (claims === null || typeof claims !== 'object') throw new InvalidTokenError({ detail: 'getUserClaims found no user' })
+    return noStoreJson(200, filterClaims(claims, scopes, userId), CORS)
+  } catch (err) {
+    if (err instanceof OAuthError) return challenge(ctx.settings.realm, err)
+    throw err
+  }
+}
+
+/** The token from the header, the query (only where allowed) or a POSTed form; one method only (RFC 6750 §2). */
+async function verifyUserInfoToken (ctx: ServerContext, req: OAuthRequest): Promise<BearerResult> {
+  const queryToken = req.query.access_token
+  const bodyToken = req.method === 'POST' ? req.body?.access_token : undefined
+  if (req.duplicated.has('access_token')) throw new InvalidRequestError({ description: 'Parameter repeated: access_token.' })
+  if (bodyToken !== undefined && (req.headers.authorization !== undefined || queryToken !== undefined)) {
+    throw new InvalidRequestError({ description: 'Send the access token by one method only.' })
+  }
+  const token = bodyToken ?? extractBearerToken(ctx, { authorization: req.headers.authorization, queryToken })
+  if (typeof token !== 'string') return { ok: false, error: token }
+  const result = await verifyAccessToken(ctx, token)
+  if (!result.ok) return result
+  const scopeError = checkScopes(result.token, ['openid'])
+  return scopeError === null ? result : { ok: false, error: scopeError }
+}
+
+/** Quotes an auth-param value (RFC 9110 §5.6.4). */
+function quote (value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`
+}
+
+/** An RFC 6750 §3 challenge; no error code when the request carried no token at all. */
+function challenge (realm: string, error: OAuthError): OAuthResponse {
+  const params = [`realm=${quote(realm)}`]
+  const missing = error.detail === 'missing bearer token'
+  if (!missing) {
+    params.push(`error=${quote(error.error)}`)
+    if (error.description !== undefined) params.push(`error_description=${quote(error.description)}`)
+    if (error.error === 'insufficient_scope') params.push('scope="openid"')
+  }
+  const headers = { ...CORS, 'www-authenticate': `Bearer ${params.join(', ')}` }
+  if (missing) return { status: 401, headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...headers }, body: null }
+  const body: Record<string, string> = { error: error.error }
+  if (error.description !== undefined) body.error_description = error.description
+  return noStoreJson(error.status, body, headers)
+}
+
+/** A CORS preflight of UserInfo: any origin may call it with a bearer header. */
+export function userInfoPreflight (): OAuthResponse {
+  return {
+    status: 204,
+    headers: {
+      allow: 'GET, POST, OPTIONS',
+      ...CORS,
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'Authorization, Content-Type',
+      'access-control-max-age': '3600',
+    },
+    body: null,
+  }
+}

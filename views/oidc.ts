@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { jwksEndpoint } from '../lib/endpoints/jwks.js'
+import { openIdProviderMetadata } from '../lib/endpoints/metadata.js'
+import { releasableClaims, userInfoEndpoint, userInfoPreflight } from '../lib/endpoints/userinfo.js'
+import { issuerOf } from './issuer.js'
+import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
+
+// The OpenID Connect views, named as in DOT. They hold no logic: convert, call lib/endpoints, write.
+
+/** `GET {issuer}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
+export class ConnectDiscoveryInfoView {
+  readonly #prefix: string
+
+  /** @param prefix the routes prefix, from which the issuer is derived when the `issuer` setting is unset. */
+  constructor (prefix: string) {
+    this.#prefix = prefix
+  }
+
+  async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { oauth } = request.server
+    const userClaims = oauth.context.oidc?.getUserClaims == null ? [] : releasableClaims(oauth.settings)
+    const body = openIdProviderMetadata(oauth.settings, issuerOf(request, this.#prefix), userClaims)
+    // Public, cacheable, readable by browser-based relying parties of any origin (DOT sends CORS *).
+    return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
+  }
+}
+
+/** `GET {prefix}/.well-known/jwks.json` (DOT's `JwksInfoView`). */
+export class JwksInfoView {
+  async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    return sendOAuthResponse(reply, jwksEndpoint(request.server.oauth.context))
+  }
+}
+
+/** `GET/POST {prefix}/userinfo/` (DOT's `UserInfoView`), with its CORS preflight. */
+export class UserInfoView {
+  async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    return sendOAuthResponse(reply, await userInfoEndpoint(request.server.oauth.context, toOAuthRequest(request)))
+  }
+
+  async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    return await this.get(request, reply)
+  }
+
+  async options (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    return sendOAuthResponse(reply, userInfoPreflight())
+  }
+}
