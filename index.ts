@@ -1,9 +1,11 @@
 // The public entry of fastify-oauth-toolkit: explicit named re-exports only.
 
-export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions } from './plugins/oauth-toolkit.js'
+export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions, type OidcOptions } from './plugins/oauth-toolkit.js'
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
-export type { AuthorizationServerMetadata } from './lib/endpoints/metadata.js'
+export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
+export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
+export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
 export type { OAuthToolkit, ProtectOptions, LoadUser, ResolveUser } from './plugins/toolkit.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
@@ -35,6 +37,8 @@ export {
   UnsupportedTokenTypeError,
   InvalidTokenError,
   InsufficientScopeError,
+  LoginRequiredError,
+  ConsentRequiredError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -43,7 +47,7 @@ export {
   type OAuthErrorBody,
   type ImproperlyConfiguredCode,
 } from './lib/errors.js'
-export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials } from './lib/context.js'
+export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials, GetUserClaims, OidcContext } from './lib/context.js'
 export type { AccessTokenInfo, BearerResult, BearerSource } from './lib/resource/bearer.js'
 export { ApplicationValidationError, type ApplicationInput, type CreatedApplication } from './lib/applications.js'
 export type { ClearExpiredOptions } from './lib/maintenance.js'

@@ -18,6 +18,8 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'server_error'
   | 'temporarily_unavailable'
+  | 'login_required'
+  | 'consent_required'
 
 /** Options common to every OAuth error. */
 export interface OAuthErrorOptions {
@@ -128,6 +130,20 @@ export class InvalidTokenError extends OAuthError {
 export class InsufficientScopeError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('insufficient_scope', 403, { description: 'The access token is valid but does not have enough scope.', ...options })
+  }
+}
+
+/** `login_required` (OIDC Core §3.1.2.6): `prompt=none`, but the user must log in. */
+export class LoginRequiredError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('login_required', 400, { description: 'The user must log in.', ...options })
+  }
+}
+
+/** `consent_required` (OIDC Core §3.1.2.6): `prompt=none`, but the user must consent. */
+export class ConsentRequiredError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('consent_required', 400, { description: 'The user must consent.', ...options })
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { decideAuthorization } from '../lib/endpoints/authorize-prompt.js'
 import {
   approveAuthorization,
-  canSkipConsent,
   denyAuthorization,
   validateAuthorizationRequest,
   type AuthorizationRequest,
@@ -42,12 +42,14 @@ export class AuthorizationView {
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
 
     const user = await request.server.oauth.resolveUser(request)
-    if (user === null) return this.#toLogin(request, reply)
-
-    if (await canSkipConsent(ctx, check.request, user.id)) {
-      return reply.redirect(await approveAuthorization(ctx, check.request, user), 302)
+    // Login, consent, prompt and max_age rules live in lib/endpoints/authorize-prompt.ts.
+    const decision = await decideAuthorization(ctx, check.request, user)
+    switch (decision.kind) {
+      case 'login': return this.#toLogin(request, reply, decision.loginAfter)
+      case 'redirect': return reply.redirect(decision.location, 302)
+      case 'approve': return reply.redirect(await approveAuthorization(ctx, check.request, decision.user), 302)
+      case 'consent': return this.#consent(request, reply, check.request, decision.user.id)
     }
-    return this.#consent(request, reply, check.request, user.id)
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -95,13 +97,26 @@ export class AuthorizationView {
     return sendHtml(reply, status, oauth.templates.error({ status, error, description }, { stylesheet: this.#stylesheet }))
   }
 
-  /** Anonymous users log in first and come back to this exact request (DOT: `LOGIN_URL?next=`). */
-  #toLogin (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  /**
+   * Anonymous users log in first and come back to this exact request (DOT: `LOGIN_URL?next=`).
+   * After `prompt=login`, `next` drops `login` from `prompt` (DOT 2.1) and carries
+   * `login_after`, so the return trip checks the login was fresh instead of looping.
+   */
+  #toLogin (request: FastifyRequest, reply: FastifyReply, loginAfter: Date | null): FastifyReply {
     const { loginUrl } = request.server.oauth
     const separator = loginUrl.includes('?') ? '&' : '?'
     // The route's path plus the original query: never `//host/…`, whatever the router tolerates.
-    const query = request.url.indexOf('?')
-    const next = `${request.routeOptions.url ?? ''}${query === -1 ? '' : request.url.slice(query)}`
+    const index = request.url.indexOf('?')
+    let query = index === -1 ? '' : request.url.slice(index)
+    if (loginAfter !== null) {
+      const params = new URLSearchParams(query)
+      const prompt = (params.get('prompt') ?? '').split(' ').filter((v) => v !== '' && v !== 'login')
+      if (prompt.length === 0) params.delete('prompt')
+      else params.set('prompt', prompt.join(' '))
+      params.set('login_after', String(Math.floor(loginAfter.getTime() / 1000)))
+      query = `?${params.toString()}`
+    }
+    const next = `${request.routeOptions.url ?? ''}${query}`
     return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(next)}`, 302)
   }
 }

@@ -19,6 +19,8 @@ import { hasScopes, parseScopeParam, resolveRequestedScopes, scopeList } from '.
 export const AUTHORIZATION_PARAMETERS = [
   'client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce',
   'code_challenge', 'code_challenge_method', 'approval_prompt',
+  // OpenID Connect (OIDC Core §3.1.2.1); `login_after` is the toolkit's own marker, see authorize-prompt.ts.
+  'prompt', 'max_age', 'login_after',
 ] as const
 
 /** A validated authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636 §4.3). */
@@ -36,6 +38,12 @@ export interface AuthorizationRequest {
   readonly codeChallengeMethod: CodeChallengeMethod
   /** DOT's `approval_prompt`: the request's value, else the `requestApprovalPrompt` setting. */
   readonly approvalPrompt: 'force' | 'auto'
+  /** OpenID Connect `prompt` values (`none`, `login`, `consent`); empty for plain OAuth requests. */
+  readonly prompt: readonly string[]
+  /** OpenID Connect `max_age`, seconds; `null` when absent or not an OpenID request. */
+  readonly maxAge: number | null
+  /** Set after a `prompt=login` redirect: the user must have authenticated at or after this time. */
+  readonly loginAfter: Date | null
   /** The request's own parameters, to carry through the consent form. */
   readonly params: Readonly<Record<string, string>>
   /** RFC 9207 `iss` for the responses, when `authorizationResponseIss` is on; else undefined. */
@@ -124,6 +132,8 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
   const prompt = param(params, 'approval_prompt') ?? ctx.settings.requestApprovalPrompt
   if (prompt !== 'force' && prompt !== 'auto') throw new InvalidRequestError({ description: 'Invalid approval_prompt parameter value.' })
 
+  const oidc = checkOidcParams(ctx, scopes, params)
+
   const carried: Record<string, string> = {}
   for (const name of AUTHORIZATION_PARAMETERS) {
     const value = params[name]
@@ -140,8 +150,31 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
     codeChallenge,
     codeChallengeMethod,
     approvalPrompt: prompt,
+    ...oidc,
     params: carried,
   }
+}
+
+/** OIDC Core §3.1.2.1: `prompt` and `max_age`, for OpenID requests only (plain OAuth ignores them). */
+function checkOidcParams (ctx: ServerContext, scopes: readonly string[], params: Params): Pick<AuthorizationRequest, 'prompt' | 'maxAge' | 'loginAfter'> {
+  if (!ctx.settings.oidcEnabled || !scopes.includes('openid')) return { prompt: [], maxAge: null, loginAfter: null }
+  const prompt = [...new Set((param(params, 'prompt') ?? '').split(' ').filter((v) => v !== ''))]
+  if (prompt.some((v) => v !== 'none' && v !== 'login' && v !== 'consent')) {
+    throw new InvalidRequestError({ description: 'Unsupported prompt parameter value.' })
+  }
+  if (prompt.includes('none') && prompt.length > 1) throw new InvalidRequestError({ description: 'prompt=none cannot be combined with other values.' })
+  return { prompt, maxAge: nonNegativeInteger(param(params, 'max_age'), 'max_age'), loginAfter: epoch(param(params, 'login_after')) }
+}
+
+function nonNegativeInteger (value: string | undefined, name: string): number | null {
+  if (value === undefined) return null
+  if (!/^\d{1,10}$/.test(value)) throw new InvalidRequestError({ description: `Invalid ${name} parameter value.` })
+  return Number(value)
+}
+
+function epoch (value: string | undefined): Date | null {
+  const seconds = nonNegativeInteger(value, 'login_after')
+  return seconds === null ? null : new Date(seconds * 1000)
 }
 
 /** RFC 6749 §3.1.1; the implicit grant only where the settings allow it (RFC 9700 §2.1.2). */
@@ -228,6 +261,11 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
     authTime: user.authTime ?? now,
   }, now)
   return appendParams(request.redirectUri, 'query', { code, state: request.state, iss: request.iss })
+}
+
+/** An error for the client, sent to the validated redirect URI (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
+export function authorizationErrorRedirect (request: AuthorizationRequest, error: OAuthError): string {
+  return errorRedirect(request.redirectUri, error, request.state, request.responseType === 'token' ? 'fragment' : 'query', request.iss)
 }
 
 /** The user denied: `access_denied` to the client (RFC 6749 §4.1.2.1). */

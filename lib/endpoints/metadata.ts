@@ -57,6 +57,7 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   claims_parameter_supported: boolean
   request_parameter_supported: boolean
   request_uri_parameter_supported: boolean
+  prompt_values_supported: string[]
 }
 
 /** Claims every ID token (or UserInfo answer) may carry, whatever the host's claims. */
@@ -80,5 +81,6 @@ export function openIdProviderMetadata (settings: Settings, issuer: string, user
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
+    prompt_values_supported: ['none', 'login', 'consent'],
   }
 }

@@ -31,6 +31,7 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
+    prompt_values_supported: ['none', 'login', 'consent'],
   })
   t.same(body.response_types_supported, ['code'], 'only what is implemented')
   t.same(body.scopes_supported, ['openid', 'profile', 'email', 'address', 'phone', 'read', 'write'])

@@ -1,0 +1,47 @@
+import type { ServerContext } from '../context.js'
+import { ConsentRequiredError, LoginRequiredError } from '../errors.js'
+import { authorizationErrorRedirect, canSkipConsent, type AuthorizationRequest, type AuthorizingUser } from './authorize.js'
+
+/** What the authorization endpoint does with a valid request, once it knows who is logged in. */
+export type AuthorizationDecision =
+  /**
+   * Send the browser to the login page and back. `loginAfter` (for `prompt=login`) is the time
+   * the new login must be at or after; the view drops `login` from `prompt` in `next` (DOT
+   * parity) and adds `login_after`, so the return trip neither loops nor skips the login.
+   */
+  | { readonly kind: 'login', readonly loginAfter: Date | null }
+  /** An error for the client at its validated redirect URI (`login_required`, `consent_required`). */
+  | { readonly kind: 'redirect', readonly location: string }
+  | { readonly kind: 'consent', readonly user: AuthorizingUser }
+  | { readonly kind: 'approve', readonly user: AuthorizingUser }
+
+/**
+ * OIDC Core §3.1.2.1–3.1.2.6 (`prompt`, `max_age`) on top of RFC 6749's consent. Runs after the
+ * client and redirect URI were validated, so an error redirect never leaves the registered
+ * URIs (REDIR-1, DOT #1719). Freshness checks need the host's `authTime`; without one they
+ * cannot be enforced (DOT parity: DOT only redirects to the login page).
+ */
+export async function decideAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser | null): Promise<AuthorizationDecision> {
+  const none = request.prompt.includes('none')
+  const loginRequired = (detail: string): AuthorizationDecision =>
+    ({ kind: 'redirect', location: authorizationErrorRedirect(request, new LoginRequiredError({ detail })) })
+  if (user === null) {
+    if (none) return loginRequired('prompt=none without a logged-in user')
+    return { kind: 'login', loginAfter: request.prompt.includes('login') ? ctx.clock.now() : null }
+  }
+  if (request.prompt.includes('login')) return { kind: 'login', loginAfter: ctx.clock.now() }
+
+  const authTime = user.authTime
+  // Back from a prompt=login round trip: the login must really have happened since.
+  if (request.loginAfter !== null && authTime !== undefined && authTime.getTime() < request.loginAfter.getTime()) {
+    return loginRequired('prompt=login, but the user did not log in again')
+  }
+  if (request.maxAge !== null && authTime !== undefined && ctx.clock.now().getTime() - authTime.getTime() > request.maxAge * 1000) {
+    return none ? loginRequired('max_age exceeded') : { kind: 'login', loginAfter: null }
+  }
+  if (request.prompt.includes('consent')) return { kind: 'consent', user }
+  if (await canSkipConsent(ctx, request, user.id)) return { kind: 'approve', user }
+  return none
+    ? { kind: 'redirect', location: authorizationErrorRedirect(request, new ConsentRequiredError({ detail: 'prompt=none, but consent is needed' })) }
+    : { kind: 'consent', user }
+}
