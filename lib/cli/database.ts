@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../errors.js'
 import { sqlitePathFromUrl } from '../store/open.js'
 import { createPgPool, isPostgresUrl, migratePg, pgMigrationState, redactPostgresUrl } from '../store/pg/open.js'
@@ -13,6 +12,7 @@ import { PROGRAM } from './command.js'
 // The CLI inspects the raw SQLite handle or PostgreSQL pool (migration bookkeeping) without
 // importing a driver itself: only lib/store/ may (STYLE §1).
 type RawDatabase = ReturnType<typeof openSqlite>
+type PgPool = ReturnType<typeof createPgPool>
 
 const RUN_MIGRATE = `run \`${PROGRAM} migrate\``
 
@@ -52,12 +52,12 @@ function migrationState (db: RawDatabase, path: string): MigrationState {
 }
 
 /** A pool for one CLI command; the password never appears in messages. */
-function openPool (url: string): { pool: pg.Pool, name: string } {
+function openPool (url: string): { pool: PgPool, name: string } {
   return { pool: createPgPool(url, { max: 2, connectionTimeoutMillis: 10_000 }), name: redactPostgresUrl(url) }
 }
 
 /** The pool's migration state; an unreachable server or a failed query is a CLI error with the reason. */
-async function pgState (pool: pg.Pool, name: string): Promise<MigrationState> {
+async function pgState (pool: PgPool, name: string): Promise<MigrationState> {
   try {
     return await pgMigrationState(pool)
   } catch (err) {

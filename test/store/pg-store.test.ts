@@ -90,11 +90,14 @@ if (url !== null) {
     t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }], 'idempotent')
   })
 
-  t.test('an unreachable server fails store creation with the reason, never the password', async (t) => {
+  t.test('an unreachable server or contradictory options fail store creation with the reason, never the password', async (t) => {
     const err = await createPgStore({ connectionString: 'postgres://oat:s3cret@127.0.0.1:1/none' }).then(() => new Error('created'), (e: unknown) => e as Error)
     t.match(err, { code: 'OAT_ERR_DATABASE', message: /^fastify-oauth-toolkit: cannot prepare PostgreSQL at postgres:\/\/oat:\*\*\*@127\.0\.0\.1:1\/none: / })
     t.notMatch(err.message, 's3cret')
     await t.rejects(createPgStore({}), { code: 'OAT_ERR_DATABASE', message: /exactly one of `pool` or `connectionString`/ })
+    const pool = createPgPool(url, { max: 1 })
+    t.teardown(async () => { await pool.end() })
+    await t.rejects(createPgStore({ pool, poolConfig: { max: 3 } }), { code: 'OAT_ERR_DATABASE', message: /`poolConfig` applies to a pool the store creates/ })
   })
 
   t.test('close() ends a pool the store created, not one it was given', async (t) => {

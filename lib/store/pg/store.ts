@@ -52,6 +52,9 @@ export async function createPgStore (options: PgStoreOptions): Promise<Store> {
   if ((options.pool === undefined) === (options.connectionString === undefined)) {
     throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: give exactly one of `pool` or `connectionString`')
   }
+  if (options.pool !== undefined && options.poolConfig !== undefined) {
+    throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: `poolConfig` applies to a pool the store creates; configure a given `pool` yourself')
+  }
   const ownsPool = options.pool === undefined
   const pool = options.pool ?? createPgPool(options.connectionString ?? '', options.poolConfig)
   const where = options.connectionString === undefined ? 'PostgreSQL' : `PostgreSQL at ${redactPostgresUrl(options.connectionString)}`
