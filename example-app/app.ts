@@ -37,6 +37,8 @@ export interface ExampleAppOptions {
   logger?: boolean
   /** Signs session cookies and CSRF tokens (SESSION_SECRET); random per process when unset. */
   secret?: string
+  /** An RSA private key (PEM) that turns on OpenID Connect: ID tokens, discovery, JWKS, UserInfo. */
+  oidcPrivateKey?: string
 }
 
 /** Builds the example app (not listening yet). */
@@ -59,7 +61,12 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     database: pool ?? options.databasePath,
     migrate: true,
     settings: {
-      scopes: { read: 'Reading scope', write: 'Writing scope' },
+      scopes: options.oidcPrivateKey === undefined
+        ? { read: 'Reading scope', write: 'Writing scope' }
+        : { openid: 'Sign you in', profile: 'Your user name', read: 'Reading scope', write: 'Writing scope' },
+      oidcEnabled: options.oidcPrivateKey !== undefined,
+      // A request without a scope gets read and write; signing in is asked for explicitly (`openid`).
+      defaultScopes: ['read', 'write'],
       // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
       // show user-bound tokens with curl alone (part 1 gets them through the consent page).
       passwordGrantEnabled: true,
@@ -69,6 +76,18 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     // The authorization pages ask the session who is logged in; anonymous users go to the login page.
     resolveUser: sessionUser,
     loginUrl: '/accounts/login/',
+    // OpenID Connect: the signing key, and the claims UserInfo returns for the `profile` scope.
+    ...(options.oidcPrivateKey === undefined
+      ? {}
+      : {
+          oidc: {
+            privateKey: options.oidcPrivateKey,
+            getUserClaims: async (userId: string) => {
+              const user = await users.find(userId)
+              return user === null ? null : { preferred_username: user.username }
+            },
+          },
+        }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
   })
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })

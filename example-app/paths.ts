@@ -1,10 +1,12 @@
 // Where the example app keeps its data: DATABASE_URL (a SQLite path or URL, or a postgres:// URL),
 // or a SQLite file under example-app/data/.
-import { mkdirSync } from 'node:fs'
+import { generateKeyPairSync } from 'node:crypto'
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const DEFAULT_DATABASE = join(dirname(fileURLToPath(import.meta.url)), 'data', 'db.sqlite3')
+const DATA = join(dirname(fileURLToPath(import.meta.url)), 'data')
+const DEFAULT_DATABASE = join(DATA, 'db.sqlite3')
 
 /** Whether the example database is PostgreSQL (several instances can share it). */
 export function isPostgresUrl (database: string): boolean {
@@ -18,4 +20,34 @@ export function exampleDatabase (env: NodeJS.ProcessEnv = process.env): string {
   const path = url === undefined || url === '' ? DEFAULT_DATABASE : url.replace(/^(?:sqlite|file):(?:\/\/)?/i, '')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   return path
+}
+
+/**
+ * The OpenID Connect signing key: OIDC_RSA_PRIVATE_KEY (a PEM, as DOT names it), else
+ * example-app/data/oidc-key.pem, generated at the first start (`npx fastify-oauth-toolkit
+ * generatekey` prints one too). Never commit it; data/ is git-ignored.
+ */
+export function exampleOidcKey (env: NodeJS.ProcessEnv = process.env, file = join(DATA, 'oidc-key.pem')): string {
+  const fromEnv = env.OIDC_RSA_PRIVATE_KEY
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  mkdirSync(dirname(file), { recursive: true })
+  // Written aside, then linked into place: two instances starting at once agree on one key,
+  // and neither ever reads a half-written file.
+  const aside = `${file}.${process.pid}.tmp`
+  writeFileSync(aside, pem, { mode: 0o600 })
+  try {
+    linkSync(aside, file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    return readFileSync(file, 'utf8')
+  } finally {
+    unlinkSync(aside)
+  }
+  return pem
 }

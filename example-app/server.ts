@@ -1,13 +1,13 @@
 // Starts the example app: `npm start` from the repository root.
 import { buildExampleApp } from './app.js'
-import { exampleDatabase } from './paths.js'
+import { exampleDatabase, exampleOidcKey } from './paths.js'
 
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 8000)
 
 const secret = process.env.SESSION_SECRET
 if (secret !== undefined && secret.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters')
-const app = await buildExampleApp({ databasePath: exampleDatabase(), logger: true, ...(secret === undefined ? {} : { secret }) })
+const app = await buildExampleApp({ databasePath: exampleDatabase(), logger: true, oidcPrivateKey: exampleOidcKey(), ...(secret === undefined ? {} : { secret }) })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
 }
