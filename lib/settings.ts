@@ -86,6 +86,14 @@ export interface Settings {
   readonly oidcEnabled: boolean
   /** Lifetime of ID tokens in seconds (DOT `ID_TOKEN_EXPIRE_SECONDS`). */
   readonly idTokenExpireSeconds: number
+  /** Serve RP-Initiated Logout at `{prefix}/logout/` (DOT `OIDC_RP_INITIATED_LOGOUT_ENABLED`, false); needs the plugin's `logoutUser`. */
+  readonly oidcRpInitiatedLogoutEnabled: boolean
+  /** Always ask the user to confirm a logout (DOT `OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`, true). */
+  readonly oidcRpInitiatedLogoutAlwaysPrompt: boolean
+  /** Accept an expired (but genuine) `id_token_hint` (DOT `OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS`, true). */
+  readonly oidcRpInitiatedLogoutAcceptExpiredTokens: boolean
+  /** Revoke the user's browser-flow tokens on logout (DOT `OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS`, true). */
+  readonly oidcRpInitiatedLogoutDeleteTokens: boolean
 }
 
 /** DOT's defaults, with the RFC 9700 choices noted on each key. */
@@ -119,6 +127,10 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   deviceFlowInterval: 5,
   oidcEnabled: false,
   idTokenExpireSeconds: 36000,
+  oidcRpInitiatedLogoutEnabled: false,
+  oidcRpInitiatedLogoutAlwaysPrompt: true,
+  oidcRpInitiatedLogoutAcceptExpiredTokens: true,
+  oidcRpInitiatedLogoutDeleteTokens: true,
 })
 
 /**
@@ -172,7 +184,8 @@ export function resolveSettings (input: unknown = {}): Settings {
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
-    'bearerChallenge', 'oidcEnabled', 'authorizationResponseIss'] as const) {
+    'bearerChallenge', 'oidcEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
+    'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens'] as const) {
     if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
   }
   if (s.requestApprovalPrompt !== 'force' && s.requestApprovalPrompt !== 'auto') {

@@ -7,6 +7,7 @@ import { AuthorizationView } from '../views/authorize.js'
 import { registerManagementPages } from '../views/management.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
 import { ConnectDiscoveryInfoView, JwksInfoView, UserInfoView } from '../views/oidc.js'
+import { RPInitiatedLogoutView } from '../views/logout.js'
 import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
@@ -115,6 +116,13 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     for (const url of bothSlashes('/authorize')) {
       pages.get(url, (request, reply) => authorize.get(request, reply))
       pages.post(url, { bodyLimit }, (request, reply) => authorize.post(request, reply))
+    }
+    if (app.oauth.settings.oidcEnabled && app.oauth.settings.oidcRpInitiatedLogoutEnabled) {
+      const logout = new RPInitiatedLogoutView(csrf, stylesheet, app.prefix)
+      for (const url of bothSlashes('/logout')) {
+        pages.get(url, (request, reply) => logout.get(request, reply))
+        pages.post(url, { bodyLimit }, (request, reply) => logout.post(request, reply))
+      }
     }
     if (options.managementPages === true) registerManagementPages(pages, { csrf, page: { stylesheet }, prefix: app.prefix })
   })

@@ -11,7 +11,7 @@ import type { Store } from '../lib/store/types.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
-import { createToolkit, type LoadUser, type ResolveUser } from './toolkit.js'
+import { createToolkit, type LoadUser, type LogoutUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 
 /** Options of the core plugin. Give either `database` or `store`. */
@@ -37,6 +37,8 @@ export interface FastifyOAuthToolkitOptions {
    * `{ id }` (and optionally `authTime`) or `null` for anonymous visitors.
    */
   resolveUser?: ResolveUser
+  /** Ends the host's session, for OpenID Connect RP-Initiated Logout (`oidcRpInitiatedLogoutEnabled`). */
+  logoutUser?: LogoutUser
   /** Where anonymous users are sent to log in, with `?next=<the original URL>` (DOT's `LOGIN_URL`; default `/accounts/login/`). */
   loginUrl?: string
   /**
@@ -79,7 +81,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 32)) {
     optionError('`secret` must be a string of at least 32 characters')
   }
-  for (const name of ['loadUser', 'verifyUserCredentials', 'resolveUser'] as const) {
+  for (const name of ['loadUser', 'verifyUserCredentials', 'resolveUser', 'logoutUser'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
   }
   if (options.oidc?.getUserClaims !== undefined && typeof options.oidc.getUserClaims !== 'function') optionError('`oidc.getUserClaims` must be a function')
@@ -96,6 +98,9 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       verifyUserCredentials: options.verifyUserCredentials,
       ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null } }),
     })
+    if (server.settings.oidcRpInitiatedLogoutEnabled && (!server.settings.oidcEnabled || options.logoutUser === undefined)) {
+      optionError('oidcRpInitiatedLogoutEnabled needs oidcEnabled and a `logoutUser(request, reply)` option that ends the session')
+    }
     if (server.settings.oidcEnabled && keys === null) optionError('the oidcEnabled setting needs `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one)')
   } catch (err) {
     // A failed registration adds no onClose hook: close what we opened now, or it leaks.
@@ -108,6 +113,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     loadUser: options.loadUser ?? null,
     resolveUser: options.resolveUser ?? null,
     loginUrl: options.loginUrl ?? '/accounts/login/',
+    logoutUser: options.logoutUser ?? null,
     secret: Buffer.from(options.secret ?? (options.random ?? cryptoRandom).token(32)),
     templates: { ...DEFAULT_TEMPLATES, ...options.templates },
   }))

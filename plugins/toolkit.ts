@@ -18,11 +18,15 @@ export type LoadUser = (userId: string) => Promise<ResourceOwner | null>
  */
 export type ResolveUser = (request: FastifyRequest) => Promise<AuthorizingUser | null> | AuthorizingUser | null
 
+/** Ends the host application's session (RP-Initiated Logout): the toolkit cannot, the host owns login. */
+export type LogoutUser = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void
+
 /** The Fastify-level options the toolkit is built with. */
 export interface ToolkitOptions {
   readonly loadUser: LoadUser | null
   readonly resolveUser: ResolveUser | null
   readonly loginUrl: string
+  readonly logoutUser?: LogoutUser | null
   readonly secret: Buffer
   readonly templates: Templates
 }
@@ -55,6 +59,8 @@ export interface OAuthToolkit extends OAuthServer {
   resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null>
   /** Where anonymous users are sent to log in (`?next=` is appended). */
   readonly loginUrl: string
+  /** Ends the host's session for RP-Initiated Logout (the `logoutUser` option), or `null`. */
+  readonly logoutUser: LogoutUser | null
   /** The HTML templates in use (the built-in ones, or the host's replacements). */
   readonly templates: Templates
   /** CSRF protection for the toolkit's forms, with its cookie scoped to `path`. */
@@ -155,6 +161,7 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     resolveUser,
     usernameOf,
     loginUrl: options.loginUrl,
+    logoutUser: options.logoutUser ?? null,
     templates: options.templates,
     createCsrf: (path) => createCsrfProtection(options.secret, path),
   }

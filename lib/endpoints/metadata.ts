@@ -58,6 +58,8 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   request_parameter_supported: boolean
   request_uri_parameter_supported: boolean
   prompt_values_supported: string[]
+  /** RP-Initiated Logout 1.0 §2.1, when enabled. */
+  end_session_endpoint?: string
 }
 
 /** Claims every ID token (or UserInfo answer) may carry, whatever the host's claims. */
@@ -82,5 +84,6 @@ export function openIdProviderMetadata (settings: Settings, issuer: string, user
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
+    ...(settings.oidcRpInitiatedLogoutEnabled ? { end_session_endpoint: `${issuer}/logout/` } : {}),
   }
 }

@@ -1,0 +1,97 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import {
+  mustConfirmLogout,
+  postLogoutLocation,
+  revokeBrowserTokens,
+  validateLogoutRequest,
+  type LogoutRequest,
+} from '../lib/endpoints/logout.js'
+import { html } from '../lib/html.js'
+import type { Params } from '../lib/request.js'
+import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
+import { sendHtml } from './html-response.js'
+import { issuerOf } from './issuer.js'
+import { toOAuthRequest } from './oauth-request.js'
+import { layout } from './templates/layout.js'
+
+/**
+ * `GET/POST {prefix}/logout/` (DOT's `RPInitiatedLogoutView`, OIDC RP-Initiated Logout 1.0):
+ * validates the request, asks the user to confirm when needed, revokes the user's browser-flow
+ * tokens, ends the host's session through `logoutUser`, and sends the browser to the client's
+ * registered `post_logout_redirect_uri` with `state`. Invalid requests get an HTML 400 page
+ * and never a redirect. Logging out twice is harmless (idempotent).
+ */
+export class RPInitiatedLogoutView {
+  readonly #csrf: CsrfProtection
+  readonly #stylesheet: string
+  readonly #prefix: string
+
+  constructor (csrf: CsrfProtection, stylesheet: string, prefix: string) {
+    this.#csrf = csrf
+    this.#stylesheet = stylesheet
+    this.#prefix = prefix
+  }
+
+  async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const req = toOAuthRequest(request)
+    return await this.#handle(request, reply, req.query, req.duplicated, false)
+  }
+
+  async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const req = toOAuthRequest(request)
+    const body = req.body ?? {}
+    // The confirmation form posts a CSRF token (its parameters ride in the action's query); an
+    // RP may also POST the logout request itself (RP-Initiated Logout §2), without one.
+    if (body[CSRF_FIELD] === undefined) return await this.#handle(request, reply, { ...req.query, ...body }, req.duplicated, false)
+    const user = await request.server.oauth.resolveUser(request)
+    const token = req.duplicated.has(CSRF_FIELD) ? undefined : body[CSRF_FIELD]
+    if (!this.#csrf.verify(request, token, binding(user?.id ?? null))) {
+      return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site.')
+    }
+    return await this.#handle(request, reply, req.query, req.duplicated, true)
+  }
+
+  async #handle (request: FastifyRequest, reply: FastifyReply, params: Params, duplicated: ReadonlySet<string>, confirmed: boolean): Promise<FastifyReply> {
+    const { oauth } = request.server
+    const check = await validateLogoutRequest(oauth.context, params, duplicated, issuerOf(request, this.#prefix))
+    if (!check.ok) return this.#page(reply, 400, check.error.error, check.error.description ?? 'Invalid request.')
+    const user = await oauth.resolveUser(request)
+    if (!confirmed && mustConfirmLogout(oauth.context, check.request, user?.id ?? null)) return this.#confirm(request, reply, check.request, user?.id ?? null)
+    if (user !== null) {
+      await revokeBrowserTokens(oauth.context, user.id)
+      await oauth.logoutUser?.(request, reply)
+    }
+    const location = postLogoutLocation(check.request)
+    // REDIR-3: 302, never 307, so the confirmation form is not re-posted.
+    if (location !== null) return reply.redirect(location, 302)
+    return sendHtml(reply, 200, layout({ stylesheet: this.#stylesheet }, 'Logged out', html`
+<h1>You are logged out</h1>
+<p>You can close this window.</p>
+`))
+  }
+
+  #confirm (request: FastifyRequest, reply: FastifyReply, logout: LogoutRequest, userId: string | null): FastifyReply {
+    const { oauth } = request.server
+    const query = new URLSearchParams(logout.params).toString()
+    const name = logout.application === null ? '' : logout.application.name === '' ? logout.application.clientId : logout.application.name
+    const page = oauth.templates.confirm({
+      title: 'Log out?',
+      message: name === '' ? 'Do you want to log out?' : `${name} asks you to log out. Do you want to log out?`,
+      // The route's own path, never the request's (see AuthorizationView#consent).
+      action: `${request.routeOptions.url ?? ''}${query === '' ? '' : `?${query}`}`,
+      csrfToken: this.#csrf.issue(request, reply, binding(userId)),
+      confirmLabel: 'Log out',
+      cancel: '/',
+    }, { stylesheet: this.#stylesheet })
+    return sendHtml(reply, 200, page)
+  }
+
+  #page (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, { stylesheet: this.#stylesheet }))
+  }
+}
+
+/** What a logout form's CSRF token is bound to: the logged-in user (or nobody). */
+function binding (userId: string | null): string {
+  return `logout\0${userId ?? ''}`
+}
