@@ -11,6 +11,7 @@ import { param, type Params } from '../request.js'
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { approveHybrid } from './authorize-hybrid.js'
 import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
 import { hasScopes, parseScopeParam, resolveRequestedScopes, scopeList } from '../validator/scopes.js'
@@ -23,10 +24,26 @@ export const AUTHORIZATION_PARAMETERS = [
   'prompt', 'max_age', 'login_after',
 ] as const
 
+/** Response types: RFC 6749's, and OpenID Connect's hybrid ones in canonical order (OIDC Core §3.3). */
+export type ResponseType = 'code' | 'token' | 'code id_token' | 'code token' | 'code id_token token'
+
+const HYBRID_RESPONSE_TYPES: ReadonlySet<string> = new Set(['code id_token', 'code token', 'code id_token token'])
+
+/**
+ * Query for `code`, fragment for what returns a token from the authorization endpoint (OAuth
+ * 2.0 Multiple Response Types §5): `token`, and with OpenID Connect on, anything with `token`
+ * or `id_token`. Without OIDC those are unknown values, answered in the query as before.
+ */
+export function responseMode (responseType: string | undefined, oidcEnabled: boolean): 'query' | 'fragment' {
+  if (responseType === 'token') return 'fragment'
+  const parts = (responseType ?? '').split(' ')
+  return oidcEnabled && (parts.includes('token') || parts.includes('id_token')) ? 'fragment' : 'query'
+}
+
 /** A validated authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636 §4.3). */
 export interface AuthorizationRequest {
   readonly application: Application
-  readonly responseType: 'code' | 'token'
+  readonly responseType: ResponseType
   /** Where the answer goes: the requested URI, or the only registered one. */
   readonly redirectUri: string
   /** `redirect_uri` as the request gave it, `''` when omitted (the token request must repeat it, §4.1.3). */
@@ -48,6 +65,8 @@ export interface AuthorizationRequest {
   readonly params: Readonly<Record<string, string>>
   /** RFC 9207 `iss` for the responses, when `authorizationResponseIss` is on; else undefined. */
   readonly iss: string | undefined
+  /** This server's issuer identifier (`iss` of front-channel ID tokens), when the view gave it. */
+  readonly issuer?: string
 }
 
 /**
@@ -88,9 +107,9 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   const responseType = param(params, 'response_type')
   const state = params.state
   const fail = (error: OAuthError): AuthorizationCheck =>
-    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseType === 'token' ? 'fragment' : 'query', iss) })
+    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseMode(responseType, ctx.settings.oidcEnabled), iss) })
   try {
-    return { ok: true, request: { ...checkRest(ctx, application, redirect, params, duplicated), iss } }
+    return { ok: true, request: { ...checkRest(ctx, application, redirect, params, duplicated), iss, ...(issuer === undefined ? {} : { issuer }) } }
   } catch (err) {
     if (err instanceof OAuthError) return fail(err)
     throw err
@@ -119,13 +138,18 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
 }
 
 function checkRest (ctx: ServerContext, application: Application, redirect: { uri: string, requested: string },
-  params: Params, duplicated: ReadonlySet<string>): Omit<AuthorizationRequest, 'iss'> {
+  params: Params, duplicated: ReadonlySet<string>): Omit<AuthorizationRequest, 'iss' | 'issuer'> {
   const repeated = AUTHORIZATION_PARAMETERS.filter((name) => duplicated.has(name))
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
 
   const responseType = checkResponseType(ctx, application, param(params, 'response_type'))
   const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
-  const { codeChallenge, codeChallengeMethod } = responseType === 'code'
+  if (HYBRID_RESPONSE_TYPES.has(responseType)) {
+    if (!scopes.includes('openid')) throw new InvalidRequestError({ description: 'The hybrid flow needs the openid scope.' })
+    // NONCE-1, OIDC Core §3.3.2.11: an ID token from the authorization endpoint needs a nonce.
+    if (responseType.includes('id_token') && param(params, 'nonce') === undefined) throw new InvalidRequestError({ description: 'Missing nonce parameter.' })
+  }
+  const { codeChallenge, codeChallengeMethod } = responseType !== 'token'
     ? checkPkce(ctx, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
     : { codeChallenge: '', codeChallengeMethod: '' as const }
 
@@ -178,8 +202,16 @@ function epoch (value: string | undefined): Date | null {
 }
 
 /** RFC 6749 §3.1.1; the implicit grant only where the settings allow it (RFC 9700 §2.1.2). */
-function checkResponseType (ctx: ServerContext, application: Application, value: string | undefined): 'code' | 'token' {
+function checkResponseType (ctx: ServerContext, application: Application, value: string | undefined): ResponseType {
   if (value === undefined) throw new InvalidRequestError({ description: 'Missing response_type parameter.' })
+  // OIDC Core §3.3: the hybrid flows, for openid-hybrid applications; the order of the values is free.
+  const canonical = ['code', 'id_token', 'token'].filter((v) => value.split(' ').includes(v)).join(' ')
+  if (ctx.settings.oidcEnabled && HYBRID_RESPONSE_TYPES.has(canonical) && canonical.split(' ').length === value.split(' ').length) {
+    if (application.authorizationGrantType !== 'openid-hybrid') {
+      throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
+    }
+    return canonical as ResponseType
+  }
   if (value === 'code') {
     if (application.authorizationGrantType !== 'authorization-code' && application.authorizationGrantType !== 'openid-hybrid') {
       throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
@@ -232,6 +264,7 @@ export async function canSkipConsent (ctx: ServerContext, request: Authorization
  */
 export async function approveAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser): Promise<string> {
   const now = ctx.clock.now()
+  if (request.responseType !== 'code' && request.responseType !== 'token') return await approveHybrid(ctx, request, user, now)
   if (request.responseType === 'token') {
     const { issue, tokens } = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false })
     const rows = await ctx.store.issueTokens(issue)
@@ -245,6 +278,12 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
       iss: request.iss,
     })
   }
+  const code = await storeCode(ctx, request, user, now)
+  return appendParams(request.redirectUri, 'query', { code, state: request.state, iss: request.iss })
+}
+
+/** Draws an authorization code and stores it, bound to everything §4.1.3 and OIDC check later. */
+export async function storeCode (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<string> {
   const code = ctx.random.token(32)
   await ctx.store.createGrant({
     checksum: tokenChecksum(code),
@@ -260,18 +299,18 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
     resource: '',
     authTime: user.authTime ?? now,
   }, now)
-  return appendParams(request.redirectUri, 'query', { code, state: request.state, iss: request.iss })
+  return code
 }
 
 /** An error for the client, sent to the validated redirect URI (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
 export function authorizationErrorRedirect (request: AuthorizationRequest, error: OAuthError): string {
-  return errorRedirect(request.redirectUri, error, request.state, request.responseType === 'token' ? 'fragment' : 'query', request.iss)
+  return errorRedirect(request.redirectUri, error, request.state, responseMode(request.responseType, true), request.iss)
 }
 
 /** The user denied: `access_denied` to the client (RFC 6749 §4.1.2.1). */
 export function denyAuthorization (request: AuthorizationRequest): string {
   const error = new AccessDeniedError({ description: 'The resource owner denied the request.' })
-  return errorRedirect(request.redirectUri, error, request.state, request.responseType === 'token' ? 'fragment' : 'query', request.iss)
+  return errorRedirect(request.redirectUri, error, request.state, responseMode(request.responseType, true), request.iss)
 }
 
 /** The error parameters of §4.1.2.1 / §4.2.2.1 added to the redirect URI. */
@@ -283,7 +322,7 @@ function errorRedirect (uri: string, error: OAuthError, state: string | undefine
  * Adds parameters to a redirect URI without re-serialising what is already there, so the
  * registered URI's bytes stay exactly as registered (RFC 6749 §3.1.2: keep its query).
  */
-function appendParams (uri: string, mode: 'query' | 'fragment', values: Record<string, string | undefined>): string {
+export function appendParams (uri: string, mode: 'query' | 'fragment', values: Record<string, string | undefined>): string {
   const encoded = new URLSearchParams()
   for (const [name, value] of Object.entries(values)) if (value !== undefined) encoded.append(name, value)
   if (mode === 'fragment') return `${uri}#${encoded.toString()}`

@@ -35,8 +35,10 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     revocation_endpoint: `${issuer}/revoke-token/`,
     introspection_endpoint: `${issuer}/introspect/`,
     scopes_supported: Object.keys(settings.scopes),
-    response_types_supported: settings.implicitGrantEnabled ? ['code', 'token'] : ['code'],
-    response_modes_supported: settings.implicitGrantEnabled ? ['query', 'fragment'] : ['query'],
+    // OpenID Connect adds the hybrid flows (for openid-hybrid applications), answered in the fragment.
+    response_types_supported: [...(settings.implicitGrantEnabled ? ['code', 'token'] : ['code']),
+      ...(settings.oidcEnabled ? ['code id_token', 'code token', 'code id_token token'] : [])],
+    response_modes_supported: settings.implicitGrantEnabled || settings.oidcEnabled ? ['query', 'fragment'] : ['query'],
     grant_types_supported: grants,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

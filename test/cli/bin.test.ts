@@ -27,7 +27,7 @@ t.test('--version and an unknown command, through the real process', async (t) =
   t.same(await bin(['migrat']), {
     code: 2,
     stdout: '',
-    stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens\nRun 'fastify-oauth-toolkit --help' for usage.\n",
+    stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens, generatekey\nRun 'fastify-oauth-toolkit --help' for usage.\n",
   })
 })
 

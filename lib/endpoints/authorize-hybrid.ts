@@ -1,0 +1,47 @@
+import type { ServerContext } from '../context.js'
+import type { TokenIssue } from '../store/types.js'
+import { prepareIdToken } from '../tokens/id-token.js'
+import { prepareIssue } from '../tokens/issue.js'
+import { appendParams, storeCode, type AuthorizationRequest, type AuthorizingUser } from './authorize.js'
+
+/**
+ * OIDC Core §3.3.2.5: the hybrid flow's answer, in the fragment: a code, plus an access token
+ * (`token`, no refresh token) and/or an ID token (`id_token`, with `c_hash`, `at_hash` when an
+ * access token comes along, and the required nonce). The code is exchanged as usual.
+ * @returns the `Location` to send the browser to.
+ */
+export async function approveHybrid (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<string> {
+  const types = request.responseType.split(' ')
+  const code = await storeCode(ctx, request, user, now)
+  const answer: Record<string, string | undefined> = { code }
+  let issue: TokenIssue | null = null
+  let accessToken: string | undefined
+  if (types.includes('token')) {
+    const prepared = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false })
+    issue = prepared.issue
+    accessToken = prepared.tokens.accessToken
+  }
+  const idToken = !types.includes('id_token')
+    ? null
+    : await prepareIdToken(ctx, {
+      issuer: request.issuer ?? ctx.settings.issuer,
+      application: request.application,
+      userId: user.id,
+      scopes: request.scopes,
+      nonce: request.nonce,
+      authTime: user.authTime ?? now,
+      code,
+      ...(accessToken === undefined ? {} : { accessToken }),
+    })
+  if (issue !== null && accessToken !== undefined) {
+    const rows = await ctx.store.issueTokens({ ...issue, idToken: idToken?.record ?? null })
+    answer.access_token = accessToken
+    answer.token_type = 'Bearer'
+    answer.expires_in = String(Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000)))
+    answer.scope = rows.accessToken.scope
+  } else if (idToken !== null) {
+    await ctx.store.createIdToken(idToken.record, now)
+  }
+  if (idToken !== null) answer.id_token = idToken.jwt
+  return appendParams(request.redirectUri, 'fragment', { ...answer, state: request.state, iss: request.iss })
+}
