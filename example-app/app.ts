@@ -65,6 +65,8 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
         ? { read: 'Reading scope', write: 'Writing scope' }
         : { openid: 'Sign you in', profile: 'Your user name', read: 'Reading scope', write: 'Writing scope' },
       oidcEnabled: options.oidcPrivateKey !== undefined,
+      // RP-Initiated Logout at /o/logout/: the toolkit validates, the app ends its session below.
+      oidcRpInitiatedLogoutEnabled: options.oidcPrivateKey !== undefined,
       // A request without a scope gets read and write; signing in is asked for explicitly (`openid`).
       defaultScopes: ['read', 'write'],
       // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
@@ -76,6 +78,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     // The authorization pages ask the session who is logged in; anonymous users go to the login page.
     resolveUser: sessionUser,
     loginUrl: '/accounts/login/',
+    logoutUser: async (request) => { await request.session.destroy() },
     // OpenID Connect: the signing key, and the claims UserInfo returns for the `profile` scope.
     ...(options.oidcPrivateKey === undefined
       ? {}

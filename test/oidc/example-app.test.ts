@@ -7,12 +7,14 @@ import t from 'tap'
 import { Browser, npmRun, parseForm, startExampleApp } from '../example-app/support.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
+const LOGGED_OUT_URI = 'http://127.0.0.1:8400/logged-out'
 
 t.test('an OpenID Connect relying party signs in against the example app', async (t) => {
   const { base, database, env } = await startExampleApp(t)
   const [, created] = await Promise.all([
     npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
-    npmRun('cli', ['createapplication', 'public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI, '--database', database, '--json'], env),
+    npmRun('cli', ['createapplication', 'public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI,
+      '--post-logout-redirect-uris', LOGGED_OUT_URI, '--database', database, '--json'], env),
   ])
   const client: oauth.Client = { client_id: (JSON.parse(created) as { client_id: string }).client_id }
   const http = { [oauth.allowInsecureRequests]: true }
@@ -73,4 +75,18 @@ t.test('an OpenID Connect relying party signs in against the example app', async
   t.equal(again?.sub, claims?.sub, 'a refresh brings a new ID token for the same user')
   t.equal(again?.nonce, undefined)
   t.ok(await jwtVerify(refreshed.id_token ?? '', jwks, { issuer: as.issuer, audience: client.client_id }))
+
+  // RP-Initiated Logout: the user confirms, the session ends, the RP gets its state back.
+  const logout = new URL(as.end_session_endpoint ?? '')
+  logout.search = new URLSearchParams({ id_token_hint: refreshed.id_token ?? '', post_logout_redirect_uri: LOGGED_OUT_URI, state: 'bye' }).toString()
+  const confirm = await browser.get(logout.href)
+  t.equal(confirm.status, 200, 'the user is asked to confirm')
+  const confirmForm = parseForm(await confirm.text(), /\/o\/logout\/\?/)
+  const done = await browser.submit(confirmForm.action, confirmForm.hidden)
+  t.equal(done.status, 302)
+  t.equal(done.headers.get('location'), `${LOGGED_OUT_URI}?state=bye`)
+  const afterwards = await browser.get(url.href)
+  t.equal(afterwards.status, 302, 'logged out: the authorize URL sends the browser to log in again')
+  t.match(afterwards.headers.get('location'), /^\/accounts\/login\//)
+  t.equal((await oauth.userInfoRequest(as, client, refreshed.access_token, http)).status, 401, 'the user\'s tokens were revoked')
 })
