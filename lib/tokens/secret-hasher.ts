@@ -32,16 +32,38 @@ function scryptAsync (secret: string, salt: Buffer, params: ScryptParams): Promi
  * Secret hashing with scrypt from `node:crypto`, encoded as `scrypt$N$r$p$salt$hash` so the
  * scheme can evolve. Successful verifications are remembered in a small in-memory cache keyed
  * by a SHA-256 of (secret, encoded hash), so a client authenticating repeatedly costs one hash
- * instead of one KDF run; the cache holds no secret and is bounded.
+ * instead of one KDF run; the cache holds no secret and is bounded. Concurrent verifications of
+ * the same pair share one KDF run, so a first burst of N requests from a client costs one run,
+ * not N (bench/README.md, "first burst").
  */
 export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSize = 1000): SecretHasher {
   const cost: ScryptParams = { ...DEFAULT_PARAMS, ...params }
   if (!Number.isInteger(Math.log2(cost.N)) || cost.N < 2) throw new TypeError('scrypt N must be a power of two')
   const dummySalt = randomBytes(16)
   const verified = new Map<string, true>()
+  // In-flight KDF runs by cache key; an entry lives only until its run settles.
+  const running = new Map<string, Promise<boolean>>()
 
   function cacheKey (secret: string, encoded: string): string {
     return createHash('sha256').update(encoded).update('\0').update(secret).digest('base64')
+  }
+
+  /** One KDF run; remembers a success. */
+  async function verifyUncached (key: string, secret: string, encoded: string): Promise<boolean> {
+    const parts = encoded.split('$')
+    if (parts.length !== 6 || parts[0] !== 'scrypt') return false
+    const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
+    if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0) || N > (1 << 20) || r > 32 || p > 16) return false
+    const salt = Buffer.from(parts[4] ?? '', 'base64url')
+    const expected = Buffer.from(parts[5] ?? '', 'base64url')
+    if (expected.length !== KEY_LENGTH) return false
+    const actual = await scryptAsync(secret, salt, { N, r, p })
+    const ok = timingSafeEqual(actual, expected)
+    if (ok) {
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string)
+      verified.set(key, true)
+    }
+    return ok
   }
 
   return {
@@ -54,20 +76,11 @@ export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSiz
     async verify (secret: string, encoded: string): Promise<boolean> {
       const key = cacheKey(secret, encoded)
       if (verified.has(key)) return true
-      const parts = encoded.split('$')
-      if (parts.length !== 6 || parts[0] !== 'scrypt') return false
-      const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
-      if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0) || N > (1 << 20) || r > 32 || p > 16) return false
-      const salt = Buffer.from(parts[4] ?? '', 'base64url')
-      const expected = Buffer.from(parts[5] ?? '', 'base64url')
-      if (expected.length !== KEY_LENGTH) return false
-      const actual = await scryptAsync(secret, salt, { N, r, p })
-      const ok = timingSafeEqual(actual, expected)
-      if (ok) {
-        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string)
-        verified.set(key, true)
-      }
-      return ok
+      const pending = running.get(key)
+      if (pending !== undefined) return await pending
+      const run = verifyUncached(key, secret, encoded).finally(() => running.delete(key))
+      running.set(key, run)
+      return await run
     },
 
     async verifyDummy (secret: string): Promise<false> {

@@ -31,21 +31,22 @@ export function parseBasicAuth (header: string | undefined): BasicCredentials | 
   if (header === undefined) return null
   const match = /^basic(?:\s+(.*))?$/i.exec(header.trim())
   if (match === null) return null
-  const garbled = new InvalidClientError({ detail: 'malformed Basic authorization header', headers: BASIC_CHALLENGE })
+  // Built only on failure: an Error captures a stack trace, which valid requests should not pay for.
+  const garbled = (): InvalidClientError => new InvalidClientError({ detail: 'malformed Basic authorization header', headers: BASIC_CHALLENGE })
   const encoded = (match[1] ?? '').trim()
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw garbled
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw garbled()
   const decoded = Buffer.from(encoded, 'base64')
   const text = new TextDecoder('utf-8', { fatal: false }).decode(decoded)
-  if (text.includes('\uFFFD')) throw garbled
+  if (text.includes('\uFFFD')) throw garbled()
   const colon = text.indexOf(':')
-  if (colon < 0) throw garbled
+  if (colon < 0) throw garbled()
   try {
     const clientId = decodeFormComponent(text.slice(0, colon))
     const secret = decodeFormComponent(text.slice(colon + 1))
-    if (clientId.length === 0) throw garbled
+    if (clientId.length === 0) throw garbled()
     return { clientId, secret }
   } catch {
-    throw garbled
+    throw garbled()
   }
 }
 

@@ -1,0 +1,49 @@
+// The benchmark's cleartokens job, in its own process as cron would run it:
+// `clear.ts <database> <now ISO> [settings JSON]` runs DOT's cleartokens with the clock set to
+// `now`, so tokens seeded as valid for the verification benchmark count as expired. Prints one
+// JSON line.
+import { createOAuthServer, createSqliteStore, type SettingsInput } from '../index.js'
+import { median } from './stats.js'
+
+/** What the job reports. */
+export interface ClearReport {
+  readonly seconds: number
+  readonly accessTokens: number
+  readonly batches: number
+  readonly batchSize: number
+  /** Seconds of pause between batches. */
+  readonly batchInterval: number
+  /** The longest batch (select + delete transaction), ms: what an in-process caller's event loop would be blocked for. */
+  readonly maxBatchMs: number
+  readonly medianBatchMs: number
+}
+
+const [database, nowIso, settingsJson] = process.argv.slice(2)
+if (database === undefined || nowIso === undefined) throw new Error('usage: clear.ts <database> <now ISO> [settings JSON]')
+const now = new Date(nowIso)
+const store = createSqliteStore({ database })
+const settings = JSON.parse(settingsJson ?? '{}') as SettingsInput
+const server = createOAuthServer({ store, settings, clock: { now: () => now } })
+const durations: number[] = []
+// onBatch runs before the pause between batches, so every span but the first includes one pause.
+const pauseMs = server.settings.clearExpiredTokensBatchInterval * 1000
+const started = performance.now()
+let mark = started
+const endBatch = (): void => {
+  const t = performance.now()
+  durations.push(t - mark - (durations.length === 0 ? 0 : pauseMs))
+  mark = t
+}
+const counts = await server.clearExpiredTokens({ onBatch: endBatch })
+endBatch()
+const report: ClearReport = {
+  seconds: (performance.now() - started) / 1000,
+  accessTokens: counts.accessTokens,
+  batches: durations.length,
+  batchSize: server.settings.clearExpiredTokensBatchSize,
+  batchInterval: server.settings.clearExpiredTokensBatchInterval,
+  maxBatchMs: Math.max(...durations),
+  medianBatchMs: median(durations),
+}
+await store.close()
+process.stdout.write(JSON.stringify(report) + '\n')

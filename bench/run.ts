@@ -1,0 +1,152 @@
+// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { resolveSettings, type SettingsInput } from '../index.js'
+import { readRss, startServer, type ServerChild } from './children.js'
+import { alternate, type ArmSummary, type LoadOptions } from './load.js'
+import { renderTable, writeResults, type Row } from './report.js'
+import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes } from './seed.js'
+import { profileProtectedRoute } from './profile-run.js'
+import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, benchTableSize, benchTokenEndpoint, type Sizes } from './scenarios.js'
+import { round } from './stats.js'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    // Also profile a fresh server under scenario 1's load (--cpu-prof) and print its hottest functions.
+    profile: { type: 'boolean', default: false },
+    // Keep the fixture databases (their folder is printed).
+    keep: { type: 'boolean', default: false },
+    // cleartokens settings for scenario 6 (defaults: 10000 rows, no pause).
+    'batch-size': { type: 'string' },
+    'batch-interval': { type: 'string' },
+  },
+})
+const quick = values.quick === true
+const clearSettings: SettingsInput = {
+  ...(values['batch-size'] === undefined ? {} : { clearExpiredTokensBatchSize: Number(values['batch-size']) }),
+  ...(values['batch-interval'] === undefined ? {} : { clearExpiredTokensBatchInterval: Number(values['batch-interval']) }),
+}
+resolveSettings(clearSettings) // fails now, not in the middle of the run, on a bad value
+
+const sizes: Sizes = {
+  clearSettings,
+  ...(quick
+    ? { rounds: 5, roundSeconds: 0.25, warmupSeconds: 0.3, connections: 32, smallTokens: 1_000, largeTokens: 100_000, codes: 800, verifyBatch: 3_000 }
+    : { rounds: 5, roundSeconds: 2, warmupSeconds: 1, connections: 32, smallTokens: 1_000, largeTokens: 1_000_000, codes: 6_000, verifyBatch: 10_000 }),
+}
+
+const startedAt = new Date()
+const clock = performance.now()
+const elapsed = (): number => round((performance.now() - clock) / 1000, 1)
+const log = (message: string): void => { process.stderr.write(`[${elapsed().toFixed(1).padStart(5)} s] ${message}\n`) }
+const load = loadavg()[0] ?? 0
+if (load > cpus().length * 0.5) log(`warning: load average ${load.toFixed(2)} on ${cpus().length} cores before the run; figures will be noisy`)
+
+const dir = mkdtempSync(join(tmpdir(), 'oat-bench-'))
+const db = { main: join(dir, 'main.sqlite3'), small: join(dir, 'small.sqlite3'), large: join(dir, 'large.sqlite3') }
+// Every server started, so that `finally` stops them even when a step in between throws.
+const launched: Array<Promise<ServerChild>> = []
+const launch = (name: string, args: readonly string[]): Promise<ServerChild> => {
+  const started = startServer(name, args)
+  launched.push(started)
+  return started
+}
+try {
+  log(`fixtures in ${dir}`)
+  const clients = await createClientDatabases([db.main, db.small, db.large])
+  const inTenHours = new Date(Date.now() + 10 * 3600_000)
+  const inThirtyDays = new Date(Date.now() + 30 * 86400_000)
+  seedAccessTokens(db.main, clients.service.id, [{ set: 'main', count: sizes.smallTokens, expiresAt: inTenHours }])
+  await seedCodes(db.main, clients.webapp, sizes.codes)
+  // These two start while the other databases are seeded.
+  const startingMain = launch('main', ['app', db.main])
+  const startingBare = launch('bare', ['bare'])
+  seedAccessTokens(db.small, clients.service.id, [{ set: 'small', count: sizes.smallTokens, expiresAt: inTenHours }])
+  // The large table: the tokens the verification benchmark samples, plus long-lived ones that
+  // stay valid while cleartokens (run with the clock a day ahead) deletes the others.
+  const seedSeconds = seedAccessTokens(db.large, clients.service.id, [
+    { set: 'large', count: sizes.largeTokens, expiresAt: inTenHours },
+    { set: 'keep', count: 1_000, expiresAt: inThirtyDays },
+  ])
+  log(`seeded ${sizes.largeTokens.toLocaleString('en-US')} tokens in ${seedSeconds.toFixed(1)} s; starting servers`)
+
+  const [main, bare, small, large] = await Promise.all([startingMain, startingBare, launch('small', ['app', db.small]), launch('large', ['app', db.large])])
+  const idle = { main: readRss(main.pid), bare: readRss(bare.pid) }
+  const options: LoadOptions = { connections: sizes.connections, duration: sizes.roundSeconds }
+  log('1. protected route vs the same handler unprotected')
+  const protectedRoute = await benchProtectedRoute(main, sizes, options)
+
+  log('7. peak RSS: the bare Fastify server under the same load')
+  const mainRss = readRss(main.pid)
+  const [bareArm] = await alternate([{
+    name: 'bare Fastify server process GET /api/hello',
+    pid: bare.pid,
+    origin: bare.url,
+    path: '/api/hello',
+    vary: (r) => { r.headers = { ...r.headers, authorization: `Bearer ${accessTokenValue('main', Math.floor(Math.random() * sizes.smallTokens))}` } },
+  }], Math.min(2, sizes.rounds), options, sizes.warmupSeconds) as [ArmSummary]
+  const bareRss = readRss(bare.pid)
+
+  log('2, 4. token endpoint and introspection vs a form echo')
+  const tokenEndpoint = await benchTokenEndpoint(main, clients, sizes, options)
+  log('3. code exchange and refresh rotation')
+  const flows = await benchFlows(main, clients, sizes)
+  log('2b. first burst from a new client')
+  const burst = await benchFirstBurst(main, clients, sizes)
+  log(`5. verification with ${sizes.smallTokens.toLocaleString('en-US')} vs ${sizes.largeTokens.toLocaleString('en-US')} tokens`)
+  const tableSize = await benchTableSize({ small, large }, db, sizes, options)
+  log(`6. cleartokens on ${sizes.largeTokens.toLocaleString('en-US')} expired tokens, under verification load`)
+  const clear = await benchCleartokens(large, db.large, clients, sizes)
+
+  const profile = values.profile === true ? await profileProtectedRoute(db.main, sizes, startedAt) : null
+
+  const rssRatio = round(mainRss.peakMiB / bareRss.peakMiB, 3)
+  const rows: Row[] = [
+    ...protectedRoute.rows,
+    // Not alternated with the rounds above: a reference for what the example app's own hooks cost.
+    { section: '1. protected route', metric: `${bareArm.name} (after the rounds)`, value: bareArm.rps, unit: `req/s, ${bareArm.cpuUs} µs CPU/req` },
+    ...tokenEndpoint.rows,
+    ...burst.rows,
+    ...flows.rows,
+    ...tableSize.rows,
+    { section: '5. table size', metric: `seeding ${sizes.largeTokens.toLocaleString('en-US')} tokens`, value: round(seedSeconds, 2), unit: 's' },
+    ...clear.rows,
+    { section: '7. memory', metric: 'peak RSS, toolkit server (load 1)', value: round(mainRss.peakMiB, 1), unit: 'MiB' },
+    { section: '7. memory', metric: 'peak RSS, bare Fastify server (same load)', value: round(bareRss.peakMiB, 1), unit: 'MiB' },
+    { section: '7. memory', metric: 'ratio toolkit / bare', value: rssRatio, unit: '×', target: '≤ 1.25', pass: rssRatio <= 1.25 },
+    { section: '7. memory', metric: 'idle RSS before load, toolkit / bare', value: round(idle.main.rssMiB, 1), unit: `/ ${idle.bare.rssMiB.toFixed(1)} MiB` },
+  ].sort((a, b) => a.section.localeCompare(b.section)) // stable: keeps each section's order
+  process.stdout.write(`\nfastify-oauth-toolkit benchmark (${quick ? 'quick' : 'full'}), ${startedAt.toISOString()}\n` +
+    `${cpus().length} cores, Node ${process.version}, load average ${load.toFixed(2)} → ${(loadavg()[0] ?? 0).toFixed(2)}; medians of ${sizes.rounds} alternating rounds of ${sizes.roundSeconds} s, ${sizes.connections} connections\n\n` +
+    renderTable(rows) + '\n')
+  const path = writeResults({
+    startedAt: startedAt.toISOString(),
+    mode: quick ? 'quick' : 'full',
+    seconds: elapsed(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageBefore: load, loadAverageAfter: loadavg()[0] },
+    sizes,
+    rows,
+    details: {
+      protectedRoute: protectedRoute.details,
+      memory: { idle, main: mainRss, bare: bareRss, bareArm },
+      tokenEndpoint: tokenEndpoint.details,
+      firstBurst: burst.details,
+      flows: flows.details,
+      tableSize: { seedSeconds, ...tableSize.details },
+      cleartokens: clear.details,
+      profile,
+    },
+  }, startedAt)
+  if (profile !== null) {
+    process.stdout.write(`\nhottest functions of the server under scenario 1's load (self time; ${profile.file}):\n` +
+      profile.top.map((f) => `${f.percent.toFixed(1).padStart(5)}%  ${f.name}  ${f.location}`).join('\n') + '\n')
+  }
+  process.stdout.write(`\n${rows.filter((r) => r.pass === false).length} target(s) missed; results in ${path} (${elapsed()} s)\n`)
+} finally {
+  const started = await Promise.allSettled(launched)
+  await Promise.all(started.map(async (s) => { if (s.status === 'fulfilled') await s.value.stop() }))
+  if (values.keep !== true) rmSync(dir, { recursive: true, force: true })
+}
