@@ -6,6 +6,7 @@ import { authenticateBearer } from '../resource/bearer.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
+import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { authenticateClient } from '../validator/client-auth.js'
 import { corsHeaders, withCors } from './cors.js'
 
@@ -112,12 +113,11 @@ async function describeAccess (ctx: ServerContext, checksum: string, now: Date, 
 async function describeRefresh (ctx: ServerContext, checksum: string, now: Date, usernameOf: UsernameOf): Promise<IntrospectionBody | null> {
   const record = await ctx.store.findRefreshToken(checksum)
   if (record === null) return null
-  const { refreshTokenExpireSeconds } = ctx.settings
-  const expired = refreshTokenExpireSeconds !== null && now.getTime() >= record.createdAt.getTime() + refreshTokenExpireSeconds * 1000
-  if (record.revokedAt !== null || expired) return { active: false }
+  const expiresAt = refreshTokenExpiresAt(ctx.settings, record)
+  if (record.revokedAt !== null || (expiresAt !== null && now >= expiresAt)) return { active: false }
   const application = await ctx.store.findApplicationById(record.applicationId)
   const body: IntrospectionBody = { active: true, scope: record.scope, token_type: 'refresh_token', iat: toEpochSeconds(record.createdAt) }
-  if (refreshTokenExpireSeconds !== null) body.exp = toEpochSeconds(record.createdAt) + refreshTokenExpireSeconds
+  if (expiresAt !== null) body.exp = toEpochSeconds(expiresAt)
   if (application !== null) body.client_id = application.clientId
   if (record.userId !== null) {
     body.sub = record.userId

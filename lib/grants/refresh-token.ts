@@ -6,6 +6,7 @@ import type { RefreshTokenRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue, type TokenPair } from '../tokens/issue.js'
+import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
 import { hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
 import type { GrantResult, TokenGrant } from './types.js'
@@ -69,8 +70,8 @@ export const refreshTokenGrant: TokenGrant = {
 
 /** `refreshTokenExpireSeconds` is enforced when the token is presented, not only by `cleartokens` (RT-6). */
 function isExpired (ctx: ServerContext, record: RefreshTokenRecord): boolean {
-  const { refreshTokenExpireSeconds } = ctx.settings
-  return refreshTokenExpireSeconds !== null && ctx.clock.now() >= addSeconds(record.createdAt, refreshTokenExpireSeconds)
+  const expiresAt = refreshTokenExpiresAt(ctx.settings, record)
+  return expiresAt !== null && ctx.clock.now() >= expiresAt
 }
 
 /** A presented refresh token that is already revoked: a grace-period retry, or a replay. */
