@@ -6,7 +6,7 @@ import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IdTokenRecord, IssuedTokenRows,
   IssueResult, NewApplication, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
 } from '../types.js'
-import { joinList, toAccessToken, toApplication, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, joinList, toAccessToken, toApplication, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import * as schema from './schema.js'
 
@@ -228,17 +228,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     },
 
     async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
-      const set: Partial<typeof applications.$inferInsert> = { updatedAt: now }
-      if (changes.clientSecretHash !== undefined) set.clientSecret = changes.clientSecretHash
-      if (changes.clientType !== undefined) set.clientType = changes.clientType
-      if (changes.authorizationGrantType !== undefined) set.authorizationGrantType = changes.authorizationGrantType
-      if (changes.redirectUris !== undefined) set.redirectUris = joinList(changes.redirectUris)
-      if (changes.postLogoutRedirectUris !== undefined) set.postLogoutRedirectUris = joinList(changes.postLogoutRedirectUris)
-      if (changes.allowedOrigins !== undefined) set.allowedOrigins = joinList(changes.allowedOrigins)
-      if (changes.name !== undefined) set.name = changes.name
-      if (changes.userId !== undefined) set.userId = changes.userId
-      if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
-      if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+      const set = applicationChangesToRow(changes, now)
       const [row] = await db.update(applications).set(set).where(eq(applications.id, id)).returning()
       return row === undefined ? null : toApplication(row)
     },

@@ -1,4 +1,4 @@
-import type { Application, ApplicationGrantType, AccessTokenRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
+import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. drizzle row types never leave lib/store/sqlite.
@@ -96,4 +96,20 @@ export function toIdToken (row: typeof schema.idTokens.$inferSelect): IdTokenRec
     expiresAt: row.expiresAt,
     createdAt: row.createdAt,
   }
+}
+
+/** The column values of an application update: only the given fields, plus `updated`. */
+export function applicationChangesToRow (changes: ApplicationChanges, now: Date): Partial<typeof schema.applications.$inferInsert> {
+  const set: Partial<typeof schema.applications.$inferInsert> = { updatedAt: now }
+  if (changes.clientSecretHash !== undefined) set.clientSecret = changes.clientSecretHash
+  if (changes.clientType !== undefined) set.clientType = changes.clientType
+  if (changes.authorizationGrantType !== undefined) set.authorizationGrantType = changes.authorizationGrantType
+  if (changes.redirectUris !== undefined) set.redirectUris = joinList(changes.redirectUris)
+  if (changes.postLogoutRedirectUris !== undefined) set.postLogoutRedirectUris = joinList(changes.postLogoutRedirectUris)
+  if (changes.allowedOrigins !== undefined) set.allowedOrigins = joinList(changes.allowedOrigins)
+  if (changes.name !== undefined) set.name = changes.name
+  if (changes.userId !== undefined) set.userId = changes.userId
+  if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
+  if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+  return set
 }
