@@ -45,7 +45,7 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
-    ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+    ...(settings.oidcEnabled || settings.accessTokenFormat === 'jwt' ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
   }
 }
 

@@ -33,13 +33,14 @@ export const authorizationCodeGrant: TokenGrant = {
     checkCodeVerifier(grant, param(params, 'code_verifier'))
 
     const scopes = scopeList(grant.scope)
-    const { issue, tokens } = prepareIssue(ctx, {
+    const { issue, tokens } = await prepareIssue(ctx, {
       application: client.application,
       userId: grant.userId,
       scopes,
       withRefreshToken: true,
       grantId: grant.id,
       resource: grant.resource,
+      authTime: grant.authTime,
     })
     // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
     const idToken = await prepareIdToken(ctx, {

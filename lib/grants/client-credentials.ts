@@ -12,7 +12,7 @@ export const clientCredentialsGrant: TokenGrant = {
   enabled: () => true,
   async handle (ctx, client, params) {
     const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
-    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false })
+    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

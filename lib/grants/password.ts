@@ -22,7 +22,7 @@ export const passwordGrant: TokenGrant = {
     const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
     const userId = ctx.verifyUserCredentials === null ? null : await ctx.verifyUserCredentials(username, password)
     if (userId === null) throw new InvalidGrantError({ description: 'Invalid credentials given.', detail: 'password grant: bad credentials' })
-    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true })
+    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

@@ -37,7 +37,7 @@ export const refreshTokenGrant: TokenGrant = {
     if (!hasScopes(granted, requested)) throw new InvalidScopeError({ detail: 'refresh asked for scopes beyond the original grant' })
 
     const rotate = ctx.settings.rotateRefreshToken
-    const { issue, tokens } = prepareIssue(ctx, {
+    const { issue, tokens } = await prepareIssue(ctx, {
       application: client.application,
       userId: record.userId,
       scopes: requested,
