@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import type { AccessTokenInfo, BearerResult, BearerSource } from '../lib/resource/bearer.js'
 import type { OAuthServer } from '../lib/server.js'
+import type { Settings } from '../lib/settings.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import type { Templates } from '../views/templates/index.js'
 import type { ResourceOwner } from './augment.js'
@@ -41,8 +43,37 @@ export interface ProtectOptions {
   bearerChallenge?: boolean
 }
 
+/**
+ * `loadUser` as the resource-server helpers call it: also given the verified token, so that a
+ * standalone resource server can use the remote answer (for example its `username`).
+ */
+export type ResourceLoadUser = (userId: string, token: AccessTokenInfo) => Promise<ResourceOwner | null>
+
+/** What the resource-server helpers need: settings and a bearer check (the local store, or a remote authorization server). */
+export interface BearerAuthority {
+  readonly settings: Settings
+  authenticateBearer (source: BearerSource, requiredScopes?: readonly string[]): Promise<BearerResult>
+}
+
+/**
+ * The resource-server half of the toolkit, `app.oauthResource`: what `ProtectedResourceView` and
+ * `protect()` use. The core plugin backs it with its own store; `resourceServer` with a remote
+ * authorization server (introspection or JWT access tokens).
+ */
+export interface OAuthResourceGuard {
+  readonly settings: Settings
+  /** An `onRequest` hook that lets a request through only with a valid bearer token (and scopes). */
+  protect (options?: ProtectOptions): onRequestAsyncHookHandler
+  /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
+  scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
+  /** Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`. */
+  verifyRequest (request: FastifyRequest, requiredScopes: readonly string[]): Promise<OAuthError | null>
+  /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
+  deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean): FastifyReply
+}
+
 /** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
-export interface OAuthToolkit extends OAuthServer {
+export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
   /**
    * An `onRequest` hook that lets a request through only with a valid bearer token (and scopes).
    * @example
@@ -76,20 +107,19 @@ function quote (value: string): string {
   return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`
 }
 
-/** Extends the server with Fastify's request-level helpers. */
-export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
-  const { settings } = server
-  const { loadUser } = options
+/** Builds `verifyRequest`, `scopesForMethod`, `deny` and `protect` over any bearer check. */
+export function createResourceGuard (authority: BearerAuthority, loadUser: ResourceLoadUser | null): OAuthResourceGuard {
+  const { settings } = authority
 
   async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[]): Promise<OAuthError | null> {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
-    const result = await server.authenticateBearer({
+    const result = await authority.authenticateBearer({
       authorization: request.headers.authorization,
       queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
     }, requiredScopes)
     if (!result.ok) return result.error
     if (loadUser !== null && result.token.userId !== null) {
-      const owner = await loadUser(result.token.userId)
+      const owner = await loadUser(result.token.userId, result.token)
       // Fail closed: a token outlives nothing it speaks for (DOT deletes a user's tokens with the user).
       if (owner == null) return new InvalidTokenError({ detail: 'loadUser found no user for the token' })
       request.resourceOwner = owner
@@ -137,6 +167,15 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     }
   }
 
+  return { settings, protect, scopesForMethod, verifyRequest, deny }
+}
+
+/** Extends the server with Fastify's request-level helpers. */
+export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
+  const { loadUser } = options
+  // A one-argument LoadUser ignores the token it is also given.
+  const guard = createResourceGuard(server, loadUser)
+
   async function resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null> {
     if (options.resolveUser === null) {
       throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: the authorization pages need a resolveUser(request) option')
@@ -154,10 +193,7 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
 
   return {
     ...server,
-    protect,
-    scopesForMethod,
-    verifyRequest,
-    deny,
+    ...guard,
     resolveUser,
     usernameOf,
     loginUrl: options.loginUrl,

@@ -42,7 +42,7 @@ export class ProtectedResourceView {
 
   /** Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is parsed). */
   async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
-    return await request.server.oauth.verifyRequest(request, required)
+    return await request.server.oauthResource.verifyRequest(request, required)
   }
 
   /** The hook that runs `authenticate`. Client-protected views need the body, so they use `preHandler`. */
@@ -54,8 +54,9 @@ export class ProtectedResourceView {
   static asView<V extends ProtectedResourceView> (this: ViewClass<V>, path: string): FastifyPluginAsync {
     const ViewType = this
     return async function protectedResourceView (app) {
-      if (!app.hasDecorator('oauth')) {
-        throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: register the core plugin before ${ViewType.name}.asView()`)
+      // `oauthResource`: the core plugin's store, or a standalone resourceServer's remote checks.
+      if (!app.hasDecorator('oauthResource')) {
+        throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: register the core plugin (or resourceServer) before ${ViewType.name}.asView()`)
       }
       const view = new ViewType()
       view.validate(app)
@@ -68,7 +69,7 @@ export class ProtectedResourceView {
         if (request.method === 'OPTIONS') return undefined
         const required = view.requiredScopesFor(request.method, app)
         const error = await view.authenticate(request, required)
-        return error === null ? undefined : app.oauth.deny(reply, error, required, view.bearerChallenge)
+        return error === null ? undefined : app.oauthResource.deny(reply, error, required, view.bearerChallenge)
       }
       for (const name of defined) {
         const method = handlers[name] as ViewMethod
@@ -106,7 +107,7 @@ export class ScopedProtectedResourceView extends ProtectedResourceView {
     if (this.requiredScopes.length === 0) {
       throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} must set requiredScopes`)
     }
-    const unknown = this.requiredScopes.filter((s) => !Object.hasOwn(app.oauth.settings.scopes, s))
+    const unknown = this.requiredScopes.filter((s) => !Object.hasOwn(app.oauthResource.settings.scopes, s))
     if (unknown.length > 0) {
       throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} requires unknown scopes: ${unknown.join(', ')}`)
     }
@@ -123,7 +124,7 @@ export class ScopedProtectedResourceView extends ProtectedResourceView {
  */
 export class ReadWriteScopedResourceView extends ScopedProtectedResourceView {
   override validate (app: FastifyInstance): void {
-    const { scopes, readScope, writeScope } = app.oauth.settings
+    const { scopes, readScope, writeScope } = app.oauthResource.settings
     for (const scope of [readScope, writeScope, ...this.requiredScopes]) {
       if (!Object.hasOwn(scopes, scope)) {
         throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} needs the scope "${scope}" in settings.scopes`)
@@ -132,7 +133,7 @@ export class ReadWriteScopedResourceView extends ScopedProtectedResourceView {
   }
 
   override requiredScopesFor (method: string, app: FastifyInstance): readonly string[] {
-    return app.oauth.scopesForMethod(method, this.requiredScopes, true)
+    return app.oauthResource.scopesForMethod(method, this.requiredScopes, true)
   }
 }
 
@@ -148,6 +149,13 @@ function presentsClientCredentials (request: FastifyRequest): boolean {
  * else a bearer token. It reads the body, so it authenticates in `preHandler`, not `onRequest`.
  */
 export class ClientProtectedResourceView extends ProtectedResourceView {
+  /** Client credentials are checked against the local store: a standalone resource server has none. */
+  override validate (app: FastifyInstance): void {
+    if (!app.hasDecorator('oauth')) {
+      throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: ${this.constructor.name} checks client credentials and needs the core plugin`)
+    }
+  }
+
   override get authenticationHook (): 'onRequest' | 'preHandler' {
     return 'preHandler'
   }
@@ -174,6 +182,7 @@ export class ClientProtectedScopedResourceView extends ClientProtectedResourceVi
   requiredScopes: readonly string[] = []
 
   override validate (app: FastifyInstance): void {
+    super.validate(app)
     ScopedProtectedResourceView.prototype.validate.call(this, app)
   }
 
