@@ -105,6 +105,7 @@ t.test('hostile tokens are refused: wrong typ, aud, iss, expired, unsigned, HS25
     ['alg none', unsigned],
     ['HS256 keyed with the public key (JOSE-1)', hs],
     ['signed by an unknown key', await sign(good, {}, await importPKCS8(keyB, 'RS256'))],
+    ['three parts of garbage', 'aaa.bbb.ccc'],
     ['a tampered payload', (await sign(good)).replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ ...good, scope: 'read write' })).toString('base64url')}.`)],
   ]
   for (const [name, token] of hostile) {

@@ -107,3 +107,17 @@ t.test('password and implicit grants issue JWTs too', async (t) => {
   t.match(claims, { sub: ALICE, client_id: implicit.application.clientId, scope: 'read' })
   t.type(claims.auth_time, 'number')
 })
+
+t.test('refresh grace period hands back the same JWT pair (sealed like an opaque one)', async (t) => {
+  const app = await buildAuthorizeApp(t, { settings: { ...JWT_SETTINGS, refreshTokenGracePeriodSeconds: 60 }, oidc: { privateKey: key }, verifyUserCredentials: verifyTestUser })
+  const created = await createCodeApplication(app)
+  const tokens = await codeFlowTokens(app, created, { scope: 'read' })
+  const refresh = async () => await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' },
+    { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
+  const first = (await refresh()).json<TokenBody>()
+  const retry = await refresh()
+  t.equal(retry.statusCode, 200)
+  t.equal(retry.json<TokenBody>().access_token, first.access_token, 'the same signed token, not a second one')
+  t.match(await verify(t, app, first.access_token), { sub: ALICE })
+  t.ok(await bearerWorks(app, first.access_token))
+})
