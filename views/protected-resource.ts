@@ -19,7 +19,8 @@ export interface ViewClass<V extends ProtectedResourceView = ProtectedResourceVi
 
 /**
  * DOT's `ProtectedResourceView`: a class whose `get`, `post`, `put`, `patch`, `delete` methods
- * serve a path once a valid bearer token was checked in an `onRequest` hook. Methods the class
+ * serve a path once a valid bearer token was checked in an `onRequest` hook (by `app.oauthResource`:
+ * the core plugin's store, or a standalone `resourceServer`'s remote checks). Methods the class
  * does not define answer 405 with `Allow`; `OPTIONS` passes without a token (DOT parity). One
  * instance serves every request: keep per-request state on the request, not on the view.
  * @example
