@@ -20,6 +20,7 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'login_required'
   | 'consent_required'
+  | 'invalid_target'
 
 /** Options common to every OAuth error. */
 export interface OAuthErrorOptions {
@@ -144,6 +145,13 @@ export class LoginRequiredError extends OAuthError {
 export class ConsentRequiredError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('consent_required', 400, { description: 'The user must consent.', ...options })
+  }
+}
+
+/** `invalid_target` (400, RFC 8707 §2): a `resource` indicator is invalid, unknown, not allowed, or wider than granted. */
+export class InvalidTargetError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_target', 400, { description: 'The requested resource is invalid, unknown, or not allowed.', ...options })
   }
 }
 

@@ -19,6 +19,8 @@ export interface AuthorizationServerMetadata {
   authorization_response_iss_parameter_supported: boolean
   /** With OpenID Connect on: where the ID token signing keys are (RFC 8414 §2). */
   jwks_uri?: string
+  /** RFC 9728 §4: the declared protected resources this server issues tokens for. */
+  protected_resources?: string[]
 }
 
 /**
@@ -46,6 +48,7 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
     ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+    ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
   }
 }
 
