@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { issuerOf } from '../views/issuer.js'
@@ -9,15 +9,6 @@ export interface ProtectedResourceMetadataOptions {
   routesPrefix?: string
 }
 
-/** The request's origin as `URL.origin` spells it (default ports dropped, host lower-cased). */
-function requestOrigin (request: FastifyRequest): string {
-  try {
-    return new URL(`${request.protocol}://${request.host}`).origin
-  } catch {
-    return ''
-  }
-}
-
 const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app, options) => {
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthProtectedResourceMetadata')
@@ -25,7 +16,7 @@ const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app,
   const prefix = (options.routesPrefix ?? '/o').replace(/\/+$/, '')
   for (const [path, candidates] of resourcesByMetadataPath(app.oauth.settings)) {
     app.get(path, async (request, reply) => {
-      const declared = selectResource(candidates, requestOrigin(request))
+      const declared = selectResource(candidates, request.host)
       if (declared === null) return await reply.code(404).send({ error: 'not_found' })
       const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
       // Public and cacheable; readable by browser-based clients of any origin (DOT sends CORS *).

@@ -45,12 +45,17 @@ export function resourcesByMetadataPath (settings: Settings): Map<string, Protec
 }
 
 /**
- * Which of the resources sharing a path a request is about: the one on the request's origin;
- * else, when only one is declared there, that one (behind a proxy the app may not see the
- * public origin). `null` when the request's host matches none of several.
+ * Which of the resources sharing a path a request is about: the one on the request's host
+ * (the scheme is not compared: TLS often ends at a proxy); else, when only one is declared
+ * there, that one (behind a proxy the app may not see the public host). `null` when the
+ * request's host matches none of several.
+ * @param requestHost the request's `Host`, e.g. `api.example.com` or `localhost:3000`.
  */
-export function selectResource (candidates: readonly ProtectedResourceSettings[], requestOrigin: string): ProtectedResourceSettings | null {
-  const sameOrigin = candidates.find((r) => new URL(r.resource).origin === requestOrigin)
-  if (sameOrigin !== undefined) return sameOrigin
+export function selectResource (candidates: readonly ProtectedResourceSettings[], requestHost: string): ProtectedResourceSettings | null {
+  const host = requestHost.toLowerCase()
+  const hostname = host.replace(/:\d+$/, '')
+  const onHost = candidates.filter((r) => new URL(r.resource).hostname === hostname)
+  const exact = onHost.find((r) => new URL(r.resource).host === host) ?? (onHost.length === 1 ? onHost[0] : undefined)
+  if (exact !== undefined) return exact
   return candidates.length === 1 ? candidates[0] ?? null : null
 }
