@@ -184,3 +184,23 @@ t.test('client_credentials: resource binds the token; repeated resource is no du
   const fragment = await postToken(open, { grant_type: 'client_credentials', resource: 'https://other.example/x#frag' }, openAuth)
   t.same(fragment.json(), INVALID_TARGET, 'a fragment is refused whatever the policy (RFC 8707 §2)')
 })
+
+t.test('implicit tokens are bound to the request resources; approval_prompt=auto reuses consent only for the same resources', async (t) => {
+  const app = await buildAuthorizeApp(t, { settings: { ...SETTINGS, implicitGrantEnabled: true } })
+  const implicit = await createCodeApplication(app, { authorizationGrantType: 'implicit' })
+  const page = await getAuthorize(app, { response_type: 'token', client_id: implicit.application.clientId, redirect_uri: REDIRECT_URI, resource: MCP })
+  const answer = await postDecision(app, parseConsent(page))
+  const token = redirectParams(answer, 'fragment').access_token ?? ''
+  t.equal((await introspect(app, implicit, token)).aud, MCP)
+
+  const created = await createCodeApplication(app)
+  await codeFor(app, created, MCP).then(async ({ code, verifier }) =>
+    await exchangeCode(app, codeClient(created), code, { redirect_uri: REDIRECT_URI, code_verifier: verifier }))
+  const { challenge } = pkcePair()
+  const same = await getAuthorize(app, { ...authorizeParams(created, MCP, challenge), approval_prompt: 'auto' })
+  t.equal(same.statusCode, 302, 'a live token for the same resource: consent skipped')
+  const other = await getAuthorize(app, { ...authorizeParams(created, API, challenge), approval_prompt: 'auto' })
+  t.equal(other.statusCode, 200, 'another resource: the user is asked')
+  const unbound = await getAuthorize(app, { ...authorizeParams(created, undefined, challenge), approval_prompt: 'auto' })
+  t.equal(unbound.statusCode, 200, 'an unrestricted request is wider than a bound token')
+})
