@@ -434,7 +434,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
 
     clock.set(at(1000).toISOString())
     const { counts, batches } = await clear()
-    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1 })
+    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1, deviceGrants: 0 })
     t.equal(batches, 2, 'five rows in batches of two: two pauses between three batches')
     for (let i = 0; i < 5; i++) t.equal(await store.findAccessToken(tokenChecksum(`expired-${i}`)), null)
     t.ok(await store.findAccessToken(tokenChecksum('live')))
@@ -446,7 +446,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.same(ids, [referencedId, liveId], 'an expired ID token an access token still refers to is kept')
     t.notOk(ids.includes(orphanId))
 
-    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0 }, 'idempotent')
+    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0, deviceGrants: 0 }, 'idempotent')
   })
 
   t.test('cleartokens with reuse protection keeps revoked refresh tokens until they idle-expire', async (t) => {
