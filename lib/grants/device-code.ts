@@ -33,6 +33,7 @@ export const deviceCodeGrant: TokenGrant = {
     const code = param(params, 'device_code')
     if (code === undefined) throw new InvalidRequestError({ description: 'Request is missing device_code parameter.' })
     const grant = await ctx.store.findDeviceGrant(tokenChecksum(code))
+    // RFC 8628 §3.5 defers to RFC 6749 §5.2 here: invalid_grant (DOT answers a 404 `device_not_found`).
     if (grant === null) throw new InvalidGrantError({ detail: 'unknown device code' })
     // A device code is bound to the client it was issued to (as CODE-3 for codes).
     if (grant.applicationId !== client.application.id) throw new InvalidGrantError({ detail: 'device code issued to another client' })
