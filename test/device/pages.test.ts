@@ -165,3 +165,11 @@ t.test('DEV-2 per-IP limit across accounts; limits are configurable; a host regi
   t.same(statuses, [400, 400, 400, 429, 429], 'one address, five accounts: throttled after 3')
   t.equal((await enterCode(host, 'BCDF-GHJK', { user: 'user-ip-9', ip: '10.1.1.2' })).statusCode, 400, 'another address is not')
 })
+
+t.test('the device pages can be replaced through the templates option', async (t) => {
+  const custom = await buildDeviceApp(t, { templates: { deviceCode: (data) => `<p>Type it: ${data.userCode.length}</p><form method="post" action="${data.action}"><input type="hidden" name="csrf_token" value="${data.csrfToken}"></form>` } })
+  const res = await getPage(custom, '/o/device/?user_code=BCDF')
+  t.equal(res.statusCode, 200)
+  t.match(res.body, '<p>Type it: 4</p>')
+  t.equal(res.headers['x-frame-options'], 'DENY', 'with the same headers')
+})
