@@ -21,7 +21,18 @@ export type { OAuthToolkit, ProtectOptions, LoadUser, ResolveUser } from './plug
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
-export { DEFAULT_TEMPLATES, type Templates, type ConsentPageData, type ErrorPageData } from './views/templates/index.js'
+export {
+  DEFAULT_TEMPLATES,
+  type Templates,
+  type ConsentPageData,
+  type ErrorPageData,
+  type DeviceCodePageData,
+  type DeviceConfirmPageData,
+  type DeviceDonePageData,
+} from './views/templates/index.js'
+export type { DeviceRateLimitOptions } from './views/device.js'
+export type { DeviceAuthorizationResponseBody } from './lib/endpoints/device-authorization.js'
+export { DEVICE_CODE_GRANT_TYPE } from './lib/grants/device-code.js'
 export {
   ProtectedResourceView,
   ScopedProtectedResourceView,
@@ -50,6 +61,9 @@ export {
   LoginRequiredError,
   ConsentRequiredError,
   InvalidTargetError,
+  AuthorizationPendingError,
+  SlowDownError,
+  ExpiredTokenError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -81,6 +95,8 @@ export {
   type RefreshTokenRecord,
   type GrantRecord,
   type IdTokenRecord,
+  type DeviceGrantRecord,
+  type DeviceGrantStatus,
   type ClearedCounts,
 } from './lib/store/types.js'
 export type { OAuthRequest, Params } from './lib/request.js'

@@ -95,8 +95,16 @@ export interface Settings {
   readonly acceptTokensWithoutResource: boolean
 
   // ---- device flow -------------------------------------------------------------------------
+  /** Serve the device authorization grant (RFC 8628): `device-authorization/`, the `device/` pages and the `device_code` grant. Off by default, like DOT (which needs `OAUTH_DEVICE_VERIFICATION_URI`). */
+  readonly deviceFlowEnabled: boolean
   /** Minimum polling interval of the device flow, seconds (DOT `DEVICE_FLOW_INTERVAL`). */
   readonly deviceFlowInterval: number
+  /** Lifetime of device and user codes, seconds (oauthlib's `expires_in`, 1800). */
+  readonly deviceCodeExpireSeconds: number
+  /** Characters in a user code (8 to 20, from a 20-letter alphabet without look-alikes; RFC 8628 §6.1). */
+  readonly deviceUserCodeLength: number
+  /** `verification_uri` sent to devices (DOT `OAUTH_DEVICE_VERIFICATION_URI`); `null` derives `{issuer}/device/`. */
+  readonly deviceVerificationUri: string | null
 
   // ---- OpenID Connect ----------------------------------------------------------------------
   /** OpenID Connect switch (DOT `OIDC_ENABLED`). */
@@ -144,7 +152,11 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   protectedResources: [],
   resourceIndicatorPolicy: 'declared',
   acceptTokensWithoutResource: false,
+  deviceFlowEnabled: false,
   deviceFlowInterval: 5,
+  deviceCodeExpireSeconds: 1800,
+  deviceUserCodeLength: 8,
+  deviceVerificationUri: null,
   oidcEnabled: false,
   idTokenExpireSeconds: 36000,
   oidcRpInitiatedLogoutEnabled: false,
@@ -199,12 +211,20 @@ export function resolveSettings (input: unknown = {}): Settings {
   positiveInteger(s, 'clientSecretGeneratorLength')
   positiveInteger(s, 'clearExpiredTokensBatchSize')
   positiveInteger(s, 'deviceFlowInterval')
+  positiveInteger(s, 'deviceCodeExpireSeconds')
+  positiveInteger(s, 'deviceUserCodeLength')
+  // 8 letters of 20 are ~34.6 bits: enough with rate-limited entry and a short lifetime (RFC 8628 §5.1), not fewer.
+  if (s.deviceUserCodeLength < 8 || s.deviceUserCodeLength > 20) fail('deviceUserCodeLength must be between 8 and 20')
+  if (s.deviceVerificationUri !== null) {
+    const problem = typeof s.deviceVerificationUri === 'string' ? verificationUriProblem(s.deviceVerificationUri) : 'must be a string'
+    if (problem !== null) fail(`deviceVerificationUri ${problem}`)
+  }
   nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
   nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
-    'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
+    'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
     'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens'] as const) {
     if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
   }
@@ -350,5 +370,19 @@ function issuerProblem (issuer: string): string | null {
   const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
   if (issuer.endsWith('/')) return 'must not end with "/"'
+  return null
+}
+
+/** RFC 8628 §3.2: an absolute https URL (http only for loopback) the user can type; `?user_code=` is appended to it. */
+function verificationUriProblem (uri: string): string | null {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    return 'must be an absolute URL'
+  }
+  if (url.search !== '' || url.hash !== '' || uri.includes('?') || uri.includes('#')) return 'must not have a query or fragment'
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
   return null
 }
