@@ -9,6 +9,16 @@ export { createJwtVerifier, type JwtVerificationOptions } from './lib/resource/j
 export type { TokenVerifier, RemoteVerificationProblem, ReportProblem } from './lib/resource/verifier.js'
 export { AT_JWT_TYPE } from './lib/tokens/jwt-access-token.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
+export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'
+export type { ProtectedResourceMetadata } from './lib/endpoints/resource-metadata.js'
+export {
+  normalizeResource,
+  sameResource,
+  protectedResourceMetadataUrl,
+  type ProtectedResourceSettings,
+  type BearerMethod,
+} from './lib/resource/identifiers.js'
+export { checkAudience } from './lib/resource/audience.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
@@ -16,7 +26,18 @@ export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, Resour
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
-export { DEFAULT_TEMPLATES, type Templates, type ConsentPageData, type ErrorPageData } from './views/templates/index.js'
+export {
+  DEFAULT_TEMPLATES,
+  type Templates,
+  type ConsentPageData,
+  type ErrorPageData,
+  type DeviceCodePageData,
+  type DeviceConfirmPageData,
+  type DeviceDonePageData,
+} from './views/templates/index.js'
+export type { DeviceRateLimitOptions } from './views/device.js'
+export type { DeviceAuthorizationResponseBody } from './lib/endpoints/device-authorization.js'
+export { DEVICE_CODE_GRANT_TYPE } from './lib/grants/device-code.js'
 export {
   ProtectedResourceView,
   ScopedProtectedResourceView,
@@ -44,6 +65,10 @@ export {
   InsufficientScopeError,
   LoginRequiredError,
   ConsentRequiredError,
+  InvalidTargetError,
+  AuthorizationPendingError,
+  SlowDownError,
+  ExpiredTokenError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -75,6 +100,8 @@ export {
   type RefreshTokenRecord,
   type GrantRecord,
   type IdTokenRecord,
+  type DeviceGrantRecord,
+  type DeviceGrantStatus,
   type ClearedCounts,
 } from './lib/store/types.js'
 export type { OAuthRequest, Params } from './lib/request.js'

@@ -10,7 +10,7 @@ import './augment.js'
 import { createResourceGuard, type OAuthResourceGuard, type ResourceLoadUser } from './toolkit.js'
 
 /** The settings that mean something on a resource server (same names, defaults and checks as the core plugin's). */
-export type ResourceServerSettings = Pick<SettingsInput, 'scopes' | 'readScope' | 'writeScope' | 'bearerChallenge' | 'realm' | 'errorResponseWithScopes' | 'allowQueryStringTokens'>
+export type ResourceServerSettings = Pick<SettingsInput, 'scopes' | 'readScope' | 'writeScope' | 'bearerChallenge' | 'realm' | 'errorResponseWithScopes' | 'allowQueryStringTokens' | 'protectedResources' | 'acceptTokensWithoutResource'>
 
 /** Options of `resourceServer`. Give `introspection`, `jwt`, or both. */
 export interface ResourceServerOptions {
@@ -60,35 +60,37 @@ const plugin: FastifyPluginAsync<ResourceServerOptions> = async (app, options) =
 
   const guard = createResourceGuard({
     settings,
-    authenticateBearer: async (source, required = []) => await authenticateWith(settings, verifier, source, required),
+    authenticateBearer: async (source, required = [], resource = null) => await authenticateWith(settings, verifier, source, required, resource),
   }, options.loadUser ?? null)
 
-  function deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean): FastifyReply {
-    if (error.error !== UNAVAILABLE) return guard.deny(reply, error, requiredScopes, bearerChallenge)
-    if (onUnavailable === 'deny') return guard.deny(reply, new InvalidTokenError({ detail: error.detail ?? 'unavailable' }), requiredScopes, bearerChallenge)
+  function deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource: string | null = null): FastifyReply {
+    if (error.error !== UNAVAILABLE) return guard.deny(reply, error, requiredScopes, bearerChallenge, resource)
+    if (onUnavailable === 'deny') return guard.deny(reply, new InvalidTokenError({ detail: error.detail ?? 'unavailable' }), requiredScopes, bearerChallenge, resource)
     // Not an RFC 6750 failure (the token may well be good), so no challenge: retry later.
     return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store')
       .send({ error: error.error, error_description: error.description })
   }
   // protect() calls the guard's own deny; route it through ours so 503s apply there too.
-  const { verifyRequest, scopesForMethod } = guard
-  const resource: OAuthResourceGuard = {
+  const { verifyRequest, scopesForMethod, declaredResource } = guard
+  const protection: OAuthResourceGuard = {
     settings,
     verifyRequest,
     scopesForMethod,
+    declaredResource,
     deny,
     protect (protectOptions = {}) {
       const scopes = [...(protectOptions.scopes ?? [])]
       const readWrite = protectOptions.readWrite === true
+      const resource = protectOptions.resource === undefined ? null : declaredResource(protectOptions.resource).resource
       return async function oauthProtect (request, reply) {
         if (request.method === 'OPTIONS') return // DOT parity: preflights pass without a token
         const required = scopesForMethod(request.method, scopes, readWrite)
-        const error = await verifyRequest(request, required)
-        if (error !== null) return deny(reply, error, required, protectOptions.bearerChallenge)
+        const error = await verifyRequest(request, required, resource)
+        if (error !== null) return deny(reply, error, required, protectOptions.bearerChallenge, resource)
       }
     },
   }
-  app.decorate('oauthResource', resource)
+  app.decorate('oauthResource', protection)
   for (const name of ['accessToken', 'resourceOwner', 'oauthClient'] as const) {
     if (!app.hasRequestDecorator(name)) app.decorateRequest(name, null)
   }

@@ -1,5 +1,6 @@
 import { InvalidTokenError, OAuthError } from '../errors.js'
 import type { Settings } from '../settings.js'
+import { checkAudience } from './audience.js'
 import { checkScopes, extractBearerToken, type BearerResult, type BearerSource } from './bearer.js'
 
 /**
@@ -45,11 +46,15 @@ export function invalidToken (detail: string, description?: string): BearerResul
  * The bearer check of a standalone resource server: extracts the token as the core does (header,
  * query only where allowed), verifies it with `verifier`, then checks scopes.
  */
-export async function authenticateWith (settings: Settings, verifier: TokenVerifier, source: BearerSource, required: readonly string[]): Promise<BearerResult> {
+export async function authenticateWith (settings: Settings, verifier: TokenVerifier, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
   const token = extractBearerToken({ settings }, source)
   if (typeof token !== 'string') return { ok: false, error: token }
   const result = await verifier.verify(token)
   if (!result.ok) return result
+  // RFC 8707 as on the AS; a JWT's `aud` was already checked against `jwt.audience`, so a route
+  // without a declared resource does not refuse it for carrying one.
+  const audienceError = result.token.verifiedBy === 'jwt' && resource === null ? null : checkAudience(settings, result.token, resource)
+  if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, required)
   return scopeError === null ? result : { ok: false, error: scopeError }
 }

@@ -28,9 +28,12 @@ export interface IssueRequest {
   /** Continue an existing token family (refresh); a new one is drawn otherwise. */
   readonly tokenFamily?: string
   readonly grantId?: number | null
+  /** RFC 8707 resources of the access token, space-separated (`''`: unrestricted). */
   readonly resource?: string
   /** When the user authenticated, where known (`auth_time` of JWT access tokens). */
   readonly authTime?: Date | null
+  /** Resources the refresh token keeps (the original grant's); defaults to `resource`. */
+  readonly refreshResource?: string
 }
 
 /**
@@ -76,7 +79,7 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
             userId: req.userId,
             scope: (req.refreshScopes ?? req.scopes).join(' '),
             tokenFamily: family,
-            resource,
+            resource: req.refreshResource ?? resource,
           },
     },
   }
