@@ -35,7 +35,7 @@ t.test('migrate, createapplication, a token with the printed secret, then cleart
   const path = join(t.testdir(), 'oauth.db')
 
   // Idempotence and the tables created are checked in-process (database.test.ts).
-  t.same(await bin(['migrate', '--database', path]), { code: 0, stdout: `Applied 1 migration to ${path}.\n`, stderr: '' })
+  t.match(await bin(['migrate', '--database', path]), { code: 0, stdout: /^Applied \d+ migrations? to /, stderr: '' }, 'every shipped migration')
 
   const created = await bin(['createapplication', 'confidential', 'client-credentials', '--name', 'CLI app', '--database', path])
   t.equal(created.code, 0, created.stderr)

@@ -1,6 +1,7 @@
 // The PostgreSQL store: the shared Store contract (./contract.ts) on a database created for this
 // file, plus what only PostgreSQL has: its catalog, concurrent migrations, pool ownership, the
 // statement count of a family revocation, and the plugin and openStore wiring.
+import { readFileSync } from 'node:fs'
 import type pg from 'pg'
 import t, { type Test } from 'tap'
 import { openStore } from '../../lib/store/open.js'
@@ -11,6 +12,9 @@ import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, createApplication, postToken } from '../helpers/index.js'
 import { createTestDatabase, databaseUrl, postgresTestDatabase } from '../helpers/postgres.js'
 import { at, issueOf, newApplication, storeContract, type StoreHarness } from './contract.js'
+
+/** How many migrations the PostgreSQL journal ships. */
+const SHIPPED = (JSON.parse(readFileSync(new URL('../../lib/store/pg/migrations/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }).entries.length
 
 const url = await postgresTestDatabase(t)
 if (url !== null) {
@@ -36,9 +40,9 @@ if (url !== null) {
     }
   }
 
-  t.test('the schema has the five tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
+  t.test('the schema has the tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
     const tables = await raw.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'oauth2_%' ORDER BY 1")
-    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
+    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken'])
 
     const times = await raw.query<{ name: string, type: string, precision: number }>(`SELECT table_name || '.' || column_name AS name, data_type AS type, datetime_precision AS precision
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'oauth2_grant' AND column_name IN ('expires', 'consumed_at') ORDER BY 1`)
@@ -70,8 +74,10 @@ if (url !== null) {
       'oauth2_accesstoken.application_id->oauth2_application:CASCADE',
       'oauth2_accesstoken.grant_id->oauth2_grant:SET NULL',
       'oauth2_accesstoken.id_token_id->oauth2_idtoken:CASCADE',
+      'oauth2_client_registration.application_id->oauth2_application:CASCADE',
       'oauth2_grant.application_id->oauth2_application:CASCADE',
       'oauth2_idtoken.application_id->oauth2_application:CASCADE',
+      'oauth2_pushed_authorization_request.application_id->oauth2_application:CASCADE',
       'oauth2_refreshtoken.access_token_id->oauth2_accesstoken:SET NULL',
       'oauth2_refreshtoken.application_id->oauth2_application:CASCADE',
     ])
@@ -79,15 +85,15 @@ if (url !== null) {
 
   t.test('an unmigrated database is refused with the remedy; instances migrating at once apply each migration once', async (t) => {
     const fresh = databaseUrl(await createTestDatabase(t))
-    await t.rejects(createPgStore({ connectionString: fresh }), { code: 'OAT_ERR_DATABASE', message: /lacks 1 migration\(s\); run `fastify-oauth-toolkit migrate` or pass `migrate: true`/ })
+    await t.rejects(createPgStore({ connectionString: fresh }), { code: 'OAT_ERR_DATABASE', message: new RegExp(`lacks ${SHIPPED} migration\\(s\\); run .fastify-oauth-toolkit migrate. or pass .migrate: true.`) })
     // Three instances deploying together: the advisory lock makes the others wait, then find nothing to do.
     const stores = await Promise.all([1, 2, 3].map(async () => await createPgStore({ connectionString: fresh, migrate: true, poolConfig: { max: 1 } })))
     t.teardown(async () => { for (const store of stores) await store.close() })
     const pool = createPgPool(fresh, { max: 1 })
     t.teardown(async () => { await pool.end() })
-    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }])
+    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: SHIPPED }])
     await migratePg(pool)
-    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }], 'idempotent')
+    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: SHIPPED }], 'idempotent')
   })
 
   t.test('an unreachable server or contradictory options fail store creation with the reason, never the password', async (t) => {
