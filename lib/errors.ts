@@ -20,6 +20,9 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'login_required'
   | 'consent_required'
+  // RFC 7591 §3.2.2
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
 
 /** Options common to every OAuth error. */
 export interface OAuthErrorOptions {
@@ -145,6 +148,16 @@ export class ConsentRequiredError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('consent_required', 400, { description: 'The user must consent.', ...options })
   }
+}
+
+/** `invalid_redirect_uri` (400, RFC 7591 §3.2.2): a registered redirect URI is not acceptable. */
+export class InvalidRedirectUriError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('invalid_redirect_uri', 400, options) }
+}
+
+/** `invalid_client_metadata` (400, RFC 7591 §3.2.2): some other client metadata value is not acceptable. */
+export class InvalidClientMetadataError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('invalid_client_metadata', 400, options) }
 }
 
 /** `server_error` (500): a bug or an unavailable dependency; the real cause goes to the log. */

@@ -12,6 +12,7 @@ import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
+import { registerDynamicClientRegistration } from '../views/register.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
 export interface OAuthRoutesOptions {
@@ -88,6 +89,9 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     app.options(url, preflight(['GET', 'POST']))
     app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
   }
+
+  // RFC 7591/7592 (DOT's dcr_urlpatterns): only when enabled, so 404 otherwise.
+  if (app.oauth.settings.dcrEnabled) registerDynamicClientRegistration(app, bodyLimit, methodNotAllowed)
 
   // OpenID Connect (DOT's oidc_urlpatterns): only when enabled, so they are 404 otherwise (DOT parity).
   if (app.oauth.settings.oidcEnabled) {

@@ -19,6 +19,11 @@ export interface AuthorizationServerMetadata {
   authorization_response_iss_parameter_supported: boolean
   /** With OpenID Connect on: where the ID token signing keys are (RFC 8414 §2). */
   jwks_uri?: string
+  /** RFC 7591, with `dcrEnabled`. */
+  registration_endpoint?: string
+  /** RFC 9126 §5, with `parEnabled`. */
+  pushed_authorization_request_endpoint?: string
+  require_pushed_authorization_requests?: boolean
 }
 
 /**
@@ -46,6 +51,10 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
     ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+    ...(settings.dcrEnabled ? { registration_endpoint: `${issuer}/register/` } : {}),
+    ...(settings.parEnabled
+      ? { pushed_authorization_request_endpoint: `${issuer}/par/`, require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests }
+      : {}),
   }
 }
 
