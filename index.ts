@@ -4,6 +4,16 @@ export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthT
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
+export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'
+export type { ProtectedResourceMetadata } from './lib/endpoints/resource-metadata.js'
+export {
+  normalizeResource,
+  sameResource,
+  protectedResourceMetadataUrl,
+  type ProtectedResourceSettings,
+  type BearerMethod,
+} from './lib/resource/identifiers.js'
+export { checkAudience } from './lib/resource/audience.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
@@ -39,6 +49,7 @@ export {
   InsufficientScopeError,
   LoginRequiredError,
   ConsentRequiredError,
+  InvalidTargetError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,

@@ -23,6 +23,8 @@ export type OAuthErrorCode =
   // RFC 7591 §3.2.2
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
+  // RFC 8707 §2
+  | 'invalid_target'
 
 /** Options common to every OAuth error. */
 export interface OAuthErrorOptions {
@@ -158,6 +160,13 @@ export class InvalidRedirectUriError extends OAuthError {
 /** `invalid_client_metadata` (400, RFC 7591 §3.2.2): some other client metadata value is not acceptable. */
 export class InvalidClientMetadataError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) { super('invalid_client_metadata', 400, options) }
+}
+
+/** `invalid_target` (400, RFC 8707 §2): a `resource` indicator is invalid, unknown, not allowed, or wider than granted. */
+export class InvalidTargetError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_target', 400, { description: 'The requested resource is invalid, unknown, or not allowed.', ...options })
+  }
 }
 
 /** `server_error` (500): a bug or an unavailable dependency; the real cause goes to the log. */

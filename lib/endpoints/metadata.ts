@@ -24,6 +24,8 @@ export interface AuthorizationServerMetadata {
   /** RFC 9126 §5, with `parEnabled`. */
   pushed_authorization_request_endpoint?: string
   require_pushed_authorization_requests?: boolean
+  /** RFC 9728 §4: the declared protected resources this server issues tokens for. */
+  protected_resources?: string[]
 }
 
 /**
@@ -55,6 +57,7 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     ...(settings.parEnabled
       ? { pushed_authorization_request_endpoint: `${issuer}/par/`, require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests }
       : {}),
+    ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
   }
 }
 

@@ -1,7 +1,7 @@
 import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { InvalidRequestError } from '../errors.js'
-import { param, type OAuthRequest, type Params } from '../request.js'
+import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
@@ -45,8 +45,10 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
   parameters.client_id = application.clientId
   // The authorization endpoint's own validation; our own `login_after` marker cannot be pushed.
   delete parameters.login_after
-  const check = await validateAuthorizationRequest(ctx, parameters, req.duplicated, issuer, { pushed: true })
+  const resources = paramValues(req, 'body', 'resource')
+  const check = await validateAuthorizationRequest(ctx, parameters, req.duplicated, issuer, resources, { pushed: true })
   if (!check.ok) throw check.error
+  if (resources.length > 0) parameters.resource = resources.join(' ')
 
   const token = ctx.random.token(32)
   const now = ctx.clock.now()
@@ -64,6 +66,8 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
 export interface PushedExpansion {
   readonly id: number
   readonly params: Params
+  /** The pushed RFC 8707 `resource` values (the parameter may repeat). */
+  readonly resources: readonly string[]
   /** What the consent form carries instead of the parameters: the reference itself. */
   readonly carried: Readonly<Record<string, string>>
 }
@@ -100,7 +104,9 @@ export async function expandPushedRequest (ctx: ServerContext, application: Appl
     if (prompt.length === 0) delete params.prompt
     else params.prompt = prompt.join(' ')
   }
-  return { id: record.id, params, carried }
+  // Pushed `resource` values are kept space-separated (an absolute URI holds no space).
+  const resources = (params.resource ?? '').split(' ').filter((r) => r !== '')
+  return { id: record.id, params, resources, carried }
 }
 
 /** Uses up a pushed request at the user's decision (single use, §4); false when it was already used or expired. */
