@@ -50,6 +50,8 @@ export {
   LoginRequiredError,
   ConsentRequiredError,
   InvalidTargetError,
+  InvalidRedirectUriError,
+  InvalidClientMetadataError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -82,6 +84,14 @@ export {
   type GrantRecord,
   type IdTokenRecord,
   type ClearedCounts,
+  type ClientRegistrationRecord,
+  type NewClientRegistration,
+  type PushedAuthorizationRequestRecord,
+  type NewPushedAuthorizationRequest,
 } from './lib/store/types.js'
+export { validateClientMetadata, type ClientMetadata, type TokenEndpointAuthMethod } from './lib/registration/metadata.js'
+export { REQUEST_URI_PREFIX } from './lib/endpoints/par.js'
+export { DynamicClientRegistrationView } from './views/register.js'
+export { PushedAuthorizationRequestView } from './views/par.js'
 export type { OAuthRequest, Params } from './lib/request.js'
 export type { OAuthResponse } from './lib/response.js'
