@@ -79,18 +79,46 @@ export class DynamicClientRegistrationView {
   }
 }
 
-/** Mounts the registration routes on the routes plugin's context (only when `dcrEnabled`). */
+/**
+ * CORS for browser-based clients (the MCP Inspector registers from a web page): any origin, no
+ * credentials. Only when registering needs no session; under the `user` policy a cross-origin
+ * registration is exactly what must not happen, so no CORS at all.
+ */
+function corsAllowed (request: FastifyRequest): boolean {
+  return request.server.oauth.settings.dcrRegistrationPolicy !== 'user'
+}
+
+async function registrationPreflight (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!corsAllowed(request)) return await reply.code(204).send()
+  return await reply.code(204).headers({
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+    'access-control-allow-headers': 'authorization, content-type',
+    'access-control-max-age': '600',
+  }).send()
+}
+
+/** Mounts the registration routes in their own context of the routes plugin (only when `dcrEnabled`). */
 export function registerDynamicClientRegistration (app: FastifyInstance, bodyLimit: number,
   methodNotAllowed: (allow: string) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
   const view = new DynamicClientRegistrationView(app.prefix)
-  for (const url of ['/register', '/register/']) {
-    app.post(url, { bodyLimit }, (request, reply) => view.post(request, reply))
-    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
-  }
-  for (const url of ['/register/:client_id', '/register/:client_id/']) {
-    app.get(url, (request, reply) => view.get(request, reply))
-    app.put(url, { bodyLimit }, (request, reply) => view.put(request, reply))
-    app.delete(url, (request, reply) => view.delete(request, reply))
-    app.route({ method: ['POST', 'PATCH'], url, handler: methodNotAllowed('GET, PUT, DELETE') })
-  }
+  // Registered, not awaited, as Fastify plugins register theirs; it loads with the routes plugin.
+  app.register(async function dynamicClientRegistration (scoped) {
+    scoped.addHook('onSend', async (request, reply, payload) => {
+      if (corsAllowed(request)) reply.header('access-control-allow-origin', '*')
+      return payload
+    })
+    for (const url of ['/register', '/register/']) {
+      scoped.post(url, { bodyLimit }, (request, reply) => view.post(request, reply))
+      scoped.options(url, registrationPreflight)
+      scoped.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+    }
+    for (const url of ['/register/:client_id', '/register/:client_id/']) {
+      scoped.get(url, (request, reply) => view.get(request, reply))
+      scoped.put(url, { bodyLimit }, (request, reply) => view.put(request, reply))
+      scoped.delete(url, (request, reply) => view.delete(request, reply))
+      scoped.options(url, registrationPreflight)
+      scoped.route({ method: ['POST', 'PATCH'], url, handler: methodNotAllowed('GET, PUT, DELETE') })
+    }
+  })
 }

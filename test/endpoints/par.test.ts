@@ -186,3 +186,22 @@ t.test('parEnabled false: par/ is 404 and request_uri is refused; the lifetime i
   const c2 = await createCodeApplication(short)
   t.equal(((await push(short, c2, request(c2))).json() as { expires_in: number }).expires_in, 5)
 })
+
+t.test('pushed resource indicators (RFC 8707) bind the code and the token, and bad ones are refused at par/', async (t) => {
+  const resources = ['https://api.example/mcp', 'https://api.example/files']
+  const rs = await buildAuthorizeApp(t, { settings: { protectedResources: resources.map((resource) => ({ resource })) } })
+  const created = await createCodeApplication(rs)
+  const res = await rs.inject({ method: 'POST', url: '/o/par/', headers: { ...FORM, authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') }, payload: form({ ...request(created), resource: resources }) })
+  t.equal(res.statusCode, 201)
+  const uri = (res.json() as { request_uri: string }).request_uri
+  const consent = await fetchConsent(rs, { client_id: created.application.clientId, request_uri: uri, resource: 'https://evil.example/' })
+  const { code } = redirectParams(await postDecision(rs, { ...consent, fields: { ...consent.fields, resource: 'https://evil.example/' } }))
+  const tokens = await exchangeCode(rs, codeClient(created), code ?? '', { redirect_uri: REDIRECT_URI, code_verifier: verifier })
+  t.equal(tokens.statusCode, 200)
+  const record = await rs.oauth.store.findAccessToken(tokenChecksum((tokens.json() as { access_token: string }).access_token))
+  t.equal(record?.resource, resources.join(' '), 'both pushed resources, none from the front channel')
+
+  const bad = await rs.inject({ method: 'POST', url: '/o/par/', headers: { ...FORM, authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') }, payload: form({ ...request(created), resource: 'https://undeclared.example/' }) })
+  t.equal(bad.statusCode, 400)
+  t.equal((bad.json() as { error: string }).error, 'invalid_target')
+})

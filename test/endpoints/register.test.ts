@@ -243,6 +243,24 @@ t.test('management refuses a missing, wrong or other client\'s token with 401 in
   t.equal((await open.inject({ method: 'GET', url: `/o/register/${host.application.clientId}/`, headers: { authorization: `Bearer ${a.registration_access_token}` } })).statusCode, 401)
 })
 
+t.test('CORS: any origin without credentials unless the user policy applies (then none)', async (t) => {
+  const preflight = await open.inject({ method: 'OPTIONS', url: '/o/register/', headers: { origin: 'https://inspector.example', 'access-control-request-method': 'POST' } })
+  t.equal(preflight.statusCode, 204)
+  t.equal(preflight.headers['access-control-allow-origin'], '*')
+  t.equal(preflight.headers['access-control-allow-headers'], 'authorization, content-type')
+  t.notOk('access-control-allow-credentials' in preflight.headers)
+  const res = await register(open, { grant_types: ['client_credentials'] }, { origin: 'https://inspector.example' })
+  t.equal(res.headers['access-control-allow-origin'], '*')
+  const error = await register(open, {}, { origin: 'https://inspector.example' })
+  t.equal(error.headers['access-control-allow-origin'], '*', 'errors are readable too')
+
+  const users = await buildApp(t, { settings: { dcrEnabled: true }, resolveUser: headerUser })
+  const none = await users.inject({ method: 'OPTIONS', url: '/o/register/', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })
+  t.equal(none.statusCode, 204)
+  t.notOk('access-control-allow-origin' in none.headers)
+  t.notOk('access-control-allow-origin' in (await register(users, {}, { origin: 'https://evil.example', [USER_HEADER]: ALICE })).headers)
+})
+
 t.test('initial-access-token policy: only a configured token registers', async (t) => {
   await t.rejects(buildApp(t, { settings: { dcrEnabled: true, dcrRegistrationPolicy: 'initial-access-token' } }), { code: 'OAT_ERR_OPTIONS', message: /needs an initialAccessTokens option/ })
   await t.rejects(buildApp(t, { initialAccessTokens: ['short'] }), { code: 'OAT_ERR_OPTIONS', message: /at least 32 characters/ })
