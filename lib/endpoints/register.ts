@@ -4,7 +4,7 @@ import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestErro
 import { EXTRA_FIELDS, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { CLIENT_ID_ALPHABET } from '../random.js'
-import type { Application, ClientRegistrationRecord } from '../store/types.js'
+import type { Application, ApplicationGrantType, ClientRegistrationRecord } from '../store/types.js'
 import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
 
 /** Who is registering, as the view established it under `dcrRegistrationPolicy`. */
@@ -59,6 +59,17 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   return doc
 }
 
+/**
+ * Under the `open` policy anyone can register, so only grant types that need a user's consent
+ * are allowed: an anonymous client_credentials (or password) client would get tokens without
+ * any user agreeing. The other policies know who registers and allow them.
+ */
+function checkOpenPolicyGrant (ctx: ServerContext, grantType: ApplicationGrantType): void {
+  if (ctx.settings.dcrRegistrationPolicy === 'open' && (grantType === 'client-credentials' || grantType === 'password')) {
+    throw new InvalidClientMetadataError({ description: 'Open registration allows only grant types that need a user\'s consent.' })
+  }
+}
+
 /** What the registration table keeps: the metadata the application's columns do not hold. */
 function extraMetadata (metadata: ClientMetadata): Record<string, unknown> {
   const extra: Record<string, unknown> = {}
@@ -83,6 +94,7 @@ function asRegistrationError (err: unknown): unknown {
  */
 export async function registerClientEndpoint (ctx: ServerContext, body: unknown, registrant: Registrant, issuer: string): Promise<OAuthResponse> {
   const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
+  checkOpenPolicyGrant(ctx, authorizationGrantType)
   let prepared
   try {
     prepared = await prepareApplication(ctx, {
@@ -144,6 +156,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {}
   if (fields.client_id !== application.clientId) throw new InvalidRequestError({ description: 'client_id must match the client being updated.' })
   const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
+  checkOpenPolicyGrant(ctx, authorizationGrantType)
   if (fields.client_secret !== undefined) {
     const sent = fields.client_secret
     const matches = typeof sent === 'string' && application.clientSecretHash !== '' && await ctx.hasher.verify(sent, application.clientSecretHash)

@@ -31,6 +31,7 @@ const CODE_CLIENT = {
 }
 
 const open = await buildAuthorizeApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open' } })
+const withToken = await buildApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'initial-access-token' }, initialAccessTokens: [IAT] })
 
 t.test('registration is off by default: 404, and the metadata has no registration_endpoint', async (t) => {
   const app = await buildApp(t)
@@ -81,17 +82,17 @@ t.test('an open registration creates an ordinary public application and answers 
 })
 
 t.test('a confidential registration gets a secret once, stored hashed, with client_secret_expires_at 0', async (t) => {
-  const res = await register(open, { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', client_name: 'Backend' })
+  const res = await register(withToken, { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', client_name: 'Backend' }, { authorization: `Bearer ${IAT}` })
   t.equal(res.statusCode, 201)
   const body = res.json() as Record<string, unknown>
   t.equal(body.client_secret_expires_at, 0)
   t.match(body.client_secret, /^[A-Za-z0-9]{128}$/)
   t.same(body.response_types, [])
   t.same(body.redirect_uris, [])
-  const app = await open.oauth.store.findApplicationByClientId(body.client_id as string)
+  const app = await withToken.oauth.store.findApplicationByClientId(body.client_id as string)
   t.match(app, { clientType: 'confidential', authorizationGrantType: 'client-credentials' })
   t.not(app?.clientSecretHash, body.client_secret)
-  const token = await postToken(open, { grant_type: 'client_credentials' }, { authorization: basicAuth(body.client_id as string, body.client_secret as string) })
+  const token = await postToken(withToken, { grant_type: 'client_credentials' }, { authorization: basicAuth(body.client_id as string, body.client_secret as string) })
   t.equal(token.statusCode, 200)
   t.equal(body.token_endpoint_auth_method, 'client_secret_post')
   const basicDefault = (await register(open, { redirect_uris: ['https://c.example/cb'] })).json() as Record<string, unknown>
@@ -137,6 +138,21 @@ t.test('invalid metadata gets RFC 7591 §3.2.2 errors as JSON, and nothing is st
     t.same(res.json(), { error, error_description: description }, JSON.stringify(body))
   }
   t.equal((await open.oauth.store.listApplications()).length, before, 'nothing was registered')
+})
+
+t.test('open registration refuses grant types that get tokens without a user (client_credentials, password)', async (t) => {
+  const res = await register(open, { grant_types: ['client_credentials'] })
+  t.equal(res.statusCode, 400)
+  t.same(res.json(), { error: 'invalid_client_metadata', error_description: 'Open registration allows only grant types that need a user\'s consent.' })
+  const created = (await register(open, { redirect_uris: ['https://c.example/cb'] })).json() as Record<string, string>
+  const put = await open.inject({
+    method: 'PUT',
+    url: `/o/register/${created.client_id}/`,
+    headers: { ...JSON_HEADERS, authorization: `Bearer ${created.registration_access_token}` },
+    payload: JSON.stringify({ client_id: created.client_id, grant_types: ['client_credentials'] }),
+  })
+  t.same(put.json(), { error: 'invalid_client_metadata', error_description: 'Open registration allows only grant types that need a user\'s consent.' })
+  t.equal((await open.oauth.store.findApplicationByClientId(created.client_id ?? ''))?.authorizationGrantType, 'authorization-code')
 })
 
 t.test('malformed requests: a form or text body, broken JSON and a wrong method are 4xx JSON, never 500', async (t) => {
@@ -249,7 +265,7 @@ t.test('CORS: any origin without credentials unless the user policy applies (the
   t.equal(preflight.headers['access-control-allow-origin'], '*')
   t.equal(preflight.headers['access-control-allow-headers'], 'authorization, content-type')
   t.notOk('access-control-allow-credentials' in preflight.headers)
-  const res = await register(open, { grant_types: ['client_credentials'] }, { origin: 'https://inspector.example' })
+  const res = await register(open, { redirect_uris: ['https://c.example/cb'] }, { origin: 'https://inspector.example' })
   t.equal(res.headers['access-control-allow-origin'], '*')
   const error = await register(open, {}, { origin: 'https://inspector.example' })
   t.equal(error.headers['access-control-allow-origin'], '*', 'errors are readable too')
@@ -294,7 +310,7 @@ t.test('settings: the policy is validated, and the metadata advertises registrat
   await app.register(oauthMetadata, { routesPrefix: '/o' })
   const meta = (await app.inject('/.well-known/oauth-authorization-server/o')).json() as Record<string, unknown>
   t.equal(meta.registration_endpoint, 'https://auth.example/o/register/')
-  const reg = (await register(app, { grant_types: ['client_credentials'] })).json() as Record<string, string>
+  const reg = (await register(app, { redirect_uris: ['https://c.example/cb'] })).json() as Record<string, string>
   t.equal(reg.registration_client_uri, `https://auth.example/o/register/${reg.client_id}/`)
 })
 

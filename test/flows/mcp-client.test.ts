@@ -174,14 +174,17 @@ t.test('an MCP client discovers, registers, authorizes with PKCE and resource, a
   t.equal(again.status, 200)
 })
 
-t.test('a token issued for another resource is refused by the MCP server with invalid_token and resource_metadata', async (t) => {
-  // A client_credentials client bound to nothing: the MCP server requires its own audience.
-  const registered = await json(await fetch(`${issuer}/register/`, {
+t.test('open registration refuses client_credentials; a token not issued for the MCP server is refused with resource_metadata', async (t) => {
+  const refused = await fetch(`${issuer}/register/`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_types: ['client_credentials'], scope: 'mcp' }),
-  }))
+  })
+  t.equal(refused.status, 400)
+  t.equal((await json(refused)).error, 'invalid_client_metadata')
+  // A host-created backend client gets a token bound to no resource: the MCP server wants its own audience.
+  const { application, clientSecret } = await as.oauth.createApplication({ clientType: 'confidential', authorizationGrantType: 'client-credentials' })
   const tokenRes = await json(await fetch(`${issuer}/token/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${registered.client_id as string}:${registered.client_secret as string}`).toString('base64')}` },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${application.clientId}:${clientSecret ?? ''}`).toString('base64')}` },
     body: 'grant_type=client_credentials&scope=mcp',
   }))
   const res = await fetch(resource, { ...MCP_CALL, headers: { ...MCP_CALL.headers, authorization: `Bearer ${tokenRes.access_token as string}` } })
