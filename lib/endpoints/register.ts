@@ -127,20 +127,23 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
  * reveal which). Tokens are compared as checksums, in constant time.
  */
 async function authenticateRegistration (ctx: ServerContext, clientId: string, authorization: string | undefined):
-Promise<{ application: Application, registration: ClientRegistrationRecord }> {
+Promise<{ application: Application, registration: ClientRegistrationRecord, token: string }> {
   const token = bearerToken(authorization)
   if (token === undefined) throw invalidToken('no registration access token')
   const application = await ctx.store.findApplicationByClientId(clientId)
   const registration = application === null ? null : await ctx.store.findClientRegistration(application.id)
   const ok = constantTimeEqual(tokenChecksum(token), registration?.accessTokenChecksum ?? '')
   if (application === null || registration === null || !ok) throw invalidToken('unknown client or wrong registration access token')
-  return { application, registration }
+  return { application, registration, token }
 }
 
-/** `GET {prefix}/register/:client_id/` (RFC 7592 §2.1). The secret is stored hashed, so it is never returned again. */
+/**
+ * `GET {prefix}/register/:client_id/` (RFC 7592 §2.1). The secret is stored hashed, so it is
+ * never returned again; the registration access token (REQUIRED in §3) is the one just presented.
+ */
 export async function readRegistrationEndpoint (ctx: ServerContext, clientId: string, authorization: string | undefined, issuer: string): Promise<OAuthResponse> {
-  const { application, registration } = await authenticateRegistration(ctx, clientId, authorization)
-  return noStoreJson(200, clientDocument(ctx, application, registration, issuer, {}))
+  const { application, registration, token } = await authenticateRegistration(ctx, clientId, authorization)
+  return noStoreJson(200, clientDocument(ctx, application, registration, issuer, { registration_access_token: token }))
 }
 
 /**
@@ -152,7 +155,7 @@ export async function readRegistrationEndpoint (ctx: ServerContext, clientId: st
  */
 export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: string, authorization: string | undefined,
   body: unknown, issuer: string): Promise<OAuthResponse> {
-  const { application, registration } = await authenticateRegistration(ctx, clientId, authorization)
+  const { application, registration, token } = await authenticateRegistration(ctx, clientId, authorization)
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {}
   if (fields.client_id !== application.clientId) throw new InvalidRequestError({ description: 'client_id must match the client being updated.' })
   const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
@@ -186,7 +189,8 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
   if (updated === null) throw invalidToken('client deleted during the update')
   const extra: Record<string, unknown> = {}
   if (clientSecret !== null) Object.assign(extra, { client_secret: clientSecret, client_secret_expires_at: 0 })
-  if (newToken !== null) extra.registration_access_token = newToken
+  // RFC 7592 §3: the response always carries the token to use from now on.
+  extra.registration_access_token = newToken ?? token
   const stored: ClientRegistrationRecord = { ...registration, metadata: extraMetadata(metadata), updatedAt: now }
   return noStoreJson(200, clientDocument(ctx, updated, stored, issuer, extra))
 }

@@ -181,7 +181,8 @@ t.test('RFC 7592: read, update (token rotated, secret kept), delete (tokens gone
   const doc = read.json() as Record<string, unknown>
   t.equal(doc.client_name, 'Before')
   t.notOk('client_secret' in doc, 'the secret is stored hashed and never returned again')
-  t.notOk('registration_access_token' in doc)
+  t.equal(doc.registration_access_token, created.registration_access_token, 'RFC 7592 §3: the token in use')
+  t.equal(doc.registration_client_uri, `http://localhost:80${uri}`)
 
   const update = await open.inject({
     method: 'PUT',
@@ -275,6 +276,20 @@ t.test('CORS: any origin without credentials unless the user policy applies (the
   t.equal(none.statusCode, 204)
   t.notOk('access-control-allow-origin' in none.headers)
   t.notOk('access-control-allow-origin' in (await register(users, {}, { origin: 'https://evil.example', [USER_HEADER]: ALICE })).headers)
+})
+
+t.test('without rotation (dcrRotateRegistrationTokenOnUpdate false) the token stays and is returned', async (t) => {
+  const app = await buildApp(t, { settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRotateRegistrationTokenOnUpdate: false } })
+  const created = (await register(app, { redirect_uris: ['https://c.example/cb'] })).json() as Record<string, string>
+  const put = await app.inject({
+    method: 'PUT',
+    url: `/o/register/${created.client_id}/`,
+    headers: { ...JSON_HEADERS, authorization: `Bearer ${created.registration_access_token}` },
+    payload: JSON.stringify({ client_id: created.client_id, redirect_uris: ['https://c.example/cb2'] }),
+  })
+  t.equal(put.statusCode, 200)
+  t.equal((put.json() as Record<string, string>).registration_access_token, created.registration_access_token)
+  t.equal((await app.inject({ method: 'GET', url: `/o/register/${created.client_id}/`, headers: { authorization: `Bearer ${created.registration_access_token}` } })).statusCode, 200)
 })
 
 t.test('initial-access-token policy: only a configured token registers', async (t) => {
