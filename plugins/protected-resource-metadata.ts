@@ -16,7 +16,7 @@ const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app,
   const prefix = (options.routesPrefix ?? '/o').replace(/\/+$/, '')
   for (const [path, candidates] of resourcesByMetadataPath(app.oauth.settings)) {
     app.get(path, async (request, reply) => {
-      const declared = selectResource(candidates, request.host)
+      const declared = selectResource(candidates, typeof request.host === 'string' ? request.host : '')
       if (declared === null) return await reply.code(404).send({ error: 'not_found' })
       const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
       // Public and cacheable; readable by browser-based clients of any origin (DOT sends CORS *).

@@ -18,6 +18,7 @@ import {
   REDIRECT_URI,
   unescapeHtml,
 } from '../helpers/authorize.js'
+import { buildOidcApp } from '../oidc/support.js'
 
 const MCP = 'https://mcp.example.com/mcp'
 const API = 'https://api.example.com/'
@@ -203,4 +204,17 @@ t.test('implicit tokens are bound to the request resources; approval_prompt=auto
   t.equal(other.statusCode, 200, 'another resource: the user is asked')
   const unbound = await getAuthorize(app, { ...authorizeParams(created, undefined, challenge), approval_prompt: 'auto' })
   t.equal(unbound.statusCode, 200, 'an unrestricted request is wider than a bound token')
+})
+
+t.test('hybrid code token: the front-channel token and the code are bound to the resources; discovery lists them', async (t) => {
+  const app = await buildOidcApp(t, { settings: SETTINGS })
+  const created = await createCodeApplication(app, { authorizationGrantType: 'openid-hybrid' })
+  const { verifier, challenge } = pkcePair()
+  const page = await getAuthorize(app, { ...authorizeParams(created, MCP, challenge), response_type: 'code token', scope: 'openid', nonce: 'n' })
+  const answer = redirectParams(await postDecision(app, parseConsent(page)), 'fragment')
+  t.equal((await introspect(app, created, answer.access_token ?? '')).aud, MCP)
+  const tokens = await exchangeCode(app, codeClient(created), answer.code ?? '', { redirect_uri: REDIRECT_URI, code_verifier: verifier })
+  t.equal((await introspect(app, created, tokens.json<TokenBody>().access_token)).aud, MCP)
+  const discovery = (await app.inject({ url: '/o/.well-known/openid-configuration' })).json()
+  t.same(discovery.protected_resources, [MCP, API, REMOTE], 'OIDC discovery agrees with RFC 8414 (RFC 9728 §4)')
 })
