@@ -40,6 +40,7 @@ export const authorizationCodeGrant: TokenGrant = {
       withRefreshToken: true,
       grantId: grant.id,
       resource: grant.resource,
+      authTime: grant.authTime,
     })
     // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
     const idToken = await prepareIdToken(ctx, {

@@ -47,6 +47,11 @@ export interface Application {
   readonly userId: string | null
   readonly skipAuthorization: boolean
   readonly algorithm: SigningAlgorithm
+  /**
+   * HS256 applications only: the client secret sealed (AES-256-GCM) under the server's
+   * `clientSecretSealingKey`, so ID tokens can be signed with it; `''` otherwise. Never the secret in clear.
+   */
+  readonly clientSecretSealed: string
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -64,6 +69,8 @@ export interface NewApplication {
   readonly userId: string | null
   readonly skipAuthorization: boolean
   readonly algorithm: SigningAlgorithm
+  /** The sealed client secret of an HS256 application; `''` (the default) for none. */
+  readonly clientSecretSealed?: string
   readonly now: Date
 }
 
@@ -105,6 +112,8 @@ export interface RefreshTokenRecord {
   readonly revokedAt: Date | null
   /** When set, this token was rotated at `revokedAt`, and the successor pair is sealed under the old token (grace period). */
   readonly successorSealed: string | null
+  /** When the user authenticated for the authorization the family descends from; `null` when unknown (OIDC `auth_time`). */
+  readonly authTime: Date | null
   readonly createdAt: Date
 }
 
@@ -169,6 +178,8 @@ export interface NewRefreshToken {
   readonly scope: string
   readonly tokenFamily: string
   readonly resource: string
+  /** When the user authenticated (carried across rotations for the ID token's `auth_time`); `null` or absent when unknown. */
+  readonly authTime?: Date | null
 }
 
 /** An authorization code to insert. */

@@ -28,6 +28,8 @@ export interface IssueRequest {
   readonly tokenFamily?: string
   readonly grantId?: number | null
   readonly resource?: string
+  /** When the user authenticated, kept with the refresh token for the `auth_time` of refreshed ID tokens. */
+  readonly authTime?: Date | null
 }
 
 /** Draws fresh tokens (256 bits each, BRUTE-2) and the rows that record their checksums. */
@@ -60,6 +62,7 @@ export function prepareIssue (ctx: ServerContext, req: IssueRequest): PreparedIs
             scope: (req.refreshScopes ?? req.scopes).join(' '),
             tokenFamily: family,
             resource,
+            authTime: req.authTime ?? null,
           },
     },
   }

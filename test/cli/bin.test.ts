@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { OAuthRequest } from '../../lib/request.js'
 import { createOAuthServer } from '../../lib/server.js'
+import { appliedMessage, SQLITE_MIGRATIONS } from '../helpers/migrations.js'
 import { bin, migratedDatabase, REPO_ROOT, remainingTokens, seedTokens, withStore } from './helpers.js'
 
 /** A client-credentials token request, as the token view would build it. */
@@ -35,7 +36,7 @@ t.test('migrate, createapplication, a token with the printed secret, then cleart
   const path = join(t.testdir(), 'oauth.db')
 
   // Idempotence and the tables created are checked in-process (database.test.ts).
-  t.same(await bin(['migrate', '--database', path]), { code: 0, stdout: `Applied 1 migration to ${path}.\n`, stderr: '' })
+  t.same(await bin(['migrate', '--database', path]), { code: 0, stdout: appliedMessage(SQLITE_MIGRATIONS, path), stderr: '' })
 
   const created = await bin(['createapplication', 'confidential', 'client-credentials', '--name', 'CLI app', '--database', path])
   t.equal(created.code, 0, created.stderr)

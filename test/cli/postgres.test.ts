@@ -1,6 +1,7 @@
 // The CLI on PostgreSQL: migrate, createapplication and cleartokens with a postgres:// URL, on a
 // database created for this file (skipped without a server unless OAT_REQUIRE_POSTGRES=1).
 import t from 'tap'
+import { appliedMessage, PG_MIGRATIONS } from '../helpers/migrations.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { bin, clockAt, cli, remainingTokens, seedTokens, withStore } from './helpers.js'
 
@@ -19,7 +20,7 @@ if (url !== null) {
   })
 
   t.test('migrate applies the migrations once, through DATABASE_URL, in the real executable', async (t) => {
-    t.same(await bin(['migrate'], { DATABASE_URL: url }), { code: 0, stdout: `Applied 1 migration to ${shown}.\n`, stderr: '' })
+    t.same(await bin(['migrate'], { DATABASE_URL: url }), { code: 0, stdout: appliedMessage(PG_MIGRATIONS, shown), stderr: '' })
     t.same(await cli(['migrate', '--database', url]), { code: 0, stdout: `No migrations to apply: ${shown} is up to date.\n`, stderr: '' })
   })
 

@@ -9,6 +9,7 @@ import { createPgStore } from '../../lib/store/pg/store.js'
 import type { Store } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, createApplication, postToken } from '../helpers/index.js'
+import { PG_MIGRATIONS } from '../helpers/migrations.js'
 import { createTestDatabase, databaseUrl, postgresTestDatabase } from '../helpers/postgres.js'
 import { at, issueOf, newApplication, storeContract, type StoreHarness } from './contract.js'
 
@@ -79,15 +80,15 @@ if (url !== null) {
 
   t.test('an unmigrated database is refused with the remedy; instances migrating at once apply each migration once', async (t) => {
     const fresh = databaseUrl(await createTestDatabase(t))
-    await t.rejects(createPgStore({ connectionString: fresh }), { code: 'OAT_ERR_DATABASE', message: /lacks 1 migration\(s\); run `fastify-oauth-toolkit migrate` or pass `migrate: true`/ })
+    await t.rejects(createPgStore({ connectionString: fresh }), { code: 'OAT_ERR_DATABASE', message: new RegExp(`lacks ${PG_MIGRATIONS} migration\\(s\\); run \`fastify-oauth-toolkit migrate\` or pass \`migrate: true\``) })
     // Three instances deploying together: the advisory lock makes the others wait, then find nothing to do.
     const stores = await Promise.all([1, 2, 3].map(async () => await createPgStore({ connectionString: fresh, migrate: true, poolConfig: { max: 1 } })))
     t.teardown(async () => { for (const store of stores) await store.close() })
     const pool = createPgPool(fresh, { max: 1 })
     t.teardown(async () => { await pool.end() })
-    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }])
+    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: PG_MIGRATIONS }])
     await migratePg(pool)
-    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }], 'idempotent')
+    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: PG_MIGRATIONS }], 'idempotent')
   })
 
   t.test('an unreachable server or contradictory options fail store creation with the reason, never the password', async (t) => {

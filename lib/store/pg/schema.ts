@@ -27,6 +27,8 @@ export const applications = pgTable('oauth2_application', {
   userId: text('user_id'),
   skipAuthorization: boolean('skip_authorization').notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
+  /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
+  clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [
@@ -110,6 +112,8 @@ export const refreshTokens = pgTable('oauth2_refreshtoken', {
   resource: text('resource').notNull().default(''),
   revokedAt: time('revoked'),
   successorSealed: text('successor_sealed'),
+  /** When the user authenticated for the authorization this family descends from (OIDC `auth_time` on refresh). */
+  authTime: time('auth_time'),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [

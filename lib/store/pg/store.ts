@@ -147,6 +147,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
       accessTokenId: accessRow.id,
       tokenFamily: rt.tokenFamily,
       resource: rt.resource,
+      authTime: rt.authTime ?? null,
       createdAt: issue.now,
       updatedAt: issue.now,
     }).returning()
@@ -202,6 +203,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
         userId: app.userId,
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
+        clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,
       }).returning()

@@ -27,6 +27,7 @@ export function toApplication (row: typeof schema.applications.$inferSelect): Ap
     userId: row.userId,
     skipAuthorization: row.skipAuthorization,
     algorithm: row.algorithm as SigningAlgorithm,
+    clientSecretSealed: row.clientSecretSealed,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -60,6 +61,7 @@ export function toRefreshToken (row: typeof schema.refreshTokens.$inferSelect): 
     resource: row.resource,
     revokedAt: row.revokedAt,
     successorSealed: row.successorSealed,
+    authTime: row.authTime,
     createdAt: row.createdAt,
   }
 }
@@ -111,5 +113,6 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.userId !== undefined) set.userId = changes.userId
   if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
   if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+  if (changes.clientSecretSealed !== undefined) set.clientSecretSealed = changes.clientSecretSealed
   return set
 }

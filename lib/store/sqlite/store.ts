@@ -88,6 +88,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         accessTokenId: accessRow.id,
         tokenFamily: rt.tokenFamily,
         resource: rt.resource,
+        authTime: rt.authTime ?? null,
         createdAt: issue.now,
         updatedAt: issue.now,
       }).returning().get()
@@ -140,6 +141,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         userId: app.userId,
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
+        clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,
       }).returning().get()
