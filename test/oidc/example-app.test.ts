@@ -1,7 +1,8 @@
 // End to end: openid-client v6 (an OpenID Foundation certified relying party) against
 // `npm start`: discovery, authorization code + PKCE + nonce, ID token validation (claims by the
 // library, signature with jose against the served JWKS), UserInfo, refresh, and RP-Initiated
-// Logout through the URL openid-client builds.
+// Logout through the URL openid-client builds; and a confidential client with HS256 ID tokens.
+import { randomBytes } from 'node:crypto'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import t from 'tap'
@@ -11,20 +12,27 @@ const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
 const LOGGED_OUT_URI = 'http://127.0.0.1:8400/logged-out'
 
 t.test('openid-client signs in, refreshes and logs out against the example app', async (t) => {
+  // The server and the CLI read the same sealing key, so HS256 applications can be registered.
+  const previous = process.env.OAT_CLIENT_SECRET_SEALING_KEY
+  process.env.OAT_CLIENT_SECRET_SEALING_KEY = randomBytes(32).toString('base64url')
+  t.teardown(() => { if (previous === undefined) delete process.env.OAT_CLIENT_SECRET_SEALING_KEY; else process.env.OAT_CLIENT_SECRET_SEALING_KEY = previous })
   const { base, database, env } = await startExampleApp(t)
-  const [, created] = await Promise.all([
+  const [, created, createdHs256] = await Promise.all([
     npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
     npmRun('cli', ['createapplication', 'public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI,
       '--post-logout-redirect-uris', LOGGED_OUT_URI, '--database', database, '--json'], env),
+    npmRun('cli', ['createapplication', 'confidential', 'authorization-code', '--name', 'HS256 RP', '--redirect-uris', REDIRECT_URI,
+      '--algorithm', 'HS256', '--database', database, '--json'], env),
   ])
   const clientId = (JSON.parse(created) as { client_id: string }).client_id
+  const hs256 = JSON.parse(createdHs256) as { client_id: string, client_secret: string }
 
   // Discovery (OIDC Discovery §4) at {issuer}/.well-known/openid-configuration; openid-client
   // checks that the document's issuer is the one asked for. Plain http is allowed on loopback only.
   const config = await client.discovery(new URL(`${base}/o`), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] })
   const as = config.serverMetadata()
   t.equal(as.issuer, `${base}/o`)
-  t.ok(as.id_token_signing_alg_values_supported?.includes('RS256'))
+  t.same(as.id_token_signing_alg_values_supported, ['RS256', 'HS256'], 'HS256 is offered: the server keeps secrets sealed')
   t.equal(as.end_session_endpoint, `${base}/o/logout/`)
 
   const codeVerifier = client.randomPKCECodeVerifier()
@@ -74,6 +82,24 @@ t.test('openid-client signs in, refreshes and logs out against the example app',
   t.equal(again?.nonce, undefined)
   t.equal(again?.auth_time, claims?.auth_time, 'the refreshed ID token keeps the original auth_time (OIDC Core §12.2)')
   t.ok(await jwtVerify(refreshed.id_token ?? '', jwks, { issuer: as.issuer, audience: clientId }))
+
+  // A confidential client whose ID tokens are MACed with its client secret (OIDC Core §10.1):
+  // openid-client authenticates with client_secret_basic and expects HS256.
+  const hsConfig = await client.discovery(new URL(`${base}/o`), hs256.client_id, { client_secret: hs256.client_secret, id_token_signed_response_alg: 'HS256' },
+    client.ClientSecretBasic(hs256.client_secret), { execute: [client.allowInsecureRequests] })
+  const hsVerifier = client.randomPKCECodeVerifier()
+  const hsNonce = client.randomNonce()
+  const hsUrl = client.buildAuthorizationUrl(hsConfig, {
+    redirect_uri: REDIRECT_URI, scope: 'openid', nonce: hsNonce, code_challenge: await client.calculatePKCECodeChallenge(hsVerifier), code_challenge_method: 'S256',
+  })
+  const hsConsent = parseForm(await (await browser.get(hsUrl.href)).text(), /\/o\/authorize\/$/)
+  const hsAnswer = await browser.submit(hsConsent.action, { ...hsConsent.hidden, allow: 'Authorize' })
+  const hsTokens = await client.authorizationCodeGrant(hsConfig, new URL(hsAnswer.headers.get('location') ?? ''), { pkceCodeVerifier: hsVerifier, expectedNonce: hsNonce, idTokenExpected: true })
+  t.equal(hsTokens.claims()?.sub, claims?.sub)
+  const hsVerified = await jwtVerify(hsTokens.id_token ?? '', new TextEncoder().encode(hs256.client_secret), { issuer: as.issuer, audience: hs256.client_id, algorithms: ['HS256'] })
+  t.equal(hsVerified.protectedHeader.alg, 'HS256', 'MACed with the client secret the CLI printed')
+  const hsRefreshed = await client.refreshTokenGrant(hsConfig, hsTokens.refresh_token ?? '')
+  t.equal(hsRefreshed.claims()?.auth_time, claims?.auth_time)
 
   // RP-Initiated Logout: the URL openid-client builds, followed by the browser; the user confirms,
   // the session ends, the RP gets its state back.
