@@ -34,8 +34,9 @@ const invalid = (description: string, detail?: string): LogoutCheck => ({ ok: fa
 /**
  * RP-Initiated Logout 1.0 §2–3 (DOT's `validate_logout_request`): the `id_token_hint` must be
  * an ID token this server signed (RS256 with one of its keys, or HS256 with the secret of the
- * HS256 application it names; `alg: none` and RS/HS confusion refused, JOSE-1) for this issuer, expired ones accepted when the settings say so; `client_id` must
- * agree with it; `post_logout_redirect_uri` must be one the application registered, exactly.
+ * HS256 application it names; `alg: none` and RS/HS confusion refused, JOSE-1) for this issuer,
+ * expired ones accepted when the settings say so; `client_id` must agree with it;
+ * `post_logout_redirect_uri` must be one the application registered, exactly.
  */
 export async function validateLogoutRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer: string): Promise<LogoutCheck> {
   const repeated = LOGOUT_PARAMETERS.filter((name) => duplicated.has(name))
