@@ -59,4 +59,6 @@ export interface ServerContext {
   readonly oidc: OidcContext | null
   /** Seals the client secrets of HS256 applications; absent or `null` without a `clientSecretSealingKey` (then HS256 is refused). */
   readonly secretSealer?: SecretSealer | null
+  /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
+  readonly initialAccessTokenChecksums?: readonly string[]
 }
