@@ -20,6 +20,7 @@ export {
 } from './lib/resource/identifiers.js'
 export { checkAudience } from './lib/resource/audience.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
+export type { SealingKey, SealingKeyInput } from './lib/tokens/client-secret-seal.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
 export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, ResourceLoadUser, ResolveUser } from './plugins/toolkit.js'

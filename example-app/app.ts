@@ -39,6 +39,8 @@ export interface ExampleAppOptions {
   secret?: string
   /** An RSA private key (PEM) that turns on OpenID Connect: ID tokens, discovery, JWKS, UserInfo. */
   oidcPrivateKey?: string
+  /** Seals the client secrets of HS256 applications (OAT_CLIENT_SECRET_SEALING_KEY); without it, HS256 is refused. */
+  clientSecretSealingKey?: string
 }
 
 /** Builds the example app (not listening yet). */
@@ -94,6 +96,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
           },
         }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
   })
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
   await app.register(HelloView.asView('/api/hello'))

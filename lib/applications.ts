@@ -82,12 +82,39 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
 
   const algorithm = (input.algorithm ?? '') as SigningAlgorithm
   if (!['', 'RS256', 'HS256'].includes(algorithm)) errors.algorithm = 'must be empty, "RS256" or "HS256"'
-  // Secrets are stored hashed, so there is no usable HMAC key (DOT 3.4.0 #1737, JOSE-1).
-  if (algorithm === 'HS256') errors.algorithm = 'HS256 needs the client secret in clear, but secrets are stored hashed; use RS256'
+  else if (algorithm === 'HS256') {
+    const problem = hs256Problem(ctx, clientType)
+    if (problem !== null) errors.algorithm = problem
+  }
 
   const name = input.name ?? ''
   if (name.length > 255) errors.name = 'must be at most 255 characters'
   return { clientType, authorizationGrantType: grantType, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, name, algorithm }
+}
+
+/**
+ * Why an application cannot use HS256, or `null`. The ID token is MACed with the client secret
+ * (OIDC Core §10.1), so there must be one, and the server must be able to keep it: secrets are
+ * stored hashed, and a hash is no key (JOSE-1, DOT 3.4.0 #1737), so it is also kept sealed under
+ * the `clientSecretSealingKey` option.
+ */
+function hs256Problem (ctx: ServerContext, clientType: ClientType): string | null {
+  if (clientType === 'public') return 'HS256 signs with the client secret, and public clients have none; use RS256'
+  if (ctx.secretSealer == null) {
+    return 'HS256 needs the client secret in clear, but secrets are stored hashed: configure clientSecretSealingKey ' +
+      '(OAT_CLIENT_SECRET_SEALING_KEY for the CLI) so the server can keep it sealed, or use RS256'
+  }
+  return null
+}
+
+/** HS256 keys must be at least as long as the hash (RFC 7518 §3.2): 256 bits. */
+const HS256_MIN_SECRET_BYTES = 32
+
+/** The sealed secret to store: for HS256 applications only. */
+function sealFor (ctx: ServerContext, algorithm: SigningAlgorithm, clientId: string, secret: string): string {
+  if (algorithm !== 'HS256') return ''
+  if (ctx.secretSealer == null) throw new ApplicationValidationError({ algorithm: hs256Problem(ctx, 'confidential') ?? '' })
+  return ctx.secretSealer.seal(clientId, secret)
 }
 
 /** A validated application ready to insert, and its secret in clear (shown once). */
@@ -113,6 +140,9 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   } else {
     clientSecret = input.clientSecret ?? newSecret(ctx)
     if (clientSecret.length < 8) errors.clientSecret = 'must be at least 8 characters'
+    else if (fields.algorithm === 'HS256' && Buffer.byteLength(clientSecret, 'utf8') < HS256_MIN_SECRET_BYTES) {
+      errors.clientSecret = `must be at least ${HS256_MIN_SECRET_BYTES} bytes to key HS256 (RFC 7518 §3.2)`
+    }
   }
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
 
@@ -121,6 +151,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     ...fields,
     clientId,
     clientSecretHash: clientSecret === null ? '' : await ctx.hasher.hash(clientSecret),
+    clientSecretSealed: clientSecret === null ? '' : sealFor(ctx, fields.algorithm, clientId, clientSecret),
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
@@ -141,7 +172,9 @@ export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecre
 /**
  * Validates and applies changes to an application. A public client that becomes confidential
  * gets a new secret, returned in clear this once; a confidential one that becomes public loses
- * its secret. `null` when the application no longer exists.
+ * its secret. An application that becomes HS256 gets a new secret too (only the hash of the old
+ * one is known, and HS256 needs it sealed); one that leaves HS256 drops its sealed copy.
+ * `null` when the application no longer exists.
  */
 export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
@@ -151,27 +184,35 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
   let clientSecret: string | null = null
   let clientSecretHash = current.clientSecretHash
+  let clientSecretSealed = fields.algorithm === 'HS256' ? current.clientSecretSealed : ''
   if (fields.clientType === 'public') {
     clientSecretHash = ''
-  } else if (current.clientSecretHash === '') {
+  } else if (current.clientSecretHash === '' || (fields.algorithm === 'HS256' && current.clientSecretSealed === '')) {
     clientSecret = newSecret(ctx)
     clientSecretHash = await ctx.hasher.hash(clientSecret)
+    clientSecretSealed = sealFor(ctx, fields.algorithm, current.clientId, clientSecret)
   }
   const application = await ctx.store.updateApplication(id, {
     ...fields,
     clientSecretHash,
+    clientSecretSealed,
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
   }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
 }
 
-/** Replaces a confidential application's secret; the new one is returned in clear this once. */
+/**
+ * Replaces a confidential application's secret; the new one is returned in clear this once. An
+ * HS256 application's is sealed anew, so this throws `ApplicationValidationError` (field
+ * `algorithm`) when no `clientSecretSealingKey` is configured, and changes nothing.
+ */
 export async function regenerateClientSecret (ctx: ServerContext, id: number): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
   if (current === null || current.clientType !== 'confidential') return null
   const clientSecret = newSecret(ctx)
-  const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret) }, ctx.clock.now())
+  const clientSecretSealed = sealFor(ctx, current.algorithm, current.clientId, clientSecret)
+  const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret), clientSecretSealed }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from './clock.js'
 import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
+import type { SecretSealer } from './tokens/client-secret-seal.js'
 import type { SecretHasher } from './tokens/secret-hasher.js'
 import type { SigningKeys } from './tokens/signing-keys.js'
 
@@ -56,6 +57,8 @@ export interface ServerContext {
   readonly verifyUserCredentials: VerifyUserCredentials | null
   /** OpenID Connect keys and claims; `null` when the server has no signing key. */
   readonly oidc: OidcContext | null
+  /** Seals the client secrets of HS256 applications; absent or `null` without a `clientSecretSealingKey` (then HS256 is refused). */
+  readonly secretSealer?: SecretSealer | null
   /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
   readonly initialAccessTokenChecksums?: readonly string[]
 }

@@ -11,6 +11,7 @@ import { authenticateBearer, type BearerResult, type BearerSource } from './reso
 import { errorToResponse, type OAuthResponse } from './response.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
+import { createSecretSealer, type SealingKeyInput } from './tokens/client-secret-seal.js'
 import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
@@ -26,6 +27,12 @@ export interface OAuthServerOptions {
   verifyUserCredentials?: VerifyUserCredentials
   /** OpenID Connect signing keys (see `loadSigningKeys`) and the UserInfo claims source. */
   oidc?: OidcContext
+  /**
+   * Key(s) that seal HS256 applications' client secrets (AES-256-GCM), so ID tokens can be
+   * signed with them while the database keeps only hashes and ciphertext. Without it HS256 is
+   * refused. 32 bytes (hex, base64url or a Uint8Array); a list rotates: the first seals, all open.
+   */
+  clientSecretSealingKey?: SealingKeyInput
   /** Bearer tokens that may register clients when `dcrRegistrationPolicy` is `initial-access-token` (RFC 7591 §3); kept only as checksums. */
   initialAccessTokens?: readonly string[]
 }
@@ -76,6 +83,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     events: new EventEmitter<ToolkitEventMap>(),
     verifyUserCredentials: options.verifyUserCredentials ?? null,
     oidc: options.oidc ?? null,
+    secretSealer: options.clientSecretSealingKey === undefined ? null : createSecretSealer(options.clientSecretSealingKey),
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
   }
   return {

@@ -8,6 +8,7 @@ import { createOAuthServer, type OAuthServer } from '../lib/server.js'
 import type { SettingsInput } from '../lib/settings.js'
 import { openStore, type DatabaseOption } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
+import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
@@ -53,6 +54,13 @@ export interface FastifyOAuthToolkitOptions {
    * Keys are options, not settings: settings are plain data that may be logged.
    */
   oidc?: OidcOptions
+  /**
+   * Key(s) that seal the client secrets of HS256 applications (AES-256-GCM; see docs/oidc.md):
+   * 32 random bytes as hex, base64url or a Uint8Array (`fastify-oauth-toolkit generatekey
+   * --sealing` prints one); a list rotates (the first seals, all open). Without it, applications
+   * cannot use HS256. An option, not a setting, for the same reason as the signing keys.
+   */
+  clientSecretSealingKey?: SealingKeyInput
   /**
    * Bearer tokens that may register clients at `{prefix}/register/` when the
    * `dcrRegistrationPolicy` setting is `initial-access-token` (RFC 7591 §3), each at least 32
@@ -102,6 +110,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       random: options.random,
       hasher: options.hasher,
       verifyUserCredentials: options.verifyUserCredentials,
+      ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
       initialAccessTokens: options.initialAccessTokens,
       ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null } }),
     })

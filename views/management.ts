@@ -208,7 +208,13 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
     if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
-    const regenerated = await regenerateClientSecret(request.server.oauth.context, application.id)
+    let regenerated
+    try {
+      regenerated = await regenerateClientSecret(request.server.oauth.context, application.id)
+    } catch (err) {
+      if (!(err instanceof ApplicationValidationError)) throw err
+      return await sendError(reply, 400, 'invalid_request', Object.values(err.fields).join(' '))
+    }
     if (regenerated === null) return await sendError(reply, 400, 'invalid_request', 'Public applications have no secret.')
     return detail(request, reply, user, regenerated.application, regenerated.clientSecret)
   })

@@ -19,7 +19,7 @@ export class ConnectDiscoveryInfoView {
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { oauth } = request.server
     const userClaims = oauth.context.oidc?.getUserClaims == null ? [] : releasableClaims(oauth.settings)
-    const body = openIdProviderMetadata(oauth.settings, issuerOf(request, this.#prefix), userClaims)
+    const body = openIdProviderMetadata(oauth.settings, issuerOf(request, this.#prefix), userClaims, { hs256: oauth.context.secretSealer != null })
     // Public, cacheable, readable by browser-based relying parties of any origin (DOT sends CORS *).
     return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
   }

@@ -26,11 +26,21 @@ export function loadSettings (file: string | undefined): Settings {
   return resolveSettings(input)
 }
 
-/** An authorization server over `store` for administrative work (it never serves requests). */
-export function adminServer (store: Store, settings: Settings, deps: CliDeps): OAuthServer {
+/** The environment variable holding the client-secret sealing key for the CLI (the plugin's `clientSecretSealingKey`). */
+export const SEALING_KEY_ENV = 'OAT_CLIENT_SECRET_SEALING_KEY'
+
+/**
+ * An authorization server over `store` for administrative work (it never serves requests). The
+ * client-secret sealing key, needed to register HS256 applications, comes from the environment
+ * (`OAT_CLIENT_SECRET_SEALING_KEY`), never from a settings file or an argument (both end up in
+ * shell histories and logs).
+ */
+export function adminServer (store: Store, settings: Settings, deps: CliDeps, env: Readonly<Record<string, string | undefined>> = {}): OAuthServer {
+  const sealingKey = env[SEALING_KEY_ENV]
   return createOAuthServer({
     store,
     settings,
+    ...(sealingKey === undefined || sealingKey === '' ? {} : { clientSecretSealingKey: sealingKey }),
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.hasher === undefined ? {} : { hasher: deps.hasher }),
     // The CLI never runs the password grant, but a settings file that enables it must still load.

@@ -1,8 +1,9 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
 import type { ServerContext } from '../context.js'
 import { InvalidRequestError, type OAuthError } from '../errors.js'
 import { param, type Params } from '../request.js'
 import type { Application, ApplicationGrantType } from '../store/types.js'
+import { hs256KeyOf } from '../tokens/id-token.js'
 
 /** The parameters of OpenID Connect RP-Initiated Logout 1.0 §2 the toolkit reads. */
 export const LOGOUT_PARAMETERS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state'] as const
@@ -32,9 +33,10 @@ const invalid = (description: string, detail?: string): LogoutCheck => ({ ok: fa
 
 /**
  * RP-Initiated Logout 1.0 §2–3 (DOT's `validate_logout_request`): the `id_token_hint` must be
- * an ID token this server signed (RS256 with one of its keys, `alg: none` and HS256 refused,
- * JOSE-1) for this issuer, expired ones accepted when the settings say so; `client_id` must
- * agree with it; `post_logout_redirect_uri` must be one the application registered, exactly.
+ * an ID token this server signed (RS256 with one of its keys, or HS256 with the secret of the
+ * HS256 application it names; `alg: none` and RS/HS confusion refused, JOSE-1) for this issuer,
+ * expired ones accepted when the settings say so; `client_id` must agree with it;
+ * `post_logout_redirect_uri` must be one the application registered, exactly.
  */
 export async function validateLogoutRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer: string): Promise<LogoutCheck> {
   const repeated = LOGOUT_PARAMETERS.filter((name) => duplicated.has(name))
@@ -77,17 +79,50 @@ export async function validateLogoutRequest (ctx: ServerContext, params: Params,
   }
 }
 
-/** Verifies the hint against this server's own public keys; an expired one passes only when allowed. */
+/**
+ * Verifies the hint against this server's own public keys (RS256), or, for an HS256 hint, against
+ * the sealed secret of the one HS256 application it is addressed to; an expired one passes only
+ * when allowed. The algorithm picks the key source, and each source allows its algorithm only.
+ */
 async function verifyHint (ctx: ServerContext, hint: string, issuer: string): Promise<JWTPayload | null> {
   if (ctx.oidc === null) return null
-  const keys = createLocalJWKSet({ keys: [...ctx.oidc.keys.publicKeys] })
+  const options = { issuer, currentDate: ctx.clock.now() }
   try {
-    return (await jwtVerify(hint, keys, { issuer, algorithms: ['RS256'], currentDate: ctx.clock.now() })).payload
+    if (hs256Hint(hint)) {
+      const application = await hs256Audience(ctx, hint)
+      if (application === null) return null
+      return (await jwtVerify(hint, hs256KeyOf(ctx, application), { ...options, audience: application.clientId, algorithms: ['HS256'] })).payload
+    }
+    const keys = createLocalJWKSet({ keys: [...ctx.oidc.keys.publicKeys] })
+    return (await jwtVerify(hint, keys, { ...options, algorithms: ['RS256'] })).payload
   } catch (err) {
     // jose checks the signature before the claims, so an expired hint here is genuine.
     if (err instanceof joseErrors.JWTExpired && ctx.settings.oidcRpInitiatedLogoutAcceptExpiredTokens) return err.payload
     return null
   }
+}
+
+function hs256Hint (hint: string): boolean {
+  try {
+    return decodeProtectedHeader(hint).alg === 'HS256'
+  } catch {
+    return false
+  }
+}
+
+/** The HS256 application an (unverified) hint names as its only audience, if it can be verified with it. */
+async function hs256Audience (ctx: ServerContext, hint: string): Promise<Application | null> {
+  let aud: unknown
+  try {
+    aud = decodeJwt(hint).aud
+  } catch {
+    return null
+  }
+  const clientId = typeof aud === 'string' ? aud : Array.isArray(aud) && aud.length === 1 ? aud[0] as unknown : null
+  if (typeof clientId !== 'string') return null
+  const application = await ctx.store.findApplicationByClientId(clientId)
+  if (application === null || application.algorithm !== 'HS256' || application.clientSecretSealed === '' || ctx.secretSealer == null) return null
+  return application
 }
 
 /**

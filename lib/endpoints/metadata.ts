@@ -86,15 +86,16 @@ const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce'
  * The OpenID Connect discovery document for `issuer`: the RFC 8414 document (so the two never
  * disagree) plus the OIDC fields, each limited to what the server really does.
  * @param userClaims the standard claims UserInfo can return (those of the known scopes when the host gives `getUserClaims`).
+ * @param options.hs256 whether applications can use HS256 (a `clientSecretSealingKey` is configured).
  */
-export function openIdProviderMetadata (settings: Settings, issuer: string, userClaims: readonly string[]): OpenIdProviderMetadata {
+export function openIdProviderMetadata (settings: Settings, issuer: string, userClaims: readonly string[], options: { hs256?: boolean } = {}): OpenIdProviderMetadata {
   return {
     ...authorizationServerMetadata(settings, issuer),
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     userinfo_endpoint: `${issuer}/userinfo/`,
     subject_types_supported: ['public'],
-    // HS256 needs the client secret in clear, and secrets are stored hashed (JOSE-1).
-    id_token_signing_alg_values_supported: ['RS256'],
+    // HS256 needs the client secret, which only a configured sealing key keeps usable (JOSE-1).
+    id_token_signing_alg_values_supported: options.hs256 === true ? ['RS256', 'HS256'] : ['RS256'],
     claims_supported: [...new Set([...ID_TOKEN_CLAIMS, ...userClaims])],
     // Discovery §3: request_uri_parameter_supported defaults to true, so each is said explicitly.
     claims_parameter_supported: false,

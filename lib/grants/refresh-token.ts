@@ -49,12 +49,13 @@ export const refreshTokenGrant: TokenGrant = {
       tokenFamily: record.tokenFamily,
       resource: resources.join(' '),
       refreshResource: record.resource,
+      authTime: record.authTime,
     })
-    // OIDC Core §12.2: a new ID token on refresh, without nonce. The original auth_time is
-    // not kept with refresh tokens, so it is left out (it is optional here).
+    // OIDC Core §12.2: a new ID token on refresh, without nonce, whose auth_time is that of the
+    // original authentication (kept with the refresh token family, so it outlives the code).
     const idToken = record.userId === null
       ? null
-      : await prepareIdToken(ctx, { issuer: info.issuer, application: client.application, userId: record.userId, scopes: requested, nonce: '', authTime: null, accessToken: tokens.accessToken })
+      : await prepareIdToken(ctx, { issuer: info.issuer, application: client.application, userId: record.userId, scopes: requested, nonce: '', authTime: record.authTime, accessToken: tokens.accessToken })
     const withIdToken = { ...issue, idToken: idToken?.record ?? null }
     const extra = idToken === null ? {} : { idToken: idToken.jwt }
     if (!rotate) {

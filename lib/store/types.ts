@@ -47,6 +47,11 @@ export interface Application {
   readonly userId: string | null
   readonly skipAuthorization: boolean
   readonly algorithm: SigningAlgorithm
+  /**
+   * HS256 applications only: the client secret sealed (AES-256-GCM) under the server's
+   * `clientSecretSealingKey`, so ID tokens can be signed with it; `''` otherwise. Never the secret in clear.
+   */
+  readonly clientSecretSealed: string
   /** RFC 9126 §6: authorization requests must come through `par/` (a `request_uri`). */
   readonly requirePushedAuthorizationRequests: boolean
   readonly createdAt: Date
@@ -66,6 +71,8 @@ export interface NewApplication {
   readonly userId: string | null
   readonly skipAuthorization: boolean
   readonly algorithm: SigningAlgorithm
+  /** The sealed client secret of an HS256 application; `''` (the default) for none. */
+  readonly clientSecretSealed?: string
   /** RFC 9126 §6 (default false). */
   readonly requirePushedAuthorizationRequests?: boolean
   readonly now: Date
@@ -109,6 +116,8 @@ export interface RefreshTokenRecord {
   readonly revokedAt: Date | null
   /** When set, this token was rotated at `revokedAt`, and the successor pair is sealed under the old token (grace period). */
   readonly successorSealed: string | null
+  /** When the user authenticated for the authorization the family descends from; `null` when unknown (OIDC `auth_time`). */
+  readonly authTime: Date | null
   readonly createdAt: Date
 }
 
@@ -215,6 +224,8 @@ export interface NewRefreshToken {
   readonly scope: string
   readonly tokenFamily: string
   readonly resource: string
+  /** When the user authenticated (carried across rotations for the ID token's `auth_time`); `null` or absent when unknown. */
+  readonly authTime?: Date | null
 }
 
 /** An authorization code to insert. */

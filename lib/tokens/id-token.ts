@@ -44,8 +44,25 @@ export function leftHalfHash (value: string): string {
 }
 
 /**
- * Signs an ID token with the active key (RS256, `kid` in the header) and returns it with the
- * id-token row to store; `null` when none is due (OIDC off, or no `openid` scope).
+ * The key an HS256 application's ID tokens are MACed with: the octets of the UTF-8 client secret
+ * (OIDC Core §10.1), opened from its sealed copy. A missing or unopenable seal is a server
+ * misconfiguration (the sealing key was removed or changed), never a reason to fall back.
+ */
+export function hs256KeyOf (ctx: ServerContext, application: Application): Uint8Array {
+  const secret = ctx.secretSealer == null || application.clientSecretSealed === ''
+    ? null
+    : ctx.secretSealer.open(application.clientId, application.clientSecretSealed)
+  if (secret === null) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: application ${application.id} signs ID tokens with HS256, but its sealed client secret does not open with the configured clientSecretSealingKey; restore the key or regenerate the secret`)
+  }
+  return new TextEncoder().encode(secret)
+}
+
+/**
+ * Signs an ID token with the active key (RS256, `kid` in the header), or with the client secret
+ * for HS256 applications, and returns it with the id-token row to store; `null` when none is
+ * due (OIDC off, or no `openid` scope). Both algorithms hash with SHA-256, so `at_hash` and
+ * `c_hash` are computed alike.
  */
 export async function prepareIdToken (ctx: ServerContext, input: IdTokenInput): Promise<PreparedIdToken | null> {
   if (!wantsIdToken(ctx, input.scopes) || ctx.oidc === null) return null
@@ -60,15 +77,16 @@ export async function prepareIdToken (ctx: ServerContext, input: IdTokenInput): 
   if (input.nonce !== '') claims.nonce = input.nonce
   if (input.accessToken !== undefined) claims.at_hash = leftHalfHash(input.accessToken)
   if (input.code !== undefined) claims.c_hash = leftHalfHash(input.code)
+  const hs256 = input.application.algorithm === 'HS256'
   const jwt = await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: ctx.oidc.keys.kid, typ: 'JWT' })
+    .setProtectedHeader(hs256 ? { alg: 'HS256', typ: 'JWT' } : { alg: 'RS256', kid: ctx.oidc.keys.kid, typ: 'JWT' })
     .setIssuer(input.issuer)
     .setSubject(input.userId)
     .setAudience(input.application.clientId)
     .setIssuedAt(toEpochSeconds(now))
     .setExpirationTime(toEpochSeconds(expiresAt))
     .setJti(jti)
-    .sign(ctx.oidc.keys.privateKey)
+    .sign(hs256 ? hs256KeyOf(ctx, input.application) : ctx.oidc.keys.privateKey)
   return {
     jwt,
     record: { jti, applicationId: input.application.id, userId: input.userId, scope: input.scopes.join(' '), expiresAt },

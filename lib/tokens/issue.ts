@@ -30,10 +30,10 @@ export interface IssueRequest {
   readonly grantId?: number | null
   /** RFC 8707 resources of the access token, space-separated (`''`: unrestricted). */
   readonly resource?: string
-  /** When the user authenticated, where known (`auth_time` of JWT access tokens). */
-  readonly authTime?: Date | null
   /** Resources the refresh token keeps (the original grant's); defaults to `resource`. */
   readonly refreshResource?: string
+  /** When the user authenticated, where known: `auth_time` of JWT access tokens, and kept with the refresh token for refreshed ID tokens. */
+  readonly authTime?: Date | null
 }
 
 /**
@@ -80,6 +80,7 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
             scope: (req.refreshScopes ?? req.scopes).join(' '),
             tokenFamily: family,
             resource: req.refreshResource ?? resource,
+            authTime: req.authTime ?? null,
           },
     },
   }

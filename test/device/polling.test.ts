@@ -147,6 +147,10 @@ t.test('OpenID Connect: with openid, the device gets an ID token for the approvi
   t.equal(payload.auth_time, Math.floor(oidcClock.now().getTime() / 1000), 'auth_time: when the user approved (no authTime from resolveUser)')
   t.ok(typeof payload.at_hash === 'string')
   t.equal(payload.nonce, undefined)
+  oidcClock.advance(120)
+  const refreshed = await postToken(app, { grant_type: 'refresh_token', refresh_token: res.json<{ refresh_token: string }>().refresh_token, client_id: tv.application.clientId })
+  const again = await verifyIdToken(jwks, refreshed.json<{ id_token?: string }>().id_token ?? '', tv.application.clientId, oidcClock.now())
+  t.equal(again.payload.auth_time, payload.auth_time, 'a refresh keeps the approval\'s auth_time (OIDC Core §12.2)')
 
   const plain = await deviceCode(app, tv, { scope: 'read' })
   await decide(app, plain.user_code, true, { user: 'user-oidc' })

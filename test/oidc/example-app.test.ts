@@ -1,47 +1,54 @@
-// End to end: oauth4webapi (panva's certified-style client) as an OpenID Connect relying party
-// against `npm start`: discovery, authorization code + PKCE + nonce, ID token validation
-// (claims by the library, signature with jose against the served JWKS), UserInfo, refresh.
+// End to end: openid-client v6 (an OpenID Foundation certified relying party) against
+// `npm start`: discovery, authorization code + PKCE + nonce, ID token validation (claims by the
+// library, signature with jose against the served JWKS), UserInfo, refresh, and RP-Initiated
+// Logout through the URL openid-client builds; and a confidential client with HS256 ID tokens.
+import { randomBytes } from 'node:crypto'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import * as oauth from 'oauth4webapi'
+import * as client from 'openid-client'
 import t from 'tap'
 import { Browser, npmRun, parseForm, startExampleApp } from '../example-app/support.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
 const LOGGED_OUT_URI = 'http://127.0.0.1:8400/logged-out'
 
-t.test('an OpenID Connect relying party signs in against the example app', async (t) => {
+t.test('openid-client signs in, refreshes and logs out against the example app', async (t) => {
+  // The server and the CLI read the same sealing key, so HS256 applications can be registered.
+  const previous = process.env.OAT_CLIENT_SECRET_SEALING_KEY
+  process.env.OAT_CLIENT_SECRET_SEALING_KEY = randomBytes(32).toString('base64url')
+  t.teardown(() => { if (previous === undefined) delete process.env.OAT_CLIENT_SECRET_SEALING_KEY; else process.env.OAT_CLIENT_SECRET_SEALING_KEY = previous })
   const { base, database, env } = await startExampleApp(t)
-  const [, created] = await Promise.all([
+  const [, created, createdHs256] = await Promise.all([
     npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
     npmRun('cli', ['createapplication', 'public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI,
       '--post-logout-redirect-uris', LOGGED_OUT_URI, '--database', database, '--json'], env),
+    npmRun('cli', ['createapplication', 'confidential', 'authorization-code', '--name', 'HS256 RP', '--redirect-uris', REDIRECT_URI,
+      '--algorithm', 'HS256', '--database', database, '--json'], env),
   ])
-  const client: oauth.Client = { client_id: (JSON.parse(created) as { client_id: string }).client_id }
-  const http = { [oauth.allowInsecureRequests]: true }
+  const clientId = (JSON.parse(created) as { client_id: string }).client_id
+  const hs256 = JSON.parse(createdHs256) as { client_id: string, client_secret: string }
 
-  // Discovery (OIDC Discovery §4) at {issuer}/.well-known/openid-configuration.
-  const issuer = new URL(`${base}/o`)
-  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...http }))
+  // Discovery (OIDC Discovery §4) at {issuer}/.well-known/openid-configuration; openid-client
+  // checks that the document's issuer is the one asked for. Plain http is allowed on loopback only.
+  const config = await client.discovery(new URL(`${base}/o`), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] })
+  const as = config.serverMetadata()
   t.equal(as.issuer, `${base}/o`)
-  t.same(as.id_token_signing_alg_values_supported, ['RS256'])
+  t.same(as.id_token_signing_alg_values_supported, ['RS256', 'HS256'], 'HS256 is offered: the server keeps secrets sealed')
+  t.equal(as.end_session_endpoint, `${base}/o/logout/`)
 
-  const codeVerifier = oauth.generateRandomCodeVerifier()
-  const nonce = oauth.generateRandomNonce()
-  const state = oauth.generateRandomState()
-  const url = new URL(as.authorization_endpoint ?? '')
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: client.client_id,
+  const codeVerifier = client.randomPKCECodeVerifier()
+  const nonce = client.randomNonce()
+  const state = client.randomState()
+  const authorizationUrl = client.buildAuthorizationUrl(config, {
     redirect_uri: REDIRECT_URI,
     scope: 'openid profile',
     state,
     nonce,
-    code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
-  }).toString()
+  })
 
   const browser = new Browser(base)
-  const toLogin = await browser.get(url.href)
+  const toLogin = await browser.get(authorizationUrl.href)
   t.equal(toLogin.status, 302)
   const loginPage = await browser.get(toLogin.headers.get('location') ?? '')
   const login = parseForm(await loginPage.text(), /^\/accounts\/login\/$/)
@@ -50,43 +57,63 @@ t.test('an OpenID Connect relying party signs in against the example app', async
   t.equal(consentPage.status, 200)
   const consent = parseForm(await consentPage.text(), /\/o\/authorize\/$/)
   const answer = await browser.submit(consent.action, { ...consent.hidden, allow: 'Authorize' })
-  const callback = oauth.validateAuthResponse(as, client, new URL(answer.headers.get('location') ?? ''), state)
 
-  const tokens = await oauth.processAuthorizationCodeResponse(as, client,
-    await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), callback, REDIRECT_URI, codeVerifier, http),
-    { expectedNonce: nonce, requireIdToken: true })
-  const claims = oauth.getValidatedIdTokenClaims(tokens)
-  t.match(claims, { iss: `${base}/o`, aud: client.client_id, nonce })
+  // openid-client validates state, exchanges the code with the verifier and validates the ID token's claims.
+  const tokens = await client.authorizationCodeGrant(config, new URL(answer.headers.get('location') ?? ''), {
+    pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true,
+  })
+  const claims = tokens.claims()
+  t.match(claims, { iss: `${base}/o`, aud: clientId, nonce })
   t.type(claims?.sub, 'string')
   t.type(claims?.auth_time, 'number', 'the example app knows when alice logged in')
 
   // The signature, with the keys the server publishes.
   const jwks = createRemoteJWKSet(new URL(as.jwks_uri ?? ''))
-  const verified = await jwtVerify(tokens.id_token ?? '', jwks, { issuer: as.issuer, audience: client.client_id, algorithms: ['RS256'] })
+  const verified = await jwtVerify(tokens.id_token ?? '', jwks, { issuer: as.issuer, audience: clientId, algorithms: ['RS256'] })
   t.equal(verified.payload.sub, claims?.sub)
 
-  const userinfo = await oauth.processUserInfoResponse(as, client, claims?.sub ?? '',
-    await oauth.userInfoRequest(as, client, tokens.access_token, http))
+  // UserInfo: openid-client refuses an answer whose sub differs from the ID token's.
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims?.sub ?? '')
   t.same(userinfo, { sub: claims?.sub, preferred_username: 'alice' })
 
-  const refreshed = await oauth.processRefreshTokenResponse(as, client,
-    await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token ?? '', http))
-  const again = oauth.getValidatedIdTokenClaims(refreshed)
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '')
+  const again = refreshed.claims()
   t.equal(again?.sub, claims?.sub, 'a refresh brings a new ID token for the same user')
   t.equal(again?.nonce, undefined)
-  t.ok(await jwtVerify(refreshed.id_token ?? '', jwks, { issuer: as.issuer, audience: client.client_id }))
+  t.equal(again?.auth_time, claims?.auth_time, 'the refreshed ID token keeps the original auth_time (OIDC Core §12.2)')
+  t.ok(await jwtVerify(refreshed.id_token ?? '', jwks, { issuer: as.issuer, audience: clientId }))
 
-  // RP-Initiated Logout: the user confirms, the session ends, the RP gets its state back.
-  const logout = new URL(as.end_session_endpoint ?? '')
-  logout.search = new URLSearchParams({ id_token_hint: refreshed.id_token ?? '', post_logout_redirect_uri: LOGGED_OUT_URI, state: 'bye' }).toString()
+  // A confidential client whose ID tokens are MACed with its client secret (OIDC Core §10.1):
+  // openid-client authenticates with client_secret_basic and expects HS256.
+  const hsConfig = await client.discovery(new URL(`${base}/o`), hs256.client_id, { client_secret: hs256.client_secret, id_token_signed_response_alg: 'HS256' },
+    client.ClientSecretBasic(hs256.client_secret), { execute: [client.allowInsecureRequests] })
+  const hsVerifier = client.randomPKCECodeVerifier()
+  const hsNonce = client.randomNonce()
+  const hsUrl = client.buildAuthorizationUrl(hsConfig, {
+    redirect_uri: REDIRECT_URI, scope: 'openid', nonce: hsNonce, code_challenge: await client.calculatePKCECodeChallenge(hsVerifier), code_challenge_method: 'S256',
+  })
+  const hsConsent = parseForm(await (await browser.get(hsUrl.href)).text(), /\/o\/authorize\/$/)
+  const hsAnswer = await browser.submit(hsConsent.action, { ...hsConsent.hidden, allow: 'Authorize' })
+  const hsTokens = await client.authorizationCodeGrant(hsConfig, new URL(hsAnswer.headers.get('location') ?? ''), { pkceCodeVerifier: hsVerifier, expectedNonce: hsNonce, idTokenExpected: true })
+  t.equal(hsTokens.claims()?.sub, claims?.sub)
+  const hsVerified = await jwtVerify(hsTokens.id_token ?? '', new TextEncoder().encode(hs256.client_secret), { issuer: as.issuer, audience: hs256.client_id, algorithms: ['HS256'] })
+  t.equal(hsVerified.protectedHeader.alg, 'HS256', 'MACed with the client secret the CLI printed')
+  const hsRefreshed = await client.refreshTokenGrant(hsConfig, hsTokens.refresh_token ?? '')
+  t.equal(hsRefreshed.claims()?.auth_time, claims?.auth_time)
+
+  // RP-Initiated Logout: the URL openid-client builds, followed by the browser; the user confirms,
+  // the session ends, the RP gets its state back.
+  const logout = client.buildEndSessionUrl(config, { id_token_hint: refreshed.id_token ?? '', post_logout_redirect_uri: LOGGED_OUT_URI, state: 'bye' })
+  t.equal(logout.searchParams.get('client_id'), clientId, 'openid-client names the client')
   const confirm = await browser.get(logout.href)
   t.equal(confirm.status, 200, 'the user is asked to confirm')
   const confirmForm = parseForm(await confirm.text(), /\/o\/logout\/\?/)
   const done = await browser.submit(confirmForm.action, confirmForm.hidden)
   t.equal(done.status, 302)
   t.equal(done.headers.get('location'), `${LOGGED_OUT_URI}?state=bye`)
-  const afterwards = await browser.get(url.href)
+  const afterwards = await browser.get(authorizationUrl.href)
   t.equal(afterwards.status, 302, 'logged out: the authorize URL sends the browser to log in again')
   t.match(afterwards.headers.get('location'), /^\/accounts\/login\//)
-  t.equal((await oauth.userInfoRequest(as, client, refreshed.access_token, http)).status, 401, 'the user\'s tokens were revoked')
+  const refused = await client.fetchUserInfo(config, refreshed.access_token, claims?.sub ?? '').then(() => null, (err: unknown) => err)
+  t.match(refused, { status: 401 }, 'the user\'s tokens were revoked')
 })

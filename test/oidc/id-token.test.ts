@@ -64,12 +64,15 @@ t.test('with OIDC off, openid is just a scope: no ID token', async (t) => {
   t.equal(body.scope, 'openid')
 })
 
-t.test('a refresh brings a new ID token: new jti and at_hash, no nonce (OIDC Core §12.2)', async (t) => {
+t.test('a refresh brings a new ID token: new jti and at_hash, no nonce, the original auth_time (OIDC Core §12.2)', async (t) => {
   const clock = fixedClock('2026-03-01T10:00:00.000Z')
-  const app = await buildOidcApp(t, { clock })
+  const authTime = new Date('2026-03-01T09:30:00.000Z')
+  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE, authTime }) })
   const created = await createOidcApplication(app)
   const first = await oidcCodeFlow(app, created, { nonce: 'abc' })
-  clock.advance(60)
+  clock.advance(61)
+  // The code is gone by now: auth_time lives with the refresh token family, not the code.
+  t.equal((await app.oauth.clearExpiredTokens()).grants, 1)
   const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token ?? '' },
     { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
   t.equal(res.statusCode, 200)
@@ -81,10 +84,16 @@ t.test('a refresh brings a new ID token: new jti and at_hash, no nonce (OIDC Cor
   t.equal(after.iss, before.iss)
   t.equal(after.aud, before.aud)
   t.not(after.jti, before.jti)
-  t.equal(after.iat, (before.iat ?? 0) + 60)
+  t.equal(after.iat, (before.iat ?? 0) + 61)
   t.equal(after.nonce, undefined)
   t.equal(after.at_hash, atHash(body.access_token))
+  t.equal(after.auth_time, authTime.getTime() / 1000, 'the time of the original authentication, not of the refresh')
   t.ok(await app.oauth.store.findIdTokenByJti(String(after.jti)), 'stored')
+  clock.advance(60)
+  const third = await postToken(app, { grant_type: 'refresh_token', refresh_token: body.refresh_token ?? '' },
+    { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
+  const again = (await verifyIdToken({ keys }, third.json<OidcTokenBody>().id_token ?? '', created.application.clientId, clock.now())).payload
+  t.equal(again.auth_time, authTime.getTime() / 1000, 'carried across rotations')
 })
 
 t.test('an ID token is not an access token (JOSE-2)', async (t) => {

@@ -332,6 +332,29 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.ok(await store.findIdTokenByJti('jti-code'), 'the old ID token stays until cleartokens finds it unreferenced and expired')
   })
 
+  t.test('OIDC columns: a refresh token keeps auth_time through issuance and rotation; an application keeps its sealed secret', async (t) => {
+    const { store } = await open(t)
+    const app = await newApplication(store, { clientId: 'oidc-columns', algorithm: 'HS256', clientSecretSealed: 'v1.kid.iv.ct.tag' })
+    t.equal(app.clientSecretSealed, 'v1.kid.iv.ct.tag')
+    t.equal((await store.findApplicationByClientId('oidc-columns'))?.clientSecretSealed, 'v1.kid.iv.ct.tag')
+    t.equal((await newApplication(store, { clientId: 'oidc-columns-none' })).clientSecretSealed, '', 'none by default')
+    t.equal((await store.updateApplication(app.id, { clientSecretSealed: 'v1.kid.iv2.ct2.tag2' }, at(1)))?.clientSecretSealed, 'v1.kid.iv2.ct2.tag2')
+    t.equal((await store.updateApplication(app.id, { name: 'kept' }, at(2)))?.clientSecretSealed, 'v1.kid.iv2.ct2.tag2', 'other changes keep it')
+    t.equal((await store.updateApplication(app.id, { algorithm: 'RS256', clientSecretSealed: '' }, at(3)))?.clientSecretSealed, '')
+
+    const authTime = new Date(T0.getTime() - 90_123)
+    const first = issueOf({ applicationId: app.id, token: 'at-a0', refresh: 'at-r0', family: 'at-f' })
+    const rows = await store.issueTokens({ ...first, refreshToken: first.refreshToken === null ? null : { ...first.refreshToken, authTime } })
+    t.equal(rows.refreshToken?.authTime?.getTime(), authTime.getTime(), 'milliseconds kept')
+    const found = await store.findRefreshToken(tokenChecksum('at-r0'))
+    t.equal(found?.authTime?.getTime(), authTime.getTime())
+    const next = issueOf({ applicationId: app.id, token: 'at-a1', refresh: 'at-r1', family: 'at-f', now: at(5) })
+    const rotated = await store.rotateRefreshToken(found?.id ?? 0, null, { ...next, refreshToken: next.refreshToken === null ? null : { ...next.refreshToken, authTime: found?.authTime ?? null } })
+    t.equal(rotated.ok && rotated.rows.refreshToken?.authTime?.getTime(), authTime.getTime())
+    await store.issueTokens(issueOf({ applicationId: app.id, token: 'at-a2', refresh: 'at-r2' }))
+    t.equal((await store.findRefreshToken(tokenChecksum('at-r2')))?.authTime, null, 'unknown when not given')
+  })
+
   t.test('a transaction failing mid-way leaves nothing half-written', async (t) => {
     const h = await open(t)
     const { store } = h

@@ -2,13 +2,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
-import { basicAuth, bearerWorks, FORM, form, postToken } from '../helpers/index.js'
+import { basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
 import { ALICE, asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
 
 const BOB = 'user-bob'
 
-async function buildManagementApp (t: Parameters<typeof buildAuthorizeApp>[0]): Promise<FastifyInstance> {
-  const app = await buildAuthorizeApp(t, { prefix: false })
+async function buildManagementApp (t: Parameters<typeof buildAuthorizeApp>[0], options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = await buildAuthorizeApp(t, { prefix: false, ...options })
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
   return app
 }
@@ -122,6 +122,29 @@ t.test('validation errors are shown beside their fields and nothing is stored', 
   const missing = await post(app, '/o/applications/register/', { ...VALID, authorizationGrantType: 'authorization-code' }, formState(page))
   t.match(missing.body, /id="redirectUris-error" role="alert">at least one redirect URI is required/)
   t.same(await app.oauth.store.listApplications(), [])
+})
+
+t.test('HS256 through the pages: refused beside the field without a sealing key; with one, the secret is shown once and kept sealed', async (t) => {
+  const hs256 = { ...VALID, authorizationGrantType: 'authorization-code', redirectUris: 'https://rp.example/cb', algorithm: 'HS256' }
+  await t.test('without the key', async (t) => {
+    const app = await buildManagementApp(t)
+    const { res } = await register(app, hs256)
+    t.equal(res.statusCode, 400)
+    t.match(res.body, /id="algorithm-error" role="alert">HS256 needs the client secret in clear, but secrets are stored hashed: configure clientSecretSealingKey/)
+    t.same(await app.oauth.store.listApplications(), [])
+  })
+  await t.test('with the key', async (t) => {
+    const app = await buildManagementApp(t, { clientSecretSealingKey: 'k'.repeat(43) })
+    const { id, clientId, secret } = await register(app, hs256)
+    const stored = await app.oauth.store.findApplicationById(id)
+    t.equal(stored?.algorithm, 'HS256')
+    t.equal(app.oauth.context.secretSealer?.open(clientId, stored?.clientSecretSealed ?? ''), secret)
+    const page = await get(app, `/o/applications/${id}/`)
+    const regenerated = await post(app, `/o/applications/${id}/regenerate-secret/`, {}, formState(page))
+    const fresh = /id="client-secret">([^<]*)</.exec(regenerated.body)?.[1]
+    t.not(fresh, secret)
+    t.equal(app.oauth.context.secretSealer?.open(clientId, (await app.oauth.store.findApplicationById(id))?.clientSecretSealed ?? ''), fresh, 'regeneration re-seals')
+  })
 })
 
 t.test('every value is HTML-escaped', async (t) => {

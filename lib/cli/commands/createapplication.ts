@@ -76,8 +76,9 @@ export const createApplicationCommand = defineCommand({
   name: 'createapplication',
   summary: 'Register an OAuth application (client) and print its secret once',
   description: 'Registers an application after validating every field (DOT\'s createapplication). The\n' +
-    'generated client secret is printed once: only its hash is stored. Validation errors are\n' +
-    'listed on stderr, one per field, with exit code 2.',
+    'generated client secret is printed once: only its hash is stored (and, for HS256, a copy\n' +
+    'sealed under the key in OAT_CLIENT_SECRET_SEALING_KEY). Validation errors are listed on\n' +
+    'stderr, one per field, with exit code 2.',
   positionals: [
     { name: 'client_type', description: 'confidential or public' },
     { name: 'grant_type', description: APPLICATION_GRANT_TYPES.join(', ') },
@@ -91,7 +92,7 @@ export const createApplicationCommand = defineCommand({
     'client-secret': stringOption('secret', 'Client secret to use (default: clientSecretGeneratorLength random characters)'),
     'skip-authorization': booleanOption('Do not ask users for consent'),
     user: stringOption('id', 'Id of the user who owns the application'),
-    algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (no OpenID Connect, default) or RS256'),
+    algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (default), RS256, or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -104,7 +105,7 @@ export const createApplicationCommand = defineCommand({
     const opened = await openMigratedStore(url)
     let created: CreatedApplication
     try {
-      created = await adminServer(opened.store, settings, deps).createApplication({
+      created = await adminServer(opened.store, settings, deps, io.env).createApplication({
         clientType: positionals[0] ?? '',
         authorizationGrantType: positionals[1] ?? '',
         name: values.name,

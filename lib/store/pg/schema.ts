@@ -28,6 +28,8 @@ export const applications = pgTable('oauth2_application', {
   skipAuthorization: boolean('skip_authorization').notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
   requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
+  /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
+  clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [
@@ -111,6 +113,8 @@ export const refreshTokens = pgTable('oauth2_refreshtoken', {
   resource: text('resource').notNull().default(''),
   revokedAt: time('revoked'),
   successorSealed: text('successor_sealed'),
+  /** When the user authenticated for the authorization this family descends from (OIDC `auth_time` on refresh). */
+  authTime: time('auth_time'),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [

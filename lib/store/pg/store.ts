@@ -148,6 +148,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
       accessTokenId: accessRow.id,
       tokenFamily: rt.tokenFamily,
       resource: rt.resource,
+      authTime: rt.authTime ?? null,
       createdAt: issue.now,
       updatedAt: issue.now,
     }).returning()
@@ -206,6 +207,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
         requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
+        clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,
       }).returning()

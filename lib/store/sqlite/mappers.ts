@@ -27,6 +27,7 @@ export function toApplication (row: typeof schema.applications.$inferSelect): Ap
     userId: row.userId,
     skipAuthorization: row.skipAuthorization,
     algorithm: row.algorithm as SigningAlgorithm,
+    clientSecretSealed: row.clientSecretSealed,
     requirePushedAuthorizationRequests: row.requirePushedAuthorizationRequests,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -61,6 +62,7 @@ export function toRefreshToken (row: typeof schema.refreshTokens.$inferSelect): 
     resource: row.resource,
     revokedAt: row.revokedAt,
     successorSealed: row.successorSealed,
+    authTime: row.authTime,
     createdAt: row.createdAt,
   }
 }
@@ -130,6 +132,7 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.userId !== undefined) set.userId = changes.userId
   if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
   if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+  if (changes.clientSecretSealed !== undefined) set.clientSecretSealed = changes.clientSecretSealed
   if (changes.requirePushedAuthorizationRequests !== undefined) set.requirePushedAuthorizationRequests = changes.requirePushedAuthorizationRequests
   return set
 }

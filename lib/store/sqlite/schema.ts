@@ -18,6 +18,8 @@ export const applications = sqliteTable('oauth2_application', {
   skipAuthorization: integer('skip_authorization', { mode: 'boolean' }).notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
   requirePushedAuthorizationRequests: integer('require_pushed_authorization_requests', { mode: 'boolean' }).notNull().default(false),
+  /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
+  clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 }, (t) => [
@@ -96,6 +98,8 @@ export const refreshTokens = sqliteTable('oauth2_refreshtoken', {
   resource: text('resource').notNull().default(''),
   revokedAt: integer('revoked', { mode: 'timestamp_ms' }),
   successorSealed: text('successor_sealed'),
+  /** When the user authenticated for the authorization this family descends from (OIDC `auth_time` on refresh). */
+  authTime: integer('auth_time', { mode: 'timestamp_ms' }),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 }, (t) => [

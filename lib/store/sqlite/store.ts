@@ -89,6 +89,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         accessTokenId: accessRow.id,
         tokenFamily: rt.tokenFamily,
         resource: rt.resource,
+        authTime: rt.authTime ?? null,
         createdAt: issue.now,
         updatedAt: issue.now,
       }).returning().get()
@@ -144,6 +145,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
         requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
+        clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,
       }).returning().get()

@@ -1,0 +1,2 @@
+ALTER TABLE "oauth2_application" ADD COLUMN "client_secret_sealed" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "oauth2_refreshtoken" ADD COLUMN "auth_time" timestamp (3) with time zone;
