@@ -77,6 +77,23 @@ export interface Settings {
   /** `realm` of RFC 6750 challenges. */
   readonly realm: string
 
+  // ---- brute force and rate limits ----------------------------------------------------------
+  /**
+   * Failed client authentications (per `client_id`), failed password-grant logins (per username)
+   * and both per IP address tolerated within `rateLimitWindowSeconds`; past it the token,
+   * revocation and introspection endpoints answer 429 before any secret is hashed, even for the
+   * right secret (RFC 6749 §4.3.2, §2.3.1; RFC 6819 §4.4.3.6). Default 10; `null` turns it off.
+   */
+  readonly rateLimitFailures: number | null
+  /** The window of `rateLimitFailures` and `rateLimitRequests`, seconds (default 900, 15 minutes). */
+  readonly rateLimitWindowSeconds: number
+  /**
+   * Requests per IP address and per `client_id` to the token, revocation and introspection
+   * endpoints within the window, failed or not. `null` (default): no cap, because one backend
+   * may legitimately ask for thousands of tokens and only failures reveal guessing.
+   */
+  readonly rateLimitRequests: number | null
+
   // ---- device flow -------------------------------------------------------------------------
   /** Minimum polling interval of the device flow, seconds (DOT `DEVICE_FLOW_INTERVAL`). */
   readonly deviceFlowInterval: number
@@ -124,6 +141,9 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   authorizationResponseIss: false,
   bearerChallenge: false,
   realm: 'api',
+  rateLimitFailures: 10,
+  rateLimitWindowSeconds: 900,
+  rateLimitRequests: null,
   deviceFlowInterval: 5,
   oidcEnabled: false,
   idTokenExpireSeconds: 36000,
@@ -182,6 +202,9 @@ export function resolveSettings (input: unknown = {}): Settings {
   nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
   nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
+  positiveInteger(s, 'rateLimitWindowSeconds')
+  if (s.rateLimitFailures !== null) positiveInteger(s, 'rateLimitFailures')
+  if (s.rateLimitRequests !== null) positiveInteger(s, 'rateLimitRequests')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
     'bearerChallenge', 'oidcEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',

@@ -12,6 +12,7 @@ import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
+import { endpointRateLimits } from './rate-limit.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
 export interface OAuthRoutesOptions {
@@ -65,10 +66,13 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
+  // BRUTE-1 / G9: failure and request limits, checked before any secret is hashed (plugins/rate-limit.ts).
+  const limits = await endpointRateLimits(app)
+  const limited = limits === null ? { bodyLimit } : { bodyLimit, preHandler: limits.preHandler, onSend: limits.onSend }
 
   const token = new TokenView(app.prefix)
   for (const url of bothSlashes('/token')) {
-    app.post(url, { bodyLimit }, (request, reply) => token.post(request, reply))
+    app.post(url, limited, (request, reply) => token.post(request, reply))
     app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
@@ -76,15 +80,15 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   // RFC 7009; DOT spells it revoke_token/, and both spellings work.
   const revoke = new RevokeTokenView()
   for (const url of [...bothSlashes('/revoke-token'), ...bothSlashes('/revoke_token')]) {
-    app.post(url, { bodyLimit }, (request, reply) => revoke.post(request, reply))
+    app.post(url, limited, (request, reply) => revoke.post(request, reply))
     app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
 
   const introspect = new IntrospectTokenView()
   for (const url of bothSlashes('/introspect')) {
-    app.get(url, (request, reply) => introspect.get(request, reply))
-    app.post(url, { bodyLimit }, (request, reply) => introspect.post(request, reply))
+    app.get(url, limited, (request, reply) => introspect.get(request, reply))
+    app.post(url, limited, (request, reply) => introspect.post(request, reply))
     app.options(url, preflight(['GET', 'POST']))
     app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
   }
