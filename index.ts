@@ -3,6 +3,8 @@
 export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions, type OidcOptions } from './plugins/oauth-toolkit.js'
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
+export { oauthLogSerializers, type RedactedRequestLog } from './views/log-redaction.js'
+export { redactUrl } from './lib/redact.js'
 export { loginRateLimit, TooManyRequestsError, type LoginRateLimit, type LoginRateLimitOptions } from './plugins/rate-limit.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'

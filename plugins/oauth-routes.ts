@@ -13,6 +13,7 @@ import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
 import { endpointRateLimits } from './rate-limit.js'
+import { oauthLogSerializers } from '../views/log-redaction.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
 export interface OAuthRoutesOptions {
@@ -63,6 +64,8 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthRoutes')
   }
+  // LEAK-1: every route of this context logs its URL redacted and no headers, whatever the host's logger does.
+  app.addHook('onRoute', (route) => { route.logSerializers = { ...route.logSerializers, ...oauthLogSerializers } })
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
