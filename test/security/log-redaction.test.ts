@@ -54,8 +54,13 @@ t.test('LEAK-1 no credential of any flow reaches the trace-level log', async (t)
   const { verifier, challenge } = pkcePair('leak')
   keep(verifier)
   const authCode = await obtainCode(app, {
-    response_type: 'code', client_id: code.application.clientId, redirect_uri: code.application.redirectUris[0] ?? '',
-    code_challenge: challenge, code_challenge_method: 'S256', scope: 'openid read', nonce: 'n-0123456789',
+    response_type: 'code',
+    client_id: code.application.clientId,
+    redirect_uri: code.application.redirectUris[0] ?? '',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    scope: 'openid read',
+    nonce: 'n-0123456789',
   })
   keep(authCode)
   const exchanged = await exchangeCode(app, codeClient(code), authCode, { redirect_uri: code.application.redirectUris[0] ?? '', code_verifier: verifier })
@@ -95,7 +100,9 @@ t.test('LEAK-1 no credential of any flow reaches the trace-level log', async (t)
   const page = await app.inject({ url: '/o/applications/register/', headers: asUser(ALICE) })
   const csrf = unescapeHtml(/name="csrf_token" value="([^"]*)"/.exec(page.body)?.[1] ?? '')
   const registered = await app.inject({
-    method: 'POST', url: '/o/applications/register/', headers: asUser(ALICE, { ...FORM, cookie: csrfCookieOf(page) ?? '' }),
+    method: 'POST',
+    url: '/o/applications/register/',
+    headers: asUser(ALICE, { ...FORM, cookie: csrfCookieOf(page) ?? '' }),
     payload: form({ name: 'Leaky', clientType: 'confidential', authorizationGrantType: 'client-credentials', redirectUris: '', postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '', csrf_token: csrf }),
   })
   const shownSecret = /id="client-secret">([^<]*)</.exec(registered.body)?.[1]
