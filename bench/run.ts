@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md.
+// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md. (`-- --fuzz`: bench/fuzz.ts)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,12 @@ import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes } 
 import { profileProtectedRoute } from './profile-run.js'
 import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, benchTableSize, benchTokenEndpoint, type Sizes } from './scenarios.js'
 import { round } from './stats.js'
+
+// `--fuzz`: the security fuzzer of goal G2 instead of the performance suite (bench/fuzz.ts).
+if (process.argv.includes('--fuzz')) {
+  await import('./fuzz.js')
+  process.exit()
+}
 
 const { values } = parseArgs({
   options: {
