@@ -237,7 +237,7 @@ t.test('BRUTE-2 every secret is ≥ 256 bits from the CSPRNG: length, alphabet, 
 t.test('LEAK-5 no issued secret is stored in clear in the database file', async (t) => {
   const app = await buildAuthorizeApp(t, passwordGrantOptions())
   const code = await createCodeApplication(app)
-  const { verifier } = pkcePair('leak5')
+  const { verifier } = pkcePair() // the one codeFlowTokens sends
   const tokens = await codeFlowTokens(app, code)
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
   const pwTokens = (await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })).json<TokenBody>()
