@@ -194,7 +194,7 @@ t.test('oauth4webapi runs the authorization code flow against the example app', 
   })
 
   // Last: its failed logins lock 127.0.0.1 out of the login form for the rest of the window.
-  await t.test('UI-2 and BRUTE-1 on the login form: CSRF required, a new session id at login, 429 after 10 failures', async (t) => {
+  await t.test('UI-2, REDIR-2 and BRUTE-1 on the login form: CSRF required, a new session id at login, 429 after 10 failures', async (t) => {
     const fresh = new Browser(base)
     const page = await fresh.get('/accounts/login/')
     const form = parseForm(await page.text(), /^\/accounts\/login\/$/)
@@ -204,6 +204,13 @@ t.test('oauth4webapi runs the authorization code flow against the example app', 
     const loggedIn = await fresh.submit(form.action, { ...form.hidden, username: 'alice', password: 'wonderland' })
     t.ok(loggedIn.status === 302 || loggedIn.status === 303, 'REDIR-3: the login answer is 302/303, never 307/308')
     t.ok(fresh.jar.get('sessionid') !== undefined && fresh.jar.get('sessionid') !== before, 'the session id changed at login')
+
+    for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+      const visitor = new Browser(base)
+      const visitorForm = parseForm(await (await visitor.get('/accounts/login/')).text(), /^\/accounts\/login\/$/)
+      const res = await visitor.submit(visitorForm.action, { ...visitorForm.hidden, next, username: 'alice', password: 'wonderland' })
+      t.equal(res.headers.get('location'), '/', `REDIR-2: next=${next} stays on the origin`)
+    }
 
     const attacker = new Browser(base)
     const attackerForm = parseForm(await (await attacker.get('/accounts/login/')).text(), /^\/accounts\/login\/$/)
