@@ -7,6 +7,16 @@ export { oauthLogSerializers, type RedactedRequestLog } from './views/log-redact
 export { redactUrl } from './lib/redact.js'
 export { loginRateLimit, TooManyRequestsError, type LoginRateLimit, type LoginRateLimitOptions } from './plugins/rate-limit.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
+export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'
+export type { ProtectedResourceMetadata } from './lib/endpoints/resource-metadata.js'
+export {
+  normalizeResource,
+  sameResource,
+  protectedResourceMetadataUrl,
+  type ProtectedResourceSettings,
+  type BearerMethod,
+} from './lib/resource/identifiers.js'
+export { checkAudience } from './lib/resource/audience.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
@@ -14,7 +24,18 @@ export type { OAuthToolkit, ProtectOptions, LoadUser, ResolveUser } from './plug
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
-export { DEFAULT_TEMPLATES, type Templates, type ConsentPageData, type ErrorPageData } from './views/templates/index.js'
+export {
+  DEFAULT_TEMPLATES,
+  type Templates,
+  type ConsentPageData,
+  type ErrorPageData,
+  type DeviceCodePageData,
+  type DeviceConfirmPageData,
+  type DeviceDonePageData,
+} from './views/templates/index.js'
+export type { DeviceRateLimitOptions } from './views/device.js'
+export type { DeviceAuthorizationResponseBody } from './lib/endpoints/device-authorization.js'
+export { DEVICE_CODE_GRANT_TYPE } from './lib/grants/device-code.js'
 export {
   ProtectedResourceView,
   ScopedProtectedResourceView,
@@ -42,6 +63,10 @@ export {
   InsufficientScopeError,
   LoginRequiredError,
   ConsentRequiredError,
+  InvalidTargetError,
+  AuthorizationPendingError,
+  SlowDownError,
+  ExpiredTokenError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -73,6 +98,8 @@ export {
   type RefreshTokenRecord,
   type GrantRecord,
   type IdTokenRecord,
+  type DeviceGrantRecord,
+  type DeviceGrantStatus,
   type ClearedCounts,
 } from './lib/store/types.js'
 export type { OAuthRequest, Params } from './lib/request.js'
