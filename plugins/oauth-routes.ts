@@ -91,6 +91,8 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     const device = new DeviceAuthorizationView(app.prefix)
     for (const url of bothSlashes('/device-authorization')) {
       app.post(url, { bodyLimit }, (request, reply) => device.post(request, reply))
+      // Found by the fuzzer (G2): without it OPTIONS fell to Fastify's default 404/415 body instead of JSON.
+      app.options(url, preflight(['POST']))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }
   }
