@@ -56,4 +56,6 @@ export interface ServerContext {
   readonly verifyUserCredentials: VerifyUserCredentials | null
   /** OpenID Connect keys and claims; `null` when the server has no signing key. */
   readonly oidc: OidcContext | null
+  /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
+  readonly initialAccessTokenChecksums?: readonly string[]
 }

@@ -8,6 +8,7 @@ import type {
 } from '../types.js'
 import { applicationChangesToRow, joinList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
+import { pgRegistrationMethods } from './registration.js'
 import * as schema from './schema.js'
 
 const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrants } = schema
@@ -189,6 +190,8 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
   }
 
   return {
+    ...pgRegistrationMethods(db),
+
     async createApplication (app: NewApplication): Promise<Application> {
       const [row] = await db.insert(applications).values({
         clientId: app.clientId,
@@ -202,6 +205,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
         userId: app.userId,
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
+        requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
         createdAt: app.now,
         updatedAt: app.now,
       }).returning()

@@ -7,6 +7,7 @@ import type {
   IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
 } from '../types.js'
 import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
 
@@ -127,6 +128,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   }
 
   return {
+    ...sqliteRegistrationMethods(db, tx),
+
     async createApplication (app: NewApplication): Promise<Application> {
       const row = db.insert(applications).values({
         clientId: app.clientId,
@@ -140,6 +143,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         userId: app.userId,
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
+        requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
         createdAt: app.now,
         updatedAt: app.now,
       }).returning().get()
