@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md.
+// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md. (`-- --fuzz`, `-- --timing`: bench/fuzz.ts, bench/timing.ts)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,12 @@ import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes } 
 import { profileProtectedRoute } from './profile-run.js'
 import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, benchTableSize, benchTokenEndpoint, type Sizes } from './scenarios.js'
 import { round } from './stats.js'
+
+// `--fuzz` / `--timing`: the security fuzzer (G2, bench/fuzz.ts) or the timing test (G10, bench/timing.ts) instead.
+if (process.argv.includes('--fuzz') || process.argv.includes('--timing')) {
+  await import(process.argv.includes('--fuzz') ? './fuzz.js' : './timing.js')
+  process.exit()
+}
 
 const { values } = parseArgs({
   options: {

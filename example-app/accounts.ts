@@ -7,7 +7,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifySession from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { UserStore } from './users.js'
-import { html, pageLayout, type SafeHtml } from 'fastify-oauth-toolkit'
+import { html, loginRateLimit, pageLayout, type SafeHtml } from 'fastify-oauth-toolkit'
 
 declare module 'fastify' {
   interface Session {
@@ -67,13 +67,19 @@ export async function registerAccounts (app: FastifyInstance, users: UserStore, 
     return reply.type('text/html; charset=utf-8').headers(PAGE_HEADERS).send(loginForm(reply, safeNext(next), null))
   })
 
-  app.post('/accounts/login/', { preHandler: app.csrfProtection }, async (request, reply) => {
+  // BRUTE-1: 10 failed logins per account and per IP in 15 minutes, then 429 before any password hash.
+  const loginLimit = await loginRateLimit(app, {
+    onLimited: (request, reply, wait) => reply.code(429).header('retry-after', String(wait)).type('text/html; charset=utf-8')
+      .headers(PAGE_HEADERS).send(loginForm(reply, safeNext((request.body as Record<string, unknown> | undefined)?.next), 'Too many failed logins. Try again later.')),
+  })
+  app.post('/accounts/login/', { preHandler: [app.csrfProtection, loginLimit.preHandler] }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
     const next = safeNext(body.next)
     const username = typeof body.username === 'string' ? body.username : ''
     const password = typeof body.password === 'string' ? body.password : ''
     const userId = await users.verify(username, password)
     if (userId === null) {
+      await loginLimit.recordFailure(request)
       return reply.code(401).type('text/html; charset=utf-8').headers(PAGE_HEADERS).send(loginForm(reply, next, 'Wrong username or password.'))
     }
     // UI-2: a new session id at login, so a planted session cannot be logged in.

@@ -1,6 +1,6 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { fastifyOAuthToolkit, oauthRoutes, ProtectedResourceView } from 'fastify-oauth-toolkit'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { fastifyOAuthToolkit, oauthLogSerializers, oauthRoutes, ProtectedResourceView } from 'fastify-oauth-toolkit'
 import pg from 'pg'
 import { registerAccounts, sessionUser } from './accounts.js'
 import { isPostgresUrl } from './paths.js'
@@ -45,7 +45,9 @@ export interface ExampleAppOptions {
 
 /** Builds the example app (not listening yet). */
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false })
+  // The toolkit's serializers keep tokens and codes in URLs out of every request log (LEAK-1).
+  const logger: FastifyServerOptions['logger'] = options.logger === true ? { serializers: oauthLogSerializers } : false
+  const app = Fastify({ logger })
   // On PostgreSQL one pool serves the toolkit and the users. The toolkit leaves a pool it is
   // given open, so the app ends it when it closes.
   let pool: pg.Pool | null = null

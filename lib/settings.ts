@@ -124,6 +124,23 @@ export interface Settings {
    */
   readonly acceptTokensWithoutResource: boolean
 
+  // ---- brute force and rate limits ----------------------------------------------------------
+  /**
+   * Failed client authentications (per `client_id`), failed password-grant logins (per username)
+   * and both per IP address tolerated within `rateLimitWindowSeconds`; past it the token,
+   * revocation and introspection endpoints answer 429 before any secret is hashed, even for the
+   * right secret (RFC 6749 §4.3.2, §2.3.1; RFC 6819 §4.4.3.6). Default 10; `null` turns it off.
+   */
+  readonly rateLimitFailures: number | null
+  /** The window of `rateLimitFailures` and `rateLimitRequests`, seconds (default 900, 15 minutes). */
+  readonly rateLimitWindowSeconds: number
+  /**
+   * Requests per IP address and per `client_id` to the token, revocation and introspection
+   * endpoints within the window, failed or not. `null` (default): no cap, because one backend
+   * may legitimately ask for thousands of tokens and only failures reveal guessing.
+   */
+  readonly rateLimitRequests: number | null
+
   // ---- device flow -------------------------------------------------------------------------
   /** Serve the device authorization grant (RFC 8628): `device-authorization/`, the `device/` pages and the `device_code` grant. Off by default, like DOT (which needs `OAUTH_DEVICE_VERIFICATION_URI`). */
   readonly deviceFlowEnabled: boolean
@@ -187,6 +204,9 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   requirePushedAuthorizationRequests: false,
   bearerChallenge: false,
   realm: 'api',
+  rateLimitFailures: 10,
+  rateLimitWindowSeconds: 900,
+  rateLimitRequests: null,
   protectedResources: [],
   resourceIndicatorPolicy: 'declared',
   acceptTokensWithoutResource: false,
@@ -263,6 +283,9 @@ export function resolveSettings (input: unknown = {}): Settings {
   nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
   nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
+  positiveInteger(s, 'rateLimitWindowSeconds')
+  if (s.rateLimitFailures !== null) positiveInteger(s, 'rateLimitFailures')
+  if (s.rateLimitRequests !== null) positiveInteger(s, 'rateLimitRequests')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
     'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',

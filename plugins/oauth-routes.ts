@@ -13,6 +13,8 @@ import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
+import { endpointRateLimits } from './rate-limit.js'
+import { oauthLogSerializers } from '../views/log-redaction.js'
 import { PushedAuthorizationRequestView } from '../views/par.js'
 import { registerDynamicClientRegistration } from '../views/register.js'
 
@@ -70,13 +72,18 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthRoutes')
   }
+  // LEAK-1: every route of this context logs its URL redacted and no headers, whatever the host's logger does.
+  app.addHook('onRoute', (route) => { route.logSerializers = { ...route.logSerializers, ...oauthLogSerializers } })
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
+  // BRUTE-1 / G9: failure and request limits, checked before any secret is hashed (plugins/rate-limit.ts).
+  const limits = await endpointRateLimits(app)
+  const limited = limits === null ? { bodyLimit } : { bodyLimit, preHandler: limits.preHandler, onSend: limits.onSend }
 
   const token = new TokenView(app.prefix)
   for (const url of bothSlashes('/token')) {
-    app.post(url, { bodyLimit }, (request, reply) => token.post(request, reply))
+    app.post(url, limited, (request, reply) => token.post(request, reply))
     app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
@@ -86,6 +93,8 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     const device = new DeviceAuthorizationView(app.prefix)
     for (const url of bothSlashes('/device-authorization')) {
       app.post(url, { bodyLimit }, (request, reply) => device.post(request, reply))
+      // Found by the fuzzer (G2): without it OPTIONS fell to Fastify's default 404/415 body instead of JSON.
+      app.options(url, preflight(['POST']))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }
   }
@@ -93,15 +102,15 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   // RFC 7009; DOT spells it revoke_token/, and both spellings work.
   const revoke = new RevokeTokenView()
   for (const url of [...bothSlashes('/revoke-token'), ...bothSlashes('/revoke_token')]) {
-    app.post(url, { bodyLimit }, (request, reply) => revoke.post(request, reply))
+    app.post(url, limited, (request, reply) => revoke.post(request, reply))
     app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
 
   const introspect = new IntrospectTokenView()
   for (const url of bothSlashes('/introspect')) {
-    app.get(url, (request, reply) => introspect.get(request, reply))
-    app.post(url, { bodyLimit }, (request, reply) => introspect.post(request, reply))
+    app.get(url, limited, (request, reply) => introspect.get(request, reply))
+    app.post(url, limited, (request, reply) => introspect.post(request, reply))
     app.options(url, preflight(['GET', 'POST']))
     app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
   }
@@ -112,7 +121,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (app.oauth.settings.parEnabled) {
     const par = new PushedAuthorizationRequestView(app.prefix)
     for (const url of bothSlashes('/par')) {
-      app.post(url, { bodyLimit }, (request, reply) => par.post(request, reply))
+      app.post(url, limited, (request, reply) => par.post(request, reply))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../lib/errors.js'
+import { oauthLogSerializers } from './log-redaction.js'
 import { toOAuthRequest } from './oauth-request.js'
 
 /** A view method: receives Fastify's request and reply; its return value is the response body. */
@@ -70,6 +71,8 @@ export class ProtectedResourceView {
       view.validate(app)
       // Fails registration for an undeclared resource; the declared spelling is used from here on.
       if (view.resource !== undefined) view.resource = app.oauthResource.declaredResource(view.resource).resource
+      // LEAK-1: a bearer token sent in the query (refused or not) must not reach the request log.
+      app.addHook('onRoute', (route) => { route.logSerializers = { ...route.logSerializers, ...oauthLogSerializers } })
       const handlers = view as unknown as Partial<Record<ViewMethodName, ViewMethod>>
       const defined = VIEW_METHODS.filter((m) => typeof handlers[m] === 'function')
       const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']

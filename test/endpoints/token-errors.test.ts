@@ -6,7 +6,8 @@ const BASIC_CHALLENGE = 'Basic realm="oauth"'
 
 /** One app and one confidential client-credentials client for the whole file. */
 async function setup (t: Test): Promise<{ app: FastifyInstance, clientId: string, secret: string, authorization: string }> {
-  const app = await buildApp(t)
+  // Brute-force limits off: these tables send more failures than the limit allows (BRUTE-1 is test/security/brute-force.test.ts).
+  const app = await buildApp(t, { settings: { rateLimitFailures: null } })
   const { application, clientSecret } = await createApplication(app)
   const secret = clientSecret ?? ''
   return { app, clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }

@@ -219,4 +219,35 @@ t.test('oauth4webapi runs the authorization code flow against the example app', 
     t.equal((await hello(tokens.access_token)).status, 200, 'the device\'s token works on the API')
     t.equal(await tokenError(pollOnce()), 'invalid_grant', 'the device code is spent')
   })
+
+  // Last: its failed logins lock 127.0.0.1 out of the login form for the rest of the window.
+  await t.test('UI-2, REDIR-2 and BRUTE-1 on the login form: CSRF required, a new session id at login, 429 after 10 failures', async (t) => {
+    const fresh = new Browser(base)
+    const page = await fresh.get('/accounts/login/')
+    const form = parseForm(await page.text(), /^\/accounts\/login\/$/)
+    const before = fresh.jar.get('sessionid')
+    const noCsrf = await fresh.submit(form.action, { username: 'alice', password: 'wonderland' })
+    t.equal(noCsrf.status, 403, 'a login POST without the CSRF token is refused')
+    const loggedIn = await fresh.submit(form.action, { ...form.hidden, username: 'alice', password: 'wonderland' })
+    t.ok(loggedIn.status === 302 || loggedIn.status === 303, 'REDIR-3: the login answer is 302/303, never 307/308')
+    t.ok(fresh.jar.get('sessionid') !== undefined && fresh.jar.get('sessionid') !== before, 'the session id changed at login')
+
+    for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+      const visitor = new Browser(base)
+      const visitorForm = parseForm(await (await visitor.get('/accounts/login/')).text(), /^\/accounts\/login\/$/)
+      const res = await visitor.submit(visitorForm.action, { ...visitorForm.hidden, next, username: 'alice', password: 'wonderland' })
+      t.equal(res.headers.get('location'), '/', `REDIR-2: next=${next} stays on the origin`)
+    }
+
+    const attacker = new Browser(base)
+    const attackerForm = parseForm(await (await attacker.get('/accounts/login/')).text(), /^\/accounts\/login\/$/)
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) {
+      statuses.push((await attacker.submit(attackerForm.action, { ...attackerForm.hidden, username: 'alice', password: `guess-${i}` })).status)
+    }
+    t.same(statuses, [...Array(10).fill(401), 429, 429], 'the 11th failed login is throttled')
+    const locked = await attacker.submit(attackerForm.action, { ...attackerForm.hidden, username: 'alice', password: 'wonderland' })
+    t.equal(locked.status, 429, 'the right password is refused while locked')
+    t.ok(Number(locked.headers.get('retry-after')) >= 1, 'with Retry-After')
+  })
 })
