@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Clock } from './clock.js'
+import type { VerificationCache } from './resource/verification-cache.js'
 import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
@@ -56,4 +57,6 @@ export interface ServerContext {
   readonly verifyUserCredentials: VerifyUserCredentials | null
   /** OpenID Connect keys and claims; `null` when the server has no signing key. */
   readonly oidc: OidcContext | null
+  /** Verified access tokens (the `verificationCacheSize` setting); absent or `null`: every verification asks the store. */
+  readonly verificationCache?: VerificationCache | null
 }

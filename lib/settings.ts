@@ -76,6 +76,14 @@ export interface Settings {
   readonly bearerChallenge: boolean
   /** `realm` of RFC 6750 challenges. */
   readonly realm: string
+  /**
+   * Verified access tokens kept in memory, keyed by checksum, so a protected request costs no
+   * database query (issue 7); `0` turns the cache off. Revocation stays immediate, in this
+   * process and across processes on one database (docs/deployment.md, "Verification cache").
+   */
+  readonly verificationCacheSize: number
+  /** Longest time, in seconds, a verification is served from the cache (also bounded by the token's expiry). */
+  readonly verificationCacheSeconds: number
 
   // ---- device flow -------------------------------------------------------------------------
   /** Minimum polling interval of the device flow, seconds (DOT `DEVICE_FLOW_INTERVAL`). */
@@ -124,6 +132,8 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   authorizationResponseIss: false,
   bearerChallenge: false,
   realm: 'api',
+  verificationCacheSize: 10000,
+  verificationCacheSeconds: 60,
   deviceFlowInterval: 5,
   oidcEnabled: false,
   idTokenExpireSeconds: 36000,
@@ -179,6 +189,8 @@ export function resolveSettings (input: unknown = {}): Settings {
   positiveInteger(s, 'clientSecretGeneratorLength')
   positiveInteger(s, 'clearExpiredTokensBatchSize')
   positiveInteger(s, 'deviceFlowInterval')
+  if (!Number.isSafeInteger(s.verificationCacheSize) || s.verificationCacheSize < 0) fail('verificationCacheSize must be a non-negative integer (0 turns the cache off)')
+  positiveInteger(s, 'verificationCacheSeconds')
   nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
   nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')

@@ -4,8 +4,9 @@ import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IdTokenRecord, IssuedTokenRows,
-  IssueResult, NewApplication, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
+  IssueResult, NewApplication, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue, VerifiableAccessToken,
 } from '../types.js'
+import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
 import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
@@ -52,10 +53,29 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // prepared once, as building and preparing the query per call cost ~20× the lookup (bench/README.md).
   const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare()
   const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare()
+  // Verification in one statement: the token joined with its application.
+  const verifiableByChecksum = db.select({ token: accessTokens, application: applications }).from(accessTokens)
+    .leftJoin(applications, eq(applications.id, accessTokens.applicationId))
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare()
 
-  function tx<T> (fn: (t: SqliteDb) => T): T {
-    return db.transaction((t) => fn(t as unknown as SqliteDb), { behavior: 'immediate' })
+  // Verification caches (Store TSDoc, invalidation rule). Our own removals are reported by the
+  // methods below; another connection's commits (a second process on the file, cleartokens,
+  // a host's own SQL) show as a new `PRAGMA data_version`, which reports `all`.
+  const hub = new InvalidationHub()
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  let lastDataVersion = dataVersion.get()
+
+  /** Runs `fn` in an IMMEDIATE transaction; the access tokens it pushes to `removed` are reported once it is over (even on rollback: an eviction is never wrong). */
+  function tx<T> (fn: (t: SqliteDb, removed: string[]) => T): T {
+    const removed: string[] = []
+    try {
+      return db.transaction((t) => fn(t as unknown as SqliteDb, removed), { behavior: 'immediate' })
+    } finally {
+      hub.tokens(removed)
+    }
   }
+
+  const checksumColumn = { checksum: accessTokens.tokenChecksum }
 
   function insertIdToken (t: SqliteDb, idToken: NewIdToken, now: Date): typeof idTokens.$inferSelect {
     return t.insert(idTokens).values({ ...idToken, createdAt: now, updatedAt: now }).returning().get()
@@ -95,17 +115,17 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     return { accessToken: toAccessToken(accessRow), refreshToken: refreshRow === null ? null : toRefreshToken(refreshRow) }
   }
 
-  function revokeFamily (t: SqliteDb, family: string, now: Date): void {
+  function revokeFamily (t: SqliteDb, family: string, now: Date, removed: string[]): void {
     // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
     t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
       .where(and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt))).run()
     // A deliberately revoked family never hands out its sealed successors again (RT-3).
     t.update(refreshTokens).set({ successorSealed: null })
       .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`)).run()
-    t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).run()
+    for (const r of t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).returning(checksumColumn).all()) removed.push(r.checksum)
   }
 
-  function conditionalIssue (fn: (t: SqliteDb) => IssuedTokenRows): IssueResult {
+  function conditionalIssue (fn: (t: SqliteDb, removed: string[]) => IssuedTokenRows): IssueResult {
     try {
       return { ok: true, rows: tx(fn) }
     } catch (err) {
@@ -126,7 +146,13 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     }
   }
 
-  return {
+  /** Deletes access token `id`, noting its checksum. */
+  function deleteAccessToken (t: SqliteDb, id: number, removed: string[]): void {
+    const row = t.delete(accessTokens).where(eq(accessTokens.id, id)).returning(checksumColumn).get()
+    if (row !== undefined) removed.push(row.checksum)
+  }
+
+  const store: Store = {
     async createApplication (app: NewApplication): Promise<Application> {
       const row = db.insert(applications).values({
         clientId: app.clientId,
@@ -167,12 +193,17 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
       const set = applicationChangesToRow(changes, now)
       const row = db.update(applications).set(set).where(eq(applications.id, id)).returning().get()
+      hub.emit({ kind: 'application', applicationId: id })
       return row === undefined ? null : toApplication(row)
     },
 
     async deleteApplication (id: number): Promise<boolean> {
       // Foreign keys cascade to tokens, codes and ID tokens.
-      return tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+      try {
+        return tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+      } finally {
+        hub.emit({ kind: 'application', applicationId: id })
+      }
     },
 
     async isOriginAllowed (origin: string): Promise<boolean> {
@@ -191,6 +222,11 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       return row === undefined ? null : toAccessToken(row)
     },
 
+    async findAccessTokenForVerification (checksum: string): Promise<VerifiableAccessToken | null> {
+      const row = verifiableByChecksum.get({ checksum })
+      return row === undefined ? null : { token: toAccessToken(row.token), application: row.application === null ? null : toApplication(row.application) }
+    },
+
     async findAccessTokenById (id: number): Promise<AccessTokenRecord | null> {
       const row = db.select().from(accessTokens).where(eq(accessTokens.id, id)).get()
       return row === undefined ? null : toAccessToken(row)
@@ -201,11 +237,11 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeAccessToken (id: number, now: Date): Promise<void> {
-      tx((t) => {
+      tx((t, removed) => {
         const row = t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(eq(accessTokens.id, id)).get()
         if (row === undefined) return
-        if (row.family !== null) revokeFamily(t, row.family, now)
-        else t.delete(accessTokens).where(eq(accessTokens.id, id)).run()
+        if (row.family !== null) revokeFamily(t, row.family, now, removed)
+        else deleteAccessToken(t, id, removed)
       })
     },
 
@@ -215,7 +251,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeTokenFamily (family: string, now: Date): Promise<void> {
-      tx((t) => revokeFamily(t, family, now))
+      tx((t, removed) => { revokeFamily(t, family, now, removed) })
     },
 
     async issueTokens (issue: TokenIssue): Promise<IssuedTokenRows> {
@@ -223,22 +259,22 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t) => {
+      return conditionalIssue((t, removed) => {
         const old = t.update(refreshTokens).set({ revokedAt: issue.now, successorSealed, updatedAt: issue.now })
           .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt)))
           .returning({ accessTokenId: refreshTokens.accessTokenId }).get()
         if (old === undefined) throw new LostRace()
-        if (old.accessTokenId !== null) t.delete(accessTokens).where(eq(accessTokens.id, old.accessTokenId)).run()
+        if (old.accessTokenId !== null) deleteAccessToken(t, old.accessTokenId, removed)
         return insertTokens(t, issue)
       })
     },
 
     async replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t) => {
+      return conditionalIssue((t, removed) => {
         const live = t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
           .where(and(eq(refreshTokens.id, refreshTokenId), isNull(refreshTokens.revokedAt))).get()
         if (live === undefined) throw new LostRace()
-        if (live.accessTokenId !== null) t.delete(accessTokens).where(eq(accessTokens.id, live.accessTokenId)).run()
+        if (live.accessTokenId !== null) deleteAccessToken(t, live.accessTokenId, removed)
         const rows = insertTokens(t, { ...issue, refreshToken: null })
         const rt = t.update(refreshTokens).set({ accessTokenId: rows.accessToken.id, updatedAt: issue.now })
           .where(eq(refreshTokens.id, refreshTokenId)).returning().get()
@@ -293,10 +329,10 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeGrantTokens (grantId: number, now: Date): Promise<void> {
-      tx((t) => {
+      tx((t, removed) => {
         const grant = t.select({ family: grants.tokenFamily }).from(grants).where(eq(grants.id, grantId)).get()
-        if (grant?.family != null) revokeFamily(t, grant.family, now)
-        t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).run()
+        if (grant?.family != null) revokeFamily(t, grant.family, now, removed)
+        for (const r of t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn).all()) removed.push(r.checksum)
       })
     },
 
@@ -306,6 +342,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       if (rules.refreshCreatedBefore !== null) refreshConditions.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
       const refresh = refreshConditions.length === 0 ? 0 : await deleteInBatches(refreshTokens, or(...refreshConditions), rules)
       const access = await deleteInBatches(accessTokens, and(lt(accessTokens.expiresAt, rules.now)), rules)
+      // Only tokens expired at `rules.now` went; a cache refuses those anyway, unless its clock is behind.
+      hub.emit({ kind: 'expired', before: rules.now })
       const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
         sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
       const grantCount = await deleteInBatches(grants, and(lt(grants.expiresAt, rules.now)), rules)
@@ -315,5 +353,18 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     async close (): Promise<void> {
       if (ownsConnection && raw.open) raw.close()
     },
+
+    watchInvalidations: (listener) => hub.subscribe(listener),
+
+    invalidationsReliable (): boolean {
+      if (!raw.open) return false
+      const version = dataVersion.get()
+      if (version !== lastDataVersion) {
+        lastDataVersion = version
+        hub.emit({ kind: 'all' })
+      }
+      return true
+    },
   }
+  return guardUnknownMethods(store, async () => { hub.emit({ kind: 'all' }) })
 }
