@@ -73,29 +73,33 @@ export const INVALIDATION_CHANNEL = 'oat_invalidate'
 const CHECKSUMS_PER_PAYLOAD = 100
 
 /**
- * Encodes an invalidation as NOTIFY payloads: `t:<checksum>,<checksum>…`, `a:<application id>`,
- * `x:<epoch ms>` (expired before) or `*` (everything).
+ * Encodes an invalidation as NOTIFY payloads `<origin> <body>`, where `origin` names the sending
+ * store (its own listener skips its echoes) and `body` is `t:<checksum>,<checksum>…`,
+ * `a:<application id>`, `x:<epoch ms>` (expired before) or `*` (everything).
  */
-export function encodeInvalidation (event: StoreInvalidation): string[] {
+export function encodeInvalidation (event: StoreInvalidation, origin: string): string[] {
   switch (event.kind) {
     case 'tokens': {
       const payloads: string[] = []
       for (let i = 0; i < event.checksums.length; i += CHECKSUMS_PER_PAYLOAD) {
-        payloads.push(`t:${event.checksums.slice(i, i + CHECKSUMS_PER_PAYLOAD).join(',')}`)
+        payloads.push(`${origin} t:${event.checksums.slice(i, i + CHECKSUMS_PER_PAYLOAD).join(',')}`)
       }
       return payloads
     }
-    case 'application': return [`a:${event.applicationId}`]
-    case 'expired': return [`x:${event.before.getTime()}`]
-    case 'all': return ['*']
+    case 'application': return [`${origin} a:${event.applicationId}`]
+    case 'expired': return [`${origin} x:${event.before.getTime()}`]
+    case 'all': return [`${origin} *`]
   }
 }
 
-/** Decodes a NOTIFY payload; anything unrecognised (another version, a manual NOTIFY) means `all`. */
-export function decodeInvalidation (payload: string | undefined): StoreInvalidation {
-  const body = payload?.slice(2) ?? ''
-  if (payload?.startsWith('t:') === true && /^[0-9a-f]{64}(,[0-9a-f]{64})*$/.test(body)) return { kind: 'tokens', checksums: body.split(',') }
-  if (payload?.startsWith('a:') === true && /^[1-9][0-9]{0,15}$/.test(body)) return { kind: 'application', applicationId: Number(body) }
-  if (payload?.startsWith('x:') === true && /^[0-9]{1,16}$/.test(body)) return { kind: 'expired', before: new Date(Number(body)) }
-  return { kind: 'all' }
+/** Decodes a NOTIFY payload; a body not recognised (another version, a manual `NOTIFY oat_invalidate`) means `all`. */
+export function decodeInvalidation (payload: string | undefined): { readonly origin: string, readonly event: StoreInvalidation } {
+  const space = payload?.indexOf(' ') ?? -1
+  const origin = payload === undefined || space < 0 ? '' : payload.slice(0, space)
+  const body = payload === undefined ? '' : payload.slice(space + 1)
+  const rest = body.slice(2)
+  if (body.startsWith('t:') && /^[0-9a-f]{64}(,[0-9a-f]{64})*$/.test(rest)) return { origin, event: { kind: 'tokens', checksums: rest.split(',') } }
+  if (body.startsWith('a:') && /^[1-9][0-9]{0,15}$/.test(rest)) return { origin, event: { kind: 'application', applicationId: Number(rest) } }
+  if (body.startsWith('x:') && /^[0-9]{1,16}$/.test(rest)) return { origin, event: { kind: 'expired', before: new Date(Number(rest)) } }
+  return { origin, event: { kind: 'all' } }
 }

@@ -24,7 +24,8 @@ export class PgInvalidationListener {
   private timer: NodeJS.Timeout | null = null
   private failures = 0
 
-  constructor (private readonly pool: pg.Pool, private readonly hub: InvalidationHub) {}
+  /** @param origin this store's name in payloads: its own notifications, already reported locally, are skipped. */
+  constructor (private readonly pool: pg.Pool, private readonly hub: InvalidationHub, private readonly origin: string) {}
 
   /** True while notifications are being received. */
   get listening (): boolean {
@@ -57,7 +58,9 @@ export class PgInvalidationListener {
     client.on('error', () => { this.drop(client) })
     client.on('end', () => { this.drop(client) })
     client.on('notification', (message) => {
-      if (message.channel === INVALIDATION_CHANNEL && this.client === client) this.hub.emit(decodeInvalidation(message.payload))
+      if (message.channel !== INVALIDATION_CHANNEL || this.client !== client) return
+      const { origin, event } = decodeInvalidation(message.payload)
+      if (origin !== this.origin) this.hub.emit(event)
     })
     try {
       await client.connect()

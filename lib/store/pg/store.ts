@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { and, DrizzleQueryError, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
@@ -119,12 +120,13 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
   // process's subscribers after the commit, and to every other process by NOTIFY inside the
   // removing transaction; the listener (started by the first subscriber) hears the others'.
   const hub = new InvalidationHub()
-  const listener = new PgInvalidationListener(pool, hub)
+  const origin = randomBytes(6).toString('base64url')
+  const listener = new PgInvalidationListener(pool, hub, origin)
   const checksumColumn = { checksum: accessTokens.tokenChecksum }
 
   /** NOTIFY, delivered to the other processes' listeners when `t` commits. */
   async function notify (t: Tx | PgDb, event: StoreInvalidation): Promise<void> {
-    for (const payload of encodeInvalidation(event)) await t.execute(sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${payload})`)
+    for (const payload of encodeInvalidation(event, origin)) await t.execute(sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${payload})`)
   }
 
   /** A transaction whose removed access tokens (pushed to `removed`) are notified inside it and reported locally after it. */
