@@ -16,6 +16,10 @@ const { applications, accessTokens, refreshTokens, grants, idTokens } = schema
 /** Thrown inside a transaction to roll it back when a conditional update matched nothing. */
 class LostRace extends Error {}
 
+/** `clearExpired`: rows in the first batch, and the time one batch aims to hold the write lock. */
+const FIRST_BATCH = 500
+const BATCH_TARGET_MS = 20
+
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
   /** A file path, `':memory:'`, or an open better-sqlite3 database. */
@@ -65,11 +69,38 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   let lastDataVersion = dataVersion.get()
 
-  /** Runs `fn` in an IMMEDIATE transaction; the access tokens it pushes to `removed` are reported once it is over (even on rollback: an eviction is never wrong). */
-  function tx<T> (fn: (t: SqliteDb, removed: string[]) => T): T {
+  // Waiting for the write lock never blocks the event loop: BEGIN IMMEDIATE runs with no busy
+  // timeout, and when another connection (cleartokens, a second process) holds the lock the
+  // transaction is retried after an asynchronous pause, until the connection's own busy timeout
+  // has passed. better-sqlite3's busy handler would sleep on the event loop instead, stalling
+  // every request (verification included) for as long as the other writer holds the lock.
+  const busyTimeoutMs = Number(raw.pragma('busy_timeout', { simple: true }))
+  const noBusyWait = raw.prepare('PRAGMA busy_timeout = 0')
+  const restoreBusyWait = raw.prepare(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+
+  /**
+   * Runs `fn` in an IMMEDIATE transaction, waiting asynchronously for the write lock. The access
+   * tokens `fn` pushes to `removed` are reported once it is over (even on rollback: an eviction
+   * is never wrong).
+   */
+  async function tx<T> (fn: (t: SqliteDb, removed: string[]) => T): Promise<T> {
     const removed: string[] = []
+    const deadline = Date.now() + busyTimeoutMs
     try {
-      return db.transaction((t) => fn(t as unknown as SqliteDb, removed), { behavior: 'immediate' })
+      for (let attempt = 0; ; attempt++) {
+        noBusyWait.run()
+        try {
+          return db.transaction((t) => {
+            restoreBusyWait.run()
+            return fn(t as unknown as SqliteDb, removed)
+          }, { behavior: 'immediate' })
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err
+        } finally {
+          restoreBusyWait.run()
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2, attempt + 1)))
+      }
     } finally {
       hub.tokens(removed)
     }
@@ -125,23 +156,38 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     for (const r of t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).returning(checksumColumn).all()) removed.push(r.checksum)
   }
 
-  function conditionalIssue (fn: (t: SqliteDb, removed: string[]) => IssuedTokenRows): IssueResult {
+  async function conditionalIssue (fn: (t: SqliteDb, removed: string[]) => IssuedTokenRows): Promise<IssueResult> {
     try {
-      return { ok: true, rows: tx(fn) }
+      return { ok: true, rows: await tx(fn) }
     } catch (err) {
       if (err instanceof LostRace) return { ok: false }
       throw err
     }
   }
 
+  /**
+   * Deletes the rows matching `where`, in transactions that each hold the write lock (and, in
+   * process, the event loop) for about `BATCH_TARGET_MS`: the batch size adapts to the measured
+   * time per row, up to `rules.batchSize` (bench/README.md, scenario 6).
+   */
   async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens,
     where: ReturnType<typeof and>, rules: ClearExpiredRules): Promise<number> {
     let total = 0
+    let size = Math.min(rules.batchSize, FIRST_BATCH)
     for (;;) {
-      const ids = db.select({ id: table.id }).from(table).where(where).limit(rules.batchSize).all().map((r) => r.id)
-      if (ids.length === 0) return total
-      total += tx((t) => t.delete(table).where(inArray(table.id, ids)).run().changes)
-      if (ids.length < rules.batchSize) return total
+      let ms = 0
+      const deleted = await tx((t) => {
+        const started = performance.now()
+        const ids = t.select({ id: table.id }).from(table).where(where).limit(size).all().map((r) => r.id)
+        const changes = ids.length === 0 ? 0 : t.delete(table).where(inArray(table.id, ids)).run().changes
+        ms = performance.now() - started
+        return { found: ids.length, changes }
+      })
+      total += deleted.changes
+      if (deleted.found < size) return total
+      // Towards the target duration, at most doubling or halving per batch, within [50, batchSize].
+      const ideal = Math.round(size * BATCH_TARGET_MS / Math.max(ms, 0.1))
+      size = Math.min(rules.batchSize, Math.max(Math.min(50, rules.batchSize), Math.ceil(size / 2), Math.min(ideal, size * 2)))
       if (rules.betweenBatches !== undefined) await rules.betweenBatches()
     }
   }
@@ -154,7 +200,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
   const store: Store = {
     async createApplication (app: NewApplication): Promise<Application> {
-      const row = db.insert(applications).values({
+      const row = await tx((t) => t.insert(applications).values({
         clientId: app.clientId,
         clientSecret: app.clientSecretHash,
         clientType: app.clientType,
@@ -168,7 +214,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         algorithm: app.algorithm,
         createdAt: app.now,
         updatedAt: app.now,
-      }).returning().get()
+      }).returning().get())
       return toApplication(row)
     },
 
@@ -192,7 +238,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
     async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
       const set = applicationChangesToRow(changes, now)
-      const row = db.update(applications).set(set).where(eq(applications.id, id)).returning().get()
+      const row = await tx((t) => t.update(applications).set(set).where(eq(applications.id, id)).returning().get())
       hub.emit({ kind: 'application', applicationId: id })
       return row === undefined ? null : toApplication(row)
     },
@@ -200,7 +246,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     async deleteApplication (id: number): Promise<boolean> {
       // Foreign keys cascade to tokens, codes and ID tokens.
       try {
-        return tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+        return await tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
       } finally {
         hub.emit({ kind: 'application', applicationId: id })
       }
@@ -237,7 +283,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeAccessToken (id: number, now: Date): Promise<void> {
-      tx((t, removed) => {
+      await tx((t, removed) => {
         const row = t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(eq(accessTokens.id, id)).get()
         if (row === undefined) return
         if (row.family !== null) revokeFamily(t, row.family, now, removed)
@@ -251,15 +297,15 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeTokenFamily (family: string, now: Date): Promise<void> {
-      tx((t, removed) => { revokeFamily(t, family, now, removed) })
+      await tx((t, removed) => { revokeFamily(t, family, now, removed) })
     },
 
     async issueTokens (issue: TokenIssue): Promise<IssuedTokenRows> {
-      return tx((t) => insertTokens(t, issue))
+      return await tx((t) => insertTokens(t, issue))
     },
 
     async rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t, removed) => {
+      return await conditionalIssue((t, removed) => {
         const old = t.update(refreshTokens).set({ revokedAt: issue.now, successorSealed, updatedAt: issue.now })
           .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt)))
           .returning({ accessTokenId: refreshTokens.accessTokenId }).get()
@@ -270,7 +316,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t, removed) => {
+      return await conditionalIssue((t, removed) => {
         const live = t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
           .where(and(eq(refreshTokens.id, refreshTokenId), isNull(refreshTokens.revokedAt))).get()
         if (live === undefined) throw new LostRace()
@@ -284,7 +330,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async createIdToken (idToken: NewIdToken, now: Date): Promise<IdTokenRecord> {
-      return toIdToken(insertIdToken(db, idToken, now))
+      return toIdToken(await tx((t) => insertIdToken(t, idToken, now)))
     },
 
     async findIdTokenByJti (jti: string): Promise<IdTokenRecord | null> {
@@ -293,7 +339,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async createGrant (grant: NewGrant, now: Date): Promise<GrantRecord> {
-      const row = db.insert(grants).values({
+      const row = await tx((t) => t.insert(grants).values({
         codeChecksum: grant.checksum,
         applicationId: grant.applicationId,
         userId: grant.userId,
@@ -308,7 +354,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         authTime: grant.authTime,
         createdAt: now,
         updatedAt: now,
-      }).returning().get()
+      }).returning().get())
       return toGrant(row)
     },
 
@@ -318,7 +364,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async redeemGrant (grantId: number, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t) => {
+      return await conditionalIssue((t) => {
         // RFC 6749 §4.1.2: single use. The changed-row count decides who won.
         const family = issue.refreshToken?.tokenFamily ?? issue.accessToken.tokenFamily
         const changes = t.update(grants).set({ consumedAt: issue.now, tokenFamily: family, updatedAt: issue.now })
@@ -329,7 +375,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeGrantTokens (grantId: number, now: Date): Promise<void> {
-      tx((t, removed) => {
+      await tx((t, removed) => {
         const grant = t.select({ family: grants.tokenFamily }).from(grants).where(eq(grants.id, grantId)).get()
         if (grant?.family != null) revokeFamily(t, grant.family, now, removed)
         for (const r of t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn).all()) removed.push(r.checksum)
