@@ -116,6 +116,10 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     .leftJoin(applications, eq(applications.id, accessTokens.applicationId))
     .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_verifiable_access_token')
 
+  // Every client authentication looks its application up: named prepared statements too.
+  const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare('oat_application_by_client_id')
+  const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare('oat_application_by_id')
+
   // Verification caches (Store TSDoc, invalidation rule): removals are reported to this
   // process's subscribers after the commit, and to every other process by NOTIFY inside the
   // removing transaction; the listener (started by the first subscriber) hears the others'.
@@ -255,12 +259,12 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     },
 
     async findApplicationByClientId (clientId: string): Promise<Application | null> {
-      const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId))
+      const [row] = await applicationByClientId.execute({ clientId })
       return row === undefined ? null : toApplication(row)
     },
 
     async findApplicationById (id: number): Promise<Application | null> {
-      const [row] = await db.select().from(applications).where(eq(applications.id, id))
+      const [row] = await applicationById.execute({ id })
       return row === undefined ? null : toApplication(row)
     },
 
