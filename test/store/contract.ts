@@ -508,6 +508,8 @@ export function storeContract (t: Test, open: OpenHarness): void {
     const { store } = await open(t)
     const events: StoreInvalidation[] = []
     t.teardown(store.watchInvalidations((event) => { events.push(event) }))
+    // PostgreSQL: its listener reports `all` once it is up; wait for that before counting.
+    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
     /** What `action` reported, in order, the moment it resolved. */
     const during = async (action: () => Promise<unknown>): Promise<StoreInvalidation[]> => {
       events.length = 0
