@@ -18,7 +18,7 @@ class LostRace extends Error {}
 
 /** `clearExpired`: rows in the first batch, and the time one batch aims to hold the write lock. */
 const FIRST_BATCH = 500
-const BATCH_TARGET_MS = 20
+const BATCH_TARGET_MS = 30
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
