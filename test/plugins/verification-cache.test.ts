@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { resolveSettings } from '../../lib/settings.js'
-import { guardUnknownMethods } from '../../lib/store/invalidation.js'
+import { decodeInvalidation, encodeInvalidation, guardUnknownMethods } from '../../lib/store/invalidation.js'
 import { createSqliteStore } from '../../lib/store/sqlite/store.js'
 import type { Store } from '../../lib/store/types.js'
 import { LISTENER_APPLICATION_NAME } from '../../lib/store/pg/listener.js'
@@ -179,6 +179,17 @@ t.test('a store method not on the invalidation list reports `all` after every ca
   await store.findAccessToken('x')
   t.same(events, ['all'], 'a listed method passes through')
   t.equal(store.findAccessToken, base.findAccessToken, 'untouched: the hot path pays nothing')
+})
+
+t.test('NOTIFY payloads: chunked below PostgreSQL\'s 8,000 bytes, decoded back, anything unknown means all', async (t) => {
+  const checksums = Array.from({ length: 250 }, (_, i) => tokenChecksum(`token-${i}`))
+  const payloads = encodeInvalidation({ kind: 'tokens', checksums }, 'origin1')
+  t.equal(payloads.length, 3)
+  t.ok(payloads.every((p) => Buffer.byteLength(p) < 8000))
+  t.same(payloads.flatMap((p) => { const d = decodeInvalidation(p); return d.event.kind === 'tokens' ? d.event.checksums : [] }), checksums)
+  t.same(decodeInvalidation(encodeInvalidation({ kind: 'application', applicationId: 42 }, 'o')[0]), { origin: 'o', event: { kind: 'application', applicationId: 42 } })
+  t.same(decodeInvalidation(encodeInvalidation({ kind: 'expired', before: new Date(5000) }, 'o')[0]), { origin: 'o', event: { kind: 'expired', before: new Date(5000) } })
+  for (const garbage of [undefined, '', '*', 'x t:nothex', 'x a:0', 'x a:-1', 'x q:1']) t.same(decodeInvalidation(garbage).event, { kind: 'all' }, String(garbage))
 })
 
 const url = await postgresTestDatabase(t)
