@@ -71,6 +71,9 @@ export {
   type GrantRecord,
   type IdTokenRecord,
   type ClearedCounts,
+  type VerifiableAccessToken,
+  type StoreInvalidation,
+  type InvalidationListener,
 } from './lib/store/types.js'
 export type { OAuthRequest, Params } from './lib/request.js'
 export type { OAuthResponse } from './lib/response.js'
