@@ -4,6 +4,16 @@ export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthT
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
+export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'
+export type { ProtectedResourceMetadata } from './lib/endpoints/resource-metadata.js'
+export {
+  normalizeResource,
+  sameResource,
+  protectedResourceMetadataUrl,
+  type ProtectedResourceSettings,
+  type BearerMethod,
+} from './lib/resource/identifiers.js'
+export { checkAudience } from './lib/resource/audience.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
@@ -11,7 +21,18 @@ export type { OAuthToolkit, ProtectOptions, LoadUser, ResolveUser } from './plug
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
-export { DEFAULT_TEMPLATES, type Templates, type ConsentPageData, type ErrorPageData } from './views/templates/index.js'
+export {
+  DEFAULT_TEMPLATES,
+  type Templates,
+  type ConsentPageData,
+  type ErrorPageData,
+  type DeviceCodePageData,
+  type DeviceConfirmPageData,
+  type DeviceDonePageData,
+} from './views/templates/index.js'
+export type { DeviceRateLimitOptions } from './views/device.js'
+export type { DeviceAuthorizationResponseBody } from './lib/endpoints/device-authorization.js'
+export { DEVICE_CODE_GRANT_TYPE } from './lib/grants/device-code.js'
 export {
   ProtectedResourceView,
   ScopedProtectedResourceView,
@@ -39,6 +60,10 @@ export {
   InsufficientScopeError,
   LoginRequiredError,
   ConsentRequiredError,
+  InvalidTargetError,
+  AuthorizationPendingError,
+  SlowDownError,
+  ExpiredTokenError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -70,6 +95,8 @@ export {
   type RefreshTokenRecord,
   type GrantRecord,
   type IdTokenRecord,
+  type DeviceGrantRecord,
+  type DeviceGrantStatus,
   type ClearedCounts,
   type VerifiableAccessToken,
   type StoreInvalidation,

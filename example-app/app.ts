@@ -74,6 +74,8 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
       // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
       // show user-bound tokens with curl alone (part 1 gets them through the consent page).
       passwordGrantEnabled: true,
+      // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
+      deviceFlowEnabled: true,
       ...options.settings,
     },
     verifyUserCredentials: async (username, password) => await users.verify(username, password),

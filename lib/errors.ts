@@ -20,6 +20,10 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'login_required'
   | 'consent_required'
+  | 'invalid_target'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
 
 /** Options common to every OAuth error. */
 export interface OAuthErrorOptions {
@@ -144,6 +148,34 @@ export class LoginRequiredError extends OAuthError {
 export class ConsentRequiredError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('consent_required', 400, { description: 'The user must consent.', ...options })
+  }
+}
+
+/** `invalid_target` (400, RFC 8707 §2): a `resource` indicator is invalid, unknown, not allowed, or wider than granted. */
+export class InvalidTargetError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_target', 400, { description: 'The requested resource is invalid, unknown, or not allowed.', ...options })
+  }
+}
+
+/** `authorization_pending` (400, RFC 8628 §3.5): the user has not decided yet; keep polling. */
+export class AuthorizationPendingError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('authorization_pending', 400, { description: 'The authorization request is still pending.', ...options })
+  }
+}
+
+/** `slow_down` (400, RFC 8628 §3.5): still pending, and the device polls too fast; the interval grew by 5 s. */
+export class SlowDownError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('slow_down', 400, { description: 'Polling too frequently; increase the interval by 5 seconds.', ...options })
+  }
+}
+
+/** `expired_token` (400, RFC 8628 §3.5): the device code expired; start a new device authorization. */
+export class ExpiredTokenError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('expired_token', 400, { description: 'The device code has expired.', ...options })
   }
 }
 

@@ -13,7 +13,15 @@ export interface OAuthRequest {
   readonly duplicated: ReadonlySet<string>
   /** True when the body was present but not form-encoded (JSON, multipart, text, …). */
   readonly unsupportedBody: boolean
+  /**
+   * Every value of each parameter, in order, the query's and the body's apart: for the one
+   * parameter that may repeat, RFC 8707 `resource`. Absent when the request was built by hand.
+   */
+  readonly values?: { readonly query: ParamLists, readonly body: ParamLists | null }
 }
+
+/** All string values of each parameter. */
+export type ParamLists = Readonly<Record<string, readonly string[]>>
 
 /** The result of flattening a parsed query or body. */
 export interface FlatParams {
@@ -21,6 +29,8 @@ export interface FlatParams {
   duplicated: string[]
   /** Names whose value was not a string (nested objects from a JSON body, for example). */
   malformed: string[]
+  /** Every string value of each parameter, in order. */
+  lists: Record<string, string[]>
 }
 
 /**
@@ -32,19 +42,22 @@ export function flattenParams (input: unknown): FlatParams {
   const params: Record<string, string> = Object.create(null) as Record<string, string>
   const duplicated: string[] = []
   const malformed: string[] = []
-  if (input === null || input === undefined || typeof input !== 'object') return { params, duplicated, malformed }
+  const lists: Record<string, string[]> = Object.create(null) as Record<string, string[]>
+  if (input === null || input === undefined || typeof input !== 'object') return { params, duplicated, malformed, lists }
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
     if (typeof value === 'string') {
       params[key] = value
+      lists[key] = [value]
     } else if (Array.isArray(value)) {
       duplicated.push(key)
       const first: unknown = value[0]
       if (typeof first === 'string') params[key] = first
+      lists[key] = value.filter((v): v is string => typeof v === 'string')
     } else {
       malformed.push(key)
     }
   }
-  return { params, duplicated, malformed }
+  return { params, duplicated, malformed, lists }
 }
 
 /**
@@ -53,4 +66,15 @@ export function flattenParams (input: unknown): FlatParams {
 export function param (params: Params, name: string): string | undefined {
   const value = params[name]
   return value === undefined || value === '' ? undefined : value
+}
+
+/**
+ * Every value of a parameter that may repeat (RFC 8707 `resource`) from the query or the body;
+ * for a hand-built request without `values`, its single value.
+ */
+export function paramValues (req: OAuthRequest, from: 'query' | 'body', name: string): readonly string[] {
+  const lists = req.values?.[from]
+  if (lists !== undefined && lists !== null) return lists[name] ?? []
+  const value = from === 'query' ? req.query[name] : req.body?.[name]
+  return value === undefined ? [] : [value]
 }

@@ -43,8 +43,8 @@ export interface OAuthServer {
   readonly events: EventEmitter<ToolkitEventMap>
   /** The token endpoint; OAuth errors become RFC 6749 §5.2 responses, anything else is rethrown. */
   token (req: OAuthRequest, options?: EndpointOptions): Promise<OAuthResponse>
-  /** Verifies a bearer token and the scopes it must hold. */
-  authenticateBearer (source: BearerSource, requiredScopes?: readonly string[]): Promise<BearerResult>
+  /** Verifies a bearer token, its audience (the route's declared RFC 8707 resource, or none) and the scopes it must hold. */
+  authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
   /** Authenticates a client by its credentials (Basic or body). */
   authenticateClient (req: OAuthRequest): Promise<AuthenticatedClient>
   /** Validates and registers an application; the clear secret is returned this once. */
@@ -91,7 +91,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
         throw err
       }
     },
-    authenticateBearer: (source, requiredScopes = []) => authenticateBearer(ctx, source, requiredScopes),
+    authenticateBearer: (source, requiredScopes = [], resource = null) => authenticateBearer(ctx, source, requiredScopes, resource),
     authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
     createApplication: (input) => createApplication(ctx, input),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),

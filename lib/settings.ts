@@ -1,4 +1,5 @@
 import { ImproperlyConfiguredError } from './errors.js'
+import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
 
 /**
  * Every setting of the toolkit, with DOT's defaults camelCased. Pass a partial object to the
@@ -84,10 +85,34 @@ export interface Settings {
   readonly verificationCacheSize: number
   /** Longest time, in seconds, a verification is served from the cache (also bounded by the token's expiry). */
   readonly verificationCacheSeconds: number
+  /**
+   * The protected resources this application declares (RFC 9728, RFC 8707): each gets a metadata
+   * document from `oauthProtectedResourceMetadata` and is an allowed `resource` indicator. Empty by default.
+   */
+  readonly protectedResources: readonly ProtectedResourceSettings[]
+  /**
+   * Which RFC 8707 `resource` indicators clients may ask for: `declared` (default) only the
+   * `protectedResources`, so tokens can only be bound to audiences this server knows; `any`
+   * every absolute URI without a fragment (for resource servers the server does not list).
+   */
+  readonly resourceIndicatorPolicy: 'declared' | 'any'
+  /**
+   * Routes that declare a resource also accept tokens issued without any `resource` (unbound
+   * tokens). Off by default: the MCP authorization spec and RFC 8707 want tokens issued for them.
+   */
+  readonly acceptTokensWithoutResource: boolean
 
   // ---- device flow -------------------------------------------------------------------------
+  /** Serve the device authorization grant (RFC 8628): `device-authorization/`, the `device/` pages and the `device_code` grant. Off by default, like DOT (which needs `OAUTH_DEVICE_VERIFICATION_URI`). */
+  readonly deviceFlowEnabled: boolean
   /** Minimum polling interval of the device flow, seconds (DOT `DEVICE_FLOW_INTERVAL`). */
   readonly deviceFlowInterval: number
+  /** Lifetime of device and user codes, seconds (oauthlib's `expires_in`, 1800). */
+  readonly deviceCodeExpireSeconds: number
+  /** Characters in a user code (8 to 20, from a 20-letter alphabet without look-alikes; RFC 8628 §6.1). */
+  readonly deviceUserCodeLength: number
+  /** `verification_uri` sent to devices (DOT `OAUTH_DEVICE_VERIFICATION_URI`); `null` derives `{issuer}/device/`. */
+  readonly deviceVerificationUri: string | null
 
   // ---- OpenID Connect ----------------------------------------------------------------------
   /** OpenID Connect switch (DOT `OIDC_ENABLED`). */
@@ -134,7 +159,14 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   realm: 'api',
   verificationCacheSize: 10000,
   verificationCacheSeconds: 60,
+  protectedResources: [],
+  resourceIndicatorPolicy: 'declared',
+  acceptTokensWithoutResource: false,
+  deviceFlowEnabled: false,
   deviceFlowInterval: 5,
+  deviceCodeExpireSeconds: 1800,
+  deviceUserCodeLength: 8,
+  deviceVerificationUri: null,
   oidcEnabled: false,
   idTokenExpireSeconds: 36000,
   oidcRpInitiatedLogoutEnabled: false,
@@ -191,12 +223,20 @@ export function resolveSettings (input: unknown = {}): Settings {
   positiveInteger(s, 'deviceFlowInterval')
   if (!Number.isSafeInteger(s.verificationCacheSize) || s.verificationCacheSize < 0) fail('verificationCacheSize must be a non-negative integer (0 turns the cache off)')
   positiveInteger(s, 'verificationCacheSeconds')
+  positiveInteger(s, 'deviceCodeExpireSeconds')
+  positiveInteger(s, 'deviceUserCodeLength')
+  // 8 letters of 20 are ~34.6 bits: enough with rate-limited entry and a short lifetime (RFC 8628 §5.1), not fewer.
+  if (s.deviceUserCodeLength < 8 || s.deviceUserCodeLength > 20) fail('deviceUserCodeLength must be between 8 and 20')
+  if (s.deviceVerificationUri !== null) {
+    const problem = typeof s.deviceVerificationUri === 'string' ? verificationUriProblem(s.deviceVerificationUri) : 'must be a string'
+    if (problem !== null) fail(`deviceVerificationUri ${problem}`)
+  }
   nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
   nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
-    'bearerChallenge', 'oidcEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
+    'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
     'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens'] as const) {
     if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
   }
@@ -228,18 +268,77 @@ export function resolveSettings (input: unknown = {}): Settings {
   if (typeof s.readScope !== 'string' || typeof s.writeScope !== 'string') fail('readScope and writeScope must be strings')
   // OIDC Core §3.1.2.1: requests carry `openid`, so the server must know it (DOT's SCOPES needs it too).
   if (s.oidcEnabled && !names.includes('openid')) fail('oidcEnabled needs an "openid" entry in scopes')
+  if (s.resourceIndicatorPolicy !== 'declared' && s.resourceIndicatorPolicy !== 'any') fail('resourceIndicatorPolicy must be "declared" or "any"')
+  checkProtectedResources(s, names)
   stringList(s, 'allowedRedirectUriSchemes')
   if (s.allowedRedirectUriSchemes.length === 0) fail('allowedRedirectUriSchemes must not be empty')
   for (const scheme of s.allowedRedirectUriSchemes) {
     if (!SCHEME.test(scheme)) fail(`"${scheme}" is not a lower-case URI scheme`)
     if (['javascript', 'data', 'vbscript', 'file'].includes(scheme)) fail(`the "${scheme}" scheme is never a safe redirect target`)
   }
-  return deepFreeze({ ...s, scopes: { ...s.scopes }, defaultScopes: [...s.defaultScopes], allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes] })
+  return deepFreeze({
+    ...s,
+    scopes: { ...s.scopes },
+    defaultScopes: [...s.defaultScopes],
+    allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes],
+    protectedResources: s.protectedResources.map(copyResource),
+  })
 }
 
 /** The scopes a request gets when it names none: `defaultScopes` with `__all__` expanded. */
 export function defaultScopesOf (settings: Settings): string[] {
   return settings.defaultScopes.includes('__all__') ? Object.keys(settings.scopes) : [...settings.defaultScopes]
+}
+
+const RESOURCE_KEYS = new Set(['resource', 'scopesSupported', 'authorizationServers', 'bearerMethodsSupported',
+  'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'metadata'])
+
+/** RFC 9728 §2: every declared resource is well-formed, unique, and says nothing untrue. */
+function checkProtectedResources (s: Settings, scopeNames: readonly string[]): void {
+  if (!Array.isArray(s.protectedResources)) fail('protectedResources must be an array')
+  const seen: string[] = []
+  for (const entry of s.protectedResources as readonly unknown[]) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail('each protectedResources entry must be an object')
+    const r = entry as Record<string, unknown>
+    const unknown = Object.keys(r).find((key) => !RESOURCE_KEYS.has(key))
+    if (unknown !== undefined) fail(`unknown protectedResources key "${unknown}"`)
+    const problem = declaredResourceProblem(r.resource)
+    if (problem !== null) fail(`protectedResources resource ${String(r.resource)} ${problem}`)
+    const id = r.resource as string
+    if (seen.some((other) => sameResource(other, id))) fail(`protectedResources declares ${id} twice`)
+    seen.push(id)
+    if (r.scopesSupported !== undefined) {
+      if (!Array.isArray(r.scopesSupported) || !r.scopesSupported.every((x) => typeof x === 'string' && scopeNames.includes(x))) {
+        fail(`scopesSupported of ${id} must list scopes from settings.scopes`)
+      }
+    }
+    if (r.authorizationServers !== undefined) {
+      if (!Array.isArray(r.authorizationServers) || r.authorizationServers.length === 0 ||
+        !r.authorizationServers.every((x) => typeof x === 'string' && issuerProblem(x) === null)) {
+        fail(`authorizationServers of ${id} must be a non-empty list of issuer identifiers (https URLs)`)
+      }
+    }
+    if (r.bearerMethodsSupported !== undefined) {
+      const offered = s.allowQueryStringTokens ? ['header', 'query'] : ['header']
+      if (!Array.isArray(r.bearerMethodsSupported) || !r.bearerMethodsSupported.every((x) => typeof x === 'string' && offered.includes(x))) {
+        fail(`bearerMethodsSupported of ${id} may only list ${offered.join(' and ')} (what the resource server accepts)`)
+      }
+    }
+    if (r.resourceName !== undefined && typeof r.resourceName !== 'string') fail(`resourceName of ${id} must be a string`)
+    for (const key of ['resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri'] as const) {
+      if (r[key] !== undefined && !isWebUrl(r[key])) fail(`${key} of ${id} must be an http(s) URL`)
+    }
+    if (r.metadata !== undefined && typeof r.metadata !== 'boolean') fail(`metadata of ${id} must be a boolean`)
+  }
+}
+
+function copyResource (r: ProtectedResourceSettings): ProtectedResourceSettings {
+  return {
+    ...r,
+    ...(r.scopesSupported === undefined ? {} : { scopesSupported: [...r.scopesSupported] }),
+    ...(r.authorizationServers === undefined ? {} : { authorizationServers: [...r.authorizationServers] }),
+    ...(r.bearerMethodsSupported === undefined ? {} : { bearerMethodsSupported: [...r.bearerMethodsSupported] }),
+  }
 }
 
 function fail (message: string): never {
@@ -283,5 +382,19 @@ function issuerProblem (issuer: string): string | null {
   const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
   if (issuer.endsWith('/')) return 'must not end with "/"'
+  return null
+}
+
+/** RFC 8628 §3.2: an absolute https URL (http only for loopback) the user can type; `?user_code=` is appended to it. */
+function verificationUriProblem (uri: string): string | null {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    return 'must be an absolute URL'
+  }
+  if (url.search !== '' || url.hash !== '' || uri.includes('?') || uri.includes('#')) return 'must not have a query or fragment'
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
   return null
 }

@@ -4,6 +4,7 @@ import { corsPreflight } from '../lib/endpoints/cors.js'
 import { ImproperlyConfiguredError, InvalidRequestError, OAuthError } from '../lib/errors.js'
 import { errorToResponse } from '../lib/response.js'
 import { AuthorizationView } from '../views/authorize.js'
+import { DeviceAuthorizationView, registerDevicePages, type DeviceRateLimitOptions } from '../views/device.js'
 import { registerManagementPages } from '../views/management.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
 import { ConnectDiscoveryInfoView, JwksInfoView, UserInfoView } from '../views/oidc.js'
@@ -23,6 +24,11 @@ export interface OAuthRoutesOptions {
    * the core plugin's `resolveUser`.
    */
   managementPages?: boolean
+  /**
+   * Limits on user code entry at `device/` (RFC 8628 §5.1), with the `deviceFlowEnabled` setting:
+   * per logged-in user (default 5) and per IP (default 20) in a window (default 10 minutes).
+   */
+  deviceRateLimit?: DeviceRateLimitOptions
 }
 
 /** Serves `path` and `path/`: the trailing slash is optional. */
@@ -71,6 +77,15 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     app.post(url, { bodyLimit }, (request, reply) => token.post(request, reply))
     app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+  }
+
+  // RFC 8628 §3.1: only with the device flow on, so it is 404 otherwise (like OIDC's routes).
+  if (app.oauth.settings.deviceFlowEnabled) {
+    const device = new DeviceAuthorizationView(app.prefix)
+    for (const url of bothSlashes('/device-authorization')) {
+      app.post(url, { bodyLimit }, (request, reply) => device.post(request, reply))
+      app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+    }
   }
 
   // RFC 7009; DOT spells it revoke_token/, and both spellings work.
@@ -125,6 +140,9 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
       }
     }
     if (options.managementPages === true) registerManagementPages(pages, { csrf, page: { stylesheet }, prefix: app.prefix })
+    if (app.oauth.settings.deviceFlowEnabled) {
+      await registerDevicePages(pages, { csrf, page: { stylesheet }, prefix: app.prefix, bodyLimit, ...(options.deviceRateLimit === undefined ? {} : { rateLimit: options.deviceRateLimit }) })
+    }
   })
 }
 

@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
 import type { OAuthServer } from '../lib/server.js'
+import { protectedResourceMetadataUrl, sameResource, type ProtectedResourceSettings } from '../lib/resource/identifiers.js'
+import type { Settings } from '../lib/settings.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import type { Templates } from '../views/templates/index.js'
 import type { ResourceOwner } from './augment.js'
@@ -39,6 +41,12 @@ export interface ProtectOptions {
   readWrite?: boolean
   /** Override the plugin's `bearerChallenge` setting for these routes. */
   bearerChallenge?: boolean
+  /**
+   * The RFC 8707 resource these routes serve: one of the `protectedResources` identifiers. Only
+   * tokens bound to it pass (`invalid_token` otherwise), and challenges carry its RFC 9728
+   * `resource_metadata` URL. Without it, tokens bound to any resource are refused.
+   */
+  resource?: string
 }
 
 /** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
@@ -51,10 +59,18 @@ export interface OAuthToolkit extends OAuthServer {
   protect (options?: ProtectOptions): onRequestAsyncHookHandler
   /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
   scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
-  /** Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`. */
-  verifyRequest (request: FastifyRequest, requiredScopes: readonly string[]): Promise<OAuthError | null>
-  /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
-  deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean): FastifyReply
+  /**
+   * Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`.
+   * @param resource the route's declared RFC 8707 resource (the token's audience must include it), or none.
+   */
+  verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
+  /**
+   * Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge, which names the
+   * RFC 9728 `resource_metadata` of the route's declared `resource` (§5.1).
+   */
+  deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource?: string | null): FastifyReply
+  /** The declared protected resource `resource` names; throws `ImproperlyConfiguredError` when it is not in `protectedResources`. */
+  declaredResource (resource: string): ProtectedResourceSettings
   /** The logged-in user of a browser request (through the `resolveUser` option), or `null`. */
   resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null>
   /** Where anonymous users are sent to log in (`?next=` is appended). */
@@ -76,17 +92,23 @@ function quote (value: string): string {
   return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`
 }
 
+/** The RFC 9728 document URL of a declared resource whose document this app serves, else `null`. */
+function resourceMetadataUrlOf (settings: Settings, resource: string): string | null {
+  const declared = settings.protectedResources.find((r) => sameResource(r.resource, resource))
+  return declared === undefined || declared.metadata === false ? null : protectedResourceMetadataUrl(declared.resource)
+}
+
 /** Extends the server with Fastify's request-level helpers. */
 export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
   const { settings } = server
   const { loadUser } = options
 
-  async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[]): Promise<OAuthError | null> {
+  async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): Promise<OAuthError | null> {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
     const result = await server.authenticateBearer({
       authorization: request.headers.authorization,
       queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
-    }, requiredScopes)
+    }, requiredScopes, resource)
     if (!result.ok) return result.error
     if (loadUser !== null && result.token.userId !== null) {
       const owner = await loadUser(result.token.userId)
@@ -103,7 +125,7 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     return [...scopes, SAFE_METHODS.has(method) ? settings.readScope : settings.writeScope]
   }
 
-  function deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge = settings.bearerChallenge): FastifyReply {
+  function deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge = settings.bearerChallenge, resource: string | null = null): FastifyReply {
     const withScopes = error.error === 'insufficient_scope' && settings.errorResponseWithScopes
     if (!bearerChallenge) {
       // DOT parity: a bare 403 whatever went wrong (tutorial part 2 expects it).
@@ -118,6 +140,9 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
       if (error.description !== undefined) params.push(`error_description=${quote(error.description)}`)
       if (error.error === 'insufficient_scope') params.push(`scope=${quote(requiredScopes.join(' '))}`)
     }
+    // RFC 9728 §5.1: where the client finds how to get a token for this resource.
+    const metadataUrl = resource === null ? null : resourceMetadataUrlOf(settings, resource)
+    if (metadataUrl !== null) params.push(`resource_metadata=${quote(metadataUrl)}`)
     reply.code(error.status).header('www-authenticate', `Bearer ${params.join(', ')}`).header('cache-control', 'no-store')
     if (missing) return reply.send()
     const body: Record<string, unknown> = { error: error.error }
@@ -129,11 +154,13 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
   function protect (options: ProtectOptions = {}): onRequestAsyncHookHandler {
     const scopes = [...(options.scopes ?? [])]
     const readWrite = options.readWrite === true
+    // Checked now, when the route is defined, so a typo fails at startup rather than refusing every token.
+    const resource = options.resource === undefined ? null : declaredResource(options.resource).resource
     return async function oauthProtect (request, reply) {
       if (request.method === 'OPTIONS') return // DOT parity: preflights pass without a token
       const required = scopesForMethod(request.method, scopes, readWrite)
-      const error = await verifyRequest(request, required)
-      if (error !== null) return deny(reply, error, required, options.bearerChallenge)
+      const error = await verifyRequest(request, required, resource)
+      if (error !== null) return deny(reply, error, required, options.bearerChallenge, resource)
     }
   }
 
@@ -152,9 +179,18 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     return typeof username === 'string' ? username : undefined
   }
 
+  function declaredResource (resource: string): ProtectedResourceSettings {
+    const found = settings.protectedResources.find((r) => sameResource(r.resource, resource))
+    if (found === undefined) {
+      throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: resource ${resource} is not declared in settings.protectedResources`)
+    }
+    return found
+  }
+
   return {
     ...server,
     protect,
+    declaredResource,
     scopesForMethod,
     verifyRequest,
     deny,

@@ -10,6 +10,7 @@ import type { OAuthError } from '../lib/errors.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
+import { paramValues } from '../lib/request.js'
 import { sendHtml } from './html-response.js'
 
 /**
@@ -38,7 +39,7 @@ export class AuthorizationView {
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const req = toOAuthRequest(request)
     const ctx = request.server.oauth.context
-    const check = await validateAuthorizationRequest(ctx, req.query, req.duplicated, issuerOf(request, this.#prefix))
+    const check = await validateAuthorizationRequest(ctx, req.query, req.duplicated, issuerOf(request, this.#prefix), paramValues(req, 'query', 'resource'))
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
 
     const user = await request.server.oauth.resolveUser(request)
@@ -65,7 +66,7 @@ export class AuthorizationView {
     if (!this.#csrf.verify(request, token, binding(user.id, fields.client_id ?? ''))) {
       return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Go back to the application and start again.')
     }
-    const check = await validateAuthorizationRequest(ctx, fields, req.duplicated, issuerOf(request, this.#prefix))
+    const check = await validateAuthorizationRequest(ctx, fields, req.duplicated, issuerOf(request, this.#prefix), paramValues(req, 'body', 'resource'))
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
     // REDIR-3: 302 after a POST, never 307, so the browser does not re-post the form.
     if (fields.allow === undefined) return reply.redirect(denyAuthorization(check.request), 302)
@@ -79,6 +80,7 @@ export class AuthorizationView {
       applicationName: authz.application.name === '' ? authz.application.clientId : authz.application.name,
       scopes: authz.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
       fields: authz.params,
+      resources: authz.resources,
       csrfToken,
       // The route's own path, not the request's: with the router's ignoreDuplicateSlashes,
       // `//o/authorize/` would make the form post (CSRF token included) to the host "o".

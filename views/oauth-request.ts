@@ -20,6 +20,7 @@ export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
     body: body === null ? null : body.params,
     duplicated: new Set([...query.duplicated, ...(body?.duplicated ?? []), ...inBoth(query.params, body?.params)]),
     unsupportedBody: hasOtherBody || (body !== null && body.malformed.length > 0),
+    values: { query: query.lists, body: body === null ? null : body.lists },
   }
 }
 

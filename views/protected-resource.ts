@@ -32,6 +32,13 @@ export class ProtectedResourceView {
   /** Answer failures with RFC 6750 challenges (401/403 + `WWW-Authenticate`); `undefined` follows the plugin setting. */
   bearerChallenge: boolean | undefined = undefined
 
+  /**
+   * The RFC 8707 resource this view serves, one of `settings.protectedResources`: only tokens
+   * bound to it pass, and challenges carry its RFC 9728 `resource_metadata`. `undefined`: none
+   * (tokens bound to any resource are refused).
+   */
+  resource: string | undefined = undefined
+
   /** Scopes needed for `method`; subclasses narrow this. */
   requiredScopesFor (_method: string, _app: FastifyInstance): readonly string[] {
     return []
@@ -42,7 +49,7 @@ export class ProtectedResourceView {
 
   /** Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is parsed). */
   async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
-    return await request.server.oauth.verifyRequest(request, required)
+    return await request.server.oauth.verifyRequest(request, required, this.resource ?? null)
   }
 
   /** The hook that runs `authenticate`. Client-protected views need the body, so they use `preHandler`. */
@@ -59,6 +66,8 @@ export class ProtectedResourceView {
       }
       const view = new ViewType()
       view.validate(app)
+      // Fails registration for an undeclared resource; the declared spelling is used from here on.
+      if (view.resource !== undefined) view.resource = app.oauth.declaredResource(view.resource).resource
       const handlers = view as unknown as Partial<Record<ViewMethodName, ViewMethod>>
       const defined = VIEW_METHODS.filter((m) => typeof handlers[m] === 'function')
       const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']
@@ -68,7 +77,7 @@ export class ProtectedResourceView {
         if (request.method === 'OPTIONS') return undefined
         const required = view.requiredScopesFor(request.method, app)
         const error = await view.authenticate(request, required)
-        return error === null ? undefined : app.oauth.deny(reply, error, required, view.bearerChallenge)
+        return error === null ? undefined : app.oauth.deny(reply, error, required, view.bearerChallenge, view.resource ?? null)
       }
       for (const name of defined) {
         const method = handlers[name] as ViewMethod

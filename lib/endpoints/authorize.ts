@@ -14,6 +14,8 @@ import { prepareIssue } from '../tokens/issue.js'
 import { approveHybrid } from './authorize-hybrid.js'
 import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
+import { resolveRequestedResources, resourceList } from '../validator/resources.js'
+import { sameResource } from '../resource/identifiers.js'
 import { hasScopes, parseScopeParam, resolveRequestedScopes, scopeList } from '../validator/scopes.js'
 
 /** The parameters an authorization request may carry (others are ignored, RFC 6749 §3.1). */
@@ -49,6 +51,8 @@ export interface AuthorizationRequest {
   /** `redirect_uri` as the request gave it, `''` when omitted (the token request must repeat it, §4.1.3). */
   readonly requestedRedirectUri: string
   readonly scopes: readonly string[]
+  /** RFC 8707 resources the grant (and its tokens) will be bound to; empty: unrestricted. */
+  readonly resources: readonly string[]
   readonly state: string | undefined
   readonly nonce: string
   readonly codeChallenge: string
@@ -89,8 +93,10 @@ export interface AuthorizingUser {
 /**
  * Validates an authorization request, in RFC order: client, redirect URI, then the rest.
  * @param issuer this server's issuer identifier, sent as `iss` (RFC 9207) when the settings say so.
+ * @param resources every RFC 8707 `resource` value (it may repeat); default: `params.resource`, if any.
  */
-export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer?: string): Promise<AuthorizationCheck> {
+export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer?: string,
+  resources: readonly string[] = params.resource === undefined ? [] : [params.resource]): Promise<AuthorizationCheck> {
   const iss = ctx.settings.authorizationResponseIss ? issuer : undefined
   const fatal = (description: string, detail?: string): AuthorizationCheck =>
     ({ ok: false, error: new InvalidRequestError({ description, detail }), redirect: null })
@@ -109,7 +115,7 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   const fail = (error: OAuthError): AuthorizationCheck =>
     ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseMode(responseType, ctx.settings.oidcEnabled), iss) })
   try {
-    return { ok: true, request: { ...checkRest(ctx, application, redirect, params, duplicated), iss, ...(issuer === undefined ? {} : { issuer }) } }
+    return { ok: true, request: { ...checkRest(ctx, application, redirect, params, duplicated, resources), iss, ...(issuer === undefined ? {} : { issuer }) } }
   } catch (err) {
     if (err instanceof OAuthError) return fail(err)
     throw err
@@ -138,7 +144,7 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
 }
 
 function checkRest (ctx: ServerContext, application: Application, redirect: { uri: string, requested: string },
-  params: Params, duplicated: ReadonlySet<string>): Omit<AuthorizationRequest, 'iss' | 'issuer'> {
+  params: Params, duplicated: ReadonlySet<string>, resourceValues: readonly string[]): Omit<AuthorizationRequest, 'iss' | 'issuer'> {
   const repeated = AUTHORIZATION_PARAMETERS.filter((name) => duplicated.has(name))
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
 
@@ -157,6 +163,8 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
   if (prompt !== 'force' && prompt !== 'auto') throw new InvalidRequestError({ description: 'Invalid approval_prompt parameter value.' })
 
   const oidc = checkOidcParams(ctx, scopes, params)
+  // RFC 8707 §2.1: validated here, so a bad one goes back to the client as invalid_target.
+  const resources = resolveRequestedResources(ctx.settings, resourceValues)
 
   const carried: Record<string, string> = {}
   for (const name of AUTHORIZATION_PARAMETERS) {
@@ -169,6 +177,7 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
     redirectUri: redirect.uri,
     requestedRedirectUri: redirect.requested,
     scopes,
+    resources,
     state: params.state,
     nonce: params.nonce ?? '',
     codeChallenge,
@@ -254,7 +263,13 @@ export async function canSkipConsent (ctx: ServerContext, request: Authorization
   const now = ctx.clock.now().getTime()
   const tokens = await ctx.store.listAccessTokensForUser(userId)
   return tokens.some((token) => token.applicationId === request.application.id &&
-    token.expiresAt.getTime() > now && hasScopes(scopeList(token.scope), request.scopes))
+    token.expiresAt.getTime() > now && hasScopes(scopeList(token.scope), request.scopes) && coversResources(resourceList(token.resource), request.resources))
+}
+
+/** RFC 8707: an earlier consent counts only for the same audiences (an unbound token covers any). */
+function coversResources (held: readonly string[], requested: readonly string[]): boolean {
+  if (held.length === 0) return true
+  return requested.length > 0 && requested.every((r) => held.some((h) => sameResource(h, r)))
 }
 
 /**
@@ -266,7 +281,7 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
   const now = ctx.clock.now()
   if (request.responseType !== 'code' && request.responseType !== 'token') return await approveHybrid(ctx, request, user, now)
   if (request.responseType === 'token') {
-    const { issue, tokens } = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false })
+    const { issue, tokens } = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' ') })
     const rows = await ctx.store.issueTokens(issue)
     const expiresIn = Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000))
     return appendParams(request.redirectUri, 'fragment', {
@@ -296,7 +311,7 @@ export async function storeCode (ctx: ServerContext, request: AuthorizationReque
     codeChallengeMethod: request.codeChallengeMethod,
     nonce: request.nonce,
     claims: '',
-    resource: '',
+    resource: request.resources.join(' '),
     authTime: user.authTime ?? now,
   }, now)
   return code

@@ -17,8 +17,12 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint_auth_methods_supported: string[]
   code_challenge_methods_supported: string[]
   authorization_response_iss_parameter_supported: boolean
+  /** RFC 8628 §4, with the device flow on. */
+  device_authorization_endpoint?: string
   /** With OpenID Connect on: where the ID token signing keys are (RFC 8414 §2). */
   jwks_uri?: string
+  /** RFC 9728 §4: the declared protected resources this server issues tokens for. */
+  protected_resources?: string[]
 }
 
 /**
@@ -45,7 +49,9 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
+    ...(settings.deviceFlowEnabled ? { device_authorization_endpoint: `${issuer}/device-authorization/` } : {}),
     ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+    ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
   }
 }
 

@@ -2,7 +2,7 @@ import type { AppAuthorizedEvent, ServerContext } from '../context.js'
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
 import type { GrantRequestInfo, TokenGrant } from '../grants/types.js'
-import { param, type OAuthRequest, type Params } from '../request.js'
+import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { tokenResponseBody } from '../tokens/issue.js'
 import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
@@ -21,7 +21,7 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest, issu
   rejectDuplicateParams(req, grant)
   const client = await authenticateClient(ctx, req, params)
   // CORS (DOT 2.4): a browser on one of the client's allowed origins may read the answer.
-  return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params, { issuer }))
+  return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params, { issuer, resources: paramValues(req, 'body', 'resource') }))
 }
 
 async function issueToken (ctx: ServerContext, client: AuthenticatedClient, grant: TokenGrant, params: Params, info: GrantRequestInfo): Promise<OAuthResponse> {

@@ -7,6 +7,7 @@ import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
 import { isPkceValue, verifyCodeChallenge } from '../tokens/pkce.js'
 import { redirectUriMatches } from '../validator/redirect-uri.js'
+import { narrowResources, resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
 import type { TokenGrant } from './types.js'
 
@@ -33,13 +34,16 @@ export const authorizationCodeGrant: TokenGrant = {
     checkCodeVerifier(grant, param(params, 'code_verifier'))
 
     const scopes = scopeList(grant.scope)
+    // RFC 8707 §2.2: the token may be bound to fewer resources than the grant, never others.
+    const resources = narrowResources(ctx.settings, resourceList(grant.resource), info.resources ?? [])
     const { issue, tokens } = prepareIssue(ctx, {
       application: client.application,
       userId: grant.userId,
       scopes,
       withRefreshToken: true,
       grantId: grant.id,
-      resource: grant.resource,
+      resource: resources.join(' '),
+      refreshResource: grant.resource,
     })
     // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
     const idToken = await prepareIdToken(ctx, {

@@ -1,5 +1,6 @@
 import { param } from '../request.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
 import type { TokenGrant } from './types.js'
 
@@ -10,9 +11,11 @@ export const clientCredentialsGrant: TokenGrant = {
   applicationTypes: new Set(['client-credentials']),
   confidentialOnly: true,
   enabled: () => true,
-  async handle (ctx, client, params) {
+  async handle (ctx, client, params, info) {
     const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
-    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false })
+    // RFC 8707 §2.2: audience-restricted to the requested resources.
+    const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
+    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false, resource })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

@@ -1,6 +1,7 @@
 import { InvalidGrantError, InvalidRequestError } from '../errors.js'
 import { param } from '../request.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
 import type { TokenGrant } from './types.js'
 
@@ -14,15 +15,16 @@ export const passwordGrant: TokenGrant = {
   applicationTypes: new Set(['password']),
   confidentialOnly: false,
   enabled: (settings) => settings.passwordGrantEnabled,
-  async handle (ctx, client, params) {
+  async handle (ctx, client, params, info) {
     const username = param(params, 'username')
     const password = param(params, 'password')
     if (username === undefined) throw new InvalidRequestError({ description: 'Request is missing username parameter.' })
     if (password === undefined) throw new InvalidRequestError({ description: 'Request is missing password parameter.' })
     const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
+    const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
     const userId = ctx.verifyUserCredentials === null ? null : await ctx.verifyUserCredentials(username, password)
     if (userId === null) throw new InvalidGrantError({ description: 'Invalid credentials given.', detail: 'password grant: bad credentials' })
-    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true })
+    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true, resource })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

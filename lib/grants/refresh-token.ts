@@ -8,6 +8,7 @@ import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue, type TokenPair } from '../tokens/issue.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
+import { narrowResources, resourceList } from '../validator/resources.js'
 import { hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
 import type { GrantResult, TokenGrant } from './types.js'
 
@@ -35,6 +36,8 @@ export const refreshTokenGrant: TokenGrant = {
     const granted = scopeList(record.scope)
     const requested = parseScopeParam(param(params, 'scope')) ?? granted
     if (!hasScopes(granted, requested)) throw new InvalidScopeError({ detail: 'refresh asked for scopes beyond the original grant' })
+    // RFC 8707 §2.2: narrowing only; the refresh token keeps the grant's resources.
+    const resources = narrowResources(ctx.settings, resourceList(record.resource), info.resources ?? [])
 
     const rotate = ctx.settings.rotateRefreshToken
     const { issue, tokens } = prepareIssue(ctx, {
@@ -44,7 +47,8 @@ export const refreshTokenGrant: TokenGrant = {
       refreshScopes: granted,
       withRefreshToken: rotate,
       tokenFamily: record.tokenFamily,
-      resource: record.resource,
+      resource: resources.join(' '),
+      refreshResource: record.resource,
     })
     // OIDC Core §12.2: a new ID token on refresh, without nonce. The original auth_time is
     // not kept with refresh tokens, so it is left out (it is optional here).

@@ -17,6 +17,8 @@ export interface GrantResult {
 export interface GrantRequestInfo {
   /** The issuer identifier of this request (`iss` of ID tokens); `null` when unknown. */
   readonly issuer: string | null
+  /** RFC 8707: every `resource` value of the token request, unvalidated (none: `[]`). */
+  readonly resources?: readonly string[]
 }
 
 /** One `grant_type` of the token endpoint. `grants/index.ts` maps wire values to these. */

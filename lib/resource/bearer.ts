@@ -3,6 +3,7 @@ import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, type OA
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
+import { checkAudience } from './audience.js'
 
 /** A verified access token, as `request.accessToken` exposes it. */
 export interface AccessTokenInfo {
@@ -100,12 +101,17 @@ export function checkScopes (token: AccessTokenInfo, required: readonly string[]
   return hasScopes(token.scopes, required) ? null : new InsufficientScopeError({ detail: `missing scopes: ${required.filter((s) => !token.scopes.includes(s)).join(' ')}` })
 }
 
-/** Verifies the request's token and, when given, its scopes, in one call. */
-export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[]): Promise<BearerResult> {
+/**
+ * Verifies the request's token, its audience (RFC 8707: `resource` is the route's declared
+ * resource, `null` for none) and, when given, its scopes, in one call.
+ */
+export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
   const token = extractBearerToken(ctx, source)
   if (typeof token !== 'string') return { ok: false, error: token }
   const result = await verifyAccessToken(ctx, token)
   if (!result.ok) return result
+  const audienceError = checkAudience(ctx.settings, result.token, resource)
+  if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, required)
   return scopeError === null ? result : { ok: false, error: scopeError }
 }

@@ -38,8 +38,11 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'findApplicationByClientId', 'findApplicationById', 'listApplications', 'isOriginAllowed',
   'findAccessToken', 'findAccessTokenForVerification', 'findAccessTokenById', 'listAccessTokensForUser',
   'findRefreshToken', 'findIdTokenByJti', 'findGrant', 'watchInvalidations', 'invalidationsReliable', 'close',
+  'findDeviceGrant', 'findDeviceGrantByUserCode', 'findDeviceGrantById',
+  // device authorizations: their rows only, never an access token
+  'createDeviceGrant', 'claimDeviceGrant', 'decideDeviceGrant', 'recordDevicePoll',
   // insert only (a new token is not in any cache)
-  'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant',
+  'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant', 'redeemDeviceGrant',
   // report what they remove or change
   'updateApplication', 'deleteApplication', 'revokeAccessToken', 'revokeTokenFamily', 'rotateRefreshToken',
   'replaceAccessToken', 'revokeGrantTokens', 'clearExpired',

@@ -149,6 +149,48 @@ export interface NewIdToken {
   readonly expiresAt: Date
 }
 
+/** Where a device authorization stands (DOT `DeviceGrant.status`; expiry is a time, not a status). */
+export type DeviceGrantStatus = 'authorization-pending' | 'authorized' | 'denied'
+
+/** A device authorization (RFC 8628, DOT `DeviceGrant`). Both codes are known only by checksum. */
+export interface DeviceGrantRecord {
+  readonly id: number
+  /** SHA-256 checksum of the `device_code`. */
+  readonly checksum: string
+  /** SHA-256 checksum of the normalised user code (upper case, no separators). */
+  readonly userCodeChecksum: string
+  readonly applicationId: number
+  /** The user who entered the user code; only they may approve or deny (DEV-2). */
+  readonly userId: string | null
+  readonly scope: string
+  readonly status: DeviceGrantStatus
+  readonly expiresAt: Date
+  /** Minimum seconds between polls; grows by 5 with each `slow_down` (RFC 8628 §3.5). */
+  readonly interval: number
+  readonly lastPolledAt: Date | null
+  /** When the approving user last authenticated (`auth_time` of ID tokens). */
+  readonly authTime: Date | null
+  /** When the device exchanged it for tokens (single use). */
+  readonly consumedAt: Date | null
+  readonly createdAt: Date
+}
+
+/** A device authorization to insert. */
+export interface NewDeviceGrant {
+  readonly checksum: string
+  readonly userCodeChecksum: string
+  readonly applicationId: number
+  readonly scope: string
+  readonly expiresAt: Date
+  readonly interval: number
+}
+
+/** What `recordDevicePoll` saw: whether the device polled faster than its interval, and the interval now in force. */
+export interface DevicePollResult {
+  readonly tooFast: boolean
+  readonly interval: number
+}
+
 /** An access token to insert. */
 export interface NewAccessToken {
   readonly checksum: string
@@ -214,6 +256,7 @@ export interface ClearedCounts {
   refreshTokens: number
   grants: number
   idTokens: number
+  deviceGrants: number
 }
 
 /** The cut-off times `clearExpired` works with, computed by the caller from the settings. */
@@ -322,6 +365,30 @@ export interface Store {
   redeemGrant (grantId: number, issue: TokenIssue): Promise<IssueResult>
   /** Revokes every token issued from an authorization code (code replay, RFC 6749 §4.1.2). */
   revokeGrantTokens (grantId: number, now: Date): Promise<void>
+
+  // device authorizations (RFC 8628)
+  /** Inserts a device authorization; `null` when its user code checksum is already taken (draw another). */
+  createDeviceGrant (grant: NewDeviceGrant, now: Date): Promise<DeviceGrantRecord | null>
+  findDeviceGrant (checksum: string): Promise<DeviceGrantRecord | null>
+  findDeviceGrantByUserCode (userCodeChecksum: string): Promise<DeviceGrantRecord | null>
+  findDeviceGrantById (id: number): Promise<DeviceGrantRecord | null>
+  /**
+   * Binds a pending, unexpired device authorization to `userId`, only if no one else claimed it
+   * first (one conditional UPDATE). The claimed record, or `null`.
+   */
+  claimDeviceGrant (id: number, userId: string, now: Date): Promise<DeviceGrantRecord | null>
+  /** The claiming user's decision, only while pending and unexpired; false when nothing changed. */
+  decideDeviceGrant (id: number, userId: string, decision: 'authorized' | 'denied', authTime: Date, now: Date): Promise<boolean>
+  /**
+   * Records a poll atomically: `tooFast` when the previous poll was less than the interval ago,
+   * in which case the interval grows by `slowDownSeconds` (RFC 8628 §3.5). `null` when the row is gone.
+   */
+  recordDevicePoll (id: number, now: Date, slowDownSeconds: number): Promise<DevicePollResult | null>
+  /**
+   * Atomically consumes an authorized, unconsumed, unexpired device authorization and inserts the
+   * tokens. `{ ok: false }` when another poll won or it is no longer redeemable.
+   */
+  redeemDeviceGrant (id: number, issue: TokenIssue): Promise<IssueResult>
 
   // maintenance
   /** Deletes expired rows; reports `{ kind: 'expired', before: rules.now }` (see the invalidation rule). */

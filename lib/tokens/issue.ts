@@ -27,7 +27,10 @@ export interface IssueRequest {
   /** Continue an existing token family (refresh); a new one is drawn otherwise. */
   readonly tokenFamily?: string
   readonly grantId?: number | null
+  /** RFC 8707 resources of the access token, space-separated (`''`: unrestricted). */
   readonly resource?: string
+  /** Resources the refresh token keeps (the original grant's); defaults to `resource`. */
+  readonly refreshResource?: string
 }
 
 /** Draws fresh tokens (256 bits each, BRUTE-2) and the rows that record their checksums. */
@@ -59,7 +62,7 @@ export function prepareIssue (ctx: ServerContext, req: IssueRequest): PreparedIs
             userId: req.userId,
             scope: (req.refreshScopes ?? req.scopes).join(' '),
             tokenFamily: family,
-            resource,
+            resource: req.refreshResource ?? resource,
           },
     },
   }

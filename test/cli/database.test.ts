@@ -2,16 +2,16 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { openSqlite } from '../../lib/store/sqlite/open.js'
-import { cli, migratedDatabase, withStore } from './helpers.js'
+import { appliedAll, cli, migratedDatabase, SHIPPED_MIGRATIONS, withStore } from './helpers.js'
 
 t.test('migrate creates the file and the tables, then has nothing to do', async (t) => {
   const path = join(t.testdir(), 'new.db')
-  t.same(await cli(['migrate', '--database', path]), { code: 0, stdout: `Applied 1 migration to ${path}.\n`, stderr: '' })
+  t.same(await cli(['migrate', '--database', path]), { code: 0, stdout: appliedAll(path), stderr: '' })
   t.ok(existsSync(path))
   const db = openSqlite(path)
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'oauth2_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
   db.close()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
   t.same(await cli(['migrate', '--database', path]), { code: 0, stdout: `No migrations to apply: ${path} is up to date.\n`, stderr: '' })
 })
 
@@ -83,7 +83,7 @@ t.test('other commands refuse a database with pending migrations; migrate applie
   t.same(await cli(['cleartokens', '--database', path]), {
     code: 1,
     stdout: '',
-    stderr: `fastify-oauth-toolkit cleartokens: database "${path}" has 1 pending migration(s); run \`fastify-oauth-toolkit migrate\`\n`,
+    stderr: `fastify-oauth-toolkit cleartokens: database "${path}" has ${SHIPPED_MIGRATIONS} pending migration(s); run \`fastify-oauth-toolkit migrate\`\n`,
   })
 })
 

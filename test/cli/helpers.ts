@@ -1,14 +1,24 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { Clock } from '../../lib/clock.js'
 import { runCli } from '../../lib/cli/run.js'
 import { openStore } from '../../lib/store/open.js'
+import { SQLITE_MIGRATIONS_FOLDER } from '../../lib/store/sqlite/open.js'
 import type { NewAccessToken, NewGrant, NewRefreshToken, Store } from '../../lib/store/types.js'
 import { createScryptHasher, type SecretHasher } from '../../lib/tokens/secret-hasher.js'
 
 /** The repository root, where the CLI is run from source. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/** How many migrations the toolkit ships (both dialects are generated together). */
+export const SHIPPED_MIGRATIONS = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS_FOLDER }).length
+
+/** What `migrate` prints after migrating an empty database at `shown`. */
+export function appliedAll (shown: string): string {
+  return `Applied ${SHIPPED_MIGRATIONS} migration${SHIPPED_MIGRATIONS === 1 ? '' : 's'} to ${shown}.\n`
+}
 
 /** What one CLI run produced. */
 export interface CliResult {

@@ -1,7 +1,7 @@
 // End to end: a real OAuth client library (oauth4webapi) against `npm start`. The "user" is a
 // fetch-based browser that logs in and answers the consent page by submitting the HTML forms;
 // the client runs authorization code + PKCE, refresh with rotation, introspection (as a
-// resource server would) and revocation.
+// resource server would) and revocation, and the device flow (RFC 8628).
 import * as oauth from 'oauth4webapi'
 import t, { type Test } from 'tap'
 import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
@@ -191,5 +191,32 @@ t.test('oauth4webapi runs the authorization code flow against the example app', 
     t.equal(callback.searchParams.get('state'), request.state, 'the state comes back')
     t.throws(() => oauth.validateAuthResponse(as, client, callback, request.state),
       { error: 'access_denied', code: oauth.AUTHORIZATION_RESPONSE_ERROR }, 'the library reports access_denied')
+  })
+
+  await t.test('the device flow (RFC 8628): the library asks for a code, the user approves, the library polls', async (t) => {
+    const tv = await create('public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV')
+    const deviceAs: oauth.AuthorizationServer = { ...as, device_authorization_endpoint: `${base}/o/device-authorization/` }
+    const tvClient: oauth.Client = { client_id: tv.client_id }
+    const authorization = await oauth.processDeviceAuthorizationResponse(deviceAs, tvClient,
+      await oauth.deviceAuthorizationRequest(deviceAs, tvClient, oauth.None(), { scope: 'read' }, http))
+    t.match(authorization, { user_code: /^[A-Z]{4}-[A-Z]{4}$/, verification_uri: `${base}/o/device/`, expires_in: 1800, interval: 5 })
+    const pollOnce = async (): Promise<oauth.TokenEndpointResponse> => await oauth.processDeviceCodeResponse(deviceAs, tvClient,
+      await oauth.deviceCodeGrantRequest(deviceAs, tvClient, oauth.None(), authorization.device_code, http))
+    t.equal(await tokenError(pollOnce()), 'authorization_pending', 'the library sees authorization_pending')
+
+    // The user, already logged in, opens verification_uri_complete: the code is filled in.
+    const entryPage = await browser.get(authorization.verification_uri_complete ?? '')
+    t.equal(entryPage.status, 200)
+    const entry = parseForm(await entryPage.text(), /\/o\/device\/$/)
+    const entered = await browser.submit(entry.action, { ...entry.hidden, user_code: authorization.user_code })
+    t.equal(entered.status, 302)
+    const confirmPage = await browser.get(entered.headers.get('location') ?? '')
+    const confirm = parseForm(await confirmPage.text(), /\/o\/device-confirm\/\d+\/$/)
+    t.equal((await browser.submit(confirm.action, { ...confirm.hidden, allow: 'Authorize' })).status, 200)
+
+    const tokens = await pollOnce()
+    t.match(tokens, { token_type: 'bearer', scope: 'read', refresh_token: /./ })
+    t.equal((await hello(tokens.access_token)).status, 200, 'the device\'s token works on the API')
+    t.equal(await tokenError(pollOnce()), 'invalid_grant', 'the device code is spent')
   })
 })

@@ -1,7 +1,7 @@
 // The README's quick start, run as written: `npm start` on a free port, then the curl steps
 // (here with fetch) and the CLI commands, against the example app's own SQLite file.
 import t from 'tap'
-import { npmRun, startExampleApp } from './support.js'
+import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
 
 interface TokenBody { access_token: string, refresh_token?: string, token_type: string, expires_in: number, scope: string }
 
@@ -48,6 +48,39 @@ t.test('the README quick start works against npm start', async (t) => {
   const replay = await fetch(`${base}/o/token/`, form({ grant_type: 'refresh_token', refresh_token: userToken.refresh_token ?? '', client_id: cli.client_id }))
   t.equal(replay.status, 400, 'and is refused after rotation')
   t.equal((await replay.json() as { error: string }).error, 'invalid_grant')
+
+  // The device flow (README "Devices without a browser"): code, user approval in a browser, polling.
+  const tv = JSON.parse(await npmRun('cli', ['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV', '--database', database, '--json'], env)) as { client_id: string }
+  const authorization = await fetch(`${base}/o/device-authorization/`, form({ client_id: tv.client_id, scope: 'read' }))
+  t.equal(authorization.status, 200)
+  const device = await authorization.json() as { device_code: string, user_code: string, verification_uri: string, verification_uri_complete: string, interval: number }
+  t.match(device, { user_code: /^[A-Z]{4}-[A-Z]{4}$/, verification_uri: `${base}/o/device/`, interval: 5 })
+  const devicePoll = async (): Promise<Response> => await fetch(`${base}/o/token/`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code, client_id: tv.client_id }))
+  t.equal((await (await devicePoll()).json() as { error: string }).error, 'authorization_pending')
+
+  const browser = new Browser(base)
+  const toLogin = await browser.get(device.verification_uri_complete)
+  t.equal(toLogin.status, 302, 'the device page asks to log in first')
+  const loginPage = await browser.get(toLogin.headers.get('location') ?? '')
+  const login = parseForm(await loginPage.text(), /^\/accounts\/login\/$/)
+  const loggedIn = await browser.submit(login.action, { ...login.hidden, username: 'alice', password: 'wonderland' })
+  const entryPage = await browser.get(loggedIn.headers.get('location') ?? '')
+  const entryHtml = await entryPage.text()
+  t.match(entryHtml, `value="${device.user_code}"`, 'back on the device page with the code filled in')
+  const entry = parseForm(entryHtml, /\/o\/device\/$/)
+  const entered = await browser.submit(entry.action, { ...entry.hidden, user_code: device.user_code.toLowerCase() })
+  t.equal(entered.status, 302)
+  const confirmPage = await browser.get(entered.headers.get('location') ?? '')
+  const confirmHtml = await confirmPage.text()
+  t.match(confirmHtml, 'Tutorial TV')
+  const confirm = parseForm(confirmHtml, /\/o\/device-confirm\/\d+\/$/)
+  t.equal((await browser.submit(confirm.action, { ...confirm.hidden, allow: 'Authorize' })).status, 200)
+
+  const deviceTokens = await devicePoll()
+  t.equal(deviceTokens.status, 200, 'after approval the poll answers with the tokens')
+  const deviceToken = await deviceTokens.json() as TokenBody
+  const tvMe = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${deviceToken.access_token}` } })
+  t.same(await tvMe.json(), { username: 'alice', application: 'Tutorial TV', scopes: ['read'] })
 
   t.match(await npmRun('cli', ['cleartokens', '--database', database], env), /./, 'cleartokens runs against the same file')
 })

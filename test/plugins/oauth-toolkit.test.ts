@@ -94,7 +94,7 @@ t.test('an unmigrated database fails registration with the remedy, not the first
   const dir = t.testdir()
   await t.test('empty file', async (t) => {
     const file = join(dir, 'empty.db')
-    await rejectsRegistration(t, { database: file }, { code: 'OAT_ERR_DATABASE', message: /lacks 1 migration\(s\); run `fastify-oauth-toolkit migrate` or pass `migrate: true`/ })
+    await rejectsRegistration(t, { database: file }, { code: 'OAT_ERR_DATABASE', message: /lacks \d+ migration\(s\); run `fastify-oauth-toolkit migrate` or pass `migrate: true`/ })
     t.notOk(walOpen(file), 'the connection was closed')
   })
   await t.test(':memory:', async (t) => {
@@ -117,7 +117,7 @@ t.test('migrate: true applies the migrations; a later start needs no migrate', a
   const db = new Database(file, { readonly: true })
   const tables = db.prepare('SELECT name FROM sqlite_master WHERE type = \'table\' AND name LIKE \'oauth2_%\' ORDER BY name').pluck().all()
   db.close()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
   await t.test('second start without migrate', async (t) => {
     const app = await appWith(t, { database: file })
     await helloWorks(t, app)

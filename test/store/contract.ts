@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 import { addSeconds } from '../../lib/clock.js'
 import { createOAuthServer } from '../../lib/server.js'
 import type { SettingsInput } from '../../lib/settings.js'
-import type { Application, NewAccessToken, NewApplication, NewGrant, NewRefreshToken, Store, StoreInvalidation, TokenIssue } from '../../lib/store/types.js'
+import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGrant, NewRefreshToken, Store, StoreInvalidation, TokenIssue } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock } from '../helpers/index.js'
 import { passwordTokens, withPasswordGrant } from '../views/support.js'
@@ -96,6 +96,11 @@ export function newGrant (applicationId: number, code: string, expiresAt = at(60
     resource: '',
     authTime: T0,
   }
+}
+
+/** A pending device authorization for `applicationId` whose codes are `code` and `user-<code>`. */
+export function newDeviceGrant (applicationId: number, code: string, expiresAt = at(1800)): NewDeviceGrant {
+  return { checksum: tokenChecksum(code), userCodeChecksum: tokenChecksum(`user-${code}`), applicationId, scope: 'read', expiresAt, interval: 5 }
 }
 
 /** `SELECT count(*) AS n …` as a number (PostgreSQL returns bigint counts as strings). */
@@ -395,6 +400,108 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.pass('20 rounds: every successor was revoked with its family')
   })
 
+  t.test('device grants: stored by checksums; a taken user code inserts nothing (RFC 8628)', async (t) => {
+    const h = await open(t)
+    const app = await newApplication(h.store, { clientId: 'tv', clientType: 'public', authorizationGrantType: 'urn:ietf:params:oauth:grant-type:device_code' })
+    const created = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'dev-1'), T0)
+    t.match(created, {
+      checksum: tokenChecksum('dev-1'),
+      userCodeChecksum: tokenChecksum('user-dev-1'),
+      applicationId: app.id,
+      userId: null,
+      scope: 'read',
+      status: 'authorization-pending',
+      expiresAt: at(1800),
+      interval: 5,
+      lastPolledAt: null,
+      authTime: null,
+      consumedAt: null,
+      createdAt: T0,
+    })
+    t.same(await h.store.findDeviceGrant(tokenChecksum('dev-1')), created)
+    t.same(await h.store.findDeviceGrantByUserCode(tokenChecksum('user-dev-1')), created)
+    t.same(await h.store.findDeviceGrantById(created?.id ?? -1), created)
+    t.equal(await h.store.findDeviceGrant(tokenChecksum('nope')), null)
+    t.equal(await h.store.createDeviceGrant({ ...newDeviceGrant(app.id, 'dev-2'), userCodeChecksum: tokenChecksum('user-dev-1') }, T0), null, 'user code taken')
+    t.equal(await h.store.findDeviceGrant(tokenChecksum('dev-2')), null, 'nothing inserted')
+    const dump = JSON.stringify(await h.query('SELECT * FROM oauth2_devicegrant'))
+    t.notMatch(dump, '"dev-1"', 'no clear device code')
+    t.ok(await h.store.deleteApplication(app.id))
+    t.equal(await h.store.findDeviceGrantById(created?.id ?? -1), null, 'deleted with its application')
+  })
+
+  t.test('device grants: claimed by one user only, decided once by that user, only while pending and unexpired (DEV-2)', async (t) => {
+    const h = await open(t)
+    const app = await newApplication(h.store, { clientId: 'tv-claim' })
+    const grant = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'claim'), T0)
+    const id = grant?.id ?? -1
+    t.match(await h.store.claimDeviceGrant(id, 'alice', at(1)), { userId: 'alice' })
+    t.match(await h.store.claimDeviceGrant(id, 'alice', at(2)), { userId: 'alice' }, 'the same user may claim again')
+    t.equal(await h.store.claimDeviceGrant(id, 'mallory', at(2)), null, 'another user may not')
+    t.equal(await h.store.decideDeviceGrant(id, 'mallory', 'authorized', at(2), at(2)), false, 'nor decide')
+    t.equal(await h.store.decideDeviceGrant(id, 'alice', 'authorized', at(1), at(3)), true)
+    t.match(await h.store.findDeviceGrantById(id), { status: 'authorized', authTime: at(1) })
+    t.equal(await h.store.decideDeviceGrant(id, 'alice', 'denied', at(3), at(3)), false, 'decided once')
+    t.equal(await h.store.claimDeviceGrant(id, 'alice', at(4)), null, 'a decided grant cannot be claimed')
+
+    const late = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'late', at(10)), T0)
+    t.equal(await h.store.claimDeviceGrant(late?.id ?? -1, 'alice', at(10)), null, 'expired: cannot be claimed')
+    const racing = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'race-claim'), T0)
+    const other = await h.openAnother()
+    const claims = await Promise.all(Array.from({ length: 10 }, async (_, i) => await (i % 2 === 0 ? h.store : other).claimDeviceGrant(racing?.id ?? -1, `user-${i}`, at(1))))
+    t.equal(claims.filter((c) => c !== null).length, 1, 'ten users racing: one claim wins')
+  })
+
+  t.test('device grants: polls record their time; too fast grows the interval (RFC 8628 §3.5)', async (t) => {
+    const h = await open(t)
+    const app = await newApplication(h.store, { clientId: 'tv-poll' })
+    const id = (await h.store.createDeviceGrant(newDeviceGrant(app.id, 'poll'), T0))?.id ?? -1
+    t.same(await h.store.recordDevicePoll(id, at(0), 5), { tooFast: false, interval: 5 })
+    t.same(await h.store.recordDevicePoll(id, at(1), 5), { tooFast: true, interval: 10 })
+    t.same(await h.store.recordDevicePoll(id, at(11), 5), { tooFast: false, interval: 10 })
+    t.match(await h.store.findDeviceGrantById(id), { lastPolledAt: at(11), interval: 10 })
+    t.equal(await h.store.recordDevicePoll(999999, at(12), 5), null)
+  })
+
+  t.test('DEV-1 redeemDeviceGrant: once, only when authorized and unexpired; 20 racing polls on two instances give one token set', async (t) => {
+    const h = await open(t)
+    const stores = [h.store, await h.openAnother()] as const
+    const app = await newApplication(h.store, { clientId: 'tv-redeem' })
+    const pending = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'pending'), T0)
+    t.same(await h.store.redeemDeviceGrant(pending?.id ?? -1, issueOf({ applicationId: app.id, token: 'p-a', refresh: 'p-r', now: at(1) })), { ok: false }, 'pending: not redeemable')
+    const denied = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'denied'), T0)
+    await h.store.claimDeviceGrant(denied?.id ?? -1, 'alice', at(1))
+    await h.store.decideDeviceGrant(denied?.id ?? -1, 'alice', 'denied', at(1), at(1))
+    t.same(await h.store.redeemDeviceGrant(denied?.id ?? -1, issueOf({ applicationId: app.id, token: 'd-a', refresh: 'd-r', now: at(2) })), { ok: false }, 'denied')
+    const expired = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'expired', at(5)), T0)
+    await h.store.claimDeviceGrant(expired?.id ?? -1, 'alice', at(1))
+    await h.store.decideDeviceGrant(expired?.id ?? -1, 'alice', 'authorized', at(1), at(1))
+    t.same(await h.store.redeemDeviceGrant(expired?.id ?? -1, issueOf({ applicationId: app.id, token: 'e-a', refresh: 'e-r', now: at(5) })), { ok: false }, 'expired')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_accesstoken'), 0, 'nothing issued')
+
+    const grant = await h.store.createDeviceGrant(newDeviceGrant(app.id, 'approved'), T0)
+    const id = grant?.id ?? -1
+    await h.store.claimDeviceGrant(id, 'alice', at(1))
+    await h.store.decideDeviceGrant(id, 'alice', 'authorized', at(1), at(1))
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) =>
+      await (stores[i % 2] as Store).redeemDeviceGrant(id, issueOf({ applicationId: app.id, token: `dev-a${i}`, refresh: `dev-r${i}`, family: `dev-f${i}`, userId: 'alice', now: at(2) }))))
+    t.equal(results.filter((r) => r.ok).length, 1, 'exactly one poll won')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_accesstoken'), 1, 'one access token')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_refreshtoken'), 1, 'one refresh token')
+    t.match(await h.store.findDeviceGrantById(id), { consumedAt: at(2) })
+  })
+
+  t.test('cleartokens deletes expired device grants', async (t) => {
+    const { store, clock, clear } = await cleartokensFixture(t)
+    const app = await newApplication(store, { clientId: 'tv-clear' })
+    await store.createDeviceGrant(newDeviceGrant(app.id, 'old', at(100)), T0)
+    await store.createDeviceGrant(newDeviceGrant(app.id, 'new', at(5000)), T0)
+    clock.set(at(1000).toISOString())
+    t.match((await clear()).counts, { deviceGrants: 1 })
+    t.equal(await store.findDeviceGrant(tokenChecksum('old')), null)
+    t.ok(await store.findDeviceGrant(tokenChecksum('new')))
+  })
+
   /** A clock, a harness and DOT's cleartokens over its store. */
   async function cleartokensFixture (t: Test, settings: SettingsInput = {}): Promise<{ h: StoreHarness, store: Store, clock: FixedClock, clear: () => Promise<{ counts: unknown, batches: number }> }> {
     const h = await open(t)
@@ -434,7 +541,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
 
     clock.set(at(1000).toISOString())
     const { counts, batches } = await clear()
-    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1 })
+    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1, deviceGrants: 0 })
     t.equal(batches, 2, 'five rows in batches of two: two pauses between three batches')
     for (let i = 0; i < 5; i++) t.equal(await store.findAccessToken(tokenChecksum(`expired-${i}`)), null)
     t.ok(await store.findAccessToken(tokenChecksum('live')))
@@ -446,7 +553,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.same(ids, [referencedId, liveId], 'an expired ID token an access token still refers to is kept')
     t.notOk(ids.includes(orphanId))
 
-    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0 }, 'idempotent')
+    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0, deviceGrants: 0 }, 'idempotent')
   })
 
   t.test('cleartokens with reuse protection keeps revoked refresh tokens until they idle-expire', async (t) => {

@@ -4,7 +4,8 @@
 import type pg from 'pg'
 import t, { type Test } from 'tap'
 import { openStore } from '../../lib/store/open.js'
-import { createPgPool, migratePg } from '../../lib/store/pg/open.js'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { createPgPool, migratePg, PG_MIGRATIONS_FOLDER } from '../../lib/store/pg/open.js'
 import { createPgStore } from '../../lib/store/pg/store.js'
 import type { Store } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
@@ -27,7 +28,7 @@ if (url !== null) {
 
   /** The contract's harness: the file's database, emptied for each test. */
   async function openHarness (t: Test): Promise<StoreHarness> {
-    await raw.query('TRUNCATE oauth2_refreshtoken, oauth2_accesstoken, oauth2_idtoken, oauth2_grant, oauth2_application RESTART IDENTITY CASCADE')
+    await raw.query('TRUNCATE oauth2_devicegrant, oauth2_refreshtoken, oauth2_accesstoken, oauth2_idtoken, oauth2_grant, oauth2_application RESTART IDENTITY CASCADE')
     return {
       store: await open(t),
       openAnother: async () => await open(t),
@@ -36,9 +37,9 @@ if (url !== null) {
     }
   }
 
-  t.test('the schema has the five tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
+  t.test('the schema has the six tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
     const tables = await raw.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'oauth2_%' ORDER BY 1")
-    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
+    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
 
     const times = await raw.query<{ name: string, type: string, precision: number }>(`SELECT table_name || '.' || column_name AS name, data_type AS type, datetime_precision AS precision
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'oauth2_grant' AND column_name IN ('expires', 'consumed_at') ORDER BY 1`)
@@ -55,6 +56,8 @@ if (url !== null) {
     t.match(index('oauth2_refreshtoken_access_token_uq'), /^CREATE UNIQUE INDEX .* \(access_token_id\) WHERE \(access_token_id IS NOT NULL\)$/)
     t.match(index('oauth2_grant_code_checksum_uq'), /^CREATE UNIQUE INDEX .* \(code_checksum\)$/)
     t.match(index('oauth2_idtoken_jti_uq'), /^CREATE UNIQUE INDEX .* \(jti\)$/)
+    t.match(index('oauth2_devicegrant_device_code_uq'), /^CREATE UNIQUE INDEX .* \(device_code_checksum\)$/)
+    t.match(index('oauth2_devicegrant_user_code_uq'), /^CREATE UNIQUE INDEX .* \(user_code_checksum\)$/)
     for (const [name, column] of [
       ['oauth2_accesstoken_expires_idx', 'expires'], ['oauth2_accesstoken_family_idx', 'token_family'], ['oauth2_accesstoken_grant_idx', 'grant_id'],
       ['oauth2_accesstoken_user_idx', 'user_id'], ['oauth2_refreshtoken_family_idx', 'token_family'], ['oauth2_refreshtoken_revoked_idx', 'revoked'],
@@ -70,6 +73,7 @@ if (url !== null) {
       'oauth2_accesstoken.application_id->oauth2_application:CASCADE',
       'oauth2_accesstoken.grant_id->oauth2_grant:SET NULL',
       'oauth2_accesstoken.id_token_id->oauth2_idtoken:CASCADE',
+      'oauth2_devicegrant.application_id->oauth2_application:CASCADE',
       'oauth2_grant.application_id->oauth2_application:CASCADE',
       'oauth2_idtoken.application_id->oauth2_application:CASCADE',
       'oauth2_refreshtoken.access_token_id->oauth2_accesstoken:SET NULL',
@@ -79,15 +83,16 @@ if (url !== null) {
 
   t.test('an unmigrated database is refused with the remedy; instances migrating at once apply each migration once', async (t) => {
     const fresh = databaseUrl(await createTestDatabase(t))
-    await t.rejects(createPgStore({ connectionString: fresh }), { code: 'OAT_ERR_DATABASE', message: /lacks 1 migration\(s\); run `fastify-oauth-toolkit migrate` or pass `migrate: true`/ })
+    const shipped = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_FOLDER }).length
+    await t.rejects(createPgStore({ connectionString: fresh }), { code: 'OAT_ERR_DATABASE', message: new RegExp(`lacks ${shipped} migration\\(s\\); run \`fastify-oauth-toolkit migrate\` or pass \`migrate: true\``) })
     // Three instances deploying together: the advisory lock makes the others wait, then find nothing to do.
     const stores = await Promise.all([1, 2, 3].map(async () => await createPgStore({ connectionString: fresh, migrate: true, poolConfig: { max: 1 } })))
     t.teardown(async () => { for (const store of stores) await store.close() })
     const pool = createPgPool(fresh, { max: 1 })
     t.teardown(async () => { await pool.end() })
-    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }])
+    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: shipped }])
     await migratePg(pool)
-    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: 1 }], 'idempotent')
+    t.same((await pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows, [{ n: shipped }], 'idempotent')
   })
 
   t.test('an unreachable server or contradictory options fail store creation with the reason, never the password', async (t) => {

@@ -9,6 +9,11 @@ export interface ConsentPageData {
   readonly scopes: ReadonlyArray<{ readonly name: string, readonly description: string }>
   /** The authorization request's parameters, sent back as hidden inputs. */
   readonly fields: Readonly<Record<string, string>>
+  /**
+   * RFC 8707 resources the access is for (empty: not restricted). A replacement template must
+   * send each back as a hidden `resource` input, or the grant is not bound to them.
+   */
+  readonly resources?: readonly string[]
   /** The CSRF token the POST must carry in `csrf_token`. */
   readonly csrfToken: string
   /** Where the form posts (the authorize URL). */
@@ -17,15 +22,24 @@ export interface ConsentPageData {
 
 /** The consent page: application name, scopes, an "Authorize" submit named `allow` and a "Cancel". */
 export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml {
+  const resources = data.resources ?? []
+  // RFC 8707: the user sees which services the access is for.
+  const audience = resources.length === 0
+    ? ''
+    : html`<p>Access is for:</p>
+<ul class="oat-resources">
+${resources.map((resource) => html`<li>${resource}</li>\n`)}
+</ul>
+`
   return layout(page, `Authorize ${data.applicationName}`, html`
 <h1>Authorize <span class="oat-app">${data.applicationName}</span>?</h1>
 <p>This application would like to:</p>
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-<form method="post" action="${data.action}">
+${audience}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
-${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}
+${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}${resources.map((resource) => html`<input type="hidden" name="resource" value="${resource}">\n`)}
 <div class="oat-actions">
 <button type="submit" name="cancel" value="1" class="oat-secondary">Cancel</button>
 <button type="submit" name="allow" value="Authorize" class="oat-primary">Authorize</button>

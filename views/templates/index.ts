@@ -1,5 +1,6 @@
 import type { SafeHtml } from '../../lib/html.js'
 import { consentPage, type ConsentPageData } from './consent.js'
+import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodePageData, type DeviceConfirmPageData, type DeviceDonePageData } from './device.js'
 import { errorPage, type ErrorPageData } from './error.js'
 import type { PageContext } from './layout.js'
 import {
@@ -9,6 +10,7 @@ import {
 import { authorizedTokenListPage, type AuthorizedTokenListData } from './authorized-tokens.js'
 
 export type { ConsentPageData } from './consent.js'
+export type { DeviceCodePageData, DeviceConfirmPageData, DeviceDonePageData } from './device.js'
 export type { ErrorPageData } from './error.js'
 export type { PageContext } from './layout.js'
 export type { ApplicationDetailData, ApplicationFormData, ApplicationListData, ApplicationSummary, ConfirmData } from './applications.js'
@@ -30,6 +32,12 @@ export interface Templates {
   confirm (data: ConfirmData, page: PageContext): SafeHtml | string
   /** `authorized-tokens/`. */
   authorizedTokenList (data: AuthorizedTokenListData, page: PageContext): SafeHtml | string
+  /** `device/`: enter the user code (RFC 8628 §3.3). */
+  deviceCode (data: DeviceCodePageData, page: PageContext): SafeHtml | string
+  /** `device-confirm/:id/`: approve or deny the device. */
+  deviceConfirm (data: DeviceConfirmPageData, page: PageContext): SafeHtml | string
+  /** After the decision on the device confirm page. */
+  deviceDone (data: DeviceDonePageData, page: PageContext): SafeHtml | string
 }
 
 /** The built-in templates. */
@@ -41,4 +49,7 @@ export const DEFAULT_TEMPLATES: Templates = Object.freeze({
   applicationDetail: applicationDetailPage,
   confirm: confirmPage,
   authorizedTokenList: authorizedTokenListPage,
+  deviceCode: deviceCodePage,
+  deviceConfirm: deviceConfirmPage,
+  deviceDone: deviceDonePage,
 })

@@ -24,6 +24,7 @@ function summary (counts: ClearedCounts, path: string): string {
     ['refresh tokens:', String(counts.refreshTokens)],
     ['authorization codes:', String(counts.grants)],
     ['ID tokens:', String(counts.idTokens)],
+    ['device codes:', String(counts.deviceGrants)],
   ]), ''].join('\n')
 }
 
@@ -35,7 +36,8 @@ export const clearTokensCommand = defineCommand({
     'seconds between them (DOT\'s cleartokens rules): expired access tokens; refresh tokens idle\n' +
     'past refreshTokenExpireSeconds; refresh tokens revoked longer ago than\n' +
     'refreshTokenGracePeriodSeconds (kept until idle expiry when refreshTokenReuseProtection is\n' +
-    'on); expired ID tokens no access token refers to; expired authorization codes.\n' +
+    'on); expired ID tokens no access token refers to; expired authorization codes and\n' +
+    'device codes.\n' +
     'Warns on stderr when refreshTokenExpireSeconds is not set.',
   positionals: [],
   options: {
@@ -53,7 +55,7 @@ export const clearTokensCommand = defineCommand({
     try {
       const counts = await adminServer(opened.store, settings, deps).clearExpiredTokens()
       io.stdout.write(values.json === true
-        ? JSON.stringify({ access_tokens: counts.accessTokens, refresh_tokens: counts.refreshTokens, grants: counts.grants, id_tokens: counts.idTokens }) + '\n'
+        ? JSON.stringify({ access_tokens: counts.accessTokens, refresh_tokens: counts.refreshTokens, grants: counts.grants, id_tokens: counts.idTokens, device_grants: counts.deviceGrants }) + '\n'
         : summary(counts, opened.path))
     } finally {
       await opened.close()

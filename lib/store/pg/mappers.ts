@@ -1,5 +1,5 @@
 import * as shared from '../sqlite/mappers.js'
-import type { AccessTokenRecord, Application, ApplicationChanges, GrantRecord, IdTokenRecord, RefreshTokenRecord } from '../types.js'
+import type { AccessTokenRecord, Application, ApplicationChanges, DeviceGrantRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. A PostgreSQL row has the same keys and JS types as its SQLite
@@ -15,3 +15,4 @@ export const toRefreshToken: (row: typeof schema.refreshTokens.$inferSelect) => 
 export const toGrant: (row: typeof schema.grants.$inferSelect) => GrantRecord = shared.toGrant
 export const applicationChangesToRow: (changes: ApplicationChanges, now: Date) => Partial<typeof schema.applications.$inferInsert> = shared.applicationChangesToRow
 export const toIdToken: (row: typeof schema.idTokens.$inferSelect) => IdTokenRecord = shared.toIdToken
+export const toDeviceGrant: (row: typeof schema.deviceGrants.$inferSelect) => DeviceGrantRecord = shared.toDeviceGrant

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // The PostgreSQL schema: the same tables, columns, indexes and cascades as the SQLite one
 // (lib/store/sqlite/schema.ts), so the mappers and the contract tests are the same.
@@ -119,4 +119,26 @@ export const refreshTokens = pgTable('oauth2_refreshtoken', {
   index('oauth2_refreshtoken_revoked_idx').on(t.revokedAt),
   index('oauth2_refreshtoken_created_idx').on(t.createdAt),
   index('oauth2_refreshtoken_application_idx').on(t.applicationId),
+])
+
+export const deviceGrants = pgTable('oauth2_devicegrant', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  deviceCodeChecksum: text('device_code_checksum').notNull(),
+  userCodeChecksum: text('user_code_checksum').notNull(),
+  applicationId: id('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  status: text('status', { enum: ['authorization-pending', 'authorized', 'denied'] }).notNull().default('authorization-pending'),
+  expiresAt: time('expires').notNull(),
+  interval: integer('interval').notNull(),
+  lastPolledAt: time('last_polled'),
+  authTime: time('auth_time'),
+  consumedAt: time('consumed_at'),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_devicegrant_device_code_uq').on(t.deviceCodeChecksum),
+  uniqueIndex('oauth2_devicegrant_user_code_uq').on(t.userCodeChecksum),
+  index('oauth2_devicegrant_expires_idx').on(t.expiresAt),
+  index('oauth2_devicegrant_application_idx').on(t.applicationId),
 ])

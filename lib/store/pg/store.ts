@@ -4,16 +4,17 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
-  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IdTokenRecord, IssuedTokenRows,
-  IssueResult, NewApplication, NewGrant, NewIdToken, RefreshTokenRecord, Store, StoreInvalidation, TokenIssue, VerifiableAccessToken,
+  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, DeviceGrantRecord, DevicePollResult, GrantRecord,
+  IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, StoreInvalidation,
+  TokenIssue, VerifiableAccessToken,
 } from '../types.js'
 import { encodeInvalidation, guardUnknownMethods, InvalidationHub, INVALIDATION_CHANNEL } from '../invalidation.js'
 import { PgInvalidationListener } from './listener.js'
-import { applicationChangesToRow, joinList, toAccessToken, toApplication, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, joinList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import * as schema from './schema.js'
 
-const { applications, accessTokens, refreshTokens, grants, idTokens } = schema
+const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrants } = schema
 
 /** A drizzle transaction on one pooled connection. */
 type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
@@ -223,7 +224,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     }
   }
 
-  async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens,
+  async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens | typeof deviceGrants,
     condition: SQL | undefined, rules: ClearExpiredRules): Promise<number> {
     let total = 0
     for (;;) {
@@ -435,6 +436,77 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
       })
     },
 
+    async createDeviceGrant (grant: NewDeviceGrant, now: Date): Promise<DeviceGrantRecord | null> {
+      // A taken user code inserts nothing (the caller draws another), never a constraint error.
+      const [row] = await db.insert(deviceGrants).values({
+        deviceCodeChecksum: grant.checksum,
+        userCodeChecksum: grant.userCodeChecksum,
+        applicationId: grant.applicationId,
+        scope: grant.scope,
+        expiresAt: grant.expiresAt,
+        interval: grant.interval,
+        createdAt: now,
+        updatedAt: now,
+      }).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async findDeviceGrant (checksum: string): Promise<DeviceGrantRecord | null> {
+      const [row] = await db.select().from(deviceGrants).where(eq(deviceGrants.deviceCodeChecksum, checksum))
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async findDeviceGrantByUserCode (userCodeChecksum: string): Promise<DeviceGrantRecord | null> {
+      const [row] = await db.select().from(deviceGrants).where(eq(deviceGrants.userCodeChecksum, userCodeChecksum))
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async findDeviceGrantById (id: number): Promise<DeviceGrantRecord | null> {
+      const [row] = await db.select().from(deviceGrants).where(eq(deviceGrants.id, id))
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async claimDeviceGrant (id: number, userId: string, now: Date): Promise<DeviceGrantRecord | null> {
+      // READ COMMITTED: a racing claim waits for the row lock and re-checks `user_id` on the committed row.
+      const [row] = await db.update(deviceGrants).set({ userId, updatedAt: now })
+        .where(and(eq(deviceGrants.id, id), eq(deviceGrants.status, 'authorization-pending'), gt(deviceGrants.expiresAt, now),
+          or(isNull(deviceGrants.userId), eq(deviceGrants.userId, userId))))
+        .returning()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async decideDeviceGrant (id: number, userId: string, decision: 'authorized' | 'denied', authTime: Date, now: Date): Promise<boolean> {
+      const changed = await db.update(deviceGrants).set({ status: decision, authTime, updatedAt: now })
+        .where(and(eq(deviceGrants.id, id), eq(deviceGrants.userId, userId), eq(deviceGrants.status, 'authorization-pending'), gt(deviceGrants.expiresAt, now)))
+        .returning({ id: deviceGrants.id })
+      return changed.length === 1
+    },
+
+    async recordDevicePoll (id: number, now: Date, slowDownSeconds: number): Promise<DevicePollResult | null> {
+      return await db.transaction(async (t) => {
+        // FOR UPDATE: concurrent polls of one device code are judged one after the other.
+        const [row] = await t.select({ interval: deviceGrants.interval, lastPolledAt: deviceGrants.lastPolledAt }).from(deviceGrants)
+          .where(eq(deviceGrants.id, id)).for('update')
+        if (row === undefined) return null
+        const tooFast = row.lastPolledAt !== null && now.getTime() - row.lastPolledAt.getTime() < row.interval * 1000
+        const interval = tooFast ? row.interval + slowDownSeconds : row.interval
+        await t.update(deviceGrants).set({ lastPolledAt: now, interval, updatedAt: now }).where(eq(deviceGrants.id, id))
+        return { tooFast, interval }
+      })
+    },
+
+    async redeemDeviceGrant (id: number, issue: TokenIssue): Promise<IssueResult> {
+      return await conditionalIssue(async (t) => {
+        // One token set per approval: a racing poll waits for this row lock, re-checks
+        // `consumed_at IS NULL` on the committed row and matches nothing.
+        const won = await t.update(deviceGrants).set({ consumedAt: issue.now, updatedAt: issue.now })
+          .where(and(eq(deviceGrants.id, id), eq(deviceGrants.status, 'authorized'), isNull(deviceGrants.consumedAt), gt(deviceGrants.expiresAt, issue.now)))
+          .returning({ id: deviceGrants.id })
+        if (won.length !== 1) throw new LostRace()
+        return await insertTokens(t, issue)
+      })
+    },
+
     async clearExpired (rules: ClearExpiredRules): Promise<ClearedCounts> {
       const refreshConditions = []
       if (rules.revokedBefore !== null) refreshConditions.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
@@ -448,7 +520,8 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
       const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
         sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
       const grantCount = await deleteInBatches(grants, lt(grants.expiresAt, rules.now), rules)
-      return { accessTokens: access, refreshTokens: refresh, grants: grantCount, idTokens: idTokenCount }
+      const deviceCount = await deleteInBatches(deviceGrants, lt(deviceGrants.expiresAt, rules.now), rules)
+      return { accessTokens: access, refreshTokens: refresh, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount }
     },
 
     async close (): Promise<void> {

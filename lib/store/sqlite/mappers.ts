@@ -1,4 +1,4 @@
-import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
+import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. drizzle row types never leave lib/store/sqlite.
@@ -94,6 +94,24 @@ export function toIdToken (row: typeof schema.idTokens.$inferSelect): IdTokenRec
     userId: row.userId ?? '',
     scope: row.scope,
     expiresAt: row.expiresAt,
+    createdAt: row.createdAt,
+  }
+}
+
+export function toDeviceGrant (row: typeof schema.deviceGrants.$inferSelect): DeviceGrantRecord {
+  return {
+    id: row.id,
+    checksum: row.deviceCodeChecksum,
+    userCodeChecksum: row.userCodeChecksum,
+    applicationId: row.applicationId,
+    userId: row.userId,
+    scope: row.scope,
+    status: row.status,
+    expiresAt: row.expiresAt,
+    interval: row.interval,
+    lastPolledAt: row.lastPolledAt,
+    authTime: row.authTime,
+    consumedAt: row.consumedAt,
     createdAt: row.createdAt,
   }
 }

@@ -105,3 +105,28 @@ export const refreshTokens = sqliteTable('oauth2_refreshtoken', {
   index('oauth2_refreshtoken_created_idx').on(t.createdAt),
   index('oauth2_refreshtoken_application_idx').on(t.applicationId),
 ])
+
+export const deviceGrants = sqliteTable('oauth2_devicegrant', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  // RFC 8628: both codes are known only by their SHA-256 checksums.
+  deviceCodeChecksum: text('device_code_checksum').notNull(),
+  userCodeChecksum: text('user_code_checksum').notNull(),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  // Set when a logged-in user enters the user code: only that user may decide (DOT 3.4.1, DEV-2).
+  userId: text('user_id'),
+  scope: text('scope').notNull().default(''),
+  status: text('status', { enum: ['authorization-pending', 'authorized', 'denied'] }).notNull().default('authorization-pending'),
+  expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  // Seconds; grows by 5 with every slow_down (RFC 8628 §3.5).
+  interval: integer('interval').notNull(),
+  lastPolledAt: integer('last_polled', { mode: 'timestamp_ms' }),
+  authTime: integer('auth_time', { mode: 'timestamp_ms' }),
+  consumedAt: integer('consumed_at', { mode: 'timestamp_ms' }),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_devicegrant_device_code_uq').on(t.deviceCodeChecksum),
+  uniqueIndex('oauth2_devicegrant_user_code_uq').on(t.userCodeChecksum),
+  index('oauth2_devicegrant_expires_idx').on(t.expiresAt),
+  index('oauth2_devicegrant_application_idx').on(t.applicationId),
+])

@@ -3,15 +3,16 @@ import { and, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
-  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, GrantRecord, IdTokenRecord, IssuedTokenRows,
-  IssueResult, NewApplication, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue, VerifiableAccessToken,
+  AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, DeviceGrantRecord, DevicePollResult, GrantRecord,
+  IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
+  VerifiableAccessToken,
 } from '../types.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
-import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
 
-const { applications, accessTokens, refreshTokens, grants, idTokens } = schema
+const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrants } = schema
 
 /** Thrown inside a transaction to roll it back when a conditional update matched nothing. */
 class LostRace extends Error {}
@@ -199,7 +200,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
    * process, the event loop) for about `BATCH_TARGET_MS`: the batch size adapts to the measured
    * time per row, up to `rules.batchSize` (bench/README.md, scenario 6).
    */
-  async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens,
+  async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens | typeof deviceGrants,
     where: ReturnType<typeof and>, rules: ClearExpiredRules): Promise<number> {
     let total = 0
     let size = Math.min(rules.batchSize, FIRST_BATCH)
@@ -411,6 +412,72 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       })
     },
 
+    async createDeviceGrant (grant: NewDeviceGrant, now: Date): Promise<DeviceGrantRecord | null> {
+      // A taken user code inserts nothing (the caller draws another), never a constraint error.
+      const row = db.insert(deviceGrants).values({
+        deviceCodeChecksum: grant.checksum,
+        userCodeChecksum: grant.userCodeChecksum,
+        applicationId: grant.applicationId,
+        scope: grant.scope,
+        expiresAt: grant.expiresAt,
+        interval: grant.interval,
+        createdAt: now,
+        updatedAt: now,
+      }).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning().get()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async findDeviceGrant (checksum: string): Promise<DeviceGrantRecord | null> {
+      const row = db.select().from(deviceGrants).where(eq(deviceGrants.deviceCodeChecksum, checksum)).get()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async findDeviceGrantByUserCode (userCodeChecksum: string): Promise<DeviceGrantRecord | null> {
+      const row = db.select().from(deviceGrants).where(eq(deviceGrants.userCodeChecksum, userCodeChecksum)).get()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async findDeviceGrantById (id: number): Promise<DeviceGrantRecord | null> {
+      const row = db.select().from(deviceGrants).where(eq(deviceGrants.id, id)).get()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async claimDeviceGrant (id: number, userId: string, now: Date): Promise<DeviceGrantRecord | null> {
+      const row = db.update(deviceGrants).set({ userId, updatedAt: now })
+        .where(and(eq(deviceGrants.id, id), eq(deviceGrants.status, 'authorization-pending'), gt(deviceGrants.expiresAt, now),
+          or(isNull(deviceGrants.userId), eq(deviceGrants.userId, userId))))
+        .returning().get()
+      return row === undefined ? null : toDeviceGrant(row)
+    },
+
+    async decideDeviceGrant (id: number, userId: string, decision: 'authorized' | 'denied', authTime: Date, now: Date): Promise<boolean> {
+      return db.update(deviceGrants).set({ status: decision, authTime, updatedAt: now })
+        .where(and(eq(deviceGrants.id, id), eq(deviceGrants.userId, userId), eq(deviceGrants.status, 'authorization-pending'), gt(deviceGrants.expiresAt, now)))
+        .run().changes === 1
+    },
+
+    async recordDevicePoll (id: number, now: Date, slowDownSeconds: number): Promise<DevicePollResult | null> {
+      return tx((t) => {
+        const row = t.select({ interval: deviceGrants.interval, lastPolledAt: deviceGrants.lastPolledAt }).from(deviceGrants).where(eq(deviceGrants.id, id)).get()
+        if (row === undefined) return null
+        const tooFast = row.lastPolledAt !== null && now.getTime() - row.lastPolledAt.getTime() < row.interval * 1000
+        const interval = tooFast ? row.interval + slowDownSeconds : row.interval
+        t.update(deviceGrants).set({ lastPolledAt: now, interval, updatedAt: now }).where(eq(deviceGrants.id, id)).run()
+        return { tooFast, interval }
+      })
+    },
+
+    async redeemDeviceGrant (id: number, issue: TokenIssue): Promise<IssueResult> {
+      return conditionalIssue((t) => {
+        // RFC 8628 §3.5 with RFC 6749 §4.1.2's spirit: one token set per approval. The changed-row count decides.
+        const changes = t.update(deviceGrants).set({ consumedAt: issue.now, updatedAt: issue.now })
+          .where(and(eq(deviceGrants.id, id), eq(deviceGrants.status, 'authorized'), isNull(deviceGrants.consumedAt), gt(deviceGrants.expiresAt, issue.now)))
+          .run().changes
+        if (changes !== 1) throw new LostRace()
+        return insertTokens(t, issue)
+      })
+    },
+
     async clearExpired (rules: ClearExpiredRules): Promise<ClearedCounts> {
       const refreshConditions = []
       if (rules.revokedBefore !== null) refreshConditions.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
@@ -422,7 +489,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
         sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
       const grantCount = await deleteInBatches(grants, and(lt(grants.expiresAt, rules.now)), rules)
-      return { accessTokens: access, refreshTokens: refresh, grants: grantCount, idTokens: idTokenCount }
+      const deviceCount = await deleteInBatches(deviceGrants, and(lt(deviceGrants.expiresAt, rules.now)), rules)
+      return { accessTokens: access, refreshTokens: refresh, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount }
     },
 
     async close (): Promise<void> {

@@ -1,0 +1,42 @@
+import type { ServerContext } from '../context.js'
+import type { Application, DeviceGrantRecord } from '../store/types.js'
+import { scopeList } from '../validator/scopes.js'
+import type { AuthorizingUser } from './authorize.js'
+import { normalizeUserCode, userCodeChecksum } from './device-user-code.js'
+
+/** A device authorization waiting for its user's decision, with the application asking. */
+export interface PendingDeviceAuthorization {
+  readonly grant: DeviceGrantRecord
+  readonly application: Application
+  readonly scopes: readonly string[]
+}
+
+/**
+ * The user entered a user code (RFC 8628 §3.3): binds the pending, unexpired authorization to
+ * them, unless someone else claimed it first (DOT 3.4.1 #1819, DEV-2). `null` for a wrong,
+ * expired, decided or foreign code; the page says the same thing for each.
+ */
+export async function claimUserCode (ctx: ServerContext, input: string, userId: string): Promise<DeviceGrantRecord | null> {
+  const normalized = normalizeUserCode(input, ctx.settings.deviceUserCodeLength)
+  if (normalized === null) return null
+  const grant = await ctx.store.findDeviceGrantByUserCode(userCodeChecksum(normalized))
+  if (grant === null) return null
+  return await ctx.store.claimDeviceGrant(grant.id, userId, ctx.clock.now())
+}
+
+/** The authorization `id` if it waits for `userId`'s decision; `null` for anyone else, or once decided or expired. */
+export async function pendingDeviceAuthorization (ctx: ServerContext, id: number, userId: string): Promise<PendingDeviceAuthorization | null> {
+  if (!Number.isSafeInteger(id) || id <= 0) return null
+  const grant = await ctx.store.findDeviceGrantById(id)
+  if (grant === null || grant.userId !== userId || grant.status !== 'authorization-pending') return null
+  if (grant.expiresAt.getTime() <= ctx.clock.now().getTime()) return null
+  const application = await ctx.store.findApplicationById(grant.applicationId)
+  return application === null ? null : { grant, application, scopes: scopeList(grant.scope) }
+}
+
+/** Records the claiming user's approval or denial; false when it was not theirs to decide (any more). */
+export async function decideDeviceAuthorization (ctx: ServerContext, id: number, user: AuthorizingUser, approve: boolean): Promise<boolean> {
+  if (!Number.isSafeInteger(id) || id <= 0) return false
+  const now = ctx.clock.now()
+  return await ctx.store.decideDeviceGrant(id, user.id, approve ? 'authorized' : 'denied', user.authTime ?? now, now)
+}

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
+import { ImproperlyConfiguredError } from '../lib/errors.js'
+import { issuerOf } from '../views/issuer.js'
+
+/** Options of the protected resource metadata plugin. */
+export interface ProtectedResourceMetadataOptions {
+  /** The prefix `oauthRoutes` was registered with (default `/o`), for the default `authorization_servers`. */
+  routesPrefix?: string
+}
+
+const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app, options) => {
+  if (!app.hasDecorator('oauth')) {
+    throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthProtectedResourceMetadata')
+  }
+  const prefix = (options.routesPrefix ?? '/o').replace(/\/+$/, '')
+  for (const [path, candidates] of resourcesByMetadataPath(app.oauth.settings)) {
+    app.get(path, async (request, reply) => {
+      const declared = selectResource(candidates, typeof request.host === 'string' ? request.host : '')
+      if (declared === null) return await reply.code(404).send({ error: 'not_found' })
+      const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
+      // Public and cacheable; readable by browser-based clients of any origin (DOT sends CORS *).
+      return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
+    })
+  }
+}
+
+/**
+ * RFC 9728 protected resource metadata: `/.well-known/oauth-protected-resource[/<path>]` for
+ * every resource of the `protectedResources` setting (the path suffix is the identifier's path,
+ * §3.1). Register it at the root of the app that serves the resources.
+ * @example
+ * await app.register(oauthProtectedResourceMetadata, { routesPrefix: '/o' })
+ */
+export const oauthProtectedResourceMetadata = plugin
+export default oauthProtectedResourceMetadata

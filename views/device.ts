@@ -1,0 +1,199 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { deviceAuthorizationEndpoint } from '../lib/endpoints/device-authorization.js'
+import { claimUserCode, decideDeviceAuthorization, pendingDeviceAuthorization } from '../lib/endpoints/device-user.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
+import { sendHtml } from './html-response.js'
+import { issuerOf } from './issuer.js'
+import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
+import type { PageContext } from './templates/layout.js'
+
+/** `POST {prefix}/device-authorization/` (RFC 8628 §3.1, DOT's `DeviceAuthorizationView`): converts, calls the core, writes. */
+export class DeviceAuthorizationView {
+  readonly #prefix: string
+
+  /** @param prefix the routes prefix, for the default `verification_uri` (`{issuer}/device/`). */
+  constructor (prefix = '') {
+    this.#prefix = prefix
+  }
+
+  async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { oauth } = request.server
+    const verificationUri = oauth.settings.deviceVerificationUri ?? `${issuerOf(request, this.#prefix)}/device/`
+    return sendOAuthResponse(reply, await deviceAuthorizationEndpoint(oauth.context, toOAuthRequest(request), verificationUri))
+  }
+}
+
+/** How often a user code may be entered (RFC 8628 §5.1: brute force), per account and per IP address. */
+export interface DeviceRateLimitOptions {
+  /** Entries per window by one logged-in user (default 5, DEV-2). */
+  perUser?: number
+  /** Entries per window from one IP address, whoever is logged in (default 20). */
+  perIp?: number
+  /** The window, milliseconds or an @fastify/rate-limit duration such as `'10 minutes'` (default 10 minutes). */
+  timeWindow?: number | string
+}
+
+/** What the device pages need from the routes plugin. */
+export interface DevicePagesOptions {
+  readonly csrf: CsrfProtection
+  readonly page: PageContext
+  readonly prefix: string
+  readonly bodyLimit: number
+  readonly rateLimit?: DeviceRateLimitOptions
+}
+
+/** A 429 from the rate limiter, rendered by the device pages' error handler. */
+class TooManyAttempts extends Error {
+  readonly statusCode = 429
+}
+
+const WRONG_CODE = 'That code is not valid. Check the code on your device and try again; codes expire after a while.'
+
+/**
+ * The login-required pages of the device flow (RFC 8628 §3.3, DOT's `device/` and
+ * `device-confirm/`), in their own encapsulated context: `device/` takes the user code and binds
+ * the authorization to the user who entered it; `device-confirm/:id/` shows the application and
+ * scopes and takes the decision. Anyone but that user gets 404 (DEV-2). Entries are rate-limited
+ * per user and per IP with @fastify/rate-limit, registered here unless the host already did.
+ *
+ * Unlike DOT (`device-confirm/<client_id>/<user_code>`), the confirm URL names the authorization
+ * by id, so user codes never appear in URLs, logs or history after entry.
+ */
+export async function registerDevicePages (app: FastifyInstance, options: DevicePagesOptions): Promise<void> {
+  await app.register(async function devicePages (pages) {
+    // `global: false`: only routes that ask are limited, and another registration (the host's) wins.
+    if (!pages.hasDecorator('rateLimit')) await pages.register(rateLimit, { global: false })
+    const { csrf, page, prefix } = options
+    const timeWindow = options.rateLimit?.timeWindow ?? 10 * 60 * 1000
+    const perIp = pages.createRateLimit({
+      max: options.rateLimit?.perIp ?? 20,
+      timeWindow,
+      keyGenerator: (request) => `oat-device-ip:${request.ip}`,
+    })
+    const entryUrl = `${prefix}/device/`
+    const confirmUrl = (id: number): string => `${prefix}/device-confirm/${id}/`
+
+    pages.setErrorHandler(function (error: FastifyError, request, reply) {
+      if (error instanceof TooManyAttempts) return tooMany(reply)
+      const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? 400 : 500
+      if (status === 500) request.log.error({ err: error }, 'unexpected error on a device page')
+      return sendError(reply, status, status === 500 ? 'server_error' : 'invalid_request',
+        status === 500 ? 'The server encountered an unexpected condition.' : 'The request could not be parsed.')
+    })
+
+    function sendError (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+      return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page))
+    }
+
+    function tooMany (reply: FastifyReply): FastifyReply {
+      return sendError(reply, 429, 'slow_down', 'Too many attempts. Wait a few minutes, then enter the code again.')
+    }
+
+    function toLogin (reply: FastifyReply, next: string): FastifyReply {
+      const { loginUrl } = reply.server.oauth
+      return reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`, 302)
+    }
+
+    function entryPage (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, userCode: string, error: string | null): FastifyReply {
+      const body = reply.server.oauth.templates.deviceCode({
+        action: entryUrl,
+        csrfToken: csrf.issue(request, reply, `${user.id}\0device`),
+        userCode,
+        error,
+      }, page)
+      return sendHtml(reply, error === null ? 200 : 400, body)
+    }
+
+    /** A repeated token is no token: one value must stand for the form. */
+    function csrfToken (request: FastifyRequest): string | undefined {
+      const req = toOAuthRequest(request)
+      return req.duplicated.has(CSRF_FIELD) ? undefined : req.body?.[CSRF_FIELD]
+    }
+
+    const routeId = (request: FastifyRequest): number => {
+      const raw = (request.params as { id?: string }).id ?? ''
+      return /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : -1
+    }
+
+    for (const url of ['/device', '/device/']) {
+      pages.get(url, async (request, reply) => {
+        const user = await reply.server.oauth.resolveUser(request)
+        const query = toOAuthRequest(request).query
+        // verification_uri_complete (RFC 8628 §3.3.1): the code arrives prefilled; the user still submits it.
+        const prefill = typeof query.user_code === 'string' ? query.user_code.slice(0, 64) : ''
+        if (user === null) return toLogin(reply, prefill === '' ? entryUrl : `${entryUrl}?${new URLSearchParams({ user_code: prefill }).toString()}`)
+        return entryPage(request, reply, user, prefill, null)
+      })
+      pages.post(url, {
+        bodyLimit: options.bodyLimit,
+        config: {
+          rateLimit: {
+            max: options.rateLimit?.perUser ?? 5,
+            timeWindow,
+            hook: 'preHandler',
+            // Per account (DEV-2); anonymous posts are refused below, so they count per IP.
+            keyGenerator: async (request: FastifyRequest) => {
+              const user = await request.server.oauth.resolveUser(request)
+              return user === null ? `oat-device-anon:${request.ip}` : `oat-device-user:${user.id}`
+            },
+            errorResponseBuilder: () => new TooManyAttempts('too many user code entries'),
+          },
+        },
+      }, async (request, reply) => {
+        const limited = await perIp(request)
+        if (!limited.isAllowed && limited.isExceeded) {
+          reply.header('retry-after', String(limited.ttlInSeconds))
+          return tooMany(reply)
+        }
+        const user = await reply.server.oauth.resolveUser(request)
+        if (user === null) return sendError(reply, 403, 'access_denied', 'You are not logged in. Log in, then enter the code again.')
+        if (!csrf.verify(request, csrfToken(request), `${user.id}\0device`)) {
+          return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
+        }
+        const typed = toOAuthRequest(request).body?.user_code ?? ''
+        const grant = await claimUserCode(reply.server.oauth.context, typed, user.id)
+        if (grant === null) return entryPage(request, reply, user, typed.slice(0, 64), WRONG_CODE)
+        // REDIR-3: 302 after a POST, so the browser does not re-post the form.
+        return reply.redirect(confirmUrl(grant.id), 302)
+      })
+    }
+
+    for (const url of ['/device-confirm/:id', '/device-confirm/:id/']) {
+      pages.get(url, async (request, reply) => {
+        const id = routeId(request)
+        const { oauth } = reply.server
+        const user = await oauth.resolveUser(request)
+        if (user === null) return toLogin(reply, id > 0 ? confirmUrl(id) : entryUrl)
+        const pending = await pendingDeviceAuthorization(oauth.context, id, user.id)
+        // DEV-2 (DOT 3.4.1): someone else's authorization does not exist for this user.
+        if (pending === null) return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
+        const body = oauth.templates.deviceConfirm({
+          applicationName: pending.application.name === '' ? pending.application.clientId : pending.application.name,
+          scopes: pending.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
+          action: confirmUrl(id),
+          csrfToken: csrf.issue(request, reply, `${user.id}\0device:${id}`),
+        }, page)
+        return sendHtml(reply, 200, body)
+      })
+      pages.post(url, { bodyLimit: options.bodyLimit }, async (request, reply) => {
+        const id = routeId(request)
+        const { oauth } = reply.server
+        const user = await oauth.resolveUser(request)
+        if (user === null) return sendError(reply, 403, 'access_denied', 'You are not logged in. Log in, then enter the code again.')
+        // UI-1: the decision must come from the page shown to this browser, for this user and authorization.
+        if (!csrf.verify(request, csrfToken(request), `${user.id}\0device:${id}`)) {
+          return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Enter the code again.')
+        }
+        const pending = await pendingDeviceAuthorization(oauth.context, id, user.id)
+        const approve = toOAuthRequest(request).body?.allow !== undefined
+        if (pending === null || !await decideDeviceAuthorization(oauth.context, id, user, approve)) {
+          return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
+        }
+        const applicationName = pending.application.name === '' ? pending.application.clientId : pending.application.name
+        return sendHtml(reply, 200, oauth.templates.deviceDone({ applicationName, approved: approve }, page))
+      })
+    }
+  })
+}
