@@ -64,6 +64,8 @@ export {
   AuthorizationPendingError,
   SlowDownError,
   ExpiredTokenError,
+  InvalidRedirectUriError,
+  InvalidClientMetadataError,
   ServerError,
   ImproperlyConfiguredError,
   toErrorResponse,
@@ -101,6 +103,14 @@ export {
   type VerifiableAccessToken,
   type StoreInvalidation,
   type InvalidationListener,
+  type ClientRegistrationRecord,
+  type NewClientRegistration,
+  type PushedAuthorizationRequestRecord,
+  type NewPushedAuthorizationRequest,
 } from './lib/store/types.js'
+export { validateClientMetadata, type ClientMetadata, type TokenEndpointAuthMethod } from './lib/registration/metadata.js'
+export { REQUEST_URI_PREFIX } from './lib/endpoints/par.js'
+export { DynamicClientRegistrationView } from './views/register.js'
+export { PushedAuthorizationRequestView } from './views/par.js'
 export type { OAuthRequest, Params } from './lib/request.js'
 export type { OAuthResponse } from './lib/response.js'

@@ -1,6 +1,6 @@
 import type { ServerContext } from './context.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
-import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type SigningAlgorithm } from './store/types.js'
+import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm } from './store/types.js'
 import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
@@ -18,6 +18,8 @@ export interface ApplicationInput {
   skipAuthorization?: boolean
   userId?: string | null
   algorithm?: string
+  /** RFC 9126 §6: accept only authorization requests pushed through `par/` (default false). */
+  requirePushedAuthorizationRequests?: boolean
 }
 
 /** A newly registered application and its secret in clear, which exists only now. */
@@ -88,8 +90,14 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
   return { clientType, authorizationGrantType: grantType, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, name, algorithm }
 }
 
-/** Validates every field and registers the application; throws `ApplicationValidationError`. */
-export async function createApplication (ctx: ServerContext, input: ApplicationInput): Promise<CreatedApplication> {
+/** A validated application ready to insert, and its secret in clear (shown once). */
+export interface PreparedApplication {
+  readonly row: NewApplication
+  readonly clientSecret: string | null
+}
+
+/** Validates every field and draws the client id and secret; throws `ApplicationValidationError`. Stores nothing. */
+export async function prepareApplication (ctx: ServerContext, input: ApplicationInput): Promise<PreparedApplication> {
   const errors: Record<string, string> = {}
   const fields = validateFields(ctx, input, errors)
   const { clientType } = fields
@@ -109,15 +117,22 @@ export async function createApplication (ctx: ServerContext, input: ApplicationI
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
 
   clientId ??= ctx.random.string(ctx.settings.clientIdGeneratorLength, CLIENT_ID_ALPHABET)
-  const application = await ctx.store.createApplication({
+  const row: NewApplication = {
     ...fields,
     clientId,
     clientSecretHash: clientSecret === null ? '' : await ctx.hasher.hash(clientSecret),
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
+    requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
     now: ctx.clock.now(),
-  })
-  return { application, clientSecret }
+  }
+  return { row, clientSecret }
+}
+
+/** Validates every field and registers the application; throws `ApplicationValidationError`. */
+export async function createApplication (ctx: ServerContext, input: ApplicationInput): Promise<CreatedApplication> {
+  const { row, clientSecret } = await prepareApplication(ctx, input)
+  return { application: await ctx.store.createApplication(row), clientSecret }
 }
 
 /** Input for changing an application: the editable fields (the client id never changes). */
@@ -146,6 +161,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...fields,
     clientSecretHash,
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
+    ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
   }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
 }

@@ -59,4 +59,6 @@ export interface ServerContext {
   readonly oidc: OidcContext | null
   /** Verified access tokens (the `verificationCacheSize` setting); absent or `null`: every verification asks the store. */
   readonly verificationCache?: VerificationCache | null
+  /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
+  readonly initialAccessTokenChecksums?: readonly string[]
 }

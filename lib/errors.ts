@@ -20,6 +20,10 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'login_required'
   | 'consent_required'
+  // RFC 7591 §3.2.2
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  // RFC 8707 §2
   | 'invalid_target'
   | 'authorization_pending'
   | 'slow_down'
@@ -149,6 +153,16 @@ export class ConsentRequiredError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('consent_required', 400, { description: 'The user must consent.', ...options })
   }
+}
+
+/** `invalid_redirect_uri` (400, RFC 7591 §3.2.2): a registered redirect URI is not acceptable. */
+export class InvalidRedirectUriError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('invalid_redirect_uri', 400, options) }
+}
+
+/** `invalid_client_metadata` (400, RFC 7591 §3.2.2): some other client metadata value is not acceptable. */
+export class InvalidClientMetadataError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) { super('invalid_client_metadata', 400, options) }
 }
 
 /** `invalid_target` (400, RFC 8707 §2): a `resource` indicator is invalid, unknown, not allowed, or wider than granted. */

@@ -12,6 +12,7 @@ import { VerificationCache } from './resource/verification-cache.js'
 import { errorToResponse, type OAuthResponse } from './response.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
+import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
 
@@ -26,6 +27,8 @@ export interface OAuthServerOptions {
   verifyUserCredentials?: VerifyUserCredentials
   /** OpenID Connect signing keys (see `loadSigningKeys`) and the UserInfo claims source. */
   oidc?: OidcContext
+  /** Bearer tokens that may register clients when `dcrRegistrationPolicy` is `initial-access-token` (RFC 7591 §3); kept only as checksums. */
+  initialAccessTokens?: readonly string[]
 }
 
 /** Per-request facts an endpoint cannot know by itself. */
@@ -60,6 +63,7 @@ export interface OAuthServer {
 /** Builds an authorization server from injected dependencies; validates settings first. */
 export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
   const settings = resolveSettings(options.settings ?? {})
+  checkInitialAccessTokens(settings, options.initialAccessTokens)
   if (settings.passwordGrantEnabled && options.verifyUserCredentials === undefined) {
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: passwordGrantEnabled needs a verifyUserCredentials(username, password) option')
   }
@@ -75,6 +79,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     verificationCache: settings.verificationCacheSize > 0
       ? new VerificationCache(options.store, settings.verificationCacheSize, settings.verificationCacheSeconds)
       : null,
+    initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
   }
   return {
     settings,
@@ -96,5 +101,15 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     createApplication: (input) => createApplication(ctx, input),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
     close: () => { ctx.verificationCache?.close() },
+  }
+}
+
+/** The `initial-access-token` registration policy needs tokens, each long enough to be a secret (RFC 7591 §3). */
+function checkInitialAccessTokens (settings: Settings, tokens: readonly string[] | undefined): void {
+  if (tokens !== undefined && (!Array.isArray(tokens) || tokens.some((token) => typeof token !== 'string' || token.length < 32))) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: initialAccessTokens must be strings of at least 32 characters')
+  }
+  if (settings.dcrEnabled && settings.dcrRegistrationPolicy === 'initial-access-token' && (tokens === undefined || tokens.length === 0)) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: dcrRegistrationPolicy "initial-access-token" needs an initialAccessTokens option')
   }
 }

@@ -72,6 +72,24 @@ export interface Settings {
   /** Add `iss` to authorization responses (RFC 9207), and say so in the metadata. Off by default (DOT parity); the RFC 9700 preset turns it on. */
   readonly authorizationResponseIss: boolean
 
+  // ---- dynamic client registration and PAR ------------------------------------------------
+  /** Serve RFC 7591/7592 dynamic client registration at `{prefix}/register/` (DOT `DCR_ENABLED`, false). */
+  readonly dcrEnabled: boolean
+  /**
+   * Who may register (DOT `DCR_REGISTRATION_PERMISSION_CLASSES`): `user`, a user logged in
+   * through `resolveUser` (DOT's default); `initial-access-token`, a bearer token from the
+   * plugin's `initialAccessTokens` option (RFC 7591 §3); `open`, anyone (what MCP clients expect).
+   */
+  readonly dcrRegistrationPolicy: 'user' | 'initial-access-token' | 'open'
+  /** Issue a new registration access token on every RFC 7592 update (DOT `DCR_ROTATE_REGISTRATION_TOKEN_ON_UPDATE`, true). */
+  readonly dcrRotateRegistrationTokenOnUpdate: boolean
+  /** Serve RFC 9126 pushed authorization requests at `{prefix}/par/` (DOT `PAR_ENABLED`, true). */
+  readonly parEnabled: boolean
+  /** Lifetime of a `request_uri`, seconds, until the authorization endpoint first uses it (DOT `PAR_REQUEST_URI_LIFETIME_SECONDS`, 60). */
+  readonly parRequestUriLifetimeSeconds: number
+  /** Refuse authorization requests that did not come through `par/` (DOT `REQUIRE_PUSHED_AUTHORIZATION_REQUESTS`, false). */
+  readonly requirePushedAuthorizationRequests: boolean
+
   // ---- resource server ---------------------------------------------------------------------
   /** Answer failed bearer checks with RFC 6750 challenges (401/403 + `WWW-Authenticate`) instead of DOT's bare 403. */
   readonly bearerChallenge: boolean
@@ -155,6 +173,12 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   clearExpiredTokensBatchInterval: 0,
   issuer: null,
   authorizationResponseIss: false,
+  dcrEnabled: false,
+  dcrRegistrationPolicy: 'user',
+  dcrRotateRegistrationTokenOnUpdate: true,
+  parEnabled: true,
+  parRequestUriLifetimeSeconds: 60,
+  requirePushedAuthorizationRequests: false,
   bearerChallenge: false,
   realm: 'api',
   verificationCacheSize: 10000,
@@ -231,15 +255,21 @@ export function resolveSettings (input: unknown = {}): Settings {
     const problem = typeof s.deviceVerificationUri === 'string' ? verificationUriProblem(s.deviceVerificationUri) : 'must be a string'
     if (problem !== null) fail(`deviceVerificationUri ${problem}`)
   }
+  positiveInteger(s, 'parRequestUriLifetimeSeconds')
+  // RFC 9126 §2.2: short-lived; past 600 s a pushed request is no safer than a front-channel one.
+  if (s.parRequestUriLifetimeSeconds > 600) fail('parRequestUriLifetimeSeconds must be at most 600 (RFC 9126 §2.2)')
   nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
   nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
     'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
-    'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens'] as const) {
+    'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens',
+    'dcrEnabled', 'dcrRotateRegistrationTokenOnUpdate', 'parEnabled', 'requirePushedAuthorizationRequests'] as const) {
     if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
   }
+  if (!['user', 'initial-access-token', 'open'].includes(s.dcrRegistrationPolicy)) fail('dcrRegistrationPolicy must be "user", "initial-access-token" or "open"')
+  if (s.requirePushedAuthorizationRequests && !s.parEnabled) fail('requirePushedAuthorizationRequests needs parEnabled')
   if (s.requestApprovalPrompt !== 'force' && s.requestApprovalPrompt !== 'auto') {
     fail('requestApprovalPrompt must be "force" or "auto"')
   }

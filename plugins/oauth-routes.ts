@@ -13,6 +13,8 @@ import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
+import { PushedAuthorizationRequestView } from '../views/par.js'
+import { registerDynamicClientRegistration } from '../views/register.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
 export interface OAuthRoutesOptions {
@@ -102,6 +104,17 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     app.post(url, { bodyLimit }, (request, reply) => introspect.post(request, reply))
     app.options(url, preflight(['GET', 'POST']))
     app.route({ method: ['PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('GET, POST') })
+  }
+
+  // RFC 7591/7592 (DOT's dcr_urlpatterns): only when enabled, so 404 otherwise.
+  if (app.oauth.settings.dcrEnabled) registerDynamicClientRegistration(app, bodyLimit, methodNotAllowed)
+  // RFC 9126 pushed authorization requests (DOT's `par/`).
+  if (app.oauth.settings.parEnabled) {
+    const par = new PushedAuthorizationRequestView(app.prefix)
+    for (const url of bothSlashes('/par')) {
+      app.post(url, { bodyLimit }, (request, reply) => par.post(request, reply))
+      app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+    }
   }
 
   // OpenID Connect (DOT's oidc_urlpatterns): only when enabled, so they are 404 otherwise (DOT parity).

@@ -53,6 +53,12 @@ export interface FastifyOAuthToolkitOptions {
    * Keys are options, not settings: settings are plain data that may be logged.
    */
   oidc?: OidcOptions
+  /**
+   * Bearer tokens that may register clients at `{prefix}/register/` when the
+   * `dcrRegistrationPolicy` setting is `initial-access-token` (RFC 7591 §3), each at least 32
+   * characters. Only their checksums are kept; they are compared in constant time.
+   */
+  initialAccessTokens?: readonly string[]
   /** Replacements for the built-in HTML templates (consent page, error page). */
   templates?: Partial<Templates>
   /** Injected time source (tests). */
@@ -96,10 +102,14 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       random: options.random,
       hasher: options.hasher,
       verifyUserCredentials: options.verifyUserCredentials,
+      initialAccessTokens: options.initialAccessTokens,
       ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null } }),
     })
     if (server.settings.oidcRpInitiatedLogoutEnabled && (!server.settings.oidcEnabled || options.logoutUser === undefined)) {
       optionError('oidcRpInitiatedLogoutEnabled needs oidcEnabled and a `logoutUser(request, reply)` option that ends the session')
+    }
+    if (server.settings.dcrEnabled && server.settings.dcrRegistrationPolicy === 'user' && options.resolveUser === undefined) {
+      optionError('dcrRegistrationPolicy "user" needs a `resolveUser(request)` option')
     }
     if (server.settings.oidcEnabled && keys === null) optionError('the oidcEnabled setting needs `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one)')
   } catch (err) {

@@ -6,6 +6,7 @@ import {
   validateAuthorizationRequest,
   type AuthorizationRequest,
 } from '../lib/endpoints/authorize.js'
+import { consumePushedRequest } from '../lib/endpoints/par.js'
 import type { OAuthError } from '../lib/errors.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { issuerOf } from './issuer.js'
@@ -48,7 +49,9 @@ export class AuthorizationView {
     switch (decision.kind) {
       case 'login': return this.#toLogin(request, reply, decision.loginAfter)
       case 'redirect': return reply.redirect(decision.location, 302)
-      case 'approve': return reply.redirect(await approveAuthorization(ctx, check.request, decision.user), 302)
+      case 'approve':
+        if (!await consumePushedRequest(ctx, check.request.pushedRequestId)) return this.#usedRequestUri(reply)
+        return reply.redirect(await approveAuthorization(ctx, check.request, decision.user), 302)
       case 'consent': return this.#consent(request, reply, check.request, decision.user.id)
     }
   }
@@ -68,6 +71,8 @@ export class AuthorizationView {
     }
     const check = await validateAuthorizationRequest(ctx, fields, req.duplicated, issuerOf(request, this.#prefix), paramValues(req, 'body', 'resource'))
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
+    // RFC 9126 §4: a pushed request is single-use; the decision uses it up.
+    if (!await consumePushedRequest(ctx, check.request.pushedRequestId)) return this.#usedRequestUri(reply)
     // REDIR-3: 302 after a POST, never 307, so the browser does not re-post the form.
     if (fields.allow === undefined) return reply.redirect(denyAuthorization(check.request), 302)
     return reply.redirect(await approveAuthorization(ctx, check.request, user), 302)
@@ -87,6 +92,10 @@ export class AuthorizationView {
       action: request.routeOptions.url ?? '',
     }, { stylesheet: this.#stylesheet })
     return sendHtml(reply, 200, page)
+  }
+
+  #usedRequestUri (reply: FastifyReply): FastifyReply {
+    return this.#page(reply, 400, 'invalid_request', 'The request_uri is invalid, expired, used or was issued to another client.')
   }
 
   #fail (reply: FastifyReply, error: OAuthError, redirect: string | null): FastifyReply {

@@ -12,6 +12,7 @@ import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIssue } from '../tokens/issue.js'
 import { approveHybrid } from './authorize-hybrid.js'
+import { expandPushedRequest, type PushedExpansion } from './par.js'
 import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
 import { resolveRequestedResources, resourceList } from '../validator/resources.js'
@@ -71,6 +72,8 @@ export interface AuthorizationRequest {
   readonly iss: string | undefined
   /** This server's issuer identifier (`iss` of front-channel ID tokens), when the view gave it. */
   readonly issuer?: string
+  /** Set when the request came through `par/` (RFC 9126): the record the user's decision consumes. */
+  readonly pushedRequestId?: number
 }
 
 /**
@@ -96,7 +99,8 @@ export interface AuthorizingUser {
  * @param resources every RFC 8707 `resource` value (it may repeat); default: `params.resource`, if any.
  */
 export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer?: string,
-  resources: readonly string[] = params.resource === undefined ? [] : [params.resource]): Promise<AuthorizationCheck> {
+  resources: readonly string[] = params.resource === undefined ? [] : [params.resource],
+  options: { readonly pushed?: boolean } = {}): Promise<AuthorizationCheck> {
   const iss = ctx.settings.authorizationResponseIss ? issuer : undefined
   const fatal = (description: string, detail?: string): AuthorizationCheck =>
     ({ ok: false, error: new InvalidRequestError({ description, detail }), redirect: null })
@@ -106,6 +110,16 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   if (clientId === undefined) return fatal('Missing client_id parameter.')
   const application = await ctx.store.findApplicationByClientId(clientId)
   if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
+  // RFC 9126 §4: a request_uri stands for the pushed parameters.
+  let pushed: PushedExpansion | null = null
+  if (params.request_uri !== undefined && options.pushed !== true) {
+    const expanded = await expandPushedRequest(ctx, application, params, duplicated)
+    if (typeof expanded === 'string') return fatal(expanded)
+    pushed = expanded
+    params = expanded.params
+    duplicated = new Set()
+    resources = expanded.resources
+  }
 
   const redirect = resolveRedirectUri(ctx, application, params, duplicated)
   if (typeof redirect === 'string') return fatal(redirect)
@@ -115,7 +129,12 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   const fail = (error: OAuthError): AuthorizationCheck =>
     ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseMode(responseType, ctx.settings.oidcEnabled), iss) })
   try {
-    return { ok: true, request: { ...checkRest(ctx, application, redirect, params, duplicated, resources), iss, ...(issuer === undefined ? {} : { issuer }) } }
+    // RFC 9126 §5/§6: pushed requests only, server-wide or for this client.
+    const parRequired = ctx.settings.requirePushedAuthorizationRequests || application.requirePushedAuthorizationRequests
+    if (parRequired && pushed === null && options.pushed !== true) throw new InvalidRequestError({ description: 'Pushed authorization request required.' })
+    const request = { ...checkRest(ctx, application, redirect, params, duplicated, resources), iss, ...(issuer === undefined ? {} : { issuer }) }
+    if (pushed !== null) return { ok: true, request: { ...request, params: pushed.carried, pushedRequestId: pushed.id } }
+    return { ok: true, request }
   } catch (err) {
     if (err instanceof OAuthError) return fail(err)
     throw err

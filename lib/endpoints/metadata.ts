@@ -21,6 +21,11 @@ export interface AuthorizationServerMetadata {
   device_authorization_endpoint?: string
   /** With OpenID Connect on: where the ID token signing keys are (RFC 8414 §2). */
   jwks_uri?: string
+  /** RFC 7591, with `dcrEnabled`. */
+  registration_endpoint?: string
+  /** RFC 9126 §5, with `parEnabled`. */
+  pushed_authorization_request_endpoint?: string
+  require_pushed_authorization_requests?: boolean
   /** RFC 9728 §4: the declared protected resources this server issues tokens for. */
   protected_resources?: string[]
 }
@@ -51,6 +56,10 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
     ...(settings.deviceFlowEnabled ? { device_authorization_endpoint: `${issuer}/device-authorization/` } : {}),
     ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+    ...(settings.dcrEnabled ? { registration_endpoint: `${issuer}/register/` } : {}),
+    ...(settings.parEnabled
+      ? { pushed_authorization_request_endpoint: `${issuer}/par/`, require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests }
+      : {}),
     ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
   }
 }

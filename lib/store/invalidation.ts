@@ -41,6 +41,9 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'findDeviceGrant', 'findDeviceGrantByUserCode', 'findDeviceGrantById',
   // device authorizations: their rows only, never an access token
   'createDeviceGrant', 'claimDeviceGrant', 'decideDeviceGrant', 'recordDevicePoll',
+  // client registrations (a new application has no tokens) and pushed authorization requests
+  'registerClient', 'findClientRegistration', 'createPushedAuthorizationRequest', 'findPushedAuthorizationRequest',
+  'startPushedAuthorizationRequest', 'consumePushedAuthorizationRequest',
   // insert only (a new token is not in any cache)
   'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant', 'redeemDeviceGrant',
   // report what they remove or change

@@ -47,6 +47,8 @@ export interface Application {
   readonly userId: string | null
   readonly skipAuthorization: boolean
   readonly algorithm: SigningAlgorithm
+  /** RFC 9126 §6: authorization requests must come through `par/` (a `request_uri`). */
+  readonly requirePushedAuthorizationRequests: boolean
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -64,6 +66,8 @@ export interface NewApplication {
   readonly userId: string | null
   readonly skipAuthorization: boolean
   readonly algorithm: SigningAlgorithm
+  /** RFC 9126 §6 (default false). */
+  readonly requirePushedAuthorizationRequests?: boolean
   readonly now: Date
 }
 
@@ -292,6 +296,47 @@ export type StoreInvalidation =
 /** Receives a store's invalidations; called synchronously, it must not throw. */
 export type InvalidationListener = (event: StoreInvalidation) => void
 
+/** RFC 7591/7592: the registration of a dynamically registered client. */
+export interface ClientRegistrationRecord {
+  readonly id: number
+  readonly applicationId: number
+  /** SHA-256 checksum of the registration access token (the token itself is never stored). */
+  readonly accessTokenChecksum: string
+  /** The client metadata the application's own columns do not hold, as a JSON object. */
+  readonly metadata: Readonly<Record<string, unknown>>
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** A registration to record with its application. */
+export interface NewClientRegistration {
+  readonly accessTokenChecksum: string
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
+/** RFC 9126: a pushed authorization request, known by the checksum of its `request_uri`. */
+export interface PushedAuthorizationRequestRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number
+  /** The authorization request's parameters, as pushed. */
+  readonly parameters: Readonly<Record<string, string>>
+  readonly expiresAt: Date
+  /** When the authorization endpoint first used it (the user's trip may take longer than `expires_in`). */
+  readonly startedAt: Date | null
+  /** When the user's decision used it up; it is single-use. */
+  readonly consumedAt: Date | null
+  readonly createdAt: Date
+}
+
+/** A pushed authorization request to insert. */
+export interface NewPushedAuthorizationRequest {
+  readonly checksum: string
+  readonly applicationId: number
+  readonly parameters: Readonly<Record<string, string>>
+  readonly expiresAt: Date
+}
+
 /**
  * Persistence for every OAuth artefact. Methods are named by intent; callers never see SQL.
  * Each method is atomic; methods that change several rows run in one transaction.
@@ -389,6 +434,22 @@ export interface Store {
    * tokens. `{ ok: false }` when another poll won or it is no longer redeemable.
    */
   redeemDeviceGrant (id: number, issue: TokenIssue): Promise<IssueResult>
+
+  // dynamic client registration (RFC 7591/7592)
+  /** Inserts the application and its registration in one transaction. */
+  registerClient (app: NewApplication, registration: NewClientRegistration): Promise<{ application: Application, registration: ClientRegistrationRecord }>
+  findClientRegistration (applicationId: number): Promise<ClientRegistrationRecord | null>
+  /** Applies application changes and replaces the registration's token checksum and metadata in one transaction; `null` when gone. */
+  updateClientRegistration (applicationId: number, changes: ApplicationChanges, registration: NewClientRegistration, now: Date): Promise<Application | null>
+
+  // pushed authorization requests (RFC 9126)
+  /** Inserts a pushed request (and deletes those expired and never started before `now`). */
+  createPushedAuthorizationRequest (request: NewPushedAuthorizationRequest, now: Date): Promise<PushedAuthorizationRequestRecord>
+  findPushedAuthorizationRequest (checksum: string): Promise<PushedAuthorizationRequestRecord | null>
+  /** Marks first use and sets the new expiry, only if unstarted, unconsumed and unexpired at `now`; true when this call did it. */
+  startPushedAuthorizationRequest (id: number, now: Date, expiresAt: Date): Promise<boolean>
+  /** Consumes it, only if unconsumed and unexpired at `now`; true when this call consumed it. */
+  consumePushedAuthorizationRequest (id: number, now: Date): Promise<boolean>
 
   // maintenance
   /** Deletes expired rows; reports `{ kind: 'expired', before: rules.now }` (see the invalidation rule). */

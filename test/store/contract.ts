@@ -10,6 +10,7 @@ import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGr
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock } from '../helpers/index.js'
 import { passwordTokens, withPasswordGrant } from '../views/support.js'
+import { registrationContract } from './registration-contract.js'
 
 /** One test's view of a store on a fresh, migrated, empty database. */
 export interface StoreHarness {
@@ -111,6 +112,7 @@ async function count (h: StoreHarness, text: string, params: readonly unknown[] 
 
 /** Registers every contract test on `t`, each on its own harness. */
 export function storeContract (t: Test, open: OpenHarness): void {
+  registrationContract(t, open)
   t.test('application CRUD', async (t) => {
     const { store } = await open(t)
     const created = await newApplication(store, {

@@ -13,6 +13,8 @@ import { basicAuth, buildApp, createApplication, postToken } from '../helpers/in
 import { createTestDatabase, databaseUrl, postgresTestDatabase } from '../helpers/postgres.js'
 import { at, issueOf, newApplication, storeContract, type StoreHarness } from './contract.js'
 
+/** How many migrations the PostgreSQL journal ships. */
+
 const url = await postgresTestDatabase(t)
 if (url !== null) {
   const raw = createPgPool(url, { max: 2 })
@@ -37,9 +39,9 @@ if (url !== null) {
     }
   }
 
-  t.test('the schema has the six tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
+  t.test('the schema has the tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
     const tables = await raw.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'oauth2_%' ORDER BY 1")
-    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
+    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken'])
 
     const times = await raw.query<{ name: string, type: string, precision: number }>(`SELECT table_name || '.' || column_name AS name, data_type AS type, datetime_precision AS precision
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'oauth2_grant' AND column_name IN ('expires', 'consumed_at') ORDER BY 1`)
@@ -74,8 +76,10 @@ if (url !== null) {
       'oauth2_accesstoken.grant_id->oauth2_grant:SET NULL',
       'oauth2_accesstoken.id_token_id->oauth2_idtoken:CASCADE',
       'oauth2_devicegrant.application_id->oauth2_application:CASCADE',
+      'oauth2_client_registration.application_id->oauth2_application:CASCADE',
       'oauth2_grant.application_id->oauth2_application:CASCADE',
       'oauth2_idtoken.application_id->oauth2_application:CASCADE',
+      'oauth2_pushed_authorization_request.application_id->oauth2_application:CASCADE',
       'oauth2_refreshtoken.access_token_id->oauth2_accesstoken:SET NULL',
       'oauth2_refreshtoken.application_id->oauth2_application:CASCADE',
     ])

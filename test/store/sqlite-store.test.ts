@@ -51,13 +51,13 @@ t.test('connections run in WAL mode with a busy timeout and foreign keys (STORE-
   t.equal(reader.pragma('journal_mode', { simple: true }), 'wal', 'WAL is a property of the file')
 })
 
-t.test('the schema has the six tables, their foreign keys and the lookup indexes', async (t) => {
+t.test('the schema has the tables, their foreign keys and the lookup indexes', async (t) => {
   const file = join(t.testdir(), 'schema.db')
   const store = createSqliteStore({ database: file, migrate: true })
   const raw = new Database(file)
   t.teardown(async () => { raw.close(); await store.close() })
   const tables = raw.prepare('SELECT name FROM sqlite_master WHERE type = \'table\' AND name LIKE \'oauth2_%\' ORDER BY name').pluck().all()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_refreshtoken'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken'])
 
   const indexes = (table: string): Record<string, { unique: boolean, columns: string[] }> => {
     const out: Record<string, { unique: boolean, columns: string[] }> = {}
@@ -109,6 +109,8 @@ t.test('the schema has the six tables, their foreign keys and the lookup indexes
   t.same(fks('oauth2_grant'), ['application_id->oauth2_application:CASCADE'])
   t.same(fks('oauth2_idtoken'), ['application_id->oauth2_application:CASCADE'])
   t.same(fks('oauth2_devicegrant'), ['application_id->oauth2_application:CASCADE'])
+  t.same(fks('oauth2_client_registration'), ['application_id->oauth2_application:CASCADE'])
+  t.same(fks('oauth2_pushed_authorization_request'), ['application_id->oauth2_application:CASCADE'])
 })
 
 t.test('close() closes a connection the store opened, not one it was given', async (t) => {

@@ -27,6 +27,7 @@ export const applications = pgTable('oauth2_application', {
   userId: text('user_id'),
   skipAuthorization: boolean('skip_authorization').notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
+  requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [
@@ -141,4 +142,32 @@ export const deviceGrants = pgTable('oauth2_devicegrant', {
   uniqueIndex('oauth2_devicegrant_user_code_uq').on(t.userCodeChecksum),
   index('oauth2_devicegrant_expires_idx').on(t.expiresAt),
   index('oauth2_devicegrant_application_idx').on(t.applicationId),
+])
+
+/** RFC 7591/7592: what a dynamically registered client sent, and its registration access token. */
+export const clientRegistrations = pgTable('oauth2_client_registration', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  applicationId: id('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  accessTokenChecksum: text('access_token_checksum').notNull(),
+  metadata: text('metadata').notNull().default('{}'),
+  createdAt: time('created').notNull(),
+  updatedAt: time('updated').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_client_registration_application_uq').on(t.applicationId),
+])
+
+/** RFC 9126 pushed authorization requests, known by the checksum of their `request_uri`. */
+export const pushedAuthorizationRequests = pgTable('oauth2_pushed_authorization_request', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  requestChecksum: text('request_checksum').notNull(),
+  applicationId: id('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  parameters: text('parameters').notNull(),
+  expiresAt: time('expires').notNull(),
+  startedAt: time('started_at'),
+  consumedAt: time('consumed_at'),
+  createdAt: time('created').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_par_request_checksum_uq').on(t.requestChecksum),
+  index('oauth2_par_expires_idx').on(t.expiresAt),
+  index('oauth2_par_application_idx').on(t.applicationId),
 ])

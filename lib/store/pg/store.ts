@@ -12,6 +12,7 @@ import { encodeInvalidation, guardUnknownMethods, InvalidationHub, INVALIDATION_
 import { PgInvalidationListener } from './listener.js'
 import { applicationChangesToRow, joinList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
+import { pgRegistrationMethods } from './registration.js'
 import * as schema from './schema.js'
 
 const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrants } = schema
@@ -239,6 +240,8 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
   }
 
   const store: Store = {
+    ...pgRegistrationMethods(db),
+
     async createApplication (app: NewApplication): Promise<Application> {
       const [row] = await db.insert(applications).values({
         clientId: app.clientId,
@@ -252,6 +255,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
         userId: app.userId,
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
+        requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
         createdAt: app.now,
         updatedAt: app.now,
       }).returning()

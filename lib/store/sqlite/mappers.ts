@@ -1,4 +1,4 @@
-import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
+import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. drizzle row types never leave lib/store/sqlite.
@@ -27,6 +27,7 @@ export function toApplication (row: typeof schema.applications.$inferSelect): Ap
     userId: row.userId,
     skipAuthorization: row.skipAuthorization,
     algorithm: row.algorithm as SigningAlgorithm,
+    requirePushedAuthorizationRequests: row.requirePushedAuthorizationRequests,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -129,5 +130,62 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.userId !== undefined) set.userId = changes.userId
   if (changes.skipAuthorization !== undefined) set.skipAuthorization = changes.skipAuthorization
   if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
+  if (changes.requirePushedAuthorizationRequests !== undefined) set.requirePushedAuthorizationRequests = changes.requirePushedAuthorizationRequests
   return set
+}
+
+/** The insert values of a new application. */
+export function newApplicationToRow (app: NewApplication): typeof schema.applications.$inferInsert {
+  return {
+    clientId: app.clientId,
+    clientSecret: app.clientSecretHash,
+    clientType: app.clientType,
+    authorizationGrantType: app.authorizationGrantType,
+    redirectUris: joinList(app.redirectUris),
+    postLogoutRedirectUris: joinList(app.postLogoutRedirectUris),
+    allowedOrigins: joinList(app.allowedOrigins),
+    name: app.name,
+    userId: app.userId,
+    skipAuthorization: app.skipAuthorization,
+    algorithm: app.algorithm,
+    requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
+    createdAt: app.now,
+    updatedAt: app.now,
+  }
+}
+
+/** A JSON object column → object; anything else (a hand-edited row) reads as empty. */
+function jsonObject (text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text)
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {}
+  } catch {
+    return {}
+  }
+}
+
+export function toClientRegistration (row: typeof schema.clientRegistrations.$inferSelect): ClientRegistrationRecord {
+  return {
+    id: row.id,
+    applicationId: row.applicationId,
+    accessTokenChecksum: row.accessTokenChecksum,
+    metadata: jsonObject(row.metadata),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+export function toPushedAuthorizationRequest (row: typeof schema.pushedAuthorizationRequests.$inferSelect): PushedAuthorizationRequestRecord {
+  const parameters: Record<string, string> = Object.create(null) as Record<string, string>
+  for (const [name, value] of Object.entries(jsonObject(row.parameters))) if (typeof value === 'string') parameters[name] = value
+  return {
+    id: row.id,
+    checksum: row.requestChecksum,
+    applicationId: row.applicationId,
+    parameters,
+    expiresAt: row.expiresAt,
+    startedAt: row.startedAt,
+    consumedAt: row.consumedAt,
+    createdAt: row.createdAt,
+  }
 }

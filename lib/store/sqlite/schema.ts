@@ -17,6 +17,7 @@ export const applications = sqliteTable('oauth2_application', {
   userId: text('user_id'),
   skipAuthorization: integer('skip_authorization', { mode: 'boolean' }).notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
+  requirePushedAuthorizationRequests: integer('require_pushed_authorization_requests', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 }, (t) => [
@@ -129,4 +130,32 @@ export const deviceGrants = sqliteTable('oauth2_devicegrant', {
   uniqueIndex('oauth2_devicegrant_user_code_uq').on(t.userCodeChecksum),
   index('oauth2_devicegrant_expires_idx').on(t.expiresAt),
   index('oauth2_devicegrant_application_idx').on(t.applicationId),
+])
+
+/** RFC 7591/7592: what a dynamically registered client sent, and its registration access token. */
+export const clientRegistrations = sqliteTable('oauth2_client_registration', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  accessTokenChecksum: text('access_token_checksum').notNull(),
+  metadata: text('metadata').notNull().default('{}'),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_client_registration_application_uq').on(t.applicationId),
+])
+
+/** RFC 9126 pushed authorization requests, known by the checksum of their `request_uri`. */
+export const pushedAuthorizationRequests = sqliteTable('oauth2_pushed_authorization_request', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  requestChecksum: text('request_checksum').notNull(),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  parameters: text('parameters').notNull(),
+  expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+  consumedAt: integer('consumed_at', { mode: 'timestamp_ms' }),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_par_request_checksum_uq').on(t.requestChecksum),
+  index('oauth2_par_expires_idx').on(t.expiresAt),
+  index('oauth2_par_application_idx').on(t.applicationId),
 ])

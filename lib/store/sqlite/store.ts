@@ -9,6 +9,7 @@ import type {
 } from '../types.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
 import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
 
@@ -229,6 +230,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   }
 
   const store: Store = {
+    ...sqliteRegistrationMethods(db, tx),
+
     async createApplication (app: NewApplication): Promise<Application> {
       const row = await tx((t) => t.insert(applications).values({
         clientId: app.clientId,
@@ -242,6 +245,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         userId: app.userId,
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
+        requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
         createdAt: app.now,
         updatedAt: app.now,
       }).returning().get())

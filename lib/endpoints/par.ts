@@ -1,0 +1,116 @@
+import { addSeconds } from '../clock.js'
+import type { ServerContext } from '../context.js'
+import { InvalidRequestError } from '../errors.js'
+import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
+import { noStoreJson, type OAuthResponse } from '../response.js'
+import type { Application } from '../store/types.js'
+import { tokenChecksum } from '../tokens/checksum.js'
+import { authenticateClient } from '../validator/client-auth.js'
+import { validateAuthorizationRequest } from './authorize.js'
+
+/** RFC 9126 §2.2: the URN prefix of every `request_uri` this server issues. */
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'
+
+/**
+ * How long the user's trip through login and consent may take once the authorization endpoint
+ * has first used a `request_uri` (the `expires_in` of §2.2 limits when that first use may
+ * happen). The same ceiling RFC 6749 §4.1.2 puts on codes.
+ */
+export const PUSHED_REQUEST_WINDOW_SECONDS = 600
+
+/** Parameters that authenticate the client at `par/`, not part of the authorization request. */
+const CLIENT_AUTH_PARAMETERS = new Set(['client_secret'])
+
+/**
+ * `POST {prefix}/par/` (RFC 9126 §2): authenticates the client as the token endpoint does,
+ * validates the authorization request exactly as the authorization endpoint would (errors as
+ * JSON), stores it under the checksum of a fresh `request_uri` and answers 201.
+ * @param issuer this server's issuer identifier (RFC 9207 `iss` of the later responses).
+ */
+export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, req: OAuthRequest, issuer?: string): Promise<OAuthResponse> {
+  if (req.unsupportedBody || req.body === null) {
+    throw new InvalidRequestError({ description: 'The request body must be application/x-www-form-urlencoded.' })
+  }
+  const body = req.body
+  if (req.duplicated.has('client_id') || req.duplicated.has('client_secret')) {
+    throw new InvalidRequestError({ description: 'Parameter repeated: client_id or client_secret.' })
+  }
+  const { application } = await authenticateClient(ctx, req, body)
+  // §2.1: request_uri MUST NOT be pushed.
+  if (body.request_uri !== undefined) throw new InvalidRequestError({ description: 'request_uri must not be pushed.' })
+
+  const parameters: Record<string, string> = Object.create(null) as Record<string, string>
+  for (const [name, value] of Object.entries(body)) if (!CLIENT_AUTH_PARAMETERS.has(name)) parameters[name] = value
+  // With Basic authentication the body may omit client_id; the request still names its client.
+  parameters.client_id = application.clientId
+  // The authorization endpoint's own validation; our own `login_after` marker cannot be pushed.
+  delete parameters.login_after
+  const resources = paramValues(req, 'body', 'resource')
+  const check = await validateAuthorizationRequest(ctx, parameters, req.duplicated, issuer, resources, { pushed: true })
+  if (!check.ok) throw check.error
+  if (resources.length > 0) parameters.resource = resources.join(' ')
+
+  const token = ctx.random.token(32)
+  const now = ctx.clock.now()
+  const lifetime = ctx.settings.parRequestUriLifetimeSeconds
+  await ctx.store.createPushedAuthorizationRequest({
+    checksum: tokenChecksum(token),
+    applicationId: application.id,
+    parameters,
+    expiresAt: addSeconds(now, lifetime),
+  }, now)
+  return noStoreJson(201, { request_uri: `${REQUEST_URI_PREFIX}${token}`, expires_in: lifetime })
+}
+
+/** A `request_uri` resolved at the authorization endpoint: the pushed parameters and the record to consume. */
+export interface PushedExpansion {
+  readonly id: number
+  readonly params: Params
+  /** The pushed RFC 8707 `resource` values (the parameter may repeat). */
+  readonly resources: readonly string[]
+  /** What the consent form carries instead of the parameters: the reference itself. */
+  readonly carried: Readonly<Record<string, string>>
+}
+
+/**
+ * RFC 9126 §4: replaces the front-channel parameters by the pushed ones. The `request_uri` must
+ * be this server's, unexpired, unconsumed and bound to the requesting `client_id`. Its first use
+ * starts the user's trip (`PUSHED_REQUEST_WINDOW_SECONDS`); the decision consumes it.
+ * @returns the expansion, or the reason (shown to the user, never redirected).
+ */
+export async function expandPushedRequest (ctx: ServerContext, application: Application, query: Params,
+  duplicated: ReadonlySet<string>): Promise<PushedExpansion | string> {
+  if (!ctx.settings.parEnabled) return 'The request_uri parameter is not supported.'
+  if (duplicated.has('request_uri')) return 'Parameter repeated: request_uri.'
+  const requestUri = param(query, 'request_uri') ?? ''
+  if (!requestUri.startsWith(REQUEST_URI_PREFIX)) return 'Invalid request_uri parameter value.'
+  const record = await ctx.store.findPushedAuthorizationRequest(tokenChecksum(requestUri.slice(REQUEST_URI_PREFIX.length)))
+  const now = ctx.clock.now()
+  if (record === null || record.applicationId !== application.id || record.consumedAt !== null || record.expiresAt.getTime() <= now.getTime()) {
+    return 'The request_uri is invalid, expired, used or was issued to another client.'
+  }
+  if (record.startedAt === null && !await ctx.store.startPushedAuthorizationRequest(record.id, now, addSeconds(now, PUSHED_REQUEST_WINDOW_SECONDS))) {
+    return 'The request_uri is invalid, expired, used or was issued to another client.'
+  }
+  const params: Record<string, string> = { ...record.parameters }
+  const carried: Record<string, string> = { client_id: application.clientId, request_uri: requestUri }
+  // After a prompt=login round trip the login page returns with our `login_after` marker
+  // (see authorize-prompt.ts): honour it, and do not ask for the login again.
+  const loginAfter = param(query, 'login_after')
+  if (loginAfter !== undefined) {
+    params.login_after = loginAfter
+    carried.login_after = loginAfter
+    const prompt = (params.prompt ?? '').split(' ').filter((v) => v !== '' && v !== 'login')
+    if (prompt.length === 0) delete params.prompt
+    else params.prompt = prompt.join(' ')
+  }
+  // Pushed `resource` values are kept space-separated (an absolute URI holds no space).
+  const resources = (params.resource ?? '').split(' ').filter((r) => r !== '')
+  return { id: record.id, params, resources, carried }
+}
+
+/** Uses up a pushed request at the user's decision (single use, §4); false when it was already used or expired. */
+export async function consumePushedRequest (ctx: ServerContext, pushedRequestId: number | undefined): Promise<boolean> {
+  if (pushedRequestId === undefined) return true
+  return await ctx.store.consumePushedAuthorizationRequest(pushedRequestId, ctx.clock.now())
+}

@@ -1,0 +1,203 @@
+import { ApplicationValidationError, prepareApplication } from '../applications.js'
+import type { ServerContext } from '../context.js'
+import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
+import { EXTRA_FIELDS, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
+import { noStoreJson, type OAuthResponse } from '../response.js'
+import { CLIENT_ID_ALPHABET } from '../random.js'
+import type { Application, ApplicationGrantType, ClientRegistrationRecord } from '../store/types.js'
+import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
+
+/** Who is registering, as the view established it under `dcrRegistrationPolicy`. */
+export interface Registrant {
+  /** The logged-in user who will own the application (`user` policy); `null` otherwise. */
+  readonly userId: string | null
+}
+
+/** RFC 6750 §3: a registration request without a valid bearer token. */
+function invalidToken (detail: string): InvalidTokenError {
+  return new InvalidTokenError({
+    description: 'The registration access token is invalid.',
+    detail,
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  })
+}
+
+/** The bearer token of an `Authorization` header, or `undefined`. */
+function bearerToken (header: string | undefined): string | undefined {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header?.trim() ?? '')
+  return match?.[1]
+}
+
+/**
+ * RFC 7591 §3: under the `initial-access-token` policy, the request must carry one of the
+ * host's initial access tokens. Every configured checksum is compared, in constant time.
+ */
+export function checkInitialAccessToken (ctx: ServerContext, authorization: string | undefined): void {
+  const token = bearerToken(authorization)
+  if (token === undefined) throw invalidToken('no initial access token')
+  const checksum = tokenChecksum(token)
+  let ok = false
+  for (const known of ctx.initialAccessTokenChecksums ?? []) ok = constantTimeEqual(checksum, known) || ok
+  if (!ok) throw invalidToken('unknown initial access token')
+}
+
+/** The metadata document of a registered client (RFC 7591 §3.2.1, RFC 7592 §3). */
+function clientDocument (ctx: ServerContext, application: Application, registration: ClientRegistrationRecord,
+  issuer: string, extra: Record<string, unknown>): Record<string, unknown> {
+  const metadata = registration.metadata
+  const doc: Record<string, unknown> = {
+    client_id: application.clientId,
+    client_id_issued_at: Math.floor(application.createdAt.getTime() / 1000),
+    ...extra,
+    registration_client_uri: `${issuer}/register/${encodeURIComponent(application.clientId)}/`,
+    redirect_uris: [...application.redirectUris],
+  }
+  if (application.name !== '') doc.client_name = application.name
+  for (const name of EXTRA_FIELDS) if (metadata[name] !== undefined) doc[name] = metadata[name]
+  if (ctx.settings.oidcEnabled) doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
+  doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
+  return doc
+}
+
+/**
+ * Under the `open` policy anyone can register, so only grant types that need a user's consent
+ * are allowed: an anonymous client_credentials (or password) client would get tokens without
+ * any user agreeing. The other policies know who registers and allow them.
+ */
+function checkOpenPolicyGrant (ctx: ServerContext, grantType: ApplicationGrantType): void {
+  if (ctx.settings.dcrRegistrationPolicy === 'open' && (grantType === 'client-credentials' || grantType === 'password')) {
+    throw new InvalidClientMetadataError({ description: 'Open registration allows only grant types that need a user\'s consent.' })
+  }
+}
+
+/** What the registration table keeps: the metadata the application's columns do not hold. */
+function extraMetadata (metadata: ClientMetadata): Record<string, unknown> {
+  const extra: Record<string, unknown> = {}
+  for (const name of EXTRA_FIELDS) if (metadata[name] !== undefined) extra[name] = metadata[name]
+  return extra
+}
+
+/** Field errors from the application rules, as RFC 7591 §3.2.2 codes. */
+function asRegistrationError (err: unknown): unknown {
+  if (!(err instanceof ApplicationValidationError)) return err
+  if (err.fields.redirectUris !== undefined || err.fields.postLogoutRedirectUris !== undefined) {
+    return new InvalidRedirectUriError({ description: 'A redirect URI is not acceptable.', detail: err.message })
+  }
+  return new InvalidClientMetadataError({ description: 'The client metadata is not acceptable.', detail: err.message })
+}
+
+/**
+ * `POST {prefix}/register/` (RFC 7591 §3): validates the metadata, registers an ordinary
+ * application with a registration record, and answers 201 with the client's credentials. The
+ * client secret and the registration access token exist in clear only in this response.
+ * @param issuer this server's issuer identifier (for `registration_client_uri`).
+ */
+export async function registerClientEndpoint (ctx: ServerContext, body: unknown, registrant: Registrant, issuer: string): Promise<OAuthResponse> {
+  const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
+  checkOpenPolicyGrant(ctx, authorizationGrantType)
+  let prepared
+  try {
+    prepared = await prepareApplication(ctx, {
+      clientType,
+      authorizationGrantType,
+      name: metadata.client_name ?? '',
+      redirectUris: metadata.redirect_uris,
+      postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
+      userId: registrant.userId,
+      requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+    })
+  } catch (err) {
+    throw asRegistrationError(err)
+  }
+  const registrationToken = ctx.random.token(32)
+  const { application, registration } = await ctx.store.registerClient(prepared.row, {
+    accessTokenChecksum: tokenChecksum(registrationToken),
+    metadata: extraMetadata(metadata),
+  })
+  const credentials: Record<string, unknown> = prepared.clientSecret === null
+    ? {}
+    // RFC 7591 §3.2.1: 0 means the secret does not expire.
+    : { client_secret: prepared.clientSecret, client_secret_expires_at: 0 }
+  return noStoreJson(201, clientDocument(ctx, application, registration, issuer, { ...credentials, registration_access_token: registrationToken }))
+}
+
+/**
+ * RFC 7592 §2: the registration access token authorizes reading, updating and deleting its
+ * own client only. Unknown clients and wrong tokens get the same 401 (§2.1: "SHOULD NOT"
+ * reveal which). Tokens are compared as checksums, in constant time.
+ */
+async function authenticateRegistration (ctx: ServerContext, clientId: string, authorization: string | undefined):
+Promise<{ application: Application, registration: ClientRegistrationRecord, token: string }> {
+  const token = bearerToken(authorization)
+  if (token === undefined) throw invalidToken('no registration access token')
+  const application = await ctx.store.findApplicationByClientId(clientId)
+  const registration = application === null ? null : await ctx.store.findClientRegistration(application.id)
+  const ok = constantTimeEqual(tokenChecksum(token), registration?.accessTokenChecksum ?? '')
+  if (application === null || registration === null || !ok) throw invalidToken('unknown client or wrong registration access token')
+  return { application, registration, token }
+}
+
+/**
+ * `GET {prefix}/register/:client_id/` (RFC 7592 §2.1). The secret is stored hashed, so it is
+ * never returned again; the registration access token (REQUIRED in §3) is the one just presented.
+ */
+export async function readRegistrationEndpoint (ctx: ServerContext, clientId: string, authorization: string | undefined, issuer: string): Promise<OAuthResponse> {
+  const { application, registration, token } = await authenticateRegistration(ctx, clientId, authorization)
+  return noStoreJson(200, clientDocument(ctx, application, registration, issuer, { registration_access_token: token }))
+}
+
+/**
+ * `PUT {prefix}/register/:client_id/` (RFC 7592 §2.2): replaces the client's metadata (omitted
+ * fields take their defaults). `client_id` must match; a `client_secret`, if sent, must be the
+ * current one. A client becoming confidential gets a new secret. With
+ * `dcrRotateRegistrationTokenOnUpdate` the registration access token is replaced and the new
+ * one returned; the old one stops working at once.
+ */
+export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: string, authorization: string | undefined,
+  body: unknown, issuer: string): Promise<OAuthResponse> {
+  const { application, registration, token } = await authenticateRegistration(ctx, clientId, authorization)
+  const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {}
+  if (fields.client_id !== application.clientId) throw new InvalidRequestError({ description: 'client_id must match the client being updated.' })
+  const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
+  checkOpenPolicyGrant(ctx, authorizationGrantType)
+  if (fields.client_secret !== undefined) {
+    const sent = fields.client_secret
+    const matches = typeof sent === 'string' && application.clientSecretHash !== '' && await ctx.hasher.verify(sent, application.clientSecretHash)
+    if (!matches) throw new InvalidClientMetadataError({ description: 'client_secret does not match; a client cannot choose its own secret.' })
+  }
+  let clientSecret: string | null = null
+  let clientSecretHash = application.clientSecretHash
+  if (clientType === 'public') {
+    clientSecretHash = ''
+  } else if (application.clientSecretHash === '') {
+    clientSecret = ctx.random.string(ctx.settings.clientSecretGeneratorLength, CLIENT_ID_ALPHABET)
+    clientSecretHash = await ctx.hasher.hash(clientSecret)
+  }
+  // validateClientMetadata applied the application rules (redirect URIs, client type per grant).
+  const rotate = ctx.settings.dcrRotateRegistrationTokenOnUpdate
+  const newToken = rotate ? ctx.random.token(32) : null
+  const now = ctx.clock.now()
+  const updated = await ctx.store.updateClientRegistration(application.id, {
+    clientType,
+    authorizationGrantType,
+    clientSecretHash,
+    name: metadata.client_name ?? '',
+    redirectUris: metadata.redirect_uris,
+    postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
+    requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+  }, { accessTokenChecksum: newToken === null ? registration.accessTokenChecksum : tokenChecksum(newToken), metadata: extraMetadata(metadata) }, now)
+  if (updated === null) throw invalidToken('client deleted during the update')
+  const extra: Record<string, unknown> = {}
+  if (clientSecret !== null) Object.assign(extra, { client_secret: clientSecret, client_secret_expires_at: 0 })
+  // RFC 7592 §3: the response always carries the token to use from now on.
+  extra.registration_access_token = newToken ?? token
+  const stored: ClientRegistrationRecord = { ...registration, metadata: extraMetadata(metadata), updatedAt: now }
+  return noStoreJson(200, clientDocument(ctx, updated, stored, issuer, extra))
+}
+
+/** `DELETE {prefix}/register/:client_id/` (RFC 7592 §2.3): the application and every token, code and registration of it go. */
+export async function deleteRegistrationEndpoint (ctx: ServerContext, clientId: string, authorization: string | undefined): Promise<OAuthResponse> {
+  const { application } = await authenticateRegistration(ctx, clientId, authorization)
+  await ctx.store.deleteApplication(application.id)
+  return { status: 204, headers: { 'cache-control': 'no-store', pragma: 'no-cache' }, body: null }
+}

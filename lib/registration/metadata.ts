@@ -1,0 +1,207 @@
+import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js'
+import type { Settings } from '../settings.js'
+import type { ApplicationGrantType, ClientType } from '../store/types.js'
+import { redirectUriProblem } from '../validator/redirect-uri.js'
+
+/** Client authentication methods a registered client may choose (RFC 7591 §2). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+/** RFC 7591 §2 client metadata, as this server accepted it (unknown fields are dropped). */
+export interface ClientMetadata {
+  redirect_uris: string[]
+  token_endpoint_auth_method: TokenEndpointAuthMethod
+  grant_types: string[]
+  response_types: string[]
+  client_name?: string
+  client_uri?: string
+  logo_uri?: string
+  scope?: string
+  contacts?: string[]
+  tos_uri?: string
+  policy_uri?: string
+  software_id?: string
+  software_version?: string
+  /** OpenID Connect RP-Initiated Logout 1.0 §3.1, with OpenID Connect on. */
+  post_logout_redirect_uris?: string[]
+  /** RFC 9126 §6. */
+  require_pushed_authorization_requests?: boolean
+}
+
+/** The fields only the registration keeps (the application's own columns hold the rest). */
+export const EXTRA_FIELDS = ['client_uri', 'logo_uri', 'scope', 'contacts', 'tos_uri', 'policy_uri', 'software_id', 'software_version',
+  'token_endpoint_auth_method', 'grant_types', 'response_types'] as const
+
+/** Validated metadata and the application it describes. */
+export interface ValidatedMetadata {
+  readonly metadata: ClientMetadata
+  readonly clientType: ClientType
+  readonly authorizationGrantType: ApplicationGrantType
+}
+
+const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
+const HYBRID: readonly string[] = ['code id_token', 'code token', 'code id_token token']
+const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code'
+const MAX_STRING = 255
+const MAX_URI = 2000
+const MAX_LIST = 20
+
+function bad (description: string): InvalidClientMetadataError {
+  return new InvalidClientMetadataError({ description })
+}
+
+/** True when `value` holds a C0 control character or DEL. */
+function hasControl (value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return true
+  }
+  return false
+}
+
+function optionalString (body: Record<string, unknown>, name: string, max = MAX_STRING): string | undefined {
+  const value = body[name]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw bad(`${name} must be a string.`)
+  if (value.length > max) throw bad(`${name} must be at most ${max} characters.`)
+  // No control characters: these values reach HTML pages and logs.
+  if (hasControl(value)) throw bad(`${name} must not contain control characters.`)
+  return value
+}
+
+function stringList (body: Record<string, unknown>, name: string): string[] | undefined {
+  const value = body[name]
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw bad(`${name} must be an array of strings.`)
+  if (value.length > MAX_LIST) throw bad(`${name} must have at most ${MAX_LIST} entries.`)
+  return [...new Set(value as string[])]
+}
+
+/** A human-facing web page of the client (client_uri, logo_uri, tos_uri, policy_uri): https, or http on loopback. */
+function webUri (body: Record<string, unknown>, name: string): string | undefined {
+  const value = optionalString(body, name, MAX_URI)
+  if (value === undefined) return undefined
+  if (redirectUriProblem(value, ['https', 'http']) !== null) throw bad(`${name} must be an https URL without user information or fragment.`)
+  return value
+}
+
+/** RFC 7591 §2: `redirect_uris`, each an absolute URI this server accepts (RFC 8252 native forms included). */
+function redirectUris (body: Record<string, unknown>, name: string, settings: Settings): string[] {
+  let uris: string[] | undefined
+  try {
+    uris = stringList(body, name)
+  } catch {
+    throw new InvalidRedirectUriError({ description: `${name} must be an array of strings.` })
+  }
+  for (const uri of uris ?? []) {
+    const problem = redirectUriProblem(uri, settings.allowedRedirectUriSchemes)
+    // The problem text is ours (fixed ASCII sentences); the URI itself is not echoed.
+    if (problem !== null) throw new InvalidRedirectUriError({ description: `A redirect URI in ${name} ${problem}.` })
+  }
+  return uris ?? []
+}
+
+/** The grant types a registered client may ask for, given the settings. */
+function supportedGrantTypes (settings: Settings, deviceGrant: boolean): Set<string> {
+  const grants = new Set(['authorization_code', 'refresh_token', 'client_credentials'])
+  if (settings.implicitGrantEnabled || settings.oidcEnabled) grants.add('implicit')
+  if (settings.passwordGrantEnabled) grants.add('password')
+  if (deviceGrant) grants.add(DEVICE)
+  return grants
+}
+
+/**
+ * RFC 7591 §2.1: grant_types and response_types must agree, and they must name one
+ * application grant type (this toolkit's applications have exactly one, as DOT's do).
+ */
+function applicationGrantType (settings: Settings, grantTypes: readonly string[], responseTypes: readonly string[]): ApplicationGrantType {
+  const main = grantTypes.filter((g) => g !== 'refresh_token')
+  if (responseTypes.some((r) => HYBRID.includes(r))) {
+    if (!grantTypes.includes('authorization_code') || main.some((g) => g !== 'authorization_code' && g !== 'implicit')) {
+      throw bad('Hybrid response types need the authorization_code and implicit grant types only.')
+    }
+    return 'openid-hybrid'
+  }
+  if (main.length !== 1) throw bad('grant_types must name exactly one of the supported grant types (plus refresh_token).')
+  const [grant] = main
+  const expected = grant === 'authorization_code' ? ['code'] : grant === 'implicit' ? ['token'] : []
+  if (responseTypes.length !== expected.length || !expected.every((r) => responseTypes.includes(r))) {
+    throw bad('response_types do not match grant_types (RFC 7591 section 2.1).')
+  }
+  switch (grant) {
+    case 'authorization_code': return 'authorization-code'
+    case 'implicit':
+      if (!settings.implicitGrantEnabled) throw bad('Unsupported grant type in grant_types.')
+      return 'implicit'
+    case 'password': return 'password'
+    case 'client_credentials': return 'client-credentials'
+    default: return DEVICE
+  }
+}
+
+/**
+ * Validates RFC 7591 §2 client metadata from a registration or update body. Unknown fields
+ * are ignored (§2: the server MUST ignore metadata it does not understand); wrong types and
+ * unacceptable values throw `invalid_client_metadata` or `invalid_redirect_uri` (§3.2.2).
+ * @param deviceGrant whether the device authorization grant is available on this server.
+ */
+export function validateClientMetadata (settings: Settings, input: unknown, deviceGrant = false): ValidatedMetadata {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('The request body must be a JSON object.')
+  const body = input as Record<string, unknown>
+
+  const authMethod = optionalString(body, 'token_endpoint_auth_method') ?? 'client_secret_basic'
+  if (!AUTH_METHODS.includes(authMethod)) throw bad('Unsupported token_endpoint_auth_method.')
+  const clientType: ClientType = authMethod === 'none' ? 'public' : 'confidential'
+
+  const grantTypes = stringList(body, 'grant_types') ?? ['authorization_code']
+  const supported = supportedGrantTypes(settings, deviceGrant)
+  if (grantTypes.length === 0 || grantTypes.some((g) => !supported.has(g))) throw bad('Unsupported grant type in grant_types.')
+  const responseTypes = (stringList(body, 'response_types') ?? (grantTypes.includes('authorization_code') ? ['code'] : grantTypes.includes('implicit') ? ['token'] : []))
+    .map((r) => ['code', 'id_token', 'token'].filter((v) => r.split(' ').includes(v)).join(' ') || r)
+  const responses = new Set(['code', ...(grantTypes.includes('implicit') ? ['token'] : []), ...(settings.oidcEnabled ? HYBRID : [])])
+  if (responseTypes.some((r) => !responses.has(r))) throw bad('Unsupported response type in response_types.')
+  const authorizationGrantType = applicationGrantType(settings, grantTypes, responseTypes)
+  if (clientType === 'public' && authorizationGrantType === 'client-credentials') {
+    throw bad('The client_credentials grant needs client authentication; token_endpoint_auth_method none is not allowed.')
+  }
+
+  const redirects = redirectUris(body, 'redirect_uris', settings)
+  if (['authorization-code', 'implicit', 'openid-hybrid'].includes(authorizationGrantType) && redirects.length === 0) {
+    throw new InvalidRedirectUriError({ description: 'redirect_uris is required for redirect-based grant types.' })
+  }
+
+  const scope = optionalString(body, 'scope', 2000)
+  if (scope !== undefined) {
+    const names = scope.split(' ').filter((s) => s !== '')
+    if (names.some((name) => !(name in settings.scopes))) throw bad('scope names a scope this server does not know.')
+  }
+  const contacts = stringList(body, 'contacts')
+  if (contacts?.some((c) => c.length === 0 || c.length > 320 || hasControl(c) || /[\s<>]/.test(c))) throw bad('contacts must be e-mail addresses.')
+
+  const requirePar = body.require_pushed_authorization_requests
+  if (requirePar !== undefined && requirePar !== null && typeof requirePar !== 'boolean') throw bad('require_pushed_authorization_requests must be a boolean.')
+
+  const metadata: ClientMetadata = {
+    redirect_uris: redirects,
+    token_endpoint_auth_method: authMethod as TokenEndpointAuthMethod,
+    grant_types: grantTypes,
+    response_types: responseTypes,
+  }
+  const optional: Partial<ClientMetadata> = {
+    client_name: optionalString(body, 'client_name'),
+    client_uri: webUri(body, 'client_uri'),
+    logo_uri: webUri(body, 'logo_uri'),
+    scope,
+    contacts,
+    tos_uri: webUri(body, 'tos_uri'),
+    policy_uri: webUri(body, 'policy_uri'),
+    software_id: optionalString(body, 'software_id'),
+    software_version: optionalString(body, 'software_version'),
+    // Without OpenID Connect there is no logout endpoint: the field is unknown, so ignored.
+    post_logout_redirect_uris: settings.oidcEnabled && body.post_logout_redirect_uris != null ? redirectUris(body, 'post_logout_redirect_uris', settings) : undefined,
+    require_pushed_authorization_requests: typeof requirePar === 'boolean' ? requirePar : undefined,
+  }
+  for (const [name, value] of Object.entries(optional)) {
+    if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value
+  }
+  return { metadata, clientType, authorizationGrantType }
+}

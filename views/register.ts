@@ -1,0 +1,124 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  checkInitialAccessToken,
+  deleteRegistrationEndpoint,
+  readRegistrationEndpoint,
+  registerClientEndpoint,
+  updateRegistrationEndpoint,
+  type Registrant,
+} from '../lib/endpoints/register.js'
+import { AccessDeniedError, InvalidRequestError } from '../lib/errors.js'
+import { issuerOf } from './issuer.js'
+import { sendOAuthResponse } from './oauth-request.js'
+
+/**
+ * RFC 7591 bodies are JSON. Requiring the JSON media type also keeps the `user` policy safe from
+ * cross-site requests: a browser cannot send `application/json` cross-origin without a CORS
+ * preflight, and this endpoint answers none.
+ */
+function requireJson (request: FastifyRequest): void {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') throw new InvalidRequestError({ description: 'The request body must be application/json.' })
+}
+
+function clientIdOf (request: FastifyRequest): string {
+  return (request.params as { client_id?: string }).client_id ?? ''
+}
+
+/**
+ * `POST {prefix}/register/` and `GET/PUT/DELETE {prefix}/register/:client_id/` (DOT's
+ * `DynamicClientRegistrationView` and `…ManagementView`). Who may register follows
+ * `dcrRegistrationPolicy`; the logic is in lib/endpoints/register.ts.
+ */
+export class DynamicClientRegistrationView {
+  readonly #prefix: string
+
+  /** @param prefix the routes prefix, for `registration_client_uri`. */
+  constructor (prefix = '') {
+    this.#prefix = prefix
+  }
+
+  async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    requireJson(request)
+    const { oauth } = request.server
+    const registrant = await this.#registrant(request)
+    return sendOAuthResponse(reply, await registerClientEndpoint(oauth.context, request.body, registrant, issuerOf(request, this.#prefix)))
+  }
+
+  async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { oauth } = request.server
+    return sendOAuthResponse(reply, await readRegistrationEndpoint(oauth.context, clientIdOf(request), request.headers.authorization, issuerOf(request, this.#prefix)))
+  }
+
+  async put (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    requireJson(request)
+    const { oauth } = request.server
+    return sendOAuthResponse(reply, await updateRegistrationEndpoint(oauth.context, clientIdOf(request), request.headers.authorization,
+      request.body, issuerOf(request, this.#prefix)))
+  }
+
+  async delete (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { oauth } = request.server
+    return sendOAuthResponse(reply, await deleteRegistrationEndpoint(oauth.context, clientIdOf(request), request.headers.authorization))
+  }
+
+  async #registrant (request: FastifyRequest): Promise<Registrant> {
+    const { oauth } = request.server
+    switch (oauth.settings.dcrRegistrationPolicy) {
+      case 'open': return { userId: null }
+      case 'initial-access-token':
+        checkInitialAccessToken(oauth.context, request.headers.authorization)
+        return { userId: null }
+      case 'user': {
+        const user = await oauth.resolveUser(request)
+        if (user === null) throw new AccessDeniedError({ description: 'Log in to register a client.' })
+        // The application belongs to this user: it appears on their management pages.
+        return { userId: user.id }
+      }
+    }
+  }
+}
+
+/**
+ * CORS for browser-based clients (the MCP Inspector registers from a web page): any origin, no
+ * credentials. Only when registering needs no session; under the `user` policy a cross-origin
+ * registration is exactly what must not happen, so no CORS at all.
+ */
+function corsAllowed (request: FastifyRequest): boolean {
+  return request.server.oauth.settings.dcrRegistrationPolicy !== 'user'
+}
+
+async function registrationPreflight (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!corsAllowed(request)) return await reply.code(204).send()
+  return await reply.code(204).headers({
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+    'access-control-allow-headers': 'authorization, content-type',
+    'access-control-max-age': '600',
+  }).send()
+}
+
+/** Mounts the registration routes in their own context of the routes plugin (only when `dcrEnabled`). */
+export function registerDynamicClientRegistration (app: FastifyInstance, bodyLimit: number,
+  methodNotAllowed: (allow: string) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
+  const view = new DynamicClientRegistrationView(app.prefix)
+  // Registered, not awaited, as Fastify plugins register theirs; it loads with the routes plugin.
+  app.register(async function dynamicClientRegistration (scoped) {
+    scoped.addHook('onSend', async (request, reply, payload) => {
+      if (corsAllowed(request)) reply.header('access-control-allow-origin', '*')
+      return payload
+    })
+    for (const url of ['/register', '/register/']) {
+      scoped.post(url, { bodyLimit }, (request, reply) => view.post(request, reply))
+      scoped.options(url, registrationPreflight)
+      scoped.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
+    }
+    for (const url of ['/register/:client_id', '/register/:client_id/']) {
+      scoped.get(url, (request, reply) => view.get(request, reply))
+      scoped.put(url, { bodyLimit }, (request, reply) => view.put(request, reply))
+      scoped.delete(url, (request, reply) => view.delete(request, reply))
+      scoped.options(url, registrationPreflight)
+      scoped.route({ method: ['POST', 'PATCH'], url, handler: methodNotAllowed('GET, PUT, DELETE') })
+    }
+  })
+}
