@@ -67,6 +67,9 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
   if (settings.passwordGrantEnabled && options.verifyUserCredentials === undefined) {
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: passwordGrantEnabled needs a verifyUserCredentials(username, password) option')
   }
+  if (settings.accessTokenFormat === 'jwt' && options.oidc === undefined) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: accessTokenFormat "jwt" needs a signing key: `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one)')
+  }
   const ctx: ServerContext = {
     settings,
     store: options.store,

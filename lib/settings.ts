@@ -36,6 +36,18 @@ export interface Settings {
   readonly refreshTokenGracePeriodSeconds: number
   /** Replaying a rotated refresh token revokes its whole family (DOT `REFRESH_TOKEN_REUSE_PROTECTION`; on here, as RFC 9700 §4.14.2 recommends). */
   readonly refreshTokenReuseProtection: boolean
+  /**
+   * `opaque` (default): random 256-bit access tokens. `jwt`: RFC 9068 JWT access tokens
+   * (`typ: at+jwt`, RS256 with the `oidc` option's key) that resource servers can verify
+   * offline from the JWKS; needs `issuer`, `accessTokenDefaultAudience` and a signing key.
+   * Either way the database records each token by checksum (revocation, introspection).
+   */
+  readonly accessTokenFormat: 'opaque' | 'jwt'
+  /**
+   * `aud` of JWT access tokens issued without an RFC 8707 `resource` (RFC 9068 §3: the default
+   * resource indicator), e.g. `https://api.example.com`. Required when `accessTokenFormat` is `jwt`.
+   */
+  readonly accessTokenDefaultAudience: string | readonly string[] | null
 
   // ---- scopes ------------------------------------------------------------------------------
   /** Every scope the server knows, name → human description shown on the consent page (DOT `SCOPES`). */
@@ -162,6 +174,8 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   rotateRefreshToken: true,
   refreshTokenGracePeriodSeconds: 0,
   refreshTokenReuseProtection: true,
+  accessTokenFormat: 'opaque',
+  accessTokenDefaultAudience: null,
   scopes: { read: 'Reading scope', write: 'Writing scope' },
   defaultScopes: ['__all__'],
   readScope: 'read',
@@ -281,6 +295,7 @@ export function resolveSettings (input: unknown = {}): Settings {
     const problem = typeof s.issuer === 'string' ? issuerProblem(s.issuer) : 'must be a string'
     if (problem !== null) fail(`issuer ${problem}`)
   }
+  accessTokenFormatProblems(s)
   if (typeof s.realm !== 'string' || !/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(s.realm)) fail('realm must be printable ASCII without quotes or backslashes')
 
   if (s.scopes === null || typeof s.scopes !== 'object' || Array.isArray(s.scopes)) fail('scopes must be an object of name → description')
@@ -309,6 +324,7 @@ export function resolveSettings (input: unknown = {}): Settings {
   return deepFreeze({
     ...s,
     scopes: { ...s.scopes },
+    accessTokenDefaultAudience: Array.isArray(s.accessTokenDefaultAudience) ? [...s.accessTokenDefaultAudience] : s.accessTokenDefaultAudience,
     defaultScopes: [...s.defaultScopes],
     allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes],
     protectedResources: s.protectedResources.map(copyResource),
@@ -318,6 +334,20 @@ export function resolveSettings (input: unknown = {}): Settings {
 /** The scopes a request gets when it names none: `defaultScopes` with `__all__` expanded. */
 export function defaultScopesOf (settings: Settings): string[] {
   return settings.defaultScopes.includes('__all__') ? Object.keys(settings.scopes) : [...settings.defaultScopes]
+}
+
+/** RFC 9068: a JWT access token needs a stable `iss` and a default `aud`. */
+function accessTokenFormatProblems (s: Settings): void {
+  if (s.accessTokenFormat !== 'opaque' && s.accessTokenFormat !== 'jwt') fail('accessTokenFormat must be "opaque" or "jwt"')
+  const audience: unknown = s.accessTokenDefaultAudience
+  if (audience !== null) {
+    const list = Array.isArray(audience) ? audience as unknown[] : [audience]
+    if (list.length === 0 || !list.every((a) => typeof a === 'string' && a !== '')) fail('accessTokenDefaultAudience must be a non-empty string or array of strings')
+  }
+  if (s.accessTokenFormat !== 'jwt') return
+  // Resource servers pin `iss`; one derived from each request's Host header would not be stable.
+  if (s.issuer === null) fail('accessTokenFormat "jwt" needs the issuer setting (the `iss` resource servers check)')
+  if (audience === null) fail('accessTokenFormat "jwt" needs accessTokenDefaultAudience (RFC 9068 §3: the `aud` when no resource is requested)')
 }
 
 const RESOURCE_KEYS = new Set(['resource', 'scopesSupported', 'authorizationServers', 'bearerMethodsSupported',

@@ -1,6 +1,6 @@
 import type { AccessTokenInfo } from '../lib/resource/bearer.js'
 import type { Application } from '../lib/store/types.js'
-import type { OAuthToolkit } from './toolkit.js'
+import type { OAuthResourceGuard, OAuthToolkit } from './toolkit.js'
 
 /**
  * The host application's user, as `loadUser` returns it. Empty here; host apps augment it so
@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The toolkit: endpoints, `protect()`, settings, store and events. */
     oauth: OAuthToolkit
+    /** Bearer-token protection (views, `protect()`): `app.oauth` itself, or a standalone `resourceServer`. */
+    oauthResource: OAuthResourceGuard
   }
   interface FastifyRequest {
     /** The verified access token of this request, or `null`. */

@@ -118,11 +118,14 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   }
 
   // OpenID Connect (DOT's oidc_urlpatterns): only when enabled, so they are 404 otherwise (DOT parity).
+  // The JWKS also serves resource servers that verify JWT access tokens offline (RFC 9068).
+  if (app.oauth.settings.oidcEnabled || app.oauth.settings.accessTokenFormat === 'jwt') {
+    const jwks = new JwksInfoView()
+    app.get('/.well-known/jwks.json', (request, reply) => jwks.get(request, reply))
+  }
   if (app.oauth.settings.oidcEnabled) {
     const discovery = new ConnectDiscoveryInfoView(app.prefix)
     for (const url of bothSlashes('/.well-known/openid-configuration')) app.get(url, (request, reply) => discovery.get(request, reply))
-    const jwks = new JwksInfoView()
-    app.get('/.well-known/jwks.json', (request, reply) => jwks.get(request, reply))
     const userinfo = new UserInfoView()
     for (const url of bothSlashes('/userinfo')) {
       app.get(url, (request, reply) => userinfo.get(request, reply))

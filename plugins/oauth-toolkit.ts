@@ -119,14 +119,16 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   // A failing appAuthorized listener must not fail the token response; it is logged instead.
   server.events.on('error', (err) => { app.log.error({ err }, 'appAuthorized listener failed') })
-  app.decorate('oauth', createToolkit(server, {
+  const toolkit = createToolkit(server, {
     loadUser: options.loadUser ?? null,
     resolveUser: options.resolveUser ?? null,
     loginUrl: options.loginUrl ?? '/accounts/login/',
     logoutUser: options.logoutUser ?? null,
     secret: Buffer.from(options.secret ?? (options.random ?? cryptoRandom).token(32)),
     templates: { ...DEFAULT_TEMPLATES, ...options.templates },
-  }))
+  })
+  app.decorate('oauth', toolkit)
+  app.decorate('oauthResource', toolkit)
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)
   app.decorateRequest('oauthClient', null)

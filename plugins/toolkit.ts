@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import type { AccessTokenInfo, BearerResult, BearerSource } from '../lib/resource/bearer.js'
 import type { OAuthServer } from '../lib/server.js'
 import { protectedResourceMetadataUrl, sameResource, type ProtectedResourceSettings } from '../lib/resource/identifiers.js'
 import type { Settings } from '../lib/settings.js'
@@ -49,8 +50,39 @@ export interface ProtectOptions {
   resource?: string
 }
 
+/**
+ * `loadUser` as the resource-server helpers call it: also given the verified token, so that a
+ * standalone resource server can use the remote answer (for example its `username`).
+ */
+export type ResourceLoadUser = (userId: string, token: AccessTokenInfo) => Promise<ResourceOwner | null>
+
+/** What the resource-server helpers need: settings and a bearer check (the local store, or a remote authorization server). */
+export interface BearerAuthority {
+  readonly settings: Settings
+  authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
+}
+
+/**
+ * The resource-server half of the toolkit, `app.oauthResource`: what `ProtectedResourceView` and
+ * `protect()` use. The core plugin backs it with its own store; `resourceServer` with a remote
+ * authorization server (introspection or JWT access tokens).
+ */
+export interface OAuthResourceGuard {
+  readonly settings: Settings
+  /** An `onRequest` hook that lets a request through only with a valid bearer token (and scopes). */
+  protect (options?: ProtectOptions): onRequestAsyncHookHandler
+  /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
+  scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
+  /** Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`. */
+  verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
+  /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
+  deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource?: string | null): FastifyReply
+  /** The declared protected resource `resource` names; throws `ImproperlyConfiguredError` when it is not in `protectedResources`. */
+  declaredResource (resource: string): ProtectedResourceSettings
+}
+
 /** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
-export interface OAuthToolkit extends OAuthServer {
+export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
   /**
    * An `onRequest` hook that lets a request through only with a valid bearer token (and scopes).
    * @example
@@ -98,20 +130,19 @@ function resourceMetadataUrlOf (settings: Settings, resource: string): string | 
   return declared === undefined || declared.metadata === false ? null : protectedResourceMetadataUrl(declared.resource)
 }
 
-/** Extends the server with Fastify's request-level helpers. */
-export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
-  const { settings } = server
-  const { loadUser } = options
+/** Builds `verifyRequest`, `scopesForMethod`, `deny`, `protect` and `declaredResource` over any bearer check. */
+export function createResourceGuard (authority: BearerAuthority, loadUser: ResourceLoadUser | null): OAuthResourceGuard {
+  const { settings } = authority
 
   async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): Promise<OAuthError | null> {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
-    const result = await server.authenticateBearer({
+    const result = await authority.authenticateBearer({
       authorization: request.headers.authorization,
       queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
     }, requiredScopes, resource)
     if (!result.ok) return result.error
     if (loadUser !== null && result.token.userId !== null) {
-      const owner = await loadUser(result.token.userId)
+      const owner = await loadUser(result.token.userId, result.token)
       // Fail closed: a token outlives nothing it speaks for (DOT deletes a user's tokens with the user).
       if (owner == null) return new InvalidTokenError({ detail: 'loadUser found no user for the token' })
       request.resourceOwner = owner
@@ -164,6 +195,23 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     }
   }
 
+  function declaredResource (resource: string): ProtectedResourceSettings {
+    const found = settings.protectedResources.find((r) => sameResource(r.resource, resource))
+    if (found === undefined) {
+      throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: resource ${resource} is not declared in settings.protectedResources`)
+    }
+    return found
+  }
+
+  return { settings, protect, scopesForMethod, verifyRequest, deny, declaredResource }
+}
+
+/** Extends the server with Fastify's request-level helpers. */
+export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
+  const { loadUser } = options
+  // A one-argument LoadUser ignores the token it is also given.
+  const guard = createResourceGuard(server, loadUser)
+
   async function resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null> {
     if (options.resolveUser === null) {
       throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: the authorization pages need a resolveUser(request) option')
@@ -179,21 +227,9 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     return typeof username === 'string' ? username : undefined
   }
 
-  function declaredResource (resource: string): ProtectedResourceSettings {
-    const found = settings.protectedResources.find((r) => sameResource(r.resource, resource))
-    if (found === undefined) {
-      throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: resource ${resource} is not declared in settings.protectedResources`)
-    }
-    return found
-  }
-
   return {
     ...server,
-    protect,
-    declaredResource,
-    scopesForMethod,
-    verifyRequest,
-    deny,
+    ...guard,
     resolveUser,
     usernameOf,
     loginUrl: options.loginUrl,

@@ -19,7 +19,8 @@ export interface ViewClass<V extends ProtectedResourceView = ProtectedResourceVi
 
 /**
  * DOT's `ProtectedResourceView`: a class whose `get`, `post`, `put`, `patch`, `delete` methods
- * serve a path once a valid bearer token was checked in an `onRequest` hook. Methods the class
+ * serve a path once a valid bearer token was checked in an `onRequest` hook (by `app.oauthResource`:
+ * the core plugin's store, or a standalone `resourceServer`'s remote checks). Methods the class
  * does not define answer 405 with `Allow`; `OPTIONS` passes without a token (DOT parity). One
  * instance serves every request: keep per-request state on the request, not on the view.
  * @example
@@ -49,7 +50,7 @@ export class ProtectedResourceView {
 
   /** Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is parsed). */
   async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
-    return await request.server.oauth.verifyRequest(request, required, this.resource ?? null)
+    return await request.server.oauthResource.verifyRequest(request, required, this.resource ?? null)
   }
 
   /** The hook that runs `authenticate`. Client-protected views need the body, so they use `preHandler`. */
@@ -61,13 +62,14 @@ export class ProtectedResourceView {
   static asView<V extends ProtectedResourceView> (this: ViewClass<V>, path: string): FastifyPluginAsync {
     const ViewType = this
     return async function protectedResourceView (app) {
-      if (!app.hasDecorator('oauth')) {
-        throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: register the core plugin before ${ViewType.name}.asView()`)
+      // `oauthResource`: the core plugin's store, or a standalone resourceServer's remote checks.
+      if (!app.hasDecorator('oauthResource')) {
+        throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: register the core plugin (or resourceServer) before ${ViewType.name}.asView()`)
       }
       const view = new ViewType()
       view.validate(app)
       // Fails registration for an undeclared resource; the declared spelling is used from here on.
-      if (view.resource !== undefined) view.resource = app.oauth.declaredResource(view.resource).resource
+      if (view.resource !== undefined) view.resource = app.oauthResource.declaredResource(view.resource).resource
       const handlers = view as unknown as Partial<Record<ViewMethodName, ViewMethod>>
       const defined = VIEW_METHODS.filter((m) => typeof handlers[m] === 'function')
       const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']
@@ -77,7 +79,7 @@ export class ProtectedResourceView {
         if (request.method === 'OPTIONS') return undefined
         const required = view.requiredScopesFor(request.method, app)
         const error = await view.authenticate(request, required)
-        return error === null ? undefined : app.oauth.deny(reply, error, required, view.bearerChallenge, view.resource ?? null)
+        return error === null ? undefined : app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null)
       }
       for (const name of defined) {
         const method = handlers[name] as ViewMethod
@@ -115,7 +117,7 @@ export class ScopedProtectedResourceView extends ProtectedResourceView {
     if (this.requiredScopes.length === 0) {
       throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} must set requiredScopes`)
     }
-    const unknown = this.requiredScopes.filter((s) => !Object.hasOwn(app.oauth.settings.scopes, s))
+    const unknown = this.requiredScopes.filter((s) => !Object.hasOwn(app.oauthResource.settings.scopes, s))
     if (unknown.length > 0) {
       throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} requires unknown scopes: ${unknown.join(', ')}`)
     }
@@ -132,7 +134,7 @@ export class ScopedProtectedResourceView extends ProtectedResourceView {
  */
 export class ReadWriteScopedResourceView extends ScopedProtectedResourceView {
   override validate (app: FastifyInstance): void {
-    const { scopes, readScope, writeScope } = app.oauth.settings
+    const { scopes, readScope, writeScope } = app.oauthResource.settings
     for (const scope of [readScope, writeScope, ...this.requiredScopes]) {
       if (!Object.hasOwn(scopes, scope)) {
         throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} needs the scope "${scope}" in settings.scopes`)
@@ -141,7 +143,7 @@ export class ReadWriteScopedResourceView extends ScopedProtectedResourceView {
   }
 
   override requiredScopesFor (method: string, app: FastifyInstance): readonly string[] {
-    return app.oauth.scopesForMethod(method, this.requiredScopes, true)
+    return app.oauthResource.scopesForMethod(method, this.requiredScopes, true)
   }
 }
 
@@ -157,6 +159,13 @@ function presentsClientCredentials (request: FastifyRequest): boolean {
  * else a bearer token. It reads the body, so it authenticates in `preHandler`, not `onRequest`.
  */
 export class ClientProtectedResourceView extends ProtectedResourceView {
+  /** Client credentials are checked against the local store: a standalone resource server has none. */
+  override validate (app: FastifyInstance): void {
+    if (!app.hasDecorator('oauth')) {
+      throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', `fastify-oauth-toolkit: ${this.constructor.name} checks client credentials and needs the core plugin`)
+    }
+  }
+
   override get authenticationHook (): 'onRequest' | 'preHandler' {
     return 'preHandler'
   }
@@ -183,6 +192,7 @@ export class ClientProtectedScopedResourceView extends ClientProtectedResourceVi
   requiredScopes: readonly string[] = []
 
   override validate (app: FastifyInstance): void {
+    super.validate(app)
     ScopedProtectedResourceView.prototype.validate.call(this, app)
   }
 

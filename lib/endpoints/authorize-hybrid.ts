@@ -17,7 +17,7 @@ export async function approveHybrid (ctx: ServerContext, request: AuthorizationR
   let issue: TokenIssue | null = null
   let accessToken: string | undefined
   if (types.includes('token')) {
-    const prepared = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' ') })
+    const prepared = await prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' '), authTime: user.authTime ?? now })
     issue = prepared.issue
     accessToken = prepared.tokens.accessToken
   }

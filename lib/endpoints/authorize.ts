@@ -300,7 +300,7 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
   const now = ctx.clock.now()
   if (request.responseType !== 'code' && request.responseType !== 'token') return await approveHybrid(ctx, request, user, now)
   if (request.responseType === 'token') {
-    const { issue, tokens } = prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' ') })
+    const { issue, tokens } = await prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' '), authTime: user.authTime ?? now })
     const rows = await ctx.store.issueTokens(issue)
     const expiresIn = Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000))
     return appendParams(request.redirectUri, 'fragment', {

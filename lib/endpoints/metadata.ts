@@ -55,7 +55,7 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
     ...(settings.deviceFlowEnabled ? { device_authorization_endpoint: `${issuer}/device-authorization/` } : {}),
-    ...(settings.oidcEnabled ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
+    ...(settings.oidcEnabled || settings.accessTokenFormat === 'jwt' ? { jwks_uri: `${issuer}/.well-known/jwks.json` } : {}),
     ...(settings.dcrEnabled ? { registration_endpoint: `${issuer}/register/` } : {}),
     ...(settings.parEnabled
       ? { pushed_authorization_request_endpoint: `${issuer}/par/`, require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests }

@@ -36,7 +36,7 @@ export const authorizationCodeGrant: TokenGrant = {
     const scopes = scopeList(grant.scope)
     // RFC 8707 §2.2: the token may be bound to fewer resources than the grant, never others.
     const resources = narrowResources(ctx.settings, resourceList(grant.resource), info.resources ?? [])
-    const { issue, tokens } = prepareIssue(ctx, {
+    const { issue, tokens } = await prepareIssue(ctx, {
       application: client.application,
       userId: grant.userId,
       scopes,
@@ -44,6 +44,7 @@ export const authorizationCodeGrant: TokenGrant = {
       grantId: grant.id,
       resource: resources.join(' '),
       refreshResource: grant.resource,
+      authTime: grant.authTime,
     })
     // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
     const idToken = await prepareIdToken(ctx, {

@@ -59,7 +59,7 @@ async function redeem (ctx: ServerContext, application: Application, grant: Devi
   const userId = grant.userId
   if (userId === null) throw new InvalidGrantError({ detail: 'authorized device code without a user' })
   const scopes = scopeList(grant.scope)
-  const { issue, tokens } = prepareIssue(ctx, { application, userId, scopes, withRefreshToken: true })
+  const { issue, tokens } = await prepareIssue(ctx, { application, userId, scopes, withRefreshToken: true })
   const idToken = await prepareIdToken(ctx, { issuer, application, userId, scopes, nonce: '', authTime: grant.authTime, accessToken: tokens.accessToken })
   const result = await ctx.store.redeemDeviceGrant(grant.id, { ...issue, idToken: idToken?.record ?? null })
   // Another poll won the race (or the code expired meanwhile): one token set per approval.

@@ -24,7 +24,7 @@ export const passwordGrant: TokenGrant = {
     const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
     const userId = ctx.verifyUserCredentials === null ? null : await ctx.verifyUserCredentials(username, password)
     if (userId === null) throw new InvalidGrantError({ description: 'Invalid credentials given.', detail: 'password grant: bad credentials' })
-    const { issue, tokens } = prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true, resource })
+    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true, resource })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

@@ -40,7 +40,7 @@ export const refreshTokenGrant: TokenGrant = {
     const resources = narrowResources(ctx.settings, resourceList(record.resource), info.resources ?? [])
 
     const rotate = ctx.settings.rotateRefreshToken
-    const { issue, tokens } = prepareIssue(ctx, {
+    const { issue, tokens } = await prepareIssue(ctx, {
       application: client.application,
       userId: record.userId,
       scopes: requested,

@@ -7,16 +7,23 @@ import { checkAudience } from './audience.js'
 
 /** A verified access token, as `request.accessToken` exposes it. */
 export interface AccessTokenInfo {
-  readonly id: number
+  /** The token's row id in the local store; `null` when a standalone resource server verified it remotely. */
+  readonly id: number | null
   /** Granted scopes. */
   readonly scopes: readonly string[]
   readonly expiresAt: Date
   /** The resource owner's id; `null` for client-credentials tokens. */
   readonly userId: string | null
-  /** The client the token was issued to. */
+  /** The client the token was issued to (`null` on a standalone resource server: see `clientId`). */
   readonly application: Application | null
   /** RFC 8707 resource indicators the token is restricted to (empty: unrestricted). */
   readonly resource: readonly string[]
+  /** How it was verified; absent means the local store (standalone resource servers: `introspection` or `jwt`). */
+  readonly verifiedBy?: 'store' | 'introspection' | 'jwt'
+  /** The `client_id` the remote authorization server reported (standalone resource servers only). */
+  readonly clientId?: string | null
+  /** The RFC 7662 introspection response or the RFC 9068 JWT claims, as received (standalone resource servers only). */
+  readonly claims?: Readonly<Record<string, unknown>>
 }
 
 /** The outcome of checking a request's bearer token. */
@@ -35,7 +42,7 @@ export interface BearerSource {
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
 /** Extracts the bearer token; an `OAuthError` for a malformed or forbidden presentation. */
-export function extractBearerToken (ctx: ServerContext, source: BearerSource): string | OAuthError {
+export function extractBearerToken (ctx: Pick<ServerContext, 'settings'>, source: BearerSource): string | OAuthError {
   const header = source.authorization
   let fromHeader: string | undefined
   if (header !== undefined) {

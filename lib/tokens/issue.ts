@@ -2,6 +2,7 @@ import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import type { Application, IssuedTokenRows, TokenIssue } from '../store/types.js'
 import { tokenChecksum } from './checksum.js'
+import { signJwtAccessToken } from './jwt-access-token.js'
 
 /** The token values handed to the client, kept only in memory. */
 export interface TokenPair {
@@ -29,14 +30,30 @@ export interface IssueRequest {
   readonly grantId?: number | null
   /** RFC 8707 resources of the access token, space-separated (`''`: unrestricted). */
   readonly resource?: string
+  /** When the user authenticated, where known (`auth_time` of JWT access tokens). */
+  readonly authTime?: Date | null
   /** Resources the refresh token keeps (the original grant's); defaults to `resource`. */
   readonly refreshResource?: string
 }
 
-/** Draws fresh tokens (256 bits each, BRUTE-2) and the rows that record their checksums. */
-export function prepareIssue (ctx: ServerContext, req: IssueRequest): PreparedIssue {
+/**
+ * Draws fresh tokens (256 bits each, BRUTE-2), or signs an RFC 9068 JWT access token when
+ * `accessTokenFormat` is `jwt`, and the rows that record their checksums.
+ */
+export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Promise<PreparedIssue> {
   const now = ctx.clock.now()
-  const accessToken = ctx.random.token(32)
+  const expiresAt = addSeconds(now, ctx.settings.accessTokenExpireSeconds)
+  const accessToken = ctx.settings.accessTokenFormat === 'jwt'
+    ? await signJwtAccessToken(ctx, {
+      application: req.application,
+      userId: req.userId,
+      scopes: req.scopes,
+      resource: (req.resource ?? '').split(' ').filter((r) => r !== ''),
+      issuedAt: now,
+      expiresAt,
+      authTime: req.authTime ?? null,
+    })
+    : ctx.random.token(32)
   const refreshToken = req.withRefreshToken ? ctx.random.token(32) : null
   const family = refreshToken === null ? (req.tokenFamily ?? null) : (req.tokenFamily ?? ctx.random.uuid())
   const resource = req.resource ?? ''
@@ -49,7 +66,7 @@ export function prepareIssue (ctx: ServerContext, req: IssueRequest): PreparedIs
         applicationId: req.application.id,
         userId: req.userId,
         scope: req.scopes.join(' '),
-        expiresAt: addSeconds(now, ctx.settings.accessTokenExpireSeconds),
+        expiresAt,
         tokenFamily: family,
         grantId: req.grantId ?? null,
         resource,
