@@ -26,7 +26,7 @@ const settings = JSON.parse(settingsJson ?? '{}') as SettingsInput
 const server = createOAuthServer({ store, settings, clock: { now: () => now } })
 const durations: number[] = []
 // onBatch runs before the pause between batches, so every span but the first includes one pause.
-const pauseMs = server.settings.clearExpiredTokensBatchInterval * 1000
+const pauseMs = Math.max(server.settings.clearExpiredTokensBatchInterval * 1000, 3)
 const started = performance.now()
 let mark = started
 const endBatch = (): void => {

@@ -1,6 +1,6 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import { fastifyOAuthToolkit, oauthLogSerializers, oauthRoutes, ProtectedResourceView } from 'fastify-oauth-toolkit'
+import { fastifyOAuthToolkit, oauthLogSerializers, oauthRoutes, ProtectedResourceView, type SettingsInput } from 'fastify-oauth-toolkit'
 import pg from 'pg'
 import { registerAccounts, sessionUser } from './accounts.js'
 import { isPostgresUrl } from './paths.js'
@@ -41,6 +41,8 @@ export interface ExampleAppOptions {
   oidcPrivateKey?: string
   /** Seals the client secrets of HS256 applications (OAT_CLIENT_SECRET_SEALING_KEY); without it, HS256 is refused. */
   clientSecretSealingKey?: string
+  /** Toolkit settings over the example's own (the benchmark turns the verification cache off with them). */
+  settings?: SettingsInput
 }
 
 /** Builds the example app (not listening yet). */
@@ -78,6 +80,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
       passwordGrantEnabled: true,
       // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
       deviceFlowEnabled: true,
+      ...options.settings,
     },
     verifyUserCredentials: async (username, password) => await users.verify(username, password),
     loadUser: async (userId) => await users.find(userId),

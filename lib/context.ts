@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Clock } from './clock.js'
+import type { VerificationCache } from './resource/verification-cache.js'
 import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
@@ -59,6 +60,8 @@ export interface ServerContext {
   readonly oidc: OidcContext | null
   /** Seals the client secrets of HS256 applications; absent or `null` without a `clientSecretSealingKey` (then HS256 is refused). */
   readonly secretSealer?: SecretSealer | null
+  /** Verified access tokens (the `verificationCacheSize` setting); absent or `null`: every verification asks the store. */
+  readonly verificationCache?: VerificationCache | null
   /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
   readonly initialAccessTokenChecksums?: readonly string[]
 }

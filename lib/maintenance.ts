@@ -2,6 +2,9 @@ import { addSeconds } from './clock.js'
 import type { ServerContext } from './context.js'
 import type { ClearedCounts } from './store/types.js'
 
+/** The least pause between two batches, ms. */
+const MIN_PAUSE_MS = 3
+
 /** Options of `clearExpiredTokens`. */
 export interface ClearExpiredOptions {
   /** Called after each batch (the CLI prints progress). */
@@ -9,8 +12,10 @@ export interface ClearExpiredOptions {
 }
 
 /**
- * DOT's `cleartokens`, in batches of `clearExpiredTokensBatchSize` with
- * `clearExpiredTokensBatchInterval` seconds between them. It deletes: refresh tokens revoked
+ * DOT's `cleartokens`, in batches of at most `clearExpiredTokensBatchSize` rows with
+ * `clearExpiredTokensBatchInterval` seconds (at least 3 ms) between them. On SQLite a batch is
+ * also sized to hold the write lock for about 30 ms, so neither another process's writes nor,
+ * when run in the server, its event loop wait longer than that. It deletes: refresh tokens revoked
  * longer ago than the grace period (with reuse protection, they are kept until idle expiry so a
  * replay is still recognised, STORE-4); refresh tokens idle past `refreshTokenExpireSeconds`;
  * expired access tokens; expired ID tokens no access token refers to; expired codes.
@@ -26,7 +31,9 @@ export async function clearExpiredTokens (ctx: ServerContext, options: ClearExpi
     batchSize: s.clearExpiredTokensBatchSize,
     betweenBatches: async () => {
       options.onBatch?.()
-      if (interval > 0) await new Promise((resolve) => setTimeout(resolve, interval * 1000))
+      // Even without an interval, a short pause: other writers waiting for the lock (they retry
+      // every 1–2 ms) get in between batches, and an in-process caller's requests get served.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(interval * 1000, MIN_PAUSE_MS)))
     },
   })
 }

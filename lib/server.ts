@@ -8,6 +8,7 @@ import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { OAuthRequest } from './request.js'
 import { authenticateBearer, type BearerResult, type BearerSource } from './resource/bearer.js'
+import { VerificationCache } from './resource/verification-cache.js'
 import { errorToResponse, type OAuthResponse } from './response.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
@@ -62,6 +63,8 @@ export interface OAuthServer {
   clearExpiredTokens (options?: ClearExpiredOptions): Promise<ClearedCounts>
   /** Internal context, for the toolkit's own views and plugins. */
   readonly context: ServerContext
+  /** Detaches the server from its store (the verification cache stops listening); the store itself stays open. */
+  close (): void
 }
 
 /** Builds an authorization server from injected dependencies; validates settings first. */
@@ -84,6 +87,9 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     verifyUserCredentials: options.verifyUserCredentials ?? null,
     oidc: options.oidc ?? null,
     secretSealer: options.clientSecretSealingKey === undefined ? null : createSecretSealer(options.clientSecretSealingKey),
+    verificationCache: settings.verificationCacheSize > 0
+      ? new VerificationCache(options.store, settings.verificationCacheSize, settings.verificationCacheSeconds)
+      : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
   }
   return {
@@ -105,6 +111,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
     createApplication: (input) => createApplication(ctx, input),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
+    close: () => { ctx.verificationCache?.close() },
   }
 }
 

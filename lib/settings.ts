@@ -108,6 +108,14 @@ export interface Settings {
   /** `realm` of RFC 6750 challenges. */
   readonly realm: string
   /**
+   * Verified access tokens kept in memory, keyed by checksum, so a protected request costs no
+   * database query (issue 7); `0` turns the cache off. Revocation stays immediate, in this
+   * process and across processes on one database (docs/deployment.md, "Verification cache").
+   */
+  readonly verificationCacheSize: number
+  /** Longest time, in seconds, a verification is served from the cache (also bounded by the token's expiry). */
+  readonly verificationCacheSeconds: number
+  /**
    * The protected resources this application declares (RFC 9728, RFC 8707): each gets a metadata
    * document from `oauthProtectedResourceMetadata` and is an allowed `resource` indicator. Empty by default.
    */
@@ -207,6 +215,8 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   rateLimitFailures: 10,
   rateLimitWindowSeconds: 900,
   rateLimitRequests: null,
+  verificationCacheSize: 10000,
+  verificationCacheSeconds: 60,
   protectedResources: [],
   resourceIndicatorPolicy: 'declared',
   acceptTokensWithoutResource: false,
@@ -269,6 +279,8 @@ export function resolveSettings (input: unknown = {}): Settings {
   positiveInteger(s, 'clientSecretGeneratorLength')
   positiveInteger(s, 'clearExpiredTokensBatchSize')
   positiveInteger(s, 'deviceFlowInterval')
+  if (!Number.isSafeInteger(s.verificationCacheSize) || s.verificationCacheSize < 0) fail('verificationCacheSize must be a non-negative integer (0 turns the cache off)')
+  positiveInteger(s, 'verificationCacheSeconds')
   positiveInteger(s, 'deviceCodeExpireSeconds')
   positiveInteger(s, 'deviceUserCodeLength')
   // 8 letters of 20 are ~34.6 bits: enough with rate-limited entry and a short lifetime (RFC 8628 §5.1), not fewer.

@@ -141,7 +141,10 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)
   app.decorateRequest('oauthClient', null)
-  if (options.store === undefined) app.addHook('onClose', async () => { await store.close() })
+  app.addHook('onClose', async () => {
+    server.close()
+    if (options.store === undefined) await store.close()
+  })
 }
 
 /**

@@ -64,25 +64,43 @@ export function extractBearerToken (ctx: Pick<ServerContext, 'settings'>, source
   return fromHeader
 }
 
-/** Looks a token up by checksum and checks expiry. Expired, revoked and unknown tokens fail closed. */
+/**
+ * Looks a token up by checksum (token and application in one query, or the verification cache)
+ * and checks expiry. Expired, revoked and unknown tokens fail closed.
+ */
 export async function verifyAccessToken (ctx: ServerContext, token: string): Promise<BearerResult> {
-  const record = await ctx.store.findAccessToken(tokenChecksum(token))
-  if (record === null) return { ok: false, error: new InvalidTokenError({ detail: 'unknown or revoked access token' }) }
-  if (ctx.clock.now() >= record.expiresAt) {
+  const checksum = tokenChecksum(token)
+  const cache = ctx.verificationCache ?? null
+  const now = ctx.clock.now().getTime()
+  if (cache !== null) {
+    const hit = cache.get(checksum, now)
+    if (hit !== null) return { ok: true, token: hit }
+  }
+  const generation = cache?.generation ?? 0
+  const found = await ctx.store.findAccessTokenForVerification(checksum)
+  if (found === null) return { ok: false, error: new InvalidTokenError({ detail: 'unknown or revoked access token' }) }
+  const record = found.token
+  if (now >= record.expiresAt.getTime()) {
     return { ok: false, error: new InvalidTokenError({ description: 'The access token has expired.', detail: 'expired access token' }) }
   }
-  const application = record.applicationId === null ? null : await ctx.store.findApplicationById(record.applicationId)
-  return {
-    ok: true,
-    token: {
-      id: record.id,
-      scopes: scopeList(record.scope),
-      expiresAt: record.expiresAt,
-      userId: record.userId,
-      application,
-      resource: scopeList(record.resource),
-    },
-  }
+  // Frozen: a cached verification is shared by every request presenting the token.
+  const info: AccessTokenInfo = Object.freeze({
+    id: record.id,
+    scopes: Object.freeze(scopeList(record.scope)),
+    expiresAt: record.expiresAt,
+    userId: record.userId,
+    application: found.application === null ? null : freezeApplication(found.application),
+    resource: Object.freeze(scopeList(record.resource)),
+  })
+  cache?.set(checksum, info, generation, now)
+  return { ok: true, token: info }
+}
+
+function freezeApplication (app: Application): Application {
+  Object.freeze(app.redirectUris)
+  Object.freeze(app.postLogoutRedirectUris)
+  Object.freeze(app.allowedOrigins)
+  return Object.freeze(app)
 }
 
 /** Checks scopes of a verified token (RFC 6750 §3.1 `insufficient_scope`). */

@@ -286,6 +286,27 @@ export interface ClearExpiredRules {
   readonly betweenBatches?: () => Promise<void>
 }
 
+/** An access token with its application, as verification needs them (one joined lookup). */
+export interface VerifiableAccessToken {
+  readonly token: AccessTokenRecord
+  /** `null` when the token has no application. */
+  readonly application: Application | null
+}
+
+/**
+ * What a store tells verification caches (see `Store.watchInvalidations`): cached verifications
+ * of these tokens, of this application's tokens, of tokens expired before `before`, or all of
+ * them, must not be served again.
+ */
+export type StoreInvalidation =
+  | { readonly kind: 'tokens', readonly checksums: readonly string[] }
+  | { readonly kind: 'application', readonly applicationId: number }
+  | { readonly kind: 'expired', readonly before: Date }
+  | { readonly kind: 'all' }
+
+/** Receives a store's invalidations; called synchronously, it must not throw. */
+export type InvalidationListener = (event: StoreInvalidation) => void
+
 /** RFC 7591/7592: the registration of a dynamically registered client. */
 export interface ClientRegistrationRecord {
   readonly id: number
@@ -330,6 +351,18 @@ export interface NewPushedAuthorizationRequest {
 /**
  * Persistence for every OAuth artefact. Methods are named by intent; callers never see SQL.
  * Each method is atomic; methods that change several rows run in one transaction.
+ *
+ * **Invalidation rule** (the verification cache, `verificationCacheSize`, depends on it): every
+ * method that deletes, revokes, rotates, replaces or changes access-token rows, directly, in
+ * bulk or through a cascade, and every method that changes or deletes an application, reports
+ * it to `watchInvalidations` listeners before its promise resolves (the checksums it removed, or
+ * the application, or `all`), and, where several processes share the database, to the other
+ * processes' stores as well: on PostgreSQL by `NOTIFY` inside the same transaction, so it is
+ * delivered exactly when the change commits; on SQLite `PRAGMA data_version` shows another
+ * connection's commit at the next `invalidationsReliable()` call. The built-in stores enforce
+ * the rule for methods added later: a method not on their list of known methods reports `all`
+ * (locally and to the other processes) after every call, so a new method is never unsafe, only
+ * slower for the cache, until it is listed with its precise invalidation.
  */
 export interface Store {
   // applications
@@ -345,6 +378,8 @@ export interface Store {
 
   // access tokens
   findAccessToken (checksum: string): Promise<AccessTokenRecord | null>
+  /** The token by checksum joined with its application, in one query (the verification hot path). */
+  findAccessTokenForVerification (checksum: string): Promise<VerifiableAccessToken | null>
   findAccessTokenById (id: number): Promise<AccessTokenRecord | null>
   listAccessTokensForUser (userId: string): Promise<AccessTokenRecord[]>
   /**
@@ -428,6 +463,22 @@ export interface Store {
   consumePushedAuthorizationRequest (id: number, now: Date): Promise<boolean>
 
   // maintenance
+  /** Deletes expired rows; reports `{ kind: 'expired', before: rules.now }` (see the invalidation rule). */
   clearExpired (rules: ClearExpiredRules): Promise<ClearedCounts>
   close (): Promise<void>
+
+  // verification caches
+  /**
+   * Subscribes to this store's invalidations (see the rule above): this process's removals,
+   * synchronously before the removing method resolves, and other processes' as soon as the store
+   * learns of them. Returns the unsubscribe function. Synchronous.
+   */
+  watchInvalidations (listener: InvalidationListener): () => void
+  /**
+   * Called by a cache before it serves a cached verification. Delivers other processes' pending
+   * invalidations first (SQLite: one `PRAGMA data_version`), and returns `false` while the store
+   * cannot learn of them (PostgreSQL: the `LISTEN` connection is down or not yet listening):
+   * the cache must then not serve. Synchronous and cheap.
+   */
+  invalidationsReliable (): boolean
 }

@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 import { addSeconds } from '../../lib/clock.js'
 import { createOAuthServer } from '../../lib/server.js'
 import type { SettingsInput } from '../../lib/settings.js'
-import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGrant, NewRefreshToken, Store, TokenIssue } from '../../lib/store/types.js'
+import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGrant, NewRefreshToken, Store, StoreInvalidation, TokenIssue } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock } from '../helpers/index.js'
 import { passwordTokens, withPasswordGrant } from '../views/support.js'
@@ -626,5 +626,76 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.match(await app.oauth.clearExpiredTokens(), { accessTokens: 1, refreshTokens: 0 })
     const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, { authorization: basicAuth(tokens.clientId, tokens.clientSecret) })
     t.equal(res.statusCode, 200)
+  })
+
+  t.test('findAccessTokenForVerification returns the token joined with its application, in one lookup', async (t) => {
+    const { store } = await open(t)
+    const app = await newApplication(store, { clientId: 'joined', name: 'Joined' })
+    const rows = await store.issueTokens(issueOf({ applicationId: app.id, token: 'joined-access', scope: 'read write' }))
+    t.same(await store.findAccessTokenForVerification(tokenChecksum('joined-access')), { token: rows.accessToken, application: app })
+    t.equal(await store.findAccessTokenForVerification(tokenChecksum('unknown')), null)
+  })
+
+  t.test('every removal of access tokens and every application change is reported before the method resolves (invalidation rule)', async (t) => {
+    const { store } = await open(t)
+    const events: StoreInvalidation[] = []
+    t.teardown(store.watchInvalidations((event) => { events.push(event) }))
+    // PostgreSQL: its listener reports `all` once it is up; wait for that before counting.
+    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    /** What `action` reported, in order, the moment it resolved. */
+    const during = async (action: () => Promise<unknown>): Promise<StoreInvalidation[]> => {
+      events.length = 0
+      await action()
+      return [...events]
+    }
+    const removed = (...tokens: string[]): StoreInvalidation[] => tokens.length === 0 ? [] : [{ kind: 'tokens', checksums: tokens.map(tokenChecksum) }]
+    const app = await newApplication(store, { clientId: 'inv' })
+    const lone = await store.issueTokens(issueOf({ applicationId: app.id, token: 'lone' }))
+    t.same(await during(async () => { await store.revokeAccessToken(lone.accessToken.id, at(1)) }), removed('lone'), 'revokeAccessToken, a lone token')
+
+    const fam = await store.issueTokens(issueOf({ applicationId: app.id, token: 'fam-a', refresh: 'fam-r' }))
+    t.same(await during(async () => { await store.revokeAccessToken(fam.accessToken.id, at(1)) }), removed('fam-a'), 'revokeAccessToken, a family')
+
+    await store.issueTokens(issueOf({ applicationId: app.id, token: 'fam2-a', refresh: 'fam2-r', family: 'fam2' }))
+    t.same(await during(async () => { await store.revokeTokenFamily('fam2', at(1)) }), removed('fam2-a'), 'revokeTokenFamily')
+
+    const rot = await store.issueTokens(issueOf({ applicationId: app.id, token: 'rot-a1', refresh: 'rot-r1', family: 'rot' }))
+    t.same(await during(async () => await store.rotateRefreshToken(rot.refreshToken?.id ?? 0, null, issueOf({ applicationId: app.id, token: 'rot-a2', refresh: 'rot-r2', family: 'rot', now: at(2) }))),
+      removed('rot-a1'), 'rotateRefreshToken: the old access token')
+    const rotated = await store.findRefreshToken(tokenChecksum('rot-r2'))
+    t.same(await during(async () => await store.replaceAccessToken(rotated?.id ?? 0, issueOf({ applicationId: app.id, token: 'rot-a3', family: 'rot', now: at(3) }))),
+      removed('rot-a2'), 'replaceAccessToken: the replaced access token')
+
+    const grant = await store.createGrant(newGrant(app.id, 'inv-code'), T0)
+    await store.redeemGrant(grant.id, issueOf({ applicationId: app.id, token: 'code-a', refresh: 'code-r', family: 'code-fam', grantId: grant.id }))
+    t.same(await during(async () => { await store.revokeGrantTokens(grant.id, at(4)) }), removed('code-a'), 'revokeGrantTokens')
+
+    t.same(await during(async () => await store.issueTokens(issueOf({ applicationId: app.id, token: 'quiet' }))), [], 'an issuance removes nothing')
+    t.same(await during(async () => await store.findAccessTokenForVerification(tokenChecksum('quiet'))), [], 'nor does a lookup')
+
+    t.same(await during(async () => await store.updateApplication(app.id, { name: 'Renamed' }, at(5))), [{ kind: 'application', applicationId: app.id }], 'updateApplication')
+    t.same(await during(async () => await store.clearExpired({ now: at(6), revokedBefore: null, refreshCreatedBefore: null, batchSize: 10 })),
+      [{ kind: 'expired', before: at(6) }], 'clearExpired')
+    t.same(await during(async () => await store.deleteApplication(app.id)), [{ kind: 'application', applicationId: app.id }], 'deleteApplication (its tokens go by cascade)')
+    t.ok(store.invalidationsReliable() || true, 'callable at any time')
+  })
+
+  t.test('another Store on the same database learns of this one\'s removals (cross-process invalidation)', async (t) => {
+    const h = await open(t)
+    const b = await h.openAnother()
+    const events: StoreInvalidation[] = []
+    t.teardown(b.watchInvalidations((event) => { events.push(event) }))
+    // PostgreSQL: B listens once its LISTEN connection is up; SQLite: at once.
+    for (let i = 0; i < 200 && !b.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    t.ok(b.invalidationsReliable(), 'B can hear other instances')
+    const app = await newApplication(h.store, { clientId: 'cross' })
+    const rows = await h.store.issueTokens(issueOf({ applicationId: app.id, token: 'cross-a' }))
+    b.invalidationsReliable()
+    events.length = 0
+    await h.store.revokeAccessToken(rows.accessToken.id, at(1))
+    const heard = (): boolean => events.some((e) => e.kind === 'all' || (e.kind === 'tokens' && e.checksums.includes(tokenChecksum('cross-a'))))
+    // SQLite hears at the next check (PRAGMA data_version); PostgreSQL when the NOTIFY arrives.
+    for (let i = 0; i < 200 && !(b.invalidationsReliable() && heard()); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    t.ok(heard(), `B heard the revocation: ${JSON.stringify(events)}`)
   })
 }

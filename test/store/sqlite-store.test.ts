@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { createSqliteStore } from '../../lib/store/sqlite/store.js'
 import type { Store } from '../../lib/store/types.js'
-import { storeContract, type StoreHarness } from './contract.js'
+import { newApplication, storeContract, type StoreHarness } from './contract.js'
 
 /** A migrated store on a fresh file, a second raw connection to inspect it, and further stores on the same file. */
 async function openHarness (t: Test): Promise<StoreHarness> {
@@ -128,3 +128,25 @@ t.test('close() closes a connection the store opened, not one it was given', asy
 })
 
 storeContract(t, openHarness)
+
+t.test('a writer waiting for another connection\'s write lock waits asynchronously: the event loop keeps running (cleartokens, G5)', async (t) => {
+  const file = join(t.testdir(), 'busy.db')
+  const store = createSqliteStore({ database: file, migrate: true })
+  const other = new Database(file)
+  t.teardown(async () => { other.close(); await store.close() })
+  const app = await newApplication(store, { clientId: 'busy' })
+  other.exec('BEGIN IMMEDIATE')
+  let ticks = 0
+  const ticker = setInterval(() => { ticks++ }, 5)
+  const issuing = store.issueTokens({
+    accessToken: { checksum: 'c'.repeat(64), applicationId: app.id, userId: null, scope: 'read', expiresAt: new Date(Date.now() + 60_000), tokenFamily: null, grantId: null, resource: '' },
+    refreshToken: null,
+    now: new Date(),
+  })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.ok(ticks >= 5, `the event loop ran while the writer waited (${ticks} ticks of 5 ms in 100 ms)`)
+  other.exec('COMMIT')
+  const rows = await issuing
+  clearInterval(ticker)
+  t.equal(rows.accessToken.checksum, 'c'.repeat(64), 'then it wrote')
+})

@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { and, DrizzleQueryError, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, DeviceGrantRecord, DevicePollResult, GrantRecord,
-  IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
+  IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, StoreInvalidation,
+  TokenIssue, VerifiableAccessToken,
 } from '../types.js'
+import { encodeInvalidation, guardUnknownMethods, InvalidationHub, INVALIDATION_CHANNEL } from '../invalidation.js'
+import { PgInvalidationListener } from './listener.js'
 import { applicationChangesToRow, joinList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import { pgRegistrationMethods } from './registration.js'
@@ -75,8 +79,11 @@ export async function createPgStore (options: PgStoreOptions): Promise<Store> {
     if (ownsPool) await pool.end()
     throw err
   }
-  return withDriverErrors(pgStore(drizzle({ client: pool, schema }), async () => { if (ownsPool) await pool.end() }))
+  return withDriverErrors(pgStore(drizzle({ client: pool, schema }), pool, async () => { if (ownsPool) await pool.end() }))
 }
+
+/** Synchronous methods, passed through `withDriverErrors` as they are. */
+const SYNC_METHODS: ReadonlySet<string> = new Set<keyof Store>(['watchInvalidations', 'invalidationsReliable'])
 
 /**
  * drizzle wraps every driver error in a `DrizzleQueryError` whose message is the SQL and its
@@ -86,6 +93,10 @@ export async function createPgStore (options: PgStoreOptions): Promise<Store> {
 function withDriverErrors (store: Store): Store {
   const wrapped: Record<string, unknown> = {}
   for (const [name, method] of Object.entries(store) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
+    if (SYNC_METHODS.has(name)) {
+      wrapped[name] = method
+      continue
+    }
     wrapped[name] = async (...args: unknown[]) => {
       try {
         return await method(...args)
@@ -97,12 +108,51 @@ function withDriverErrors (store: Store): Store {
   return wrapped as unknown as Store
 }
 
-function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
+function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store {
   let closed = false
 
-  // The verification hot path: one named prepared statement on a unique index.
   const accessTokenByChecksum = db.select().from(accessTokens)
     .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_access_token_by_checksum')
+  // The verification hot path: one named prepared statement, the token joined with its application.
+  const verifiableByChecksum = db.select({ token: accessTokens, application: applications }).from(accessTokens)
+    .leftJoin(applications, eq(applications.id, accessTokens.applicationId))
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_verifiable_access_token')
+
+  // Every client authentication looks its application up: named prepared statements too.
+  const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare('oat_application_by_client_id')
+  const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare('oat_application_by_id')
+
+  // Verification caches (Store TSDoc, invalidation rule): removals are reported to this
+  // process's subscribers after the commit, and to every other process by NOTIFY inside the
+  // removing transaction; the listener (started by the first subscriber) hears the others'.
+  const hub = new InvalidationHub()
+  const origin = randomBytes(6).toString('base64url')
+  const listener = new PgInvalidationListener(pool, hub, origin)
+  const checksumColumn = { checksum: accessTokens.tokenChecksum }
+
+  /** NOTIFY, delivered to the other processes' listeners when `t` commits. */
+  async function notify (t: Tx | PgDb, event: StoreInvalidation): Promise<void> {
+    for (const payload of encodeInvalidation(event, origin)) await t.execute(sql`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${payload})`)
+  }
+
+  /** A transaction whose removed access tokens (pushed to `removed`) are notified inside it and reported locally after it. */
+  async function removingTx<T> (fn: (t: Tx, removed: string[]) => Promise<T>): Promise<T> {
+    const removed: string[] = []
+    try {
+      return await db.transaction(async (t) => {
+        const result = await fn(t, removed)
+        if (removed.length > 0) await notify(t, { kind: 'tokens', checksums: removed })
+        return result
+      })
+    } finally {
+      hub.tokens(removed)
+    }
+  }
+
+  /** Deletes access token `id`, noting its checksum. */
+  async function deleteAccessToken (t: Tx, id: number, removed: string[]): Promise<void> {
+    for (const r of await t.delete(accessTokens).where(eq(accessTokens.id, id)).returning(checksumColumn)) removed.push(r.checksum)
+  }
 
   /** Serializes the writers of one family until the transaction ends. */
   async function lockFamily (t: Tx, family: string): Promise<void> {
@@ -156,7 +206,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     return { accessToken: toAccessToken(accessRow), refreshToken: toRefreshToken(refreshRow) }
   }
 
-  async function revokeFamily (t: Tx, family: string, now: Date): Promise<void> {
+  async function revokeFamily (t: Tx, family: string, now: Date, removed: string[]): Promise<void> {
     await lockFamily(t, family)
     // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
     await t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
@@ -164,12 +214,12 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     // A deliberately revoked family never hands out its sealed successors again (RT-3).
     await t.update(refreshTokens).set({ successorSealed: null })
       .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`))
-    await t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family))
+    for (const r of await t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).returning(checksumColumn)) removed.push(r.checksum)
   }
 
-  async function conditionalIssue (fn: (t: Tx) => Promise<IssuedTokenRows>): Promise<IssueResult> {
+  async function conditionalIssue (fn: (t: Tx, removed: string[]) => Promise<IssuedTokenRows>): Promise<IssueResult> {
     try {
-      return { ok: true, rows: await db.transaction(fn) }
+      return { ok: true, rows: await removingTx(fn) }
     } catch (err) {
       if (err instanceof LostRace) return { ok: false }
       throw err
@@ -190,7 +240,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     }
   }
 
-  return {
+  const store: Store = {
     ...pgRegistrationMethods(db),
 
     async createApplication (app: NewApplication): Promise<Application> {
@@ -216,12 +266,12 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     },
 
     async findApplicationByClientId (clientId: string): Promise<Application | null> {
-      const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId))
+      const [row] = await applicationByClientId.execute({ clientId })
       return row === undefined ? null : toApplication(row)
     },
 
     async findApplicationById (id: number): Promise<Application | null> {
-      const [row] = await db.select().from(applications).where(eq(applications.id, id))
+      const [row] = await applicationById.execute({ id })
       return row === undefined ? null : toApplication(row)
     },
 
@@ -235,13 +285,27 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
 
     async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
       const set = applicationChangesToRow(changes, now)
-      const [row] = await db.update(applications).set(set).where(eq(applications.id, id)).returning()
-      return row === undefined ? null : toApplication(row)
+      try {
+        const [row] = await db.transaction(async (t) => {
+          await notify(t, { kind: 'application', applicationId: id })
+          return await t.update(applications).set(set).where(eq(applications.id, id)).returning()
+        })
+        return row === undefined ? null : toApplication(row)
+      } finally {
+        hub.emit({ kind: 'application', applicationId: id })
+      }
     },
 
     async deleteApplication (id: number): Promise<boolean> {
       // Foreign keys cascade to tokens, codes and ID tokens, in this one statement.
-      return ((await db.delete(applications).where(eq(applications.id, id))).rowCount ?? 0) > 0
+      try {
+        return await db.transaction(async (t) => {
+          await notify(t, { kind: 'application', applicationId: id })
+          return ((await t.delete(applications).where(eq(applications.id, id))).rowCount ?? 0) > 0
+        })
+      } finally {
+        hub.emit({ kind: 'application', applicationId: id })
+      }
     },
 
     async isOriginAllowed (origin: string): Promise<boolean> {
@@ -259,6 +323,11 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
       return row === undefined ? null : toAccessToken(row)
     },
 
+    async findAccessTokenForVerification (checksum: string): Promise<VerifiableAccessToken | null> {
+      const [row] = await verifiableByChecksum.execute({ checksum })
+      return row === undefined ? null : { token: toAccessToken(row.token), application: row.application === null ? null : toApplication(row.application) }
+    },
+
     async findAccessTokenById (id: number): Promise<AccessTokenRecord | null> {
       const [row] = await db.select().from(accessTokens).where(eq(accessTokens.id, id))
       return row === undefined ? null : toAccessToken(row)
@@ -269,11 +338,11 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     },
 
     async revokeAccessToken (id: number, now: Date): Promise<void> {
-      await db.transaction(async (t) => {
+      await removingTx(async (t, removed) => {
         const [row] = await t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(eq(accessTokens.id, id))
         if (row === undefined) return
-        if (row.family !== null) await revokeFamily(t, row.family, now)
-        else await t.delete(accessTokens).where(eq(accessTokens.id, id))
+        if (row.family !== null) await revokeFamily(t, row.family, now, removed)
+        else await deleteAccessToken(t, id, removed)
       })
     },
 
@@ -283,7 +352,7 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     },
 
     async revokeTokenFamily (family: string, now: Date): Promise<void> {
-      await db.transaction(async (t) => { await revokeFamily(t, family, now) })
+      await removingTx(async (t, removed) => { await revokeFamily(t, family, now, removed) })
     },
 
     async issueTokens (issue: TokenIssue): Promise<IssuedTokenRows> {
@@ -291,24 +360,24 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     },
 
     async rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult> {
-      return await conditionalIssue(async (t) => {
+      return await conditionalIssue(async (t, removed) => {
         await lockFamilyOf(t, id)
         const [old] = await t.update(refreshTokens).set({ revokedAt: issue.now, successorSealed, updatedAt: issue.now })
           .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt)))
           .returning({ accessTokenId: refreshTokens.accessTokenId })
         if (old === undefined) throw new LostRace()
-        if (old.accessTokenId !== null) await t.delete(accessTokens).where(eq(accessTokens.id, old.accessTokenId))
+        if (old.accessTokenId !== null) await deleteAccessToken(t, old.accessTokenId, removed)
         return await insertTokens(t, issue)
       })
     },
 
     async replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult> {
-      return await conditionalIssue(async (t) => {
+      return await conditionalIssue(async (t, removed) => {
         await lockFamilyOf(t, refreshTokenId)
         const [live] = await t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
           .where(and(eq(refreshTokens.id, refreshTokenId), isNull(refreshTokens.revokedAt))).for('update')
         if (live === undefined) throw new LostRace()
-        if (live.accessTokenId !== null) await t.delete(accessTokens).where(eq(accessTokens.id, live.accessTokenId))
+        if (live.accessTokenId !== null) await deleteAccessToken(t, live.accessTokenId, removed)
         const rows = await insertTokens(t, { ...issue, refreshToken: null })
         const [rt] = await t.update(refreshTokens).set({ accessTokenId: rows.accessToken.id, updatedAt: issue.now })
           .where(eq(refreshTokens.id, refreshTokenId)).returning()
@@ -366,10 +435,10 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     },
 
     async revokeGrantTokens (grantId: number, now: Date): Promise<void> {
-      await db.transaction(async (t) => {
+      await removingTx(async (t, removed) => {
         const [grant] = await t.select({ family: grants.tokenFamily }).from(grants).where(eq(grants.id, grantId))
-        if (grant?.family != null) await revokeFamily(t, grant.family, now)
-        await t.delete(accessTokens).where(eq(accessTokens.grantId, grantId))
+        if (grant?.family != null) await revokeFamily(t, grant.family, now, removed)
+        for (const r of await t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn)) removed.push(r.checksum)
       })
     },
 
@@ -450,6 +519,10 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
       if (rules.refreshCreatedBefore !== null) refreshConditions.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
       const refresh = refreshConditions.length === 0 ? 0 : await deleteInBatches(refreshTokens, or(...refreshConditions), rules)
       const access = await deleteInBatches(accessTokens, lt(accessTokens.expiresAt, rules.now), rules)
+      // Only tokens expired at `rules.now` went; a cache refuses those anyway, unless its clock is behind.
+      const expired: StoreInvalidation = { kind: 'expired', before: rules.now }
+      hub.emit(expired)
+      await notify(db, expired)
       const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
         sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
       const grantCount = await deleteInBatches(grants, lt(grants.expiresAt, rules.now), rules)
@@ -460,7 +533,24 @@ function pgStore (db: PgDb, endPool: () => Promise<void>): Store {
     async close (): Promise<void> {
       if (closed) return
       closed = true
+      await listener.stop(true)
       await endPool()
     },
+
+    watchInvalidations (subscriber) {
+      const unsubscribe = hub.subscribe(subscriber)
+      if (!closed) listener.start()
+      return () => {
+        unsubscribe()
+        // The last cache gone (a given store outlives the apps using it): stop listening.
+        if (hub.size === 0) listener.stop().catch(() => {})
+      }
+    },
+
+    invalidationsReliable: () => listener.listening,
   }
+  return guardUnknownMethods(store, async () => {
+    hub.emit({ kind: 'all' })
+    await notify(db, { kind: 'all' })
+  })
 }

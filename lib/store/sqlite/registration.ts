@@ -9,10 +9,10 @@ export type RegistrationMethods = Pick<Store, 'registerClient' | 'findClientRegi
   'createPushedAuthorizationRequest' | 'findPushedAuthorizationRequest' | 'startPushedAuthorizationRequest' | 'consumePushedAuthorizationRequest'>
 
 /**
- * Registration and PAR methods over `db`; `tx` runs a synchronous IMMEDIATE transaction.
+ * Registration and PAR methods over `db`; `tx` runs an IMMEDIATE transaction (waiting for the lock asynchronously).
  * Single-use steps are one conditional UPDATE each, decided by its changed-row count.
  */
-export function sqliteRegistrationMethods (db: SqliteDb, tx: <T>(fn: (t: SqliteDb) => T) => T): RegistrationMethods {
+export function sqliteRegistrationMethods (db: SqliteDb, tx: <T>(fn: (t: SqliteDb) => T) => Promise<T>): RegistrationMethods {
   return {
     async registerClient (app, registration) {
       return tx((t) => {

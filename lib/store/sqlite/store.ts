@@ -5,7 +5,9 @@ import { ImproperlyConfiguredError } from '../../errors.js'
 import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, DeviceGrantRecord, DevicePollResult, GrantRecord,
   IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
+  VerifiableAccessToken,
 } from '../types.js'
+import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
 import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
@@ -15,6 +17,10 @@ const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrant
 
 /** Thrown inside a transaction to roll it back when a conditional update matched nothing. */
 class LostRace extends Error {}
+
+/** `clearExpired`: rows in the first batch, and the time one batch aims to hold the write lock. */
+const FIRST_BATCH = 500
+const BATCH_TARGET_MS = 30
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -53,20 +59,98 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // prepared once, as building and preparing the query per call cost ~20× the lookup (bench/README.md).
   const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare()
   const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare()
+  // Verification in one statement: the token joined with its application.
+  const verifiableByChecksum = db.select({ token: accessTokens, application: applications }).from(accessTokens)
+    .leftJoin(applications, eq(applications.id, accessTokens.applicationId))
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare()
 
-  function tx<T> (fn: (t: SqliteDb) => T): T {
-    return db.transaction((t) => fn(t as unknown as SqliteDb), { behavior: 'immediate' })
+  // Verification caches (Store TSDoc, invalidation rule). Our own removals are reported by the
+  // methods below; another connection's commits (a second process on the file, cleartokens,
+  // a host's own SQL) show as a new `PRAGMA data_version`, which reports `all`.
+  const hub = new InvalidationHub()
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  let lastDataVersion = dataVersion.get()
+
+  // Waiting for the write lock never blocks the event loop: BEGIN IMMEDIATE runs with no busy
+  // timeout, and when another connection (cleartokens, a second process) holds the lock the
+  // transaction is retried after an asynchronous pause, until the connection's own busy timeout
+  // has passed. better-sqlite3's busy handler would sleep on the event loop instead, stalling
+  // every request (verification included) for as long as the other writer holds the lock.
+  const busyTimeoutMs = Number(raw.pragma('busy_timeout', { simple: true }))
+  const noBusyWait = raw.prepare('PRAGMA busy_timeout = 0')
+  const restoreBusyWait = raw.prepare(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+
+  /**
+   * Runs `fn` in an IMMEDIATE transaction, waiting asynchronously for the write lock. The access
+   * tokens `fn` pushes to `removed` are reported once it is over (even on rollback: an eviction
+   * is never wrong).
+   */
+  async function tx<T> (fn: (t: SqliteDb, removed: string[]) => T): Promise<T> {
+    const removed: string[] = []
+    const deadline = Date.now() + busyTimeoutMs
+    try {
+      for (let attempt = 0; ; attempt++) {
+        noBusyWait.run()
+        try {
+          return db.transaction((t) => {
+            restoreBusyWait.run()
+            return fn(t as unknown as SqliteDb, removed)
+          }, { behavior: 'immediate' })
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err
+        } finally {
+          restoreBusyWait.run()
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2, attempt + 1)))
+      }
+    } finally {
+      hub.tokens(removed)
+    }
   }
+
+  const checksumColumn = { checksum: accessTokens.tokenChecksum }
 
   function insertIdToken (t: SqliteDb, idToken: NewIdToken, now: Date): typeof idTokens.$inferSelect {
     return t.insert(idTokens).values({ ...idToken, createdAt: now, updatedAt: now }).returning().get()
   }
 
+  // Issuance inserts, prepared once (drizzle built and prepared each INSERT per call: ~35 % of
+  // an issuance's CPU, bench/README.md). drizzle maps placeholder values through the columns'
+  // encoders (Dates to epoch milliseconds) and RETURNING rows back.
+  const p = (name: string): ReturnType<typeof sql.placeholder> => sql.placeholder(name)
+  const insertAccessToken = db.insert(accessTokens).values({
+    tokenChecksum: p('checksum'),
+    applicationId: p('applicationId'),
+    userId: p('userId'),
+    scope: p('scope'),
+    expiresAt: p('expiresAt'),
+    tokenFamily: p('tokenFamily'),
+    grantId: p('grantId'),
+    idTokenId: p('idTokenId'),
+    resource: p('resource'),
+    createdAt: p('now'),
+    updatedAt: p('now'),
+  }).returning().prepare()
+  const insertRefreshToken = db.insert(refreshTokens).values({
+    tokenChecksum: p('checksum'),
+    applicationId: p('applicationId'),
+    userId: p('userId'),
+    scope: p('scope'),
+    accessTokenId: p('accessTokenId'),
+    tokenFamily: p('tokenFamily'),
+    resource: p('resource'),
+    authTime: p('authTime'),
+    createdAt: p('now'),
+    updatedAt: p('now'),
+  }).returning().prepare()
+
+  /** Inserts the issued rows; call inside `tx` (prepared statements run on the transaction's connection). */
   function insertTokens (t: SqliteDb, issue: TokenIssue): IssuedTokenRows {
     const at = issue.accessToken
+    const now = issue.now
     const idTokenId = issue.idToken == null ? null : insertIdToken(t, issue.idToken, issue.now).id
-    const accessRow = t.insert(accessTokens).values({
-      tokenChecksum: at.checksum,
+    const accessRow = insertAccessToken.get({
+      checksum: at.checksum,
       applicationId: at.applicationId,
       userId: at.userId,
       scope: at.scope,
@@ -75,64 +159,83 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       grantId: at.grantId,
       idTokenId,
       resource: at.resource,
-      createdAt: issue.now,
-      updatedAt: issue.now,
-    }).returning().get()
-    let refreshRow: typeof refreshTokens.$inferSelect | null = null
+      now,
+    })
+    if (accessRow === undefined) throw new Error('INSERT … RETURNING returned no row')
     const rt = issue.refreshToken
-    if (rt !== null) {
-      refreshRow = t.insert(refreshTokens).values({
-        tokenChecksum: rt.checksum,
-        applicationId: rt.applicationId,
-        userId: rt.userId,
-        scope: rt.scope,
-        accessTokenId: accessRow.id,
-        tokenFamily: rt.tokenFamily,
-        resource: rt.resource,
-        authTime: rt.authTime ?? null,
-        createdAt: issue.now,
-        updatedAt: issue.now,
-      }).returning().get()
-    }
-    return { accessToken: toAccessToken(accessRow), refreshToken: refreshRow === null ? null : toRefreshToken(refreshRow) }
+    if (rt === null) return { accessToken: toAccessToken(accessRow), refreshToken: null }
+    const refreshRow = insertRefreshToken.get({
+      checksum: rt.checksum,
+      applicationId: rt.applicationId,
+      userId: rt.userId,
+      scope: rt.scope,
+      accessTokenId: accessRow.id,
+      tokenFamily: rt.tokenFamily,
+      resource: rt.resource,
+      authTime: rt.authTime ?? null,
+      now,
+    })
+    if (refreshRow === undefined) throw new Error('INSERT … RETURNING returned no row')
+    return { accessToken: toAccessToken(accessRow), refreshToken: toRefreshToken(refreshRow) }
   }
 
-  function revokeFamily (t: SqliteDb, family: string, now: Date): void {
+  function revokeFamily (t: SqliteDb, family: string, now: Date, removed: string[]): void {
     // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
     t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
       .where(and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt))).run()
     // A deliberately revoked family never hands out its sealed successors again (RT-3).
     t.update(refreshTokens).set({ successorSealed: null })
       .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`)).run()
-    t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).run()
+    for (const r of t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).returning(checksumColumn).all()) removed.push(r.checksum)
   }
 
-  function conditionalIssue (fn: (t: SqliteDb) => IssuedTokenRows): IssueResult {
+  async function conditionalIssue (fn: (t: SqliteDb, removed: string[]) => IssuedTokenRows): Promise<IssueResult> {
     try {
-      return { ok: true, rows: tx(fn) }
+      return { ok: true, rows: await tx(fn) }
     } catch (err) {
       if (err instanceof LostRace) return { ok: false }
       throw err
     }
   }
 
+  /**
+   * Deletes the rows matching `where`, in transactions that each hold the write lock (and, in
+   * process, the event loop) for about `BATCH_TARGET_MS`: the batch size adapts to the measured
+   * time per row, up to `rules.batchSize` (bench/README.md, scenario 6).
+   */
   async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens | typeof deviceGrants,
     where: ReturnType<typeof and>, rules: ClearExpiredRules): Promise<number> {
     let total = 0
+    let size = Math.min(rules.batchSize, FIRST_BATCH)
     for (;;) {
-      const ids = db.select({ id: table.id }).from(table).where(where).limit(rules.batchSize).all().map((r) => r.id)
-      if (ids.length === 0) return total
-      total += tx((t) => t.delete(table).where(inArray(table.id, ids)).run().changes)
-      if (ids.length < rules.batchSize) return total
+      let ms = 0
+      const deleted = await tx((t) => {
+        const started = performance.now()
+        const ids = t.select({ id: table.id }).from(table).where(where).limit(size).all().map((r) => r.id)
+        const changes = ids.length === 0 ? 0 : t.delete(table).where(inArray(table.id, ids)).run().changes
+        ms = performance.now() - started
+        return { found: ids.length, changes }
+      })
+      total += deleted.changes
+      if (deleted.found < size) return total
+      // Towards the target duration, at most doubling or halving per batch, within [50, batchSize].
+      const ideal = Math.round(size * BATCH_TARGET_MS / Math.max(ms, 0.1))
+      size = Math.min(rules.batchSize, Math.max(Math.min(50, rules.batchSize), Math.ceil(size / 2), Math.min(ideal, size * 2)))
       if (rules.betweenBatches !== undefined) await rules.betweenBatches()
     }
   }
 
-  return {
+  /** Deletes access token `id`, noting its checksum. */
+  function deleteAccessToken (t: SqliteDb, id: number, removed: string[]): void {
+    const row = t.delete(accessTokens).where(eq(accessTokens.id, id)).returning(checksumColumn).get()
+    if (row !== undefined) removed.push(row.checksum)
+  }
+
+  const store: Store = {
     ...sqliteRegistrationMethods(db, tx),
 
     async createApplication (app: NewApplication): Promise<Application> {
-      const row = db.insert(applications).values({
+      const row = await tx((t) => t.insert(applications).values({
         clientId: app.clientId,
         clientSecret: app.clientSecretHash,
         clientType: app.clientType,
@@ -148,7 +251,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,
-      }).returning().get()
+      }).returning().get())
       return toApplication(row)
     },
 
@@ -172,13 +275,18 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
     async updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null> {
       const set = applicationChangesToRow(changes, now)
-      const row = db.update(applications).set(set).where(eq(applications.id, id)).returning().get()
+      const row = await tx((t) => t.update(applications).set(set).where(eq(applications.id, id)).returning().get())
+      hub.emit({ kind: 'application', applicationId: id })
       return row === undefined ? null : toApplication(row)
     },
 
     async deleteApplication (id: number): Promise<boolean> {
       // Foreign keys cascade to tokens, codes and ID tokens.
-      return tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+      try {
+        return await tx((t) => t.delete(applications).where(eq(applications.id, id)).run().changes > 0)
+      } finally {
+        hub.emit({ kind: 'application', applicationId: id })
+      }
     },
 
     async isOriginAllowed (origin: string): Promise<boolean> {
@@ -197,6 +305,11 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       return row === undefined ? null : toAccessToken(row)
     },
 
+    async findAccessTokenForVerification (checksum: string): Promise<VerifiableAccessToken | null> {
+      const row = verifiableByChecksum.get({ checksum })
+      return row === undefined ? null : { token: toAccessToken(row.token), application: row.application === null ? null : toApplication(row.application) }
+    },
+
     async findAccessTokenById (id: number): Promise<AccessTokenRecord | null> {
       const row = db.select().from(accessTokens).where(eq(accessTokens.id, id)).get()
       return row === undefined ? null : toAccessToken(row)
@@ -207,11 +320,11 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeAccessToken (id: number, now: Date): Promise<void> {
-      tx((t) => {
+      await tx((t, removed) => {
         const row = t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(eq(accessTokens.id, id)).get()
         if (row === undefined) return
-        if (row.family !== null) revokeFamily(t, row.family, now)
-        else t.delete(accessTokens).where(eq(accessTokens.id, id)).run()
+        if (row.family !== null) revokeFamily(t, row.family, now, removed)
+        else deleteAccessToken(t, id, removed)
       })
     },
 
@@ -221,30 +334,30 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeTokenFamily (family: string, now: Date): Promise<void> {
-      tx((t) => revokeFamily(t, family, now))
+      await tx((t, removed) => { revokeFamily(t, family, now, removed) })
     },
 
     async issueTokens (issue: TokenIssue): Promise<IssuedTokenRows> {
-      return tx((t) => insertTokens(t, issue))
+      return await tx((t) => insertTokens(t, issue))
     },
 
     async rotateRefreshToken (id: number, successorSealed: string | null, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t) => {
+      return await conditionalIssue((t, removed) => {
         const old = t.update(refreshTokens).set({ revokedAt: issue.now, successorSealed, updatedAt: issue.now })
           .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt)))
           .returning({ accessTokenId: refreshTokens.accessTokenId }).get()
         if (old === undefined) throw new LostRace()
-        if (old.accessTokenId !== null) t.delete(accessTokens).where(eq(accessTokens.id, old.accessTokenId)).run()
+        if (old.accessTokenId !== null) deleteAccessToken(t, old.accessTokenId, removed)
         return insertTokens(t, issue)
       })
     },
 
     async replaceAccessToken (refreshTokenId: number, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t) => {
+      return await conditionalIssue((t, removed) => {
         const live = t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
           .where(and(eq(refreshTokens.id, refreshTokenId), isNull(refreshTokens.revokedAt))).get()
         if (live === undefined) throw new LostRace()
-        if (live.accessTokenId !== null) t.delete(accessTokens).where(eq(accessTokens.id, live.accessTokenId)).run()
+        if (live.accessTokenId !== null) deleteAccessToken(t, live.accessTokenId, removed)
         const rows = insertTokens(t, { ...issue, refreshToken: null })
         const rt = t.update(refreshTokens).set({ accessTokenId: rows.accessToken.id, updatedAt: issue.now })
           .where(eq(refreshTokens.id, refreshTokenId)).returning().get()
@@ -254,7 +367,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async createIdToken (idToken: NewIdToken, now: Date): Promise<IdTokenRecord> {
-      return toIdToken(insertIdToken(db, idToken, now))
+      return toIdToken(await tx((t) => insertIdToken(t, idToken, now)))
     },
 
     async findIdTokenByJti (jti: string): Promise<IdTokenRecord | null> {
@@ -263,7 +376,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async createGrant (grant: NewGrant, now: Date): Promise<GrantRecord> {
-      const row = db.insert(grants).values({
+      const row = await tx((t) => t.insert(grants).values({
         codeChecksum: grant.checksum,
         applicationId: grant.applicationId,
         userId: grant.userId,
@@ -278,7 +391,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         authTime: grant.authTime,
         createdAt: now,
         updatedAt: now,
-      }).returning().get()
+      }).returning().get())
       return toGrant(row)
     },
 
@@ -288,7 +401,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async redeemGrant (grantId: number, issue: TokenIssue): Promise<IssueResult> {
-      return conditionalIssue((t) => {
+      return await conditionalIssue((t) => {
         // RFC 6749 §4.1.2: single use. The changed-row count decides who won.
         const family = issue.refreshToken?.tokenFamily ?? issue.accessToken.tokenFamily
         const changes = t.update(grants).set({ consumedAt: issue.now, tokenFamily: family, updatedAt: issue.now })
@@ -299,10 +412,10 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async revokeGrantTokens (grantId: number, now: Date): Promise<void> {
-      tx((t) => {
+      await tx((t, removed) => {
         const grant = t.select({ family: grants.tokenFamily }).from(grants).where(eq(grants.id, grantId)).get()
-        if (grant?.family != null) revokeFamily(t, grant.family, now)
-        t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).run()
+        if (grant?.family != null) revokeFamily(t, grant.family, now, removed)
+        for (const r of t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn).all()) removed.push(r.checksum)
       })
     },
 
@@ -378,6 +491,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       if (rules.refreshCreatedBefore !== null) refreshConditions.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
       const refresh = refreshConditions.length === 0 ? 0 : await deleteInBatches(refreshTokens, or(...refreshConditions), rules)
       const access = await deleteInBatches(accessTokens, and(lt(accessTokens.expiresAt, rules.now)), rules)
+      // Only tokens expired at `rules.now` went; a cache refuses those anyway, unless its clock is behind.
+      hub.emit({ kind: 'expired', before: rules.now })
       const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
         sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`), rules)
       const grantCount = await deleteInBatches(grants, and(lt(grants.expiresAt, rules.now)), rules)
@@ -388,5 +503,18 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     async close (): Promise<void> {
       if (ownsConnection && raw.open) raw.close()
     },
+
+    watchInvalidations: (listener) => hub.subscribe(listener),
+
+    invalidationsReliable (): boolean {
+      if (!raw.open) return false
+      const version = dataVersion.get()
+      if (version !== lastDataVersion) {
+        lastDataVersion = version
+        hub.emit({ kind: 'all' })
+      }
+      return true
+    },
   }
+  return guardUnknownMethods(store, async () => { hub.emit({ kind: 'all' }) })
 }

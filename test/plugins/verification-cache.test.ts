@@ -1,0 +1,238 @@
+// The verification cache (issue 7): a verified token is served without a query, yet every path
+// that revokes, rotates or deletes it (or its application) is refused on the very next request,
+// in this process, from another connection (SQLite data_version) and from another instance
+// (PostgreSQL LISTEN/NOTIFY, including a dropped listener connection).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import t, { type Test } from 'tap'
+import { resolveSettings } from '../../lib/settings.js'
+import { decodeInvalidation, encodeInvalidation, guardUnknownMethods } from '../../lib/store/invalidation.js'
+import { createSqliteStore } from '../../lib/store/sqlite/store.js'
+import type { Store } from '../../lib/store/types.js'
+import { LISTENER_APPLICATION_NAME } from '../../lib/store/pg/listener.js'
+import { createPgStore } from '../../lib/store/pg/store.js'
+import { tokenChecksum } from '../../lib/tokens/checksum.js'
+import { basicAuth, createApplication, fixedClock, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
+import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
+import { postgresTestDatabase } from '../helpers/postgres.js'
+import { bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
+
+/** An app whose store runs on `db` (so the test can change rows behind the store's back, on the same connection), with `/me` protected. */
+async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
+  // Not in t.testdir(): buildApp calls that, which empties it.
+  const dir = mkdtempSync(join(tmpdir(), 'oat-cache-'))
+  const db = new Database(join(dir, 'oauth.db'))
+  t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
+  const clock = fixedClock(new Date().toISOString())
+  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, ...options }))
+  app.get('/me', { onRequest: app.oauth.protect() }, async (request) => ({ application: request.accessToken?.application?.name, scopes: request.accessToken?.scopes }))
+  app.get('/mutate', { onRequest: app.oauth.protect() }, async (request) => {
+    try {
+      (request.accessToken?.scopes as string[]).push('admin')
+      return 'mutated'
+    } catch {
+      return 'frozen'
+    }
+  })
+  return { app, db, clock }
+}
+
+async function status (app: FastifyInstance, token: string): Promise<number> {
+  return (await app.inject({ method: 'GET', url: '/me', headers: bearer(token) })).statusCode
+}
+
+/** Deletes a token's row on `db` directly: no store method, so no invalidation. */
+function deleteBehindTheStore (db: Database.Database, token: string): void {
+  db.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum(token))
+}
+
+t.test('a verified token is served from the cache (on by default)', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const token = (await passwordTokens(app)).accessToken
+  t.equal(await status(app, token), 200)
+  deleteBehindTheStore(db, token)
+  t.equal(await status(app, token), 200, 'the row is gone, the cached verification answers (no store query)')
+})
+
+t.test('verificationCacheSize: 0 turns the cache off', async (t) => {
+  const { app, db } = await cachedApp(t, { settings: { verificationCacheSize: 0 } })
+  const token = (await passwordTokens(app)).accessToken
+  t.equal(await status(app, token), 200)
+  deleteBehindTheStore(db, token)
+  t.equal(await status(app, token), 403, 'without the cache every request asks the store')
+})
+
+t.test('the cache never outlives the token, nor verificationCacheSeconds', async (t) => {
+  const { app, db, clock } = await cachedApp(t, { settings: { accessTokenExpireSeconds: 600, verificationCacheSeconds: 30 } })
+  const expiring = (await passwordTokens(app)).accessToken
+  t.equal(await status(app, expiring), 200)
+  clock.advance(601)
+  t.equal(await status(app, expiring), 403, 'expired: refused although cached')
+
+  const bounded = (await passwordTokens(app)).accessToken
+  t.equal(await status(app, bounded), 200)
+  deleteBehindTheStore(db, bounded)
+  clock.advance(29)
+  t.equal(await status(app, bounded), 200, 'within verificationCacheSeconds')
+  clock.advance(2)
+  t.equal(await status(app, bounded), 403, 'after verificationCacheSeconds the store is asked again')
+})
+
+t.test('every revocation path is seen by the very next request', async (t) => {
+  const { app } = await cachedApp(t, { settings: { rotateRefreshToken: true } })
+
+  await t.test('RFC 7009 revocation of the access token', async (t) => {
+    const tokens = await passwordTokens(app)
+    t.equal(await status(app, tokens.accessToken), 200)
+    const res = await app.inject({ method: 'POST', url: '/o/revoke_token/', headers: { authorization: basicAuth(tokens.clientId, tokens.clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${tokens.accessToken}` })
+    t.equal(res.statusCode, 200)
+    t.equal(await status(app, tokens.accessToken), 403)
+  })
+
+  await t.test('RFC 7009 revocation of the refresh token revokes its access token', async (t) => {
+    const tokens = await passwordTokens(app)
+    t.equal(await status(app, tokens.accessToken), 200)
+    const res = await app.inject({ method: 'POST', url: '/o/revoke_token/', headers: { authorization: basicAuth(tokens.clientId, tokens.clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${tokens.refreshToken}&token_type_hint=refresh_token` })
+    t.equal(res.statusCode, 200)
+    t.equal(await status(app, tokens.accessToken), 403)
+  })
+
+  await t.test('refresh rotation retires the old access token; reusing the old refresh token revokes the family', async (t) => {
+    const tokens = await passwordTokens(app)
+    const auth = { authorization: basicAuth(tokens.clientId, tokens.clientSecret) }
+    t.equal(await status(app, tokens.accessToken), 200)
+    const refreshed = await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, auth)
+    t.equal(refreshed.statusCode, 200)
+    t.equal(await status(app, tokens.accessToken), 403, 'the rotated-out access token')
+    const next = refreshed.json<{ access_token: string }>().access_token
+    t.equal(await status(app, next), 200)
+    t.equal((await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, auth)).statusCode, 400, 'a replay')
+    t.equal(await status(app, next), 403, 'reuse protection revoked the family, cached token included')
+  })
+
+  await t.test('a replayed authorization code revokes the tokens of its first exchange (CODE-1)', async (t) => {
+    const created = await createCodeApplication(app)
+    const { verifier, challenge } = pkcePair()
+    const redirectUri = created.application.redirectUris[0] ?? ''
+    const code = await obtainCode(app, { response_type: 'code', client_id: created.application.clientId, redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256' })
+    const exchange = { redirect_uri: redirectUri, code_verifier: verifier }
+    const first = await exchangeCode(app, codeClient(created), code, exchange)
+    const token = first.json<{ access_token: string }>().access_token
+    t.equal(await status(app, token), 200)
+    t.equal((await exchangeCode(app, codeClient(created), code, exchange)).statusCode, 400)
+    t.equal(await status(app, token), 403)
+  })
+
+  await t.test('deleting the application', async (t) => {
+    const tokens = await passwordTokens(app)
+    t.equal(await status(app, tokens.accessToken), 200)
+    const application = await app.oauth.store.findApplicationByClientId(tokens.clientId)
+    t.ok(await app.oauth.store.deleteApplication(application?.id ?? 0))
+    t.equal(await status(app, tokens.accessToken), 403)
+  })
+
+  await t.test('updating the application: the cached token shows the new application at once', async (t) => {
+    const tokens = await passwordTokens(app)
+    const application = await app.oauth.store.findApplicationByClientId(tokens.clientId)
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.accessToken) })).json().application, application?.name)
+    await app.oauth.store.updateApplication(application?.id ?? 0, { name: 'Renamed' }, new Date())
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.accessToken) })).json().application, 'Renamed')
+  })
+
+  await t.test('a cached verification is frozen: a handler cannot change what the next request sees', async (t) => {
+    const tokens = await passwordTokens(app)
+    t.equal((await app.inject({ method: 'GET', url: '/mutate', headers: bearer(tokens.accessToken) })).body, 'frozen')
+    t.same((await app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.accessToken) })).json().scopes, ['read', 'write'])
+  })
+})
+
+t.test('SQLite: a revocation by another connection to the file (another process) is seen at once (PRAGMA data_version)', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const client = await createApplication(app, { authorizationGrantType: 'client-credentials' })
+  const issued = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.application.clientId, client.clientSecret ?? '') })
+  const accessToken = issued.json<{ access_token: string }>().access_token
+  t.equal(await status(app, accessToken), 200)
+  const other = new Database(db.name)
+  t.teardown(() => { other.close() })
+  deleteBehindTheStore(other, accessToken)
+  t.equal(await status(app, accessToken), 403, 'another connection committed: the cache is dropped')
+})
+
+t.test('settings: verificationCacheSize and verificationCacheSeconds are validated', async (t) => {
+  t.match(resolveSettings({}), { verificationCacheSize: 10000, verificationCacheSeconds: 60 }, 'on by default')
+  for (const settings of [{ verificationCacheSize: -1 }, { verificationCacheSize: 1.5 }, { verificationCacheSeconds: 0 }]) {
+    t.throws(() => resolveSettings(settings), { code: 'OAT_ERR_SETTINGS' }, JSON.stringify(settings))
+  }
+})
+
+t.test('a store method not on the invalidation list reports `all` after every call (the rule holds for methods added later)', async (t) => {
+  const base = createSqliteStore({ database: ':memory:', migrate: true })
+  t.teardown(async () => { await base.close() })
+  const events: string[] = []
+  const store = guardUnknownMethods({ ...base, deleteSomethingNew: async () => 'done' } as Store & { deleteSomethingNew: () => Promise<string> }, async () => { events.push('all') })
+  t.equal(await store.deleteSomethingNew(), 'done')
+  t.same(events, ['all'])
+  await store.findAccessToken('x')
+  t.same(events, ['all'], 'a listed method passes through')
+  t.equal(store.findAccessToken, base.findAccessToken, 'untouched: the hot path pays nothing')
+})
+
+t.test('NOTIFY payloads: chunked below PostgreSQL\'s 8,000 bytes, decoded back, anything unknown means all', async (t) => {
+  const checksums = Array.from({ length: 250 }, (_, i) => tokenChecksum(`token-${i}`))
+  const payloads = encodeInvalidation({ kind: 'tokens', checksums }, 'origin1')
+  t.equal(payloads.length, 3)
+  t.ok(payloads.every((p) => Buffer.byteLength(p) < 8000))
+  t.same(payloads.flatMap((p) => { const d = decodeInvalidation(p); return d.event.kind === 'tokens' ? d.event.checksums : [] }), checksums)
+  t.same(decodeInvalidation(encodeInvalidation({ kind: 'application', applicationId: 42 }, 'o')[0]), { origin: 'o', event: { kind: 'application', applicationId: 42 } })
+  t.same(decodeInvalidation(encodeInvalidation({ kind: 'expired', before: new Date(5000) }, 'o')[0]), { origin: 'o', event: { kind: 'expired', before: new Date(5000) } })
+  for (const garbage of [undefined, '', '*', 'x t:nothex', 'x a:0', 'x a:-1', 'x q:1']) t.same(decodeInvalidation(garbage).event, { kind: 'all' }, String(garbage))
+})
+
+const url = await postgresTestDatabase(t)
+if (url !== null) {
+  t.test('PostgreSQL: while the LISTEN connection is down nothing is served from the cache; it reconnects and caches again', async (t) => {
+    const store = await createPgStore({ connectionString: url, poolConfig: { max: 3 }, migrate: true })
+    t.teardown(async () => { await store.close() })
+    const raw = new pg.Client({ connectionString: url })
+    await raw.connect()
+    t.teardown(async () => { await raw.end() })
+    const app = await buildAuthorizeApp(t, withPasswordGrant({ database: undefined, store }))
+    app.get('/me', { onRequest: app.oauth.protect() }, async () => 'me')
+    const listening = async (): Promise<void> => {
+      for (let i = 0; i < 300 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      t.ok(store.invalidationsReliable(), 'listening')
+    }
+    const removeBehindTheStore = async (token: string): Promise<void> => {
+      await raw.query('DELETE FROM oauth2_accesstoken WHERE token_checksum = $1', [tokenChecksum(token)])
+    }
+
+    const first = (await passwordTokens(app)).accessToken
+    t.equal(await status(app, first), 200)
+    await listening()
+    t.equal(await status(app, first), 200, 'cached once the listener is up')
+    await removeBehindTheStore(first)
+    t.equal(await status(app, first), 200, 'served from the cache: a delete without NOTIFY is not heard')
+
+    const second = (await passwordTokens(app)).accessToken
+    t.equal(await status(app, second), 200)
+    const killed = await raw.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [LISTENER_APPLICATION_NAME])
+    t.equal(killed.rowCount, 1, 'the listener connection is terminated')
+    await removeBehindTheStore(second)
+    for (let i = 0; i < 100 && store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    t.equal(await status(app, second), 403, 'the drop cleared the cache (and it does not serve while down)')
+    t.equal(await status(app, first), 403)
+
+    await listening()
+    const third = (await passwordTokens(app)).accessToken
+    t.equal(await status(app, third), 200)
+    await removeBehindTheStore(third)
+    t.equal(await status(app, third), 200, 'reconnected: caching again')
+    await raw.query("NOTIFY oat_invalidate, 'manual *'")
+    for (let i = 0; i < 100 && await status(app, third) === 200; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    t.equal(await status(app, third), 403, 'a manual NOTIFY oat_invalidate drops the cache (docs/deployment.md)')
+  })
+}
