@@ -139,7 +139,9 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     accessTokenId: p('accessTokenId'),
     tokenFamily: p('tokenFamily'),
     resource: p('resource'),
-    authTime: p('authTime'),
+    // Unmapped: the column's timestamp encoder would call getTime() on a NULL auth_time
+    // (refresh tokens of the password grant); the caller passes epoch milliseconds or null.
+    authTime: sql`${p('authTime')}`,
     createdAt: p('now'),
     updatedAt: p('now'),
   }).returning().prepare()
@@ -172,7 +174,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       accessTokenId: accessRow.id,
       tokenFamily: rt.tokenFamily,
       resource: rt.resource,
-      authTime: rt.authTime ?? null,
+      authTime: rt.authTime?.getTime() ?? null,
       now,
     })
     if (refreshRow === undefined) throw new Error('INSERT … RETURNING returned no row')
@@ -248,6 +250,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
         requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
+        tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
+        allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
         clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,
