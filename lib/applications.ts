@@ -1,6 +1,6 @@
 import type { ServerContext } from './context.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
-import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm } from './store/types.js'
+import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
 import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
@@ -20,6 +20,13 @@ export interface ApplicationInput {
   algorithm?: string
   /** RFC 9126 §6: accept only authorization requests pushed through `par/` (default false). */
   requirePushedAuthorizationRequests?: boolean
+  /**
+   * RFC 7591 `token_endpoint_auth_method`: the only client authentication method accepted.
+   * `''` (the default) accepts any; `none` for public clients, the others for confidential ones.
+   */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | ''
+  /** RFC 7591 `scope`: the only scopes the client may obtain (known scope names); `null` (the default) for any. */
+  allowedScopes?: readonly string[] | null
 }
 
 /** A newly registered application and its secret in clear, which exists only now. */
@@ -92,6 +99,38 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
   return { clientType, authorizationGrantType: grantType, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, name, algorithm }
 }
 
+/** The client policy fields given in `input`, validated (omitted ones stay omitted). */
+function validatePolicy (ctx: ServerContext, input: ApplicationInput, clientType: ClientType, errors: Record<string, string>):
+Pick<NewApplication, 'tokenEndpointAuthMethod' | 'allowedScopes'> {
+  const policy: { tokenEndpointAuthMethod?: TokenEndpointAuthMethod | '', allowedScopes?: readonly string[] | null } = {}
+  const method = input.tokenEndpointAuthMethod
+  if (method !== undefined) {
+    if (!['', 'client_secret_basic', 'client_secret_post', 'none'].includes(method)) {
+      errors.tokenEndpointAuthMethod = 'must be empty, "client_secret_basic", "client_secret_post" or "none"'
+    } else if (method !== '' && (method === 'none') !== (clientType === 'public')) {
+      errors.tokenEndpointAuthMethod = 'public clients use "none"; confidential clients "client_secret_basic" or "client_secret_post"'
+    }
+    policy.tokenEndpointAuthMethod = method
+  }
+  if (input.allowedScopes !== undefined) {
+    const scopes = input.allowedScopes === null ? null : [...new Set(input.allowedScopes)]
+    const unknown = (scopes ?? []).filter((s) => !Object.hasOwn(ctx.settings.scopes, s))
+    if (unknown.length > 0) errors.allowedScopes = `unknown scopes: ${unknown.join(' ')}`
+    policy.allowedScopes = scopes
+  }
+  return policy
+}
+
+/**
+ * A registered client's authentication method kept consistent with a new client type: a
+ * client that becomes public uses `none`, one that becomes confidential `client_secret_basic`.
+ */
+function methodForType (current: TokenEndpointAuthMethod | '', clientType: ClientType): TokenEndpointAuthMethod | '' {
+  if (current === '') return ''
+  if (clientType === 'public') return 'none'
+  return current === 'none' ? 'client_secret_basic' : current
+}
+
 /**
  * Why an application cannot use HS256, or `null`. The ID token is MACed with the client secret
  * (OIDC Core §10.1), so there must be one, and the server must be able to keep it: secrets are
@@ -128,6 +167,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   const errors: Record<string, string> = {}
   const fields = validateFields(ctx, input, errors)
   const { clientType } = fields
+  const policy = validatePolicy(ctx, input, clientType, errors)
 
   let clientId = input.clientId
   if (clientId !== undefined) {
@@ -155,6 +195,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
+    ...policy,
     now: ctx.clock.now(),
   }
   return { row, clientSecret }
@@ -181,6 +222,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
   if (current === null) return null
   const errors: Record<string, string> = {}
   const fields = validateFields(ctx, input, errors)
+  const policy = validatePolicy(ctx, input, fields.clientType, errors)
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
   let clientSecret: string | null = null
   let clientSecretHash = current.clientSecretHash
@@ -198,6 +240,9 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     clientSecretSealed,
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
+    // A management edit of a registered client keeps its authentication method true to its type.
+    tokenEndpointAuthMethod: policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType),
+    ...(policy.allowedScopes === undefined ? {} : { allowedScopes: policy.allowedScopes }),
   }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
 }

@@ -168,7 +168,7 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
 
   const responseType = checkResponseType(ctx, application, param(params, 'response_type'))
-  const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
+  const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), application)
   if (HYBRID_RESPONSE_TYPES.has(responseType)) {
     if (!scopes.includes('openid')) throw new InvalidRequestError({ description: 'The hybrid flow needs the openid scope.' })
     // NONCE-1, OIDC Core §3.3.2.11: an ID token from the authorization endpoint needs a nonce.

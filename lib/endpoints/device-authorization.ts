@@ -38,7 +38,7 @@ export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAut
   if (client.application.authorizationGrantType !== DEVICE_CODE_GRANT_TYPE) {
     throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application asked for a device code` })
   }
-  const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
+  const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), client.application)
   const { deviceCode, userCode } = await createDeviceGrant(ctx, client.application.id, scopes)
   const shown = formatUserCode(userCode)
   const body: DeviceAuthorizationResponseBody = {

@@ -1,11 +1,12 @@
 import { ApplicationValidationError, prepareApplication } from '../applications.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
-import { EXTRA_FIELDS, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
+import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { CLIENT_ID_ALPHABET } from '../random.js'
 import type { Application, ApplicationGrantType, ClientRegistrationRecord } from '../store/types.js'
 import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
+import { requiredAuthMethod } from '../validator/client-auth.js'
 
 /** Who is registering, as the view established it under `dcrRegistrationPolicy`. */
 export interface Registrant {
@@ -41,7 +42,11 @@ export function checkInitialAccessToken (ctx: ServerContext, authorization: stri
   if (!ok) throw invalidToken('unknown initial access token')
 }
 
-/** The metadata document of a registered client (RFC 7591 §3.2.1, RFC 7592 §3). */
+/**
+ * The metadata document of a registered client (RFC 7591 §3.2.1, RFC 7592 §3). What the
+ * application holds (type, grant type, authentication method, scope, URIs) is read from the
+ * application, so an edit on the management pages shows here too.
+ */
 function clientDocument (ctx: ServerContext, application: Application, registration: ClientRegistrationRecord,
   issuer: string, extra: Record<string, unknown>): Record<string, unknown> {
   const metadata = registration.metadata
@@ -54,6 +59,9 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   }
   if (application.name !== '') doc.client_name = application.name
   for (const name of EXTRA_FIELDS) if (metadata[name] !== undefined) doc[name] = metadata[name]
+  Object.assign(doc, grantMetadataOf(application, metadata))
+  doc.token_endpoint_auth_method = requiredAuthMethod(application) ?? (application.clientType === 'public' ? 'none' : 'client_secret_basic')
+  if (application.allowedScopes !== null) doc.scope = application.allowedScopes.join(' ')
   if (ctx.settings.oidcEnabled) doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
   return doc
@@ -93,7 +101,7 @@ function asRegistrationError (err: unknown): unknown {
  * @param issuer this server's issuer identifier (for `registration_client_uri`).
  */
 export async function registerClientEndpoint (ctx: ServerContext, body: unknown, registrant: Registrant, issuer: string): Promise<OAuthResponse> {
-  const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
+  const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body, ctx.settings.deviceFlowEnabled)
   checkOpenPolicyGrant(ctx, authorizationGrantType)
   let prepared
   try {
@@ -105,6 +113,8 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
       userId: registrant.userId,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+      tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+      allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     })
   } catch (err) {
     throw asRegistrationError(err)
@@ -158,7 +168,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
   const { application, registration, token } = await authenticateRegistration(ctx, clientId, authorization)
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : {}
   if (fields.client_id !== application.clientId) throw new InvalidRequestError({ description: 'client_id must match the client being updated.' })
-  const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body)
+  const { metadata, clientType, authorizationGrantType } = validateClientMetadata(ctx.settings, body, ctx.settings.deviceFlowEnabled)
   checkOpenPolicyGrant(ctx, authorizationGrantType)
   if (fields.client_secret !== undefined) {
     const sent = fields.client_secret
@@ -185,6 +195,8 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     redirectUris: metadata.redirect_uris,
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+    tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+    allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
   }, { accessTokenChecksum: newToken === null ? registration.accessTokenChecksum : tokenChecksum(newToken), metadata: extraMetadata(metadata) }, now)
   if (updated === null) throw invalidToken('client deleted during the update')
   const extra: Record<string, unknown> = {}

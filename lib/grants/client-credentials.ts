@@ -12,7 +12,7 @@ export const clientCredentialsGrant: TokenGrant = {
   confidentialOnly: true,
   enabled: () => true,
   async handle (ctx, client, params, info) {
-    const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
+    const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), client.application)
     // RFC 8707 §2.2: audience-restricted to the requested resources.
     const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
     const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false, resource })

@@ -20,7 +20,7 @@ export const passwordGrant: TokenGrant = {
     const password = param(params, 'password')
     if (username === undefined) throw new InvalidRequestError({ description: 'Request is missing username parameter.' })
     if (password === undefined) throw new InvalidRequestError({ description: 'Request is missing password parameter.' })
-    const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')))
+    const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), client.application)
     const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
     const userId = ctx.verifyUserCredentials === null ? null : await ctx.verifyUserCredentials(username, password)
     if (userId === null) throw new InvalidGrantError({ description: 'Invalid credentials given.', detail: 'password grant: bad credentials' })

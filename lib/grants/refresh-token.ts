@@ -9,7 +9,7 @@ import { prepareIssue, type TokenPair } from '../tokens/issue.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
-import { hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
+import { checkAllowedScopes, hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
 import type { GrantResult, TokenGrant } from './types.js'
 
 /**
@@ -36,6 +36,8 @@ export const refreshTokenGrant: TokenGrant = {
     const granted = scopeList(record.scope)
     const requested = parseScopeParam(param(params, 'scope')) ?? granted
     if (!hasScopes(granted, requested)) throw new InvalidScopeError({ detail: 'refresh asked for scopes beyond the original grant' })
+    // A registered client's scope may have been narrowed (RFC 7592 update) since the grant.
+    checkAllowedScopes(requested, client.application)
     // RFC 8707 §2.2: narrowing only; the refresh token keeps the grant's resources.
     const resources = narrowResources(ctx.settings, resourceList(record.resource), info.resources ?? [])
 

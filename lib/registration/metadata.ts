@@ -1,10 +1,10 @@
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js'
 import type { Settings } from '../settings.js'
-import type { ApplicationGrantType, ClientType } from '../store/types.js'
+import type { Application, ApplicationGrantType, ClientType, TokenEndpointAuthMethod } from '../store/types.js'
 import { redirectUriProblem } from '../validator/redirect-uri.js'
 
 /** Client authentication methods a registered client may choose (RFC 7591 §2). */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+export type { TokenEndpointAuthMethod }
 
 /** RFC 7591 §2 client metadata, as this server accepted it (unknown fields are dropped). */
 export interface ClientMetadata {
@@ -27,9 +27,52 @@ export interface ClientMetadata {
   require_pushed_authorization_requests?: boolean
 }
 
-/** The fields only the registration keeps (the application's own columns hold the rest). */
-export const EXTRA_FIELDS = ['client_uri', 'logo_uri', 'scope', 'contacts', 'tos_uri', 'policy_uri', 'software_id', 'software_version',
-  'token_endpoint_auth_method', 'grant_types', 'response_types'] as const
+/**
+ * The fields only the registration keeps (the application's own columns hold the rest, among
+ * them `token_endpoint_auth_method` and `scope`, which client authentication and scope checks
+ * read with the application). `grant_types` and `response_types` are kept as registered, but
+ * read through `grantMetadataOf`, which reconciles them with the application's grant type.
+ */
+export const EXTRA_FIELDS = ['client_uri', 'logo_uri', 'contacts', 'tos_uri', 'policy_uri', 'software_id', 'software_version',
+  'grant_types', 'response_types'] as const
+
+const GRANT_NAMES: Readonly<Record<ApplicationGrantType, readonly string[]>> = {
+  'authorization-code': ['authorization_code'],
+  implicit: ['implicit'],
+  password: ['password'],
+  'client-credentials': ['client_credentials'],
+  'openid-hybrid': ['authorization_code', 'implicit'],
+  'urn:ietf:params:oauth:grant-type:device_code': ['urn:ietf:params:oauth:grant-type:device_code'],
+}
+
+/**
+ * `grant_types` and `response_types` of a registered client, derived from its application (the
+ * source of truth, which management pages may edit) so they cannot drift from it: the grant
+ * type's names, plus `refresh_token` if the registration listed it; for a hybrid client, the
+ * registered response types while they are still hybrid ones.
+ */
+export function grantMetadataOf (application: Pick<Application, 'authorizationGrantType'>, stored: Readonly<Record<string, unknown>>):
+{ grant_types: string[], response_types: string[] } {
+  const registered = (name: string): string[] => {
+    const value = stored[name]
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+  }
+  const kind = application.authorizationGrantType
+  const grantTypes = [...(GRANT_NAMES[kind] ?? [])]
+  if (registered('grant_types').includes('refresh_token')) grantTypes.push('refresh_token')
+  let responseTypes: string[]
+  switch (kind) {
+    case 'authorization-code': responseTypes = ['code']; break
+    case 'implicit': responseTypes = ['token']; break
+    case 'openid-hybrid': {
+      const hybrid = registered('response_types').filter((r) => r === 'code' || HYBRID.includes(r))
+      responseTypes = hybrid.some((r) => HYBRID.includes(r)) ? hybrid : ['code', ...HYBRID]
+      break
+    }
+    default: responseTypes = []
+  }
+  return { grant_types: grantTypes, response_types: responseTypes }
+}
 
 /** Validated metadata and the application it describes. */
 export interface ValidatedMetadata {
@@ -169,10 +212,12 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     throw new InvalidRedirectUriError({ description: 'redirect_uris is required for redirect-based grant types.' })
   }
 
-  const scope = optionalString(body, 'scope', 2000)
+  let scope = optionalString(body, 'scope', 2000)
   if (scope !== undefined) {
-    const names = scope.split(' ').filter((s) => s !== '')
-    if (names.some((name) => !(name in settings.scopes))) throw bad('scope names a scope this server does not know.')
+    const names = [...new Set(scope.split(' ').filter((s) => s !== ''))]
+    if (names.some((name) => !Object.hasOwn(settings.scopes, name))) throw bad('scope names a scope this server does not know.')
+    // An empty scope restricts nothing: it is the same as none.
+    scope = names.length === 0 ? undefined : names.join(' ')
   }
   const contacts = stringList(body, 'contacts')
   if (contacts?.some((c) => c.length === 0 || c.length > 320 || hasControl(c) || /[\s<>]/.test(c))) throw bad('contacts must be e-mail addresses.')

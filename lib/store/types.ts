@@ -29,6 +29,9 @@ export const APPLICATION_GRANT_TYPES: readonly ApplicationGrantType[] = Object.f
 /** ID token signing algorithm of an application; `''` means no OpenID Connect. */
 export type SigningAlgorithm = '' | 'RS256' | 'HS256'
 
+/** Client authentication methods (RFC 7591 §2 `token_endpoint_auth_method`). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
 /** A registered OAuth client (DOT `Application`). */
 export interface Application {
   readonly id: number
@@ -54,6 +57,13 @@ export interface Application {
   readonly clientSecretSealed: string
   /** RFC 9126 §6: authorization requests must come through `par/` (a `request_uri`). */
   readonly requirePushedAuthorizationRequests: boolean
+  /**
+   * RFC 7591 `token_endpoint_auth_method` a registered client chose: client authentication must
+   * use it. `''` (every application not created by dynamic registration) accepts any method.
+   */
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod | ''
+  /** RFC 7591 `scope`: the only scopes the client may obtain; `null` when unrestricted. */
+  readonly allowedScopes: readonly string[] | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -75,6 +85,10 @@ export interface NewApplication {
   readonly clientSecretSealed?: string
   /** RFC 9126 §6 (default false). */
   readonly requirePushedAuthorizationRequests?: boolean
+  /** RFC 7591 (default `''`, any method). */
+  readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod | ''
+  /** RFC 7591 `scope` (default `null`, unrestricted). */
+  readonly allowedScopes?: readonly string[] | null
   readonly now: Date
 }
 

@@ -1,10 +1,23 @@
 import type { ServerContext } from '../context.js'
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import { param, type OAuthRequest, type Params } from '../request.js'
-import type { Application } from '../store/types.js'
+import type { Application, TokenEndpointAuthMethod } from '../store/types.js'
 
 /** How the client authenticated (RFC 8414 `token_endpoint_auth_methods_supported` names). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+export type ClientAuthMethod = TokenEndpointAuthMethod
+
+/**
+ * The one client authentication method an application must use, or `null` when any will do
+ * (applications not created by dynamic registration). Derived from the stored RFC 7591
+ * `token_endpoint_auth_method` and the client type together, so the two cannot disagree after
+ * a management edit: a public client always uses `none`, a confidential one never does.
+ */
+export function requiredAuthMethod (application: Pick<Application, 'clientType' | 'tokenEndpointAuthMethod'>): ClientAuthMethod | null {
+  const stored = application.tokenEndpointAuthMethod
+  if (stored === '') return null
+  if (application.clientType === 'public') return 'none'
+  return stored === 'none' ? 'client_secret_basic' : stored
+}
 
 /** An authenticated (or, for public clients, identified) client. */
 export interface AuthenticatedClient {
@@ -91,6 +104,10 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
     // A public client holds no secret: it may only identify itself (DOT parity; an empty
     // `client_secret` counts as none, RFC 6749 §2.3.1).
     if (secret !== '') throw new InvalidClientError({ detail: 'public client presented a secret', ...challenge })
+    // A registered public client (`none`) sends only client_id, never Basic with an empty secret.
+    if (presented.method === 'client_secret_basic' && requiredAuthMethod(application) !== null) {
+      throw new InvalidClientError({ detail: 'client registered for none used client_secret_basic', ...challenge })
+    }
     return { application, method: 'none' }
   }
   // A missing secret counts as empty, so it fails like a wrong one (DOT 2.3.0, #1092).
@@ -99,5 +116,12 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
     if (secret !== '' && application.clientSecretHash === '') await ctx.hasher.verifyDummy(secret)
     throw new InvalidClientError({ detail: 'client secret mismatch', ...challenge })
   }
-  return { application, method: presented.method === 'none' ? 'client_secret_post' : presented.method }
+  const method = presented.method === 'none' ? 'client_secret_post' : presented.method
+  // RFC 7591 §2: a registered client authenticates only with the method it registered. Checked
+  // after the secret, so a mismatch costs the same as any other failure.
+  const required = requiredAuthMethod(application)
+  if (required !== null && required !== method) {
+    throw new InvalidClientError({ detail: `client registered for ${required} used ${method}`, ...challenge })
+  }
+  return { application, method }
 }

@@ -92,7 +92,7 @@ t.test('a confidential registration gets a secret once, stored hashed, with clie
   const app = await withToken.oauth.store.findApplicationByClientId(body.client_id as string)
   t.match(app, { clientType: 'confidential', authorizationGrantType: 'client-credentials' })
   t.not(app?.clientSecretHash, body.client_secret)
-  const token = await postToken(withToken, { grant_type: 'client_credentials' }, { authorization: basicAuth(body.client_id as string, body.client_secret as string) })
+  const token = await postToken(withToken, { grant_type: 'client_credentials', client_id: body.client_id as string, client_secret: body.client_secret as string })
   t.equal(token.statusCode, 200)
   t.equal(body.token_endpoint_auth_method, 'client_secret_post')
   const basicDefault = (await register(open, { redirect_uris: ['https://c.example/cb'] })).json() as Record<string, unknown>

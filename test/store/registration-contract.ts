@@ -49,6 +49,26 @@ export function registrationContract (t: Test, open: OpenHarness): void {
     t.equal(await store.findClientRegistration(application.id), null, 'deleting the application deletes its registration')
   })
 
+  t.test('a registered client\'s authentication method and allowed scopes are kept with the application and read with it', async (t) => {
+    const { store, query } = await open(t)
+    const { application } = await store.registerClient({ ...base(), clientId: 'dyn-policy', clientType: 'confidential', clientSecretHash: 'x$y', tokenEndpointAuthMethod: 'client_secret_post', allowedScopes: ['read', 'write'] },
+      { accessTokenChecksum: tokenChecksum('rat-p'), metadata: {} })
+    t.equal(application.tokenEndpointAuthMethod, 'client_secret_post')
+    t.same(application.allowedScopes, ['read', 'write'])
+    t.match(await store.findApplicationByClientId('dyn-policy'), { tokenEndpointAuthMethod: 'client_secret_post', allowedScopes: ['read', 'write'] })
+    t.same(await query('SELECT token_endpoint_auth_method, allowed_scopes FROM oauth2_application WHERE client_id = \'dyn-policy\''),
+      [{ token_endpoint_auth_method: 'client_secret_post', allowed_scopes: 'read write' }])
+    const updated = await store.updateClientRegistration(application.id, { tokenEndpointAuthMethod: 'client_secret_basic', allowedScopes: null },
+      { accessTokenChecksum: tokenChecksum('rat-p'), metadata: {} }, at(5))
+    t.match(updated, { tokenEndpointAuthMethod: 'client_secret_basic', allowedScopes: null })
+    t.match(await store.updateApplication(application.id, { allowedScopes: [] }, at(6)), { allowedScopes: [] }, 'an empty list is kept (nothing allowed), not unrestricted')
+    t.match(await store.updateApplication(application.id, { name: 'n' }, at(7)), { tokenEndpointAuthMethod: 'client_secret_basic', allowedScopes: [] }, 'untouched by other changes')
+    const plain = await newApplication(store, { clientId: 'plain-policy' })
+    t.match(plain, { tokenEndpointAuthMethod: '', allowedScopes: null }, 'other applications: any method, any scope')
+    const created = await store.createApplication({ ...base(), clientId: 'created-policy', tokenEndpointAuthMethod: 'none', allowedScopes: ['read'] })
+    t.match(await store.findApplicationById(created.id), { tokenEndpointAuthMethod: 'none', allowedScopes: ['read'] })
+  })
+
   t.test('registerClient is atomic: a taken client_id leaves no registration behind', async (t) => {
     const { store, query } = await open(t)
     await newApplication(store, { clientId: 'taken' })

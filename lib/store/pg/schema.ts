@@ -28,6 +28,10 @@ export const applications = pgTable('oauth2_application', {
   skipAuthorization: boolean('skip_authorization').notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
   requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
+  /** RFC 7591 `token_endpoint_auth_method` of a registered client; '' (any method) for others. */
+  tokenEndpointAuthMethod: text('token_endpoint_auth_method').notNull().default(''),
+  /** RFC 7591 `scope` of a registered client (space-separated); NULL when unrestricted. */
+  allowedScopes: text('allowed_scopes'),
   /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
   clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: time('created').notNull(),

@@ -257,6 +257,8 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
         skipAuthorization: app.skipAuthorization,
         algorithm: app.algorithm,
         requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
+        tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
+        allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
         clientSecretSealed: app.clientSecretSealed ?? '',
         createdAt: app.now,
         updatedAt: app.now,

@@ -1,7 +1,9 @@
-import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm } from '../types.js'
+import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm, TokenEndpointAuthMethod } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. drizzle row types never leave lib/store/sqlite.
+
+const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
 
 /** Space-separated list column → array (DOT stores URIs this way). */
 export function splitList (value: string): string[] {
@@ -29,6 +31,8 @@ export function toApplication (row: typeof schema.applications.$inferSelect): Ap
     algorithm: row.algorithm as SigningAlgorithm,
     clientSecretSealed: row.clientSecretSealed,
     requirePushedAuthorizationRequests: row.requirePushedAuthorizationRequests,
+    tokenEndpointAuthMethod: AUTH_METHODS.includes(row.tokenEndpointAuthMethod) ? row.tokenEndpointAuthMethod as TokenEndpointAuthMethod : '',
+    allowedScopes: row.allowedScopes === null ? null : splitList(row.allowedScopes),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -134,6 +138,8 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.algorithm !== undefined) set.algorithm = changes.algorithm
   if (changes.clientSecretSealed !== undefined) set.clientSecretSealed = changes.clientSecretSealed
   if (changes.requirePushedAuthorizationRequests !== undefined) set.requirePushedAuthorizationRequests = changes.requirePushedAuthorizationRequests
+  if (changes.tokenEndpointAuthMethod !== undefined) set.tokenEndpointAuthMethod = changes.tokenEndpointAuthMethod
+  if (changes.allowedScopes !== undefined) set.allowedScopes = changes.allowedScopes === null ? null : joinList(changes.allowedScopes)
   return set
 }
 
@@ -152,6 +158,8 @@ export function newApplicationToRow (app: NewApplication): typeof schema.applica
     skipAuthorization: app.skipAuthorization,
     algorithm: app.algorithm,
     requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
+    tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
+    allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
     createdAt: app.now,
     updatedAt: app.now,
   }

@@ -18,6 +18,10 @@ export const applications = sqliteTable('oauth2_application', {
   skipAuthorization: integer('skip_authorization', { mode: 'boolean' }).notNull().default(false),
   algorithm: text('algorithm').notNull().default(''),
   requirePushedAuthorizationRequests: integer('require_pushed_authorization_requests', { mode: 'boolean' }).notNull().default(false),
+  /** RFC 7591 `token_endpoint_auth_method` of a registered client; '' (any method) for others. */
+  tokenEndpointAuthMethod: text('token_endpoint_auth_method').notNull().default(''),
+  /** RFC 7591 `scope` of a registered client (space-separated); NULL when unrestricted. */
+  allowedScopes: text('allowed_scopes'),
   /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
   clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
