@@ -95,6 +95,12 @@ export interface Settings {
   readonly dcrRegistrationPolicy: 'user' | 'initial-access-token' | 'open'
   /** Issue a new registration access token on every RFC 7592 update (DOT `DCR_ROTATE_REGISTRATION_TOKEN_ON_UPDATE`, true). */
   readonly dcrRotateRegistrationTokenOnUpdate: boolean
+  /**
+   * Registration requests (`POST register/`) per IP address within `rateLimitWindowSeconds`,
+   * whatever their outcome; past it 429. Each registration writes rows, and under the `open`
+   * policy anyone may send them. Default 20; `null` turns the limit off.
+   */
+  readonly dcrRegistrationRateLimit: number | null
   /** Serve RFC 9126 pushed authorization requests at `{prefix}/par/` (DOT `PAR_ENABLED`, true). */
   readonly parEnabled: boolean
   /** Lifetime of a `request_uri`, seconds, until the authorization endpoint first uses it (DOT `PAR_REQUEST_URI_LIFETIME_SECONDS`, 60). */
@@ -207,6 +213,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   dcrEnabled: false,
   dcrRegistrationPolicy: 'user',
   dcrRotateRegistrationTokenOnUpdate: true,
+  dcrRegistrationRateLimit: 20,
   parEnabled: true,
   parRequestUriLifetimeSeconds: 60,
   requirePushedAuthorizationRequests: false,
@@ -298,6 +305,7 @@ export function resolveSettings (input: unknown = {}): Settings {
   positiveInteger(s, 'rateLimitWindowSeconds')
   if (s.rateLimitFailures !== null) positiveInteger(s, 'rateLimitFailures')
   if (s.rateLimitRequests !== null) positiveInteger(s, 'rateLimitRequests')
+  if (s.dcrRegistrationRateLimit !== null) positiveInteger(s, 'dcrRegistrationRateLimit')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
     'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
     'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',

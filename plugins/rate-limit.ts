@@ -132,6 +132,24 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
   }
 }
 
+/**
+ * The per-IP limit on `POST register/` (`dcrRegistrationRateLimit` per `rateLimitWindowSeconds`):
+ * every request counts, since each registration writes rows; past it, 429 JSON before the body
+ * is looked at. `null` when the setting is off.
+ */
+export async function registrationRateLimit (app: FastifyInstance): Promise<EndpointRateLimitHooks['preHandler'] | null> {
+  const { dcrRegistrationRateLimit, rateLimitWindowSeconds } = app.oauth.settings
+  if (dcrRegistrationRateLimit === null) return null
+  await ensureRateLimitPlugin(app)
+  const limiter = app.createRateLimit({ max: dcrRegistrationRateLimit, timeWindow: rateLimitWindowSeconds * 1000, keyGenerator: (r) => `oat:register:ip:${r.ip}` }) as Limiter
+  return async (request, reply) => {
+    const state = await limiter(request)
+    if (state.isExceeded !== true) return undefined
+    request.log.info({ ip: request.ip }, 'client registration rate limit reached')
+    return sendOAuthResponse(reply, errorToResponse(new TooManyRequestsError(state.ttlInSeconds ?? 1)))
+  }
+}
+
 /** Options of `loginRateLimit`. */
 export interface LoginRateLimitOptions {
   /** Failed logins tolerated per account and per IP address within the window (default 10). */

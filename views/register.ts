@@ -8,6 +8,7 @@ import {
   type Registrant,
 } from '../lib/endpoints/register.js'
 import { AccessDeniedError, InvalidRequestError } from '../lib/errors.js'
+import { registrationRateLimit } from '../plugins/rate-limit.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse } from './oauth-request.js'
 
@@ -104,12 +105,14 @@ export function registerDynamicClientRegistration (app: FastifyInstance, bodyLim
   const view = new DynamicClientRegistrationView(app.prefix)
   // Registered, not awaited, as Fastify plugins register theirs; it loads with the routes plugin.
   app.register(async function dynamicClientRegistration (scoped) {
+    const limit = await registrationRateLimit(scoped)
+    const postOptions = limit === null ? { bodyLimit } : { bodyLimit, preHandler: limit }
     scoped.addHook('onSend', async (request, reply, payload) => {
       if (corsAllowed(request)) reply.header('access-control-allow-origin', '*')
       return payload
     })
     for (const url of ['/register', '/register/']) {
-      scoped.post(url, { bodyLimit }, (request, reply) => view.post(request, reply))
+      scoped.post(url, postOptions, (request, reply) => view.post(request, reply))
       scoped.options(url, registrationPreflight)
       scoped.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }

@@ -199,3 +199,34 @@ t.test('GET register/:client_id/ after a management-page edit shows the applicat
   t.match(confidential.body, 'id="client-secret"')
   t.match(await read(), { token_endpoint_auth_method: 'client_secret_basic' }, 'made confidential again: the RFC 7591 default')
 })
+
+t.test('POST register/ is limited per IP address (dcrRegistrationRateLimit): 429 JSON with Retry-After, nothing stored', async (t) => {
+  for (const bad of [0, 1.5, -1, '3']) {
+    await t.rejects(buildApp(t, { settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: bad as number } }),
+      { code: 'OAT_ERR_SETTINGS', message: /dcrRegistrationRateLimit must be a positive integer/ }, `${String(bad)} is refused`)
+  }
+  const limited = await buildApp(t, { settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: 3, rateLimitWindowSeconds: 60 } })
+  const attempt = async (remoteAddress: string, body: unknown = { redirect_uris: [REDIRECT] }) =>
+    await limited.inject({ method: 'POST', url: '/o/register/', remoteAddress, payload: JSON.stringify(body), headers: JSON_HEADERS })
+  t.equal((await attempt('203.0.113.1')).statusCode, 201)
+  t.equal((await attempt('203.0.113.1', { redirect_uris: ['http://evil.example/cb'] })).statusCode, 400, 'failed registrations count too')
+  t.equal((await attempt('203.0.113.1')).statusCode, 201)
+  const refused = await attempt('203.0.113.1')
+  t.equal(refused.statusCode, 429)
+  t.same(refused.json(), { error: 'temporarily_unavailable', error_description: 'Too many attempts; retry later.' })
+  t.ok(Number(refused.headers['retry-after']) >= 1 && Number(refused.headers['retry-after']) <= 60, 'Retry-After within the window')
+  t.equal(refused.headers['cache-control'], 'no-store')
+  t.equal((await limited.oauth.store.listApplications()).length, 2, 'the refused request wrote nothing')
+  t.equal((await attempt('203.0.113.2')).statusCode, 201, 'another address is not affected')
+  // Reading a registration is not limited by it.
+  const created = (await attempt('203.0.113.3')).json() as Record<string, string>
+  const read = await limited.inject({ method: 'GET', url: `/o/register/${created.client_id ?? ''}/`, remoteAddress: '203.0.113.1', headers: { authorization: `Bearer ${created.registration_access_token ?? ''}` } })
+  t.equal(read.statusCode, 200)
+
+  const unlimited = await buildApp(t, { settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null } })
+  for (let i = 0; i < 25; i++) {
+    const res = await unlimited.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify({ redirect_uris: ['http://evil.example/cb'] }), headers: JSON_HEADERS })
+    if (res.statusCode !== 400) t.fail(`request ${i}: ${res.statusCode}`)
+  }
+  t.pass('null turns the limit off')
+})

@@ -30,7 +30,8 @@ const CODE_CLIENT = {
   unknown_field: 'ignored',
 }
 
-const open = await buildAuthorizeApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open' } })
+// Many registrations from one address: the per-IP limit is tested in register-policy.test.ts.
+const open = await buildAuthorizeApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null } })
 const withToken = await buildApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'initial-access-token' }, initialAccessTokens: [IAT] })
 
 t.test('registration is off by default: 404, and the metadata has no registration_endpoint', async (t) => {
