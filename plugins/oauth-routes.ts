@@ -122,6 +122,8 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     const par = new PushedAuthorizationRequestView(app.prefix)
     for (const url of bothSlashes('/par')) {
       app.post(url, limited, (request, reply) => par.post(request, reply))
+      // Found by the fuzzer (G2), as for device-authorization/: without it OPTIONS fell to Fastify's default body.
+      app.options(url, preflight(['POST']))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }
   }

@@ -50,12 +50,18 @@ export const ENDPOINTS: readonly FuzzEndpoint[] = [
   { name: 'device authorization', url: '/o/device-authorization/', methods: ['POST'], json: true },
   { name: 'device page', url: '/o/device/', methods: ['GET', 'POST'], json: false },
   { name: 'device confirm', url: '/o/device-confirm/1/', methods: ['GET', 'POST'], json: false },
+  { name: 'PAR', url: '/o/par/', methods: ['POST'], json: true },
+  { name: 'client registration', url: '/o/register/', methods: ['POST'], json: true },
+  // `{client_id}`: the client buildFuzzTarget registers; its registration access token is among the values.
+  { name: 'client registration management', url: '/o/register/{client_id}/', methods: ['GET', 'PUT', 'DELETE'], json: true },
 ]
 
 /** A running fuzz target: the app and the valid credentials the generator mixes in. */
 export interface FuzzTarget {
   app: FastifyInstance
   values: readonly string[]
+  /** The dynamically registered client, for the `{client_id}` of `register/{client_id}/`. */
+  registeredClientId: string
   close: () => Promise<void>
 }
 
@@ -76,7 +82,8 @@ export async function buildFuzzTarget (): Promise<FuzzTarget> {
     verifyUserCredentials: verifyTestUser,
     logoutUser: () => {},
     oidc: { privateKey: newRsaPem() },
-    settings: oidcSettings({ passwordGrantEnabled: true, oidcRpInitiatedLogoutEnabled: true, rateLimitFailures: null, implicitGrantEnabled: true, deviceFlowEnabled: true }),
+    settings: oidcSettings({ passwordGrantEnabled: true, oidcRpInitiatedLogoutEnabled: true, rateLimitFailures: null, implicitGrantEnabled: true, deviceFlowEnabled: true,
+      dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null }),
   })
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
   await app.register(oauthMetadata)
@@ -86,16 +93,26 @@ export async function buildFuzzTarget (): Promise<FuzzTarget> {
   })
   const pub = await app.oauth.createApplication({ clientType: 'public', authorizationGrantType: 'authorization-code', name: 'Fuzz public', redirectUris: [REDIRECT_URI, 'http://127.0.0.1/cb'] })
   const cc = await app.oauth.createApplication({ clientType: 'confidential', authorizationGrantType: 'client-credentials', name: 'Fuzz cc' })
+  // A dynamically registered client under a known id, with its registration access token.
+  const registered = await app.inject({
+    method: 'POST',
+    url: '/o/register/',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'client_secret_post', scope: 'openid read' }),
+  })
+  const dcr = registered.json<{ client_id: string, client_secret: string, registration_access_token: string }>()
   const tokens = await codeFlowTokens(app, code, { scope: 'openid read' })
   const ccToken = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(cc.application.clientId, cc.clientSecret ?? '') })
   const values = [
     code.application.clientId, code.clientSecret ?? '', pub.application.clientId, cc.application.clientId, cc.clientSecret ?? '',
     tokens.access_token, tokens.refresh_token ?? '', (tokens as { id_token?: string }).id_token ?? '', ccToken.json<{ access_token: string }>().access_token,
     REDIRECT_URI, POST_LOGOUT_URI, 'http://127.0.0.1:49152/cb', TEST_USER.username, TEST_USER.password,
+    dcr.client_id, dcr.client_secret, dcr.registration_access_token,
   ]
   return {
     app,
     values,
+    registeredClientId: dcr.client_id,
     close: async () => { await app.close(); rmSync(dir, { recursive: true, force: true }) },
   }
 }
@@ -104,7 +121,8 @@ const NAMES = [
   'grant_type', 'code', 'redirect_uri', 'client_id', 'client_secret', 'code_verifier', 'refresh_token', 'scope', 'username',
   'password', 'token', 'token_type_hint', 'response_type', 'state', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt',
   'max_age', 'id_token_hint', 'post_logout_redirect_uri', 'access_token', 'allow', 'csrf_token', 'resource', 'response_mode',
-  'user_code', 'device_code', 'name', 'clientType', 'authorizationGrantType', 'redirectUris', 'algorithm', '__proto__', 'constructor[prototype]', 'a[b][c]', '', 'x',
+  'user_code', 'device_code', 'request_uri', 'redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'client_name',
+  'contacts', 'logo_uri', 'post_logout_redirect_uris', 'require_pushed_authorization_requests', 'name', 'clientType', 'authorizationGrantType', 'redirectUris', 'algorithm', '__proto__', 'constructor[prototype]', 'a[b][c]', '', 'x',
 ]
 const CONSTANTS = [
   'authorization_code', 'client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'code',
@@ -125,6 +143,26 @@ export interface FuzzRequest {
   url: string
   headers: Record<string, string>
   payload: Buffer | undefined
+}
+
+function decode (value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
+/** A JSON value of a shape chosen by `i`, built from `v`. */
+function typed (v: string, i: number): unknown {
+  switch (i % 6) {
+    case 0: return [v]
+    case 1: return [v, v, 1]
+    case 2: return v.length % 2 === 0
+    case 3: return v.length
+    case 4: return { [v]: v }
+    default: return v
+  }
 }
 
 function requestArbitrary (endpoint: FuzzEndpoint, values: readonly string[]): fc.Arbitrary<FuzzRequest> {
@@ -155,7 +193,7 @@ function requestArbitrary (endpoint: FuzzEndpoint, values: readonly string[]): f
     contentType: fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined }),
     authorization,
     user: fc.constantFrom(undefined, 'user-alice', 'user-bob'),
-    bodyKind: fc.constantFrom('form', 'form', 'form', 'form', 'json', 'bytes', 'none', 'form', 'json', 'huge'),
+    bodyKind: fc.constantFrom('form', 'form', 'form', 'form', 'json', 'bytes', 'none', 'form', 'json', 'huge', 'typed'),
     badBytes: fc.option(fc.constantFrom(...INVALID_UTF8), { nil: undefined }),
     origin: fc.constantFrom(undefined, 'https://evil.example', 'null'),
   }).map((r) => {
@@ -169,6 +207,8 @@ function requestArbitrary (endpoint: FuzzEndpoint, values: readonly string[]): f
     if (r.method !== 'GET' && r.method !== 'HEAD') {
       if (r.bodyKind === 'form') payload = Buffer.from(join(r.body))
       else if (r.bodyKind === 'json') payload = Buffer.from(JSON.stringify(Object.fromEntries(r.body)).slice(0, r.body.length % 3 === 0 ? -1 : undefined))
+      // RFC 7591 metadata: arrays, booleans, numbers, null and objects where strings are expected, and the reverse.
+      else if (r.bodyKind === 'typed') payload = Buffer.from(JSON.stringify(Object.fromEntries(r.body.map(([k, v], i) => [decode(k), typed(decode(v), i)]))))
       else if (r.bodyKind === 'bytes') payload = Buffer.from(r.body.map(([k]) => k).join(''), 'latin1')
       else if (r.bodyKind === 'huge') payload = Buffer.alloc(70 * 1024 + r.body.length, 'a')
       if (payload !== undefined && r.badBytes !== undefined) payload = Buffer.concat([payload, r.badBytes])
@@ -227,7 +267,8 @@ export async function runFuzz (target: FuzzTarget, options: { runs: number, seed
   try {
     for (const [index, endpoint] of ENDPOINTS.entries()) {
       const started = Date.now()
-      await fc.assert(fc.asyncProperty(requestArbitrary(endpoint, target.values), async (request) => {
+      const resolved = { ...endpoint, url: endpoint.url.replace('{client_id}', encodeURIComponent(target.registeredClientId)) }
+      await fc.assert(fc.asyncProperty(requestArbitrary(resolved, target.values), async (request) => {
         const res = await target.app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) })
         report.requests++
         report.perEndpoint[endpoint.name] = (report.perEndpoint[endpoint.name] ?? 0) + 1
