@@ -82,8 +82,16 @@ export async function buildFuzzTarget (): Promise<FuzzTarget> {
     verifyUserCredentials: verifyTestUser,
     logoutUser: () => {},
     oidc: { privateKey: newRsaPem() },
-    settings: oidcSettings({ passwordGrantEnabled: true, oidcRpInitiatedLogoutEnabled: true, rateLimitFailures: null, implicitGrantEnabled: true, deviceFlowEnabled: true,
-      dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null }),
+    settings: oidcSettings({
+      passwordGrantEnabled: true,
+      oidcRpInitiatedLogoutEnabled: true,
+      rateLimitFailures: null,
+      implicitGrantEnabled: true,
+      deviceFlowEnabled: true,
+      dcrEnabled: true,
+      dcrRegistrationPolicy: 'open',
+      dcrRegistrationRateLimit: null,
+    }),
   })
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
   await app.register(oauthMetadata)
