@@ -139,7 +139,9 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     accessTokenId: p('accessTokenId'),
     tokenFamily: p('tokenFamily'),
     resource: p('resource'),
-    authTime: p('authTime'),
+    // Raw placeholder (no column encoder): drizzle's timestamp encoder throws on null, and
+    // refresh tokens of grants with no user authentication time (password) carry none.
+    authTime: sql`${p('authTime')}`,
     createdAt: p('now'),
     updatedAt: p('now'),
   }).returning().prepare()
@@ -172,7 +174,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       accessTokenId: accessRow.id,
       tokenFamily: rt.tokenFamily,
       resource: rt.resource,
-      authTime: rt.authTime ?? null,
+      authTime: rt.authTime == null ? null : rt.authTime.getTime(),
       now,
     })
     if (refreshRow === undefined) throw new Error('INSERT … RETURNING returned no row')
