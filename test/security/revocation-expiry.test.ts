@@ -121,7 +121,7 @@ t.test(`G7 no access token, refresh token, code or device_code is accepted at or
   const clock: FixedClock = fixedClock(new Date().toISOString())
   const app = await protectedApp(t, {
     clock,
-    settings: { accessTokenExpireSeconds: LIFETIME, refreshTokenExpireSeconds: LIFETIME, authorizationCodeExpireSeconds: LIFETIME, deviceCodeExpireSeconds: LIFETIME},
+    settings: { accessTokenExpireSeconds: LIFETIME, refreshTokenExpireSeconds: LIFETIME, authorizationCodeExpireSeconds: LIFETIME, deviceCodeExpireSeconds: LIFETIME },
   })
   const accepted: string[] = []
   const code = await createCodeApplication(app)
