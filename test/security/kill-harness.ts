@@ -29,10 +29,10 @@ export interface KillReport {
   readonly serverErrors: number
 }
 
-const ROOT = join(import.meta.dirname, '..', '..')
+export const ROOT = join(import.meta.dirname, '..', '..')
 
 /** Starts bench/server.ts (the example app) on `path` with tsx, as the CLI tests run the CLI; resolves once it listens. */
-async function startServer (path: string): Promise<{ pid: number, url: string, exited: Promise<unknown> }> {
+export async function startServer (path: string): Promise<{ pid: number, url: string, exited: Promise<unknown> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'bench/server.ts', 'app', path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = once(child, 'exit')
   const line = await Promise.race([
