@@ -139,7 +139,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     accessTokenId: p('accessTokenId'),
     tokenFamily: p('tokenFamily'),
     resource: p('resource'),
-    authTime: p('authTime'),
+    // Nullable: bypasses the column's Date encoder (it cannot encode null); epoch ms or null.
+    authTime: sql`${p('authTime')}`,
     createdAt: p('now'),
     updatedAt: p('now'),
   }).returning().prepare()
@@ -172,7 +173,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       accessTokenId: accessRow.id,
       tokenFamily: rt.tokenFamily,
       resource: rt.resource,
-      authTime: rt.authTime ?? null,
+      authTime: rt.authTime?.getTime() ?? null,
       now,
     })
     if (refreshRow === undefined) throw new Error('INSERT … RETURNING returned no row')
