@@ -139,8 +139,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     accessTokenId: p('accessTokenId'),
     tokenFamily: p('tokenFamily'),
     resource: p('resource'),
-    // Raw placeholder (no column encoder): drizzle's timestamp encoder throws on null, and
-    // refresh tokens of grants with no user authentication time (password) carry none.
+    // Nullable: bypasses the column's Date encoder (it cannot encode null); epoch ms or null.
     authTime: sql`${p('authTime')}`,
     createdAt: p('now'),
     updatedAt: p('now'),
@@ -174,7 +173,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       accessTokenId: accessRow.id,
       tokenFamily: rt.tokenFamily,
       resource: rt.resource,
-      authTime: rt.authTime == null ? null : rt.authTime.getTime(),
+      authTime: rt.authTime?.getTime() ?? null,
       now,
     })
     if (refreshRow === undefined) throw new Error('INSERT … RETURNING returned no row')
