@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md. (`-- --fuzz`, `-- --timing`: bench/fuzz.ts, bench/timing.ts)
+// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md. (`-- --fuzz`, `-- --timing`, `-- --crash`, `-- --contention`: bench/fuzz.ts, timing.ts, crash.ts, contention.ts)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,8 +13,10 @@ import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, ben
 import { round } from './stats.js'
 
 // `--fuzz` / `--timing`: the security fuzzer (G2, bench/fuzz.ts) or the timing test (G10, bench/timing.ts) instead.
-if (process.argv.includes('--fuzz') || process.argv.includes('--timing')) {
-  await import(process.argv.includes('--fuzz') ? './fuzz.js' : './timing.js')
+// `--crash` / `--contention`: kill -9 under load (G4, bench/crash.ts), SQLite contention (G5, bench/contention.ts).
+const other = ['--fuzz', '--timing', '--crash', '--contention'].find((flag) => process.argv.includes(flag))
+if (other !== undefined) {
+  await import(`./${other.slice(2)}.js`)
   process.exit()
 }
 

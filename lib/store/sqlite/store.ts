@@ -139,8 +139,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     accessTokenId: p('accessTokenId'),
     tokenFamily: p('tokenFamily'),
     resource: p('resource'),
-    // Unmapped: the column's timestamp encoder would call getTime() on a NULL auth_time
-    // (refresh tokens of the password grant); the caller passes epoch milliseconds or null.
+    // Nullable: bypasses the column's Date encoder (it cannot encode null); epoch ms or null.
     authTime: sql`${p('authTime')}`,
     createdAt: p('now'),
     updatedAt: p('now'),
