@@ -10,7 +10,7 @@ import type {
 } from '../types.js'
 import { encodeInvalidation, guardUnknownMethods, InvalidationHub, INVALIDATION_CHANNEL } from '../invalidation.js'
 import { PgInvalidationListener } from './listener.js'
-import { applicationChangesToRow, joinList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, newApplicationToRow, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import { pgRegistrationMethods } from './registration.js'
 import * as schema from './schema.js'
@@ -244,25 +244,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     ...pgRegistrationMethods(db),
 
     async createApplication (app: NewApplication): Promise<Application> {
-      const [row] = await db.insert(applications).values({
-        clientId: app.clientId,
-        clientSecret: app.clientSecretHash,
-        clientType: app.clientType,
-        authorizationGrantType: app.authorizationGrantType,
-        redirectUris: joinList(app.redirectUris),
-        postLogoutRedirectUris: joinList(app.postLogoutRedirectUris),
-        allowedOrigins: joinList(app.allowedOrigins),
-        name: app.name,
-        userId: app.userId,
-        skipAuthorization: app.skipAuthorization,
-        algorithm: app.algorithm,
-        requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
-        tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
-        allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
-        clientSecretSealed: app.clientSecretSealed ?? '',
-        createdAt: app.now,
-        updatedAt: app.now,
-      }).returning()
+      const [row] = await db.insert(applications).values(newApplicationToRow(app)).returning()
       if (row === undefined) throw new Error('INSERT … RETURNING returned no row')
       return toApplication(row)
     },

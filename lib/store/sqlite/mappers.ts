@@ -160,6 +160,7 @@ export function newApplicationToRow (app: NewApplication): typeof schema.applica
     requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
     tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
     allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
+    clientSecretSealed: app.clientSecretSealed ?? '',
     createdAt: app.now,
     updatedAt: app.now,
   }

@@ -8,7 +8,7 @@ import type {
   VerifiableAccessToken,
 } from '../types.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
-import { applicationChangesToRow, joinList, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, newApplicationToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
@@ -236,25 +236,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     ...sqliteRegistrationMethods(db, tx),
 
     async createApplication (app: NewApplication): Promise<Application> {
-      const row = await tx((t) => t.insert(applications).values({
-        clientId: app.clientId,
-        clientSecret: app.clientSecretHash,
-        clientType: app.clientType,
-        authorizationGrantType: app.authorizationGrantType,
-        redirectUris: joinList(app.redirectUris),
-        postLogoutRedirectUris: joinList(app.postLogoutRedirectUris),
-        allowedOrigins: joinList(app.allowedOrigins),
-        name: app.name,
-        userId: app.userId,
-        skipAuthorization: app.skipAuthorization,
-        algorithm: app.algorithm,
-        requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
-        tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
-        allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
-        clientSecretSealed: app.clientSecretSealed ?? '',
-        createdAt: app.now,
-        updatedAt: app.now,
-      }).returning().get())
+      const row = await tx((t) => t.insert(applications).values(newApplicationToRow(app)).returning().get())
       return toApplication(row)
     },
 
