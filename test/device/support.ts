@@ -2,6 +2,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { ApplicationInput, CreatedApplication } from '../../lib/applications.js'
+import type { DeviceAuthorizationResponseBody } from '../../lib/endpoints/device-authorization.js'
 import { ALICE, asUser, buildAuthorizeApp, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
 import { basicAuth, createApplication, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
 
@@ -11,15 +12,8 @@ export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 /** A user code as shown: two groups of four from RFC 8628 §6.1's consonant alphabet. */
 export const USER_CODE_SHAPE = /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/
 
-/** The RFC 8628 §3.2 body. */
-export interface DeviceAuthorizationBody {
-  device_code: string
-  user_code: string
-  verification_uri: string
-  verification_uri_complete: string
-  expires_in: number
-  interval: number
-}
+/** The RFC 8628 §3.2 body, as the endpoint declares it. */
+export type DeviceAuthorizationBody = DeviceAuthorizationResponseBody
 
 /** `buildAuthorizeApp` (x-test-user logins) with the device flow on. */
 export async function buildDeviceApp (t: Test, options: BuildAppOptions = {}): Promise<FastifyInstance> {
