@@ -172,6 +172,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const body = oauth.templates.deviceConfirm({
           applicationName: pending.application.name === '' ? pending.application.clientId : pending.application.name,
           scopes: pending.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
+          resources: pending.resources,
           action: confirmUrl(id),
           csrfToken: csrf.issue(request, reply, `${user.id}\0device:${id}`),
         }, page)
