@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
-import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import type { AccessTokenInfo, BearerResult, BearerSource } from '../lib/resource/bearer.js'
 import type { OAuthServer } from '../lib/server.js'
 import { protectedResourceMetadataUrl, sameResource, type ProtectedResourceSettings } from '../lib/resource/identifiers.js'

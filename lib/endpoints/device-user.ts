@@ -2,7 +2,7 @@ import type { ServerContext } from '../context.js'
 import type { Application, DeviceGrantRecord } from '../store/types.js'
 import { resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
-import type { AuthorizingUser } from './authorize.js'
+import type { AuthorizingUser } from './authorize-request.js'
 import { normalizeUserCode, userCodeChecksum } from './device-user-code.js'
 
 /** A device authorization waiting for its user's decision, with the application asking. */
