@@ -163,6 +163,12 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
       reply.code(403)
       return withScopes ? reply.send({ required_scopes: requiredScopes }) : reply.send()
     }
+    // A client-protected view's failed client authentication: RFC 6749 §5.2's 401, challenging
+    // with the scheme the client used (Basic), not with Bearer.
+    if (error.error === 'invalid_client') {
+      reply.code(error.status).headers(error.headers).header('cache-control', 'no-store')
+      return reply.send({ error: error.error, error_description: error.description })
+    }
     // RFC 6750 §3: no error code when the request carried no token at all.
     const missing = error.detail === 'missing bearer token'
     const params = [`realm=${quote(settings.realm)}`]
