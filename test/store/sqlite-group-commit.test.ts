@@ -155,3 +155,17 @@ t.test('a removal report that throws rejects its own job only; the others still 
   t.same(outcomes.map((o) => o.status), ['rejected', 'fulfilled'])
   t.match((outcomes[0] as PromiseRejectedResult).reason, /listener failed/)
 })
+
+t.test('on a connection the host holds in a transaction, jobs run in savepoints of it and the host commits', async (t) => {
+  const { db, runs } = countedDatabase(t, 'host.db')
+  table(db)
+  const group = createGroupCommit(db, { onRemoved: () => {} })
+  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  db.exec('BEGIN')
+  const outcomes = await Promise.allSettled(['h1', 'h1', 'h2'].map(async (name) => await group(() => insert.run(name))))
+  t.same(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'the duplicate fails alone')
+  t.ok(db.inTransaction, 'the host\'s transaction is still open')
+  t.equal(runs.get('BEGIN IMMEDIATE') ?? 0, 0)
+  db.exec('ROLLBACK')
+  t.same(names(db), [], 'the host decided: rolled back')
+})

@@ -81,22 +81,30 @@ export function createGroupCommit (raw: Database.Database, options: GroupCommitO
     }
   }
 
-  /** One attempt: `true` when the transaction ran (committed or failed), `false` when the write lock was busy. */
+  /**
+   * One attempt: `true` when the transaction ran (committed or failed), `false` when the write
+   * lock was busy. On a connection the host has already put in a transaction (an adopted
+   * database, `BEGIN` … store calls … `COMMIT`), the jobs run in savepoints of the host's
+   * transaction, as better-sqlite3's nested transactions do, and its `COMMIT` is the host's.
+   */
   function attempt (jobs: readonly Job[], lastChance: boolean): boolean {
-    noBusyWait.run()
-    try {
-      begin.run()
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'SQLITE_BUSY' && !lastChance) return false
-      throw err
-    } finally {
-      restoreBusyWait.run()
+    const hostTransaction = raw.inTransaction
+    if (!hostTransaction) {
+      noBusyWait.run()
+      try {
+        begin.run()
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'SQLITE_BUSY' && !lastChance) return false
+        throw err
+      } finally {
+        restoreBusyWait.run()
+      }
     }
     try {
       runJobs(jobs)
-      commit.run()
+      if (!hostTransaction) commit.run()
     } catch (err) {
-      if (raw.inTransaction) rollback.run()
+      if (!hostTransaction && raw.inTransaction) rollback.run()
       throw err instanceof TransactionLost ? err.cause : err
     }
     return true
