@@ -73,7 +73,7 @@ if (url !== null) {
     t.match(index('oauth2_idtoken_jti_uq'), /^CREATE UNIQUE INDEX .* \(jti\)$/)
     t.match(index('oauth2_devicegrant_device_code_uq'), /^CREATE UNIQUE INDEX .* \(device_code_checksum\)$/)
     t.match(index('oauth2_devicegrant_user_code_uq'), /^CREATE UNIQUE INDEX .* \(user_code_checksum\)$/)
-    // Partial (migration 0005): client-credentials tokens have no user, family or grant, and skip these.
+    // Partial (migration 0006): client-credentials tokens have no user, family or grant, and skip these.
     for (const [name, column] of [['oauth2_accesstoken_family_idx', 'token_family'], ['oauth2_accesstoken_grant_idx', 'grant_id'], ['oauth2_accesstoken_user_idx', 'user_id']] as const) {
       t.match(index(name), new RegExp(`^CREATE INDEX .* \\(${column}\\) WHERE \\(${column} IS NOT NULL\\)$`), name)
     }
