@@ -8,7 +8,7 @@ import { readRss, startServer, type ServerChild } from './children.js'
 import { alternate, type ArmSummary, type LoadOptions } from './load.js'
 import { renderTable, writeResults, type Row } from './report.js'
 import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes } from './seed.js'
-import { profileProtectedRoute } from './profile-run.js'
+import { PROFILE_DESCRIPTIONS, PROFILE_SCENARIOS, profileScenario, type ProfileScenario } from './profile-run.js'
 import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, benchTableSize, benchTokenEndpoint, type Sizes } from './scenarios.js'
 import { round } from './stats.js'
 
@@ -20,11 +20,21 @@ if (other !== undefined) {
   process.exit()
 }
 
+// `--profile` takes an optional scenario (`hello`, scenario 1's load, the default; `token`, scenario 2's).
+const argv = process.argv.slice(2)
+const profileAt = argv.indexOf('--profile')
+if (profileAt >= 0 && !(PROFILE_SCENARIOS as readonly string[]).includes(argv[profileAt + 1] ?? '')) {
+  if (argv[profileAt + 1] !== undefined && !argv[profileAt + 1]!.startsWith('--')) {
+    throw new Error(`--profile takes one of ${PROFILE_SCENARIOS.join(', ')}; got ${argv[profileAt + 1]}`)
+  }
+  argv.splice(profileAt + 1, 0, 'hello')
+}
 const { values } = parseArgs({
+  args: argv,
   options: {
     quick: { type: 'boolean', default: false },
-    // Also profile a fresh server under scenario 1's load (--cpu-prof) and print its hottest functions.
-    profile: { type: 'boolean', default: false },
+    // Also profile a fresh server under a scenario's load (--cpu-prof) and print its hottest functions.
+    profile: { type: 'string' },
     // Keep the fixture databases (their folder is printed).
     keep: { type: 'boolean', default: false },
     // cleartokens settings for scenario 6 (defaults: 10000 rows, no pause).
@@ -112,7 +122,7 @@ try {
   log(`6. cleartokens on ${sizes.largeTokens.toLocaleString('en-US')} expired tokens, under verification load`)
   const clear = await benchCleartokens(large, db.large, clients, sizes)
 
-  const profile = values.profile === true ? await profileProtectedRoute(db.main, sizes, startedAt) : null
+  const profile = values.profile === undefined ? null : await profileScenario(values.profile as ProfileScenario, db.main, sizes, clients, startedAt)
 
   const rssRatio = round(mainRss.peakMiB / bareRss.peakMiB, 3)
   const rows: Row[] = [
@@ -152,7 +162,7 @@ try {
     },
   }, startedAt)
   if (profile !== null) {
-    process.stdout.write(`\nhottest functions of the server under scenario 1's load (self time; ${profile.file}):\n` +
+    process.stdout.write(`\nhottest functions of the server under ${PROFILE_DESCRIPTIONS[profile.scenario]} (self time; ${profile.file}):\n` +
       profile.top.map((f) => `${f.percent.toFixed(1).padStart(5)}%  ${f.name}  ${f.location}`).join('\n') + '\n')
   }
   process.stdout.write(`\n${rows.filter((r) => r.pass === false).length} target(s) missed; results in ${path} (${elapsed()} s)\n`)

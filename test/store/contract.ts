@@ -369,6 +369,25 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.ok(await store.issueTokens(issue), 'the connection is usable afterwards')
   })
 
+  t.test('concurrent issuances are all-or-nothing each: one failing mid-way leaves the others stored', async (t) => {
+    const h = await open(t)
+    const { store } = h
+    const app = await newApplication(store, { clientId: 'concurrent' })
+    const issues = [0, 1, 2, 3, 4].map((i) => issueOf({ applicationId: app.id, token: `c-access-${i}`, refresh: `c-refresh-${i}` }))
+    // The third one fails after its access token insert (a foreign-key violation on the refresh token).
+    const third = issues[2]!
+    issues[2] = { ...third, refreshToken: third.refreshToken === null ? null : { ...third.refreshToken, applicationId: 9999 } }
+    const outcomes = await Promise.allSettled(issues.map(async (issue) => await store.issueTokens(issue)))
+    t.same(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    for (const i of [0, 1, 3, 4]) {
+      t.ok(await store.findAccessToken(tokenChecksum(`c-access-${i}`)), `issuance ${i} stored its access token`)
+      t.ok(await store.findRefreshToken(tokenChecksum(`c-refresh-${i}`)), 'and its refresh token')
+    }
+    t.equal(await store.findAccessToken(tokenChecksum('c-access-2')), null, 'the failed issuance left no access token')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_accesstoken'), 4)
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_refreshtoken'), 4)
+  })
+
   t.test('two Store instances on one database see each other\'s writes at once', async (t) => {
     const h = await open(t)
     const a = h.store

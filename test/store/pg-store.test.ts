@@ -39,6 +39,19 @@ if (url !== null) {
     }
   }
 
+  t.test('the lookups by user, family and grant (and the grant foreign key\'s SET NULL) use the partial indexes', async (t) => {
+    const client = await raw.connect()
+    t.teardown(() => { client.release() })
+    // A tiny table would be read sequentially whatever the indexes: rule that out to see what is usable.
+    await client.query('SET enable_seqscan = off')
+    const plan = async (query: string): Promise<string> => (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query}`, [1])).rows.map((r) => r['QUERY PLAN']).join(' | ')
+    t.match(await plan('SELECT * FROM oauth2_accesstoken WHERE user_id = $1::text ORDER BY id'), /oauth2_accesstoken_user_idx/)
+    t.match(await plan('DELETE FROM oauth2_accesstoken WHERE token_family = $1::text RETURNING token_checksum'), /oauth2_accesstoken_family_idx/)
+    t.match(await plan('DELETE FROM oauth2_accesstoken WHERE grant_id = $1 RETURNING token_checksum'), /oauth2_accesstoken_grant_idx/)
+    t.match(await plan('UPDATE oauth2_accesstoken SET grant_id = NULL WHERE grant_id = $1'), /oauth2_accesstoken_grant_idx/, 'what ON DELETE SET NULL runs')
+    await client.query('RESET enable_seqscan')
+  })
+
   t.test('the schema has the tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
     const tables = await raw.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'oauth2_%' ORDER BY 1")
     t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken'])
@@ -60,9 +73,12 @@ if (url !== null) {
     t.match(index('oauth2_idtoken_jti_uq'), /^CREATE UNIQUE INDEX .* \(jti\)$/)
     t.match(index('oauth2_devicegrant_device_code_uq'), /^CREATE UNIQUE INDEX .* \(device_code_checksum\)$/)
     t.match(index('oauth2_devicegrant_user_code_uq'), /^CREATE UNIQUE INDEX .* \(user_code_checksum\)$/)
+    // Partial (migration 0006): client-credentials tokens have no user, family or grant, and skip these.
+    for (const [name, column] of [['oauth2_accesstoken_family_idx', 'token_family'], ['oauth2_accesstoken_grant_idx', 'grant_id'], ['oauth2_accesstoken_user_idx', 'user_id']] as const) {
+      t.match(index(name), new RegExp(`^CREATE INDEX .* \\(${column}\\) WHERE \\(${column} IS NOT NULL\\)$`), name)
+    }
     for (const [name, column] of [
-      ['oauth2_accesstoken_expires_idx', 'expires'], ['oauth2_accesstoken_family_idx', 'token_family'], ['oauth2_accesstoken_grant_idx', 'grant_id'],
-      ['oauth2_accesstoken_user_idx', 'user_id'], ['oauth2_refreshtoken_family_idx', 'token_family'], ['oauth2_refreshtoken_revoked_idx', 'revoked'],
+      ['oauth2_accesstoken_expires_idx', 'expires'], ['oauth2_refreshtoken_family_idx', 'token_family'], ['oauth2_refreshtoken_revoked_idx', 'revoked'],
       ['oauth2_refreshtoken_created_idx', 'created'], ['oauth2_grant_expires_idx', 'expires'], ['oauth2_idtoken_expires_idx', 'expires'],
     ] as const) t.match(index(name), new RegExp(`^CREATE INDEX .* \\(${column}\\)$`), name)
 

@@ -98,9 +98,10 @@ export const accessTokens = pgTable('oauth2_accesstoken', {
 }, (t) => [
   uniqueIndex('oauth2_accesstoken_checksum_uq').on(t.tokenChecksum),
   index('oauth2_accesstoken_expires_idx').on(t.expiresAt),
-  index('oauth2_accesstoken_user_idx').on(t.userId),
-  index('oauth2_accesstoken_family_idx').on(t.tokenFamily),
-  index('oauth2_accesstoken_grant_idx').on(t.grantId),
+  // Partial: client-credentials tokens (no user, family or grant) skip these three (bench/README.md).
+  index('oauth2_accesstoken_user_idx').on(t.userId).where(sql`${t.userId} IS NOT NULL`),
+  index('oauth2_accesstoken_family_idx').on(t.tokenFamily).where(sql`${t.tokenFamily} IS NOT NULL`),
+  index('oauth2_accesstoken_grant_idx').on(t.grantId).where(sql`${t.grantId} IS NOT NULL`),
   index('oauth2_accesstoken_application_idx').on(t.applicationId),
   // For the ID-token cascade and cleartokens' "no access token refers to it" test (see above).
   index('oauth2_accesstoken_id_token_idx').on(t.idTokenId),

@@ -9,6 +9,7 @@ import type {
 } from '../types.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
 import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { createGroupCommit } from './group-commit.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
@@ -71,41 +72,15 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   let lastDataVersion = dataVersion.get()
 
-  // Waiting for the write lock never blocks the event loop: BEGIN IMMEDIATE runs with no busy
-  // timeout, and when another connection (cleartokens, a second process) holds the lock the
-  // transaction is retried after an asynchronous pause, until the connection's own busy timeout
-  // has passed. better-sqlite3's busy handler would sleep on the event loop instead, stalling
-  // every request (verification included) for as long as the other writer holds the lock.
-  const busyTimeoutMs = Number(raw.pragma('busy_timeout', { simple: true }))
-  const noBusyWait = raw.prepare('PRAGMA busy_timeout = 0')
-  const restoreBusyWait = raw.prepare(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+  // Writes go through group commit (group-commit.ts): the transactions requested during one
+  // event-loop turn share one BEGIN IMMEDIATE … COMMIT, each in its own savepoint, and waiting
+  // for the write lock is asynchronous. The access tokens a transaction removes are reported
+  // once its outcome is known (even on rollback: an eviction is never wrong), before it resolves.
+  const group = createGroupCommit(raw, { onRemoved: (removed) => { hub.tokens(removed) } })
 
-  /**
-   * Runs `fn` in an IMMEDIATE transaction, waiting asynchronously for the write lock. The access
-   * tokens `fn` pushes to `removed` are reported once it is over (even on rollback: an eviction
-   * is never wrong).
-   */
+  /** Runs `fn` in an IMMEDIATE transaction (shared with concurrent ones, all-or-nothing per call). */
   async function tx<T> (fn: (t: SqliteDb, removed: string[]) => T): Promise<T> {
-    const removed: string[] = []
-    const deadline = Date.now() + busyTimeoutMs
-    try {
-      for (let attempt = 0; ; attempt++) {
-        noBusyWait.run()
-        try {
-          return db.transaction((t) => {
-            restoreBusyWait.run()
-            return fn(t as unknown as SqliteDb, removed)
-          }, { behavior: 'immediate' })
-        } catch (err) {
-          if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err
-        } finally {
-          restoreBusyWait.run()
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2, attempt + 1)))
-      }
-    } finally {
-      hub.tokens(removed)
-    }
+    return await group((removed) => fn(db, removed))
   }
 
   const checksumColumn = { checksum: accessTokens.tokenChecksum }
