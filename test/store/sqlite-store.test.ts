@@ -1,5 +1,6 @@
 // The SQLite store: the shared Store contract (./contract.ts) plus what only SQLite has: its
 // pragmas, its schema as sqlite_master shows it, and connection ownership.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
@@ -49,6 +50,16 @@ t.test('connections run in WAL mode with a busy timeout and foreign keys (STORE-
   const reader = new Database(file, { readonly: true })
   t.teardown(() => reader.close())
   t.equal(reader.pragma('journal_mode', { simple: true }), 'wal', 'WAL is a property of the file')
+})
+
+t.test('mmapSize sets PRAGMA mmap_size; a bad value is refused before the file is opened', async (t) => {
+  const file = join(t.testdir(), 'mmap.db')
+  const db = new Database(file)
+  const store = createSqliteStore({ database: db, migrate: true, mmapSize: 1 << 20 })
+  t.teardown(async () => { await store.close(); db.close() })
+  t.equal(db.pragma('mmap_size', { simple: true }), 1 << 20)
+  t.throws(() => createSqliteStore({ database: join(t.testdir(), 'never.db'), mmapSize: 1.5 }), { code: 'OAT_ERR_OPTIONS', message: /mmapSize must be a non-negative integer/ })
+  t.notOk(existsSync(join(t.testdir(), 'never.db')), 'not created')
 })
 
 t.test('the schema has the tables, their foreign keys and the lookup indexes', async (t) => {

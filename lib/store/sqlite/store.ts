@@ -28,6 +28,11 @@ export interface SqliteStoreOptions {
   database: string | Database.Database
   /** Apply pending migrations first (default false; the CLI's `migrate` does it explicitly). */
   migrate?: boolean
+  /**
+   * Bytes of the file to memory-map (`PRAGMA mmap_size`; default none). Keeps verification
+   * flat on large token tables; see `SqliteTuning.mmapSize` for the trade-offs (RSS, SIGBUS on I/O errors).
+   */
+  mmapSize?: number
 }
 
 /**
@@ -37,7 +42,7 @@ export interface SqliteStoreOptions {
  * conditional UPDATE whose changed-row count decides.
  */
 export function createSqliteStore (options: SqliteStoreOptions): Store {
-  const raw = openSqlite(options.database)
+  const raw = openSqlite(options.database, options.mmapSize === undefined ? {} : { mmapSize: options.mmapSize })
   const ownsConnection = typeof options.database === 'string'
   try {
     if (options.migrate === true) migrateSqlite(raw)
