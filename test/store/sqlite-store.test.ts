@@ -161,3 +161,29 @@ t.test('a writer waiting for another connection\'s write lock waits asynchronous
   clearInterval(ticker)
   t.equal(rows.accessToken.checksum, 'c'.repeat(64), 'then it wrote')
 })
+
+t.test('clearExpired turns automatic WAL checkpoints off while it runs (it checkpoints between batches) and restores the setting', async (t) => {
+  const file = join(t.testdir(), 'checkpoints.db')
+  const db = new Database(file)
+  const store = createSqliteStore({ database: db, migrate: true })
+  t.teardown(async () => { await store.close(); db.close() })
+  db.pragma('wal_autocheckpoint = 321')
+  const app = await newApplication(store, { clientId: 'expired' })
+  const insert = db.prepare(`INSERT INTO oauth2_accesstoken (token_checksum, application_id, user_id, scope, expires, token_family, grant_id, id_token_id, resource, created, updated)
+    VALUES (?, ?, NULL, 'read', 0, NULL, NULL, NULL, '', 0, 0)`)
+  db.transaction(() => { for (let i = 0; i < 1200; i++) insert.run(`expired-${i}`, app.id) })()
+  const during: number[] = []
+  const counts = await store.clearExpired({
+    now: new Date(),
+    revokedBefore: null,
+    refreshCreatedBefore: null,
+    batchSize: 400,
+    betweenBatches: async () => { during.push(Number(db.pragma('wal_autocheckpoint', { simple: true }))) },
+  })
+  t.equal(counts.accessTokens, 1200)
+  t.ok(during.length >= 2, 'several batches')
+  t.same([...new Set(during)], [0], 'off during the run')
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 321, 'restored afterwards')
+  const [state] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number, checkpointed: number }>
+  t.equal(state?.checkpointed, state?.log, 'nothing left in the WAL to copy')
+})
