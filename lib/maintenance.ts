@@ -14,7 +14,7 @@ export interface ClearExpiredOptions {
 /**
  * DOT's `cleartokens`, in batches of at most `clearExpiredTokensBatchSize` rows with
  * `clearExpiredTokensBatchInterval` seconds (at least 3 ms) between them. On SQLite a batch is
- * also sized to hold the write lock for about 30 ms, so neither another process's writes nor,
+ * also sized to hold the write lock for about 20 ms (commit included), so neither another process's writes nor,
  * when run in the server, its event loop wait longer than that. It deletes: refresh tokens revoked
  * longer ago than the grace period (with reuse protection, they are kept until idle expiry so a
  * replay is still recognised, STORE-4); refresh tokens idle past `refreshTokenExpireSeconds`;
