@@ -108,6 +108,7 @@ export {
   type IdTokenRecord,
   type DeviceGrantRecord,
   type DeviceGrantStatus,
+  type ClearedBatch,
   type ClearedCounts,
   type VerifiableAccessToken,
   type StoreInvalidation,

@@ -162,7 +162,7 @@ t.test('a writer waiting for another connection\'s write lock waits asynchronous
   t.equal(rows.accessToken.checksum, 'c'.repeat(64), 'then it wrote')
 })
 
-t.test('clearExpired turns automatic WAL checkpoints off while it runs (it checkpoints between batches) and restores the setting', async (t) => {
+t.test('clearExpired turns automatic WAL checkpoints off while it runs (it checkpoints between batches), restores the setting, and reports each batch', async (t) => {
   const file = join(t.testdir(), 'checkpoints.db')
   const db = new Database(file)
   const store = createSqliteStore({ database: db, migrate: true })
@@ -173,14 +173,17 @@ t.test('clearExpired turns automatic WAL checkpoints off while it runs (it check
     VALUES (?, ?, NULL, 'read', 0, NULL, NULL, NULL, '', 0, 0)`)
   db.transaction(() => { for (let i = 0; i < 1200; i++) insert.run(`expired-${i}`, app.id) })()
   const during: number[] = []
+  const reported: number[] = []
   const counts = await store.clearExpired({
     now: new Date(),
     revokedBefore: null,
     refreshCreatedBefore: null,
     batchSize: 400,
     betweenBatches: async () => { during.push(Number(db.pragma('wal_autocheckpoint', { simple: true }))) },
+    onBatchDone: (batch) => { reported.push(batch.rows); t.ok(batch.lockMs >= 0) },
   })
   t.equal(counts.accessTokens, 1200)
+  t.equal(reported.reduce((a, b) => a + b, 0), 1200, 'every batch reported, with its rows')
   t.ok(during.length >= 2, 'several batches')
   t.same([...new Set(during)], [0], 'off during the run')
   t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 321, 'restored afterwards')

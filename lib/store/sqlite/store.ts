@@ -24,6 +24,8 @@ class LostRace extends Error {}
  */
 const FIRST_BATCH = 500
 const BATCH_TARGET_MS = 20
+/** `clearExpired` checkpoints the WAL after this much batch time (the automatic checkpoints are off meanwhile). */
+const CHECKPOINT_EVERY_MS = 100
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -215,8 +217,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   /**
    * Deletes the rows matching `where`, in transactions that each hold the write lock (and, in
    * process, the event loop) for about `BATCH_TARGET_MS`, commit included: the batch size adapts
-   * to the measured time per row, up to `rules.batchSize` (bench/README.md, scenario 6). After
-   * each batch the WAL is checkpointed (see `withoutAutoCheckpoint`).
+   * to the measured time per row, up to `rules.batchSize` (bench/README.md, scenario 6). Every
+   * `CHECKPOINT_EVERY_MS` of batches the WAL is checkpointed (see `withoutAutoCheckpoint`).
    */
   async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens | typeof deviceGrants,
     where: ReturnType<typeof and>, rules: ClearExpiredRules): Promise<number> {
@@ -232,7 +234,13 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       })
       const ms = performance.now() - started
       total += deleted.changes
-      if (deleted.changes > 0) checkpoint()
+      if (deleted.changes > 0) {
+        rules.onBatchDone?.({ rows: deleted.changes, lockMs: ms })
+        lockMsSinceCheckpoint += ms
+        // Outside the write lock, every ~100 ms of deleting (a few batches; one per batch cost
+        // an fsync each and halved the rate): the WAL stays a few MB.
+        if (lockMsSinceCheckpoint >= CHECKPOINT_EVERY_MS) checkpoint()
+      }
       if (deleted.found < size) return total
       // Towards the target duration, at most doubling or halving per batch, within [50, batchSize].
       const ideal = Math.round(size * BATCH_TARGET_MS / Math.max(ms, 0.1))
@@ -242,15 +250,17 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   }
 
   const walCheckpoint = raw.prepare('PRAGMA wal_checkpoint(PASSIVE)')
+  let lockMsSinceCheckpoint = 0
   /** Copies the WAL into the file as far as readers allow; never waits for a lock, never blocks readers or writers. */
   function checkpoint (): void {
+    lockMsSinceCheckpoint = 0
     if (raw.open && !raw.inTransaction) walCheckpoint.run()
   }
 
   /**
    * Runs a `clearExpired` with SQLite's automatic checkpoints off, so that none lands in the
    * commit of a batch (where it lengthened the batch to 300 ms and more, issue 7): the cleaner
-   * checkpoints after each batch instead (PASSIVE, outside the write lock), which also keeps the
+   * checkpoints between batches instead (PASSIVE, outside the write lock), which also keeps the
    * WAL short enough that another connection's commit does not run a large checkpoint meanwhile,
    * and the setting is restored at the end.
    */
