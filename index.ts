@@ -26,7 +26,7 @@ export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKey
 export type { SealingKey, SealingKeyInput } from './lib/tokens/client-secret-seal.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
-export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, ResourceLoadUser, ResolveUser } from './plugins/toolkit.js'
+export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, ResourceLoadUser, ResolveUser, VerifyOutcome } from './plugins/toolkit.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize-request.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
@@ -108,6 +108,7 @@ export {
   type IdTokenRecord,
   type DeviceGrantRecord,
   type DeviceGrantStatus,
+  type ClearedBatch,
   type ClearedCounts,
   type VerifiableAccessToken,
   type StoreInvalidation,

@@ -1,6 +1,13 @@
-// Paths of the baseline routes bench/server.ts adds next to the example app's.
+// Paths of the baseline routes bench/server.ts adds next to the example app's, and shared tuning.
 
 /** The unprotected twin of `/api/hello` (same handler, no token check). */
 export const BARE_HELLO_PATH = '/bench/hello'
 /** The form-echo baseline of the token endpoint: parses the form body and returns it as JSON. */
 export const FORM_ECHO_PATH = '/bench/echo'
+
+/**
+ * Scenario 5's SQLite tuning (the plugin's `sqliteMmapSize`): the small and the large servers
+ * and the in-process comparison map up to 1 GiB of their file (the 1M-token fixture is ~250 MB),
+ * so a lookup reads no page through `pread` (bench/README.md, "What would close the gaps").
+ */
+export const TABLE_MMAP_SIZE = 1 << 30

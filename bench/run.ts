@@ -9,6 +9,7 @@ import { alternate, type ArmSummary, type LoadOptions } from './load.js'
 import { renderTable, writeResults, type Row } from './report.js'
 import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes } from './seed.js'
 import { PROFILE_DESCRIPTIONS, PROFILE_SCENARIOS, profileScenario, type ProfileScenario } from './profile-run.js'
+import { TABLE_MMAP_SIZE } from './routes.js'
 import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, benchTableSize, benchTokenEndpoint, type Sizes } from './scenarios.js'
 import { round } from './stats.js'
 
@@ -64,7 +65,8 @@ const load = loadavg()[0] ?? 0
 if (load > cpus().length * 0.5) log(`warning: load average ${load.toFixed(2)} on ${cpus().length} cores before the run; figures will be noisy`)
 
 // Scenario 5 compares what verification costs the store at two table sizes, so its servers run
-// without the verification cache (with it, a hit never reaches the table at all).
+// without the verification cache (with it, a hit never reaches the table at all), and with the
+// file memory-mapped (TABLE_MMAP_SIZE).
 const NO_CACHE = JSON.stringify({ verificationCacheSize: 0 })
 const dir = mkdtempSync(join(tmpdir(), 'oat-bench-'))
 const db = { main: join(dir, 'main.sqlite3'), small: join(dir, 'small.sqlite3'), large: join(dir, 'large.sqlite3') }
@@ -94,7 +96,7 @@ try {
   ])
   log(`seeded ${sizes.largeTokens.toLocaleString('en-US')} tokens in ${seedSeconds.toFixed(1)} s; starting servers`)
 
-  const [main, bare, small, large] = await Promise.all([startingMain, startingBare, launch('small', ['app', db.small, NO_CACHE]), launch('large', ['app', db.large, NO_CACHE])])
+  const [main, bare, small, large] = await Promise.all([startingMain, startingBare, launch('small', ['app', db.small, NO_CACHE, String(TABLE_MMAP_SIZE)]), launch('large', ['app', db.large, NO_CACHE, String(TABLE_MMAP_SIZE)])])
   const idle = { main: readRss(main.pid), bare: readRss(bare.pid) }
   const options: LoadOptions = { connections: sizes.connections, duration: sizes.roundSeconds }
   log('1. protected route vs the same handler unprotected')

@@ -43,6 +43,8 @@ export interface ExampleAppOptions {
   clientSecretSealingKey?: string
   /** Toolkit settings over the example's own (the benchmark turns the verification cache off with them). */
   settings?: SettingsInput
+  /** SQLite only: bytes of the file to memory-map (the plugin's `sqliteMmapSize`; the benchmark's table-size servers). */
+  sqliteMmapSize?: number
 }
 
 /** Builds the example app (not listening yet). */
@@ -66,6 +68,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
   await app.register(fastifyOAuthToolkit, {
     database: pool ?? options.databasePath,
     migrate: true,
+    ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
     settings: {
       scopes: options.oidcPrivateKey === undefined
         ? { read: 'Reading scope', write: 'Writing scope' }

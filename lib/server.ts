@@ -7,7 +7,7 @@ import { ImproperlyConfiguredError, OAuthError } from './errors.js'
 import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { OAuthRequest } from './request.js'
-import { authenticateBearer, type BearerResult, type BearerSource } from './resource/bearer.js'
+import { authenticateBearer, authenticateBearerNow, type BearerResult, type BearerSource } from './resource/bearer.js'
 import { VerificationCache } from './resource/verification-cache.js'
 import { errorToResponse, type OAuthResponse } from './response.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
@@ -55,6 +55,13 @@ export interface OAuthServer {
   token (req: OAuthRequest, options?: EndpointOptions): Promise<OAuthResponse>
   /** Verifies a bearer token, its audience (the route's declared RFC 8707 resource, or none) and the scopes it must hold. */
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
+  /**
+   * `authenticateBearer` without I/O: its result when it is known synchronously (a refused
+   * presentation, or a token in the verification cache, checked for audience and scopes), `null`
+   * when the store must be asked (then call `authenticateBearer`). The protected-route hooks use
+   * it so that a cache hit costs no promise.
+   */
+  authenticateBearerCached (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | null
   /** Authenticates a client by its credentials (Basic or body). */
   authenticateClient (req: OAuthRequest): Promise<AuthenticatedClient>
   /** Validates and registers an application; the clear secret is returned this once. */
@@ -108,6 +115,10 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       }
     },
     authenticateBearer: (source, requiredScopes = [], resource = null) => authenticateBearer(ctx, source, requiredScopes, resource),
+    authenticateBearerCached (source, requiredScopes = [], resource = null) {
+      const result = authenticateBearerNow(ctx, source, requiredScopes, resource)
+      return typeof result === 'string' ? null : result
+    },
     authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
     createApplication: (input) => createApplication(ctx, input),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),

@@ -27,6 +27,13 @@ export interface FastifyOAuthToolkitOptions {
   store?: Store
   /** Apply pending migrations at start (default false; see the CLI's `migrate`). */
   migrate?: boolean
+  /**
+   * SQLite only (a `database` the plugin opens or adopts): bytes of the file to memory-map
+   * (`PRAGMA mmap_size`; default none), which keeps token verification flat as the table grows.
+   * Mapped pages count in RSS, and an I/O error on them kills the process (SIGBUS) instead of
+   * failing one query; see docs/deployment.md. Ignored for PostgreSQL.
+   */
+  sqliteMmapSize?: number
   /** Settings; DOT's defaults fill in the rest. */
   settings?: SettingsInput
   /** Loads the user a token speaks for, for `request.resourceOwner`. */
@@ -100,7 +107,13 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   if (options.oidc?.getUserClaims !== undefined && typeof options.oidc.getUserClaims !== 'function') optionError('`oidc.getUserClaims` must be a function')
   const keys: SigningKeys | null = options.oidc === undefined ? null : await loadSigningKeys(options.oidc)
-  const store = options.store ?? await openStore(options.database ?? '', { migrate: options.migrate === true })
+  if (options.sqliteMmapSize !== undefined && (!Number.isSafeInteger(options.sqliteMmapSize) || options.sqliteMmapSize < 0)) {
+    optionError('`sqliteMmapSize` must be a non-negative integer (bytes)')
+  }
+  const store = options.store ?? await openStore(options.database ?? '', {
+    migrate: options.migrate === true,
+    ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
+  })
   let server: OAuthServer
   try {
     server = createOAuthServer({

@@ -7,7 +7,7 @@ import { combineVerifiers, createJwtVerifier, type JwtVerificationOptions } from
 import { authenticateWith, UNAVAILABLE, type RemoteVerificationProblem, type TokenVerifier } from '../lib/resource/verifier.js'
 import { resolveSettings, type SettingsInput } from '../lib/settings.js'
 import './augment.js'
-import { createResourceGuard, type OAuthResourceGuard, type ResourceLoadUser } from './toolkit.js'
+import { createResourceGuard, finishHook, type OAuthResourceGuard, type ResourceLoadUser } from './toolkit.js'
 
 /** The settings that mean something on a resource server (same names, defaults and checks as the core plugin's). */
 export type ResourceServerSettings = Pick<SettingsInput, 'scopes' | 'readScope' | 'writeScope' | 'bearerChallenge' | 'realm' | 'errorResponseWithScopes' | 'allowQueryStringTokens' | 'protectedResources' | 'acceptTokensWithoutResource'>
@@ -71,10 +71,11 @@ const plugin: FastifyPluginAsync<ResourceServerOptions> = async (app, options) =
       .send({ error: error.error, error_description: error.description })
   }
   // protect() calls the guard's own deny; route it through ours so 503s apply there too.
-  const { verifyRequest, scopesForMethod, declaredResource } = guard
+  const { verifyRequest, verifyRequestNow, scopesForMethod, declaredResource } = guard
   const protection: OAuthResourceGuard = {
     settings,
     verifyRequest,
+    verifyRequestNow,
     scopesForMethod,
     declaredResource,
     deny,
@@ -82,11 +83,10 @@ const plugin: FastifyPluginAsync<ResourceServerOptions> = async (app, options) =
       const scopes = [...(protectOptions.scopes ?? [])]
       const readWrite = protectOptions.readWrite === true
       const resource = protectOptions.resource === undefined ? null : declaredResource(protectOptions.resource).resource
-      return async function oauthProtect (request, reply) {
-        if (request.method === 'OPTIONS') return // DOT parity: preflights pass without a token
+      return function oauthProtect (request, reply, done) {
+        if (request.method === 'OPTIONS') { done(); return } // DOT parity: preflights pass without a token
         const required = scopesForMethod(request.method, scopes, readWrite)
-        const error = await verifyRequest(request, required, resource)
-        if (error !== null) return deny(reply, error, required, protectOptions.bearerChallenge, resource)
+        finishHook(verifyRequestNow(request, required, resource), done, (error) => { deny(reply, error, required, protectOptions.bearerChallenge, resource) })
       }
     },
   }

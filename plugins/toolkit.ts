@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
 import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import type { AccessTokenInfo, BearerResult, BearerSource } from '../lib/resource/bearer.js'
@@ -60,7 +60,12 @@ export type ResourceLoadUser = (userId: string, token: AccessTokenInfo) => Promi
 export interface BearerAuthority {
   readonly settings: Settings
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
+  /** The same check when it needs no I/O (a verification-cache hit), else `null`; optional (absent: always `authenticateBearer`). */
+  authenticateBearerCached? (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | null
 }
+
+/** What a bearer check gives a hook: `null` (let the request through), the error to answer, or either later. */
+export type VerifyOutcome = OAuthError | null | PromiseLike<OAuthError | null>
 
 /**
  * The resource-server half of the toolkit, `app.oauthResource`: what `ProtectedResourceView` and
@@ -70,11 +75,13 @@ export interface BearerAuthority {
 export interface OAuthResourceGuard {
   readonly settings: Settings
   /** An `onRequest` hook that lets a request through only with a valid bearer token (and scopes). */
-  protect (options?: ProtectOptions): onRequestAsyncHookHandler
+  protect (options?: ProtectOptions): onRequestHookHandler
   /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
   scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
   /** Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`. */
   verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
+  /** `verifyRequest`, answering synchronously (no promise) when it can: a verification-cache hit without `loadUser`, a refused presentation. */
+  verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): VerifyOutcome
   /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
   deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource?: string | null): FastifyReply
   /** The declared protected resource `resource` names; throws `ImproperlyConfiguredError` when it is not in `protectedResources`. */
@@ -87,8 +94,11 @@ export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
    * An `onRequest` hook that lets a request through only with a valid bearer token (and scopes).
    * @example
    * app.get('/api/items', { onRequest: app.oauth.protect({ scopes: ['read'] }) }, handler)
+   *
+   * A callback-style hook: a token in the verification cache is let through (or refused)
+   * synchronously, without a promise; otherwise it waits for the store.
    */
-  protect (options?: ProtectOptions): onRequestAsyncHookHandler
+  protect (options?: ProtectOptions): onRequestHookHandler
   /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
   scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
   /**
@@ -96,6 +106,12 @@ export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
    * @param resource the route's declared RFC 8707 resource (the token's audience must include it), or none.
    */
   verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
+  /**
+   * `verifyRequest`, answering synchronously when it needs no I/O (a token in the verification
+   * cache and no `loadUser` to call, or a refused presentation): `null` or the error then, a
+   * promise of them otherwise.
+   */
+  verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): VerifyOutcome
   /**
    * Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge, which names the
    * RFC 9728 `resource_metadata` of the route's declared `resource` (§5.1).
@@ -130,25 +146,70 @@ function resourceMetadataUrlOf (settings: Settings, resource: string): string | 
   return declared === undefined || declared.metadata === false ? null : protectedResourceMetadataUrl(declared.resource)
 }
 
+/**
+ * Ends a callback-style guard hook: `done()` when the request may proceed, `refuse(error)` (which
+ * sends the answer; `done` is then not called, as Fastify wants) when it may not. A synchronous
+ * outcome is settled at once, with no promise (issue 7's cache-hit path); a throw from `refuse`
+ * after a wait reaches Fastify's error handler, as it did from the former `async` hooks.
+ */
+export function finishHook (outcome: VerifyOutcome, done: HookHandlerDoneFunction, refuse: (error: OAuthError) => void): void {
+  if (outcome === null) {
+    done()
+  } else if (!('then' in outcome)) {
+    refuse(outcome)
+  } else {
+    outcome.then((error) => {
+      if (error === null) {
+        done()
+        return
+      }
+      try {
+        refuse(error)
+      } catch (err) {
+        done(err as Error)
+      }
+    }, (err: unknown) => { done(err as Error) })
+  }
+}
+
 /** Builds `verifyRequest`, `scopesForMethod`, `deny`, `protect` and `declaredResource` over any bearer check. */
 export function createResourceGuard (authority: BearerAuthority, loadUser: ResourceLoadUser | null): OAuthResourceGuard {
   const { settings } = authority
 
-  async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): Promise<OAuthError | null> {
+  function bearerSource (request: FastifyRequest): BearerSource {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
-    const result = await authority.authenticateBearer({
+    return {
       authorization: request.headers.authorization,
       queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
-    }, requiredScopes, resource)
-    if (!result.ok) return result.error
-    if (loadUser !== null && result.token.userId !== null) {
-      const owner = await loadUser(result.token.userId, result.token)
-      // Fail closed: a token outlives nothing it speaks for (DOT deletes a user's tokens with the user).
-      if (owner == null) return new InvalidTokenError({ detail: 'loadUser found no user for the token' })
-      request.resourceOwner = owner
     }
+  }
+
+  /** Applies a bearer result to `request`; a promise only when `loadUser` must run. */
+  function accept (request: FastifyRequest, result: BearerResult): VerifyOutcome {
+    if (!result.ok) return result.error
+    if (loadUser !== null && result.token.userId !== null) return withOwner(request, result.token, loadUser)
     request.accessToken = result.token
     return null
+  }
+
+  async function withOwner (request: FastifyRequest, token: AccessTokenInfo, load: ResourceLoadUser): Promise<OAuthError | null> {
+    const owner = await load(token.userId as string, token)
+    // Fail closed: a token outlives nothing it speaks for (DOT deletes a user's tokens with the user).
+    if (owner == null) return new InvalidTokenError({ detail: 'loadUser found no user for the token' })
+    request.resourceOwner = owner
+    request.accessToken = token
+    return null
+  }
+
+  function verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): VerifyOutcome {
+    const source = bearerSource(request)
+    const cached = authority.authenticateBearerCached?.(source, requiredScopes, resource) ?? null
+    if (cached !== null) return accept(request, cached)
+    return authority.authenticateBearer(source, requiredScopes, resource).then((result) => accept(request, result))
+  }
+
+  async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): Promise<OAuthError | null> {
+    return await verifyRequestNow(request, requiredScopes, resource)
   }
 
   function scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[] {
@@ -188,16 +249,15 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
     return reply.send(body)
   }
 
-  function protect (options: ProtectOptions = {}): onRequestAsyncHookHandler {
+  function protect (options: ProtectOptions = {}): onRequestHookHandler {
     const scopes = [...(options.scopes ?? [])]
     const readWrite = options.readWrite === true
     // Checked now, when the route is defined, so a typo fails at startup rather than refusing every token.
     const resource = options.resource === undefined ? null : declaredResource(options.resource).resource
-    return async function oauthProtect (request, reply) {
-      if (request.method === 'OPTIONS') return // DOT parity: preflights pass without a token
+    return function oauthProtect (request, reply, done) {
+      if (request.method === 'OPTIONS') { done(); return } // DOT parity: preflights pass without a token
       const required = scopesForMethod(request.method, scopes, readWrite)
-      const error = await verifyRequest(request, required, resource)
-      if (error !== null) return deny(reply, error, required, options.bearerChallenge, resource)
+      finishHook(verifyRequestNow(request, required, resource), done, (error) => { deny(reply, error, required, options.bearerChallenge, resource) })
     }
   }
 
@@ -209,7 +269,7 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
     return found
   }
 
-  return { settings, protect, scopesForMethod, verifyRequest, deny, declaredResource }
+  return { settings, protect, scopesForMethod, verifyRequest, verifyRequestNow, deny, declaredResource }
 }
 
 /** Extends the server with Fastify's request-level helpers. */

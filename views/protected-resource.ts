@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, HTTPMethods } from 'fastify'
 import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../lib/errors.js'
+import { finishHook } from '../plugins/toolkit.js'
 import { oauthLogSerializers } from './log-redaction.js'
 import { toOAuthRequest } from './oauth-request.js'
 
@@ -78,11 +79,15 @@ export class ProtectedResourceView {
       const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']
         .filter((m, i, all) => all.indexOf(m) === i).join(', ')
 
-      const hook = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-        if (request.method === 'OPTIONS') return undefined
+      // A view that keeps the inherited `authenticate` is checked through `verifyRequestNow`, so
+      // a token in the verification cache passes without a promise (issue 7); an overriding
+      // `authenticate` is awaited as before.
+      const inherited = view.authenticate === ProtectedResourceView.prototype.authenticate
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+        if (request.method === 'OPTIONS') { done(); return }
         const required = view.requiredScopesFor(request.method, app)
-        const error = await view.authenticate(request, required)
-        return error === null ? undefined : app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null)
+        const outcome = inherited ? app.oauthResource.verifyRequestNow(request, required, view.resource ?? null) : view.authenticate(request, required)
+        finishHook(outcome, done, (error) => { app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null) })
       }
       for (const name of defined) {
         const method = handlers[name] as ViewMethod

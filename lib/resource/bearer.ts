@@ -65,17 +65,27 @@ export function extractBearerToken (ctx: Pick<ServerContext, 'settings'>, source
 }
 
 /**
+ * The verification cache's answer for `token`, without I/O: the verified token on a hit, `null`
+ * when it is not cached (or the cache may not serve now) and the store must be asked.
+ */
+function cachedVerification (ctx: ServerContext, checksum: string, now: number): BearerResult | null {
+  const hit = ctx.verificationCache?.get(checksum, now) ?? null
+  return hit === null ? null : { ok: true, token: hit }
+}
+
+/**
  * Looks a token up by checksum (token and application in one query, or the verification cache)
  * and checks expiry. Expired, revoked and unknown tokens fail closed.
  */
 export async function verifyAccessToken (ctx: ServerContext, token: string): Promise<BearerResult> {
   const checksum = tokenChecksum(token)
-  const cache = ctx.verificationCache ?? null
   const now = ctx.clock.now().getTime()
-  if (cache !== null) {
-    const hit = cache.get(checksum, now)
-    if (hit !== null) return { ok: true, token: hit }
-  }
+  return cachedVerification(ctx, checksum, now) ?? await lookUpAccessToken(ctx, checksum, now)
+}
+
+/** The store half of `verifyAccessToken`: one joined lookup, cached when the cache is on. */
+async function lookUpAccessToken (ctx: ServerContext, checksum: string, now: number): Promise<BearerResult> {
+  const cache = ctx.verificationCache ?? null
   const generation = cache?.generation ?? 0
   const found = await ctx.store.findAccessTokenForVerification(checksum)
   if (found === null) return { ok: false, error: new InvalidTokenError({ detail: 'unknown or revoked access token' }) }
@@ -108,17 +118,34 @@ export function checkScopes (token: AccessTokenInfo, required: readonly string[]
   return hasScopes(token.scopes, required) ? null : new InsufficientScopeError({ detail: `missing scopes: ${required.filter((s) => !token.scopes.includes(s)).join(' ')}` })
 }
 
-/**
- * Verifies the request's token, its audience (RFC 8707: `resource` is the route's declared
- * resource, `null` for none) and, when given, its scopes, in one call.
- */
-export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
-  const token = extractBearerToken(ctx, source)
-  if (typeof token !== 'string') return { ok: false, error: token }
-  const result = await verifyAccessToken(ctx, token)
+/** The audience and scope checks of a verified token. */
+function checkVerified (ctx: ServerContext, result: BearerResult, required: readonly string[], resource: string | null): BearerResult {
   if (!result.ok) return result
   const audienceError = checkAudience(ctx.settings, result.token, resource)
   if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, required)
   return scopeError === null ? result : { ok: false, error: scopeError }
+}
+
+/**
+ * Verifies the request's token, its audience (RFC 8707: `resource` is the route's declared
+ * resource, `null` for none) and, when given, its scopes, in one call.
+ */
+export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
+  const now = authenticateBearerNow(ctx, source, required, resource)
+  return typeof now === 'string' ? checkVerified(ctx, await lookUpAccessToken(ctx, now, ctx.clock.now().getTime()), required, resource) : now
+}
+
+/**
+ * `authenticateBearer` as far as it goes without I/O (issue 7's synchronous cache-hit path): the
+ * result when the presentation is refused or the token is in the verification cache, otherwise
+ * the token's checksum, to be looked up in the store. Same checks and answers as
+ * `authenticateBearer`, which it backs.
+ */
+export function authenticateBearerNow (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): BearerResult | string {
+  const token = extractBearerToken(ctx, source)
+  if (typeof token !== 'string') return { ok: false, error: token }
+  const checksum = tokenChecksum(token)
+  const hit = cachedVerification(ctx, checksum, ctx.clock.now().getTime())
+  return hit === null ? checksum : checkVerified(ctx, hit, required, resource)
 }

@@ -29,17 +29,20 @@ function isPgPool (database: Database.Database | pg.Pool): database is pg.Pool {
  * Opens the store a database option names: a `postgres://` URL or a `pg.Pool` gives the
  * PostgreSQL store; a path, a `sqlite:`/`file:` URL or a better-sqlite3 database the SQLite one.
  * A store opened from a URL or path closes its connections on `close()`; a given pool or
- * database stays open for its owner.
+ * database stays open for its owner. `sqliteMmapSize` applies to SQLite only (see
+ * `SqliteStoreOptions.mmapSize`).
  */
-export async function openStore (database: DatabaseOption, options: { migrate?: boolean } = {}): Promise<Store> {
+export async function openStore (database: DatabaseOption, options: { migrate?: boolean, sqliteMmapSize?: number } = {}): Promise<Store> {
   const migrate = options.migrate === true
+  // SQLite only (`SqliteStoreOptions.mmapSize`); PostgreSQL has nothing to map.
+  const tuning = options.sqliteMmapSize === undefined ? {} : { mmapSize: options.sqliteMmapSize }
   if (typeof database === 'string') {
     if (isPostgresUrl(database)) return await createPgStore({ connectionString: database, migrate })
-    return createSqliteStore({ database: sqlitePathFromUrl(database) ?? '', migrate })
+    return createSqliteStore({ database: sqlitePathFromUrl(database) ?? '', migrate, ...tuning })
   }
   if (isPgPool(database)) return await createPgStore({ pool: database, migrate })
   if (typeof (database as Partial<Database.Database>).pragma !== 'function') {
     throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: `database` must be a path or URL, a better-sqlite3 Database, or a pg.Pool')
   }
-  return createSqliteStore({ database, migrate })
+  return createSqliteStore({ database, migrate, ...tuning })
 }

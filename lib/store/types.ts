@@ -292,6 +292,14 @@ export interface ClearedCounts {
   deviceGrants: number
 }
 
+/** One batch of `clearExpired`, as reported to `ClearExpiredRules.onBatchDone`. */
+export interface ClearedBatch {
+  /** Rows the batch deleted. */
+  readonly rows: number
+  /** How long the batch's transaction held the write lock, ms (select, delete and commit; SQLite's checkpoints after it excluded). */
+  readonly lockMs: number
+}
+
 /** The cut-off times `clearExpired` works with, computed by the caller from the settings. */
 export interface ClearExpiredRules {
   readonly now: Date
@@ -302,6 +310,8 @@ export interface ClearExpiredRules {
   readonly batchSize: number
   /** Awaited between batches (sleep and progress reporting). */
   readonly betweenBatches?: () => Promise<void>
+  /** Called after every batch that deleted rows (the benchmark's lock-hold figures); optional for custom stores. */
+  readonly onBatchDone?: (batch: ClearedBatch) => void
 }
 
 /** An access token with its application, as verification needs them (one joined lookup). */

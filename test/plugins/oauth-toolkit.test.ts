@@ -73,6 +73,8 @@ t.test('bad options and settings fail registration, never a request', async (t) 
     ['loadUser not a function', { loadUser: 'users' }, { code: 'OAT_ERR_OPTIONS', message: /`loadUser` must be a function/ }],
     ['verifyUserCredentials not a function', { verifyUserCredentials: {} }, { code: 'OAT_ERR_OPTIONS' }],
     ['password grant without a checker', { settings: { passwordGrantEnabled: true } }, { code: 'OAT_ERR_OPTIONS', message: /verifyUserCredentials/ }],
+    ['negative sqliteMmapSize', { sqliteMmapSize: -1 }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteMmapSize` must be a non-negative integer/ }],
+    ['sqliteMmapSize not a number', { sqliteMmapSize: '1GB' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteMmapSize`/ }],
   ]
   for (const [i, [name, options, expected]] of cases.entries()) {
     await t.test(name, async (t) => {
@@ -88,6 +90,16 @@ t.test('bad options and settings fail registration, never a request', async (t) 
   await t.test('empty database path', async (t) => {
     await rejectsRegistration(t, { database: '' }, { code: 'OAT_ERR_DATABASE', message: /the SQLite path is empty/ })
   })
+})
+
+t.test('sqliteMmapSize memory-maps the SQLite file the plugin uses (PRAGMA mmap_size)', async (t) => {
+  const db = new Database(join(t.testdir(), 'mmap.db'))
+  t.teardown(() => { db.close() })
+  const app = Fastify()
+  t.teardown(async () => { await app.close() })
+  await app.register(fastifyOAuthToolkit, { database: db, migrate: true, sqliteMmapSize: 64 << 20 })
+  await app.ready()
+  t.equal(db.pragma('mmap_size', { simple: true }), 64 << 20)
 })
 
 t.test('an unmigrated database fails registration with the remedy, not the first request', async (t) => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { resolveSettings } from '../../lib/settings.js'
@@ -19,7 +19,7 @@ import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, createApplication, fixedClock, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
-import { bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
+import { ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
 
 /** An app whose store runs on `db` (so the test can change rows behind the store's back, on the same connection), with `/me` protected. */
 async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
@@ -160,6 +160,76 @@ t.test('SQLite: a revocation by another connection to the file (another process)
   t.teardown(() => { other.close() })
   deleteBehindTheStore(other, accessToken)
   t.equal(await status(app, accessToken), 403, 'another connection committed: the cache is dropped')
+})
+
+/** A request as the guard reads it: the bearer header, no query. */
+function bearerRequest (token: string): FastifyRequest {
+  return { headers: bearer(token), query: {} } as unknown as FastifyRequest
+}
+
+/** Lets the event loop run one iteration (the SQLite store reads data_version at most once per iteration). */
+async function nextIteration (): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** A client-credentials token (no user, so no loadUser call). */
+async function serviceToken (app: FastifyInstance): Promise<string> {
+  const client = await createApplication(app, { authorizationGrantType: 'client-credentials' })
+  const issued = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.application.clientId, client.clientSecret ?? '') })
+  return issued.json<{ access_token: string }>().access_token
+}
+
+t.test('a cache hit is answered synchronously; a revoked token is refused on the next request', async (t) => {
+  const { app } = await cachedApp(t)
+  const token = await serviceToken(app)
+  const first = app.oauth.verifyRequestNow(bearerRequest(token), [])
+  t.ok(first !== null && 'then' in first, 'not cached yet: the store is asked (a promise)')
+  t.equal(await first, null)
+  const request = bearerRequest(token)
+  t.equal(app.oauth.verifyRequestNow(request, []), null, 'cached: answered without a promise')
+  t.equal(request.accessToken?.scopes.join(' '), 'read write', 'and request.accessToken is set')
+  const refused = app.oauth.verifyRequestNow(bearerRequest(token), ['admin'])
+  t.equal(refused !== null && !('then' in refused) ? refused.error : null, 'insufficient_scope', 'a missing scope is refused synchronously too')
+  const hook = app.oauth.protect()
+  let passed = false
+  hook.call(app, bearerRequest(token), {} as FastifyReply, () => { passed = true })
+  t.ok(passed, 'protect() called done() before returning')
+
+  const row = await app.oauth.store.findAccessToken(tokenChecksum(token))
+  await app.oauth.store.revokeAccessToken(row?.id ?? 0, app.oauth.clock.now())
+  const after = app.oauth.verifyRequestNow(bearerRequest(token), [])
+  t.ok(after !== null && 'then' in after, 'revoked: no longer cached, the store is asked')
+  t.equal((await after)?.error, 'invalid_token')
+  t.equal(await status(app, token), 403)
+})
+
+t.test('with loadUser, a cached token of a user still waits for the user', async (t) => {
+  const loaded: string[] = []
+  const { app } = await cachedApp(t, { loadUser: async (id) => { loaded.push(id); return { id, username: ALICE.username } } })
+  const token = (await passwordTokens(app)).accessToken
+  t.equal(await status(app, token), 200)
+  const request = bearerRequest(token)
+  const outcome = app.oauth.verifyRequestNow(request, [])
+  t.ok(outcome !== null && 'then' in outcome, 'a promise: loadUser runs')
+  t.equal(await outcome, null)
+  t.same(request.resourceOwner, { id: ALICE.id, username: ALICE.username })
+  t.same(loaded, [ALICE.id, ALICE.id])
+})
+
+t.test('SQLite: data_version is read once per event-loop iteration; the next iteration sees another connection\'s commit', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const token = await serviceToken(app)
+  t.equal(await status(app, token), 200)
+  await nextIteration()
+  t.equal(app.oauth.verifyRequestNow(bearerRequest(token), []), null, 'served from the cache')
+  const other = new Database(db.name)
+  t.teardown(() => { other.close() })
+  deleteBehindTheStore(other, token)
+  t.equal(app.oauth.verifyRequestNow(bearerRequest(token), []), null, 'the same iteration: data_version was read already')
+  await nextIteration()
+  const outcome = app.oauth.verifyRequestNow(bearerRequest(token), [])
+  t.ok(outcome !== null && 'then' in outcome, 'the next iteration: the cache was dropped, the store is asked')
+  t.equal((await outcome)?.error, 'invalid_token')
 })
 
 t.test('settings: verificationCacheSize and verificationCacheSeconds are validated', async (t) => {

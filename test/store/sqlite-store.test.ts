@@ -1,5 +1,6 @@
 // The SQLite store: the shared Store contract (./contract.ts) plus what only SQLite has: its
 // pragmas, its schema as sqlite_master shows it, and connection ownership.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
@@ -80,6 +81,16 @@ t.test('the access-token indexes on user, family and grant are partial, and the 
   await store.revokeTokenFamily(coded.accessToken.tokenFamily ?? '', new Date())
   t.equal(await store.findAccessTokenById(coded.accessToken.id), null, 'the family revocation found the token')
   t.ok(await store.findAccessToken(tokenChecksum('cc')), 'the client-credentials token is untouched')
+})
+
+t.test('mmapSize sets PRAGMA mmap_size; a bad value is refused before the file is opened', async (t) => {
+  const file = join(t.testdir(), 'mmap.db')
+  const db = new Database(file)
+  const store = createSqliteStore({ database: db, migrate: true, mmapSize: 1 << 20 })
+  t.teardown(async () => { await store.close(); db.close() })
+  t.equal(db.pragma('mmap_size', { simple: true }), 1 << 20)
+  t.throws(() => createSqliteStore({ database: join(t.testdir(), 'never.db'), mmapSize: 1.5 }), { code: 'OAT_ERR_OPTIONS', message: /mmapSize must be a non-negative integer/ })
+  t.notOk(existsSync(join(t.testdir(), 'never.db')), 'not created')
 })
 
 t.test('the schema has the tables, their foreign keys and the lookup indexes', async (t) => {
@@ -180,4 +191,33 @@ t.test('a writer waiting for another connection\'s write lock waits asynchronous
   const rows = await issuing
   clearInterval(ticker)
   t.equal(rows.accessToken.checksum, 'c'.repeat(64), 'then it wrote')
+})
+
+t.test('clearExpired turns automatic WAL checkpoints off while it runs (it checkpoints between batches), restores the setting, and reports each batch', async (t) => {
+  const file = join(t.testdir(), 'checkpoints.db')
+  const db = new Database(file)
+  const store = createSqliteStore({ database: db, migrate: true })
+  t.teardown(async () => { await store.close(); db.close() })
+  db.pragma('wal_autocheckpoint = 321')
+  const app = await newApplication(store, { clientId: 'expired' })
+  const insert = db.prepare(`INSERT INTO oauth2_accesstoken (token_checksum, application_id, user_id, scope, expires, token_family, grant_id, id_token_id, resource, created, updated)
+    VALUES (?, ?, NULL, 'read', 0, NULL, NULL, NULL, '', 0, 0)`)
+  db.transaction(() => { for (let i = 0; i < 1200; i++) insert.run(`expired-${i}`, app.id) })()
+  const during: number[] = []
+  const reported: number[] = []
+  const counts = await store.clearExpired({
+    now: new Date(),
+    revokedBefore: null,
+    refreshCreatedBefore: null,
+    batchSize: 400,
+    betweenBatches: async () => { during.push(Number(db.pragma('wal_autocheckpoint', { simple: true }))) },
+    onBatchDone: (batch) => { reported.push(batch.rows); t.ok(batch.lockMs >= 0) },
+  })
+  t.equal(counts.accessTokens, 1200)
+  t.equal(reported.reduce((a, b) => a + b, 0), 1200, 'every batch reported, with its rows')
+  t.ok(during.length >= 2, 'several batches')
+  t.same([...new Set(during)], [0], 'off during the run')
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 321, 'restored afterwards')
+  const [state] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number, checkpointed: number }>
+  t.equal(state?.checkpointed, state?.log, 'nothing left in the WAL to copy')
 })

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import t, { type Test } from 'tap'
-import { ImproperlyConfiguredError, ProtectedResourceView } from '../../index.js'
+import { ImproperlyConfiguredError, InvalidTokenError, ProtectedResourceView } from '../../index.js'
 import { basicAuth, buildApp, clientCredentialsToken, fixedClock, postToken, type BuildAppOptions } from '../helpers/index.js'
 import { accessTokenRow, bearer, passwordTokens, withPasswordGrant } from './support.js'
 
@@ -273,4 +273,30 @@ t.test('asView fails registration without the core plugin', async (t) => {
   t.teardown(() => app.close())
   app.register(Hello.asView('/api/hello'))
   await t.rejects(async () => await app.ready(), { constructor: ImproperlyConfiguredError, code: 'OAT_ERR_PLUGIN_ORDER' })
+})
+
+t.test('a cached token revoked through the store is refused on the next request (the synchronous cache-hit path)', async (t) => {
+  const app = await helloApp(t)
+  const token = await clientCredentialsToken(app)
+  t.equal((await app.inject({ ...HELLO, headers: bearer(token) })).statusCode, 200, 'verified and cached')
+  t.equal((await app.inject({ ...HELLO, headers: bearer(token) })).statusCode, 200, 'served from the cache')
+  const row = await accessTokenRow(app, token)
+  await app.oauth.store.revokeAccessToken(row.id, app.oauth.clock.now())
+  t.equal((await app.inject({ ...HELLO, headers: bearer(token) })).statusCode, 403)
+})
+
+t.test('a view overriding authenticate() is still asked (it does not take the synchronous path)', async (t) => {
+  class Gate extends Hello {
+    override async authenticate (request: FastifyRequest, required: readonly string[]) {
+      if (request.headers['x-gate'] !== 'open') return new InvalidTokenError({ detail: 'gate closed' })
+      return await super.authenticate(request, required)
+    }
+  }
+  const app = await buildApp(t)
+  await app.register(Gate.asView('/api/gate'))
+  const token = await clientCredentialsToken(app)
+  const gate = { method: 'GET', url: '/api/gate' } as const
+  t.equal((await app.inject({ ...gate, headers: { ...bearer(token), 'x-gate': 'open' } })).statusCode, 200)
+  t.equal((await app.inject({ ...gate, headers: { ...bearer(token), 'x-gate': 'open' } })).statusCode, 200, 'cached, and still through authenticate()')
+  t.equal((await app.inject({ ...gate, headers: bearer(token) })).statusCode, 403, 'the override refused a cached token')
 })

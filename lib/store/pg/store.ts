@@ -233,7 +233,9 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
       // SKIP LOCKED: two `cleartokens` runs take disjoint batches, and a row a request is
       // writing right now waits for the next run instead of stalling this one.
       const batch = db.select({ id: table.id }).from(table).where(condition).limit(rules.batchSize).for('update', { skipLocked: true })
+      const started = performance.now()
       const deleted = (await db.delete(table).where(inArray(table.id, batch))).rowCount ?? 0
+      if (deleted > 0) rules.onBatchDone?.({ rows: deleted, lockMs: performance.now() - started })
       total += deleted
       if (deleted < rules.batchSize) return total
       if (rules.betweenBatches !== undefined) await rules.betweenBatches()

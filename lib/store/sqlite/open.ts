@@ -12,12 +12,34 @@ export type SqliteDb = BetterSQLite3Database<typeof schema>
 /** Where the committed drizzle-kit migrations live (copied next to this module by the build). */
 export const SQLITE_MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url))
 
+/** Connection tuning for `openSqlite`. */
+export interface SqliteTuning {
+  /**
+   * Bytes of the file to memory-map (`PRAGMA mmap_size`; default: SQLite's, 0, none). Reads
+   * then come from the map instead of a `pread` per page outside SQLite's page cache, which keeps
+   * verification flat as the token table grows (bench/README.md, issue 7). Trade-offs: mapped
+   * file pages count in the process's RSS (shared and reclaimable by the OS), and an I/O error
+   * on a mapped page raises SIGBUS (the process dies) instead of an `SQLITE_IOERR`. Set it at or
+   * above the file's size; SQLite caps it at its compile-time maximum (2 GiB here).
+   */
+  readonly mmapSize?: number
+}
+
+/** Validates `SqliteTuning.mmapSize` (a non-negative integer number of bytes). */
+export function checkMmapSize (mmapSize: unknown): void {
+  if (mmapSize !== undefined && (typeof mmapSize !== 'number' || !Number.isSafeInteger(mmapSize) || mmapSize < 0)) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: the SQLite mmapSize must be a non-negative integer (bytes)')
+  }
+}
+
 /**
  * Opens (or adopts) a SQLite database: WAL mode, a busy timeout and foreign keys, so that the
  * server, `cleartokens` and a second process can share one file (SECURITY-TARGETS STORE-2).
  * @param database a file path, `':memory:'`, or an open better-sqlite3 database.
+ * @param tuning optional connection tuning (`mmapSize`).
  */
-export function openSqlite (database: string | Database.Database): Database.Database {
+export function openSqlite (database: string | Database.Database, tuning: SqliteTuning = {}): Database.Database {
+  checkMmapSize(tuning.mmapSize)
   let db: Database.Database
   if (typeof database === 'string') {
     if (database.length === 0) throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: the SQLite path is empty')
@@ -34,6 +56,7 @@ export function openSqlite (database: string | Database.Database): Database.Data
   // WAL + NORMAL survives process crashes (kill -9); only an OS crash can lose the last commits.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
+  if (tuning.mmapSize !== undefined) db.pragma(`mmap_size = ${tuning.mmapSize}`)
   return db
 }
 
