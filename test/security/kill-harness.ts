@@ -3,8 +3,8 @@
 // One server child process (bench/server.ts, the example app) on a SQLite file takes
 // concurrent client_credentials requests; every token answered with a 200 is recorded; the
 // process is SIGKILLed a set time after its first acknowledged token. Then, from this process
-// (a fresh connection, so SQLite recovers the WAL): PRAGMA integrity_check, the store's invariants, and every acknowledged token verified
-// through the production bearer check.
+// (a fresh connection, so SQLite recovers the WAL): PRAGMA integrity_check, the store's
+// invariants, and every acknowledged token verified through the production bearer check.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
