@@ -27,7 +27,8 @@ try {
     if (report.acknowledged <= 1) empty++ // only the warm-up token: the kill hit before the load did
     const bad = report.integrity !== 'ok' || report.violations.length > 0 || report.lost > 0 || report.serverErrors > 0
     if (bad) failures++
-    if (bad || i % 20 === 0) process.stderr.write(`kill ${i}/${kills}: ${JSON.stringify(report)}\n`)
+    if (bad) process.stderr.write(`kill ${i}/${kills}: ${JSON.stringify(report)}\n`)
+    if (i % 10 === 0) process.stderr.write(`after ${i}/${kills} kills (${((performance.now() - started) / 1000).toFixed(0)} s): ${acknowledged} acknowledged, ${lost} lost, ${failures} with a violation, ${empty} killed before the load acknowledged anything\n`)
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })

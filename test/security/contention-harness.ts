@@ -36,8 +36,11 @@ function percentile (sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN
 }
 
-/** Runs the load for `seconds` with `workers` concurrent request loops. */
-export async function runContention (options: { seconds: number, workers: number }): Promise<ContentionReport> {
+/**
+ * Runs the load for `seconds` with `workers` concurrent request loops over `servers` server
+ * processes (2), with the cleartokens loop unless `clear` is false (to tell the causes apart).
+ */
+export async function runContention (options: { seconds: number, workers: number, servers?: number, clear?: boolean }): Promise<ContentionReport> {
   const dir = mkdtempSync(join(tmpdir(), 'oat-contention-'))
   const path = join(dir, 'contention.sqlite3')
   const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
@@ -47,7 +50,7 @@ export async function runContention (options: { seconds: number, workers: number
     await seedCodes(path, clients.webapp, refreshers)
     // Expired rows for cleartokens to delete while the load runs.
     seedAccessTokens(path, clients.service.id, [{ set: 'expired', count: 20_000, expiresAt: new Date(Date.now() - 3600_000) }])
-    servers.push(await startServer(path), await startServer(path))
+    servers.push(...await Promise.all(Array.from({ length: options.servers ?? 2 }, async () => await startServer(path))))
     const statuses: Record<string, number> = {}
     const tokenLatencies: number[] = []
     let requests = 0
@@ -89,7 +92,7 @@ export async function runContention (options: { seconds: number, workers: number
     let clearRuns = 0
     let clearFailures = 0
     const clearLoop = async (): Promise<void> => {
-      while (state.running) {
+      while (state.running && options.clear !== false) {
         const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'bench/clear.ts', path, new Date().toISOString()], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
         let output = ''
         child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
