@@ -1,5 +1,6 @@
-// G5 / STORE-2, SQLite contention. Shared by test/security/sqlite-contention.test.ts (about
-// 2 s) and `npm run bench -- --contention` (bench/contention.ts, 60 s). Not a test file.
+// G5 / STORE-2, SQLite contention. Shared by test/security/sqlite-contention.test.ts (until one
+// cleartokens run has ended) and `npm run bench -- --contention` (bench/contention.ts, 60 s).
+// Not a test file.
 // Two server processes (bench/server.ts, the example app) write to one SQLite file while a
 // cleartokens job runs again and again in a third process. Load: half the workers issue a
 // client_credentials token and revoke it, the other half exchange a seeded code and then
@@ -38,9 +39,11 @@ function percentile (sorted: readonly number[], p: number): number {
 
 /**
  * Runs the load for `seconds` with `workers` concurrent request loops over `servers` server
- * processes (2), with the cleartokens loop unless `clear` is false (to tell the causes apart).
+ * processes (2), with the cleartokens loop unless `clear` is false (to tell the causes apart);
+ * the load goes on past `seconds` until `minClearRuns` cleartokens runs have ended. The file
+ * starts with `expiredTokens` (20,000) expired access tokens for cleartokens to delete.
  */
-export async function runContention (options: { seconds: number, workers: number, servers?: number, clear?: boolean }): Promise<ContentionReport> {
+export async function runContention (options: { seconds: number, workers: number, servers?: number, clear?: boolean, minClearRuns?: number, expiredTokens?: number }): Promise<ContentionReport> {
   const dir = mkdtempSync(join(tmpdir(), 'oat-contention-'))
   const path = join(dir, 'contention.sqlite3')
   const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
@@ -49,7 +52,7 @@ export async function runContention (options: { seconds: number, workers: number
     const refreshers = Math.ceil(options.workers / 2)
     await seedCodes(path, clients.webapp, refreshers)
     // Expired rows for cleartokens to delete while the load runs.
-    seedAccessTokens(path, clients.service.id, [{ set: 'expired', count: 20_000, expiresAt: new Date(Date.now() - 3600_000) }])
+    seedAccessTokens(path, clients.service.id, [{ set: 'expired', count: options.expiredTokens ?? 20_000, expiresAt: new Date(Date.now() - 3600_000) }])
     servers.push(...await Promise.all(Array.from({ length: options.servers ?? 2 }, async () => await startServer(path))))
     const statuses: Record<string, number> = {}
     const tokenLatencies: number[] = []
@@ -110,6 +113,7 @@ export async function runContention (options: { seconds: number, workers: number
       ...Array.from({ length: options.workers - refreshers }, issuer),
     ]
     await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000))
+    while (clearRuns < (options.minClearRuns ?? 0)) await new Promise((resolve) => setTimeout(resolve, 20))
     state.running = false
     await Promise.all(loops)
     const seconds = (performance.now() - started) / 1000
