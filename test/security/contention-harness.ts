@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CODE_VERIFIER, codeValue, createClientDatabases, REDIRECT_URI, seedAccessTokens, seedCodes } from '../../bench/seed.js'
+import { createOAuthServer, createSqliteStore } from '../../index.js'
 import { ROOT, startServer } from './kill-harness.js'
 
 /** What a run saw. */
@@ -39,11 +40,12 @@ function percentile (sorted: readonly number[], p: number): number {
 
 /**
  * Runs the load for `seconds` with `workers` concurrent request loops over `servers` server
- * processes (2), with the cleartokens loop unless `clear` is false (to tell the causes apart);
+ * processes (2), with the cleartokens loop in a process of its own, in this process
+ * (`'in-process'`), or none (`false`, to tell the causes apart);
  * the load goes on past `seconds` until `minClearRuns` cleartokens runs have ended. The file
  * starts with `expiredTokens` (20,000) expired access tokens for cleartokens to delete.
  */
-export async function runContention (options: { seconds: number, workers: number, servers?: number, clear?: boolean, minClearRuns?: number, expiredTokens?: number }): Promise<ContentionReport> {
+export async function runContention (options: { seconds: number, workers: number, servers?: number, clear?: boolean | 'in-process', minClearRuns?: number, expiredTokens?: number }): Promise<ContentionReport> {
   const dir = mkdtempSync(join(tmpdir(), 'oat-contention-'))
   const path = join(dir, 'contention.sqlite3')
   const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
@@ -95,6 +97,27 @@ export async function runContention (options: { seconds: number, workers: number
     let clearRuns = 0
     let clearFailures = 0
     const clearLoop = async (): Promise<void> => {
+      if (options.clear === 'in-process') {
+        // A connection of this process (the quick test: no process to start). Its batches block
+        // this process's event loop, not the servers'; for SQLite it is one more writer either way.
+        const store = createSqliteStore({ database: path })
+        try {
+          const server = createOAuthServer({ store })
+          while (state.running || clearRuns === 0) {
+            try {
+              await server.clearExpiredTokens()
+            } catch (err) {
+              clearFailures++
+              if (BUSY.test(String(err))) busy++
+            }
+            clearRuns++
+            await new Promise((resolve) => setTimeout(resolve, 20))
+          }
+        } finally {
+          await store.close()
+        }
+        return
+      }
       while (state.running && options.clear !== false) {
         const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'bench/clear.ts', path, new Date().toISOString()], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
         let output = ''
@@ -104,6 +127,14 @@ export async function runContention (options: { seconds: number, workers: number
         clearRuns++
         if (code !== 0) clearFailures++
         if (BUSY.test(output)) busy++
+      }
+    }
+    // Each server's first secret check per client is one scrypt run (seconds on a loaded machine)
+    // that every request of the first burst waits for: done before the clock starts, so the
+    // latencies are those of the contention, not of a cold start.
+    for (const server of servers) {
+      for (const basic of [clients.service.basic, clients.webapp.basic]) {
+        await fetch(`${server.url}/o/token/`, { method: 'POST', headers: { ...form, authorization: basic }, body: 'grant_type=refresh_token&refresh_token=warm-up' }).then(async (res) => await res.text())
       }
     }
     const started = performance.now()
