@@ -18,18 +18,18 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 const runs = values.quick === true ? 200 : 2000
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed)
 process.stderr.write(`fuzz: ${runs} requests × ${ENDPOINTS.length} endpoints, seed ${seed}\n`)
-// Memory is measured after a warm-up pass (100 requests per endpoint, or a tenth of the runs;
+// Memory is measured after a warm-up pass (200 requests per endpoint, or a tenth of the runs;
 // another seed) and a forced full GC, before and after the main pass. From a cold start the first
-// ~3,000 requests grow RSS by 40–55 MiB that stays (JIT code, malloc arenas, SQLite's page cache)
-// and then RSS is flat, while the heap after GC grows only by optimised code: heap snapshots
-// before and after 4,800 more requests differ by ~0.5 MiB of code objects and no accumulating
-// objects or strings (2026-11-29). Growth from a cold start measured warm-up, not a leak.
+// ~4,000 requests grow RSS by 55–60 MiB that stays (JIT code, malloc arenas, SQLite's page cache);
+// after them RSS is flat (+3 MiB over 16,000 more) and the heap after GC grows only by optimised
+// code: heap snapshots before and after 4,800 more requests differ by ~0.5 MiB of code objects and
+// no accumulating objects or strings (2026-11-29). Growth from a cold start measured warm-up.
 v8.setFlagsFromString('--expose_gc')
 const gc = vm.runInNewContext('gc') as () => void
 const settled = (): NodeJS.MemoryUsage => { gc(); gc(); return process.memoryUsage() }
 const target = await buildFuzzTarget()
 const cold = settled()
-const warmupRuns = Math.max(100, Math.round(runs / 10))
+const warmupRuns = Math.max(200, Math.round(runs / 10))
 const warmupStarted = performance.now()
 await runFuzz(target, { runs: warmupRuns, seed: seed + 1_000_000 })
 const warm = settled()
