@@ -27,7 +27,7 @@ export type { SealingKey, SealingKeyInput } from './lib/tokens/client-secret-sea
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
 export type { ResourceOwner } from './plugins/augment.js'
 export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, ResourceLoadUser, ResolveUser } from './plugins/toolkit.js'
-export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize.js'
+export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize-request.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
 export {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
-import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import type { AccessTokenInfo, BearerResult, BearerSource } from '../lib/resource/bearer.js'
 import type { OAuthServer } from '../lib/server.js'
 import { protectedResourceMetadataUrl, sameResource, type ProtectedResourceSettings } from '../lib/resource/identifiers.js'
@@ -162,6 +162,12 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
       // DOT parity: a bare 403 whatever went wrong (tutorial part 2 expects it).
       reply.code(403)
       return withScopes ? reply.send({ required_scopes: requiredScopes }) : reply.send()
+    }
+    // A client-protected view's failed client authentication: RFC 6749 §5.2's 401, challenging
+    // with the scheme the client used (Basic), not with Bearer.
+    if (error.error === 'invalid_client') {
+      reply.code(error.status).headers(error.headers).header('cache-control', 'no-store')
+      return reply.send({ error: error.error, error_description: error.description })
     }
     // RFC 6750 §3: no error code when the request carried no token at all.
     const missing = error.detail === 'missing bearer token'

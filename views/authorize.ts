@@ -1,11 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { decideAuthorization } from '../lib/endpoints/authorize-prompt.js'
-import {
-  approveAuthorization,
-  denyAuthorization,
-  validateAuthorizationRequest,
-  type AuthorizationRequest,
-} from '../lib/endpoints/authorize.js'
+import { approveAuthorization, denyAuthorization } from '../lib/endpoints/authorize.js'
+import { validateAuthorizationRequest, type AuthorizationRequest } from '../lib/endpoints/authorize-request.js'
 import { consumePushedRequest } from '../lib/endpoints/par.js'
 import type { OAuthError } from '../lib/errors.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { deviceAuthorizationEndpoint } from '../lib/endpoints/device-authorization.js'
 import { claimUserCode, decideDeviceAuthorization, pendingDeviceAuthorization } from '../lib/endpoints/device-user.js'
-import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
@@ -172,6 +172,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const body = oauth.templates.deviceConfirm({
           applicationName: pending.application.name === '' ? pending.application.clientId : pending.application.name,
           scopes: pending.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
+          resources: pending.resources,
           action: confirmUrl(id),
           csrfToken: csrf.issue(request, reply, `${user.id}\0device:${id}`),
         }, page)

@@ -5,7 +5,7 @@ import {
   updateApplication,
   type ApplicationInput,
 } from '../lib/applications.js'
-import type { AuthorizingUser } from '../lib/endpoints/authorize.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { flattenParams } from '../lib/request.js'
 import { APPLICATION_GRANT_TYPES, type Application } from '../lib/store/types.js'
 import { scopeList } from '../lib/validator/scopes.js'

@@ -160,6 +160,8 @@ function presentsClientCredentials (request: FastifyRequest): boolean {
 /**
  * DOT's `ClientProtectedResourceView`: accepts a client's own credentials (Basic or body), or
  * else a bearer token. It reads the body, so it authenticates in `preHandler`, not `onRequest`.
+ * Failed client authentication is DOT's bare 403 by default; with `bearerChallenge` it is RFC
+ * 6749 §5.2's 401 `invalid_client` (with a `Basic` challenge when Basic was used).
  */
 export class ClientProtectedResourceView extends ProtectedResourceView {
   /** Client credentials are checked against the local store: a standalone resource server has none. */
@@ -178,7 +180,8 @@ export class ClientProtectedResourceView extends ProtectedResourceView {
     try {
       const client = await request.server.oauth.authenticateClient(toOAuthRequest(request))
       if (client.application.clientType !== 'confidential') {
-        return new InvalidClientError({ detail: 'public clients cannot authenticate' })
+        const basic = /^basic\b/i.test(request.headers.authorization ?? '')
+        return new InvalidClientError({ detail: 'public clients cannot authenticate', ...(basic ? { headers: { 'www-authenticate': 'Basic realm="oauth"' } } : {}) })
       }
       request.oauthClient = client.application
       return null

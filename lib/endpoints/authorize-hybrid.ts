@@ -2,7 +2,8 @@ import type { ServerContext } from '../context.js'
 import type { TokenIssue } from '../store/types.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
-import { appendParams, storeCode, type AuthorizationRequest, type AuthorizingUser } from './authorize.js'
+import { appendParams, type AuthorizationRequest, type AuthorizingUser } from './authorize-request.js'
+import { storeCode } from './authorize.js'
 
 /**
  * OIDC Core §3.3.2.5: the hybrid flow's answer, in the fragment: a code, plus an access token

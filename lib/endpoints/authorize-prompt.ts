@@ -1,6 +1,7 @@
 import type { ServerContext } from '../context.js'
 import { ConsentRequiredError, LoginRequiredError } from '../errors.js'
-import { authorizationErrorRedirect, canSkipConsent, type AuthorizationRequest, type AuthorizingUser } from './authorize.js'
+import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
+import { authorizationErrorRedirect, canSkipConsent } from './authorize.js'
 
 /** What the authorization endpoint does with a valid request, once it knows who is logged in. */
 export type AuthorizationDecision =

@@ -2,14 +2,18 @@ import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { InvalidRequestError, ServerError, UnauthorizedClientError } from '../errors.js'
 import { DEVICE_CODE_GRANT_TYPE } from '../grants/device-code.js'
-import { param, type OAuthRequest, type Params } from '../request.js'
+import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { authenticateClient } from '../validator/client-auth.js'
+import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
 import { formatUserCode, generateUserCode, userCodeChecksum } from './device-user-code.js'
 
-/** The parameters of a device authorization request (RFC 8628 §3.1, with RFC 6749 §2.3 client authentication). */
+/**
+ * The parameters of a device authorization request that may appear once (RFC 8628 §3.1, with
+ * RFC 6749 §2.3 client authentication); RFC 8707 `resource` may repeat.
+ */
 const DEVICE_AUTHORIZATION_PARAMETERS = ['client_id', 'client_secret', 'scope']
 
 /** A user code collides with a live one about never (20^8 codes); a few draws make it certain. */
@@ -29,6 +33,8 @@ export interface DeviceAuthorizationResponseBody {
  * `POST {prefix}/device-authorization/` (RFC 8628 §3.1–3.2, DOT's `DeviceAuthorizationView`).
  * Confidential clients authenticate as at the token endpoint, public ones send `client_id`; the
  * application must be registered for the device grant. Only checksums of both codes are stored.
+ * RFC 8707 `resource` values bind the grant (and so its tokens) to those resources, validated
+ * as at the authorization endpoint (`invalid_target`).
  * @param verificationUri where the user enters the code (`{issuer}/device/` unless configured).
  */
 export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAuthRequest, verificationUri: string): Promise<OAuthResponse> {
@@ -39,7 +45,8 @@ export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAut
     throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application asked for a device code` })
   }
   const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), client.application)
-  const { deviceCode, userCode } = await createDeviceGrant(ctx, client.application.id, scopes)
+  const resources = resolveRequestedResources(ctx.settings, paramValues(req, 'body', 'resource'))
+  const { deviceCode, userCode } = await createDeviceGrant(ctx, client.application.id, scopes, resources)
   const shown = formatUserCode(userCode)
   const body: DeviceAuthorizationResponseBody = {
     device_code: deviceCode,
@@ -53,7 +60,7 @@ export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAut
 }
 
 /** Draws a 256-bit device code and a user code, and stores their checksums; retries a taken user code. */
-async function createDeviceGrant (ctx: ServerContext, applicationId: number, scopes: readonly string[]): Promise<{ deviceCode: string, userCode: string }> {
+async function createDeviceGrant (ctx: ServerContext, applicationId: number, scopes: readonly string[], resources: readonly string[]): Promise<{ deviceCode: string, userCode: string }> {
   const now = ctx.clock.now()
   for (let attempt = 0; attempt < USER_CODE_ATTEMPTS; attempt++) {
     const deviceCode = ctx.random.token(32)
@@ -63,6 +70,7 @@ async function createDeviceGrant (ctx: ServerContext, applicationId: number, sco
       userCodeChecksum: userCodeChecksum(userCode),
       applicationId,
       scope: scopes.join(' '),
+      resource: resources.join(' '),
       expiresAt: addSeconds(now, ctx.settings.deviceCodeExpireSeconds),
       interval: ctx.settings.deviceFlowInterval,
     }, now)

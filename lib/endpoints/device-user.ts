@@ -1,7 +1,8 @@
 import type { ServerContext } from '../context.js'
 import type { Application, DeviceGrantRecord } from '../store/types.js'
+import { resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
-import type { AuthorizingUser } from './authorize.js'
+import type { AuthorizingUser } from './authorize-request.js'
 import { normalizeUserCode, userCodeChecksum } from './device-user-code.js'
 
 /** A device authorization waiting for its user's decision, with the application asking. */
@@ -9,6 +10,8 @@ export interface PendingDeviceAuthorization {
   readonly grant: DeviceGrantRecord
   readonly application: Application
   readonly scopes: readonly string[]
+  /** RFC 8707 resources the access would be for (empty: not restricted). */
+  readonly resources: readonly string[]
 }
 
 /**
@@ -31,7 +34,7 @@ export async function pendingDeviceAuthorization (ctx: ServerContext, id: number
   if (grant === null || grant.userId !== userId || grant.status !== 'authorization-pending') return null
   if (grant.expiresAt.getTime() <= ctx.clock.now().getTime()) return null
   const application = await ctx.store.findApplicationById(grant.applicationId)
-  return application === null ? null : { grant, application, scopes: scopeList(grant.scope) }
+  return application === null ? null : { grant, application, scopes: scopeList(grant.scope), resources: resourceList(grant.resource) }
 }
 
 /** Records the claiming user's approval or denial; false when it was not theirs to decide (any more). */

@@ -6,7 +6,7 @@ import { noStoreJson, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { authenticateClient } from '../validator/client-auth.js'
-import { validateAuthorizationRequest } from './authorize.js'
+import { validateAuthorizationRequest } from './authorize-request.js'
 
 /** RFC 9126 §2.2: the URN prefix of every `request_uri` this server issues. */
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'

@@ -1,6 +1,7 @@
 import type { ServerContext } from '../context.js'
 import { InvalidRequestError, InvalidTokenError, OAuthError } from '../errors.js'
 import type { OAuthRequest } from '../request.js'
+import { checkAudience } from '../resource/audience.js'
 import { checkScopes, extractBearerToken, verifyAccessToken, type BearerResult } from '../resource/bearer.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import type { Settings } from '../settings.js'
@@ -43,7 +44,8 @@ const CORS = { 'access-control-allow-origin': '*' } as const
  * `GET/POST {prefix}/userinfo/` (OIDC Core §5.3): a bearer token with `openid` gets the user's
  * claims. The token comes in the `Authorization` header or, on POST, a form body's
  * `access_token` (RFC 6750 §2.2; OIDF `oidcc-userinfo-post-body`). Failures are RFC 6750 §3
- * challenges: 401 `invalid_token`, 403 `insufficient_scope`, 400 `invalid_request`.
+ * challenges: 401 `invalid_token`, 403 `insufficient_scope`, 400 `invalid_request`. A token
+ * bound to RFC 8707 resources is refused (`invalid_token`): its audience is those services.
  */
 export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
   try {
@@ -73,6 +75,10 @@ async function verifyUserInfoToken (ctx: ServerContext, req: OAuthRequest): Prom
   if (typeof token !== 'string') return { ok: false, error: token }
   const result = await verifyAccessToken(ctx, token)
   if (!result.ok) return result
+  // RFC 8707: a token bound to resources is for those services, not for this server's UserInfo
+  // (the same rule as a route that declares no resource).
+  const audienceError = checkAudience(ctx.settings, result.token, null)
+  if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, ['openid'])
   return scopeError === null ? result : { ok: false, error: scopeError }
 }

@@ -7,8 +7,9 @@ import type { Application, DeviceGrantRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { narrowResources, resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
-import type { GrantResult, TokenGrant } from './types.js'
+import type { GrantRequestInfo, GrantResult, TokenGrant } from './types.js'
 
 /** The wire `grant_type` of RFC 8628, which is also the application grant type (DOT). */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
@@ -41,7 +42,7 @@ export const deviceCodeGrant: TokenGrant = {
     const now = ctx.clock.now()
     if (grant.expiresAt.getTime() <= now.getTime()) throw new ExpiredTokenError({ detail: 'device code expired' })
     if (grant.status === 'denied') throw new AccessDeniedError({ description: 'The user denied the authorization request.' })
-    if (grant.status === 'authorized') return await redeem(ctx, client.application, grant, info.issuer)
+    if (grant.status === 'authorized') return await redeem(ctx, client.application, grant, info)
     return await pending(ctx, grant, now)
   },
 }
@@ -55,12 +56,16 @@ async function pending (ctx: ServerContext, grant: DeviceGrantRecord, now: Date)
 }
 
 /** Issues the tokens (and an ID token with `openid`) while consuming the approval, all or nothing. */
-async function redeem (ctx: ServerContext, application: Application, grant: DeviceGrantRecord, issuer: string | null): Promise<GrantResult> {
+async function redeem (ctx: ServerContext, application: Application, grant: DeviceGrantRecord, info: GrantRequestInfo): Promise<GrantResult> {
   const userId = grant.userId
   if (userId === null) throw new InvalidGrantError({ detail: 'authorized device code without a user' })
   const scopes = scopeList(grant.scope)
-  const { issue, tokens } = await prepareIssue(ctx, { application, userId, scopes, withRefreshToken: true, authTime: grant.authTime })
-  const idToken = await prepareIdToken(ctx, { issuer, application, userId, scopes, nonce: '', authTime: grant.authTime, accessToken: tokens.accessToken })
+  // RFC 8707 §2.2 (as for codes): the token may be bound to fewer resources than the grant, never others.
+  const resources = narrowResources(ctx.settings, resourceList(grant.resource), info.resources ?? [])
+  const { issue, tokens } = await prepareIssue(ctx, {
+    application, userId, scopes, withRefreshToken: true, authTime: grant.authTime, resource: resources.join(' '), refreshResource: grant.resource,
+  })
+  const idToken = await prepareIdToken(ctx, { issuer: info.issuer, application, userId, scopes, nonce: '', authTime: grant.authTime, accessToken: tokens.accessToken })
   const result = await ctx.store.redeemDeviceGrant(grant.id, { ...issue, idToken: idToken?.record ?? null })
   // Another poll won the race (or the code expired meanwhile): one token set per approval.
   if (!result.ok) throw new InvalidGrantError({ detail: 'device code already exchanged' })

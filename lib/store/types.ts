@@ -190,6 +190,8 @@ export interface DeviceGrantRecord {
   /** The user who entered the user code; only they may approve or deny (DEV-2). */
   readonly userId: string | null
   readonly scope: string
+  /** RFC 8707 resource indicators asked for at device authorization, space-separated; `''` when unrestricted. */
+  readonly resource: string
   readonly status: DeviceGrantStatus
   readonly expiresAt: Date
   /** Minimum seconds between polls; grows by 5 with each `slow_down` (RFC 8628 §3.5). */
@@ -208,6 +210,8 @@ export interface NewDeviceGrant {
   readonly userCodeChecksum: string
   readonly applicationId: number
   readonly scope: string
+  /** RFC 8707 resource indicators, space-separated; `''` when unrestricted. */
+  readonly resource: string
   readonly expiresAt: Date
   readonly interval: number
 }

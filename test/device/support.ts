@@ -35,13 +35,13 @@ function clientAuth (created: CreatedApplication): { params: Record<string, stri
 }
 
 /** `POST /o/device-authorization/` for `created`. */
-export async function requestDeviceCode (app: FastifyInstance, created: CreatedApplication, extra: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+export async function requestDeviceCode (app: FastifyInstance, created: CreatedApplication, extra: Record<string, string | readonly string[]> = {}): Promise<LightMyRequestResponse> {
   const auth = clientAuth(created)
   return await app.inject({ method: 'POST', url: '/o/device-authorization/', payload: form({ ...auth.params, ...extra }), headers: { ...FORM, ...auth.headers } })
 }
 
 /** A device authorization that must succeed. */
-export async function deviceCode (app: FastifyInstance, created: CreatedApplication, extra: Record<string, string> = {}): Promise<DeviceAuthorizationBody> {
+export async function deviceCode (app: FastifyInstance, created: CreatedApplication, extra: Record<string, string | readonly string[]> = {}): Promise<DeviceAuthorizationBody> {
   const res = await requestDeviceCode(app, created, extra)
   if (res.statusCode !== 200) throw new Error(`device authorization failed: ${res.body}`)
   return res.json<DeviceAuthorizationBody>()

@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { ALICE } from '../helpers/authorize.js'
-import { clientCredentialsToken, FORM } from '../helpers/index.js'
+import { basicAuth, clientCredentialsToken, FORM, postToken } from '../helpers/index.js'
 import { buildOidcApp, createOidcApplication, newRsaPem, oidcCodeFlow } from './support.js'
 
 const CLAIMS = {
@@ -110,4 +110,20 @@ t.test('an ID token is no bearer token for UserInfo (JOSE-2); preflight and othe
   t.equal(put.headers.allow, 'GET, POST')
   const json = await app.inject({ method: 'POST', url: '/o/userinfo/', headers: { 'content-type': 'application/json' }, payload: '{bad' })
   t.equal(json.statusCode, 400, 'a body that does not parse is a 400, never a 500')
+})
+
+t.test('a token bound to RFC 8707 resources is for those services, not for UserInfo', async (t) => {
+  const api = 'https://api.example.com/'
+  const app = await buildOidcApp(t, { settings: { protectedResources: [{ resource: api }] } })
+  const created = await createOidcApplication(app)
+  const body = await oidcCodeFlow(app, created, { scope: 'openid' })
+  const unbound = await app.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${body.access_token}` } })
+  t.equal(unbound.statusCode, 200, 'a token bound to no resource reads UserInfo')
+  // The grant had no resource, so a refresh may bind the next token to the API (RFC 8707 §2.2).
+  const refreshed = await postToken(app, { grant_type: 'refresh_token', refresh_token: body.refresh_token ?? '', resource: api }, { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
+  t.equal(refreshed.statusCode, 200, refreshed.body)
+  const bound = await app.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${refreshed.json<{ access_token: string }>().access_token}` } })
+  t.equal(bound.statusCode, 401)
+  t.match(bound.headers['www-authenticate'], /error="invalid_token"/)
+  t.same(bound.json(), { error: 'invalid_token', error_description: 'The access token is not valid for this resource.' })
 })

@@ -101,7 +101,7 @@ export function newGrant (applicationId: number, code: string, expiresAt = at(60
 
 /** A pending device authorization for `applicationId` whose codes are `code` and `user-<code>`. */
 export function newDeviceGrant (applicationId: number, code: string, expiresAt = at(1800)): NewDeviceGrant {
-  return { checksum: tokenChecksum(code), userCodeChecksum: tokenChecksum(`user-${code}`), applicationId, scope: 'read', expiresAt, interval: 5 }
+  return { checksum: tokenChecksum(code), userCodeChecksum: tokenChecksum(`user-${code}`), applicationId, scope: 'read', resource: 'https://api.example/ https://files.example/', expiresAt, interval: 5 }
 }
 
 /** `SELECT count(*) AS n …` as a number (PostgreSQL returns bigint counts as strings). */
@@ -435,6 +435,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
       applicationId: app.id,
       userId: null,
       scope: 'read',
+      resource: 'https://api.example/ https://files.example/',
       status: 'authorization-pending',
       expiresAt: at(1800),
       interval: 5,

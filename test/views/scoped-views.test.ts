@@ -217,6 +217,35 @@ t.test('ClientProtectedResourceView refuses bad client credentials with a bare 4
   }
 })
 
+t.test('ClientProtectedResourceView with bearerChallenge: failed client authentication is a 401 invalid_client challenged with Basic, not Bearer', async (t) => {
+  const app = await buildApp(t, { settings: { bearerChallenge: true } })
+  await app.register(formbody)
+  await app.register(ClientEcho.asView('/api/client'))
+  const { application } = await createApplication(app)
+  const pub = await createApplication(app, {
+    clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: ['https://app.example/cb'],
+  })
+  const INVALID_CLIENT = { error: 'invalid_client', error_description: 'Client authentication failed.' }
+  const basicCases: Array<[string, string]> = [
+    ['wrong secret', basicAuth(application.clientId, 'wrong-secret')],
+    ['garbled Basic header', 'Basic %%%'],
+    ['public client by client_id only', basicAuth(pub.application.clientId, '')],
+  ]
+  for (const [name, authorization] of basicCases) {
+    const res = await app.inject({ method: 'GET', url: '/api/client', headers: { authorization } })
+    t.equal(res.statusCode, 401, name)
+    t.equal(res.headers['www-authenticate'], 'Basic realm="oauth"', `${name}: the scheme the client used`)
+    t.same(res.json(), INVALID_CLIENT, name)
+  }
+  const body = await app.inject({ method: 'POST', url: '/api/client', headers: FORM, payload: form({ client_id: application.clientId, client_secret: 'wrong-secret' }) })
+  t.equal(body.statusCode, 401, 'credentials in the body')
+  t.equal(body.headers['www-authenticate'], undefined, 'no Authorization header was used: no challenge (RFC 6749 §5.2)')
+  t.same(body.json(), INVALID_CLIENT)
+  const none = await app.inject({ method: 'GET', url: '/api/client' })
+  t.equal(none.statusCode, 401, 'no credentials at all: the bearer challenge as before')
+  t.match(none.headers['www-authenticate'], /^Bearer realm=/)
+})
+
 t.test('ClientProtectedScopedResourceView: scopes bind bearer tokens, not client credentials', async (t) => {
   const app = await buildApp(t)
   await app.register(ScopedClientEcho.asView('/api/scoped-client'))

@@ -23,14 +23,7 @@ export interface ConsentPageData {
 /** The consent page: application name, scopes, an "Authorize" submit named `allow` and a "Cancel". */
 export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml {
   const resources = data.resources ?? []
-  // RFC 8707: the user sees which services the access is for.
-  const audience = resources.length === 0
-    ? ''
-    : html`<p>Access is for:</p>
-<ul class="oat-resources">
-${resources.map((resource) => html`<li>${resource}</li>\n`)}
-</ul>
-`
+  const audience = audienceList(resources)
   return layout(page, `Authorize ${data.applicationName}`, html`
 <h1>Authorize <span class="oat-app">${data.applicationName}</span>?</h1>
 <p>This application would like to:</p>
@@ -46,4 +39,15 @@ ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" n
 </div>
 </form>
 `)
+}
+
+/** RFC 8707: the user sees which services the access is for (nothing when unrestricted). */
+export function audienceList (resources: readonly string[]): SafeHtml | '' {
+  return resources.length === 0
+    ? ''
+    : html`<p>Access is for:</p>
+<ul class="oat-resources">
+${resources.map((resource) => html`<li>${resource}</li>\n`)}
+</ul>
+`
 }

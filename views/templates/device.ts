@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js'
+import { audienceList } from './consent.js'
 import { layout, type PageContext } from './layout.js'
 
 /** Data of the user-code page (`device/`, DOT's `device/user_code.html`). */
@@ -18,6 +19,11 @@ export interface DeviceConfirmPageData {
   readonly applicationName: string
   /** Each requested scope with its description from `settings.scopes`. */
   readonly scopes: ReadonlyArray<{ readonly name: string, readonly description: string }>
+  /**
+   * RFC 8707 resources the access would be for (empty: not restricted). Optional so templates
+   * written before it keep compiling; a replacement template should show them.
+   */
+  readonly resources?: readonly string[]
   readonly action: string
   readonly csrfToken: string
 }
@@ -55,7 +61,7 @@ export function deviceConfirmPage (data: DeviceConfirmPageData, page: PageContex
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-<form method="post" action="${data.action}">
+${audienceList(data.resources ?? [])}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <div class="oat-actions">
 <button type="submit" name="deny" value="1" class="oat-secondary">Deny</button>

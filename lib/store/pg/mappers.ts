@@ -1,5 +1,5 @@
 import * as shared from '../sqlite/mappers.js'
-import type { AccessTokenRecord, Application, ApplicationChanges, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, PushedAuthorizationRequestRecord, RefreshTokenRecord } from '../types.js'
+import type { AccessTokenRecord, Application, ApplicationChanges, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, NewDeviceGrant, PushedAuthorizationRequestRecord, RefreshTokenRecord } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. A PostgreSQL row has the same keys and JS types as its SQLite
@@ -16,6 +16,7 @@ export const toGrant: (row: typeof schema.grants.$inferSelect) => GrantRecord = 
 export const applicationChangesToRow: (changes: ApplicationChanges, now: Date) => Partial<typeof schema.applications.$inferInsert> = shared.applicationChangesToRow
 export const toIdToken: (row: typeof schema.idTokens.$inferSelect) => IdTokenRecord = shared.toIdToken
 export const toDeviceGrant: (row: typeof schema.deviceGrants.$inferSelect) => DeviceGrantRecord = shared.toDeviceGrant
+export const newDeviceGrantToRow: (grant: NewDeviceGrant, now: Date) => typeof schema.deviceGrants.$inferInsert = shared.newDeviceGrantToRow
 export const newApplicationToRow: (app: NewApplication) => typeof schema.applications.$inferInsert = shared.newApplicationToRow
 export const toClientRegistration: (row: typeof schema.clientRegistrations.$inferSelect) => ClientRegistrationRecord = shared.toClientRegistration
 export const toPushedAuthorizationRequest: (row: typeof schema.pushedAuthorizationRequests.$inferSelect) => PushedAuthorizationRequestRecord = shared.toPushedAuthorizationRequest

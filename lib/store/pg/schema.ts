@@ -137,6 +137,7 @@ export const deviceGrants = pgTable('oauth2_devicegrant', {
   applicationId: id('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
   userId: text('user_id'),
   scope: text('scope').notNull().default(''),
+  resource: text('resource').notNull().default(''),
   status: text('status', { enum: ['authorization-pending', 'authorized', 'denied'] }).notNull().default('authorization-pending'),
   expiresAt: time('expires').notNull(),
   interval: integer('interval').notNull(),

@@ -10,7 +10,7 @@ import type {
 } from '../types.js'
 import { encodeInvalidation, guardUnknownMethods, InvalidationHub, INVALIDATION_CHANNEL } from '../invalidation.js'
 import { PgInvalidationListener } from './listener.js'
-import { applicationChangesToRow, newApplicationToRow, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import { pgRegistrationMethods } from './registration.js'
 import * as schema from './schema.js'
@@ -428,16 +428,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
 
     async createDeviceGrant (grant: NewDeviceGrant, now: Date): Promise<DeviceGrantRecord | null> {
       // A taken user code inserts nothing (the caller draws another), never a constraint error.
-      const [row] = await db.insert(deviceGrants).values({
-        deviceCodeChecksum: grant.checksum,
-        userCodeChecksum: grant.userCodeChecksum,
-        applicationId: grant.applicationId,
-        scope: grant.scope,
-        expiresAt: grant.expiresAt,
-        interval: grant.interval,
-        createdAt: now,
-        updatedAt: now,
-      }).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning()
+      const [row] = await db.insert(deviceGrants).values(newDeviceGrantToRow(grant, now)).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning()
       return row === undefined ? null : toDeviceGrant(row)
     },
 

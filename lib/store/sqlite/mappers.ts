@@ -1,4 +1,4 @@
-import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm, TokenEndpointAuthMethod } from '../types.js'
+import type { Application, ApplicationChanges, ApplicationGrantType, AccessTokenRecord, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewApplication, NewDeviceGrant, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm, TokenEndpointAuthMethod } from '../types.js'
 import type * as schema from './schema.js'
 
 // Row → domain mapping. drizzle row types never leave lib/store/sqlite.
@@ -113,6 +113,7 @@ export function toDeviceGrant (row: typeof schema.deviceGrants.$inferSelect): De
     applicationId: row.applicationId,
     userId: row.userId,
     scope: row.scope,
+    resource: row.resource,
     status: row.status,
     expiresAt: row.expiresAt,
     interval: row.interval,
@@ -120,6 +121,21 @@ export function toDeviceGrant (row: typeof schema.deviceGrants.$inferSelect): De
     authTime: row.authTime,
     consumedAt: row.consumedAt,
     createdAt: row.createdAt,
+  }
+}
+
+/** The column values of a new device authorization. */
+export function newDeviceGrantToRow (grant: NewDeviceGrant, now: Date): typeof schema.deviceGrants.$inferInsert {
+  return {
+    deviceCodeChecksum: grant.checksum,
+    userCodeChecksum: grant.userCodeChecksum,
+    applicationId: grant.applicationId,
+    scope: grant.scope,
+    resource: grant.resource,
+    expiresAt: grant.expiresAt,
+    interval: grant.interval,
+    createdAt: now,
+    updatedAt: now,
   }
 }
 

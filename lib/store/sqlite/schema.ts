@@ -124,6 +124,8 @@ export const deviceGrants = sqliteTable('oauth2_devicegrant', {
   // Set when a logged-in user enters the user code: only that user may decide (DOT 3.4.1, DEV-2).
   userId: text('user_id'),
   scope: text('scope').notNull().default(''),
+  // RFC 8707 resource indicators asked for at device authorization; '' when unrestricted.
+  resource: text('resource').notNull().default(''),
   status: text('status', { enum: ['authorization-pending', 'authorized', 'denied'] }).notNull().default('authorization-pending'),
   expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
   // Seconds; grows by 5 with every slow_down (RFC 8628 §3.5).

@@ -8,7 +8,7 @@ import type {
   VerifiableAccessToken,
 } from '../types.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
-import { applicationChangesToRow, newApplicationToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import * as schema from './schema.js'
@@ -406,16 +406,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
     async createDeviceGrant (grant: NewDeviceGrant, now: Date): Promise<DeviceGrantRecord | null> {
       // A taken user code inserts nothing (the caller draws another), never a constraint error.
-      const row = db.insert(deviceGrants).values({
-        deviceCodeChecksum: grant.checksum,
-        userCodeChecksum: grant.userCodeChecksum,
-        applicationId: grant.applicationId,
-        scope: grant.scope,
-        expiresAt: grant.expiresAt,
-        interval: grant.interval,
-        createdAt: now,
-        updatedAt: now,
-      }).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning().get()
+      const row = db.insert(deviceGrants).values(newDeviceGrantToRow(grant, now)).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning().get()
       return row === undefined ? null : toDeviceGrant(row)
     },
 

@@ -1,0 +1,282 @@
+import type { ServerContext } from '../context.js'
+import { InvalidRequestError, OAuthError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors.js'
+import { param, type Params } from '../request.js'
+import type { Application } from '../store/types.js'
+import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
+import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
+import { resolveRequestedResources } from '../validator/resources.js'
+import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
+import { expandPushedRequest, type PushedExpansion } from './par.js'
+
+// The authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636; OIDC Core §3): what it may
+// carry, how it is validated, and how answers are added to the redirect URI. What happens once
+// the user decides is in authorize.ts.
+
+/** The parameters an authorization request may carry (others are ignored, RFC 6749 §3.1). */
+export const AUTHORIZATION_PARAMETERS = [
+  'client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'approval_prompt',
+  // OpenID Connect (OIDC Core §3.1.2.1); `login_after` is the toolkit's own marker, see authorize-prompt.ts.
+  'prompt', 'max_age', 'login_after',
+] as const
+
+/** Response types: RFC 6749's, and OpenID Connect's hybrid ones in canonical order (OIDC Core §3.3). */
+export type ResponseType = 'code' | 'token' | 'code id_token' | 'code token' | 'code id_token token'
+
+const HYBRID_RESPONSE_TYPES: ReadonlySet<string> = new Set(['code id_token', 'code token', 'code id_token token'])
+
+/**
+ * Query for `code`, fragment for what returns a token from the authorization endpoint (OAuth
+ * 2.0 Multiple Response Types §5): `token`, and with OpenID Connect on, anything with `token`
+ * or `id_token`. Without OIDC those are unknown values, answered in the query as before.
+ */
+export function responseMode (responseType: string | undefined, oidcEnabled: boolean): 'query' | 'fragment' {
+  if (responseType === 'token') return 'fragment'
+  const parts = (responseType ?? '').split(' ')
+  return oidcEnabled && (parts.includes('token') || parts.includes('id_token')) ? 'fragment' : 'query'
+}
+
+/** A validated authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636 §4.3). */
+export interface AuthorizationRequest {
+  readonly application: Application
+  readonly responseType: ResponseType
+  /** Where the answer goes: the requested URI, or the only registered one. */
+  readonly redirectUri: string
+  /** `redirect_uri` as the request gave it, `''` when omitted (the token request must repeat it, §4.1.3). */
+  readonly requestedRedirectUri: string
+  readonly scopes: readonly string[]
+  /** RFC 8707 resources the grant (and its tokens) will be bound to; empty: unrestricted. */
+  readonly resources: readonly string[]
+  readonly state: string | undefined
+  readonly nonce: string
+  readonly codeChallenge: string
+  readonly codeChallengeMethod: CodeChallengeMethod
+  /** DOT's `approval_prompt`: the request's value, else the `requestApprovalPrompt` setting. */
+  readonly approvalPrompt: 'force' | 'auto'
+  /** OpenID Connect `prompt` values (`none`, `login`, `consent`); empty for plain OAuth requests. */
+  readonly prompt: readonly string[]
+  /** OpenID Connect `max_age`, seconds; `null` when absent or not an OpenID request. */
+  readonly maxAge: number | null
+  /** Set after a `prompt=login` redirect: the user must have authenticated at or after this time. */
+  readonly loginAfter: Date | null
+  /** The request's own parameters, to carry through the consent form. */
+  readonly params: Readonly<Record<string, string>>
+  /** RFC 9207 `iss` for the responses, when `authorizationResponseIss` is on; else undefined. */
+  readonly iss: string | undefined
+  /** This server's issuer identifier (`iss` of front-channel ID tokens), when the view gave it. */
+  readonly issuer?: string
+  /** Set when the request came through `par/` (RFC 9126): the record the user's decision consumes. */
+  readonly pushedRequestId?: number
+}
+
+/**
+ * The outcome of validating an authorization request. A failure with `redirect: null` means the
+ * client or redirect URI cannot be trusted: show the error to the user, never redirect
+ * (RFC 6749 §4.1.2.1). Otherwise `redirect` is where the error goes.
+ */
+export type AuthorizationCheck =
+  | { readonly ok: true, readonly request: AuthorizationRequest }
+  | { readonly ok: false, readonly error: OAuthError, readonly redirect: string | null }
+
+/** The user approving or denying a request, as the host app knows them. */
+export interface AuthorizingUser {
+  /** The user's id, as tokens will carry it. */
+  readonly id: string
+  /** When the user last authenticated (OpenID Connect `auth_time`); defaults to now. */
+  readonly authTime?: Date
+}
+
+/**
+ * Validates an authorization request, in RFC order: client, redirect URI, then the rest.
+ * @param issuer this server's issuer identifier, sent as `iss` (RFC 9207) when the settings say so.
+ * @param resources every RFC 8707 `resource` value (it may repeat); default: `params.resource`, if any.
+ */
+export async function validateAuthorizationRequest (ctx: ServerContext, params: Params, duplicated: ReadonlySet<string>, issuer?: string,
+  resources: readonly string[] = params.resource === undefined ? [] : [params.resource],
+  options: { readonly pushed?: boolean } = {}): Promise<AuthorizationCheck> {
+  const iss = ctx.settings.authorizationResponseIss ? issuer : undefined
+  const fatal = (description: string, detail?: string): AuthorizationCheck =>
+    ({ ok: false, error: new InvalidRequestError({ description, detail }), redirect: null })
+
+  if (duplicated.has('client_id')) return fatal('Parameter repeated: client_id.')
+  const clientId = param(params, 'client_id')
+  if (clientId === undefined) return fatal('Missing client_id parameter.')
+  const application = await ctx.store.findApplicationByClientId(clientId)
+  if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
+  // RFC 9126 §4: a request_uri stands for the pushed parameters.
+  let pushed: PushedExpansion | null = null
+  if (params.request_uri !== undefined && options.pushed !== true) {
+    const expanded = await expandPushedRequest(ctx, application, params, duplicated)
+    if (typeof expanded === 'string') return fatal(expanded)
+    pushed = expanded
+    params = expanded.params
+    duplicated = new Set()
+    resources = expanded.resources
+  }
+
+  const redirect = resolveRedirectUri(ctx, application, params, duplicated)
+  if (typeof redirect === 'string') return fatal(redirect)
+
+  const responseType = param(params, 'response_type')
+  const state = params.state
+  const fail = (error: OAuthError): AuthorizationCheck =>
+    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseMode(responseType, ctx.settings.oidcEnabled), iss) })
+  try {
+    // RFC 9126 §5/§6: pushed requests only, server-wide or for this client.
+    const parRequired = ctx.settings.requirePushedAuthorizationRequests || application.requirePushedAuthorizationRequests
+    if (parRequired && pushed === null && options.pushed !== true) throw new InvalidRequestError({ description: 'Pushed authorization request required.' })
+    const request = { ...checkRest(ctx, application, redirect, params, duplicated, resources), iss, ...(issuer === undefined ? {} : { issuer }) }
+    if (pushed !== null) return { ok: true, request: { ...request, params: pushed.carried, pushedRequestId: pushed.id } }
+    return { ok: true, request }
+  } catch (err) {
+    if (err instanceof OAuthError) return fail(err)
+    throw err
+  }
+}
+
+/** RFC 6749 §3.1.2.3 with RFC 8252 §7.3; a string is the reason the URI is refused. */
+function resolveRedirectUri (ctx: ServerContext, application: Application, params: Params, duplicated: ReadonlySet<string>): { uri: string, requested: string } | string {
+  if (duplicated.has('redirect_uri')) return 'Parameter repeated: redirect_uri.'
+  const requested = param(params, 'redirect_uri')
+  if (requested === undefined) {
+    // RURI-6: with several registered URIs the client must say which one.
+    const [only, ...others] = application.redirectUris
+    if (only === undefined || others.length > 0) return 'Missing redirect_uri parameter.'
+    // Held to today's rules like a requested URI: a row stored before them (or by hand) must
+    // not reach a Location header (a non-ASCII URI made Node throw there).
+    if (redirectUriProblem(only, ctx.settings.allowedRedirectUriSchemes) !== null) return 'Mismatching redirect URI.'
+    return { uri: only, requested: '' }
+  }
+  const registered = application.redirectUris.some((uri) => redirectUriMatches(uri, requested))
+  if (!registered || redirectUriProblem(requested, ctx.settings.allowedRedirectUriSchemes) !== null) {
+    // The registered URIs are never listed in the page (RURI-1).
+    return 'Mismatching redirect URI.'
+  }
+  return { uri: requested, requested }
+}
+
+function checkRest (ctx: ServerContext, application: Application, redirect: { uri: string, requested: string },
+  params: Params, duplicated: ReadonlySet<string>, resourceValues: readonly string[]): Omit<AuthorizationRequest, 'iss' | 'issuer'> {
+  const repeated = AUTHORIZATION_PARAMETERS.filter((name) => duplicated.has(name))
+  if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
+
+  const responseType = checkResponseType(ctx, application, param(params, 'response_type'))
+  const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), application)
+  if (HYBRID_RESPONSE_TYPES.has(responseType)) {
+    if (!scopes.includes('openid')) throw new InvalidRequestError({ description: 'The hybrid flow needs the openid scope.' })
+    // NONCE-1, OIDC Core §3.3.2.11: an ID token from the authorization endpoint needs a nonce.
+    if (responseType.includes('id_token') && param(params, 'nonce') === undefined) throw new InvalidRequestError({ description: 'Missing nonce parameter.' })
+  }
+  const { codeChallenge, codeChallengeMethod } = responseType !== 'token'
+    ? checkPkce(ctx, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
+    : { codeChallenge: '', codeChallengeMethod: '' as const }
+
+  const prompt = param(params, 'approval_prompt') ?? ctx.settings.requestApprovalPrompt
+  if (prompt !== 'force' && prompt !== 'auto') throw new InvalidRequestError({ description: 'Invalid approval_prompt parameter value.' })
+
+  const oidc = checkOidcParams(ctx, scopes, params)
+  // RFC 8707 §2.1: validated here, so a bad one goes back to the client as invalid_target.
+  const resources = resolveRequestedResources(ctx.settings, resourceValues)
+
+  const carried: Record<string, string> = {}
+  for (const name of AUTHORIZATION_PARAMETERS) {
+    const value = params[name]
+    if (value !== undefined) carried[name] = value
+  }
+  return {
+    application,
+    responseType,
+    redirectUri: redirect.uri,
+    requestedRedirectUri: redirect.requested,
+    scopes,
+    resources,
+    state: params.state,
+    nonce: params.nonce ?? '',
+    codeChallenge,
+    codeChallengeMethod,
+    approvalPrompt: prompt,
+    ...oidc,
+    params: carried,
+  }
+}
+
+/** OIDC Core §3.1.2.1: `prompt` and `max_age`, for OpenID requests only (plain OAuth ignores them). */
+function checkOidcParams (ctx: ServerContext, scopes: readonly string[], params: Params): Pick<AuthorizationRequest, 'prompt' | 'maxAge' | 'loginAfter'> {
+  if (!ctx.settings.oidcEnabled || !scopes.includes('openid')) return { prompt: [], maxAge: null, loginAfter: null }
+  const prompt = [...new Set((param(params, 'prompt') ?? '').split(' ').filter((v) => v !== ''))]
+  if (prompt.some((v) => v !== 'none' && v !== 'login' && v !== 'consent')) {
+    throw new InvalidRequestError({ description: 'Unsupported prompt parameter value.' })
+  }
+  if (prompt.includes('none') && prompt.length > 1) throw new InvalidRequestError({ description: 'prompt=none cannot be combined with other values.' })
+  return { prompt, maxAge: nonNegativeInteger(param(params, 'max_age'), 'max_age'), loginAfter: epoch(param(params, 'login_after')) }
+}
+
+function nonNegativeInteger (value: string | undefined, name: string): number | null {
+  if (value === undefined) return null
+  if (!/^\d{1,10}$/.test(value)) throw new InvalidRequestError({ description: `Invalid ${name} parameter value.` })
+  return Number(value)
+}
+
+function epoch (value: string | undefined): Date | null {
+  const seconds = nonNegativeInteger(value, 'login_after')
+  return seconds === null ? null : new Date(seconds * 1000)
+}
+
+/** RFC 6749 §3.1.1; the implicit grant only where the settings allow it (RFC 9700 §2.1.2). */
+function checkResponseType (ctx: ServerContext, application: Application, value: string | undefined): ResponseType {
+  if (value === undefined) throw new InvalidRequestError({ description: 'Missing response_type parameter.' })
+  // OIDC Core §3.3: the hybrid flows, for openid-hybrid applications; the order of the values is free.
+  const canonical = ['code', 'id_token', 'token'].filter((v) => value.split(' ').includes(v)).join(' ')
+  if (ctx.settings.oidcEnabled && HYBRID_RESPONSE_TYPES.has(canonical) && canonical.split(' ').length === value.split(' ').length) {
+    if (application.authorizationGrantType !== 'openid-hybrid') {
+      throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
+    }
+    return canonical as ResponseType
+  }
+  if (value === 'code') {
+    if (application.authorizationGrantType !== 'authorization-code' && application.authorizationGrantType !== 'openid-hybrid') {
+      throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
+    }
+    return 'code'
+  }
+  if (value === 'token' && ctx.settings.implicitGrantEnabled) {
+    if (application.authorizationGrantType !== 'implicit') {
+      throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
+    }
+    return 'token'
+  }
+  throw new UnsupportedResponseTypeError({ description: 'The response type is not supported by this server.', detail: `response_type ${value}` })
+}
+
+/** RFC 7636 §4.3–4.4: required when `pkceRequired`; `plain` only where the settings allow it. */
+function checkPkce (ctx: ServerContext, challenge: string | undefined, method: string | undefined): { codeChallenge: string, codeChallengeMethod: CodeChallengeMethod } {
+  if (challenge === undefined) {
+    if (method !== undefined) throw new InvalidRequestError({ description: 'code_challenge_method without code_challenge.' })
+    if (ctx.settings.pkceRequired) throw new InvalidRequestError({ description: 'Code challenge required.' })
+    return { codeChallenge: '', codeChallengeMethod: '' }
+  }
+  // RFC 7636 §4.3: the method defaults to plain.
+  const chosen = method ?? 'plain'
+  if (chosen !== 'S256' && !(chosen === 'plain' && ctx.settings.pkcePlainAllowed)) {
+    throw new InvalidRequestError({ description: 'Transform algorithm not supported.' })
+  }
+  if (!isPkceValue(challenge)) throw new InvalidRequestError({ description: 'The code_challenge parameter is malformed.' })
+  return { codeChallenge: challenge, codeChallengeMethod: chosen }
+}
+
+/** The error parameters of §4.1.2.1 / §4.2.2.1 added to the redirect URI. */
+export function errorRedirect (uri: string, error: OAuthError, state: string | undefined, mode: 'query' | 'fragment', iss: string | undefined): string {
+  return appendParams(uri, mode, { error: error.error, error_description: error.description, state, iss })
+}
+
+/**
+ * Adds parameters to a redirect URI without re-serialising what is already there, so the
+ * registered URI's bytes stay exactly as registered (RFC 6749 §3.1.2: keep its query).
+ */
+export function appendParams (uri: string, mode: 'query' | 'fragment', values: Record<string, string | undefined>): string {
+  const encoded = new URLSearchParams()
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) encoded.append(name, value)
+  if (mode === 'fragment') return `${uri}#${encoded.toString()}`
+  const separator = !uri.includes('?') ? '?' : uri.endsWith('?') || uri.endsWith('&') ? '' : '&'
+  return `${uri}${separator}${encoded.toString()}`
+}

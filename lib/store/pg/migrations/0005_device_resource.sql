@@ -1,0 +1,1 @@
+ALTER TABLE "oauth2_devicegrant" ADD COLUMN "resource" text DEFAULT '' NOT NULL;
