@@ -1,5 +1,6 @@
 // Builds the package into dist/: compiles TypeScript with declarations, then copies the
-// committed SQL migrations next to the compiled store that applies them.
+// committed SQL migrations next to the compiled store that applies them. Extra arguments go to
+// tsc (the pack test passes --noCheck: `npm run typecheck` checks the same sources).
 import { cpSync, rmSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -8,7 +9,7 @@ const require = createRequire(import.meta.url)
 const tsc = require.resolve('typescript/bin/tsc')
 
 rmSync('dist', { recursive: true, force: true })
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', ...process.argv.slice(2)], { stdio: 'inherit' })
 cpSync('lib/store/sqlite/migrations', 'dist/lib/store/sqlite/migrations', { recursive: true })
 cpSync('lib/store/pg/migrations', 'dist/lib/store/pg/migrations', { recursive: true })
 console.error('built dist/')

@@ -1,12 +1,12 @@
 // The management pages in a real browser: Debian's chromium driven by playwright-core against
-// the example app (`npm start`). Log in, register an application, read its secret, authorize
+// the example app (the program `npm start` runs). Log in, register an application, read its secret, authorize
 // it by clicking, find the grant under authorized tokens, revoke it, and see the API refuse the
 // token. A screenshot of each page goes to test-results/screenshots/.
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { ROOT, npmRun, startExampleApp } from '../example-app/support.js'
+import { ROOT, scriptRun, startExampleApp } from '../example-app/support.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
@@ -18,7 +18,7 @@ if (!existsSync(CHROMIUM)) {
 } else {
   t.test('management pages in chromium: register, authorize, revoke', async (t) => {
     const server = await startExampleApp(t)
-    await npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], server.env)
+    await scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], server.env)
     mkdirSync(SCREENSHOTS, { recursive: true })
 
     const browser = await chromium.launch({

@@ -1,4 +1,4 @@
-// Two example-app processes (`npm start` on two ports) sharing one PostgreSQL database, as two
+// Two example-app processes (the program `npm start` runs, on two ports) sharing one PostgreSQL database, as two
 // instances behind a load balancer (issue 6; SECURITY-TARGETS CODE-2, RT-2, STORE-3 [PG]): what
 // one instance issues, consumes or revokes is at once what the other sees. Both cache verified
 // tokens (issue 7, on by default); a revocation on one reaches the other's cache by NOTIFY in the
@@ -9,7 +9,7 @@ import t from 'tap'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { cli } from '../cli/helpers.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
-import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
+import { Browser, parseForm, scriptRun, startExampleApp } from './support.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
 const CODE_VERIFIER = 'multi-instance-code-verifier-of-at-least-43-characters'
@@ -35,7 +35,7 @@ if (url !== null) {
       return JSON.parse(r.stdout) as { client_id: string, client_secret: string }
     }
     const [, web, service, native] = await Promise.all([
-      npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], a.env),
+      scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], a.env),
       create('public', 'authorization-code', '--name', 'Web app', '--redirect-uris', REDIRECT_URI),
       create('confidential', 'client-credentials', '--name', 'Service'),
       create('public', 'password', '--name', 'Native app'),

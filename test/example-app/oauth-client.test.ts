@@ -1,10 +1,11 @@
-// End to end: a real OAuth client library (oauth4webapi) against `npm start`. The "user" is a
+// End to end: a real OAuth client library (oauth4webapi) against the example app (the program `npm start` runs). The "user" is a
 // fetch-based browser that logs in and answers the consent page by submitting the HTML forms;
 // the client runs authorization code + PKCE, refresh with rotation, introspection (as a
 // resource server would) and revocation, and the device flow (RFC 8628).
 import * as oauth from 'oauth4webapi'
 import t, { type Test } from 'tap'
-import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
+import { cli } from '../cli/helpers.js'
+import { Browser, parseForm, scriptRun, startExampleApp } from './support.js'
 
 // Loopback redirect URI (RFC 8252 §7.3). Nothing listens there: the test reads the Location.
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
@@ -13,11 +14,15 @@ interface CreatedApplication { client_id: string, client_secret: string }
 
 t.test('oauth4webapi runs the authorization code flow against the example app', async (t) => {
   const { base, database, env } = await startExampleApp(t)
-  const create = async (...args: string[]): Promise<CreatedApplication> =>
-    JSON.parse(await npmRun('cli', ['createapplication', ...args, '--database', database, '--json'], env)) as CreatedApplication
+  // The CLI in process (the README quick start test runs it through npm).
+  const create = async (...args: string[]): Promise<CreatedApplication> => {
+    const r = await cli(['createapplication', ...args, '--database', database, '--json'])
+    if (r.code !== 0) throw new Error(r.stderr)
+    return JSON.parse(r.stdout) as CreatedApplication
+  }
   // The server has migrated the file; the three commands can run side by side.
   const [created, app, resourceServer] = await Promise.all([
-    npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
+    scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
     create('public', 'authorization-code', '--name', 'Tutorial app', '--redirect-uris', REDIRECT_URI),
     create('confidential', 'client-credentials', '--name', 'Resource server'),
   ])

@@ -6,10 +6,20 @@ import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
 interface TokenBody { access_token: string, refresh_token?: string, token_type: string, expires_in: number, scope: string }
 
 t.test('the README quick start works against npm start', async (t) => {
-  const { base, database, env } = await startExampleApp(t)
+  const { base, database, env } = await startExampleApp(t, { npm: true })
+
+  // The README's commands, through npm. The server has migrated the file, so they run side by side:
+  // part 2's confidential client-credentials application, part 3's user and public password-grant
+  // application, and the device flow's TV.
+  const [createdOut, userOut, cliOut, tvOut] = await Promise.all([
+    npmRun('cli', ['createapplication', 'confidential', 'client-credentials', '--name', 'Tutorial', '--database', database, '--json'], env),
+    npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
+    npmRun('cli', ['createapplication', 'public', 'password', '--name', 'Tutorial CLI', '--database', database, '--json'], env),
+    npmRun('cli', ['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV', '--database', database, '--json'], env),
+  ])
 
   // Part 2: a confidential client-credentials application from the CLI.
-  const created = JSON.parse(await npmRun('cli', ['createapplication', 'confidential', 'client-credentials', '--name', 'Tutorial', '--database', database, '--json'], env)) as { client_id: string, client_secret: string }
+  const created = JSON.parse(createdOut) as { client_id: string, client_secret: string }
   t.match(created, { client_id: /^\w{40}$/, client_secret: /^\w{128}$/ })
 
   t.equal((await fetch(`${base}/api/hello`)).status, 403, '/api/hello without a token is refused')
@@ -30,8 +40,8 @@ t.test('the README quick start works against npm start', async (t) => {
   t.equal(await hello.text(), 'Hello, OAuth2!')
 
   // Part 3: a user, a public password-grant application, and /api/me.
-  t.match(await npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env), /created user "alice"/)
-  const cli = JSON.parse(await npmRun('cli', ['createapplication', 'public', 'password', '--name', 'Tutorial CLI', '--database', database, '--json'], env)) as { client_id: string }
+  t.match(userOut, /created user "alice"/)
+  const cli = JSON.parse(cliOut) as { client_id: string }
   const form = (params: Record<string, string>): RequestInit => ({
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -50,7 +60,7 @@ t.test('the README quick start works against npm start', async (t) => {
   t.equal((await replay.json() as { error: string }).error, 'invalid_grant')
 
   // The device flow (README "Devices without a browser"): code, user approval in a browser, polling.
-  const tv = JSON.parse(await npmRun('cli', ['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV', '--database', database, '--json'], env)) as { client_id: string }
+  const tv = JSON.parse(tvOut) as { client_id: string }
   const authorization = await fetch(`${base}/o/device-authorization/`, form({ client_id: tv.client_id, scope: 'read' }))
   t.equal(authorization.status, 200)
   const device = await authorization.json() as { device_code: string, user_code: string, verification_uri: string, verification_uri_complete: string, interval: number }

@@ -1,12 +1,26 @@
-// Shared by the example-app tests: `npm start` on a free port against its own SQLite file, the
-// npm scripts the README uses, and just enough of a browser (cookies, HTML forms) to click
+// Shared by the example-app tests: the example app on a free port against its own SQLite file,
+// the npm scripts the README uses, and just enough of a browser (cookies, HTML forms) to click
 // through the login and consent pages.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
+
+const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+
+/**
+ * The node arguments of an npm script of the form `tsx <node options> <file.ts>` (start, cli,
+ * example): the same program, loaded by tsx, without npm and tsx's own launcher process in
+ * front (each costs a node start). The README quick start test runs the scripts through npm.
+ */
+export function scriptArgs (script: 'start' | 'cli' | 'example'): string[] {
+  const [command, ...args] = (SCRIPTS[script] ?? '').split(' ')
+  if (command !== 'tsx' || args.length === 0 || !(args.at(-1) ?? '').endsWith('.ts')) throw new Error(`npm script ${script} is not "tsx [options] <file.ts>": ${SCRIPTS[script]}`)
+  return ['--import', 'tsx', ...args]
+}
 
 /** The part of a tap `Test` these helpers need. */
 interface TestLike {
@@ -45,9 +59,22 @@ export async function npmRun (script: string, args: string[], env: NodeJS.Proces
   return stdout
 }
 
-/** Starts `npm start` in its own process group and resolves once the server listens. */
-async function startServer (env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs an npm script's program as `scriptArgs` does, and resolves to its stdout; rejects on a non-zero exit. */
+export async function scriptRun (script: 'cli' | 'example', args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(process.execPath, [...scriptArgs(script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const [code] = await once(child, 'close') as [number | null]
+  if (code !== 0) throw new Error(`${script} ${args.join(' ')} failed (${code}): ${stderr}`)
+  return stdout
+}
+
+/** Starts the example app (`npm start`, or its program directly) in its own process group and resolves once the server listens. */
+async function startServer (env: NodeJS.ProcessEnv, viaNpm: boolean): Promise<ChildProcess> {
+  const [command, args] = viaNpm ? ['npm', ['start']] : [process.execPath, scriptArgs('start')]
+  const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000)
@@ -63,15 +90,16 @@ async function startServer (env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 }
 
 /**
- * Starts the example app with `npm start` on a free port and a fresh database in the test's
- * directory (or `options.database`, e.g. a PostgreSQL URL several instances share); the test's
- * teardown stops the whole process group (npm, tsx, node).
+ * Starts the example app on a free port and a fresh database in the test's directory (or
+ * `options.database`, e.g. a PostgreSQL URL several instances share): with `npm start` when
+ * `options.npm`, else its program directly (`scriptArgs('start')`). The test's teardown stops
+ * the whole process group (npm, tsx, node).
  */
-export async function startExampleApp (t: TestLike, options: { database?: string } = {}): Promise<ExampleServer> {
+export async function startExampleApp (t: TestLike, options: { database?: string, npm?: boolean } = {}): Promise<ExampleServer> {
   const port = await freePort()
   const database = options.database ?? join(t.testdir(), 'db.sqlite3')
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database }
-  const server = await startServer(env)
+  const server = await startServer(env, options.npm === true)
   t.teardown(async () => {
     if (server.pid === undefined || server.exitCode !== null) return
     const exited = once(server, 'exit')

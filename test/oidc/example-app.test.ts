@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import t from 'tap'
-import { Browser, npmRun, parseForm, startExampleApp } from '../example-app/support.js'
+import { cli } from '../cli/helpers.js'
+import { Browser, parseForm, scriptRun, startExampleApp } from '../example-app/support.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
 const LOGGED_OUT_URI = 'http://127.0.0.1:8400/logged-out'
@@ -17,12 +18,16 @@ t.test('openid-client signs in, refreshes and logs out against the example app',
   process.env.OAT_CLIENT_SECRET_SEALING_KEY = randomBytes(32).toString('base64url')
   t.teardown(() => { if (previous === undefined) delete process.env.OAT_CLIENT_SECRET_SEALING_KEY; else process.env.OAT_CLIENT_SECRET_SEALING_KEY = previous })
   const { base, database, env } = await startExampleApp(t)
+  // The CLI in process, with the server's environment (the README quick start test runs it through npm).
+  const create = async (...args: string[]): Promise<string> => {
+    const r = await cli(['createapplication', ...args, '--database', database, '--json'], { env: { OAT_CLIENT_SECRET_SEALING_KEY: process.env.OAT_CLIENT_SECRET_SEALING_KEY ?? '' } })
+    if (r.code !== 0) throw new Error(r.stderr)
+    return r.stdout
+  }
   const [, created, createdHs256] = await Promise.all([
-    npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
-    npmRun('cli', ['createapplication', 'public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI,
-      '--post-logout-redirect-uris', LOGGED_OUT_URI, '--database', database, '--json'], env),
-    npmRun('cli', ['createapplication', 'confidential', 'authorization-code', '--name', 'HS256 RP', '--redirect-uris', REDIRECT_URI,
-      '--algorithm', 'HS256', '--database', database, '--json'], env),
+    scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
+    create('public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI, '--post-logout-redirect-uris', LOGGED_OUT_URI),
+    create('confidential', 'authorization-code', '--name', 'HS256 RP', '--redirect-uris', REDIRECT_URI, '--algorithm', 'HS256'),
   ])
   const clientId = (JSON.parse(created) as { client_id: string }).client_id
   const hs256 = JSON.parse(createdHs256) as { client_id: string, client_secret: string }
