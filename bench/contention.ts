@@ -6,11 +6,14 @@
 import { parseArgs } from 'node:util'
 import { runContention } from '../test/security/contention-harness.js'
 
-const { values } = parseArgs({ options: { contention: { type: 'boolean', default: true }, quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, workers: { type: 'string' } } })
+// `--servers N` (2) and `--without-clear` vary the setup, to tell apart where the latency comes from.
+const { values } = parseArgs({ options: { contention: { type: 'boolean', default: true }, quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, workers: { type: 'string' }, servers: { type: 'string' }, 'without-clear': { type: 'boolean', default: false } } })
 const seconds = values.seconds === undefined ? (values.quick === true ? 10 : 60) : Number(values.seconds)
 const workers = values.workers === undefined ? 16 : Number(values.workers)
-process.stderr.write(`G5 contention: ${seconds} s, ${workers} workers over 2 server processes, cleartokens looping\n`)
-const r = await runContention({ seconds, workers })
+const servers = values.servers === undefined ? 2 : Number(values.servers)
+const clear = values['without-clear'] !== true
+process.stderr.write(`G5 contention: ${seconds} s, ${workers} workers over ${servers} server process(es), ${clear ? 'cleartokens looping' : 'no cleartokens'}\n`)
+const r = await runContention({ seconds, workers, servers, clear })
 const ms = (v: number): string => `${v.toFixed(1)} ms`
 const pass = r.busy === 0 && r.serverErrors === 0 && r.clearFailures === 0 && r.tokenP99 <= 250
 process.stdout.write(`G5 SQLite contention: ${r.seconds.toFixed(1)} s, ${r.requests} requests (${(r.requests / r.seconds).toFixed(0)}/s), statuses ${JSON.stringify(r.statuses)}\n` +

@@ -15,7 +15,8 @@ import { round } from './stats.js'
 
 // `--fuzz` / `--timing`: the security fuzzer (G2, bench/fuzz.ts) or the timing test (G10, bench/timing.ts) instead.
 // `--crash` / `--contention`: kill -9 under load (G4, bench/crash.ts), SQLite contention (G5, bench/contention.ts).
-const other = ['--fuzz', '--timing', '--crash', '--contention'].find((flag) => process.argv.includes(flag))
+// `--flood`: brute-force flood and token entropy (G9, bench/flood.ts).
+const other = ['--fuzz', '--timing', '--crash', '--contention', '--flood'].find((flag) => process.argv.includes(flag))
 if (other !== undefined) {
   await import(`./${other.slice(2)}.js`)
   process.exit()

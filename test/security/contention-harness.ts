@@ -1,5 +1,6 @@
-// G5 / STORE-2, SQLite contention. Shared by test/security/sqlite-contention.test.ts (about
-// 2 s) and `npm run bench -- --contention` (bench/contention.ts, 60 s). Not a test file.
+// G5 / STORE-2, SQLite contention. Shared by test/security/sqlite-contention.test.ts (until one
+// cleartokens run has ended) and `npm run bench -- --contention` (bench/contention.ts, 60 s).
+// Not a test file.
 // Two server processes (bench/server.ts, the example app) write to one SQLite file while a
 // cleartokens job runs again and again in a third process. Load: half the workers issue a
 // client_credentials token and revoke it, the other half exchange a seeded code and then
@@ -12,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CODE_VERIFIER, codeValue, createClientDatabases, REDIRECT_URI, seedAccessTokens, seedCodes } from '../../bench/seed.js'
+import { createOAuthServer, createSqliteStore } from '../../index.js'
 import { ROOT, startServer } from './kill-harness.js'
 
 /** What a run saw. */
@@ -36,8 +38,14 @@ function percentile (sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN
 }
 
-/** Runs the load for `seconds` with `workers` concurrent request loops. */
-export async function runContention (options: { seconds: number, workers: number }): Promise<ContentionReport> {
+/**
+ * Runs the load for `seconds` with `workers` concurrent request loops over `servers` server
+ * processes (2), with the cleartokens loop in a process of its own, in this process
+ * (`'in-process'`), or none (`false`, to tell the causes apart);
+ * the load goes on past `seconds` until `minClearRuns` cleartokens runs have ended. The file
+ * starts with `expiredTokens` (20,000) expired access tokens for cleartokens to delete.
+ */
+export async function runContention (options: { seconds: number, workers: number, servers?: number, clear?: boolean | 'in-process', minClearRuns?: number, expiredTokens?: number }): Promise<ContentionReport> {
   const dir = mkdtempSync(join(tmpdir(), 'oat-contention-'))
   const path = join(dir, 'contention.sqlite3')
   const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
@@ -46,8 +54,8 @@ export async function runContention (options: { seconds: number, workers: number
     const refreshers = Math.ceil(options.workers / 2)
     await seedCodes(path, clients.webapp, refreshers)
     // Expired rows for cleartokens to delete while the load runs.
-    seedAccessTokens(path, clients.service.id, [{ set: 'expired', count: 20_000, expiresAt: new Date(Date.now() - 3600_000) }])
-    servers.push(await startServer(path), await startServer(path))
+    seedAccessTokens(path, clients.service.id, [{ set: 'expired', count: options.expiredTokens ?? 20_000, expiresAt: new Date(Date.now() - 3600_000) }])
+    servers.push(...await Promise.all(Array.from({ length: options.servers ?? 2 }, async () => await startServer(path))))
     const statuses: Record<string, number> = {}
     const tokenLatencies: number[] = []
     let requests = 0
@@ -89,7 +97,28 @@ export async function runContention (options: { seconds: number, workers: number
     let clearRuns = 0
     let clearFailures = 0
     const clearLoop = async (): Promise<void> => {
-      while (state.running) {
+      if (options.clear === 'in-process') {
+        // A connection of this process (the quick test: no process to start). Its batches block
+        // this process's event loop, not the servers'; for SQLite it is one more writer either way.
+        const store = createSqliteStore({ database: path })
+        try {
+          const server = createOAuthServer({ store })
+          while (state.running || clearRuns === 0) {
+            try {
+              await server.clearExpiredTokens()
+            } catch (err) {
+              clearFailures++
+              if (BUSY.test(String(err))) busy++
+            }
+            clearRuns++
+            await new Promise((resolve) => setTimeout(resolve, 20))
+          }
+        } finally {
+          await store.close()
+        }
+        return
+      }
+      while (state.running && options.clear !== false) {
         const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'bench/clear.ts', path, new Date().toISOString()], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
         let output = ''
         child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -100,6 +129,14 @@ export async function runContention (options: { seconds: number, workers: number
         if (BUSY.test(output)) busy++
       }
     }
+    // Each server's first secret check per client is one scrypt run (seconds on a loaded machine)
+    // that every request of the first burst waits for: done before the clock starts, so the
+    // latencies are those of the contention, not of a cold start.
+    for (const server of servers) {
+      for (const basic of [clients.service.basic, clients.webapp.basic]) {
+        await fetch(`${server.url}/o/token/`, { method: 'POST', headers: { ...form, authorization: basic }, body: 'grant_type=refresh_token&refresh_token=warm-up' }).then(async (res) => await res.text())
+      }
+    }
     const started = performance.now()
     const loops = [
       clearLoop(),
@@ -107,6 +144,7 @@ export async function runContention (options: { seconds: number, workers: number
       ...Array.from({ length: options.workers - refreshers }, issuer),
     ]
     await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000))
+    while (clearRuns < (options.minClearRuns ?? 0)) await new Promise((resolve) => setTimeout(resolve, 20))
     state.running = false
     await Promise.all(loops)
     const seconds = (performance.now() - started) / 1000

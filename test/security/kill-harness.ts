@@ -2,9 +2,9 @@
 // load) and `npm run bench -- --crash` (bench/crash.ts, 200 kills). Not a test file.
 // One server child process (bench/server.ts, the example app) on a SQLite file takes
 // concurrent client_credentials requests; every token answered with a 200 is recorded; the
-// process is SIGKILLed mid-load. Then, from this process (a fresh connection, so SQLite recovers
-// the WAL): PRAGMA integrity_check, the store's invariants, and every acknowledged token verified
-// through the production bearer check.
+// process is SIGKILLed a set time after its first acknowledged token. Then, from this process
+// (a fresh connection, so SQLite recovers the WAL): PRAGMA integrity_check, the store's
+// invariants, and every acknowledged token verified through the production bearer check.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
@@ -78,6 +78,13 @@ export async function killUnderLoad (path: string, clients: BenchClients, option
         cut++
       }
     }
+  }
+  // The clock starts at the first acknowledged token: the client's first secret check (one
+  // scrypt run, seconds on a loaded machine) writes nothing, so a kill before it tests nothing.
+  for (let attempt = 0; attempt < 50 && acknowledged.length === 0; attempt++) {
+    const res = await fetch(`${server.url}/o/token/`, { method: 'POST', headers, body })
+    const text = await res.text()
+    if (res.status === 200) acknowledged.push((JSON.parse(text) as { access_token: string }).access_token)
   }
   const loops = Array.from({ length: options.concurrency }, loop)
   await new Promise((resolve) => setTimeout(resolve, options.killAfterMs))
