@@ -39,7 +39,10 @@ function scryptAsync (secret: string, salt: Buffer, params: ScryptParams): Promi
 export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSize = 1000): SecretHasher {
   const cost: ScryptParams = { ...DEFAULT_PARAMS, ...params }
   if (!Number.isInteger(Math.log2(cost.N)) || cost.N < 2) throw new TypeError('scrypt N must be a power of two')
-  const dummySalt = randomBytes(16)
+  // What unknown principals are checked against: a well-formed hash at this cost that no secret
+  // matches (random key), verified through the same code path as a real one, so the two cost the
+  // same (G10: a separate dummy path measured ~70 µs faster, t = -12.8 at 10k samples).
+  const dummyEncoded = `scrypt$${cost.N}$${cost.r}$${cost.p}$${randomBytes(16).toString('base64url')}$${randomBytes(KEY_LENGTH).toString('base64url')}`
   const verified = new Map<string, true>()
   // In-flight KDF runs by cache key; an entry lives only until its run settles.
   const running = new Map<string, Promise<boolean>>()
@@ -53,7 +56,8 @@ export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSiz
     const parts = encoded.split('$')
     if (parts.length !== 6 || parts[0] !== 'scrypt') return false
     const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
-    if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0) || N > (1 << 20) || r > 32 || p > 16) return false
+    // A stored hash is data (a hand-edited or imported row): parameters scrypt would reject are a mismatch, not a throw.
+    if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0) || N < 2 || (N & (N - 1)) !== 0 || N > (1 << 20) || r > 32 || p > 16) return false
     const salt = Buffer.from(parts[4] ?? '', 'base64url')
     const expected = Buffer.from(parts[5] ?? '', 'base64url')
     if (expected.length !== KEY_LENGTH) return false
@@ -66,6 +70,16 @@ export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSiz
     return ok
   }
 
+  async function verify (secret: string, encoded: string): Promise<boolean> {
+    const key = cacheKey(secret, encoded)
+    if (verified.has(key)) return true
+    const pending = running.get(key)
+    if (pending !== undefined) return await pending
+    const run = verifyUncached(key, secret, encoded).finally(() => running.delete(key))
+    running.set(key, run)
+    return await run
+  }
+
   return {
     async hash (secret: string): Promise<string> {
       const salt = randomBytes(16)
@@ -73,18 +87,10 @@ export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSiz
       return `scrypt$${cost.N}$${cost.r}$${cost.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
     },
 
-    async verify (secret: string, encoded: string): Promise<boolean> {
-      const key = cacheKey(secret, encoded)
-      if (verified.has(key)) return true
-      const pending = running.get(key)
-      if (pending !== undefined) return await pending
-      const run = verifyUncached(key, secret, encoded).finally(() => running.delete(key))
-      running.set(key, run)
-      return await run
-    },
+    verify,
 
     async verifyDummy (secret: string): Promise<false> {
-      await scryptAsync(secret, dummySalt, cost)
+      await verify(secret, dummyEncoded)
       return false
     },
   }
