@@ -85,6 +85,17 @@ export async function postToken (app: FastifyInstance, params: Record<string, st
   return await app.inject({ method: 'POST', url, payload: form(params), headers: { ...FORM, ...headers } })
 }
 
+/** A client_credentials token request with Basic authentication, from the client address `ip`. */
+export async function clientCredentialsFrom (app: FastifyInstance, clientId: string, secret: string, ip = '10.0.0.1') {
+  return await app.inject({
+    method: 'POST',
+    url: '/o/token/',
+    remoteAddress: ip,
+    headers: { ...FORM, authorization: basicAuth(clientId, secret) },
+    payload: form({ grant_type: 'client_credentials' }),
+  })
+}
+
 /** A client-credentials token for a fresh confidential application. */
 export async function clientCredentialsToken (app: FastifyInstance, scope?: string): Promise<string> {
   const { application, clientSecret } = await createApplication(app)

@@ -1,12 +1,12 @@
 // BRUTE-1 / INTRO-1 / goal G9: failed client authentications and password-grant logins are
 // limited per client_id, per account and per IP, and the limit is checked before any hash.
 import fastifyRateLimit from '@fastify/rate-limit'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify from 'fastify'
 import formbody from '@fastify/formbody'
 import t from 'tap'
 import { loginRateLimit } from '../../index.js'
 import type { SecretHasher } from '../../lib/tokens/secret-hasher.js'
-import { basicAuth, buildApp, createApplication, FORM, form, passwordGrantOptions, TEST_USER, testHasher, verifyTestUser } from '../helpers/index.js'
+import { basicAuth, clientCredentialsFrom, buildApp, createApplication, FORM, form, passwordGrantOptions, TEST_USER, testHasher, verifyTestUser } from '../helpers/index.js'
 
 /** The test hasher, counting every verification (real or dummy): a throttled request must do none. */
 function countingHasher (): SecretHasher & { calls: number } {
@@ -21,16 +21,6 @@ function countingHasher (): SecretHasher & { calls: number } {
 
 const TOO_MANY = { error: 'temporarily_unavailable', error_description: 'Too many attempts; retry later.' }
 
-async function clientCredentials (app: FastifyInstance, clientId: string, secret: string, ip = '10.0.0.1') {
-  return await app.inject({
-    method: 'POST',
-    url: '/o/token/',
-    remoteAddress: ip,
-    headers: { ...FORM, authorization: basicAuth(clientId, secret) },
-    payload: form({ grant_type: 'client_credentials' }),
-  })
-}
-
 t.test('BRUTE-1 client secrets: 10 failures per client_id, then 429 with Retry-After and no hashing, the right secret included', async (t) => {
   const hasher = countingHasher()
   const app = await buildApp(t, { hasher, settings: { rateLimitWindowSeconds: 2 } })
@@ -38,7 +28,7 @@ t.test('BRUTE-1 client secrets: 10 failures per client_id, then 429 with Retry-A
   const statuses: number[] = []
   for (let i = 0; i < 30; i++) {
     // A new IP each time: the per-client limit alone must stop it.
-    const res = await clientCredentials(app, application.clientId, 'wrong', `10.1.0.${i}`)
+    const res = await clientCredentialsFrom(app, application.clientId, 'wrong', `10.1.0.${i}`)
     statuses.push(res.statusCode)
     if (i === 10) {
       t.same(res.json(), TOO_MANY, 'RFC 6749-shaped JSON body')
@@ -48,20 +38,20 @@ t.test('BRUTE-1 client secrets: 10 failures per client_id, then 429 with Retry-A
   }
   t.same(statuses, [...Array(10).fill(401), ...Array(20).fill(429)], 'requests 11–30 are refused')
   t.equal(hasher.calls, 10, 'throttled requests computed no hash')
-  const locked = await clientCredentials(app, application.clientId, clientSecret ?? '', '10.2.0.1')
+  const locked = await clientCredentialsFrom(app, application.clientId, clientSecret ?? '', '10.2.0.1')
   t.equal(locked.statusCode, 429, 'the right secret is refused while locked (no oracle)')
   const other = await createApplication(app)
-  t.equal((await clientCredentials(app, other.application.clientId, other.clientSecret ?? '', '10.2.0.2')).statusCode, 200, 'another client is untouched')
+  t.equal((await clientCredentialsFrom(app, other.application.clientId, other.clientSecret ?? '', '10.2.0.2')).statusCode, 200, 'another client is untouched')
   await new Promise((resolve) => setTimeout(resolve, 2100))
-  t.equal((await clientCredentials(app, application.clientId, clientSecret ?? '', '10.2.0.3')).statusCode, 200, 'works again after the window')
+  t.equal((await clientCredentialsFrom(app, application.clientId, clientSecret ?? '', '10.2.0.3')).statusCode, 200, 'works again after the window')
 })
 
 t.test('BRUTE-1 per IP: failures with ever-new client ids from one address are limited too; other addresses are not', async (t) => {
   const app = await buildApp(t)
-  for (let i = 0; i < 10; i++) t.equal((await clientCredentials(app, `unknown-${i}`, 'x', '10.3.0.1')).statusCode, 401)
-  t.equal((await clientCredentials(app, 'unknown-new', 'x', '10.3.0.1')).statusCode, 429, 'the 11th failure from that IP is throttled')
+  for (let i = 0; i < 10; i++) t.equal((await clientCredentialsFrom(app, `unknown-${i}`, 'x', '10.3.0.1')).statusCode, 401)
+  t.equal((await clientCredentialsFrom(app, 'unknown-new', 'x', '10.3.0.1')).statusCode, 429, 'the 11th failure from that IP is throttled')
   const { application, clientSecret } = await createApplication(app)
-  t.equal((await clientCredentials(app, application.clientId, clientSecret ?? '', '10.3.0.2')).statusCode, 200, 'another IP still works')
+  t.equal((await clientCredentialsFrom(app, application.clientId, clientSecret ?? '', '10.3.0.2')).statusCode, 200, 'another IP still works')
 })
 
 t.test('BRUTE-1 password grant: 10 wrong passwords per account, then 429 even for the right password', async (t) => {
@@ -90,7 +80,7 @@ t.test('BRUTE-1 with rateLimitFailures: null the limit is off (the opt-out posit
   const app = await buildApp(t, { settings: { rateLimitFailures: null } })
   const { application } = await createApplication(app)
   const statuses = new Set<number>()
-  for (let i = 0; i < 15; i++) statuses.add((await clientCredentials(app, application.clientId, 'wrong')).statusCode)
+  for (let i = 0; i < 15; i++) statuses.add((await clientCredentialsFrom(app, application.clientId, 'wrong')).statusCode)
   t.same([...statuses], [401])
 })
 
@@ -111,12 +101,12 @@ t.test('rateLimitRequests caps all requests per client and IP (off by default)',
   const app = await buildApp(t, { settings: { rateLimitRequests: 3 } })
   const { application, clientSecret } = await createApplication(app)
   const statuses: number[] = []
-  for (let i = 0; i < 5; i++) statuses.push((await clientCredentials(app, application.clientId, clientSecret ?? '', `10.6.0.${i}`)).statusCode)
+  for (let i = 0; i < 5; i++) statuses.push((await clientCredentialsFrom(app, application.clientId, clientSecret ?? '', `10.6.0.${i}`)).statusCode)
   t.same(statuses, [200, 200, 200, 429, 429])
   const defaults = await buildApp(t)
   const created = await createApplication(defaults)
   for (let i = 0; i < 20; i++) {
-    const res = await clientCredentials(defaults, created.application.clientId, created.clientSecret ?? '')
+    const res = await clientCredentialsFrom(defaults, created.application.clientId, created.clientSecret ?? '')
     if (res.statusCode !== 200) t.fail(`request ${i} got ${res.statusCode}`)
   }
 })
@@ -135,8 +125,8 @@ t.test('a host that registered @fastify/rate-limit itself keeps it; the toolkit 
   await app.register(fastifyOAuthToolkit, { database: ':memory:', migrate: true, hasher: testHasher, verifyUserCredentials: verifyTestUser })
   await app.register(oauthRoutes, { prefix: '/o' })
   const { application } = await createApplication(app)
-  for (let i = 0; i < 10; i++) await clientCredentials(app, application.clientId, 'bad')
-  t.equal((await clientCredentials(app, application.clientId, 'bad')).statusCode, 429)
+  for (let i = 0; i < 10; i++) await clientCredentialsFrom(app, application.clientId, 'bad')
+  t.equal((await clientCredentialsFrom(app, application.clientId, 'bad')).statusCode, 429)
 })
 
 t.test('BRUTE-1 loginRateLimit: the host login route is limited per account and per IP, before the password check', async (t) => {

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { join } from 'node:path'
 import t from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
-import { basicAuth, createApplication, FORM, form, testHasher } from '../helpers/index.js'
+import { clientCredentialsFrom, createApplication, testHasher } from '../helpers/index.js'
 import { redisForTest } from '../helpers/redis.js'
 
 const shared = await redisForTest(t)
@@ -21,16 +21,6 @@ async function instance (database: string): Promise<FastifyInstance> {
   return app
 }
 
-async function clientCredentials (app: FastifyInstance, clientId: string, secret: string, ip: string) {
-  return await app.inject({
-    method: 'POST',
-    url: '/o/token/',
-    remoteAddress: ip,
-    headers: { ...FORM, authorization: basicAuth(clientId, secret) },
-    payload: form({ grant_type: 'client_credentials' }),
-  })
-}
-
 if (shared !== null) {
   // Two instances over one database, as behind a load balancer.
   const database = join(t.testdir(), 'oauth.db')
@@ -42,24 +32,24 @@ if (shared !== null) {
     const statuses: number[] = []
     for (let i = 0; i < 10; i++) {
       // Alternating instances, a new IP each time: only the shared per-client counter can stop it.
-      const res = await clientCredentials(i % 2 === 0 ? a : b, application.clientId, 'wrong', `10.20.0.${i}`)
+      const res = await clientCredentialsFrom(i % 2 === 0 ? a : b, application.clientId, 'wrong', `10.20.0.${i}`)
       statuses.push(res.statusCode)
     }
     t.same(statuses, Array(10).fill(401), '5 failures on each instance')
     for (const [name, app] of [['a', a], ['b', b]] as const) {
-      const res = await clientCredentials(app, application.clientId, clientSecret ?? '', '10.20.1.1')
+      const res = await clientCredentialsFrom(app, application.clientId, clientSecret ?? '', '10.20.1.1')
       t.equal(res.statusCode, 429, `instance ${name} refuses the right secret too: the counter is shared`)
       t.equal(res.json<{ error: string }>().error, 'temporarily_unavailable')
     }
     const other = await createApplication(b)
-    t.equal((await clientCredentials(a, other.application.clientId, other.clientSecret ?? '', '10.20.1.2')).statusCode, 200, 'another client is untouched')
+    t.equal((await clientCredentialsFrom(a, other.application.clientId, other.clientSecret ?? '', '10.20.1.2')).statusCode, 200, 'another client is untouched')
   })
 
   t.test('G9 per-IP failures are shared too', async (t) => {
-    for (let i = 0; i < 10; i++) await clientCredentials(i % 2 === 0 ? a : b, `unknown-${i}`, 'x', '10.21.0.1')
-    t.equal((await clientCredentials(b, 'unknown-new', 'x', '10.21.0.1')).statusCode, 429, 'the 11th failure from that IP, on either instance')
+    for (let i = 0; i < 10; i++) await clientCredentialsFrom(i % 2 === 0 ? a : b, `unknown-${i}`, 'x', '10.21.0.1')
+    t.equal((await clientCredentialsFrom(b, 'unknown-new', 'x', '10.21.0.1')).statusCode, 429, 'the 11th failure from that IP, on either instance')
     const { application, clientSecret } = await createApplication(a)
-    t.equal((await clientCredentials(a, application.clientId, clientSecret ?? '', '10.21.0.2')).statusCode, 200, 'another IP still works')
+    t.equal((await clientCredentialsFrom(a, application.clientId, clientSecret ?? '', '10.21.0.2')).statusCode, 200, 'another IP still works')
   })
 
   t.test('the counters live in Redis under the host\'s namespace', async (t) => {
