@@ -7,7 +7,7 @@ import { ImproperlyConfiguredError, OAuthError } from './errors.js'
 import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { OAuthRequest } from './request.js'
-import { authenticateBearer, authenticateBearerNow, type BearerResult, type BearerSource } from './resource/bearer.js'
+import { authenticateBearer, authenticateBearerNow, verifyChecksum, type BearerResult, type BearerSource } from './resource/bearer.js'
 import { VerificationCache } from './resource/verification-cache.js'
 import { errorToResponse, type OAuthResponse } from './response.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
@@ -56,12 +56,12 @@ export interface OAuthServer {
   /** Verifies a bearer token, its audience (the route's declared RFC 8707 resource, or none) and the scopes it must hold. */
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
   /**
-   * `authenticateBearer` without I/O: its result when it is known synchronously (a refused
-   * presentation, or a token in the verification cache, checked for audience and scopes), `null`
-   * when the store must be asked (then call `authenticateBearer`). The protected-route hooks use
-   * it so that a cache hit costs no promise.
+   * `authenticateBearer`, answering synchronously when it needs no I/O (a refused presentation,
+   * or a token in the verification cache, checked for audience and scopes) and with a promise
+   * when the store must be asked. The protected-route hooks use it so that a cache hit costs no
+   * promise; the token is parsed and hashed once either way.
    */
-  authenticateBearerCached (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | null
+  authenticateBearerNow (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | Promise<BearerResult>
   /** Authenticates a client by its credentials (Basic or body). */
   authenticateClient (req: OAuthRequest): Promise<AuthenticatedClient>
   /** Validates and registers an application; the clear secret is returned this once. */
@@ -115,9 +115,9 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       }
     },
     authenticateBearer: (source, requiredScopes = [], resource = null) => authenticateBearer(ctx, source, requiredScopes, resource),
-    authenticateBearerCached (source, requiredScopes = [], resource = null) {
-      const result = authenticateBearerNow(ctx, source, requiredScopes, resource)
-      return typeof result === 'string' ? null : result
+    authenticateBearerNow (source, requiredScopes = [], resource = null) {
+      const now = authenticateBearerNow(ctx, source, requiredScopes, resource)
+      return typeof now === 'string' ? verifyChecksum(ctx, now, requiredScopes, resource) : now
     },
     authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
     createApplication: (input) => createApplication(ctx, input),

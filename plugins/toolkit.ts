@@ -60,8 +60,8 @@ export type ResourceLoadUser = (userId: string, token: AccessTokenInfo) => Promi
 export interface BearerAuthority {
   readonly settings: Settings
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
-  /** The same check when it needs no I/O (a verification-cache hit), else `null`; optional (absent: always `authenticateBearer`). */
-  authenticateBearerCached? (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | null
+  /** The same check, answered synchronously when it needs no I/O (a verification-cache hit); optional (absent: always `authenticateBearer`). */
+  authenticateBearerNow? (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | Promise<BearerResult>
 }
 
 /** What a bearer check gives a hook: `null` (let the request through), the error to answer, or either later. */
@@ -203,9 +203,8 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
 
   function verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): VerifyOutcome {
     const source = bearerSource(request)
-    const cached = authority.authenticateBearerCached?.(source, requiredScopes, resource) ?? null
-    if (cached !== null) return accept(request, cached)
-    return authority.authenticateBearer(source, requiredScopes, resource).then((result) => accept(request, result))
+    const result = authority.authenticateBearerNow?.(source, requiredScopes, resource) ?? authority.authenticateBearer(source, requiredScopes, resource)
+    return 'then' in result ? result.then((settled) => accept(request, settled)) : accept(request, result)
   }
 
   async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): Promise<OAuthError | null> {

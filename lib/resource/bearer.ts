@@ -133,7 +133,12 @@ function checkVerified (ctx: ServerContext, result: BearerResult, required: read
  */
 export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
   const now = authenticateBearerNow(ctx, source, required, resource)
-  return typeof now === 'string' ? checkVerified(ctx, await lookUpAccessToken(ctx, now, ctx.clock.now().getTime()), required, resource) : now
+  return typeof now === 'string' ? await verifyChecksum(ctx, now, required, resource) : now
+}
+
+/** The rest of `authenticateBearer` after a cache miss: the store's record of `checksum`, checked. */
+export async function verifyChecksum (ctx: ServerContext, checksum: string, required: readonly string[], resource: string | null): Promise<BearerResult> {
+  return checkVerified(ctx, await lookUpAccessToken(ctx, checksum, ctx.clock.now().getTime()), required, resource)
 }
 
 /**
