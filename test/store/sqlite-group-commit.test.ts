@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
-import { createGroupCommit } from '../../lib/store/sqlite/group-commit.js'
+import { createGroupCommit, type GroupCommitOptions } from '../../lib/store/sqlite/group-commit.js'
 import { openSqlite } from '../../lib/store/sqlite/open.js'
 import { createSqliteStore } from '../../lib/store/sqlite/store.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
@@ -40,12 +40,18 @@ function table (db: Database.Database): void {
 
 const names = (db: Database.Database): unknown[] => db.prepare('SELECT name FROM item ORDER BY name').pluck().all()
 
+/** A counted database with the `item` table, group commit over it, and a counted insert into `item`. */
+function itemGroup (t: Test, name: string, options: GroupCommitOptions = { onRemoved: () => {} }) {
+  const counted = countedDatabase(t, name)
+  table(counted.db)
+  const group = createGroupCommit(counted.db, options)
+  const insert = counted.db.prepare('INSERT INTO item (name) VALUES (?)')
+  return { ...counted, group, insert }
+}
+
 t.test('work queued in one turn shares one transaction; a job that throws is rolled back alone', async (t) => {
-  const { db, runs } = countedDatabase(t, 'shared.db')
-  table(db)
   const removedReports: string[][] = []
-  const group = createGroupCommit(db, { onRemoved: (removed) => { removedReports.push([...removed]) } })
-  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  const { db, runs, group, insert } = itemGroup(t, 'shared.db', { onRemoved: (removed) => { removedReports.push([...removed]) } })
   const jobs = ['a', 'b', 'a', 'c'].map(async (name, i) => await group((removed) => {
     removed.push(`job-${i}`)
     insert.run(`${name}-first`)
@@ -64,10 +70,7 @@ t.test('work queued in one turn shares one transaction; a job that throws is rol
 })
 
 t.test('nothing resolves before its COMMIT: a failed COMMIT rejects every job of the group and stores none', async (t) => {
-  const { db, failOnce } = countedDatabase(t, 'commit.db')
-  table(db)
-  const group = createGroupCommit(db, { onRemoved: () => {} })
-  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  const { db, failOnce, group, insert } = itemGroup(t, 'commit.db')
   failOnce.add('COMMIT')
   const outcomes = await Promise.allSettled(['x', 'y'].map(async (name) => await group(() => insert.run(name))))
   t.same(outcomes.map((o) => o.status), ['rejected', 'rejected'])
@@ -79,10 +82,7 @@ t.test('nothing resolves before its COMMIT: a failed COMMIT rejects every job of
 })
 
 t.test('when SQLite drops the whole transaction, the group fails as a whole and stores nothing', async (t) => {
-  const { db } = countedDatabase(t, 'lost.db')
-  table(db)
-  const group = createGroupCommit(db, { onRemoved: () => {} })
-  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  const { db, group, insert } = itemGroup(t, 'lost.db')
   const outcomes = await Promise.allSettled([
     group(() => insert.run('before')),
     group(() => {
@@ -100,10 +100,7 @@ t.test('when SQLite drops the whole transaction, the group fails as a whole and 
 })
 
 t.test('a group holds at most maxJobs jobs; the rest go in the next transaction', async (t) => {
-  const { db, runs } = countedDatabase(t, 'max.db')
-  table(db)
-  const group = createGroupCommit(db, { onRemoved: () => {}, maxJobs: 3 })
-  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  const { db, runs, group, insert } = itemGroup(t, 'max.db', { onRemoved: () => {}, maxJobs: 3 })
   await Promise.all(['1', '2', '3', '4', '5', '6', '7'].map(async (name) => await group(() => insert.run(name))))
   t.equal(runs.get('BEGIN IMMEDIATE'), 3)
   t.equal(names(db).length, 7)
@@ -144,10 +141,7 @@ t.test('the store: concurrent issuances share a transaction, and racing redempti
 })
 
 t.test('a removal report that throws rejects its own job only; the others still settle', async (t) => {
-  const { db } = countedDatabase(t, 'report.db')
-  table(db)
-  const group = createGroupCommit(db, { onRemoved: (removed) => { if (removed.includes('boom')) throw new Error('listener failed') } })
-  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  const { group, insert } = itemGroup(t, 'report.db', { onRemoved: (removed) => { if (removed.includes('boom')) throw new Error('listener failed') } })
   const outcomes = await Promise.allSettled([
     group((removed) => { removed.push('boom'); return insert.run('p').changes }),
     group(() => insert.run('q').changes),
@@ -157,10 +151,7 @@ t.test('a removal report that throws rejects its own job only; the others still 
 })
 
 t.test('on a connection the host holds in a transaction, jobs run in savepoints of it and the host commits', async (t) => {
-  const { db, runs } = countedDatabase(t, 'host.db')
-  table(db)
-  const group = createGroupCommit(db, { onRemoved: () => {} })
-  const insert = db.prepare('INSERT INTO item (name) VALUES (?)')
+  const { db, runs, group, insert } = itemGroup(t, 'host.db')
   db.exec('BEGIN')
   const outcomes = await Promise.allSettled(['h1', 'h1', 'h2'].map(async (name) => await group(() => insert.run(name))))
   t.same(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'the duplicate fails alone')
