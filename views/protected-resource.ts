@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, HTTPMethods } from 'fastify'
 import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../lib/errors.js'
-import { finishHook } from '../plugins/toolkit.js'
+import { BASIC_CHALLENGE } from '../lib/validator/client-auth.js'
+import { finishHook, type VerifyOutcome } from '../plugins/toolkit.js'
 import { oauthLogSerializers } from './log-redaction.js'
 import { toOAuthRequest } from './oauth-request.js'
 
@@ -50,9 +51,13 @@ export class ProtectedResourceView {
   /** Checks the configuration once, when the view is registered. */
   validate (_app: FastifyInstance): void {}
 
-  /** Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is parsed). */
-  async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
-    return await request.server.oauthResource.verifyRequest(request, required, this.resource ?? null)
+  /**
+   * Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is
+   * parsed). Answers synchronously when no I/O is needed (a token in the verification cache, issue
+   * 7), else with a promise; an override may simply be `async`.
+   */
+  authenticate (request: FastifyRequest, required: readonly string[]): VerifyOutcome {
+    return request.server.oauthResource.verifyRequestNow(request, required, this.resource ?? null)
   }
 
   /** The hook that runs `authenticate`. Client-protected views need the body, so they use `preHandler`. */
@@ -79,15 +84,10 @@ export class ProtectedResourceView {
       const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']
         .filter((m, i, all) => all.indexOf(m) === i).join(', ')
 
-      // A view that keeps the inherited `authenticate` is checked through `verifyRequestNow`, so
-      // a token in the verification cache passes without a promise (issue 7); an overriding
-      // `authenticate` is awaited as before.
-      const inherited = view.authenticate === ProtectedResourceView.prototype.authenticate
       const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
         if (request.method === 'OPTIONS') { done(); return }
         const required = view.requiredScopesFor(request.method, app)
-        const outcome = inherited ? app.oauthResource.verifyRequestNow(request, required, view.resource ?? null) : view.authenticate(request, required)
-        finishHook(outcome, done, (error) => { app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null) })
+        finishHook(view.authenticate(request, required), done, (error) => { app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null) })
       }
       for (const name of defined) {
         const method = handlers[name] as ViewMethod
@@ -186,7 +186,7 @@ export class ClientProtectedResourceView extends ProtectedResourceView {
       const client = await request.server.oauth.authenticateClient(toOAuthRequest(request))
       if (client.application.clientType !== 'confidential') {
         const basic = /^basic\b/i.test(request.headers.authorization ?? '')
-        return new InvalidClientError({ detail: 'public clients cannot authenticate', ...(basic ? { headers: { 'www-authenticate': 'Basic realm="oauth"' } } : {}) })
+        return new InvalidClientError({ detail: 'public clients cannot authenticate', ...(basic ? { headers: BASIC_CHALLENGE } : {}) })
       }
       request.oauthClient = client.application
       return null

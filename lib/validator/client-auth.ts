@@ -34,7 +34,8 @@ interface PresentedCredentials {
 /** Parsed `Authorization: Basic` credentials; `null` when the header is not Basic. */
 export interface BasicCredentials { clientId: string, secret: string }
 
-const BASIC_CHALLENGE = { 'www-authenticate': 'Basic realm="oauth"' }
+/** RFC 6749 §5.2: the challenge of a failed authentication that used `Authorization: Basic`. */
+export const BASIC_CHALLENGE: Readonly<Record<string, string>> = { 'www-authenticate': 'Basic realm="oauth"' }
 
 /**
  * Parses `Authorization: Basic`. RFC 6749 §2.3.1: id and secret are form-urlencoded before
