@@ -232,6 +232,105 @@ t.test('SQLite: data_version is read once per event-loop iteration; the next ite
   t.equal((await outcome)?.error, 'invalid_token')
 })
 
+/** Whether `token` is answered from the cache now: `verifyRequestNow` answers a hit synchronously, a miss with a promise (it then asks the store). */
+function servedFromCache (app: FastifyInstance, token: string): boolean {
+  const outcome = app.oauth.verifyRequestNow(bearerRequest(token), [])
+  if (outcome === null) return true
+  if ('then' in outcome) outcome.then(undefined, () => {})
+  return false
+}
+
+/** A second store on the app's file: another server process or the cleartokens CLI, as SQLite sees it. */
+function otherProcess (t: Test, db: Database.Database): Store {
+  const other = createSqliteStore({ database: db.name })
+  t.teardown(async () => { await other.close() })
+  return other
+}
+
+t.test('SQLite: another process\'s cleartokens keeps the cached unexpired tokens and drops those expiring before its bound (state row, issue 7)', async (t) => {
+  const { app, db, clock } = await cachedApp(t, { settings: { accessTokenExpireSeconds: 3600 } })
+  const early = await serviceToken(app)
+  clock.advance(1800)
+  const late = await serviceToken(app)
+  t.equal(await status(app, early), 200)
+  t.equal(await status(app, late), 200)
+  await nextIteration()
+  t.ok(servedFromCache(app, early) && servedFromCache(app, late), 'both cached')
+  const expiredEarly = await app.oauth.store.findAccessToken(tokenChecksum(early))
+  const cleaner = otherProcess(t, db)
+  // The cleaner's clock is ahead: `early` has expired for it, `late` has not.
+  const bound = new Date((expiredEarly?.expiresAt.getTime() ?? 0) + 1000)
+  const cleared = await cleaner.clearExpired({ now: bound, revokedBefore: null, refreshCreatedBefore: null, batchSize: 100 })
+  t.equal(cleared.accessTokens, 1)
+  await nextIteration()
+  t.ok(servedFromCache(app, late), 'the unexpired token is still served from the cache')
+  t.notOk(servedFromCache(app, early), 'the token expiring before the bound was dropped')
+  t.equal(await status(app, early), 403, 'and is refused (its row is gone)')
+  t.equal(await status(app, late), 200)
+})
+
+t.test('SQLite: another process issuing tokens keeps the cache; its revocation is refused at once', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const token = await serviceToken(app)
+  t.equal(await status(app, token), 200)
+  const other = otherProcess(t, db)
+  const row = await app.oauth.store.findAccessToken(tokenChecksum(token))
+  const client = await app.oauth.store.findApplicationById(row?.applicationId ?? 0)
+  for (let i = 0; i < 3; i++) {
+    await other.issueTokens({
+      accessToken: { checksum: tokenChecksum(`other-${i}`), applicationId: client?.id ?? 0, userId: null, scope: 'read', expiresAt: new Date(Date.now() + 3600e3), tokenFamily: null, grantId: null, resource: '' },
+      refreshToken: null,
+      now: new Date(),
+    })
+    await nextIteration()
+    t.ok(servedFromCache(app, token), `still cached after the other process issued token ${i + 1}`)
+  }
+  await other.revokeAccessToken(row?.id ?? 0, new Date())
+  t.equal(await status(app, token), 403, 'revoked by the other process: refused on the next request')
+})
+
+t.test('SQLite: a host\'s own SQL on another connection (DELETE or UPDATE of a token, UPDATE of an application) is seen at once', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const host = new Database(db.name)
+  t.teardown(() => { host.close() })
+  // Each change is followed by a new event-loop iteration, as a request read from a socket after it would be.
+  const tokens = await passwordTokens(app)
+  t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.accessToken) })).json().scopes.join(' '), 'read write')
+  host.prepare('UPDATE oauth2_accesstoken SET scope = \'read\' WHERE token_checksum = ?').run(tokenChecksum(tokens.accessToken))
+  await nextIteration()
+  t.same((await app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.accessToken) })).json().scopes, ['read'], 'the narrowed scope, at once')
+  host.prepare('UPDATE oauth2_application SET name = \'Renamed by SQL\' WHERE client_id = ?').run(tokens.clientId)
+  await nextIteration()
+  t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.accessToken) })).json().application, 'Renamed by SQL', 'the renamed application, at once')
+  host.prepare('UPDATE oauth2_accesstoken SET expires = 0 WHERE token_checksum = ?').run(tokenChecksum(tokens.accessToken))
+  await nextIteration()
+  t.equal(await status(app, tokens.accessToken), 403, 'expired by SQL: refused at once')
+
+  const second = (await passwordTokens(app)).accessToken
+  t.equal(await status(app, second), 200)
+  await nextIteration()
+  t.ok(servedFromCache(app, second))
+  deleteBehindTheStore(host, second)
+  await nextIteration()
+  t.equal(await status(app, second), 403, 'deleted by SQL: refused at once')
+})
+
+t.test('SQLite: on a database without the state table, any commit of another process drops the cache (as before migration 0007)', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const host = new Database(db.name)
+  t.teardown(() => { host.close() })
+  host.exec('DROP TABLE oauth_cache_state')
+  await nextIteration()
+  app.oauth.store.invalidationsReliable()
+  const token = await serviceToken(app)
+  t.equal(await status(app, token), 200)
+  await nextIteration()
+  t.ok(servedFromCache(app, token), 'cached (the drop itself was heard before)')
+  host.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', 1, \'u\', 0, \'r\', 0, 0, 0)').run()
+  await nextIteration()
+  t.notOk(servedFromCache(app, token), 'an insert by another connection: the cache was dropped')
+})
+
 t.test('settings: verificationCacheSize and verificationCacheSeconds are validated', async (t) => {
   t.match(resolveSettings({}), { verificationCacheSize: 10000, verificationCacheSeconds: 60 }, 'on by default')
   for (const settings of [{ verificationCacheSize: -1 }, { verificationCacheSize: 1.5 }, { verificationCacheSeconds: 0 }]) {

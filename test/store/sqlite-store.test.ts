@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { createSqliteStore } from '../../lib/store/sqlite/store.js'
-import type { Store } from '../../lib/store/types.js'
+import type { Store, StoreInvalidation } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
-import { issueOf, newApplication, newGrant, storeContract, type StoreHarness } from './contract.js'
+import { at, issueOf, newApplication, newGrant, storeContract, T0, type StoreHarness } from './contract.js'
 
 /** A migrated store on a fresh file, a second raw connection to inspect it, and further stores on the same file. */
 async function openHarness (t: Test): Promise<StoreHarness> {
@@ -220,4 +220,126 @@ t.test('clearExpired turns automatic WAL checkpoints off while it runs (it check
   t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 321, 'restored afterwards')
   const [state] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number, checkpointed: number }>
   t.equal(state?.checkpointed, state?.log, 'nothing left in the WAL to copy')
+})
+
+/** Two stores on one fresh file (two processes, as far as SQLite can tell) and a host's own raw connection. */
+async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, raw: Database.Database, heardByB: (action: () => unknown) => Promise<StoreInvalidation[]> }> {
+  const file = join(t.testdir(), name)
+  const a = createSqliteStore({ database: file, migrate: true })
+  const b = createSqliteStore({ database: file })
+  const raw = new Database(file)
+  raw.pragma('foreign_keys = ON')
+  t.teardown(async () => { raw.close(); await b.close(); await a.close() })
+  const events: StoreInvalidation[] = []
+  t.teardown(b.watchInvalidations((event) => { events.push(event) }))
+  return {
+    a,
+    b,
+    raw,
+    /** What B reports of `action` (another connection's work) at its next check. */
+    async heardByB (action) {
+      b.invalidationsReliable()
+      await new Promise((resolve) => setImmediate(resolve))
+      events.length = 0
+      await action()
+      // The pragma is read at most once per event-loop iteration.
+      await new Promise((resolve) => setImmediate(resolve))
+      t.ok(b.invalidationsReliable())
+      return [...events]
+    },
+  }
+}
+
+const ALL: StoreInvalidation[] = [{ kind: 'all' }]
+
+t.test('another connection\'s commits: B reports `all` only for what can change a cached verification (state row, migration 0007)', async (t) => {
+  const { a, raw, heardByB } = await twoStores(t, 'state.db')
+  const app = await newApplication(a, { clientId: 'state' })
+  const live = await a.issueTokens(issueOf({ applicationId: app.id, token: 'live', refresh: 'live-r', expiresAt: at(7200) }))
+  await a.issueTokens(issueOf({ applicationId: app.id, token: 'other', expiresAt: at(7200) }))
+
+  t.same(await heardByB(async () => await a.issueTokens(issueOf({ applicationId: app.id, token: 'issued', refresh: 'issued-r' }))), [], 'tokens issued: nothing')
+  t.same(await heardByB(async () => await a.createGrant(newGrant(app.id, 'state-code'), T0)), [], 'a grant created: nothing')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_refreshtoken SET revoked = 1 WHERE token_checksum = ?').run(tokenChecksum('issued-r'))), [], 'a refresh token revoked by SQL: nothing')
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_grant').run()), [], 'grants deleted by SQL (their tokens\' grant_id set to NULL): nothing')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET updated = 5').run()), [], 'an access-token column no cache holds: nothing')
+
+  t.same(await heardByB(async () => { await a.revokeAccessToken(live.accessToken.id, at(1)) }), ALL, 'a revocation through the store: all')
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('other'))), ALL, 'a token deleted by SQL: all')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET scope = \'read write\' WHERE token_checksum = ?').run(tokenChecksum('issued'))), ALL, 'a token\'s scope changed by SQL: all')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET expires = 0 WHERE token_checksum = ?').run(tokenChecksum('issued'))), ALL, 'a token expired by SQL: all')
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('issued'))), ALL,
+    'an expired token deleted by SQL outside clearExpired: all')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_application SET name = \'Renamed\' WHERE id = ?').run(app.id)), ALL, 'an application changed by SQL: all')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth_cache_state SET clearing_before = 9e15').run()), [], 'the state row\'s clearing_before changed alone: nothing')
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_application WHERE id = ?').run(app.id)), ALL,
+    'an application deleted by SQL: all (even with a bogus clearing_before left by a host)')
+})
+
+t.test('another connection\'s clearExpired: B reports `expired` with its bound, never `all`, in every batch', async (t) => {
+  const { a, raw, heardByB } = await twoStores(t, 'clear.db')
+  const app = await newApplication(a, { clientId: 'clear' })
+  const insert = raw.prepare(`INSERT INTO oauth2_accesstoken (token_checksum, application_id, user_id, scope, expires, token_family, grant_id, id_token_id, resource, created, updated)
+    VALUES (?, ?, NULL, 'read', ?, NULL, NULL, NULL, '', 0, 0)`)
+  raw.transaction(() => { for (let i = 0; i < 300; i++) insert.run(`expired-${i}`, app.id, at(i).getTime()) })()
+  await a.issueTokens(issueOf({ applicationId: app.id, token: 'kept', expiresAt: at(7200) }))
+  const batches: number[] = []
+  t.same(await heardByB(async () => {
+    await a.clearExpired({ now: at(3600), revokedBefore: null, refreshCreatedBefore: null, batchSize: 100, onBatchDone: (batch) => { batches.push(batch.rows) } })
+  }), [{ kind: 'expired', before: at(3600) }])
+  t.same(batches, [100, 100, 100], 'three batches, three commits')
+  t.same(raw.prepare('SELECT clearing_before, cleared_before FROM oauth_cache_state').get(), { clearing_before: 0, cleared_before: at(3600).getTime() }, 'the bound is reset to 0 in the batch')
+})
+
+t.test('another connection\'s clearExpired, B checking between its batches: the first batch reports `expired`, the later ones nothing', async (t) => {
+  const { a, b, heardByB } = await twoStores(t, 'clear-each.db')
+  const app = await newApplication(a, { clientId: 'clear-each' })
+  for (let i = 0; i < 3; i++) await a.issueTokens(issueOf({ applicationId: app.id, token: `each-${i}`, expiresAt: at(i) }))
+  let batches = 0
+  t.same(await heardByB(async () => {
+    await a.clearExpired({
+      now: at(10),
+      revokedBefore: null,
+      refreshCreatedBefore: null,
+      batchSize: 1,
+      betweenBatches: async () => { batches++; await new Promise((resolve) => setImmediate(resolve)); b.invalidationsReliable() },
+    })
+  }), [{ kind: 'expired', before: at(10) }])
+  t.equal(batches, 3, 'B checked after each of the three batches')
+})
+
+t.test('a store does not mistake its own changes of the state row for another connection\'s', async (t) => {
+  const { b: own, raw, heardByB } = await twoStores(t, 'own.db')
+  const app = await newApplication(own, { clientId: 'own' })
+  const rows = await own.issueTokens(issueOf({ applicationId: app.id, token: 'own-a' }))
+  await own.revokeAccessToken(rows.accessToken.id, at(1))
+  await own.updateApplication(app.id, { name: 'Own' }, at(2))
+  await own.clearExpired({ now: at(7200), revokedBefore: null, refreshCreatedBefore: null, batchSize: 10 })
+  t.same(raw.prepare('SELECT generation FROM oauth_cache_state').pluck().get(), 2, 'its revocation and its update moved the generation')
+  t.same(await heardByB(() => raw.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', ?, \'u\', 0, \'r\', 0, 0, 0)').run(app.id)), [],
+    'then another connection inserts: nothing (its own changes were reported when made)')
+})
+
+t.test('without the state row or its triggers, every commit of another connection reports `all`, as before migration 0007', async (t) => {
+  const { raw, heardByB } = await twoStores(t, 'dropped.db')
+  const insertGrant = (code: string) => () => raw.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (?, 1, \'u\', 0, \'r\', 0, 0, 0)').run(code)
+  raw.prepare('INSERT INTO oauth2_application (client_id, client_type, authorization_grant_type, created, updated) VALUES (\'d\', \'public\', \'password\', 0, 0)').run()
+  t.same(await heardByB(insertGrant('g1')), [], 'with them: an insert changes nothing')
+  t.same(await heardByB(() => raw.exec('DROP TRIGGER oauth_cache_accesstoken_delete')), ALL, 'a trigger dropped: all')
+  t.same(await heardByB(insertGrant('g2')), ALL, 'and every commit after it')
+  t.same(await heardByB(() => raw.exec('DROP TABLE oauth_cache_state')), ALL, 'the table dropped: all')
+  t.same(await heardByB(insertGrant('g3')), ALL, 'and every commit after it')
+
+  // A store opened on such a database (its journal says 0007 was applied) does the same.
+  const later = createSqliteStore({ database: raw.name })
+  t.teardown(async () => { await later.close() })
+  const events: StoreInvalidation[] = []
+  t.teardown(later.watchInvalidations((event) => { events.push(event) }))
+  later.invalidationsReliable()
+  await new Promise((resolve) => setImmediate(resolve))
+  insertGrant('g4')()
+  t.ok(later.invalidationsReliable())
+  t.same(events, ALL)
+  await later.clearExpired({ now: at(1), revokedBefore: null, refreshCreatedBefore: null, batchSize: 10 })
+  t.pass('clearExpired runs without the table')
 })

@@ -12,6 +12,12 @@ export interface GroupCommitOptions {
   readonly onRemoved: (removed: readonly string[]) => void
   /** Most jobs per transaction (default 64): bounds how long one transaction holds the write lock. */
   readonly maxJobs?: number
+  /**
+   * Runs inside each transaction this group commit opens (not in a host's), after its jobs and
+   * before `COMMIT`, still holding the write lock; the function it returns runs once that
+   * `COMMIT` has returned (never after a rollback).
+   */
+  readonly beforeCommit?: () => (() => void)
 }
 
 interface Job {
@@ -100,12 +106,24 @@ export function createGroupCommit (raw: Database.Database, options: GroupCommitO
         restoreBusyWait.run()
       }
     }
+    let committed: (() => void) | undefined
     try {
       runJobs(jobs)
-      if (!hostTransaction) commit.run()
+      if (!hostTransaction) {
+        committed = options.beforeCommit?.()
+        commit.run()
+      }
     } catch (err) {
       if (!hostTransaction && raw.inTransaction) rollback.run()
       throw err instanceof TransactionLost ? err.cause : err
+    }
+    // Committed: a failure here is a bug of the caller's hook, not of the jobs (which stay resolved).
+    if (committed !== undefined) {
+      try {
+        committed()
+      } catch (err) {
+        queueMicrotask(() => { throw err })
+      }
     }
     return true
   }

@@ -170,3 +170,21 @@ export const pushedAuthorizationRequests = sqliteTable('oauth2_pushed_authorizat
   index('oauth2_par_expires_idx').on(t.expiresAt),
   index('oauth2_par_application_idx').on(t.applicationId),
 ])
+
+/**
+ * One row (`id` 1): what other connections need to keep their verification caches (issue 7).
+ * Triggers (migration 0007) add 1 to `generation` on every change that can alter a cached
+ * verification: an UPDATE or DELETE of an application, an UPDATE of an access token's verified
+ * columns, a DELETE of an access token, except the DELETE of one that expired before
+ * `clearing_before`, which `clearExpired` sets inside its own batch transactions (0 otherwise).
+ * Each such batch ends by setting `cleared_before` to its expiry bound. Inserts change nothing:
+ * a cache holds no negative results. SQLite only (PostgreSQL has NOTIFY).
+ */
+export const cacheState = sqliteTable('oauth_cache_state', {
+  id: integer('id').primaryKey(),
+  generation: integer('generation').notNull().default(0),
+  /** Epoch ms; non-zero only inside a `clearExpired` batch transaction. */
+  clearingBefore: integer('clearing_before').notNull().default(0),
+  /** Epoch ms: the expiry bound of the latest `clearExpired` batch (0: none yet). */
+  clearedBefore: integer('cleared_before').notNull().default(0),
+})

@@ -12,6 +12,7 @@ import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, spli
 import { createGroupCommit } from './group-commit.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
+import { cacheStateReader, stateChange, type CacheState } from './cache-state.js'
 import * as schema from './schema.js'
 
 const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrants } = schema
@@ -76,22 +77,53 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare()
 
   // Verification caches (Store TSDoc, invalidation rule). Our own removals are reported by the
-  // methods below; another connection's commits (a second process on the file, cleartokens,
-  // a host's own SQL) show as a new `PRAGMA data_version`, which reports `all`. The pragma runs
-  // at most once per event-loop iteration (its shared lock costs two fcntl and an fstat, the
-  // largest part of a cache hit): every request read from a socket after another connection's
-  // commit comes in a later iteration, so it sees the commit (bench/README.md, issue 7).
+  // methods below. Another connection's commits (a second process on the file, cleartokens, a
+  // host's own SQL) show as a new `PRAGMA data_version`; then the state row of migration 0007
+  // (schema.ts `cacheState`), which triggers keep whoever writes, tells what they changed: a new
+  // generation (an access token deleted or changed, an application changed) reports `all`, a new
+  // `cleared_before` (a clearExpired batch, which deletes only expired tokens) `expired`, and
+  // nothing else (tokens issued, grants or refresh tokens changed) keeps the caches. The pragma
+  // runs at most once per event-loop iteration (its shared lock costs two fcntl and an fstat,
+  // the largest part of a cache hit): every request read from a socket after another
+  // connection's commit comes in a later iteration, so it sees the commit (bench/README.md,
+  // issue 7). The state row is read only when the pragma changed, and in our own transactions.
   const hub = new InvalidationHub()
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  const state = cacheStateReader(raw)
   let lastDataVersion = dataVersion.get()
+  let lastState = state.read()
   let versionReadThisIteration = false
   const nextIteration = (): void => { versionReadThisIteration = false }
+
+  /** Reports what other connections changed, from the state row read now (`all` when it cannot tell). */
+  function otherConnectionsCommitted (current: CacheState | null): void {
+    const previous = lastState
+    lastState = current
+    const event = stateChange(previous, current)
+    if (event !== null) hub.emit(event)
+  }
+
+  /**
+   * In each of our transactions, before COMMIT (we hold the write lock): our own changes move
+   * the state row too, and are already reported precisely, so we adopt the row as it is after
+   * them; if another connection committed since we last looked (data_version), we report what
+   * changed, which then includes ours (at worst an `all` too many, never one too few).
+   */
+  function beforeCommit (): () => void {
+    const version = dataVersion.get()
+    const current = state.read()
+    return () => {
+      if (version === lastDataVersion) lastState = current
+      else otherConnectionsCommitted(current)
+      lastDataVersion = version
+    }
+  }
 
   // Writes go through group commit (group-commit.ts): the transactions requested during one
   // event-loop turn share one BEGIN IMMEDIATE … COMMIT, each in its own savepoint, and waiting
   // for the write lock is asynchronous. The access tokens a transaction removes are reported
   // once its outcome is known (even on rollback: an eviction is never wrong), before it resolves.
-  const group = createGroupCommit(raw, { onRemoved: (removed) => { hub.tokens(removed) } })
+  const group = createGroupCommit(raw, { onRemoved: (removed) => { hub.tokens(removed) }, beforeCommit })
 
   /** Runs `fn` in an IMMEDIATE transaction (shared with concurrent ones, all-or-nothing per call). */
   async function tx<T> (fn: (t: SqliteDb, removed: string[]) => T): Promise<T> {
@@ -194,9 +226,12 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
    * process, the event loop) for about `BATCH_TARGET_MS`, commit included: the batch size adapts
    * to the measured time per row, up to `rules.batchSize` (bench/README.md, scenario 6). Every
    * `CHECKPOINT_EVERY_MS` of batches the WAL is checkpointed (see `withoutAutoCheckpoint`).
+   * `expiredBefore` (access tokens, whose `where` must select only rows expiring before it): each
+   * batch tells other connections so through the state row (`cacheStateReader`), instead of
+   * making them drop their caches.
    */
   async function deleteInBatches (table: typeof accessTokens | typeof refreshTokens | typeof grants | typeof idTokens | typeof deviceGrants,
-    where: ReturnType<typeof and>, rules: ClearExpiredRules): Promise<number> {
+    where: ReturnType<typeof and>, rules: ClearExpiredRules, expiredBefore?: Date): Promise<number> {
     let total = 0
     let size = Math.min(rules.batchSize, FIRST_BATCH)
     for (;;) {
@@ -204,7 +239,11 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       const deleted = await tx((t) => {
         started = performance.now()
         const ids = t.select({ id: table.id }).from(table).where(where).limit(size).all().map((r) => r.id)
-        const changes = ids.length === 0 ? 0 : t.delete(table).where(inArray(table.id, ids)).run().changes
+        if (ids.length === 0) return { found: 0, changes: 0 }
+        // Expired access tokens: the triggers let them go unreported; `cleared_before` reports them.
+        if (expiredBefore !== undefined) state.startClearing(expiredBefore.getTime())
+        const changes = t.delete(table).where(inArray(table.id, ids)).run().changes
+        if (expiredBefore !== undefined) state.endClearing(expiredBefore.getTime())
         return { found: ids.length, changes }
       })
       const ms = performance.now() - started
@@ -263,7 +302,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     if (rules.revokedBefore !== null) refreshConditions.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
     if (rules.refreshCreatedBefore !== null) refreshConditions.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
     const refresh = refreshConditions.length === 0 ? 0 : await deleteInBatches(refreshTokens, or(...refreshConditions), rules)
-    const access = await deleteInBatches(accessTokens, and(lt(accessTokens.expiresAt, rules.now)), rules)
+    const access = await deleteInBatches(accessTokens, and(lt(accessTokens.expiresAt, rules.now)), rules, rules.now)
     // Only tokens expired at `rules.now` went; a cache refuses those anyway, unless its clock is behind.
     hub.emit({ kind: 'expired', before: rules.now })
     const idTokenCount = await deleteInBatches(idTokens, and(lt(idTokens.expiresAt, rules.now),
@@ -526,7 +565,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       const version = dataVersion.get()
       if (version !== lastDataVersion) {
         lastDataVersion = version
-        hub.emit({ kind: 'all' })
+        otherConnectionsCommitted(state.read())
       }
       return true
     },
