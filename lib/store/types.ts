@@ -387,7 +387,9 @@ export interface NewPushedAuthorizationRequest {
  * the application, or `all`), and, where several processes share the database, to the other
  * processes' stores as well: on PostgreSQL by `NOTIFY` inside the same transaction, so it is
  * delivered exactly when the change commits; on SQLite `PRAGMA data_version` shows another
- * connection's commit at the next `invalidationsReliable()` call. The built-in stores enforce
+ * connection's commit at the next `invalidationsReliable()` call, and the state row that
+ * triggers keep (migration 0007, whoever writes) tells whether it can have changed a cached
+ * verification. The built-in stores enforce
  * the rule for methods added later: a method not on their list of known methods reports `all`
  * (locally and to the other processes) after every call, so a new method is never unsafe, only
  * slower for the cache, until it is listed with its precise invalidation.
@@ -504,7 +506,8 @@ export interface Store {
   watchInvalidations (listener: InvalidationListener): () => void
   /**
    * Called by a cache before it serves a cached verification. Delivers other processes' pending
-   * invalidations first (SQLite: one `PRAGMA data_version`), and returns `false` while the store
+   * invalidations first (SQLite: one `PRAGMA data_version`, at most once per event-loop
+   * iteration, and the state row when it moved), and returns `false` while the store
    * cannot learn of them (PostgreSQL: the `LISTEN` connection is down or not yet listening):
    * the cache must then not serve. Synchronous and cheap.
    */
