@@ -160,3 +160,27 @@ t.test('on a connection the host holds in a transaction, jobs run in savepoints 
   db.exec('ROLLBACK')
   t.same(names(db), [], 'the host decided: rolled back')
 })
+
+t.test('beforeCommit runs inside each transaction it opens, after the jobs; what it returns runs after COMMIT, never after a failed one nor in a host\'s transaction', async (t) => {
+  const seen: string[] = []
+  const { db, failOnce, group, insert } = itemGroup(t, 'hook.db', {
+    onRemoved: () => {},
+    beforeCommit: () => {
+      seen.push(`before: in transaction ${String(db.inTransaction)}, rows ${(names(db) as string[]).join(',')}`)
+      return () => { seen.push(`committed: in transaction ${String(db.inTransaction)}`) }
+    },
+  })
+  await Promise.all(['a', 'b'].map(async (name) => await group(() => insert.run(name))))
+  t.same(seen, ['before: in transaction true, rows a,b', 'committed: in transaction false'], 'once per transaction')
+
+  seen.length = 0
+  failOnce.add('COMMIT')
+  await t.rejects(group(() => insert.run('c')))
+  t.same(seen, ['before: in transaction true, rows a,b,c'], 'a failed COMMIT: the returned function does not run')
+
+  seen.length = 0
+  db.exec('BEGIN')
+  await group(() => insert.run('d'))
+  db.exec('COMMIT')
+  t.same(seen, [], 'in the host\'s transaction: not called')
+})
