@@ -36,9 +36,9 @@ function prepareOrNull (raw: Database.Database, sql: string): Database.Statement
 }
 
 /**
- * Prepared statements on the state row. Without the table (a database the store did not
- * migrate) `read` answers `null`, and the writes do nothing: every other connection's commit
- * then reports `all`, as before the table existed.
+ * Prepared statements on the state row. Without the table or its triggers (dropped by hand:
+ * the store does not open a database that lacks the migration) `read` answers `null` and the
+ * writes do nothing: every other connection's commit then reports `all`, as before 0007.
  */
 export function cacheStateReader (raw: Database.Database): CacheStateReader {
   const select = prepareOrNull(raw, 'SELECT s.generation AS generation, s.cleared_before AS clearedBefore, v.schema_version AS schemaVersion FROM oauth_cache_state AS s, pragma_schema_version AS v WHERE s.id = 1')
