@@ -10,8 +10,10 @@ const TRIGGERS = ['oauth_cache_accesstoken_delete', 'oauth_cache_accesstoken_upd
 /** The state row as one connection read it. */
 export interface CacheState {
   readonly generation: number
-  /** Epoch ms: the expiry bound of the latest clearExpired batch. */
+  /** Epoch ms: the largest expiry bound of the clearExpired batches so far. */
   readonly clearedBefore: number
+  /** How many clearExpired batches have deleted access tokens. */
+  readonly clearBatches: number
   /** `PRAGMA schema_version`: a schema change (a trigger dropped, a column altered) reports `all`. */
   readonly schemaVersion: number
 }
@@ -22,7 +24,7 @@ export interface CacheStateReader {
   read: () => CacheState | null
   /** Inside a clearExpired batch transaction, before its DELETE of access tokens expiring before `before` (epoch ms). */
   startClearing: (before: number) => void
-  /** At the end of that transaction: announces `before` as cleared. */
+  /** At the end of that transaction: announces the batch, and `before` as cleared. */
   endClearing: (before: number) => void
 }
 
@@ -41,9 +43,9 @@ function prepareOrNull (raw: Database.Database, sql: string): Database.Statement
  * writes do nothing: every other connection's commit then reports `all`, as before 0007.
  */
 export function cacheStateReader (raw: Database.Database): CacheStateReader {
-  const select = prepareOrNull(raw, 'SELECT s.generation AS generation, s.cleared_before AS clearedBefore, v.schema_version AS schemaVersion FROM oauth_cache_state AS s, pragma_schema_version AS v WHERE s.id = 1')
+  const select = prepareOrNull(raw, 'SELECT s.generation AS generation, s.cleared_before AS clearedBefore, s.clear_batches AS clearBatches, v.schema_version AS schemaVersion FROM oauth_cache_state AS s, pragma_schema_version AS v WHERE s.id = 1')
   const start = prepareOrNull(raw, 'UPDATE oauth_cache_state SET clearing_before = ? WHERE id = 1')
-  const end = prepareOrNull(raw, 'UPDATE oauth_cache_state SET clearing_before = 0, cleared_before = ? WHERE id = 1')
+  const end = prepareOrNull(raw, 'UPDATE oauth_cache_state SET clearing_before = 0, cleared_before = max(cleared_before, ?), clear_batches = clear_batches + 1 WHERE id = 1')
   const triggers = raw.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (${TRIGGERS.map(() => '?').join(', ')})`).pluck()
   // The triggers are looked up again only when the schema changed.
   let checkedSchemaVersion = -1
@@ -73,11 +75,13 @@ export function cacheStateReader (raw: Database.Database): CacheStateReader {
 /**
  * What another connection's commits changed for the verification caches, from the state row
  * before and after them (`null`: nothing they hold). A row that cannot vouch, a new generation
- * or a schema change: `all`; a new `cleared_before` (clearExpired batches, which delete only
- * tokens expired before it): `expired`.
+ * or a schema change: `all`; new clearExpired batches (which delete only tokens expired before
+ * `cleared_before`, the largest bound so far): `expired` before it. Every batch is reported,
+ * so an entry cached between two batches (by a process whose clock is behind the cleaner's)
+ * is dropped too, as the row it was read from goes.
  */
 export function stateChange (previous: CacheState | null, current: CacheState | null): StoreInvalidation | null {
   if (previous === null || current === null || current.generation !== previous.generation || current.schemaVersion !== previous.schemaVersion) return { kind: 'all' }
-  if (current.clearedBefore !== previous.clearedBefore) return { kind: 'expired', before: new Date(current.clearedBefore) }
+  if (current.clearBatches !== previous.clearBatches || current.clearedBefore !== previous.clearedBefore) return { kind: 'expired', before: new Date(current.clearedBefore) }
   return null
 }

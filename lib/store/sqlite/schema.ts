@@ -177,7 +177,8 @@ export const pushedAuthorizationRequests = sqliteTable('oauth2_pushed_authorizat
  * verification: an UPDATE or DELETE of an application, an UPDATE of an access token's verified
  * columns, a DELETE of an access token, except the DELETE of one that expired before
  * `clearing_before`, which `clearExpired` sets inside its own batch transactions (0 otherwise).
- * Each such batch ends by setting `cleared_before` to its expiry bound. Inserts change nothing:
+ * Each such batch ends by raising `cleared_before` to its expiry bound and counting itself in
+ * `clear_batches`. Inserts change nothing:
  * a cache holds no negative results. SQLite only (PostgreSQL has NOTIFY).
  */
 export const cacheState = sqliteTable('oauth_cache_state', {
@@ -185,6 +186,8 @@ export const cacheState = sqliteTable('oauth_cache_state', {
   generation: integer('generation').notNull().default(0),
   /** Epoch ms; non-zero only inside a `clearExpired` batch transaction. */
   clearingBefore: integer('clearing_before').notNull().default(0),
-  /** Epoch ms: the expiry bound of the latest `clearExpired` batch (0: none yet). */
+  /** Epoch ms: the largest expiry bound of the `clearExpired` batches so far (0: none yet). */
   clearedBefore: integer('cleared_before').notNull().default(0),
+  /** How many `clearExpired` batches that deleted access tokens have committed. */
+  clearBatches: integer('clear_batches').notNull().default(0),
 })

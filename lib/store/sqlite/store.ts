@@ -80,8 +80,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // methods below. Another connection's commits (a second process on the file, cleartokens, a
   // host's own SQL) show as a new `PRAGMA data_version`; then the state row of migration 0007
   // (schema.ts `cacheState`), which triggers keep whoever writes, tells what they changed: a new
-  // generation (an access token deleted or changed, an application changed) reports `all`, a new
-  // `cleared_before` (a clearExpired batch, which deletes only expired tokens) `expired`, and
+  // generation (an access token deleted or changed, an application changed) reports `all`, new
+  // clearExpired batches (which delete only tokens expired before `cleared_before`) `expired`, and
   // nothing else (tokens issued, grants or refresh tokens changed) keeps the caches. The pragma
   // runs at most once per event-loop iteration (its shared lock costs two fcntl and an fstat,
   // the largest part of a cache hit): every request read from a socket after another
@@ -240,7 +240,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
         started = performance.now()
         const ids = t.select({ id: table.id }).from(table).where(where).limit(size).all().map((r) => r.id)
         if (ids.length === 0) return { found: 0, changes: 0 }
-        // Expired access tokens: the triggers let them go unreported; `cleared_before` reports them.
+        // Expired access tokens: the triggers let them go unreported; `clear_batches` and `cleared_before` report them.
         if (expiredBefore !== undefined) state.startClearing(expiredBefore.getTime())
         const changes = t.delete(table).where(inArray(table.id, ids)).run().changes
         if (expiredBefore !== undefined) state.endClearing(expiredBefore.getTime())
