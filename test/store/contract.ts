@@ -162,6 +162,20 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.ok(await store.findApplicationById(other.id), 'other applications stay')
   })
 
+  t.test('findApplicationByClientId: the client\'s own row, never the stand-in an unknown client_id reads (G10)', async (t) => {
+    const { store } = await open(t)
+    t.equal(await store.findApplicationByClientId('anyone'), null, 'empty table: no stand-in, no match')
+    const first = await newApplication(store, { clientId: 'stand-in-first' })
+    const second = await newApplication(store, { clientId: 'stand-in-second' })
+    t.same(await store.findApplicationByClientId('stand-in-second'), second, 'a client that is not the lowest id gets its own row')
+    t.same(await store.findApplicationByClientId('stand-in-first'), first)
+    t.equal(await store.findApplicationByClientId('nobody'), null, 'an unknown client_id gets null, although a row was read')
+    t.equal(await store.findApplicationByClientId('STAND-IN-FIRST'), null, 'client_ids match exactly')
+    await store.deleteApplication(first.id)
+    t.same(await store.findApplicationByClientId('stand-in-second'), second, 'the stand-in moves on when the lowest id goes')
+    t.equal(await store.findApplicationByClientId('stand-in-first'), null)
+  })
+
   t.test('isOriginAllowed matches one list entry exactly: no wildcard, no prefix', async (t) => {
     const { store } = await open(t)
     await newApplication(store, { clientId: 'cors-1', allowedOrigins: ['https://a_b.example.com', 'https://first.example'] })

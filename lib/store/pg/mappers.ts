@@ -10,6 +10,7 @@ import type * as schema from './schema.js'
 export const splitList: (value: string) => string[] = shared.splitList
 export const joinList: (values: readonly string[]) => string = shared.joinList
 export const toApplication: (row: typeof schema.applications.$inferSelect) => Application = shared.toApplication
+export const matchingApplication: (row: typeof schema.applications.$inferSelect | undefined, clientId: string) => Application | null = shared.matchingApplication
 export const toAccessToken: (row: typeof schema.accessTokens.$inferSelect) => AccessTokenRecord = shared.toAccessToken
 export const toRefreshToken: (row: typeof schema.refreshTokens.$inferSelect) => RefreshTokenRecord = shared.toRefreshToken
 export const toGrant: (row: typeof schema.grants.$inferSelect) => GrantRecord = shared.toGrant

@@ -10,7 +10,7 @@ import type {
 } from '../types.js'
 import { encodeInvalidation, guardUnknownMethods, InvalidationHub, INVALIDATION_CHANNEL } from '../invalidation.js'
 import { PgInvalidationListener } from './listener.js'
-import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, matchingApplication, newApplicationToRow, newDeviceGrantToRow, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
 import { pgRegistrationMethods } from './registration.js'
 import * as schema from './schema.js'
@@ -119,7 +119,12 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_verifiable_access_token')
 
   // Every client authentication looks its application up: named prepared statements too.
-  const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare('oat_application_by_client_id')
+  // By client_id, or else a stand-in (the lowest id): an unknown client_id reads, sends and maps a
+  // row like a known one (G10, see the SQLite store).
+  const clientIdParam = sql.placeholder('clientId')
+  const applicationByClientId = db.select().from(applications)
+    .where(or(eq(applications.clientId, clientIdParam), eq(applications.id, sql`(SELECT min(${applications.id}) FROM ${applications})`)))
+    .orderBy(sql`${applications.clientId} = ${clientIdParam} DESC`).limit(1).prepare('oat_application_by_client_id')
   const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare('oat_application_by_id')
 
   // Verification caches (Store TSDoc, invalidation rule): removals are reported to this
@@ -253,7 +258,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
 
     async findApplicationByClientId (clientId: string): Promise<Application | null> {
       const [row] = await applicationByClientId.execute({ clientId })
-      return row === undefined ? null : toApplication(row)
+      return matchingApplication(row, clientId)
     },
 
     async findApplicationById (id: number): Promise<Application | null> {

@@ -15,6 +15,17 @@ export function joinList (values: readonly string[]): string {
   return values.join(' ')
 }
 
+/**
+ * The result of a lookup by client_id that returns the matching row or else a stand-in row (see
+ * the stores' `applicationByClientId`): the stand-in is mapped too and dropped, so an unknown
+ * client_id costs what a known one does (G10).
+ */
+export function matchingApplication (row: typeof schema.applications.$inferSelect | undefined, clientId: string): Application | null {
+  if (row === undefined) return null
+  const application = toApplication(row)
+  return row.clientId === clientId ? application : null
+}
+
 export function toApplication (row: typeof schema.applications.$inferSelect): Application {
   return {
     id: row.id,

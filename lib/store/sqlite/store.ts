@@ -8,7 +8,7 @@ import type {
   VerifiableAccessToken,
 } from '../types.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
-import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
+import { applicationChangesToRow, matchingApplication, newApplicationToRow, newDeviceGrantToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createGroupCommit } from './group-commit.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
@@ -70,7 +70,13 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // Verification loads the token's application and every client authentication looks one up:
   // prepared once, as building and preparing the query per call cost ~20× the lookup (bench/README.md).
   const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare()
-  const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare()
+  // By client_id, or else a stand-in (the lowest id), so an unknown client_id reads and maps a row
+  // like a known one (G10: it cost ~4 µs less, a timing signal telling which client_ids exist).
+  // `get()` steps once: a known client's row comes from the first arm and the second never runs.
+  // No LIMIT: drizzle binds it as a parameter, and `LIMIT ?` made SQLite run the compound 5× slower.
+  const standIn = db.select().from(applications).where(eq(applications.id, sql`(SELECT min(${applications.id}) FROM ${applications})`))
+  const applicationByClientId = db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId')))
+    .unionAll(standIn).prepare()
   // Verification in one statement: the token joined with its application.
   const verifiableByChecksum = db.select({ token: accessTokens, application: applications }).from(accessTokens)
     .leftJoin(applications, eq(applications.id, accessTokens.applicationId))
@@ -327,8 +333,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async findApplicationByClientId (clientId: string): Promise<Application | null> {
-      const row = applicationByClientId.get({ clientId })
-      return row === undefined ? null : toApplication(row)
+      return matchingApplication(applicationByClientId.get({ clientId }), clientId)
     },
 
     async findApplicationById (id: number): Promise<Application | null> {
