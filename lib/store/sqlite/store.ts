@@ -13,6 +13,7 @@ import { createGroupCommit } from './group-commit.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import { cacheStateReader, stateChange, type CacheState } from './cache-state.js'
+import { watchWalIndex } from './wal-index.js'
 import * as schema from './schema.js'
 
 const { applications, accessTokens, refreshTokens, grants, idTokens, deviceGrants } = schema
@@ -98,6 +99,9 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   const state = cacheStateReader(raw)
   let lastDataVersion = dataVersion.get()
   let lastState = state.read()
+  // Skips the pragma while the WAL index shows no commit by anyone (wal-index.ts): ~0.8 µs instead of ~2.4.
+  const mainFile = (raw.pragma('database_list') as Array<{ name: string, file: string }>).find((d) => d.name === 'main')?.file ?? ''
+  const walIndex = watchWalIndex(mainFile, String(raw.pragma('journal_mode', { simple: true })))
   let versionReadThisIteration = false
   const nextIteration = (): void => { versionReadThisIteration = false }
 
@@ -557,6 +561,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async close (): Promise<void> {
+      walIndex?.close()
       if (ownsConnection && raw.open) raw.close()
     },
 
@@ -567,6 +572,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       if (versionReadThisIteration) return true
       versionReadThisIteration = true
       setImmediate(nextIteration)
+      if (walIndex !== null && !walIndex.changed()) return true
       const version = dataVersion.get()
       if (version !== lastDataVersion) {
         lastDataVersion = version
