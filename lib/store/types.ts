@@ -506,8 +506,8 @@ export interface Store {
   watchInvalidations (listener: InvalidationListener): () => void
   /**
    * Called by a cache before it serves a cached verification. Delivers other processes' pending
-   * invalidations first (SQLite: one `PRAGMA data_version`, at most once per event-loop
-   * iteration, and the state row when it moved), and returns `false` while the store
+   * invalidations first (SQLite, at most once per event-loop iteration: the WAL-index header,
+   * `PRAGMA data_version` when it moved, the state row when that moved), and returns `false` while the store
    * cannot learn of them (PostgreSQL: the `LISTEN` connection is down or not yet listening):
    * the cache must then not serve. Synchronous and cheap.
    */

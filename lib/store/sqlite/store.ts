@@ -93,7 +93,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // runs at most once per event-loop iteration (its shared lock costs two fcntl and an fstat,
   // the largest part of a cache hit): every request read from a socket after another
   // connection's commit comes in a later iteration, so it sees the commit (bench/README.md,
-  // issue 7). The state row is read only when the pragma changed, and in our own transactions.
+  // issue 7). The pragma is skipped while the WAL-index header shows no commit (wal-index.ts), and
+  // the state row is read only when the pragma changed, and in our own transactions.
   const hub = new InvalidationHub()
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   const state = cacheStateReader(raw)
