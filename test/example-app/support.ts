@@ -71,10 +71,43 @@ export async function scriptRun (script: 'cli' | 'example', args: string[], env:
   return stdout
 }
 
+/**
+ * The process groups of the example-app servers still running. A test's teardown stops its own;
+ * these are stopped too when this process exits or is signalled without running teardowns (tap
+ * ends a test file that outlives its timeout with SIGALRM, then SIGKILL half a second later, which
+ * nothing can catch), so no server outlives its test run.
+ */
+const runningGroups = new Set<number>()
+
+function stopRunningGroups (): void {
+  for (const pid of runningGroups) {
+    try {
+      process.kill(-pid, 'SIGTERM')
+    } catch {
+      // Already gone.
+    }
+  }
+  runningGroups.clear()
+}
+
+process.once('exit', stopRunningGroups)
+for (const signal of ['SIGALRM', 'SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    stopRunningGroups()
+    // Ours was the only listener: die of the signal, as without it.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  })
+}
+
 /** Starts the example app (`npm start`, or its program directly) in its own process group and resolves once the server listens. */
 async function startServer (env: NodeJS.ProcessEnv, viaNpm: boolean): Promise<ChildProcess> {
   const [command, args] = viaNpm ? ['npm', ['start']] : [process.execPath, scriptArgs('start')]
   const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const group = child.pid
+  if (group !== undefined) {
+    runningGroups.add(group)
+    child.once('exit', () => { runningGroups.delete(group) })
+  }
   let output = ''
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000)
