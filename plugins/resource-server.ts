@@ -86,7 +86,9 @@ const plugin: FastifyPluginAsync<ResourceServerOptions> = async (app, options) =
       return function oauthProtect (request, reply, done) {
         if (request.method === 'OPTIONS') { done(); return } // DOT parity: preflights pass without a token
         const required = scopesForMethod(request.method, scopes, readWrite)
-        finishHook(verifyRequestNow(request, required, resource), done, (error) => { deny(reply, error, required, protectOptions.bearerChallenge, resource) })
+        const outcome = verifyRequestNow(request, required, resource)
+        if (outcome === null) { done(); return }
+        finishHook(outcome, done, (error) => { deny(reply, error, required, protectOptions.bearerChallenge, resource) })
       }
     },
   }

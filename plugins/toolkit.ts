@@ -256,7 +256,9 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
     return function oauthProtect (request, reply, done) {
       if (request.method === 'OPTIONS') { done(); return } // DOT parity: preflights pass without a token
       const required = scopesForMethod(request.method, scopes, readWrite)
-      finishHook(verifyRequestNow(request, required, resource), done, (error) => { deny(reply, error, required, options.bearerChallenge, resource) })
+      const outcome = verifyRequestNow(request, required, resource)
+      if (outcome === null) { done(); return } // the common case: no refusal callback to allocate
+      finishHook(outcome, done, (error) => { deny(reply, error, required, options.bearerChallenge, resource) })
     }
   }
 

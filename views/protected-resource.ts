@@ -87,7 +87,9 @@ export class ProtectedResourceView {
       const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
         if (request.method === 'OPTIONS') { done(); return }
         const required = view.requiredScopesFor(request.method, app)
-        finishHook(view.authenticate(request, required), done, (error) => { app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null) })
+        const outcome = view.authenticate(request, required)
+        if (outcome === null) { done(); return } // the common case: no refusal callback to allocate
+        finishHook(outcome, done, (error) => { app.oauthResource.deny(reply, error, required, view.bearerChallenge, view.resource ?? null) })
       }
       for (const name of defined) {
         const method = handlers[name] as ViewMethod

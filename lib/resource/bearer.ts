@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js'
+import { nowMs } from '../clock.js'
 import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, type OAuthError } from '../errors.js'
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
@@ -79,7 +80,7 @@ function cachedVerification (ctx: ServerContext, checksum: string, now: number):
  */
 export async function verifyAccessToken (ctx: ServerContext, token: string): Promise<BearerResult> {
   const checksum = tokenChecksum(token)
-  const now = ctx.clock.now().getTime()
+  const now = nowMs(ctx.clock)
   return cachedVerification(ctx, checksum, now) ?? await lookUpAccessToken(ctx, checksum, now)
 }
 
@@ -138,7 +139,7 @@ export async function authenticateBearer (ctx: ServerContext, source: BearerSour
 
 /** The rest of `authenticateBearer` after a cache miss: the store's record of `checksum`, checked. */
 export async function verifyChecksum (ctx: ServerContext, checksum: string, required: readonly string[], resource: string | null): Promise<BearerResult> {
-  return checkVerified(ctx, await lookUpAccessToken(ctx, checksum, ctx.clock.now().getTime()), required, resource)
+  return checkVerified(ctx, await lookUpAccessToken(ctx, checksum, nowMs(ctx.clock)), required, resource)
 }
 
 /**
@@ -151,6 +152,6 @@ export function authenticateBearerNow (ctx: ServerContext, source: BearerSource,
   const token = extractBearerToken(ctx, source)
   if (typeof token !== 'string') return { ok: false, error: token }
   const checksum = tokenChecksum(token)
-  const hit = cachedVerification(ctx, checksum, ctx.clock.now().getTime())
+  const hit = cachedVerification(ctx, checksum, nowMs(ctx.clock))
   return hit === null ? checksum : checkVerified(ctx, hit, required, resource)
 }

@@ -57,7 +57,9 @@ export class VerificationCache {
       return null
     }
     // Other processes' invalidations are delivered here (SQLite); an entry they removed is gone.
+    const generation = this.generationCounter
     if (!this.store.invalidationsReliable()) return null
+    if (generation === this.generationCounter) return entry.info
     return this.entries.get(checksum)?.info ?? null
   }
 
