@@ -251,8 +251,10 @@ async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, 
 }
 
 const ALL: StoreInvalidation[] = [{ kind: 'all' }]
+/** The `tokens` event naming exactly these tokens. */
+const TOKENS = (...tokens: string[]): StoreInvalidation[] => [{ kind: 'tokens', checksums: tokens.map((token) => tokenChecksum(token)) }]
 
-t.test('another connection\'s commits: B reports `all` only for what can change a cached verification (state row, migration 0007)', async (t) => {
+t.test('another connection\'s commits: B reports the tokens deleted or changed, and `all` only for an application (state row and log, migrations 0007 and 0008)', async (t) => {
   const { a, raw, heardByB } = await twoStores(t, 'state.db')
   const app = await newApplication(a, { clientId: 'state' })
   const live = await a.issueTokens(issueOf({ applicationId: app.id, token: 'live', refresh: 'live-r', expiresAt: at(7200) }))
@@ -264,12 +266,15 @@ t.test('another connection\'s commits: B reports `all` only for what can change 
   t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_grant').run()), [], 'grants deleted by SQL (their tokens\' grant_id set to NULL): nothing')
   t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET updated = 5').run()), [], 'an access-token column no cache holds: nothing')
 
-  t.same(await heardByB(async () => { await a.revokeAccessToken(live.accessToken.id, at(1)) }), ALL, 'a revocation through the store: all')
-  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('other'))), ALL, 'a token deleted by SQL: all')
-  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET scope = \'read write\' WHERE token_checksum = ?').run(tokenChecksum('issued'))), ALL, 'a token\'s scope changed by SQL: all')
-  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET expires = 0 WHERE token_checksum = ?').run(tokenChecksum('issued'))), ALL, 'a token expired by SQL: all')
-  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('issued'))), ALL,
-    'an expired token deleted by SQL outside clearExpired: all')
+  t.same(await heardByB(async () => { await a.revokeAccessToken(live.accessToken.id, at(1)) }), TOKENS('live'), 'a revocation through the store: that token')
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('other'))), TOKENS('other'), 'a token deleted by SQL: that token')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET scope = \'read write\' WHERE token_checksum = ?').run(tokenChecksum('issued'))), TOKENS('issued'),
+    'a token\'s scope changed by SQL: that token')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET expires = 0 WHERE token_checksum = ?').run(tokenChecksum('issued'))), TOKENS('issued'), 'a token expired by SQL: that token')
+  t.same(await heardByB(() => raw.prepare('UPDATE oauth2_accesstoken SET token_checksum = ? WHERE token_checksum = ?').run(tokenChecksum('renamed'), tokenChecksum('issued'))),
+    TOKENS('issued', 'renamed'), 'a token\'s checksum changed by SQL: the old and the new one')
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('renamed'))), TOKENS('renamed'),
+    'an expired token deleted by SQL outside clearExpired: that token')
   t.same(await heardByB(() => raw.prepare('UPDATE oauth2_application SET name = \'Renamed\' WHERE id = ?').run(app.id)), ALL, 'an application changed by SQL: all')
   t.same(await heardByB(() => raw.prepare('UPDATE oauth_cache_state SET clearing_before = 9e15').run()), [], 'the state row\'s clearing_before changed alone: nothing')
   t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_application WHERE id = ?').run(app.id)), ALL,
@@ -320,7 +325,8 @@ t.test('a store does not mistake its own changes of the state row for another co
   await own.revokeAccessToken(rows.accessToken.id, at(1))
   await own.updateApplication(app.id, { name: 'Own' }, at(2))
   await own.clearExpired({ now: at(7200), revokedBefore: null, refreshCreatedBefore: null, batchSize: 10 })
-  t.same(raw.prepare('SELECT generation FROM oauth_cache_state').pluck().get(), 2, 'its revocation and its update moved the generation')
+  t.same(raw.prepare('SELECT generation FROM oauth_cache_state').pluck().get(), 1, 'its update moved the generation')
+  t.same(raw.prepare('SELECT token_checksum FROM oauth_cache_log').pluck().all(), [tokenChecksum('own-a')], 'its revocation is in the log')
   t.same(await heardByB(() => raw.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', ?, \'u\', 0, \'r\', 0, 0, 0)').run(app.id)), [],
     'then another connection inserts: nothing (its own changes were reported when made)')
 })
@@ -330,11 +336,11 @@ t.test('without the state row or its triggers, every commit of another connectio
   const insertGrant = (code: string) => () => raw.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (?, 1, \'u\', 0, \'r\', 0, 0, 0)').run(code)
   raw.prepare('INSERT INTO oauth2_application (client_id, client_type, authorization_grant_type, created, updated) VALUES (\'d\', \'public\', \'password\', 0, 0)').run()
   t.same(await heardByB(insertGrant('g1')), [], 'with them: an insert changes nothing')
-  t.same(await heardByB(() => raw.exec('DROP TRIGGER oauth_cache_accesstoken_delete')), ALL, 'a trigger dropped: all')
+  t.same(await heardByB(() => raw.exec('DROP TRIGGER oauth_cache_log_accesstoken_delete')), ALL, 'a trigger dropped: all')
   t.same(await heardByB(insertGrant('g2')), ALL, 'and every commit after it')
-  // No triggers and no table, as before 0007 (the triggers write the table: it cannot go alone).
-  const dropRest = 'DROP TRIGGER oauth_cache_accesstoken_update; DROP TRIGGER oauth_cache_application_update; DROP TRIGGER oauth_cache_application_delete; DROP TABLE oauth_cache_state'
-  t.same(await heardByB(() => raw.exec(dropRest)), ALL, 'the other triggers and the table dropped: all')
+  // No triggers and no tables, as before 0007 (the triggers write the tables: they cannot go alone).
+  const dropRest = 'DROP TRIGGER oauth_cache_log_accesstoken_update; DROP TABLE oauth_cache_log; DROP TRIGGER oauth_cache_application_update; DROP TRIGGER oauth_cache_application_delete; DROP TABLE oauth_cache_state'
+  t.same(await heardByB(() => raw.exec(dropRest)), ALL, 'the other triggers and the tables dropped: all')
   t.same(await heardByB(insertGrant('g3')), ALL, 'and every commit after it')
 
   // A store opened on such a database (its journal says 0007 was applied) does the same.
@@ -349,4 +355,104 @@ t.test('without the state row or its triggers, every commit of another connectio
   t.same(events, ALL)
   raw.prepare('INSERT INTO oauth2_accesstoken (token_checksum, application_id, scope, expires, resource, created, updated) VALUES (\'gone\', 1, \'read\', 0, \'\', 0, 0)').run()
   t.match(await later.clearExpired({ now: at(1), revokedBefore: null, refreshCreatedBefore: null, batchSize: 10 }), { accessTokens: 1 }, 'clearExpired runs without the table')
+})
+
+t.test('another connection\'s rotation and family revocation: B reports exactly the access tokens they removed (log, migration 0008)', async (t) => {
+  const { a, heardByB } = await twoStores(t, 'rotate.db')
+  const app = await newApplication(a, { clientId: 'rotate' })
+  const first = await a.issueTokens(issueOf({ applicationId: app.id, token: 'first', refresh: 'first-r', expiresAt: at(7200) }))
+  await a.issueTokens(issueOf({ applicationId: app.id, token: 'bystander', expiresAt: at(7200) }))
+  t.same(await heardByB(async () => {
+    t.match(await a.rotateRefreshToken(first.refreshToken?.id ?? 0, null, issueOf({ applicationId: app.id, token: 'second', refresh: 'second-r', family: 'family-first-r', expiresAt: at(7200) })), { ok: true })
+  }), TOKENS('first'), 'a rotation: the old access token only')
+  await a.issueTokens(issueOf({ applicationId: app.id, token: 'sibling', family: 'family-first-r', expiresAt: at(7200) }))
+  t.same(await heardByB(async () => { await a.revokeTokenFamily('family-first-r', at(2)) }), TOKENS('second', 'sibling'), 'a family revoked: its access tokens only')
+})
+
+t.test('many revocations by other connections between two checks: B reports every one of them', async (t) => {
+  const { a, raw, heardByB } = await twoStores(t, 'many.db')
+  const app = await newApplication(a, { clientId: 'many' })
+  const ids: number[] = []
+  for (let i = 0; i < 60; i++) ids.push((await a.issueTokens(issueOf({ applicationId: app.id, token: `many-${i}`, expiresAt: at(7200) }))).accessToken.id)
+  const events = await heardByB(async () => {
+    // Concurrent revocations in A (group commit shares transactions) and a host's deletes, interleaved.
+    await Promise.all(ids.slice(0, 40).map(async (id) => { await a.revokeAccessToken(id, at(1)) }))
+    for (let i = 40; i < 50; i++) raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum(`many-${i}`))
+    await Promise.all(ids.slice(50, 55).map(async (id) => { await a.revokeAccessToken(id, at(1)) }))
+  })
+  t.same(events.map((event) => event.kind), ['tokens'])
+  const heard = new Set(events.flatMap((event) => event.kind === 'tokens' ? event.checksums : []))
+  t.same([...heard].sort(), Array.from({ length: 55 }, (_, i) => tokenChecksum(`many-${i}`)).sort(), 'the 55 removed, and only those')
+})
+
+t.test('a store\'s own write reports what others logged since its last check; its own entries are adopted', async (t) => {
+  const events: StoreInvalidation[] = []
+  const { a, b, raw } = await twoStores(t, 'adopt.db')
+  t.teardown(b.watchInvalidations((event) => { events.push(event) }))
+  const app = await newApplication(a, { clientId: 'adopt' })
+  const byA = await a.issueTokens(issueOf({ applicationId: app.id, token: 'by-a', expiresAt: at(7200) }))
+  const byB = await b.issueTokens(issueOf({ applicationId: app.id, token: 'by-b', expiresAt: at(7200) }))
+  b.invalidationsReliable()
+  await new Promise((resolve) => setImmediate(resolve))
+  events.length = 0
+  await a.revokeAccessToken(byA.accessToken.id, at(1))
+  // B does not check; its next transaction notices A's commit before its own COMMIT.
+  await b.revokeAccessToken(byB.accessToken.id, at(1))
+  t.same(events, [...TOKENS('by-a', 'by-b'), ...TOKENS('by-b')], 'what the log holds since its last position (A\'s, and its own), then its own removal again')
+  events.length = 0
+  const ownAlone = await b.issueTokens(issueOf({ applicationId: app.id, token: 'own-alone', expiresAt: at(7200) }))
+  await b.revokeAccessToken(ownAlone.accessToken.id, at(1))
+  t.same(events, TOKENS('own-alone'), 'nobody else committed: its own removal, once')
+  events.length = 0
+  raw.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', ?, \'u\', 0, \'r\', 0, 0, 0)').run(app.id)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.ok(b.invalidationsReliable())
+  t.same(events, [], 'another connection\'s insert later: its own entry is not reported again')
+})
+
+t.test('the log is pruned by the stores\' writes; a connection that had not read the pruned entries reports `all`, one that had reads on', async (t) => {
+  const { a, raw, heardByB } = await twoStores(t, 'prune.db')
+  const app = await newApplication(a, { clientId: 'prune' })
+  const behind = createSqliteStore({ database: raw.name })
+  t.teardown(async () => { await behind.close() })
+  const behindEvents: StoreInvalidation[] = []
+  t.teardown(behind.watchInvalidations((event) => { behindEvents.push(event) }))
+  behind.invalidationsReliable()
+  await new Promise((resolve) => setImmediate(resolve))
+
+  // 11,001 access tokens deleted (rows inserted and deleted by the host: the triggers log them).
+  const count = 11_001
+  const addAndDelete = (): void => {
+    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
+      INSERT INTO oauth2_accesstoken (token_checksum, application_id, scope, expires, resource, created, updated) SELECT 'gone-' || i, ${app.id}, 'read', 9e15, '', 0, 0 FROM n`)
+    raw.exec('DELETE FROM oauth2_accesstoken')
+  }
+  const heard = await heardByB(addAndDelete)
+  t.equal(heard.length, 1)
+  t.equal(heard[0]?.kind === 'tokens' ? heard[0].checksums.length : 0, count, 'B kept up: every checksum, one event')
+  t.equal(raw.prepare('SELECT count(*) FROM oauth_cache_log').pluck().get(), count, 'nothing pruned yet')
+
+  t.same(await heardByB(async () => await a.issueTokens(issueOf({ applicationId: app.id, token: 'prunes', expiresAt: at(7200) }))), [],
+    'A\'s next write prunes the log: B had read the pruned entries, nothing to report')
+  t.same(raw.prepare('SELECT count(*) AS kept, min(seq) AS first FROM oauth_cache_log').get(), { kept: 10_000, first: count - 10_000 + 1 }, 'the newest 10,000 kept')
+  t.equal(raw.prepare('SELECT log_pruned_through FROM oauth_cache_state').pluck().get(), count - 10_000)
+
+  t.ok(behind.invalidationsReliable())
+  t.same(behindEvents, ALL, 'a connection that had not read the pruned entries: all, never a partial list')
+  behindEvents.length = 0
+  raw.prepare('DELETE FROM oauth2_application WHERE id = -1').run()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.ok(behind.invalidationsReliable())
+  t.same(behindEvents, [], 'then it reads on from the log\'s end')
+})
+
+t.test('log entries deleted by a host before B read them: B reports `all`', async (t) => {
+  const { a, raw, heardByB } = await twoStores(t, 'host-prune.db')
+  const app = await newApplication(a, { clientId: 'host-prune' })
+  await a.issueTokens(issueOf({ applicationId: app.id, token: 'hp', expiresAt: at(7200) }))
+  t.same(await heardByB(() => {
+    raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('hp'))
+    raw.exec('DELETE FROM oauth_cache_log')
+  }), ALL)
+  t.same(await heardByB(() => raw.exec('DELETE FROM oauth_cache_log')), [], 'deleting entries already read: nothing')
 })

@@ -190,4 +190,20 @@ export const cacheState = sqliteTable('oauth_cache_state', {
   clearedBefore: integer('cleared_before').notNull().default(0),
   /** How many `clearExpired` batches that deleted access tokens have committed. */
   clearBatches: integer('clear_batches').notNull().default(0),
+  /**
+   * The largest `seq` ever deleted from `oauth_cache_log` (migration 0008; a trigger keeps it,
+   * whoever deletes): a connection whose last read position is below it may have missed entries.
+   */
+  logPrunedThrough: integer('log_pruned_through').notNull().default(0),
+})
+
+/**
+ * Which access tokens were deleted or changed (migration 0008), for other connections'
+ * verification caches: triggers append the checksum of every access token deleted (except by
+ * `clearExpired`, see `cacheState`) or changed in a verified column, whoever writes. `seq` never
+ * repeats (AUTOINCREMENT); the stores delete the oldest entries beyond a few thousand. SQLite only.
+ */
+export const cacheLog = sqliteTable('oauth_cache_log', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  tokenChecksum: text('token_checksum').notNull(),
 })

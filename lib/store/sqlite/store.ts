@@ -85,11 +85,13 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
   // Verification caches (Store TSDoc, invalidation rule). Our own removals are reported by the
   // methods below. Another connection's commits (a second process on the file, cleartokens, a
-  // host's own SQL) show as a new `PRAGMA data_version`; then the state row of migration 0007
-  // (schema.ts `cacheState`), which triggers keep whoever writes, tells what they changed: a new
-  // generation (an access token deleted or changed, an application changed) reports `all`, new
-  // clearExpired batches (which delete only tokens expired before `cleared_before`) `expired`, and
-  // nothing else (tokens issued, grants or refresh tokens changed) keeps the caches. The pragma
+  // host's own SQL) show as a new `PRAGMA data_version`; then the state row of migration 0007 and
+  // the log of 0008 (schema.ts `cacheState`, `cacheLog`), which triggers keep whoever writes, tell
+  // what they changed: the log entries since our last read (access tokens deleted or changed)
+  // report `tokens` with their checksums, a new generation (an application changed) or entries
+  // pruned before we read them `all`, new clearExpired batches (which delete only tokens expired
+  // before `cleared_before`) `expired`, and nothing else (tokens issued, grants or refresh tokens
+  // changed) keeps the caches. The pragma
   // runs at most once per event-loop iteration (its shared lock costs two fcntl and an fstat,
   // the largest part of a cache hit): every request read from a socket after another
   // connection's commit comes in a later iteration, so it sees the commit (bench/README.md,
@@ -99,32 +101,38 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   const state = cacheStateReader(raw)
   let lastDataVersion = dataVersion.get()
-  let lastState = state.read()
+  let lastState = state.read(null)
   // Skips the pragma while the WAL index shows no commit by anyone (wal-index.ts): ~0.8 µs instead of ~2.4.
   const mainFile = (raw.pragma('database_list') as Array<{ name: string, file: string }>).find((d) => d.name === 'main')?.file ?? ''
   const walIndex = watchWalIndex(mainFile, String(raw.pragma('journal_mode', { simple: true })))
   let versionReadThisIteration = false
   const nextIteration = (): void => { versionReadThisIteration = false }
 
-  /** Reports what other connections changed, from the state row read now (`all` when it cannot tell). */
+  /** Reports what other connections changed, from the state row and log entries read now (`all` when they cannot tell). */
   function otherConnectionsCommitted (current: CacheState | null): void {
     const previous = lastState
     lastState = current
-    const event = stateChange(previous, current)
-    if (event !== null) hub.emit(event)
+    for (const event of stateChange(previous, current)) hub.emit(event)
   }
+
+  /** The state row and the log entries after our last position, read now. */
+  const readSinceLast = (): CacheState | null => state.read(lastState?.logSeq ?? null)
 
   /**
    * In each of our transactions, before COMMIT (we hold the write lock): our own changes move
-   * the state row too, and are already reported precisely, so we adopt the row as it is after
-   * them; if another connection committed since we last looked (data_version), we report what
-   * changed, which then includes ours (at worst an `all` too many, never one too few).
+   * the state row and the log too, and are already reported precisely, so when no other
+   * connection committed since we last looked (data_version) we adopt the row and the log
+   * position as they are after them; otherwise we report what changed since our last position,
+   * which then includes ours (evicting our own removals twice, harmless). Then the log is pruned
+   * if it grew long (after the read: our position is never behind our own pruning).
    */
   function beforeCommit (): () => void {
     const version = dataVersion.get()
-    const current = state.read()
+    const onlyOurs = version === lastDataVersion
+    const current = onlyOurs ? state.read(null) : readSinceLast()
+    state.prune(current)
     return () => {
-      if (version === lastDataVersion) lastState = current
+      if (onlyOurs) lastState = current
       else otherConnectionsCommitted(current)
       lastDataVersion = version
     }
@@ -577,7 +585,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       const version = dataVersion.get()
       if (version !== lastDataVersion) {
         lastDataVersion = version
-        otherConnectionsCommitted(state.read())
+        otherConnectionsCommitted(readSinceLast())
       }
       return true
     },
