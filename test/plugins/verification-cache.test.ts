@@ -19,7 +19,7 @@ import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, createApplication, fixedClock, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
-import { ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
+import { accessTokenRow, ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
 
 /** An app whose store runs on `db` (so the test can change rows behind the store's back, on the same connection), with `/me` protected. */
 async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
@@ -329,6 +329,144 @@ t.test('SQLite: on a database without the state table, any commit of another pro
   host.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', 1, \'u\', 0, \'r\', 0, 0, 0)').run()
   await nextIteration()
   t.notOk(servedFromCache(app, token), 'an insert by another connection: the cache was dropped')
+})
+
+t.test('SQLite: another process\'s revocation, rotation and family revocation evict only those tokens; the others are still served from the cache (log, migration 0008)', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const other = otherProcess(t, db)
+  const revoked = await serviceToken(app)
+  const bystander = await serviceToken(app)
+  const rotated = await passwordTokens(app)
+  const family = await passwordTokens(app)
+  const all = [revoked, bystander, rotated.accessToken, family.accessToken]
+  for (const token of all) t.equal(await status(app, token), 200)
+  await nextIteration()
+  t.ok(all.every((token) => servedFromCache(app, token)), 'all four cached')
+
+  await other.revokeAccessToken((await accessTokenRow(app, revoked)).id, new Date())
+  await nextIteration()
+  t.notOk(servedFromCache(app, revoked), 'the revoked token was evicted')
+  t.ok(servedFromCache(app, bystander) && servedFromCache(app, rotated.accessToken) && servedFromCache(app, family.accessToken), 'the others are still served from the cache')
+  t.equal(await status(app, revoked), 403)
+
+  const refresh = await app.oauth.store.findRefreshToken(tokenChecksum(rotated.refreshToken))
+  const old = await accessTokenRow(app, rotated.accessToken)
+  const now = new Date()
+  const base = { applicationId: old.applicationId ?? 0, userId: old.userId, scope: old.scope, tokenFamily: old.tokenFamily ?? '', resource: '' }
+  t.match(await other.rotateRefreshToken(refresh?.id ?? 0, null, {
+    accessToken: { ...base, checksum: tokenChecksum('rotated-new'), expiresAt: new Date(Date.now() + 3600e3), grantId: null },
+    refreshToken: { ...base, checksum: tokenChecksum('rotated-new-r') },
+    now,
+  }), { ok: true })
+  await nextIteration()
+  t.notOk(servedFromCache(app, rotated.accessToken), 'rotated by the other process: the old access token was evicted')
+  t.ok(servedFromCache(app, bystander) && servedFromCache(app, family.accessToken), 'the others are still served from the cache')
+  t.equal(await status(app, rotated.accessToken), 403)
+
+  await other.revokeTokenFamily((await accessTokenRow(app, family.accessToken)).tokenFamily ?? '', new Date())
+  await nextIteration()
+  t.notOk(servedFromCache(app, family.accessToken), 'its family revoked by the other process: evicted')
+  t.ok(servedFromCache(app, bystander), 'the bystander is still served from the cache')
+  t.equal(await status(app, family.accessToken), 403)
+  t.equal(await status(app, bystander), 200)
+})
+
+t.test('SQLite: a host\'s DELETE or scope UPDATE of one token on another connection refuses that token at once and keeps the others cached; an application UPDATE drops all', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const host = new Database(db.name)
+  t.teardown(() => { host.close() })
+  const deleted = await serviceToken(app)
+  const narrowed = await passwordTokens(app)
+  const bystander = await serviceToken(app)
+  for (const token of [deleted, narrowed.accessToken, bystander]) t.equal(await status(app, token), 200)
+  await nextIteration()
+  t.ok([deleted, narrowed.accessToken, bystander].every((token) => servedFromCache(app, token)), 'all cached')
+
+  deleteBehindTheStore(host, deleted)
+  await nextIteration()
+  t.notOk(servedFromCache(app, deleted), 'deleted by SQL: evicted at once')
+  t.ok(servedFromCache(app, narrowed.accessToken) && servedFromCache(app, bystander), 'the others are still served from the cache')
+  t.equal(await status(app, deleted), 403)
+
+  host.prepare('UPDATE oauth2_accesstoken SET scope = \'read\' WHERE token_checksum = ?').run(tokenChecksum(narrowed.accessToken))
+  await nextIteration()
+  t.notOk(servedFromCache(app, narrowed.accessToken), 'its scope narrowed by SQL: evicted at once')
+  t.ok(servedFromCache(app, bystander), 'the bystander is still served from the cache')
+  t.same((await app.inject({ method: 'GET', url: '/me', headers: bearer(narrowed.accessToken) })).json().scopes, ['read'], 'the narrowed scope')
+
+  await nextIteration()
+  t.ok(servedFromCache(app, narrowed.accessToken) && servedFromCache(app, bystander))
+  host.prepare('UPDATE oauth2_application SET name = \'Renamed\' WHERE client_id = ?').run(narrowed.clientId)
+  await nextIteration()
+  t.notOk(servedFromCache(app, bystander), 'an application changed by SQL: the whole cache dropped (even another application\'s token)')
+  t.notOk(servedFromCache(app, narrowed.accessToken))
+})
+
+t.test('SQLite: many revocations by another process between two requests are all refused', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const other = otherProcess(t, db)
+  const tokens: string[] = []
+  for (let i = 0; i < 12; i++) tokens.push(await serviceToken(app))
+  for (const token of tokens) t.equal(await status(app, token), 200)
+  await nextIteration()
+  t.ok(tokens.every((token) => servedFromCache(app, token)), 'all cached')
+  const ids = await Promise.all(tokens.slice(0, 10).map(async (token) => (await accessTokenRow(app, token)).id))
+  await Promise.all(ids.map(async (id) => { await other.revokeAccessToken(id, new Date()) }))
+  await nextIteration()
+  t.same(tokens.map((token) => servedFromCache(app, token)), [...Array(10).fill(false), true, true], 'the ten revoked evicted, the two others still cached')
+  for (const token of tokens.slice(0, 10)) t.equal(await status(app, token), 403)
+})
+
+t.test('SQLite: a process that fell behind the pruned part of the log drops its whole cache', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const host = new Database(db.name)
+  t.teardown(() => { host.close() })
+  const other = otherProcess(t, db)
+  const token = await serviceToken(app)
+  const row = await accessTokenRow(app, token)
+  t.equal(await status(app, token), 200)
+  await nextIteration()
+  const churn = (): void => {
+    host.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 11001)
+      INSERT INTO oauth2_accesstoken (token_checksum, application_id, scope, expires, resource, created, updated) SELECT 'churn-' || i, ${row.applicationId}, 'read', 9e15, '', 0, 0 FROM n`)
+    host.exec('DELETE FROM oauth2_accesstoken WHERE token_checksum LIKE \'churn-%\'')
+  }
+  churn()
+  await nextIteration()
+  t.ok(servedFromCache(app, token), 'read 11,001 other tokens\' deletions: still cached')
+  churn()
+  // The other process's next write prunes the log before this process read the newest entries.
+  await other.issueTokens({
+    accessToken: { checksum: tokenChecksum('pruner'), applicationId: row.applicationId ?? 0, userId: null, scope: 'read', expiresAt: new Date(Date.now() + 3600e3), tokenFamily: null, grantId: null, resource: '' },
+    refreshToken: null,
+    now: new Date(),
+  })
+  t.equal(host.prepare('SELECT count(*) FROM oauth_cache_log').pluck().get(), 10_000, 'pruned to the newest 10,000')
+  await nextIteration()
+  t.notOk(servedFromCache(app, token), 'entries it had not read were pruned: the cache was dropped')
+  t.equal(await status(app, token), 200, 'the token is valid: verified by the store again')
+})
+
+t.test('SQLite: on a database without the log table, any commit of another process drops the cache (as before migration 0008)', async (t) => {
+  const { app, db } = await cachedApp(t)
+  const host = new Database(db.name)
+  t.teardown(() => { host.close() })
+  const [first, second] = [await serviceToken(app), await serviceToken(app)]
+  for (const token of [first, second]) t.equal(await status(app, token), 200)
+  await nextIteration()
+  deleteBehindTheStore(host, first)
+  await nextIteration()
+  t.ok(!servedFromCache(app, first) && servedFromCache(app, second), 'with the log: one evicted, one kept')
+  // The token triggers write the log: they cannot stay without it.
+  host.exec('DROP TRIGGER oauth_cache_log_accesstoken_delete; DROP TRIGGER oauth_cache_log_accesstoken_update; DROP TABLE oauth_cache_log')
+  await nextIteration()
+  app.oauth.store.invalidationsReliable()
+  t.equal(await status(app, second), 200)
+  await nextIteration()
+  t.ok(servedFromCache(app, second), 'cached (the drop itself was heard before)')
+  host.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', 1, \'u\', 0, \'r\', 0, 0, 0)').run()
+  await nextIteration()
+  t.notOk(servedFromCache(app, second), 'an insert by another connection: the cache was dropped')
 })
 
 t.test('settings: verificationCacheSize and verificationCacheSeconds are validated', async (t) => {

@@ -454,5 +454,8 @@ t.test('log entries deleted by a host before B read them: B reports `all`', asyn
     raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('hp'))
     raw.exec('DELETE FROM oauth_cache_log')
   }), ALL)
+  await a.issueTokens(issueOf({ applicationId: app.id, token: 'hp2', expiresAt: at(7200) }))
+  t.same(await heardByB(() => raw.prepare('DELETE FROM oauth2_accesstoken WHERE token_checksum = ?').run(tokenChecksum('hp2'))), TOKENS('hp2'))
   t.same(await heardByB(() => raw.exec('DELETE FROM oauth_cache_log')), [], 'deleting entries already read: nothing')
+  t.equal(raw.prepare('SELECT log_pruned_through FROM oauth_cache_state').pluck().get(), 2, 'the log\'s trigger raised log_pruned_through to the last seq deleted')
 })
