@@ -387,9 +387,9 @@ export interface NewPushedAuthorizationRequest {
  * the application, or `all`), and, where several processes share the database, to the other
  * processes' stores as well: on PostgreSQL by `NOTIFY` inside the same transaction, so it is
  * delivered exactly when the change commits; on SQLite `PRAGMA data_version` shows another
- * connection's commit at the next `invalidationsReliable()` call, and the state row that
- * triggers keep (migration 0007, whoever writes) tells whether it can have changed a cached
- * verification. The built-in stores enforce
+ * connection's commit at the next `invalidationsReliable()` call, and the state row and log
+ * that triggers keep (migrations 0007 and 0008, whoever writes) tell which access tokens it
+ * deleted or changed, and whether it changed an application. The built-in stores enforce
  * the rule for methods added later: a method not on their list of known methods reports `all`
  * (locally and to the other processes) after every call, so a new method is never unsafe, only
  * slower for the cache, until it is listed with its precise invalidation.

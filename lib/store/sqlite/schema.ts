@@ -173,13 +173,12 @@ export const pushedAuthorizationRequests = sqliteTable('oauth2_pushed_authorizat
 
 /**
  * One row (`id` 1): what other connections need to keep their verification caches (issue 7).
- * Triggers (migration 0007) add 1 to `generation` on every change that can alter a cached
- * verification: an UPDATE or DELETE of an application, an UPDATE of an access token's verified
- * columns, a DELETE of an access token, except the DELETE of one that expired before
- * `clearing_before`, which `clearExpired` sets inside its own batch transactions (0 otherwise).
- * Each such batch ends by raising `cleared_before` to its expiry bound and counting itself in
- * `clear_batches`. Inserts change nothing:
- * a cache holds no negative results. SQLite only (PostgreSQL has NOTIFY).
+ * Triggers (migration 0007) add 1 to `generation` on every UPDATE or DELETE of an application.
+ * Access tokens go to `oauth_cache_log` (migration 0008): an UPDATE of a verified column, or a
+ * DELETE, except the DELETE of one that expired before `clearing_before`, which `clearExpired`
+ * sets inside its own batch transactions (0 otherwise). Each such batch ends by raising
+ * `cleared_before` to its expiry bound and counting itself in `clear_batches`. Inserts change
+ * nothing: a cache holds no negative results. SQLite only (PostgreSQL has NOTIFY).
  */
 export const cacheState = sqliteTable('oauth_cache_state', {
   id: integer('id').primaryKey(),
