@@ -295,6 +295,7 @@ t.test('another connection\'s clearExpired: B reports `expired` with its bound, 
   t.same(batches, [100, 100, 100], 'three batches, three commits')
   t.same(raw.prepare('SELECT clearing_before, cleared_before, clear_batches FROM oauth_cache_state').get(), { clearing_before: 0, cleared_before: at(3600).getTime(), clear_batches: 3 },
     'clearing_before is back to 0 at each batch\'s end; each batch counted')
+  t.equal(raw.prepare('SELECT count(*) FROM oauth_cache_log').pluck().get(), 0, 'the expired tokens it deleted were not logged')
   await a.issueTokens(issueOf({ applicationId: app.id, token: 'old-bound', expiresAt: at(1) }))
   t.same(await heardByB(async () => {
     await a.clearExpired({ now: at(60), revokedBefore: null, refreshCreatedBefore: null, batchSize: 100 })
