@@ -13,14 +13,14 @@ interface Entry {
  * checksum, holding the verified token (application included) until the token expires or
  * `ttlSeconds` pass, whichever is first. A hit costs the checksum and a `Map` lookup, plus the
  * store's `invalidationsReliable()` check (SQLite, once per event-loop iteration: the WAL-index
- * header, `PRAGMA data_version` when it moved, and the trigger-kept state row when another
- * connection committed; PostgreSQL: none).
+ * header, `PRAGMA data_version` when it moved, and the trigger-kept state row and log when
+ * another connection committed; PostgreSQL: none).
  *
  * Revocation stays immediate: the cache subscribes to the store's invalidations (see the rule on
  * `Store`), which every path that removes tokens or changes an application reports before it
- * resolves, and other processes' removals as soon as the store hears of them (SQLite: `all` when
- * they changed an access token or an application, `expired` when cleartokens deleted expired
- * tokens, nothing when they only inserted). A lookup that was
+ * resolves, and other processes' removals as soon as the store hears of them (SQLite: `tokens`
+ * for the access tokens they deleted or changed, `all` when they changed an application,
+ * `expired` when cleartokens deleted expired tokens, nothing when they only inserted). A lookup that was
  * in flight when an invalidation arrived is not cached (the `generation` check), so a result read
  * before a revocation committed is never stored after it. While the store cannot hear other
  * processes (PostgreSQL listener down) nothing is served from the cache.

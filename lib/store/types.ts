@@ -507,7 +507,7 @@ export interface Store {
   /**
    * Called by a cache before it serves a cached verification. Delivers other processes' pending
    * invalidations first (SQLite, at most once per event-loop iteration: the WAL-index header,
-   * `PRAGMA data_version` when it moved, the state row when that moved), and returns `false` while the store
+   * `PRAGMA data_version` when it moved, the state row and log when that moved), and returns `false` while the store
    * cannot learn of them (PostgreSQL: the `LISTEN` connection is down or not yet listening):
    * the cache must then not serve. Synchronous and cheap.
    */
