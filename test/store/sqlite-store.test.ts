@@ -223,6 +223,11 @@ t.test('clearExpired turns automatic WAL checkpoints off while it runs (it check
 })
 
 /** Two stores on one fresh file (two processes, as far as SQLite can tell) and a host's own raw connection. */
+/** One event-loop iteration: a store reads `data_version` at most once per iteration. */
+async function nextIteration (): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
 async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, raw: Database.Database, heardByB: (action: () => unknown) => Promise<StoreInvalidation[]> }> {
   const file = join(t.testdir(), name)
   const a = createSqliteStore({ database: file, migrate: true })
@@ -239,11 +244,10 @@ async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, 
     /** What B reports of `action` (another connection's work) at its next check. */
     async heardByB (action) {
       b.invalidationsReliable()
-      await new Promise((resolve) => setImmediate(resolve))
+      await nextIteration()
       events.length = 0
       await action()
-      // The pragma is read at most once per event-loop iteration.
-      await new Promise((resolve) => setImmediate(resolve))
+      await nextIteration()
       t.ok(b.invalidationsReliable())
       return [...events]
     },
@@ -313,7 +317,7 @@ t.test('another connection\'s clearExpired, B checking between its batches: each
       revokedBefore: null,
       refreshCreatedBefore: null,
       batchSize: 1,
-      betweenBatches: async () => { batches++; await new Promise((resolve) => setImmediate(resolve)); b.invalidationsReliable() },
+      betweenBatches: async () => { batches++; await nextIteration(); b.invalidationsReliable() },
     })
   }), [{ kind: 'expired', before: at(10) }, { kind: 'expired', before: at(10) }, { kind: 'expired', before: at(10) }])
   t.equal(batches, 3, 'B checked after each of the three batches')
@@ -350,7 +354,7 @@ t.test('without the state row or its triggers, every commit of another connectio
   const events: StoreInvalidation[] = []
   t.teardown(later.watchInvalidations((event) => { events.push(event) }))
   later.invalidationsReliable()
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextIteration()
   insertGrant('g4')()
   t.ok(later.invalidationsReliable())
   t.same(events, ALL)
@@ -394,7 +398,7 @@ t.test('a store\'s own write reports what others logged since its last check; it
   const byA = await a.issueTokens(issueOf({ applicationId: app.id, token: 'by-a', expiresAt: at(7200) }))
   const byB = await b.issueTokens(issueOf({ applicationId: app.id, token: 'by-b', expiresAt: at(7200) }))
   b.invalidationsReliable()
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextIteration()
   events.length = 0
   await a.revokeAccessToken(byA.accessToken.id, at(1))
   // B does not check; its next transaction notices A's commit before its own COMMIT.
@@ -406,7 +410,7 @@ t.test('a store\'s own write reports what others logged since its last check; it
   t.same(events, TOKENS('own-alone'), 'nobody else committed: its own removal, once')
   events.length = 0
   raw.prepare('INSERT INTO oauth2_grant (code_checksum, application_id, user_id, expires, redirect_uri, auth_time, created, updated) VALUES (\'x\', ?, \'u\', 0, \'r\', 0, 0, 0)').run(app.id)
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextIteration()
   t.ok(b.invalidationsReliable())
   t.same(events, [], 'another connection\'s insert later: its own entry is not reported again')
 })
@@ -419,7 +423,7 @@ t.test('the log is pruned by the stores\' writes; a connection that had not read
   const behindEvents: StoreInvalidation[] = []
   t.teardown(behind.watchInvalidations((event) => { behindEvents.push(event) }))
   behind.invalidationsReliable()
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextIteration()
 
   // 11,001 access tokens deleted (rows inserted and deleted by the host: the triggers log them).
   const count = 11_001
@@ -442,7 +446,7 @@ t.test('the log is pruned by the stores\' writes; a connection that had not read
   t.same(behindEvents, ALL, 'a connection that had not read the pruned entries: all, never a partial list')
   behindEvents.length = 0
   raw.prepare('DELETE FROM oauth2_application WHERE id = -1').run()
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextIteration()
   t.ok(behind.invalidationsReliable())
   t.same(behindEvents, [], 'then it reads on from the log\'s end')
 })
