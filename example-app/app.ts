@@ -45,6 +45,8 @@ export interface ExampleAppOptions {
   settings?: SettingsInput
   /** SQLite only: bytes of the file to memory-map (the plugin's `sqliteMmapSize`; the benchmark's table-size servers). */
   sqliteMmapSize?: number
+  /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 1; tests of the strict mode pass 0). */
+  sqliteCrossProcessCheckMs?: number
 }
 
 /** Builds the example app (not listening yet). */
@@ -69,6 +71,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     database: pool ?? options.databasePath,
     migrate: true,
     ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
+    ...(options.sqliteCrossProcessCheckMs === undefined ? {} : { sqliteCrossProcessCheckMs: options.sqliteCrossProcessCheckMs }),
     settings: {
       scopes: options.oidcPrivateKey === undefined
         ? { read: 'Reading scope', write: 'Writing scope' }

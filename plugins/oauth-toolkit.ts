@@ -34,6 +34,15 @@ export interface FastifyOAuthToolkitOptions {
    * failing one query; see docs/deployment.md. Ignored for PostgreSQL.
    */
   sqliteMmapSize?: number
+  /**
+   * SQLite only: how long, in milliseconds, one look for other processes' commits covers while
+   * tokens are verified from the cache (default 1). A revocation by another process on the same
+   * file (another worker, the CLI, host SQL) is refused by requests arriving at least this long
+   * after it commits; `0` looks before every event-loop iteration (the very next request, at one
+   * system call per request). Revocations through this server are seen at once either way.
+   * See `SqliteStoreOptions.crossProcessCheckMs` and docs/deployment.md.
+   */
+  sqliteCrossProcessCheckMs?: number
   /** Settings; DOT's defaults fill in the rest. */
   settings?: SettingsInput
   /** Loads the user a token speaks for, for `request.resourceOwner`. */
@@ -110,9 +119,14 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   if (options.sqliteMmapSize !== undefined && (!Number.isSafeInteger(options.sqliteMmapSize) || options.sqliteMmapSize < 0)) {
     optionError('`sqliteMmapSize` must be a non-negative integer (bytes)')
   }
+  const checkMs = options.sqliteCrossProcessCheckMs
+  if (checkMs !== undefined && (typeof checkMs !== 'number' || !Number.isFinite(checkMs) || checkMs < 0)) {
+    optionError('`sqliteCrossProcessCheckMs` must be a non-negative number (milliseconds)')
+  }
   const store = options.store ?? await openStore(options.database ?? '', {
     migrate: options.migrate === true,
     ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
+    ...(checkMs === undefined ? {} : { sqliteCrossProcessCheckMs: checkMs }),
   })
   let server: OAuthServer
   try {

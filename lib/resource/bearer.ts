@@ -45,6 +45,12 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 /** Extracts the bearer token; an `OAuthError` for a malformed or forbidden presentation. */
 export function extractBearerToken (ctx: Pick<ServerContext, 'settings'>, source: BearerSource): string | OAuthError {
   const header = source.authorization
+  // The usual form, `Bearer <b64token>` with nothing in the query, without the general parse
+  // below (the verification hot path, issue 7); anything else takes the general parse.
+  if (source.queryToken === undefined && header !== undefined && header.startsWith('Bearer ')) {
+    const token = header.slice(7)
+    if (B64TOKEN.test(token)) return token
+  }
   let fromHeader: string | undefined
   if (header !== undefined) {
     const m = /^bearer(?:[ ]+(.*))?$/i.exec(header.trim())

@@ -29,13 +29,16 @@ function isPgPool (database: Database.Database | pg.Pool): database is pg.Pool {
  * Opens the store a database option names: a `postgres://` URL or a `pg.Pool` gives the
  * PostgreSQL store; a path, a `sqlite:`/`file:` URL or a better-sqlite3 database the SQLite one.
  * A store opened from a URL or path closes its connections on `close()`; a given pool or
- * database stays open for its owner. `sqliteMmapSize` applies to SQLite only (see
- * `SqliteStoreOptions.mmapSize`).
+ * database stays open for its owner. `sqliteMmapSize` and `sqliteCrossProcessCheckMs` apply to
+ * SQLite only (see `SqliteStoreOptions.mmapSize` and `.crossProcessCheckMs`).
  */
-export async function openStore (database: DatabaseOption, options: { migrate?: boolean, sqliteMmapSize?: number } = {}): Promise<Store> {
+export async function openStore (database: DatabaseOption, options: { migrate?: boolean, sqliteMmapSize?: number, sqliteCrossProcessCheckMs?: number } = {}): Promise<Store> {
   const migrate = options.migrate === true
-  // SQLite only (`SqliteStoreOptions.mmapSize`); PostgreSQL has nothing to map.
-  const tuning = options.sqliteMmapSize === undefined ? {} : { mmapSize: options.sqliteMmapSize }
+  // SQLite only: PostgreSQL has nothing to map, and hears other instances through LISTEN.
+  const tuning = {
+    ...(options.sqliteMmapSize === undefined ? {} : { mmapSize: options.sqliteMmapSize }),
+    ...(options.sqliteCrossProcessCheckMs === undefined ? {} : { crossProcessCheckMs: options.sqliteCrossProcessCheckMs }),
+  }
   if (typeof database === 'string') {
     if (isPostgresUrl(database)) return await createPgStore({ connectionString: database, migrate })
     return createSqliteStore({ database: sqlitePathFromUrl(database) ?? '', migrate, ...tuning })

@@ -75,6 +75,9 @@ t.test('bad options and settings fail registration, never a request', async (t) 
     ['password grant without a checker', { settings: { passwordGrantEnabled: true } }, { code: 'OAT_ERR_OPTIONS', message: /verifyUserCredentials/ }],
     ['negative sqliteMmapSize', { sqliteMmapSize: -1 }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteMmapSize` must be a non-negative integer/ }],
     ['sqliteMmapSize not a number', { sqliteMmapSize: '1GB' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteMmapSize`/ }],
+    ['negative sqliteCrossProcessCheckMs', { sqliteCrossProcessCheckMs: -1 }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs` must be a non-negative number/ }],
+    ['sqliteCrossProcessCheckMs not a number', { sqliteCrossProcessCheckMs: '1ms' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs`/ }],
+    ['sqliteCrossProcessCheckMs NaN', { sqliteCrossProcessCheckMs: Number.NaN }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs`/ }],
   ]
   for (const [i, [name, options, expected]] of cases.entries()) {
     await t.test(name, async (t) => {

@@ -21,14 +21,19 @@ import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obt
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { accessTokenRow, ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
 
-/** An app whose store runs on `db` (so the test can change rows behind the store's back, on the same connection), with `/me` protected. */
+/**
+ * An app whose store runs on `db` (so the test can change rows behind the store's back, on the
+ * same connection), with `/me` protected. Other connections' commits are looked for once per
+ * event-loop iteration (`sqliteCrossProcessCheckMs: 0`), so that the tests of what the store
+ * learns from them can expect it at the next iteration; the default period has tests of its own.
+ */
 async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
   // Not in t.testdir(): buildApp calls that, which empties it.
   const dir = mkdtempSync(join(tmpdir(), 'oat-cache-'))
   const db = new Database(join(dir, 'oauth.db'))
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
   const clock = fixedClock(new Date().toISOString())
-  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, ...options }))
+  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, sqliteCrossProcessCheckMs: 0, ...options }))
   app.get('/me', { onRequest: app.oauth.protect() }, async (request) => ({ application: request.accessToken?.application?.name, scopes: request.accessToken?.scopes }))
   app.get('/mutate', { onRequest: app.oauth.protect() }, async (request) => {
     try {
@@ -230,6 +235,26 @@ t.test('SQLite: data_version is read once per event-loop iteration; the next ite
   const outcome = app.oauth.verifyRequestNow(bearerRequest(token), [])
   t.ok(outcome !== null && 'then' in outcome, 'the next iteration: the cache was dropped, the store is asked')
   t.equal((await outcome)?.error, 'invalid_token')
+})
+
+t.test('SQLite sqliteCrossProcessCheckMs: one look at other connections\' commits covers that long, then a revocation behind the store is refused', async (t) => {
+  const PERIOD = 200
+  const { app, db } = await cachedApp(t, { sqliteCrossProcessCheckMs: PERIOD })
+  const token = await serviceToken(app)
+  t.equal(await status(app, token), 200)
+  await new Promise((resolve) => setTimeout(resolve, PERIOD + 10))
+  t.equal(app.oauth.verifyRequestNow(bearerRequest(token), []), null, 'served from the cache (a look starts its period)')
+  const lookedAt = performance.now()
+  const other = new Database(db.name)
+  t.teardown(() => { other.close() })
+  deleteBehindTheStore(other, token)
+  await nextIteration()
+  const within = app.oauth.verifyRequestNow(bearerRequest(token), [])
+  // Only meaningful while the period lasts; a machine stalled past it would have looked again.
+  if (performance.now() - lookedAt < PERIOD) t.equal(within, null, 'within the period: still served from the cache')
+  else if (within !== null && 'then' in within) await within
+  await new Promise((resolve) => setTimeout(resolve, PERIOD + 10))
+  t.equal(await status(app, token), 403, 'after it: refused (the row is gone)')
 })
 
 /** Whether `token` is answered from the cache now: `verifyRequestNow` answers a hit synchronously, a miss with a promise (it then asks the store). */

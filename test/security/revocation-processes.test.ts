@@ -1,23 +1,28 @@
 // G6 / STORE-3 across operating-system processes on one SQLite file: server B is the example
 // app in a child process (bench/server.ts, as kill.test.ts starts it) with its verification
 // cache on (the default); A is the toolkit in this test's process on the same file. B verifies a
-// token (and caches it), A revokes it, and the next request to B, started after A's 200, is
-// refused: SQLite tells B's process that another process committed (the stores read
-// `PRAGMA data_version`), so no cache TTL is waited for. If a refusal did not come at once, B is
-// polled every 5 ms and the delay is held to the target's bound (≤ 1 s, the documented bound for
-// multi-process SQLite). OAT_PROCESS_TRIALS enlarges it.
-import t from 'tap'
+// token (and caches it), A revokes it, and a request to B started after A's 200 is refused:
+// SQLite tells B's process that another process committed (the stores read the WAL index and
+// `PRAGMA data_version`), so no cache TTL is waited for.
+// - With `sqliteCrossProcessCheckMs: 0` B looks at every event-loop iteration: the very next
+//   request is refused.
+// - By default B looks at most once per millisecond: a request sent 2 ms after the 200 is refused.
+// If a refusal did not come at once, B is polled every 5 ms and the delay is held to the target's
+// bound (≤ 1 s, the documented bound for multi-process SQLite). OAT_PROCESS_TRIALS enlarges it.
+import t, { type Test } from 'tap'
+import { DEFAULT_CROSS_PROCESS_CHECK_MS } from '../../index.js'
 import { basicAuth, buildApp, createApplication, databasePath, FORM, form, postToken, type TokenBody } from '../helpers/index.js'
 import { startServer } from './kill-harness.js'
 
 const TRIALS = Number(process.env.OAT_PROCESS_TRIALS ?? 20)
 const BOUND_MS = 1000
 
-t.test(`G6 STORE-3 a token revoked by this process is refused by the next request to a server in another process on the same SQLite file (${TRIALS} trials)`, async (t) => {
+/** Runs the trials against a B started with `checkMs`, sending each first request to B `waitMs` after A's 200. */
+async function revocationTrials (t: Test, checkMs: number | undefined, waitMs: number): Promise<void> {
   const a = await buildApp(t)
   const { application, clientSecret } = await createApplication(a)
   const auth = { authorization: basicAuth(application.clientId, clientSecret ?? '') }
-  const b = await startServer(databasePath(t))
+  const b = await startServer(databasePath(t), checkMs === undefined ? {} : { sqliteCrossProcessCheckMs: checkMs })
   t.teardown(async () => {
     process.kill(b.pid, 'SIGTERM')
     await b.exited
@@ -32,6 +37,7 @@ t.test(`G6 STORE-3 a token revoked by this process is refused by the next reques
     const revoked = await a.inject({ method: 'POST', url: '/o/revoke-token/', headers: { ...FORM, ...auth }, payload: form({ token }) })
     if (revoked.statusCode !== 200) t.fail(`A revokes: ${revoked.statusCode}`)
     const revokedAt = performance.now()
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
     if (await hello(token) === 200) {
       late.push(trial)
       let delay = NaN
@@ -42,6 +48,14 @@ t.test(`G6 STORE-3 a token revoked by this process is refused by the next reques
       delays.push(delay)
     }
   }
-  t.same(late, [], `0 of ${TRIALS} requests to B started after A's revoke answered were accepted`)
+  t.same(late, [], `0 of ${TRIALS} requests to B started ${waitMs === 0 ? 'right' : `${waitMs} ms`} after A's revoke answered were accepted`)
   t.notOk(delays.some((d) => Number.isNaN(d) || d > BOUND_MS), `every late refusal within ${BOUND_MS} ms (${JSON.stringify(delays.map(Math.round))})`)
+}
+
+t.test(`G6 STORE-3 sqliteCrossProcessCheckMs 0: a token revoked by this process is refused by the next request to a server in another process on the same SQLite file (${TRIALS} trials)`, async (t) => {
+  await revocationTrials(t, 0, 0)
+})
+
+t.test(`G6 STORE-3 by default: a token revoked by this process is refused by a request to a server in another process sent ${DEFAULT_CROSS_PROCESS_CHECK_MS + 1} ms later (${TRIALS} trials)`, async (t) => {
+  await revocationTrials(t, undefined, DEFAULT_CROSS_PROCESS_CHECK_MS + 1)
 })

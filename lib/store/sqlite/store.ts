@@ -41,7 +41,21 @@ export interface SqliteStoreOptions {
    * flat on large token tables; see `SqliteTuning.mmapSize` for the trade-offs (RSS, SIGBUS on I/O errors).
    */
   mmapSize?: number
+  /**
+   * How long, in milliseconds, a look for other connections' commits (other processes, the CLI,
+   * host SQL) stays good while verifications are served from the cache (default
+   * {@link DEFAULT_CROSS_PROCESS_CHECK_MS}). The look costs a system call, the largest part of a
+   * cache hit, so by default it runs at most once per millisecond: a revocation committed by
+   * another process is refused by every request that reaches this one at least that long after
+   * the commit. `0`: before the first verification of every event-loop iteration, so the next
+   * request read after the commit is refused, at one system call per request under load.
+   * Revocations through this store are seen at once either way.
+   */
+  crossProcessCheckMs?: number
 }
+
+/** The default `crossProcessCheckMs`: other processes' revocations reach the cache within a millisecond. */
+export const DEFAULT_CROSS_PROCESS_CHECK_MS = 1
 
 /**
  * The embedded default store: SQLite through better-sqlite3 and drizzle. Transactions are
@@ -50,6 +64,10 @@ export interface SqliteStoreOptions {
  * conditional UPDATE whose changed-row count decides.
  */
 export function createSqliteStore (options: SqliteStoreOptions): Store {
+  const checkMs = options.crossProcessCheckMs
+  if (checkMs !== undefined && !(Number.isFinite(checkMs) && checkMs >= 0)) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: crossProcessCheckMs must be a non-negative number of milliseconds; got ${String(checkMs)}`)
+  }
   const raw = openSqlite(options.database, options.mmapSize === undefined ? {} : { mmapSize: options.mmapSize })
   const ownsConnection = typeof options.database === 'string'
   try {
@@ -91,12 +109,12 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // report `tokens` with their checksums, a new generation (an application changed) or entries
   // pruned before we read them `all`, new clearExpired batches (which delete only tokens expired
   // before `cleared_before`) `expired`, and nothing else (tokens issued, grants or refresh tokens
-  // changed) keeps the caches. The pragma
-  // runs at most once per event-loop iteration (its shared lock costs two fcntl and an fstat,
-  // the largest part of a cache hit): every request read from a socket after another
-  // connection's commit comes in a later iteration, so it sees the commit (bench/README.md,
-  // issue 7). The pragma is skipped while the WAL-index header shows no commit (wal-index.ts), and
-  // the state row is read only when the pragma changed, and in our own transactions.
+  // changed) keeps the caches. A look costs at least a system call, the largest part of a cache
+  // hit, so it runs at most once per `crossProcessCheckMs` (default 1 ms) or, with 0, once per
+  // event-loop iteration, where every request read from a socket after another connection's
+  // commit comes in a later iteration and sees the commit (bench/README.md, issue 7). The pragma
+  // is skipped while the WAL-index header shows no commit (wal-index.ts), and the state row is
+  // read only when the pragma changed, and in our own transactions.
   const hub = new InvalidationHub()
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   const state = cacheStateReader(raw)
@@ -105,8 +123,25 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // Skips the pragma while the WAL index shows no commit by anyone (wal-index.ts): ~0.8 µs instead of ~2.4.
   const mainFile = (raw.pragma('database_list') as Array<{ name: string, file: string }>).find((d) => d.name === 'main')?.file ?? ''
   const walIndex = watchWalIndex(mainFile, String(raw.pragma('journal_mode', { simple: true })))
-  let versionReadThisIteration = false
-  const nextIteration = (): void => { versionReadThisIteration = false }
+  // When the last look stays good: `crossProcessCheckMs` after it (performance.now(), monotonic),
+  // or, with 0, until the next event-loop iteration.
+  const checkEvery = options.crossProcessCheckMs ?? DEFAULT_CROSS_PROCESS_CHECK_MS
+  let lookGoodUntil = -Infinity
+  let lookedThisIteration = false
+  const nextIteration = (): void => { lookedThisIteration = false }
+  /** Whether it is time for another look, and if so starts the period the look will cover. */
+  function lookDue (): boolean {
+    if (checkEvery === 0) {
+      if (lookedThisIteration) return false
+      lookedThisIteration = true
+      setImmediate(nextIteration)
+      return true
+    }
+    const now = performance.now()
+    if (now < lookGoodUntil) return false
+    lookGoodUntil = now + checkEvery
+    return true
+  }
 
   /** Reports what other connections changed, from the state row and log entries read now (`all` when they cannot tell). */
   function otherConnectionsCommitted (current: CacheState | null): void {
@@ -578,9 +613,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
     invalidationsReliable (): boolean {
       if (!raw.open) return false
-      if (versionReadThisIteration) return true
-      versionReadThisIteration = true
-      setImmediate(nextIteration)
+      if (!lookDue()) return true
       if (walIndex !== null && !walIndex.changed()) return true
       const version = dataVersion.get()
       if (version !== lastDataVersion) {
