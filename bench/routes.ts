@@ -11,3 +11,9 @@ export const FORM_ECHO_PATH = '/bench/echo'
  * so a lookup reads no page through `pread` (bench/README.md, "What would close the gaps").
  */
 export const TABLE_MMAP_SIZE = 1 << 30
+
+/** The example app's SQLite tuning options a bench server takes (`server.ts app <database> <settings> <tuning JSON>`). */
+export interface ServerTuning {
+  readonly sqliteMmapSize?: number
+  readonly sqliteCrossProcessCheckMs?: number
+}
