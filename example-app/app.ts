@@ -45,7 +45,7 @@ export interface ExampleAppOptions {
   settings?: SettingsInput
   /** SQLite only: bytes of the file to memory-map (the plugin's `sqliteMmapSize`; the benchmark's table-size servers). */
   sqliteMmapSize?: number
-  /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 1; tests of the strict mode pass 0). */
+  /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 0; the G6 process test sets a period). */
   sqliteCrossProcessCheckMs?: number
 }
 

@@ -35,12 +35,12 @@ export interface FastifyOAuthToolkitOptions {
    */
   sqliteMmapSize?: number
   /**
-   * SQLite only: how long, in milliseconds, one look for other processes' commits covers while
-   * tokens are verified from the cache (default 1). A revocation by another process on the same
-   * file (another worker, the CLI, host SQL) is refused by requests arriving at least this long
-   * after it commits; `0` looks before every event-loop iteration (the very next request, at one
-   * system call per request). Revocations through this server are seen at once either way.
-   * See `SqliteStoreOptions.crossProcessCheckMs` and docs/deployment.md.
+   * SQLite only: milliseconds for which one look for other processes' commits also stays good
+   * (default 0: the store looks before the first cache hit of each event-loop iteration, so a
+   * revocation by another process on the same file, another worker, the CLI or host SQL, is
+   * refused from the next request). A period spares system calls at moderate load; revocations
+   * by other processes are then refused from that long after they commit. Revocations through
+   * this server are seen at once either way. See `SqliteStoreOptions.crossProcessCheckMs`.
    */
   sqliteCrossProcessCheckMs?: number
   /** Settings; DOT's defaults fill in the rest. */

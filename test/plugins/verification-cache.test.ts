@@ -21,19 +21,14 @@ import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obt
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { accessTokenRow, ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
 
-/**
- * An app whose store runs on `db` (so the test can change rows behind the store's back, on the
- * same connection), with `/me` protected. Other connections' commits are looked for once per
- * event-loop iteration (`sqliteCrossProcessCheckMs: 0`), so that the tests of what the store
- * learns from them can expect it at the next iteration; the default period has tests of its own.
- */
+/** An app whose store runs on `db` (so the test can change rows behind the store's back, on the same connection), with `/me` protected. */
 async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
   // Not in t.testdir(): buildApp calls that, which empties it.
   const dir = mkdtempSync(join(tmpdir(), 'oat-cache-'))
   const db = new Database(join(dir, 'oauth.db'))
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
   const clock = fixedClock(new Date().toISOString())
-  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, sqliteCrossProcessCheckMs: 0, ...options }))
+  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, ...options }))
   app.get('/me', { onRequest: app.oauth.protect() }, async (request) => ({ application: request.accessToken?.application?.name, scopes: request.accessToken?.scopes }))
   app.get('/mutate', { onRequest: app.oauth.protect() }, async (request) => {
     try {

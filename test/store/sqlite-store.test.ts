@@ -229,20 +229,16 @@ t.test('clearExpired turns automatic WAL checkpoints off while it runs (it check
   t.equal(state?.checkpointed, state?.log, 'nothing left in the WAL to copy')
 })
 
-/** One event-loop iteration: a store with `crossProcessCheckMs: 0` looks for other connections' commits once per iteration. */
+/** One event-loop iteration: a store looks for other connections' commits at most once per iteration. */
 async function nextIteration (): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
 }
 
-/**
- * Two stores on one fresh file (two processes, as far as SQLite can tell) and a host's own raw
- * connection. B, the one listened to, looks for other connections' commits at every iteration
- * (`crossProcessCheckMs: 0`); the default period is tested on its own.
- */
+/** Two stores on one fresh file (two processes, as far as SQLite can tell) and a host's own raw connection. */
 async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, raw: Database.Database, heardByB: (action: () => unknown) => Promise<StoreInvalidation[]> }> {
   const file = join(t.testdir(), name)
   const a = createSqliteStore({ database: file, migrate: true })
-  const b = createSqliteStore({ database: file, crossProcessCheckMs: 0 })
+  const b = createSqliteStore({ database: file })
   const raw = new Database(file)
   raw.pragma('foreign_keys = ON')
   t.teardown(async () => { raw.close(); await b.close(); await a.close() })
@@ -384,7 +380,7 @@ t.test('without the state row or its triggers, every commit of another connectio
   t.same(await heardByB(insertGrant('g3')), ALL, 'and every commit after it')
 
   // A store opened on such a database (its journal says 0007 was applied) does the same.
-  const later = createSqliteStore({ database: raw.name, crossProcessCheckMs: 0 })
+  const later = createSqliteStore({ database: raw.name })
   t.teardown(async () => { await later.close() })
   const events: StoreInvalidation[] = []
   t.teardown(later.watchInvalidations((event) => { events.push(event) }))
@@ -453,7 +449,7 @@ t.test('a store\'s own write reports what others logged since its last check; it
 t.test('the log is pruned by the stores\' writes; a connection that had not read the pruned entries reports `all`, one that had reads on', async (t) => {
   const { a, raw, heardByB } = await twoStores(t, 'prune.db')
   const app = await newApplication(a, { clientId: 'prune' })
-  const behind = createSqliteStore({ database: raw.name, crossProcessCheckMs: 0 })
+  const behind = createSqliteStore({ database: raw.name })
   t.teardown(async () => { await behind.close() })
   const behindEvents: StoreInvalidation[] = []
   t.teardown(behind.watchInvalidations((event) => { behindEvents.push(event) }))
