@@ -53,6 +53,12 @@ export interface SqliteStoreOptions {
   crossProcessCheckMs?: number
 }
 
+/**
+ * The embedded default store: SQLite through better-sqlite3 and drizzle. Transactions are
+ * synchronous (better-sqlite3 does not await async callbacks) and begin IMMEDIATE, so a lock
+ * upgrade never bypasses the busy handler. Single-use artefacts are consumed with one
+ * conditional UPDATE whose changed-row count decides.
+ */
 export function createSqliteStore (options: SqliteStoreOptions): Store {
   const checkMs = options.crossProcessCheckMs
   if (checkMs !== undefined && !(Number.isFinite(checkMs) && checkMs >= 0)) {
@@ -102,9 +108,9 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // changed) keeps the caches. A look costs at least a system call, the largest part of a cache
   // hit, so it runs at most once per event-loop iteration: every request read from a socket after
   // another connection's commit comes in a later iteration and sees the commit (bench/README.md,
-  // issue 7); `crossProcessCheckMs` can space the looks further. The pragma
-  // is skipped while the WAL-index header shows no commit (wal-index.ts), and the state row is
-  // read only when the pragma changed, and in our own transactions.
+  // issue 7); `crossProcessCheckMs` can space the looks further. The pragma is skipped while the
+  // WAL-index header shows no commit (wal-index.ts), and the state row is read only when the
+  // pragma changed, and in our own transactions.
   const hub = new InvalidationHub()
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   const state = cacheStateReader(raw)
@@ -602,9 +608,8 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     watchInvalidations: (listener) => hub.subscribe(listener),
 
     invalidationsReliable (): boolean {
-      // A closed connection is noticed at the next look (`open` is a native accessor, kept off the hit path).
-      if (!lookDue()) return true
       if (!raw.open) return false
+      if (!lookDue()) return true
       if (walIndex !== null && !walIndex.changed()) return true
       const version = dataVersion.get()
       if (version !== lastDataVersion) {
