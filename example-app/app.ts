@@ -45,7 +45,7 @@ export interface ExampleAppOptions {
   settings?: SettingsInput
   /** SQLite only: bytes of the file to memory-map (the plugin's `sqliteMmapSize`; the benchmark's table-size servers). */
   sqliteMmapSize?: number
-  /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 0; the G6 process test sets a period). */
+  /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 5; the G6 process test also runs 0). */
   sqliteCrossProcessCheckMs?: number
 }
 

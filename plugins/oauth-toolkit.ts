@@ -35,12 +35,12 @@ export interface FastifyOAuthToolkitOptions {
    */
   sqliteMmapSize?: number
   /**
-   * SQLite only: milliseconds for which one look for other processes' commits also stays good
-   * (default 0: the store looks before the first cache hit of each event-loop iteration, so a
-   * revocation by another process on the same file, another worker, the CLI or host SQL, is
-   * refused from the next request). A period spares system calls at moderate load; revocations
-   * by other processes are then refused from that long after they commit. Revocations through
-   * this server are seen at once either way. See `SqliteStoreOptions.crossProcessCheckMs`.
+   * SQLite only: milliseconds for which one look for other processes' commits stays good while
+   * tokens are verified from the cache (default 5). A revocation by another process on the same
+   * file (another worker, the CLI, host SQL) is refused from that long after it commits; `0`
+   * looks at every event-loop iteration, so the next request sees it, at one system call per
+   * iteration. Revocations through this server are seen at once either way. See
+   * `SqliteStoreOptions.crossProcessCheckMs` and docs/deployment.md.
    */
   sqliteCrossProcessCheckMs?: number
   /** Settings; DOT's defaults fill in the rest. */

@@ -21,14 +21,19 @@ import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obt
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { accessTokenRow, ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
 
-/** An app whose store runs on `db` (so the test can change rows behind the store's back, on the same connection), with `/me` protected. */
+/**
+ * An app whose store runs on `db` (so the test can change rows behind the store's back, on the
+ * same connection), with `/me` protected. Other connections' commits are looked for at every
+ * event-loop iteration (`sqliteCrossProcessCheckMs: 0`), so that the tests of what the store
+ * learns from them can expect it at the next iteration; the default period has tests of its own.
+ */
 async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
   // Not in t.testdir(): buildApp calls that, which empties it.
   const dir = mkdtempSync(join(tmpdir(), 'oat-cache-'))
   const db = new Database(join(dir, 'oauth.db'))
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
   const clock = fixedClock(new Date().toISOString())
-  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, ...options }))
+  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, sqliteCrossProcessCheckMs: 0, ...options }))
   app.get('/me', { onRequest: app.oauth.protect() }, async (request) => ({ application: request.accessToken?.application?.name, scopes: request.accessToken?.scopes }))
   app.get('/mutate', { onRequest: app.oauth.protect() }, async (request) => {
     try {

@@ -98,7 +98,7 @@ function report (t: Test, label: string, delays: readonly number[], p99Max: numb
   t.ok(worst <= max, `max ≤ ${max} ms`)
 }
 
-t.test('G6 STORE-3 second instance on one SQLite file: a revoke on A is refused by B within the bound (≤ 1 s; data_version makes it the next request)', async (t) => {
+t.test('G6 STORE-3 second instance on one SQLite file: a revoke on A is refused by B within the bound (≤ 1 s; the default look period is 5 ms)', async (t) => {
   // Not in t.testdir(): buildApp calls that, which empties it.
   const dir = mkdtempSync(join(tmpdir(), 'oat-g6-'))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })

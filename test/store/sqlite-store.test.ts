@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
-import { createSqliteStore } from '../../lib/store/sqlite/store.js'
+import { createSqliteStore, DEFAULT_CROSS_PROCESS_CHECK_MS } from '../../lib/store/sqlite/store.js'
 import type { Store, StoreInvalidation } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { at, issueOf, newApplication, newGrant, storeContract, T0, type StoreHarness } from './contract.js'
@@ -229,16 +229,20 @@ t.test('clearExpired turns automatic WAL checkpoints off while it runs (it check
   t.equal(state?.checkpointed, state?.log, 'nothing left in the WAL to copy')
 })
 
-/** One event-loop iteration: a store looks for other connections' commits at most once per iteration. */
+/** One event-loop iteration: a store with `crossProcessCheckMs: 0` looks for other connections' commits once per iteration. */
 async function nextIteration (): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
 }
 
-/** Two stores on one fresh file (two processes, as far as SQLite can tell) and a host's own raw connection. */
+/**
+ * Two stores on one fresh file (two processes, as far as SQLite can tell) and a host's own raw
+ * connection. B, the one listened to, looks for other connections' commits at every iteration
+ * (`crossProcessCheckMs: 0`); the default period is tested on its own.
+ */
 async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, raw: Database.Database, heardByB: (action: () => unknown) => Promise<StoreInvalidation[]> }> {
   const file = join(t.testdir(), name)
   const a = createSqliteStore({ database: file, migrate: true })
-  const b = createSqliteStore({ database: file })
+  const b = createSqliteStore({ database: file, crossProcessCheckMs: 0 })
   const raw = new Database(file)
   raw.pragma('foreign_keys = ON')
   t.teardown(async () => { raw.close(); await b.close(); await a.close() })
@@ -261,29 +265,31 @@ async function twoStores (t: Test, name: string): Promise<{ a: Store, b: Store, 
   }
 }
 
-t.test('crossProcessCheckMs: one look covers that long; the first check after it reports what another connection committed', async (t) => {
-  const file = join(t.testdir(), 'period.db')
-  const a = createSqliteStore({ database: file, migrate: true })
-  const PERIOD = 200
-  const b = createSqliteStore({ database: file, crossProcessCheckMs: PERIOD })
-  t.teardown(async () => { await b.close(); await a.close() })
-  const events: StoreInvalidation[] = []
-  t.teardown(b.watchInvalidations((event) => { events.push(event) }))
-  const app = await newApplication(a, { clientId: 'period' })
-  await a.issueTokens(issueOf({ applicationId: app.id, token: 'period-token' }))
-  const row = await a.findAccessToken(tokenChecksum('period-token'))
-  t.ok(b.invalidationsReliable(), 'B looks')
-  events.length = 0
-  const lookedAt = performance.now()
-  await a.revokeAccessToken(row?.id ?? 0, T0)
-  await nextIteration()
-  t.ok(b.invalidationsReliable())
-  // Only meaningful while the period lasts; a machine stalled past it would have looked again.
-  if (performance.now() - lookedAt < PERIOD) t.same(events, [], 'within the period: not looked for again')
-  await new Promise((resolve) => setTimeout(resolve, PERIOD + 10))
-  t.ok(b.invalidationsReliable())
-  t.same(events, [{ kind: 'tokens', checksums: [tokenChecksum('period-token')] }], 'after it: the revoked token is reported')
-})
+for (const [label, period] of [['200 ms', 200], ['the default', undefined]] as const) {
+  t.test(`crossProcessCheckMs ${label}: one look covers that long; the first check after it reports what another connection committed`, async (t) => {
+    const file = join(t.testdir(), 'period.db')
+    const a = createSqliteStore({ database: file, migrate: true })
+    const PERIOD = period ?? DEFAULT_CROSS_PROCESS_CHECK_MS
+    const b = createSqliteStore({ database: file, ...(period === undefined ? {} : { crossProcessCheckMs: period }) })
+    t.teardown(async () => { await b.close(); await a.close() })
+    const events: StoreInvalidation[] = []
+    t.teardown(b.watchInvalidations((event) => { events.push(event) }))
+    const app = await newApplication(a, { clientId: 'period' })
+    await a.issueTokens(issueOf({ applicationId: app.id, token: 'period-token' }))
+    const row = await a.findAccessToken(tokenChecksum('period-token'))
+    t.ok(b.invalidationsReliable(), 'B looks')
+    events.length = 0
+    const lookedAt = performance.now()
+    await a.revokeAccessToken(row?.id ?? 0, T0)
+    await nextIteration()
+    t.ok(b.invalidationsReliable())
+    // Only meaningful while the period lasts; a machine stalled past it would have looked again.
+    if (performance.now() - lookedAt < PERIOD) t.same(events, [], 'within the period: not looked for again')
+    await new Promise((resolve) => setTimeout(resolve, PERIOD + 10))
+    t.ok(b.invalidationsReliable())
+    t.same(events, [{ kind: 'tokens', checksums: [tokenChecksum('period-token')] }], 'after it: the revoked token is reported')
+  })
+}
 
 const ALL: StoreInvalidation[] = [{ kind: 'all' }]
 /** The `tokens` event naming exactly these tokens. */
@@ -380,7 +386,7 @@ t.test('without the state row or its triggers, every commit of another connectio
   t.same(await heardByB(insertGrant('g3')), ALL, 'and every commit after it')
 
   // A store opened on such a database (its journal says 0007 was applied) does the same.
-  const later = createSqliteStore({ database: raw.name })
+  const later = createSqliteStore({ database: raw.name, crossProcessCheckMs: 0 })
   t.teardown(async () => { await later.close() })
   const events: StoreInvalidation[] = []
   t.teardown(later.watchInvalidations((event) => { events.push(event) }))
@@ -449,7 +455,7 @@ t.test('a store\'s own write reports what others logged since its last check; it
 t.test('the log is pruned by the stores\' writes; a connection that had not read the pruned entries reports `all`, one that had reads on', async (t) => {
   const { a, raw, heardByB } = await twoStores(t, 'prune.db')
   const app = await newApplication(a, { clientId: 'prune' })
-  const behind = createSqliteStore({ database: raw.name })
+  const behind = createSqliteStore({ database: raw.name, crossProcessCheckMs: 0 })
   t.teardown(async () => { await behind.close() })
   const behindEvents: StoreInvalidation[] = []
   t.teardown(behind.watchInvalidations((event) => { behindEvents.push(event) }))

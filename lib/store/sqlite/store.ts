@@ -43,15 +43,22 @@ export interface SqliteStoreOptions {
   mmapSize?: number
   /**
    * Milliseconds for which one look for other connections' commits (other processes, the CLI,
-   * host SQL) also stays good (default 0). A look costs a system call (a `pread` of the WAL-index
-   * header, 2–20 µs on virtualised hosts) and runs before the first cache hit of each event-loop
-   * iteration, so the next request read after another process's commit sees it; under load one
-   * iteration reads many requests and shares the look. With a period, looks are also at most one
-   * per period: fewer system calls at moderate load, and another process's revocation is refused
-   * only from that long after its commit. Revocations through this store are seen at once either way.
+   * host SQL) stays good while verifications are served from the cache (default
+   * {@link DEFAULT_CROSS_PROCESS_CHECK_MS}). A look costs a system call (a `pread` of the WAL-index
+   * header, 2–20 µs on virtualised hosts), the largest part of a cache hit: it runs before the
+   * first hit of an event-loop iteration once the period has passed, so another process's
+   * revocation is refused from that long after its commit. `0` looks at every iteration: the
+   * next request read after the commit sees it, at one system call per iteration (under load an
+   * iteration reads many requests). Revocations through this store are seen at once either way.
    */
   crossProcessCheckMs?: number
 }
+
+/**
+ * The default `crossProcessCheckMs`: another process's revocation reaches this one's cache within
+ * 5 ms (SECURITY.md G6 allows 1 s across processes on one SQLite file), at most 200 system calls a second.
+ */
+export const DEFAULT_CROSS_PROCESS_CHECK_MS = 5
 
 /**
  * The embedded default store: SQLite through better-sqlite3 and drizzle. Transactions are
@@ -106,11 +113,11 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // pruned before we read them `all`, new clearExpired batches (which delete only tokens expired
   // before `cleared_before`) `expired`, and nothing else (tokens issued, grants or refresh tokens
   // changed) keeps the caches. A look costs at least a system call, the largest part of a cache
-  // hit, so it runs at most once per event-loop iteration: every request read from a socket after
-  // another connection's commit comes in a later iteration and sees the commit (bench/README.md,
-  // issue 7); `crossProcessCheckMs` can space the looks further. The pragma is skipped while the
-  // WAL-index header shows no commit (wal-index.ts), and the state row is read only when the
-  // pragma changed, and in our own transactions.
+  // hit, so it runs at most once per event-loop iteration and once per `crossProcessCheckMs`
+  // (default 5 ms; with 0, every request read from a socket after another connection's commit
+  // comes in a later iteration and sees the commit; bench/README.md, issue 7). The pragma is
+  // skipped while the WAL-index header shows no commit (wal-index.ts), and the state row is read
+  // only when the pragma changed, and in our own transactions.
   const hub = new InvalidationHub()
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
   const state = cacheStateReader(raw)
@@ -122,7 +129,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // A look stays good for the rest of its event-loop iteration (under load one iteration reads
   // many requests) and, with a `crossProcessCheckMs` period, for that long after it
   // (performance.now(), monotonic).
-  const checkEvery = options.crossProcessCheckMs ?? 0
+  const checkEvery = options.crossProcessCheckMs ?? DEFAULT_CROSS_PROCESS_CHECK_MS
   let lookGoodUntil = -Infinity
   let lookedThisIteration = false
   const nextIteration = (): void => { lookedThisIteration = false }
