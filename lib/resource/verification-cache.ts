@@ -12,9 +12,9 @@ interface Entry {
  * The bounded in-process cache of verified access tokens (issue 7), keyed by the token's
  * checksum, holding the verified token (application included) until the token expires or
  * `ttlSeconds` pass, whichever is first. A hit costs the checksum and a `Map` lookup, plus the
- * store's `invalidationsReliable()` check (SQLite, once per event-loop iteration: the WAL-index
- * header, `PRAGMA data_version` when it moved, and the trigger-kept state row and log when
- * another connection committed; PostgreSQL: none).
+ * store's `invalidationsReliable()` check (SQLite, at most once per event-loop iteration and per
+ * `crossProcessCheckMs`: the WAL-index header, `PRAGMA data_version` when it moved, and the
+ * trigger-kept state row and log when another connection committed; PostgreSQL: none).
  *
  * Revocation stays immediate: the cache subscribes to the store's invalidations (see the rule on
  * `Store`), which every path that removes tokens or changes an application reports before it

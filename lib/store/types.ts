@@ -387,7 +387,8 @@ export interface NewPushedAuthorizationRequest {
  * the application, or `all`), and, where several processes share the database, to the other
  * processes' stores as well: on PostgreSQL by `NOTIFY` inside the same transaction, so it is
  * delivered exactly when the change commits; on SQLite `PRAGMA data_version` shows another
- * connection's commit at the next `invalidationsReliable()` call, and the state row and log
+ * connection's commit at the next `invalidationsReliable()` call that looks (see
+ * `SqliteStoreOptions.crossProcessCheckMs`), and the state row and log
  * that triggers keep (migrations 0007 and 0008, whoever writes) tell which access tokens it
  * deleted or changed, and whether it changed an application. The built-in stores enforce
  * the rule for methods added later: a method not on their list of known methods reports `all`
@@ -506,8 +507,9 @@ export interface Store {
   watchInvalidations (listener: InvalidationListener): () => void
   /**
    * Called by a cache before it serves a cached verification. Delivers other processes' pending
-   * invalidations first (SQLite, at most once per event-loop iteration: the WAL-index header,
-   * `PRAGMA data_version` when it moved, the state row and log when that moved), and returns `false` while the store
+   * invalidations first (SQLite, at most once per event-loop iteration and per
+   * `crossProcessCheckMs`, 5 ms by default: the WAL-index header, `PRAGMA data_version` when it
+   * moved, the state row and log when that moved), and returns `false` while the store
    * cannot learn of them (PostgreSQL: the `LISTEN` connection is down or not yet listening):
    * the cache must then not serve. Synchronous and cheap.
    */
