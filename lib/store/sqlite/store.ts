@@ -129,7 +129,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // A look stays good for the rest of its event-loop iteration (under load one iteration reads
   // many requests) and, with a `crossProcessCheckMs` period, for that long after it
   // (performance.now(), monotonic).
-  const checkEvery = options.crossProcessCheckMs ?? DEFAULT_CROSS_PROCESS_CHECK_MS
+  const checkEvery = checkMs ?? DEFAULT_CROSS_PROCESS_CHECK_MS
   let lookGoodUntil = -Infinity
   let lookedThisIteration = false
   const nextIteration = (): void => { lookedThisIteration = false }
