@@ -1,4 +1,5 @@
 // Paths of the baseline routes bench/server.ts adds next to the example app's, and shared tuning.
+import type { ExampleAppOptions } from '../example-app/app.js'
 
 /** The unprotected twin of `/api/hello` (same handler, no token check). */
 export const BARE_HELLO_PATH = '/bench/hello'
@@ -13,7 +14,4 @@ export const FORM_ECHO_PATH = '/bench/echo'
 export const TABLE_MMAP_SIZE = 1 << 30
 
 /** The example app's SQLite tuning options a bench server takes (`server.ts app <database> <settings> <tuning JSON>`). */
-export interface ServerTuning {
-  readonly sqliteMmapSize?: number
-  readonly sqliteCrossProcessCheckMs?: number
-}
+export type ServerTuning = Pick<ExampleAppOptions, 'sqliteMmapSize' | 'sqliteCrossProcessCheckMs'>
