@@ -39,27 +39,50 @@ export async function ensureRateLimitPlugin (app: FastifyInstance): Promise<void
   if (!app.hasDecorator('rateLimit')) await app.register(fastifyRateLimit, { global: false })
 }
 
-function bodyParam (request: FastifyRequest, name: string): string | undefined {
-  const value = flattenParams(request.body).params[name]
+function bodyParam (params: Readonly<Record<string, string>>, name: string): string | undefined {
+  const value = params[name]
   return value === undefined || value === '' ? undefined : value.slice(0, MAX_KEY_PART)
 }
 
-/** The client id a request claims, read without any hashing (Basic header or `client_id`). */
-function claimedClientId (request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization
-  if (typeof header === 'string') {
-    try {
-      const basic = parseBasicAuth(header)
-      if (basic !== null) return basic.clientId.slice(0, MAX_KEY_PART)
-    } catch {
-      // A garbled header fails authentication later; it still counts against the IP.
+/** Who a request claims to be, read without any hashing: what the limiters are keyed by. */
+interface Claims {
+  /** The client id of the Basic header or of `client_id`. */
+  readonly clientId: string | undefined
+  /** The `username` of a password grant. */
+  readonly account: string | undefined
+}
+
+/** Each request's claims, read once: the hooks and the limiters' key functions ask several times. */
+const claimsByRequest = new WeakMap<FastifyRequest, Claims>()
+
+function claims (request: FastifyRequest): Claims {
+  let found = claimsByRequest.get(request)
+  if (found === undefined) {
+    const params = flattenParams(request.body).params
+    found = {
+      clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'),
+      account: bodyParam(params, 'grant_type') === 'password' ? bodyParam(params, 'username') : undefined,
     }
+    claimsByRequest.set(request, found)
   }
-  return bodyParam(request, 'client_id')
+  return found
+}
+
+function basicClientId (header: string | undefined): string | undefined {
+  try {
+    return parseBasicAuth(header)?.clientId.slice(0, MAX_KEY_PART)
+  } catch {
+    // A garbled header fails authentication later; it still counts against the IP.
+    return undefined
+  }
+}
+
+function claimedClientId (request: FastifyRequest): string | undefined {
+  return claims(request).clientId
 }
 
 function claimedAccount (request: FastifyRequest): string | undefined {
-  return bodyParam(request, 'grant_type') === 'password' ? bodyParam(request, 'username') : undefined
+  return claims(request).account
 }
 
 /** Looks at every limiter without counting; the first one exhausted decides. */
@@ -193,7 +216,7 @@ export async function loginRateLimit (app: FastifyInstance, options: LoginRateLi
   if (!Number.isSafeInteger(windowSeconds) || windowSeconds <= 0) throw new TypeError('loginRateLimit: windowSeconds must be a positive integer')
   await ensureRateLimitPlugin(app)
   const timeWindow = windowSeconds * 1000
-  const account = (r: FastifyRequest): string | undefined => bodyParam(r, field)
+  const account = (r: FastifyRequest): string | undefined => bodyParam(flattenParams(r.body).params, field)
   const byIp = app.createRateLimit({ max: maxFailures, timeWindow, keyGenerator: (r) => `oat:login:ip:${r.ip}` }) as Limiter
   const byAccount = app.createRateLimit({ max: maxFailures, timeWindow, keyGenerator: (r) => `oat:login:account:${account(r) ?? ''}` }) as Limiter
   const onLimited = options.onLimited ?? ((_request, reply, wait) =>
