@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import type { Clock } from './clock.js'
 import type { VerificationCache } from './resource/verification-cache.js'
+import type { ClientCache } from './validator/client-cache.js'
 import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
@@ -62,6 +63,8 @@ export interface ServerContext {
   readonly secretSealer?: SecretSealer | null
   /** Verified access tokens (the `verificationCacheSize` setting); absent or `null`: every verification asks the store. */
   readonly verificationCache?: VerificationCache | null
+  /** Successful client authentications (the `clientCacheSize` setting); absent or `null`: every authentication asks the store. */
+  readonly clientCache?: ClientCache | null
   /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
   readonly initialAccessTokenChecksums?: readonly string[]
 }

@@ -9,6 +9,7 @@ import { cryptoRandom, type Random } from './random.js'
 import type { OAuthRequest } from './request.js'
 import { authenticateBearer, authenticateBearerNow, verifyChecksum, type BearerResult, type BearerSource } from './resource/bearer.js'
 import { VerificationCache } from './resource/verification-cache.js'
+import { ClientCache } from './validator/client-cache.js'
 import { errorToResponse, type OAuthResponse } from './response.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
@@ -97,6 +98,9 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     verificationCache: settings.verificationCacheSize > 0
       ? new VerificationCache(options.store, settings.verificationCacheSize, settings.verificationCacheSeconds)
       : null,
+    clientCache: settings.clientCacheSize > 0
+      ? new ClientCache(options.store, settings.clientCacheSize, settings.verificationCacheSeconds)
+      : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
   }
   return {
@@ -122,7 +126,10 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
     createApplication: (input) => createApplication(ctx, input),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
-    close: () => { ctx.verificationCache?.close() },
+    close: () => {
+      ctx.verificationCache?.close()
+      ctx.clientCache?.close()
+    },
   }
 }
 

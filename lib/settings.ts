@@ -119,8 +119,17 @@ export interface Settings {
    * process and across processes on one database (docs/deployment.md, "Verification cache").
    */
   readonly verificationCacheSize: number
-  /** Longest time, in seconds, a verification is served from the cache (also bounded by the token's expiry). */
+  /** Longest time, in seconds, a verification is served from the cache (also bounded by the token's expiry), and a client authentication from `clientCacheSize`'s. */
   readonly verificationCacheSeconds: number
+  /**
+   * How many successful client authentications are kept in process (default 1,000), so that a
+   * client presenting the same id and secret again skips the store's lookup and the secret check
+   * at the token, introspection, revocation, device and PAR endpoints; `0` turns the cache off.
+   * A changed or deleted application is never served again: in this process at once, from other
+   * processes as the verification cache learns of their changes (docs/deployment.md, "The
+   * client cache").
+   */
+  readonly clientCacheSize: number
   /**
    * The protected resources this application declares (RFC 9728, RFC 8707): each gets a metadata
    * document from `oauthProtectedResourceMetadata` and is an allowed `resource` indicator. Empty by default.
@@ -224,6 +233,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   rateLimitRequests: null,
   verificationCacheSize: 10000,
   verificationCacheSeconds: 60,
+  clientCacheSize: 1000,
   protectedResources: [],
   resourceIndicatorPolicy: 'declared',
   acceptTokensWithoutResource: false,
@@ -288,6 +298,7 @@ export function resolveSettings (input: unknown = {}): Settings {
   positiveInteger(s, 'deviceFlowInterval')
   if (!Number.isSafeInteger(s.verificationCacheSize) || s.verificationCacheSize < 0) fail('verificationCacheSize must be a non-negative integer (0 turns the cache off)')
   positiveInteger(s, 'verificationCacheSeconds')
+  if (!Number.isSafeInteger(s.clientCacheSize) || s.clientCacheSize < 0) fail('clientCacheSize must be a non-negative integer (0 turns the cache off)')
   positiveInteger(s, 'deviceCodeExpireSeconds')
   positiveInteger(s, 'deviceUserCodeLength')
   // 8 letters of 20 are ~34.6 bits: enough with rate-limited entry and a short lifetime (RFC 8628 §5.1), not fewer.

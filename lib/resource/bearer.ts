@@ -1,8 +1,9 @@
 import type { ServerContext } from '../context.js'
 import { nowMs } from '../clock.js'
 import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, type OAuthError } from '../errors.js'
-import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
+import type { Application } from '../store/types.js'
+import { freezeApplication } from '../validator/client-cache.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
 import { checkAudience } from './audience.js'
 
@@ -109,15 +110,8 @@ async function lookUpAccessToken (ctx: ServerContext, checksum: string, now: num
     application: found.application === null ? null : freezeApplication(found.application),
     resource: Object.freeze(scopeList(record.resource)),
   })
-  cache?.set(checksum, info, generation, now)
+  cache?.set(checksum, info, generation, now, info.expiresAt.getTime())
   return { ok: true, token: info }
-}
-
-function freezeApplication (app: Application): Application {
-  Object.freeze(app.redirectUris)
-  Object.freeze(app.postLogoutRedirectUris)
-  Object.freeze(app.allowedOrigins)
-  return Object.freeze(app)
 }
 
 /** Checks scopes of a verified token (RFC 6750 §3.1 `insufficient_scope`). */

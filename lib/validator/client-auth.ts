@@ -1,7 +1,9 @@
+import { nowMs } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import { param, type OAuthRequest, type Params } from '../request.js'
 import type { Application, TokenEndpointAuthMethod } from '../store/types.js'
+import { freezeApplication } from './client-cache.js'
 
 /** How the client authenticated (RFC 8414 `token_endpoint_auth_methods_supported` names). */
 export type ClientAuthMethod = TokenEndpointAuthMethod
@@ -37,6 +39,9 @@ export interface BasicCredentials { clientId: string, secret: string }
 /** RFC 6749 §5.2: the challenge of a failed authentication that used `Authorization: Basic`. */
 export const BASIC_CHALLENGE: Readonly<Record<string, string>> = { 'www-authenticate': 'Basic realm="oauth"' }
 
+/** Stateless between calls (no streaming), so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: false })
+
 /**
  * Parses `Authorization: Basic`. RFC 6749 §2.3.1: id and secret are form-urlencoded before
  * base64. A garbled header is a failed authentication (401), never a 500.
@@ -49,8 +54,7 @@ export function parseBasicAuth (header: string | undefined): BasicCredentials | 
   const garbled = (): InvalidClientError => new InvalidClientError({ detail: 'malformed Basic authorization header', headers: BASIC_CHALLENGE })
   const encoded = (match[1] ?? '').trim()
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw garbled()
-  const decoded = Buffer.from(encoded, 'base64')
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(decoded)
+  const text = UTF8.decode(Buffer.from(encoded, 'base64'))
   if (text.includes('\uFFFD')) throw garbled()
   const colon = text.indexOf(':')
   if (colon < 0) throw garbled()
@@ -65,6 +69,8 @@ export function parseBasicAuth (header: string | undefined): BasicCredentials | 
 }
 
 function decodeFormComponent (value: string): string {
+  // Generated ids and secrets are alphanumeric: nothing to decode.
+  if (!value.includes('%') && !value.includes('+')) return value
   return decodeURIComponent(value.replace(/\+/g, ' '))
 }
 
@@ -96,10 +102,21 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
   if (presented === null) throw new InvalidClientError({ detail: 'no client credentials' })
   const challenge = presented.method === 'client_secret_basic' ? { headers: BASIC_CHALLENGE } : {}
   const secret = presented.secret ?? ''
-  const application = await ctx.store.findApplicationByClientId(presented.clientId)
+  // The same id and secret as in an earlier success: the application without lookup or KDF.
+  // Anything else misses, whether the client id exists or not, and takes the full path.
+  const cache = ctx.clientCache ?? null
+  const now = nowMs(ctx.clock)
+  const key = cache?.keyOf(presented.clientId, secret) ?? ''
+  const cached = cache?.get(key, now) ?? null
+  const generation = cache?.generation ?? 0
+  const application = cached ?? await ctx.store.findApplicationByClientId(presented.clientId)
   if (application === null) {
     if (secret !== '') await ctx.hasher.verifyDummy(secret)
     throw new InvalidClientError({ detail: 'unknown client_id', ...challenge })
+  }
+  const remember = (authenticated: AuthenticatedClient): AuthenticatedClient => {
+    if (cached === null) cache?.set(key, freezeApplication(application), generation, now)
+    return authenticated
   }
   if (application.clientType === 'public') {
     // A public client holds no secret: it may only identify itself (DOT parity; an empty
@@ -109,10 +126,10 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
     if (presented.method === 'client_secret_basic' && requiredAuthMethod(application) !== null) {
       throw new InvalidClientError({ detail: 'client registered for none used client_secret_basic', ...challenge })
     }
-    return { application, method: 'none' }
+    return remember({ application, method: 'none' })
   }
   // A missing secret counts as empty, so it fails like a wrong one (DOT 2.3.0, #1092).
-  const ok = secret !== '' && application.clientSecretHash !== '' && await ctx.hasher.verify(secret, application.clientSecretHash)
+  const ok = cached !== null || (secret !== '' && application.clientSecretHash !== '' && await ctx.hasher.verify(secret, application.clientSecretHash))
   if (!ok) {
     if (secret !== '' && application.clientSecretHash === '') await ctx.hasher.verifyDummy(secret)
     throw new InvalidClientError({ detail: 'client secret mismatch', ...challenge })
@@ -124,5 +141,5 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
   if (required !== null && required !== method) {
     throw new InvalidClientError({ detail: `client registered for ${required} used ${method}`, ...challenge })
   }
-  return { application, method }
+  return remember({ application, method })
 }
