@@ -14,4 +14,4 @@ export const FORM_ECHO_PATH = '/bench/echo'
 export const TABLE_MMAP_SIZE = 1 << 30
 
 /** The example app's SQLite tuning options a bench server takes (`server.ts app <database> <settings> <tuning JSON>`). */
-export type ServerTuning = Pick<ExampleAppOptions, 'sqliteMmapSize' | 'sqliteCrossProcessCheckMs'>
+export type ServerTuning = Pick<ExampleAppOptions, 'sqliteMmapSize' | 'sqliteCrossProcessCheckMs' | 'sqliteBackgroundCheckpoint'>

@@ -47,6 +47,8 @@ export interface ExampleAppOptions {
   sqliteMmapSize?: number
   /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 5; the G6 process test also runs 0). */
   sqliteCrossProcessCheckMs?: number
+  /** SQLite only: the plugin's `sqliteBackgroundCheckpoint` (default true; the benchmark compares both). */
+  sqliteBackgroundCheckpoint?: boolean
 }
 
 /** Builds the example app (not listening yet). */
@@ -72,6 +74,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     migrate: true,
     ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
     ...(options.sqliteCrossProcessCheckMs === undefined ? {} : { sqliteCrossProcessCheckMs: options.sqliteCrossProcessCheckMs }),
+    ...(options.sqliteBackgroundCheckpoint === undefined ? {} : { sqliteBackgroundCheckpoint: options.sqliteBackgroundCheckpoint }),
     settings: {
       scopes: options.oidcPrivateKey === undefined
         ? { read: 'Reading scope', write: 'Writing scope' }

@@ -43,6 +43,13 @@ export interface FastifyOAuthToolkitOptions {
    * `SqliteStoreOptions.crossProcessCheckMs` and docs/deployment.md.
    */
   sqliteCrossProcessCheckMs?: number
+  /**
+   * SQLite only: checkpoint the WAL from a worker thread (default `true` for a file in WAL mode),
+   * so that no request waits for a checkpoint's fsync; `false` leaves checkpoints to SQLite, in
+   * the commit that fills the WAL. See `SqliteStoreOptions.backgroundCheckpoint` and
+   * docs/deployment.md.
+   */
+  sqliteBackgroundCheckpoint?: boolean
   /** Settings; DOT's defaults fill in the rest. */
   settings?: SettingsInput
   /** Loads the user a token speaks for, for `request.resourceOwner`. */
@@ -123,10 +130,14 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   if (checkMs !== undefined && (typeof checkMs !== 'number' || !Number.isFinite(checkMs) || checkMs < 0)) {
     optionError('`sqliteCrossProcessCheckMs` must be a non-negative number (milliseconds)')
   }
+  if (options.sqliteBackgroundCheckpoint !== undefined && typeof options.sqliteBackgroundCheckpoint !== 'boolean') {
+    optionError('`sqliteBackgroundCheckpoint` must be true or false')
+  }
   const store = options.store ?? await openStore(options.database ?? '', {
     migrate: options.migrate === true,
     ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
     ...(checkMs === undefined ? {} : { sqliteCrossProcessCheckMs: checkMs }),
+    ...(options.sqliteBackgroundCheckpoint === undefined ? {} : { sqliteBackgroundCheckpoint: options.sqliteBackgroundCheckpoint }),
   })
   let server: OAuthServer
   try {

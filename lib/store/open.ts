@@ -29,15 +29,17 @@ function isPgPool (database: Database.Database | pg.Pool): database is pg.Pool {
  * Opens the store a database option names: a `postgres://` URL or a `pg.Pool` gives the
  * PostgreSQL store; a path, a `sqlite:`/`file:` URL or a better-sqlite3 database the SQLite one.
  * A store opened from a URL or path closes its connections on `close()`; a given pool or
- * database stays open for its owner. `sqliteMmapSize` and `sqliteCrossProcessCheckMs` apply to
- * SQLite only (see `SqliteStoreOptions.mmapSize` and `.crossProcessCheckMs`).
+ * database stays open for its owner. `sqliteMmapSize`, `sqliteCrossProcessCheckMs` and
+ * `sqliteBackgroundCheckpoint` apply to SQLite only (see `SqliteStoreOptions.mmapSize`,
+ * `.crossProcessCheckMs` and `.backgroundCheckpoint`).
  */
-export async function openStore (database: DatabaseOption, options: { migrate?: boolean, sqliteMmapSize?: number, sqliteCrossProcessCheckMs?: number } = {}): Promise<Store> {
+export async function openStore (database: DatabaseOption, options: { migrate?: boolean, sqliteMmapSize?: number, sqliteCrossProcessCheckMs?: number, sqliteBackgroundCheckpoint?: boolean } = {}): Promise<Store> {
   const migrate = options.migrate === true
   // SQLite only: PostgreSQL has nothing to map, and hears other instances through LISTEN.
   const tuning = {
     ...(options.sqliteMmapSize === undefined ? {} : { mmapSize: options.sqliteMmapSize }),
     ...(options.sqliteCrossProcessCheckMs === undefined ? {} : { crossProcessCheckMs: options.sqliteCrossProcessCheckMs }),
+    ...(options.sqliteBackgroundCheckpoint === undefined ? {} : { backgroundCheckpoint: options.sqliteBackgroundCheckpoint }),
   }
   if (typeof database === 'string') {
     if (isPostgresUrl(database)) return await createPgStore({ connectionString: database, migrate })

@@ -78,6 +78,7 @@ t.test('bad options and settings fail registration, never a request', async (t) 
     ['negative sqliteCrossProcessCheckMs', { sqliteCrossProcessCheckMs: -1 }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs` must be a non-negative number/ }],
     ['sqliteCrossProcessCheckMs not a number', { sqliteCrossProcessCheckMs: '1ms' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs`/ }],
     ['sqliteCrossProcessCheckMs NaN', { sqliteCrossProcessCheckMs: Number.NaN }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs`/ }],
+    ['sqliteBackgroundCheckpoint not a boolean', { sqliteBackgroundCheckpoint: 'yes' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteBackgroundCheckpoint` must be true or false/ }],
   ]
   for (const [i, [name, options, expected]] of cases.entries()) {
     await t.test(name, async (t) => {
@@ -224,4 +225,17 @@ t.test('migrateSqlite on an open database is idempotent and makes it usable', as
   migrateSqlite(db)
   migrateSqlite(db)
   await helloWorks(t, await appWith(t, { database: db }))
+})
+
+t.test('sqliteBackgroundCheckpoint reaches the SQLite store: with false, a store that writes keeps SQLite\'s automatic checkpoints', async (t) => {
+  const writes = async (options: Partial<FastifyOAuthToolkitOptions>): Promise<number> => {
+    const db = new Database(join(t.testdir(), `${String(options.sqliteBackgroundCheckpoint)}.db`))
+    t.teardown(() => db.close())
+    const app = await appWith(t, { database: db, migrate: true, ...options })
+    // About 4 WAL frames a token: past half of the 1,000-page threshold.
+    for (let i = 0; i < 200; i++) await clientCredentialsToken(app)
+    return Number(db.pragma('wal_autocheckpoint', { simple: true }))
+  }
+  t.equal(await writes({ sqliteBackgroundCheckpoint: false }), 1000, 'kept')
+  t.equal(await writes({}), 0, 'by default the worker took over')
 })

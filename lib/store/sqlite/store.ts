@@ -13,6 +13,7 @@ import { createGroupCommit } from './group-commit.js'
 import { sqliteRegistrationMethods } from './registration.js'
 import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
 import { cacheStateReader, stateChange, type CacheState } from './cache-state.js'
+import { startCheckpointer, type Checkpointer } from './checkpointer.js'
 import { watchWalIndex } from './wal-index.js'
 import * as schema from './schema.js'
 
@@ -52,6 +53,15 @@ export interface SqliteStoreOptions {
    * iteration reads many requests). Revocations through this store are seen at once either way.
    */
   crossProcessCheckMs?: number
+  /**
+   * Checkpoint the WAL from a worker thread with its own connection (default `true`;
+   * checkpointer.ts), started once this store's commits have filled half of `wal_autocheckpoint`
+   * (a file database in WAL mode only). SQLite otherwise checkpoints inside the commit that
+   * pushed the WAL past 1,000 pages, fsyncs included, which stalls the event loop (~6.7 ms per
+   * 1,000 pages on this project's machine, every ~40 ms under token-issuance load). `false`
+   * keeps SQLite's automatic checkpoints on this connection; so does a worker that fails.
+   */
+  backgroundCheckpoint?: boolean
 }
 
 /**
@@ -126,6 +136,27 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // Skips the pragma while the WAL index shows no commit by anyone (wal-index.ts): ~0.8 µs instead of ~2.4.
   const mainFile = (raw.pragma('database_list') as Array<{ name: string, file: string }>).find((d) => d.name === 'main')?.file ?? ''
   const walIndex = watchWalIndex(mainFile, String(raw.pragma('journal_mode', { simple: true })))
+
+  // WAL checkpoints (checkpointer.ts). SQLite's automatic ones, in the commit that fills the WAL
+  // to `wal_autocheckpoint` pages, until this store's own commits have filled half of that: a
+  // store that writes so much gets a worker thread (~8 MB) that checkpoints instead, with this
+  // connection's automatic ones off; one that hardly writes (a resource server) never starts it.
+  // Never with `backgroundCheckpoint: false`, nor when the host turned automatic checkpoints off
+  // on a connection it gave; automatic ones again if the worker fails (after a running
+  // clearExpired, which turns them off meanwhile).
+  const automaticPages = Number(raw.pragma('wal_autocheckpoint', { simple: true }))
+  let checkpointer: Checkpointer | null = null
+  let mayStartCheckpointer = options.backgroundCheckpoint !== false && walIndex !== null && automaticPages > 0
+  /** After each of this store's commits until the worker starts: one `pread` of the WAL-index header. */
+  function startCheckpointerOnceBusy (): void {
+    if (!mayStartCheckpointer || walIndex === null || walIndex.lastFrame() < automaticPages / 2) return
+    mayStartCheckpointer = false
+    raw.pragma('wal_autocheckpoint = 0')
+    checkpointer = startCheckpointer(mainFile, () => {
+      checkpointer = null
+      if (raw.open && clearing === 0) raw.pragma(`wal_autocheckpoint = ${automaticPages}`)
+    }, { pages: automaticPages })
+  }
   // A look stays good for the rest of its event-loop iteration (under load one iteration reads
   // many requests) and, with a `crossProcessCheckMs` period, for that long after it
   // (performance.now(), monotonic).
@@ -173,6 +204,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
       if (onlyOurs) lastState = current
       else otherConnectionsCommitted(current)
       lastDataVersion = version
+      startCheckpointerOnceBusy()
     }
   }
 
@@ -322,10 +354,13 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
   const walCheckpoint = raw.prepare('PRAGMA wal_checkpoint(PASSIVE)')
   let lockMsSinceCheckpoint = 0
-  /** Copies the WAL into the file as far as readers allow; never waits for a lock, never blocks readers or writers. */
+  /**
+   * Copies the WAL into the file as far as readers allow; never waits for a lock, never blocks
+   * readers or writers. Nothing to do while the checkpointer runs: it checkpoints meanwhile.
+   */
   function checkpoint (): void {
     lockMsSinceCheckpoint = 0
-    if (raw.open && !raw.inTransaction) walCheckpoint.run()
+    if (checkpointer === null && raw.open && !raw.inTransaction) walCheckpoint.run()
   }
 
   /**
@@ -333,21 +368,23 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
    * commit of a batch (where it lengthened the batch to 300 ms and more, issue 7): the cleaner
    * checkpoints between batches instead (PASSIVE, outside the write lock), which also keeps the
    * WAL short enough that another connection's commit does not run a large checkpoint meanwhile,
-   * and the setting is restored at the end.
+   * and the setting is restored at the end. (With the checkpointer they are off already, and it
+   * checkpoints while the batches run.)
    */
   let clearing = 0
-  let autoCheckpoint = 0
+  let pagesBeforeClearing = 0
   async function withoutAutoCheckpoint<T> (fn: () => Promise<T>): Promise<T> {
-    // Overlapping runs on one connection: the first saves the setting, the last restores it.
+    // Overlapping runs on one connection: the first saves the setting (the host's, which it may
+    // have changed since) and turns them off, the last restores it; off while the worker runs.
     if (clearing++ === 0) {
-      autoCheckpoint = Number(raw.pragma('wal_autocheckpoint', { simple: true }))
+      pagesBeforeClearing = checkpointer === null ? Number(raw.pragma('wal_autocheckpoint', { simple: true })) : automaticPages
       raw.pragma('wal_autocheckpoint = 0')
     }
     try {
       return await fn()
     } finally {
       if (--clearing === 0 && raw.open) {
-        raw.pragma(`wal_autocheckpoint = ${autoCheckpoint}`)
+        raw.pragma(`wal_autocheckpoint = ${checkpointer === null ? pagesBeforeClearing : 0}`)
         checkpoint()
       }
     }
@@ -608,6 +645,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
     },
 
     async close (): Promise<void> {
+      await checkpointer?.close()
       walIndex?.close()
       if (ownsConnection && raw.open) raw.close()
     },

@@ -15,10 +15,15 @@ import { closeSync, openSync, readSync } from 'node:fs'
 
 const HEADER_BYTES = 48
 
+/** SQLite writes the WAL index in the host's byte order. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 /** Watches a WAL database's `-shm` header; see the comment above. */
 export interface WalIndexWatcher {
   /** False only when the header is the same as at the previous call (nothing committed since). */
   changed (): boolean
+  /** The WAL's last committed frame (`mxFrame`, bytes 16–19 of the header, in the host's byte order); 0 if unreadable. */
+  lastFrame (): number
   close (): void
 }
 
@@ -37,6 +42,7 @@ export function watchWalIndex (databaseFile: string, journalMode: string): WalIn
   } catch {
     return null
   }
+  const frame = Buffer.alloc(4)
   let previous = Buffer.alloc(HEADER_BYTES)
   let current = Buffer.alloc(HEADER_BYTES)
   let seen = false
@@ -54,6 +60,15 @@ export function watchWalIndex (databaseFile: string, journalMode: string): WalIn
       seen = true;
       [previous, current] = [current, previous]
       return !same
+    },
+    lastFrame () {
+      if (fd === null) return 0
+      try {
+        if (readSync(fd, frame, 0, 4, 16) !== 4) return 0
+      } catch {
+        return 0
+      }
+      return LITTLE_ENDIAN ? frame.readUInt32LE(0) : frame.readUInt32BE(0)
     },
     close () {
       if (fd !== null) closeSync(fd)
