@@ -106,13 +106,15 @@ try {
 
   log('7. peak RSS: the bare Fastify server under the same load')
   const mainRss = readRss(main.pid)
+  // As long as the toolkit server was loaded in scenario 1 (its two arms' warm-ups and rounds):
+  // a process's peak RSS grows with the time it spends under load, not only with what it holds.
   const [bareArm] = await alternate([{
     name: 'bare Fastify server process GET /api/hello',
     pid: bare.pid,
     origin: bare.url,
     path: '/api/hello',
     vary: (r) => { r.headers = { ...r.headers, authorization: `Bearer ${accessTokenValue('main', Math.floor(Math.random() * sizes.smallTokens))}` } },
-  }], Math.min(2, sizes.rounds), options, sizes.warmupSeconds) as [ArmSummary]
+  }], 2 * sizes.pairedRounds, { connections: sizes.connections, duration: sizes.pairedRoundSeconds }, 2 * sizes.warmupSeconds) as [ArmSummary]
   const bareRss = readRss(bare.pid)
 
   log('2, 4. token endpoint and introspection vs a form echo')
