@@ -11,10 +11,10 @@ import { LITTLE_ENDIAN } from './wal-index.js'
 // checkpoint; bench/README.md).
 //
 // Instead, once a store's own commits have filled half of that (store.ts; a store that hardly
-// writes never gets here), the store turns its connection's automatic checkpoints off and a worker
-// thread with its own connection checkpoints. The worker reads the WAL's last frame number from the WAL-index
-// header (the `-shm` file, https://www.sqlite.org/walformat.html) every `intervalMs`, and once it
-// reaches `pages`:
+// writes never gets here), the store turns its connection's automatic checkpoints off and a
+// worker thread with its own connection checkpoints. The worker reads the WAL's last frame number
+// from the WAL-index header (the `-shm` file, https://www.sqlite.org/walformat.html) every
+// `intervalMs`, and once it reaches `pages`:
 // - `PASSIVE`: copies what is committed, fsyncs, and takes no lock that writers wait for;
 // - `RESTART` only when the WAL still holds `pages` frames after that (writers kept appending while
 //   it ran): it holds the write lock while it copies that remainder, so that the WAL is fully

@@ -22,7 +22,11 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 
 export interface WalIndexWatcher {
   /** False only when the header is the same as at the previous call (nothing committed since). */
   changed (): boolean
-  /** The WAL's last committed frame (`mxFrame`, bytes 16–19 of the header, in the host's byte order); 0 if unreadable. */
+  /**
+   * The WAL's last committed frame (`mxFrame`, bytes 16–19 of the header, in the host's byte
+   * order); 0 if unreadable. Unchecked against the header's second copy: a read torn by a commit
+   * can be off once, which suits its one use (when to start the checkpointer).
+   */
   lastFrame (): number
   close (): void
 }
