@@ -77,14 +77,6 @@ function basicClientId (header: string | undefined): string | undefined {
   }
 }
 
-function claimedClientId (request: FastifyRequest): string | undefined {
-  return claims(request).clientId
-}
-
-function claimedAccount (request: FastifyRequest): string | undefined {
-  return claims(request).account
-}
-
 /** Looks at every limiter without counting; the first one exhausted decides. */
 async function exhausted (request: FastifyRequest, limiters: readonly Limiter[]): Promise<number | null> {
   for (const limiter of limiters) {
@@ -109,14 +101,14 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
     ? null
     : {
         ip: make(rateLimitFailures, (r) => `oat:fail:ip:${r.ip}`),
-        client: make(rateLimitFailures, (r) => `oat:fail:client:${claimedClientId(r) ?? ''}`),
-        account: make(rateLimitFailures, (r) => `oat:fail:account:${claimedAccount(r) ?? ''}`),
+        client: make(rateLimitFailures, (r) => `oat:fail:client:${claims(r).clientId ?? ''}`),
+        account: make(rateLimitFailures, (r) => `oat:fail:account:${claims(r).account ?? ''}`),
       }
   const requests = rateLimitRequests === null
     ? null
     : {
         ip: make(rateLimitRequests, (r) => `oat:req:ip:${r.ip}`),
-        client: make(rateLimitRequests, (r) => `oat:req:client:${claimedClientId(r) ?? ''}`),
+        client: make(rateLimitRequests, (r) => `oat:req:client:${claims(r).clientId ?? ''}`),
       }
 
   return {
@@ -124,12 +116,12 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
       const peek: Limiter[] = []
       if (failures !== null) {
         peek.push(failures.ip)
-        if (claimedClientId(request) !== undefined) peek.push(failures.client)
-        if (claimedAccount(request) !== undefined) peek.push(failures.account)
+        if (claims(request).clientId !== undefined) peek.push(failures.client)
+        if (claims(request).account !== undefined) peek.push(failures.account)
       }
       let wait = await exhausted(request, peek)
       if (wait === null && requests !== null) {
-        const counted = [requests.ip, ...(claimedClientId(request) === undefined ? [] : [requests.client])]
+        const counted = [requests.ip, ...(claims(request).clientId === undefined ? [] : [requests.client])]
         for (const limiter of counted) {
           const state = await limiter(request)
           if (state.isExceeded === true && wait === null) wait = state.ttlInSeconds ?? 1
@@ -144,11 +136,11 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
     async onSend (request, reply, payload) {
       if (failures === null) return payload
       const clientFailed = reply.statusCode === 401
-      const accountFailed = reply.statusCode === 400 && claimedAccount(request) !== undefined &&
+      const accountFailed = reply.statusCode === 400 && claims(request).account !== undefined &&
         typeof payload === 'string' && payload.includes('"error":"invalid_grant"')
       if (!clientFailed && !accountFailed) return payload
       await failures.ip(request)
-      if (clientFailed && claimedClientId(request) !== undefined) await failures.client(request)
+      if (clientFailed && claims(request).clientId !== undefined) await failures.client(request)
       if (accountFailed) await failures.account(request)
       return payload
     },
