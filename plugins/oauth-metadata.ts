@@ -3,6 +3,7 @@ import { authorizationServerMetadata } from '../lib/endpoints/metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { issuerOf } from '../views/issuer.js'
 import { ConnectDiscoveryInfoView } from '../views/oidc.js'
+import { rejectUnknownOptions } from './option-keys.js'
 
 /** Options of the metadata plugin. */
 export interface OAuthMetadataOptions {
@@ -11,6 +12,7 @@ export interface OAuthMetadataOptions {
 }
 
 const metadata: FastifyPluginAsync<OAuthMetadataOptions> = async (app, options) => {
+  rejectUnknownOptions('oauthMetadata', options, ['routesPrefix'])
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthMetadata')
   }

@@ -13,6 +13,7 @@ import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
+import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
 import { endpointRateLimits } from './rate-limit.js'
 import { oauthLogSerializers } from '../views/log-redaction.js'
 import { PushedAuthorizationRequestView } from '../views/par.js'
@@ -68,7 +69,10 @@ function oauthErrorHandler (this: FastifyInstance, error: FastifyError, request:
   return sendOAuthResponse(reply, errorToResponse(error))
 }
 
+const OPTION_NAMES: OptionNames<OAuthRoutesOptions> = { bodyLimit: true, managementPages: true, deviceRateLimit: true }
+
 const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
+  rejectUnknownOptions('oauthRoutes', options, Object.keys(OPTION_NAMES))
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthRoutes')
   }

@@ -12,6 +12,7 @@ import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
+import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
 import { createToolkit, type LoadUser, type LogoutUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 
@@ -110,7 +111,34 @@ function optionError (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: ${message}`)
 }
 
+/** Every option's name, checked against `FastifyOAuthToolkitOptions` by the compiler. */
+const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
+  database: true,
+  store: true,
+  migrate: true,
+  sqliteMmapSize: true,
+  sqliteCrossProcessCheckMs: true,
+  sqliteBackgroundCheckpoint: true,
+  settings: true,
+  loadUser: true,
+  verifyUserCredentials: true,
+  resolveUser: true,
+  logoutUser: true,
+  loginUrl: true,
+  secret: true,
+  oidc: true,
+  clientSecretSealingKey: true,
+  initialAccessTokens: true,
+  templates: true,
+  clock: true,
+  random: true,
+  hasher: true,
+}
+
 const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, options) => {
+  // fastify-plugin lets a second registration reach the same instance; say so instead of Fastify's "decorator already added".
+  if (app.hasDecorator('oauth') || app.hasDecorator('oauthResource')) optionError('fastifyOAuthToolkit is registered twice on this instance (or alongside resourceServer); register it once, before oauthRoutes and the views')
+  rejectUnknownOptions('fastifyOAuthToolkit', options, Object.keys(OPTION_NAMES))
   if ((options.database === undefined) === (options.store === undefined)) optionError('give exactly one of `database` or `store`')
   if (options.loginUrl !== undefined && (typeof options.loginUrl !== 'string' || !options.loginUrl.startsWith('/') || /[\s\\]/.test(options.loginUrl))) {
     optionError('`loginUrl` must be a path starting with "/"')

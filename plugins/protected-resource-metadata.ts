@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { issuerOf } from '../views/issuer.js'
+import { rejectUnknownOptions } from './option-keys.js'
 
 /** Options of the protected resource metadata plugin. */
 export interface ProtectedResourceMetadataOptions {
@@ -10,6 +11,7 @@ export interface ProtectedResourceMetadataOptions {
 }
 
 const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app, options) => {
+  rejectUnknownOptions('oauthProtectedResourceMetadata', options, ['routesPrefix'])
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthProtectedResourceMetadata')
   }

@@ -8,6 +8,7 @@ import { authenticateWith, UNAVAILABLE, type RemoteVerificationProblem, type Tok
 import { resolveSettings, type SettingsInput } from '../lib/settings.js'
 import './augment.js'
 import { createResourceGuard, finishHook, type OAuthResourceGuard, type ResourceLoadUser } from './toolkit.js'
+import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
 
 /** The settings that mean something on a resource server (same names, defaults and checks as the core plugin's). */
 export type ResourceServerSettings = Pick<SettingsInput, 'scopes' | 'readScope' | 'writeScope' | 'bearerChallenge' | 'realm' | 'errorResponseWithScopes' | 'allowQueryStringTokens' | 'protectedResources' | 'acceptTokensWithoutResource'>
@@ -43,7 +44,10 @@ function optionError (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: resourceServer: ${message}`)
 }
 
+const OPTION_NAMES: OptionNames<ResourceServerOptions> = { introspection: true, jwt: true, settings: true, loadUser: true, onUnavailable: true, clock: true }
+
 const plugin: FastifyPluginAsync<ResourceServerOptions> = async (app, options) => {
+  rejectUnknownOptions('resourceServer', options, Object.keys(OPTION_NAMES))
   if (app.hasDecorator('oauthResource')) optionError('this app already protects resources (the core plugin or resourceServer is registered)')
   if (options.introspection === undefined && options.jwt === undefined) optionError('give `introspection`, `jwt`, or both')
   if (options.loadUser !== undefined && typeof options.loadUser !== 'function') optionError('`loadUser` must be a function')

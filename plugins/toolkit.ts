@@ -8,6 +8,7 @@ import type { Settings } from '../lib/settings.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import type { Templates } from '../views/templates/index.js'
 import type { ResourceOwner } from './augment.js'
+import { describeValue, rejectUnknownOptions, type OptionNames } from './option-keys.js'
 
 /**
  * Loads the host application's user for `request.resourceOwner`. Resolving `null` (a deleted or
@@ -172,6 +173,27 @@ export function finishHook (outcome: VerifyOutcome, done: HookHandlerDoneFunctio
   }
 }
 
+/** What `protect(options)` accepts: each name once, kept in step with `ProtectOptions` by the compiler. */
+const PROTECT_OPTIONS: OptionNames<ProtectOptions> = { scopes: true, readWrite: true, bearerChallenge: true, resource: true }
+
+/**
+ * Checks `protect()`'s options when the route is defined: a misspelt option or an undeclared
+ * scope would otherwise surface only as every token being refused (or none checked).
+ */
+function checkProtectOptions (options: ProtectOptions, settings: Settings): void {
+  const fail = (message: string): never => { throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: protect(): ${message}`) }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail(`options must be an object; got ${describeValue(options)}`)
+  rejectUnknownOptions('protect()', options, Object.keys(PROTECT_OPTIONS))
+  const { scopes, readWrite, bearerChallenge } = options
+  if (scopes !== undefined) {
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) fail(`scopes must be a list of scope names; got ${describeValue(scopes)}`)
+    const undeclared = scopes.filter((s) => !Object.hasOwn(settings.scopes, s))
+    if (undeclared.length > 0) fail(`scope${undeclared.length === 1 ? '' : 's'} ${undeclared.map((s) => `"${s}"`).join(', ')} not declared in settings.scopes (${Object.keys(settings.scopes).join(', ')})`)
+  }
+  if (readWrite !== undefined && typeof readWrite !== 'boolean') fail(`readWrite must be true or false; got ${describeValue(readWrite)}`)
+  if (bearerChallenge !== undefined && typeof bearerChallenge !== 'boolean') fail(`bearerChallenge must be true or false; got ${describeValue(bearerChallenge)}`)
+}
+
 /** Builds `verifyRequest`, `scopesForMethod`, `deny`, `protect` and `declaredResource` over any bearer check. */
 export function createResourceGuard (authority: BearerAuthority, loadUser: ResourceLoadUser | null): OAuthResourceGuard {
   const { settings } = authority
@@ -249,6 +271,7 @@ export function createResourceGuard (authority: BearerAuthority, loadUser: Resou
   }
 
   function protect (options: ProtectOptions = {}): onRequestHookHandler {
+    checkProtectOptions(options, settings)
     const scopes = [...(options.scopes ?? [])]
     const readWrite = options.readWrite === true
     // Checked now, when the route is defined, so a typo fails at startup rather than refusing every token.

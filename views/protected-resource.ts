@@ -81,6 +81,7 @@ export class ProtectedResourceView {
       app.addHook('onRoute', (route) => { route.logSerializers = { ...route.logSerializers, ...oauthLogSerializers } })
       const handlers = view as unknown as Partial<Record<ViewMethodName, ViewMethod>>
       const defined = VIEW_METHODS.filter((m) => typeof handlers[m] === 'function')
+      checkHandlerNames(view, ViewType.name, defined)
       const allow = [...defined.map((m) => m.toUpperCase()), ...(defined.includes('get') ? ['HEAD'] : []), 'OPTIONS']
         .filter((m, i, all) => all.indexOf(m) === i).join(', ')
 
@@ -116,6 +117,22 @@ export class ProtectedResourceView {
       }
     }
   }
+}
+
+/**
+ * Fails registration for a view that would answer nothing but 405: one with no handler method,
+ * or with one whose name differs from an HTTP method only in case (`Get`, `POST`), which
+ * dispatch would never call.
+ */
+function checkHandlerNames (view: ProtectedResourceView, className: string, defined: readonly ViewMethodName[]): void {
+  const fail = (message: string): never => { throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${className} ${message}`) }
+  for (let proto: object | null = Object.getPrototypeOf(view); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const lower = name.toLowerCase()
+      if (name !== lower && (VIEW_METHODS as readonly string[]).includes(lower)) fail(`has a method "${name}"; handlers are named in lower case ("${lower}")`)
+    }
+  }
+  if (defined.length === 0) fail(`has no handler method; define at least one of ${VIEW_METHODS.filter((m) => m !== 'options').join(', ')}`)
 }
 
 /** DOT's `ScopedProtectedResourceView`: the token must also hold every scope in `requiredScopes`. */

@@ -11,12 +11,22 @@ export type DatabaseOption = string | Database.Database | pg.Pool
 
 /**
  * Turns a `DATABASE_URL`-style value into a SQLite path: `sqlite:path`, `sqlite://path`,
- * `file:path` or a plain path; `null` for PostgreSQL URLs.
+ * `file:path` or a plain path; `null` for PostgreSQL URLs. Any other scheme (`postgress://`,
+ * `mysql://`) is a mistake, not a file name: it throws `ImproperlyConfiguredError` naming the
+ * schemes understood, instead of creating a SQLite file called `postgress:/…`.
  */
 export function sqlitePathFromUrl (url: string): string | null {
   if (isPostgresUrl(url)) return null
   const m = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(url)
-  return m === null ? url : (m[1] ?? '')
+  if (m !== null) return m[1] ?? ''
+  // A URL scheme is two or more characters before a colon (RFC 3986 §3.1); one letter is a
+  // Windows drive (`C:\data\oauth.db`), and `:memory:` is SQLite's in-memory database.
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(url)?.[1]
+  if (scheme !== undefined && url !== ':memory:') {
+    throw new ImproperlyConfiguredError('OAT_ERR_DATABASE',
+      `fastify-oauth-toolkit: unknown database URL scheme "${scheme}:"; use postgres:// or postgresql:// for PostgreSQL, and sqlite:, file: or a plain path for SQLite (write ./${scheme}:… for a file whose name has a colon)`)
+  }
+  return url
 }
 
 /** A node-postgres pool, told apart from a better-sqlite3 database by shape (no `instanceof`: the app may hold another copy of `pg`). */

@@ -94,7 +94,7 @@ t.test('a file that is not a database is reported, not thrown', async (t) => {
   writeFileSync(path, 'these are not the tables you are looking for\n'.repeat(100))
   const r = await cli(['cleartokens', '--database', path])
   t.equal(r.code, 1)
-  t.match(r.stderr, new RegExp(`^fastify-oauth-toolkit cleartokens: cannot read database "${path}": file is not a database\\n$`))
+  t.match(r.stderr, new RegExp(`^fastify-oauth-toolkit cleartokens: cannot open SQLite database "${path}": the file is not a SQLite database\\n$`))
 })
 
 t.test('settings file problems are runtime errors with the reason, exit 1', async (t) => {

@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
@@ -46,18 +48,61 @@ export function openSqlite (database: string | Database.Database, tuning: Sqlite
     try {
       db = new Database(database)
     } catch (err) {
-      throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: cannot open SQLite database "${database}": ${(err as Error).message}`)
+      throw sqliteOpenError(database, err)
     }
   } else {
     db = database
   }
-  if (db.name !== ':memory:' && db.name !== '') db.pragma('journal_mode = WAL')
-  db.pragma('busy_timeout = 5000')
-  // WAL + NORMAL survives process crashes (kill -9); only an OS crash can lose the last commits.
-  db.pragma('synchronous = NORMAL')
-  db.pragma('foreign_keys = ON')
-  if (tuning.mmapSize !== undefined) db.pragma(`mmap_size = ${tuning.mmapSize}`)
+  try {
+    // The first statements: a file that is not a database, or one this process may not write, fails here.
+    if (db.name !== ':memory:' && db.name !== '') db.pragma('journal_mode = WAL')
+    db.pragma('busy_timeout = 5000')
+    // WAL + NORMAL survives process crashes (kill -9); only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    if (tuning.mmapSize !== undefined) db.pragma(`mmap_size = ${tuning.mmapSize}`)
+  } catch (err) {
+    if (typeof database === 'string') db.close()
+    throw sqliteOpenError(db.name, err)
+  }
   return db
+}
+
+/**
+ * Fails when this process may not write the database file or its folder. SQLite opens such a
+ * file read-only without a word, and the first token issued would fail; the store checks at
+ * startup instead. `EROFS` is a read-only mount, `EACCES`/`EPERM` file permissions.
+ */
+export function checkWritable (path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return
+  for (const [target, what] of [[path, 'the file'], [dirname(path), 'its folder']] as const) {
+    try {
+      accessSync(target, constants.W_OK)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') continue
+      const reason = code === 'EROFS' ? `read-only: ${what} is on a read-only file system` : code === 'EACCES' || code === 'EPERM' ? `permission denied: this process may not write ${what}` : (err as Error).message
+      throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: cannot use SQLite database "${path}": ${reason} (SQLite writes both the file and its folder, for the WAL)`)
+    }
+  }
+}
+
+/**
+ * What went wrong opening or first writing a SQLite database, in the words a user acts on:
+ * the file is not a database, it or its folder may not be written (permissions, a read-only
+ * mount), or the folder does not exist. Other errors keep SQLite's own message.
+ */
+export function sqliteOpenError (path: string, err: unknown): ImproperlyConfiguredError {
+  const { code, message } = err as { code?: unknown, message?: unknown }
+  const text = typeof message === 'string' ? message : String(err)
+  let reason: string
+  if (code === 'SQLITE_NOTADB') reason = 'the file is not a SQLite database'
+  else if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) reason = 'read-only: this process may not write the file or its folder (permissions, or a read-only file system); SQLite needs to write both (WAL mode)'
+  else if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') reason = `permission denied (${text})`
+  else if (/directory does not exist/i.test(text)) reason = 'its folder does not exist'
+  else if (code === 'SQLITE_CANTOPEN') reason = 'cannot open the file: permission denied, a folder in its place, or a folder that may not be written'
+  else reason = text
+  return new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: cannot open SQLite database "${path}": ${reason}`)
 }
 
 /** Applies every pending migration (idempotent). */

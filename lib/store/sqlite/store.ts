@@ -11,7 +11,7 @@ import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
 import { applicationChangesToRow, matchingApplication, newApplicationToRow, newDeviceGrantToRow, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken } from './mappers.js'
 import { createGroupCommit } from './group-commit.js'
 import { sqliteRegistrationMethods } from './registration.js'
-import { migrateSqlite, openSqlite, pendingMigrations, type SqliteDb } from './open.js'
+import { checkWritable, migrateSqlite, openSqlite, pendingMigrations, sqliteOpenError, type SqliteDb } from './open.js'
 import { cacheStateReader, stateChange, type CacheState } from './cache-state.js'
 import { startCheckpointer, type Checkpointer } from './checkpointer.js'
 import { watchWalIndex } from './wal-index.js'
@@ -84,7 +84,16 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   const raw = openSqlite(options.database, options.mmapSize === undefined ? {} : { mmapSize: options.mmapSize })
   const ownsConnection = typeof options.database === 'string'
   try {
-    if (options.migrate === true) migrateSqlite(raw)
+    if (ownsConnection) checkWritable(raw.name)
+    if (options.migrate === true) {
+      try {
+        migrateSqlite(raw)
+      } catch (err) {
+        // A read-only file or folder opens, then fails at the first write: the migration.
+        const code = (err as { code?: unknown }).code
+        throw typeof code === 'string' && code.startsWith('SQLITE_') ? sqliteOpenError(raw.name, err) : err
+      }
+    }
     const pending = pendingMigrations(raw)
     // Fail at startup with a remedy, not on the first request with "no such table".
     if (pending > 0) {
