@@ -1,4 +1,5 @@
 import { ImproperlyConfiguredError } from './errors.js'
+import { describeValue } from './describe-value.js'
 import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
 
 /**
@@ -322,7 +323,7 @@ export function resolveSettings (input: unknown = {}): Settings {
     'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
     'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens',
     'dcrEnabled', 'dcrRotateRegistrationTokenOnUpdate', 'parEnabled', 'requirePushedAuthorizationRequests'] as const) {
-    if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean`)
+    if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean; got ${describeValue(s[key])}`)
   }
   if (!['user', 'initial-access-token', 'open'].includes(s.dcrRegistrationPolicy)) fail('dcrRegistrationPolicy must be "user", "initial-access-token" or "open"')
   if (s.requirePushedAuthorizationRequests && !s.parEnabled) fail('requirePushedAuthorizationRequests needs parEnabled')
@@ -451,17 +452,17 @@ type NumberKey = { [K in keyof Settings]: Settings[K] extends number | null ? K 
 
 function positiveInteger (s: Settings, key: NumberKey): void {
   const v = s[key]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${key} must be a positive integer (got ${String(v)})`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${key} must be a positive integer; got ${describeValue(v)}`)
 }
 
 function nonNegativeNumber (s: Settings, key: NumberKey): void {
   const v = s[key]
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${key} must be a non-negative number (got ${String(v)})`)
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${key} must be a non-negative number; got ${describeValue(v)}`)
 }
 
 function stringList (s: Settings, key: 'defaultScopes' | 'allowedRedirectUriSchemes'): void {
   const v: unknown = s[key]
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(`${key} must be an array of strings`)
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(`${key} must be an array of strings; got ${describeValue(v)}`)
 }
 
 function deepFreeze<T> (value: T): T {

@@ -8,7 +8,8 @@ import type { Settings } from '../lib/settings.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import type { Templates } from '../views/templates/index.js'
 import type { ResourceOwner } from './augment.js'
-import { describeValue, rejectUnknownOptions, type OptionNames } from './option-keys.js'
+import { describeValue } from '../lib/describe-value.js'
+import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
 
 /**
  * Loads the host application's user for `request.resourceOwner`. Resolving `null` (a deleted or

@@ -168,3 +168,19 @@ t.test('SQLite files that cannot be used say why', async (t) => {
     t.throws(() => createSqliteStore({ database: inLocked, migrate: true }), { message: /read-only|permission denied/ })
   }
 })
+
+t.test('a setting of the wrong type shows the value with its type', async (t) => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ accessTokenExpireSeconds: '3600' }, /accessTokenExpireSeconds must be a positive integer; got "3600" \(a string\)/],
+    [{ accessTokenExpireSeconds: -1 }, /accessTokenExpireSeconds must be a positive integer; got -1 \(a number\)/],
+    [{ pkceRequired: 'false' }, /pkceRequired must be a boolean; got "false" \(a string\)/],
+    [{ refreshTokenGracePeriodSeconds: null }, /refreshTokenGracePeriodSeconds must be a non-negative number; got null/],
+    [{ defaultScopes: 'read' }, /defaultScopes must be an array of strings; got "read" \(a string\)/],
+  ]
+  for (const [settings, message] of cases) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    app.register(fastifyOAuthToolkit, { database: ':memory:', migrate: true, settings: settings as never })
+    await failsWith(t, app, message)
+  }
+})
