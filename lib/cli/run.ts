@@ -24,8 +24,9 @@ function topLevelHelp (): string {
     'Options:',
     ...table([['-h, --help', 'Show this help and exit'], ['--version', 'Print the version and exit']]),
     '',
-    'The database is a SQLite file named by --database <path|url> or by the DATABASE_URL',
-    'environment variable. Run a command with --help to see its arguments and options.',
+    'The database is named by --database <path|url> or by the DATABASE_URL environment',
+    'variable: a SQLite file path (or a sqlite:/file: URL), or a postgres:// URL. Run a',
+    'command with --help to see its arguments and options.',
     '',
   ].join('\n')
 }
