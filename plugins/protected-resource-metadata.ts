@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
-import { issuerOf } from '../views/issuer.js'
+import { issuerOf, setMetadataCaching } from '../views/issuer.js'
 
 /** Options of the protected resource metadata plugin. */
 export interface ProtectedResourceMetadataOptions {
@@ -19,8 +19,11 @@ const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app,
       const declared = selectResource(candidates, typeof request.host === 'string' ? request.host : '')
       if (declared === null) return await reply.code(404).send({ error: 'not_found' })
       const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
-      // Public and cacheable; readable by browser-based clients of any origin (DOT sends CORS *).
-      return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
+      // Readable by browser-based clients of any origin (DOT sends CORS *). The document is
+      // chosen by Host when several resources share this path, and names the request's issuer
+      // when none is configured: caches are told so.
+      setMetadataCaching(request, reply, candidates.length > 1 ? ['Host'] : [])
+      return await reply.header('access-control-allow-origin', '*').send(body)
     })
   }
 }
