@@ -17,7 +17,8 @@ const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app,
   for (const [path, candidates] of resourcesByMetadataPath(app.oauth.settings)) {
     app.get(path, async (request, reply) => {
       const declared = selectResource(candidates, typeof request.host === 'string' ? request.host : '')
-      if (declared === null) return await reply.code(404).send({ error: 'not_found' })
+      // Not found on this Host, found on another: no cache may answer other hosts with this 404.
+      if (declared === null) return await reply.code(404).headers({ vary: 'Host', 'cache-control': 'no-store' }).send({ error: 'not_found' })
       const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
       // Readable by browser-based clients of any origin (DOT sends CORS *). The document is
       // chosen by Host when several resources share this path, and names the request's issuer

@@ -71,6 +71,10 @@ t.test('CONF-3: two resources sharing a path are chosen by Host, and say so even
   t.equal(res.json<{ resource: string }>().resource, 'https://b.example.com/mcp')
   t.equal(res.headers.vary, 'Host')
   t.equal(res.headers['cache-control'], 'public, max-age=3600')
+  const other = await app.inject({ url: '/.well-known/oauth-protected-resource/mcp', headers: { host: 'c.example.com' } })
+  t.equal(other.statusCode, 404, 'a third host has no document')
+  t.equal(other.headers.vary, 'Host', '... and its 404 is not served to the other hosts')
+  t.equal(other.headers['cache-control'], 'no-store')
 })
 
 t.test('CONF-3: a production start without the issuer setting logs one warning; with it, or outside production, none', async (t) => {
