@@ -133,4 +133,17 @@ t.test('the example app against hostile next values and forged Host headers', as
       t.equal(claims.iss, issuer, `ID token iss, ${what}`)
     }
   })
+
+  // Last: its failed logins lock 127.0.0.1 out of the login form for the rest of the window.
+  await t.test('REDIR-2: the throttled login page (429) carries only a safe next too', async (t) => {
+    const browser = new Browser(base)
+    const form = parseForm(await (await browser.get('/accounts/login/')).text(), /^\/accounts\/login\/$/)
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) {
+      const res = await browser.submit(form.action, { ...form.hidden, next: i % 2 === 0 ? '/\t/evil.example/' : '/\u2028//evil.example', username: 'mallory', password: `guess-${i}` })
+      statuses.push(res.status)
+      t.equal(parseForm(await res.text(), /^\/accounts\/login\/$/).hidden.next, '/', `attempt ${i + 1}: the page offers only the home page`)
+    }
+    t.same(statuses, [...Array(10).fill(401), 429, 429], 'the limit answers, never a 5xx')
+  })
 })
