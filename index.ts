@@ -10,6 +10,7 @@ export type { TokenVerifier, RemoteVerificationProblem, ReportProblem } from './
 export { AT_JWT_TYPE } from './lib/tokens/jwt-access-token.js'
 export { oauthLogSerializers, type RedactedRequestLog } from './views/log-redaction.js'
 export { redactUrl } from './lib/redact.js'
+export { safeRedirectTarget, MAX_REDIRECT_TARGET_LENGTH, type SafeRedirectTargetOptions } from './lib/redirect-target.js'
 export { loginRateLimit, TooManyRequestsError, type LoginRateLimit, type LoginRateLimitOptions } from './plugins/rate-limit.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
 export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'

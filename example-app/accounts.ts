@@ -7,7 +7,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifySession from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { UserStore } from './users.js'
-import { html, loginRateLimit, pageLayout, type SafeHtml } from 'fastify-oauth-toolkit'
+import { html, loginRateLimit, pageLayout, safeRedirectTarget, type SafeHtml } from 'fastify-oauth-toolkit'
 
 declare module 'fastify' {
   interface Session {
@@ -24,9 +24,13 @@ export function sessionUser (request: FastifyRequest): { id: string, authTime: D
   return userId === undefined ? null : { id: userId, authTime: new Date(authTime ?? 0) }
 }
 
-/** Only same-site paths are followed after login, never another origin (no open redirect). */
+/**
+ * Only same-origin paths are followed after login, never another origin (no open redirect):
+ * `safeRedirectTarget` judges `next` as a browser's URL parser will, so `/<TAB>/evil.example`
+ * and `/\\evil.example` are refused, and what it returns is always a valid `Location`.
+ */
 function safeNext (next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/'
+  return safeRedirectTarget(next) ?? '/'
 }
 
 /** Pages of the example app share the toolkit's look (its stylesheet is served under /o/). */

@@ -1,6 +1,6 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import { fastifyOAuthToolkit, oauthLogSerializers, oauthRoutes, ProtectedResourceView, type SettingsInput } from 'fastify-oauth-toolkit'
+import { fastifyOAuthToolkit, oauthLogSerializers, oauthMetadata, oauthRoutes, ProtectedResourceView, type SettingsInput } from 'fastify-oauth-toolkit'
 import pg from 'pg'
 import { registerAccounts, sessionUser } from './accounts.js'
 import { isPostgresUrl } from './paths.js'
@@ -34,6 +34,12 @@ export class MeView extends ProtectedResourceView {
 export interface ExampleAppOptions {
   /** The database holding the OAuth tables and the users: a SQLite file path, or a postgres:// URL. */
   databasePath: string
+  /**
+   * The issuer identifier clients see (discovery, ID token `iss`, the device `verification_uri`),
+   * e.g. `https://auth.example.com/o`: the routes live under its path. `server.ts` always sets
+   * it (ISSUER); without it the issuer follows each request's Host header.
+   */
+  issuer?: string
   logger?: boolean
   /** Signs session cookies and CSRF tokens (SESSION_SECRET); random per process when unset. */
   secret?: string
@@ -89,6 +95,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
       passwordGrantEnabled: true,
       // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
       deviceFlowEnabled: true,
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       ...options.settings,
     },
     verifyUserCredentials: async (username, password) => await users.verify(username, password),
@@ -113,6 +120,9 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
   })
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
+  // RFC 8414 metadata at the origin root (/.well-known/oauth-authorization-server/o), as a real
+  // deployment serves it next to OpenID Connect discovery (/o/.well-known/openid-configuration).
+  await app.register(oauthMetadata, { routesPrefix: '/o' })
   await app.register(HelloView.asView('/api/hello'))
   await app.register(MeView.asView('/api/me'))
   return app

@@ -1,4 +1,5 @@
 import type { ServerContext } from './context.js'
+import { displayNameProblem } from './display-name.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
 import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
 import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
@@ -95,7 +96,9 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
   }
 
   const name = input.name ?? ''
-  if (name.length > 255) errors.name = 'must be at most 255 characters'
+  const nameProblem = typeof name === 'string' ? displayNameProblem(name) : 'must be a string'
+  if (nameProblem !== null) errors.name = nameProblem
+  else if (name.length > 255) errors.name = 'must be at most 255 characters'
   return { clientType, authorizationGrantType: grantType, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, name, algorithm }
 }
 

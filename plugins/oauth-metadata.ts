@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { authorizationServerMetadata } from '../lib/endpoints/metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
-import { issuerOf } from '../views/issuer.js'
+import { issuerOf, setMetadataCaching } from '../views/issuer.js'
 import { ConnectDiscoveryInfoView } from '../views/oidc.js'
 import { rejectUnknownOptions } from './option-keys.js'
 
@@ -24,8 +24,10 @@ const metadata: FastifyPluginAsync<OAuthMetadataOptions> = async (app, options) 
   for (const url of urls) {
     app.get(url, async (request, reply) => {
       const body = authorizationServerMetadata(request.server.oauth.settings, issuerOf(request, prefix))
-      // Public, cacheable, readable by browser-based clients of any origin (DOT sends CORS *).
-      return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
+      // Readable by browser-based clients of any origin (DOT sends CORS *); cacheable by anyone
+      // only when the issuer is configured rather than read from the request.
+      setMetadataCaching(request, reply)
+      return await reply.header('access-control-allow-origin', '*').send(body)
     })
   }
   // OpenID Connect Discovery §4: `{issuer}/.well-known/openid-configuration`. When the issuer's

@@ -192,6 +192,13 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     if (options.store === undefined) await store.close()
     throw err
   }
+  // Without the issuer setting, discovery, the ID token `iss` and the device `verification_uri`
+  // follow each request's Host header: fine on a developer's machine, a poisoning risk behind
+  // shared caches and proxies (OpenID Connect Discovery §4.3, RFC 8414 §3.3). Said once, at start.
+  if (server.settings.issuer === null && process.env.NODE_ENV === 'production') {
+    app.log.warn('fastify-oauth-toolkit: the issuer setting is unset, so the issuer is taken from each request\'s Host header; ' +
+      'set issuer to this server\'s public URL (e.g. https://auth.example.com/o)')
+  }
   // A failing appAuthorized listener must not fail the token response; it is logged instead.
   server.events.on('error', (err) => { app.log.error({ err }, 'appAuthorized listener failed') })
   const toolkit = createToolkit(server, {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
-import { issuerOf } from '../views/issuer.js'
+import { issuerOf, setMetadataCaching } from '../views/issuer.js'
 import { rejectUnknownOptions } from './option-keys.js'
 
 /** Options of the protected resource metadata plugin. */
@@ -19,10 +19,14 @@ const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app,
   for (const [path, candidates] of resourcesByMetadataPath(app.oauth.settings)) {
     app.get(path, async (request, reply) => {
       const declared = selectResource(candidates, typeof request.host === 'string' ? request.host : '')
-      if (declared === null) return await reply.code(404).send({ error: 'not_found' })
+      // Not found on this Host, found on another: no cache may answer other hosts with this 404.
+      if (declared === null) return await reply.code(404).headers({ vary: 'Host', 'cache-control': 'no-store' }).send({ error: 'not_found' })
       const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
-      // Public and cacheable; readable by browser-based clients of any origin (DOT sends CORS *).
-      return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
+      // Readable by browser-based clients of any origin (DOT sends CORS *). The document is
+      // chosen by Host when several resources share this path, and names the request's issuer
+      // when none is configured: caches are told so.
+      setMetadataCaching(request, reply, candidates.length > 1 ? ['Host'] : [])
+      return await reply.header('access-control-allow-origin', '*').send(body)
     })
   }
 }

@@ -8,6 +8,7 @@ import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
 import { paramValues } from '../lib/request.js'
+import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { sendHtml } from './html-response.js'
 
 /**
@@ -123,7 +124,10 @@ export class AuthorizationView {
       params.set('login_after', String(Math.floor(loginAfter.getTime() / 1000)))
       query = `?${params.toString()}`
     }
-    const next = `${request.routeOptions.url ?? ''}${query}`
+    // Only a `next` the login page will accept (a raw-client query with odd bytes or a huge one
+    // is not): else the bare route, which at least brings the user back here.
+    const route = request.routeOptions.url ?? '/'
+    const next = safeRedirectTarget(`${route}${query}`) ?? route
     return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(next)}`, 302)
   }
 }

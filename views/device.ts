@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { deviceAuthorizationEndpoint } from '../lib/endpoints/device-authorization.js'
 import { claimUserCode, decideDeviceAuthorization, pendingDeviceAuthorization } from '../lib/endpoints/device-user.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
+import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
@@ -93,7 +94,9 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
 
     function toLogin (reply: FastifyReply, next: string): FastifyReply {
       const { loginUrl } = reply.server.oauth
-      return reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`, 302)
+      // Only a `next` a login page following safeRedirectTarget will accept; else the entry page.
+      const target = safeRedirectTarget(next) ?? entryUrl
+      return reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(target)}`, 302)
     }
 
     function entryPage (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, userCode: string, error: string | null): FastifyReply {

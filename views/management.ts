@@ -6,6 +6,7 @@ import {
   type ApplicationInput,
 } from '../lib/applications.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
+import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
 import { APPLICATION_GRANT_TYPES, type Application } from '../lib/store/types.js'
 import { scopeList } from '../lib/validator/scopes.js'
@@ -88,7 +89,9 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (user !== null) return user
     if (request.method === 'GET') {
       const { loginUrl } = request.server.oauth
-      await reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(request.url)}`, 302)
+      // Only a `next` a login page following safeRedirectTarget will accept; else the list.
+      const next = safeRedirectTarget(request.url) ?? apps
+      await reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`, 302)
     } else {
       await sendError(reply, 403, 'access_denied', 'You are not logged in.')
     }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { jwksEndpoint } from '../lib/endpoints/jwks.js'
 import { openIdProviderMetadata } from '../lib/endpoints/metadata.js'
 import { releasableClaims, userInfoEndpoint, userInfoPreflight } from '../lib/endpoints/userinfo.js'
-import { issuerOf } from './issuer.js'
+import { issuerOf, setMetadataCaching } from './issuer.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 
 // The OpenID Connect views, named as in DOT. They hold no logic: convert, call lib/endpoints, write.
@@ -20,8 +20,10 @@ export class ConnectDiscoveryInfoView {
     const { oauth } = request.server
     const userClaims = oauth.context.oidc?.getUserClaims == null ? [] : releasableClaims(oauth.settings)
     const body = openIdProviderMetadata(oauth.settings, issuerOf(request, this.#prefix), userClaims, { hs256: oauth.context.secretSealer != null })
-    // Public, cacheable, readable by browser-based relying parties of any origin (DOT sends CORS *).
-    return await reply.headers({ 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=3600' }).send(body)
+    // Readable by browser-based relying parties of any origin (DOT sends CORS *); cacheable by
+    // anyone only when the issuer is configured rather than read from the request.
+    setMetadataCaching(request, reply)
+    return await reply.header('access-control-allow-origin', '*').send(body)
   }
 }
 

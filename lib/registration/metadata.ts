@@ -1,3 +1,4 @@
+import { displayNameProblem } from '../display-name.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js'
 import type { Settings } from '../settings.js'
 import type { Application, ApplicationGrantType, ClientType, TokenEndpointAuthMethod } from '../store/types.js'
@@ -119,6 +120,24 @@ function stringList (body: Record<string, unknown>, name: string): string[] | un
   return [...new Set(value as string[])]
 }
 
+/**
+ * `client_name`, shown to users on the consent page: no control or invisible formatting
+ * characters (they can make one name look like another). Its language-tagged variants
+ * (`client_name#fr`, RFC 7591 §2.2) are not kept, but one that carries such characters is
+ * still refused rather than silently dropped, so a registrant learns the name was not taken.
+ */
+function clientName (body: Record<string, unknown>): string | undefined {
+  for (const key of Object.keys(body)) {
+    if (key !== 'client_name' && !key.startsWith('client_name#')) continue
+    const value = body[key]
+    if (typeof value === 'string' && displayNameProblem(value) !== null) {
+      throw bad('client_name must not contain control or invisible formatting characters (bidi overrides, zero-width characters).')
+    }
+    optionalString(body, key)
+  }
+  return optionalString(body, 'client_name')
+}
+
 /** A human-facing web page of the client (client_uri, logo_uri, tos_uri, policy_uri): https, or http on loopback. */
 function webUri (body: Record<string, unknown>, name: string): string | undefined {
   const value = optionalString(body, name, MAX_URI)
@@ -232,7 +251,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     response_types: responseTypes,
   }
   const optional: Partial<ClientMetadata> = {
-    client_name: optionalString(body, 'client_name'),
+    client_name: clientName(body),
     client_uri: webUri(body, 'client_uri'),
     logo_uri: webUri(body, 'logo_uri'),
     scope,

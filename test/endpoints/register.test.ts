@@ -125,7 +125,7 @@ t.test('invalid metadata gets RFC 7591 §3.2.2 errors as JSON, and nothing is st
     [{ redirect_uris: ['https://c.example/cb'], logo_uri: 'javascript:alert(1)' }, 'invalid_client_metadata', 'logo_uri must be an https URL without user information or fragment.'],
     [{ redirect_uris: ['https://c.example/cb'], client_name: 42 }, 'invalid_client_metadata', 'client_name must be a string.'],
     [{ redirect_uris: ['https://c.example/cb'], client_name: 'x'.repeat(256) }, 'invalid_client_metadata', 'client_name must be at most 255 characters.'],
-    [{ redirect_uris: ['https://c.example/cb'], client_name: 'a\nb' }, 'invalid_client_metadata', 'client_name must not contain control characters.'],
+    [{ redirect_uris: ['https://c.example/cb'], client_name: 'a\nb' }, 'invalid_client_metadata', 'client_name must not contain control or invisible formatting characters (bidi overrides, zero-width characters).'],
     [{ redirect_uris: ['https://c.example/cb'], contacts: 'ops@c.example' }, 'invalid_client_metadata', 'contacts must be an array of strings.'],
     [{ redirect_uris: ['https://c.example/cb'], contacts: ['<script>'] }, 'invalid_client_metadata', 'contacts must be e-mail addresses.'],
     [{ redirect_uris: ['https://c.example/cb'], software_id: ['x'] }, 'invalid_client_metadata', 'software_id must be a string.'],

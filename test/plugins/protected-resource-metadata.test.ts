@@ -12,7 +12,9 @@ t.test('a resource with a path: its document at /.well-known/oauth-protected-res
   const res = await app.inject({ url: '/.well-known/oauth-protected-resource/mcp', headers: { host: 'mcp.example.com' } })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['access-control-allow-origin'], '*')
-  t.equal(res.headers['cache-control'], 'public, max-age=3600')
+  // CONF-3: the issuer comes from the request, so no cache may keep the document for others.
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.equal(res.headers.vary, 'Host, X-Forwarded-Host, X-Forwarded-Proto')
   t.same(res.json(), {
     resource: MCP,
     authorization_servers: ['http://mcp.example.com/o'],
