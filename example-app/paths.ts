@@ -4,6 +4,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseDatabaseUrl } from 'fastify-oauth-toolkit'
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), 'data')
 const DEFAULT_DATABASE = join(DATA, 'db.sqlite3')
@@ -13,13 +14,21 @@ export function isPostgresUrl (database: string): boolean {
   return /^postgres(ql)?:\/\//i.test(database)
 }
 
-/** The database the example app and its manage script use: a postgres:// URL as given, else a SQLite path (its folder created). */
+/**
+ * The database the example app and its manage script use: a postgres:// URL as given, else a
+ * SQLite path (its folder created). Read as the toolkit reads it, so a mistyped scheme
+ * (`postgress://`) is an error here too, not a SQLite file of that name.
+ */
 export function exampleDatabase (env: NodeJS.ProcessEnv = process.env): string {
   const url = env.DATABASE_URL
-  if (url !== undefined && isPostgresUrl(url)) return url
-  const path = url === undefined || url === '' ? DEFAULT_DATABASE : url.replace(/^(?:sqlite|file):(?:\/\/)?/i, '')
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  return path
+  if (url === undefined || url === '') {
+    mkdirSync(DATA, { recursive: true })
+    return DEFAULT_DATABASE
+  }
+  const parsed = parseDatabaseUrl(url)
+  if (parsed.kind === 'postgres') return parsed.url
+  if (parsed.path !== ':memory:') mkdirSync(dirname(parsed.path), { recursive: true })
+  return parsed.path
 }
 
 /**

@@ -29,6 +29,25 @@ export function sqlitePathFromUrl (url: string): string | null {
   return url
 }
 
+/** What a `DATABASE_URL`-style value names: a PostgreSQL URL, or a SQLite file path. */
+export type ParsedDatabaseUrl = { readonly kind: 'postgres', readonly url: string } | { readonly kind: 'sqlite', readonly path: string }
+
+/**
+ * Reads a `DATABASE_URL`-style value the way the plugin and the CLI do, for a host that keeps
+ * its own tables in the same database: `postgres://`/`postgresql://` URLs are PostgreSQL;
+ * `sqlite:`, `file:`, a plain path and `':memory:'` are SQLite. Throws
+ * `ImproperlyConfiguredError` for an empty value or any other scheme (`postgress://`, `mysql://`).
+ * @example
+ * const db = parseDatabaseUrl(process.env.DATABASE_URL ?? 'oauth.sqlite3')
+ * const pool = db.kind === 'postgres' ? new pg.Pool({ connectionString: db.url }) : null
+ */
+export function parseDatabaseUrl (url: string): ParsedDatabaseUrl {
+  const path = sqlitePathFromUrl(url)
+  if (path === null) return { kind: 'postgres', url }
+  if (path === '') throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', `fastify-oauth-toolkit: the database URL "${url}" names no SQLite path`)
+  return { kind: 'sqlite', path }
+}
+
 /** A node-postgres pool, told apart from a better-sqlite3 database by shape (no `instanceof`: the app may hold another copy of `pg`). */
 function isPgPool (database: Database.Database | pg.Pool): database is pg.Pool {
   const candidate = database as Partial<Record<'connect' | 'query' | 'totalCount', unknown>>
