@@ -52,8 +52,8 @@ export interface Settings {
   // ---- scopes ------------------------------------------------------------------------------
   /**
    * Every scope the server knows, name → human description shown on the consent page (DOT
-   * `SCOPES`). Declaring `introspection` lets bearer tokens call the introspection endpoint; it
-   * is granted only to applications with `allowIntrospection`, and left out of their defaults otherwise.
+   * `SCOPES`). Declaring `introspection` lets bearer tokens call the introspection endpoint; only
+   * applications with `allowIntrospection` obtain it (other applications' defaults leave it out).
    */
   readonly scopes: Readonly<Record<string, string>>
   /** Scopes granted when a request names none; `__all__` means every scope (DOT `DEFAULT_SCOPES`). */
