@@ -11,9 +11,6 @@ import { authenticateClient } from '../validator/client-auth.js'
 import { INTROSPECTION_SCOPE } from '../validator/scopes.js'
 import { corsHeaders, withCors } from './cors.js'
 
-/** The scope a bearer token needs to call the introspection endpoint (DOT parity). */
-export { INTROSPECTION_SCOPE }
-
 /** Resolves a user id to the `username` introspection reports; `undefined` leaves it out. */
 export type UsernameOf = (userId: string) => Promise<string | undefined>
 
@@ -56,6 +53,9 @@ export async function introspectionEndpoint (ctx: ServerContext, req: OAuthReque
   return await withCors(corsHeaders(req, caller.application), () => describeToken(ctx, params, usernameOf, caller))
 }
 
+/** §2.2: the whole answer about a token the caller may not learn about, or that is not active. */
+const INACTIVE: IntrospectionBody = Object.freeze({ active: false })
+
 async function describeToken (ctx: ServerContext, params: Params, usernameOf: UsernameOf, caller: Introspector): Promise<OAuthResponse> {
   const token = param(params, 'token')
   if (token === undefined) throw new InvalidRequestError({ description: 'Request is missing token parameter.' })
@@ -72,9 +72,6 @@ async function describeToken (ctx: ServerContext, params: Params, usernameOf: Us
   }
   return noStoreJson(200, INACTIVE)
 }
-
-/** §2.2: the whole answer about a token the caller may not learn about, or that is not active. */
-const INACTIVE: IntrospectionBody = Object.freeze({ active: false })
 
 /** POST reads the form body; GET (DOT parity) and its automatic HEAD twin the query string. */
 function introspectionParams (req: OAuthRequest): Params {
