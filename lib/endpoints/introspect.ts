@@ -8,7 +8,7 @@ import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { authenticateClient } from '../validator/client-auth.js'
-import { INTROSPECTION_SCOPE } from '../validator/scopes.js'
+import { INTROSPECTION_SCOPE, mayIntrospect } from '../validator/scopes.js'
 import { corsHeaders, withCors } from './cors.js'
 
 /** Resolves a user id to the `username` introspection reports; `undefined` leaves it out. */
@@ -99,7 +99,7 @@ async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params
   if (/^bearer(\s|$)/i.test(req.headers.authorization ?? '')) {
     const result = await authenticateBearer(ctx, { authorization: req.headers.authorization, queryToken: undefined }, [INTROSPECTION_SCOPE])
     const application = result.ok ? result.token.application : null
-    if (application === null || !application.allowIntrospection) {
+    if (application === null || !mayIntrospect(application)) {
       throw new OAuthError('invalid_token', 401, {
         description: 'The access token is invalid or lacks the introspection scope.',
         detail: result.ok ? 'introspection-scoped token of an application without allowIntrospection' : undefined,
@@ -110,7 +110,7 @@ async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params
   }
   const client = await authenticateClient(ctx, req, params)
   if (client.application.clientType !== 'confidential') throw new InvalidClientError({ detail: 'public clients may not introspect' })
-  return { application: client.application, resourceServer: client.application.allowIntrospection }
+  return { application: client.application, resourceServer: mayIntrospect(client.application) }
 }
 
 /** An access token: described to a resource server, or to the client it was issued to. */

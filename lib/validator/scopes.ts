@@ -10,7 +10,16 @@ import type { Application } from '../store/types.js'
 export const INTROSPECTION_SCOPE = 'introspection'
 
 /** The parts of an application that decide which scopes it may obtain. */
-export type ScopePolicy = Pick<Application, 'allowedScopes' | 'allowIntrospection'>
+export type ScopePolicy = Pick<Application, 'allowedScopes' | 'allowIntrospection' | 'clientType'>
+
+/**
+ * True for a resource server: an application with `allowIntrospection` that can authenticate
+ * (RFC 7662 §2.1). The permission on a public client, which only a direct store write could
+ * set, counts for nothing.
+ */
+export function mayIntrospect (application: Pick<Application, 'allowIntrospection' | 'clientType'>): boolean {
+  return application.allowIntrospection && application.clientType === 'confidential'
+}
 
 // RFC 6749 §3.3: scope = scope-token *( SP scope-token )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
@@ -26,7 +35,7 @@ export function parseScopeParam (value: string | undefined): string[] | undefine
 
 /** True when `application` may hold `scope`: within its `allowedScopes`, and `introspection` only with the permission. */
 function mayHold (scope: string, application: ScopePolicy | undefined): boolean {
-  if (scope === INTROSPECTION_SCOPE && application?.allowIntrospection !== true) return false
+  if (scope === INTROSPECTION_SCOPE && (application === undefined || !mayIntrospect(application))) return false
   const allowed = application?.allowedScopes ?? null
   return allowed === null || allowed.includes(scope)
 }

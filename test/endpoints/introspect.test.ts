@@ -391,6 +391,15 @@ t.test('INTRO-1: a bearer token authorizes introspection only while its applicat
   assertInactive(t, asClient, 'its client credentials now learn only about its own tokens')
 })
 
+t.test('INTRO-1: the permission counts only on a confidential client, even if a direct store write left it on a public one', async (t) => {
+  const { app, clock, rs, client } = await setup(t)
+  const { access_token: token } = await userTokens(app, client)
+  const bearer = `Bearer ${await ccToken(app, rs, 'introspection')}`
+  await app.oauth.store.updateApplication(rs.id, { clientType: 'public', clientSecretHash: '' }, clock.now())
+  t.equal((await app.oauth.store.findApplicationById(rs.id))?.allowIntrospection, true, 'the store does not police it')
+  assertError(t, await introspect(app, { token }, { authorization: bearer }), 401, INVALID_BEARER)
+})
+
 t.test('INTRO-1: a refresh token is no bearer credential at the introspection endpoint', async (t) => {
   const { app, client } = await setup(t)
   const both = await confidential(app, 'password', true)
