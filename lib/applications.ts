@@ -28,6 +28,13 @@ export interface ApplicationInput {
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | ''
   /** RFC 7591 `scope`: the only scopes the client may obtain (known scope names); `null` (the default) for any. */
   allowedScopes?: readonly string[] | null
+  /**
+   * RFC 7662 §4: make this confidential client a resource server that may introspect every
+   * client's access tokens and obtain the `introspection` scope (default false: it learns only
+   * about its own tokens). For administrators: dynamic registration and the self-service
+   * management pages never set it.
+   */
+  allowIntrospection?: boolean
 }
 
 /** A newly registered application and its secret in clear, which exists only now. */
@@ -124,6 +131,9 @@ Pick<NewApplication, 'tokenEndpointAuthMethod' | 'allowedScopes'> {
   return policy
 }
 
+/** Only a client that can authenticate may introspect (RFC 7662 §2.1): a public one never can. */
+const PUBLIC_INTROSPECTOR = 'only confidential clients can introspect tokens (RFC 7662 §2.1)'
+
 /**
  * A registered client's authentication method kept consistent with a new client type: a
  * client that becomes public uses `none`, one that becomes confidential `client_secret_basic`.
@@ -171,6 +181,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   const fields = validateFields(ctx, input, errors)
   const { clientType } = fields
   const policy = validatePolicy(ctx, input, clientType, errors)
+  if (input.allowIntrospection === true && clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
 
   let clientId = input.clientId
   if (clientId !== undefined) {
@@ -198,6 +209,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
+    allowIntrospection: input.allowIntrospection ?? false,
     ...policy,
     now: ctx.clock.now(),
   }
@@ -218,6 +230,7 @@ export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecre
  * gets a new secret, returned in clear this once; a confidential one that becomes public loses
  * its secret. An application that becomes HS256 gets a new secret too (only the hash of the old
  * one is known, and HS256 needs it sealed); one that leaves HS256 drops its sealed copy.
+ * `allowIntrospection` left out keeps the current permission; a client that becomes public loses it.
  * `null` when the application no longer exists.
  */
 export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate): Promise<CreatedApplication | null> {
@@ -226,7 +239,11 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
   const errors: Record<string, string> = {}
   const fields = validateFields(ctx, input, errors)
   const policy = validatePolicy(ctx, input, fields.clientType, errors)
+  if (input.allowIntrospection === true && fields.clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
+  // A client that becomes public loses the permission it could no longer use safely: its
+  // tokens would otherwise be able to carry the introspection scope.
+  const allowIntrospection = fields.clientType === 'public' ? false : input.allowIntrospection
   let clientSecret: string | null = null
   let clientSecretHash = current.clientSecretHash
   let clientSecretSealed = fields.algorithm === 'HS256' ? current.clientSecretSealed : ''
@@ -243,6 +260,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     clientSecretSealed,
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
+    ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
     // A management edit of a registered client keeps its authentication method true to its type.
     tokenEndpointAuthMethod: policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType),
     ...(policy.allowedScopes === undefined ? {} : { allowedScopes: policy.allowedScopes }),

@@ -51,7 +51,11 @@ export interface Settings {
   readonly accessTokenDefaultAudience: string | readonly string[] | null
 
   // ---- scopes ------------------------------------------------------------------------------
-  /** Every scope the server knows, name → human description shown on the consent page (DOT `SCOPES`). */
+  /**
+   * Every scope the server knows, name → human description shown on the consent page (DOT
+   * `SCOPES`). Declaring `introspection` lets bearer tokens call the introspection endpoint; only
+   * applications with `allowIntrospection` obtain it (other applications' defaults leave it out).
+   */
   readonly scopes: Readonly<Record<string, string>>
   /** Scopes granted when a request names none; `__all__` means every scope (DOT `DEFAULT_SCOPES`). */
   readonly defaultScopes: readonly string[]

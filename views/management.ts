@@ -22,6 +22,9 @@ export interface ManagementOptions {
   readonly prefix: string
 }
 
+// Deliberately not `allowIntrospection`: any logged-in user may use these pages, and the right to
+// introspect every client's tokens is for administrators to grant (CLI, host code). An update
+// leaves it as it is; the detail page only shows it.
 const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm'] as const
 
 function summary (app: Application): ApplicationSummary {
@@ -36,6 +39,7 @@ function summary (app: Application): ApplicationSummary {
     allowedOrigins: app.allowedOrigins,
     algorithm: app.algorithm,
     skipAuthorization: app.skipAuthorization,
+    allowIntrospection: app.allowIntrospection,
     createdAt: app.createdAt,
   }
 }

@@ -115,6 +115,8 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
+      // RFC 7662 §4: introspection rights are an administrator's decision, never the registrant's.
+      allowIntrospection: false,
     })
   } catch (err) {
     throw asRegistrationError(err)
@@ -197,6 +199,9 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
+    // An administrator's introspection permission survives an update, unless the client turns
+    // public (then it could no longer authenticate to use it), as on the management pages.
+    ...(clientType === 'public' ? { allowIntrospection: false } : {}),
   }, { accessTokenChecksum: newToken === null ? registration.accessTokenChecksum : tokenChecksum(newToken), metadata: extraMetadata(metadata) }, now)
   if (updated === null) throw invalidToken('client deleted during the update')
   const extra: Record<string, unknown> = {}

@@ -3,6 +3,7 @@ import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.j
 import type { Settings } from '../settings.js'
 import type { Application, ApplicationGrantType, ClientType, TokenEndpointAuthMethod } from '../store/types.js'
 import { redirectUriProblem } from '../validator/redirect-uri.js'
+import { INTROSPECTION_SCOPE } from '../validator/scopes.js'
 
 /** Client authentication methods a registered client may choose (RFC 7591 §2). */
 export type { TokenEndpointAuthMethod }
@@ -235,6 +236,8 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   if (scope !== undefined) {
     const names = [...new Set(scope.split(' ').filter((s) => s !== ''))]
     if (names.some((name) => !Object.hasOwn(settings.scopes, name))) throw bad('scope names a scope this server does not know.')
+    // Only administrators make a client a resource server (RFC 7662 §4); the scope would be refused anyway.
+    if (names.includes(INTROSPECTION_SCOPE)) throw bad('The introspection scope is granted by the server administrator, not by registration.')
     // An empty scope restricts nothing: it is the same as none.
     scope = names.length === 0 ? undefined : names.join(' ')
   }

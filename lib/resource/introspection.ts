@@ -8,14 +8,17 @@ import { invalidToken, unavailableError, userIdOf, type ReportProblem, type Toke
 
 /**
  * How a standalone resource server asks the authorization server about tokens (RFC 7662),
- * after DOT's `RESOURCE_SERVER_INTROSPECTION_*` settings. Give `credentials` or `token`.
+ * after DOT's `RESOURCE_SERVER_INTROSPECTION_*` settings. Give `credentials` or `token`. On this
+ * toolkit's authorization server the client behind either must be a resource server
+ * (`allowIntrospection`, the CLI's `--allow-introspection`): any other client is told
+ * `{"active": false}` about every token but its own (RFC 7662 §4).
  */
 export interface IntrospectionOptions {
   /** The introspection endpoint, e.g. `https://auth.example.com/o/introspect/` (DOT `RESOURCE_SERVER_INTROSPECTION_URL`). https, or http on a loopback host unless `allowHttp`. */
   readonly url: string
-  /** A confidential client's id and secret, sent as `client_secret_basic` (DOT `RESOURCE_SERVER_INTROSPECTION_CREDENTIALS`). */
+  /** A confidential client's id and secret, sent as `client_secret_basic` (DOT `RESOURCE_SERVER_INTROSPECTION_CREDENTIALS`); the client needs `allowIntrospection`. */
   readonly credentials?: { readonly clientId: string, readonly clientSecret: string }
-  /** A bearer token holding the `introspection` scope (DOT `RESOURCE_SERVER_AUTH_TOKEN`). */
+  /** A bearer token holding the `introspection` scope (DOT `RESOURCE_SERVER_AUTH_TOKEN`), which only a client with `allowIntrospection` obtains. */
   readonly token?: string
   /** Give up on the authorization server after this many seconds (DOT `RESOURCE_SERVER_INTROSPECTION_TIMEOUT_SECONDS`, 5). */
   readonly timeoutSeconds?: number

@@ -64,6 +64,13 @@ export interface Application {
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod | ''
   /** RFC 7591 `scope`: the only scopes the client may obtain; `null` when unrestricted. */
   readonly allowedScopes: readonly string[] | null
+  /**
+   * RFC 7662 §4: a resource server allowed to introspect every client's access tokens, and the
+   * only kind of application that may obtain the `introspection` scope. Other clients learn
+   * only about their own tokens. Set by administrators (CLI, host code), never by dynamic
+   * registration or the self-service management pages.
+   */
+  readonly allowIntrospection: boolean
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -89,6 +96,8 @@ export interface NewApplication {
   readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod | ''
   /** RFC 7591 `scope` (default `null`, unrestricted). */
   readonly allowedScopes?: readonly string[] | null
+  /** RFC 7662 §4 introspection permission (default false). */
+  readonly allowIntrospection?: boolean
   readonly now: Date
 }
 

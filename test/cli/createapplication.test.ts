@@ -38,7 +38,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   t.equal(r.stdout.trimEnd().split('\n').length, 1, 'one line')
   const body = JSON.parse(r.stdout) as Record<string, unknown>
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
-    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'user', 'created'])
+    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,
@@ -48,6 +48,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
     name: 'Web',
     skip_authorization: true,
     algorithm: 'RS256',
+    allow_introspection: false,
     user: '42',
   })
   t.same(body.redirect_uris, ['https://app.example/cb', 'http://localhost:8080/cb'])
@@ -69,6 +70,27 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
     })
     t.ok(await cheapHasher.verify(String(body.client_secret), app?.clientSecretHash ?? ''))
   })
+})
+
+t.test('--allow-introspection makes a resource server that may introspect (INTRO-1); off by default; never for a public client', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const rs = await cli(['createapplication', 'confidential', 'client-credentials', '--name', 'API', '--allow-introspection', '--database', path])
+  t.equal(rs.code, 0, rs.stderr)
+  t.match(rs.stdout, /^ {2}allow_introspection: +yes \(may introspect every client's access tokens\)$/m)
+  const plain = await cli(['createapplication', 'confidential', 'client-credentials', '--json', '--database', path])
+  t.equal(plain.code, 0)
+  t.equal((JSON.parse(plain.stdout) as { allow_introspection: boolean }).allow_introspection, false, 'default: no permission')
+  t.notMatch((await cli(['createapplication', 'confidential', 'client-credentials', '--database', path])).stdout, 'allow_introspection', 'the summary names it only when given')
+  const json = await cli(['createapplication', 'confidential', 'client-credentials', '--allow-introspection', '--json', '--database', path])
+  t.equal((JSON.parse(json.stdout) as { allow_introspection: boolean }).allow_introspection, true)
+  await withStore(path, async (store) => {
+    t.equal((await store.findApplicationById(1))?.allowIntrospection, true, 'stored')
+    t.equal((await store.findApplicationById(2))?.allowIntrospection, false)
+  })
+  const pub = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--allow-introspection', '--database', path])
+  t.equal(pub.code, 2)
+  t.match(pub.stderr, /^ {2}--allow-introspection: +only confidential clients can introspect tokens \(RFC 7662 §2\.1\)$/m)
+  await withStore(path, async (store) => { t.equal((await store.listApplications()).length, 4, 'nothing stored for the refused one') })
 })
 
 t.test('--client-id and --client-secret are used as given; a supplied secret is not echoed', async (t) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
+import { updateApplication } from '../../lib/applications.js'
 import {
   basicAuth, buildApp, createApplication, fixedClock, form, FORM, postToken, TEST_USER, TOKEN_ERRORS, verifyTestUser,
   type BuildAppOptions, type FixedClock, type TokenBody,
@@ -9,12 +10,12 @@ const ALICE = { grant_type: 'password', username: TEST_USER.username, password: 
 const START = '2026-01-01T00:00:00.000Z'
 const START_EPOCH = Date.parse(START) / 1000
 
-interface Client { clientId: string, secret: string, authorization: string }
+interface Client { id: number, clientId: string, secret: string, authorization: string }
 
 interface Setup {
   app: FastifyInstance
   clock: FixedClock
-  /** A confidential resource server that introspects with its client credentials. */
+  /** A confidential resource server (`allowIntrospection`) that introspects with its client credentials. */
   rs: Client
   /** A confidential password-grant client whose tokens get introspected. */
   client: Client
@@ -30,15 +31,15 @@ async function setup (t: Test, options: BuildAppOptions = {}): Promise<Setup> {
     ...options,
     settings: { passwordGrantEnabled: true, scopes: { read: 'Reading scope', write: 'Writing scope', introspection: 'Introspect tokens' }, ...options.settings },
   })
-  const rs = await confidential(app, 'client-credentials')
+  const rs = await confidential(app, 'client-credentials', true)
   const client = await confidential(app, 'password')
   return { app, clock, rs, client }
 }
 
-async function confidential (app: FastifyInstance, authorizationGrantType: string): Promise<Client> {
-  const { application, clientSecret } = await createApplication(app, { authorizationGrantType })
+async function confidential (app: FastifyInstance, authorizationGrantType: string, allowIntrospection = false): Promise<Client> {
+  const { application, clientSecret } = await createApplication(app, { authorizationGrantType, allowIntrospection })
   const secret = clientSecret ?? ''
-  return { clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
+  return { id: application.id, clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
 }
 
 async function userTokens (app: FastifyInstance, client: Client): Promise<TokenBody> {
@@ -154,25 +155,26 @@ t.test('refresh tokens are introspected, and a rotated one is inactive', async (
   const tokens = await userTokens(app, client)
   const refresh = tokens.refresh_token ?? ''
   const expected = { active: true, scope: 'read write', client_id: client.clientId, username: TEST_USER.username, token_type: 'refresh_token', iat: START_EPOCH, sub: TEST_USER.id }
-  assertAnswer(t, await introspect(app, { token: refresh }, { authorization: rs.authorization }), expected, 'no hint')
-  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'refresh_token' }, { authorization: rs.authorization }), expected, 'right hint')
-  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'access_token' }, { authorization: rs.authorization }), expected, 'wrong hint')
-  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'something' }, { authorization: rs.authorization }), expected, 'unknown hint ignored (RFC 7662 §2.1)')
+  // Only the client holding a refresh token learns about it (INTRO-1).
+  assertAnswer(t, await introspect(app, { token: refresh }, { authorization: client.authorization }), expected, 'no hint')
+  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'refresh_token' }, { authorization: client.authorization }), expected, 'right hint')
+  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'access_token' }, { authorization: client.authorization }), expected, 'wrong hint')
+  assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'something' }, { authorization: client.authorization }), expected, 'unknown hint ignored (RFC 7662 §2.1)')
 
   const rotated = await postToken(app, { grant_type: 'refresh_token', refresh_token: refresh }, { authorization: client.authorization })
   t.equal(rotated.statusCode, 200)
-  assertInactive(t, await introspect(app, { token: refresh }, { authorization: rs.authorization }), 'the superseded refresh token')
+  assertInactive(t, await introspect(app, { token: refresh }, { authorization: client.authorization }), 'the superseded refresh token')
   assertInactive(t, await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization }), 'the superseded access token')
 })
 
 t.test('refresh tokens report exp and expire with refreshTokenExpireSeconds', async (t) => {
-  const { app, clock, rs, client } = await setup(t, { settings: { refreshTokenExpireSeconds: 100 } })
+  const { app, clock, client } = await setup(t, { settings: { refreshTokenExpireSeconds: 100 } })
   const refresh = (await userTokens(app, client)).refresh_token ?? ''
-  const body = (await introspect(app, { token: refresh }, { authorization: rs.authorization })).json<Record<string, unknown>>()
+  const body = (await introspect(app, { token: refresh }, { authorization: client.authorization })).json<Record<string, unknown>>()
   t.equal(body.active, true)
   t.equal(body.exp, START_EPOCH + 100)
   clock.advance(100)
-  assertInactive(t, await introspect(app, { token: refresh }, { authorization: rs.authorization }))
+  assertInactive(t, await introspect(app, { token: refresh }, { authorization: client.authorization }))
 })
 
 t.test('a confidential client authenticates with Basic or with client_secret_post', async (t) => {
@@ -180,7 +182,7 @@ t.test('a confidential client authenticates with Basic or with client_secret_pos
   const { access_token: token } = await userTokens(app, client)
   t.equal((await introspect(app, { token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true, 'Basic')
   t.equal((await introspect(app, { token, client_id: rs.clientId, client_secret: rs.secret })).json<{ active: boolean }>().active, true, 'post')
-  t.equal((await introspect(app, { token }, { authorization: client.authorization })).json<{ active: boolean }>().active, true, 'any confidential client (DOT parity)')
+  t.equal((await introspect(app, { token }, { authorization: client.authorization })).json<{ active: boolean }>().active, true, 'the client the token was issued to')
 })
 
 t.test('a public client may not introspect: 401 invalid_client (INTRO-1)', async (t) => {
@@ -308,4 +310,121 @@ t.test('bad input gets a 4xx JSON error, never a 500', async (t) => {
     t.equal(res.headers.allow, 'GET, POST')
     t.same(res.json(), invalidRequest('Method not allowed; use GET, POST.'))
   }
+})
+
+const HINTS = [undefined, 'access_token', 'refresh_token', 'id_token', '']
+
+/** Introspects `token` as `caller` with no hint, each known hint, an unknown and an empty one; each answer must be exactly inactive. */
+async function assertInactiveWithEveryHint (t: Test, app: FastifyInstance, token: string, authorization: string, message: string): Promise<void> {
+  for (const hint of HINTS) {
+    assertInactive(t, await introspect(app, hint === undefined ? { token } : { token, token_type_hint: hint }, { authorization }), `${message}, hint ${String(hint)}`)
+  }
+}
+
+t.test('INTRO-1: a client without allowIntrospection learns only about its own tokens', async (t) => {
+  const { app, client } = await setup(t)
+  const other = await confidential(app, 'password')
+  const theirs = await userTokens(app, client)
+  const ours = await userTokens(app, other)
+  await assertInactiveWithEveryHint(t, app, theirs.access_token, other.authorization, 'another client\'s access token')
+  await assertInactiveWithEveryHint(t, app, theirs.refresh_token ?? '', other.authorization, 'another client\'s refresh token')
+  const cc = await confidential(app, 'client-credentials')
+  await assertInactiveWithEveryHint(t, app, await ccToken(app, cc, 'read'), other.authorization, 'another client\'s client_credentials token')
+
+  assertAnswer(t, await introspect(app, { token: ours.access_token }, { authorization: other.authorization }), {
+    active: true, scope: 'read write', client_id: other.clientId, username: TEST_USER.username, token_type: 'Bearer', exp: START_EPOCH + 36000, iat: START_EPOCH, sub: TEST_USER.id,
+  }, 'its own access token')
+  assertAnswer(t, await introspect(app, { token: ours.refresh_token ?? '' }, { authorization: other.authorization }), {
+    active: true, scope: 'read write', client_id: other.clientId, username: TEST_USER.username, token_type: 'refresh_token', iat: START_EPOCH, sub: TEST_USER.id,
+  }, 'its own refresh token')
+  t.equal((await introspect(app, { token: theirs.access_token }, { authorization: client.authorization })).json<{ active: boolean }>().active, true, 'the holder still sees its token')
+})
+
+t.test('INTRO-1: a resource server learns about every client\'s access tokens, never about another client\'s refresh token', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const tokens = await userTokens(app, client)
+  t.equal((await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true, 'access token')
+  await assertInactiveWithEveryHint(t, app, tokens.refresh_token ?? '', rs.authorization, 'another client\'s refresh token')
+  // A resource server that is also a password client sees its own refresh tokens.
+  const both = await confidential(app, 'password', true)
+  const own = await userTokens(app, both)
+  t.match((await introspect(app, { token: own.refresh_token ?? '' }, { authorization: both.authorization })).json(), { active: true, token_type: 'refresh_token' }, 'its own refresh token')
+  await assertInactiveWithEveryHint(t, app, tokens.refresh_token ?? '', both.authorization, 'still not another client\'s')
+  // The same through a bearer token with the introspection scope.
+  const bearer = `Bearer ${await ccToken(app, rs, 'introspection')}`
+  t.equal((await introspect(app, { token: tokens.access_token }, { authorization: bearer })).json<{ active: boolean }>().active, true, 'bearer: access token')
+  await assertInactiveWithEveryHint(t, app, tokens.refresh_token ?? '', bearer, 'bearer: another client\'s refresh token')
+})
+
+t.test('INTRO-1: the introspection scope is granted only to applications with allowIntrospection', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const cc = await confidential(app, 'client-credentials')
+  const refused = { error: 'invalid_scope', error_description: 'The client is not registered for the requested scope.' }
+  for (const scope of ['introspection', 'read introspection']) {
+    const res = await postToken(app, { grant_type: 'client_credentials', scope }, { authorization: cc.authorization })
+    assertError(t, res, 400, refused)
+  }
+  assertError(t, await postToken(app, { ...ALICE, scope: 'read introspection' }, { authorization: client.authorization }), 400, refused)
+  // The default scopes are __all__ (DOT's default): everything declared but introspection.
+  const defaults = await postToken(app, { grant_type: 'client_credentials' }, { authorization: cc.authorization })
+  t.equal(defaults.json<TokenBody>().scope, 'read write', 'the defaults leave it out')
+  const permitted = await postToken(app, { grant_type: 'client_credentials' }, { authorization: rs.authorization })
+  t.equal(permitted.json<TokenBody>().scope, 'read write introspection', 'a resource server gets it with the defaults')
+  // A client restricted to its registered scopes cannot hold it either.
+  const restricted = await createApplication(app, { authorizationGrantType: 'client-credentials', allowedScopes: ['read', 'introspection'] })
+  const authorization = basicAuth(restricted.application.clientId, restricted.clientSecret ?? '')
+  assertError(t, await postToken(app, { grant_type: 'client_credentials', scope: 'introspection' }, { authorization }), 400, refused)
+  t.equal((await postToken(app, { grant_type: 'client_credentials' }, { authorization })).json<TokenBody>().scope, 'read')
+})
+
+t.test('INTRO-1: a bearer token authorizes introspection only while its application has allowIntrospection', async (t) => {
+  const { app, clock, rs, client } = await setup(t)
+  const { access_token: token } = await userTokens(app, client)
+  const bearer = `Bearer ${await ccToken(app, rs, 'introspection read')}`
+  t.equal((await introspect(app, { token }, { authorization: bearer })).json<{ active: boolean }>().active, true, 'permitted')
+  // Withdrawn (or a token issued before the scope was reserved): the scope alone is not enough.
+  await app.oauth.store.updateApplication(rs.id, { allowIntrospection: false }, clock.now())
+  const res = await introspect(app, { token }, { authorization: bearer })
+  assertError(t, res, 401, INVALID_BEARER)
+  t.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"')
+  const asClient = await introspect(app, { token }, { authorization: rs.authorization })
+  assertInactive(t, asClient, 'its client credentials now learn only about its own tokens')
+})
+
+t.test('INTRO-1: the permission counts only on a confidential client, even if a direct store write left it on a public one', async (t) => {
+  const { app, clock, rs, client } = await setup(t)
+  const { access_token: token } = await userTokens(app, client)
+  const bearer = `Bearer ${await ccToken(app, rs, 'introspection')}`
+  await app.oauth.store.updateApplication(rs.id, { clientType: 'public', clientSecretHash: '' }, clock.now())
+  t.equal((await app.oauth.store.findApplicationById(rs.id))?.allowIntrospection, true, 'the store does not police it')
+  assertError(t, await introspect(app, { token }, { authorization: bearer }), 401, INVALID_BEARER)
+})
+
+t.test('INTRO-1: a refresh token is no bearer credential at the introspection endpoint', async (t) => {
+  const { app, client } = await setup(t)
+  const both = await confidential(app, 'password', true)
+  const own = await postToken(app, { ...ALICE, scope: 'introspection' }, { authorization: both.authorization })
+  t.equal(own.statusCode, 200)
+  const { access_token: accessToken, refresh_token: refreshToken } = own.json<TokenBody>()
+  const { access_token: token } = await userTokens(app, client)
+  t.equal((await introspect(app, { token }, { authorization: `Bearer ${accessToken}` })).json<{ active: boolean }>().active, true, 'its access token')
+  assertError(t, await introspect(app, { token }, { authorization: `Bearer ${refreshToken ?? ''}` }), 401, INVALID_BEARER)
+})
+
+t.test('INTRO-1: an update through the host API keeps or drops the permission; a public client never has it', async (t) => {
+  const { app, rs, client } = await setup(t)
+  const { access_token: token } = await userTokens(app, client)
+  const ctx = app.oauth.context
+  const kept = await updateApplication(ctx, rs.id, { clientType: 'confidential', authorizationGrantType: 'client-credentials', name: 'renamed' })
+  t.equal(kept?.application.allowIntrospection, true, 'left out: kept')
+  t.equal((await introspect(app, { token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true)
+  const cc = await confidential(app, 'client-credentials')
+  const granted = await updateApplication(ctx, cc.id, { clientType: 'confidential', authorizationGrantType: 'client-credentials', allowIntrospection: true })
+  t.equal(granted?.application.allowIntrospection, true, 'granted by host code')
+  t.equal((await introspect(app, { token }, { authorization: cc.authorization })).json<{ active: boolean }>().active, true, 'and used at once')
+
+  const pub = { clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: ['https://app.example.com/cb'] } as const
+  await t.rejects(updateApplication(ctx, rs.id, { ...pub, allowIntrospection: true }), { name: 'ApplicationValidationError', message: 'allowIntrospection: only confidential clients can introspect tokens (RFC 7662 §2.1)' })
+  t.equal((await updateApplication(ctx, rs.id, pub))?.application.allowIntrospection, false, 'turning public drops it')
+  await t.rejects(createApplication(app, { ...pub, allowIntrospection: true }), { name: 'ApplicationValidationError', message: 'allowIntrospection: only confidential clients can introspect tokens (RFC 7662 §2.1)' })
 })

@@ -156,6 +156,42 @@ t.test('open registration refuses grant types that get tokens without a user (cl
   t.equal((await open.oauth.store.findApplicationByClientId(created.client_id ?? ''))?.authorizationGrantType, 'authorization-code')
 })
 
+t.test('INTRO-1: registration never grants introspection rights; an RFC 7592 update keeps an administrator\'s grant', async (t) => {
+  const app = await buildAuthorizeApp(t, {
+    clock,
+    settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null, scopes: { read: 'Reading scope', introspection: 'Introspect tokens' } },
+  })
+  const client = { redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'client_secret_basic' }
+  // RFC 7591 §2: metadata the server does not understand is ignored; a permission is not client metadata.
+  const res = await register(app, { ...client, allow_introspection: true, allowIntrospection: true, introspection: true })
+  t.equal(res.statusCode, 201)
+  const body = res.json() as Record<string, string>
+  t.notOk('allow_introspection' in body)
+  const stored = await app.oauth.store.findApplicationByClientId(body.client_id ?? '')
+  t.equal(stored?.allowIntrospection, false)
+  for (const scope of ['introspection', 'read introspection']) {
+    const refused = await register(app, { ...client, scope })
+    t.equal(refused.statusCode, 400, scope)
+    t.same(refused.json(), { error: 'invalid_client_metadata', error_description: 'The introspection scope is granted by the server administrator, not by registration.' })
+  }
+  t.equal((await app.oauth.store.listApplications()).length, 1, 'nothing stored for the refused ones')
+
+  const uri = `/o/register/${body.client_id ?? ''}/`
+  const put = async (token: string, metadata: Record<string, unknown>) => await app.inject({
+    method: 'PUT', url: uri, headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` }, payload: JSON.stringify({ client_id: body.client_id, ...metadata }),
+  })
+  const selfGrant = await put(body.registration_access_token ?? '', { ...client, allow_introspection: true })
+  t.equal(selfGrant.statusCode, 200)
+  t.equal((await app.oauth.store.findApplicationById(stored?.id ?? 0))?.allowIntrospection, false, 'an update cannot grant it either')
+  await app.oauth.store.updateApplication(stored?.id ?? 0, { allowIntrospection: true }, clock.now())
+  const kept = await put((selfGrant.json() as Record<string, string>).registration_access_token ?? '', { ...client, client_name: 'Renamed' })
+  t.equal(kept.statusCode, 200)
+  t.equal((await app.oauth.store.findApplicationById(stored?.id ?? 0))?.allowIntrospection, true, 'an administrator\'s grant survives an update')
+  const toPublic = await put((kept.json() as Record<string, string>).registration_access_token ?? '', { ...client, token_endpoint_auth_method: 'none' })
+  t.equal(toPublic.statusCode, 200)
+  t.equal((await app.oauth.store.findApplicationById(stored?.id ?? 0))?.allowIntrospection, false, 'and is dropped when the client turns public')
+})
+
 t.test('malformed requests: a form or text body, broken JSON and a wrong method are 4xx JSON, never 500', async (t) => {
   const form = await open.inject({ method: 'POST', url: '/o/register/', payload: 'redirect_uris=https://c.example/cb', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   t.equal(form.statusCode, 400)

@@ -139,15 +139,23 @@ t.test('a client_credentials token (no refresh token) is revoked too', async (t)
   t.notOk(await bearerWorks(app, access))
 })
 
-t.test('an unknown token_type_hint value is unsupported_token_type (RFC 7009 §2.2.1), and nothing is revoked', async (t) => {
-  const { app, client } = await setup(t)
-  const { access } = await pair(app, client)
-  for (const hint of ['id_token', 'Access_Token', 'urn:ietf:params:oauth:token-type:access_token']) {
-    const res = await revoke(app, { token: access, token_type_hint: hint }, { authorization: client.authorization })
-    assertError(t, res, 400, { error: 'unsupported_token_type', error_description: 'The token type is not supported.' })
+t.test('REV-2: an unknown token_type_hint value is ignored (RFC 7009 §2.2): the token is still found and revoked, either type', async (t) => {
+  const { app, client, other } = await setup(t)
+  for (const hint of ['id_token', 'Access_Token', 'urn:ietf:params:oauth:token-type:access_token', 'x'.repeat(5000), '']) {
+    const viaAccess = await pair(app, client)
+    assertRevoked(t, await revoke(app, { token: viaAccess.access, token_type_hint: hint }, { authorization: client.authorization }), `access token, hint ${hint.slice(0, 40)}`)
+    t.notOk(await bearerWorks(app, viaAccess.access))
+    t.notOk(await refreshWorks(app, client, viaAccess.refresh), 'and its refresh token')
+    const viaRefresh = await pair(app, client)
+    assertRevoked(t, await revoke(app, { token: viaRefresh.refresh, token_type_hint: hint }, { authorization: client.authorization }), `refresh token, hint ${hint.slice(0, 40)}`)
+    t.notOk(await bearerWorks(app, viaRefresh.access), 'and its access token')
+    t.notOk(await refreshWorks(app, client, viaRefresh.refresh))
   }
-  t.ok(await bearerWorks(app, access))
-  assertRevoked(t, await revoke(app, { token: access, token_type_hint: '' }, { authorization: client.authorization }), 'an empty hint counts as none')
+  // An unknown hint changes nothing else: another client's token is still untouched (REV-1).
+  const theirs = await pair(app, other)
+  assertRevoked(t, await revoke(app, { token: theirs.access, token_type_hint: 'id_token' }, { authorization: client.authorization }))
+  t.ok(await bearerWorks(app, theirs.access))
+  assertRevoked(t, await revoke(app, { token: 'no-such-token', token_type_hint: 'id_token' }, { authorization: client.authorization }), 'unknown token, unknown hint')
 })
 
 t.test('unknown tokens get 200 and reveal nothing (RFC 7009 §2.2)', async (t) => {

@@ -32,7 +32,7 @@ const port = Number(new URL(asOrigin).port)
 const jwksUri = `${asOrigin}/o/.well-known/jwks.json`
 const client = await createApplication(as)
 const auth = basicAuth(client.application.clientId, client.clientSecret ?? '')
-const rsClient = await createApplication(as, { name: 'The API' })
+const rsClient = await createApplication(as, { name: 'The API', allowIntrospection: true })
 const introspection = { url: `${asOrigin}/o/introspect/`, credentials: { clientId: rsClient.application.clientId, clientSecret: rsClient.clientSecret ?? '' }, cacheSeconds: 0 }
 
 async function issue (app: FastifyInstance = as, authorization = auth, scope = 'read'): Promise<string> {

@@ -17,8 +17,9 @@ let introspections = 0
 as.addHook('onRequest', async (request) => { if (request.url.startsWith('/o/introspect')) introspections++ })
 const asOrigin = await listen(as)
 const introspectUrl = `${asOrigin}/o/introspect/`
-// The API's own client at the AS, for introspection (DOT's RESOURCE_SERVER_INTROSPECTION_CREDENTIALS).
-const rsClient = await createApplication(as, { name: 'The API' })
+// The API's own client at the AS, for introspection (DOT's RESOURCE_SERVER_INTROSPECTION_CREDENTIALS):
+// a resource server, which only an administrator makes one (the CLI's --allow-introspection).
+const rsClient = await createApplication(as, { name: 'The API', allowIntrospection: true })
 const credentials = { clientId: rsClient.application.clientId, clientSecret: rsClient.clientSecret ?? '' }
 const pwApp = await createApplication(as, { authorizationGrantType: 'password' })
 const ccApp = await createApplication(as)
@@ -30,6 +31,12 @@ async function userTokens (scope = 'read'): Promise<TokenBody> {
 }
 async function clientToken (scope = 'read'): Promise<string> {
   const res = await postToken(as, { grant_type: 'client_credentials', scope }, { authorization: basicAuth(ccApp.application.clientId, ccApp.clientSecret ?? '') })
+  return res.json<TokenBody>().access_token
+}
+/** A token of the API's own client, e.g. one with the `introspection` scope (DOT's RESOURCE_SERVER_AUTH_TOKEN). */
+async function rsToken (scope: string): Promise<string> {
+  const res = await postToken(as, { grant_type: 'client_credentials', scope }, { authorization: basicAuth(credentials.clientId, credentials.clientSecret) })
+  if (res.statusCode !== 200) throw new Error(res.body)
   return res.json<TokenBody>().access_token
 }
 async function revoke (token: string): Promise<void> {
@@ -123,11 +130,22 @@ t.test('a refresh token is not an access token (JOSE-2)', async (t) => {
   const { api: building } = introspectionApi(t)
   const api = await building
   const tokens = await userTokens()
-  t.equal((await callApi(api, tokens.refresh_token ?? '')).statusCode, 403, 'the AS says active, token_type refresh_token: refused')
+  // The AS describes a refresh token only to the client holding it (INTRO-1); were it to say
+  // active, the API would still refuse a token_type other than an access token's.
+  t.equal((await callApi(api, tokens.refresh_token ?? '')).statusCode, 403, 'refused')
+})
+
+t.test('INTRO-1: an API whose client lacks allowIntrospection accepts no other client\'s token', async (t) => {
+  const plain = await createApplication(as, { name: 'An API nobody made a resource server' })
+  const api = await buildApi(t, { introspection: { url: introspectUrl, credentials: { clientId: plain.application.clientId, clientSecret: plain.clientSecret ?? '' } } })
+  t.equal((await callApi(api, (await userTokens()).access_token)).statusCode, 403, 'the AS answers {"active": false}')
+  t.equal((await callApi(api, await clientToken())).statusCode, 403)
+  const scoped = await postToken(as, { grant_type: 'client_credentials', scope: 'introspection' }, { authorization: basicAuth(plain.application.clientId, plain.clientSecret ?? '') })
+  t.same(scoped.json(), { error: 'invalid_scope', error_description: 'The client is not registered for the requested scope.' }, 'nor can it obtain the introspection scope')
 })
 
 t.test('introspection with a bearer token holding the introspection scope (DOT RESOURCE_SERVER_AUTH_TOKEN)', async (t) => {
-  const bearer = await clientToken('introspection')
+  const bearer = await rsToken('introspection')
   const { api: building } = introspectionApi(t, { credentials: undefined, token: bearer })
   const api = await building
   t.equal((await callApi(api, await clientToken())).statusCode, 200)
@@ -197,7 +215,7 @@ t.test('fails closed, without a 500, when the AS is slow, down, misconfigured or
 
 t.test('the introspection credentials and tokens are never logged', async (t) => {
   const log: CapturedLog = { lines: [] }
-  const bearer = await clientToken('introspection')
+  const bearer = await rsToken('introspection')
   const { api: a } = introspectionApi(t, {}, {}, log)
   const { api: b } = introspectionApi(t, { credentials: undefined, token: bearer }, {}, log)
   const apiA = await a

@@ -162,6 +162,23 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.ok(await store.findApplicationById(other.id), 'other applications stay')
   })
 
+  t.test('allowIntrospection: false unless given, kept by other changes, in every lookup (INTRO-1)', async (t) => {
+    const { store } = await open(t)
+    const plain = await newApplication(store, { clientId: 'plain-client' })
+    t.equal(plain.allowIntrospection, false, 'default')
+    const rs = await newApplication(store, { clientId: 'rs-client', allowIntrospection: true })
+    t.equal(rs.allowIntrospection, true)
+    t.equal((await store.findApplicationByClientId('rs-client'))?.allowIntrospection, true)
+    t.equal((await store.findApplicationById(rs.id))?.allowIntrospection, true)
+    t.same((await store.listApplications()).map((a) => [a.clientId, a.allowIntrospection]), [['plain-client', false], ['rs-client', true]])
+    await store.issueTokens(issueOf({ applicationId: rs.id, token: 'rs-access' }))
+    t.equal((await store.findAccessTokenForVerification(tokenChecksum('rs-access')))?.application?.allowIntrospection, true, 'joined with its token')
+    t.equal((await store.updateApplication(rs.id, { name: 'renamed' }, at(1)))?.allowIntrospection, true, 'other changes keep it')
+    t.equal((await store.updateApplication(rs.id, { allowIntrospection: false }, at(2)))?.allowIntrospection, false, 'withdrawn')
+    t.equal((await store.findApplicationById(rs.id))?.allowIntrospection, false)
+    t.equal((await store.updateApplication(plain.id, { allowIntrospection: true }, at(3)))?.allowIntrospection, true, 'granted')
+  })
+
   t.test('findApplicationByClientId: the client\'s own row, never the stand-in an unknown client_id reads (G10)', async (t) => {
     const { store } = await open(t)
     t.equal(await store.findApplicationByClientId('anyone'), null, 'empty table: no stand-in, no match')

@@ -205,6 +205,33 @@ t.test('update validates, saves and redirects to the detail page', async (t) => 
   t.same(stored?.redirectUris, ['https://app.example.com/cb', 'https://app.example.com/other'])
 })
 
+t.test('INTRO-1: the introspection permission is shown, never settable or lost through the pages', async (t) => {
+  const app = await buildManagementApp(t)
+  const form = await get(app, '/o/applications/register/')
+  t.notMatch(form.body, /allowIntrospection|allow_introspection/i, 'no such field on the form')
+  // Extra fields a user might post, in every spelling, are ignored.
+  const sneaky = { allowIntrospection: 'true', allow_introspection: 'on', introspection: '1' }
+  const { id, res } = await register(app, { ...VALID, ...sneaky })
+  t.equal(res.statusCode, 200)
+  t.match(res.body, /id="introspection">its own tokens only</)
+  t.equal((await app.oauth.store.findApplicationById(id))?.allowIntrospection, false, 'not granted by registering')
+  const page = await get(app, `/o/applications/${id}/update/`)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, ...sneaky }, formState(page))).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.allowIntrospection, false, 'nor by updating')
+
+  // An administrator grants it (CLI, host code); the owner sees it and editing keeps it.
+  await app.oauth.store.updateApplication(id, { allowIntrospection: true }, new Date())
+  t.match((await get(app, `/o/applications/${id}/`)).body, /id="introspection">any client&#39;s access tokens \(a resource server, set by an administrator\)</)
+  const again = await get(app, `/o/applications/${id}/update/`)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, name: 'Renamed' }, formState(again))).statusCode, 302)
+  const kept = await app.oauth.store.findApplicationById(id)
+  t.equal(kept?.name, 'Renamed')
+  t.equal(kept?.allowIntrospection, true, 'an edit keeps it')
+  const pub = await get(app, `/o/applications/${id}/update/`)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: 'https://app.example.com/cb' }, formState(pub))).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.allowIntrospection, false, 'turning public drops it')
+})
+
 t.test('regenerating the secret shows the new one once; the old one stops working', async (t) => {
   const app = await buildManagementApp(t)
   const { id, clientId, secret } = await register(app)

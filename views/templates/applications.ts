@@ -13,6 +13,8 @@ export interface ApplicationSummary {
   readonly allowedOrigins: readonly string[]
   readonly algorithm: string
   readonly skipAuthorization: boolean
+  /** RFC 7662 §4 resource-server permission: shown, never editable here (administrators set it). */
+  readonly allowIntrospection: boolean
   readonly createdAt: Date
 }
 
@@ -131,6 +133,7 @@ ${row('Redirect URIs', listOf(app.redirectUris))}
 ${row('Post-logout redirect URIs', listOf(app.postLogoutRedirectUris))}
 ${row('Allowed origins', listOf(app.allowedOrigins))}
 ${row('Algorithm', app.algorithm === '' ? 'none' : app.algorithm)}
+${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
 ${row('Created', app.createdAt.toISOString())}
 </dl>
 <div class="oat-actions">

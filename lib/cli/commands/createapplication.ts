@@ -18,6 +18,7 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   skipAuthorization: '--skip-authorization',
   userId: '--user',
   algorithm: '--algorithm',
+  allowIntrospection: '--allow-introspection',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -34,6 +35,7 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     allowed_origins: app.allowedOrigins,
     skip_authorization: app.skipAuthorization,
     algorithm: app.algorithm,
+    allow_introspection: app.allowIntrospection,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -55,6 +57,7 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.allowedOrigins.length > 0) rows.push(['allowed_origins:', app.allowedOrigins.join(' ')])
   if (app.skipAuthorization) rows.push(['skip_authorization:', 'yes'])
   if (app.algorithm !== '') rows.push(['algorithm:', app.algorithm])
+  if (app.allowIntrospection) rows.push(['allow_introspection:', 'yes (may introspect every client\'s access tokens)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
   const lines = [`New application ${label} created successfully.`, ...table(rows)]
@@ -93,6 +96,7 @@ export const createApplicationCommand = defineCommand({
     'skip-authorization': booleanOption('Do not ask users for consent'),
     user: stringOption('id', 'Id of the user who owns the application'),
     algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (default), RS256, or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
+    'allow-introspection': booleanOption('Make it a resource server: it may introspect every client\'s access tokens and obtain the introspection scope (confidential only)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -117,6 +121,7 @@ export const createApplicationCommand = defineCommand({
         skipAuthorization: values['skip-authorization'] === true,
         userId: values.user ?? null,
         algorithm: values.algorithm,
+        allowIntrospection: values['allow-introspection'] === true,
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)

@@ -44,6 +44,7 @@ export function toApplication (row: typeof schema.applications.$inferSelect): Ap
     requirePushedAuthorizationRequests: row.requirePushedAuthorizationRequests,
     tokenEndpointAuthMethod: AUTH_METHODS.includes(row.tokenEndpointAuthMethod) ? row.tokenEndpointAuthMethod as TokenEndpointAuthMethod : '',
     allowedScopes: row.allowedScopes === null ? null : splitList(row.allowedScopes),
+    allowIntrospection: row.allowIntrospection,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -167,6 +168,7 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.requirePushedAuthorizationRequests !== undefined) set.requirePushedAuthorizationRequests = changes.requirePushedAuthorizationRequests
   if (changes.tokenEndpointAuthMethod !== undefined) set.tokenEndpointAuthMethod = changes.tokenEndpointAuthMethod
   if (changes.allowedScopes !== undefined) set.allowedScopes = changes.allowedScopes === null ? null : joinList(changes.allowedScopes)
+  if (changes.allowIntrospection !== undefined) set.allowIntrospection = changes.allowIntrospection
   return set
 }
 
@@ -187,6 +189,7 @@ export function newApplicationToRow (app: NewApplication): typeof schema.applica
     requirePushedAuthorizationRequests: app.requirePushedAuthorizationRequests ?? false,
     tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
     allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
+    allowIntrospection: app.allowIntrospection ?? false,
     clientSecretSealed: app.clientSecretSealed ?? '',
     createdAt: app.now,
     updatedAt: app.now,

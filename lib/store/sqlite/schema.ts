@@ -22,6 +22,8 @@ export const applications = sqliteTable('oauth2_application', {
   tokenEndpointAuthMethod: text('token_endpoint_auth_method').notNull().default(''),
   /** RFC 7591 `scope` of a registered client (space-separated); NULL when unrestricted. */
   allowedScopes: text('allowed_scopes'),
+  /** RFC 7662 §4: a resource server that may introspect every client's access tokens; set by administrators only. */
+  allowIntrospection: integer('allow_introspection', { mode: 'boolean' }).notNull().default(false),
   /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
   clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),

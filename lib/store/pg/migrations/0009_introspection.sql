@@ -1,0 +1,1 @@
+ALTER TABLE "oauth2_application" ADD COLUMN "allow_introspection" boolean DEFAULT false NOT NULL;

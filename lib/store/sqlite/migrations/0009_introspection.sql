@@ -1,0 +1,1 @@
+ALTER TABLE `oauth2_application` ADD `allow_introspection` integer DEFAULT false NOT NULL;
