@@ -69,6 +69,8 @@ export {
   InsufficientScopeError,
   LoginRequiredError,
   ConsentRequiredError,
+  RequestNotSupportedError,
+  RequestUriNotSupportedError,
   InvalidTargetError,
   AuthorizationPendingError,
   SlowDownError,

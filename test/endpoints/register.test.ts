@@ -339,10 +339,11 @@ t.test('with OpenID Connect: post_logout_redirect_uris are validated and kept; h
   })
   const bad = await register(app, { redirect_uris: ['https://c.example/cb'], post_logout_redirect_uris: ['http://evil.example/'] })
   t.same(bad.json(), { error: 'invalid_redirect_uri', error_description: 'A redirect URI in post_logout_redirect_uris must use https unless the host is loopback (127.0.0.1, [::1] or localhost).' })
+  // With the implicit grant off (the default), code id_token is registered with authorization_code alone.
   const res = await register(app, {
     redirect_uris: ['https://c.example/cb'],
     post_logout_redirect_uris: ['https://c.example/bye'],
-    grant_types: ['authorization_code', 'implicit'],
+    grant_types: ['authorization_code'],
     response_types: ['id_token code'],
   })
   t.equal(res.statusCode, 201)
