@@ -224,8 +224,13 @@ t.test('host-made clients keep RFC 6749 redirects; form_post works with a real r
     const nonce = client.randomNonce()
     const state = client.randomState()
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: RP, scope: 'openid profile', state, nonce, response_mode: 'form_post',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      redirect_uri: RP,
+      scope: 'openid profile',
+      state,
+      nonce,
+      response_mode: 'form_post',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
     })
     const consent = parseForm(await (await browser.get(url.href)).text(), /\/o\/authorize\/$/)
     const answer = await browser.submit(consent.action, { ...consent.hidden, allow: 'Authorize' })

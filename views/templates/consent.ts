@@ -35,8 +35,7 @@ export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-${audience}${data.redirectTarget === undefined ? '' : html`<p class="oat-notice">This application registered itself with this server. Whatever you choose, you will then be sent to <strong>${data.redirectTarget}</strong>.</p>
-`}<form method="post" action="${data.action}">
+${audience}${destination(data.redirectTarget)}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}${resources.map((resource) => html`<input type="hidden" name="resource" value="${resource}">\n`)}
 <div class="oat-actions">
@@ -45,6 +44,13 @@ ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" n
 </div>
 </form>
 `)
+}
+
+/** RFC 9700 §4.11.2: for a self-registered client, where the decision sends the browser. */
+function destination (target: string | undefined): SafeHtml | '' {
+  if (target === undefined) return ''
+  return html`<p class="oat-notice">This application registered itself with this server. Whatever you choose, you will then be sent to <strong>${target}</strong>.</p>
+`
 }
 
 /** RFC 8707: the user sees which services the access is for (nothing when unrestricted). */
