@@ -137,3 +137,15 @@ t.test('with OpenID Connect: query never carries an ID token or access token; fo
   t.equal(action, REDIRECT_URI)
   t.same(Object.keys(fields).sort(), ['access_token', 'code', 'expires_in', 'id_token', 'scope', 'state', 'token_type'])
 })
+
+t.test('implicit on: response_type=token refuses the query and is answered in the fragment or by form_post', async (t) => {
+  const implicit = await buildAuthorizeApp(t, { settings: { implicitGrantEnabled: true } })
+  const client = await createCodeApplication(implicit, { clientType: 'public', authorizationGrantType: 'implicit' })
+  const base = { response_type: 'token', client_id: client.application.clientId, redirect_uri: REDIRECT_URI, state: 'xyz' }
+  assertRedirectError(t, await getAuthorize(implicit, { ...base, response_mode: 'query' }),
+    { error: 'invalid_request', error_description: 'This response type cannot be returned in the query.', state: 'xyz' }, { part: 'fragment' })
+  const fragment = await postDecision(implicit, await fetchConsent(implicit, base))
+  t.type(redirectParams(fragment, 'fragment').access_token, 'string')
+  const posted = formPost(t, await postDecision(implicit, await fetchConsent(implicit, { ...base, response_mode: 'form_post' })))
+  t.same(Object.keys(posted.fields), ['access_token', 'token_type', 'expires_in', 'scope', 'state'])
+})
