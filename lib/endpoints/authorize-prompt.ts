@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context.js'
 import { ConsentRequiredError, LoginRequiredError, type OAuthError } from '../errors.js'
-import { earlyErrorResponse, type AuthorizationRequest, type AuthorizingUser } from './authorize-request.js'
-import type { AuthorizationResponse } from './authorize-response.js'
+import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
+import { earlyErrorResponse, type AuthorizationResponse } from './authorize-response.js'
 import { canSkipConsent } from './authorize.js'
 
 /** What the authorization endpoint does with a valid request, once it knows who is logged in. */

@@ -6,7 +6,7 @@ import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
 import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
-import { errorResponse, requestedResponseMode, type AuthorizationResponse, type ResponseMode } from './authorize-response.js'
+import { earlyErrorResponse, requestedResponseMode, type AuthorizationResponse, type ResponseMode } from './authorize-response.js'
 import { expandPushedRequest, type PushedExpansion } from './par.js'
 
 // The authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636; OIDC Core §3): what it may
@@ -76,21 +76,6 @@ export interface AuthorizationRequest {
 export type AuthorizationCheck =
   | { readonly ok: true, readonly request: AuthorizationRequest }
   | { readonly ok: false, readonly error: OAuthError, readonly redirect: AuthorizationResponse | null }
-
-/**
- * Where an error found before the user approved goes: to the client, in the request's response
- * mode, unless the client registered itself. Anyone can register through open (or
- * initial-access-token) registration with a redirect URI of their choosing, and redirecting
- * such a client's errors before any login or consent would make this server's origin an open
- * redirector (RFC 9700 §4.11.2): those are shown on the error page instead. Clients created by
- * the host (CLI, code, management pages) keep RFC 6749 §4.1.2.1 redirects.
- * @returns the response for the client, or `null`: show the error page.
- */
-export function earlyErrorResponse (request: Pick<AuthorizationRequest, 'redirectUri' | 'responseMode' | 'state' | 'iss' | 'selfRegistered'>,
-  error: OAuthError): AuthorizationResponse | null {
-  if (request.selfRegistered) return null
-  return errorResponse(request.redirectUri, request.responseMode, error, request.state, request.iss)
-}
 
 /** The user approving or denying a request, as the host app knows them. */
 export interface AuthorizingUser {

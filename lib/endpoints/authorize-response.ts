@@ -64,6 +64,30 @@ export function errorResponse (redirectUri: string, mode: ResponseMode, error: O
   return authorizationResponse(redirectUri, mode, { error: error.error, error_description: error.description, state, iss })
 }
 
+/** What an error response before approval needs to know about the request (a validated redirect URI). */
+export interface ErrorTarget {
+  readonly redirectUri: string
+  readonly responseMode: ResponseMode
+  readonly state: string | undefined
+  readonly iss: string | undefined
+  /** The client registered itself through dynamic registration (RFC 7591). */
+  readonly selfRegistered: boolean
+}
+
+/**
+ * Where an error found before the user approved goes: to the client, in the request's response
+ * mode, unless the client registered itself. Anyone can register through open (or
+ * initial-access-token) registration with a redirect URI of their choosing, and redirecting
+ * such a client's errors before any login or consent would make this server's origin an open
+ * redirector (RFC 9700 §4.11.2): those are shown on the error page instead. Clients created by
+ * the host (CLI, code, management pages) keep RFC 6749 §4.1.2.1 redirects.
+ * @returns the response for the client, or `null`: show the error page.
+ */
+export function earlyErrorResponse (request: ErrorTarget, error: OAuthError): AuthorizationResponse | null {
+  if (request.selfRegistered) return null
+  return errorResponse(request.redirectUri, request.responseMode, error, request.state, request.iss)
+}
+
 /** The `Location` of a `query` or `fragment` response (a `form_post` one is a page, not a redirect). */
 export function responseLocation (response: AuthorizationResponse): string {
   if (response.mode === 'form_post') throw new TypeError('a form_post response has no Location')
