@@ -70,6 +70,8 @@ export {
   InsufficientScopeError,
   LoginRequiredError,
   ConsentRequiredError,
+  RequestNotSupportedError,
+  RequestUriNotSupportedError,
   InvalidTargetError,
   AuthorizationPendingError,
   SlowDownError,

@@ -20,6 +20,9 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'login_required'
   | 'consent_required'
+  // OIDC Core §3.1.2.6
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
   // RFC 7591 §3.2.2
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
@@ -152,6 +155,20 @@ export class LoginRequiredError extends OAuthError {
 export class ConsentRequiredError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('consent_required', 400, { description: 'The user must consent.', ...options })
+  }
+}
+
+/** `request_not_supported` (OIDC Core §3.1.2.6, §6): the request carries a request object, which this server does not accept. */
+export class RequestNotSupportedError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('request_not_supported', 400, { description: 'Request objects are not supported.', ...options })
+  }
+}
+
+/** `request_uri_not_supported` (OIDC Core §3.1.2.6, §6): a `request_uri` this server did not issue through `par/`. */
+export class RequestUriNotSupportedError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('request_uri_not_supported', 400, { description: 'Only request_uri values issued by the pushed authorization request endpoint are supported.', ...options })
   }
 }
 

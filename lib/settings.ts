@@ -13,7 +13,11 @@ export interface Settings {
   readonly authorizationCodeExpireSeconds: number
   /** Enable the resource-owner password grant. Off by default: RFC 9700 §2.4 forbids it (DOT `COMPLIANT_BCP_RFC9700_PASSWORD_GRANT`, inverted). */
   readonly passwordGrantEnabled: boolean
-  /** Enable the implicit grant (`response_type=token`). Off by default: RFC 9700 §2.1.2 (DOT `COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT`, inverted). */
+  /**
+   * Enable the implicit grant (`response_type=token`) and, with OpenID Connect, the hybrid types
+   * that return an access token from the authorization endpoint (`code token`, `code id_token token`).
+   * Off by default: RFC 9700 §2.1.2 (DOT `COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT`, inverted).
+   */
   readonly implicitGrantEnabled: boolean
   /** Require PKCE for the authorization code grant (DOT `PKCE_REQUIRED`, true). */
   readonly pkceRequired: boolean

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { decideAuthorization } from '../lib/endpoints/authorize-prompt.js'
 import { approveAuthorization, denyAuthorization } from '../lib/endpoints/authorize.js'
 import { validateAuthorizationRequest, type AuthorizationRequest } from '../lib/endpoints/authorize-request.js'
+import type { AuthorizationResponse } from '../lib/endpoints/authorize-response.js'
 import { consumePushedRequest } from '../lib/endpoints/par.js'
 import type { OAuthError } from '../lib/errors.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
@@ -10,12 +11,15 @@ import { toOAuthRequest } from './oauth-request.js'
 import { paramValues } from '../lib/request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { sendHtml } from './html-response.js'
+import { sendAuthorizationResponse } from './authorization-response.js'
 
 /**
  * `GET/POST {prefix}/authorize/` (DOT's `AuthorizationView`): validates the request, sends
  * anonymous users to the login URL, shows the consent page, and redirects to the client with a
- * code (or `access_denied`) once the user decides. Untrustworthy requests get an HTML error
- * page and are never redirected (RFC 6749 §4.1.2.1).
+ * code (or `access_denied`) once the user decides, in the request's response mode (query,
+ * fragment or form_post). Untrustworthy requests, and every error of a self-registered client
+ * before the user approved, get an HTML error page and are never redirected (RFC 6749
+ * §4.1.2.1, RFC 9700 §4.11.2).
  */
 export class AuthorizationView {
   readonly #csrf: CsrfProtection
@@ -45,10 +49,10 @@ export class AuthorizationView {
     const decision = await decideAuthorization(ctx, check.request, user)
     switch (decision.kind) {
       case 'login': return this.#toLogin(request, reply, decision.loginAfter)
-      case 'redirect': return reply.redirect(decision.location, 302)
+      case 'error': return this.#fail(reply, decision.error, decision.response)
       case 'approve':
         if (!await consumePushedRequest(ctx, check.request.pushedRequestId)) return this.#usedRequestUri(reply)
-        return reply.redirect(await approveAuthorization(ctx, check.request, decision.user), 302)
+        return this.#respond(reply, await approveAuthorization(ctx, check.request, decision.user))
       case 'consent': return this.#consent(request, reply, check.request, decision.user.id)
     }
   }
@@ -59,8 +63,8 @@ export class AuthorizationView {
     const fields = req.body ?? {}
     const user = await request.server.oauth.resolveUser(request)
     if (user === null) return this.#page(reply, 403, 'access_denied', 'You are not logged in. Go back to the application and start again.')
-    // UI-1: the decision must come from the page we showed this browser, for this user and
-    // client. Checked first, so a forged POST learns nothing, not even a validation error.
+    // RFC 6749 §10.12: the decision must come from the page we showed this browser, for this
+    // user and client. Checked first, so a forged POST learns nothing, not even a validation error.
     // A repeated token is no token: one value must stand for the form (RFC 6749 §3.1 spirit).
     const token = req.duplicated.has(CSRF_FIELD) ? undefined : fields[CSRF_FIELD]
     if (!this.#csrf.verify(request, token, binding(user.id, fields.client_id ?? ''))) {
@@ -70,9 +74,9 @@ export class AuthorizationView {
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
     // RFC 9126 §4: a pushed request is single-use; the decision uses it up.
     if (!await consumePushedRequest(ctx, check.request.pushedRequestId)) return this.#usedRequestUri(reply)
-    // REDIR-3: 302 after a POST, never 307, so the browser does not re-post the form.
-    if (fields.allow === undefined) return reply.redirect(denyAuthorization(check.request), 302)
-    return reply.redirect(await approveAuthorization(ctx, check.request, user), 302)
+    // 302 after a POST, never 307, so the browser does not re-post the form (RFC 9700 §4.12).
+    if (fields.allow === undefined) return this.#respond(reply, denyAuthorization(check.request))
+    return this.#respond(reply, await approveAuthorization(ctx, check.request, user))
   }
 
   #consent (request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, userId: string): FastifyReply {
@@ -83,6 +87,9 @@ export class AuthorizationView {
       scopes: authz.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
       fields: authz.params,
       resources: authz.resources,
+      // RFC 9700 §4.11.2: a client that registered itself is only as trustworthy as its
+      // registrant, so the user sees where the decision will send the browser.
+      ...(authz.selfRegistered ? { redirectTarget: redirectTarget(authz.redirectUri) } : {}),
       csrfToken,
       // The route's own path, not the request's: with the router's ignoreDuplicateSlashes,
       // `//o/authorize/` would make the form post (CSRF token included) to the host "o".
@@ -95,8 +102,12 @@ export class AuthorizationView {
     return this.#page(reply, 400, 'invalid_request', 'The request_uri is invalid, expired, used or was issued to another client.')
   }
 
-  #fail (reply: FastifyReply, error: OAuthError, redirect: string | null): FastifyReply {
-    if (redirect !== null) return reply.redirect(redirect, 302)
+  #respond (reply: FastifyReply, response: AuthorizationResponse): FastifyReply {
+    return sendAuthorizationResponse(reply, response, this.#stylesheet)
+  }
+
+  #fail (reply: FastifyReply, error: OAuthError, response: AuthorizationResponse | null): FastifyReply {
+    if (response !== null) return this.#respond(reply, response)
     return this.#page(reply, 400, error.error, error.description ?? 'Invalid request.')
   }
 
@@ -129,6 +140,16 @@ export class AuthorizationView {
     const route = request.routeOptions.url ?? '/'
     const next = safeRedirectTarget(`${route}${query}`) ?? route
     return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(next)}`, 302)
+  }
+}
+
+/** What the consent page names as the browser's next stop: the origin, or a native app's scheme. */
+function redirectTarget (uri: string): string {
+  try {
+    const url = new URL(uri)
+    return url.origin === 'null' ? url.protocol : url.origin
+  } catch {
+    return uri
   }
 }
 

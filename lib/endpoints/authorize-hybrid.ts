@@ -2,16 +2,17 @@ import type { ServerContext } from '../context.js'
 import type { TokenIssue } from '../store/types.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
-import { appendParams, type AuthorizationRequest, type AuthorizingUser } from './authorize-request.js'
+import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
+import { authorizationResponse, type AuthorizationResponse } from './authorize-response.js'
 import { storeCode } from './authorize.js'
 
 /**
- * OIDC Core §3.3.2.5: the hybrid flow's answer, in the fragment: a code, plus an access token
+ * OIDC Core §3.3.2.5: the hybrid flow's answer, in the fragment (or `form_post`): a code, plus an access token
  * (`token`, no refresh token) and/or an ID token (`id_token`, with `c_hash`, `at_hash` when an
  * access token comes along, and the required nonce). The code is exchanged as usual.
- * @returns the `Location` to send the browser to.
+ * @returns the response to deliver to the client.
  */
-export async function approveHybrid (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<string> {
+export async function approveHybrid (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<AuthorizationResponse> {
   const types = request.responseType.split(' ')
   const code = await storeCode(ctx, request, user, now)
   const answer: Record<string, string | undefined> = { code }
@@ -44,5 +45,5 @@ export async function approveHybrid (ctx: ServerContext, request: AuthorizationR
     await ctx.store.createIdToken(idToken.record, now)
   }
   if (idToken !== null) answer.id_token = idToken.jwt
-  return appendParams(request.redirectUri, 'fragment', { ...answer, state: request.state, iss: request.iss })
+  return authorizationResponse(request.redirectUri, request.responseMode, { ...answer, state: request.state, iss: request.iss })
 }

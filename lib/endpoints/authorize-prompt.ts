@@ -1,7 +1,8 @@
 import type { ServerContext } from '../context.js'
-import { ConsentRequiredError, LoginRequiredError } from '../errors.js'
+import { ConsentRequiredError, LoginRequiredError, type OAuthError } from '../errors.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
-import { authorizationErrorRedirect, canSkipConsent } from './authorize.js'
+import { earlyErrorResponse, type AuthorizationResponse } from './authorize-response.js'
+import { canSkipConsent } from './authorize.js'
 
 /** What the authorization endpoint does with a valid request, once it knows who is logged in. */
 export type AuthorizationDecision =
@@ -11,21 +12,24 @@ export type AuthorizationDecision =
    * parity) and adds `login_after`, so the return trip neither loops nor skips the login.
    */
   | { readonly kind: 'login', readonly loginAfter: Date | null }
-  /** An error for the client at its validated redirect URI (`login_required`, `consent_required`). */
-  | { readonly kind: 'redirect', readonly location: string }
+  /**
+   * `login_required` or `consent_required`: for the client at its validated redirect URI, or,
+   * when `response` is `null` (a self-registered client, see `earlyErrorResponse`), for the error page.
+   */
+  | { readonly kind: 'error', readonly error: OAuthError, readonly response: AuthorizationResponse | null }
   | { readonly kind: 'consent', readonly user: AuthorizingUser }
   | { readonly kind: 'approve', readonly user: AuthorizingUser }
 
 /**
  * OIDC Core §3.1.2.1–3.1.2.6 (`prompt`, `max_age`) on top of RFC 6749's consent. Runs after the
  * client and redirect URI were validated, so an error redirect never leaves the registered
- * URIs (REDIR-1, DOT #1719). Freshness checks need the host's `authTime`; without one they
+ * URIs (DOT #1719), and a self-registered client gets none at all: nobody approved anything yet. Freshness checks need the host's `authTime`; without one they
  * cannot be enforced (DOT parity: DOT only redirects to the login page).
  */
 export async function decideAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser | null): Promise<AuthorizationDecision> {
   const none = request.prompt.includes('none')
-  const loginRequired = (detail: string): AuthorizationDecision =>
-    ({ kind: 'redirect', location: authorizationErrorRedirect(request, new LoginRequiredError({ detail })) })
+  const fail = (error: OAuthError): AuthorizationDecision => ({ kind: 'error', error, response: earlyErrorResponse(request, error) })
+  const loginRequired = (detail: string): AuthorizationDecision => fail(new LoginRequiredError({ detail }))
   if (user === null) {
     if (none) return loginRequired('prompt=none without a logged-in user')
     return { kind: 'login', loginAfter: request.prompt.includes('login') ? ctx.clock.now() : null }
@@ -43,6 +47,6 @@ export async function decideAuthorization (ctx: ServerContext, request: Authoriz
   if (request.prompt.includes('consent')) return { kind: 'consent', user }
   if (await canSkipConsent(ctx, request, user.id)) return { kind: 'approve', user }
   return none
-    ? { kind: 'redirect', location: authorizationErrorRedirect(request, new ConsentRequiredError({ detail: 'prompt=none, but consent is needed' })) }
+    ? fail(new ConsentRequiredError({ detail: 'prompt=none, but consent is needed' }))
     : { kind: 'consent', user }
 }

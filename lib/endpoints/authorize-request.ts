@@ -1,11 +1,12 @@
 import type { ServerContext } from '../context.js'
-import { InvalidRequestError, OAuthError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors.js'
+import { InvalidRequestError, OAuthError, RequestNotSupportedError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors.js'
 import { param, type Params } from '../request.js'
 import type { Application } from '../store/types.js'
 import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
 import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
+import { earlyErrorResponse, requestedResponseMode, type AuthorizationResponse, type ResponseMode } from './authorize-response.js'
 import { expandPushedRequest, type PushedExpansion } from './par.js'
 
 // The authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636; OIDC Core §3): what it may
@@ -15,7 +16,7 @@ import { expandPushedRequest, type PushedExpansion } from './par.js'
 /** The parameters an authorization request may carry (others are ignored, RFC 6749 §3.1). */
 export const AUTHORIZATION_PARAMETERS = [
   'client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce',
-  'code_challenge', 'code_challenge_method', 'approval_prompt',
+  'code_challenge', 'code_challenge_method', 'approval_prompt', 'response_mode',
   // OpenID Connect (OIDC Core §3.1.2.1); `login_after` is the toolkit's own marker, see authorize-prompt.ts.
   'prompt', 'max_age', 'login_after',
 ] as const
@@ -25,23 +26,20 @@ export type ResponseType = 'code' | 'token' | 'code id_token' | 'code token' | '
 
 const HYBRID_RESPONSE_TYPES: ReadonlySet<string> = new Set(['code id_token', 'code token', 'code id_token token'])
 
-/**
- * Query for `code`, fragment for what returns a token from the authorization endpoint (OAuth
- * 2.0 Multiple Response Types §5): `token`, and with OpenID Connect on, anything with `token`
- * or `id_token`. Without OIDC those are unknown values, answered in the query as before.
- */
-export function responseMode (responseType: string | undefined, oidcEnabled: boolean): 'query' | 'fragment' {
-  if (responseType === 'token') return 'fragment'
-  const parts = (responseType ?? '').split(' ')
-  return oidcEnabled && (parts.includes('token') || parts.includes('id_token')) ? 'fragment' : 'query'
-}
-
 /** A validated authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636 §4.3). */
 export interface AuthorizationRequest {
   readonly application: Application
   readonly responseType: ResponseType
   /** Where the answer goes: the requested URI, or the only registered one. */
   readonly redirectUri: string
+  /** How the answer goes there: `response_mode`, or the response type's default. */
+  readonly responseMode: ResponseMode
+  /**
+   * The client registered itself (RFC 7591 dynamic registration): its redirect URIs are only the
+   * registrant's word, so errors found before the user approved are shown on the error page,
+   * never redirected (RFC 9700 §4.11.2). See `earlyErrorResponse`.
+   */
+  readonly selfRegistered: boolean
   /** `redirect_uri` as the request gave it, `''` when omitted (the token request must repeat it, §4.1.3). */
   readonly requestedRedirectUri: string
   readonly scopes: readonly string[]
@@ -71,12 +69,13 @@ export interface AuthorizationRequest {
 
 /**
  * The outcome of validating an authorization request. A failure with `redirect: null` means the
- * client or redirect URI cannot be trusted: show the error to the user, never redirect
- * (RFC 6749 §4.1.2.1). Otherwise `redirect` is where the error goes.
+ * client or redirect URI cannot be trusted, or the client registered itself: show the error to
+ * the user, never redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11.2). Otherwise `redirect` is the
+ * error response for the client.
  */
 export type AuthorizationCheck =
   | { readonly ok: true, readonly request: AuthorizationRequest }
-  | { readonly ok: false, readonly error: OAuthError, readonly redirect: string | null }
+  | { readonly ok: false, readonly error: OAuthError, readonly redirect: AuthorizationResponse | null }
 
 /** The user approving or denying a request, as the host app knows them. */
 export interface AuthorizingUser {
@@ -95,19 +94,22 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   resources: readonly string[] = params.resource === undefined ? [] : [params.resource],
   options: { readonly pushed?: boolean } = {}): Promise<AuthorizationCheck> {
   const iss = ctx.settings.authorizationResponseIss ? issuer : undefined
-  const fatal = (description: string, detail?: string): AuthorizationCheck =>
-    ({ ok: false, error: new InvalidRequestError({ description, detail }), redirect: null })
+  const fatal = (error: OAuthError | string, detail?: string): AuthorizationCheck =>
+    ({ ok: false, error: typeof error === 'string' ? new InvalidRequestError({ description: error, detail }) : error, redirect: null })
 
   if (duplicated.has('client_id')) return fatal('Parameter repeated: client_id.')
   const clientId = param(params, 'client_id')
   if (clientId === undefined) return fatal('Missing client_id parameter.')
   const application = await ctx.store.findApplicationByClientId(clientId)
   if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
-  // RFC 9126 §4: a request_uri stands for the pushed parameters.
+  // RFC 9126 §4: a request_uri stands for the pushed parameters. Its redirect URI is the pushed
+  // one, so until the reference is resolved there is nowhere trustworthy to send an error.
   let pushed: PushedExpansion | null = null
   if (params.request_uri !== undefined && options.pushed !== true) {
+    // OIDC Core §6: request objects are not supported, whether by value or beside a reference.
+    if (params.request !== undefined) return fatal(new RequestNotSupportedError())
     const expanded = await expandPushedRequest(ctx, application, params, duplicated)
-    if (typeof expanded === 'string') return fatal(expanded)
+    if (expanded instanceof OAuthError) return fatal(expanded)
     pushed = expanded
     params = expanded.params
     duplicated = new Set()
@@ -118,18 +120,25 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   if (typeof redirect === 'string') return fatal(redirect)
 
   const responseType = param(params, 'response_type')
-  const state = params.state
-  const fail = (error: OAuthError): AuthorizationCheck =>
-    ({ ok: false, error, redirect: errorRedirect(redirect.uri, error, state, responseMode(responseType, ctx.settings.oidcEnabled), iss) })
+  const mode = requestedResponseMode(responseType, params.response_mode, duplicated.has('response_mode'), ctx.settings.oidcEnabled, redirect.uri)
+  // The pushed-request endpoint answers in JSON and redirects nowhere: no need to ask.
+  const selfRegistered = options.pushed !== true && await ctx.store.findClientRegistration(application.id) !== null
+  const target = { redirectUri: redirect.uri, responseMode: mode.mode, state: params.state, iss, selfRegistered }
   try {
     // RFC 9126 §5/§6: pushed requests only, server-wide or for this client.
     const parRequired = ctx.settings.requirePushedAuthorizationRequests || application.requirePushedAuthorizationRequests
     if (parRequired && pushed === null && options.pushed !== true) throw new InvalidRequestError({ description: 'Pushed authorization request required.' })
-    const request = { ...checkRest(ctx, application, redirect, params, duplicated, resources), iss, ...(issuer === undefined ? {} : { issuer }) }
+    const request = {
+      ...checkRest(ctx, application, redirect, params, duplicated, resources, mode.problem),
+      responseMode: mode.mode,
+      selfRegistered,
+      iss,
+      ...(issuer === undefined ? {} : { issuer }),
+    }
     if (pushed !== null) return { ok: true, request: { ...request, params: pushed.carried, pushedRequestId: pushed.id } }
     return { ok: true, request }
   } catch (err) {
-    if (err instanceof OAuthError) return fail(err)
+    if (err instanceof OAuthError) return { ok: false, error: err, redirect: earlyErrorResponse(target, err) }
     throw err
   }
 }
@@ -139,7 +148,7 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
   if (duplicated.has('redirect_uri')) return 'Parameter repeated: redirect_uri.'
   const requested = param(params, 'redirect_uri')
   if (requested === undefined) {
-    // RURI-6: with several registered URIs the client must say which one.
+    // RFC 6749 §3.1.2.3: with several registered URIs the client must say which one.
     const [only, ...others] = application.redirectUris
     if (only === undefined || others.length > 0) return 'Missing redirect_uri parameter.'
     // Held to today's rules like a requested URI: a row stored before them (or by hand) must
@@ -149,18 +158,26 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
   }
   const registered = application.redirectUris.some((uri) => redirectUriMatches(uri, requested))
   if (!registered || redirectUriProblem(requested, ctx.settings.allowedRedirectUriSchemes) !== null) {
-    // The registered URIs are never listed in the page (RURI-1).
+    // The registered URIs are never listed in the page: it would tell an attacker what to aim at.
     return 'Mismatching redirect URI.'
   }
   return { uri: requested, requested }
 }
 
+/** Parameters that may appear once; `request` and `request_uri` too (refused or resolved, never guessed between). */
+const SINGLE_PARAMETERS: readonly string[] = [...AUTHORIZATION_PARAMETERS, 'request', 'request_uri']
+
 function checkRest (ctx: ServerContext, application: Application, redirect: { uri: string, requested: string },
-  params: Params, duplicated: ReadonlySet<string>, resourceValues: readonly string[]): Omit<AuthorizationRequest, 'iss' | 'issuer'> {
-  const repeated = AUTHORIZATION_PARAMETERS.filter((name) => duplicated.has(name))
+  params: Params, duplicated: ReadonlySet<string>, resourceValues: readonly string[], responseModeProblem: string | undefined):
+  Omit<AuthorizationRequest, 'iss' | 'issuer' | 'responseMode' | 'selfRegistered'> {
+  const repeated = SINGLE_PARAMETERS.filter((name) => duplicated.has(name))
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
+  // OIDC Core §6.1: a request object (by value) is not supported; refused, never silently ignored.
+  if (params.request !== undefined) throw new RequestNotSupportedError()
 
   const responseType = checkResponseType(ctx, application, param(params, 'response_type'))
+  // Multiple Response Types §2.1 / Form Post Response Mode: an unknown or unsafe response_mode is refused, not ignored.
+  if (responseModeProblem !== undefined) throw new InvalidRequestError({ description: responseModeProblem })
   const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), application)
   if (HYBRID_RESPONSE_TYPES.has(responseType)) {
     if (!scopes.includes('openid')) throw new InvalidRequestError({ description: 'The hybrid flow needs the openid scope.' })
@@ -228,6 +245,11 @@ function checkResponseType (ctx: ServerContext, application: Application, value:
   // OIDC Core §3.3: the hybrid flows, for openid-hybrid applications; the order of the values is free.
   const canonical = ['code', 'id_token', 'token'].filter((v) => value.split(' ').includes(v)).join(' ')
   if (ctx.settings.oidcEnabled && HYBRID_RESPONSE_TYPES.has(canonical) && canonical.split(' ').length === value.split(' ').length) {
+    // RFC 9700 §2.1.2: with the implicit grant off, no access token leaves through the front
+    // channel, whatever response type asks for it; `code id_token` carries none and stays.
+    if (canonical.split(' ').includes('token') && !ctx.settings.implicitGrantEnabled) {
+      throw new UnsupportedResponseTypeError({ description: 'The response type is not supported by this server.', detail: `response_type ${value} with the implicit grant off` })
+    }
     if (application.authorizationGrantType !== 'openid-hybrid') {
       throw new UnauthorizedClientError({ description: 'The client is not authorized to use this response type.' })
     }
@@ -262,21 +284,4 @@ function checkPkce (ctx: ServerContext, challenge: string | undefined, method: s
   }
   if (!isPkceValue(challenge)) throw new InvalidRequestError({ description: 'The code_challenge parameter is malformed.' })
   return { codeChallenge: challenge, codeChallengeMethod: chosen }
-}
-
-/** The error parameters of §4.1.2.1 / §4.2.2.1 added to the redirect URI. */
-export function errorRedirect (uri: string, error: OAuthError, state: string | undefined, mode: 'query' | 'fragment', iss: string | undefined): string {
-  return appendParams(uri, mode, { error: error.error, error_description: error.description, state, iss })
-}
-
-/**
- * Adds parameters to a redirect URI without re-serialising what is already there, so the
- * registered URI's bytes stay exactly as registered (RFC 6749 §3.1.2: keep its query).
- */
-export function appendParams (uri: string, mode: 'query' | 'fragment', values: Record<string, string | undefined>): string {
-  const encoded = new URLSearchParams()
-  for (const [name, value] of Object.entries(values)) if (value !== undefined) encoded.append(name, value)
-  if (mode === 'fragment') return `${uri}#${encoded.toString()}`
-  const separator = !uri.includes('?') ? '?' : uri.endsWith('?') || uri.endsWith('&') ? '' : '&'
-  return `${uri}${separator}${encoded.toString()}`
 }

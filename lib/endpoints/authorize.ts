@@ -1,13 +1,14 @@
 import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { AccessDeniedError, type OAuthError } from '../errors.js'
+import { AccessDeniedError } from '../errors.js'
 import { sameResource } from '../resource/identifiers.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIssue } from '../tokens/issue.js'
 import { resourceList } from '../validator/resources.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
 import { approveHybrid } from './authorize-hybrid.js'
-import { appendParams, errorRedirect, responseMode, type AuthorizationRequest, type AuthorizingUser } from './authorize-request.js'
+import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
+import { authorizationResponse, errorResponse, type AuthorizationResponse } from './authorize-response.js'
 
 // The user's decision on a validated authorization request (authorize-request.ts): skip
 // consent, approve (a code, or tokens in the fragment) or deny.
@@ -15,7 +16,7 @@ import { appendParams, errorRedirect, responseMode, type AuthorizationRequest, t
 /**
  * Whether the consent page may be skipped: the application is trusted (`skip_authorization`),
  * or `approval_prompt=auto` and a confidential client already holds a valid token of this user
- * covering the scopes. Public clients are always asked again (RFC 8252 §8.6, UI-4).
+ * covering the scopes. Public clients are always asked again (RFC 8252 §8.6: anyone can claim a public client's id).
  */
 export async function canSkipConsent (ctx: ServerContext, request: AuthorizationRequest, userId: string): Promise<boolean> {
   if (request.application.skipAuthorization) return true
@@ -34,17 +35,18 @@ function coversResources (held: readonly string[], requested: readonly string[])
 
 /**
  * The user approved: a code bound to client, redirect URI, PKCE challenge, scopes, nonce and
- * user (RFC 6749 §4.1.2), or for the implicit grant an access token in the fragment (§4.2.2).
- * @returns the `Location` to send the browser to.
+ * user (RFC 6749 §4.1.2), or for the implicit grant an access token (§4.2.2), in the request's
+ * response mode.
+ * @returns the response to deliver to the client.
  */
-export async function approveAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser): Promise<string> {
+export async function approveAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser): Promise<AuthorizationResponse> {
   const now = ctx.clock.now()
   if (request.responseType !== 'code' && request.responseType !== 'token') return await approveHybrid(ctx, request, user, now)
   if (request.responseType === 'token') {
     const { issue, tokens } = await prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' '), authTime: user.authTime ?? now })
     const rows = await ctx.store.issueTokens(issue)
     const expiresIn = Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000))
-    return appendParams(request.redirectUri, 'fragment', {
+    return authorizationResponse(request.redirectUri, request.responseMode, {
       access_token: tokens.accessToken,
       token_type: 'Bearer',
       expires_in: String(expiresIn),
@@ -54,7 +56,7 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
     })
   }
   const code = await storeCode(ctx, request, user, now)
-  return appendParams(request.redirectUri, 'query', { code, state: request.state, iss: request.iss })
+  return authorizationResponse(request.redirectUri, request.responseMode, { code, state: request.state, iss: request.iss })
 }
 
 /** Draws an authorization code and stores it, bound to everything §4.1.3 and OIDC check later. */
@@ -77,13 +79,14 @@ export async function storeCode (ctx: ServerContext, request: AuthorizationReque
   return code
 }
 
-/** An error for the client, sent to the validated redirect URI (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
-export function authorizationErrorRedirect (request: AuthorizationRequest, error: OAuthError): string {
-  return errorRedirect(request.redirectUri, error, request.state, responseMode(request.responseType, true), request.iss)
-}
-
-/** The user denied: `access_denied` to the client (RFC 6749 §4.1.2.1). */
-export function denyAuthorization (request: AuthorizationRequest): string {
+/**
+ * The user denied: `access_denied` to the client (RFC 6749 §4.1.2.1). Sent to self-registered
+ * clients too: the logged-in user chose this on the consent page, which names the application
+ * and, for those clients, where the browser goes next, so no one is sent off-site without
+ * having seen and acted on that (RFC 9700 §4.11.2: the server may inform the user and rely on
+ * their decision). The client also learns it was refused instead of waiting for an answer.
+ */
+export function denyAuthorization (request: AuthorizationRequest): AuthorizationResponse {
   const error = new AccessDeniedError({ description: 'The resource owner denied the request.' })
-  return errorRedirect(request.redirectUri, error, request.state, responseMode(request.responseType, true), request.iss)
+  return errorResponse(request.redirectUri, request.responseMode, error, request.state, request.iss)
 }

@@ -1,5 +1,6 @@
 import type { Settings } from '../settings.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
+import { RESPONSE_MODES } from './authorize-response.js'
 
 /** RFC 8414 §2 authorization server metadata, limited to what this server really does. */
 export interface AuthorizationServerMetadata {
@@ -44,10 +45,11 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     revocation_endpoint: `${issuer}/revoke-token/`,
     introspection_endpoint: `${issuer}/introspect/`,
     scopes_supported: Object.keys(settings.scopes),
-    // OpenID Connect adds the hybrid flows (for openid-hybrid applications), answered in the fragment.
-    response_types_supported: [...(settings.implicitGrantEnabled ? ['code', 'token'] : ['code']),
-      ...(settings.oidcEnabled ? ['code id_token', 'code token', 'code id_token token'] : [])],
-    response_modes_supported: settings.implicitGrantEnabled || settings.oidcEnabled ? ['query', 'fragment'] : ['query'],
+    // OpenID Connect adds the hybrid flows (for openid-hybrid applications); those that return
+    // an access token from the authorization endpoint only with the implicit grant on (RFC 9700 §2.1.2).
+    response_types_supported: responseTypesSupported(settings),
+    // Every response type can be answered in any of them (but tokens never in the query).
+    response_modes_supported: [...RESPONSE_MODES],
     grant_types_supported: grants,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -62,6 +64,17 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
       : {}),
     ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
   }
+}
+
+/** The response types the authorization endpoint accepts under `settings`. */
+export function responseTypesSupported (settings: Pick<Settings, 'implicitGrantEnabled' | 'oidcEnabled'>): string[] {
+  const implicit = settings.implicitGrantEnabled
+  return [
+    'code',
+    ...(implicit ? ['token'] : []),
+    ...(settings.oidcEnabled ? ['code id_token'] : []),
+    ...(settings.oidcEnabled && implicit ? ['code token', 'code id_token token'] : []),
+  ]
 }
 
 /** OpenID Connect Discovery 1.0 §3 provider metadata: the RFC 8414 document plus the OIDC fields. */

@@ -1,6 +1,6 @@
 import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { InvalidRequestError } from '../errors.js'
+import { InvalidRequestError, type OAuthError, RequestUriNotSupportedError } from '../errors.js'
 import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
@@ -75,22 +75,23 @@ export interface PushedExpansion {
 /**
  * RFC 9126 §4: replaces the front-channel parameters by the pushed ones. The `request_uri` must
  * be this server's, unexpired, unconsumed and bound to the requesting `client_id`. Its first use
- * starts the user's trip (`PUSHED_REQUEST_WINDOW_SECONDS`); the decision consumes it.
- * @returns the expansion, or the reason (shown to the user, never redirected).
+ * starts the user's trip (`PUSHED_REQUEST_WINDOW_SECONDS`); the decision consumes it. Any other
+ * `request_uri` (one pointing at a request object elsewhere, OIDC Core §6.2) is not supported.
+ * @returns the expansion, or the error (shown to the user, never redirected).
  */
 export async function expandPushedRequest (ctx: ServerContext, application: Application, query: Params,
-  duplicated: ReadonlySet<string>): Promise<PushedExpansion | string> {
-  if (!ctx.settings.parEnabled) return 'The request_uri parameter is not supported.'
-  if (duplicated.has('request_uri')) return 'Parameter repeated: request_uri.'
+  duplicated: ReadonlySet<string>): Promise<PushedExpansion | OAuthError> {
+  if (duplicated.has('request_uri')) return new InvalidRequestError({ description: 'Parameter repeated: request_uri.' })
   const requestUri = param(query, 'request_uri') ?? ''
-  if (!requestUri.startsWith(REQUEST_URI_PREFIX)) return 'Invalid request_uri parameter value.'
+  if (!ctx.settings.parEnabled || !requestUri.startsWith(REQUEST_URI_PREFIX)) return new RequestUriNotSupportedError()
+  const unusable = (): OAuthError => new InvalidRequestError({ description: 'The request_uri is invalid, expired, used or was issued to another client.' })
   const record = await ctx.store.findPushedAuthorizationRequest(tokenChecksum(requestUri.slice(REQUEST_URI_PREFIX.length)))
   const now = ctx.clock.now()
   if (record === null || record.applicationId !== application.id || record.consumedAt !== null || record.expiresAt.getTime() <= now.getTime()) {
-    return 'The request_uri is invalid, expired, used or was issued to another client.'
+    return unusable()
   }
   if (record.startedAt === null && !await ctx.store.startPushedAuthorizationRequest(record.id, now, addSeconds(now, PUSHED_REQUEST_WINDOW_SECONDS))) {
-    return 'The request_uri is invalid, expired, used or was issued to another client.'
+    return unusable()
   }
   const params: Record<string, string> = { ...record.parameters }
   const carried: Record<string, string> = { client_id: application.clientId, request_uri: requestUri }

@@ -43,7 +43,8 @@ const GRANT_NAMES: Readonly<Record<ApplicationGrantType, readonly string[]>> = {
   implicit: ['implicit'],
   password: ['password'],
   'client-credentials': ['client_credentials'],
-  'openid-hybrid': ['authorization_code', 'implicit'],
+  // `implicit` is added when the registration listed it (OIDC Registration §2: token-bearing hybrid types).
+  'openid-hybrid': ['authorization_code'],
   'urn:ietf:params:oauth:grant-type:device_code': ['urn:ietf:params:oauth:grant-type:device_code'],
 }
 
@@ -61,6 +62,8 @@ export function grantMetadataOf (application: Pick<Application, 'authorizationGr
   }
   const kind = application.authorizationGrantType
   const grantTypes = [...(GRANT_NAMES[kind] ?? [])]
+  const implicitListed = registered('grant_types').includes('implicit')
+  if (kind === 'openid-hybrid' && implicitListed) grantTypes.push('implicit')
   if (registered('grant_types').includes('refresh_token')) grantTypes.push('refresh_token')
   let responseTypes: string[]
   switch (kind) {
@@ -68,7 +71,7 @@ export function grantMetadataOf (application: Pick<Application, 'authorizationGr
     case 'implicit': responseTypes = ['token']; break
     case 'openid-hybrid': {
       const hybrid = registered('response_types').filter((r) => r === 'code' || HYBRID.includes(r))
-      responseTypes = hybrid.some((r) => HYBRID.includes(r)) ? hybrid : ['code', ...HYBRID]
+      responseTypes = hybrid.some((r) => HYBRID.includes(r)) ? hybrid : ['code', ...HYBRID.filter((r) => implicitListed || !r.split(' ').includes('token'))]
       break
     }
     default: responseTypes = []
@@ -163,10 +166,14 @@ function redirectUris (body: Record<string, unknown>, name: string, settings: Se
   return uris ?? []
 }
 
-/** The grant types a registered client may ask for, given the settings. */
+/**
+ * The grant types a registered client may ask for, given the settings. `implicit` only with the
+ * implicit grant on, whatever it is combined with: with it off no access token may leave the
+ * authorization endpoint (RFC 9700 §2.1.2), hybrid flows included.
+ */
 function supportedGrantTypes (settings: Settings, deviceGrant: boolean): Set<string> {
   const grants = new Set(['authorization_code', 'refresh_token', 'client_credentials'])
-  if (settings.implicitGrantEnabled || settings.oidcEnabled) grants.add('implicit')
+  if (settings.implicitGrantEnabled) grants.add('implicit')
   if (settings.passwordGrantEnabled) grants.add('password')
   if (deviceGrant) grants.add(DEVICE)
   return grants
@@ -179,8 +186,10 @@ function supportedGrantTypes (settings: Settings, deviceGrant: boolean): Set<str
 function applicationGrantType (settings: Settings, grantTypes: readonly string[], responseTypes: readonly string[]): ApplicationGrantType {
   const main = grantTypes.filter((g) => g !== 'refresh_token')
   if (responseTypes.some((r) => HYBRID.includes(r))) {
+    // OIDC Registration §2: `code id_token` needs authorization_code (and may list implicit);
+    // the types that return an access token need implicit too.
     if (!grantTypes.includes('authorization_code') || main.some((g) => g !== 'authorization_code' && g !== 'implicit')) {
-      throw bad('Hybrid response types need the authorization_code and implicit grant types only.')
+      throw bad('Hybrid response types need the authorization_code grant type, and implicit only.')
     }
     return 'openid-hybrid'
   }
@@ -220,7 +229,10 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   if (grantTypes.length === 0 || grantTypes.some((g) => !supported.has(g))) throw bad('Unsupported grant type in grant_types.')
   const responseTypes = (stringList(body, 'response_types') ?? (grantTypes.includes('authorization_code') ? ['code'] : grantTypes.includes('implicit') ? ['token'] : []))
     .map((r) => ['code', 'id_token', 'token'].filter((v) => r.split(' ').includes(v)).join(' ') || r)
-  const responses = new Set(['code', ...(grantTypes.includes('implicit') ? ['token'] : []), ...(settings.oidcEnabled ? HYBRID : [])])
+  // A response type that returns an access token from the authorization endpoint needs the
+  // implicit grant, which needs the server's implicit setting (checked above).
+  const withToken = grantTypes.includes('implicit')
+  const responses = new Set(['code', ...(withToken ? ['token'] : []), ...(settings.oidcEnabled ? HYBRID.filter((r) => withToken || !r.split(' ').includes('token')) : [])])
   if (responseTypes.some((r) => !responses.has(r))) throw bad('Unsupported response type in response_types.')
   const authorizationGrantType = applicationGrantType(settings, grantTypes, responseTypes)
   if (clientType === 'public' && authorizationGrantType === 'client-credentials') {

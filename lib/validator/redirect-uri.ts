@@ -18,6 +18,9 @@ export function redirectUriProblem (uri: string, allowedSchemes: readonly string
   // RFC 6749 §3.1.2: the endpoint URI MUST NOT include a fragment (a bare trailing "#" too).
   if (uri.includes('#')) return 'must not contain a fragment'
   if (url.username !== '' || url.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(uri)) return 'must not contain user information'
+  // Judged on the raw text: the URL parser reads `:08080` as 8080 and `:0` as a port, but the
+  // loopback exemption (RFC 8252 §7.3) compares raw strings and is for ports a socket can use.
+  if (!canonicalPort(uri)) return 'must have a port between 1 and 65535 written without leading zeros'
   if (scheme === 'http' || scheme === 'https') {
     if (url.hostname === '') return 'has no host'
     // RFC 9700 §2.6: plain http only for loopback native-app redirects.
@@ -41,7 +44,7 @@ export function originProblem (origin: string): string | null {
 
 /**
  * RFC 6749 §3.1.2.3 with RFC 8252 §7.3: exact string comparison, except that a registered IP
- * loopback URI accepts any port. Nothing is normalised beyond that (SECURITY-TARGETS RURI-1…4).
+ * loopback URI accepts any real port. Nothing is normalised beyond that (RFC 9700 §2.1: exact matching).
  */
 export function redirectUriMatches (registered: string, requested: string): boolean {
   if (registered === requested) return true
@@ -51,9 +54,26 @@ export function redirectUriMatches (registered: string, requested: string): bool
 }
 
 function loopbackParts (uri: string): { host: string, rest: string } | null {
-  const m = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(\/[^?#]*)?(\?[^#]*)?$/.exec(uri)
-  if (m === null) return null
+  // RFC 8252 §7.3 exempts the port a native app really listens on: 1–65535, as a socket prints
+  // it (no `:0`, no leading zeros, no empty port).
+  const m = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([1-9]\d{0,4}))?(\/[^?#]*)?(\?[^#]*)?$/.exec(uri)
+  if (m === null || Number(m[2] ?? '80') > 65535) return null
   return { host: m[1] ?? '', rest: (m[3] ?? '') + (m[4] ?? '') }
+}
+
+/**
+ * True unless the URI's authority holds a port that is empty, zero, has leading zeros or is
+ * out of range. URIs without an authority (`com.example.app:/cb`) have no port to judge.
+ */
+function canonicalPort (uri: string): boolean {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(uri)?.[1]
+  if (authority === undefined) return true
+  const hostAndPort = authority.slice(authority.lastIndexOf('@') + 1)
+  // An IPv6 literal's colons are inside the brackets.
+  const afterHost = hostAndPort.startsWith('[') ? hostAndPort.slice(hostAndPort.indexOf(']') + 1) : hostAndPort.slice(hostAndPort.indexOf(':') === -1 ? hostAndPort.length : hostAndPort.indexOf(':'))
+  if (afterHost === '') return true
+  const m = /^:([1-9]\d{0,4})$/.exec(afterHost)
+  return m !== null && Number(m[1]) <= 65535
 }
 
 /** True when `value` holds white space, a C0 control character or DEL. */

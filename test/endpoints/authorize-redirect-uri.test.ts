@@ -169,6 +169,25 @@ t.test('RURI-4 loopback redirect URIs accept any port for 127.0.0.1 and [::1], a
   }
 })
 
+t.test('RURI-4 the loopback exemption is for real ports only: no :0, no leading zeros, nothing out of range', async (t) => {
+  const app = await buildAuthorizeApp(t)
+  const { application } = await createCodeApplication(app, { clientType: 'public', redirectUris: ['http://127.0.0.1/cb', 'http://[::1]/cb'] })
+  // The URL parser reads ':08080' as 8080 and ':0' as a port: the decision is on the raw text.
+  for (const uri of [
+    'http://127.0.0.1:0/cb', 'http://127.0.0.1:00/cb', 'http://127.0.0.1:08080/cb', 'http://127.0.0.1:0080/cb', 'http://127.0.0.1:000001/cb',
+    'http://127.0.0.1:65536/cb', 'http://127.0.0.1:123456/cb', 'http://[::1]:0/cb', 'http://[::1]:01/cb', 'http://127.0.0.1:+80/cb', 'http://127.0.0.1:8o/cb',
+  ]) {
+    assertFatalPage(t, await getAuthorize(app, codeRequest(application.clientId, { redirect_uri: uri })), 'Mismatching redirect URI.', uri)
+  }
+  for (const uri of ['http://127.0.0.1:1/cb', 'http://127.0.0.1:65535/cb', 'http://[::1]:8080/cb']) {
+    t.equal((await getAuthorize(app, codeRequest(application.clientId, { redirect_uri: uri }))).statusCode, 200, `${uri}: a real port`)
+  }
+  // The same rule at registration: a URI whose port is not one a socket prints cannot be registered.
+  for (const uri of ['http://127.0.0.1:0/cb', 'http://127.0.0.1:08080/cb', 'https://client.example.com:0443/cb', 'https://client.example.com:/cb']) {
+    await t.rejects(createCodeApplication(app, { redirectUris: [uri] }), { name: 'ApplicationValidationError' }, uri)
+  }
+})
+
 t.test('a registered loopback URI with a port still accepts any port, but no other path', async (t) => {
   const app = await buildAuthorizeApp(t)
   const { application } = await createCodeApplication(app, { clientType: 'public', redirectUris: ['http://127.0.0.1:8000/cb'] })

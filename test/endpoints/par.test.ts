@@ -122,7 +122,8 @@ t.test('a request_uri is bound to its client, refused when unknown, malformed or
   const message = 'The request_uri is invalid, expired, used or was issued to another client.'
   assertFatalPage(t, await getAuthorize(app, { client_id: other.application.clientId, request_uri: uri }), message, 'another client')
   assertFatalPage(t, await getAuthorize(app, { client_id: created.application.clientId, request_uri: `${uri}x` }), message, 'unknown')
-  assertFatalPage(t, await getAuthorize(app, { client_id: created.application.clientId, request_uri: 'https://evil.example/req' }), 'Invalid request_uri parameter value.', 'not ours')
+  assertFatalPage(t, await getAuthorize(app, { client_id: created.application.clientId, request_uri: 'https://evil.example/req' }),
+    'Only request_uri values issued by the pushed authorization request endpoint are supported.', 'not ours (OIDC Core §6)', 'request_uri_not_supported')
   assertFatalPage(t, await getAuthorize(app, { client_id: created.application.clientId, request_uri: [uri, uri] }), 'Parameter repeated: request_uri.', 'repeated')
   clock.advance(60)
   assertFatalPage(t, await getAuthorize(app, { client_id: created.application.clientId, request_uri: uri }), message, 'expired')
@@ -181,7 +182,7 @@ t.test('parEnabled false: par/ is 404 and request_uri is refused; the lifetime i
   const created = await createCodeApplication(off)
   t.equal((await push(off, created, request(created))).statusCode, 404)
   assertFatalPage(t, await getAuthorize(off, { client_id: created.application.clientId, request_uri: 'urn:ietf:params:oauth:request_uri:x' }),
-    'The request_uri parameter is not supported.')
+    'Only request_uri values issued by the pushed authorization request endpoint are supported.', 'PAR off', 'request_uri_not_supported')
   const short = await buildAuthorizeApp(t, { settings: { parRequestUriLifetimeSeconds: 5 } })
   const c2 = await createCodeApplication(short)
   t.equal(((await push(short, c2, request(c2))).json() as { expires_in: number }).expires_in, 5)

@@ -5,7 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
 import { basicAuth, buildApp, createApplication, FORM, form, passwordGrantOptions, postToken, TEST_USER } from '../helpers/index.js'
-import { ALICE, asUser, assertRedirectError, buildAuthorizeApp, codeFlowTokens, csrfCookieOf, getAuthorize, pkcePair, unescapeHtml, USER_HEADER } from '../helpers/authorize.js'
+import { ALICE, asUser, assertFatalPage, buildAuthorizeApp, codeFlowTokens, csrfCookieOf, getAuthorize, pkcePair, unescapeHtml, USER_HEADER } from '../helpers/authorize.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const SCOPES = { read: 'Read', write: 'Write', admin: 'Administer' }
@@ -95,13 +95,14 @@ t.test('applications not created by registration accept either method, as before
   t.same((await postToken(app, { grant_type: 'client_credentials', scope: 'admin' }, { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })).json().scope, 'admin')
 })
 
-t.test('the registered scope is enforced: invalid_scope at authorize (redirect) and at token', async (t) => {
+t.test('the registered scope is enforced: invalid_scope at authorize (the error page: REDIR-4) and at token', async (t) => {
   // Authorize: a public code client registered for "read".
   const reader = await register(app, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', scope: 'read' })
   const { challenge } = pkcePair()
   const base = { response_type: 'code', client_id: reader.client_id ?? '', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz' }
+  // A self-registered client's errors before approval are shown, never redirected.
   const refused = await getAuthorize(app, { ...base, scope: 'read write' })
-  assertRedirectError(t, refused, { error: 'invalid_scope', error_description: 'The client is not registered for the requested scope.', state: 'xyz' })
+  assertFatalPage(t, refused, 'The client is not registered for the requested scope.', 'invalid_scope', 'invalid_scope')
   const application = await app.oauth.store.findApplicationByClientId(reader.client_id ?? '')
   t.same(application?.allowedScopes, ['read'])
   const allowed = await codeFlowTokens(app, { application: application!, clientSecret: null }, { scope: 'read' })

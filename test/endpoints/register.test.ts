@@ -375,10 +375,11 @@ t.test('with OpenID Connect: post_logout_redirect_uris are validated and kept; h
   })
   const bad = await register(app, { redirect_uris: ['https://c.example/cb'], post_logout_redirect_uris: ['http://evil.example/'] })
   t.same(bad.json(), { error: 'invalid_redirect_uri', error_description: 'A redirect URI in post_logout_redirect_uris must use https unless the host is loopback (127.0.0.1, [::1] or localhost).' })
+  // With the implicit grant off (the default), code id_token is registered with authorization_code alone.
   const res = await register(app, {
     redirect_uris: ['https://c.example/cb'],
     post_logout_redirect_uris: ['https://c.example/bye'],
-    grant_types: ['authorization_code', 'implicit'],
+    grant_types: ['authorization_code'],
     response_types: ['id_token code'],
   })
   t.equal(res.statusCode, 201)
@@ -386,4 +387,35 @@ t.test('with OpenID Connect: post_logout_redirect_uris are validated and kept; h
   t.same(body.post_logout_redirect_uris, ['https://c.example/bye'])
   t.same(body.response_types, ['code id_token'])
   t.match(await app.oauth.store.findApplicationByClientId(body.client_id as string), { authorizationGrantType: 'openid-hybrid', postLogoutRedirectUris: ['https://c.example/bye'] })
+})
+
+t.test('CONF-2 with the implicit grant off, implicit is refused in any combination, and every response type with token', async (t) => {
+  const { generateKeyPair, exportJWK } = await import('jose')
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
+  const settings = { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null, oidcEnabled: true, scopes: { openid: 'OpenID', read: 'Read' } } as const
+  const off = await buildApp(t, { settings, oidc: { privateKey: await exportJWK(privateKey) } })
+  const uris = { redirect_uris: ['https://c.example/cb'] }
+  for (const [body, description] of [
+    [{ grant_types: ['authorization_code', 'implicit'] }, 'Unsupported grant type in grant_types.'],
+    [{ grant_types: ['implicit', 'refresh_token'], response_types: ['token'] }, 'Unsupported grant type in grant_types.'],
+    [{ grant_types: ['authorization_code', 'implicit'], response_types: ['code id_token'] }, 'Unsupported grant type in grant_types.'],
+    [{ grant_types: ['authorization_code', 'implicit'], response_types: ['code token'] }, 'Unsupported grant type in grant_types.'],
+    [{ grant_types: ['authorization_code'], response_types: ['code token'] }, 'Unsupported response type in response_types.'],
+    [{ grant_types: ['authorization_code'], response_types: ['token id_token code'] }, 'Unsupported response type in response_types.'],
+    [{ grant_types: ['authorization_code'], response_types: ['code', 'token'] }, 'Unsupported response type in response_types.'],
+  ] as const) {
+    const res = await register(off, { ...uris, ...body })
+    t.equal(res.statusCode, 400, JSON.stringify(body))
+    t.same(res.json(), { error: 'invalid_client_metadata', error_description: description }, JSON.stringify(body))
+  }
+  const ok = await register(off, { ...uris, grant_types: ['authorization_code', 'refresh_token'], response_types: ['code', 'code id_token'] })
+  t.equal(ok.statusCode, 201, 'code id_token returns no access token: it stays')
+  t.match(ok.json(), { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code', 'code id_token'] }, 'the document does not claim implicit')
+
+  // With the implicit grant on, the OpenID Connect Registration combinations are accepted.
+  const on = await buildApp(t, { settings: { ...settings, implicitGrantEnabled: true }, oidc: { privateKey: await exportJWK(privateKey) } })
+  const hybrid = await register(on, { ...uris, grant_types: ['authorization_code', 'implicit'], response_types: ['code id_token token'] })
+  t.equal(hybrid.statusCode, 201)
+  t.match(hybrid.json(), { grant_types: ['authorization_code', 'implicit'], response_types: ['code id_token token'] })
+  t.equal((await register(on, { ...uris, grant_types: ['authorization_code'], response_types: ['code token'] })).statusCode, 400, 'a token response type needs the implicit grant listed')
 })

@@ -207,7 +207,8 @@ t.test('implicit tokens are bound to the request resources; approval_prompt=auto
 })
 
 t.test('hybrid code token: the front-channel token and the code are bound to the resources; discovery lists them', async (t) => {
-  const app = await buildOidcApp(t, { settings: SETTINGS })
+  // `code token` returns an access token from the authorization endpoint: implicit must be on.
+  const app = await buildOidcApp(t, { settings: { ...SETTINGS, implicitGrantEnabled: true } })
   const created = await createCodeApplication(app, { authorizationGrantType: 'openid-hybrid' })
   const { verifier, challenge } = pkcePair()
   const page = await getAuthorize(app, { ...authorizeParams(created, MCP, challenge), response_type: 'code token', scope: 'openid', nonce: 'n' })

@@ -201,7 +201,7 @@ export function countRows (t: Test, table: TokenTable): number {
 }
 
 /** RFC 6749 §4.1.2.1: shown to the user, never redirected; framing and referrers off (UI-3, LEAK-2). */
-export function assertFatalPage (t: Test, res: LightMyRequestResponse, description: string, message = description): void {
+export function assertFatalPage (t: Test, res: LightMyRequestResponse, description: string, message = description, code = 'invalid_request'): void {
   t.equal(res.statusCode, 400, `${message}: status`)
   t.equal(res.headers.location, undefined, `${message}: no Location`)
   t.match(res.headers['content-type'], /^text\/html; charset=utf-8/, `${message}: HTML`)
@@ -209,7 +209,7 @@ export function assertFatalPage (t: Test, res: LightMyRequestResponse, descripti
   t.match(res.headers['content-security-policy'], /frame-ancestors 'none'/, `${message}: CSP`)
   t.equal(res.headers['referrer-policy'], 'no-referrer', `${message}: Referrer-Policy`)
   t.equal(res.headers['cache-control'], 'no-store', `${message}: Cache-Control`)
-  t.match(res.body, '<code>invalid_request</code>', `${message}: error code`)
+  t.match(res.body, `<code>${code}</code>`, `${message}: error code`)
   t.match(res.body, description, `${message}: description`)
   t.notMatch(res.body, 'client.example.com', `${message}: registered URIs are never listed`)
   t.notMatch(res.body, 'code=', `${message}: no code`)

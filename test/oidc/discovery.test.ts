@@ -33,8 +33,9 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
   })
-  t.same(body.response_types_supported, ['code', 'code id_token', 'code token', 'code id_token token'], 'only what is implemented')
-  t.same(body.response_modes_supported, ['query', 'fragment'])
+  // The implicit grant is off by default: no response type that returns an access token (CONF-2).
+  t.same(body.response_types_supported, ['code', 'code id_token'], 'only what is implemented')
+  t.same(body.response_modes_supported, ['query', 'fragment', 'form_post'])
   t.same(body.scopes_supported, ['openid', 'profile', 'email', 'address', 'phone', 'read', 'write'])
   t.equal(rfc8414.jwks_uri, body.jwks_uri, 'RFC 8414 names the JWKS too')
 })

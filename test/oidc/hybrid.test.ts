@@ -7,9 +7,11 @@ import { buildOidcApp, createOidcApplication, verifyIdToken } from './support.js
 
 const half = (value: string): string => createHash('sha256').update(value).digest().subarray(0, 16).toString('base64url')
 
-async function setup (t: Parameters<typeof buildOidcApp>[0]) {
+// The types that return an access token need the implicit grant on (RFC 9700 §2.1.2); the
+// last test shows they are refused without it.
+async function setup (t: Parameters<typeof buildOidcApp>[0], implicitGrantEnabled = true) {
   const clock = fixedClock('2026-07-01T00:00:00.000Z')
-  const app = await buildOidcApp(t, { clock })
+  const app = await buildOidcApp(t, { clock, settings: { implicitGrantEnabled } })
   const created = await createOidcApplication(app, { authorizationGrantType: 'openid-hybrid' })
   const { verifier, challenge } = pkcePair()
   const params = { client_id: created.application.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st', nonce: 'n1', code_challenge: challenge, code_challenge_method: 'S256' }
@@ -75,4 +77,19 @@ t.test('hybrid is for openid-hybrid applications, with openid, while OIDC is on'
   t.equal(code.statusCode, 200, 'an openid-hybrid application may still use plain code')
   const denied = await postDecision(app, parseConsent(await getAuthorize(app, { ...params, response_type: 'code token' })), { allow: false })
   t.equal(redirectParams(denied, 'fragment').error, 'access_denied', 'a denial goes to the fragment too')
+})
+
+t.test('CONF-2 with the implicit grant off (the default) no access token leaves the authorization endpoint; code id_token stays', async (t) => {
+  const { app, params } = await setup(t, false)
+  for (const responseType of ['code token', 'code id_token token', 'token code', 'id_token token', 'token']) {
+    assertRedirectError(t, await getAuthorize(app, { ...params, response_type: responseType }),
+      { error: 'unsupported_response_type', error_description: 'The response type is not supported by this server.', state: 'st' },
+      { part: 'fragment' })
+  }
+  const page = await getAuthorize(app, { ...params, response_type: 'code id_token' })
+  const answer = redirectParams(await postDecision(app, parseConsent(page)), 'fragment')
+  t.type(answer.id_token, 'string', 'code id_token still works')
+  t.equal(answer.access_token, undefined)
+  const discovery = (await app.inject({ url: '/o/.well-known/openid-configuration' })).json<{ response_types_supported: string[] }>()
+  t.same(discovery.response_types_supported, ['code', 'code id_token'], 'discovery lists no response type with token')
 })

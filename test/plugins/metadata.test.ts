@@ -14,6 +14,7 @@ t.test('the document is served at the root with the prefix suffix, CORS * and de
     t.equal(body.issuer, 'http://auth.example.com/o', 'derived from the request origin and the prefix')
     t.same(body.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token'], 'no password grant while it is off')
     t.same(body.response_types_supported, ['code'])
+    t.same(body.response_modes_supported, ['query', 'fragment', 'form_post'], 'every mode the authorization endpoint serves')
     t.same(body.code_challenge_methods_supported, ['S256'])
     t.equal(body.authorization_response_iss_parameter_supported, false)
     t.same(body.scopes_supported, ['read', 'write'])

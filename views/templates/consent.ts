@@ -14,6 +14,11 @@ export interface ConsentPageData {
    * send each back as a hidden `resource` input, or the grant is not bound to them.
    */
   readonly resources?: readonly string[]
+  /**
+   * Where the browser goes after the decision (an origin, or a native app's scheme), given for
+   * clients that registered themselves, whose redirect URIs nobody vetted (RFC 9700 §4.11.2).
+   */
+  readonly redirectTarget?: string
   /** The CSRF token the POST must carry in `csrf_token`. */
   readonly csrfToken: string
   /** Where the form posts (the authorize URL). */
@@ -30,7 +35,7 @@ export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-${audience}<form method="post" action="${data.action}">
+${audience}${destination(data.redirectTarget)}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}${resources.map((resource) => html`<input type="hidden" name="resource" value="${resource}">\n`)}
 <div class="oat-actions">
@@ -39,6 +44,13 @@ ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" n
 </div>
 </form>
 `)
+}
+
+/** RFC 9700 §4.11.2: for a self-registered client, where the decision sends the browser. */
+function destination (target: string | undefined): SafeHtml | '' {
+  if (target === undefined) return ''
+  return html`<p class="oat-notice">This application registered itself with this server. Whatever you choose, you will then be sent to <strong>${target}</strong>.</p>
+`
 }
 
 /** RFC 8707: the user sees which services the access is for (nothing when unrestricted). */

@@ -1,0 +1,145 @@
+// A client that registered itself (RFC 7591) is only as trustworthy as whoever registered it:
+// until the user has authenticated and approved, its errors are shown on the error page, never
+// redirected, so open registration cannot turn authorize/ into an open redirector (RFC 9700
+// §4.11.2). The same requests for a client the host created still redirect (RFC 6749 §4.1.2.1).
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import { basicAuth, FORM, form } from '../helpers/index.js'
+import {
+  ALICE, asUser, buildAuthorizeApp, createCodeApplication, fetchConsent, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams,
+  type AuthorizeParams,
+} from '../helpers/authorize.js'
+import { newRsaPem, oidcSettings } from '../oidc/support.js'
+
+const EVIL = 'https://evil.example/cb'
+const { challenge } = pkcePair()
+
+const app = await buildAuthorizeApp(t, {
+  oidc: { privateKey: newRsaPem() },
+  settings: oidcSettings({ dcrEnabled: true, dcrRegistrationPolicy: 'open', protectedResources: [{ resource: 'https://api.example/' }] }),
+})
+
+async function register (fastify: FastifyInstance, body: Record<string, unknown>): Promise<Record<string, string>> {
+  const res = await fastify.inject({ method: 'POST', url: '/o/register/', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+  if (res.statusCode !== 201) throw new Error(`registration failed: ${res.body}`)
+  return res.json()
+}
+
+const registered = await register(app, { redirect_uris: [EVIL], token_endpoint_auth_method: 'none', client_name: 'Totally legit' })
+const confidential = await register(app, { redirect_uris: [EVIL], client_name: 'Confidential' })
+const hostMade = await createCodeApplication(app, { redirectUris: [EVIL] })
+
+function request (clientId: string, extra: AuthorizeParams = {}): AuthorizeParams {
+  return { response_type: 'code', client_id: clientId, redirect_uri: EVIL, state: 's', code_challenge: challenge, code_challenge_method: 'S256', ...extra }
+}
+
+/** The error page: 400, HTML, no Location, the error code shown. */
+function assertPage (t: Test, res: LightMyRequestResponse, error: string, message: string): void {
+  t.equal(res.statusCode, 400, `${message}: 400`)
+  t.equal(res.headers.location, undefined, `${message}: no Location`)
+  t.match(res.headers['content-type'], /^text\/html/, `${message}: HTML`)
+  t.notMatch(res.body, /<form method="post" action="https:\/\/evil/, `${message}: no form_post to the client`)
+  t.match(res.body, `<code>${error}</code>`, `${message}: ${error}`)
+}
+
+// Each request and the error it earns; all of them are found before any login or consent.
+const CASES: ReadonlyArray<readonly [string, AuthorizeParams, string]> = [
+  ['unknown response_type', { response_type: 'token' }, 'unsupported_response_type'],
+  ['missing response_type', { response_type: '' }, 'invalid_request'],
+  ['hybrid with an access token', { response_type: 'code id_token token', scope: 'openid', nonce: 'n' }, 'unsupported_response_type'],
+  ['hybrid for a code client', { response_type: 'code id_token', scope: 'openid', nonce: 'n' }, 'unauthorized_client'],
+  ['unknown scope', { scope: 'admin' }, 'invalid_scope'],
+  ['no PKCE', { code_challenge: '', code_challenge_method: '' }, 'invalid_request'],
+  ['plain PKCE', { code_challenge_method: 'plain' }, 'invalid_request'],
+  ['malformed PKCE', { code_challenge: 'short' }, 'invalid_request'],
+  ['unknown resource', { resource: 'https://other.example/' }, 'invalid_target'],
+  ['unknown response_mode', { response_mode: 'jwt' }, 'invalid_request'],
+  ['form_post with a bad scope', { response_mode: 'form_post', scope: 'admin' }, 'invalid_scope'],
+  ['fragment with a bad scope', { response_mode: 'fragment', scope: 'admin' }, 'invalid_scope'],
+  ['request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
+  ['repeated scope', { scope: ['read', 'write'] }, 'invalid_request'],
+  ['repeated state', { state: ['a', 'b'] }, 'invalid_request'],
+  ['bad approval_prompt', { approval_prompt: 'never' }, 'invalid_request'],
+  ['unknown prompt', { scope: 'openid', prompt: 'select_account' }, 'invalid_request'],
+  ['bad max_age', { scope: 'openid', max_age: '-1' }, 'invalid_request'],
+  ['prompt=none, logged out', { scope: 'openid', prompt: 'none' }, 'login_required'],
+]
+
+t.test('REDIR-4 every error before login of a self-registered client is the error page, for anonymous and logged-in users', async (t) => {
+  for (const [name, extra, error] of CASES) {
+    assertPage(t, await getAuthorize(app, request(registered.client_id ?? '', extra), null), error, `anonymous: ${name}`)
+    if (error !== 'login_required') assertPage(t, await getAuthorize(app, request(registered.client_id ?? '', extra)), error, `logged in: ${name}`)
+  }
+})
+
+t.test('REDIR-4 control: the same requests for a host-made client with the same redirect URI are redirected (RFC 6749 §4.1.2.1)', async (t) => {
+  for (const [name, extra, error] of CASES) {
+    const res = await getAuthorize(app, request(hostMade.application.clientId, extra), null)
+    if (extra.response_mode === 'form_post') {
+      t.equal(res.statusCode, 200, `${name}: form_post page`)
+      t.match(res.body, `name="error" value="${error}"`)
+      continue
+    }
+    t.equal(res.statusCode, 302, `${name}: redirected`)
+    const part = extra.response_mode === 'fragment' || String(extra.response_type ?? '').includes('id_token') || extra.response_type === 'token' ? 'fragment' : 'query'
+    t.equal(redirectParams(res, part).error, error, name)
+  }
+})
+
+t.test('REDIR-4 prompt=none with a logged-in user who never consented: consent_required on the page', async (t) => {
+  assertPage(t, await getAuthorize(app, request(registered.client_id ?? '', { scope: 'openid', prompt: 'none' })), 'consent_required', 'public client')
+  assertPage(t, await getAuthorize(app, request(confidential.client_id ?? '', { scope: 'openid', prompt: 'none', approval_prompt: 'auto' })), 'consent_required', 'confidential client')
+})
+
+t.test('REDIR-4 the consent form POSTed back with a tampered field is the error page too', async (t) => {
+  const consent = await fetchConsent(app, request(registered.client_id ?? ''))
+  assertPage(t, await postDecision(app, consent, { fields: { scope: 'admin' } }), 'invalid_scope', 'tampered scope')
+  assertPage(t, await postDecision(app, consent, { fields: { response_mode: 'jwt' } }), 'invalid_request', 'tampered response_mode')
+  assertPage(t, await postDecision(app, consent, { fields: { code_challenge: undefined } }), 'invalid_request', 'PKCE removed')
+})
+
+t.test('REDIR-4 pushed requests: par/ answers in JSON, and a request_uri of a self-registered client never redirects an error', async (t) => {
+  const secret = confidential.client_secret ?? ''
+  const push = async (params: Record<string, string>): Promise<LightMyRequestResponse> => await app.inject({
+    method: 'POST', url: '/o/par/', headers: { ...FORM, authorization: basicAuth(confidential.client_id ?? '', secret) }, payload: form(params),
+  })
+  const bad = await push({ ...request(confidential.client_id ?? ''), scope: 'admin' } as Record<string, string>)
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.headers.location, undefined)
+  t.equal(bad.json().error, 'invalid_scope')
+  const pushed = await push({ ...request(confidential.client_id ?? ''), scope: 'openid', prompt: 'none' } as Record<string, string>)
+  t.equal(pushed.statusCode, 201)
+  const uri = pushed.json<{ request_uri: string }>().request_uri
+  assertPage(t, await getAuthorize(app, { client_id: confidential.client_id ?? '', request_uri: uri }, null), 'login_required', 'pushed prompt=none, logged out')
+  assertPage(t, await getAuthorize(app, { client_id: confidential.client_id ?? '', request_uri: uri }), 'consent_required', 'pushed prompt=none, no consent')
+})
+
+t.test('REDIR-4 after the user decided: approval redirects with the code, denial with access_denied; the page said where to', async (t) => {
+  const consent = await getAuthorize(app, request(registered.client_id ?? ''))
+  t.match(consent.body, /registered itself/, 'the consent page warns')
+  t.match(consent.body, '<strong>https://evil.example</strong>', 'and names where the browser goes')
+  const host = await getAuthorize(app, request(hostMade.application.clientId))
+  t.notMatch(host.body, /registered itself/, 'no warning for a host-made client')
+  const approved = await postDecision(app, parseConsent(consent))
+  t.equal(approved.statusCode, 302)
+  t.type(redirectParams(approved).code, 'string')
+  const denied = await postDecision(app, await fetchConsent(app, request(registered.client_id ?? '')), { allow: false })
+  t.equal(denied.statusCode, 302, 'the user chose this, having been told where it leads')
+  t.same(redirectParams(denied), { error: 'access_denied', error_description: 'The resource owner denied the request.', state: 's' })
+})
+
+t.test('REDIR-4 an earlier approval counts: prompt=none then succeeds without a page', async (t) => {
+  const { verifier, challenge: c } = pkcePair('again')
+  const params = request(confidential.client_id ?? '', { code_challenge: c, approval_prompt: 'auto' })
+  const code = redirectParams(await postDecision(app, await fetchConsent(app, params))).code ?? ''
+  const token = await app.inject({
+    method: 'POST',
+    url: '/o/token/',
+    headers: { ...FORM, authorization: basicAuth(confidential.client_id ?? '', confidential.client_secret ?? '') },
+    payload: form({ grant_type: 'authorization_code', code, redirect_uri: EVIL, code_verifier: verifier }),
+  })
+  t.equal(token.statusCode, 200)
+  const silent = await app.inject({ method: 'GET', url: `/o/authorize/?${form({ ...params, scope: 'read write', prompt: 'none' } as Record<string, string>)}`, headers: asUser(ALICE) })
+  t.equal(silent.statusCode, 302, 'approved before: the code is sent')
+  t.type(redirectParams(silent).code, 'string')
+})
