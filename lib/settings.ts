@@ -156,8 +156,8 @@ export interface Settings {
    * revocation and introspection endpoints, before any secret is hashed, the right secret
    * included (RFC 6749 §4.3.2, §2.3.1). Only the source that failed is refused: the same client
    * or account from another address is not (RFC 6819 §4.4.3.6, lockout as denial of service).
-   * It is also the number of failures of one username, from all addresses together, after which
-   * its logins wait (`rateLimitAccountDelaySeconds`). Default 10; `null` turns every failure
+   * Twice it is the number of failures of one username, from all addresses together, after which
+   * its logins wait (`rateLimitAccountDelaySeconds`): past what one address may fail on its own. Default 10; `null` turns every failure
    * limit off (this one, `rateLimitIpFailures` and the wait).
    */
   readonly rateLimitFailures: number | null
@@ -171,7 +171,7 @@ export interface Settings {
   readonly rateLimitIpFailures: number | null
   /**
    * The longest wait, seconds, before a password-grant login is checked for a username that failed
-   * `rateLimitFailures` times within the window from all addresses together. The wait starts at
+   * 2 × `rateLimitFailures` times within the window from all addresses together. The wait starts at
    * a quarter second and doubles with each further failure; it comes before the check and does
    * not depend on the password, and it never refuses an address that has not failed for that
    * username, so the right password from such an address still succeeds. Per process, at most two logins of one username wait at once

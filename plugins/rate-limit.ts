@@ -175,9 +175,11 @@ class FailureLimits {
     const clean = pair.used === 0 && running(pairKey) === 0
     const end = this.#inFlight.start([addressKey, pairKey])
     reply.raw.once('close', end)
+    // The wait starts past what two addresses may fail on their own, so that one address reaching
+    // its limit (which refuses only that address) does not slow the account for anyone else.
     const ms = this.#config.maxDelaySeconds === 0
       ? 0
-      : progressiveDelayMs((await this.#account.read(request)).used, this.#config.perSource, this.#config.maxDelaySeconds)
+      : progressiveDelayMs((await this.#account.read(request)).used, 2 * this.#config.perSource, this.#config.maxDelaySeconds)
     if (ms === 0 || await this.#room.wait(account, ms)) return null
     // The room is full for this account. An address with no failure for it goes on without the
     // wait: it is never refused, and it can send only one such attempt at a time. One that has
@@ -293,8 +295,8 @@ export async function registrationRateLimit (app: FastifyInstance): Promise<Endp
 export interface LoginRateLimitOptions {
   /**
    * Failed logins per (account, client address) within the window before that address is refused
-   * for that account (default 10). Also the number of failures of one account, from all addresses
-   * together, after which its logins start to wait (see `maxDelaySeconds`).
+   * for that account (default 10). Twice it is the number of failures of one account, from all
+   * addresses together, after which its logins start to wait (see `maxDelaySeconds`).
    */
   maxFailures?: number
   /**
@@ -305,7 +307,7 @@ export interface LoginRateLimitOptions {
    */
   maxFailuresPerIp?: number | null
   /**
-   * The longest wait, seconds, before the password of an account that failed `maxFailures`
+   * The longest wait, seconds, before the password of an account that failed 2 × `maxFailures`
    * times from all addresses together is checked (default 5; 0: no wait). The wait starts at a
    * quarter second and doubles with each failure. It slows a guesser spread over many addresses
    * and never refuses: the right password from an address that has not failed still logs in.
