@@ -20,6 +20,17 @@ export function addressKey (ip: string): string {
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
 }
 
+/**
+ * The form of a username that failure counters are keyed by: Unicode-compatibility normalised
+ * (NFKC), case-folded and trimmed. A login check may well accept `Alice`, ` alice` or a full-width
+ * `ａｌｉｃｅ` for `alice`; counting each spelling apart would give a guesser a fresh allowance per
+ * spelling. Counting two real accounts that differ only so together costs nothing: every refusal
+ * is still scoped to the failing address.
+ */
+export function accountKey (username: string): string {
+  return username.normalize('NFKC').toLowerCase().trim()
+}
+
 /** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted IPv4 tail and a zone id handled). */
 function ipv6Groups (ip: string): number[] {
   let text = ip.toLowerCase().split('%')[0] ?? ''

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OAuthError } from '../lib/errors.js'
 import { flattenParams } from '../lib/request.js'
 import { errorToResponse } from '../lib/response.js'
-import { addressKey, InFlight, MAX_DELAY_SECONDS, progressiveDelayMs, WaitingRoom } from '../lib/throttle.js'
+import { accountKey, addressKey, InFlight, MAX_DELAY_SECONDS, progressiveDelayMs, WaitingRoom } from '../lib/throttle.js'
 import { parseBasicAuth } from '../lib/validator/client-auth.js'
 import { sendOAuthResponse } from '../views/oauth-request.js'
 
@@ -62,13 +62,19 @@ function bodyParam (params: Readonly<Record<string, string>>, name: string): str
   return value === undefined || value === '' ? undefined : value.slice(0, MAX_KEY_PART)
 }
 
+function optionalAccountKey (username: string | undefined): string | undefined {
+  if (username === undefined) return undefined
+  const key = accountKey(username)
+  return key === '' ? undefined : key
+}
+
 /** Who a request claims to be, read without any hashing: what the limiters are keyed by. */
 interface Claims {
   /** The client's address as counters key it (an IPv6 address by its /64). */
   readonly address: string
   /** The client id of the Basic header or of `client_id`. */
   readonly clientId: string | undefined
-  /** The `username` of a password grant, or of a login form. */
+  /** The `username` of a password grant, or of a login form, as `accountKey` spells it. */
   readonly account: string | undefined
 }
 
@@ -211,7 +217,7 @@ function endpointClaims (request: FastifyRequest): Claims {
     found = {
       address: addressKey(request.ip),
       clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'),
-      account: bodyParam(params, 'grant_type') === 'password' ? bodyParam(params, 'username') : undefined,
+      account: bodyParam(params, 'grant_type') === 'password' ? optionalAccountKey(bodyParam(params, 'username')) : undefined,
     }
     claimsByRequest.set(request, found)
   }
@@ -367,7 +373,7 @@ export async function loginRateLimit (app: FastifyInstance, options: LoginRateLi
   const claims = (request: FastifyRequest): Claims => {
     let found = claimsOf.get(request)
     if (found === undefined) {
-      found = { address: addressKey(request.ip), clientId: undefined, account: bodyParam(flattenParams(request.body).params, field) }
+      found = { address: addressKey(request.ip), clientId: undefined, account: optionalAccountKey(bodyParam(flattenParams(request.body).params, field)) }
       claimsOf.set(request, found)
     }
     return found

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addressKey, InFlight, progressiveDelayMs, WaitingRoom } from '../../lib/throttle.js'
+import { accountKey, addressKey, InFlight, progressiveDelayMs, WaitingRoom } from '../../lib/throttle.js'
 
 t.test('addressKey: IPv4 whole, IPv4-mapped IPv6 as IPv4, IPv6 by its /64 in every spelling', async (t) => {
   t.equal(addressKey('192.0.2.7'), '192.0.2.7')
@@ -13,6 +13,12 @@ t.test('addressKey: IPv4 whole, IPv4-mapped IPv6 as IPv4, IPv6 by its /64 in eve
   t.not(addressKey('2001:db8:1:3::1'), key, 'the next /64 counts apart')
   t.equal(addressKey('::1'), '0:0:0:0::/64')
   t.equal(addressKey('fe80::1'), 'fe80:0:0:0::/64')
+})
+
+t.test('accountKey: spellings a login check may treat alike count as one account', async (t) => {
+  for (const spelling of ['alice', 'Alice', ' ALICE ', '\uff41\uff4c\uff49\uff43\uff45']) t.equal(accountKey(spelling), 'alice', JSON.stringify(spelling))
+  t.equal(accountKey('e\u0301'), accountKey('\u00e9'), 'NFD and NFC')
+  t.not(accountKey('alice2'), 'alice')
 })
 
 t.test('progressiveDelayMs: nothing below the threshold, then 250 ms doubling, capped; 0 turns it off', async (t) => {

@@ -106,6 +106,9 @@ t.test('BRUTE-1 password grant: 30 wrong passwords from A refuse A from the 11th
   t.equal(fromB.statusCode, 200, 'B logs in with the right password')
   t.ok(fromB.json<{ access_token?: string }>().access_token, 'and gets a token')
   t.equal((await login('whatever', '10.4.0.1', 'bob')).statusCode, 400, 'A may still try another account (the per-address limit is 100)')
+  for (const spelling of ['Alice', ' ALICE', '\uff41\uff4c\uff49\uff43\uff45']) {
+    t.equal((await login('guess', '10.4.0.1', spelling)).statusCode, 429, `A gets no fresh allowance by spelling the account ${JSON.stringify(spelling)}`)
+  }
 })
 
 t.test('BRUTE-1 password grant, distributed: failures from 22 addresses make the account wait, never refuse a new address', async (t) => {
