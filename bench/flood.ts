@@ -1,11 +1,12 @@
 // `npm run bench -- --flood [--quick] [--seconds N] [--connections N]`: goal G9 (BRUTE-1). The
-// example app in a server process (default settings: 10 failures per client_id, account and IP
-// in 15 min). An attacker process (bench/flood-attacker.ts) floods the token endpoint at full
+// example app in a server process (default settings in 15 min: 10 failures per (client_id or
+// account, IP), 100 per IP). An attacker process (bench/flood-attacker.ts) floods the token endpoint at full
 // speed over `--connections` connections (16) with wrong client secrets for a known client,
 // unknown client ids and wrong passwords for one account, each kind from its own loopback
 // address, while a legitimate client (client_credentials, 8 connections from 127.0.0.1) is
 // measured. Prints:
-// - failures answered before the first 429, per kind (target ≤ 10);
+// - failures answered before the first 429, per kind (target ≤ 10 for a client or an account
+//   from one IP, ≤ 100 for ever-new client ids from one IP);
 // - the server's CPU time per throttled request, flood alone, after the flood warmed it up
 //   (target < 2 ms: no hash), next to a legitimate token request's;
 // - the legitimate client's token throughput before, during (`--seconds`, 60; 10 with --quick)
@@ -62,6 +63,8 @@ const store = createSqliteStore({ database: path })
 const passwordClient = await createOAuthServer({ store }).createApplication({ clientId: 'flood-password', clientType: 'confidential', authorizationGrantType: 'password' })
 await store.close()
 const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
+/** Failures each attack may see before its first 429: the (client or account, IP) limit, or the per-IP one. */
+const allowed: Record<string, number> = { 'wrong client secret': 10, 'unknown client_id': 100, 'wrong password': 10 }
 const attacks: Attack[] = [
   { name: 'wrong client secret', localAddress: '127.0.0.2', authorization: basic(clients.cold.clientId, 'wrong-secret'), body: 'grant_type=client_credentials&n={n}' },
   { name: 'unknown client_id', localAddress: '127.0.0.3', authorization: '', body: 'grant_type=client_credentials&client_id=flood-unknown-{n}&client_secret=x' },
@@ -106,7 +109,7 @@ try {
   const beforeLimit: Record<string, number> = {}
   for (const a of attacks) {
     let failures = 0
-    for (let status = 0; status !== 429 && failures < 50;) {
+    for (let status = 0; status !== 429 && failures < 200;) {
       status = await attack(server.url, a)
       if (status !== 429) failures++
     }
@@ -128,11 +131,11 @@ try {
 
   const baseline = (before.rps + after.rps) / 2
   const share = during.rps / baseline
-  const worstBeforeLimit = Math.max(...Object.values(beforeLimit))
-  const pass = worstBeforeLimit <= 10 && cpuPerThrottledMs < 2 && share >= 0.5 && during.errors === 0 && collisions === 0 && minBits >= 256
+  const limitsHeld = Object.entries(beforeLimit).every(([name, failures]) => failures <= (allowed[name] ?? 10))
+  const pass = limitsHeld && cpuPerThrottledMs < 2 && share >= 0.5 && during.errors === 0 && collisions === 0 && minBits >= 256
   const rps = (r: { rps: number }): string => `${r.rps.toFixed(0)}/s`
   process.stdout.write(`\nG9 brute force and entropy, ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadBefore.toFixed(2)} → ${(loadavg()[0] ?? 0).toFixed(2)}\n` +
-    `  failures before the first 429: ${JSON.stringify(beforeLimit)} (target ≤ 10 each)\n` +
+    `  failures before the first 429: ${JSON.stringify(beforeLimit)} (target ${JSON.stringify(allowed)})\n` +
     `  throttled request, flood alone: ${(cpuPerThrottledMs * 1000).toFixed(0)} µs of server CPU (target < 2 ms), ${alone.requests} requests ${JSON.stringify(alone.statuses)} in ${cpuSeconds} s; a legitimate token request: ${(cpuPerTokenMs * 1000).toFixed(0)} µs\n` +
     `  flood during the measurement: ${flooded.requests} requests (${(flooded.requests / seconds).toFixed(0)}/s) ${JSON.stringify(flooded.statuses)}, ${flooded.errors} connection errors\n` +
     `  legitimate client_credentials: before ${rps(before)}, during ${rps(during)}, after ${rps(after)}; during / mean(before, after) = ${share.toFixed(3)} (target ≥ 0.5), errors during ${during.errors} (target 0)\n` +

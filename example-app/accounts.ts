@@ -71,7 +71,10 @@ export async function registerAccounts (app: FastifyInstance, users: UserStore, 
     return reply.type('text/html; charset=utf-8').headers(PAGE_HEADERS).send(loginForm(reply, safeNext(next), null))
   })
 
-  // BRUTE-1: 10 failed logins per account and per IP in 15 minutes, then 429 before any password hash.
+  // Brute force: within 15 minutes, 10 failed logins for one account from one address refuse that
+  // address for that account, and 100 failures from one address refuse the address (429, before
+  // any password hash); an account failing from many addresses only makes its logins wait (up to
+  // 5 s), so nobody can lock a user out by typing wrong passwords for them.
   const loginLimit = await loginRateLimit(app, {
     onLimited: (request, reply, wait) => reply.code(429).header('retry-after', String(wait)).type('text/html; charset=utf-8')
       .headers(PAGE_HEADERS).send(loginForm(reply, safeNext((request.body as Record<string, unknown> | undefined)?.next), 'Too many failed logins. Try again later.')),

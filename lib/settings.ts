@@ -1,5 +1,6 @@
 import { ImproperlyConfiguredError } from './errors.js'
 import { describeValue } from './describe-value.js'
+import { MAX_DELAY_SECONDS } from './throttle.js'
 import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
 
 /**
@@ -158,17 +159,41 @@ export interface Settings {
 
   // ---- brute force and rate limits ----------------------------------------------------------
   /**
-   * Failed client authentications (per `client_id`), failed password-grant logins (per username)
-   * and both per IP address tolerated within `rateLimitWindowSeconds`; past it the token,
-   * revocation and introspection endpoints answer 429 before any secret is hashed, even for the
-   * right secret (RFC 6749 §4.3.2, §2.3.1; RFC 6819 §4.4.3.6). Default 10; `null` turns it off.
+   * Failures tolerated from one client address for one client or one account within
+   * `rateLimitWindowSeconds`: failed client authentications per (`client_id`, address) and failed
+   * password-grant logins per (username, address). Past it that pair gets 429 on the token,
+   * revocation and introspection endpoints, before any secret is hashed, the right secret
+   * included (RFC 6749 §4.3.2, §2.3.1). Only the source that failed is refused: the same client
+   * or account from another address is not (RFC 6819 §4.4.3.6, lockout as denial of service).
+   * Twice it is the number of failures of one username, from all addresses together, after which
+   * its logins wait (`rateLimitAccountDelaySeconds`): past what one address may fail on its own. Default 10; `null` turns every failure
+   * limit off (this one, `rateLimitIpFailures` and the wait).
    */
   readonly rateLimitFailures: number | null
-  /** The window of `rateLimitFailures` and `rateLimitRequests`, seconds (default 900, 15 minutes). */
+  /**
+   * Failures tolerated from one client address (an IPv6 address counts by its /64) within the
+   * window, whatever client or username they were for; past it the address gets 429. It stops
+   * one machine spraying guesses over many usernames or client ids. Default 100: an office or
+   * campus behind one NAT address shares it, and its people's typing mistakes (say 200 people
+   * logging in around 9:00 with one in ten mistyping) stay well below it. `null`: no per-address limit.
+   */
+  readonly rateLimitIpFailures: number | null
+  /**
+   * The longest wait, seconds, before a password-grant login is checked for a username that failed
+   * 2 × `rateLimitFailures` times within the window from all addresses together. The wait starts at
+   * a quarter second and doubles with each further failure; it comes before the check and does
+   * not depend on the password, and it never refuses an address that has not failed for that
+   * username, so the right password from such an address still succeeds. Per process, at most two logins of one username wait at once
+   * (that bound is what slows a guesser spread over many addresses) and 1000 in all. Default 5;
+   * 0 turns the wait off; at most 30 (clients and proxies time out beyond).
+   */
+  readonly rateLimitAccountDelaySeconds: number
+  /** The window of `rateLimitFailures`, `rateLimitIpFailures` and `rateLimitRequests`, seconds (default 900, 15 minutes). */
   readonly rateLimitWindowSeconds: number
   /**
-   * Requests per IP address and per `client_id` to the token, revocation and introspection
-   * endpoints within the window, failed or not. `null` (default): no cap, because one backend
+   * Requests per IP address and per (`client_id`, IP address) to the token, revocation and
+   * introspection endpoints within the window, failed or not (never per client alone, which
+   * anyone who knows the client id could use up). `null` (default): no cap, because one backend
    * may legitimately ask for thousands of tokens and only failures reveal guessing.
    */
   readonly rateLimitRequests: number | null
@@ -238,6 +263,8 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   bearerChallenge: false,
   realm: 'api',
   rateLimitFailures: 10,
+  rateLimitIpFailures: 100,
+  rateLimitAccountDelaySeconds: 5,
   rateLimitWindowSeconds: 900,
   rateLimitRequests: null,
   verificationCacheSize: 10000,
@@ -324,6 +351,9 @@ export function resolveSettings (input: unknown = {}): Settings {
   if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
   positiveInteger(s, 'rateLimitWindowSeconds')
   if (s.rateLimitFailures !== null) positiveInteger(s, 'rateLimitFailures')
+  if (s.rateLimitIpFailures !== null) positiveInteger(s, 'rateLimitIpFailures')
+  nonNegativeNumber(s, 'rateLimitAccountDelaySeconds')
+  if (s.rateLimitAccountDelaySeconds > MAX_DELAY_SECONDS) fail(`rateLimitAccountDelaySeconds must be at most ${MAX_DELAY_SECONDS} (clients and proxies time out beyond)`)
   if (s.rateLimitRequests !== null) positiveInteger(s, 'rateLimitRequests')
   if (s.dcrRegistrationRateLimit !== null) positiveInteger(s, 'dcrRegistrationRateLimit')
   for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',

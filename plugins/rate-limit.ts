@@ -3,19 +3,37 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OAuthError } from '../lib/errors.js'
 import { flattenParams } from '../lib/request.js'
 import { errorToResponse } from '../lib/response.js'
+import { accountKey, addressKey, InFlight, MAX_DELAY_SECONDS, progressiveDelayMs, WaitingRoom } from '../lib/throttle.js'
 import { parseBasicAuth } from '../lib/validator/client-auth.js'
 import { sendOAuthResponse } from '../views/oauth-request.js'
 
-// Brute-force limits (BRUTE-1, INTRO-1, goal G9) on top of @fastify/rate-limit's stores, so a
-// host that registered the plugin with a shared store (Redis) gets limits shared by every
-// instance. Failures are counted, not requests: a backend may ask for thousands of tokens, but
-// only failed authentications reveal guessing. The check runs in preHandler, before the
-// endpoint computes any secret hash, so a throttled request costs no KDF work.
+// Brute-force limits on top of @fastify/rate-limit's stores, so a host that registered the plugin
+// with a shared store (Redis) gets counters shared by every instance. Failures are counted, not
+// requests: a backend may ask for thousands of tokens, but only failed authentications reveal
+// guessing. The checks run in preHandler, before the endpoint computes any secret hash, so a
+// refused request costs no KDF work.
+//
+// A limit must not become a lockout weapon (RFC 6819 §4.4.3.6, OWASP "account lockout"): client
+// ids appear in every authorization URL and usernames are easy to learn, so a counter that refused
+// everyone once a client or account had failed too often would let anyone lock a backend or a user
+// out. Refusals are therefore keyed on what the failing source controls: (client, address),
+// (account, address) and the address. What counts per account across addresses only slows the
+// attempts down (a bounded wait before the password check), so the right password from an address
+// that has not failed always gets through. Client secrets get no per-client counter at all:
+// generated ones carry hundreds of bits, far beyond any online guessing.
 
 type Limiter = (request: FastifyRequest, options?: { increment?: boolean }) => Promise<{ isAllowed: boolean, remaining?: number, ttlInSeconds?: number, isExceeded?: boolean }>
 
 /** Longest identifier kept in a limiter key: bounds memory whatever an attacker sends. */
 const MAX_KEY_PART = 200
+
+/**
+ * Password checks waiting at once for one account, and in all, in one process. One account's
+ * bound is what turns the wait into a cap on distributed guessing (two checks per wait, per
+ * process); two lets a person who submitted the form twice wait alongside an attacker. The total
+ * bounds the requests an attacker can keep parked (each holds a socket and a small body).
+ */
+const WAITING_ROOM = { perKey: 2, total: 1000 } as const
 
 /** The answer when a limit is reached: RFC 6749 §5.2-shaped JSON, 429, `Retry-After` (RFC 6585 §4). */
 export class TooManyRequestsError extends OAuthError {
@@ -44,84 +62,201 @@ function bodyParam (params: Readonly<Record<string, string>>, name: string): str
   return value === undefined || value === '' ? undefined : value.slice(0, MAX_KEY_PART)
 }
 
-/** Who a request claims to be, read without any hashing: what the limiters are keyed by. */
-interface Claims {
-  /** The client id of the Basic header or of `client_id`. */
-  readonly clientId: string | undefined
-  /** The `username` of a password grant. */
-  readonly account: string | undefined
+function optionalAccountKey (username: string | undefined): string | undefined {
+  if (username === undefined) return undefined
+  const key = accountKey(username)
+  return key === '' ? undefined : key
 }
 
-/** Each request's claims, read once: the hooks and the limiters' key functions ask several times. */
-const claimsByRequest = new WeakMap<FastifyRequest, Claims>()
-
-function claims (request: FastifyRequest): Claims {
-  let found = claimsByRequest.get(request)
-  if (found === undefined) {
-    const params = flattenParams(request.body).params
-    found = {
-      clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'),
-      account: bodyParam(params, 'grant_type') === 'password' ? bodyParam(params, 'username') : undefined,
-    }
-    claimsByRequest.set(request, found)
-  }
-  return found
+/** Who a request claims to be, read without any hashing: what the limiters are keyed by. */
+interface Claims {
+  /** The client's address as counters key it (an IPv6 address by its /64). */
+  readonly address: string
+  /** The client id of the Basic header or of `client_id`. */
+  readonly clientId: string | undefined
+  /** The `username` of a password grant, or of a login form, as `accountKey` spells it. */
+  readonly account: string | undefined
 }
 
 function basicClientId (header: string | undefined): string | undefined {
   try {
     return parseBasicAuth(header)?.clientId.slice(0, MAX_KEY_PART)
   } catch {
-    // A garbled header fails authentication later; it still counts against the IP.
+    // A garbled header fails authentication later; it still counts against the address.
     return undefined
   }
 }
 
-/** Looks at every limiter without counting; the first one exhausted decides. */
-async function exhausted (request: FastifyRequest, limiters: readonly Limiter[]): Promise<number | null> {
-  for (const limiter of limiters) {
-    const state = await limiter(request, { increment: false })
-    if (!state.isAllowed && state.remaining === 0) return state.ttlInSeconds ?? 1
+/** A failure counter in @fastify/rate-limit's store: what it holds, and adding one. */
+interface Counter {
+  /** Failures in the current window, and the seconds until it ends. */
+  read: (request: FastifyRequest) => Promise<{ used: number, ttlSeconds: number }>
+  add: (request: FastifyRequest) => Promise<void>
+}
+
+/** No failure counter reaches this: counters used only for their value (the wait) are created with it. */
+const UNBOUNDED = 2 ** 31
+
+function counter (app: FastifyInstance, max: number, windowSeconds: number, key: (request: FastifyRequest) => string): Counter {
+  const limiter = app.createRateLimit({ max, timeWindow: windowSeconds * 1000, keyGenerator: key }) as Limiter
+  return {
+    async read (request) {
+      const state = await limiter(request, { increment: false })
+      return { used: max - (state.remaining ?? max), ttlSeconds: Math.max(1, state.ttlInSeconds ?? 1) }
+    },
+    async add (request) {
+      await limiter(request)
+    },
   }
-  return null
+}
+
+/** Sizes of one set of failure limits. */
+interface FailureLimitsConfig {
+  /** Key prefix: the token-side endpoints and each login form count apart. */
+  readonly prefix: string
+  /** Failures per (client or account, address) before that pair is refused. */
+  readonly perSource: number
+  /** Failures per address, whoever they were for, before the address is refused; `null`: none. */
+  readonly perAddress: number | null
+  /** The longest wait before checking a password for an account failing from many addresses; 0: none. */
+  readonly maxDelaySeconds: number
+  readonly windowSeconds: number
+  /** Who the request claims to be. */
+  readonly claims: (request: FastifyRequest) => Claims
+}
+
+/** What failed, for `FailureLimits.record`. */
+interface Failure {
+  readonly client: boolean
+  readonly account: boolean
+}
+
+/**
+ * Failure limits for one kind of endpoint. Refusals: per (client, address), per (account, address)
+ * and per address. Per account across addresses: only the progressive wait, in the waiting room.
+ */
+class FailureLimits {
+  readonly #config: FailureLimitsConfig
+  readonly #address: Counter | null
+  readonly #clientPair: Counter
+  readonly #accountPair: Counter
+  readonly #account: Counter
+  readonly #inFlight = new InFlight()
+  readonly #room = new WaitingRoom(WAITING_ROOM)
+
+  constructor (app: FastifyInstance, config: FailureLimitsConfig) {
+    this.#config = config
+    const { prefix, perSource, perAddress, windowSeconds, claims } = config
+    // The address goes first and `|` never occurs in one, so no client id or username can make
+    // two different pairs share a key.
+    this.#address = perAddress === null ? null : counter(app, perAddress, windowSeconds, (r) => `${prefix}:ip:${claims(r).address}`)
+    this.#clientPair = counter(app, perSource, windowSeconds, (r) => `${prefix}:client-ip:${claims(r).address}|${claims(r).clientId ?? ''}`)
+    this.#accountPair = counter(app, perSource, windowSeconds, (r) => `${prefix}:account-ip:${claims(r).address}|${claims(r).account ?? ''}`)
+    this.#account = counter(app, UNBOUNDED, windowSeconds, (r) => `${prefix}:account:${claims(r).account ?? ''}`)
+  }
+
+  /**
+   * Decides whether a request goes on: resolves the `Retry-After` seconds of a refusal, or `null`
+   * once the request may be checked (after any wait). A password attempt that goes on is counted
+   * as running until its reply closes.
+   */
+  async admit (request: FastifyRequest, reply: FastifyReply): Promise<number | null> {
+    const { address, clientId, account } = this.#config.claims(request)
+    const addressKey = `ip|${address}`
+    const pairKey = `pair|${address}|${account ?? ''}`
+    // Password attempts still running count as failures until they end; client secrets do not,
+    // because one backend may legitimately run many token requests at once.
+    const running = (key: string): number => account === undefined ? 0 : this.#inFlight.count(key)
+    if (this.#address !== null) {
+      const state = await this.#address.read(request)
+      if (state.used + running(addressKey) >= (this.#config.perAddress ?? 0)) return state.ttlSeconds
+    }
+    if (clientId !== undefined) {
+      const state = await this.#clientPair.read(request)
+      if (state.used >= this.#config.perSource) return state.ttlSeconds
+    }
+    if (account === undefined) return null
+    const pair = await this.#accountPair.read(request)
+    if (pair.used + running(pairKey) >= this.#config.perSource) return pair.ttlSeconds
+    const clean = pair.used === 0 && running(pairKey) === 0
+    const end = this.#inFlight.start([addressKey, pairKey])
+    reply.raw.once('close', end)
+    // The wait starts past what two addresses may fail on their own, so that one address reaching
+    // its limit (which refuses only that address) does not slow the account for anyone else.
+    const ms = this.#config.maxDelaySeconds === 0
+      ? 0
+      : progressiveDelayMs((await this.#account.read(request)).used, 2 * this.#config.perSource, this.#config.maxDelaySeconds)
+    if (ms === 0 || await this.#room.wait(account, ms)) return null
+    // The room is full for this account. An address with no failure for it goes on without the
+    // wait: it is never refused, and it can send only one such attempt at a time. One that has
+    // failed for this account is refused until the room has space again.
+    if (clean) return null
+    end()
+    return Math.ceil(ms / 1000)
+  }
+
+  /** Counts a failure against the address and against what failed. */
+  async record (request: FastifyRequest, failure: Failure): Promise<void> {
+    const { clientId, account } = this.#config.claims(request)
+    await this.#address?.add(request)
+    if (failure.client && clientId !== undefined) await this.#clientPair.add(request)
+    if (failure.account && account !== undefined) {
+      await this.#accountPair.add(request)
+      await this.#account.add(request)
+    }
+  }
+}
+
+/** Each request's claims, read once: the hooks and the limiters' key functions ask several times. */
+const claimsByRequest = new WeakMap<FastifyRequest, Claims>()
+
+function endpointClaims (request: FastifyRequest): Claims {
+  let found = claimsByRequest.get(request)
+  if (found === undefined) {
+    const params = flattenParams(request.body).params
+    found = {
+      address: addressKey(request.ip),
+      clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'),
+      account: bodyParam(params, 'grant_type') === 'password' ? optionalAccountKey(bodyParam(params, 'username')) : undefined,
+    }
+    claimsByRequest.set(request, found)
+  }
+  return found
 }
 
 /**
  * Builds the failure and request limits of the token-side endpoints from the settings
- * (`rateLimitFailures`, `rateLimitRequests`, `rateLimitWindowSeconds`); `null` when both are off.
+ * (`rateLimitFailures`, `rateLimitIpFailures`, `rateLimitAccountDelaySeconds`,
+ * `rateLimitRequests`, `rateLimitWindowSeconds`); `null` when failures and requests are both off.
  */
 export async function endpointRateLimits (app: FastifyInstance): Promise<EndpointRateLimitHooks | null> {
-  const { rateLimitFailures, rateLimitRequests, rateLimitWindowSeconds } = app.oauth.settings
+  const { rateLimitFailures, rateLimitIpFailures, rateLimitAccountDelaySeconds, rateLimitRequests, rateLimitWindowSeconds } = app.oauth.settings
   if (rateLimitFailures === null && rateLimitRequests === null) return null
   await ensureRateLimitPlugin(app)
-  const timeWindow = rateLimitWindowSeconds * 1000
-  const make = (max: number, key: (request: FastifyRequest) => string): Limiter =>
-    app.createRateLimit({ max, timeWindow, keyGenerator: key }) as Limiter
   const failures = rateLimitFailures === null
     ? null
-    : {
-        ip: make(rateLimitFailures, (r) => `oat:fail:ip:${r.ip}`),
-        client: make(rateLimitFailures, (r) => `oat:fail:client:${claims(r).clientId ?? ''}`),
-        account: make(rateLimitFailures, (r) => `oat:fail:account:${claims(r).account ?? ''}`),
-      }
+    : new FailureLimits(app, {
+      prefix: 'oat:fail',
+      perSource: rateLimitFailures,
+      perAddress: rateLimitIpFailures,
+      maxDelaySeconds: rateLimitAccountDelaySeconds,
+      windowSeconds: rateLimitWindowSeconds,
+      claims: endpointClaims,
+    })
+  // The request cap is keyed the same way: per address and per (client, address), never per
+  // client alone, which anyone knowing the client id could use up.
   const requests = rateLimitRequests === null
     ? null
-    : {
-        ip: make(rateLimitRequests, (r) => `oat:req:ip:${r.ip}`),
-        client: make(rateLimitRequests, (r) => `oat:req:client:${claims(r).clientId ?? ''}`),
-      }
+    : [
+        (r: FastifyRequest) => `oat:req:ip:${endpointClaims(r).address}`,
+        (r: FastifyRequest) => `oat:req:client-ip:${endpointClaims(r).address}|${endpointClaims(r).clientId ?? ''}`,
+      ].map((keyGenerator) => app.createRateLimit({ max: rateLimitRequests, timeWindow: rateLimitWindowSeconds * 1000, keyGenerator }) as Limiter)
 
   return {
     async preHandler (request, reply) {
-      const peek: Limiter[] = []
-      if (failures !== null) {
-        peek.push(failures.ip)
-        if (claims(request).clientId !== undefined) peek.push(failures.client)
-        if (claims(request).account !== undefined) peek.push(failures.account)
-      }
-      let wait = await exhausted(request, peek)
+      let wait = failures === null ? null : await failures.admit(request, reply)
       if (wait === null && requests !== null) {
-        const counted = [requests.ip, ...(claims(request).clientId === undefined ? [] : [requests.client])]
+        const counted = endpointClaims(request).clientId === undefined ? requests.slice(0, 1) : requests
         for (const limiter of counted) {
           const state = await limiter(request)
           if (state.isExceeded === true && wait === null) wait = state.ttlInSeconds ?? 1
@@ -135,20 +270,17 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
     // answer: 401 is always invalid_client here; a password-grant invalid_grant is a wrong login.
     async onSend (request, reply, payload) {
       if (failures === null) return payload
-      const clientFailed = reply.statusCode === 401
-      const accountFailed = reply.statusCode === 400 && claims(request).account !== undefined &&
+      const client = reply.statusCode === 401
+      const account = reply.statusCode === 400 && endpointClaims(request).account !== undefined &&
         typeof payload === 'string' && payload.includes('"error":"invalid_grant"')
-      if (!clientFailed && !accountFailed) return payload
-      await failures.ip(request)
-      if (clientFailed && claims(request).clientId !== undefined) await failures.client(request)
-      if (accountFailed) await failures.account(request)
+      if (client || account) await failures.record(request, { client, account })
       return payload
     },
   }
 }
 
 /**
- * The per-IP limit on `POST register/` (`dcrRegistrationRateLimit` per `rateLimitWindowSeconds`):
+ * The per-address limit on `POST register/` (`dcrRegistrationRateLimit` per `rateLimitWindowSeconds`):
  * every request counts, since each registration writes rows; past it, 429 JSON before the body
  * is looked at. `null` when the setting is off.
  */
@@ -156,7 +288,7 @@ export async function registrationRateLimit (app: FastifyInstance): Promise<Endp
   const { dcrRegistrationRateLimit, rateLimitWindowSeconds } = app.oauth.settings
   if (dcrRegistrationRateLimit === null) return null
   await ensureRateLimitPlugin(app)
-  const limiter = app.createRateLimit({ max: dcrRegistrationRateLimit, timeWindow: rateLimitWindowSeconds * 1000, keyGenerator: (r) => `oat:register:ip:${r.ip}` }) as Limiter
+  const limiter = app.createRateLimit({ max: dcrRegistrationRateLimit, timeWindow: rateLimitWindowSeconds * 1000, keyGenerator: (r) => `oat:register:ip:${addressKey(r.ip)}` }) as Limiter
   return async (request, reply) => {
     const state = await limiter(request)
     if (state.isExceeded !== true) return undefined
@@ -167,14 +299,32 @@ export async function registrationRateLimit (app: FastifyInstance): Promise<Endp
 
 /** Options of `loginRateLimit`. */
 export interface LoginRateLimitOptions {
-  /** Failed logins tolerated per account and per IP address within the window (default 10). */
+  /**
+   * Failed logins per (account, client address) within the window before that address is refused
+   * for that account (default 10). Twice it is the number of failures of one account, from all
+   * addresses together, after which its logins start to wait (see `maxDelaySeconds`).
+   */
   maxFailures?: number
+  /**
+   * Failed logins per client address, whatever the account, before the address is refused
+   * (default 100; `null`: no such limit). Sized so that one office or campus behind a NAT
+   * does not reach it with the typing mistakes of its people, while one machine trying a
+   * password against many usernames (password spraying) is stopped.
+   */
+  maxFailuresPerIp?: number | null
+  /**
+   * The longest wait, seconds, before the password of an account that failed 2 × `maxFailures`
+   * times from all addresses together is checked (default 5; 0: no wait). The wait starts at a
+   * quarter second and doubles with each failure. It slows a guesser spread over many addresses
+   * and never refuses: the right password from an address that has not failed still logs in.
+   */
+  maxDelaySeconds?: number
   /** The window, seconds (default 900). */
   windowSeconds?: number
   /** The form field holding the account name (default `username`). */
   usernameField?: string
   /**
-   * Answers a throttled login; the default sends 429 with `Retry-After` and a short text. A
+   * Answers a refused login; the default sends 429 with `Retry-After` and a short text. A
    * host usually renders its login form with a message instead (keep the 429 status).
    */
   onLimited?: (request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number) => FastifyReply | Promise<FastifyReply>
@@ -182,17 +332,23 @@ export interface LoginRateLimitOptions {
 
 /** What `loginRateLimit` gives the host's login route. */
 export interface LoginRateLimit {
-  /** Put it on the login POST (after CSRF): answers 429 while the account or the IP is locked, before any password hash. */
+  /**
+   * Put it on the login POST (after CSRF): answers 429 to an address that failed too often (for
+   * this account, or in all) before any password hash, and makes logins of an account that is
+   * failing from many addresses wait.
+   */
   preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
-  /** Call when a login failed (unknown account or wrong password): counts against the account and the IP. */
+  /** Call when a login failed (unknown account or wrong password), before answering. */
   recordFailure: (request: FastifyRequest) => Promise<void>
 }
 
 /**
- * Brute-force protection for the host's own login form (BRUTE-1, UI-2): per account and per IP
- * failure counts on @fastify/rate-limit (registered with `global: false` unless present). The
- * right password is refused too while locked, so the lock is no oracle. Call it while
- * registering routes, on the instance that owns the login route.
+ * Brute-force protection for the host's own login form, on @fastify/rate-limit (registered with
+ * `global: false` unless present, so a host that registered it on Redis shares the counters
+ * between instances). Refusals are per (account, address) and per address, so failures sent from
+ * one place never lock the account for everyone else; per account across addresses, logins only
+ * wait. A refused address is refused the right password too, so the refusal is no oracle. Call it
+ * while registering routes, on the instance that owns the login route.
  * @example
  * const limit = await loginRateLimit(app)
  * app.post('/accounts/login/', { preHandler: [app.csrfProtection, limit.preHandler] }, async (request, reply) => {
@@ -202,27 +358,38 @@ export interface LoginRateLimit {
  */
 export async function loginRateLimit (app: FastifyInstance, options: LoginRateLimitOptions = {}): Promise<LoginRateLimit> {
   const maxFailures = options.maxFailures ?? 10
+  const perAddress = options.maxFailuresPerIp === undefined ? 100 : options.maxFailuresPerIp
+  const maxDelaySeconds = options.maxDelaySeconds ?? 5
   const windowSeconds = options.windowSeconds ?? 900
   const field = options.usernameField ?? 'username'
   if (!Number.isSafeInteger(maxFailures) || maxFailures <= 0) throw new TypeError('loginRateLimit: maxFailures must be a positive integer')
+  if (perAddress !== null && (!Number.isSafeInteger(perAddress) || perAddress <= 0)) throw new TypeError('loginRateLimit: maxFailuresPerIp must be a positive integer or null')
+  if (typeof maxDelaySeconds !== 'number' || !Number.isFinite(maxDelaySeconds) || maxDelaySeconds < 0 || maxDelaySeconds > MAX_DELAY_SECONDS) {
+    throw new TypeError(`loginRateLimit: maxDelaySeconds must be between 0 and ${MAX_DELAY_SECONDS}`)
+  }
   if (!Number.isSafeInteger(windowSeconds) || windowSeconds <= 0) throw new TypeError('loginRateLimit: windowSeconds must be a positive integer')
   await ensureRateLimitPlugin(app)
-  const timeWindow = windowSeconds * 1000
-  const account = (r: FastifyRequest): string | undefined => bodyParam(flattenParams(r.body).params, field)
-  const byIp = app.createRateLimit({ max: maxFailures, timeWindow, keyGenerator: (r) => `oat:login:ip:${r.ip}` }) as Limiter
-  const byAccount = app.createRateLimit({ max: maxFailures, timeWindow, keyGenerator: (r) => `oat:login:account:${account(r) ?? ''}` }) as Limiter
+  const claimsOf = new WeakMap<FastifyRequest, Claims>()
+  const claims = (request: FastifyRequest): Claims => {
+    let found = claimsOf.get(request)
+    if (found === undefined) {
+      found = { address: addressKey(request.ip), clientId: undefined, account: optionalAccountKey(bodyParam(flattenParams(request.body).params, field)) }
+      claimsOf.set(request, found)
+    }
+    return found
+  }
+  const limits = new FailureLimits(app, { prefix: 'oat:login', perSource: maxFailures, perAddress, maxDelaySeconds, windowSeconds, claims })
   const onLimited = options.onLimited ?? ((_request, reply, wait) =>
     reply.code(429).header('retry-after', String(wait)).type('text/plain; charset=utf-8').send('Too many failed logins; retry later.'))
   return {
     async preHandler (request, reply) {
-      const wait = await exhausted(request, account(request) === undefined ? [byIp] : [byIp, byAccount])
+      const wait = await limits.admit(request, reply)
       if (wait === null) return undefined
       request.log.info({ ip: request.ip }, 'login rate limit reached')
       return await onLimited(request, reply, Math.max(1, wait))
     },
     async recordFailure (request) {
-      await byIp(request)
-      if (account(request) !== undefined) await byAccount(request)
+      await limits.record(request, { client: false, account: true })
     },
   }
 }

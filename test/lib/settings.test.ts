@@ -20,6 +20,16 @@ t.test('defaults are DOT defaults, with RFC 9700 choices', async (t) => {
   t.ok(Object.isFrozen(s) && Object.isFrozen(s.scopes) && Object.isFrozen(DEFAULT_SETTINGS))
 })
 
+t.test('BRUTE-1 failure limits: 10 per (client or account, address), 100 per address, a wait of at most 5 s per account', async (t) => {
+  const s = resolveSettings({})
+  t.same([s.rateLimitFailures, s.rateLimitIpFailures, s.rateLimitAccountDelaySeconds, s.rateLimitWindowSeconds, s.rateLimitRequests], [10, 100, 5, 900, null])
+  const off = resolveSettings({ rateLimitFailures: null, rateLimitIpFailures: null, rateLimitAccountDelaySeconds: 0 })
+  t.same([off.rateLimitFailures, off.rateLimitIpFailures, off.rateLimitAccountDelaySeconds], [null, null, 0], 'each can be turned off')
+  t.equal(resolveSettings({ rateLimitAccountDelaySeconds: 0.5 }).rateLimitAccountDelaySeconds, 0.5, 'fractions of a second are fine')
+  t.equal(resolveSettings({ rateLimitAccountDelaySeconds: 30 }).rateLimitAccountDelaySeconds, 30, '30 s is the longest')
+  t.throws(() => resolveSettings({ rateLimitAccountDelaySeconds: 31 }), /rateLimitAccountDelaySeconds must be at most 30/)
+})
+
 t.test('resolved settings are independent copies', async (t) => {
   const input = { scopes: { a: 'A' }, defaultScopes: ['a'] }
   const s = resolveSettings(input)
@@ -45,6 +55,14 @@ const bad: Array<[string, unknown]> = [
   ['reuse protection without rotation', { rotateRefreshToken: false, refreshTokenReuseProtection: true }],
   ['negative grace', { refreshTokenGracePeriodSeconds: -1 }],
   ['realm with quote', { realm: 'a"b' }],
+  ['zero failures per (client or account, address)', { rateLimitFailures: 0 }],
+  ['fractional failures per address', { rateLimitIpFailures: 2.5 }],
+  ['zero failures per address', { rateLimitIpFailures: 0 }],
+  ['string failures per address', { rateLimitIpFailures: '100' }],
+  ['negative account wait', { rateLimitAccountDelaySeconds: -1 }],
+  ['account wait past client timeouts', { rateLimitAccountDelaySeconds: 31 }],
+  ['account wait turned off with null (0 is the off position)', { rateLimitAccountDelaySeconds: null }],
+  ['infinite account wait', { rateLimitAccountDelaySeconds: Number.POSITIVE_INFINITY }],
 ]
 for (const [name, input] of bad) {
   t.test(`rejects ${name} with ImproperlyConfiguredError`, async (t) => {
