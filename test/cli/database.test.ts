@@ -107,7 +107,7 @@ t.test('settings file problems are runtime errors with the reason, exit 1', asyn
     ['absent.json', /^fastify-oauth-toolkit cleartokens: cannot read settings file ".*absent\.json": ENOENT.*\n$/],
     ['broken.json', /^fastify-oauth-toolkit cleartokens: settings file ".*broken\.json" is not valid JSON: .+\n$/],
     ['unknown.json', /^fastify-oauth-toolkit cleartokens: invalid settings: unknown setting "refreshTokenExpireSecs"\n$/],
-    ['invalid.json', /^fastify-oauth-toolkit cleartokens: invalid settings: clearExpiredTokensBatchSize must be a positive integer \(got 0\)\n$/],
+    ['invalid.json', /^fastify-oauth-toolkit cleartokens: invalid settings: clearExpiredTokensBatchSize must be a positive integer; got 0 \(a number\)\n$/],
   ]
   for (const [file, stderr] of cases) {
     const r = await cli(['cleartokens', '--database', path, '--settings', join(dir, file)])
