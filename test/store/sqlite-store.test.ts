@@ -197,7 +197,10 @@ t.test('a writer waiting for another connection\'s write lock waits asynchronous
   // Waits for the ticks rather than for a fixed time (a loaded machine may run few of them in
   // 100 ms): a writer that blocked the event loop in the busy handler would let them run only
   // after it had given up or written, so the writer must still be pending when they have run.
-  for (let waited = 0; ticks < 5 && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 50))
+  for (let waited = 0; waited < 200; waited++) {
+    if (ticks >= 5) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
   t.ok(ticks >= 5, `the event loop ran (${ticks} ticks)`)
   t.notOk(settled, 'while the writer still waited for the lock')
   other.exec('COMMIT')
