@@ -21,6 +21,10 @@ async function tokenStatus (path: string, request: OAuthRequest): Promise<number
   return await withStore(path, async (store) => (await createOAuthServer({ store }).token(request)).status)
 }
 
+// The subtests are independent (each has its own files) and mostly wait for child processes:
+// they run side by side, so that the file keeps well within tap's timeout on a loaded machine.
+t.jobs = 4
+
 t.test('--version and an unknown command, through the real process', async (t) => {
   const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
   // Side by side: each spawn is a node start, slow on a loaded machine.
