@@ -21,10 +21,16 @@ async function tokenStatus (path: string, request: OAuthRequest): Promise<number
   return await withStore(path, async (store) => (await createOAuthServer({ store }).token(request)).status)
 }
 
+// The subtests are independent (each has its own files) and mostly wait for child processes:
+// they run side by side, so that the file keeps well within tap's timeout on a loaded machine.
+t.jobs = 4
+
 t.test('--version and an unknown command, through the real process', async (t) => {
   const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
-  t.same(await bin(['--version']), { code: 0, stdout: `${version}\n`, stderr: '' })
-  t.same(await bin(['migrat']), {
+  // Side by side: each spawn is a node start, slow on a loaded machine.
+  const [printed, unknown] = await Promise.all([bin(['--version']), bin(['migrat'])])
+  t.same(printed, { code: 0, stdout: `${version}\n`, stderr: '' })
+  t.same(unknown, {
     code: 2,
     stdout: '',
     stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens, generatekey\nRun 'fastify-oauth-toolkit --help' for usage.\n",
@@ -74,12 +80,15 @@ t.test('createapplication --json from DATABASE_URL honours --client-id and --cli
 t.test('errors: a clear message on stderr, no stack trace, non-zero exit', async (t) => {
   const dir = t.testdir()
   const path = await migratedDatabase(dir)
-  const invalid = await bin(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'javascript:alert(1)', '--database', path])
+  const missing = join(dir, 'typo.db')
+  const [invalid, typo] = await Promise.all([
+    bin(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'javascript:alert(1)', '--database', path]),
+    bin(['cleartokens', '--database', missing]),
+  ])
   t.equal(invalid.code, 2)
   t.equal(invalid.stdout, '')
   t.match(invalid.stderr, /^fastify-oauth-toolkit createapplication: the application is invalid:\n {2}--redirect-uris: +javascript:alert\(1\) .+\n$/)
-  const missing = join(dir, 'typo.db')
-  t.same(await bin(['cleartokens', '--database', missing]), {
+  t.same(typo, {
     code: 1,
     stdout: '',
     stderr: `fastify-oauth-toolkit cleartokens: database "${missing}" does not exist; run \`fastify-oauth-toolkit migrate\` first\n`,

@@ -8,6 +8,7 @@ import { openStore } from '../../lib/store/open.js'
 import { SQLITE_MIGRATIONS_FOLDER } from '../../lib/store/sqlite/open.js'
 import type { NewAccessToken, NewGrant, NewRefreshToken, Store } from '../../lib/store/types.js'
 import { createScryptHasher, type SecretHasher } from '../../lib/tokens/secret-hasher.js'
+import { TS_LOADER_ARGS } from '../helpers/loader.js'
 
 /** The repository root, where the CLI is run from source. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -55,7 +56,7 @@ export async function bin (args: readonly string[], env: Record<string, string> 
   const base = { ...process.env }
   delete base.DATABASE_URL
   delete base.NODE_OPTIONS
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'lib/cli/bin.ts', ...args], {
+  const child = spawn(process.execPath, [...TS_LOADER_ARGS, '--conditions=oauth-toolkit-source', 'lib/cli/bin.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { TS_LOADER_ARGS } from '../helpers/loader.js'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -13,13 +14,14 @@ const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 /**
  * The node arguments of an npm script of the form `tsx <node options> <file.ts>` (start, cli,
- * example): the same program, loaded by tsx, without npm and tsx's own launcher process in
- * front (each costs a node start). The README quick start test runs the scripts through npm.
+ * example): the same program, loaded by the test loader (test/loader/register.mjs) instead of
+ * tsx, without npm and tsx's own launcher process in front (each costs a node start). The
+ * README quick start test runs the scripts through npm, tsx included.
  */
 export function scriptArgs (script: 'start' | 'cli' | 'example'): string[] {
   const [command, ...args] = (SCRIPTS[script] ?? '').split(' ')
   if (command !== 'tsx' || args.length === 0 || !(args.at(-1) ?? '').endsWith('.ts')) throw new Error(`npm script ${script} is not "tsx [options] <file.ts>": ${SCRIPTS[script]}`)
-  return ['--import', 'tsx', ...args]
+  return [...TS_LOADER_ARGS, ...args]
 }
 
 /** The part of a tap `Test` these helpers need. */

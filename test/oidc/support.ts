@@ -1,5 +1,8 @@
 // Shared by the OpenID Connect tests. Not a test file: tap runs *.test.ts only.
 import { generateKeyPairSync } from 'node:crypto'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyResult } from 'jose'
 import type { Test } from 'tap'
@@ -11,9 +14,42 @@ import type { BuildAppOptions, TokenBody } from '../helpers/index.js'
 /** The issuer the OIDC tests configure. */
 export const ISSUER = 'https://auth.example.com/o'
 
-/** A fresh 2048-bit RSA private key as a PKCS#8 PEM (tests make their own keys; none is committed). */
+// Making a 2048-bit RSA key costs about 0.2 s of CPU, and the suite asks for dozens in each run.
+// The keys made are kept (mode 0600) in the temporary directory and handed out again by later
+// processes, each key at most once per process: every call in a process still gets a key no
+// other app of that process has.
+const KEY_POOL = join(tmpdir(), `oat-test-rsa-keys-${process.getuid?.() ?? 'user'}.json`)
+const KEY_POOL_SIZE = 64
+let keyPool: string[] | undefined
+let keysHandedOut = 0
+
+function loadKeyPool (): string[] {
+  try {
+    const keys: unknown = JSON.parse(readFileSync(KEY_POOL, 'utf8'))
+    if (Array.isArray(keys) && keys.every((key) => typeof key === 'string' && key.startsWith('-----BEGIN PRIVATE KEY-----'))) return keys as string[]
+  } catch {
+    // No pool yet, or an unreadable one: start a new one.
+  }
+  return []
+}
+
+/** A 2048-bit RSA private key as a PKCS#8 PEM that no earlier call in this process returned (tests make their own keys; none is committed). */
 export function newRsaPem (): string {
-  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  keyPool ??= loadKeyPool()
+  const index = keysHandedOut++
+  const pooled = keyPool[index]
+  if (pooled !== undefined) return pooled
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  if (index < KEY_POOL_SIZE) {
+    // The keys this process handed out keep their places; keys other processes stored meanwhile
+    // follow. Written whole under a temporary name, then renamed.
+    const mine = [...keyPool.slice(0, index), pem]
+    keyPool = [...mine, ...loadKeyPool().filter((key) => !mine.includes(key))].slice(0, KEY_POOL_SIZE)
+    const partial = `${KEY_POOL}.${process.pid}`
+    writeFileSync(partial, JSON.stringify(keyPool), { mode: 0o600 })
+    renameSync(partial, KEY_POOL)
+  }
+  return pem
 }
 
 /** Settings with OIDC on, `openid` and the standard claim scopes known, and a fixed issuer. */

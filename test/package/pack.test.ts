@@ -2,9 +2,11 @@
 // node_modules next to the repository's dependencies, then use it the way the README does:
 // the bin (migrate, createapplication), the ESM entry, and its TypeScript declarations.
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 
@@ -21,11 +23,53 @@ async function node (args: string[], cwd: string): Promise<{ status: number, std
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
+/** Every file under `dir` (a path relative to ROOT), sorted. */
+function filesUnder (dir: string): string[] {
+  const path = join(ROOT, dir)
+  if (!existsSync(path)) return []
+  return readdirSync(path, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)))
+    .sort()
+}
+
+/**
+ * Builds dist/ as `npm pack`'s prepack does (scripts/build.mjs), without tsc's type check:
+ * `npm run typecheck` checks the same sources with the same options, and tsc emits the same files
+ * either way. The build costs about 10 s of CPU, so its output is kept in the temporary directory
+ * under a hash of everything it is made from (the sources, the build script, the tsconfigs,
+ * package.json and the TypeScript version): a later run with the same inputs copies it instead
+ * of building again; any changed input builds afresh.
+ */
+function build (): void {
+  const hash = createHash('sha256')
+  const typescript = createRequire(import.meta.url).resolve('typescript/package.json')
+  for (const file of ['index.ts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', ...filesUnder('lib'), ...filesUnder('plugins'), ...filesUnder('views')]) {
+    hash.update(`${file}\0`).update(readFileSync(join(ROOT, file))).update('\0')
+  }
+  hash.update(readFileSync(typescript))
+  const cached = join(tmpdir(), `oat-pack-build-${hash.digest('hex').slice(0, 32)}`)
+  const dist = join(ROOT, 'dist')
+  if (existsSync(cached)) {
+    rmSync(dist, { recursive: true, force: true })
+    cpSync(cached, dist, { recursive: true })
+    return
+  }
+  execFileSync(process.execPath, ['scripts/build.mjs', '--noCheck'], { cwd: ROOT, stdio: 'ignore' })
+  // Copied under a temporary name, then renamed: a run killed halfway leaves no partial build.
+  const partial = `${cached}.${process.pid}`
+  cpSync(dist, partial, { recursive: true })
+  try {
+    renameSync(partial, cached)
+  } catch {
+    // Another run stored the same build first.
+    rmSync(partial, { recursive: true, force: true })
+  }
+}
+
 t.test('npm pack produces an installable, typed package with a working bin', async (t) => {
   const dir = t.testdir()
-  // The build script `npm pack` runs (prepack), without tsc's type check: `npm run typecheck`
-  // checks the same sources with the same options, and tsc emits the same files either way.
-  execFileSync(process.execPath, ['scripts/build.mjs', '--noCheck'], { cwd: ROOT, stdio: 'ignore' })
+  build()
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ filename: string, files: Array<{ path: string }> }>
   const files = (packed[0]?.files ?? []).map((f) => f.path)
   t.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), 'ships the compiled entry and its declarations')

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { CODE_VERIFIER, codeValue, createClientDatabases, REDIRECT_URI, seedAccessTokens, seedCodes } from '../../bench/seed.js'
 import { createOAuthServer, createSqliteStore } from '../../index.js'
 import { ROOT, startServer } from './kill-harness.js'
+import { TS_LOADER_ARGS } from '../helpers/loader.js'
 
 /** What a run saw. */
 export interface ContentionReport {
@@ -119,7 +120,7 @@ export async function runContention (options: { seconds: number, workers: number
         return
       }
       while (state.running && options.clear !== false) {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'bench/clear.ts', path, new Date().toISOString()], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+        const child = spawn(process.execPath, [...TS_LOADER_ARGS, '--conditions=oauth-toolkit-source', 'bench/clear.ts', path, new Date().toISOString()], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
         let output = ''
         child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
         child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })

@@ -14,6 +14,7 @@ import { createOAuthServer } from '../../index.js'
 import { createSqliteStore } from '../../lib/store/sqlite/store.js'
 import { createClientDatabases, type BenchClients } from '../../bench/seed.js'
 import type { ServerTuning } from '../../bench/routes.js'
+import { TS_LOADER_ARGS } from '../helpers/loader.js'
 
 /** What one kill left behind. */
 export interface KillReport {
@@ -32,9 +33,9 @@ export interface KillReport {
 
 export const ROOT = join(import.meta.dirname, '..', '..')
 
-/** Starts bench/server.ts (the example app) on `path` with tsx, as the CLI tests run the CLI, with the plugin's SQLite `tuning`; resolves once it listens. */
+/** Starts bench/server.ts (the example app) on `path` with the test loader, as the CLI tests run the CLI, with the plugin's SQLite `tuning`; resolves once it listens. */
 export async function startServer (path: string, tuning: ServerTuning = {}): Promise<{ pid: number, url: string, exited: Promise<unknown> }> {
-  const args = ['--import', 'tsx', '--conditions=oauth-toolkit-source', 'bench/server.ts', 'app', path, '{}', JSON.stringify(tuning)]
+  const args = [...TS_LOADER_ARGS, '--conditions=oauth-toolkit-source', 'bench/server.ts', 'app', path, '{}', JSON.stringify(tuning)]
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = once(child, 'exit')
   const line = await Promise.race([
