@@ -46,6 +46,31 @@ export class TooManyRequestsError extends OAuthError {
   }
 }
 
+/**
+ * The answer when the counters' store (Redis, say) cannot be reached: 503 with `Retry-After`,
+ * in the endpoint's JSON. The limits fail closed, since letting guesses through unlimited while
+ * the store is down is what an attacker who can disturb it would want; the outage is logged.
+ */
+export class CountersUnavailableError extends OAuthError {
+  constructor () {
+    super('temporarily_unavailable', 503, {
+      description: 'The server cannot check its request limits right now; retry later.',
+      detail: 'rate-limit store unavailable',
+      headers: { 'retry-after': '5' },
+    })
+  }
+}
+
+/** Runs a limit check; a failing store becomes the 503 answer instead of an unhandled error (a 500). */
+async function checkingLimits (request: FastifyRequest, reply: FastifyReply, check: () => Promise<FastifyReply | undefined>): Promise<FastifyReply | undefined> {
+  try {
+    return await check()
+  } catch (err) {
+    request.log.error({ err }, 'rate-limit store unavailable')
+    return sendOAuthResponse(reply, errorToResponse(new CountersUnavailableError()))
+  }
+}
+
 /** Hooks the routes plugin puts on the token, revocation and introspection routes. */
 export interface EndpointRateLimitHooks {
   preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
@@ -254,17 +279,19 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
 
   return {
     async preHandler (request, reply) {
-      let wait = failures === null ? null : await failures.admit(request, reply)
-      if (wait === null && requests !== null) {
-        const counted = endpointClaims(request).clientId === undefined ? requests.slice(0, 1) : requests
-        for (const limiter of counted) {
-          const state = await limiter(request)
-          if (state.isExceeded === true && wait === null) wait = state.ttlInSeconds ?? 1
+      return await checkingLimits(request, reply, async () => {
+        let wait = failures === null ? null : await failures.admit(request, reply)
+        if (wait === null && requests !== null) {
+          const counted = endpointClaims(request).clientId === undefined ? requests.slice(0, 1) : requests
+          for (const limiter of counted) {
+            const state = await limiter(request)
+            if (state.isExceeded === true && wait === null) wait = state.ttlInSeconds ?? 1
+          }
         }
-      }
-      if (wait === null) return undefined
-      request.log.info({ ip: request.ip }, 'oauth endpoint rate limit reached')
-      return sendOAuthResponse(reply, errorToResponse(new TooManyRequestsError(wait)))
+        if (wait === null) return undefined
+        request.log.info({ ip: request.ip }, 'oauth endpoint rate limit reached')
+        return sendOAuthResponse(reply, errorToResponse(new TooManyRequestsError(wait)))
+      })
     },
     // The token endpoint answers OAuth errors itself (no throw), so failures are read off the
     // answer: 401 is always invalid_client here; a password-grant invalid_grant is a wrong login.
@@ -273,7 +300,12 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
       const client = reply.statusCode === 401
       const account = reply.statusCode === 400 && endpointClaims(request).account !== undefined &&
         typeof payload === 'string' && payload.includes('"error":"invalid_grant"')
-      if (client || account) await failures.record(request, { client, account })
+      try {
+        if (client || account) await failures.record(request, { client, account })
+      } catch (err) {
+        // The answer is already decided; a failure that could not be counted is logged, not turned into a 500.
+        request.log.error({ err }, 'rate-limit store unavailable: a failure was not counted')
+      }
       return payload
     },
   }
@@ -289,12 +321,12 @@ export async function registrationRateLimit (app: FastifyInstance): Promise<Endp
   if (dcrRegistrationRateLimit === null) return null
   await ensureRateLimitPlugin(app)
   const limiter = app.createRateLimit({ max: dcrRegistrationRateLimit, timeWindow: rateLimitWindowSeconds * 1000, keyGenerator: (r) => `oat:register:ip:${addressKey(r.ip)}` }) as Limiter
-  return async (request, reply) => {
+  return async (request, reply) => await checkingLimits(request, reply, async () => {
     const state = await limiter(request)
     if (state.isExceeded !== true) return undefined
     request.log.info({ ip: request.ip }, 'client registration rate limit reached')
     return sendOAuthResponse(reply, errorToResponse(new TooManyRequestsError(state.ttlInSeconds ?? 1)))
-  }
+  })
 }
 
 /** Options of `loginRateLimit`. */
