@@ -77,6 +77,8 @@ t.test('npm pack produces an installable, typed package with a working bin', asy
   t.ok(files.some((f) => f.startsWith('dist/lib/store/sqlite/migrations/') && f.endsWith('.sql')), 'ships the SQL migrations')
   t.ok(files.some((f) => f.startsWith('dist/lib/store/pg/migrations/') && f.endsWith('.sql')), 'ships the PostgreSQL migrations')
   t.notOk(files.some((f) => /^(test|example-app|scratch|lib)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'ships no sources, tests or examples')
+  // The README's links (docs/, SECURITY.md, bench/README.md) and the licence work in the installed package.
+  for (const doc of ['LICENSE', 'README.md', 'SECURITY.md', 'docs/deployment.md', 'docs/resource-server.md', 'bench/README.md']) t.ok(files.includes(doc), `ships ${doc}`)
 
   // A project that installed the tarball: node_modules holds it beside the dependencies.
   const project = join(dir, 'project')
@@ -138,6 +140,17 @@ t.test('npm pack produces an installable, typed package with a working bin', asy
   `)
   const main = await node(['main.mjs', database, app.client_id, app.client_secret], project)
   t.equal(main.stdout.trim(), '200 Hello, OAuth2!', main.stderr)
+
+  // A CommonJS project (what `npm init -y` makes) loads the same entry through Node's
+  // require(esm), which the engines floor (20.19) has without a flag.
+  mkdirSync(join(project, 'cjs'))
+  writeFileSync(join(project, 'cjs', 'package.json'), JSON.stringify({ name: 'cjs-consumer', private: true }))
+  writeFileSync(join(project, 'cjs', 'main.js'), `
+    const { fastifyOAuthToolkit, oauthRoutes, ProtectedResourceView } = require('fastify-oauth-toolkit')
+    console.log(typeof fastifyOAuthToolkit, typeof oauthRoutes, typeof ProtectedResourceView)
+  `)
+  const cjs = await node(['main.js'], join(project, 'cjs'))
+  t.equal(cjs.stdout.trim(), 'function function function', `require() works from CommonJS: ${cjs.stderr}`)
 
   const typed = await typing
   t.equal(typed.status, 0, `tsc accepts the published types: ${typed.stdout}`)
