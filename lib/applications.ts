@@ -35,6 +35,14 @@ export interface ApplicationInput {
    * management pages never set it.
    */
   allowIntrospection?: boolean
+  /**
+   * The client is an end user's, not the operator's, so its redirect URIs are unvetted: errors
+   * found at the authorization endpoint before the user approved are shown on the error page,
+   * never redirected there (RFC 9700 §4.11.2), and the consent page names where the browser
+   * will go. Default false (an operator's client); dynamic registration and the management
+   * pages always set it. Set it when host code creates clients on behalf of its users.
+   */
+  selfRegistered?: boolean
 }
 
 /** A newly registered application and its secret in clear, which exists only now. */
@@ -210,6 +218,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
     allowIntrospection: input.allowIntrospection ?? false,
+    selfRegistered: input.selfRegistered ?? false,
     ...policy,
     now: ctx.clock.now(),
   }
@@ -222,8 +231,11 @@ export async function createApplication (ctx: ServerContext, input: ApplicationI
   return { application: await ctx.store.createApplication(row), clientSecret }
 }
 
-/** Input for changing an application: the editable fields (the client id never changes). */
-export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecret' | 'userId'>
+/**
+ * Input for changing an application: the editable fields. The client id never changes, and
+ * neither does `selfRegistered`: an owner's edit cannot vouch for the client's redirect URIs.
+ */
+export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecret' | 'userId' | 'selfRegistered'>
 
 /**
  * Validates and applies changes to an application. A public client that becomes confidential

@@ -87,7 +87,7 @@ export class AuthorizationView {
       scopes: authz.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
       fields: authz.params,
       resources: authz.resources,
-      // RFC 9700 §4.11.2: a client that registered itself is only as trustworthy as its
+      // RFC 9700 §4.11.2: a client an end user created is only as trustworthy as its
       // registrant, so the user sees where the decision will send the browser.
       ...(authz.selfRegistered ? { redirectTarget: redirectTarget(authz.redirectUri) } : {}),
       csrfToken,

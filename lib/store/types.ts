@@ -71,6 +71,14 @@ export interface Application {
    * registration or the self-service management pages.
    */
   readonly allowIntrospection: boolean
+  /**
+   * An end user, not the operator, created this client: RFC 7591 dynamic registration or the
+   * self-service management pages. Its redirect URIs are only its registrant's word, so errors
+   * found at the authorization endpoint before the user approved are shown on the error page,
+   * never redirected (RFC 9700 §4.11.2), and the consent page names where the browser will go.
+   * Set at creation; updates by the client or its owner never change it.
+   */
+  readonly selfRegistered: boolean
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -98,6 +106,8 @@ export interface NewApplication {
   readonly allowedScopes?: readonly string[] | null
   /** RFC 7662 §4 introspection permission (default false). */
   readonly allowIntrospection?: boolean
+  /** Created by an end user, redirect URIs unvetted (default false; `registerClient` always sets it). */
+  readonly selfRegistered?: boolean
   readonly now: Date
 }
 

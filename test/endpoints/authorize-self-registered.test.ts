@@ -116,10 +116,10 @@ t.test('REDIR-4 pushed requests: par/ answers in JSON, and a request_uri of a se
 
 t.test('REDIR-4 after the user decided: approval redirects with the code, denial with access_denied; the page said where to', async (t) => {
   const consent = await getAuthorize(app, request(registered.client_id ?? ''))
-  t.match(consent.body, /registered itself/, 'the consent page warns')
+  t.match(consent.body, /not registered by the operator/, 'the consent page warns')
   t.match(consent.body, '<strong>https://evil.example</strong>', 'and names where the browser goes')
   const host = await getAuthorize(app, request(hostMade.application.clientId))
-  t.notMatch(host.body, /registered itself/, 'no warning for a host-made client')
+  t.notMatch(host.body, /not registered by the operator/, 'no warning for a host-made client')
   const approved = await postDecision(app, parseConsent(consent))
   t.equal(approved.statusCode, 302)
   t.type(redirectParams(approved).code, 'string')
