@@ -40,7 +40,8 @@ const hostOwned = await createCodeApplication(app, { redirectUris: [EVIL], userI
 // Host code creating a client for one of its users says so.
 const hostUntrusted = await createCodeApplication(app, { redirectUris: [EVIL], selfRegistered: true })
 // Any user who can log in may create these, with any redirect URI.
-const viaPages = await registerThroughPages(app, { name: 'Pages app', clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: EVIL }, BOB)
+const PAGE_FIELDS = { clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: EVIL, postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '' }
+const viaPages = await registerThroughPages(app, { ...PAGE_FIELDS, name: 'Pages app' }, BOB)
 const viaPagesPublic = await registerThroughPages(app, { clientType: 'public', authorizationGrantType: 'openid-hybrid', redirectUris: EVIL }, BOB)
 
 function request (clientId: string, extra: AuthorizeParams = {}): AuthorizeParams {
@@ -111,8 +112,12 @@ t.test('REDIR-4 host code creating a client with selfRegistered gets the same tr
 
 t.test('REDIR-4 edits keep the flag: the management edit page and an RFC 7592 update', async (t) => {
   const edited = await submitPage(app, `/o/applications/${viaPages.id}/update/`, `/o/applications/${viaPages.id}/update/`, {
-    name: 'Renamed', clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: `${EVIL} https://evil.example/other`,
-    postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '', selfRegistered: 'false', self_registered: '0',
+    ...PAGE_FIELDS,
+    name: 'Renamed',
+    redirectUris: `${EVIL} https://evil.example/other`,
+    // Not form fields: ignored, whatever they say.
+    selfRegistered: 'false',
+    self_registered: '0',
   }, BOB)
   t.equal(edited.statusCode, 302, edited.body)
   const after = await app.oauth.store.findApplicationByClientId(viaPages.clientId)
@@ -184,7 +189,9 @@ t.test('REDIR-4 pushed requests: par/ answers in JSON, and a request_uri of a se
   }
   // Control: an operator's client pushing the same request gets RFC 6749 redirects.
   const pushed = await app.inject({
-    method: 'POST', url: '/o/par/', headers: { ...FORM, authorization: basicAuth(hostMade.application.clientId, hostMade.clientSecret ?? '') },
+    method: 'POST',
+    url: '/o/par/',
+    headers: { ...FORM, authorization: basicAuth(hostMade.application.clientId, hostMade.clientSecret ?? '') },
     payload: form({ ...request(hostMade.application.clientId), scope: 'openid', prompt: 'none' } as Record<string, string>),
   })
   t.equal(pushed.statusCode, 201)
