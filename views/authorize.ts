@@ -9,7 +9,7 @@ import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
 import { paramValues } from '../lib/request.js'
-import { safeRedirectTarget } from '../lib/redirect-target.js'
+import { redirectTarget, safeRedirectTarget } from '../lib/redirect-target.js'
 import { sendHtml } from './html-response.js'
 import { sendAuthorizationResponse } from './authorization-response.js'
 
@@ -140,16 +140,6 @@ export class AuthorizationView {
     const route = request.routeOptions.url ?? '/'
     const next = safeRedirectTarget(`${route}${query}`) ?? route
     return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(next)}`, 302)
-  }
-}
-
-/** What the consent page names as the browser's next stop: the origin, or a native app's scheme. */
-function redirectTarget (uri: string): string {
-  try {
-    const url = new URL(uri)
-    return url.origin === 'null' ? url.protocol : url.origin
-  } catch {
-    return uri
   }
 }
 
