@@ -243,9 +243,13 @@ export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecre
  * its secret. An application that becomes HS256 gets a new secret too (only the hash of the old
  * one is known, and HS256 needs it sealed); one that leaves HS256 drops its sealed copy.
  * `allowIntrospection` left out keeps the current permission; a client that becomes public loses it.
+ * `selfRegistered` is never cleared here; with `selfService` (an end user editing their own
+ * application, as on the management pages) it is set when the redirect or post-logout URIs
+ * change: the owner, not the operator, now vouches for where the browser is sent.
  * `null` when the application no longer exists.
  */
-export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate): Promise<CreatedApplication | null> {
+export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate,
+  options: { readonly selfService?: boolean } = {}): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
   if (current === null) return null
   const errors: Record<string, string> = {}
@@ -273,6 +277,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
+    ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.
     tokenEndpointAuthMethod: policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType),
     ...(policy.allowedScopes === undefined ? {} : { allowedScopes: policy.allowedScopes }),
@@ -292,6 +297,15 @@ export async function regenerateClientSecret (ctx: ServerContext, id: number): P
   const clientSecretSealed = sealFor(ctx, current.algorithm, current.clientId, clientSecret)
   const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret), clientSecretSealed }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
+}
+
+/** Whether an update sends the browser anywhere new: the redirect or post-logout URIs differ (as sets). */
+function newDestinations (current: Application, fields: ValidFields): boolean {
+  const differ = (a: readonly string[], b: readonly string[]): boolean => {
+    const before = new Set(a)
+    return b.some((uri) => !before.has(uri))
+  }
+  return differ(current.redirectUris, fields.redirectUris) || differ(current.postLogoutRedirectUris, fields.postLogoutRedirectUris)
 }
 
 function newSecret (ctx: ServerContext): string {

@@ -125,7 +125,7 @@ t.test('REDIR-4 edits keep the flag: the management edit page and an RFC 7592 up
   t.equal(after?.selfRegistered, true, 'the owner cannot vouch for the client')
   assertPage(t, await getAuthorize(app, request(viaPages.clientId, { scope: 'admin' }), null), 'invalid_scope', 'after the edit')
   const detail = await app.inject({ method: 'GET', url: `/o/applications/${viaPages.id}/`, headers: asUser(BOB) })
-  t.match(detail.body, /id="self-registered">no: registered by a user/, 'the detail page shows it, read-only')
+  t.match(detail.body, /id="self-registered">no: its URIs come from a user/, 'the detail page shows it, read-only')
   t.notMatch((await app.inject({ method: 'GET', url: `/o/applications/${viaPages.id}/update/`, headers: asUser(BOB) })).body, /self.?registered/i, 'no such field on the form')
 
   const put = await app.inject({
@@ -137,6 +137,33 @@ t.test('REDIR-4 edits keep the flag: the management edit page and an RFC 7592 up
   t.equal(put.statusCode, 200, put.body)
   t.equal((await app.oauth.store.findApplicationByClientId(registered.client_id ?? ''))?.selfRegistered, true, 'the client cannot vouch for itself')
   assertPage(t, await getAuthorize(app, request(registered.client_id ?? '', { scope: 'admin' }), null), 'invalid_scope', 'after the RFC 7592 update')
+})
+
+t.test('REDIR-4 an operator\'s application its owner points somewhere new on the management pages is no longer vetted', async (t) => {
+  const GOOD = 'https://good.example/cb'
+  const owned = await createCodeApplication(app, { redirectUris: [GOOD], userId: BOB, name: 'Made by the operator' })
+  const id = owned.application.id
+  const edit = async (fields: Record<string, string>): Promise<LightMyRequestResponse> =>
+    await submitPage(app, `/o/applications/${id}/update/`, `/o/applications/${id}/update/`, { ...PAGE_FIELDS, redirectUris: GOOD, ...fields }, BOB)
+  t.equal((await edit({ name: 'Renamed by its owner' })).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.selfRegistered, false, 'a rename changes nothing')
+  t.equal((await edit({ name: 'Fewer URIs', redirectUris: GOOD })).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.selfRegistered, false, 'the same URIs change nothing')
+  const bad = request(owned.application.clientId, { redirect_uri: GOOD, scope: 'admin' })
+  t.equal((await getAuthorize(app, bad, null)).statusCode, 302, 'still redirected before the edit')
+
+  t.equal((await edit({ redirectUris: `${GOOD} ${EVIL}` })).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.selfRegistered, true, 'a new redirect URI: the owner vouches for it, not the operator')
+  assertPage(t, await getAuthorize(app, bad, null), 'invalid_scope', 'the old URI too')
+  assertPage(t, await getAuthorize(app, { ...bad, redirect_uri: EVIL }, null), 'invalid_scope', 'the new URI')
+  t.equal((await edit({ redirectUris: GOOD })).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.selfRegistered, true, 'removing it again does not restore trust')
+
+  const logout = await createCodeApplication(app, { redirectUris: [GOOD], userId: BOB })
+  const logoutEdit = await submitPage(app, `/o/applications/${logout.application.id}/update/`, `/o/applications/${logout.application.id}/update/`,
+    { ...PAGE_FIELDS, redirectUris: GOOD, postLogoutRedirectUris: 'https://evil.example/bye' }, BOB)
+  t.equal(logoutEdit.statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(logout.application.id))?.selfRegistered, true, 'a new post-logout URI too')
 })
 
 t.test('REDIR-4 control: the same requests for host-made clients with the same redirect URI are redirected (RFC 6749 §4.1.2.1)', async (t) => {

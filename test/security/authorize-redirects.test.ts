@@ -154,7 +154,7 @@ t.test('REDIR-4 a client any logged-in user creates on the management pages: the
   t.equal(created.status, 200, 'created')
   const clientId = /id="client-id">([^<]*)</.exec(body)?.[1] ?? ''
   t.not(clientId, '')
-  t.match(body, 'id="self-registered">no: registered by a user', 'the detail page says its redirect URIs are unvetted')
+  t.match(body, 'id="self-registered">no: its URIs come from a user', 'the detail page says its redirect URIs are unvetted')
   const anonymous = new Browser(base)
   for (const [name, params, error] of variants(clientId)) {
     await assertErrorPage(t, await anonymous.get(authorizeUrl(params)), error, `anonymous: ${name}`)
