@@ -166,6 +166,17 @@ t.test('REDIR-4 an operator\'s application its owner points somewhere new on the
   t.equal((await app.oauth.store.findApplicationById(logout.application.id))?.selfRegistered, true, 'a new post-logout URI too')
 })
 
+t.test('REDIR-4 the flag comes with the application: no registration lookup per authorization request', async (t) => {
+  const store = app.oauth.context.store
+  const original = store.findClientRegistration.bind(store)
+  let lookups = 0
+  store.findClientRegistration = async (id) => { lookups++; return await original(id) }
+  t.teardown(() => { store.findClientRegistration = original })
+  assertPage(t, await getAuthorize(app, request(registered.client_id ?? '', { scope: 'admin' }), null), 'invalid_scope', 'registered')
+  t.equal((await getAuthorize(app, request(registered.client_id ?? ''))).statusCode, 200, 'consent page')
+  t.equal(lookups, 0)
+})
+
 t.test('REDIR-4 control: the same requests for host-made clients with the same redirect URI are redirected (RFC 6749 §4.1.2.1)', async (t) => {
   for (const [client, kind] of [[hostMade, 'no owner'], [hostOwned, 'with an owner']] as const) {
     for (const [name, extra, error] of CASES) {
