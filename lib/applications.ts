@@ -35,6 +35,14 @@ export interface ApplicationInput {
    * management pages never set it.
    */
   allowIntrospection?: boolean
+  /**
+   * The client is an end user's, not the operator's, so its redirect URIs are unvetted: errors
+   * found at the authorization endpoint before the user approved are shown on the error page,
+   * never redirected there (RFC 9700 §4.11.2), and the consent page names where the browser
+   * will go. Default false (an operator's client); dynamic registration and the management
+   * pages always set it. Set it when host code creates clients on behalf of its users.
+   */
+  selfRegistered?: boolean
 }
 
 /** A newly registered application and its secret in clear, which exists only now. */
@@ -210,6 +218,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
     allowIntrospection: input.allowIntrospection ?? false,
+    selfRegistered: input.selfRegistered ?? false,
     ...policy,
     now: ctx.clock.now(),
   }
@@ -222,8 +231,11 @@ export async function createApplication (ctx: ServerContext, input: ApplicationI
   return { application: await ctx.store.createApplication(row), clientSecret }
 }
 
-/** Input for changing an application: the editable fields (the client id never changes). */
-export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecret' | 'userId'>
+/**
+ * Input for changing an application: the editable fields. The client id never changes, and
+ * neither does `selfRegistered`: an owner's edit cannot vouch for the client's redirect URIs.
+ */
+export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecret' | 'userId' | 'selfRegistered'>
 
 /**
  * Validates and applies changes to an application. A public client that becomes confidential
@@ -231,9 +243,13 @@ export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecre
  * its secret. An application that becomes HS256 gets a new secret too (only the hash of the old
  * one is known, and HS256 needs it sealed); one that leaves HS256 drops its sealed copy.
  * `allowIntrospection` left out keeps the current permission; a client that becomes public loses it.
+ * `selfRegistered` is never cleared here; with `selfService` (an end user editing their own
+ * application, as on the management pages) it is set when the redirect or post-logout URIs
+ * change: the owner, not the operator, now vouches for where the browser is sent.
  * `null` when the application no longer exists.
  */
-export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate): Promise<CreatedApplication | null> {
+export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate,
+  options: { readonly selfService?: boolean } = {}): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
   if (current === null) return null
   const errors: Record<string, string> = {}
@@ -261,6 +277,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
+    ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.
     tokenEndpointAuthMethod: policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType),
     ...(policy.allowedScopes === undefined ? {} : { allowedScopes: policy.allowedScopes }),
@@ -280,6 +297,15 @@ export async function regenerateClientSecret (ctx: ServerContext, id: number): P
   const clientSecretSealed = sealFor(ctx, current.algorithm, current.clientId, clientSecret)
   const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret), clientSecretSealed }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
+}
+
+/** Whether an update sends the browser anywhere new: the redirect or post-logout URIs differ (as sets). */
+function newDestinations (current: Application, fields: ValidFields): boolean {
+  const differ = (a: readonly string[], b: readonly string[]): boolean => {
+    const before = new Set(a)
+    return b.some((uri) => !before.has(uri))
+  }
+  return differ(current.redirectUris, fields.redirectUris) || differ(current.postLogoutRedirectUris, fields.postLogoutRedirectUris)
 }
 
 function newSecret (ctx: ServerContext): string {

@@ -74,3 +74,16 @@ export function safeRedirectTarget (next: unknown, origin: string | URL = DEFAUL
   if (target.startsWith('//')) return null
   return target
 }
+
+/**
+ * What a page names as the browser's next stop off this server (a client's redirect URI): the
+ * origin, or a native app's scheme; the URI itself if it does not parse.
+ */
+export function redirectTarget (uri: string): string {
+  try {
+    const url = new URL(uri)
+    return url.origin === 'null' ? url.protocol : url.origin
+  } catch {
+    return uri
+  }
+}

@@ -9,7 +9,7 @@ import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
 import { paramValues } from '../lib/request.js'
-import { safeRedirectTarget } from '../lib/redirect-target.js'
+import { redirectTarget, safeRedirectTarget } from '../lib/redirect-target.js'
 import { sendHtml } from './html-response.js'
 import { sendAuthorizationResponse } from './authorization-response.js'
 
@@ -87,7 +87,7 @@ export class AuthorizationView {
       scopes: authz.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
       fields: authz.params,
       resources: authz.resources,
-      // RFC 9700 §4.11.2: a client that registered itself is only as trustworthy as its
+      // RFC 9700 §4.11.2: a client an end user created is only as trustworthy as its
       // registrant, so the user sees where the decision will send the browser.
       ...(authz.selfRegistered ? { redirectTarget: redirectTarget(authz.redirectUri) } : {}),
       csrfToken,
@@ -140,16 +140,6 @@ export class AuthorizationView {
     const route = request.routeOptions.url ?? '/'
     const next = safeRedirectTarget(`${route}${query}`) ?? route
     return reply.redirect(`${loginUrl}${separator}next=${encodeURIComponent(next)}`, 302)
-  }
-}
-
-/** What the consent page names as the browser's next stop: the origin, or a native app's scheme. */
-function redirectTarget (uri: string): string {
-  try {
-    const url = new URL(uri)
-    return url.origin === 'null' ? url.protocol : url.origin
-  } catch {
-    return uri
   }
 }
 

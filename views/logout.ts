@@ -7,6 +7,7 @@ import {
   type LogoutRequest,
 } from '../lib/endpoints/logout.js'
 import { html } from '../lib/html.js'
+import { redirectTarget } from '../lib/redirect-target.js'
 import type { Params } from '../lib/request.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -74,9 +75,15 @@ export class RPInitiatedLogoutView {
     const { oauth } = request.server
     const query = new URLSearchParams(logout.params).toString()
     const name = logout.application === null ? '' : logout.application.name === '' ? logout.application.clientId : logout.application.name
+    const question = name === '' ? 'Do you want to log out?' : `${name} asks you to log out. Do you want to log out?`
+    // RFC 9700 §4.11.2, as on the consent page: a client an end user created chose its own
+    // post-logout URI, so the user sees where confirming sends the browser.
+    const unvetted = logout.application?.selfRegistered === true ? logout.postLogoutRedirectUri : null
     const page = oauth.templates.confirm({
       title: 'Log out?',
-      message: name === '' ? 'Do you want to log out?' : `${name} asks you to log out. Do you want to log out?`,
+      message: unvetted === null
+        ? question
+        : `${question} This application was not registered by the operator of this site: you will then be sent to ${redirectTarget(unvetted)}.`,
       // The route's own path, never the request's (see AuthorizationView#consent).
       action: `${request.routeOptions.url ?? ''}${query === '' ? '' : `?${query}`}`,
       csrfToken: this.#csrf.issue(request, reply, binding(userId)),

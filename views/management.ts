@@ -40,6 +40,7 @@ function summary (app: Application): ApplicationSummary {
     algorithm: app.algorithm,
     skipAuthorization: app.skipAuthorization,
     allowIntrospection: app.allowIntrospection,
+    selfRegistered: app.selfRegistered,
     createdAt: app.createdAt,
   }
 }
@@ -167,7 +168,9 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const values = postedValues(request)
     if (!await checkCsrf(request, reply, user, values[CSRF_FIELD])) return reply
     try {
-      const created = await request.server.oauth.createApplication({ ...toInput(values), userId: user.id })
+      // Any logged-in user may register here, with redirect URIs nobody vetted: the client is
+      // self-registered, so its early authorization errors are never redirected (RFC 9700 §4.11.2).
+      const created = await request.server.oauth.createApplication({ ...toInput(values), userId: user.id, selfRegistered: true })
       // The secret is shown on this response only (never in a URL); then only its hash exists.
       return detail(request, reply, user, created.application, created.clientSecret)
     } catch (err) {
@@ -199,7 +202,9 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const values = postedValues(request)
     if (!await checkCsrf(request, reply, user, values[CSRF_FIELD])) return reply
     try {
-      const updated = await updateApplication(request.server.oauth.context, application.id, toInput(values))
+      // An operator's application the user owns (CLI --user) that the user points somewhere new
+      // is no longer vetted: selfService marks it (RFC 9700 §4.11.2).
+      const updated = await updateApplication(request.server.oauth.context, application.id, toInput(values), { selfService: true })
       if (updated === null) return await sendError(reply, 404, 'not_found', 'No such application.')
       if (updated.clientSecret !== null) return detail(request, reply, user, updated.application, updated.clientSecret)
       return await reply.redirect(`${apps}${application.id}/`, 302)

@@ -35,9 +35,10 @@ export interface AuthorizationRequest {
   /** How the answer goes there: `response_mode`, or the response type's default. */
   readonly responseMode: ResponseMode
   /**
-   * The client registered itself (RFC 7591 dynamic registration): its redirect URIs are only the
-   * registrant's word, so errors found before the user approved are shown on the error page,
-   * never redirected (RFC 9700 §4.11.2). See `earlyErrorResponse`.
+   * An end user created the client (RFC 7591 dynamic registration, the management pages; see
+   * `Application.selfRegistered`): its redirect URIs are only the registrant's word, so errors
+   * found before the user approved are shown on the error page, never redirected (RFC 9700
+   * §4.11.2). See `earlyErrorResponse`.
    */
   readonly selfRegistered: boolean
   /** `redirect_uri` as the request gave it, `''` when omitted (the token request must repeat it, §4.1.3). */
@@ -121,8 +122,10 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
 
   const responseType = param(params, 'response_type')
   const mode = requestedResponseMode(responseType, params.response_mode, duplicated.has('response_mode'), ctx.settings.oidcEnabled, redirect.uri)
-  // The pushed-request endpoint answers in JSON and redirects nowhere: no need to ask.
-  const selfRegistered = options.pushed !== true && await ctx.store.findClientRegistration(application.id) !== null
+  // A client an end user created (dynamic registration, management pages) has unvetted redirect
+  // URIs. The flag holds for a request pushed through par/ too: the client authenticated there,
+  // but nobody vouched for where its errors would go at this endpoint.
+  const { selfRegistered } = application
   const target = { redirectUri: redirect.uri, responseMode: mode.mode, state: params.state, iss, selfRegistered }
   try {
     // RFC 9126 §5/§6: pushed requests only, server-wide or for this client.

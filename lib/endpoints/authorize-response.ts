@@ -70,17 +70,18 @@ export interface ErrorTarget {
   readonly responseMode: ResponseMode
   readonly state: string | undefined
   readonly iss: string | undefined
-  /** The client registered itself through dynamic registration (RFC 7591). */
+  /** An end user created the client (dynamic registration, management pages): `Application.selfRegistered`. */
   readonly selfRegistered: boolean
 }
 
 /**
  * Where an error found before the user approved goes: to the client, in the request's response
- * mode, unless the client registered itself. Anyone can register through open (or
- * initial-access-token) registration with a redirect URI of their choosing, and redirecting
- * such a client's errors before any login or consent would make this server's origin an open
- * redirector (RFC 9700 §4.11.2): those are shown on the error page instead. Clients created by
- * the host (CLI, code, management pages) keep RFC 6749 §4.1.2.1 redirects.
+ * mode, unless an end user created the client. Anyone can register through open (or
+ * initial-access-token) registration, and any user who can log in can create one on the
+ * management pages, with a redirect URI of their choosing; redirecting such a client's errors
+ * before any login or consent would make this server's origin an open redirector (RFC 9700
+ * §4.11.2): those are shown on the error page instead. Clients the operator created (CLI, host
+ * code without `selfRegistered`) keep RFC 6749 §4.1.2.1 redirects.
  * @returns the response for the client, or `null`: show the error page.
  */
 export function earlyErrorResponse (request: ErrorTarget, error: OAuthError): AuthorizationResponse | null {

@@ -117,6 +117,8 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
       // RFC 7662 §4: introspection rights are an administrator's decision, never the registrant's.
       allowIntrospection: false,
+      // RFC 9700 §4.11.2: the redirect URIs are only the registrant's word (the store insists too).
+      selfRegistered: true,
     })
   } catch (err) {
     throw asRegistrationError(err)

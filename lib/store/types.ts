@@ -71,6 +71,14 @@ export interface Application {
    * registration or the self-service management pages.
    */
   readonly allowIntrospection: boolean
+  /**
+   * An end user, not the operator, created this client: RFC 7591 dynamic registration or the
+   * self-service management pages. Its redirect URIs are only its registrant's word, so errors
+   * found at the authorization endpoint before the user approved are shown on the error page,
+   * never redirected (RFC 9700 §4.11.2), and the consent page names where the browser will go.
+   * Set at creation; updates by the client or its owner never change it.
+   */
+  readonly selfRegistered: boolean
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -98,10 +106,16 @@ export interface NewApplication {
   readonly allowedScopes?: readonly string[] | null
   /** RFC 7662 §4 introspection permission (default false). */
   readonly allowIntrospection?: boolean
+  /** Created by an end user, redirect URIs unvetted (default false; `registerClient` always sets it). */
+  readonly selfRegistered?: boolean
   readonly now: Date
 }
 
-/** Fields of an application that can change after creation. */
+/**
+ * Fields of an application that can change after creation. `selfRegistered` is among them for
+ * the operator (host code that vetted a client's redirect URIs); the toolkit's own update paths
+ * (management edit, RFC 7592) never pass it.
+ */
 export type ApplicationChanges = Partial<Omit<NewApplication, 'now' | 'clientId'>>
 
 /** An access token as stored: the token itself is known only by its checksum. */
@@ -487,10 +501,13 @@ export interface Store {
   redeemDeviceGrant (id: number, issue: TokenIssue): Promise<IssueResult>
 
   // dynamic client registration (RFC 7591/7592)
-  /** Inserts the application and its registration in one transaction. */
+  /** Inserts the application and its registration in one transaction; the application is `selfRegistered`, whatever `app` says. */
   registerClient (app: NewApplication, registration: NewClientRegistration): Promise<{ application: Application, registration: ClientRegistrationRecord }>
   findClientRegistration (applicationId: number): Promise<ClientRegistrationRecord | null>
-  /** Applies application changes and replaces the registration's token checksum and metadata in one transaction; `null` when gone. */
+  /**
+   * Applies application changes (except `selfRegistered`: the client stays self-registered) and
+   * replaces the registration's token checksum and metadata in one transaction; `null` when gone.
+   */
   updateClientRegistration (applicationId: number, changes: ApplicationChanges, registration: NewClientRegistration, now: Date): Promise<Application | null>
 
   // pushed authorization requests (RFC 9126)

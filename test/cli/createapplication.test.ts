@@ -38,7 +38,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   t.equal(r.stdout.trimEnd().split('\n').length, 1, 'one line')
   const body = JSON.parse(r.stdout) as Record<string, unknown>
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
-    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'user', 'created'])
+    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,
@@ -49,6 +49,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
     skip_authorization: true,
     algorithm: 'RS256',
     allow_introspection: false,
+    self_registered: false,
     user: '42',
   })
   t.same(body.redirect_uris, ['https://app.example/cb', 'http://localhost:8080/cb'])
@@ -190,5 +191,20 @@ t.test('an unexpected failure is one line on stderr with exit 1, not a stack tra
     code: 1,
     stdout: '',
     stderr: 'fastify-oauth-toolkit createapplication: unexpected error: RangeError: scrypt exploded\n',
+  })
+})
+
+t.test('REDIR-4 an operator\'s application is not self-registered, even with an owner; --self-registered marks one', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const owned = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--user', '7', '--json', '--database', path])
+  t.equal(owned.code, 0, owned.stderr)
+  t.equal((JSON.parse(owned.stdout) as { self_registered: boolean }).self_registered, false)
+  t.notMatch((await cli(['createapplication', 'confidential', 'client-credentials', '--database', path])).stdout, 'self_registered', 'the summary names it only when given')
+  const marked = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'https://b.example/cb', '--self-registered', '--database', path])
+  t.equal(marked.code, 0, marked.stderr)
+  t.match(marked.stdout, /^ {2}self_registered: +yes \(redirect URIs unvetted/m)
+  await withStore(path, async (store) => {
+    t.equal((await store.findApplicationById(1))?.selfRegistered, false, 'stored: an operator\'s')
+    t.equal((await store.findApplicationById(3))?.selfRegistered, true, 'stored: untrusted')
   })
 })

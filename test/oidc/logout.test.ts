@@ -134,3 +134,16 @@ t.test('configuration: 404 while disabled, logoutUser required, end_session_endp
   const s = await setup(t)
   t.equal((await s.app.inject({ url: '/o/.well-known/openid-configuration' })).json().end_session_endpoint, 'https://auth.example.com/o/logout/')
 })
+
+t.test('REDIR-4 the confirmation for a client an end user created names where logging out sends the browser', async (t) => {
+  const s = await setup(t)
+  const untrusted = await createOidcApplication(s.app, { name: 'Self-service', postLogoutRedirectUris: ['https://evil.example/bye'], selfRegistered: true })
+  const page = await s.app.inject({ url: logoutUrl({ client_id: untrusted.application.clientId, post_logout_redirect_uri: 'https://evil.example/bye' }), headers: { [USER_HEADER]: ALICE } })
+  t.equal(page.statusCode, 200)
+  t.equal(page.headers.location, undefined, 'nothing happens before the user confirms')
+  t.match(page.body, /not registered by the operator of this site: you will then be sent to https:\/\/evil\.example\./)
+  const noTarget = await s.app.inject({ url: logoutUrl({ client_id: untrusted.application.clientId }), headers: { [USER_HEADER]: ALICE } })
+  t.notMatch(noTarget.body, /sent to/, 'nowhere to go: nothing to name')
+  const host = await s.app.inject({ url: logoutUrl({ client_id: s.clientId, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE } })
+  t.notMatch(host.body, /not registered by the operator/, 'an operator\'s client: no warning')
+})

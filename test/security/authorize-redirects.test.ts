@@ -1,8 +1,9 @@
 // Black-box probes of the authorization endpoint over HTTP, against the example app with OPEN
 // dynamic client registration (one server process for the file, authorize-redirects-server.ts):
-// REDIR-4 (no open redirector through self-registered clients), CONF-2 (no access token in the
-// front channel with implicit off), RURI-4 (real loopback ports only), and form_post with a real
-// relying party (openid-client). See test/security/README.md.
+// REDIR-4 (no open redirector through clients registered anonymously, or by any logged-in user
+// on the management pages), CONF-2 (no access token in the front channel with implicit off),
+// RURI-4 (real loopback ports only), and form_post with a real relying party (openid-client).
+// See test/security/README.md.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
@@ -139,6 +140,28 @@ t.test('REDIR-4 CONF-2 the same with a logged-in user who never approved the cli
       await assertErrorPage(t, res, expected, `${client.client_id}: ${name}`)
     }
   }
+})
+
+t.test('REDIR-4 a client any logged-in user creates on the management pages: the error page every time, anonymous or logged in', async (t) => {
+  // alice is an ordinary user of the site: the management pages are open to anyone who can log in.
+  const page = await browser.get('/o/applications/register/')
+  t.equal(page.status, 200)
+  const form = parseForm(await page.text(), /\/o\/applications\/register\/$/)
+  const created = await browser.submit(form.action, {
+    ...form.hidden, name: 'Looks legit', clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: EVIL, postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '',
+  })
+  const body = await created.text()
+  t.equal(created.status, 200, 'created')
+  const clientId = /id="client-id">([^<]*)</.exec(body)?.[1] ?? ''
+  t.not(clientId, '')
+  t.match(body, 'id="self-registered">no: its URIs come from a user', 'the detail page says its redirect URIs are unvetted')
+  const anonymous = new Browser(base)
+  for (const [name, params, error] of variants(clientId)) {
+    await assertErrorPage(t, await anonymous.get(authorizeUrl(params)), error, `anonymous: ${name}`)
+    await assertErrorPage(t, await browser.get(authorizeUrl(params)), error === 'login_required' ? 'consent_required' : error, `its owner, logged in: ${name}`)
+  }
+  const consent = await (await browser.get(authorizeUrl({ response_type: 'code', client_id: clientId, redirect_uri: EVIL, state: 'probe', ...S256 }))).text()
+  t.match(consent, /not registered by the operator[^<]*<strong>https:\/\/evil\.example<\/strong>/, 'the consent page names where the browser will go')
 })
 
 t.test('REDIR-4 the consent form posted back with tampered fields is the error page too', async (t) => {

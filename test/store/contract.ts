@@ -179,6 +179,25 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.equal((await store.updateApplication(plain.id, { allowIntrospection: true }, at(3)))?.allowIntrospection, true, 'granted')
   })
 
+  t.test('REDIR-4 selfRegistered: false unless given, kept by other changes, in every lookup; host code may clear it', async (t) => {
+    const { store, query } = await open(t)
+    const operator = await newApplication(store, { clientId: 'operator-client', userId: 'owner' })
+    t.equal(operator.selfRegistered, false, 'default, even with an owner')
+    const user = await newApplication(store, { clientId: 'user-client', userId: 'owner', selfRegistered: true })
+    t.equal(user.selfRegistered, true)
+    t.equal((await store.findApplicationByClientId('user-client'))?.selfRegistered, true)
+    t.equal((await store.findApplicationById(user.id))?.selfRegistered, true)
+    t.same((await store.listApplications({ userId: 'owner' })).map((a) => [a.clientId, a.selfRegistered]), [['operator-client', false], ['user-client', true]])
+    await store.issueTokens(issueOf({ applicationId: user.id, token: 'user-access' }))
+    t.equal((await store.findAccessTokenForVerification(tokenChecksum('user-access')))?.application?.selfRegistered, true, 'joined with its token')
+    t.equal((await store.updateApplication(user.id, { name: 'renamed', redirectUris: ['https://elsewhere.example/cb'] }, at(1)))?.selfRegistered, true, 'other changes keep it')
+    t.same((await query('SELECT client_id, self_registered FROM oauth2_application ORDER BY id')).map((r) => [r.client_id, Boolean(r.self_registered)]),
+      [['operator-client', false], ['user-client', true]], 'stored in its column')
+    // The operator vetted the client's redirect URIs.
+    t.equal((await store.updateApplication(user.id, { selfRegistered: false }, at(2)))?.selfRegistered, false, 'cleared by the operator')
+    t.equal((await store.findApplicationByClientId('user-client'))?.selfRegistered, false)
+  })
+
   t.test('findApplicationByClientId: the client\'s own row, never the stand-in an unknown client_id reads (G10)', async (t) => {
     const { store } = await open(t)
     t.equal(await store.findApplicationByClientId('anyone'), null, 'empty table: no stand-in, no match')

@@ -69,6 +69,17 @@ export function registrationContract (t: Test, open: OpenHarness): void {
     t.match(await store.findApplicationById(created.id), { tokenEndpointAuthMethod: 'none', allowedScopes: ['read'] })
   })
 
+  t.test('REDIR-4 a registered client is self-registered whatever it is given, and an RFC 7592 update cannot clear it', async (t) => {
+    const { store } = await open(t)
+    const { application } = await store.registerClient({ ...base(), clientId: 'dyn-flag', selfRegistered: false }, { accessTokenChecksum: 'c', metadata: {} })
+    t.equal(application.selfRegistered, true, 'a registration record means self-registered')
+    t.equal((await store.findApplicationByClientId('dyn-flag'))?.selfRegistered, true)
+    const updated = await store.updateClientRegistration(application.id, { name: 'Vetted?', selfRegistered: false }, { accessTokenChecksum: 'c2', metadata: {} }, at(5))
+    t.equal(updated?.name, 'Vetted?')
+    t.equal(updated?.selfRegistered, true, 'the client cannot vouch for itself')
+    t.equal((await store.findApplicationById(application.id))?.selfRegistered, true)
+  })
+
   t.test('registerClient is atomic: a taken client_id leaves no registration behind', async (t) => {
     const { store, query } = await open(t)
     await newApplication(store, { clientId: 'taken' })

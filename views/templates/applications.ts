@@ -15,6 +15,8 @@ export interface ApplicationSummary {
   readonly skipAuthorization: boolean
   /** RFC 7662 §4 resource-server permission: shown, never editable here (administrators set it). */
   readonly allowIntrospection: boolean
+  /** Created (or pointed somewhere new) by an end user, on these pages or by dynamic registration: shown, never editable here. */
+  readonly selfRegistered: boolean
   readonly createdAt: Date
 }
 
@@ -134,6 +136,7 @@ ${row('Post-logout redirect URIs', listOf(app.postLogoutRedirectUris))}
 ${row('Allowed origins', listOf(app.allowedOrigins))}
 ${row('Algorithm', app.algorithm === '' ? 'none' : app.algorithm)}
 ${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
+${row('Redirect URIs vetted', html`<span id="self-registered">${app.selfRegistered ? 'no: its URIs come from a user, so authorization errors are shown on this site before the user approves, never sent to the application' : 'yes: set by an administrator'}</span>`)}
 ${row('Created', app.createdAt.toISOString())}
 </dl>
 <div class="oat-actions">

@@ -16,7 +16,8 @@ export interface ConsentPageData {
   readonly resources?: readonly string[]
   /**
    * Where the browser goes after the decision (an origin, or a native app's scheme), given for
-   * clients that registered themselves, whose redirect URIs nobody vetted (RFC 9700 §4.11.2).
+   * clients an end user created (dynamic registration, the management pages), whose redirect
+   * URIs nobody vetted (RFC 9700 §4.11.2).
    */
   readonly redirectTarget?: string
   /** The CSRF token the POST must carry in `csrf_token`. */
@@ -46,10 +47,10 @@ ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" n
 `)
 }
 
-/** RFC 9700 §4.11.2: for a self-registered client, where the decision sends the browser. */
+/** RFC 9700 §4.11.2: for a client an end user created, where the decision sends the browser. */
 function destination (target: string | undefined): SafeHtml | '' {
   if (target === undefined) return ''
-  return html`<p class="oat-notice">This application registered itself with this server. Whatever you choose, you will then be sent to <strong>${target}</strong>.</p>
+  return html`<p class="oat-notice">This application was not registered by the operator of this site, so nobody checked where it sends you. Whatever you choose, you will then be sent to <strong>${target}</strong>.</p>
 `
 }
 

@@ -19,6 +19,7 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   userId: '--user',
   algorithm: '--algorithm',
   allowIntrospection: '--allow-introspection',
+  selfRegistered: '--self-registered',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -36,6 +37,7 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     skip_authorization: app.skipAuthorization,
     algorithm: app.algorithm,
     allow_introspection: app.allowIntrospection,
+    self_registered: app.selfRegistered,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -58,6 +60,7 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.skipAuthorization) rows.push(['skip_authorization:', 'yes'])
   if (app.algorithm !== '') rows.push(['algorithm:', app.algorithm])
   if (app.allowIntrospection) rows.push(['allow_introspection:', 'yes (may introspect every client\'s access tokens)'])
+  if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
   const lines = [`New application ${label} created successfully.`, ...table(rows)]
@@ -97,6 +100,7 @@ export const createApplicationCommand = defineCommand({
     user: stringOption('id', 'Id of the user who owns the application'),
     algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (default), RS256, or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
     'allow-introspection': booleanOption('Make it a resource server: it may introspect every client\'s access tokens and obtain the introspection scope (confidential only)'),
+    'self-registered': booleanOption('Treat it as an end user\'s client with unvetted redirect URIs: authorization errors before approval are shown, never redirected'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -122,6 +126,7 @@ export const createApplicationCommand = defineCommand({
         userId: values.user ?? null,
         algorithm: values.algorithm,
         allowIntrospection: values['allow-introspection'] === true,
+        selfRegistered: values['self-registered'] === true,
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)

@@ -19,5 +19,7 @@ export const toIdToken: (row: typeof schema.idTokens.$inferSelect) => IdTokenRec
 export const toDeviceGrant: (row: typeof schema.deviceGrants.$inferSelect) => DeviceGrantRecord = shared.toDeviceGrant
 export const newDeviceGrantToRow: (grant: NewDeviceGrant, now: Date) => typeof schema.deviceGrants.$inferInsert = shared.newDeviceGrantToRow
 export const newApplicationToRow: (app: NewApplication) => typeof schema.applications.$inferInsert = shared.newApplicationToRow
+export const registrationChangesToRow: (changes: ApplicationChanges, now: Date) => Partial<typeof schema.applications.$inferInsert> = shared.registrationChangesToRow
+export const registeredApplicationToRow: (app: NewApplication) => typeof schema.applications.$inferInsert = shared.registeredApplicationToRow
 export const toClientRegistration: (row: typeof schema.clientRegistrations.$inferSelect) => ClientRegistrationRecord = shared.toClientRegistration
 export const toPushedAuthorizationRequest: (row: typeof schema.pushedAuthorizationRequests.$inferSelect) => PushedAuthorizationRequestRecord = shared.toPushedAuthorizationRequest

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm'
 import type { Store } from '../types.js'
-import { applicationChangesToRow, newApplicationToRow, toApplication, toClientRegistration, toPushedAuthorizationRequest } from './mappers.js'
+import { registeredApplicationToRow, registrationChangesToRow, toApplication, toClientRegistration, toPushedAuthorizationRequest } from './mappers.js'
 import type { PgDb } from './open.js'
 import { applications, clientRegistrations, pushedAuthorizationRequests } from './schema.js'
 
@@ -23,7 +23,7 @@ export function pgRegistrationMethods (db: PgDb): RegistrationMethods {
   return {
     async registerClient (app, registration) {
       return await db.transaction(async (t) => {
-        const appRow = one(await t.insert(applications).values(newApplicationToRow(app)).returning())
+        const appRow = one(await t.insert(applications).values(registeredApplicationToRow(app)).returning())
         const regRow = one(await t.insert(clientRegistrations).values({
           applicationId: appRow.id,
           accessTokenChecksum: registration.accessTokenChecksum,
@@ -42,7 +42,7 @@ export function pgRegistrationMethods (db: PgDb): RegistrationMethods {
 
     async updateClientRegistration (applicationId, changes, registration, now) {
       return await db.transaction(async (t) => {
-        const [row] = await t.update(applications).set(applicationChangesToRow(changes, now)).where(eq(applications.id, applicationId)).returning()
+        const [row] = await t.update(applications).set(registrationChangesToRow(changes, now)).where(eq(applications.id, applicationId)).returning()
         if (row === undefined) return null
         await t.update(clientRegistrations).set({
           accessTokenChecksum: registration.accessTokenChecksum,

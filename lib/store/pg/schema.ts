@@ -34,6 +34,11 @@ export const applications = pgTable('oauth2_application', {
   allowedScopes: text('allowed_scopes'),
   /** RFC 7662 §4: a resource server that may introspect every client's access tokens; set by administrators only. */
   allowIntrospection: boolean('allow_introspection').notNull().default(false),
+  /**
+   * Created by an end user (dynamic registration, management pages), so its redirect URIs are
+   * unvetted: authorization errors before approval are shown, never redirected.
+   */
+  selfRegistered: boolean('self_registered').notNull().default(false),
   /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
   clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: time('created').notNull(),

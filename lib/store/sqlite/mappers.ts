@@ -45,6 +45,7 @@ export function toApplication (row: typeof schema.applications.$inferSelect): Ap
     tokenEndpointAuthMethod: AUTH_METHODS.includes(row.tokenEndpointAuthMethod) ? row.tokenEndpointAuthMethod as TokenEndpointAuthMethod : '',
     allowedScopes: row.allowedScopes === null ? null : splitList(row.allowedScopes),
     allowIntrospection: row.allowIntrospection,
+    selfRegistered: row.selfRegistered,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -169,7 +170,23 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.tokenEndpointAuthMethod !== undefined) set.tokenEndpointAuthMethod = changes.tokenEndpointAuthMethod
   if (changes.allowedScopes !== undefined) set.allowedScopes = changes.allowedScopes === null ? null : joinList(changes.allowedScopes)
   if (changes.allowIntrospection !== undefined) set.allowIntrospection = changes.allowIntrospection
+  if (changes.selfRegistered !== undefined) set.selfRegistered = changes.selfRegistered
   return set
+}
+
+/**
+ * The column values of an RFC 7592 update: as an application update, except that a registered
+ * client stays self-registered (a client cannot vouch for its own redirect URIs).
+ */
+export function registrationChangesToRow (changes: ApplicationChanges, now: Date): Partial<typeof schema.applications.$inferInsert> {
+  const set = applicationChangesToRow(changes, now)
+  delete set.selfRegistered
+  return set
+}
+
+/** The insert values of a dynamically registered client: self-registered, whatever `app` says. */
+export function registeredApplicationToRow (app: NewApplication): typeof schema.applications.$inferInsert {
+  return { ...newApplicationToRow(app), selfRegistered: true }
 }
 
 /** The insert values of a new application. */
@@ -190,6 +207,7 @@ export function newApplicationToRow (app: NewApplication): typeof schema.applica
     tokenEndpointAuthMethod: app.tokenEndpointAuthMethod ?? '',
     allowedScopes: app.allowedScopes === undefined || app.allowedScopes === null ? null : joinList(app.allowedScopes),
     allowIntrospection: app.allowIntrospection ?? false,
+    selfRegistered: app.selfRegistered ?? false,
     clientSecretSealed: app.clientSecretSealed ?? '',
     createdAt: app.now,
     updatedAt: app.now,

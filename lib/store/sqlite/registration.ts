@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm'
 import type { Store } from '../types.js'
-import { applicationChangesToRow, newApplicationToRow, toApplication, toClientRegistration, toPushedAuthorizationRequest } from './mappers.js'
+import { registeredApplicationToRow, registrationChangesToRow, toApplication, toClientRegistration, toPushedAuthorizationRequest } from './mappers.js'
 import type { SqliteDb } from './open.js'
 import { applications, clientRegistrations, pushedAuthorizationRequests } from './schema.js'
 
@@ -16,7 +16,7 @@ export function sqliteRegistrationMethods (db: SqliteDb, tx: <T>(fn: (t: SqliteD
   return {
     async registerClient (app, registration) {
       return tx((t) => {
-        const appRow = t.insert(applications).values(newApplicationToRow(app)).returning().get()
+        const appRow = t.insert(applications).values(registeredApplicationToRow(app)).returning().get()
         const regRow = t.insert(clientRegistrations).values({
           applicationId: appRow.id,
           accessTokenChecksum: registration.accessTokenChecksum,
@@ -35,7 +35,7 @@ export function sqliteRegistrationMethods (db: SqliteDb, tx: <T>(fn: (t: SqliteD
 
     async updateClientRegistration (applicationId, changes, registration, now) {
       return tx((t) => {
-        const row = t.update(applications).set(applicationChangesToRow(changes, now)).where(eq(applications.id, applicationId)).returning().get()
+        const row = t.update(applications).set(registrationChangesToRow(changes, now)).where(eq(applications.id, applicationId)).returning().get()
         if (row === undefined) return null
         t.update(clientRegistrations).set({
           accessTokenChecksum: registration.accessTokenChecksum,

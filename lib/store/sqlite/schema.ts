@@ -24,6 +24,11 @@ export const applications = sqliteTable('oauth2_application', {
   allowedScopes: text('allowed_scopes'),
   /** RFC 7662 §4: a resource server that may introspect every client's access tokens; set by administrators only. */
   allowIntrospection: integer('allow_introspection', { mode: 'boolean' }).notNull().default(false),
+  /**
+   * Created by an end user (dynamic registration, management pages), so its redirect URIs are
+   * unvetted: authorization errors before approval are shown, never redirected.
+   */
+  selfRegistered: integer('self_registered', { mode: 'boolean' }).notNull().default(false),
   /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
   clientSecretSealed: text('client_secret_sealed').notNull().default(''),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
