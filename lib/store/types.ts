@@ -210,7 +210,7 @@ export interface DeviceGrantRecord {
   /** SHA-256 checksum of the normalised user code (upper case, no separators). */
   readonly userCodeChecksum: string
   readonly applicationId: number
-  /** The user who entered the user code; only they may approve or deny (DEV-2). */
+  /** The user who entered the user code; only they may approve or deny. */
   readonly userId: string | null
   readonly scope: string
   /** RFC 8707 resource indicators asked for at device authorization, space-separated; `''` when unrestricted. */

@@ -120,7 +120,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
 
   // Every client authentication looks its application up: named prepared statements too.
   // By client_id, or else a stand-in (the lowest id): an unknown client_id reads, sends and maps a
-  // row like a known one (G10, see the SQLite store).
+  // row like a known one (no timing side channel, see the SQLite store).
   const clientIdParam = sql.placeholder('clientId')
   const applicationByClientId = db.select().from(applications)
     .where(or(eq(applications.clientId, clientIdParam), eq(applications.id, sql`(SELECT min(${applications.id}) FROM ${applications})`)))
@@ -213,10 +213,10 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
 
   async function revokeFamily (t: Tx, family: string, now: Date, removed: string[]): Promise<void> {
     await lockFamily(t, family)
-    // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
+    // Set-based, so a reuse replay costs the same however long the family (DOT #1809).
     await t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
       .where(and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt)))
-    // A deliberately revoked family never hands out its sealed successors again (RT-3).
+    // A deliberately revoked family never hands out its sealed successors again, not even inside the grace period.
     await t.update(refreshTokens).set({ successorSealed: null })
       .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`))
     for (const r of await t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).returning(checksumColumn)) removed.push(r.checksum)

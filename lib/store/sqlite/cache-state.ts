@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { StoreInvalidation } from '../types.js'
 
-// The SQLite side of cross-process cache invalidation (issue 7): the one-row `oauth_cache_state`
+// The SQLite side of cross-process cache invalidation: the one-row `oauth_cache_state`
 // table of migration 0007, the `oauth_cache_log` of migration 0008 (schema.ts `cacheState`,
 // `cacheLog`) and the triggers that keep them, whoever writes.
 

@@ -2,13 +2,12 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { LITTLE_ENDIAN } from './wal-index.js'
 
-// WAL checkpoints off the event loop (issue 7). SQLite checkpoints a WAL database from the
+// WAL checkpoints off the event loop. SQLite checkpoints a WAL database from the
 // connection whose commit pushed the WAL past `wal_autocheckpoint` pages (1,000 by default), inside
 // that COMMIT: it copies the pages into the database file and, at `synchronous = NORMAL`, fsyncs
-// the WAL and the file. On this project's machine that is ~6.7 ms per 1,000 pages, nearly all of
-// it waiting for fsync, and under token-issuance load it stalled the server's event loop every
-// ~40 ms: every request in flight, verifications included, waited (p99 11 ms against 5 ms with no
-// checkpoint; bench/README.md).
+// the WAL and the file. That is nearly all waiting for fsync, and under token-issuance load it
+// stalled the server's event loop again and again: every request in flight, verifications
+// included, waited (figures in bench/README.md).
 //
 // Instead, once a store's own commits have filled half of that (store.ts; a store that hardly
 // writes never gets here), the store turns its connection's automatic checkpoints off and a

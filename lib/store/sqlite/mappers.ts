@@ -18,7 +18,7 @@ export function joinList (values: readonly string[]): string {
 /**
  * The result of a lookup by client_id that returns the matching row or else a stand-in row (see
  * the stores' `applicationByClientId`): the stand-in is mapped too and dropped, so an unknown
- * client_id costs what a known one does (G10).
+ * client_id costs what a known one does (no timing side channel).
  */
 export function matchingApplication (row: typeof schema.applications.$inferSelect | undefined, clientId: string): Application | null {
   if (row === undefined) return null

@@ -19,7 +19,7 @@ export interface SqliteTuning {
   /**
    * Bytes of the file to memory-map (`PRAGMA mmap_size`; default: SQLite's, 0, none). Reads
    * then come from the map instead of a `pread` per page outside SQLite's page cache, which keeps
-   * verification flat as the token table grows (bench/README.md, issue 7). Trade-offs: mapped
+   * verification flat as the token table grows (bench/README.md). Trade-offs: mapped
    * file pages count in the process's RSS (shared and reclaimable by the OS), and an I/O error
    * on a mapped page raises SIGBUS (the process dies) instead of an `SQLITE_IOERR`. Set it at or
    * above the file's size; SQLite caps it at its compile-time maximum (2 GiB here).
@@ -36,7 +36,7 @@ export function checkMmapSize (mmapSize: unknown): void {
 
 /**
  * Opens (or adopts) a SQLite database: WAL mode, a busy timeout and foreign keys, so that the
- * server, `cleartokens` and a second process can share one file (SECURITY-TARGETS STORE-2).
+ * server, `cleartokens` and a second process can share one file (lock contention waits instead of failing at once).
  * @param database a file path, `':memory:'`, or an open better-sqlite3 database.
  * @param tuning optional connection tuning (`mmapSize`).
  */

@@ -129,7 +129,7 @@ export const deviceGrants = sqliteTable('oauth2_devicegrant', {
   deviceCodeChecksum: text('device_code_checksum').notNull(),
   userCodeChecksum: text('user_code_checksum').notNull(),
   applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
-  // Set when a logged-in user enters the user code: only that user may decide (DOT 3.4.1, DEV-2).
+  // Set when a logged-in user enters the user code: only that user may decide (DOT 3.4.1 #1819).
   userId: text('user_id'),
   scope: text('scope').notNull().default(''),
   // RFC 8707 resource indicators asked for at device authorization; '' when unrestricted.
@@ -179,7 +179,7 @@ export const pushedAuthorizationRequests = sqliteTable('oauth2_pushed_authorizat
 ])
 
 /**
- * One row (`id` 1): what other connections need to keep their verification caches (issue 7).
+ * One row (`id` 1): what other connections need to keep their verification caches.
  * Triggers (migration 0007) add 1 to `generation` on every UPDATE or DELETE of an application.
  * Access tokens go to `oauth_cache_log` (migration 0008): an UPDATE of a verified column, or a
  * DELETE, except the DELETE of one that expired before `clearing_before`, which `clearExpired`

@@ -24,7 +24,7 @@ class LostRace extends Error {}
 
 /**
  * `clearExpired`: rows in the first batch, and the time one batch aims to hold the write lock
- * (select, delete and commit; issue 7 allows 50 ms, and a loaded machine stretches a batch).
+ * (select, delete and commit; verification may wait 50 ms at most, and a loaded machine stretches a batch).
  */
 const FIRST_BATCH = 500
 const BATCH_TARGET_MS = 20
@@ -46,7 +46,7 @@ export interface SqliteStoreOptions {
    * Milliseconds for which one look for other connections' commits (other processes, the CLI,
    * host SQL) stays good while verifications are served from the cache (default
    * {@link DEFAULT_CROSS_PROCESS_CHECK_MS}). A look costs a system call (a `pread` of the WAL-index
-   * header, 2–20 µs on virtualised hosts), the largest part of a cache hit: it runs before the
+   * header), the largest part of a cache hit: it runs before the
    * first hit of an event-loop iteration once the period has passed, so another process's
    * revocation is refused from that long after its commit. `0` looks at every iteration: the
    * next request read after the commit sees it, at one system call per iteration (under load an
@@ -57,8 +57,8 @@ export interface SqliteStoreOptions {
    * Checkpoint the WAL from a worker thread with its own connection (default `true`;
    * checkpointer.ts), started once this store's commits have filled half of `wal_autocheckpoint`
    * (a file database in WAL mode only). SQLite otherwise checkpoints inside the commit that
-   * pushed the WAL past 1,000 pages, fsyncs included, which stalls the event loop (~6.7 ms per
-   * 1,000 pages on this project's machine, every ~40 ms under token-issuance load). `false`
+   * pushed the WAL past 1,000 pages, fsyncs included, which stalls the event loop (mostly an
+   * fsync, again and again under token-issuance load; bench/README.md). `false`
    * keeps SQLite's automatic checkpoints on this connection; so does a worker that fails.
    */
   backgroundCheckpoint?: boolean
@@ -66,7 +66,7 @@ export interface SqliteStoreOptions {
 
 /**
  * The default `crossProcessCheckMs`: another process's revocation reaches this one's cache within
- * 5 ms (SECURITY.md G6 allows 1 s across processes on one SQLite file), at most 200 system calls a second.
+ * 5 ms (SECURITY.md's revocation-visibility target allows 1 s across processes on one SQLite file), at most 200 system calls a second.
  */
 export const DEFAULT_CROSS_PROCESS_CHECK_MS = 5
 
@@ -112,7 +112,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // prepared once, as building and preparing the query per call cost ~20× the lookup (bench/README.md).
   const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare()
   // By client_id, or else a stand-in (the lowest id), so an unknown client_id reads and maps a row
-  // like a known one (G10: it cost ~4 µs less, a timing signal telling which client_ids exist).
+  // like a known one (it cost less otherwise: a timing signal telling which client_ids exist).
   // `get()` steps once: a known client's row comes from the first arm and the second never runs.
   // No LIMIT: drizzle binds it as a parameter, and `LIMIT ?` made SQLite run the compound 5× slower.
   const standIn = db.select().from(applications).where(eq(applications.id, sql`(SELECT min(${applications.id}) FROM ${applications})`))
@@ -134,7 +134,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   // changed) keeps the caches. A look costs at least a system call, the largest part of a cache
   // hit, so it runs at most once per event-loop iteration and once per `crossProcessCheckMs`
   // (default 5 ms; with 0, every request read from a socket after another connection's commit
-  // comes in a later iteration and sees the commit; bench/README.md, issue 7). The pragma is
+  // comes in a later iteration and sees the commit; bench/README.md). The pragma is
   // skipped while the WAL-index header shows no commit (wal-index.ts), and the state row is read
   // only when the pragma changed, and in our own transactions.
   const hub = new InvalidationHub()
@@ -142,7 +142,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   const state = cacheStateReader(raw)
   let lastDataVersion = dataVersion.get()
   let lastState = state.read(null)
-  // Skips the pragma while the WAL index shows no commit by anyone (wal-index.ts): ~0.8 µs instead of ~2.4.
+  // Skips the pragma while the WAL index shows no commit by anyone (wal-index.ts): one system call instead of three.
   const mainFile = (raw.pragma('database_list') as Array<{ name: string, file: string }>).find((d) => d.name === 'main')?.file ?? ''
   const walIndex = watchWalIndex(mainFile, String(raw.pragma('journal_mode', { simple: true })))
 
@@ -301,10 +301,10 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
   }
 
   function revokeFamily (t: SqliteDb, family: string, now: Date, removed: string[]): void {
-    // Set-based, so the cost does not grow with the family (DOT #1809, STORE-5).
+    // Set-based, so a reuse replay costs the same however long the family (DOT #1809).
     t.update(refreshTokens).set({ revokedAt: now, updatedAt: now })
       .where(and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt))).run()
-    // A deliberately revoked family never hands out its sealed successors again (RT-3).
+    // A deliberately revoked family never hands out its sealed successors again, not even inside the grace period.
     t.update(refreshTokens).set({ successorSealed: null })
       .where(and(eq(refreshTokens.tokenFamily, family), sql`${refreshTokens.successorSealed} IS NOT NULL`)).run()
     for (const r of t.delete(accessTokens).where(eq(accessTokens.tokenFamily, family)).returning(checksumColumn).all()) removed.push(r.checksum)
@@ -374,7 +374,7 @@ export function createSqliteStore (options: SqliteStoreOptions): Store {
 
   /**
    * Runs a `clearExpired` with SQLite's automatic checkpoints off, so that none lands in the
-   * commit of a batch (where it lengthened the batch to 300 ms and more, issue 7): the cleaner
+   * commit of a batch (where it lengthened the batch many times over): the cleaner
    * checkpoints between batches instead (PASSIVE, outside the write lock), which also keeps the
    * WAL short enough that another connection's commit does not run a large checkpoint meanwhile,
    * and the setting is restored at the end. (With the checkpointer they are off already, and it

@@ -1,9 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 
-// A cheap pre-check in front of `PRAGMA data_version` (issue 7). The pragma starts a read
+// A cheap pre-check in front of `PRAGMA data_version`. The pragma starts a read
 // transaction: a shared lock and its release on the `-shm` file (two fcntl) and an fstat of the
-// database, ~2.4 µs here, run at most once per event-loop iteration (and per the store's
-// `crossProcessCheckMs`). Reading the first 48 bytes of the `-shm` file is one pread, ~0.8 µs.
+// database, three system calls, run at most once per event-loop iteration (and per the store's
+// `crossProcessCheckMs`). Reading the first 48 bytes of the `-shm` file is one pread.
 //
 // Those bytes are the first copy of the WAL-index header (https://www.sqlite.org/walformat.html,
 // "The WAL-Index Header"). Every commit rewrites it (its change counter and last frame number
