@@ -155,7 +155,7 @@ function methodForType (current: TokenEndpointAuthMethod | '', clientType: Clien
 /**
  * Why an application cannot use HS256, or `null`. The ID token is MACed with the client secret
  * (OIDC Core §10.1), so there must be one, and the server must be able to keep it: secrets are
- * stored hashed, and a hash is no key (JOSE-1, DOT 3.4.0 #1737), so it is also kept sealed under
+ * stored hashed, and a hash is no key (DOT 3.4.0 #1737 keyed HS256 with it), so it is also kept sealed under
  * the `clientSecretSealingKey` option.
  */
 function hs256Problem (ctx: ServerContext, clientType: ClientType): string | null {

@@ -19,7 +19,7 @@ export interface ClearExpiredOptions {
  * also sized to hold the write lock for about 20 ms (commit included), so neither another process's writes nor,
  * when run in the server, its event loop wait longer than that. It deletes: refresh tokens revoked
  * longer ago than the grace period (with reuse protection, they are kept until idle expiry so a
- * replay is still recognised, STORE-4); refresh tokens idle past `refreshTokenExpireSeconds`;
+ * replay is still recognised as reuse, not as an unknown token); refresh tokens idle past `refreshTokenExpireSeconds`;
  * expired access tokens; expired ID tokens no access token refers to; expired codes.
  */
 export async function clearExpiredTokens (ctx: ServerContext, options: ClearExpiredOptions = {}): Promise<ClearedCounts> {

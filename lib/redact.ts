@@ -1,6 +1,6 @@
 /**
  * What may reach a log. A request URL keeps its path and every parameter name, but the values
- * of credential-bearing parameters become `[redacted]` (LEAK-1; RFC 6819 §4.6.7; DOT #1735,
+ * of credential-bearing parameters become `[redacted]` (RFC 6819 §4.6.7, token leakage through logs; DOT #1735,
  * #1736): access and refresh tokens, codes and code verifiers, client secrets, passwords,
  * device and user codes, assertions, ID token hints.
  */

@@ -125,7 +125,7 @@ export interface Settings {
   readonly realm: string
   /**
    * Verified access tokens kept in memory, keyed by checksum, so a protected request costs no
-   * database query (issue 7); `0` turns the cache off. Revocation stays immediate, in this
+   * database query; `0` turns the cache off. Revocation stays immediate, in this
    * process and across processes on one database (docs/deployment.md, "Verification cache").
    */
   readonly verificationCacheSize: number

@@ -184,7 +184,7 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
   const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), application)
   if (HYBRID_RESPONSE_TYPES.has(responseType)) {
     if (!scopes.includes('openid')) throw new InvalidRequestError({ description: 'The hybrid flow needs the openid scope.' })
-    // NONCE-1, OIDC Core §3.3.2.11: an ID token from the authorization endpoint needs a nonce.
+    // OIDC Core §3.3.2.11: an ID token from the authorization endpoint needs a nonce (against replay).
     if (responseType.includes('id_token') && param(params, 'nonce') === undefined) throw new InvalidRequestError({ description: 'Missing nonce parameter.' })
   }
   const { codeChallenge, codeChallengeMethod } = responseType !== 'token'

@@ -17,7 +17,7 @@ const MAX_ORIGIN_LENGTH = 2000
  * CORS headers of an actual (non-preflight) request to the token, revocation or introspection
  * endpoint. DOT 2.4 parity (oauthlib `is_origin_allowed`): the `Origin` is echoed only when
  * it is, character for character, one of the authenticated client's `allowedOrigins`; no
- * credentials header, so cookies never ride along (UI-5). Anything else gets no CORS headers,
+ * credentials header, so cookies never ride along. Anything else gets no CORS headers,
  * and the browser withholds the response from the page.
  */
 export function corsHeaders (req: OAuthRequest, application: Application | null): Record<string, string> {

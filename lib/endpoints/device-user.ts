@@ -16,7 +16,7 @@ export interface PendingDeviceAuthorization {
 
 /**
  * The user entered a user code (RFC 8628 §3.3): binds the pending, unexpired authorization to
- * them, unless someone else claimed it first (DOT 3.4.1 #1819, DEV-2). `null` for a wrong,
+ * them, unless someone else claimed it first (so no one else can decide it, DOT 3.4.1 #1819). `null` for a wrong,
  * expired, decided or foreign code; the page says the same thing for each.
  */
 export async function claimUserCode (ctx: ServerContext, input: string, userId: string): Promise<DeviceGrantRecord | null> {

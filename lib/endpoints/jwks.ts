@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context.js'
 import type { OAuthResponse } from '../response.js'
 
-/** How long clients may cache the key set, seconds (DOT `OIDC_JWKS_MAX_AGE_SECONDS`). Keep retired keys published longer (JOSE-3). */
+/** How long clients may cache the key set, seconds (DOT `OIDC_JWKS_MAX_AGE_SECONDS`). Keep retired keys published longer, so tokens they signed still verify after a rotation. */
 export const JWKS_MAX_AGE_SECONDS = 3600
 
 /**

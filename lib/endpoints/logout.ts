@@ -21,7 +21,7 @@ export interface LogoutRequest {
   readonly params: Readonly<Record<string, string>>
 }
 
-/** The outcome of validating a logout request; failures are shown, never redirected (REDIR-2). */
+/** The outcome of validating a logout request; failures are shown, never redirected (no open redirect). */
 export type LogoutCheck =
   | { readonly ok: true, readonly request: LogoutRequest }
   | { readonly ok: false, readonly error: OAuthError }
@@ -34,7 +34,7 @@ const invalid = (description: string, detail?: string): LogoutCheck => ({ ok: fa
 /**
  * RP-Initiated Logout 1.0 §2–3 (DOT's `validate_logout_request`): the `id_token_hint` must be
  * an ID token this server signed (RS256 with one of its keys, or HS256 with the secret of the
- * HS256 application it names; `alg: none` and RS/HS confusion refused, JOSE-1) for this issuer,
+ * HS256 application it names; `alg: none` and RS/HS algorithm confusion refused) for this issuer,
  * expired ones accepted when the settings say so; `client_id` must agree with it;
  * `post_logout_redirect_uri` must be one the application registered, exactly.
  */
@@ -58,7 +58,7 @@ export async function validateLogoutRequest (ctx: ServerContext, params: Params,
   const application = appClientId === undefined ? null : await ctx.store.findApplicationByClientId(appClientId)
   if (appClientId !== undefined && application === null) return invalid('Invalid client_id parameter value.')
   if (redirectUri !== undefined) {
-    // RP-Initiated Logout §3: only with a known client, and only a URI it registered (REDIR-2).
+    // RP-Initiated Logout §3: only with a known client, and only a URI it registered: no open redirect.
     if (application === null) return invalid('post_logout_redirect_uri needs client_id or id_token_hint.')
     if (!application.postLogoutRedirectUris.includes(redirectUri)) return invalid('Mismatching post_logout_redirect_uri.')
   }

@@ -107,7 +107,7 @@ export function openIdProviderMetadata (settings: Settings, issuer: string, user
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     userinfo_endpoint: `${issuer}/userinfo/`,
     subject_types_supported: ['public'],
-    // HS256 needs the client secret, which only a configured sealing key keeps usable (JOSE-1).
+    // HS256 needs the client secret, which only a configured sealing key keeps usable (a stored hash is no HMAC key).
     id_token_signing_alg_values_supported: options.hs256 === true ? ['RS256', 'HS256'] : ['RS256'],
     claims_supported: [...new Set([...ID_TOKEN_CLAIMS, ...userClaims])],
     // Discovery §3: request_uri_parameter_supported defaults to true, so each is said explicitly.

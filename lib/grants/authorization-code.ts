@@ -13,7 +13,7 @@ import type { TokenGrant } from './types.js'
 
 /**
  * RFC 6749 §4.1.3: exchanges an authorization code. The code is consumed atomically with the
- * issuance; a second use fails and revokes what the first one issued (§4.1.2, CODE-1).
+ * issuance; a second use fails and revokes what the first one issued (§4.1.2).
  */
 export const authorizationCodeGrant: TokenGrant = {
   grantType: 'authorization_code',
@@ -26,7 +26,7 @@ export const authorizationCodeGrant: TokenGrant = {
     if (code === undefined) throw new InvalidRequestError({ description: 'Request is missing code parameter.' })
     const grant = await ctx.store.findGrant(tokenChecksum(code))
     if (grant === null) throw new InvalidGrantError({ detail: 'unknown authorization code' })
-    // CODE-3: a code is bound to the client it was issued to.
+    // RFC 6749 §4.1.3: a code is bound to the client it was issued to.
     if (grant.applicationId !== client.application.id) throw new InvalidGrantError({ detail: 'code issued to another client' })
     if (grant.consumedAt !== null) return await refuseReplay(ctx, grant)
     if (grant.expiresAt.getTime() <= ctx.clock.now().getTime()) throw new InvalidGrantError({ detail: 'authorization code expired' })
@@ -70,7 +70,7 @@ async function refuseReplay (ctx: ServerContext, grant: GrantRecord): Promise<ne
 }
 
 /**
- * RFC 6749 §4.1.3 (CODE-4): `redirect_uri` is required and must be identical when the
+ * RFC 6749 §4.1.3: `redirect_uri` is required and must be identical when the
  * authorization request named one; otherwise it may be omitted or name a registered URI.
  */
 function checkRedirectUri (grant: GrantRecord, given: string | undefined, registered: readonly string[]): void {

@@ -21,7 +21,7 @@ const SLOW_DOWN_SECONDS = 5
  * RFC 8628 §3.4–3.5: the device polls with its `device_code`. Pending polls answer
  * `authorization_pending`, or `slow_down` when faster than the interval (which DOT never sends);
  * a denial `access_denied`; an expired code `expired_token`. An approval yields one token set,
- * consumed atomically; any later poll gets `invalid_grant` (DEV-1).
+ * consumed atomically; any later poll gets `invalid_grant`, never a second token set.
  */
 export const deviceCodeGrant: TokenGrant = {
   grantType: DEVICE_CODE_GRANT_TYPE,
@@ -36,7 +36,7 @@ export const deviceCodeGrant: TokenGrant = {
     const grant = await ctx.store.findDeviceGrant(tokenChecksum(code))
     // RFC 8628 §3.5 defers to RFC 6749 §5.2 here: invalid_grant (DOT answers a 404 `device_not_found`).
     if (grant === null) throw new InvalidGrantError({ detail: 'unknown device code' })
-    // A device code is bound to the client it was issued to (as CODE-3 for codes).
+    // A device code is bound to the client it was issued to (as an authorization code is).
     if (grant.applicationId !== client.application.id) throw new InvalidGrantError({ detail: 'device code issued to another client' })
     if (grant.consumedAt !== null) throw new InvalidGrantError({ detail: 'device code already exchanged' })
     const now = ctx.clock.now()

@@ -27,7 +27,7 @@ export const refreshTokenGrant: TokenGrant = {
     const presented = param(params, 'refresh_token')
     if (presented === undefined) throw new InvalidRequestError({ description: 'Request is missing refresh_token parameter.' })
     const record = await ctx.store.findRefreshToken(tokenChecksum(presented))
-    // RFC 6749 §6: the token must have been issued to this client (RT-5); it stays valid for its owner.
+    // RFC 6749 §6: the token must have been issued to this client; another client's attempt leaves it valid for its owner.
     if (record === null || record.applicationId !== client.application.id) {
       throw new InvalidGrantError({ detail: record === null ? 'unknown refresh token' : 'refresh token of another client' })
     }
@@ -75,7 +75,7 @@ export const refreshTokenGrant: TokenGrant = {
   },
 }
 
-/** `refreshTokenExpireSeconds` is enforced when the token is presented, not only by `cleartokens` (RT-6). */
+/** `refreshTokenExpireSeconds` is enforced when the token is presented, not only by `cleartokens`. */
 function isExpired (ctx: ServerContext, record: RefreshTokenRecord): boolean {
   const expiresAt = refreshTokenExpiresAt(ctx.settings, record)
   return expiresAt !== null && ctx.clock.now() >= expiresAt
@@ -94,12 +94,12 @@ async function replayOrGrace (ctx: ServerContext, presented: string, record: Ref
 
 /**
  * DOT's grace period: only the token *immediately* superseded, only inside the window, and
- * only while its successor is still live, gets the same pair back (RT-3).
+ * only while its successor is still live, gets the same pair back; anything else is a replay.
  */
 async function graceRetry (ctx: ServerContext, presented: string, record: RefreshTokenRecord): Promise<GrantResult | null> {
   const window = ctx.settings.refreshTokenGracePeriodSeconds
   if (window <= 0 || record.successorSealed === null || record.revokedAt === null) return null
-  // RT-3: an expired token is never honoured, even inside the window.
+  // An expired token is never honoured, even inside the window.
   if (isExpired(ctx, record)) return null
   if (ctx.clock.now() > addSeconds(record.revokedAt, window)) return null
   const pair: TokenPair | null = openSuccessor(presented, record.successorSealed)

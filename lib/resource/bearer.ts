@@ -47,7 +47,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 export function extractBearerToken (ctx: Pick<ServerContext, 'settings'>, source: BearerSource): string | OAuthError {
   const header = source.authorization
   // The usual form, `Bearer <b64token>` with nothing in the query, without the general parse
-  // below (the verification hot path, issue 7); anything else takes the general parse.
+  // below (the verification hot path); anything else takes the general parse.
   if (source.queryToken === undefined && header !== undefined && header.startsWith('Bearer ')) {
     const token = header.slice(7)
     if (B64TOKEN.test(token)) return token
@@ -143,7 +143,7 @@ export async function verifyChecksum (ctx: ServerContext, checksum: string, requ
 }
 
 /**
- * `authenticateBearer` as far as it goes without I/O (issue 7's synchronous cache-hit path): the
+ * `authenticateBearer` as far as it goes without I/O (the synchronous cache-hit path): the
  * result when the presentation is refused or the token is in the verification cache, otherwise
  * the token's checksum, to be looked up in the store. Same checks and answers as
  * `authenticateBearer`, which it backs.

@@ -130,7 +130,7 @@ export function createIntrospectionVerifier (options: IntrospectionOptions, deps
       const outcome = await cache.get(tokenChecksum(token), clock.now().getTime(), async () => await ask(token))
       if (outcome.kind === 'unavailable') return { ok: false, error: unavailableError(outcome.detail) }
       if (outcome.kind === 'inactive') return invalidToken(outcome.detail)
-      // EXP-1: a cached answer never outlives the token.
+      // A cached answer never outlives the token: refused from `exp` on.
       if (outcome.info.claims?.exp !== undefined && clock.now() >= outcome.info.expiresAt) return invalidToken('expired access token (cached introspection)', 'The access token has expired.')
       return { ok: true, token: outcome.info }
     },
@@ -193,7 +193,7 @@ export type Outcome = { readonly kind: 'active', readonly info: AccessTokenInfo 
 
 /**
  * RFC 7662 §2.2, strictly: a malformed answer is the server's fault (unavailable), a well-formed
- * inactive or unusable one the token's (invalid). A refresh token is not an access token (JOSE-2).
+ * inactive or unusable one the token's (invalid). A refresh token is not an access token (no token-type confusion).
  */
 export function parseIntrospection (body: unknown, now: Date, noExpiry: Date): Outcome {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { kind: 'unavailable', detail: 'introspection response is not a JSON object' }

@@ -67,7 +67,7 @@ export function createJwtVerifier (options: JwtVerificationOptions, deps: Remote
   if (jwksUrl.protocol !== 'https:' && !(jwksUrl.protocol === 'http:' && loopback)) optionError('jwksUri must use https (http only for loopback hosts)')
   const algorithms = [...(options.algorithms ?? ['RS256'])]
   if (algorithms.length === 0 || algorithms.some((a) => typeof a !== 'string' || a === 'none' || /^HS/i.test(a))) {
-    // RFC 8725 §3.1: no `none`, and no HMAC with a public key as the secret (JOSE-1).
+    // RFC 8725 §3.1: no `none`, and no HMAC with a public key as the secret (algorithm confusion).
     optionError('algorithms must be asymmetric JWS algorithms (never none or HS*)')
   }
   const clockTolerance = seconds(options.clockToleranceSeconds, 0, 'clockToleranceSeconds')
@@ -87,7 +87,7 @@ export function createJwtVerifier (options: JwtVerificationOptions, deps: Remote
           issuer: options.issuer,
           audience,
           algorithms,
-          // RFC 9068 §4: `typ` MUST be at+jwt (jose also accepts application/at+jwt): an ID token is refused (JOSE-2).
+          // RFC 9068 §4: `typ` MUST be at+jwt (jose also accepts application/at+jwt): an ID token is refused (no token-type confusion).
           typ: AT_JWT_TYPE,
           currentDate: clock.now(),
           clockTolerance,

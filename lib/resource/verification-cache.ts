@@ -3,7 +3,7 @@ import type { StoreInvalidation } from '../store/types.js'
 import type { AccessTokenInfo } from './bearer.js'
 
 /**
- * The bounded in-process cache of verified access tokens (issue 7), keyed by the token's
+ * The bounded in-process cache of verified access tokens, keyed by the token's
  * checksum, holding the verified token (application included) until the token expires or
  * `ttlSeconds` pass, whichever is first. A hit costs the checksum and a `Map` lookup, plus the
  * store's `invalidationsReliable()` check (SQLite, at most once per event-loop iteration and per

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { ImproperlyConfiguredError } from '../errors.js'
 
 // HS256 ID tokens are MACed with the client secret (OIDC Core §10.1), but client secrets are
-// stored hashed, and a hash is no key (JOSE-1, DOT 3.4.0 #1737). So an HS256 application also
+// stored hashed, and a hash is no key (DOT 3.4.0 #1737 keyed HS256 with it). So an HS256 application also
 // keeps its secret sealed: AES-256-GCM under a server key that lives outside the database (an
 // option or an environment variable, never a setting, never a column). A database thief gets
 // ciphertext; the key alone opens nothing without the database. The client id is bound as

@@ -37,7 +37,7 @@ export interface IssueRequest {
 }
 
 /**
- * Draws fresh tokens (256 bits each, BRUTE-2), or signs an RFC 9068 JWT access token when
+ * Draws fresh tokens (256 bits each, beyond guessing), or signs an RFC 9068 JWT access token when
  * `accessTokenFormat` is `jwt`, and the rows that record their checksums.
  */
 export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Promise<PreparedIssue> {

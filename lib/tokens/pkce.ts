@@ -11,7 +11,7 @@ export function isPkceValue (value: string): boolean {
   return PKCE_VALUE.test(value)
 }
 
-/** RFC 7636 §4.6: checks a verifier against the stored challenge, in constant time (PKCE-2). */
+/** RFC 7636 §4.6: checks a verifier against the stored challenge, in constant time, so timing leaks nothing of it. */
 export function verifyCodeChallenge (verifier: string, challenge: string, method: 'plain' | 'S256'): boolean {
   const derived = method === 'S256' ? createHash('sha256').update(verifier, 'ascii').digest('base64url') : verifier
   const a = createHash('sha256').update(derived).digest()

@@ -6,7 +6,7 @@ export interface SecretHasher {
   hash(secret: string): Promise<string>
   /** Constant-time check of `secret` against `encoded`; false for malformed or unknown schemes. */
   verify(secret: string, encoded: string): Promise<boolean>
-  /** Burns the same work as a real verification, for unknown principals (timing, CAUTH-2). */
+  /** Burns the same work as a real verification, for unknown principals, so timing does not tell which exist. */
   verifyDummy(secret: string): Promise<false>
 }
 
@@ -41,7 +41,7 @@ export function createScryptHasher (params: Partial<ScryptParams> = {}, cacheSiz
   if (!Number.isInteger(Math.log2(cost.N)) || cost.N < 2) throw new TypeError('scrypt N must be a power of two')
   // What unknown principals are checked against: a well-formed hash at this cost that no secret
   // matches (random key), verified through the same code path as a real one, so the two cost the
-  // same (G10: a separate dummy path measured ~70 µs faster, t = -12.8 at 10k samples).
+  // same (a separate dummy path was measurably faster, a timing leak; figures in SECURITY.md).
   const dummyEncoded = `scrypt$${cost.N}$${cost.r}$${cost.p}$${randomBytes(16).toString('base64url')}$${randomBytes(KEY_LENGTH).toString('base64url')}`
   const verified = new Map<string, true>()
   // In-flight KDF runs by cache key; an entry lives only until its run settles.

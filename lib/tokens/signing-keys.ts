@@ -9,7 +9,7 @@ export type KeyMaterial = string | Readonly<Record<string, unknown>>
 export interface OidcKeyOptions {
   /** Signs every new ID token (RS256). */
   readonly privateKey: KeyMaterial
-  /** Retired keys: no longer used to sign, still published in the JWKS until the tokens they signed expire (JOSE-3). */
+  /** Retired keys: no longer used to sign, still published in the JWKS until the tokens they signed expire. */
   readonly inactiveKeys?: readonly KeyMaterial[]
 }
 
@@ -65,7 +65,7 @@ async function publicJwkOf (key: KeyObject): Promise<PublicJwk> {
 
 /**
  * Validates and loads the signing keys once, at registration: a bad key fails `register`,
- * never a request. Only public members (`kty`, `n`, `e`) are ever published (JOSE-3).
+ * never a request. Only public members (`kty`, `n`, `e`) are ever published, never private ones.
  */
 export async function loadSigningKeys (options: OidcKeyOptions): Promise<SigningKeys> {
   if (options === null || typeof options !== 'object') keyError('give `{ privateKey }`')

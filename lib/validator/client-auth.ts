@@ -95,7 +95,7 @@ function presentedCredentials (req: OAuthRequest, params: Params): PresentedCred
 /**
  * RFC 6749 §2.3 / §3.2.1: authenticates a confidential client by its secret, or identifies a
  * public client by its `client_id`. Unknown clients cost the same hashing work as known ones
- * (CAUTH-2). Every failure is 401 `invalid_client`; the real reason goes to `detail`.
+ * (so timing does not tell which exist). Every failure is 401 `invalid_client`; the real reason goes to `detail`.
  */
 export async function authenticateClient (ctx: ServerContext, req: OAuthRequest, params: Params): Promise<AuthenticatedClient> {
   const presented = presentedCredentials(req, params)

@@ -3,13 +3,13 @@ import { StoreCache } from '../store/store-cache.js'
 import type { Application, StoreInvalidation } from '../store/types.js'
 
 /**
- * The bounded in-process cache of successful client authentications (issue 7, the
+ * The bounded in-process cache of successful client authentications (the
  * `clientCacheSize` setting). The token, introspection, revocation, device and PAR endpoints
  * authenticate the client on every request; a client that presents the same `client_id` and
  * secret as in an earlier success gets its application from here, without the store's lookup
  * or the secret check. Every other presentation (a new client, a wrong secret, an unknown
  * `client_id`) misses alike and takes the full path, so the cache tells nothing about which
- * client ids exist (CAUTH-2); only successes are stored, so failures cannot fill it.
+ * client ids exist, by timing or otherwise; only successes are stored, so failures cannot fill it.
  *
  * Keys are HMAC-SHA-256(per-process random key, client_id, secret): no secret is kept, and the
  * keys are useless outside the process. An application changed or deleted is never served again
