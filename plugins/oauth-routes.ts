@@ -76,12 +76,12 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (!app.hasDecorator('oauth')) {
     throw new ImproperlyConfiguredError('OAT_ERR_PLUGIN_ORDER', 'fastify-oauth-toolkit: register the core plugin (fastifyOAuthToolkit) before oauthRoutes')
   }
-  // LEAK-1: every route of this context logs its URL redacted and no headers, whatever the host's logger does.
+  // No credential reaches the log: every route of this context logs its URL redacted and no headers, whatever the host's logger does.
   app.addHook('onRoute', (route) => { route.logSerializers = { ...route.logSerializers, ...oauthLogSerializers } })
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
-  // BRUTE-1 / G9: failure and request limits, checked before any secret is hashed (plugins/rate-limit.ts).
+  // Brute-force limits on failures and requests, checked before any secret is hashed (plugins/rate-limit.ts).
   const limits = await endpointRateLimits(app)
   const limited = limits === null ? { bodyLimit } : { bodyLimit, preHandler: limits.preHandler, onSend: limits.onSend }
 
@@ -97,7 +97,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     const device = new DeviceAuthorizationView(app.prefix)
     for (const url of bothSlashes('/device-authorization')) {
       app.post(url, { bodyLimit }, (request, reply) => device.post(request, reply))
-      // Found by the fuzzer (G2): without it OPTIONS fell to Fastify's default 404/415 body instead of JSON.
+      // Found by the fuzzer: without it OPTIONS fell to Fastify's default 404/415 body instead of JSON.
       app.options(url, preflight(['POST']))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }
@@ -126,7 +126,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
     const par = new PushedAuthorizationRequestView(app.prefix)
     for (const url of bothSlashes('/par')) {
       app.post(url, limited, (request, reply) => par.post(request, reply))
-      // Found by the fuzzer (G2), as for device-authorization/: without it OPTIONS fell to Fastify's default body.
+      // Found by the fuzzer, as for device-authorization/: without it OPTIONS fell to Fastify's default body.
       app.options(url, preflight(['POST']))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
     }

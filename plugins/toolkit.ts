@@ -151,7 +151,7 @@ function resourceMetadataUrlOf (settings: Settings, resource: string): string | 
 /**
  * Ends a callback-style guard hook: `done()` when the request may proceed, `refuse(error)` (which
  * sends the answer; `done` is then not called, as Fastify wants) when it may not. A synchronous
- * outcome is settled at once, with no promise (issue 7's cache-hit path); a throw from `refuse`
+ * outcome is settled at once, with no promise (the cache-hit path); a throw from `refuse`
  * after a wait reaches Fastify's error handler, as it did from the former `async` hooks.
  */
 export function finishHook (outcome: VerifyOutcome, done: HookHandlerDoneFunction, refuse: (error: OAuthError) => void): void {
