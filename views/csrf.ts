@@ -6,7 +6,7 @@ export const CSRF_FIELD = 'csrf_token'
 const COOKIE = 'oat_csrf'
 
 /**
- * CSRF protection for the toolkit's HTML forms (RFC 6749 §10.12, UI-1), independent of the host
+ * CSRF protection for the toolkit's HTML forms (RFC 6749 §10.12), independent of the host
  * app's session machinery: a random, HttpOnly, SameSite=Lax browser cookie plus a form token that
  * is an HMAC of that cookie and of what the form is about (the user and the client). A token
  * from another browser, another user or another request fails.

@@ -28,7 +28,7 @@ export class DeviceAuthorizationView {
 
 /** How often a user code may be entered (RFC 8628 §5.1: brute force), per account and per IP address. */
 export interface DeviceRateLimitOptions {
-  /** Entries per window by one logged-in user (default 5, DEV-2). */
+  /** Entries per window by one logged-in user (default 5: user codes are short, so guesses are limited). */
   perUser?: number
   /** Entries per window from one IP address, whoever is logged in (default 20). */
   perIp?: number
@@ -56,7 +56,7 @@ const WRONG_CODE = 'That code is not valid. Check the code on your device and tr
  * The login-required pages of the device flow (RFC 8628 §3.3, DOT's `device/` and
  * `device-confirm/`), in their own encapsulated context: `device/` takes the user code and binds
  * the authorization to the user who entered it; `device-confirm/:id/` shows the application and
- * scopes and takes the decision. Anyone but that user gets 404 (DEV-2). Entries are rate-limited
+ * scopes and takes the decision. Anyone but that user gets 404. Entries are rate-limited
  * per user and per IP with @fastify/rate-limit, registered here unless the host already did.
  *
  * Unlike DOT (`device-confirm/<client_id>/<user_code>`), the confirm URL names the authorization
@@ -136,7 +136,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
             max: options.rateLimit?.perUser ?? 5,
             timeWindow,
             hook: 'preHandler',
-            // Per account (DEV-2); anonymous posts are refused below, so they count per IP.
+            // Per account, so one user cannot guess codes from many addresses; anonymous posts are refused below, so they count per IP.
             keyGenerator: async (request: FastifyRequest) => {
               const user = await request.server.oauth.resolveUser(request)
               return user === null ? `oat-device-anon:${request.ip}` : `oat-device-user:${user.id}`
@@ -158,7 +158,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const typed = toOAuthRequest(request).body?.user_code ?? ''
         const grant = await claimUserCode(reply.server.oauth.context, typed, user.id)
         if (grant === null) return entryPage(request, reply, user, typed.slice(0, 64), WRONG_CODE)
-        // REDIR-3: 302 after a POST, so the browser does not re-post the form.
+        // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
         return reply.redirect(confirmUrl(grant.id), 302)
       })
     }
@@ -170,7 +170,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const user = await oauth.resolveUser(request)
         if (user === null) return toLogin(reply, id > 0 ? confirmUrl(id) : entryUrl)
         const pending = await pendingDeviceAuthorization(oauth.context, id, user.id)
-        // DEV-2 (DOT 3.4.1): someone else's authorization does not exist for this user.
+        // Only the user who entered the code decides (DOT 3.4.1 #1819): someone else's authorization does not exist for this user.
         if (pending === null) return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
         const body = oauth.templates.deviceConfirm({
           applicationName: pending.application.name === '' ? pending.application.clientId : pending.application.name,
@@ -186,7 +186,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const { oauth } = reply.server
         const user = await oauth.resolveUser(request)
         if (user === null) return sendError(reply, 403, 'access_denied', 'You are not logged in. Log in, then enter the code again.')
-        // UI-1: the decision must come from the page shown to this browser, for this user and authorization.
+        // CSRF: the decision must come from the page shown to this browser, for this user and authorization.
         if (!csrf.verify(request, csrfToken(request), `${user.id}\0device:${id}`)) {
           return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Enter the code again.')
         }

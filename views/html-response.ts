@@ -2,8 +2,8 @@ import type { FastifyReply } from 'fastify'
 import type { SafeHtml } from '../lib/html.js'
 
 /**
- * Headers of every HTML page the toolkit serves: no framing (UI-3), no referrer leaking codes
- * (LEAK-2), nothing loaded from another origin, never cached.
+ * Headers of every HTML page the toolkit serves: no framing (clickjacking), no referrer leaking
+ * codes, nothing loaded from another origin, never cached.
  */
 export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/html; charset=utf-8',

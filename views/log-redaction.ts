@@ -12,7 +12,7 @@ export interface RedactedRequestLog {
 }
 
 /**
- * Pino serializers that keep credentials out of request logs (LEAK-1): Fastify's default `req`
+ * Pino serializers that keep credentials out of request logs: Fastify's default `req`
  * fields, no headers (so no `Authorization` or cookies), and the URL with the values of
  * sensitive query parameters (`access_token`, `code`, `token`, `client_secret`, …) redacted.
  * The toolkit's routes use them whatever the host's logger says; a host passes them to its

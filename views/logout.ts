@@ -63,7 +63,7 @@ export class RPInitiatedLogoutView {
       await oauth.logoutUser?.(request, reply)
     }
     const location = postLogoutLocation(check.request)
-    // REDIR-3: 302, never 307, so the confirmation form is not re-posted.
+    // RFC 9700 §4.12: 302, never 307, so the confirmation form is not re-posted.
     if (location !== null) return reply.redirect(location, 302)
     return sendHtml(reply, 200, layout({ stylesheet: this.#stylesheet }, 'Logged out', html`
 <h1>You are logged out</h1>

@@ -103,7 +103,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     return null
   }
 
-  /** A POST whose CSRF token does not match gets a 403 page and changes nothing (UI-1). */
+  /** A POST whose CSRF token does not match gets a 403 page and changes nothing. */
   async function checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, token: string | undefined): Promise<boolean> {
     if (csrf.verify(request, token, binding(user))) return true
     await sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')

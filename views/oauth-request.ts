@@ -24,7 +24,7 @@ export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
   }
 }
 
-/** RFC 6749 §3.2: a parameter sent in the query *and* the body is included more than once (INPUT-3). */
+/** RFC 6749 §3.2: a parameter sent in the query *and* the body is included more than once, and refused like any duplicate. */
 function inBoth (query: Record<string, string>, body: Record<string, string> | undefined): string[] {
   return body === undefined ? [] : Object.keys(query).filter((name) => Object.hasOwn(body, name))
 }

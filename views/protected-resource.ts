@@ -77,7 +77,7 @@ export class ProtectedResourceView {
       view.validate(app)
       // Fails registration for an undeclared resource; the declared spelling is used from here on.
       if (view.resource !== undefined) view.resource = app.oauthResource.declaredResource(view.resource).resource
-      // LEAK-1: a bearer token sent in the query (refused or not) must not reach the request log.
+      // A bearer token sent in the query (refused or not) must not reach the request log.
       app.addHook('onRoute', (route) => { route.logSerializers = { ...route.logSerializers, ...oauthLogSerializers } })
       const handlers = view as unknown as Partial<Record<ViewMethodName, ViewMethod>>
       const defined = VIEW_METHODS.filter((m) => typeof handlers[m] === 'function')
