@@ -5,7 +5,7 @@ CREATE TABLE `oauth_cache_state` (
 	`cleared_before` integer DEFAULT 0 NOT NULL,
 	`clear_batches` integer DEFAULT 0 NOT NULL
 );--> statement-breakpoint
--- Cross-process invalidation of verification caches (lib/store/sqlite/store.ts,
+-- Cross-process invalidation of verification caches (issue 7; lib/store/sqlite/store.ts,
 -- `invalidationsReliable`). Every change that can alter a cached verification adds 1 to
 -- `generation`, whoever commits it (the store, another process, a host's own SQL, an older
 -- toolkit); another connection that sees a new generation drops its whole cache. Inserts need
