@@ -122,7 +122,7 @@ export {
   type NewPushedAuthorizationRequest,
 } from './lib/store/types.js'
 export { validateClientMetadata, type ClientMetadata, type TokenEndpointAuthMethod } from './lib/registration/metadata.js'
-export { REQUEST_URI_PREFIX } from './lib/endpoints/par.js'
+export { REQUEST_URI_PREFIX } from './lib/endpoints/pushed-request.js'
 export { DynamicClientRegistrationView } from './views/register.js'
 export { PushedAuthorizationRequestView } from './views/par.js'
 export type { OAuthRequest, Params } from './lib/request.js'
