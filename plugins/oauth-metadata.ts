@@ -3,7 +3,7 @@ import { authorizationServerMetadata } from '../lib/endpoints/metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { issuerOf, setMetadataCaching } from '../views/issuer.js'
 import { ConnectDiscoveryInfoView } from '../views/oidc.js'
-import { rejectUnknownOptions } from './option-keys.js'
+import { rejectUnknownOptions } from '../lib/option-keys.js'
 
 /** Options of the metadata plugin. */
 export interface OAuthMetadataOptions {

@@ -1,8 +1,7 @@
 import formbody from '@fastify/formbody'
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { corsPreflight } from '../lib/endpoints/cors.js'
 import { ImproperlyConfiguredError, InvalidRequestError, OAuthError } from '../lib/errors.js'
-import { errorToResponse } from '../lib/response.js'
+import { toErrorResponse } from '../lib/response.js'
 import { AuthorizationView } from '../views/authorize.js'
 import { DeviceAuthorizationView, registerDevicePages, type DeviceRateLimitOptions } from '../views/device.js'
 import { registerManagementPages } from '../views/management.js'
@@ -13,8 +12,8 @@ import { sendHtml } from '../views/html-response.js'
 import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
-import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
-import { endpointRateLimits } from './rate-limit.js'
+import { rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
+import { endpointRateLimits } from '../views/rate-limit.js'
 import { oauthLogSerializers } from '../views/log-redaction.js'
 import { PushedAuthorizationRequestView } from '../views/par.js'
 import { registerDynamicClientRegistration } from '../views/register.js'
@@ -44,13 +43,13 @@ function bothSlashes (path: string): string[] {
 
 function methodNotAllowed (allow: string) {
   return async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => sendOAuthResponse(reply.header('allow', allow),
-    { ...errorToResponse(new InvalidRequestError({ description: `Method not allowed; use ${allow}.` })), status: 405 })
+    { ...toErrorResponse(new InvalidRequestError({ description: `Method not allowed; use ${allow}.` })), status: 405 })
 }
 
 /** Answers CORS preflights of an endpoint serving `methods` (the logic is in lib/endpoints/cors.ts). */
 function preflight (methods: readonly string[]) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
-    sendOAuthResponse(reply, await corsPreflight(request.server.oauth.context, toOAuthRequest(request), methods))
+    sendOAuthResponse(reply, await request.server.oauth.corsPreflight(toOAuthRequest(request), methods))
 }
 
 /**
@@ -59,14 +58,14 @@ function preflight (methods: readonly string[]) {
  * anything else is logged and answered with a generic `server_error`. Bad input never yields 500.
  */
 function oauthErrorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof OAuthError) return sendOAuthResponse(reply, errorToResponse(error))
+  if (error instanceof OAuthError) return sendOAuthResponse(reply, toErrorResponse(error))
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) {
     request.log.info({ code: error.code }, 'rejected malformed request')
-    return sendOAuthResponse(reply, errorToResponse(new InvalidRequestError({ description: 'The request could not be parsed.' })))
+    return sendOAuthResponse(reply, toErrorResponse(new InvalidRequestError({ description: 'The request could not be parsed.' })))
   }
   request.log.error({ err: error }, 'unexpected error on an OAuth endpoint')
-  return sendOAuthResponse(reply, errorToResponse(error))
+  return sendOAuthResponse(reply, toErrorResponse(error))
 }
 
 const OPTION_NAMES: OptionNames<OAuthRoutesOptions> = { bodyLimit: true, managementPages: true, deviceRateLimit: true }
@@ -81,7 +80,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
-  // Brute-force limits on failures and requests, checked before any secret is hashed (plugins/rate-limit.ts).
+  // Brute-force limits on failures and requests, checked before any secret is hashed (views/rate-limit.ts).
   const limits = await endpointRateLimits(app)
   const limited = limits === null ? { bodyLimit } : { bodyLimit, preHandler: limits.preHandler, onSend: limits.onSend }
 

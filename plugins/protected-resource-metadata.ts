@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { issuerOf, setMetadataCaching } from '../views/issuer.js'
-import { rejectUnknownOptions } from './option-keys.js'
+import { rejectUnknownOptions } from '../lib/option-keys.js'
 
 /** Options of the protected resource metadata plugin. */
 export interface ProtectedResourceMetadataOptions {
