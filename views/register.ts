@@ -4,6 +4,7 @@ import { AccessDeniedError, InvalidRequestError } from '../lib/errors.js'
 import { registrationRateLimit } from './rate-limit.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse } from './oauth-request.js'
+import { methodNotAllowed } from './route-handlers.js'
 
 /**
  * RFC 7591 bodies are JSON. Requiring the JSON media type also keeps the `user` policy safe from
@@ -93,8 +94,7 @@ async function registrationPreflight (request: FastifyRequest, reply: FastifyRep
 }
 
 /** Mounts the registration routes in their own context of the routes plugin (only when `dcrEnabled`). */
-export function registerDynamicClientRegistration (app: FastifyInstance, bodyLimit: number,
-  methodNotAllowed: (allow: string) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
+export function registerDynamicClientRegistration (app: FastifyInstance, bodyLimit: number): void {
   const view = new DynamicClientRegistrationView(app.prefix)
   // Registered, not awaited, as Fastify plugins register theirs; it loads with the routes plugin.
   app.register(async function dynamicClientRegistration (scoped) {
