@@ -17,6 +17,8 @@ import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
 
+export type { AuthorizationRequestOptions, EndpointOptions, IntrospectOptions, OAuthEndpoints } from './server-endpoints.js'
+
 /** Dependencies of `createOAuthServer`; only `store` is required. */
 export interface OAuthServerOptions {
   store: Store
@@ -37,8 +39,6 @@ export interface OAuthServerOptions {
   /** Bearer tokens that may register clients when `dcrRegistrationPolicy` is `initial-access-token` (RFC 7591 §3); kept only as checksums. */
   initialAccessTokens?: readonly string[]
 }
-
-export type { AuthorizationRequestOptions, EndpointOptions, IntrospectOptions, OAuthEndpoints } from './server-endpoints.js'
 
 /**
  * Where a server keeps its context. A symbol, so it is on no public type, and `{ ...server }`
