@@ -3,15 +3,15 @@
 export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions, type OidcOptions } from './plugins/oauth-toolkit.js'
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
-export { resourceServer, RETRY_AFTER_SECONDS, type ResourceServerOptions, type ResourceServerSettings } from './plugins/resource-server.js'
+export { resourceServer, type ResourceServerOptions, type ResourceServerSettings } from './plugins/resource-server.js'
 export { createIntrospectionVerifier, MAX_NEGATIVE_CACHE_SECONDS, type IntrospectionOptions, type RemoteVerifierDeps } from './lib/resource/introspection.js'
 export { createJwtVerifier, type JwtVerificationOptions } from './lib/resource/jwt-verifier.js'
-export type { TokenVerifier, RemoteVerificationProblem, ReportProblem } from './lib/resource/verifier.js'
+export { RETRY_AFTER_SECONDS, type TokenVerifier, type RemoteVerificationProblem, type ReportProblem } from './lib/resource/verifier.js'
 export { AT_JWT_TYPE } from './lib/tokens/jwt-access-token.js'
 export { oauthLogSerializers, type RedactedRequestLog } from './views/log-redaction.js'
 export { redactUrl } from './lib/redact.js'
 export { safeRedirectTarget, MAX_REDIRECT_TARGET_LENGTH, type SafeRedirectTargetOptions } from './lib/redirect-target.js'
-export { loginRateLimit, TooManyRequestsError, type LoginRateLimit, type LoginRateLimitOptions } from './plugins/rate-limit.js'
+export { loginRateLimit, TooManyRequestsError, type LoginRateLimit, type LoginRateLimitOptions } from './views/rate-limit.js'
 export type { AuthorizationServerMetadata, OpenIdProviderMetadata } from './lib/endpoints/metadata.js'
 export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'
 export type { ProtectedResourceMetadata } from './lib/endpoints/resource-metadata.js'
@@ -26,8 +26,8 @@ export { checkAudience } from './lib/resource/audience.js'
 export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from './lib/tokens/signing-keys.js'
 export type { SealingKey, SealingKeyInput } from './lib/tokens/client-secret-seal.js'
 export { CLAIMS_BY_SCOPE } from './lib/endpoints/userinfo.js'
-export type { ResourceOwner } from './plugins/augment.js'
-export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, ResourceLoadUser, ResolveUser, VerifyOutcome } from './plugins/toolkit.js'
+export type { OAuthToolkit, LoadUser, ResolveUser } from './plugins/toolkit.js'
+export type { OAuthResourceGuard, ProtectOptions, ResourceLoadUser, VerifyOutcome } from './views/resource-guard.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize-request.js'
 export { html, raw, escapeHtml, SafeHtml, type HtmlValue } from './lib/html.js'
 export { layout as pageLayout, type PageContext } from './views/templates/layout.js'
@@ -80,14 +80,12 @@ export {
   InvalidClientMetadataError,
   ServerError,
   ImproperlyConfiguredError,
-  toErrorResponse,
   type OAuthErrorCode,
   type OAuthErrorOptions,
-  type OAuthErrorBody,
   type ImproperlyConfiguredCode,
 } from './lib/errors.js'
 export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials, GetUserClaims, OidcContext } from './lib/context.js'
-export type { AccessTokenInfo, BearerResult, BearerSource } from './lib/resource/bearer.js'
+export type { AccessTokenInfo, BearerResult, BearerSource, ResourceOwner } from './lib/resource/bearer.js'
 export { ApplicationValidationError, type ApplicationInput, type CreatedApplication } from './lib/applications.js'
 export type { ClearExpiredOptions } from './lib/maintenance.js'
 export type { Clock } from './lib/clock.js'
@@ -122,8 +120,8 @@ export {
   type NewPushedAuthorizationRequest,
 } from './lib/store/types.js'
 export { validateClientMetadata, type ClientMetadata, type TokenEndpointAuthMethod } from './lib/registration/metadata.js'
-export { REQUEST_URI_PREFIX } from './lib/endpoints/par.js'
+export { REQUEST_URI_PREFIX } from './lib/endpoints/pushed-request.js'
 export { DynamicClientRegistrationView } from './views/register.js'
 export { PushedAuthorizationRequestView } from './views/par.js'
 export type { OAuthRequest, Params } from './lib/request.js'
-export type { OAuthResponse } from './lib/response.js'
+export { toErrorResponse, type OAuthErrorBody, type OAuthResponse } from './lib/response.js'
