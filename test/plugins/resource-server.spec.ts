@@ -5,9 +5,7 @@
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import { ClientProtectedResourceView, fastifyOAuthToolkit, resourceServer, type ResourceServerOptions } from '../../index.js'
-import {
-  ALICE, basicAuth, buildApp, createApplication, FORM, form, loadAlice, postToken, fixedClock, type TokenBody,
-} from '../helpers/index.js'
+import { ALICE, basicAuth, buildApp, createApplication, FORM, form, loadAlice, postToken, fixedClock, type TokenBody } from '../helpers/index.js'
 import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
 import { buildApi, callApi, listen, stubServer, type CapturedLog, type WhoAmI } from './resource-server-support.js'
 

@@ -8,9 +8,7 @@ import formbody from '@fastify/formbody'
 import t, { type Test } from 'tap'
 import { loginRateLimit } from '../../index.js'
 import type { SecretHasher } from '../../lib/tokens/secret-hasher.js'
-import {
-  ALICE, basicAuth, clientCredentialsFrom, buildApp, createApplication, FORM, form, testHasher,
-} from '../helpers/index.js'
+import { ALICE, basicAuth, clientCredentialsFrom, buildApp, createApplication, FORM, form, testHasher } from '../helpers/index.js'
 import { passwordGrantOptions, verifyAlice } from '../helpers/password-grant.js'
 
 /** The test hasher, counting every verification (real or dummy): a refused request must do none. */

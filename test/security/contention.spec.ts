@@ -7,9 +7,7 @@ import Database from 'better-sqlite3'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { SettingsInput } from '../../lib/settings.js'
-import {
-  basicAuth, bearerWorks, buildApp, createApplication, databasePath, postToken, type TokenBody,
-} from '../helpers/index.js'
+import { basicAuth, bearerWorks, buildApp, createApplication, databasePath, postToken, type TokenBody } from '../helpers/index.js'
 import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 

@@ -9,9 +9,7 @@ import {
   buildAuthorizeApp, codeFlowTokens, createCodeApplication, getAuthorize, parseConsent, postDecision, redirectParams,
   REDIRECT_URI,
 } from '../helpers/authorize.js'
-import {
-  ALICE, basicAuth, bearerWorks, createApplication, FORM, form, postToken, type TokenBody,
-} from '../helpers/index.js'
+import { ALICE, basicAuth, bearerWorks, createApplication, FORM, form, postToken, type TokenBody } from '../helpers/index.js'
 import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
 import { newRsaPem } from '../oidc/support.js'
 
