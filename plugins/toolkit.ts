@@ -1,11 +1,10 @@
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { ImproperlyConfiguredError, type OAuthError } from '../lib/errors.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ImproperlyConfiguredError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import type { ResourceOwner } from '../lib/resource/bearer.js'
 import type { OAuthServer } from '../lib/server.js'
-import type { ProtectedResourceSettings } from '../lib/resource/identifiers.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
-import { createResourceGuard, type OAuthResourceGuard, type ProtectOptions, type VerifyOutcome } from '../views/resource-guard.js'
+import { createResourceGuard, type OAuthResourceGuard } from '../views/resource-guard.js'
 import type { Templates } from '../views/templates/index.js'
 
 /**
@@ -35,35 +34,6 @@ export interface ToolkitOptions {
 
 /** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
 export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
-  /**
-   * An `onRequest` hook that lets a request through only with a valid bearer token (and scopes).
-   * @example
-   * app.get('/api/items', { onRequest: app.oauth.protect({ scopes: ['read'] }) }, handler)
-   *
-   * A callback-style hook: a token in the verification cache is let through (or refused)
-   * synchronously, without a promise; otherwise it waits for the store.
-   */
-  protect (options?: ProtectOptions): onRequestHookHandler
-  /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
-  scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
-  /**
-   * Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`.
-   * @param resource the route's declared RFC 8707 resource (the token's audience must include it), or none.
-   */
-  verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
-  /**
-   * `verifyRequest`, answering synchronously when it needs no I/O (a token in the verification
-   * cache and no `loadUser` to call, or a refused presentation): `null` or the error then, a
-   * promise of them otherwise.
-   */
-  verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): VerifyOutcome
-  /**
-   * Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge, which names the
-   * RFC 9728 `resource_metadata` of the route's declared `resource` (§5.1).
-   */
-  deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource?: string | null): FastifyReply
-  /** The declared protected resource `resource` names; throws `ImproperlyConfiguredError` when it is not in `protectedResources`. */
-  declaredResource (resource: string): ProtectedResourceSettings
   /** The logged-in user of a browser request (through the `resolveUser` option), or `null`. */
   resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null>
   /** Where anonymous users are sent to log in (`?next=` is appended). */

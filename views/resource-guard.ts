@@ -53,15 +53,32 @@ export type VerifyOutcome = OAuthError | null | PromiseLike<OAuthError | null>
  */
 export interface OAuthResourceGuard {
   readonly settings: Settings
-  /** An `onRequest` hook that lets a request through only with a valid bearer token (and scopes). */
+  /**
+   * An `onRequest` hook that lets a request through only with a valid bearer token (and scopes).
+   * @example
+   * app.get('/api/items', { onRequest: app.oauth.protect({ scopes: ['read'] }) }, handler)
+   *
+   * A callback-style hook: a token in the verification cache is let through (or refused)
+   * synchronously, without a promise; otherwise it waits for the store.
+   */
   protect (options?: ProtectOptions): onRequestHookHandler
   /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
   scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
-  /** Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`. */
+  /**
+   * Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`.
+   * @param resource the route's declared RFC 8707 resource (the token's audience must include it), or none.
+   */
   verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
-  /** `verifyRequest`, answering synchronously (no promise) when it can: a verification-cache hit without `loadUser`, a refused presentation. */
+  /**
+   * `verifyRequest`, answering synchronously when it needs no I/O (a token in the verification
+   * cache and no `loadUser` to call, or a refused presentation): `null` or the error then, a
+   * promise of them otherwise.
+   */
   verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): VerifyOutcome
-  /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
+  /**
+   * Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge, which names the
+   * RFC 9728 `resource_metadata` of the route's declared `resource` (§5.1).
+   */
   deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource?: string | null): FastifyReply
   /** The declared protected resource `resource` names; throws `ImproperlyConfiguredError` when it is not in `protectedResources`. */
   declaredResource (resource: string): ProtectedResourceSettings
