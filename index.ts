@@ -97,7 +97,9 @@ export { createSqliteStore, DEFAULT_CROSS_PROCESS_CHECK_MS, type SqliteStoreOpti
 export { migrateSqlite } from './lib/store/sqlite/open.js'
 export { createPgStore, type PgStoreOptions } from './lib/store/pg/store.js'
 export { migratePg } from './lib/store/pg/open.js'
-export { openStore, parseDatabaseUrl, type DatabaseOption, type ParsedDatabaseUrl } from './lib/store/open.js'
+export { openStore, type SqliteOptions } from './lib/store/open.js'
+export { parseDatabaseUrl, type ParsedDatabaseUrl } from './lib/store/database-url.js'
+export type { DatabaseOption } from './lib/store/connection.js'
 export {
   APPLICATION_GRANT_TYPES,
   type Store,

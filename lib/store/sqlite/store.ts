@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3'
 import { and, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { ImproperlyConfiguredError } from '../../errors.js'
+import type { SqliteDatabase } from '../connection.js'
 import type {
   AccessTokenRecord, Application, ApplicationChanges, ClearedCounts, ClearExpiredRules, DeviceGrantRecord, DevicePollResult, GrantRecord,
   IdTokenRecord, IssuedTokenRows, IssueResult, NewApplication, NewDeviceGrant, NewGrant, NewIdToken, RefreshTokenRecord, Store, TokenIssue,
@@ -34,7 +34,7 @@ const CHECKPOINT_EVERY_MS = 100
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
   /** A file path, `':memory:'`, or an open better-sqlite3 database. */
-  database: string | Database.Database
+  database: string | SqliteDatabase
   /** Apply pending migrations first (default false; the CLI's `migrate` does it explicitly). */
   migrate?: boolean
   /**
