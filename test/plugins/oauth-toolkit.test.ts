@@ -4,15 +4,14 @@ import Database from 'better-sqlite3'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import {
-  createSqliteStore,
   fastifyOAuthToolkit,
   ImproperlyConfiguredError,
-  migrateSqlite,
   oauthRoutes,
   ProtectedResourceView,
   type FastifyOAuthToolkitOptions,
-  type Store,
 } from '../../index.js'
+import type { Store } from '../../entries/store.js'
+import { createSqliteStore, migrateSqlite } from '../../entries/sqlite.js'
 import { clientCredentialsToken, testHasher } from '../helpers/index.js'
 import { bearer } from '../views/support.js'
 

@@ -11,7 +11,7 @@
 // If a refusal did not come at once, B is polled every 5 ms and the delay is held to the target's
 // bound (≤ 1 s, the documented bound for multi-process SQLite). OAT_PROCESS_TRIALS enlarges it.
 import t, { type Test } from 'tap'
-import { DEFAULT_CROSS_PROCESS_CHECK_MS } from '../../index.js'
+import { DEFAULT_CROSS_PROCESS_CHECK_MS } from '../../entries/sqlite.js'
 import { basicAuth, buildApp, createApplication, databasePath, FORM, form, postToken, type TokenBody } from '../helpers/index.js'
 import { startServer } from './kill-harness.js'
 
