@@ -1,7 +1,6 @@
 // `fastify-oauth-toolkit/sqlite`: the embedded SQLite store, for a host that builds the store
 // itself (one better-sqlite3 connection for its own tables and the toolkit's, or tuning beyond
 // the plugin's `sqlite` option). The plugin's `database: './oauth.sqlite3'` needs none of this module.
-import type Database from 'better-sqlite3'
 import type { SqliteDatabase } from '../lib/store/connection.js'
 import { migrateSqlite as migrate } from '../lib/store/sqlite/open.js'
 
@@ -17,5 +16,5 @@ export type { SqliteDatabase } from '../lib/store/connection.js'
  */
 export function migrateSqlite (db: SqliteDatabase): void {
   // Declared by shape for the public types (lib/store/connection.ts); a real Database at run time.
-  migrate(db as Database.Database)
+  migrate(db as Parameters<typeof migrate>[0])
 }
