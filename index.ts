@@ -20,11 +20,11 @@ export {
 } from './views/protected-resource.js'
 
 // The types of `app.oauth`, `request.accessToken` and `request.resourceOwner`, and of the options' callbacks.
-export type { ResourceOwner } from './plugins/augment.js'
-export type { OAuthToolkit, OAuthResourceGuard, ProtectOptions, LoadUser, ResolveUser, VerifyOutcome } from './plugins/toolkit.js'
+export type { OAuthToolkit, LoadUser, ResolveUser } from './plugins/toolkit.js'
+export type { OAuthResourceGuard, ProtectOptions, VerifyOutcome } from './views/resource-guard.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize-request.js'
 export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials, GetUserClaims } from './lib/context.js'
-export type { AccessTokenInfo } from './lib/resource/bearer.js'
+export type { AccessTokenInfo, ResourceOwner } from './lib/resource/bearer.js'
 export type { ApplicationInput, CreatedApplication } from './lib/applications.js'
 export type { Application } from './lib/store/types.js'
 
@@ -36,7 +36,7 @@ export { errors }
 export { OAuthError, ImproperlyConfiguredError } from './lib/errors.js'
 
 // Helpers for the host's own routes: its login form, its redirects and its logs.
-export { loginRateLimit, type LoginRateLimit, type LoginRateLimitOptions } from './plugins/rate-limit.js'
+export { loginRateLimit, type LoginRateLimit, type LoginRateLimitOptions } from './views/rate-limit.js'
 export { safeRedirectTarget, type SafeRedirectTargetOptions } from './lib/redirect-target.js'
 export { oauthLogSerializers, type RedactedRequestLog } from './views/log-redaction.js'
 export { redactUrl } from './lib/redact.js'

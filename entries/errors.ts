@@ -28,11 +28,10 @@ export {
   InvalidClientMetadataError,
   ServerError,
   ImproperlyConfiguredError,
-  toErrorResponse,
   type OAuthErrorCode,
   type OAuthErrorOptions,
-  type OAuthErrorBody,
   type ImproperlyConfiguredCode,
 } from '../lib/errors.js'
+export { toErrorResponse, type OAuthErrorBody } from '../lib/response.js'
 export { ApplicationValidationError } from '../lib/applications.js'
-export { TooManyRequestsError } from '../plugins/rate-limit.js'
+export { TooManyRequestsError } from '../views/rate-limit.js'

@@ -137,6 +137,14 @@ export class InvalidTokenError extends OAuthError {
   }
 }
 
+/**
+ * `invalid_token` (401) for a request that carried no bearer token at all. RFC 6750 §3.1: its
+ * challenge names no error, so the answer tells the two cases apart by this class.
+ */
+export class MissingBearerTokenError extends InvalidTokenError {
+  constructor () { super({ description: 'No access token was provided.', detail: 'missing bearer token' }) }
+}
+
 /** `insufficient_scope` (403, RFC 6750 §3.1). */
 export class InsufficientScopeError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
@@ -232,37 +240,5 @@ export class ImproperlyConfiguredError extends Error {
     super(message)
     this.name = 'ImproperlyConfiguredError'
     this.code = code
-  }
-}
-
-/** The JSON body of an error response (RFC 6749 §5.2). */
-export interface OAuthErrorBody {
-  error: OAuthErrorCode
-  error_description?: string
-  error_uri?: string
-  state?: string
-}
-
-/** An error turned into what goes on the wire. */
-export interface ErrorResponse {
-  status: number
-  headers: Record<string, string>
-  body: OAuthErrorBody
-}
-
-/**
- * The only code that builds an error body. Anything that is not an `OAuthError` becomes a
- * generic `server_error` 500; the caller logs the original.
- */
-export function toErrorResponse (err: unknown): ErrorResponse {
-  const e = err instanceof OAuthError ? err : new ServerError()
-  const body: OAuthErrorBody = { error: e.error }
-  if (e.description !== undefined) body.error_description = e.description
-  if (e.uri !== undefined) body.error_uri = e.uri
-  if (e.state !== undefined) body.state = e.state
-  return {
-    status: e.status,
-    headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...e.headers },
-    body,
   }
 }

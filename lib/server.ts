@@ -1,22 +1,23 @@
 import { EventEmitter } from 'node:events'
-import { createApplication, type ApplicationInput, type CreatedApplication } from './applications.js'
+import { createApplication, regenerateClientSecret, updateApplication, type ApplicationInput, type ApplicationUpdate, type CreatedApplication } from './applications.js'
 import { systemClock, type Clock } from './clock.js'
 import type { OidcContext, ServerContext, ToolkitEventMap, VerifyUserCredentials } from './context.js'
-import { tokenEndpoint } from './endpoints/token.js'
-import { ImproperlyConfiguredError, OAuthError } from './errors.js'
+import { ImproperlyConfiguredError } from './errors.js'
 import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { OAuthRequest } from './request.js'
 import { authenticateBearer, authenticateBearerNow, verifyChecksum, type BearerResult, type BearerSource } from './resource/bearer.js'
 import { VerificationCache } from './resource/verification-cache.js'
 import { ClientCache } from './validator/client-cache.js'
-import { errorToResponse, type OAuthResponse } from './response.js'
+import { bindEndpoints, type OAuthEndpoints } from './server-endpoints.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
 import { createSecretSealer, type SealingKeyInput } from './tokens/client-secret-seal.js'
 import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
+
+export type { AuthorizationRequestOptions, EndpointOptions, IntrospectOptions, OAuthEndpoints } from './server-endpoints.js'
 
 /** Dependencies of `createOAuthServer`; only `store` is required. */
 export interface OAuthServerOptions {
@@ -39,21 +40,22 @@ export interface OAuthServerOptions {
   initialAccessTokens?: readonly string[]
 }
 
-/** Per-request facts an endpoint cannot know by itself. */
-export interface EndpointOptions {
-  /** This server's issuer identifier for the request (the `issuer` setting, else derived by the view). */
-  issuer?: string
-}
+/**
+ * Where a server keeps its context. A symbol, so it is on no public type, and `{ ...server }`
+ * (the Fastify toolkit built on it) still carries it.
+ */
+const CONTEXT: unique symbol = Symbol('fastify-oauth-toolkit.serverContext')
 
-/** The framework-agnostic authorization server: endpoints, verification and administration. */
-export interface OAuthServer {
+/**
+ * The framework-agnostic authorization server: every endpoint the toolkit serves, bearer and
+ * client verification, and administration. Views and plugins call it; none reaches inside.
+ */
+export interface OAuthServer extends OAuthEndpoints {
   readonly settings: Settings
   readonly store: Store
   readonly clock: Clock
   /** `appAuthorized` fires after every token the token endpoint issues (DOT's `app_authorized`). */
   readonly events: EventEmitter<ToolkitEventMap>
-  /** The token endpoint; OAuth errors become RFC 6749 §5.2 responses, anything else is rethrown. */
-  token (req: OAuthRequest, options?: EndpointOptions): Promise<OAuthResponse>
   /** Verifies a bearer token, its audience (the route's declared RFC 8707 resource, or none) and the scopes it must hold. */
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
   /**
@@ -67,10 +69,16 @@ export interface OAuthServer {
   authenticateClient (req: OAuthRequest): Promise<AuthenticatedClient>
   /** Validates and registers an application; the clear secret is returned this once. */
   createApplication (input: ApplicationInput): Promise<CreatedApplication>
+  /**
+   * Validates and applies changes to application `id` (see `ApplicationUpdate`); a new secret,
+   * when one was made, is returned in clear this once. `null` when the application is gone.
+   * @param options `selfService`: an end user edits their own application (the management pages).
+   */
+  updateApplication (id: number, input: ApplicationUpdate, options?: { readonly selfService?: boolean }): Promise<CreatedApplication | null>
+  /** Replaces a confidential application's secret, returned in clear this once; `null` for a public or missing one. */
+  regenerateClientSecret (id: number): Promise<CreatedApplication | null>
   /** DOT's `cleartokens`. */
   clearExpiredTokens (options?: ClearExpiredOptions): Promise<ClearedCounts>
-  /** Internal context, for the toolkit's own views and plugins. */
-  readonly context: ServerContext
   /** Detaches the server from its store (the verification cache stops listening); the store itself stays open. */
   close (): void
 }
@@ -103,21 +111,13 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
   }
-  return {
+  const server: OAuthServer & { readonly [CONTEXT]: ServerContext } = {
+    [CONTEXT]: ctx,
     settings,
     store: ctx.store,
     clock: ctx.clock,
     events: ctx.events,
-    context: ctx,
-    async token (req, opts = {}) {
-      try {
-        return await tokenEndpoint(ctx, req, opts.issuer ?? settings.issuer)
-      } catch (err) {
-        // Anything else is a bug: let the caller log it and answer a generic server_error.
-        if (err instanceof OAuthError) return errorToResponse(err)
-        throw err
-      }
-    },
+    ...bindEndpoints(ctx),
     authenticateBearer: (source, requiredScopes = [], resource = null) => authenticateBearer(ctx, source, requiredScopes, resource),
     authenticateBearerNow (source, requiredScopes = [], resource = null) {
       const now = authenticateBearerNow(ctx, source, requiredScopes, resource)
@@ -125,12 +125,25 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     },
     authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
     createApplication: (input) => createApplication(ctx, input),
+    updateApplication: (id, input, opts) => updateApplication(ctx, id, input, opts),
+    regenerateClientSecret: (id) => regenerateClientSecret(ctx, id),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
     close: () => {
       ctx.verificationCache?.close()
       ctx.clientCache?.close()
     },
   }
+  return server
+}
+
+/**
+ * The context a server was built with, for the toolkit's own tests and tools: it is not part of
+ * the public API, which is `OAuthServer`'s methods.
+ */
+export function serverContext (server: OAuthServer): ServerContext {
+  const ctx = (server as Partial<Record<typeof CONTEXT, ServerContext>>)[CONTEXT]
+  if (ctx === undefined) throw new TypeError('fastify-oauth-toolkit: not a server made by createOAuthServer')
+  return ctx
 }
 
 /** The `initial-access-token` registration policy needs tokens, each long enough to be a secret (RFC 7591 §3). */

@@ -1,16 +1,9 @@
-import type { AccessTokenInfo } from '../lib/resource/bearer.js'
+import type { AccessTokenInfo, ResourceOwner } from '../lib/resource/bearer.js'
 import type { Application } from '../lib/store/types.js'
-import type { OAuthResourceGuard, OAuthToolkit } from './toolkit.js'
+import type { OAuthResourceGuard } from '../views/resource-guard.js'
+import type { OAuthToolkit } from './toolkit.js'
 
-/**
- * The host application's user, as `loadUser` returns it. Empty here; host apps augment it so
- * that `request.resourceOwner` is typed without casts:
- * @example
- * declare module 'fastify-oauth-toolkit' {
- *   interface ResourceOwner { id: number, username: string }
- * }
- */
-export interface ResourceOwner {}
+// The toolkit's declaration merging into Fastify's types, in one file (imported by the plugins).
 
 declare module 'fastify' {
   interface FastifyInstance {

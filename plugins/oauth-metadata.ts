@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { authorizationServerMetadata } from '../lib/endpoints/metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
-import { issuerOf, setMetadataCaching } from '../views/issuer.js'
+import { AuthorizationServerMetadataView } from '../views/metadata.js'
 import { ConnectDiscoveryInfoView } from '../views/oidc.js'
-import { rejectUnknownOptions } from './option-keys.js'
+import { rejectUnknownOptions } from '../lib/option-keys.js'
 
 /** Options of the metadata plugin. */
 export interface OAuthMetadataOptions {
@@ -21,15 +20,8 @@ const metadata: FastifyPluginAsync<OAuthMetadataOptions> = async (app, options) 
   // RFC 8414 §3: the well-known segment goes between the host and the issuer's path.
   const issuerPath = configured === null ? prefix : new URL(configured).pathname.replace(/\/+$/, '')
   const urls = [...new Set(['/.well-known/oauth-authorization-server', `/.well-known/oauth-authorization-server${issuerPath}`])]
-  for (const url of urls) {
-    app.get(url, async (request, reply) => {
-      const body = authorizationServerMetadata(request.server.oauth.settings, issuerOf(request, prefix))
-      // Readable by browser-based clients of any origin (DOT sends CORS *); cacheable by anyone
-      // only when the issuer is configured rather than read from the request.
-      setMetadataCaching(request, reply)
-      return await reply.header('access-control-allow-origin', '*').send(body)
-    })
-  }
+  const view = new AuthorizationServerMetadataView(prefix)
+  for (const url of urls) app.get(url, (request, reply) => view.get(request, reply))
   // OpenID Connect Discovery §4: `{issuer}/.well-known/openid-configuration`. When the issuer's
   // path is the routes prefix, `oauthRoutes` serves that URL (DOT's place); otherwise it goes here.
   if (app.oauth.settings.oidcEnabled && issuerPath !== prefix) {

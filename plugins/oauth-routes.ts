@@ -1,23 +1,20 @@
 import formbody from '@fastify/formbody'
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { corsPreflight } from '../lib/endpoints/cors.js'
-import { ImproperlyConfiguredError, InvalidRequestError, OAuthError } from '../lib/errors.js'
-import { errorToResponse } from '../lib/response.js'
+import type { FastifyPluginAsync } from 'fastify'
+import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { AuthorizationView } from '../views/authorize.js'
 import { DeviceAuthorizationView, registerDevicePages, type DeviceRateLimitOptions } from '../views/device.js'
 import { registerManagementPages } from '../views/management.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
 import { ConnectDiscoveryInfoView, JwksInfoView, UserInfoView } from '../views/oidc.js'
 import { RPInitiatedLogoutView } from '../views/logout.js'
-import { sendHtml } from '../views/html-response.js'
-import { sendOAuthResponse, toOAuthRequest } from '../views/oauth-request.js'
 import { STYLESHEET } from '../views/templates/stylesheet.js'
 import { TokenView } from '../views/token.js'
-import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
-import { endpointRateLimits } from './rate-limit.js'
+import { rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
+import { endpointRateLimits } from '../views/rate-limit.js'
 import { oauthLogSerializers } from '../views/log-redaction.js'
 import { PushedAuthorizationRequestView } from '../views/par.js'
 import { registerDynamicClientRegistration } from '../views/register.js'
+import { htmlErrorHandler, methodNotAllowed, oauthErrorHandler, preflight } from '../views/route-handlers.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
 export interface OAuthRoutesOptions {
@@ -42,33 +39,6 @@ function bothSlashes (path: string): string[] {
   return [bare, `${bare}/`]
 }
 
-function methodNotAllowed (allow: string) {
-  return async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => sendOAuthResponse(reply.header('allow', allow),
-    { ...errorToResponse(new InvalidRequestError({ description: `Method not allowed; use ${allow}.` })), status: 405 })
-}
-
-/** Answers CORS preflights of an endpoint serving `methods` (the logic is in lib/endpoints/cors.ts). */
-function preflight (methods: readonly string[]) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
-    sendOAuthResponse(reply, await corsPreflight(request.server.oauth.context, toOAuthRequest(request), methods))
-}
-
-/**
- * The token-side error handler: OAuth errors keep their RFC shape; Fastify's client errors
- * (body parse failure, unsupported media type, body too large) become JSON `invalid_request`;
- * anything else is logged and answered with a generic `server_error`. Bad input never yields 500.
- */
-function oauthErrorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof OAuthError) return sendOAuthResponse(reply, errorToResponse(error))
-  const status = error.statusCode ?? 500
-  if (status >= 400 && status < 500) {
-    request.log.info({ code: error.code }, 'rejected malformed request')
-    return sendOAuthResponse(reply, errorToResponse(new InvalidRequestError({ description: 'The request could not be parsed.' })))
-  }
-  request.log.error({ err: error }, 'unexpected error on an OAuth endpoint')
-  return sendOAuthResponse(reply, errorToResponse(error))
-}
-
 const OPTION_NAMES: OptionNames<OAuthRoutesOptions> = { bodyLimit: true, managementPages: true, deviceRateLimit: true }
 
 const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
@@ -81,7 +51,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
   app.setErrorHandler(oauthErrorHandler)
   const bodyLimit = options.bodyLimit ?? 64 * 1024
-  // Brute-force limits on failures and requests, checked before any secret is hashed (plugins/rate-limit.ts).
+  // Brute-force limits on failures and requests, checked before any secret is hashed (views/rate-limit.ts).
   const limits = await endpointRateLimits(app)
   const limited = limits === null ? { bodyLimit } : { bodyLimit, preHandler: limits.preHandler, onSend: limits.onSend }
 
@@ -120,7 +90,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   }
 
   // RFC 7591/7592 (DOT's dcr_urlpatterns): only when enabled, so 404 otherwise.
-  if (app.oauth.settings.dcrEnabled) registerDynamicClientRegistration(app, bodyLimit, methodNotAllowed)
+  if (app.oauth.settings.dcrEnabled) registerDynamicClientRegistration(app, bodyLimit)
   // RFC 9126 pushed authorization requests (DOT's `par/`).
   if (app.oauth.settings.parEnabled) {
     const par = new PushedAuthorizationRequestView(app.prefix)
@@ -175,20 +145,6 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
       await registerDevicePages(pages, { csrf, page: { stylesheet }, prefix: app.prefix, bodyLimit, ...(options.deviceRateLimit === undefined ? {} : { rateLimit: options.deviceRateLimit }) })
     }
   })
-}
-
-/** Errors on HTML pages: a page, never JSON and never a stack; a 500 is logged. */
-function htmlErrorHandler (stylesheet: string) {
-  return function (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? 400 : 500
-    if (status === 500) request.log.error({ err: error }, 'unexpected error on an OAuth page')
-    const page = reply.server.oauth.templates.error({
-      status,
-      error: status === 500 ? 'server_error' : 'invalid_request',
-      description: status === 500 ? 'The server encountered an unexpected condition.' : 'The request could not be parsed.',
-    }, { stylesheet })
-    return sendHtml(reply, status, page)
-  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
-import { rejectUnknownKeys, rejectUnknownOptions, type OptionNames } from './option-keys.js'
+import { rejectUnknownKeys, rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
 import { createToolkit, type LoadUser, type LogoutUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { protectedResourceMetadata, resourcesByMetadataPath, selectResource } from '../lib/endpoints/resource-metadata.js'
+import { resourcesByMetadataPath } from '../lib/endpoints/resource-metadata.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
-import { issuerOf, setMetadataCaching } from '../views/issuer.js'
-import { rejectUnknownOptions } from './option-keys.js'
+import { ProtectedResourceMetadataView } from '../views/metadata.js'
+import { rejectUnknownOptions } from '../lib/option-keys.js'
 
 /** Options of the protected resource metadata plugin. */
 export interface ProtectedResourceMetadataOptions {
@@ -17,17 +17,8 @@ const plugin: FastifyPluginAsync<ProtectedResourceMetadataOptions> = async (app,
   }
   const prefix = (options.routesPrefix ?? '/o').replace(/\/+$/, '')
   for (const [path, candidates] of resourcesByMetadataPath(app.oauth.settings)) {
-    app.get(path, async (request, reply) => {
-      const declared = selectResource(candidates, typeof request.host === 'string' ? request.host : '')
-      // Not found on this Host, found on another: no cache may answer other hosts with this 404.
-      if (declared === null) return await reply.code(404).headers({ vary: 'Host', 'cache-control': 'no-store' }).send({ error: 'not_found' })
-      const body = protectedResourceMetadata(request.server.oauth.settings, declared, issuerOf(request, prefix))
-      // Readable by browser-based clients of any origin (DOT sends CORS *). The document is
-      // chosen by Host when several resources share this path, and names the request's issuer
-      // when none is configured: caches are told so.
-      setMetadataCaching(request, reply, candidates.length > 1 ? ['Host'] : [])
-      return await reply.header('access-control-allow-origin', '*').send(body)
-    })
+    const view = new ProtectedResourceMetadataView(candidates, prefix)
+    app.get(path, (request, reply) => view.get(request, reply))
   }
 }
 

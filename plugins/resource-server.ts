@@ -1,14 +1,14 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from '../lib/clock.js'
-import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
+import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { createIntrospectionVerifier, type IntrospectionOptions } from '../lib/resource/introspection.js'
 import { combineVerifiers, createJwtVerifier, type JwtVerificationOptions } from '../lib/resource/jwt-verifier.js'
-import { authenticateWith, UNAVAILABLE, type RemoteVerificationProblem, type TokenVerifier } from '../lib/resource/verifier.js'
+import { authenticateWith, type RemoteVerificationProblem, type TokenVerifier } from '../lib/resource/verifier.js'
 import { resolveSettings, type SettingsInput } from '../lib/settings.js'
 import './augment.js'
-import { createResourceGuard, finishHook, type OAuthResourceGuard, type ResourceLoadUser } from './toolkit.js'
-import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
+import { rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
+import { createResourceGuard, type ResourceLoadUser } from '../views/resource-guard.js'
 
 /** The settings that mean something on a resource server (same names, defaults and checks as the core plugin's). */
 export type ResourceServerSettings = Pick<SettingsInput, 'scopes' | 'readScope' | 'writeScope' | 'bearerChallenge' | 'realm' | 'errorResponseWithScopes' | 'allowQueryStringTokens' | 'protectedResources' | 'acceptTokensWithoutResource'>
@@ -37,9 +37,6 @@ export interface ResourceServerOptions {
   clock?: Clock
 }
 
-/** Seconds a client should wait before retrying after a 503. */
-export const RETRY_AFTER_SECONDS = 5
-
 function optionError (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: resourceServer: ${message}`)
 }
@@ -62,41 +59,13 @@ const plugin: FastifyPluginAsync<ResourceServerOptions> = async (app, options) =
   const jwt = options.jwt === undefined ? null : createJwtVerifier(options.jwt, deps)
   const verifier: TokenVerifier = combineVerifiers(jwt, introspection, options.jwt?.checkRevocation === true)
 
+  // The same guard as the core plugin's, over the remote check; a verification that could not be
+  // completed is answered as `onUnavailable` says (views/resource-guard.ts).
   const guard = createResourceGuard({
     settings,
     authenticateBearer: async (source, required = [], resource = null) => await authenticateWith(settings, verifier, source, required, resource),
-  }, options.loadUser ?? null)
-
-  function deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource: string | null = null): FastifyReply {
-    if (error.error !== UNAVAILABLE) return guard.deny(reply, error, requiredScopes, bearerChallenge, resource)
-    if (onUnavailable === 'deny') return guard.deny(reply, new InvalidTokenError({ detail: error.detail ?? 'unavailable' }), requiredScopes, bearerChallenge, resource)
-    // Not an RFC 6750 failure (the token may well be good), so no challenge: retry later.
-    return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store')
-      .send({ error: error.error, error_description: error.description })
-  }
-  // protect() calls the guard's own deny; route it through ours so 503s apply there too.
-  const { verifyRequest, verifyRequestNow, scopesForMethod, declaredResource } = guard
-  const protection: OAuthResourceGuard = {
-    settings,
-    verifyRequest,
-    verifyRequestNow,
-    scopesForMethod,
-    declaredResource,
-    deny,
-    protect (protectOptions = {}) {
-      const scopes = [...(protectOptions.scopes ?? [])]
-      const readWrite = protectOptions.readWrite === true
-      const resource = protectOptions.resource === undefined ? null : declaredResource(protectOptions.resource).resource
-      return function oauthProtect (request, reply, done) {
-        if (request.method === 'OPTIONS') { done(); return } // DOT parity: preflights pass without a token
-        const required = scopesForMethod(request.method, scopes, readWrite)
-        const outcome = verifyRequestNow(request, required, resource)
-        if (outcome === null) { done(); return }
-        finishHook(outcome, done, (error) => { deny(reply, error, required, protectOptions.bearerChallenge, resource) })
-      }
-    },
-  }
-  app.decorate('oauthResource', protection)
+  }, { loadUser: options.loadUser ?? null, onUnavailable })
+  app.decorate('oauthResource', guard)
   for (const name of ['accessToken', 'resourceOwner', 'oauthClient'] as const) {
     if (!app.hasRequestDecorator(name)) app.decorateRequest(name, null)
   }

@@ -1,15 +1,12 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
-import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '../lib/errors.js'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { ImproperlyConfiguredError, type OAuthError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
-import type { AccessTokenInfo, BearerResult, BearerSource } from '../lib/resource/bearer.js'
+import type { ResourceOwner } from '../lib/resource/bearer.js'
 import type { OAuthServer } from '../lib/server.js'
-import { protectedResourceMetadataUrl, sameResource, type ProtectedResourceSettings } from '../lib/resource/identifiers.js'
-import type { Settings } from '../lib/settings.js'
+import type { ProtectedResourceSettings } from '../lib/resource/identifiers.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
+import { createResourceGuard, type OAuthResourceGuard, type ProtectOptions, type VerifyOutcome } from '../views/resource-guard.js'
 import type { Templates } from '../views/templates/index.js'
-import type { ResourceOwner } from './augment.js'
-import { describeValue } from '../lib/describe-value.js'
-import { rejectUnknownOptions, type OptionNames } from './option-keys.js'
 
 /**
  * Loads the host application's user for `request.resourceOwner`. Resolving `null` (a deleted or
@@ -34,60 +31,6 @@ export interface ToolkitOptions {
   readonly logoutUser?: LogoutUser | null
   readonly secret: Buffer
   readonly templates: Templates
-}
-
-/** Options of `app.oauth.protect()` (DOT's `protected_resource` / `rw_protected_resource`). */
-export interface ProtectOptions {
-  /** Scopes the token must hold. */
-  scopes?: readonly string[]
-  /** Also require `readScope` for safe methods and `writeScope` for the others. */
-  readWrite?: boolean
-  /** Override the plugin's `bearerChallenge` setting for these routes. */
-  bearerChallenge?: boolean
-  /**
-   * The RFC 8707 resource these routes serve: one of the `protectedResources` identifiers. Only
-   * tokens bound to it pass (`invalid_token` otherwise), and challenges carry its RFC 9728
-   * `resource_metadata` URL. Without it, tokens bound to any resource are refused.
-   */
-  resource?: string
-}
-
-/**
- * `loadUser` as the resource-server helpers call it: also given the verified token, so that a
- * standalone resource server can use the remote answer (for example its `username`).
- */
-export type ResourceLoadUser = (userId: string, token: AccessTokenInfo) => Promise<ResourceOwner | null>
-
-/** What the resource-server helpers need: settings and a bearer check (the local store, or a remote authorization server). */
-export interface BearerAuthority {
-  readonly settings: Settings
-  authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
-  /** The same check, answered synchronously when it needs no I/O (a verification-cache hit); optional (absent: always `authenticateBearer`). */
-  authenticateBearerNow? (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | Promise<BearerResult>
-}
-
-/** What a bearer check gives a hook: `null` (let the request through), the error to answer, or either later. */
-export type VerifyOutcome = OAuthError | null | PromiseLike<OAuthError | null>
-
-/**
- * The resource-server half of the toolkit, `app.oauthResource`: what `ProtectedResourceView` and
- * `protect()` use. The core plugin backs it with its own store; `resourceServer` with a remote
- * authorization server (introspection or JWT access tokens).
- */
-export interface OAuthResourceGuard {
-  readonly settings: Settings
-  /** An `onRequest` hook that lets a request through only with a valid bearer token (and scopes). */
-  protect (options?: ProtectOptions): onRequestHookHandler
-  /** Scopes a read/write-protected route needs for `method`, on top of `scopes`. */
-  scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[]
-  /** Runs the bearer check for `request` and, on success, sets `request.accessToken` / `request.resourceOwner`. */
-  verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): Promise<OAuthError | null>
-  /** `verifyRequest`, answering synchronously (no promise) when it can: a verification-cache hit without `loadUser`, a refused presentation. */
-  verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource?: string | null): VerifyOutcome
-  /** Writes the failure answer: DOT's bare 403, or an RFC 6750 challenge. */
-  deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge?: boolean, resource?: string | null): FastifyReply
-  /** The declared protected resource `resource` names; throws `ImproperlyConfiguredError` when it is not in `protectedResources`. */
-  declaredResource (resource: string): ProtectedResourceSettings
 }
 
 /** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
@@ -135,173 +78,11 @@ export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
   usernameOf (userId: string): Promise<string | undefined>
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
-/** Quotes a value for a `WWW-Authenticate` auth-param (RFC 9110 §5.6.4). */
-function quote (value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`
-}
-
-/** The RFC 9728 document URL of a declared resource whose document this app serves, else `null`. */
-function resourceMetadataUrlOf (settings: Settings, resource: string): string | null {
-  const declared = settings.protectedResources.find((r) => sameResource(r.resource, resource))
-  return declared === undefined || declared.metadata === false ? null : protectedResourceMetadataUrl(declared.resource)
-}
-
-/**
- * Ends a callback-style guard hook: `done()` when the request may proceed, `refuse(error)` (which
- * sends the answer; `done` is then not called, as Fastify wants) when it may not. A synchronous
- * outcome is settled at once, with no promise (the cache-hit path); a throw from `refuse`
- * after a wait reaches Fastify's error handler, as it did from the former `async` hooks.
- */
-export function finishHook (outcome: VerifyOutcome, done: HookHandlerDoneFunction, refuse: (error: OAuthError) => void): void {
-  if (outcome === null) {
-    done()
-  } else if (!('then' in outcome)) {
-    refuse(outcome)
-  } else {
-    outcome.then((error) => {
-      if (error === null) {
-        done()
-        return
-      }
-      try {
-        refuse(error)
-      } catch (err) {
-        done(err as Error)
-      }
-    }, (err: unknown) => { done(err as Error) })
-  }
-}
-
-/** What `protect(options)` accepts: each name once, kept in step with `ProtectOptions` by the compiler. */
-const PROTECT_OPTIONS: OptionNames<ProtectOptions> = { scopes: true, readWrite: true, bearerChallenge: true, resource: true }
-
-/**
- * Checks `protect()`'s options when the route is defined: a misspelt option or an undeclared
- * scope would otherwise surface only as every token being refused (or none checked).
- */
-function checkProtectOptions (options: ProtectOptions, settings: Settings): void {
-  const fail = (message: string): never => { throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: protect(): ${message}`) }
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail(`options must be an object; got ${describeValue(options)}`)
-  rejectUnknownOptions('protect()', options, Object.keys(PROTECT_OPTIONS))
-  const { scopes, readWrite, bearerChallenge } = options
-  if (scopes !== undefined) {
-    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) fail(`scopes must be a list of scope names; got ${describeValue(scopes)}`)
-    const undeclared = scopes.filter((s) => !Object.hasOwn(settings.scopes, s))
-    if (undeclared.length > 0) fail(`scope${undeclared.length === 1 ? '' : 's'} ${undeclared.map((s) => `"${s}"`).join(', ')} not declared in settings.scopes (${Object.keys(settings.scopes).join(', ')})`)
-  }
-  if (readWrite !== undefined && typeof readWrite !== 'boolean') fail(`readWrite must be true or false; got ${describeValue(readWrite)}`)
-  if (bearerChallenge !== undefined && typeof bearerChallenge !== 'boolean') fail(`bearerChallenge must be true or false; got ${describeValue(bearerChallenge)}`)
-}
-
-/** Builds `verifyRequest`, `scopesForMethod`, `deny`, `protect` and `declaredResource` over any bearer check. */
-export function createResourceGuard (authority: BearerAuthority, loadUser: ResourceLoadUser | null): OAuthResourceGuard {
-  const { settings } = authority
-
-  function bearerSource (request: FastifyRequest): BearerSource {
-    const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
-    return {
-      authorization: request.headers.authorization,
-      queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
-    }
-  }
-
-  /** Applies a bearer result to `request`; a promise only when `loadUser` must run. */
-  function accept (request: FastifyRequest, result: BearerResult): VerifyOutcome {
-    if (!result.ok) return result.error
-    if (loadUser !== null && result.token.userId !== null) return withOwner(request, result.token, loadUser)
-    request.accessToken = result.token
-    return null
-  }
-
-  async function withOwner (request: FastifyRequest, token: AccessTokenInfo, load: ResourceLoadUser): Promise<OAuthError | null> {
-    const owner = await load(token.userId as string, token)
-    // Fail closed: a token outlives nothing it speaks for (DOT deletes a user's tokens with the user).
-    if (owner == null) return new InvalidTokenError({ detail: 'loadUser found no user for the token' })
-    request.resourceOwner = owner
-    request.accessToken = token
-    return null
-  }
-
-  function verifyRequestNow (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): VerifyOutcome {
-    const source = bearerSource(request)
-    const result = authority.authenticateBearerNow?.(source, requiredScopes, resource) ?? authority.authenticateBearer(source, requiredScopes, resource)
-    return 'then' in result ? result.then((settled) => accept(request, settled)) : accept(request, result)
-  }
-
-  async function verifyRequest (request: FastifyRequest, requiredScopes: readonly string[], resource: string | null = null): Promise<OAuthError | null> {
-    return await verifyRequestNow(request, requiredScopes, resource)
-  }
-
-  function scopesForMethod (method: string, scopes: readonly string[], readWrite: boolean): readonly string[] {
-    if (!readWrite) return scopes
-    return [...scopes, SAFE_METHODS.has(method) ? settings.readScope : settings.writeScope]
-  }
-
-  function deny (reply: FastifyReply, error: OAuthError, requiredScopes: readonly string[], bearerChallenge = settings.bearerChallenge, resource: string | null = null): FastifyReply {
-    const withScopes = error.error === 'insufficient_scope' && settings.errorResponseWithScopes
-    if (!bearerChallenge) {
-      // DOT parity: a bare 403 whatever went wrong (tutorial part 2 expects it).
-      reply.code(403)
-      return withScopes ? reply.send({ required_scopes: requiredScopes }) : reply.send()
-    }
-    // A client-protected view's failed client authentication: RFC 6749 §5.2's 401, challenging
-    // with the scheme the client used (Basic), not with Bearer.
-    if (error.error === 'invalid_client') {
-      reply.code(error.status).headers(error.headers).header('cache-control', 'no-store')
-      return reply.send({ error: error.error, error_description: error.description })
-    }
-    // RFC 6750 §3: no error code when the request carried no token at all.
-    const missing = error.detail === 'missing bearer token'
-    const params = [`realm=${quote(settings.realm)}`]
-    if (!missing) {
-      params.push(`error=${quote(error.error)}`)
-      if (error.description !== undefined) params.push(`error_description=${quote(error.description)}`)
-      if (error.error === 'insufficient_scope') params.push(`scope=${quote(requiredScopes.join(' '))}`)
-    }
-    // RFC 9728 §5.1: where the client finds how to get a token for this resource.
-    const metadataUrl = resource === null ? null : resourceMetadataUrlOf(settings, resource)
-    if (metadataUrl !== null) params.push(`resource_metadata=${quote(metadataUrl)}`)
-    reply.code(error.status).header('www-authenticate', `Bearer ${params.join(', ')}`).header('cache-control', 'no-store')
-    if (missing) return reply.send()
-    const body: Record<string, unknown> = { error: error.error }
-    if (error.description !== undefined) body.error_description = error.description
-    if (withScopes) body.required_scopes = requiredScopes
-    return reply.send(body)
-  }
-
-  function protect (options: ProtectOptions = {}): onRequestHookHandler {
-    checkProtectOptions(options, settings)
-    const scopes = [...(options.scopes ?? [])]
-    const readWrite = options.readWrite === true
-    // Checked now, when the route is defined, so a typo fails at startup rather than refusing every token.
-    const resource = options.resource === undefined ? null : declaredResource(options.resource).resource
-    return function oauthProtect (request, reply, done) {
-      if (request.method === 'OPTIONS') { done(); return } // DOT parity: preflights pass without a token
-      const required = scopesForMethod(request.method, scopes, readWrite)
-      const outcome = verifyRequestNow(request, required, resource)
-      if (outcome === null) { done(); return } // the common case: no refusal callback to allocate
-      finishHook(outcome, done, (error) => { deny(reply, error, required, options.bearerChallenge, resource) })
-    }
-  }
-
-  function declaredResource (resource: string): ProtectedResourceSettings {
-    const found = settings.protectedResources.find((r) => sameResource(r.resource, resource))
-    if (found === undefined) {
-      throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: resource ${resource} is not declared in settings.protectedResources`)
-    }
-    return found
-  }
-
-  return { settings, protect, scopesForMethod, verifyRequest, verifyRequestNow, deny, declaredResource }
-}
-
 /** Extends the server with Fastify's request-level helpers. */
 export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
   const { loadUser } = options
   // A one-argument LoadUser ignores the token it is also given.
-  const guard = createResourceGuard(server, loadUser)
+  const guard = createResourceGuard(server, { loadUser })
 
   async function resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null> {
     if (options.resolveUser === null) {

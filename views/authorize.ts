@@ -1,9 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { decideAuthorization } from '../lib/endpoints/authorize-prompt.js'
-import { approveAuthorization, denyAuthorization } from '../lib/endpoints/authorize.js'
-import { validateAuthorizationRequest, type AuthorizationRequest } from '../lib/endpoints/authorize-request.js'
+import type { AuthorizationRequest } from '../lib/endpoints/authorize-request.js'
 import type { AuthorizationResponse } from '../lib/endpoints/authorize-response.js'
-import { consumePushedRequest } from '../lib/endpoints/par.js'
 import type { OAuthError } from '../lib/errors.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { issuerOf } from './issuer.js'
@@ -40,28 +37,28 @@ export class AuthorizationView {
 
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const req = toOAuthRequest(request)
-    const ctx = request.server.oauth.context
-    const check = await validateAuthorizationRequest(ctx, req.query, req.duplicated, issuerOf(request, this.#prefix), paramValues(req, 'query', 'resource'))
+    const { oauth } = request.server
+    const check = await oauth.validateAuthorizationRequest(req.query, req.duplicated, { issuer: issuerOf(request, this.#prefix), resources: paramValues(req, 'query', 'resource') })
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
 
-    const user = await request.server.oauth.resolveUser(request)
+    const user = await oauth.resolveUser(request)
     // Login, consent, prompt and max_age rules live in lib/endpoints/authorize-prompt.ts.
-    const decision = await decideAuthorization(ctx, check.request, user)
+    const decision = await oauth.decideAuthorization(check.request, user)
     switch (decision.kind) {
       case 'login': return this.#toLogin(request, reply, decision.loginAfter)
       case 'error': return this.#fail(reply, decision.error, decision.response)
       case 'approve':
-        if (!await consumePushedRequest(ctx, check.request.pushedRequestId)) return this.#usedRequestUri(reply)
-        return this.#respond(reply, await approveAuthorization(ctx, check.request, decision.user))
+        if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
+        return this.#respond(reply, await oauth.approveAuthorization(check.request, decision.user))
       case 'consent': return this.#consent(request, reply, check.request, decision.user.id)
     }
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const req = toOAuthRequest(request)
-    const ctx = request.server.oauth.context
+    const { oauth } = request.server
     const fields = req.body ?? {}
-    const user = await request.server.oauth.resolveUser(request)
+    const user = await oauth.resolveUser(request)
     if (user === null) return this.#page(reply, 403, 'access_denied', 'You are not logged in. Go back to the application and start again.')
     // RFC 6749 §10.12: the decision must come from the page we showed this browser, for this
     // user and client. Checked first, so a forged POST learns nothing, not even a validation error.
@@ -70,13 +67,13 @@ export class AuthorizationView {
     if (!this.#csrf.verify(request, token, binding(user.id, fields.client_id ?? ''))) {
       return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Go back to the application and start again.')
     }
-    const check = await validateAuthorizationRequest(ctx, fields, req.duplicated, issuerOf(request, this.#prefix), paramValues(req, 'body', 'resource'))
+    const check = await oauth.validateAuthorizationRequest(fields, req.duplicated, { issuer: issuerOf(request, this.#prefix), resources: paramValues(req, 'body', 'resource') })
     if (!check.ok) return this.#fail(reply, check.error, check.redirect)
     // RFC 9126 §4: a pushed request is single-use; the decision uses it up.
-    if (!await consumePushedRequest(ctx, check.request.pushedRequestId)) return this.#usedRequestUri(reply)
+    if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
     // 302 after a POST, never 307, so the browser does not re-post the form (RFC 9700 §4.12).
-    if (fields.allow === undefined) return this.#respond(reply, denyAuthorization(check.request))
-    return this.#respond(reply, await approveAuthorization(ctx, check.request, user))
+    if (fields.allow === undefined) return this.#respond(reply, oauth.denyAuthorization(check.request))
+    return this.#respond(reply, await oauth.approveAuthorization(check.request, user))
   }
 
   #consent (request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, userId: string): FastifyReply {

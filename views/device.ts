@@ -1,7 +1,5 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { deviceAuthorizationEndpoint } from '../lib/endpoints/device-authorization.js'
-import { claimUserCode, decideDeviceAuthorization, pendingDeviceAuthorization } from '../lib/endpoints/device-user.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
@@ -20,9 +18,8 @@ export class DeviceAuthorizationView {
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const { oauth } = request.server
-    const verificationUri = oauth.settings.deviceVerificationUri ?? `${issuerOf(request, this.#prefix)}/device/`
-    return sendOAuthResponse(reply, await deviceAuthorizationEndpoint(oauth.context, toOAuthRequest(request), verificationUri))
+    const response = await request.server.oauth.deviceAuthorization(toOAuthRequest(request), { issuer: issuerOf(request, this.#prefix) })
+    return sendOAuthResponse(reply, response)
   }
 }
 
@@ -156,7 +153,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
           return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
         }
         const typed = toOAuthRequest(request).body?.user_code ?? ''
-        const grant = await claimUserCode(reply.server.oauth.context, typed, user.id)
+        const grant = await reply.server.oauth.claimUserCode(typed, user.id)
         if (grant === null) return entryPage(request, reply, user, typed.slice(0, 64), WRONG_CODE)
         // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
         return reply.redirect(confirmUrl(grant.id), 302)
@@ -169,7 +166,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const { oauth } = reply.server
         const user = await oauth.resolveUser(request)
         if (user === null) return toLogin(reply, id > 0 ? confirmUrl(id) : entryUrl)
-        const pending = await pendingDeviceAuthorization(oauth.context, id, user.id)
+        const pending = await oauth.pendingDeviceAuthorization(id, user.id)
         // Only the user who entered the code decides (DOT 3.4.1 #1819): someone else's authorization does not exist for this user.
         if (pending === null) return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
         const body = oauth.templates.deviceConfirm({
@@ -190,9 +187,9 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         if (!csrf.verify(request, csrfToken(request), `${user.id}\0device:${id}`)) {
           return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Enter the code again.')
         }
-        const pending = await pendingDeviceAuthorization(oauth.context, id, user.id)
+        const pending = await oauth.pendingDeviceAuthorization(id, user.id)
         const approve = toOAuthRequest(request).body?.allow !== undefined
-        if (pending === null || !await decideDeviceAuthorization(oauth.context, id, user, approve)) {
+        if (pending === null || !await oauth.decideDeviceAuthorization(id, user, approve)) {
           return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
         }
         const applicationName = pending.application.name === '' ? pending.application.clientId : pending.application.name

@@ -1,15 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { introspectionEndpoint } from '../lib/endpoints/introspect.js'
-import { revocationEndpoint } from '../lib/endpoints/revoke.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 
-// Endpoint views hold no logic: convert, call lib/endpoints, write. An OAuthError thrown by the
+// Endpoint views hold no logic: convert, call the server (`app.oauth`), write. An OAuthError thrown by the
 // core reaches the routes plugin's error handler, which answers in RFC 6749 §5.2 form.
 
 /** `POST {prefix}/revoke-token/` (RFC 7009). */
 export class RevokeTokenView {
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    return sendOAuthResponse(reply, await revocationEndpoint(request.server.oauth.context, toOAuthRequest(request)))
+    return sendOAuthResponse(reply, await request.server.oauth.revoke(toOAuthRequest(request)))
   }
 }
 
@@ -17,7 +15,7 @@ export class RevokeTokenView {
 export class IntrospectTokenView {
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { oauth } = request.server
-    return sendOAuthResponse(reply, await introspectionEndpoint(oauth.context, toOAuthRequest(request), oauth.usernameOf))
+    return sendOAuthResponse(reply, await oauth.introspect(toOAuthRequest(request), { usernameOf: oauth.usernameOf }))
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -1,11 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import {
-  mustConfirmLogout,
-  postLogoutLocation,
-  revokeBrowserTokens,
-  validateLogoutRequest,
-  type LogoutRequest,
-} from '../lib/endpoints/logout.js'
+import { postLogoutLocation, type LogoutRequest } from '../lib/endpoints/logout.js'
 import { html } from '../lib/html.js'
 import { redirectTarget } from '../lib/redirect-target.js'
 import type { Params } from '../lib/request.js'
@@ -54,12 +48,12 @@ export class RPInitiatedLogoutView {
 
   async #handle (request: FastifyRequest, reply: FastifyReply, params: Params, duplicated: ReadonlySet<string>, confirmed: boolean): Promise<FastifyReply> {
     const { oauth } = request.server
-    const check = await validateLogoutRequest(oauth.context, params, duplicated, issuerOf(request, this.#prefix))
+    const check = await oauth.validateLogoutRequest(params, duplicated, { issuer: issuerOf(request, this.#prefix) })
     if (!check.ok) return this.#page(reply, 400, check.error.error, check.error.description ?? 'Invalid request.')
     const user = await oauth.resolveUser(request)
-    if (!confirmed && mustConfirmLogout(oauth.context, check.request, user?.id ?? null)) return this.#confirm(request, reply, check.request, user?.id ?? null)
+    if (!confirmed && oauth.mustConfirmLogout(check.request, user?.id ?? null)) return this.#confirm(request, reply, check.request, user?.id ?? null)
     if (user !== null) {
-      await revokeBrowserTokens(oauth.context, user.id)
+      await oauth.revokeBrowserTokens(user.id)
       await oauth.logoutUser?.(request, reply)
     }
     const location = postLogoutLocation(check.request)

@@ -1,10 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import {
-  ApplicationValidationError,
-  regenerateClientSecret,
-  updateApplication,
-  type ApplicationInput,
-} from '../lib/applications.js'
+import { ApplicationValidationError, type ApplicationInput } from '../lib/applications.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
@@ -204,7 +199,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     try {
       // An operator's application the user owns (CLI --user) that the user points somewhere new
       // is no longer vetted: selfService marks it (RFC 9700 §4.11.2).
-      const updated = await updateApplication(request.server.oauth.context, application.id, toInput(values), { selfService: true })
+      const updated = await request.server.oauth.updateApplication(application.id, toInput(values), { selfService: true })
       if (updated === null) return await sendError(reply, 404, 'not_found', 'No such application.')
       if (updated.clientSecret !== null) return detail(request, reply, user, updated.application, updated.clientSecret)
       return await reply.redirect(`${apps}${application.id}/`, 302)
@@ -222,7 +217,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
     let regenerated
     try {
-      regenerated = await regenerateClientSecret(request.server.oauth.context, application.id)
+      regenerated = await request.server.oauth.regenerateClientSecret(application.id)
     } catch (err) {
       if (!(err instanceof ApplicationValidationError)) throw err
       return await sendError(reply, 400, 'invalid_request', Object.values(err.fields).join(' '))

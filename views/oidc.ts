@@ -1,11 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { jwksEndpoint } from '../lib/endpoints/jwks.js'
-import { openIdProviderMetadata } from '../lib/endpoints/metadata.js'
-import { releasableClaims, userInfoEndpoint, userInfoPreflight } from '../lib/endpoints/userinfo.js'
+import { userInfoPreflight } from '../lib/endpoints/userinfo.js'
 import { issuerOf, setMetadataCaching } from './issuer.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 
-// The OpenID Connect views, named as in DOT. They hold no logic: convert, call lib/endpoints, write.
+// The OpenID Connect views, named as in DOT. They hold no logic: convert, call the server (`app.oauth`), write.
 
 /** `GET {issuer}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
 export class ConnectDiscoveryInfoView {
@@ -18,8 +16,7 @@ export class ConnectDiscoveryInfoView {
 
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { oauth } = request.server
-    const userClaims = oauth.context.oidc?.getUserClaims == null ? [] : releasableClaims(oauth.settings)
-    const body = openIdProviderMetadata(oauth.settings, issuerOf(request, this.#prefix), userClaims, { hs256: oauth.context.secretSealer != null })
+    const body = oauth.openIdProviderMetadata(issuerOf(request, this.#prefix))
     // Readable by browser-based relying parties of any origin (DOT sends CORS *); cacheable by
     // anyone only when the issuer is configured rather than read from the request.
     setMetadataCaching(request, reply)
@@ -30,14 +27,14 @@ export class ConnectDiscoveryInfoView {
 /** `GET {prefix}/.well-known/jwks.json` (DOT's `JwksInfoView`). */
 export class JwksInfoView {
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    return sendOAuthResponse(reply, jwksEndpoint(request.server.oauth.context))
+    return sendOAuthResponse(reply, request.server.oauth.jwks())
   }
 }
 
 /** `GET/POST {prefix}/userinfo/` (DOT's `UserInfoView`), with its CORS preflight. */
 export class UserInfoView {
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    return sendOAuthResponse(reply, await userInfoEndpoint(request.server.oauth.context, toOAuthRequest(request)))
+    return sendOAuthResponse(reply, await request.server.oauth.userInfo(toOAuthRequest(request)))
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { pushedAuthorizationRequestEndpoint } from '../lib/endpoints/par.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 
@@ -13,7 +12,7 @@ export class PushedAuthorizationRequestView {
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const response = await pushedAuthorizationRequestEndpoint(request.server.oauth.context, toOAuthRequest(request), issuerOf(request, this.#prefix))
+    const response = await request.server.oauth.pushAuthorizationRequest(toOAuthRequest(request), { issuer: issuerOf(request, this.#prefix) })
     return sendOAuthResponse(reply, response)
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, HTTPMethods } from 'fastify'
 import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../lib/errors.js'
 import { BASIC_CHALLENGE } from '../lib/validator/client-auth.js'
-import { finishHook, type VerifyOutcome } from '../plugins/toolkit.js'
+import { finishHook, type VerifyOutcome } from './resource-guard.js'
 import { oauthLogSerializers } from './log-redaction.js'
 import { toOAuthRequest } from './oauth-request.js'
 

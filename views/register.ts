@@ -1,16 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import {
-  checkInitialAccessToken,
-  deleteRegistrationEndpoint,
-  readRegistrationEndpoint,
-  registerClientEndpoint,
-  updateRegistrationEndpoint,
-  type Registrant,
-} from '../lib/endpoints/register.js'
+import type { Registrant } from '../lib/endpoints/register.js'
 import { AccessDeniedError, InvalidRequestError } from '../lib/errors.js'
-import { registrationRateLimit } from '../plugins/rate-limit.js'
+import { registrationRateLimit } from './rate-limit.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse } from './oauth-request.js'
+import { methodNotAllowed } from './route-handlers.js'
 
 /**
  * RFC 7591 bodies are JSON. Requiring the JSON media type also keeps the `user` policy safe from
@@ -29,7 +23,7 @@ function clientIdOf (request: FastifyRequest): string {
 /**
  * `POST {prefix}/register/` and `GET/PUT/DELETE {prefix}/register/:client_id/` (DOT's
  * `DynamicClientRegistrationView` and `…ManagementView`). Who may register follows
- * `dcrRegistrationPolicy`; the logic is in lib/endpoints/register.ts.
+ * `dcrRegistrationPolicy`; the logic is in lib/endpoints/register.ts, behind `app.oauth`.
  */
 export class DynamicClientRegistrationView {
   readonly #prefix: string
@@ -43,24 +37,24 @@ export class DynamicClientRegistrationView {
     requireJson(request)
     const { oauth } = request.server
     const registrant = await this.#registrant(request)
-    return sendOAuthResponse(reply, await registerClientEndpoint(oauth.context, request.body, registrant, issuerOf(request, this.#prefix)))
+    return sendOAuthResponse(reply, await oauth.registerClient(request.body, registrant, { issuer: issuerOf(request, this.#prefix) }))
   }
 
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { oauth } = request.server
-    return sendOAuthResponse(reply, await readRegistrationEndpoint(oauth.context, clientIdOf(request), request.headers.authorization, issuerOf(request, this.#prefix)))
+    return sendOAuthResponse(reply, await oauth.readClientRegistration(clientIdOf(request), request.headers.authorization, { issuer: issuerOf(request, this.#prefix) }))
   }
 
   async put (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     requireJson(request)
     const { oauth } = request.server
-    return sendOAuthResponse(reply, await updateRegistrationEndpoint(oauth.context, clientIdOf(request), request.headers.authorization,
-      request.body, issuerOf(request, this.#prefix)))
+    return sendOAuthResponse(reply, await oauth.updateClientRegistration(clientIdOf(request), request.headers.authorization,
+      request.body, { issuer: issuerOf(request, this.#prefix) }))
   }
 
   async delete (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { oauth } = request.server
-    return sendOAuthResponse(reply, await deleteRegistrationEndpoint(oauth.context, clientIdOf(request), request.headers.authorization))
+    return sendOAuthResponse(reply, await oauth.deleteClientRegistration(clientIdOf(request), request.headers.authorization))
   }
 
   async #registrant (request: FastifyRequest): Promise<Registrant> {
@@ -68,7 +62,7 @@ export class DynamicClientRegistrationView {
     switch (oauth.settings.dcrRegistrationPolicy) {
       case 'open': return { userId: null }
       case 'initial-access-token':
-        checkInitialAccessToken(oauth.context, request.headers.authorization)
+        oauth.checkInitialAccessToken(request.headers.authorization)
         return { userId: null }
       case 'user': {
         const user = await oauth.resolveUser(request)
@@ -100,8 +94,7 @@ async function registrationPreflight (request: FastifyRequest, reply: FastifyRep
 }
 
 /** Mounts the registration routes in their own context of the routes plugin (only when `dcrEnabled`). */
-export function registerDynamicClientRegistration (app: FastifyInstance, bodyLimit: number,
-  methodNotAllowed: (allow: string) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void {
+export function registerDynamicClientRegistration (app: FastifyInstance, bodyLimit: number): void {
   const view = new DynamicClientRegistrationView(app.prefix)
   // Registered, not awaited, as Fastify plugins register theirs; it loads with the routes plugin.
   app.register(async function dynamicClientRegistration (scoped) {

@@ -4,7 +4,7 @@ import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
 import { authorizationResponse, type AuthorizationResponse } from './authorize-response.js'
-import { storeCode } from './authorize.js'
+import { storeCode } from './authorize-code.js'
 
 /**
  * OIDC Core §3.3.2.5: the hybrid flow's answer, in the fragment (or `form_post`): a code, plus an access token

@@ -7,7 +7,7 @@ import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-ur
 import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
 import { earlyErrorResponse, requestedResponseMode, type AuthorizationResponse, type ResponseMode } from './authorize-response.js'
-import { expandPushedRequest, type PushedExpansion } from './par.js'
+import { expandPushedRequest, type PushedExpansion } from './pushed-request.js'
 
 // The authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636; OIDC Core §3): what it may
 // carry, how it is validated, and how answers are added to the redirect URI. What happens once

@@ -1,4 +1,5 @@
 import type { OAuthError } from '../errors.js'
+import { toErrorResponse } from '../response.js'
 
 // How an authorization response reaches the client: the response modes of OAuth 2.0 Multiple
 // Response Type Encoding Practices §2.1 and OAuth 2.0 Form Post Response Mode, and the one
@@ -61,7 +62,9 @@ export function authorizationResponse (redirectUri: string, mode: ResponseMode, 
 
 /** The error parameters of RFC 6749 §4.1.2.1 / §4.2.2.1, with `state` and RFC 9207 `iss`. */
 export function errorResponse (redirectUri: string, mode: ResponseMode, error: OAuthError, state: string | undefined, iss: string | undefined): AuthorizationResponse {
-  return authorizationResponse(redirectUri, mode, { error: error.error, error_description: error.description, state, iss })
+  // The fields of the JSON error body (lib/response.ts), as redirect parameters; the request's `state`.
+  const { error: code, error_description: description, error_uri: uri } = toErrorResponse(error).body
+  return authorizationResponse(redirectUri, mode, { error: code, error_description: description, error_uri: uri, state, iss })
 }
 
 /** What an error response before approval needs to know about the request (a validated redirect URI). */

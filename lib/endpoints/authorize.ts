@@ -1,11 +1,10 @@
-import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { AccessDeniedError } from '../errors.js'
 import { sameResource } from '../resource/identifiers.js'
-import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIssue } from '../tokens/issue.js'
 import { resourceList } from '../validator/resources.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
+import { storeCode } from './authorize-code.js'
 import { approveHybrid } from './authorize-hybrid.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
 import { authorizationResponse, errorResponse, type AuthorizationResponse } from './authorize-response.js'
@@ -57,26 +56,6 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
   }
   const code = await storeCode(ctx, request, user, now)
   return authorizationResponse(request.redirectUri, request.responseMode, { code, state: request.state, iss: request.iss })
-}
-
-/** Draws an authorization code and stores it, bound to everything §4.1.3 and OIDC check later. */
-export async function storeCode (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<string> {
-  const code = ctx.random.token(32)
-  await ctx.store.createGrant({
-    checksum: tokenChecksum(code),
-    applicationId: request.application.id,
-    userId: user.id,
-    expiresAt: addSeconds(now, ctx.settings.authorizationCodeExpireSeconds),
-    redirectUri: request.requestedRedirectUri,
-    scope: request.scopes.join(' '),
-    codeChallenge: request.codeChallenge,
-    codeChallengeMethod: request.codeChallengeMethod,
-    nonce: request.nonce,
-    claims: '',
-    resource: request.resources.join(' '),
-    authTime: user.authTime ?? now,
-  }, now)
-  return code
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context.js'
 import { OAuthError } from '../errors.js'
 import type { OAuthRequest } from '../request.js'
-import { errorToResponse, type OAuthResponse } from '../response.js'
+import { toErrorResponse, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
 
 /** Request headers a browser may send to the token-side endpoints (RFC 6749 §2.3.1 Basic, form bodies). */
@@ -41,7 +41,7 @@ export async function withCors (cors: Readonly<Record<string, string>>, run: () 
   try {
     return withHeaders(await run(), cors)
   } catch (err) {
-    if (err instanceof OAuthError && Object.keys(cors).length > 0) return withHeaders(errorToResponse(err), cors)
+    if (err instanceof OAuthError && Object.keys(cors).length > 0) return withHeaders(toErrorResponse(err), cors)
     throw err
   }
 }

@@ -3,7 +3,7 @@ import type { ServerContext } from '../context.js'
 import { InvalidClientError, InvalidRequestError, OAuthError } from '../errors.js'
 import { param, type OAuthRequest, type Params } from '../request.js'
 import { authenticateBearer } from '../resource/bearer.js'
-import { noStoreJson, type OAuthResponse } from '../response.js'
+import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
@@ -103,7 +103,7 @@ async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params
       throw new OAuthError('invalid_token', 401, {
         description: 'The access token is invalid or lacks the introspection scope.',
         detail: result.ok ? 'introspection-scoped token of an application without allowIntrospection' : undefined,
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        headers: bearerChallenge({ error: 'invalid_token' }),
       })
     }
     return { application, resourceServer: true }

@@ -1,22 +1,12 @@
 import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { InvalidRequestError, type OAuthError, RequestUriNotSupportedError } from '../errors.js'
-import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
+import { InvalidRequestError } from '../errors.js'
+import { paramValues, type OAuthRequest } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
-import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { authenticateClient } from '../validator/client-auth.js'
 import { validateAuthorizationRequest } from './authorize-request.js'
-
-/** RFC 9126 §2.2: the URN prefix of every `request_uri` this server issues. */
-export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'
-
-/**
- * How long the user's trip through login and consent may take once the authorization endpoint
- * has first used a `request_uri` (the `expires_in` of §2.2 limits when that first use may
- * happen). The same ceiling RFC 6749 §4.1.2 puts on codes.
- */
-export const PUSHED_REQUEST_WINDOW_SECONDS = 600
+import { REQUEST_URI_PREFIX } from './pushed-request.js'
 
 /** Parameters that authenticate the client at `par/`, not part of the authorization request. */
 const CLIENT_AUTH_PARAMETERS = new Set(['client_secret'])
@@ -60,58 +50,4 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
     expiresAt: addSeconds(now, lifetime),
   }, now)
   return noStoreJson(201, { request_uri: `${REQUEST_URI_PREFIX}${token}`, expires_in: lifetime })
-}
-
-/** A `request_uri` resolved at the authorization endpoint: the pushed parameters and the record to consume. */
-export interface PushedExpansion {
-  readonly id: number
-  readonly params: Params
-  /** The pushed RFC 8707 `resource` values (the parameter may repeat). */
-  readonly resources: readonly string[]
-  /** What the consent form carries instead of the parameters: the reference itself. */
-  readonly carried: Readonly<Record<string, string>>
-}
-
-/**
- * RFC 9126 §4: replaces the front-channel parameters by the pushed ones. The `request_uri` must
- * be this server's, unexpired, unconsumed and bound to the requesting `client_id`. Its first use
- * starts the user's trip (`PUSHED_REQUEST_WINDOW_SECONDS`); the decision consumes it. Any other
- * `request_uri` (one pointing at a request object elsewhere, OIDC Core §6.2) is not supported.
- * @returns the expansion, or the error (shown to the user, never redirected).
- */
-export async function expandPushedRequest (ctx: ServerContext, application: Application, query: Params,
-  duplicated: ReadonlySet<string>): Promise<PushedExpansion | OAuthError> {
-  if (duplicated.has('request_uri')) return new InvalidRequestError({ description: 'Parameter repeated: request_uri.' })
-  const requestUri = param(query, 'request_uri') ?? ''
-  if (!ctx.settings.parEnabled || !requestUri.startsWith(REQUEST_URI_PREFIX)) return new RequestUriNotSupportedError()
-  const unusable = (): OAuthError => new InvalidRequestError({ description: 'The request_uri is invalid, expired, used or was issued to another client.' })
-  const record = await ctx.store.findPushedAuthorizationRequest(tokenChecksum(requestUri.slice(REQUEST_URI_PREFIX.length)))
-  const now = ctx.clock.now()
-  if (record === null || record.applicationId !== application.id || record.consumedAt !== null || record.expiresAt.getTime() <= now.getTime()) {
-    return unusable()
-  }
-  if (record.startedAt === null && !await ctx.store.startPushedAuthorizationRequest(record.id, now, addSeconds(now, PUSHED_REQUEST_WINDOW_SECONDS))) {
-    return unusable()
-  }
-  const params: Record<string, string> = { ...record.parameters }
-  const carried: Record<string, string> = { client_id: application.clientId, request_uri: requestUri }
-  // After a prompt=login round trip the login page returns with our `login_after` marker
-  // (see authorize-prompt.ts): honour it, and do not ask for the login again.
-  const loginAfter = param(query, 'login_after')
-  if (loginAfter !== undefined) {
-    params.login_after = loginAfter
-    carried.login_after = loginAfter
-    const prompt = (params.prompt ?? '').split(' ').filter((v) => v !== '' && v !== 'login')
-    if (prompt.length === 0) delete params.prompt
-    else params.prompt = prompt.join(' ')
-  }
-  // Pushed `resource` values are kept space-separated (an absolute URI holds no space).
-  const resources = (params.resource ?? '').split(' ').filter((r) => r !== '')
-  return { id: record.id, params, resources, carried }
-}
-
-/** Uses up a pushed request at the user's decision (single use, §4); false when it was already used or expired. */
-export async function consumePushedRequest (ctx: ServerContext, pushedRequestId: number | undefined): Promise<boolean> {
-  if (pushedRequestId === undefined) return true
-  return await ctx.store.consumePushedAuthorizationRequest(pushedRequestId, ctx.clock.now())
 }

@@ -2,7 +2,7 @@ import { ApplicationValidationError, prepareApplication } from '../applications.
 import type { ServerContext } from '../context.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
 import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
-import { noStoreJson, type OAuthResponse } from '../response.js'
+import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js'
 import { CLIENT_ID_ALPHABET } from '../random.js'
 import type { Application, ApplicationGrantType, ClientRegistrationRecord } from '../store/types.js'
 import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
@@ -19,7 +19,7 @@ function invalidToken (detail: string): InvalidTokenError {
   return new InvalidTokenError({
     description: 'The registration access token is invalid.',
     detail,
-    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    headers: bearerChallenge({ error: 'invalid_token' }),
   })
 }
 

@@ -3,7 +3,7 @@ import { InvalidRequestError, InvalidTokenError, OAuthError } from '../errors.js
 import type { OAuthRequest } from '../request.js'
 import { checkAudience } from '../resource/audience.js'
 import { checkScopes, extractBearerToken, verifyAccessToken, type BearerResult } from '../resource/bearer.js'
-import { noStoreJson, type OAuthResponse } from '../response.js'
+import { noStoreJson, resourceDenial, type OAuthResponse } from '../response.js'
 import type { Settings } from '../settings.js'
 
 /** OIDC Core §5.4: the standard claims each scope asks for (DOT's `oidc_claim_scope`). */
@@ -58,7 +58,8 @@ export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): 
     if (claims === null || typeof claims !== 'object') throw new InvalidTokenError({ detail: 'getUserClaims found no user' })
     return noStoreJson(200, filterClaims(claims, scopes, userId), CORS)
   } catch (err) {
-    if (err instanceof OAuthError) return challenge(ctx.settings.realm, err)
+    // RFC 6750 §3 challenges, always (OIDC Core §5.3.3), whatever the `bearerChallenge` setting.
+    if (err instanceof OAuthError) return resourceDenial(err, { bearerChallenge: true, realm: ctx.settings.realm, requiredScopes: ['openid'], headers: CORS })
     throw err
   }
 }
@@ -81,27 +82,6 @@ async function verifyUserInfoToken (ctx: ServerContext, req: OAuthRequest): Prom
   if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, ['openid'])
   return scopeError === null ? result : { ok: false, error: scopeError }
-}
-
-/** Quotes an auth-param value (RFC 9110 §5.6.4). */
-function quote (value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`
-}
-
-/** An RFC 6750 §3 challenge; no error code when the request carried no token at all. */
-function challenge (realm: string, error: OAuthError): OAuthResponse {
-  const params = [`realm=${quote(realm)}`]
-  const missing = error.detail === 'missing bearer token'
-  if (!missing) {
-    params.push(`error=${quote(error.error)}`)
-    if (error.description !== undefined) params.push(`error_description=${quote(error.description)}`)
-    if (error.error === 'insufficient_scope') params.push('scope="openid"')
-  }
-  const headers = { ...CORS, 'www-authenticate': `Bearer ${params.join(', ')}` }
-  if (missing) return { status: 401, headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...headers }, body: null }
-  const body: Record<string, string> = { error: error.error }
-  if (error.description !== undefined) body.error_description = error.description
-  return noStoreJson(error.status, body, headers)
 }
 
 /** A CORS preflight of UserInfo: any origin may call it with a bearer header. */

@@ -26,14 +26,18 @@ export interface RemoteVerificationProblem {
 /** Receives remote verification problems (the plugin logs them at `warn`). */
 export type ReportProblem = (problem: RemoteVerificationProblem) => void
 
-/** The `error` code of a verification that could not be completed (the remote server is slow, down or answering garbage). */
-export const UNAVAILABLE = 'temporarily_unavailable'
+/** Seconds a client should wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5
 
-/** A failure that says "could not verify", as opposed to "the token is bad". */
+/**
+ * A failure that says "could not verify", as opposed to "the token is bad": 503 with
+ * `Retry-After` (RFC 9110 §10.2.3), so clients retry instead of discarding a good token.
+ */
 export function unavailableError (detail: string): OAuthError {
-  return new OAuthError(UNAVAILABLE, 503, {
+  return new OAuthError('temporarily_unavailable', 503, {
     description: 'The access token could not be verified right now; try again later.',
     detail,
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
   })
 }
 

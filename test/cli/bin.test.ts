@@ -40,7 +40,7 @@ t.test('--version and an unknown command, through the real process', async (t) =
 t.test('migrate, createapplication, a token with the printed secret, then cleartokens', async (t) => {
   const path = join(t.testdir(), 'oauth.db')
 
-  // Idempotence and the tables created are checked in-process (database.test.ts).
+  // Idempotence and the tables created are checked in-process (database.spec.ts).
   t.same(await bin(['migrate', '--database', path]), { code: 0, stdout: appliedAll(path), stderr: '' })
 
   const created = await bin(['createapplication', 'confidential', 'client-credentials', '--name', 'CLI app', '--database', path])

@@ -78,7 +78,7 @@ if (url !== null) {
         const revokedAt = performance.now()
         let status = await hello(b.base, token)
         // A bound of seconds, not G6's 250 ms: this test shares a loaded machine with the suite
-        // (test/security/revocation-expiry.test.ts holds the figure in its full run).
+        // (test/security/revocation-expiry.spec.ts holds the figure in its full run).
         while (status === 200 && performance.now() - revokedAt < 5000) {
           await new Promise((resolve) => setTimeout(resolve, 5))
           status = await hello(b.base, token)

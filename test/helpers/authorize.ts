@@ -190,9 +190,12 @@ export async function codeFlowTokens (app: FastifyInstance, created: CreatedAppl
 /** The toolkit's tables, for `countRows`. */
 export type TokenTable = 'oauth2_grant' | 'oauth2_accesstoken' | 'oauth2_refreshtoken'
 
-/** Rows in one of the app's tables, read through a second connection to the test's SQLite file. */
-export function countRows (t: Test, table: TokenTable): number {
-  const db = new Database(databasePath(t), { readonly: true })
+/**
+ * Rows in one of the app's tables, read through a second connection to the SQLite file of the app
+ * `buildApp` made for test `t`, or to the file `t` names.
+ */
+export function countRows (t: Test | string, table: TokenTable): number {
+  const db = new Database(typeof t === 'string' ? t : databasePath(t), { readonly: true })
   try {
     return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
   } finally {

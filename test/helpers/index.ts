@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
@@ -34,16 +36,25 @@ export interface BuildAppOptions extends Partial<FastifyOAuthToolkitOptions> {
   logger?: boolean
 }
 
+/** The SQLite file of each app `buildApp` made, by the test it was made for (the last one). */
+const databases = new WeakMap<Test, string>()
+
 /**
- * A fresh app on a real SQLite file under the test's own directory, migrated by production
- * code, with the core plugin and the routes registered. Closed when the test ends.
+ * A fresh app on a real SQLite file in a folder of its own (removed when the test ends), migrated
+ * by production code, with the core plugin and the routes registered. Closed when the test ends.
+ * A folder per app, not `t.testdir()`: a file's top-level tests share one root test, and so do
+ * the spec files of a bundle (test/helpers/specs.ts), which each build their own app.
  */
 export async function buildApp (t: Test, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { prefix = '/o', logger = false, ...pluginOptions } = options
+  const dir = mkdtempSync(join(tmpdir(), 'oat-test-app-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const app = Fastify({ logger })
   t.teardown(() => app.close())
+  const database = join(dir, 'oauth.db')
+  databases.set(t, database)
   await app.register(fastifyOAuthToolkit, {
-    database: join(t.testdir(), 'oauth.db'),
+    database,
     migrate: true,
     hasher: testHasher,
     ...pluginOptions,
@@ -134,9 +145,11 @@ export function passwordGrantOptions (settings: SettingsInput = {}): BuildAppOpt
   return { settings: { passwordGrantEnabled: true, ...settings }, verifyUserCredentials: verifyTestUser }
 }
 
-/** The SQLite file `buildApp` opened for test `t` (read it only after `buildApp`: `t.testdir()` wipes the folder). */
+/** The SQLite file of the app `buildApp` last made for test `t`. */
 export function databasePath (t: Test): string {
-  return join(t.testdirName, 'oauth.db')
+  const database = databases.get(t)
+  if (database === undefined) throw new Error('databasePath: buildApp has not made an app for this test')
+  return database
 }
 
 /** Exact RFC 6749 §5.2 error bodies of the token endpoint, for `t.same`. */

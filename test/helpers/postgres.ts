@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Test } from 'tap'
+import { skipWithReason } from './skip.js'
 import { redactPostgresUrl } from '../../lib/store/pg/open.js'
 
 /** The maintenance database the tests connect to first (OAT_TEST_POSTGRES_URL overrides it). */
@@ -39,7 +40,7 @@ export async function createTestDatabase (t: Test): Promise<string> {
 
 /**
  * The URL of a fresh database for this test file, or `null` when no PostgreSQL server answers
- * and the file has been marked skipped. With OAT_REQUIRE_POSTGRES=1 an unreachable server
+ * (a skipped test says why; the caller leaves its PostgreSQL tests out). With OAT_REQUIRE_POSTGRES=1 an unreachable server
  * throws instead, so CI cannot pass by skipping.
  */
 export async function postgresTestDatabase (t: Test): Promise<string | null> {
@@ -48,7 +49,7 @@ export async function postgresTestDatabase (t: Test): Promise<string | null> {
   } catch (err) {
     const reason = `no PostgreSQL at ${redactPostgresUrl(MAINTENANCE_URL)} (${(err as Error).message}); set OAT_TEST_POSTGRES_URL to run these tests`
     if (process.env.OAT_REQUIRE_POSTGRES === '1') throw new Error(`OAT_REQUIRE_POSTGRES=1 but ${reason}`)
-    t.plan(0, reason)
+    skipWithReason(t, reason)
     return null
   }
   return databaseUrl(await createTestDatabase(t))

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
+import { skipWithReason } from './skip.js'
 
 /** The server the tests use (OAT_TEST_REDIS_URL overrides it). */
 export const REDIS_URL = process.env.OAT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -19,7 +20,7 @@ export async function redisForTest (t: Test): Promise<{ redis: Redis, nameSpace:
     redis.disconnect()
     const reason = `no Redis at ${REDIS_URL} (${(err as Error).message}); set OAT_TEST_REDIS_URL to run these tests`
     if (process.env.OAT_REQUIRE_REDIS === '1') throw new Error(`OAT_REQUIRE_REDIS=1 but ${reason}`)
-    t.plan(0, reason)
+    skipWithReason(t, reason)
     return null
   }
   const nameSpace = `oat-test-${randomBytes(6).toString('hex')}-`

@@ -1,5 +1,5 @@
 // The Store contract: every dialect-independent store test, run against SQLite by
-// sqlite-store.test.ts and against PostgreSQL by pg-store.test.ts (issue 6: one shared suite).
+// sqlite-store.spec.ts and against PostgreSQL by pg-store.spec.ts (issue 6: one shared suite).
 // A dialect supplies a harness: a fresh, migrated, empty store per test, a second Store on the
 // same database (a second instance), and raw SQL for what the Store API cannot show.
 import type { Test } from 'tap'

@@ -2,6 +2,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
+import { serverContext } from '../../lib/server.js'
 import { basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
 import { ALICE, asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
 
@@ -138,12 +139,12 @@ t.test('HS256 through the pages: refused beside the field without a sealing key;
     const { id, clientId, secret } = await register(app, hs256)
     const stored = await app.oauth.store.findApplicationById(id)
     t.equal(stored?.algorithm, 'HS256')
-    t.equal(app.oauth.context.secretSealer?.open(clientId, stored?.clientSecretSealed ?? ''), secret)
+    t.equal(serverContext(app.oauth).secretSealer?.open(clientId, stored?.clientSecretSealed ?? ''), secret)
     const page = await get(app, `/o/applications/${id}/`)
     const regenerated = await post(app, `/o/applications/${id}/regenerate-secret/`, {}, formState(page))
     const fresh = /id="client-secret">([^<]*)</.exec(regenerated.body)?.[1]
     t.not(fresh, secret)
-    t.equal(app.oauth.context.secretSealer?.open(clientId, (await app.oauth.store.findApplicationById(id))?.clientSecretSealed ?? ''), fresh, 'regeneration re-seals')
+    t.equal(serverContext(app.oauth).secretSealer?.open(clientId, (await app.oauth.store.findApplicationById(id))?.clientSecretSealed ?? ''), fresh, 'regeneration re-seals')
   })
 })
 

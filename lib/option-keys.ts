@@ -1,4 +1,4 @@
-import { ImproperlyConfiguredError } from '../lib/errors.js'
+import { ImproperlyConfiguredError } from './errors.js'
 
 // A misspelt option (`logingUrl`) would otherwise be ignored in silence and the default used,
 // which a newcomer finds only when a page misbehaves. Every plugin of the toolkit checks the

@@ -30,7 +30,7 @@ const CODE_CLIENT = {
   unknown_field: 'ignored',
 }
 
-// Many registrations from one address: the per-IP limit is tested in register-policy.test.ts.
+// Many registrations from one address: the per-IP limit is tested in register-policy.spec.ts.
 const open = await buildAuthorizeApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null } })
 const withToken = await buildApp(t, { clock, settings: { dcrEnabled: true, dcrRegistrationPolicy: 'initial-access-token' }, initialAccessTokens: [IAT] })
 

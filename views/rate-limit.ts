@@ -2,10 +2,10 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OAuthError } from '../lib/errors.js'
 import { flattenParams } from '../lib/request.js'
-import { errorToResponse } from '../lib/response.js'
+import { toErrorResponse } from '../lib/response.js'
 import { accountKey, addressKey, InFlight, MAX_DELAY_SECONDS, progressiveDelayMs, WaitingRoom } from '../lib/throttle.js'
 import { parseBasicAuth } from '../lib/validator/client-auth.js'
-import { sendOAuthResponse } from '../views/oauth-request.js'
+import { sendOAuthResponse } from './oauth-request.js'
 
 // Brute-force limits on top of @fastify/rate-limit's stores, so a host that registered the plugin
 // with a shared store (Redis) gets counters shared by every instance. Failures are counted, not
@@ -67,7 +67,7 @@ async function checkingLimits (request: FastifyRequest, reply: FastifyReply, che
     return await check()
   } catch (err) {
     request.log.error({ err }, 'rate-limit store unavailable')
-    return sendOAuthResponse(reply, errorToResponse(new CountersUnavailableError()))
+    return sendOAuthResponse(reply, toErrorResponse(new CountersUnavailableError()))
   }
 }
 
@@ -290,7 +290,7 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
         }
         if (wait === null) return undefined
         request.log.info({ ip: request.ip }, 'oauth endpoint rate limit reached')
-        return sendOAuthResponse(reply, errorToResponse(new TooManyRequestsError(wait)))
+        return sendOAuthResponse(reply, toErrorResponse(new TooManyRequestsError(wait)))
       })
     },
     // The token endpoint answers OAuth errors itself (no throw), so failures are read off the
@@ -325,7 +325,7 @@ export async function registrationRateLimit (app: FastifyInstance): Promise<Endp
     const state = await limiter(request)
     if (state.isExceeded !== true) return undefined
     request.log.info({ ip: request.ip }, 'client registration rate limit reached')
-    return sendOAuthResponse(reply, errorToResponse(new TooManyRequestsError(state.ttlInSeconds ?? 1)))
+    return sendOAuthResponse(reply, toErrorResponse(new TooManyRequestsError(state.ttlInSeconds ?? 1)))
   })
 }
 

@@ -212,7 +212,7 @@ t.test('a writer waiting for another connection\'s write lock waits asynchronous
 t.test('clearExpired turns automatic WAL checkpoints off while it runs (it checkpoints between batches), restores the setting, and reports each batch', async (t) => {
   const file = join(t.testdir(), 'checkpoints.db')
   const db = new Database(file)
-  // SQLite's own checkpoints (the worker thread's case: test/store/sqlite-checkpointer.test.ts).
+  // SQLite's own checkpoints (the worker thread's case: test/store/sqlite-checkpointer.spec.ts).
   const store = createSqliteStore({ database: db, migrate: true, backgroundCheckpoint: false })
   t.teardown(async () => { await store.close(); db.close() })
   db.pragma('wal_autocheckpoint = 321')

@@ -1,15 +1,16 @@
 // RFC 8628 §3.4–3.5 polling at the token endpoint, with the injected clock (DEV-1).
 import t from 'tap'
 import { countRows } from '../helpers/authorize.js'
-import { basicAuth, bearerWorks, createApplication, fixedClock, postToken, TOKEN_ERRORS } from '../helpers/index.js'
+import { basicAuth, bearerWorks, createApplication, databasePath, fixedClock, postToken, TOKEN_ERRORS } from '../helpers/index.js'
 import { buildOidcApp, verifyIdToken } from '../oidc/support.js'
 import { buildDeviceApp, createDeviceApplication, decide, DEVICE_GRANT, deviceCode, poll } from './support.js'
 
 const clock = fixedClock()
 const app = await buildDeviceApp(t, { clock })
 const tv = await createDeviceApplication(app)
-/** Access token rows in this file's database (the top-level test's directory). */
-const accessTokenRows = (): number => countRows(t, 'oauth2_accesstoken')
+/** Access token rows in this file's database. */
+const database = databasePath(t)
+const accessTokenRows = (): number => countRows(database, 'oauth2_accesstoken')
 
 const PENDING = { error: 'authorization_pending', error_description: 'The authorization request is still pending.' }
 const SLOW_DOWN = { error: 'slow_down', error_description: 'Polling too frequently; increase the interval by 5 seconds.' }

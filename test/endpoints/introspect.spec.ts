@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { updateApplication } from '../../lib/applications.js'
+import { serverContext } from '../../lib/server.js'
 import {
   basicAuth, buildApp, createApplication, fixedClock, form, FORM, postToken, TEST_USER, TOKEN_ERRORS, verifyTestUser,
   type BuildAppOptions, type FixedClock, type TokenBody,
@@ -414,7 +415,7 @@ t.test('INTRO-1: a refresh token is no bearer credential at the introspection en
 t.test('INTRO-1: an update through the host API keeps or drops the permission; a public client never has it', async (t) => {
   const { app, rs, client } = await setup(t)
   const { access_token: token } = await userTokens(app, client)
-  const ctx = app.oauth.context
+  const ctx = serverContext(app.oauth)
   const kept = await updateApplication(ctx, rs.id, { clientType: 'confidential', authorizationGrantType: 'client-credentials', name: 'renamed' })
   t.equal(kept?.application.allowIntrospection, true, 'left out: kept')
   t.equal((await introspect(app, { token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true)

@@ -3,6 +3,7 @@
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
 import t from 'tap'
+import { serverContext } from '../../lib/server.js'
 import { loadSigningKeys } from '../../lib/tokens/signing-keys.js'
 import { cli } from '../cli/helpers.js'
 import { ALICE, buildAuthorizeApp } from '../helpers/authorize.js'
@@ -17,7 +18,7 @@ t.test('openid in the code flow: an RS256 ID token with every claim, stored and 
   const created = await createOidcApplication(app)
   const body = await oidcCodeFlow(app, created, { scope: 'openid read', nonce: 'n-0S6_WzA2Mj' })
   t.type(body.id_token, 'string')
-  const keys = app.oauth.context.oidc?.keys
+  const keys = serverContext(app.oauth).oidc?.keys
   const { payload, protectedHeader } = await verifyIdToken({ keys: [...(keys?.publicKeys ?? [])] }, body.id_token ?? '', created.application.clientId, clock.now())
   t.equal(protectedHeader.alg, 'RS256')
   t.equal(protectedHeader.kid, keys?.kid, 'kid is the JWK thumbprint of the active key')
@@ -42,7 +43,7 @@ t.test('no nonce in the request, no nonce in the token (nonce is optional for co
   const app = await buildOidcApp(t)
   const created = await createOidcApplication(app)
   const body = await oidcCodeFlow(app, created)
-  const keys = [...(app.oauth.context.oidc?.keys.publicKeys ?? [])]
+  const keys = [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])]
   const { payload } = await verifyIdToken({ keys }, body.id_token ?? '', created.application.clientId, new Date())
   t.equal(payload.nonce, undefined)
   t.type(payload.auth_time, 'number', 'auth_time is always there (the approval time when resolveUser gives none)')
@@ -77,7 +78,7 @@ t.test('a refresh brings a new ID token: new jti and at_hash, no nonce, the orig
     { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
   t.equal(res.statusCode, 200)
   const body = res.json<OidcTokenBody>()
-  const keys = [...(app.oauth.context.oidc?.keys.publicKeys ?? [])]
+  const keys = [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])]
   const before = (await verifyIdToken({ keys }, first.id_token ?? '', created.application.clientId, clock.now())).payload
   const after = (await verifyIdToken({ keys }, body.id_token ?? '', created.application.clientId, clock.now())).payload
   t.equal(after.sub, before.sub)

@@ -1,6 +1,7 @@
 // OpenID Connect hybrid flows (OIDC Core §3.3) for openid-hybrid applications.
 import { createHash } from 'node:crypto'
 import t from 'tap'
+import { serverContext } from '../../lib/server.js'
 import { ALICE, assertRedirectError, codeClient, exchangeCode, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams, REDIRECT_URI } from '../helpers/authorize.js'
 import { bearerWorks, fixedClock } from '../helpers/index.js'
 import { buildOidcApp, createOidcApplication, verifyIdToken } from './support.js'
@@ -15,7 +16,7 @@ async function setup (t: Parameters<typeof buildOidcApp>[0], implicitGrantEnable
   const created = await createOidcApplication(app, { authorizationGrantType: 'openid-hybrid' })
   const { verifier, challenge } = pkcePair()
   const params = { client_id: created.application.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st', nonce: 'n1', code_challenge: challenge, code_challenge_method: 'S256' }
-  const keys = () => ({ keys: [...(app.oauth.context.oidc?.keys.publicKeys ?? [])] })
+  const keys = () => ({ keys: [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])] })
   return { app, clock, created, verifier, params, keys }
 }
 

@@ -43,7 +43,7 @@ t.test('UI-6: host code (app.oauth.createApplication) refuses a spoofing name an
     t.ok(err instanceof ApplicationValidationError, what)
     t.match((err as ApplicationValidationError).fields, { name: /invisible formatting/ }, what)
   }
-  t.equal((await app.oauth.context.store.listApplications()).length, 0, 'nothing stored')
+  t.equal((await app.oauth.store.listApplications()).length, 0, 'nothing stored')
   const ok = await app.oauth.createApplication({ clientType: 'confidential', authorizationGrantType: 'client-credentials', name: FINE[0] })
   t.equal(ok.application.name, FINE[0])
 })
@@ -64,7 +64,7 @@ t.test('UI-6: dynamic registration answers invalid_client_metadata for client_na
       t.same(res.json(), refused, `${field}: ${what}`)
     }
   }
-  t.equal((await app.oauth.context.store.listApplications()).length, 0, 'nothing stored')
+  t.equal((await app.oauth.store.listApplications()).length, 0, 'nothing stored')
 
   const created = await send('POST', '/o/register/', { ...client, client_name: 'Honest client' })
   t.equal(created.statusCode, 201)
@@ -72,7 +72,7 @@ t.test('UI-6: dynamic registration answers invalid_client_metadata for client_na
   const update = await send('PUT', `/o/register/${clientId}/`, { ...client, client_id: clientId, client_name: 'Goo\u202Eelgoog' }, { authorization: `Bearer ${token}` })
   t.equal(update.statusCode, 400)
   t.same(update.json(), refused)
-  t.equal((await app.oauth.context.store.findApplicationByClientId(clientId))?.name, 'Honest client', 'the update changed nothing')
+  t.equal((await app.oauth.store.findApplicationByClientId(clientId))?.name, 'Honest client', 'the update changed nothing')
 })
 
 t.test('UI-6: the management pages show a form error and store nothing, on register and on edit', async (t) => {
@@ -90,15 +90,15 @@ t.test('UI-6: the management pages show a form error and store nothing, on regis
     t.equal(res.statusCode, 400, what)
     t.match(res.body, /must not contain control or invisible formatting characters/, what)
   }
-  t.equal((await app.oauth.context.store.listApplications()).length, 0, 'nothing stored')
+  t.equal((await app.oauth.store.listApplications()).length, 0, 'nothing stored')
 
   const ok = await submit('/o/applications/register/', 'Billing dashboard')
   t.equal(ok.statusCode, 200)
-  const [created] = await app.oauth.context.store.listApplications()
+  const [created] = await app.oauth.store.listApplications()
   const edit = await submit(`/o/applications/${created?.id ?? 0}/update/`, 'Billing\u200Bdashboard')
   t.equal(edit.statusCode, 400)
   t.match(edit.body, /must not contain control or invisible formatting characters/)
-  t.equal((await app.oauth.context.store.findApplicationById(created?.id ?? 0))?.name, 'Billing dashboard', 'the edit changed nothing')
+  t.equal((await app.oauth.store.findApplicationById(created?.id ?? 0))?.name, 'Billing dashboard', 'the edit changed nothing')
 })
 
 t.test('UI-6: createapplication --name refuses a spoofing name with a clear error, exit 2, nothing stored', async (t) => {

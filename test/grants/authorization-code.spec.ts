@@ -1,6 +1,6 @@
 // grant_type=authorization_code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6).
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { CreatedApplication } from '../../lib/applications.js'
@@ -9,7 +9,7 @@ import {
   type AuthorizeParams, type CodeClient,
 } from '../helpers/authorize.js'
 import {
-  basicAuth, bearerWorks, createApplication, fixedClock, postToken, TOKEN_ERRORS, type BuildAppOptions, type TokenBody,
+  basicAuth, bearerWorks, createApplication, databasePath, fixedClock, postToken, TOKEN_ERRORS, type BuildAppOptions, type TokenBody,
 } from '../helpers/index.js'
 
 const { verifier, challenge } = pkcePair()
@@ -294,7 +294,7 @@ t.test('the code is stored only as a checksum (and so are the tokens)', async (t
   const code = await obtainCode(app, codeRequest(created))
   const tokens = (await exchangeCode(app, client, code, EXCHANGE)).json<TokenBody>()
   await app.close()
-  const dir = t.testdirName
+  const dir = dirname(databasePath(t))
   const files = readdirSync(dir).filter((name) => name.startsWith('oauth.db'))
   t.ok(files.includes('oauth.db'))
   const bytes = Buffer.concat(files.map((name) => readFileSync(join(dir, name))))

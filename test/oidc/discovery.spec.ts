@@ -3,6 +3,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import t from 'tap'
 import { oauthMetadata } from '../../index.js'
+import { serverContext } from '../../lib/server.js'
 import { buildAuthorizeApp } from '../helpers/authorize.js'
 import { buildOidcApp, createOidcApplication, newRsaPem, oidcCodeFlow, oidcSettings, verifyIdToken } from './support.js'
 
@@ -92,7 +93,7 @@ t.test('the JWKS: active and inactive public keys, cacheable, CORS *; tokens ver
   t.match(res.headers['content-type'], /^application\/json/)
   const jwks = res.json<{ keys: Array<Record<string, unknown>> }>()
   t.equal(jwks.keys.length, 2)
-  t.equal(jwks.keys[0]?.kid, app.oauth.context.oidc?.keys.kid, 'the active key first')
+  t.equal(jwks.keys[0]?.kid, serverContext(app.oauth).oidc?.keys.kid, 'the active key first')
   for (const key of jwks.keys) {
     t.same(Object.keys(key).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use'], 'no private members (d, p, q, …)')
     t.match(key, { kty: 'RSA', alg: 'RS256', use: 'sig' })

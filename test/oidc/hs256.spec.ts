@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import t from 'tap'
 import { regenerateClientSecret, updateApplication } from '../../lib/applications.js'
-import { createOAuthServer } from '../../lib/server.js'
+import { createOAuthServer, serverContext } from '../../lib/server.js'
 import { createSecretSealer } from '../../lib/tokens/client-secret-seal.js'
 import { cli, migratedDatabase, withStore } from '../cli/helpers.js'
 import { ALICE, USER_HEADER } from '../helpers/authorize.js'
@@ -78,7 +78,7 @@ t.test('with the key: an HS256 application gets ID tokens MACed with its secret,
   t.same(header, { alg: 'HS256', typ: 'JWT' }, 'no kid: the key is the client secret')
   const { payload } = await jwtVerify(body.id_token ?? '', secretKey(secret), { issuer: ISSUER, audience: created.application.clientId, algorithms: ['HS256'], currentDate: now })
   t.match(payload, { sub: ALICE, nonce: 'n1' })
-  const jwks = createLocalJWKSet({ keys: [...(app.oauth.context.oidc?.keys.publicKeys ?? [])] })
+  const jwks = createLocalJWKSet({ keys: [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])] })
   await t.rejects(jwtVerify(body.id_token ?? '', jwks, { currentDate: now }), 'the server\'s RSA keys do not verify it')
   await t.rejects(jwtVerify(body.id_token ?? '', secretKey(`${secret}x`), { currentDate: now }), 'another secret does not verify it')
 
@@ -94,7 +94,7 @@ t.test('with the key: an HS256 application gets ID tokens MACed with its secret,
 
 t.test('switching to HS256 issues a new secret (only a hash of the old one exists); leaving it drops the sealed copy; regeneration re-seals', async (t) => {
   const app = await hs256App(t)
-  const ctx = app.oauth.context
+  const ctx = serverContext(app.oauth)
   const created = await createOidcApplication(app, { algorithm: 'RS256' })
   const base = { clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: created.application.redirectUris }
   const switched = await updateApplication(ctx, created.application.id, { ...base, algorithm: 'HS256' })
@@ -115,7 +115,7 @@ t.test('switching to HS256 issues a new secret (only a hash of the old one exist
 
   // The same database served without the key: regeneration is refused and changes nothing.
   const keyless = createOAuthServer({ store: app.oauth.store, settings: app.oauth.settings })
-  await t.rejects(regenerateClientSecret(keyless.context, created.application.id), { name: 'ApplicationValidationError', message: /configure clientSecretSealingKey/ })
+  await t.rejects(regenerateClientSecret(serverContext(keyless), created.application.id), { name: 'ApplicationValidationError', message: /configure clientSecretSealingKey/ })
   t.equal((await app.oauth.store.findApplicationById(created.application.id))?.clientSecretSealed, regenerated?.application.clientSecretSealed)
 
   const back = await updateApplication(ctx, created.application.id, { ...base, algorithm: 'RS256' })
@@ -142,9 +142,10 @@ t.test('an HS256 id_token_hint logs out when MACed with the application\'s secre
 t.test('a server that lost its sealing key refuses to sign rather than fall back to another algorithm', async (t) => {
   const app = await hs256App(t)
   const created = await createOidcApplication(app, { algorithm: 'HS256' })
-  const keyless = createOAuthServer({ store: app.oauth.store, settings: app.oauth.settings, clientSecretSealingKey: randomBytes(32), ...(app.oauth.context.oidc === null ? {} : { oidc: app.oauth.context.oidc }) })
+  const { oidc } = serverContext(app.oauth)
+  const keyless = createOAuthServer({ store: app.oauth.store, settings: app.oauth.settings, clientSecretSealingKey: randomBytes(32), ...(oidc === null ? {} : { oidc }) })
   const { prepareIdToken } = await import('../../lib/tokens/id-token.js')
-  await t.rejects(prepareIdToken(keyless.context, { issuer: ISSUER, application: created.application, userId: ALICE, scopes: ['openid'], nonce: '', authTime: null }),
+  await t.rejects(prepareIdToken(serverContext(keyless), { issuer: ISSUER, application: created.application, userId: ALICE, scopes: ['openid'], nonce: '', authTime: null }),
     { code: 'OAT_ERR_OPTIONS', message: /does not open with the configured clientSecretSealingKey/ })
 })
 

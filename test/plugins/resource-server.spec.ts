@@ -266,3 +266,10 @@ t.test('registration checks the options', async (t) => {
   class ClientView extends ClientProtectedResourceView { async get () { return 'x' } }
   await t.rejects(async () => { await clientView.register(ClientView.asView('/c')) }, /checks client credentials and needs the core plugin/)
 })
+
+t.test('protect() on a resource server is the core plugin\'s: its options are checked when the route is defined', async (t) => {
+  const api = await introspectionApi(t).api
+  t.throws(() => api.oauthResource.protect({ scopes: ['admin'] }), { code: 'OAT_ERR_OPTIONS', message: /protect\(\): scope "admin" not declared in settings\.scopes/ })
+  // @ts-expect-error -- a misspelt option, as plain JavaScript could pass it
+  t.throws(() => api.oauthResource.protect({ scope: ['read'] }), { code: 'OAT_ERR_OPTIONS', message: /protect\(\) has no option "scope" \(did you mean "scopes"\?\)/ })
+})

@@ -1,6 +1,7 @@
 // OpenID Connect prompt and max_age at the authorization endpoint (OIDC Core §3.1.2.1, §3.1.2.6).
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
+import { serverContext } from '../../lib/server.js'
 import { ALICE, assertFatalPage, assertRedirectError, createCodeApplication, exchangeCode, codeClient, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams, REDIRECT_URI, USER_HEADER } from '../helpers/authorize.js'
 import { fixedClock, type FixedClock } from '../helpers/index.js'
 import { buildOidcApp, verifyIdToken } from './support.js'
@@ -109,7 +110,7 @@ t.test('auth_time is the host\'s login time', async (t) => {
   const page = await getAuthorize(app, params)
   const approved = await postDecision(app, parseConsent(page), { user: ALICE })
   const res = await exchangeCode(app, codeClient(created), redirectParams(approved).code ?? '', { redirect_uri: REDIRECT_URI, code_verifier: verifier })
-  const keys = [...(app.oauth.context.oidc?.keys.publicKeys ?? [])]
+  const keys = [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])]
   const { payload } = await verifyIdToken({ keys }, res.json().id_token, created.application.clientId, clock.now())
   t.equal(payload.auth_time, epoch('2026-05-01T11:55:00.000Z'))
 })

@@ -167,7 +167,7 @@ t.test('REDIR-4 an operator\'s application its owner points somewhere new on the
 })
 
 t.test('REDIR-4 the flag comes with the application: no registration lookup per authorization request', async (t) => {
-  const store = app.oauth.context.store
+  const store = app.oauth.store
   const original = store.findClientRegistration.bind(store)
   let lookups = 0
   store.findClientRegistration = async (id) => { lookups++; return await original(id) }

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { regenerateClientSecret } from '../../lib/applications.js'
 import { resolveSettings } from '../../lib/settings.js'
+import { serverContext } from '../../lib/server.js'
 import { createPgStore } from '../../lib/store/pg/store.js'
 import type { Application, Store } from '../../lib/store/types.js'
 import { ClientCache } from '../../lib/validator/client-cache.js'
@@ -76,7 +77,7 @@ t.test('changes made through the toolkit are seen by the very next request', asy
     const created = await createApplication(app)
     const old = created.clientSecret ?? ''
     t.equal(await tokenStatus(app, created.application.clientId, old), 200)
-    const renewed = await regenerateClientSecret(app.oauth.context, created.application.id)
+    const renewed = await regenerateClientSecret(serverContext(app.oauth), created.application.id)
     t.equal(await tokenStatus(app, created.application.clientId, old), 401, 'the old secret')
     t.equal(await tokenStatus(app, created.application.clientId, renewed?.clientSecret ?? ''), 200, 'the new secret')
   })
@@ -154,7 +155,7 @@ t.test('SQLite: another process issuing tokens keeps the cache (inserts change n
   const { app, db, clock, client } = await cachedApp(t)
   const other = new Database(db.name)
   t.teardown(() => { other.close() })
-  const cache = app.oauth.context.clientCache
+  const cache = serverContext(app.oauth).clientCache
   const cached = (): boolean => cache?.get(cache.keyOf(client.clientId, client.secret), clock.now().getTime()) !== null
   t.equal(await tokenStatus(app, client.clientId, client.secret), 200)
   t.ok(cached(), 'cached')
@@ -210,7 +211,7 @@ t.test('keys: one per (client id, secret) pair, unambiguous, and per process', a
 t.test('a cached application is frozen, lists included', async (t) => {
   const { app, client } = await cachedApp(t)
   t.equal(await tokenStatus(app, client.clientId, client.secret), 200)
-  const cache = app.oauth.context.clientCache
+  const cache = serverContext(app.oauth).clientCache
   const cached = cache?.get(cache.keyOf(client.clientId, client.secret), Date.now() + 1000)
   t.ok(cached !== null && cached !== undefined && Object.isFrozen(cached) && Object.isFrozen(cached.redirectUris) && Object.isFrozen(cached.allowedOrigins))
 })

@@ -1,0 +1,11 @@
+// The in-process spec files of test/lib, in one test process (see test/helpers/specs.ts).
+import { runSpecs } from '../helpers/specs.js'
+
+await runSpecs(import.meta.url, [
+  './random.spec.ts',
+  './redirect-target.spec.ts',
+  './remote-cache.spec.ts',
+  './settings.spec.ts',
+  './throttle.spec.ts',
+  './spec-bundles.spec.ts',
+])

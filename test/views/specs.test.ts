@@ -1,0 +1,9 @@
+// The in-process spec files of test/views, in one test process (see test/helpers/specs.ts).
+import { runSpecs } from '../helpers/specs.js'
+
+await runSpecs(import.meta.url, [
+  './management.spec.ts',
+  './protected-resource.spec.ts',
+  './resource-audience.spec.ts',
+  './scoped-views.spec.ts',
+])
