@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
+import { addressKey } from '../lib/throttle.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
@@ -27,7 +28,7 @@ export class DeviceAuthorizationView {
 export interface DeviceRateLimitOptions {
   /** Entries per window by one logged-in user (default 5: user codes are short, so guesses are limited). */
   perUser?: number
-  /** Entries per window from one IP address, whoever is logged in (default 20). */
+  /** Entries per window from one IP address (an IPv6 address counts by its /64), whoever is logged in (default 20). */
   perIp?: number
   /** The window, milliseconds or an @fastify/rate-limit duration such as `'10 minutes'` (default 10 minutes). */
   timeWindow?: number | string
@@ -68,7 +69,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
     const perIp = pages.createRateLimit({
       max: options.rateLimit?.perIp ?? 20,
       timeWindow,
-      keyGenerator: (request) => `oat-device-ip:${request.ip}`,
+      keyGenerator: (request) => `oat-device-ip:${addressKey(request.ip)}`,
     })
     const entryUrl = `${prefix}/device/`
     const confirmUrl = (id: number): string => `${prefix}/device-confirm/${id}/`
@@ -136,7 +137,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
             // Per account, so one user cannot guess codes from many addresses; anonymous posts are refused below, so they count per IP.
             keyGenerator: async (request: FastifyRequest) => {
               const user = await request.server.oauth.resolveUser(request)
-              return user === null ? `oat-device-anon:${request.ip}` : `oat-device-user:${user.id}`
+              return user === null ? `oat-device-anon:${addressKey(request.ip)}` : `oat-device-user:${user.id}`
             },
             errorResponseBuilder: () => new TooManyAttempts('too many user code entries'),
           },

@@ -164,6 +164,11 @@ t.test('DEV-2 per-IP limit across accounts; limits are configurable; a host regi
   for (let i = 0; i < 5; i++) statuses.push((await enterCode(host, 'BCDF-GHJK', { user: `user-ip-${i}`, ip: '10.1.1.1' })).statusCode)
   t.same(statuses, [400, 400, 400, 429, 429], 'one address, five accounts: throttled after 3')
   t.equal((await enterCode(host, 'BCDF-GHJK', { user: 'user-ip-9', ip: '10.1.1.2' })).statusCode, 400, 'another address is not')
+  // IPv6: one subscriber holds a whole /64, so its addresses count as one (as everywhere else).
+  const v6: number[] = []
+  for (let i = 0; i < 5; i++) v6.push((await enterCode(host, 'BCDF-GHJK', { user: `user-v6-${i}`, ip: `2001:db8:1:2::${i + 1}` })).statusCode)
+  t.same(v6, [400, 400, 400, 429, 429], 'five addresses of one /64: throttled after 3')
+  t.equal((await enterCode(host, 'BCDF-GHJK', { user: 'user-v6-9', ip: '2001:db8:1:3::1' })).statusCode, 400, 'the next /64 is another address')
 })
 
 t.test('the device pages can be replaced through the templates option', async (t) => {

@@ -7,5 +7,6 @@ await runSpecs(import.meta.url, [
   './remote-cache.spec.ts',
   './settings.spec.ts',
   './throttle.spec.ts',
+  './server.spec.ts',
   './spec-bundles.spec.ts',
 ])
