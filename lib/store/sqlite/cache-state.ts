@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3'
 import type { StoreInvalidation } from '../types.js'
 
-// The SQLite side of cross-process cache invalidation: the one-row `oauth_cache_state`
-// table of migration 0007, the `oauth_cache_log` of migration 0008 (schema.ts `cacheState`,
-// `cacheLog`) and the triggers that keep them, whoever writes.
+// Why: another connection's commit tells only that something changed (`PRAGMA data_version`);
+// what it removed, for the verification caches, is recorded in the database itself by triggers,
+// whoever writes: the one-row `oauth_cache_state` table of migration 0007 and the
+// `oauth_cache_log` of migration 0008 (schema.ts `cacheState`, `cacheLog`). This reads and writes them.
 
 /**
  * The triggers of migrations 0007 and 0008: without all of them the state row and the log say

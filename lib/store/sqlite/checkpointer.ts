@@ -9,7 +9,7 @@ import { LITTLE_ENDIAN } from './wal-index.js'
 // stalled the server's event loop again and again: every request in flight, verifications
 // included, waited (figures in bench/README.md).
 //
-// Instead, once a store's own commits have filled half of that (store.ts; a store that hardly
+// Instead, once a store's own commits have filled half of that (checkpoints.ts; a store that hardly
 // writes never gets here), the store turns its connection's automatic checkpoints off and a
 // worker thread with its own connection checkpoints. The worker reads the WAL's last frame number
 // from the WAL-index header (the `-shm` file, https://www.sqlite.org/walformat.html) every

@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3'
 
+// Why: under token-issuance load most of a write is its commit (WAL frames, locks), and
+// better-sqlite3 waits for a busy write lock on the event loop. Grouping the writes of one
+// event-loop turn pays the commit once, and the wait for the lock is asynchronous.
+
 /** A unit of work for {@link createGroupCommit}: synchronous statements on the connection; `removed` collects access-token checksums it deleted. */
 export type TransactionWork<T> = (removed: string[]) => T
 

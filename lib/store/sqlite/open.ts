@@ -12,6 +12,12 @@ import * as schema from './schema.js'
 /** The drizzle handle of a toolkit SQLite database. */
 export type SqliteDb = BetterSQLite3Database<typeof schema>
 
+/**
+ * Runs `fn` in an IMMEDIATE transaction (shared with concurrent ones, all-or-nothing per call:
+ * group-commit.ts); `removed` collects the checksums of the access tokens it deletes.
+ */
+export type SqliteTransaction = <T>(fn: (t: SqliteDb, removed: string[]) => T) => Promise<T>
+
 /** Where the committed drizzle-kit migrations live (copied next to this module by the build). */
 export const SQLITE_MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url))
 

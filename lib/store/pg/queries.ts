@@ -1,0 +1,300 @@
+import { eq, or, sql } from 'drizzle-orm'
+import type { InvalidationHub } from '../invalidation.js'
+import type { NewIdToken } from '../records.js'
+import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
+import { mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken, toVerifiable } from '../shared/mappers.js'
+import type { DataMethods } from '../shared/methods.js'
+import { applicationChangesToRow, newAccessTokenToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow, newIdTokenToRow, newRefreshTokenToRow } from '../shared/rows.js'
+import {
+  applicationFilter, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantRedemption, familyRevocation, grantRedemption, liveRefreshToken,
+  mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, standInApplication,
+} from '../shared/rules.js'
+import type { IssuedTokenRows, IssueResult, StoreInvalidation, TokenIssue } from '../types.js'
+import type { PgDb } from './open.js'
+import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens } from './schema.js'
+
+// The PostgreSQL executor of the store's queries: the rules, row builders and mappers are
+// lib/store/shared/'s; here they are awaited, writes inside transactions at READ COMMITTED, and
+// the writers of one refresh token family hold the family's advisory lock (see `createPgStore`).
+
+/** A drizzle transaction on one pooled connection. */
+export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
+
+/** What the queries need from the store: its invalidations, within and across processes. */
+export interface PgQueryDeps {
+  readonly db: PgDb
+  readonly hub: InvalidationHub
+  /** A transaction whose removed access tokens (pushed to `removed`) are notified inside it and reported locally after it. */
+  readonly removingTx: <T>(fn: (t: PgTx, removed: string[]) => Promise<T>) => Promise<T>
+  /** NOTIFY, delivered to the other processes' listeners when `t` commits. */
+  readonly notify: (t: PgTx | PgDb, event: StoreInvalidation) => Promise<void>
+}
+
+/**
+ * First key of the transaction-level advisory locks that serialize the writers of one refresh
+ * token family (the second key is a hash of the family): "OATF" in ASCII.
+ */
+const FAMILY_LOCK = sql.raw(String(0x4f415446))
+
+const checksumColumn = { checksum: accessTokens.tokenChecksum }
+
+/** The row of an `INSERT … RETURNING`. */
+export function one<T> (rows: T[]): T {
+  const [row] = rows
+  if (row === undefined) throw new Error('INSERT … RETURNING returned no row')
+  return row
+}
+
+/** Serializes the writers of one family until the transaction ends. */
+async function lockFamily (t: PgTx, family: string): Promise<void> {
+  await t.execute(sql`SELECT pg_advisory_xact_lock(${FAMILY_LOCK}, hashtext(${family}))`)
+}
+
+/** The same lock, for the family of refresh token `id` (a family never changes); none when the row is gone. */
+async function lockFamilyOf (t: PgTx, id: number): Promise<void> {
+  await t.execute(sql`SELECT pg_advisory_xact_lock(${FAMILY_LOCK}, hashtext(${refreshTokens.tokenFamily}))
+    FROM ${refreshTokens} WHERE ${refreshTokens.id} = ${id}`)
+}
+
+/** The data methods over `db`. */
+export function pgQueries ({ db, hub, removingTx, notify }: PgQueryDeps): DataMethods {
+  const accessTokenByChecksum = db.select().from(accessTokens)
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_access_token_by_checksum')
+  // The verification hot path: one named prepared statement, the token joined with its application.
+  const verifiableByChecksum = db.select({ token: accessTokens, application: applications }).from(accessTokens)
+    .leftJoin(applications, eq(applications.id, accessTokens.applicationId))
+    .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_verifiable_access_token')
+
+  // Every client authentication looks its application up: named prepared statements too.
+  // By client_id, or else the stand-in (`matchingApplication`): the matching row sorts first.
+  const clientIdParam = sql.placeholder('clientId')
+  const applicationByClientId = db.select().from(applications)
+    .where(or(eq(applications.clientId, clientIdParam), standInApplication(applications)))
+    .orderBy(sql`${applications.clientId} = ${clientIdParam} DESC`).limit(1).prepare('oat_application_by_client_id')
+  const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare('oat_application_by_id')
+
+  async function insertIdToken (t: PgTx | PgDb, idToken: NewIdToken, now: Date): Promise<typeof idTokens.$inferSelect> {
+    return one(await t.insert(idTokens).values(newIdTokenToRow(idToken, now)).returning())
+  }
+
+  async function insertTokens (t: PgTx, issue: TokenIssue): Promise<IssuedTokenRows> {
+    const idTokenId = issue.idToken == null ? null : (await insertIdToken(t, issue.idToken, issue.now)).id
+    const accessToken = toAccessToken(one(await t.insert(accessTokens).values(newAccessTokenToRow(issue.accessToken, idTokenId, issue.now)).returning()))
+    if (issue.refreshToken === null) return { accessToken, refreshToken: null }
+    const refreshRow = one(await t.insert(refreshTokens).values(newRefreshTokenToRow(issue.refreshToken, accessToken.id, issue.now)).returning())
+    return { accessToken, refreshToken: toRefreshToken(refreshRow) }
+  }
+
+  /** Deletes access token `id`, noting its checksum. */
+  async function deleteAccessToken (t: PgTx, id: number, removed: string[]): Promise<void> {
+    for (const r of await t.delete(accessTokens).where(byId(accessTokens, id)).returning(checksumColumn)) removed.push(r.checksum)
+  }
+
+  async function revokeFamily (t: PgTx, family: string, now: Date, removed: string[]): Promise<void> {
+    await lockFamily(t, family)
+    const { revoke, unseal, accessTokens: ofFamily } = familyRevocation(refreshTokens, accessTokens, family, now)
+    await t.update(refreshTokens).set(revoke.set).where(revoke.where)
+    await t.update(refreshTokens).set(unseal.set).where(unseal.where)
+    for (const r of await t.delete(accessTokens).where(ofFamily).returning(checksumColumn)) removed.push(r.checksum)
+  }
+
+  /** A conditional issuance in one transaction, which `fn` rolls back with `LostRace`. */
+  async function conditionally (fn: (t: PgTx, removed: string[]) => Promise<IssuedTokenRows>): Promise<IssueResult> {
+    return await conditionalIssue(async () => await removingTx(fn))
+  }
+
+  /** An application change: NOTIFY inside its transaction, reported here after it, whatever the outcome. */
+  async function changingApplication<T> (id: number, fn: (t: PgTx) => Promise<T>): Promise<T> {
+    const event: StoreInvalidation = { kind: 'application', applicationId: id }
+    try {
+      return await db.transaction(async (t) => {
+        await notify(t, event)
+        return await fn(t)
+      })
+    } finally {
+      hub.emit(event)
+    }
+  }
+
+  return {
+    async createApplication (app) {
+      return toApplication(one(await db.insert(applications).values(newApplicationToRow(app)).returning()))
+    },
+
+    async findApplicationByClientId (clientId) {
+      return matchingApplication((await applicationByClientId.execute({ clientId }))[0], clientId)
+    },
+
+    async findApplicationById (id) {
+      return mapOrNull((await applicationById.execute({ id }))[0], toApplication)
+    },
+
+    async listApplications (filter = {}) {
+      return (await db.select().from(applications).where(applicationFilter(applications, filter)).orderBy(applications.id)).map(toApplication)
+    },
+
+    async updateApplication (id, changes, now) {
+      const set = applicationChangesToRow(changes, now)
+      return mapOrNull((await changingApplication(id, async (t) => await t.update(applications).set(set).where(byId(applications, id)).returning()))[0], toApplication)
+    },
+
+    async deleteApplication (id) {
+      // Foreign keys cascade to tokens, codes and ID tokens, in this one statement.
+      return ((await changingApplication(id, async (t) => await t.delete(applications).where(byId(applications, id)))).rowCount ?? 0) > 0
+    },
+
+    async isOriginAllowed (origin) {
+      if (!mayBeListedOrigin(origin)) return false
+      // Exact equality with one element of the split list: no LIKE, so `%` and `_` are plain
+      // characters, and `https://a.example` does not match `https://a.example.evil.net`.
+      const rows = await db.select({ id: applications.id }).from(applications)
+        .where(sql`${origin}::text = ANY (regexp_split_to_array(${applications.allowedOrigins}, '[[:space:]]+'))`).limit(1)
+      return rows.length > 0
+    },
+
+    async findAccessToken (checksum) {
+      return mapOrNull((await accessTokenByChecksum.execute({ checksum }))[0], toAccessToken)
+    },
+
+    async findAccessTokenForVerification (checksum) {
+      return mapOrNull((await verifiableByChecksum.execute({ checksum }))[0], toVerifiable)
+    },
+
+    async findAccessTokenById (id) {
+      return mapOrNull((await db.select().from(accessTokens).where(byId(accessTokens, id)))[0], toAccessToken)
+    },
+
+    async listAccessTokensForUser (userId) {
+      return (await db.select().from(accessTokens).where(eq(accessTokens.userId, userId)).orderBy(accessTokens.id)).map(toAccessToken)
+    },
+
+    async revokeAccessToken (id, now) {
+      await removingTx(async (t, removed) => {
+        const [row] = await t.select({ family: accessTokens.tokenFamily }).from(accessTokens).where(byId(accessTokens, id))
+        if (row === undefined) return
+        if (row.family !== null) await revokeFamily(t, row.family, now, removed)
+        else await deleteAccessToken(t, id, removed)
+      })
+    },
+
+    async findRefreshToken (checksum) {
+      return mapOrNull((await db.select().from(refreshTokens).where(eq(refreshTokens.tokenChecksum, checksum)))[0], toRefreshToken)
+    },
+
+    async revokeTokenFamily (family, now) {
+      await removingTx(async (t, removed) => { await revokeFamily(t, family, now, removed) })
+    },
+
+    async issueTokens (issue) {
+      return await db.transaction(async (t) => await insertTokens(t, issue))
+    },
+
+    async rotateRefreshToken (id, successorSealed, issue) {
+      return await conditionally(async (t, removed) => {
+        await lockFamilyOf(t, id)
+        const rotation = refreshTokenRotation(refreshTokens, id, successorSealed, issue.now)
+        const [old] = await t.update(refreshTokens).set(rotation.set).where(rotation.where).returning({ accessTokenId: refreshTokens.accessTokenId })
+        if (old === undefined) throw new LostRace()
+        if (old.accessTokenId !== null) await deleteAccessToken(t, old.accessTokenId, removed)
+        return await insertTokens(t, issue)
+      })
+    },
+
+    async replaceAccessToken (refreshTokenId, issue) {
+      return await conditionally(async (t, removed) => {
+        await lockFamilyOf(t, refreshTokenId)
+        const [live] = await t.select({ accessTokenId: refreshTokens.accessTokenId }).from(refreshTokens)
+          .where(liveRefreshToken(refreshTokens, refreshTokenId)).for('update')
+        if (live === undefined) throw new LostRace()
+        if (live.accessTokenId !== null) await deleteAccessToken(t, live.accessTokenId, removed)
+        const rows = await insertTokens(t, { ...issue, refreshToken: null })
+        const rebinding = refreshTokenRebinding(refreshTokens, refreshTokenId, rows.accessToken.id, issue.now)
+        const [rt] = await t.update(refreshTokens).set(rebinding.set).where(rebinding.where).returning()
+        if (rt === undefined) throw new LostRace()
+        return { accessToken: rows.accessToken, refreshToken: toRefreshToken(rt) }
+      })
+    },
+
+    async createIdToken (idToken, now) {
+      return toIdToken(await insertIdToken(db, idToken, now))
+    },
+
+    async findIdTokenByJti (jti) {
+      return mapOrNull((await db.select().from(idTokens).where(eq(idTokens.jti, jti)))[0], toIdToken)
+    },
+
+    async createGrant (grant, now) {
+      return toGrant(one(await db.insert(grants).values(newGrantToRow(grant, now)).returning()))
+    },
+
+    async findGrant (checksum) {
+      return mapOrNull((await db.select().from(grants).where(eq(grants.codeChecksum, checksum)))[0], toGrant)
+    },
+
+    async redeemGrant (grantId, issue) {
+      return await conditionally(async (t) => {
+        const redemption = grantRedemption(grants, grantId, issue)
+        const won = await t.update(grants).set(redemption.set).where(redemption.where).returning({ id: grants.id })
+        if (won.length !== 1) throw new LostRace()
+        return await insertTokens(t, issue)
+      })
+    },
+
+    async revokeGrantTokens (grantId, now) {
+      await removingTx(async (t, removed) => {
+        const [grant] = await t.select({ family: grants.tokenFamily }).from(grants).where(byId(grants, grantId))
+        if (grant?.family != null) await revokeFamily(t, grant.family, now, removed)
+        for (const r of await t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn)) removed.push(r.checksum)
+      })
+    },
+
+    async createDeviceGrant (grant, now) {
+      // A taken user code inserts nothing (the caller draws another), never a constraint error.
+      const [row] = await db.insert(deviceGrants).values(newDeviceGrantToRow(grant, now)).onConflictDoNothing({ target: deviceGrants.userCodeChecksum }).returning()
+      return mapOrNull(row, toDeviceGrant)
+    },
+
+    async findDeviceGrant (checksum) {
+      return mapOrNull((await db.select().from(deviceGrants).where(eq(deviceGrants.deviceCodeChecksum, checksum)))[0], toDeviceGrant)
+    },
+
+    async findDeviceGrantByUserCode (userCodeChecksum) {
+      return mapOrNull((await db.select().from(deviceGrants).where(eq(deviceGrants.userCodeChecksum, userCodeChecksum)))[0], toDeviceGrant)
+    },
+
+    async findDeviceGrantById (id) {
+      return mapOrNull((await db.select().from(deviceGrants).where(byId(deviceGrants, id)))[0], toDeviceGrant)
+    },
+
+    async claimDeviceGrant (id, userId, now) {
+      // READ COMMITTED: a racing claim waits for the row lock and re-checks `user_id` on the committed row.
+      const claim = deviceGrantClaim(deviceGrants, id, userId, now)
+      return mapOrNull((await db.update(deviceGrants).set(claim.set).where(claim.where).returning())[0], toDeviceGrant)
+    },
+
+    async decideDeviceGrant (id, userId, decision, authTime, now) {
+      const decided = deviceGrantDecision(deviceGrants, id, userId, decision, authTime, now)
+      return (await db.update(deviceGrants).set(decided.set).where(decided.where).returning({ id: deviceGrants.id })).length === 1
+    },
+
+    async recordDevicePoll (id, now, slowDownSeconds) {
+      return await db.transaction(async (t) => {
+        // FOR UPDATE: concurrent polls of one device code are judged one after the other.
+        const [polled] = await t.select({ interval: deviceGrants.interval, lastPolledAt: deviceGrants.lastPolledAt }).from(deviceGrants)
+          .where(byId(deviceGrants, id)).for('update')
+        const poll = devicePoll(deviceGrants, id, polled, now, slowDownSeconds)
+        if (poll !== null) await t.update(deviceGrants).set(poll.record.set).where(poll.record.where)
+        return poll?.result ?? null
+      })
+    },
+
+    async redeemDeviceGrant (id, issue) {
+      return await conditionally(async (t) => {
+        const redemption = deviceGrantRedemption(deviceGrants, id, issue.now)
+        const won = await t.update(deviceGrants).set(redemption.set).where(redemption.where).returning({ id: deviceGrants.id })
+        if (won.length !== 1) throw new LostRace()
+        return await insertTokens(t, issue)
+      })
+    },
+  }
+}

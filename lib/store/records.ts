@@ -1,0 +1,285 @@
+/**
+ * The domain records of the store: applications, tokens, codes, device authorizations,
+ * registrations and pushed requests as the grant and endpoint logic sees them, and the fields
+ * needed to create each. Tokens appear here only as SHA-256 checksums; client secrets only as
+ * hashes. Each dialect maps its rows to these (lib/store/shared/).
+ */
+
+/** `confidential` clients can keep a secret; `public` ones (SPAs, native apps) cannot. */
+export type ClientType = 'confidential' | 'public'
+
+/** The one grant type an application is registered for (DOT `Application.authorization_grant_type`). */
+export type ApplicationGrantType =
+  | 'authorization-code'
+  | 'implicit'
+  | 'password'
+  | 'client-credentials'
+  | 'openid-hybrid'
+  | 'urn:ietf:params:oauth:grant-type:device_code'
+
+/** Every application grant type, in DOT's order. */
+export const APPLICATION_GRANT_TYPES: readonly ApplicationGrantType[] = Object.freeze([
+  'authorization-code',
+  'implicit',
+  'password',
+  'client-credentials',
+  'openid-hybrid',
+  'urn:ietf:params:oauth:grant-type:device_code',
+])
+
+/** ID token signing algorithm of an application; `''` means no OpenID Connect. */
+export type SigningAlgorithm = '' | 'RS256' | 'HS256'
+
+/** Client authentication methods (RFC 7591 §2 `token_endpoint_auth_method`). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+/** A registered OAuth client (DOT `Application`). */
+export interface Application {
+  readonly id: number
+  readonly clientId: string
+  /** Hash of the client secret (`scheme$…`), or `''` for public clients. Never the secret itself. */
+  readonly clientSecretHash: string
+  readonly clientType: ClientType
+  readonly authorizationGrantType: ApplicationGrantType
+  /** Exact redirect URIs (DOT keeps them space-separated). */
+  readonly redirectUris: readonly string[]
+  readonly postLogoutRedirectUris: readonly string[]
+  /** Origins allowed to call the token-side endpoints from a browser (CORS). */
+  readonly allowedOrigins: readonly string[]
+  readonly name: string
+  /** The owner, a host-app user id, if any. */
+  readonly userId: string | null
+  readonly skipAuthorization: boolean
+  readonly algorithm: SigningAlgorithm
+  /**
+   * HS256 applications only: the client secret sealed (AES-256-GCM) under the server's
+   * `clientSecretSealingKey`, so ID tokens can be signed with it; `''` otherwise. Never the secret in clear.
+   */
+  readonly clientSecretSealed: string
+  /** RFC 9126 §6: authorization requests must come through `par/` (a `request_uri`). */
+  readonly requirePushedAuthorizationRequests: boolean
+  /**
+   * RFC 7591 `token_endpoint_auth_method` a registered client chose: client authentication must
+   * use it. `''` (every application not created by dynamic registration) accepts any method.
+   */
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod | ''
+  /** RFC 7591 `scope`: the only scopes the client may obtain; `null` when unrestricted. */
+  readonly allowedScopes: readonly string[] | null
+  /**
+   * RFC 7662 §4: a resource server allowed to introspect every client's access tokens, and the
+   * only kind of application that may obtain the `introspection` scope. Other clients learn
+   * only about their own tokens. Set by administrators (CLI, host code), never by dynamic
+   * registration or the self-service management pages.
+   */
+  readonly allowIntrospection: boolean
+  /**
+   * An end user, not the operator, created this client: RFC 7591 dynamic registration or the
+   * self-service management pages. Its redirect URIs are only its registrant's word, so errors
+   * found at the authorization endpoint before the user approved are shown on the error page,
+   * never redirected (RFC 9700 §4.11.2), and the consent page names where the browser will go.
+   * Set at creation; updates by the client or its owner never change it.
+   */
+  readonly selfRegistered: boolean
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** The fields of `Application` every creation gives. */
+type GivenAtCreation = 'clientId' | 'clientSecretHash' | 'clientType' | 'authorizationGrantType' | 'redirectUris' | 'postLogoutRedirectUris' |
+  'allowedOrigins' | 'name' | 'userId' | 'skipAuthorization' | 'algorithm'
+
+/** The fields of `Application` a creation may leave to their defaults. */
+type DefaultedAtCreation = 'clientSecretSealed' | 'requirePushedAuthorizationRequests' | 'tokenEndpointAuthMethod' | 'allowedScopes' |
+  'allowIntrospection' | 'selfRegistered'
+
+/**
+ * Fields needed to create an application; the secret is already hashed. The optional ones
+ * default to: no sealed secret (`clientSecretSealed` `''`), no RFC 9126 §6 requirement, any
+ * client authentication method (`tokenEndpointAuthMethod` `''`), unrestricted scopes
+ * (`allowedScopes` `null`), no RFC 7662 §4 introspection permission, and not self-registered
+ * (`registerClient` always sets it).
+ */
+export interface NewApplication extends Pick<Application, GivenAtCreation>, Partial<Pick<Application, DefaultedAtCreation>> {
+  readonly now: Date
+}
+
+/**
+ * Fields of an application that can change after creation. `selfRegistered` is among them for
+ * the operator (host code that vetted a client's redirect URIs); the toolkit's own update paths
+ * (management edit, RFC 7592) never pass it.
+ */
+export type ApplicationChanges = Partial<Omit<NewApplication, 'now' | 'clientId'>>
+
+/** An access token as stored: the token itself is known only by its checksum. */
+export interface AccessTokenRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number | null
+  readonly userId: string | null
+  /** Space-separated granted scopes. */
+  readonly scope: string
+  readonly expiresAt: Date
+  /** The refresh token family this token belongs to, if it came with a refresh token. */
+  readonly tokenFamily: string | null
+  /** The authorization code it was exchanged for, if any (to revoke on code replay). */
+  readonly grantId: number | null
+  readonly idTokenId: number | null
+  /** RFC 8707 resource indicators, space-separated; `''` when unrestricted. */
+  readonly resource: string
+  readonly createdAt: Date
+}
+
+/** A refresh token as stored. */
+export interface RefreshTokenRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string | null
+  /** The scope originally granted; a refresh may narrow what it asks for, never widen this. */
+  readonly scope: string
+  /** The access token issued with it; `null` once that token was revoked or cleared. */
+  readonly accessTokenId: number | null
+  /** All refresh tokens descended from one authorization share a family (reuse detection). */
+  readonly tokenFamily: string
+  readonly resource: string
+  readonly revokedAt: Date | null
+  /** When set, this token was rotated at `revokedAt`, and the successor pair is sealed under the old token (grace period). */
+  readonly successorSealed: string | null
+  /** When the user authenticated for the authorization the family descends from; `null` when unknown (OIDC `auth_time`). */
+  readonly authTime: Date | null
+  readonly createdAt: Date
+}
+
+/** An authorization code (DOT `Grant`). */
+export interface GrantRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string
+  readonly expiresAt: Date
+  readonly redirectUri: string
+  readonly scope: string
+  readonly codeChallenge: string
+  readonly codeChallengeMethod: '' | 'plain' | 'S256'
+  readonly nonce: string
+  readonly claims: string
+  readonly resource: string
+  readonly authTime: Date
+  readonly consumedAt: Date | null
+  /** The token family created by the first exchange (so a replay can revoke it). */
+  readonly tokenFamily: string | null
+  readonly createdAt: Date
+}
+
+/** An ID token issued (DOT `IDToken`), keyed by `jti`. */
+export interface IdTokenRecord {
+  readonly id: number
+  readonly jti: string
+  readonly applicationId: number
+  readonly userId: string
+  readonly scope: string
+  readonly expiresAt: Date
+  readonly createdAt: Date
+}
+
+/** An ID token to record (the JWT itself is never stored): an `IdTokenRecord` before it has an id or a creation time. */
+export type NewIdToken = Omit<IdTokenRecord, 'id' | 'createdAt'>
+
+/** Where a device authorization stands (DOT `DeviceGrant.status`; expiry is a time, not a status). */
+export type DeviceGrantStatus = 'authorization-pending' | 'authorized' | 'denied'
+
+/** A device authorization (RFC 8628, DOT `DeviceGrant`). Both codes are known only by checksum. */
+export interface DeviceGrantRecord {
+  readonly id: number
+  /** SHA-256 checksum of the `device_code`. */
+  readonly checksum: string
+  /** SHA-256 checksum of the normalised user code (upper case, no separators). */
+  readonly userCodeChecksum: string
+  readonly applicationId: number
+  /** The user who entered the user code; only they may approve or deny. */
+  readonly userId: string | null
+  readonly scope: string
+  /** RFC 8707 resource indicators asked for at device authorization, space-separated; `''` when unrestricted. */
+  readonly resource: string
+  readonly status: DeviceGrantStatus
+  readonly expiresAt: Date
+  /** Minimum seconds between polls; grows by 5 with each `slow_down` (RFC 8628 §3.5). */
+  readonly interval: number
+  readonly lastPolledAt: Date | null
+  /** When the approving user last authenticated (`auth_time` of ID tokens). */
+  readonly authTime: Date | null
+  /** When the device exchanged it for tokens (single use). */
+  readonly consumedAt: Date | null
+  readonly createdAt: Date
+}
+
+/** A device authorization to insert. */
+export interface NewDeviceGrant {
+  readonly checksum: string
+  readonly userCodeChecksum: string
+  readonly applicationId: number
+  readonly scope: string
+  /** RFC 8707 resource indicators, space-separated; `''` when unrestricted. */
+  readonly resource: string
+  readonly expiresAt: Date
+  readonly interval: number
+}
+
+/** An access token to insert: an `AccessTokenRecord` before it has an id, an ID token or a creation time. */
+export type NewAccessToken = Omit<AccessTokenRecord, 'id' | 'idTokenId' | 'createdAt'>
+
+/** A refresh token to insert (bound to the access token inserted with it). */
+export interface NewRefreshToken {
+  readonly checksum: string
+  readonly applicationId: number
+  readonly userId: string | null
+  readonly scope: string
+  readonly tokenFamily: string
+  readonly resource: string
+  /** When the user authenticated (carried across rotations for the ID token's `auth_time`); `null` or absent when unknown. */
+  readonly authTime?: Date | null
+}
+
+/** An authorization code to insert: a `GrantRecord` before it has an id, a consumption or a creation time. */
+export type NewGrant = Omit<GrantRecord, 'id' | 'consumedAt' | 'tokenFamily' | 'createdAt'>
+
+/** RFC 7591/7592: the registration of a dynamically registered client. */
+export interface ClientRegistrationRecord {
+  readonly id: number
+  readonly applicationId: number
+  /** SHA-256 checksum of the registration access token (the token itself is never stored). */
+  readonly accessTokenChecksum: string
+  /** The client metadata the application's own columns do not hold, as a JSON object. */
+  readonly metadata: Readonly<Record<string, unknown>>
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** A registration to record with its application. */
+export interface NewClientRegistration {
+  readonly accessTokenChecksum: string
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
+/** RFC 9126: a pushed authorization request, known by the checksum of its `request_uri`. */
+export interface PushedAuthorizationRequestRecord {
+  readonly id: number
+  readonly checksum: string
+  readonly applicationId: number
+  /** The authorization request's parameters, as pushed. */
+  readonly parameters: Readonly<Record<string, string>>
+  readonly expiresAt: Date
+  /** When the authorization endpoint first used it (the user's trip may take longer than `expires_in`). */
+  readonly startedAt: Date | null
+  /** When the user's decision used it up; it is single-use. */
+  readonly consumedAt: Date | null
+  readonly createdAt: Date
+}
+
+/** A pushed authorization request to insert. */
+export interface NewPushedAuthorizationRequest {
+  readonly checksum: string
+  readonly applicationId: number
+  readonly parameters: Readonly<Record<string, string>>
+  readonly expiresAt: Date
+}

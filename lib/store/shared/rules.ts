@@ -1,0 +1,144 @@
+import { and, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import type { TokenIssue } from '../types.js'
+import type { AnyTable, RowChanges, TableName } from './tables.js'
+
+// The store's rules, written once for both dialects: which rows a conditional UPDATE may change
+// and what it sets. Each is a `WHERE` over drizzle's columns, which serves a `sqliteTable` and a
+// `pgTable` alike; the dialects only run them (`.run()` inside a synchronous SQLite transaction,
+// `await` inside a PostgreSQL one) and let the changed-row count decide. Single-use artefacts
+// are consumed this way: of any number of racing requests, exactly one changes the row (SQLite
+// serializes writers; PostgreSQL at READ COMMITTED makes the others wait for its row lock and
+// re-check the condition on the committed row, which then matches nothing).
+
+/** A conditional UPDATE: the values it sets on the rows `where` matches. */
+export interface ConditionalUpdate<K extends TableName> {
+  readonly set: RowChanges<K>
+  readonly where: SQL | undefined
+}
+
+/** The row whose primary key is `id`. */
+export function byId (table: AnyTable<TableName>, id: number): SQL {
+  return eq(table.id, id)
+}
+
+// applications
+
+/** `listApplications`' filter: the applications owned by `userId`, by no one when `null`, all when absent. */
+export function applicationFilter (applications: AnyTable<'applications'>, filter: { readonly userId?: string | null }): SQL | undefined {
+  if (filter.userId === undefined) return undefined
+  return filter.userId === null ? isNull(applications.userId) : eq(applications.userId, filter.userId)
+}
+
+/**
+ * The stand-in of a lookup by client_id (the application with the lowest id), read when no
+ * client_id matches so that an unknown client costs what a known one does (`matchingApplication`).
+ */
+export function standInApplication (applications: AnyTable<'applications'>): SQL {
+  return eq(applications.id, sql`(SELECT min(${applications.id}) FROM ${applications})`)
+}
+
+/** Whether `origin` can be an exact entry of an allowed-origins list at all: an entry never holds white space. */
+export function mayBeListedOrigin (origin: string): boolean {
+  return origin !== '' && !/\s/.test(origin)
+}
+
+// tokens
+
+/**
+ * Revoking a token family (a reuse replay, RFC 6749 §10.4, or RFC 7009 revocation): every live
+ * refresh token of the family is revoked, the sealed successors of its rotations are dropped (a
+ * deliberately revoked family never hands them out again, not even inside the grace period), and
+ * its access tokens are deleted. Set-based, a constant number of statements however long the
+ * family (DOT #1809).
+ */
+export function familyRevocation (refreshTokens: AnyTable<'refreshTokens'>, accessTokens: AnyTable<'accessTokens'>, family: string, now: Date): {
+  readonly revoke: ConditionalUpdate<'refreshTokens'>
+  readonly unseal: ConditionalUpdate<'refreshTokens'>
+  readonly accessTokens: SQL
+} {
+  return {
+    revoke: { set: { revokedAt: now, updatedAt: now }, where: and(eq(refreshTokens.tokenFamily, family), isNull(refreshTokens.revokedAt)) },
+    unseal: { set: { successorSealed: null }, where: and(eq(refreshTokens.tokenFamily, family), isNotNull(refreshTokens.successorSealed)) },
+    accessTokens: eq(accessTokens.tokenFamily, family),
+  }
+}
+
+/** Refresh token `id`, if still live (neither rotated nor revoked). */
+export function liveRefreshToken (refreshTokens: AnyTable<'refreshTokens'>, id: number): SQL | undefined {
+  return and(eq(refreshTokens.id, id), isNull(refreshTokens.revokedAt))
+}
+
+/**
+ * Rotation (RFC 6749 §6, RFC 9700 §4.14.2): refresh token `id` is revoked only while it is
+ * live, and keeps the successor pair sealed under itself for the grace period.
+ */
+export function refreshTokenRotation (refreshTokens: AnyTable<'refreshTokens'>, id: number, successorSealed: string | null, now: Date): ConditionalUpdate<'refreshTokens'> {
+  return { set: { revokedAt: now, successorSealed, updatedAt: now }, where: liveRefreshToken(refreshTokens, id) }
+}
+
+/** Binds refresh token `id` to the access token that replaced its previous one. */
+export function refreshTokenRebinding (refreshTokens: AnyTable<'refreshTokens'>, id: number, accessTokenId: number, now: Date): ConditionalUpdate<'refreshTokens'> {
+  return { set: { accessTokenId, updatedAt: now }, where: eq(refreshTokens.id, id) }
+}
+
+// authorization codes
+
+/**
+ * RFC 6749 §4.1.2: a code is consumed once, and only while unexpired at `issue.now`. It records
+ * the token family the exchange creates, so that a replay can revoke it.
+ */
+export function grantRedemption (grants: AnyTable<'grants'>, grantId: number, issue: TokenIssue): ConditionalUpdate<'grants'> {
+  const family = issue.refreshToken?.tokenFamily ?? issue.accessToken.tokenFamily
+  return {
+    set: { consumedAt: issue.now, tokenFamily: family, updatedAt: issue.now },
+    where: and(eq(grants.id, grantId), isNull(grants.consumedAt), gt(grants.expiresAt, issue.now)),
+  }
+}
+
+// device authorizations (RFC 8628)
+
+/** The first user to enter the user code claims a pending, unexpired authorization; only they may decide (DOT 3.4.1). */
+export function deviceGrantClaim (deviceGrants: AnyTable<'deviceGrants'>, id: number, userId: string, now: Date): ConditionalUpdate<'deviceGrants'> {
+  return {
+    set: { userId, updatedAt: now },
+    where: and(eq(deviceGrants.id, id), eq(deviceGrants.status, 'authorization-pending'), gt(deviceGrants.expiresAt, now),
+      or(isNull(deviceGrants.userId), eq(deviceGrants.userId, userId))),
+  }
+}
+
+/** The claiming user's decision, only while pending and unexpired. */
+export function deviceGrantDecision (deviceGrants: AnyTable<'deviceGrants'>, id: number, userId: string, decision: 'authorized' | 'denied',
+  authTime: Date, now: Date): ConditionalUpdate<'deviceGrants'> {
+  return {
+    set: { status: decision, authTime, updatedAt: now },
+    where: and(eq(deviceGrants.id, id), eq(deviceGrants.userId, userId), eq(deviceGrants.status, 'authorization-pending'), gt(deviceGrants.expiresAt, now)),
+  }
+}
+
+/** RFC 8628 §3.5 with RFC 6749 §4.1.2's spirit: one token set per approval, while unexpired. */
+export function deviceGrantRedemption (deviceGrants: AnyTable<'deviceGrants'>, id: number, now: Date): ConditionalUpdate<'deviceGrants'> {
+  return {
+    set: { consumedAt: now, updatedAt: now },
+    where: and(eq(deviceGrants.id, id), eq(deviceGrants.status, 'authorized'), isNull(deviceGrants.consumedAt), gt(deviceGrants.expiresAt, now)),
+  }
+}
+
+// pushed authorization requests (RFC 9126)
+
+/** Those expired and never used: nothing can redeem them any more, so a new push deletes them (not cleartokens). */
+export function expiredPushedRequests (requests: AnyTable<'pushedAuthorizationRequests'>, now: Date): SQL {
+  return lt(requests.expiresAt, now)
+}
+
+/** First use by the authorization endpoint, with the new expiry: only once, unconsumed and unexpired. */
+export function pushedRequestStart (requests: AnyTable<'pushedAuthorizationRequests'>, id: number, now: Date, expiresAt: Date): ConditionalUpdate<'pushedAuthorizationRequests'> {
+  return {
+    set: { startedAt: now, expiresAt },
+    where: and(eq(requests.id, id), isNull(requests.startedAt), isNull(requests.consumedAt), gt(requests.expiresAt, now)),
+  }
+}
+
+/** The user's decision uses it up: single use, while unexpired. */
+export function pushedRequestConsumption (requests: AnyTable<'pushedAuthorizationRequests'>, id: number, now: Date): ConditionalUpdate<'pushedAuthorizationRequests'> {
+  return { set: { consumedAt: now }, where: and(eq(requests.id, id), isNull(requests.consumedAt), gt(requests.expiresAt, now)) }
+}
