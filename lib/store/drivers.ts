@@ -1,9 +1,9 @@
 import { ImproperlyConfiguredError } from '../errors.js'
 
-// The database drivers load on first use, not when the toolkit is imported: `pg` is an optional
-// peer dependency that only a PostgreSQL user installs, and better-sqlite3's native module is
-// not worth loading in a process that never opens SQLite (a standalone resource server, the
-// CLI's `generatekey`). Only lib/store/ touches the drivers (STYLE §1); callers go through here.
+// Database drivers loaded on first use, not when the module that may need them is: `pg` is an
+// optional peer dependency that only a PostgreSQL user installs, and the CLI loads neither
+// driver for a command that opens no database (`generatekey`) or opens the other kind. Only
+// lib/store/ touches the drivers (STYLE §1); callers go through here.
 
 /**
  * `err` as the one-line configuration error a user acts on when it says that `driver` is not
@@ -28,7 +28,7 @@ export async function loadPg (): Promise<typeof import('./pg/store.js') & typeof
   }
 }
 
-/** The SQLite store and its helpers (better-sqlite3, a dependency of the toolkit). */
+/** The SQLite store and its helpers (better-sqlite3, a dependency of the toolkit), for the CLI. */
 export async function loadSqlite (): Promise<typeof import('./sqlite/store.js') & typeof import('./sqlite/open.js')> {
   try {
     const [store, open] = await Promise.all([import('./sqlite/store.js'), import('./sqlite/open.js')])

@@ -2,8 +2,8 @@ import type pg from 'pg'
 import { ImproperlyConfiguredError } from '../errors.js'
 import type { DatabaseOption, PgPool, SqliteDatabase } from './connection.js'
 import { isPostgresUrl, sqlitePathFromUrl } from './database-url.js'
-import { loadPg, loadSqlite } from './drivers.js'
-import type { SqliteStoreOptions } from './sqlite/store.js'
+import { loadPg } from './drivers.js'
+import { createSqliteStore, type SqliteStoreOptions } from './sqlite/store.js'
 import type { Store } from './types.js'
 
 /**
@@ -30,7 +30,9 @@ function isPgPool (database: SqliteDatabase | PgPool): database is PgPool {
 /**
  * Opens the store a database option names: a `postgres://` URL or a `pg.Pool` gives the
  * PostgreSQL store (which needs the `pg` package, loaded only then); a path, a `sqlite:`/`file:`
- * URL or a better-sqlite3 database the SQLite one. A store opened from a URL or path closes its
+ * URL or a better-sqlite3 database the SQLite one. SQLite, the zero-set-up default, loads with
+ * the toolkit: loaded here instead, its modules would lengthen the plugin's registration, which
+ * Fastify times (10 s by default), on every start. A store opened from a URL or path closes its
  * connections on `close()`; a given pool or database stays open for its owner.
  * @example
  * const store = await openStore(process.env.DATABASE_URL ?? 'oauth.sqlite3', { migrate: true })
@@ -41,12 +43,12 @@ export async function openStore (database: DatabaseOption, options: OpenStoreOpt
   if (typeof database === 'string') {
     if (isPostgresUrl(database)) return await (await loadPg()).createPgStore({ connectionString: database, migrate })
     const path = sqlitePathFromUrl(database) ?? ''
-    return (await loadSqlite()).createSqliteStore({ ...tuning, database: path, migrate })
+    return createSqliteStore({ ...tuning, database: path, migrate })
   }
   // The shapes were checked just now; the drivers' own types are what the stores take.
   if (isPgPool(database)) return await (await loadPg()).createPgStore({ pool: database as unknown as pg.Pool, migrate })
   if (typeof (database as { pragma?: unknown }).pragma !== 'function') {
     throw new ImproperlyConfiguredError('OAT_ERR_DATABASE', 'fastify-oauth-toolkit: `database` must be a path or URL, a better-sqlite3 Database, or a pg.Pool')
   }
-  return (await loadSqlite()).createSqliteStore({ ...tuning, database, migrate })
+  return createSqliteStore({ ...tuning, database, migrate })
 }
