@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
-import { headerUser } from '../helpers/authorize.js'
 import { FORM, testHasher } from '../helpers/index.js'
+import { LOGIN_OPTIONS } from '../helpers/authorize.js'
 import { buildDeviceApp, createDeviceApplication, decide, deviceCode, enterCode, getPage, pageForm, poll, postForm } from './support.js'
 
 const app = await buildDeviceApp(t)
@@ -155,8 +155,7 @@ t.test('DEV-2 per-IP limit across accounts; limits are configurable; a host regi
     database: join(t.testdir(), 'oauth.db'),
     migrate: true,
     hasher: testHasher,
-    resolveUser: headerUser,
-    secret: 'a-test-secret-of-at-least-32-characters',
+    ...LOGIN_OPTIONS,
     settings: { deviceFlowEnabled: true },
   })
   await host.register(oauthRoutes, { prefix: '/o', deviceRateLimit: { perUser: 100, perIp: 3, timeWindow: '1 minute' } })

@@ -3,8 +3,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { ApplicationInput, CreatedApplication } from '../../lib/applications.js'
 import type { DeviceAuthorizationResponseBody } from '../../lib/endpoints/device-authorization.js'
-import { ALICE, asUser, buildAuthorizeApp, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
-import { basicAuth, createApplication, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
+import { asUser, buildAuthorizeApp, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
+import { ALICE, basicAuth, createApplication, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
 
 /** The RFC 8628 grant type, as applications and the token endpoint spell it. */
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
@@ -71,7 +71,7 @@ export function pageForm (res: LightMyRequestResponse, cookie?: string): PageFor
 
 /** Options of the browser helpers. */
 export interface BrowserOptions {
-  /** Default `ALICE`; `null` is anonymous. */
+  /** Default `ALICE.id`; `null` is anonymous. */
   user?: string | null
   /** The client's IP address (the rate limits count per IP). */
   ip?: string
@@ -79,13 +79,13 @@ export interface BrowserOptions {
 
 /** GETs a device page as `user`. */
 export async function getPage (app: FastifyInstance, url: string, options: BrowserOptions = {}, cookie?: string): Promise<LightMyRequestResponse> {
-  const user = options.user === undefined ? ALICE : options.user
+  const user = options.user === undefined ? ALICE.id : options.user
   return await app.inject({ method: 'GET', url, headers: asUser(user, cookie === undefined ? {} : { cookie }), remoteAddress: options.ip ?? '127.0.0.1' })
 }
 
 /** POSTs `fields` (plus the form's CSRF token) to a form, as `user`. */
 export async function postForm (app: FastifyInstance, pf: PageForm, fields: Record<string, string>, options: BrowserOptions = {}): Promise<LightMyRequestResponse> {
-  const user = options.user === undefined ? ALICE : options.user
+  const user = options.user === undefined ? ALICE.id : options.user
   return await app.inject({
     method: 'POST',
     url: pf.action,

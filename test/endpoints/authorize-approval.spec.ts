@@ -5,22 +5,15 @@ import t, { type Test } from 'tap'
 import type { CreatedApplication } from '../../lib/applications.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import {
-  ALICE, buildAuthorizeApp, codeFlowTokens, countRows, createCodeApplication, fetchConsent, getAuthorize, pkcePair,
-  postDecision, REDIRECT_URI, redirectBase, redirectParams, type AuthorizeParams,
+  buildAuthorizeApp, codeFlowTokens, codeRequest, countRows, createCodeApplication, fetchConsent, getAuthorize, postDecision,
+  REDIRECT_URI, redirectBase, redirectParams, type AuthorizeParams,
 } from '../helpers/authorize.js'
-import { createApplication, fixedClock } from '../helpers/index.js'
+import { ALICE, createApplication, fixedClock } from '../helpers/index.js'
 
 const BOB = 'user-bob'
-const { challenge } = pkcePair()
-
-function codeRequest (created: CreatedApplication, extra: AuthorizeParams = {}): AuthorizeParams {
-  return {
-    response_type: 'code', client_id: created.application.clientId, redirect_uri: REDIRECT_URI, state: 'xyz', code_challenge: challenge, code_challenge_method: 'S256', ...extra,
-  }
-}
 
 /** True when the request went straight to the client with a code (no consent page). */
-async function skipsConsent (t: Test, app: FastifyInstance, params: AuthorizeParams, user = ALICE): Promise<boolean> {
+async function skipsConsent (t: Test, app: FastifyInstance, params: AuthorizeParams, user: string = ALICE.id): Promise<boolean> {
   const res = await getAuthorize(app, params, user)
   if (res.statusCode === 200) {
     t.match(res.body, 'name="allow"', 'the consent page')
@@ -151,7 +144,7 @@ t.test('implicit grant: the token comes in the fragment with token_type, expires
 
   const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${fragment.access_token ?? ''}` } })
   t.equal(me.statusCode, 200)
-  t.same(me.json(), { user: ALICE, scopes: ['read'] }, 'the token speaks for the user who approved')
+  t.same(me.json(), { user: ALICE.id, scopes: ['read'] }, 'the token speaks for the user who approved')
 })
 
 t.test('implicit grant: deny puts access_denied in the fragment; PKCE is not asked for', async (t) => {

@@ -1,31 +1,16 @@
 // The authorization endpoint's browser side: login redirect, consent page, CSRF, the decision.
 import { Writable } from 'node:stream'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
 import {
-  ALICE, authorizeUrl, buildAuthorizeApp, countRows, createCodeApplication, csrfCookieOf, fetchConsent, getAuthorize, headerUser,
-  parseConsent, pkcePair, postDecision, REDIRECT_URI, redirectBase, redirectParams, type AuthorizeParams,
+  authorizeUrl, buildAuthorizeApp, codeRequest, countRows, createCodeApplication, csrfCookieOf, fetchConsent, getAuthorize,
+  headerUser, parseConsent, postDecision, REDIRECT_URI, redirectBase, redirectParams, setupCodeClient,
 } from '../helpers/authorize.js'
-import { FORM, form, testHasher } from '../helpers/index.js'
+import { ALICE, FORM, form, testHasher } from '../helpers/index.js'
 
 const BOB = 'user-bob'
-const { challenge } = pkcePair()
-
-function codeRequest (clientId: string, extra: AuthorizeParams = {}): Record<string, string> {
-  const params: Record<string, string> = {
-    response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, state: 'xyz', code_challenge: challenge, code_challenge_method: 'S256',
-  }
-  for (const [name, value] of Object.entries(extra)) params[name] = String(value)
-  return params
-}
-
-async function setup (t: Test, options: Parameters<typeof buildAuthorizeApp>[1] = {}): Promise<{ app: FastifyInstance, clientId: string }> {
-  const app = await buildAuthorizeApp(t, options)
-  const { application } = await createCodeApplication(app)
-  return { app, clientId: application.clientId }
-}
 
 /** UI-3 and LEAK-2 on every page the endpoint renders. */
 function assertPageHeaders (t: Test, res: LightMyRequestResponse, message: string): void {
@@ -52,7 +37,7 @@ function assertForbidden (t: Test, res: LightMyRequestResponse, message: string)
 }
 
 t.test('an anonymous visitor is sent to loginUrl with next = the original authorize URL', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const url = authorizeUrl(codeRequest(clientId, { scope: 'read write', state: 'a b&c' }))
   const res = await app.inject({ method: 'GET', url })
   t.equal(res.statusCode, 302, 'REDIR-3: 302, not 307')
@@ -67,7 +52,7 @@ t.test('an anonymous visitor is sent to loginUrl with next = the original author
 })
 
 t.test('a loginUrl with its own query gets next appended with &', async (t) => {
-  const { app, clientId } = await setup(t, { loginUrl: '/login?lang=en' })
+  const { app, clientId } = await setupCodeClient(t, { loginUrl: '/login?lang=en' })
   const url = authorizeUrl(codeRequest(clientId))
   const res = await getAuthorize(app, codeRequest(clientId), null)
   t.equal(res.statusCode, 302)
@@ -80,7 +65,7 @@ t.test('a loginUrl with its own query gets next appended with &', async (t) => {
 
 t.test('an anonymous visitor with an invalid but redirectable request still goes to the client with the error', async (t) => {
   // oauthlib order: the whole request is validated before the user matters.
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const res = await getAuthorize(app, codeRequest(clientId, { scope: 'nope' }), null)
   t.equal(res.statusCode, 302)
   t.equal(redirectBase(res), REDIRECT_URI)
@@ -99,7 +84,7 @@ t.test('without a resolveUser option the pages answer a generic 500 page and log
   await app.register(oauthRoutes, { prefix: '/o' })
   const { application } = await createCodeApplication(app)
 
-  const get = await app.inject({ method: 'GET', url: authorizeUrl(codeRequest(application.clientId)), headers: { 'x-test-user': ALICE } })
+  const get = await app.inject({ method: 'GET', url: authorizeUrl(codeRequest(application.clientId)), headers: { 'x-test-user': ALICE.id } })
   const post = await app.inject({ method: 'POST', url: '/o/authorize/', payload: form({ ...codeRequest(application.clientId), allow: 'Authorize' }), headers: FORM })
   for (const [name, res] of [['GET', get], ['POST', post]] as const) {
     t.equal(res.statusCode, 500, `${name}: 500`)
@@ -146,7 +131,7 @@ t.test('the consent page shows the application and each scope\'s description, an
 })
 
 t.test('the default scopes are listed when the request names none, with the built-in descriptions', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const res = await getAuthorize(app, codeRequest(clientId))
   t.match(res.body, '<li>Reading scope</li>')
   t.match(res.body, '<li>Writing scope</li>')
@@ -180,7 +165,7 @@ t.test('a hostile application name and state are escaped on the page and survive
 })
 
 t.test('approve: 302 (REDIR-3) to redirect_uri with code and state only', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const consent = await fetchConsent(app, codeRequest(clientId))
   const res = await postDecision(app, consent)
   t.equal(res.statusCode, 302)
@@ -193,14 +178,14 @@ t.test('approve: 302 (REDIR-3) to redirect_uri with code and state only', async 
 })
 
 t.test('approve without state: the redirect carries the code only', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const { state: _s, ...noState } = codeRequest(clientId)
   const res = await postDecision(app, await fetchConsent(app, noState))
   t.same(Object.keys(redirectParams(res)), ['code'])
 })
 
 t.test('deny: 302 with error=access_denied and state, and no code is stored', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const consent = await fetchConsent(app, codeRequest(clientId))
   const res = await postDecision(app, consent, { allow: false })
   t.equal(res.statusCode, 302)
@@ -210,7 +195,7 @@ t.test('deny: 302 with error=access_denied and state, and no code is stored', as
 })
 
 t.test('UI-1 a POST without the CSRF token, or with an empty or garbage one, is refused', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const consent = await fetchConsent(app, codeRequest(clientId))
   for (const [label, token] of [['missing', undefined], ['empty', ''], ['garbage', 'x'], ['not base64url', '!!!!'], ['too long', 'A'.repeat(400)]] as const) {
     assertForbidden(t, await postDecision(app, consent, { fields: { csrf_token: token } }), `token ${label}`)
@@ -221,14 +206,14 @@ t.test('UI-1 a POST without the CSRF token, or with an empty or garbage one, is 
     method: 'POST',
     url: '/o/authorize/',
     payload: form({ ...consent.fields, csrf_token: [consent.fields.csrf_token ?? '', 'x'], allow: 'Authorize' }),
-    headers: { ...FORM, cookie: consent.cookie, 'x-test-user': ALICE },
+    headers: { ...FORM, cookie: consent.cookie, 'x-test-user': ALICE.id },
   })
   assertForbidden(t, repeated, 'regression: a repeated csrf_token counts as none (the first value was used)')
   t.equal(countRows(t, 'oauth2_grant'), 0, 'no code was issued')
 })
 
 t.test('UI-1 a token from another browser, another user or another client is refused', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const other = await createCodeApplication(app, { redirectUris: ['https://client.example.com/other'] })
   const victim = await fetchConsent(app, codeRequest(clientId))
   const attacker = await fetchConsent(app, codeRequest(clientId))
@@ -249,9 +234,9 @@ t.test('UI-1 a token from another browser, another user or another client is ref
 })
 
 t.test('the CSRF cookie is kept across pages, and a token for one page works for another of the same client', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const first = await fetchConsent(app, codeRequest(clientId))
-  const again = await getAuthorize(app, codeRequest(clientId, { scope: 'read' }), ALICE, { cookie: first.cookie })
+  const again = await getAuthorize(app, codeRequest(clientId, { scope: 'read' }), ALICE.id, { cookie: first.cookie })
   t.equal(csrfCookieOf(again), undefined, 'no new cookie when the browser has one')
   const second = parseConsent(again, first.cookie)
   t.equal(second.fields.csrf_token, first.fields.csrf_token, 'bound to browser, user and client')
@@ -259,26 +244,26 @@ t.test('the CSRF cookie is kept across pages, and a token for one page works for
 })
 
 t.test('a POST without login is a 403 page, even with a valid form', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const consent = await fetchConsent(app, codeRequest(clientId))
   assertForbidden(t, await postDecision(app, consent, { user: null }), 'anonymous POST')
   t.equal(countRows(t, 'oauth2_grant'), 0)
 })
 
 t.test('the CSRF check comes before validation: a forged POST learns nothing', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const res = await app.inject({
     method: 'POST',
     url: '/o/authorize/',
     payload: form({ client_id: 'nope', redirect_uri: 'https://evil.example/', response_type: 'code', allow: 'Authorize' }),
-    headers: { ...FORM, 'x-test-user': ALICE },
+    headers: { ...FORM, 'x-test-user': ALICE.id },
   })
   assertForbidden(t, res, 'forged POST for an unknown client')
   t.ok(clientId)
 })
 
 t.test('a tampered form is validated again: an unregistered redirect_uri gets the error page', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const consent = await fetchConsent(app, codeRequest(clientId))
   const res = await postDecision(app, consent, { fields: { redirect_uri: 'https://evil.example/cb' } })
   t.equal(res.statusCode, 400)
@@ -291,14 +276,14 @@ t.test('a tampered form is validated again: an unregistered redirect_uri gets th
 })
 
 t.test('malformed POST bodies get a 4xx page, never a 500', async (t) => {
-  const { app } = await setup(t)
-  const json = await app.inject({ method: 'POST', url: '/o/authorize/', payload: '{"allow":1}', headers: { 'content-type': 'application/json', 'x-test-user': ALICE } })
+  const { app } = await setupCodeClient(t)
+  const json = await app.inject({ method: 'POST', url: '/o/authorize/', payload: '{"allow":1}', headers: { 'content-type': 'application/json', 'x-test-user': ALICE.id } })
   t.ok(json.statusCode >= 400 && json.statusCode < 500, `JSON body: ${json.statusCode}`)
   t.equal(json.headers.location, undefined)
-  const big = await app.inject({ method: 'POST', url: '/o/authorize/', payload: `state=${'a'.repeat(70 * 1024)}`, headers: { ...FORM, 'x-test-user': ALICE } })
+  const big = await app.inject({ method: 'POST', url: '/o/authorize/', payload: `state=${'a'.repeat(70 * 1024)}`, headers: { ...FORM, 'x-test-user': ALICE.id } })
   t.ok(big.statusCode >= 400 && big.statusCode < 500, `oversized body: ${big.statusCode}`)
   t.match(big.headers['content-type'], /^text\/html/)
-  const none = await app.inject({ method: 'POST', url: '/o/authorize/', headers: { 'x-test-user': ALICE } })
+  const none = await app.inject({ method: 'POST', url: '/o/authorize/', headers: { 'x-test-user': ALICE.id } })
   t.equal(none.statusCode, 403, 'no body: no CSRF token')
 })
 
@@ -312,7 +297,7 @@ t.test('regression: with the router\'s ignoreDuplicateSlashes, //o/authorize/ ca
   const { application } = await createCodeApplication(app)
   const query = authorizeUrl(codeRequest(application.clientId), '')
   for (const path of ['//o/authorize/', '/o//authorize/', '//o//authorize/']) {
-    const page = await app.inject({ method: 'GET', url: `${path}${query}`, headers: { 'x-test-user': ALICE } })
+    const page = await app.inject({ method: 'GET', url: `${path}${query}`, headers: { 'x-test-user': ALICE.id } })
     t.equal(parseConsent(page).action, '/o/authorize/', `${path}: the form posts to the route's own path`)
     const anonymous = await app.inject({ method: 'GET', url: `${path}${query}` })
     const next = new URL(String(anonymous.headers.location), 'http://localhost').searchParams.get('next')

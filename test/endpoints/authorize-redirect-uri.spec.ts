@@ -1,27 +1,16 @@
 // The authorization endpoint's fatal errors: an untrustworthy client or redirect URI gets an
 // HTML 400 page, never a redirect (RFC 6749 §4.1.2.1; SECURITY-TARGETS RURI-1…6, REDIR-1).
-import type { FastifyInstance } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import {
-  assertCleanHeaders, assertFatalPage, buildAuthorizeApp, createCodeApplication, fetchConsent, getAuthorize, obtainCode, pkcePair,
-  REDIRECT_URI, type AuthorizeParams,
+  assertCleanHeaders, assertFatalPage, buildAuthorizeApp, codeRequest, createCodeApplication, fetchConsent, getAuthorize,
+  obtainCode, pkcePair, REDIRECT_URI, setupCodeClient,
 } from '../helpers/authorize.js'
 
 const { challenge } = pkcePair()
 const PKCE = { code_challenge: challenge, code_challenge_method: 'S256' } as const
 
-async function setup (t: Test, options: Parameters<typeof buildAuthorizeApp>[1] = {}): Promise<{ app: FastifyInstance, clientId: string }> {
-  const app = await buildAuthorizeApp(t, options)
-  const { application } = await createCodeApplication(app)
-  return { app, clientId: application.clientId }
-}
-
-function codeRequest (clientId: string, extra: AuthorizeParams = {}): AuthorizeParams {
-  return { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, state: 'xyz', ...PKCE, ...extra }
-}
-
 t.test('missing, unknown, empty and repeated client_id render the error page', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const base = { response_type: 'code', redirect_uri: REDIRECT_URI, state: 'xyz', ...PKCE }
   assertFatalPage(t, await getAuthorize(app, base), 'Missing client_id parameter.')
   assertFatalPage(t, await getAuthorize(app, { ...base, client_id: '' }), 'Missing client_id parameter.', 'empty client_id')
@@ -33,7 +22,7 @@ t.test('missing, unknown, empty and repeated client_id render the error page', a
 })
 
 t.test('the fatal checks come before login: an anonymous visitor sees the page, not the login redirect', async (t) => {
-  const { app } = await setup(t)
+  const { app } = await setupCodeClient(t)
   const res = await getAuthorize(app, { response_type: 'code', client_id: 'nope', redirect_uri: 'https://evil.example/' }, null)
   assertFatalPage(t, res, 'Invalid client_id parameter value.')
 })
@@ -54,7 +43,7 @@ t.test('RURI-6 redirect_uri is required when several are registered, optional wi
 })
 
 t.test('a repeated redirect_uri renders the error page', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const res = await getAuthorize(app, codeRequest(clientId, { redirect_uri: [REDIRECT_URI, REDIRECT_URI] }))
   assertFatalPage(t, res, 'Parameter repeated: redirect_uri.')
 })
@@ -114,7 +103,7 @@ const MUTATIONS = [
 ]
 
 t.test('RURI-1 RURI-2 RURI-3 every mutation of the registered URI renders the error page and never redirects', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   for (const uri of MUTATIONS) {
     for (const user of ['user-alice', null]) {
       const res = await getAuthorize(app, codeRequest(clientId, { redirect_uri: uri }), user)

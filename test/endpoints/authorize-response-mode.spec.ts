@@ -6,17 +6,12 @@ import t, { type Test } from 'tap'
 import { oauthMetadata } from '../../index.js'
 import { basicAuth, FORM, form } from '../helpers/index.js'
 import {
-  assertFatalPage, assertRedirectError, buildAuthorizeApp, createCodeApplication, fetchConsent, getAuthorize, pkcePair, postDecision,
-  REDIRECT_URI, redirectParams, unescapeHtml, type AuthorizeParams,
+  assertFatalPage, assertRedirectError, buildAuthorizeApp, codeRequest, createCodeApplication, fetchConsent, getAuthorize,
+  pkcePair, postDecision, REDIRECT_URI, redirectParams, unescapeHtml,
 } from '../helpers/authorize.js'
 import { buildOidcApp } from '../oidc/support.js'
 
 const ISSUER = 'https://auth.example.com/o'
-const { challenge } = pkcePair()
-
-function codeRequest (clientId: string, extra: AuthorizeParams = {}): AuthorizeParams {
-  return { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, state: 'xyz', code_challenge: challenge, code_challenge_method: 'S256', ...extra }
-}
 
 /** The form_post page's form: where it posts and every hidden field, unescaped. */
 function formPost (t: Test, res: LightMyRequestResponse): { action: string, fields: Record<string, string> } {

@@ -6,10 +6,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { oauthRoutes } from '../../index.js'
-import { basicAuth, FORM, form } from '../helpers/index.js'
+import { ALICE, basicAuth, FORM, form } from '../helpers/index.js'
 import {
-  ALICE, asUser, buildAuthorizeApp, createCodeApplication, fetchConsent, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams,
-  type AuthorizeParams,
+  asUser, buildAuthorizeApp, createCodeApplication, fetchConsent, getAuthorize, parseConsent, pkcePair, postDecision,
+  redirectParams, type AuthorizeParams,
 } from '../helpers/authorize.js'
 import { registerThroughPages, submitPage } from '../helpers/management.js'
 import { newRsaPem, oidcSettings } from '../oidc/support.js'
@@ -36,7 +36,7 @@ const registered = await register(app, { redirect_uris: [EVIL], token_endpoint_a
 const confidential = await register(app, { redirect_uris: [EVIL], client_name: 'Confidential' })
 const hostMade = await createCodeApplication(app, { redirectUris: [EVIL] })
 // An operator's client with an owner (the CLI's --user, host code's userId): still trusted.
-const hostOwned = await createCodeApplication(app, { redirectUris: [EVIL], userId: ALICE })
+const hostOwned = await createCodeApplication(app, { redirectUris: [EVIL], userId: ALICE.id })
 // Host code creating a client for one of its users says so.
 const hostUntrusted = await createCodeApplication(app, { redirectUris: [EVIL], selfRegistered: true })
 // Any user who can log in may create these, with any redirect URI.
@@ -267,7 +267,7 @@ t.test('REDIR-4 an earlier approval counts: prompt=none then succeeds without a 
     payload: form({ grant_type: 'authorization_code', code, redirect_uri: EVIL, code_verifier: verifier }),
   })
   t.equal(token.statusCode, 200)
-  const silent = await app.inject({ method: 'GET', url: `/o/authorize/?${form({ ...params, scope: 'read write', prompt: 'none' } as Record<string, string>)}`, headers: asUser(ALICE) })
+  const silent = await app.inject({ method: 'GET', url: `/o/authorize/?${form({ ...params, scope: 'read write', prompt: 'none' } as Record<string, string>)}`, headers: asUser(ALICE.id) })
   t.equal(silent.statusCode, 302, 'approved before: the code is sent')
   t.type(redirectParams(silent).code, 'string')
 })

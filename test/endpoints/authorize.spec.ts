@@ -1,35 +1,21 @@
 // The authorization endpoint's redirectable errors: error, error_description and state at the
 // client's redirect URI (RFC 6749 §4.1.2.1, §4.2.2.1).
-import type { FastifyInstance } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import {
-  assertCleanHeaders, assertRedirectError, authorizeUrl, buildAuthorizeApp, createCodeApplication, fetchConsent, getAuthorize,
-  obtainCode, pkcePair, REDIRECT_URI, redirectParams, type AuthorizeParams,
+  assertCleanHeaders, assertRedirectError, authorizeUrl, buildAuthorizeApp, codeRequest, createCodeApplication, fetchConsent,
+  getAuthorize, obtainCode, REDIRECT_URI, redirectParams, setupCodeClient,
 } from '../helpers/authorize.js'
 import { createApplication } from '../helpers/index.js'
 
-const { challenge } = pkcePair()
-const PKCE = { code_challenge: challenge, code_challenge_method: 'S256' } as const
-
-async function setup (t: Test, options: Parameters<typeof buildAuthorizeApp>[1] = {}): Promise<{ app: FastifyInstance, clientId: string }> {
-  const app = await buildAuthorizeApp(t, options)
-  const { application } = await createCodeApplication(app)
-  return { app, clientId: application.clientId }
-}
-
-function codeRequest (clientId: string, extra: AuthorizeParams = {}): AuthorizeParams {
-  return { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, state: 'xyz', ...PKCE, ...extra }
-}
-
 t.test('a valid request shows the consent page (the baseline every error test departs from)', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const res = await getAuthorize(app, codeRequest(clientId))
   t.equal(res.statusCode, 200)
   t.match(res.body, '<form method="post"')
 })
 
 t.test('response_type missing or unsupported redirects with error, error_description and state', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { response_type: '' })),
     { error: 'invalid_request', error_description: 'Missing response_type parameter.', state: 'xyz' })
   const { response_type: _omitted, ...withoutType } = codeRequest(clientId)
@@ -64,7 +50,7 @@ t.test('a response type the application is not registered for: unauthorized_clie
 })
 
 t.test('unknown or malformed scope: invalid_scope at the redirect URI', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const invalidScope = { error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown or exceeds what was granted.', state: 'xyz' }
   assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { scope: 'read admin' })), invalidScope)
   assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { scope: '__all__' })), invalidScope)
@@ -75,7 +61,7 @@ t.test('unknown or malformed scope: invalid_scope at the redirect URI', async (t
 })
 
 t.test('PKCE-3 a missing code_challenge is refused while pkceRequired (the default)', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const { code_challenge: _c, code_challenge_method: _m, ...noPkce } = codeRequest(clientId)
   assertRedirectError(t, await getAuthorize(app, noPkce), { error: 'invalid_request', error_description: 'Code challenge required.', state: 'xyz' })
   const publicApp = await createCodeApplication(app, { clientType: 'public' })
@@ -84,7 +70,7 @@ t.test('PKCE-3 a missing code_challenge is refused while pkceRequired (the defau
 })
 
 t.test('with pkceRequired: false a request without PKCE is accepted', async (t) => {
-  const { app, clientId } = await setup(t, { settings: { pkceRequired: false } })
+  const { app, clientId } = await setupCodeClient(t, { settings: { pkceRequired: false } })
   const { code_challenge: _c, code_challenge_method: _m, ...noPkce } = codeRequest(clientId)
   const consent = await fetchConsent(app, noPkce)
   t.equal(consent.fields.code_challenge, undefined)
@@ -94,7 +80,7 @@ t.test('with pkceRequired: false a request without PKCE is accepted', async (t) 
 })
 
 t.test('PKCE-3 plain is refused by default, and an unknown method always', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const unsupported = { error: 'invalid_request', error_description: 'Transform algorithm not supported.', state: 'xyz' }
   assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { code_challenge_method: 'plain' })), unsupported)
   const { code_challenge_method: _m, ...defaultMethod } = codeRequest(clientId)
@@ -106,7 +92,7 @@ t.test('PKCE-3 plain is refused by default, and an unknown method always', async
 })
 
 t.test('pkcePlainAllowed accepts plain, with or without the explicit method', async (t) => {
-  const { app, clientId } = await setup(t, { settings: { pkcePlainAllowed: true } })
+  const { app, clientId } = await setupCodeClient(t, { settings: { pkcePlainAllowed: true } })
   const plain = 'p'.repeat(43)
   const consent = await fetchConsent(app, codeRequest(clientId, { code_challenge: plain, code_challenge_method: 'plain' }))
   t.equal(consent.fields.code_challenge_method, 'plain')
@@ -117,7 +103,7 @@ t.test('pkcePlainAllowed accepts plain, with or without the explicit method', as
 })
 
 t.test('a malformed code_challenge or a method without challenge is invalid_request', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const malformed = { error: 'invalid_request', error_description: 'The code_challenge parameter is malformed.', state: 'xyz' }
   for (const challengeValue of ['a'.repeat(42), 'a'.repeat(129), `${'a'.repeat(42)}+`, `${'a'.repeat(42)}=`, `${'a'.repeat(42)} `, `${'a'.repeat(42)}é`]) {
     assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { code_challenge: challengeValue })), malformed)
@@ -129,7 +115,7 @@ t.test('a malformed code_challenge or a method without challenge is invalid_requ
 })
 
 t.test('repeated authorization parameters redirect with invalid_request', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   for (const name of ['response_type', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'approval_prompt']) {
     const params = codeRequest(clientId, { scope: 'read', nonce: 'n', approval_prompt: 'force' })
     const value = params[name]
@@ -142,7 +128,7 @@ t.test('repeated authorization parameters redirect with invalid_request', async 
 })
 
 t.test('an invalid approval_prompt is invalid_request', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { approval_prompt: 'never' })),
     { error: 'invalid_request', error_description: 'Invalid approval_prompt parameter value.', state: 'xyz' })
 })
@@ -161,7 +147,7 @@ t.test('error redirects keep the registered URI\'s own query and omit an absent 
 })
 
 t.test('a hostile state travels back encoded, never raw', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const state = 'a b&c=d#e\r\nX-Evil: 1<script>'
   const res = await getAuthorize(app, codeRequest(clientId, { response_type: 'bogus', state }))
   t.equal(res.statusCode, 302)
@@ -170,7 +156,7 @@ t.test('a hostile state travels back encoded, never raw', async (t) => {
 })
 
 t.test('the endpoint answers with and without the trailing slash', async (t) => {
-  const { app, clientId } = await setup(t)
+  const { app, clientId } = await setupCodeClient(t)
   const res = await app.inject({ method: 'GET', url: authorizeUrl(codeRequest(clientId), '/o/authorize'), headers: { 'x-test-user': 'user-alice' } })
   t.equal(res.statusCode, 200)
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { basicAuth, buildApp, createApplication, form, FORM, postToken, TOKEN_ERRORS, type TokenBody } from '../helpers/index.js'
+import { basicAuth, buildApp, createClient, form, FORM, postToken, type TestClient, TOKEN_ERRORS, type TokenBody } from '../helpers/index.js'
 
 const ORIGIN = 'https://app.example.com'
 const SECOND_ORIGIN = 'http://localhost:3000'
@@ -23,26 +23,18 @@ const LOOKALIKES = [
   `${ORIGIN} ${SECOND_ORIGIN}`,
 ]
 
-interface Client { clientId: string, secret: string, authorization: string }
-
 /**
  * A client registered with `ORIGIN` and `SECOND_ORIGIN` (a resource server, so that it may
  * introspect the other's tokens), and another with its own origin.
  */
-async function setup (t: Test): Promise<{ app: FastifyInstance, client: Client, other: Client }> {
+async function setup (t: Test): Promise<{ app: FastifyInstance, client: TestClient, other: TestClient }> {
   const app = await buildApp(t, { settings: { scopes: { read: 'Reading scope', write: 'Writing scope', introspection: 'Introspect tokens' } } })
-  const client = await clientWith(app, [ORIGIN, SECOND_ORIGIN], true)
-  const other = await clientWith(app, [OTHER_APPS_ORIGIN])
+  const client = await createClient(app, { allowedOrigins: [ORIGIN, SECOND_ORIGIN], allowIntrospection: true })
+  const other = await createClient(app, { allowedOrigins: [OTHER_APPS_ORIGIN] })
   return { app, client, other }
 }
 
-async function clientWith (app: FastifyInstance, allowedOrigins: string[], allowIntrospection = false): Promise<Client> {
-  const { application, clientSecret } = await createApplication(app, { allowedOrigins, allowIntrospection })
-  const secret = clientSecret ?? ''
-  return { clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
-}
-
-async function tokenFor (app: FastifyInstance, client: Client, scope = 'read'): Promise<string> {
+async function tokenFor (app: FastifyInstance, client: TestClient, scope = 'read'): Promise<string> {
   return (await postToken(app, { grant_type: 'client_credentials', scope }, { authorization: client.authorization })).json<TokenBody>().access_token
 }
 
@@ -203,8 +195,8 @@ t.test('the authorization endpoint never answers CORS (RFC 9700 §2.6, UI-5)', a
 
 t.test('isOriginAllowed matches list entries exactly, with no wildcard', async (t) => {
   const app = await buildApp(t)
-  await clientWith(app, ['https://a_b.example.com', 'https://first.example'])
-  await clientWith(app, ['https://second.example'])
+  await createClient(app, { allowedOrigins: ['https://a_b.example.com', 'https://first.example'] })
+  await createClient(app, { allowedOrigins: ['https://second.example'] })
   const { store } = app.oauth
   for (const origin of ['https://a_b.example.com', 'https://first.example', 'https://second.example']) {
     t.equal(await store.isOriginAllowed(origin), true, origin)

@@ -3,53 +3,44 @@ import t, { type Test } from 'tap'
 import { updateApplication } from '../../lib/applications.js'
 import { serverContext } from '../../lib/server.js'
 import {
-  basicAuth, buildApp, createApplication, fixedClock, form, FORM, postToken, TEST_USER, TOKEN_ERRORS, verifyTestUser,
-  type BuildAppOptions, type FixedClock, type TokenBody,
+  ALICE, assertJsonError, basicAuth, buildApp, createApplication, createClient, fixedClock, form, FORM, invalidRequest,
+  loadAlice, postToken, type TestClient, TOKEN_ERRORS, type BuildAppOptions, type FixedClock, type TokenBody,
 } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 
-const ALICE = { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, scope: 'read write' } as const
 const START = '2026-01-01T00:00:00.000Z'
 const START_EPOCH = Date.parse(START) / 1000
-
-interface Client { id: number, clientId: string, secret: string, authorization: string }
 
 interface Setup {
   app: FastifyInstance
   clock: FixedClock
   /** A confidential resource server (`allowIntrospection`) that introspects with its client credentials. */
-  rs: Client
+  rs: TestClient
   /** A confidential password-grant client whose tokens get introspected. */
-  client: Client
+  client: TestClient
 }
 
 /** The `introspection` scope must exist before a token can hold it (settings.scopes). */
 async function setup (t: Test, options: BuildAppOptions = {}): Promise<Setup> {
   const clock = fixedClock(START)
-  const app = await buildApp(t, {
+  const app = await buildApp(t, passwordGrantOptions({
     clock,
-    verifyUserCredentials: verifyTestUser,
-    loadUser: async (userId) => userId === TEST_USER.id ? { id: userId, username: TEST_USER.username } : null,
+    loadUser: loadAlice,
     ...options,
-    settings: { passwordGrantEnabled: true, scopes: { read: 'Reading scope', write: 'Writing scope', introspection: 'Introspect tokens' }, ...options.settings },
-  })
-  const rs = await confidential(app, 'client-credentials', true)
-  const client = await confidential(app, 'password')
+    settings: { scopes: { read: 'Reading scope', write: 'Writing scope', introspection: 'Introspect tokens' }, ...options.settings },
+  }))
+  const rs = await createClient(app, { authorizationGrantType: 'client-credentials', allowIntrospection: true })
+  const client = await createClient(app, { authorizationGrantType: 'password' })
   return { app, clock, rs, client }
 }
 
-async function confidential (app: FastifyInstance, authorizationGrantType: string, allowIntrospection = false): Promise<Client> {
-  const { application, clientSecret } = await createApplication(app, { authorizationGrantType, allowIntrospection })
-  const secret = clientSecret ?? ''
-  return { id: application.id, clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
-}
-
-async function userTokens (app: FastifyInstance, client: Client): Promise<TokenBody> {
-  const res = await postToken(app, ALICE, { authorization: client.authorization })
+async function userTokens (app: FastifyInstance, client: TestClient): Promise<TokenBody> {
+  const res = await passwordGrant(app, client.authorization, { scope: 'read write' })
   if (res.statusCode !== 200) throw new Error(`token request failed: ${res.body}`)
   return res.json<TokenBody>()
 }
 
-async function ccToken (app: FastifyInstance, client: Client, scope: string): Promise<string> {
+async function ccToken (app: FastifyInstance, client: TestClient, scope: string): Promise<string> {
   const res = await postToken(app, { grant_type: 'client_credentials', scope }, { authorization: client.authorization })
   if (res.statusCode !== 200) throw new Error(`token request failed: ${res.body}`)
   return res.json<TokenBody>().access_token
@@ -74,17 +65,6 @@ function assertInactive (t: Test, res: LightMyRequestResponse, message = 'inacti
   t.same(Object.keys(res.json()), ['active'], 'nothing else is said')
 }
 
-function assertError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.same(res.json(), body)
-  t.match(res.headers['content-type'], /^application\/json/)
-  t.equal(res.headers['cache-control'], 'no-store')
-}
-
-function invalidRequest (description: string): object {
-  return { error: 'invalid_request', error_description: description }
-}
-
 const INVALID_BEARER = { error: 'invalid_token', error_description: 'The access token is invalid or lacks the introspection scope.' }
 
 t.test('an active user access token: every RFC 7662 field, exactly', async (t) => {
@@ -95,11 +75,11 @@ t.test('an active user access token: every RFC 7662 field, exactly', async (t) =
     active: true,
     scope: 'read write',
     client_id: client.clientId,
-    username: TEST_USER.username,
+    username: ALICE.username,
     token_type: 'Bearer',
     exp: START_EPOCH + 36000,
     iat: START_EPOCH,
-    sub: TEST_USER.id,
+    sub: ALICE.id,
   })
 })
 
@@ -120,7 +100,7 @@ t.test('without loadUser, or when it finds nobody, sub is there and username is 
       const tokens = await userTokens(app, client)
       const body = (await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization })).json<Record<string, unknown>>()
       t.equal(body.active, true)
-      t.equal(body.sub, TEST_USER.id)
+      t.equal(body.sub, ALICE.id)
       t.notOk('username' in body)
     })
   }
@@ -155,7 +135,7 @@ t.test('refresh tokens are introspected, and a rotated one is inactive', async (
   const { app, rs, client } = await setup(t)
   const tokens = await userTokens(app, client)
   const refresh = tokens.refresh_token ?? ''
-  const expected = { active: true, scope: 'read write', client_id: client.clientId, username: TEST_USER.username, token_type: 'refresh_token', iat: START_EPOCH, sub: TEST_USER.id }
+  const expected = { active: true, scope: 'read write', client_id: client.clientId, username: ALICE.username, token_type: 'refresh_token', iat: START_EPOCH, sub: ALICE.id }
   // Only the client holding a refresh token learns about it (INTRO-1).
   assertAnswer(t, await introspect(app, { token: refresh }, { authorization: client.authorization }), expected, 'no hint')
   assertAnswer(t, await introspect(app, { token: refresh, token_type_hint: 'refresh_token' }, { authorization: client.authorization }), expected, 'right hint')
@@ -190,21 +170,21 @@ t.test('a public client may not introspect: 401 invalid_client (INTRO-1)', async
   const { app, rs } = await setup(t)
   const { application } = await createApplication(app, { clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: ['https://app.example.com/cb'] })
   const token = await ccToken(app, rs, 'read')
-  assertError(t, await introspect(app, { token, client_id: application.clientId }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await introspect(app, { token, client_id: application.clientId, client_secret: '' }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, { token, client_id: application.clientId }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, { token, client_id: application.clientId, client_secret: '' }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('bad or missing client credentials are 401 invalid_client', async (t) => {
   const { app, rs } = await setup(t)
   const token = await ccToken(app, rs, 'read')
   const basic = await introspect(app, { token }, { authorization: basicAuth(rs.clientId, `${rs.secret}x`) })
-  assertError(t, basic, 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, basic, 401, TOKEN_ERRORS.invalidClient)
   t.equal(basic.headers['www-authenticate'], 'Basic realm="oauth"')
-  assertError(t, await introspect(app, { token }, { authorization: 'Basic !!!' }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await introspect(app, { token, client_id: rs.clientId, client_secret: 'wrong' }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await introspect(app, { token, client_id: rs.clientId }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await introspect(app, { token }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}` }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, { token }, { authorization: 'Basic !!!' }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, { token, client_id: rs.clientId, client_secret: 'wrong' }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, { token, client_id: rs.clientId }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, { token }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}` }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('a bearer token holding the introspection scope may introspect', async (t) => {
@@ -214,7 +194,7 @@ t.test('a bearer token holding the introspection scope may introspect', async (t
   const res = await introspect(app, { token }, { authorization: `Bearer ${caller}` })
   t.equal(res.json<{ active: boolean }>().active, true)
   const viaGet = await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}`, headers: { authorization: `bearer ${caller}` } })
-  t.equal(viaGet.json<{ username: string }>().username, TEST_USER.username, 'scheme name case-insensitive, GET too')
+  t.equal(viaGet.json<{ username: string }>().username, ALICE.username, 'scheme name case-insensitive, GET too')
   assertInactive(t, await introspect(app, { token: 'unknown' }, { authorization: `Bearer ${caller}` }))
 })
 
@@ -228,11 +208,11 @@ t.test('a bearer token without the introspection scope, or a bad one, is 401 inv
     ['unknown', 'Bearer nope'], ['malformed', 'Bearer a b'], ['empty', 'Bearer']]
   for (const [name, authorization] of cases) {
     const res = await introspect(app, { token }, { authorization })
-    assertError(t, res, 401, INVALID_BEARER)
+    assertJsonError(t, res, 401, INVALID_BEARER)
     t.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"', name)
   }
   const withCreds = await introspect(app, { token, client_id: rs.clientId, client_secret: rs.secret }, { authorization: `Bearer ${readOnly}` })
-  assertError(t, withCreds, 401, INVALID_BEARER)
+  assertJsonError(t, withCreds, 401, INVALID_BEARER)
 })
 
 t.test('GET reads the query string and POST the form, with or without the trailing slash', async (t) => {
@@ -254,19 +234,19 @@ t.test('a client secret in the URI is refused (RFC 6749 §2.3.1), for GET and PO
   const { app, rs } = await setup(t)
   const token = await ccToken(app, rs, 'read')
   const inUri = invalidRequest('Client credentials must not be sent in the URI.')
-  assertError(t, await app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, client_id: rs.clientId, client_secret: rs.secret })}` }), 400, inUri)
-  assertError(t, await app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, client_secret: 'x' })}`, headers: { authorization: rs.authorization } }), 400, inUri)
+  assertJsonError(t, await app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, client_id: rs.clientId, client_secret: rs.secret })}` }), 400, inUri)
+  assertJsonError(t, await app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, client_secret: 'x' })}`, headers: { authorization: rs.authorization } }), 400, inUri)
   const post = await app.inject({ method: 'POST', url: `/o/introspect/?${form({ client_secret: rs.secret })}`, payload: form({ token, client_id: rs.clientId }), headers: FORM })
-  assertError(t, post, 400, inUri)
+  assertJsonError(t, post, 400, inUri)
 })
 
 t.test('a missing token is invalid_request, after caller authentication', async (t) => {
   const { app, rs } = await setup(t)
   const missing = invalidRequest('Request is missing token parameter.')
-  assertError(t, await introspect(app, {}, { authorization: rs.authorization }), 400, missing)
-  assertError(t, await introspect(app, { token: '' }, { authorization: rs.authorization }), 400, missing)
-  assertError(t, await app.inject({ method: 'GET', url: '/o/introspect/', headers: { authorization: rs.authorization } }), 400, missing)
-  assertError(t, await introspect(app, {}), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await introspect(app, {}, { authorization: rs.authorization }), 400, missing)
+  assertJsonError(t, await introspect(app, { token: '' }, { authorization: rs.authorization }), 400, missing)
+  assertJsonError(t, await app.inject({ method: 'GET', url: '/o/introspect/', headers: { authorization: rs.authorization } }), 400, missing)
+  assertJsonError(t, await introspect(app, {}), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('repeated parameters are invalid_request', async (t) => {
@@ -277,12 +257,12 @@ t.test('repeated parameters are invalid_request', async (t) => {
     [{ token, token_type_hint: ['access_token', 'refresh_token'] }, 'token_type_hint'],
   ]
   for (const [params, name] of cases) {
-    assertError(t, await introspect(app, params, { authorization: rs.authorization }), 400, invalidRequest(`Parameter repeated: ${name}.`))
+    assertJsonError(t, await introspect(app, params, { authorization: rs.authorization }), 400, invalidRequest(`Parameter repeated: ${name}.`))
   }
   const get = await app.inject({ method: 'GET', url: `/o/introspect/?token=${token}&token=${token}`, headers: { authorization: rs.authorization } })
-  assertError(t, get, 400, invalidRequest('Parameter repeated: token.'))
+  assertJsonError(t, get, 400, invalidRequest('Parameter repeated: token.'))
   const both = await app.inject({ method: 'POST', url: `/o/introspect/?token=${token}`, payload: form({ token }), headers: { ...FORM, authorization: rs.authorization } })
-  assertError(t, both, 400, invalidRequest('Parameter repeated: token.'))
+  assertJsonError(t, both, 400, invalidRequest('Parameter repeated: token.'))
 })
 
 t.test('bad input gets a 4xx JSON error, never a 500', async (t) => {
@@ -324,19 +304,19 @@ async function assertInactiveWithEveryHint (t: Test, app: FastifyInstance, token
 
 t.test('INTRO-1: a client without allowIntrospection learns only about its own tokens', async (t) => {
   const { app, client } = await setup(t)
-  const other = await confidential(app, 'password')
+  const other = await createClient(app, { authorizationGrantType: 'password' })
   const theirs = await userTokens(app, client)
   const ours = await userTokens(app, other)
   await assertInactiveWithEveryHint(t, app, theirs.access_token, other.authorization, 'another client\'s access token')
   await assertInactiveWithEveryHint(t, app, theirs.refresh_token ?? '', other.authorization, 'another client\'s refresh token')
-  const cc = await confidential(app, 'client-credentials')
+  const cc = await createClient(app, { authorizationGrantType: 'client-credentials' })
   await assertInactiveWithEveryHint(t, app, await ccToken(app, cc, 'read'), other.authorization, 'another client\'s client_credentials token')
 
   assertAnswer(t, await introspect(app, { token: ours.access_token }, { authorization: other.authorization }), {
-    active: true, scope: 'read write', client_id: other.clientId, username: TEST_USER.username, token_type: 'Bearer', exp: START_EPOCH + 36000, iat: START_EPOCH, sub: TEST_USER.id,
+    active: true, scope: 'read write', client_id: other.clientId, username: ALICE.username, token_type: 'Bearer', exp: START_EPOCH + 36000, iat: START_EPOCH, sub: ALICE.id,
   }, 'its own access token')
   assertAnswer(t, await introspect(app, { token: ours.refresh_token ?? '' }, { authorization: other.authorization }), {
-    active: true, scope: 'read write', client_id: other.clientId, username: TEST_USER.username, token_type: 'refresh_token', iat: START_EPOCH, sub: TEST_USER.id,
+    active: true, scope: 'read write', client_id: other.clientId, username: ALICE.username, token_type: 'refresh_token', iat: START_EPOCH, sub: ALICE.id,
   }, 'its own refresh token')
   t.equal((await introspect(app, { token: theirs.access_token }, { authorization: client.authorization })).json<{ active: boolean }>().active, true, 'the holder still sees its token')
 })
@@ -347,7 +327,7 @@ t.test('INTRO-1: a resource server learns about every client\'s access tokens, n
   t.equal((await introspect(app, { token: tokens.access_token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true, 'access token')
   await assertInactiveWithEveryHint(t, app, tokens.refresh_token ?? '', rs.authorization, 'another client\'s refresh token')
   // A resource server that is also a password client sees its own refresh tokens.
-  const both = await confidential(app, 'password', true)
+  const both = await createClient(app, { authorizationGrantType: 'password', allowIntrospection: true })
   const own = await userTokens(app, both)
   t.match((await introspect(app, { token: own.refresh_token ?? '' }, { authorization: both.authorization })).json(), { active: true, token_type: 'refresh_token' }, 'its own refresh token')
   await assertInactiveWithEveryHint(t, app, tokens.refresh_token ?? '', both.authorization, 'still not another client\'s')
@@ -359,13 +339,13 @@ t.test('INTRO-1: a resource server learns about every client\'s access tokens, n
 
 t.test('INTRO-1: the introspection scope is granted only to applications with allowIntrospection', async (t) => {
   const { app, rs, client } = await setup(t)
-  const cc = await confidential(app, 'client-credentials')
+  const cc = await createClient(app, { authorizationGrantType: 'client-credentials' })
   const refused = { error: 'invalid_scope', error_description: 'The client is not registered for the requested scope.' }
   for (const scope of ['introspection', 'read introspection']) {
     const res = await postToken(app, { grant_type: 'client_credentials', scope }, { authorization: cc.authorization })
-    assertError(t, res, 400, refused)
+    assertJsonError(t, res, 400, refused)
   }
-  assertError(t, await postToken(app, { ...ALICE, scope: 'read introspection' }, { authorization: client.authorization }), 400, refused)
+  assertJsonError(t, await passwordGrant(app, client.authorization, { scope: 'read introspection' }), 400, refused)
   // The default scopes are __all__ (DOT's default): everything declared but introspection.
   const defaults = await postToken(app, { grant_type: 'client_credentials' }, { authorization: cc.authorization })
   t.equal(defaults.json<TokenBody>().scope, 'read write', 'the defaults leave it out')
@@ -374,7 +354,7 @@ t.test('INTRO-1: the introspection scope is granted only to applications with al
   // A client restricted to its registered scopes cannot hold it either.
   const restricted = await createApplication(app, { authorizationGrantType: 'client-credentials', allowedScopes: ['read', 'introspection'] })
   const authorization = basicAuth(restricted.application.clientId, restricted.clientSecret ?? '')
-  assertError(t, await postToken(app, { grant_type: 'client_credentials', scope: 'introspection' }, { authorization }), 400, refused)
+  assertJsonError(t, await postToken(app, { grant_type: 'client_credentials', scope: 'introspection' }, { authorization }), 400, refused)
   t.equal((await postToken(app, { grant_type: 'client_credentials' }, { authorization })).json<TokenBody>().scope, 'read')
 })
 
@@ -386,7 +366,7 @@ t.test('INTRO-1: a bearer token authorizes introspection only while its applicat
   // Withdrawn (or a token issued before the scope was reserved): the scope alone is not enough.
   await app.oauth.store.updateApplication(rs.id, { allowIntrospection: false }, clock.now())
   const res = await introspect(app, { token }, { authorization: bearer })
-  assertError(t, res, 401, INVALID_BEARER)
+  assertJsonError(t, res, 401, INVALID_BEARER)
   t.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"')
   const asClient = await introspect(app, { token }, { authorization: rs.authorization })
   assertInactive(t, asClient, 'its client credentials now learn only about its own tokens')
@@ -398,18 +378,18 @@ t.test('INTRO-1: the permission counts only on a confidential client, even if a 
   const bearer = `Bearer ${await ccToken(app, rs, 'introspection')}`
   await app.oauth.store.updateApplication(rs.id, { clientType: 'public', clientSecretHash: '' }, clock.now())
   t.equal((await app.oauth.store.findApplicationById(rs.id))?.allowIntrospection, true, 'the store does not police it')
-  assertError(t, await introspect(app, { token }, { authorization: bearer }), 401, INVALID_BEARER)
+  assertJsonError(t, await introspect(app, { token }, { authorization: bearer }), 401, INVALID_BEARER)
 })
 
 t.test('INTRO-1: a refresh token is no bearer credential at the introspection endpoint', async (t) => {
   const { app, client } = await setup(t)
-  const both = await confidential(app, 'password', true)
-  const own = await postToken(app, { ...ALICE, scope: 'introspection' }, { authorization: both.authorization })
+  const both = await createClient(app, { authorizationGrantType: 'password', allowIntrospection: true })
+  const own = await passwordGrant(app, both.authorization, { scope: 'introspection' })
   t.equal(own.statusCode, 200)
   const { access_token: accessToken, refresh_token: refreshToken } = own.json<TokenBody>()
   const { access_token: token } = await userTokens(app, client)
   t.equal((await introspect(app, { token }, { authorization: `Bearer ${accessToken}` })).json<{ active: boolean }>().active, true, 'its access token')
-  assertError(t, await introspect(app, { token }, { authorization: `Bearer ${refreshToken ?? ''}` }), 401, INVALID_BEARER)
+  assertJsonError(t, await introspect(app, { token }, { authorization: `Bearer ${refreshToken ?? ''}` }), 401, INVALID_BEARER)
 })
 
 t.test('INTRO-1: an update through the host API keeps or drops the permission; a public client never has it', async (t) => {
@@ -419,7 +399,7 @@ t.test('INTRO-1: an update through the host API keeps or drops the permission; a
   const kept = await updateApplication(ctx, rs.id, { clientType: 'confidential', authorizationGrantType: 'client-credentials', name: 'renamed' })
   t.equal(kept?.application.allowIntrospection, true, 'left out: kept')
   t.equal((await introspect(app, { token }, { authorization: rs.authorization })).json<{ active: boolean }>().active, true)
-  const cc = await confidential(app, 'client-credentials')
+  const cc = await createClient(app, { authorizationGrantType: 'client-credentials' })
   const granted = await updateApplication(ctx, cc.id, { clientType: 'confidential', authorizationGrantType: 'client-credentials', allowIntrospection: true })
   t.equal(granted?.application.allowIntrospection, true, 'granted by host code')
   t.equal((await introspect(app, { token }, { authorization: cc.authorization })).json<{ active: boolean }>().active, true, 'and used at once')

@@ -4,9 +4,9 @@ import t from 'tap'
 import { oauthMetadata } from '../../index.js'
 import type { CreatedApplication } from '../../lib/applications.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
-import { basicAuth, buildApp, fixedClock, FORM, form } from '../helpers/index.js'
+import { ALICE, basicAuth, buildApp, fixedClock, FORM, form } from '../helpers/index.js'
 import {
-  ALICE, assertFatalPage, assertRedirectError, buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, fetchConsent,
+  assertFatalPage, assertRedirectError, buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, fetchConsent,
   getAuthorize, parseConsent, pkcePair, postDecision, REDIRECT_URI, redirectParams,
 } from '../helpers/authorize.js'
 
@@ -138,7 +138,7 @@ t.test('once started, the user may take longer than expires_in to log in and dec
   const next = new URL(String(login.headers.location), 'http://localhost').searchParams.get('next') ?? ''
   t.match(next, /request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A/)
   clock.advance(300)
-  const page = await app.inject({ method: 'GET', url: next, headers: { 'x-test-user': ALICE } })
+  const page = await app.inject({ method: 'GET', url: next, headers: { 'x-test-user': ALICE.id } })
   const decision = await postDecision(app, parseConsent(page))
   t.equal(decision.statusCode, 302)
   t.ok(redirectParams(decision).code)

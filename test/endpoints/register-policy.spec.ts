@@ -4,15 +4,18 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
-import { basicAuth, buildApp, createApplication, FORM, form, passwordGrantOptions, postToken, TEST_USER } from '../helpers/index.js'
-import { ALICE, asUser, assertFatalPage, buildAuthorizeApp, codeFlowTokens, csrfCookieOf, getAuthorize, pkcePair, unescapeHtml, USER_HEADER } from '../helpers/authorize.js'
+import { ALICE, basicAuth, buildApp, createApplication, FORM, form, postToken } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
+import {
+  asUser, assertFatalPage, buildAuthorizeApp, codeFlowTokens, csrfCookieOf, getAuthorize, pkcePair, unescapeHtml, USER_HEADER,
+} from '../helpers/authorize.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const SCOPES = { read: 'Read', write: 'Write', admin: 'Administer' }
 const REDIRECT = 'https://client.example.com/cb'
 
 async function register (app: FastifyInstance, body: unknown): Promise<Record<string, string>> {
-  const res = await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify(body), headers: { ...JSON_HEADERS, [USER_HEADER]: ALICE } })
+  const res = await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify(body), headers: { ...JSON_HEADERS, [USER_HEADER]: ALICE.id } })
   if (res.statusCode !== 201) throw new Error(`registration failed: ${res.body}`)
   return res.json()
 }
@@ -24,7 +27,7 @@ async function post (app: FastifyInstance, url: string, params: Record<string, s
 // User policy (the default), so ALICE owns what she registers and can edit it on the management pages.
 const app = await buildAuthorizeApp(t, {
   prefix: false,
-  ...passwordGrantOptions({ dcrEnabled: true, parEnabled: true, rateLimitFailures: null, scopes: SCOPES, defaultScopes: ['read', 'write'] }),
+  ...passwordGrantOptions({ settings: { dcrEnabled: true, parEnabled: true, rateLimitFailures: null, scopes: SCOPES, defaultScopes: ['read', 'write'] } }),
 })
 await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
 // Anything but the authorization code grant (a confidential code client is enough there).
@@ -136,9 +139,9 @@ t.test('the registered scope is enforced: invalid_scope at authorize (the error 
 t.test('password and refresh grants: invalid_scope beyond the registered scope, also after a narrowing update', async (t) => {
   const registered = await register(app, { grant_types: ['password', 'refresh_token'], scope: 'read write' })
   const auth = { authorization: basicAuth(registered.client_id ?? '', registered.client_secret ?? '') }
-  const denied = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, scope: 'admin' }, auth)
+  const denied = await passwordGrant(app, auth.authorization, { scope: 'admin' })
   t.equal(denied.json().error, 'invalid_scope')
-  const granted = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, scope: 'read write' }, auth)
+  const granted = await passwordGrant(app, auth.authorization, { scope: 'read write' })
   t.equal(granted.statusCode, 200, granted.body)
   const body = granted.json() as { refresh_token: string }
   // RFC 7592 update narrows the registration to "read".
@@ -158,7 +161,7 @@ t.test('password and refresh grants: invalid_scope beyond the registered scope, 
 })
 
 t.test('registration validates scope: unknown names are refused, an empty scope restricts nothing', async (t) => {
-  const bad = await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify({ redirect_uris: [REDIRECT], scope: 'read hasOwnProperty' }), headers: { ...JSON_HEADERS, [USER_HEADER]: ALICE } })
+  const bad = await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify({ redirect_uris: [REDIRECT], scope: 'read hasOwnProperty' }), headers: { ...JSON_HEADERS, [USER_HEADER]: ALICE.id } })
   t.equal(bad.json().error, 'invalid_client_metadata')
   const empty = await register(app, { redirect_uris: [REDIRECT], scope: ' ' })
   t.notOk('scope' in empty)
@@ -170,14 +173,14 @@ t.test('GET register/:client_id/ after a management-page edit shows the applicat
   const application = await app.oauth.store.findApplicationByClientId(created.client_id ?? '')
   const id = application?.id ?? 0
   // On the management page, Alice makes it a client_credentials application.
-  const page = await app.inject({ method: 'GET', url: `/o/applications/${id}/update/`, headers: asUser(ALICE) })
+  const page = await app.inject({ method: 'GET', url: `/o/applications/${id}/update/`, headers: asUser(ALICE.id) })
   t.equal(page.statusCode, 200)
   const csrf = unescapeHtml(/name="csrf_token" value="([^"]*)"/.exec(page.body)?.[1] ?? '')
   const edit = async (fields: Record<string, string>) => await app.inject({
     method: 'POST',
     url: `/o/applications/${id}/update/`,
     payload: form({ name: 'Edited', redirectUris: REDIRECT, postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '', ...fields, csrf_token: csrf }),
-    headers: asUser(ALICE, { ...FORM, cookie: csrfCookieOf(page) ?? '' }),
+    headers: asUser(ALICE.id, { ...FORM, cookie: csrfCookieOf(page) ?? '' }),
   })
   t.equal((await edit({ clientType: 'confidential', authorizationGrantType: 'client-credentials' })).statusCode, 302)
   const read = async () => (await app.inject({ method: 'GET', url: `/o/register/${created.client_id ?? ''}/`, headers: { authorization: `Bearer ${created.registration_access_token ?? ''}` } })).json() as Record<string, unknown>

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
-import { basicAuth, buildApp, fixedClock, postToken } from '../helpers/index.js'
-import { ALICE, buildAuthorizeApp, codeFlowTokens, headerUser, USER_HEADER } from '../helpers/authorize.js'
+import { ALICE, basicAuth, buildApp, fixedClock, postToken } from '../helpers/index.js'
+import { buildAuthorizeApp, codeFlowTokens, headerUser, USER_HEADER } from '../helpers/authorize.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const IAT = 'initial-access-token-of-at-least-32-chars'
@@ -312,7 +312,7 @@ t.test('CORS: any origin without credentials unless the user policy applies (the
   const none = await users.inject({ method: 'OPTIONS', url: '/o/register/', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })
   t.equal(none.statusCode, 204)
   t.notOk('access-control-allow-origin' in none.headers)
-  t.notOk('access-control-allow-origin' in (await register(users, {}, { origin: 'https://evil.example', [USER_HEADER]: ALICE })).headers)
+  t.notOk('access-control-allow-origin' in (await register(users, {}, { origin: 'https://evil.example', [USER_HEADER]: ALICE.id })).headers)
 })
 
 t.test('without rotation (dcrRotateRegistrationTokenOnUpdate false) the token stays and is returned', async (t) => {
@@ -350,9 +350,9 @@ t.test('user policy (the default): a logged-in user registers and owns the appli
   const anonymous = await register(app, { grant_types: ['client_credentials'] })
   t.equal(anonymous.statusCode, 400)
   t.same(anonymous.json(), { error: 'access_denied', error_description: 'Log in to register a client.' })
-  const res = await register(app, { grant_types: ['client_credentials'] }, { [USER_HEADER]: ALICE })
+  const res = await register(app, { grant_types: ['client_credentials'] }, { [USER_HEADER]: ALICE.id })
   t.equal(res.statusCode, 201)
-  t.equal((await app.oauth.store.findApplicationByClientId((res.json() as { client_id: string }).client_id))?.userId, ALICE)
+  t.equal((await app.oauth.store.findApplicationByClientId((res.json() as { client_id: string }).client_id))?.userId, ALICE.id)
 })
 
 t.test('settings: the policy is validated, and the metadata advertises registration_endpoint when enabled', async (t) => {

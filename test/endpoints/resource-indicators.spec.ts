@@ -3,20 +3,10 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type { CreatedApplication } from '../../lib/applications.js'
-import { basicAuth, createApplication, postToken, type TokenBody } from '../helpers/index.js'
+import { ALICE, basicAuth, createApplication, postToken, type TokenBody } from '../helpers/index.js'
 import {
-  ALICE,
-  buildAuthorizeApp,
-  codeClient,
-  createCodeApplication,
-  exchangeCode,
-  getAuthorize,
-  pkcePair,
-  postDecision,
-  parseConsent,
-  redirectParams,
-  REDIRECT_URI,
-  unescapeHtml,
+  buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, getAuthorize, pkcePair, postDecision, parseConsent,
+  redirectParams, REDIRECT_URI, unescapeHtml,
 } from '../helpers/authorize.js'
 import { buildOidcApp } from '../oidc/support.js'
 
@@ -53,7 +43,7 @@ async function codeFor (app: FastifyInstance, created: CreatedApplication, resou
     method: 'POST',
     url: consent.action,
     payload: body.toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: consent.cookie, 'x-test-user': ALICE },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: consent.cookie, 'x-test-user': ALICE.id },
   })
   return { code: redirectParams(res).code ?? '', verifier }
 }

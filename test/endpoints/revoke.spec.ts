@@ -1,32 +1,24 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import {
-  basicAuth, bearerWorks, buildApp, createApplication, form, FORM, passwordGrantOptions, postToken, TEST_USER,
-  TOKEN_ERRORS, type TokenBody,
+  assertJsonError, basicAuth, bearerWorks, buildApp, createApplication, createClient, form, FORM, invalidRequest, postToken,
+  type TestClient, TOKEN_ERRORS, type TokenBody,
 } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 
 const BASIC_CHALLENGE = 'Basic realm="oauth"'
-const ALICE = { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password } as const
-
-interface Client { clientId: string, secret: string, authorization: string }
 
 /** An app with the password grant on, so that tokens come in access/refresh pairs. */
-async function setup (t: Test): Promise<{ app: FastifyInstance, client: Client, other: Client }> {
+async function setup (t: Test): Promise<{ app: FastifyInstance, client: TestClient, other: TestClient }> {
   const app = await buildApp(t, passwordGrantOptions())
-  const client = await passwordClient(app)
-  const other = await passwordClient(app)
+  const client = await createClient(app, { authorizationGrantType: 'password' })
+  const other = await createClient(app, { authorizationGrantType: 'password' })
   return { app, client, other }
 }
 
-async function passwordClient (app: FastifyInstance): Promise<Client> {
-  const { application, clientSecret } = await createApplication(app, { authorizationGrantType: 'password' })
-  const secret = clientSecret ?? ''
-  return { clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
-}
-
-/** A fresh access/refresh pair for `TEST_USER`, issued to `client`. */
-async function pair (app: FastifyInstance, client: Client): Promise<{ access: string, refresh: string }> {
-  const res = await postToken(app, ALICE, { authorization: client.authorization })
+/** A fresh access/refresh pair for `ALICE`, issued to `client`. */
+async function pair (app: FastifyInstance, client: TestClient): Promise<{ access: string, refresh: string }> {
+  const res = await passwordGrant(app, client.authorization)
   if (res.statusCode !== 200) throw new Error(`token request failed: ${res.body}`)
   const body = res.json<TokenBody>()
   return { access: body.access_token, refresh: body.refresh_token ?? '' }
@@ -37,7 +29,7 @@ async function revoke (app: FastifyInstance, params: Record<string, string | rea
 }
 
 /** True when the refresh token still gets a new pair (it is used up when it does). */
-async function refreshWorks (app: FastifyInstance, client: Client, refresh: string): Promise<boolean> {
+async function refreshWorks (app: FastifyInstance, client: Pick<TestClient, 'authorization'>, refresh: string): Promise<boolean> {
   const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: refresh }, { authorization: client.authorization })
   return res.statusCode === 200
 }
@@ -47,17 +39,6 @@ function assertRevoked (t: Test, res: LightMyRequestResponse, message = 'revoked
   t.equal(res.statusCode, 200, message)
   t.equal(res.body, '')
   t.equal(res.headers['cache-control'], 'no-store')
-}
-
-function assertError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.same(res.json(), body)
-  t.match(res.headers['content-type'], /^application\/json/)
-  t.equal(res.headers['cache-control'], 'no-store')
-}
-
-function invalidRequest (description: string): object {
-  return { error: 'invalid_request', error_description: description }
 }
 
 t.test('a client revokes its access token with Basic authentication', async (t) => {
@@ -77,14 +58,15 @@ t.test('a client revokes with client_secret_post authentication', async (t) => {
 
 t.test('a public client identifies itself with client_id alone', async (t) => {
   const app = await buildApp(t, passwordGrantOptions())
-  const { application } = await createApplication(app, { clientType: 'public', authorizationGrantType: 'password' })
-  const res = await postToken(app, { ...ALICE, client_id: application.clientId })
+  const created = await createApplication(app, { clientType: 'public', authorizationGrantType: 'password' })
+  const { application } = created
+  const res = await passwordGrant(app, created)
   t.equal(res.statusCode, 200)
   const { access_token: access, refresh_token: refresh = '' } = res.json<TokenBody>()
   assertRevoked(t, await revoke(app, { token: refresh, client_id: application.clientId }))
   t.notOk(await bearerWorks(app, access), 'its access token went with it')
-  t.notOk(await refreshWorks(app, { clientId: application.clientId, secret: '', authorization: '' }, refresh))
-  assertError(t, await revoke(app, { token: access, client_id: application.clientId, client_secret: 'guess' }), 401, TOKEN_ERRORS.invalidClient)
+  t.notOk(await refreshWorks(app, { authorization: '' }, refresh))
+  assertJsonError(t, await revoke(app, { token: access, client_id: application.clientId, client_secret: 'guess' }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('revoking the access token also revokes its refresh token (RFC 7009 §2.1)', async (t) => {
@@ -93,7 +75,7 @@ t.test('revoking the access token also revokes its refresh token (RFC 7009 §2.1
   assertRevoked(t, await revoke(app, { token: access, token_type_hint: 'access_token' }, { authorization: client.authorization }))
   t.notOk(await bearerWorks(app, access))
   const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: refresh }, { authorization: client.authorization })
-  assertError(t, res, 400, TOKEN_ERRORS.invalidGrant)
+  assertJsonError(t, res, 400, TOKEN_ERRORS.invalidGrant)
 })
 
 t.test('revoking the refresh token also revokes its access token', async (t) => {
@@ -186,15 +168,15 @@ t.test('failed client authentication is 401 invalid_client, checked before the t
   const basic = [basicAuth(client.clientId, `${client.secret}x`), basicAuth('no-such-client', client.secret), 'Basic !!!', 'Basic ']
   for (const authorization of basic) {
     const res = await revoke(app, { token: access }, { authorization })
-    assertError(t, res, 401, TOKEN_ERRORS.invalidClient)
+    assertJsonError(t, res, 401, TOKEN_ERRORS.invalidClient)
     t.equal(res.headers['www-authenticate'], BASIC_CHALLENGE, 'a Basic failure gets a Basic challenge')
   }
   const posted = await revoke(app, { token: access, client_id: client.clientId, client_secret: 'wrong' })
-  assertError(t, posted, 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, posted, 401, TOKEN_ERRORS.invalidClient)
   t.equal(posted.headers['www-authenticate'], undefined)
-  assertError(t, await revoke(app, { token: access, client_id: client.clientId }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await revoke(app, { token: access }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await revoke(app, {}, { authorization: basicAuth(client.clientId, 'wrong') }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await revoke(app, { token: access, client_id: client.clientId }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await revoke(app, { token: access }), 401, TOKEN_ERRORS.invalidClient)
+  assertJsonError(t, await revoke(app, {}, { authorization: basicAuth(client.clientId, 'wrong') }), 401, TOKEN_ERRORS.invalidClient)
   t.ok(await bearerWorks(app, access), 'nothing was revoked')
 })
 
@@ -202,7 +184,7 @@ t.test('two authentication methods at once are refused', async (t) => {
   const { app, client } = await setup(t)
   const { access } = await pair(app, client)
   const res = await revoke(app, { token: access, client_secret: client.secret }, { authorization: client.authorization })
-  assertError(t, res, 400, invalidRequest('Use only one client authentication method.'))
+  assertJsonError(t, res, 400, invalidRequest('Use only one client authentication method.'))
   t.ok(await bearerWorks(app, access))
 })
 
@@ -210,7 +192,7 @@ t.test('a missing or empty token is invalid_request', async (t) => {
   const { app, client } = await setup(t)
   const cases: Array<Record<string, string>> = [{}, { token: '' }, { token_type_hint: 'access_token' }]
   for (const params of cases) {
-    assertError(t, await revoke(app, params, { authorization: client.authorization }), 400, invalidRequest('Request is missing token parameter.'))
+    assertJsonError(t, await revoke(app, params, { authorization: client.authorization }), 400, invalidRequest('Request is missing token parameter.'))
   }
 })
 
@@ -225,10 +207,10 @@ t.test('repeated parameters are invalid_request and revoke nothing', async (t) =
     [{ token: access, client_id: client.clientId, client_secret: [client.secret, client.secret] }, {}, 'client_secret'],
   ]
   for (const [params, headers, name] of cases) {
-    assertError(t, await revoke(app, params, headers), 400, invalidRequest(`Parameter repeated: ${name}.`))
+    assertJsonError(t, await revoke(app, params, headers), 400, invalidRequest(`Parameter repeated: ${name}.`))
   }
   const inQuery = await app.inject({ method: 'POST', url: `/o/revoke-token/?token=${access}`, payload: form({ token: access }), headers: { ...FORM, authorization: client.authorization } })
-  assertError(t, inQuery, 400, invalidRequest('Parameter repeated: token.'))
+  assertJsonError(t, inQuery, 400, invalidRequest('Parameter repeated: token.'))
   t.ok(await bearerWorks(app, access))
 })
 

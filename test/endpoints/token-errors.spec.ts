@@ -1,29 +1,22 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { basicAuth, buildApp, createApplication, form, FORM, postToken, TOKEN_ERRORS } from '../helpers/index.js'
+import {
+  assertJsonError, basicAuth, buildApp, createClient, form, FORM, invalidRequest, postToken, type TestClient, TOKEN_ERRORS,
+} from '../helpers/index.js'
 
 const BASIC_CHALLENGE = 'Basic realm="oauth"'
 
 /** One app and one confidential client-credentials client for the whole file. */
-async function setup (t: Test): Promise<{ app: FastifyInstance, clientId: string, secret: string, authorization: string }> {
+async function setup (t: Test): Promise<{ app: FastifyInstance } & TestClient> {
   // Brute-force limits off: these tables send more failures than the limit allows (BRUTE-1 is test/security/brute-force.test.ts).
   const app = await buildApp(t, { settings: { rateLimitFailures: null } })
-  const { application, clientSecret } = await createApplication(app)
-  const secret = clientSecret ?? ''
-  return { app, clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
+  return { app, ...await createClient(app) }
 }
 
 /** An RFC 6749 §5.2 error: the status, the exact body, JSON and never cached. */
 function assertError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.same(res.json(), body)
-  t.match(res.headers['content-type'], /^application\/json/)
-  t.equal(res.headers['cache-control'], 'no-store')
+  assertJsonError(t, res, status, body)
   t.equal(res.headers.pragma, 'no-cache')
-}
-
-function invalidRequest (description: string): object {
-  return { error: 'invalid_request', error_description: description }
 }
 
 t.test('repeated parameters are refused with invalid_request (RFC 6749 §3.2)', async (t) => {

@@ -6,9 +6,9 @@ import t from 'tap'
 import { fastifyOAuthToolkit, ImproperlyConfiguredError, oauthRoutes, type AppAuthorizedEvent } from '../../index.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import {
-  basicAuth, bearerWorks, buildApp, createApplication, databasePath, fixedClock, passwordGrantOptions, postToken,
-  TEST_USER, testHasher, type TokenBody,
+  ALICE, basicAuth, bearerWorks, buildApp, createApplication, databasePath, fixedClock, postToken, testHasher, type TokenBody,
 } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 
 const BASE64URL_256_BITS = /^[A-Za-z0-9_-]{43}$/
 
@@ -97,11 +97,11 @@ t.test('tokens are stored only as SHA-256 checksums and client secrets only as s
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
   const ccRes = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(cc.application.clientId, cc.clientSecret ?? '') })
   const pwAuth = { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') }
-  const first = (await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, pwAuth)).json<TokenBody>()
+  const first = (await passwordGrant(app, pw)).json<TokenBody>()
   const refreshed = (await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token ?? '' }, pwAuth)).json<TokenBody>()
   const secrets = [
     ccRes.json<TokenBody>().access_token, first.access_token, first.refresh_token, refreshed.access_token, refreshed.refresh_token,
-    cc.clientSecret, pw.clientSecret, TEST_USER.password,
+    cc.clientSecret, pw.clientSecret, ALICE.password,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0)
   t.equal(secrets.length, 8)
 
@@ -139,11 +139,11 @@ t.test('appAuthorized fires once after each token with the application and the s
   t.notOk(JSON.stringify(first).includes(ccRes.json<TokenBody>().access_token), 'the event carries no clear token')
 
   const pwAuth = { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') }
-  const pwRes = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, pwAuth)
+  const pwRes = await passwordGrant(app, pw)
   const body = pwRes.json<TokenBody>()
   t.equal(events.length, 2)
   t.equal(events[1]?.grantType, 'password')
-  t.equal(events[1]?.accessToken.userId, TEST_USER.id)
+  t.equal(events[1]?.accessToken.userId, ALICE.id)
   t.equal(events[1]?.refreshToken?.checksum, tokenChecksum(body.refresh_token ?? ''))
 
   await postToken(app, { grant_type: 'refresh_token', refresh_token: body.refresh_token ?? '' }, pwAuth)

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import { fastifyOAuthToolkit, oauthMetadata, oauthProtectedResourceMetadata, oauthRoutes, RFC9700_SETTINGS } from '../../index.js'
-import { headerUser, USER_HEADER } from '../helpers/authorize.js'
+import { LOGIN_OPTIONS, USER_HEADER } from '../helpers/authorize.js'
 import { testHasher } from '../helpers/index.js'
 
 /** A port nothing listens on right now (the settings must name the resource before listen). */
@@ -41,8 +41,7 @@ await as.register(fastifyOAuthToolkit, {
   database,
   migrate: true,
   hasher: testHasher,
-  resolveUser: headerUser,
-  secret: 'a-test-secret-of-at-least-32-characters',
+  ...LOGIN_OPTIONS,
   settings: {
     ...RFC9700_SETTINGS,
     issuer,

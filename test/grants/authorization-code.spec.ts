@@ -5,39 +5,23 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { CreatedApplication } from '../../lib/applications.js'
 import {
-  ALICE, buildAuthorizeApp, codeClient, countRows, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI,
-  type AuthorizeParams, type CodeClient,
+  buildAuthorizeApp, codeClient, codeRequest, countRows, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI,
+  type CodeClient, setupCodeClient,
 } from '../helpers/authorize.js'
 import {
-  basicAuth, bearerWorks, createApplication, databasePath, fixedClock, postToken, TOKEN_ERRORS, type BuildAppOptions, type TokenBody,
+  ALICE, assertTokenError, assertTokenPair, basicAuth, bearerWorks, createApplication, databasePath, fixedClock, invalidRequest,
+  postToken, TOKEN_ERRORS, type BuildAppOptions, type TokenBody,
 } from '../helpers/index.js'
 
 const { verifier, challenge } = pkcePair()
-
-function codeRequest (created: CreatedApplication, extra: AuthorizeParams = {}): AuthorizeParams {
-  return {
-    response_type: 'code', client_id: created.application.clientId, redirect_uri: REDIRECT_URI, state: 'xyz', code_challenge: challenge, code_challenge_method: 'S256', ...extra,
-  }
-}
 
 /** The `redirect_uri` and `code_verifier` a well-behaved client sends with a code from `codeRequest`. */
 const EXCHANGE = { redirect_uri: REDIRECT_URI, code_verifier: verifier } as const
 
 async function setup (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, created: CreatedApplication, client: CodeClient }> {
-  const app = await buildAuthorizeApp(t, options)
+  const { app, created } = await setupCodeClient(t, options)
   app.get('/api/me', { onRequest: app.oauth.protect() }, async (request) => ({ user: request.accessToken?.userId ?? null }))
-  const created = await createCodeApplication(app)
   return { app, created, client: codeClient(created) }
-}
-
-function assertError (t: Test, res: LightMyRequestResponse, status: number, body: Record<string, string>, message = `${status} ${body.error ?? ''}`): void {
-  t.equal(res.statusCode, status, message)
-  t.same(res.json(), body, message)
-  t.equal(res.headers['cache-control'], 'no-store')
-}
-
-function missing (description: string): Record<string, string> {
-  return { error: 'invalid_request', error_description: description }
 }
 
 async function refresh (app: FastifyInstance, client: CodeClient, refreshToken: string): Promise<LightMyRequestResponse> {
@@ -51,21 +35,14 @@ async function me (app: FastifyInstance, token: string): Promise<LightMyRequestR
 t.test('a code exchanges for an access and a refresh token that speak for the approving user', async (t) => {
   const { app, created, client } = await setup(t)
   const code = await obtainCode(app, codeRequest(created, { scope: 'read' }))
-  const res = await exchangeCode(app, client, code, EXCHANGE)
-  t.equal(res.statusCode, 200)
-  t.equal(res.headers['cache-control'], 'no-store')
-  t.equal(res.headers.pragma, 'no-cache')
-  const body = res.json<TokenBody>()
-  t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'])
-  t.equal(body.token_type, 'Bearer')
-  t.equal(body.expires_in, 36000)
+  const body = assertTokenPair(t, await exchangeCode(app, client, code, EXCHANGE))
   t.equal(body.scope, 'read', 'the approved scope')
   t.not(body.access_token, body.refresh_token)
 
   const whoami = await me(app, body.access_token)
   t.equal(whoami.statusCode, 200)
-  t.same(whoami.json(), { user: ALICE }, 'request.accessToken.userId is the user')
-  const row = await app.oauth.store.listAccessTokensForUser(ALICE)
+  t.same(whoami.json(), { user: ALICE.id }, 'request.accessToken.userId is the user')
+  const row = await app.oauth.store.listAccessTokensForUser(ALICE.id)
   t.equal(row.length, 1)
   t.equal(row[0]?.applicationId, created.application.id)
 
@@ -88,11 +65,11 @@ t.test('CODE-1 a replayed code is invalid_grant and revokes the access and refre
   const first = (await exchangeCode(app, client, code, EXCHANGE)).json<TokenBody>()
   t.equal((await me(app, first.access_token)).statusCode, 200, 'works before the replay')
 
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'the replay')
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'the replay')
   t.equal((await me(app, first.access_token)).statusCode, 403, 'the access token is refused')
   t.notOk(await bearerWorks(app, first.access_token))
-  assertError(t, await refresh(app, client, first.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant, 'the refresh token is dead')
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'a third try')
+  assertTokenError(t, await refresh(app, client, first.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant, 'the refresh token is dead')
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'a third try')
 })
 
 t.test('CODE-1 a replay 30 s later, and one after the code expired, still revoke', async (t) => {
@@ -101,15 +78,15 @@ t.test('CODE-1 a replay 30 s later, and one after the code expired, still revoke
   const code = await obtainCode(app, codeRequest(created))
   const first = (await exchangeCode(app, client, code, EXCHANGE)).json<TokenBody>()
   clock.advance(30)
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(app, first.access_token))
 
   const code2 = await obtainCode(app, codeRequest(created))
   const second = (await exchangeCode(app, client, code2, EXCHANGE)).json<TokenBody>()
   clock.advance(3600)
-  assertError(t, await exchangeCode(app, client, code2, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await exchangeCode(app, client, code2, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(app, second.access_token), 'revoked although the code had expired')
-  assertError(t, await refresh(app, client, second.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await refresh(app, client, second.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
 })
 
 t.test('CODE-1 the replay also revokes the tokens that rotation derived from the first exchange', async (t) => {
@@ -118,9 +95,9 @@ t.test('CODE-1 the replay also revokes the tokens that rotation derived from the
   const first = (await exchangeCode(app, client, code, EXCHANGE)).json<TokenBody>()
   const rotated = (await refresh(app, client, first.refresh_token ?? '')).json<TokenBody>()
   t.ok(await bearerWorks(app, rotated.access_token))
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(app, rotated.access_token), 'the rotated access token is refused')
-  assertError(t, await refresh(app, client, rotated.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant, 'the rotated refresh token is dead')
+  assertTokenError(t, await refresh(app, client, rotated.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant, 'the rotated refresh token is dead')
 })
 
 t.test('CODE-1 a replay does not touch the user\'s other tokens', async (t) => {
@@ -146,7 +123,7 @@ t.test('CODE-2 50 concurrent exchanges of one code: exactly one 200, the rest in
   const winner = results.find((r) => r.statusCode === 200)?.json<TokenBody>()
   if (winner === undefined) throw new Error('no winner')
   t.notOk(await bearerWorks(app, winner.access_token), 'the losers were replays: the winning access token is revoked')
-  assertError(t, await refresh(app, client, winner.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant, 'and its refresh token')
+  assertTokenError(t, await refresh(app, client, winner.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant, 'and its refresh token')
   t.equal(countRows(t, 'oauth2_accesstoken'), 0, 'no live access token is left')
   t.equal(countRows(t, 'oauth2_refreshtoken'), 1, 'only one token set was ever issued')
 })
@@ -156,8 +133,8 @@ t.test('CODE-3 another client cannot redeem the code, even with its own valid cr
   const other = await createCodeApplication(app)
   const publicOther = await createCodeApplication(app, { clientType: 'public' })
   const code = await obtainCode(app, codeRequest(created))
-  assertError(t, await exchangeCode(app, codeClient(other), code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'confidential B')
-  assertError(t, await exchangeCode(app, codeClient(publicOther), code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'public B with client_id only')
+  assertTokenError(t, await exchangeCode(app, codeClient(other), code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'confidential B')
+  assertTokenError(t, await exchangeCode(app, codeClient(publicOther), code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'public B with client_id only')
   t.equal(countRows(t, 'oauth2_accesstoken'), 0, 'no tokens')
 })
 
@@ -167,9 +144,9 @@ t.test('CODE-4 a redirect_uri that differs from, or omits, the one of the author
   const client = codeClient(created)
   const code = await obtainCode(app, codeRequest(created))
   for (const uri of ['https://client.example.com/other', `${REDIRECT_URI}/`, `${REDIRECT_URI}?x=1`, 'https://CLIENT.example.com/cb', '']) {
-    assertError(t, await exchangeCode(app, client, code, { redirect_uri: uri, code_verifier: verifier }), 400, TOKEN_ERRORS.invalidGrant, JSON.stringify(uri))
+    assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: uri, code_verifier: verifier }), 400, TOKEN_ERRORS.invalidGrant, JSON.stringify(uri))
   }
-  assertError(t, await exchangeCode(app, client, code, { code_verifier: verifier }), 400, TOKEN_ERRORS.invalidGrant, 'omitted')
+  assertTokenError(t, await exchangeCode(app, client, code, { code_verifier: verifier }), 400, TOKEN_ERRORS.invalidGrant, 'omitted')
   t.equal(countRows(t, 'oauth2_accesstoken'), 0)
   t.equal((await exchangeCode(app, client, code, EXCHANGE)).statusCode, 200, 'the right one still works: a mismatch does not burn the code')
 })
@@ -184,7 +161,7 @@ t.test('CODE-4 when the authorization request omitted redirect_uri (one register
   const named = await obtainCode(app, noRedirect)
   t.equal((await exchangeCode(app, client, named, EXCHANGE)).statusCode, 200, 'the registered URI may be named')
   const wrong = await obtainCode(app, noRedirect)
-  assertError(t, await exchangeCode(app, client, wrong, { redirect_uri: 'https://client.example.com/other', code_verifier: verifier }),
+  assertTokenError(t, await exchangeCode(app, client, wrong, { redirect_uri: 'https://client.example.com/other', code_verifier: verifier }),
     400, TOKEN_ERRORS.invalidGrant, 'an unregistered one may not')
 })
 
@@ -196,7 +173,7 @@ t.test('CODE-5 a code lives 60 s by default', async (t) => {
   t.equal((await exchangeCode(app, client, fresh, EXCHANGE)).statusCode, 200, 'at 59 s')
   const stale = await obtainCode(app, codeRequest(created))
   clock.advance(60)
-  assertError(t, await exchangeCode(app, client, stale, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'at 60 s')
+  assertTokenError(t, await exchangeCode(app, client, stale, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'at 60 s')
   t.equal(countRows(t, 'oauth2_accesstoken'), 1, 'nothing issued for the stale code')
 })
 
@@ -205,7 +182,7 @@ t.test('CODE-5 authorizationCodeExpireSeconds sets the lifetime', async (t) => {
   const { app, created, client } = await setup(t, { clock, settings: { authorizationCodeExpireSeconds: 1 } })
   const code = await obtainCode(app, codeRequest(created))
   clock.advance(2)
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant)
 })
 
 t.test('CODE-5 a lifetime over 10 minutes is a configuration error', async (t) => {
@@ -215,18 +192,18 @@ t.test('CODE-5 a lifetime over 10 minutes is a configuration error', async (t) =
 t.test('PKCE-2 a missing, malformed or wrong code_verifier is refused, and the right one then works', async (t) => {
   const { app, created, client } = await setup(t)
   const code = await obtainCode(app, codeRequest(created))
-  assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI }), 400, missing('Request is missing code_verifier parameter.'), 'missing')
-  assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: '' }), 400,
-    missing('Request is missing code_verifier parameter.'), 'empty')
-  const malformed = missing('The code_verifier parameter is malformed.')
+  assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI }), 400, invalidRequest('Request is missing code_verifier parameter.'), 'missing')
+  assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: '' }), 400,
+    invalidRequest('Request is missing code_verifier parameter.'), 'empty')
+  const malformed = invalidRequest('The code_verifier parameter is malformed.')
   for (const bad of ['a'.repeat(42), 'a'.repeat(129), `${'a'.repeat(42)}+`, `${'a'.repeat(42)}/`, `${'a'.repeat(42)}=`, `${'a'.repeat(42)} `, `${'a'.repeat(42)}é`]) {
-    assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: bad }), 400, malformed, `${bad.length} chars: ${bad.slice(-1)}`)
+    assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: bad }), 400, malformed, `${bad.length} chars: ${bad.slice(-1)}`)
   }
   for (const wrong of [pkcePair('other').verifier, challenge, 'a'.repeat(43), 'a'.repeat(128)]) {
-    assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: wrong }), 400, TOKEN_ERRORS.invalidGrant, 'wrong verifier')
+    assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: wrong }), 400, TOKEN_ERRORS.invalidGrant, 'wrong verifier')
   }
-  assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: [verifier, verifier] }),
-    400, missing('Parameter repeated: code_verifier.'), 'repeated')
+  assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: [verifier, verifier] }),
+    400, invalidRequest('Parameter repeated: code_verifier.'), 'repeated')
   t.equal(countRows(t, 'oauth2_accesstoken'), 0)
   t.equal((await exchangeCode(app, client, code, EXCHANGE)).statusCode, 200, 'the correct verifier')
 })
@@ -235,8 +212,8 @@ t.test('PKCE-1 a code_verifier for a code issued without a challenge is invalid_
   const { app, created, client } = await setup(t, { settings: { pkceRequired: false } })
   const { code_challenge: _c, code_challenge_method: _m, ...noPkce } = codeRequest(created)
   const code = await obtainCode(app, noPkce)
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'any verifier')
-  assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: 'x' }), 400, TOKEN_ERRORS.invalidGrant, 'even a malformed one')
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'any verifier')
+  assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: 'x' }), 400, TOKEN_ERRORS.invalidGrant, 'even a malformed one')
   t.equal(countRows(t, 'oauth2_accesstoken'), 0)
   t.equal((await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI })).statusCode, 200, 'without a verifier it is fine')
 })
@@ -245,8 +222,8 @@ t.test('plain PKCE (where allowed) compares the verifier with the challenge itse
   const { app, created, client } = await setup(t, { settings: { pkcePlainAllowed: true } })
   const plain = 'plain-verifier-'.padEnd(50, 'x')
   const code = await obtainCode(app, codeRequest(created, { code_challenge: plain, code_challenge_method: 'plain' }))
-  assertError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: plain.replace(/x$/, 'y') }), 400, TOKEN_ERRORS.invalidGrant)
-  assertError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'an S256 pair does not fit a plain challenge')
+  assertTokenError(t, await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: plain.replace(/x$/, 'y') }), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await exchangeCode(app, client, code, EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'an S256 pair does not fit a plain challenge')
   t.equal((await exchangeCode(app, client, code, { redirect_uri: REDIRECT_URI, code_verifier: plain })).statusCode, 200)
 })
 
@@ -277,15 +254,15 @@ t.test('a confidential client must authenticate to exchange its code', async (t)
 
 t.test('missing, unknown, repeated and foreign codes', async (t) => {
   const { app, created, client } = await setup(t)
-  assertError(t, await exchangeCode(app, client, '', EXCHANGE), 400, missing('Request is missing code parameter.'), 'empty')
+  assertTokenError(t, await exchangeCode(app, client, '', EXCHANGE), 400, invalidRequest('Request is missing code parameter.'), 'empty')
   const noCode = await postToken(app, { grant_type: 'authorization_code', ...EXCHANGE }, { authorization: basicAuth(client.clientId, client.clientSecret ?? '') })
-  assertError(t, noCode, 400, missing('Request is missing code parameter.'), 'missing')
-  assertError(t, await exchangeCode(app, client, 'no-such-code', EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'unknown')
+  assertTokenError(t, noCode, 400, invalidRequest('Request is missing code parameter.'), 'missing')
+  assertTokenError(t, await exchangeCode(app, client, 'no-such-code', EXCHANGE), 400, TOKEN_ERRORS.invalidGrant, 'unknown')
   const code = await obtainCode(app, codeRequest(created))
-  assertError(t, await exchangeCode(app, client, [code, code], EXCHANGE), 400, missing('Parameter repeated: code.'), 'repeated')
+  assertTokenError(t, await exchangeCode(app, client, [code, code], EXCHANGE), 400, invalidRequest('Parameter repeated: code.'), 'repeated')
   const cc = await createApplication(app)
   const ccRes = await exchangeCode(app, codeClient(cc), code, EXCHANGE)
-  assertError(t, ccRes, 400, TOKEN_ERRORS.unauthorizedClient, 'a client-credentials application may not use the grant')
+  assertTokenError(t, ccRes, 400, TOKEN_ERRORS.unauthorizedClient, 'a client-credentials application may not use the grant')
   t.equal((await exchangeCode(app, client, code, EXCHANGE)).statusCode, 200)
 })
 

@@ -1,17 +1,11 @@
-import type { LightMyRequestResponse } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import {
-  basicAuth, bearerWorks, buildApp, createApplication, passwordGrantOptions, postToken, TOKEN_ERRORS, type TokenBody,
+  assertTokenError, basicAuth, bearerWorks, buildApp, createApplication, postToken, TOKEN_ERRORS, type TokenBody,
 } from '../helpers/index.js'
+import { passwordGrantOptions } from '../helpers/password-grant.js'
 
 const BASIC_CHALLENGE = 'Basic realm="oauth"'
 const CC = { grant_type: 'client_credentials' } as const
-
-function assertError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.same(res.json(), body)
-  t.equal(res.headers['cache-control'], 'no-store')
-}
 
 t.test('client_secret_basic and client_secret_post both authenticate a confidential client', async (t) => {
   const app = await buildApp(t)
@@ -38,7 +32,7 @@ t.test('Basic may repeat the same client_id in the body, but not a different one
   const authorization = basicAuth(application.clientId, clientSecret ?? '')
   t.equal((await postToken(app, { ...CC, client_id: application.clientId }, { authorization })).statusCode, 200)
   const mismatch = await postToken(app, { ...CC, client_id: other.application.clientId }, { authorization })
-  assertError(t, mismatch, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, mismatch, 401, TOKEN_ERRORS.invalidClient)
   t.equal(mismatch.headers['www-authenticate'], BASIC_CHALLENGE)
 })
 
@@ -48,9 +42,9 @@ t.test('Basic and client_secret_post together are invalid_request (RFC 6749 §2.
   const secret = clientSecret ?? ''
   const authorization = basicAuth(application.clientId, secret)
   const expected = { error: 'invalid_request', error_description: 'Use only one client authentication method.' }
-  assertError(t, await postToken(app, { ...CC, client_id: application.clientId, client_secret: secret }, { authorization }), 400, expected)
-  assertError(t, await postToken(app, { ...CC, client_secret: secret }, { authorization }), 400, expected)
-  assertError(t, await postToken(app, { ...CC, client_secret: 'wrong' }, { authorization }), 400, expected)
+  assertTokenError(t, await postToken(app, { ...CC, client_id: application.clientId, client_secret: secret }, { authorization }), 400, expected)
+  assertTokenError(t, await postToken(app, { ...CC, client_secret: secret }, { authorization }), 400, expected)
+  assertTokenError(t, await postToken(app, { ...CC, client_secret: 'wrong' }, { authorization }), 400, expected)
 })
 
 t.test('a wrong secret is 401 invalid_client, with a Basic challenge only when Basic was used', async (t) => {
@@ -58,44 +52,44 @@ t.test('a wrong secret is 401 invalid_client, with a Basic challenge only when B
   const { application, clientSecret } = await createApplication(app)
   const secret = clientSecret ?? ''
   const basic = await postToken(app, CC, { authorization: basicAuth(application.clientId, `${secret}x`) })
-  assertError(t, basic, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, basic, 401, TOKEN_ERRORS.invalidClient)
   t.equal(basic.headers['www-authenticate'], BASIC_CHALLENGE)
   const post = await postToken(app, { ...CC, client_id: application.clientId, client_secret: secret.slice(1) })
-  assertError(t, post, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, post, 401, TOKEN_ERRORS.invalidClient)
   t.equal(post.headers['www-authenticate'], undefined)
   const prefix = await postToken(app, { ...CC, client_id: application.clientId, client_secret: secret.slice(0, -1) })
-  assertError(t, prefix, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, prefix, 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('a confidential client without its secret is 401 invalid_client (DOT #1092)', async (t) => {
   const app = await buildApp(t)
   const { application } = await createApplication(app)
-  assertError(t, await postToken(app, { ...CC, client_id: application.clientId }), 401, TOKEN_ERRORS.invalidClient)
-  assertError(t, await postToken(app, { ...CC, client_id: application.clientId, client_secret: '' }), 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, await postToken(app, { ...CC, client_id: application.clientId }), 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, await postToken(app, { ...CC, client_id: application.clientId, client_secret: '' }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('an unknown client is 401 invalid_client, like a wrong secret', async (t) => {
   const app = await buildApp(t)
   const basic = await postToken(app, CC, { authorization: basicAuth('no-such-client', 'some secret') })
-  assertError(t, basic, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, basic, 401, TOKEN_ERRORS.invalidClient)
   t.equal(basic.headers['www-authenticate'], BASIC_CHALLENGE)
   const post = await postToken(app, { ...CC, client_id: 'no-such-client', client_secret: 'some secret' })
-  assertError(t, post, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, post, 401, TOKEN_ERRORS.invalidClient)
   t.equal(post.headers['www-authenticate'], undefined)
-  assertError(t, await postToken(app, { ...CC, client_id: 'no-such-client' }), 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, await postToken(app, { ...CC, client_id: 'no-such-client' }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('a public client cannot use client_credentials (RFC 6749 §4.4)', async (t) => {
   const app = await buildApp(t, passwordGrantOptions())
   const { application } = await createApplication(app, { clientType: 'public', authorizationGrantType: 'password' })
-  assertError(t, await postToken(app, { ...CC, client_id: application.clientId }), 400, TOKEN_ERRORS.unauthorizedClient)
+  assertTokenError(t, await postToken(app, { ...CC, client_id: application.clientId }), 400, TOKEN_ERRORS.unauthorizedClient)
   const withSecret = await postToken(app, { ...CC, client_id: application.clientId, client_secret: 'guessed secret' })
-  assertError(t, withSecret, 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, withSecret, 401, TOKEN_ERRORS.invalidClient)
 
   // Even a client-credentials application turned public behind the validator's back.
   const cc = await createApplication(app)
   await app.oauth.store.updateApplication(cc.application.id, { clientType: 'public', clientSecretHash: '' }, new Date())
-  assertError(t, await postToken(app, { ...CC, client_id: cc.application.clientId }), 400, TOKEN_ERRORS.unauthorizedClient)
+  assertTokenError(t, await postToken(app, { ...CC, client_id: cc.application.clientId }), 400, TOKEN_ERRORS.unauthorizedClient)
 })
 
 t.test('an application registered for another grant type gets unauthorized_client', async (t) => {
@@ -104,7 +98,7 @@ t.test('an application registered for another grant type gets unauthorized_clien
   const code = await createApplication(app, { authorizationGrantType: 'authorization-code', redirectUris: ['https://client.example/cb'] })
   for (const { application, clientSecret } of [password, code]) {
     const res = await postToken(app, CC, { authorization: basicAuth(application.clientId, clientSecret ?? '') })
-    assertError(t, res, 400, TOKEN_ERRORS.unauthorizedClient)
+    assertTokenError(t, res, 400, TOKEN_ERRORS.unauthorizedClient)
   }
 })
 
@@ -120,7 +114,7 @@ t.test('Basic credentials are form-urlencoded before base64 (RFC 6749 §2.3.1)',
 
   // Sent without the form-encoding step, '+' decodes to a space and '%20' to a space: refused.
   const raw = `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`
-  assertError(t, await postToken(app, CC, { authorization: raw }), 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, await postToken(app, CC, { authorization: raw }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 t.test('a colon inside the secret survives, as only the first colon splits Basic', async (t) => {
@@ -136,7 +130,7 @@ t.test('requested scopes must exist; the token holds exactly the requested ones'
   const { application, clientSecret } = await createApplication(app)
   const authorization = basicAuth(application.clientId, clientSecret ?? '')
   for (const scope of ['admin', 'read admin', 'READ', '__all__']) {
-    assertError(t, await postToken(app, { ...CC, scope }, { authorization }), 400, TOKEN_ERRORS.invalidScope)
+    assertTokenError(t, await postToken(app, { ...CC, scope }, { authorization }), 400, TOKEN_ERRORS.invalidScope)
   }
   const read = await postToken(app, { ...CC, scope: 'read' }, { authorization })
   t.equal(read.json<TokenBody>().scope, 'read')
@@ -145,7 +139,7 @@ t.test('requested scopes must exist; the token holds exactly the requested ones'
   const both = await postToken(app, { ...CC, scope: '  write  read write ' }, { authorization })
   t.equal(both.json<TokenBody>().scope, 'write read', 'extra spaces and repeats collapse')
   const malformed = await postToken(app, { ...CC, scope: 'read,write' }, { authorization })
-  assertError(t, malformed, 400, TOKEN_ERRORS.invalidScope)
+  assertTokenError(t, malformed, 400, TOKEN_ERRORS.invalidScope)
 })
 
 t.test('no scope, an empty scope or a blank scope get the default scopes', async (t) => {

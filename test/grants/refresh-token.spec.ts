@@ -4,34 +4,32 @@ import t, { type Test } from 'tap'
 import type { SettingsInput } from '../../index.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import {
-  basicAuth, bearerWorks, buildApp, createApplication, databasePath, fixedClock, passwordGrantOptions, postToken,
-  TEST_USER, TOKEN_ERRORS, type BuildAppOptions, type FixedClock, type TokenBody,
+  ALICE, assertTokenError, basicAuth, bearerWorks, buildApp, createApplication, createClient, databasePath, fixedClock,
+  postToken, TOKEN_ERRORS, type FixedClock, type TokenBody,
 } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 
 interface Client {
   app: FastifyInstance
   clock: FixedClock
   authorization: string
-  /** A fresh password-grant token pair for TEST_USER. */
+  /** A fresh password-grant token pair for ALICE. */
   login (scope?: string): Promise<TokenBody>
   /** POSTs grant_type=refresh_token with this client's credentials. */
   refresh (refreshToken: string, extra?: Record<string, string | string[]>): Promise<LightMyRequestResponse>
 }
 
 /** An app with the password grant on (to get refresh tokens), a fixed clock and one confidential client. */
-async function setup (t: Test, settings: SettingsInput = {}, options: BuildAppOptions = {}): Promise<Client> {
+async function setup (t: Test, settings: SettingsInput = {}): Promise<Client> {
   const clock = fixedClock()
-  const app = await buildApp(t, { ...passwordGrantOptions(settings), clock, ...options })
-  const { application, clientSecret } = await createApplication(app, { authorizationGrantType: 'password' })
-  const authorization = basicAuth(application.clientId, clientSecret ?? '')
+  const app = await buildApp(t, passwordGrantOptions({ settings, clock }))
+  const { authorization } = await createClient(app, { authorizationGrantType: 'password' })
   return {
     app,
     clock,
     authorization,
     async login (scope) {
-      const params: Record<string, string> = { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }
-      if (scope !== undefined) params.scope = scope
-      const res = await postToken(app, params, { authorization })
+      const res = await passwordGrant(app, authorization, scope === undefined ? {} : { scope })
       t.equal(res.statusCode, 200, 'login')
       return res.json<TokenBody>()
     },
@@ -39,12 +37,6 @@ async function setup (t: Test, settings: SettingsInput = {}, options: BuildAppOp
       return await postToken(app, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, { authorization })
     },
   }
-}
-
-function assertError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.same(res.json(), body)
-  t.equal(res.headers['cache-control'], 'no-store')
 }
 
 function ok (t: Test, res: LightMyRequestResponse): TokenBody {
@@ -78,7 +70,7 @@ t.test('a refresh rotates: a new pair, the old access token dies, the chain goes
   t.notOk(await bearerWorks(c.app, first.access_token), 'the superseded access token is revoked')
   const info = await c.app.oauth.authenticateBearer({ authorization: `Bearer ${second.access_token}`, queryToken: undefined })
   t.ok(info.ok)
-  if (info.ok) t.equal(info.token.userId, TEST_USER.id, 'the new token keeps the user')
+  if (info.ok) t.equal(info.token.userId, ALICE.id, 'the new token keeps the user')
   const old = await c.app.oauth.store.findRefreshToken(tokenChecksum(first.refresh_token ?? ''))
   t.ok(old?.revokedAt, 'the old refresh token is marked revoked')
   const third = ok(t, await c.refresh(second.refresh_token ?? ''))
@@ -98,10 +90,10 @@ t.test('replaying a rotated refresh token is invalid_grant and revokes the whole
   const rt2 = ok(t, await c.refresh(rt1.refresh_token ?? ''))
   t.equal(await hello(rt2.access_token), 200)
 
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.equal(await hello(rt2.access_token), 403, 'the newest access token stops working')
   t.notOk(await bearerWorks(c.app, rt2.access_token))
-  assertError(t, await c.refresh(rt2.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt2.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
 
   t.ok(await bearerWorks(c.app, other.access_token), 'another family is untouched')
   ok(t, await c.refresh(other.refresh_token ?? ''))
@@ -111,16 +103,16 @@ t.test('replaying the token just rotated, with no grace period, also revokes the
   const c = await setup(t)
   const rt0 = await c.login()
   const rt1 = ok(t, await c.refresh(rt0.refresh_token ?? ''))
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(c.app, rt1.access_token))
-  assertError(t, await c.refresh(rt1.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt1.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
 })
 
 t.test('with reuse protection off, a replay is refused but the family lives on', async (t) => {
   const c = await setup(t, { refreshTokenReuseProtection: false })
   const rt0 = await c.login()
   const rt1 = ok(t, await c.refresh(rt0.refresh_token ?? ''))
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.ok(await bearerWorks(c.app, rt1.access_token))
   ok(t, await c.refresh(rt1.refresh_token ?? ''))
 })
@@ -161,9 +153,9 @@ t.test('after the grace period a retry is a replay: invalid_grant and the family
   const rt0 = await c.login()
   const pair = ok(t, await c.refresh(rt0.refresh_token ?? ''))
   c.clock.advance(11)
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(c.app, pair.access_token))
-  assertError(t, await c.refresh(pair.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(pair.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
 })
 
 t.test('the grace period covers only the token immediately superseded (RT-3)', async (t) => {
@@ -171,9 +163,9 @@ t.test('the grace period covers only the token immediately superseded (RT-3)', a
   const rt0 = await c.login()
   const rt1 = ok(t, await c.refresh(rt0.refresh_token ?? ''))
   const rt2 = ok(t, await c.refresh(rt1.refresh_token ?? ''))
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(c.app, rt2.access_token), 'an older generation counts as a replay')
-  assertError(t, await c.refresh(rt2.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt2.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
 })
 
 t.test('a deliberately revoked family is never honoured inside the grace period (RT-3, DOT #1816)', async (t) => {
@@ -183,8 +175,8 @@ t.test('a deliberately revoked family is never honoured inside the grace period 
   const record = await c.app.oauth.store.findRefreshToken(tokenChecksum(rt1.refresh_token ?? ''))
   t.ok(record)
   await c.app.oauth.store.revokeTokenFamily(record?.tokenFamily ?? '', c.clock.now())
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
-  assertError(t, await c.refresh(rt1.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt1.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(c.app, rt1.access_token))
 })
 
@@ -199,7 +191,7 @@ t.test('refreshTokenExpireSeconds is enforced when the token is presented (RT-6)
   c.clock.advance(3599)
   const rt3 = ok(t, await c.refresh(rt2.refresh_token ?? ''))
   c.clock.advance(3600)
-  assertError(t, await c.refresh(rt3.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt3.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.equal(countRows(t, 'SELECT count(*) AS n FROM oauth2_accesstoken'), 1, 'nothing was issued for the expired token')
 })
 
@@ -227,7 +219,7 @@ t.test('a refresh may not widen the scope: invalid_scope, and the token stays us
   const c = await setup(t)
   const first = await c.login('read')
   for (const scope of ['read write', 'write', 'admin', 'read admin']) {
-    assertError(t, await c.refresh(first.refresh_token ?? '', { scope }), 400, TOKEN_ERRORS.invalidScope)
+    assertTokenError(t, await c.refresh(first.refresh_token ?? '', { scope }), 400, TOKEN_ERRORS.invalidScope)
   }
   t.ok(await bearerWorks(c.app, first.access_token), 'a refused refresh revokes nothing')
   const same = ok(t, await c.refresh(first.refresh_token ?? '', { scope: 'read' }))
@@ -240,7 +232,7 @@ t.test('another client\'s refresh token is invalid_grant and stays valid for its
   const thief = await createApplication(c.app, { authorizationGrantType: 'password' })
   const res = await postToken(c.app, { grant_type: 'refresh_token', refresh_token: mine.refresh_token ?? '' },
     { authorization: basicAuth(thief.application.clientId, thief.clientSecret ?? '') })
-  assertError(t, res, 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, res, 400, TOKEN_ERRORS.invalidGrant)
   t.ok(await bearerWorks(c.app, mine.access_token), 'the owner\'s access token still works')
   ok(t, await c.refresh(mine.refresh_token ?? ''))
 })
@@ -249,14 +241,14 @@ t.test('a missing, repeated, unknown or wrong-kind refresh_token is refused', as
   const c = await setup(t)
   const pair = await c.login()
   const missing = { error: 'invalid_request', error_description: 'Request is missing refresh_token parameter.' }
-  assertError(t, await postToken(c.app, { grant_type: 'refresh_token' }, { authorization: c.authorization }), 400, missing)
-  assertError(t, await c.refresh(''), 400, missing)
+  assertTokenError(t, await postToken(c.app, { grant_type: 'refresh_token' }, { authorization: c.authorization }), 400, missing)
+  assertTokenError(t, await c.refresh(''), 400, missing)
   const repeated = await c.refresh('', { refresh_token: [pair.refresh_token ?? '', pair.refresh_token ?? ''] })
-  assertError(t, repeated, 400, { error: 'invalid_request', error_description: 'Parameter repeated: refresh_token.' })
-  assertError(t, await c.refresh('no-such-token'), 400, TOKEN_ERRORS.invalidGrant)
-  assertError(t, await c.refresh(pair.access_token), 400, TOKEN_ERRORS.invalidGrant)
-  assertError(t, await c.refresh(tokenChecksum(pair.refresh_token ?? '')), 400, TOKEN_ERRORS.invalidGrant)
-  assertError(t, await c.refresh(`${pair.refresh_token ?? ''}' OR '1'='1`), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, repeated, 400, { error: 'invalid_request', error_description: 'Parameter repeated: refresh_token.' })
+  assertTokenError(t, await c.refresh('no-such-token'), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(pair.access_token), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(tokenChecksum(pair.refresh_token ?? '')), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(`${pair.refresh_token ?? ''}' OR '1'='1`), 400, TOKEN_ERRORS.invalidGrant)
   ok(t, await c.refresh(pair.refresh_token ?? ''))
 })
 
@@ -265,7 +257,7 @@ t.test('the refresh grant still authenticates the client', async (t) => {
   const pair = await c.login()
   const app = c.app
   const params = { grant_type: 'refresh_token', refresh_token: pair.refresh_token ?? '' }
-  assertError(t, await postToken(app, params), 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, await postToken(app, params), 401, TOKEN_ERRORS.invalidClient)
   const wrong = await postToken(app, params, { authorization: c.authorization.slice(0, -4) + 'AAAA' })
   t.equal(wrong.statusCode, 401)
   ok(t, await c.refresh(pair.refresh_token ?? ''))
@@ -273,12 +265,13 @@ t.test('the refresh grant still authenticates the client', async (t) => {
 
 t.test('a public client refreshes with its client_id only', async (t) => {
   const app = await buildApp(t, passwordGrantOptions())
-  const { application } = await createApplication(app, { clientType: 'public', authorizationGrantType: 'password' })
-  const login = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, client_id: application.clientId })
+  const created = await createApplication(app, { clientType: 'public', authorizationGrantType: 'password' })
+  const { application } = created
+  const login = await passwordGrant(app, created)
   const rt = login.json<TokenBody>().refresh_token ?? ''
   const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: rt, client_id: application.clientId })
   t.equal(res.statusCode, 200)
-  assertError(t, await postToken(app, { grant_type: 'refresh_token', refresh_token: res.json<TokenBody>().refresh_token ?? '' }), 401, TOKEN_ERRORS.invalidClient)
+  assertTokenError(t, await postToken(app, { grant_type: 'refresh_token', refresh_token: res.json<TokenBody>().refresh_token ?? '' }), 401, TOKEN_ERRORS.invalidClient)
 })
 
 /** Fires `n` refreshes of one token at once and sorts the answers. */
@@ -328,6 +321,6 @@ t.test('an expired refresh token is refused even inside the grace period (RT-3)'
   c.clock.advance(95)
   const rt1 = ok(t, await c.refresh(rt0.refresh_token ?? ''))
   c.clock.advance(5)
-  assertError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
+  assertTokenError(t, await c.refresh(rt0.refresh_token ?? ''), 400, TOKEN_ERRORS.invalidGrant)
   t.notOk(await bearerWorks(c.app, rt1.access_token), 'an expired rotated token coming back is a replay')
 })

@@ -5,13 +5,10 @@ import Database from 'better-sqlite3'
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { ApplicationInput, CreatedApplication } from '../../lib/applications.js'
-import { basicAuth, buildApp, createApplication, databasePath, FORM, form, postToken, type BuildAppOptions, type TokenBody } from './index.js'
+import { ALICE, basicAuth, buildApp, createApplication, databasePath, FORM, form, postToken, type BuildAppOptions, type TokenBody } from './index.js'
 
 /** The header `resolveUser` reads the logged-in user's id from (absent or empty: anonymous). */
 export const USER_HEADER = 'x-test-user'
-
-/** The user the tests log in as unless they say otherwise. */
-export const ALICE = 'user-alice'
 
 /** The redirect URI `createCodeApplication` registers. */
 export const REDIRECT_URI = 'https://client.example.com/cb'
@@ -22,9 +19,15 @@ export function headerUser (request: FastifyRequest): { id: string } | null {
   return typeof value === 'string' && value !== '' ? { id: value } : null
 }
 
-/** `buildApp` with `resolveUser` reading `x-test-user` and a fixed CSRF secret. */
+/**
+ * Core plugin options for the pages a user logs in to: `resolveUser` reads `x-test-user`, and a
+ * fixed CSRF secret. `buildAuthorizeApp` uses them; so do tests that build their own Fastify instance.
+ */
+export const LOGIN_OPTIONS = { resolveUser: headerUser, secret: 'a-test-secret-of-at-least-32-characters' } as const
+
+/** `buildApp` with `LOGIN_OPTIONS`. */
 export async function buildAuthorizeApp (t: Test, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  return await buildApp(t, { resolveUser: headerUser, secret: 'a-test-secret-of-at-least-32-characters', ...options })
+  return await buildApp(t, { ...LOGIN_OPTIONS, ...options })
 }
 
 /** A confidential authorization-code application redirecting to `REDIRECT_URI` (unless overridden). */
@@ -41,6 +44,25 @@ export function pkcePair (seed = 'verifier'): { verifier: string, challenge: str
 /** Parameters of an authorization request; arrays repeat the parameter. */
 export type AuthorizeParams = Record<string, string | readonly string[]>
 
+/**
+ * A code-flow authorization request from `client` (a client id, or the application) to
+ * `REDIRECT_URI`, with `state=xyz` and the S256 challenge of `pkcePair()`; `extra` adds or replaces
+ * parameters.
+ */
+export function codeRequest (client: string | CreatedApplication, extra: AuthorizeParams = {}): AuthorizeParams {
+  const clientId = typeof client === 'string' ? client : client.application.clientId
+  return {
+    response_type: 'code', client_id: clientId, redirect_uri: REDIRECT_URI, state: 'xyz', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...extra,
+  }
+}
+
+/** An authorization app (`buildAuthorizeApp`) with one confidential code client (`createCodeApplication`). */
+export async function setupCodeClient (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, created: CreatedApplication, clientId: string }> {
+  const app = await buildAuthorizeApp(t, options)
+  const created = await createCodeApplication(app)
+  return { app, created, clientId: created.application.clientId }
+}
+
 /** `/o/authorize/?…` with the parameters form-encoded in the query. */
 export function authorizeUrl (params: AuthorizeParams, path = '/o/authorize/'): string {
   return `${path}?${form(params)}`
@@ -51,8 +73,8 @@ export function asUser (user: string | null, headers: Record<string, string> = {
   return user === null ? headers : { [USER_HEADER]: user, ...headers }
 }
 
-/** GETs the authorization endpoint as `user` (default `ALICE`; `null` is anonymous). */
-export async function getAuthorize (app: FastifyInstance, params: AuthorizeParams, user: string | null = ALICE,
+/** GETs the authorization endpoint as `user` (default `ALICE.id`; `null` is anonymous). */
+export async function getAuthorize (app: FastifyInstance, params: AuthorizeParams, user: string | null = ALICE.id,
   headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'GET', url: authorizeUrl(params), headers: asUser(user, headers) })
 }
@@ -96,7 +118,7 @@ export function parseConsent (res: LightMyRequestResponse, cookie?: string): Con
 }
 
 /** Fetches the consent page as `user`; `cookie` is a CSRF cookie the browser already holds. */
-export async function fetchConsent (app: FastifyInstance, params: AuthorizeParams, user: string = ALICE, cookie?: string): Promise<ConsentForm> {
+export async function fetchConsent (app: FastifyInstance, params: AuthorizeParams, user: string = ALICE.id, cookie?: string): Promise<ConsentForm> {
   const res = await getAuthorize(app, params, user, cookie === undefined ? {} : { cookie })
   return parseConsent(res, cookie)
 }
@@ -105,7 +127,7 @@ export async function fetchConsent (app: FastifyInstance, params: AuthorizeParam
 export interface DecisionOptions {
   /** Approve (default) or cancel. */
   allow?: boolean
-  /** Who posts (default `ALICE`; `null` is anonymous). */
+  /** Who posts (default `ALICE.id`; `null` is anonymous). */
   user?: string | null
   /** The `Cookie` header (default: the consent page's CSRF cookie; `''` sends none). */
   cookie?: string
@@ -123,7 +145,7 @@ export async function postDecision (app: FastifyInstance, consent: ConsentForm, 
   if (options.allow === false) fields.cancel = '1'
   else fields.allow = 'Authorize'
   const cookie = options.cookie ?? consent.cookie
-  const headers = asUser(options.user === undefined ? ALICE : options.user, { ...FORM, ...(cookie === '' ? {} : { cookie }) })
+  const headers = asUser(options.user === undefined ? ALICE.id : options.user, { ...FORM, ...(cookie === '' ? {} : { cookie }) })
   return await app.inject({ method: 'POST', url: consent.action, payload: form(fields), headers })
 }
 
@@ -143,7 +165,7 @@ export function redirectBase (res: LightMyRequestResponse): string {
 }
 
 /** Runs the browser side of the code flow (consent page unless skipped, approve) and returns the code. */
-export async function obtainCode (app: FastifyInstance, params: AuthorizeParams, user: string = ALICE): Promise<string> {
+export async function obtainCode (app: FastifyInstance, params: AuthorizeParams, user: string = ALICE.id): Promise<string> {
   const page = await getAuthorize(app, params, user)
   const res = page.statusCode === 302 ? page : await postDecision(app, parseConsent(page), { user })
   const code = res.statusCode === 302 ? redirectParams(res).code : undefined
@@ -181,7 +203,7 @@ export async function codeFlowTokens (app: FastifyInstance, created: CreatedAppl
     code_challenge_method: 'S256',
   }
   if (options.scope !== undefined) params.scope = options.scope
-  const code = await obtainCode(app, params, options.user ?? ALICE)
+  const code = await obtainCode(app, params, options.user ?? ALICE.id)
   const res = await exchangeCode(app, codeClient(created), code, { redirect_uri: params.redirect_uri ?? '', code_verifier: verifier })
   if (res.statusCode !== 200) throw new Error(`code exchange failed: ${res.body}`)
   return res.json<TokenBody>()

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes, type FastifyOAuthToolkitOptions } from '../../index.js'
 import type { Clock } from '../../lib/clock.js'
@@ -73,6 +73,21 @@ export async function createApplication (app: FastifyInstance, overrides: Partia
   })
 }
 
+/** A registered client as requests use it: its row id, client id, secret ('' for a public client) and Basic header. */
+export interface TestClient {
+  readonly id: number
+  readonly clientId: string
+  readonly secret: string
+  readonly authorization: string
+}
+
+/** `createApplication`, returning what a request needs to authenticate as the new client. */
+export async function createClient (app: FastifyInstance, overrides: Partial<ApplicationInput> = {}): Promise<TestClient> {
+  const { application, clientSecret } = await createApplication(app, overrides)
+  const secret = clientSecret ?? ''
+  return { id: application.id, clientId: application.clientId, secret, authorization: basicAuth(application.clientId, secret) }
+}
+
 /** `Authorization: Basic` for a client id and secret, form-encoded first (RFC 6749 §2.3.1). */
 export function basicAuth (clientId: string, secret: string): string {
   const enc = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+')
@@ -132,17 +147,16 @@ export async function bearerWorks (app: FastifyInstance, token: string, scopes: 
   return result.ok
 }
 
-/** The one user `verifyTestUser` knows. */
-export const TEST_USER = { username: 'alice', password: 'wonder land+%:', id: 'user-alice' } as const
+/**
+ * The test user. The authorization tests log in as `ALICE.id` (test/helpers/authorize.ts); the
+ * password grant knows her by `username` and `password` (test/helpers/password-grant.ts), whose
+ * characters need form encoding.
+ */
+export const ALICE = { id: 'user-alice', username: 'alice', password: 'wonder land+%:' } as const
 
-/** A `verifyUserCredentials` option for the password grant that knows `TEST_USER` only. */
-export async function verifyTestUser (username: string, password: string): Promise<string | null> {
-  return username === TEST_USER.username && password === TEST_USER.password ? TEST_USER.id : null
-}
-
-/** `buildApp` options with the password grant switched on and `verifyTestUser` as the checker. */
-export function passwordGrantOptions (settings: SettingsInput = {}): BuildAppOptions {
-  return { settings: { passwordGrantEnabled: true, ...settings }, verifyUserCredentials: verifyTestUser }
+/** A `loadUser` option that knows `ALICE` only. */
+export async function loadAlice (id: string): Promise<{ id: string, username: string } | null> {
+  return id === ALICE.id ? { id, username: ALICE.username } : null
 }
 
 /** The SQLite file of the app `buildApp` last made for test `t`. */
@@ -162,3 +176,33 @@ export const TOKEN_ERRORS = {
   notForm: { error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' },
   unparsable: { error: 'invalid_request', error_description: 'The request could not be parsed.' },
 } as const
+
+/** An `invalid_request` error body with this description. */
+export function invalidRequest (description: string): { error: 'invalid_request', error_description: string } {
+  return { error: 'invalid_request', error_description: description }
+}
+
+/** An RFC 6749 §5.2 error answer: `status`, exactly `body`, never cached. */
+export function assertTokenError (t: Test, res: LightMyRequestResponse, status: number, body: object, message = `status ${status}`): void {
+  t.equal(res.statusCode, status, message)
+  t.same(res.json(), body, message)
+  t.equal(res.headers['cache-control'], 'no-store')
+}
+
+/** `assertTokenError`, and the answer is JSON: the RFC 7009 and RFC 7662 endpoints answer errors in the same format. */
+export function assertJsonError (t: Test, res: LightMyRequestResponse, status: number, body: object): void {
+  assertTokenError(t, res, status, body)
+  t.match(res.headers['content-type'], /^application\/json/)
+}
+
+/** An RFC 6749 §5.1 answer with an access and a refresh token, at the default lifetime; returns its body. */
+export function assertTokenPair (t: Test, res: LightMyRequestResponse): TokenBody {
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.equal(res.headers.pragma, 'no-cache')
+  const body = res.json<TokenBody>()
+  t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'])
+  t.equal(body.token_type, 'Bearer')
+  t.equal(body.expires_in, 36000)
+  return body
+}

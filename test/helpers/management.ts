@@ -1,7 +1,7 @@
 // Drives the management pages (DOT's applications/ pages) as a logged-in user, through app.inject.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { FORM, form } from './index.js'
-import { ALICE, asUser, csrfCookieOf, unescapeHtml } from './authorize.js'
+import { ALICE, FORM, form } from './index.js'
+import { asUser, csrfCookieOf, unescapeHtml } from './authorize.js'
 
 /** A page's CSRF token and the cookie it is bound to. */
 export interface PageForm { readonly token: string, readonly cookie: string }
@@ -15,7 +15,7 @@ export function pageForm (res: LightMyRequestResponse, cookie?: string): PageFor
 }
 
 /** Fetches the form at `page` and posts `fields` to `action` with its CSRF token, as `user`. */
-export async function submitPage (app: FastifyInstance, page: string, action: string, fields: Record<string, string>, user = ALICE): Promise<LightMyRequestResponse> {
+export async function submitPage (app: FastifyInstance, page: string, action: string, fields: Record<string, string>, user: string = ALICE.id): Promise<LightMyRequestResponse> {
   const shown = await app.inject({ method: 'GET', url: page, headers: asUser(user) })
   const state = pageForm(shown)
   return await app.inject({
@@ -30,7 +30,7 @@ export interface PageApplication { readonly id: number, readonly clientId: strin
  * Registers an application on `{prefix}/applications/register/` as `user`, as anyone who can log
  * in may; fails the test when the page refuses it.
  */
-export async function registerThroughPages (app: FastifyInstance, fields: Record<string, string>, user = ALICE, prefix = '/o'): Promise<PageApplication> {
+export async function registerThroughPages (app: FastifyInstance, fields: Record<string, string>, user: string = ALICE.id, prefix = '/o'): Promise<PageApplication> {
   const url = `${prefix}/applications/register/`
   const res = await submitPage(app, url, url, { name: '', postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '', ...fields }, user)
   const clientId = /id="client-id">([^<]*)</.exec(res.body)?.[1]

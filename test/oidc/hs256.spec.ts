@@ -9,8 +9,8 @@ import { regenerateClientSecret, updateApplication } from '../../lib/application
 import { createOAuthServer, serverContext } from '../../lib/server.js'
 import { createSecretSealer } from '../../lib/tokens/client-secret-seal.js'
 import { cli, migratedDatabase, withStore } from '../cli/helpers.js'
-import { ALICE, USER_HEADER } from '../helpers/authorize.js'
-import { basicAuth, fixedClock, form, postToken } from '../helpers/index.js'
+import { USER_HEADER } from '../helpers/authorize.js'
+import { ALICE, basicAuth, fixedClock, form, postToken } from '../helpers/index.js'
 import { buildOidcApp, createOidcApplication, ISSUER, oidcCodeFlow, type OidcTokenBody } from './support.js'
 
 const SEALING_KEY = randomBytes(32).toString('base64url')
@@ -77,7 +77,7 @@ t.test('with the key: an HS256 application gets ID tokens MACed with its secret,
   const header = decodeProtectedHeader(body.id_token ?? '')
   t.same(header, { alg: 'HS256', typ: 'JWT' }, 'no kid: the key is the client secret')
   const { payload } = await jwtVerify(body.id_token ?? '', secretKey(secret), { issuer: ISSUER, audience: created.application.clientId, algorithms: ['HS256'], currentDate: now })
-  t.match(payload, { sub: ALICE, nonce: 'n1' })
+  t.match(payload, { sub: ALICE.id, nonce: 'n1' })
   const jwks = createLocalJWKSet({ keys: [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])] })
   await t.rejects(jwtVerify(body.id_token ?? '', jwks, { currentDate: now }), 'the server\'s RSA keys do not verify it')
   await t.rejects(jwtVerify(body.id_token ?? '', secretKey(`${secret}x`), { currentDate: now }), 'another secret does not verify it')
@@ -127,9 +127,9 @@ t.test('an HS256 id_token_hint logs out when MACed with the application\'s secre
   const app = await hs256App(t)
   const created = await createOidcApplication(app, { algorithm: 'HS256', postLogoutRedirectUris: ['https://client.example.com/bye'] })
   const body = await oidcCodeFlow(app, created)
-  const user = { [USER_HEADER]: ALICE }
+  const user = { [USER_HEADER]: ALICE.id }
   const url = (hint: string): string => `/o/logout/?${form({ id_token_hint: hint, post_logout_redirect_uri: 'https://client.example.com/bye' })}`
-  const forged = await new SignJWT({ sub: ALICE }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(created.application.clientId)
+  const forged = await new SignJWT({ sub: ALICE.id }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(created.application.clientId)
     .setIssuedAt(new Date('2026-05-01T12:00:00.000Z')).setExpirationTime('1h').sign(secretKey('a guessed secret of thirty-two bytes!'))
   const refused = await app.inject({ url: url(forged), headers: user })
   t.equal(refused.statusCode, 400)
@@ -145,7 +145,7 @@ t.test('a server that lost its sealing key refuses to sign rather than fall back
   const { oidc } = serverContext(app.oauth)
   const keyless = createOAuthServer({ store: app.oauth.store, settings: app.oauth.settings, clientSecretSealingKey: randomBytes(32), ...(oidc === null ? {} : { oidc }) })
   const { prepareIdToken } = await import('../../lib/tokens/id-token.js')
-  await t.rejects(prepareIdToken(serverContext(keyless), { issuer: ISSUER, application: created.application, userId: ALICE, scopes: ['openid'], nonce: '', authTime: null }),
+  await t.rejects(prepareIdToken(serverContext(keyless), { issuer: ISSUER, application: created.application, userId: ALICE.id, scopes: ['openid'], nonce: '', authTime: null }),
     { code: 'OAT_ERR_OPTIONS', message: /does not open with the configured clientSecretSealingKey/ })
 })
 

@@ -2,8 +2,11 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import { serverContext } from '../../lib/server.js'
-import { ALICE, assertRedirectError, codeClient, exchangeCode, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams, REDIRECT_URI } from '../helpers/authorize.js'
-import { bearerWorks, fixedClock } from '../helpers/index.js'
+import {
+  assertRedirectError, codeClient, exchangeCode, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams,
+  REDIRECT_URI,
+} from '../helpers/authorize.js'
+import { ALICE, bearerWorks, fixedClock } from '../helpers/index.js'
 import { buildOidcApp, createOidcApplication, verifyIdToken } from './support.js'
 
 const half = (value: string): string => createHash('sha256').update(value).digest().subarray(0, 16).toString('base64url')
@@ -43,7 +46,7 @@ for (const responseType of ['code id_token', 'code token', 'code id_token token'
       t.equal(payload.nonce, 'n1')
       t.equal(payload.c_hash, half(answer.code ?? ''))
       t.equal(payload.at_hash, answer.access_token === undefined ? undefined : half(answer.access_token))
-      t.equal(payload.sub, ALICE)
+      t.equal(payload.sub, ALICE.id)
       t.ok(await app.oauth.store.findIdTokenByJti(String(payload.jti)), 'recorded')
     } else {
       t.equal(answer.id_token, undefined)

@@ -6,15 +6,15 @@ import t from 'tap'
 import { serverContext } from '../../lib/server.js'
 import { loadSigningKeys } from '../../lib/tokens/signing-keys.js'
 import { cli } from '../cli/helpers.js'
-import { ALICE, buildAuthorizeApp } from '../helpers/authorize.js'
-import { basicAuth, fixedClock, postToken } from '../helpers/index.js'
+import { buildAuthorizeApp } from '../helpers/authorize.js'
+import { ALICE, basicAuth, fixedClock, postToken } from '../helpers/index.js'
 import { buildOidcApp, createOidcApplication, newRsaPem, oidcCodeFlow, oidcSettings, verifyIdToken, type OidcTokenBody } from './support.js'
 
 const atHash = (token: string): string => createHash('sha256').update(token).digest().subarray(0, 16).toString('base64url')
 
 t.test('openid in the code flow: an RS256 ID token with every claim, stored and linked to the access token', async (t) => {
   const clock = fixedClock('2026-03-01T10:00:00.000Z')
-  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE, authTime: new Date('2026-03-01T09:30:00.000Z') }) })
+  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE.id, authTime: new Date('2026-03-01T09:30:00.000Z') }) })
   const created = await createOidcApplication(app)
   const body = await oidcCodeFlow(app, created, { scope: 'openid read', nonce: 'n-0S6_WzA2Mj' })
   t.type(body.id_token, 'string')
@@ -23,7 +23,7 @@ t.test('openid in the code flow: an RS256 ID token with every claim, stored and 
   t.equal(protectedHeader.alg, 'RS256')
   t.equal(protectedHeader.kid, keys?.kid, 'kid is the JWK thumbprint of the active key')
   t.equal(payload.iss, 'https://auth.example.com/o')
-  t.equal(payload.sub, ALICE)
+  t.equal(payload.sub, ALICE.id)
   t.equal(payload.aud, created.application.clientId)
   t.equal(payload.iat, Date.parse('2026-03-01T10:00:00.000Z') / 1000)
   t.equal(payload.exp, (payload.iat ?? 0) + 36000, 'idTokenExpireSeconds (DOT default 36000)')
@@ -33,9 +33,9 @@ t.test('openid in the code flow: an RS256 ID token with every claim, stored and 
   t.type(payload.jti, 'string')
 
   const record = await app.oauth.store.findIdTokenByJti(String(payload.jti))
-  t.match(record, { applicationId: created.application.id, userId: ALICE, scope: 'openid read' })
+  t.match(record, { applicationId: created.application.id, userId: ALICE.id, scope: 'openid read' })
   t.same(record?.expiresAt, new Date('2026-03-01T20:00:00.000Z'))
-  const tokens = await app.oauth.store.listAccessTokensForUser(ALICE)
+  const tokens = await app.oauth.store.listAccessTokensForUser(ALICE.id)
   t.equal(tokens[0]?.idTokenId, record?.id, 'the access token refers to its ID token')
 })
 
@@ -68,7 +68,7 @@ t.test('with OIDC off, openid is just a scope: no ID token', async (t) => {
 t.test('a refresh brings a new ID token: new jti and at_hash, no nonce, the original auth_time (OIDC Core §12.2)', async (t) => {
   const clock = fixedClock('2026-03-01T10:00:00.000Z')
   const authTime = new Date('2026-03-01T09:30:00.000Z')
-  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE, authTime }) })
+  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE.id, authTime }) })
   const created = await createOidcApplication(app)
   const first = await oidcCodeFlow(app, created, { nonce: 'abc' })
   clock.advance(61)

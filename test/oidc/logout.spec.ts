@@ -3,8 +3,8 @@ import { createPublicKey } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { importPKCS8, SignJWT, UnsecuredJWT } from 'jose'
 import t from 'tap'
-import { ALICE, assertFatalPage, csrfCookieOf, USER_HEADER, unescapeHtml } from '../helpers/authorize.js'
-import { bearerWorks, clientCredentialsToken, fixedClock, FORM, form, type FixedClock } from '../helpers/index.js'
+import { assertFatalPage, csrfCookieOf, USER_HEADER, unescapeHtml } from '../helpers/authorize.js'
+import { ALICE, bearerWorks, clientCredentialsToken, fixedClock, FORM, form, type FixedClock } from '../helpers/index.js'
 import type { SettingsInput } from '../../lib/settings.js'
 import { buildOidcApp, createOidcApplication, ISSUER, newRsaPem, oidcCodeFlow } from './support.js'
 
@@ -32,13 +32,13 @@ const logoutUrl = (params: Record<string, string>): string => `/o/logout/?${form
 t.test('a hint naming the logged-in user, no prompt: tokens revoked, session ended, back to the RP with state', async (t) => {
   const s = await setup(t, { oidcRpInitiatedLogoutAlwaysPrompt: false })
   const machine = await clientCredentialsToken(s.app)
-  const res = await s.app.inject({ url: logoutUrl({ id_token_hint: s.idToken, post_logout_redirect_uri: BYE, state: 'x y' }), headers: { [USER_HEADER]: ALICE } })
+  const res = await s.app.inject({ url: logoutUrl({ id_token_hint: s.idToken, post_logout_redirect_uri: BYE, state: 'x y' }), headers: { [USER_HEADER]: ALICE.id } })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, `${BYE}?state=x+y`)
-  t.same(s.loggedOut, [ALICE], 'logoutUser ran')
+  t.same(s.loggedOut, [ALICE.id], 'logoutUser ran')
   t.notOk(await bearerWorks(s.app, s.accessToken), 'the user\'s browser-flow tokens are revoked')
   t.ok(await bearerWorks(s.app, machine), 'other tokens are untouched')
-  const again = await s.app.inject({ url: logoutUrl({ id_token_hint: s.idToken, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE } })
+  const again = await s.app.inject({ url: logoutUrl({ id_token_hint: s.idToken, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE.id } })
   t.equal(again.statusCode, 302, 'idempotent: a second logout is no error')
   const anonymous = await s.app.inject({ url: logoutUrl({ client_id: s.clientId }) })
   t.equal(anonymous.statusCode, 200, 'without a hint the user confirms')
@@ -52,7 +52,7 @@ t.test('a hint naming the logged-in user, no prompt: tokens revoked, session end
 
 t.test('by default the user confirms: GET shows a CSRF-protected form, the POST logs out', async (t) => {
   const s = await setup(t)
-  const page = await s.app.inject({ url: logoutUrl({ id_token_hint: s.idToken, post_logout_redirect_uri: BYE, state: 's1' }), headers: { [USER_HEADER]: ALICE } })
+  const page = await s.app.inject({ url: logoutUrl({ id_token_hint: s.idToken, post_logout_redirect_uri: BYE, state: 's1' }), headers: { [USER_HEADER]: ALICE.id } })
   t.equal(page.statusCode, 200)
   t.equal(page.headers['x-frame-options'], 'DENY')
   t.same(s.loggedOut, [], 'nothing happens before the confirmation')
@@ -60,12 +60,12 @@ t.test('by default the user confirms: GET shows a CSRF-protected form, the POST 
   const csrf = unescapeHtml(/name="csrf_token" value="([^"]*)"/.exec(page.body)?.[1] ?? '')
   const cookie = csrfCookieOf(page) ?? ''
   t.match(action, /^\/o\/logout\/\?/)
-  const forged = await s.app.inject({ method: 'POST', url: action, headers: { ...FORM, [USER_HEADER]: ALICE, cookie }, payload: form({ csrf_token: 'forged' }) })
+  const forged = await s.app.inject({ method: 'POST', url: action, headers: { ...FORM, [USER_HEADER]: ALICE.id, cookie }, payload: form({ csrf_token: 'forged' }) })
   t.equal(forged.statusCode, 403)
-  const res = await s.app.inject({ method: 'POST', url: action, headers: { ...FORM, [USER_HEADER]: ALICE, cookie }, payload: form({ csrf_token: csrf }) })
+  const res = await s.app.inject({ method: 'POST', url: action, headers: { ...FORM, [USER_HEADER]: ALICE.id, cookie }, payload: form({ csrf_token: csrf }) })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, `${BYE}?state=s1`)
-  t.same(s.loggedOut, [ALICE])
+  t.same(s.loggedOut, [ALICE.id])
 })
 
 t.test('a hint for another user asks for confirmation even without always-prompt', async (t) => {
@@ -78,7 +78,7 @@ t.test('a hint for another user asks for confirmation even without always-prompt
 t.test('post_logout_redirect_uri only from the client\'s registered list; client_id must match the hint (REDIR-2)', async (t) => {
   const s = await setup(t, { oidcRpInitiatedLogoutAlwaysPrompt: false })
   const other = await createOidcApplication(s.app, { postLogoutRedirectUris: ['https://other.example.com/bye'] })
-  const user = { [USER_HEADER]: ALICE }
+  const user = { [USER_HEADER]: ALICE.id }
   const cases: Array<[Record<string, string>, string]> = [
     [{ id_token_hint: s.idToken, post_logout_redirect_uri: 'https://other.example.com/bye' }, 'Mismatching post_logout_redirect_uri.'],
     [{ id_token_hint: s.idToken, post_logout_redirect_uri: `${BYE}/x` }, 'Mismatching post_logout_redirect_uri.'],
@@ -97,7 +97,7 @@ t.test('post_logout_redirect_uri only from the client\'s registered list; client
 
 t.test('hostile hints are invalid: unsigned, HS256 keyed with the public key, another key, an access token (JOSE-1, JOSE-2)', async (t) => {
   const s = await setup(t, { oidcRpInitiatedLogoutAlwaysPrompt: false })
-  const claims = { iss: ISSUER, sub: ALICE, aud: s.clientId }
+  const claims = { iss: ISSUER, sub: ALICE.id, aud: s.clientId }
   const now = Math.floor(s.clock.now().getTime() / 1000)
   const publicPem = createPublicKey(s.key).export({ type: 'spki', format: 'pem' }).toString()
   const hints: Array<[string, string]> = [
@@ -108,7 +108,7 @@ t.test('hostile hints are invalid: unsigned, HS256 keyed with the public key, an
     ['garbage', 'a.b.c'],
   ]
   for (const [name, hint] of hints) {
-    const res = await s.app.inject({ url: logoutUrl({ id_token_hint: hint, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE } })
+    const res = await s.app.inject({ url: logoutUrl({ id_token_hint: hint, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE.id } })
     t.equal(res.statusCode, 400, name)
     t.equal(res.headers.location, undefined, `${name}: no redirect`)
     t.match(res.body, 'The id_token_hint is not valid.', name)
@@ -119,11 +119,11 @@ t.test('hostile hints are invalid: unsigned, HS256 keyed with the public key, an
 t.test('an expired hint is accepted by default and refused when the setting says so', async (t) => {
   const accepting = await setup(t, { oidcRpInitiatedLogoutAlwaysPrompt: false, idTokenExpireSeconds: 60 })
   accepting.clock.advance(3600)
-  const ok = await accepting.app.inject({ url: logoutUrl({ id_token_hint: accepting.idToken, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE } })
+  const ok = await accepting.app.inject({ url: logoutUrl({ id_token_hint: accepting.idToken, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE.id } })
   t.equal(ok.statusCode, 302)
   const strict = await setup(t, { oidcRpInitiatedLogoutAlwaysPrompt: false, idTokenExpireSeconds: 60, oidcRpInitiatedLogoutAcceptExpiredTokens: false })
   strict.clock.advance(3600)
-  assertFatalPage(t, await strict.app.inject({ url: logoutUrl({ id_token_hint: strict.idToken, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE } }), 'The id_token_hint is not valid.')
+  assertFatalPage(t, await strict.app.inject({ url: logoutUrl({ id_token_hint: strict.idToken, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE.id } }), 'The id_token_hint is not valid.')
 })
 
 t.test('configuration: 404 while disabled, logoutUser required, end_session_endpoint in discovery', async (t) => {
@@ -138,12 +138,12 @@ t.test('configuration: 404 while disabled, logoutUser required, end_session_endp
 t.test('REDIR-4 the confirmation for a client an end user created names where logging out sends the browser', async (t) => {
   const s = await setup(t)
   const untrusted = await createOidcApplication(s.app, { name: 'Self-service', postLogoutRedirectUris: ['https://evil.example/bye'], selfRegistered: true })
-  const page = await s.app.inject({ url: logoutUrl({ client_id: untrusted.application.clientId, post_logout_redirect_uri: 'https://evil.example/bye' }), headers: { [USER_HEADER]: ALICE } })
+  const page = await s.app.inject({ url: logoutUrl({ client_id: untrusted.application.clientId, post_logout_redirect_uri: 'https://evil.example/bye' }), headers: { [USER_HEADER]: ALICE.id } })
   t.equal(page.statusCode, 200)
   t.equal(page.headers.location, undefined, 'nothing happens before the user confirms')
   t.match(page.body, /not registered by the operator of this site: you will then be sent to https:\/\/evil\.example\./)
-  const noTarget = await s.app.inject({ url: logoutUrl({ client_id: untrusted.application.clientId }), headers: { [USER_HEADER]: ALICE } })
+  const noTarget = await s.app.inject({ url: logoutUrl({ client_id: untrusted.application.clientId }), headers: { [USER_HEADER]: ALICE.id } })
   t.notMatch(noTarget.body, /sent to/, 'nowhere to go: nothing to name')
-  const host = await s.app.inject({ url: logoutUrl({ client_id: s.clientId, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE } })
+  const host = await s.app.inject({ url: logoutUrl({ client_id: s.clientId, post_logout_redirect_uri: BYE }), headers: { [USER_HEADER]: ALICE.id } })
   t.notMatch(host.body, /not registered by the operator/, 'an operator\'s client: no warning')
 })

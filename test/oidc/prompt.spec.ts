@@ -2,8 +2,11 @@
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { serverContext } from '../../lib/server.js'
-import { ALICE, assertFatalPage, assertRedirectError, createCodeApplication, exchangeCode, codeClient, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams, REDIRECT_URI, USER_HEADER } from '../helpers/authorize.js'
-import { fixedClock, type FixedClock } from '../helpers/index.js'
+import {
+  assertFatalPage, assertRedirectError, createCodeApplication, exchangeCode, codeClient, getAuthorize, parseConsent, pkcePair,
+  postDecision, redirectParams, REDIRECT_URI, USER_HEADER,
+} from '../helpers/authorize.js'
+import { ALICE, fixedClock, type FixedClock } from '../helpers/index.js'
 import { buildOidcApp, verifyIdToken } from './support.js'
 
 const T0 = '2026-05-01T12:00:00.000Z'
@@ -66,7 +69,7 @@ t.test('prompt=consent shows the consent page even to a trusted application', as
 
 t.test('prompt=login: to the login page without prompt=login in next; back with a fresh login only', async (t) => {
   const { app, clock, params } = await setup(t)
-  const res = await getAuthorize(app, { ...params, prompt: 'login consent' }, ALICE, loggedIn('2026-05-01T11:00:00.000Z'))
+  const res = await getAuthorize(app, { ...params, prompt: 'login consent' }, ALICE.id, loggedIn('2026-05-01T11:00:00.000Z'))
   t.equal(res.statusCode, 302)
   const next = nextOf(res)
   t.equal(next.pathname, '/o/authorize/')
@@ -75,9 +78,9 @@ t.test('prompt=login: to the login page without prompt=login in next; back with 
   t.equal(next.searchParams.get('client_id'), params.client_id)
 
   clock.advance(30)
-  const stale = await app.inject({ url: `${next.pathname}${next.search}`, headers: { [USER_HEADER]: ALICE, ...loggedIn('2026-05-01T11:00:00.000Z') } })
+  const stale = await app.inject({ url: `${next.pathname}${next.search}`, headers: { [USER_HEADER]: ALICE.id, ...loggedIn('2026-05-01T11:00:00.000Z') } })
   assertRedirectError(t, stale, { error: 'login_required', error_description: 'The user must log in.', state: 'st' })
-  const fresh = await app.inject({ url: `${next.pathname}${next.search}`, headers: { [USER_HEADER]: ALICE, ...loggedIn('2026-05-01T12:00:20.000Z') } })
+  const fresh = await app.inject({ url: `${next.pathname}${next.search}`, headers: { [USER_HEADER]: ALICE.id, ...loggedIn('2026-05-01T12:00:20.000Z') } })
   t.equal(fresh.statusCode, 200, 'the consent page after a fresh login')
 
   const anonymous = await getAuthorize(app, { ...params, prompt: 'login' }, null)
@@ -87,28 +90,28 @@ t.test('prompt=login: to the login page without prompt=login in next; back with 
 t.test('max_age: a login too old sends the user to log in again (or login_required with prompt=none); auth_time in the ID token', async (t) => {
   const { app, clock, params } = await setup(t)
   const old = loggedIn('2026-05-01T11:40:00.000Z') // 1200 s before T0
-  const res = await getAuthorize(app, { ...params, max_age: '600' }, ALICE, old)
+  const res = await getAuthorize(app, { ...params, max_age: '600' }, ALICE.id, old)
   t.equal(res.statusCode, 302)
   t.equal(nextOf(res).searchParams.get('max_age'), '600', 'back to the same request')
-  assertRedirectError(t, await getAuthorize(app, { ...params, max_age: '600', prompt: 'none' }, ALICE, old),
+  assertRedirectError(t, await getAuthorize(app, { ...params, max_age: '600', prompt: 'none' }, ALICE.id, old),
     { error: 'login_required', error_description: 'The user must log in.', state: 'st' })
 
-  const page = await getAuthorize(app, { ...params, max_age: '600' }, ALICE, loggedIn('2026-05-01T11:55:00.000Z'))
+  const page = await getAuthorize(app, { ...params, max_age: '600' }, ALICE.id, loggedIn('2026-05-01T11:55:00.000Z'))
   t.equal(page.statusCode, 200, 'a recent enough login gets the consent page')
   clock.advance(400)
-  const later = await getAuthorize(app, { ...params, max_age: '600' }, ALICE, loggedIn('2026-05-01T11:55:00.000Z'))
+  const later = await getAuthorize(app, { ...params, max_age: '600' }, ALICE.id, loggedIn('2026-05-01T11:55:00.000Z'))
   t.equal(later.statusCode, 302, 'the same login 400 s later is too old')
 })
 
 t.test('auth_time is the host\'s login time', async (t) => {
   const clock = fixedClock(T0)
   // The host's session knows when the user logged in, on the consent page and on its POST alike.
-  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE, authTime: new Date('2026-05-01T11:55:00.000Z') }) })
+  const app = await buildOidcApp(t, { clock, resolveUser: () => ({ id: ALICE.id, authTime: new Date('2026-05-01T11:55:00.000Z') }) })
   const created = await createCodeApplication(app)
   const { verifier, challenge } = pkcePair()
   const params = { response_type: 'code', client_id: created.application.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', max_age: '600' }
   const page = await getAuthorize(app, params)
-  const approved = await postDecision(app, parseConsent(page), { user: ALICE })
+  const approved = await postDecision(app, parseConsent(page), { user: ALICE.id })
   const res = await exchangeCode(app, codeClient(created), redirectParams(approved).code ?? '', { redirect_uri: REDIRECT_URI, code_verifier: verifier })
   const keys = [...(serverContext(app.oauth).oidc?.keys.publicKeys ?? [])]
   const { payload } = await verifyIdToken({ keys }, res.json().id_token, created.application.clientId, clock.now())

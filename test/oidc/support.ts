@@ -8,8 +8,8 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyResult } f
 import type { Test } from 'tap'
 import type { CreatedApplication } from '../../lib/applications.js'
 import type { SettingsInput } from '../../lib/settings.js'
-import { ALICE, buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
-import type { BuildAppOptions, TokenBody } from '../helpers/index.js'
+import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
+import { ALICE, type BuildAppOptions, type TokenBody } from '../helpers/index.js'
 
 /** The issuer the OIDC tests configure. */
 export const ISSUER = 'https://auth.example.com/o'
@@ -74,7 +74,7 @@ export interface OidcTokenBody extends TokenBody {
 }
 
 /** Runs the code flow with PKCE (plus `extra` authorization parameters) and returns the token body. */
-export async function oidcCodeFlow (app: FastifyInstance, created: CreatedApplication, extra: Record<string, string> = {}, user = ALICE): Promise<OidcTokenBody> {
+export async function oidcCodeFlow (app: FastifyInstance, created: CreatedApplication, extra: Record<string, string> = {}, user: string = ALICE.id): Promise<OidcTokenBody> {
   const { verifier, challenge } = pkcePair()
   const redirectUri = created.application.redirectUris[0] ?? ''
   const code = await obtainCode(app, {

@@ -2,8 +2,7 @@
 // from getUserClaims, RFC 6750 challenges.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { ALICE } from '../helpers/authorize.js'
-import { basicAuth, clientCredentialsToken, FORM, postToken } from '../helpers/index.js'
+import { ALICE, basicAuth, clientCredentialsToken, FORM, postToken } from '../helpers/index.js'
 import { buildOidcApp, createOidcApplication, newRsaPem, oidcCodeFlow } from './support.js'
 
 const CLAIMS = {
@@ -22,12 +21,12 @@ async function appWithClaims (t: Parameters<typeof buildOidcApp>[0], seen: Array
   return await buildOidcApp(t, {
     oidc: {
       privateKey: newRsaPem(),
-      getUserClaims: async (userId, scopes) => { seen.push([userId, scopes]); return userId === ALICE ? CLAIMS : null },
+      getUserClaims: async (userId, scopes) => { seen.push([userId, scopes]); return userId === ALICE.id ? CLAIMS : null },
     },
   })
 }
 
-async function tokenFor (app: FastifyInstance, scope: string, user = ALICE): Promise<string> {
+async function tokenFor (app: FastifyInstance, scope: string, user: string = ALICE.id): Promise<string> {
   return (await oidcCodeFlow(app, await createOidcApplication(app), { scope }, user)).access_token
 }
 
@@ -35,7 +34,7 @@ t.test('GET and POST give sub plus the claims the scopes release; custom claims 
   const seen: Array<[string, readonly string[]]> = []
   const app = await appWithClaims(t, seen)
   const token = await tokenFor(app, 'openid profile email')
-  const expected = { sub: ALICE, name: 'Alice Liddell', given_name: 'Alice', preferred_username: 'alice', email: 'alice@example.com', email_verified: true, department: 'wonderland' }
+  const expected = { sub: ALICE.id, name: 'Alice Liddell', given_name: 'Alice', preferred_username: 'alice', email: 'alice@example.com', email_verified: true, department: 'wonderland' }
   for (const method of ['GET', 'POST'] as const) {
     const res = await app.inject({ method, url: '/o/userinfo/', headers: { authorization: `Bearer ${token}` } })
     t.equal(res.statusCode, 200, method)
@@ -43,7 +42,7 @@ t.test('GET and POST give sub plus the claims the scopes release; custom claims 
     t.equal(res.headers['cache-control'], 'no-store')
     t.equal(res.headers['access-control-allow-origin'], '*')
   }
-  t.same(seen[0], [ALICE, ['openid', 'profile', 'email']], 'getUserClaims gets the user id and the scopes')
+  t.same(seen[0], [ALICE.id, ['openid', 'profile', 'email']], 'getUserClaims gets the user id and the scopes')
   const all = await tokenFor(app, 'openid profile email address phone')
   const res = await app.inject({ url: '/o/userinfo', headers: { authorization: `Bearer ${all}` } })
   t.match(res.json(), { address: { country: 'GB' }, phone_number: '+44 1865 000000' })
@@ -54,7 +53,7 @@ t.test('POST with the token in a form body (RFC 6750 §2.2, oidcc-userinfo-post-
   const token = await tokenFor(app, 'openid email')
   const res = await app.inject({ method: 'POST', url: '/o/userinfo/', headers: FORM, payload: `access_token=${token}` })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { sub: ALICE, email: 'alice@example.com', email_verified: true, department: 'wonderland' })
+  t.same(res.json(), { sub: ALICE.id, email: 'alice@example.com', email_verified: true, department: 'wonderland' })
   const both = await app.inject({ method: 'POST', url: '/o/userinfo/', headers: { ...FORM, authorization: `Bearer ${token}` }, payload: `access_token=${token}` })
   t.equal(both.statusCode, 400)
   t.same(both.json(), { error: 'invalid_request', error_description: 'Send the access token by one method only.' })
@@ -64,7 +63,7 @@ t.test('without getUserClaims, UserInfo answers sub only', async (t) => {
   const app = await buildOidcApp(t)
   const token = await tokenFor(app, 'openid profile')
   const res = await app.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${token}` } })
-  t.same(res.json(), { sub: ALICE })
+  t.same(res.json(), { sub: ALICE.id })
 })
 
 t.test('errors are RFC 6750 challenges', async (t) => {

@@ -1,7 +1,8 @@
 // RFC 8414 authorization server metadata at the origin root.
 import t from 'tap'
 import { oauthMetadata, RFC9700_SETTINGS } from '../../index.js'
-import { buildApp, passwordGrantOptions } from '../helpers/index.js'
+import { buildApp } from '../helpers/index.js'
+import { passwordGrantOptions } from '../helpers/password-grant.js'
 
 t.test('the document is served at the root with the prefix suffix, CORS * and derived values', async (t) => {
   const app = await buildApp(t)
@@ -43,7 +44,7 @@ t.test('a configured issuer is used as is, and the path suffix follows it', asyn
 })
 
 t.test('the document follows the settings', async (t) => {
-  const app = await buildApp(t, passwordGrantOptions({ pkcePlainAllowed: true, implicitGrantEnabled: true }))
+  const app = await buildApp(t, passwordGrantOptions({ settings: { pkcePlainAllowed: true, implicitGrantEnabled: true } }))
   await app.register(oauthMetadata)
   const body = (await app.inject({ url: '/.well-known/oauth-authorization-server' })).json()
   t.ok(body.grant_types_supported.includes('password'))

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import type { ResourceOwner } from '../../index.js'
-import { buildApp, clientCredentialsToken, fixedClock, type BuildAppOptions } from '../helpers/index.js'
-import { ALICE, accessTokenRow, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
+import { ALICE, buildApp, clientCredentialsToken, fixedClock, type BuildAppOptions } from '../helpers/index.js'
+import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
+import { accessTokenRow, bearer } from '../views/support.js'
 
 /** Plain routes protected by `app.oauth.protect()`, DOT's `protected_resource` / `rw_protected_resource`. */
 function protectedRoutes (app: FastifyInstance): void {
@@ -114,7 +115,7 @@ t.test('request.accessToken carries scopes, expiry, application and user id', as
 t.test('loadUser resolves request.resourceOwner for user tokens only', async (t) => {
   const calls: string[] = []
   const users = new Map<string, ResourceOwner>([[ALICE.id, { id: ALICE.id, username: ALICE.username }]])
-  const app = await protectApp(t, withPasswordGrant({
+  const app = await protectApp(t, passwordGrantOptions({
     loadUser: async (userId) => { calls.push(userId); return users.get(userId) ?? null },
   }))
   const { accessToken } = await passwordTokens(app, 'read')
@@ -141,7 +142,7 @@ t.test('loadUser resolves request.resourceOwner for user tokens only', async (t)
 })
 
 t.test('without loadUser, a user token passes and request.resourceOwner stays null', async (t) => {
-  const app = await protectApp(t, withPasswordGrant())
+  const app = await protectApp(t, passwordGrantOptions())
   const { accessToken } = await passwordTokens(app)
   const res = await app.inject({ method: 'GET', url: '/me', headers: bearer(accessToken) })
   t.equal(res.statusCode, 200)
@@ -150,7 +151,7 @@ t.test('without loadUser, a user token passes and request.resourceOwner stays nu
 
 t.test('a throwing loadUser never reaches the handler; the error goes to the app error handler', async (t) => {
   let reached = false
-  const app = await buildApp(t, withPasswordGrant({ loadUser: async () => { throw new Error('user database down') } }))
+  const app = await buildApp(t, passwordGrantOptions({ loadUser: async () => { throw new Error('user database down') } }))
   app.setErrorHandler(async (error, _request, reply) => reply.code(503).send({ handled: (error as Error).message }))
   app.get('/me', { onRequest: app.oauth.protect() }, async () => { reached = true; return 'me' })
   const { accessToken } = await passwordTokens(app)

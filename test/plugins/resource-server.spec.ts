@@ -6,13 +6,14 @@ import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import { ClientProtectedResourceView, fastifyOAuthToolkit } from '../../index.js'
 import { resourceServer, type ResourceServerOptions } from '../../entries/resource-server.js'
-import { basicAuth, buildApp, createApplication, FORM, form, postToken, TEST_USER, verifyTestUser, fixedClock, type TokenBody } from '../helpers/index.js'
+import { ALICE, basicAuth, buildApp, createApplication, FORM, form, loadAlice, postToken, fixedClock, type TokenBody } from '../helpers/index.js'
+import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
 import { buildApi, callApi, listen, stubServer, type CapturedLog, type WhoAmI } from './resource-server-support.js'
 
 const as = await buildApp(t, {
   settings: { passwordGrantEnabled: true, scopes: { read: 'Reading scope', write: 'Writing scope', introspection: 'Introspect tokens' } },
-  verifyUserCredentials: verifyTestUser,
-  loadUser: async (id) => (id === TEST_USER.id ? { id, username: TEST_USER.username } : null),
+  verifyUserCredentials: verifyAlice,
+  loadUser: loadAlice,
 })
 let introspections = 0
 as.addHook('onRequest', async (request) => { if (request.url.startsWith('/o/introspect')) introspections++ })
@@ -26,8 +27,7 @@ const pwApp = await createApplication(as, { authorizationGrantType: 'password' }
 const ccApp = await createApplication(as)
 
 async function userTokens (scope = 'read'): Promise<TokenBody> {
-  const res = await postToken(as, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, scope },
-    { authorization: basicAuth(pwApp.application.clientId, pwApp.clientSecret ?? '') })
+  const res = await passwordGrant(as, pwApp, { scope })
   return res.json<TokenBody>()
 }
 async function clientToken (scope = 'read'): Promise<string> {
@@ -67,11 +67,11 @@ t.test('two apps on two ports: a token issued by the AS is accepted by the separ
   const res = await fetch(`${apiOrigin}/api/hello`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
   t.equal(res.status, 200)
   t.same(await res.json(), {
-    userId: TEST_USER.id,
+    userId: ALICE.id,
     clientId: pwApp.application.clientId,
     scopes: ['read'],
     verifiedBy: 'introspection',
-    owner: { id: TEST_USER.id, username: TEST_USER.username },
+    owner: { id: ALICE.id, username: ALICE.username },
   } satisfies WhoAmI, 'request.accessToken and request.resourceOwner come from the introspection answer')
   t.equal((await fetch(`${apiOrigin}/api/protected`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200, 'the protect() hook too')
   t.equal((await fetch(`${apiOrigin}/api/write`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 403, 'scoped views check scopes')

@@ -16,10 +16,11 @@ import type { Store } from '../../lib/store/types.js'
 import { LISTENER_APPLICATION_NAME } from '../../lib/store/pg/listener.js'
 import { createPgStore } from '../../lib/store/pg/store.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
-import { basicAuth, createApplication, fixedClock, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
+import { ALICE, basicAuth, createApplication, fixedClock, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
+import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
-import { accessTokenRow, ALICE, bearer, passwordTokens, withPasswordGrant } from '../views/support.js'
+import { accessTokenRow, bearer } from '../views/support.js'
 
 /**
  * An app whose store runs on `db` (so the test can change rows behind the store's back, on the
@@ -33,7 +34,7 @@ async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app
   const db = new Database(join(dir, 'oauth.db'))
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
   const clock = fixedClock(new Date().toISOString())
-  const app = await buildAuthorizeApp(t, withPasswordGrant({ database: db, clock, sqlite: { crossProcessCheckMs: 0 }, ...options }))
+  const app = await buildAuthorizeApp(t, passwordGrantOptions({ database: db, clock, sqlite: { crossProcessCheckMs: 0 }, ...options }))
   app.get('/me', { onRequest: app.oauth.protect() }, async (request) => ({ application: request.accessToken?.application?.name, scopes: request.accessToken?.scopes }))
   app.get('/mutate', { onRequest: app.oauth.protect() }, async (request) => {
     try {
@@ -534,7 +535,7 @@ if (url !== null) {
     const raw = new pg.Client({ connectionString: url })
     await raw.connect()
     t.teardown(async () => { await raw.end() })
-    const app = await buildAuthorizeApp(t, withPasswordGrant({ database: undefined, store }))
+    const app = await buildAuthorizeApp(t, passwordGrantOptions({ database: undefined, store }))
     app.get('/me', { onRequest: app.oauth.protect() }, async () => 'me')
     const listening = async (): Promise<void> => {
       for (let i = 0; i < 300 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))

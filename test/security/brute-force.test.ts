@@ -8,7 +8,8 @@ import formbody from '@fastify/formbody'
 import t, { type Test } from 'tap'
 import { loginRateLimit } from '../../index.js'
 import type { SecretHasher } from '../../lib/tokens/secret-hasher.js'
-import { basicAuth, clientCredentialsFrom, buildApp, createApplication, FORM, form, passwordGrantOptions, TEST_USER, testHasher, verifyTestUser } from '../helpers/index.js'
+import { ALICE, basicAuth, clientCredentialsFrom, buildApp, createApplication, FORM, form, testHasher } from '../helpers/index.js'
+import { passwordGrantOptions, verifyAlice } from '../helpers/password-grant.js'
 
 /** The test hasher, counting every verification (real or dummy): a refused request must do none. */
 function countingHasher (): SecretHasher & { calls: number } {
@@ -26,12 +27,12 @@ const TOO_MANY = { error: 'temporarily_unavailable', error_description: 'Too man
 /** A password-grant app whose user checks are counted; `login` posts from a given address. */
 async function passwordApp (t: Test, settings: Record<string, unknown> = {}) {
   const checks = { count: 0 }
-  const app = await buildApp(t, {
-    ...passwordGrantOptions(settings),
-    verifyUserCredentials: async (username: string, password: string) => { checks.count++; return await verifyTestUser(username, password) },
-  })
+  const app = await buildApp(t, passwordGrantOptions({
+    settings,
+    verifyUserCredentials: async (username: string, password: string) => { checks.count++; return await verifyAlice(username, password) },
+  }))
   const { application, clientSecret } = await createApplication(app, { authorizationGrantType: 'password' })
-  const login = async (password: string, ip: string, username: string = TEST_USER.username) => await app.inject({
+  const login = async (password: string, ip: string, username: string = ALICE.username) => await app.inject({
     method: 'POST',
     url: '/o/token/',
     remoteAddress: ip,
@@ -113,8 +114,8 @@ t.test('BRUTE-1 password grant: 30 wrong passwords from A refuse A from the 11th
   }
   t.same(statuses, [...Array(10).fill(400), ...Array(20).fill(429)], 'A: 10 wrong passwords are checked, then 429')
   t.equal(checks.count, 10, 'refused attempts never reached the password check')
-  t.equal((await login(TEST_USER.password, '10.4.0.1')).statusCode, 429, 'A is refused the right password too (no oracle)')
-  const fromB = await login(TEST_USER.password, '10.4.0.2')
+  t.equal((await login(ALICE.password, '10.4.0.1')).statusCode, 429, 'A is refused the right password too (no oracle)')
+  const fromB = await login(ALICE.password, '10.4.0.2')
   t.equal(fromB.statusCode, 200, 'B logs in with the right password')
   t.ok(fromB.json<{ access_token?: string }>().access_token, 'and gets a token')
   t.equal((await login('whatever', '10.4.0.1', 'bob')).statusCode, 400, 'A may still try another account (the per-address limit is 100)')
@@ -129,11 +130,11 @@ t.test('BRUTE-1 password grant, distributed: failures from 22 addresses make the
   for (let i = 0; i < 22; i++) statuses.add((await login(`guess-${i}`, `10.12.0.${i}`)).statusCode)
   t.same([...statuses], [400], 'one guess per address is always checked')
   const started = process.hrtime.bigint()
-  const res = await login(TEST_USER.password, '10.12.1.1')
+  const res = await login(ALICE.password, '10.12.1.1')
   const waitedMs = Number(process.hrtime.bigint() - started) / 1e6
   t.equal(res.statusCode, 200, 'the right password from an address that has not failed succeeds')
   t.ok(waitedMs >= 900, `after the wait (${Math.round(waitedMs)} ms, cap 1 s)`)
-  t.equal((await login(TEST_USER.password, '10.12.0.0')).statusCode, 200, 'an address with one failure (under its limit) succeeds too')
+  t.equal((await login(ALICE.password, '10.12.0.0')).statusCode, 200, 'an address with one failure (under its limit) succeeds too')
 })
 
 t.test('BRUTE-1 password grant: the waiting room holds two attempts per account; failed addresses beyond it get 429, a clean one goes on', async (t) => {
@@ -142,7 +143,7 @@ t.test('BRUTE-1 password grant: the waiting room holds two attempts per account;
   checks.count = 0
   // Six addresses that have failed once each send another guess at once, and a new address the right password.
   const guesses = Array.from({ length: 6 }, async (_, i) => await login(`again-${i}`, `10.13.0.${i}`))
-  const clean = login(TEST_USER.password, '10.13.2.1')
+  const clean = login(ALICE.password, '10.13.2.1')
   const answers = await Promise.all(guesses)
   const statuses = answers.map((r) => r.statusCode).sort()
   t.same(statuses, [400, 400, 429, 429, 429, 429], 'two waited and were checked; four were refused at once')
@@ -156,7 +157,7 @@ t.test('BRUTE-1 password grant: 20 wrong passwords sent at once from one address
   const statuses = (await Promise.all(Array.from({ length: 20 }, async (_, i) => await login(`guess-${i}`, '10.14.0.1')))).map((r) => r.statusCode)
   t.ok(checks.count <= 10, `attempts still running count against the limit (${checks.count} checks)`)
   t.equal(statuses.filter((s) => s === 429).length, 20 - checks.count, 'the others were refused')
-  t.equal((await login(TEST_USER.password, '10.14.0.2')).statusCode, 200, 'another address logs in')
+  t.equal((await login(ALICE.password, '10.14.0.2')).statusCode, 200, 'another address logs in')
 })
 
 t.test('BRUTE-1 a NAT\'d office behind one address stays under the default limits: 200 people, one in four mistyping once', async (t) => {
@@ -195,7 +196,7 @@ t.test('BRUTE-1 with rateLimitFailures: null every failure limit is off (the opt
   t.same([...statuses], [401], 'no per-pair and no per-address refusal')
   const started = process.hrtime.bigint()
   for (let i = 0; i < 20; i++) await login(`guess-${i}`, `10.15.0.${i}`)
-  t.equal((await login(TEST_USER.password, '10.15.1.1')).statusCode, 200)
+  t.equal((await login(ALICE.password, '10.15.1.1')).statusCode, 200)
   t.ok(Number(process.hrtime.bigint() - started) / 1e9 < 30, 'and no waits (well under 20 waits of 5 s)')
 })
 
@@ -236,7 +237,7 @@ t.test('a host that registered @fastify/rate-limit itself keeps it; the toolkit 
   t.teardown(() => app.close())
   await app.register(fastifyRateLimit, { global: false })
   const { fastifyOAuthToolkit, oauthRoutes } = await import('../../index.js')
-  await app.register(fastifyOAuthToolkit, { database: ':memory:', migrate: true, hasher: testHasher, verifyUserCredentials: verifyTestUser })
+  await app.register(fastifyOAuthToolkit, { database: ':memory:', migrate: true, hasher: testHasher, verifyUserCredentials: verifyAlice })
   await app.register(oauthRoutes, { prefix: '/o' })
   const { application } = await createApplication(app)
   for (let i = 0; i < 10; i++) await clientCredentialsFrom(app, application.clientId, 'bad')

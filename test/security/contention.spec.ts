@@ -7,7 +7,8 @@ import Database from 'better-sqlite3'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { SettingsInput } from '../../lib/settings.js'
-import { basicAuth, bearerWorks, buildApp, createApplication, databasePath, passwordGrantOptions, postToken, TEST_USER, type TokenBody } from '../helpers/index.js'
+import { basicAuth, bearerWorks, buildApp, createApplication, databasePath, postToken, type TokenBody } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 
 const C = 50
@@ -20,12 +21,12 @@ function counter (t: Test): (sql: string) => number {
 }
 
 async function refreshRounds (t: Test, settings: SettingsInput, check: (round: { results: LightMyRequestResponse[], count: (sql: string) => number, round: number }) => Promise<void>): Promise<void> {
-  const app = await buildApp(t, passwordGrantOptions({ ...settings, rateLimitFailures: null }))
+  const app = await buildApp(t, passwordGrantOptions({ settings: { ...settings, rateLimitFailures: null } }))
   const { application, clientSecret } = await createApplication(app, { authorizationGrantType: 'password' })
   const authorization = basicAuth(application.clientId, clientSecret ?? '')
   const count = counter(t)
   for (let round = 1; round <= ROUNDS; round++) {
-    const login = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization })
+    const login = await passwordGrant(app, authorization)
     const refreshToken = login.json<TokenBody>().refresh_token ?? ''
     const results = await Promise.all(Array.from({ length: C }, async () =>
       await postToken(app, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization })))

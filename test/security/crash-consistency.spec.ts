@@ -9,8 +9,9 @@ import Database from 'better-sqlite3'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
-import { basicAuth, createApplication, postToken, TEST_USER, testHasher, verifyTestUser, type TokenBody, FORM, form } from '../helpers/index.js'
-import { codeClient, createCodeApplication, exchangeCode, headerUser, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
+import { basicAuth, createApplication, postToken, testHasher, type TokenBody, FORM, form } from '../helpers/index.js'
+import { PASSWORD_GRANT, passwordGrant, verifyAlice } from '../helpers/password-grant.js'
+import { codeClient, createCodeApplication, exchangeCode, LOGIN_OPTIONS, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 
 interface Faults { failAt: number, writes: number }
 
@@ -45,9 +46,8 @@ async function faultyApp (t: Test): Promise<{ app: FastifyInstance, faults: Faul
     database: db,
     migrate: true,
     hasher: testHasher,
-    resolveUser: headerUser,
-    secret: 'a-test-secret-of-at-least-32-characters',
-    verifyUserCredentials: verifyTestUser,
+    ...LOGIN_OPTIONS,
+    verifyUserCredentials: verifyAlice,
     settings: { passwordGrantEnabled: true, rateLimitFailures: null },
   })
   await app.register(oauthRoutes, { prefix: '/o' })
@@ -100,7 +100,7 @@ t.test('STORE-1 refresh rotation: a fault at any write leaves the refresh token 
   const { app, faults, db } = await faultyApp(t)
   const { application, clientSecret } = await createApplication(app, { authorizationGrantType: 'password' })
   const authorization = basicAuth(application.clientId, clientSecret ?? '')
-  const login = async (): Promise<string> => (await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization })).json<TokenBody>().refresh_token ?? ''
+  const login = async (): Promise<string> => (await passwordGrant(app, authorization)).json<TokenBody>().refresh_token ?? ''
   let refreshToken = await login()
   const refresh = async (): Promise<number> => (await postToken(app, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization })).statusCode
   await everyWriteStep(t, faults, 'refresh rotation', refresh, async (n) => {
@@ -117,7 +117,7 @@ t.test('STORE-1 password and client_credentials issuance, and revocation: all or
   const cc = await createApplication(app)
   const count = (): number => (db.prepare('SELECT (SELECT count(*) FROM oauth2_accesstoken) + (SELECT count(*) FROM oauth2_refreshtoken) AS n').get() as { n: number }).n
   for (const [label, params, app2] of [
-    ['password', { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, pw],
+    ['password', PASSWORD_GRANT, pw],
     ['client_credentials', { grant_type: 'client_credentials' }, cc],
   ] as const) {
     await everyWriteStep(t, faults, label, async () => {
@@ -127,7 +127,7 @@ t.test('STORE-1 password and client_credentials issuance, and revocation: all or
       return res.statusCode
     }, async (n) => { assertInvariants(t, db, `${label}, fault ${n}`) })
   }
-  const issued = (await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })).json<TokenBody>()
+  const issued = (await passwordGrant(app, pw)).json<TokenBody>()
   const live = async (): Promise<boolean> => (await app.oauth.authenticateBearer({ authorization: `Bearer ${issued.access_token}`, queryToken: undefined })).ok
   await everyWriteStep(t, faults, 'revocation', async () => (await app.inject({
     method: 'POST', url: '/o/revoke-token/', headers: { ...FORM, authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') }, payload: form({ token: issued.access_token }),

@@ -13,8 +13,9 @@ import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
-import { basicAuth, createApplication, postToken, TEST_USER, verifyTestUser, type BuildAppOptions, type TokenBody } from '../helpers/index.js'
-import { ALICE, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
+import { ALICE, basicAuth, createApplication, postToken, type BuildAppOptions, type TokenBody } from '../helpers/index.js'
+import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
+import { codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 import { createDeviceApplication, decide, deviceCode, poll } from '../device/support.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { buildOidcApp } from '../oidc/support.js'
@@ -24,7 +25,7 @@ const run = promisify(execFile)
 function options (database: string): BuildAppOptions {
   return {
     database,
-    verifyUserCredentials: verifyTestUser,
+    verifyUserCredentials: verifyAlice,
     clientSecretSealingKey: randomBytes(32).toString('base64url'),
     settings: { passwordGrantEnabled: true, deviceFlowEnabled: true, dcrEnabled: true, dcrRegistrationPolicy: 'open', rateLimitFailures: null },
   }
@@ -62,8 +63,8 @@ async function issueSecrets (t: Test, app: FastifyInstance): Promise<{ secrets: 
   const ccToken = ccRes.json<TokenBody>().access_token
   keep(ccToken)
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
-  keep(pw.clientSecret, TEST_USER.password)
-  const pwRes = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })
+  keep(pw.clientSecret, ALICE.password)
+  const pwRes = await passwordGrant(app, pw)
   ok(pwRes.statusCode, 200, 'password')
   keep(pwRes.json<TokenBody>().access_token, pwRes.json<TokenBody>().refresh_token)
 
@@ -72,7 +73,7 @@ async function issueSecrets (t: Test, app: FastifyInstance): Promise<{ secrets: 
   const device = await deviceCode(app, tv, { scope: 'read' })
   const pending = await deviceCode(app, tv, { scope: 'read' })
   keep(device.device_code, device.user_code, device.user_code.replace('-', ''), pending.device_code, pending.user_code, pending.user_code.replace('-', ''))
-  ok((await decide(app, device.user_code, true, { user: ALICE })).statusCode, 200, 'device approval')
+  ok((await decide(app, device.user_code, true, { user: ALICE.id })).statusCode, 200, 'device approval')
   const polled = await poll(app, tv, device.device_code)
   ok(polled.statusCode, 200, 'device poll')
   keep(polled.json<TokenBody>().access_token, polled.json<TokenBody>().refresh_token)

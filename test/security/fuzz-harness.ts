@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import { fastifyOAuthToolkit, oauthMetadata, oauthRoutes, ProtectedResourceView } from '../../index.js'
-import { basicAuth, postToken, TEST_USER, testHasher, verifyTestUser } from '../helpers/index.js'
+import { ALICE, basicAuth, postToken, testHasher } from '../helpers/index.js'
+import { verifyAlice } from '../helpers/password-grant.js'
 import { codeFlowTokens, headerUser, REDIRECT_URI } from '../helpers/authorize.js'
 import { newRsaPem, oidcSettings } from '../oidc/support.js'
 
@@ -79,7 +80,7 @@ export async function buildFuzzTarget (): Promise<FuzzTarget> {
     hasher: testHasher,
     resolveUser: headerUser,
     secret: 'a-fuzz-secret-of-at-least-32-characters!',
-    verifyUserCredentials: verifyTestUser,
+    verifyUserCredentials: verifyAlice,
     logoutUser: () => {},
     oidc: { privateKey: newRsaPem() },
     settings: oidcSettings({
@@ -114,7 +115,7 @@ export async function buildFuzzTarget (): Promise<FuzzTarget> {
   const values = [
     code.application.clientId, code.clientSecret ?? '', pub.application.clientId, cc.application.clientId, cc.clientSecret ?? '',
     tokens.access_token, tokens.refresh_token ?? '', (tokens as { id_token?: string }).id_token ?? '', ccToken.json<{ access_token: string }>().access_token,
-    REDIRECT_URI, POST_LOGOUT_URI, 'http://127.0.0.1:49152/cb', TEST_USER.username, TEST_USER.password,
+    REDIRECT_URI, POST_LOGOUT_URI, 'http://127.0.0.1:49152/cb', ALICE.username, ALICE.password,
     dcr.client_id, dcr.client_secret, dcr.registration_access_token,
   ]
   return {

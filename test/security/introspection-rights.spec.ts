@@ -7,11 +7,12 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { cli } from '../cli/helpers.js'
-import { ALICE, buildAuthorizeApp, USER_HEADER } from '../helpers/authorize.js'
-import { basicAuth, createApplication, databasePath, TEST_USER, verifyTestUser, type TokenBody } from '../helpers/index.js'
+import { buildAuthorizeApp, USER_HEADER } from '../helpers/authorize.js'
+import { ALICE, basicAuth, createApplication, databasePath, type TokenBody } from '../helpers/index.js'
+import { PASSWORD_GRANT, verifyAlice } from '../helpers/password-grant.js'
 
 const app = await buildAuthorizeApp(t, {
-  verifyUserCredentials: verifyTestUser,
+  verifyUserCredentials: verifyAlice,
   settings: {
     dcrEnabled: true,
     dcrRegistrationPolicy: 'open',
@@ -63,14 +64,14 @@ async function codeFlow (c: Client, scope = 'read write'): Promise<TokenBody> {
   const verifier = randomBytes(32).toString('base64url')
   const challenge = createHash('sha256').update(verifier).digest('base64url')
   const query = new URLSearchParams({ response_type: 'code', client_id: c.clientId, redirect_uri: REDIRECT_URI, scope, code_challenge: challenge, code_challenge_method: 'S256' })
-  const page = await fetch(`${base}/o/authorize/?${query.toString()}`, { headers: { [USER_HEADER]: ALICE }, redirect: 'manual' })
+  const page = await fetch(`${base}/o/authorize/?${query.toString()}`, { headers: { [USER_HEADER]: ALICE.id }, redirect: 'manual' })
   const html = await page.text()
   if (page.status !== 200) throw new Error(`no consent page: ${page.status} ${page.headers.get('location') ?? html}`)
   const action = /<form method="post" action="([^"]*)">/.exec(html)?.[1] ?? ''
   const fields: Record<string, string> = { allow: 'Authorize' }
   for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields[m[1] ?? ''] = (m[2] ?? '').replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"')
   const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').join('; ')
-  const decided = await postForm(action.replace(/&amp;/g, '&'), fields, { [USER_HEADER]: ALICE, cookie })
+  const decided = await postForm(action.replace(/&amp;/g, '&'), fields, { [USER_HEADER]: ALICE.id, cookie })
   const code = new URL(decided.headers.get('location') ?? 'x:').searchParams.get('code')
   if (code === null) throw new Error(`no code: ${decided.status} ${decided.headers.get('location') ?? ''}`)
   const res = await postForm('/o/token/', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, { authorization: c.authorization })
@@ -97,7 +98,7 @@ async function activeBody (res: Response): Promise<Record<string, unknown>> {
 // The victim: an ordinary confidential client of the host, with a user's token pair.
 const victimApp = await createApplication(app, { authorizationGrantType: 'password', name: 'Victim' })
 const victim = client(victimApp.application.clientId, victimApp.clientSecret ?? '')
-const victimTokens = await (await token(victim, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password, scope: 'read write' })).json() as TokenBody
+const victimTokens = await (await token(victim, { ...PASSWORD_GRANT, scope: 'read write' })).json() as TokenBody
 const victimRefresh = victimTokens.refresh_token ?? ''
 
 // The resource server, made by an administrator with the CLI on the server's database.
@@ -148,7 +149,7 @@ t.test('INTRO-1 a client learns about its own tokens; its refresh token only its
   const attacker = await registerAnonymously()
   const own = await codeFlow(attacker)
   const access = await activeBody(await introspect(own.access_token, attacker.authorization))
-  t.match(access, { active: true, client_id: attacker.clientId, sub: ALICE, scope: 'read write', token_type: 'Bearer' }, 'its access token')
+  t.match(access, { active: true, client_id: attacker.clientId, sub: ALICE.id, scope: 'read write', token_type: 'Bearer' }, 'its access token')
   const refresh = await activeBody(await introspect(own.refresh_token ?? '', attacker.authorization, 'access_token'))
   t.match(refresh, { active: true, client_id: attacker.clientId, token_type: 'refresh_token' }, 'its refresh token (a wrong hint still finds it)')
   // A resource server learns about the access token, never about the refresh token.
@@ -166,7 +167,7 @@ t.test('INTRO-1 an anonymous client cannot get introspection rights: not by meta
   // Asking for the scope at the authorization endpoint: invalid_scope, shown on the error page
   // (a self-registered client's errors before approval are never redirected).
   const query = new URLSearchParams({ response_type: 'code', client_id: sneaky.clientId, redirect_uri: REDIRECT_URI, scope: 'introspection', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })
-  const authorize = await fetch(`${base}/o/authorize/?${query.toString()}`, { headers: { [USER_HEADER]: ALICE }, redirect: 'manual' })
+  const authorize = await fetch(`${base}/o/authorize/?${query.toString()}`, { headers: { [USER_HEADER]: ALICE.id }, redirect: 'manual' })
   t.equal(authorize.status, 400)
   t.equal(authorize.headers.get('location'), null)
   t.match(await authorize.text(), /invalid_scope/, 'authorize refuses the scope')
@@ -185,7 +186,7 @@ t.test('INTRO-1 a resource server made by the CLI learns about every client\'s a
   t.equal(rsBody.allow_introspection, true)
   const full = await activeBody(await introspect(victimTokens.access_token, rs.authorization))
   t.same(Object.keys(full).sort(), ['active', 'client_id', 'exp', 'iat', 'scope', 'sub', 'token_type'], 'the whole RFC 7662 answer (no loadUser here: no username)')
-  t.match(full, { active: true, client_id: victim.clientId, sub: TEST_USER.id, scope: 'read write', token_type: 'Bearer' })
+  t.match(full, { active: true, client_id: victim.clientId, sub: ALICE.id, scope: 'read write', token_type: 'Bearer' })
   for (const hint of HINTS) await assertInactive(t, await introspect(victimRefresh, rs.authorization, hint), `another client's refresh token, hint ${String(hint)}`)
 
   const scoped = await token(rs, { grant_type: 'client_credentials', scope: 'introspection' })
@@ -203,7 +204,7 @@ t.test('INTRO-1 a resource server made by the CLI learns about every client\'s a
 
 t.test('REV-1 and REV-2 over HTTP: an unknown token_type_hint is ignored; another client\'s token is untouched', async (t) => {
   const attacker = await registerAnonymously()
-  const pair = await (await token(victim, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password })).json() as TokenBody
+  const pair = await (await token(victim, PASSWORD_GRANT)).json() as TokenBody
   for (const hint of HINTS) {
     const params: Record<string, string> = hint === undefined ? { token: pair.access_token } : { token: pair.access_token, token_type_hint: hint }
     const res = await postForm('/o/revoke-token/', params, { authorization: attacker.authorization })

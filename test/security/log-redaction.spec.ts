@@ -5,8 +5,11 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes, ProtectedResourceView } from '../../index.js'
 import { redactUrl } from '../../lib/redact.js'
-import { basicAuth, createApplication, FORM, form, postToken, TEST_USER, testHasher, verifyTestUser } from '../helpers/index.js'
-import { ALICE, asUser, codeClient, createCodeApplication, csrfCookieOf, exchangeCode, headerUser, obtainCode, pkcePair, unescapeHtml } from '../helpers/authorize.js'
+import { ALICE, basicAuth, createApplication, FORM, form, postToken, testHasher } from '../helpers/index.js'
+import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
+import {
+  asUser, codeClient, createCodeApplication, csrfCookieOf, exchangeCode, LOGIN_OPTIONS, obtainCode, pkcePair, unescapeHtml,
+} from '../helpers/authorize.js'
 import { newRsaPem, oidcSettings } from '../oidc/support.js'
 
 class HelloView extends ProtectedResourceView {
@@ -20,9 +23,8 @@ async function buildLoggedApp (t: Test, lines: string[]): Promise<FastifyInstanc
     database: join(t.testdir(), 'oauth.db'),
     migrate: true,
     hasher: testHasher,
-    resolveUser: headerUser,
-    secret: 'a-test-secret-of-at-least-32-characters',
-    verifyUserCredentials: verifyTestUser,
+    ...LOGIN_OPTIONS,
+    verifyUserCredentials: verifyAlice,
     logoutUser: () => {},
     oidc: { privateKey: newRsaPem() },
     settings: oidcSettings({ passwordGrantEnabled: true, oidcRpInitiatedLogoutEnabled: true, oidcRpInitiatedLogoutAlwaysPrompt: false, rateLimitFailures: null }),
@@ -77,7 +79,7 @@ t.test('LEAK-1 no credential of any flow reaches the trace-level log', async (t)
   ok(await app.inject({ url: '/api/hello', headers: { authorization: `Bearer ${fresh.access_token}` } }), 'bearer')
   ok(await app.inject({ url: `/o/introspect/?token=${fresh.access_token}`, headers: { authorization: `Bearer ${fresh.access_token}` } }), 'introspect GET')
   ok(await app.inject({ method: 'POST', url: '/o/introspect/', headers: { ...FORM, authorization: basicAuth(code.application.clientId, code.clientSecret ?? '') }, payload: form({ token: fresh.refresh_token }) }), 'introspect POST')
-  ok(await app.inject({ url: `/o/logout/?id_token_hint=${tokens.id_token}&client_id=${code.application.clientId}`, headers: asUser(ALICE) }), 'logout')
+  ok(await app.inject({ url: `/o/logout/?id_token_hint=${tokens.id_token}&client_id=${code.application.clientId}`, headers: asUser(ALICE.id) }), 'logout')
 
   // Client credentials (Basic and client_secret_post), password, revoke; failures too.
   const cc = await createApplication(app)
@@ -88,21 +90,21 @@ t.test('LEAK-1 no credential of any flow reaches the trace-level log', async (t)
   ok(await postToken(app, { grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from(`${cc.application.clientId}:${cc.clientSecret ?? ''}`).toString('base64')}%` }), 'garbled Basic')
   ok(await app.inject({ method: 'POST', url: '/o/revoke-token/', headers: { ...FORM, authorization: basicAuth(cc.application.clientId, cc.clientSecret ?? '') }, payload: form({ token: ccToken }) }), 'revoke')
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
-  keep(pw.clientSecret, TEST_USER.password)
-  const pwTokens = (await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })).json<{ access_token: string, refresh_token: string }>()
+  keep(pw.clientSecret, ALICE.password)
+  const pwTokens = (await passwordGrant(app, pw)).json<{ access_token: string, refresh_token: string }>()
   keep(pwTokens.access_token, pwTokens.refresh_token)
-  ok(await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: 'hunter2-wrong-password' }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') }), 'wrong password')
+  ok(await passwordGrant(app, pw, { password: 'hunter2-wrong-password' }), 'wrong password')
   keep('hunter2-wrong-password')
   // Malformed bodies that carry secrets must not be echoed into error logs either.
   ok(await app.inject({ method: 'POST', url: '/o/token/', headers: { 'content-type': 'application/json' }, payload: `{"client_secret":"${cc.clientSecret ?? ''}",` }), 'broken JSON')
 
   // Management pages: register an application (the secret is shown once, never logged).
-  const page = await app.inject({ url: '/o/applications/register/', headers: asUser(ALICE) })
+  const page = await app.inject({ url: '/o/applications/register/', headers: asUser(ALICE.id) })
   const csrf = unescapeHtml(/name="csrf_token" value="([^"]*)"/.exec(page.body)?.[1] ?? '')
   const registered = await app.inject({
     method: 'POST',
     url: '/o/applications/register/',
-    headers: asUser(ALICE, { ...FORM, cookie: csrfCookieOf(page) ?? '' }),
+    headers: asUser(ALICE.id, { ...FORM, cookie: csrfCookieOf(page) ?? '' }),
     payload: form({ name: 'Leaky', clientType: 'confidential', authorizationGrantType: 'client-credentials', redirectUris: '', postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '', csrf_token: csrf }),
   })
   const shownSecret = /id="client-secret">([^<]*)</.exec(registered.body)?.[1]

@@ -7,8 +7,8 @@ import { displayNameProblem } from '../../lib/display-name.js'
 import { oauthRoutes } from '../../index.js'
 import { ApplicationValidationError } from '../../entries/errors.js'
 import { cli, migratedDatabase, withStore } from '../cli/helpers.js'
-import { FORM, form } from '../helpers/index.js'
-import { ALICE, asUser, buildAuthorizeApp, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
+import { ALICE, FORM, form } from '../helpers/index.js'
+import { asUser, buildAuthorizeApp, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
 
 /** Names that render as something else, or hide characters. */
 const SPOOFS: ReadonlyArray<[string, string]> = [
@@ -80,10 +80,10 @@ t.test('UI-6: the management pages show a form error and store nothing, on regis
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
   const fields = { clientType: 'confidential', authorizationGrantType: 'client-credentials', redirectUris: '', postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '' }
   const submit = async (url: string, name: string): Promise<LightMyRequestResponse> => {
-    const page = await app.inject({ method: 'GET', url, headers: asUser(ALICE) })
+    const page = await app.inject({ method: 'GET', url, headers: asUser(ALICE.id) })
     const token = unescapeHtml(/name="csrf_token" value="([^"]*)"/.exec(page.body)?.[1] ?? '')
     const cookie = csrfCookieOf(page) ?? ''
-    return await app.inject({ method: 'POST', url, payload: form({ ...fields, name, csrf_token: token }), headers: asUser(ALICE, { ...FORM, cookie }) })
+    return await app.inject({ method: 'POST', url, payload: form({ ...fields, name, csrf_token: token }), headers: asUser(ALICE.id, { ...FORM, cookie }) })
   }
   for (const [what, name] of SPOOFS) {
     const res = await submit('/o/applications/register/', name)

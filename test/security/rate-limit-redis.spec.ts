@@ -6,7 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { join } from 'node:path'
 import t from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
-import { basicAuth, clientCredentialsFrom, createApplication, FORM, form, TEST_USER, testHasher, verifyTestUser } from '../helpers/index.js'
+import { ALICE, basicAuth, clientCredentialsFrom, createApplication, FORM, form, testHasher } from '../helpers/index.js'
+import { verifyAlice } from '../helpers/password-grant.js'
 import { redisForTest } from '../helpers/redis.js'
 
 const shared = await redisForTest(t)
@@ -17,7 +18,7 @@ async function instance (database: string): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastifyRateLimit, { global: false, redis: shared.redis, nameSpace: shared.nameSpace })
-  await app.register(fastifyOAuthToolkit, { database, migrate: true, hasher: testHasher, verifyUserCredentials: verifyTestUser, settings: { passwordGrantEnabled: true, rateLimitAccountDelaySeconds: 1 } })
+  await app.register(fastifyOAuthToolkit, { database, migrate: true, hasher: testHasher, verifyUserCredentials: verifyAlice, settings: { passwordGrantEnabled: true, rateLimitAccountDelaySeconds: 1 } })
   await app.register(oauthRoutes, { prefix: '/o' })
   return app
 }
@@ -59,14 +60,14 @@ if (shared !== null) {
       url: '/o/token/',
       remoteAddress: ip,
       headers: { ...FORM, authorization: basicAuth(application.clientId, clientSecret ?? '') },
-      payload: form({ grant_type: 'password', username: TEST_USER.username, password }),
+      payload: form({ grant_type: 'password', username: ALICE.username, password }),
     })
     for (let i = 0; i < 10; i++) t.equal((await login(i % 2 === 0 ? a : b, `guess-${i}`, '10.22.0.1')).statusCode, 400)
-    t.equal((await login(a, TEST_USER.password, '10.22.0.1')).statusCode, 429, 'the address that failed 10 times across both is refused')
+    t.equal((await login(a, ALICE.password, '10.22.0.1')).statusCode, 429, 'the address that failed 10 times across both is refused')
     // Twelve more failures from other addresses, on instance a: 22 in all, the account now waits a full second on b.
     for (let i = 0; i < 12; i++) t.equal((await login(a, `guess-${i}`, `10.22.1.${i}`)).statusCode, 400)
     const started = process.hrtime.bigint()
-    t.equal((await login(b, TEST_USER.password, '10.22.2.1')).statusCode, 200, 'the right password from a clean address succeeds on b')
+    t.equal((await login(b, ALICE.password, '10.22.2.1')).statusCode, 200, 'the right password from a clean address succeeds on b')
     t.ok(Number(process.hrtime.bigint() - started) / 1e6 >= 900, 'after the wait b computed from the shared count')
   })
 

@@ -13,10 +13,10 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { basicAuth, createApplication, fixedClock, FORM, form, postToken, type BuildAppOptions, type FixedClock, type TokenBody } from '../helpers/index.js'
+import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { createDeviceApplication, decide, deviceCode, poll } from '../device/support.js'
-import { passwordTokens, withPasswordGrant } from '../views/support.js'
 
 const REVOCATION_TRIALS = Number(process.env.OAT_REVOCATION_TRIALS ?? 30)
 const EXPIRY_TRIALS = Number(process.env.OAT_EXPIRY_TRIALS ?? 10)
@@ -29,7 +29,7 @@ const FULL_FIGURE = process.env.OAT_CROSS_INSTANCE_TRIALS !== undefined
 const QUICK_BOUND_MS = 5000
 
 async function protectedApp (t: Test, options: BuildAppOptions): Promise<FastifyInstance> {
-  const app = await buildAuthorizeApp(t, withPasswordGrant({ ...options, settings: { rateLimitFailures: null, deviceFlowEnabled: true, ...options.settings } }))
+  const app = await buildAuthorizeApp(t, passwordGrantOptions({ ...options, settings: { rateLimitFailures: null, deviceFlowEnabled: true, ...options.settings } }))
   app.get('/me', { onRequest: app.oauth.protect() }, async () => 'me')
   return app
 }

@@ -8,8 +8,9 @@ import t from 'tap'
 import { oauthMetadata, RFC9700_SETTINGS } from '../../index.js'
 import type { SecretHasher } from '../../lib/tokens/secret-hasher.js'
 import {
-  basicAuth, buildApp, createApplication, databasePath, FORM, form, passwordGrantOptions, postToken, TEST_USER, testHasher, TOKEN_ERRORS, type TokenBody,
+  ALICE, basicAuth, buildApp, createApplication, databasePath, FORM, form, postToken, testHasher, TOKEN_ERRORS, type TokenBody,
 } from '../helpers/index.js'
+import { passwordGrant, passwordGrantOptions } from '../helpers/password-grant.js'
 import { buildAuthorizeApp, codeFlowTokens, createCodeApplication, getAuthorize, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 
 const BASIC_CHALLENGE = 'Basic realm="oauth"'
@@ -23,7 +24,7 @@ t.test('CONF-1 secure defaults, checked in one place (and each opt-in behaves wh
   await app.register(oauthMetadata)
   const code = await createCodeApplication(app)
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
-  const password = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })
+  const password = await passwordGrant(app, pw)
   t.equal(password.statusCode, 400)
   t.same(password.json(), TOKEN_ERRORS.unsupportedGrantType, 'the password grant is off')
   const implicit = await getAuthorize(app, { response_type: 'token', client_id: code.application.clientId, redirect_uri: REDIRECT_URI })
@@ -42,7 +43,7 @@ t.test('CONF-1 secure defaults, checked in one place (and each opt-in behaves wh
 
   const on = await buildApp(t, passwordGrantOptions())
   const pwOn = await createApplication(on, { authorizationGrantType: 'password' })
-  const ok = await postToken(on, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pwOn.application.clientId, pwOn.clientSecret ?? '') })
+  const ok = await passwordGrant(on, pwOn)
   t.equal(ok.statusCode, 200, 'the explicit opt-in enables the password grant')
 })
 
@@ -115,7 +116,7 @@ t.test('REV-2 revocation: no authentication, no token, unknown token, wrong hint
 
 t.test('INPUT-1 SQL injection payloads in every parameter: only 4xx, schema and row counts unchanged', async (t) => {
   // Brute-force limits off: every payload must reach the store, not a 429.
-  const app = await buildAuthorizeApp(t, passwordGrantOptions({ rateLimitFailures: null }))
+  const app = await buildAuthorizeApp(t, passwordGrantOptions({ settings: { rateLimitFailures: null } }))
   const code = await createCodeApplication(app)
   await codeFlowTokens(app, code)
   const db = new Database(databasePath(t), { readonly: true })
@@ -181,9 +182,9 @@ t.test('INPUT-4 look-alike identifiers never match: homoglyph client_id, NFD use
   const res = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(lookalike, clientSecret ?? '') })
   t.same(res.json(), TOKEN_ERRORS.invalidClient, 'a full-width homoglyph of the client_id is another client')
   const auth = { authorization: basicAuth(application.clientId, clientSecret ?? '') }
-  const nfd = await postToken(app, { grant_type: 'password', username: TEST_USER.username.normalize('NFD').replace('a', 'а'), password: TEST_USER.password }, auth)
+  const nfd = await passwordGrant(app, auth.authorization, { username: ALICE.username.normalize('NFD').replace('a', 'а') })
   t.equal(nfd.statusCode, 400, 'a Cyrillic look-alike username does not log in')
-  const zeroWidth = await postToken(app, { grant_type: 'password', username: `${TEST_USER.username}\u200b`, password: TEST_USER.password }, auth)
+  const zeroWidth = await passwordGrant(app, auth.authorization, { username: `${ALICE.username}\u200b` })
   t.equal(zeroWidth.statusCode, 400, 'a zero-width character makes another username')
 })
 
@@ -240,11 +241,11 @@ t.test('LEAK-5 no issued secret is stored in clear in the database file', async 
   const { verifier } = pkcePair() // the one codeFlowTokens sends
   const tokens = await codeFlowTokens(app, code)
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
-  const pwTokens = (await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password }, { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })).json<TokenBody>()
+  const pwTokens = (await passwordGrant(app, pw)).json<TokenBody>()
   const refreshed = (await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' }, { authorization: basicAuth(code.application.clientId, code.clientSecret ?? '') })).json<TokenBody>()
   await app.close()
   const bytes = Buffer.concat([readFileSync(databasePath(t)), ...['-wal'].map((s) => { try { return readFileSync(databasePath(t) + s) } catch { return Buffer.alloc(0) } })])
-  const secrets = [code.clientSecret, pw.clientSecret, tokens.access_token, tokens.refresh_token, pwTokens.access_token, pwTokens.refresh_token, refreshed.access_token, refreshed.refresh_token, TEST_USER.password, verifier]
+  const secrets = [code.clientSecret, pw.clientSecret, tokens.access_token, tokens.refresh_token, pwTokens.access_token, pwTokens.refresh_token, refreshed.access_token, refreshed.refresh_token, ALICE.password, verifier]
   const found = secrets.filter((s): s is string => typeof s === 'string' && s !== '' && bytes.includes(Buffer.from(s)))
   t.same(found, [], `none of ${secrets.length} secrets is in the database file`)
 })

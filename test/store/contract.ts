@@ -9,7 +9,7 @@ import type { SettingsInput } from '../../lib/settings.js'
 import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGrant, NewRefreshToken, Store, StoreInvalidation, TokenIssue } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock } from '../helpers/index.js'
-import { passwordTokens, withPasswordGrant } from '../views/support.js'
+import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
 import { registrationContract } from './registration-contract.js'
 
 /** One test's view of a store on a fresh, migrated, empty database. */
@@ -690,7 +690,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     const { store } = await open(t)
     const clock = fixedClock(T0.toISOString())
     // The plugin over this dialect's store (`database: undefined` overrides buildApp's SQLite file).
-    const app = await buildApp(t, withPasswordGrant({ clock, settings: { accessTokenExpireSeconds: 60 }, database: undefined, store }))
+    const app = await buildApp(t, passwordGrantOptions({ clock, settings: { accessTokenExpireSeconds: 60 }, database: undefined, store }))
     const tokens = await passwordTokens(app)
     clock.advance(120)
     t.match(await app.oauth.clearExpiredTokens(), { accessTokens: 1, refreshTokens: 0 })

@@ -5,8 +5,12 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JS
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit } from '../../index.js'
 import { authorizationServerMetadata } from '../../lib/endpoints/metadata.js'
-import { ALICE, buildAuthorizeApp, codeFlowTokens, createCodeApplication, getAuthorize, parseConsent, postDecision, redirectParams, REDIRECT_URI } from '../helpers/authorize.js'
-import { basicAuth, bearerWorks, createApplication, FORM, form, postToken, TEST_USER, verifyTestUser, type TokenBody } from '../helpers/index.js'
+import {
+  buildAuthorizeApp, codeFlowTokens, createCodeApplication, getAuthorize, parseConsent, postDecision, redirectParams,
+  REDIRECT_URI,
+} from '../helpers/authorize.js'
+import { ALICE, basicAuth, bearerWorks, createApplication, FORM, form, postToken, type TokenBody } from '../helpers/index.js'
+import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
 import { newRsaPem } from '../oidc/support.js'
 
 const ISSUER = 'https://auth.example.com/o'
@@ -15,7 +19,7 @@ const JWT_SETTINGS = { accessTokenFormat: 'jwt', issuer: ISSUER, accessTokenDefa
 const key = newRsaPem()
 
 async function jwtApp (t: Test) {
-  return await buildAuthorizeApp(t, { settings: JWT_SETTINGS, oidc: { privateKey: key }, verifyUserCredentials: verifyTestUser })
+  return await buildAuthorizeApp(t, { settings: JWT_SETTINGS, oidc: { privateKey: key }, verifyUserCredentials: verifyAlice })
 }
 
 async function verify (t: Test, app: Awaited<ReturnType<typeof jwtApp>>, token: string): Promise<JWTPayload> {
@@ -80,13 +84,13 @@ t.test('authorization code and refresh: sub is the user, auth_time where known',
   const created = await createCodeApplication(app)
   const tokens = await codeFlowTokens(app, created, { scope: 'read write' })
   const claims = await verify(t, app, tokens.access_token)
-  t.match(claims, { sub: ALICE, client_id: created.application.clientId, scope: 'read write', aud: AUDIENCE })
+  t.match(claims, { sub: ALICE.id, client_id: created.application.clientId, scope: 'read write', aud: AUDIENCE })
   t.type(claims.auth_time, 'number', 'auth_time from the grant')
   const refreshed = await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '', scope: 'read' },
     { authorization: basicAuth(created.application.clientId, created.clientSecret ?? '') })
   t.equal(refreshed.statusCode, 200)
   const again = await verify(t, app, refreshed.json<TokenBody>().access_token)
-  t.match(again, { sub: ALICE, scope: 'read' })
+  t.match(again, { sub: ALICE.id, scope: 'read' })
   t.not(again.jti, claims.jti)
   t.ok(await bearerWorks(app, refreshed.json<TokenBody>().access_token, ['read']))
   t.notOk(await bearerWorks(app, tokens.access_token), 'the rotated-out token is gone, as with opaque tokens')
@@ -95,21 +99,20 @@ t.test('authorization code and refresh: sub is the user, auth_time where known',
 t.test('password and implicit grants issue JWTs too', async (t) => {
   const app = await jwtApp(t)
   const pw = await createApplication(app, { authorizationGrantType: 'password' })
-  const res = await postToken(app, { grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password },
-    { authorization: basicAuth(pw.application.clientId, pw.clientSecret ?? '') })
-  t.match(await verify(t, app, res.json<TokenBody>().access_token), { sub: TEST_USER.id, client_id: pw.application.clientId })
+  const res = await passwordGrant(app, pw)
+  t.match(await verify(t, app, res.json<TokenBody>().access_token), { sub: ALICE.id, client_id: pw.application.clientId })
 
   const implicit = await createApplication(app, { clientType: 'public', authorizationGrantType: 'implicit', redirectUris: [REDIRECT_URI] })
   const params = { response_type: 'token', client_id: implicit.application.clientId, redirect_uri: REDIRECT_URI, scope: 'read' }
   const approved = await postDecision(app, parseConsent(await getAuthorize(app, params)))
   const fragment = redirectParams(approved, 'fragment')
   const claims = await verify(t, app, fragment.access_token ?? '')
-  t.match(claims, { sub: ALICE, client_id: implicit.application.clientId, scope: 'read' })
+  t.match(claims, { sub: ALICE.id, client_id: implicit.application.clientId, scope: 'read' })
   t.type(claims.auth_time, 'number')
 })
 
 t.test('refresh grace period hands back the same JWT pair (sealed like an opaque one)', async (t) => {
-  const app = await buildAuthorizeApp(t, { settings: { ...JWT_SETTINGS, refreshTokenGracePeriodSeconds: 60 }, oidc: { privateKey: key }, verifyUserCredentials: verifyTestUser })
+  const app = await buildAuthorizeApp(t, { settings: { ...JWT_SETTINGS, refreshTokenGracePeriodSeconds: 60 }, oidc: { privateKey: key }, verifyUserCredentials: verifyAlice })
   const created = await createCodeApplication(app)
   const tokens = await codeFlowTokens(app, created, { scope: 'read' })
   const refresh = async () => await postToken(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' },
@@ -118,6 +121,6 @@ t.test('refresh grace period hands back the same JWT pair (sealed like an opaque
   const retry = await refresh()
   t.equal(retry.statusCode, 200)
   t.equal(retry.json<TokenBody>().access_token, first.access_token, 'the same signed token, not a second one')
-  t.match(await verify(t, app, first.access_token), { sub: ALICE })
+  t.match(await verify(t, app, first.access_token), { sub: ALICE.id })
   t.ok(await bearerWorks(app, first.access_token))
 })

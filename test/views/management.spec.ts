@@ -3,8 +3,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
 import { serverContext } from '../../lib/server.js'
-import { basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
-import { ALICE, asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
+import { ALICE, basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
+import { asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
 
 const BOB = 'user-bob'
 
@@ -24,11 +24,11 @@ function formState (res: LightMyRequestResponse, cookie?: string): FormState {
   return { token: unescapeHtml(token), cookie: set }
 }
 
-async function get (app: FastifyInstance, url: string, user: string | null = ALICE, cookie?: string): Promise<LightMyRequestResponse> {
+async function get (app: FastifyInstance, url: string, user: string | null = ALICE.id, cookie?: string): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'GET', url, headers: asUser(user, cookie === undefined ? {} : { cookie }) })
 }
 
-async function post (app: FastifyInstance, url: string, fields: Record<string, string>, state: FormState | null, user: string | null = ALICE): Promise<LightMyRequestResponse> {
+async function post (app: FastifyInstance, url: string, fields: Record<string, string>, state: FormState | null, user: string | null = ALICE.id): Promise<LightMyRequestResponse> {
   const payload = form(state === null ? fields : { ...fields, csrf_token: state.token })
   return await app.inject({ method: 'POST', url, payload, headers: asUser(user, { ...FORM, ...(state === null ? {} : { cookie: state.cookie }) }) })
 }
@@ -44,7 +44,7 @@ const VALID = {
 }
 
 /** Registers an application through the pages as `user`; returns its id, client id and the secret shown once. */
-async function register (app: FastifyInstance, fields: Record<string, string> = VALID, user = ALICE): Promise<{ id: number, clientId: string, secret: string | null, res: LightMyRequestResponse }> {
+async function register (app: FastifyInstance, fields: Record<string, string> = VALID, user: string = ALICE.id): Promise<{ id: number, clientId: string, secret: string | null, res: LightMyRequestResponse }> {
   const page = await get(app, '/o/applications/register/', user)
   const res = await post(app, '/o/applications/register/', fields, formState(page), user)
   const clientId = /id="client-id">([^<]*)</.exec(res.body)?.[1] ?? ''
@@ -88,7 +88,7 @@ t.test('registering shows the secret once; it works and is stored hashed', async
   t.match(res.body, /shown only this once/)
   t.match(secret, /^\w{128}$/)
   const stored = await app.oauth.store.findApplicationById(id)
-  t.equal(stored?.userId, ALICE, 'owned by the user who registered it')
+  t.equal(stored?.userId, ALICE.id, 'owned by the user who registered it')
   t.match(stored?.clientSecretHash, /^scrypt\$/)
   t.not(stored?.clientSecretHash, secret)
 

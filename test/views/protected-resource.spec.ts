@@ -3,7 +3,8 @@ import t, { type Test } from 'tap'
 import { ImproperlyConfiguredError, ProtectedResourceView } from '../../index.js'
 import { InvalidTokenError } from '../../entries/errors.js'
 import { basicAuth, buildApp, clientCredentialsToken, fixedClock, postToken, type BuildAppOptions } from '../helpers/index.js'
-import { accessTokenRow, bearer, passwordTokens, withPasswordGrant } from './support.js'
+import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
+import { accessTokenRow, bearer } from './support.js'
 
 /** The tutorial's view (DOT tutorial part 2). */
 class Hello extends ProtectedResourceView {
@@ -106,7 +107,7 @@ t.test('a token revoked through the store fails closed', async (t) => {
 })
 
 t.test('refresh rotation retires the old access token; refresh-token reuse revokes the new one', async (t) => {
-  const app = await helloApp(t, withPasswordGrant())
+  const app = await helloApp(t, passwordGrantOptions())
   const first = await passwordTokens(app)
   const client = { authorization: basicAuth(first.clientId, first.clientSecret) }
   const refreshed = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refreshToken }, client)
