@@ -2,7 +2,9 @@
 // `clear.ts <database> <now ISO> [settings JSON]` runs DOT's cleartokens with the clock set to
 // `now`, so tokens seeded as valid for the verification benchmark count as expired. Prints one
 // JSON line.
-import { createOAuthServer, createSqliteStore, type SettingsInput } from '../index.js'
+import type { SettingsInput } from '../index.js'
+import { createSqliteStore } from '../entries/sqlite.js'
+import { createOAuthServer } from '../entries/core.js'
 import { median } from './stats.js'
 
 /** What the job reports. */

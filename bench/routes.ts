@@ -7,11 +7,11 @@ export const BARE_HELLO_PATH = '/bench/hello'
 export const FORM_ECHO_PATH = '/bench/echo'
 
 /**
- * Scenario 5's SQLite tuning (the plugin's `sqliteMmapSize`): the small and the large servers
+ * Scenario 5's SQLite tuning (the plugin's `sqlite.mmapSize`): the small and the large servers
  * and the in-process comparison map up to 1 GiB of their file (the 1M-token fixture is ~250 MB),
  * so a lookup reads no page through `pread` (bench/README.md, "What would close the gaps").
  */
 export const TABLE_MMAP_SIZE = 1 << 30
 
 /** The example app's SQLite tuning options a bench server takes (`server.ts app <database> <settings> <tuning JSON>`). */
-export type ServerTuning = Pick<ExampleAppOptions, 'sqliteMmapSize' | 'sqliteCrossProcessCheckMs' | 'sqliteBackgroundCheckpoint'>
+export type ServerTuning = Pick<ExampleAppOptions, 'sqlite'>

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { resolveSettings, type SettingsInput } from '../index.js'
+import type { SettingsInput } from '../index.js'
+import { resolveSettings } from '../entries/core.js'
 import { readRss, startServer, type ServerChild } from './children.js'
 import { alternate, type ArmSummary, type LoadOptions } from './load.js'
 import { renderTable, writeResults, type Row } from './report.js'
@@ -69,7 +70,7 @@ if (load > cpus().length * 0.5) log(`warning: load average ${load.toFixed(2)} on
 // without the verification cache (with it, a hit never reaches the table at all), and with the
 // file memory-mapped (TABLE_MMAP_SIZE).
 const NO_CACHE = JSON.stringify({ verificationCacheSize: 0 })
-const MAPPED = JSON.stringify({ sqliteMmapSize: TABLE_MMAP_SIZE })
+const MAPPED = JSON.stringify({ sqlite: { mmapSize: TABLE_MMAP_SIZE } })
 const dir = mkdtempSync(join(tmpdir(), 'oat-bench-'))
 const db = { main: join(dir, 'main.sqlite3'), small: join(dir, 'small.sqlite3'), large: join(dir, 'large.sqlite3') }
 // Every server started, so that `finally` stops them even when a step in between throws.

@@ -1,5 +1,7 @@
 // The measurements of issue 7, one function each; run.ts orders them and prints the rows.
-import { createOAuthServer, createSqliteStore, type SettingsInput } from '../index.js'
+import type { SettingsInput } from '../index.js'
+import { createSqliteStore } from '../entries/sqlite.js'
+import { createOAuthServer } from '../entries/core.js'
 import { runClearJob, type ServerChild } from './children.js'
 import type { ClearReport } from './clear.js'
 import { alternate, prime, runLoad, startLoad, type ArmSummary, type LoadOptions, type LoadResult, type Target } from './load.js'

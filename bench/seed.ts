@@ -2,7 +2,8 @@
 import { copyFileSync } from 'node:fs'
 import { createHash, hash } from 'node:crypto'
 import Database from 'better-sqlite3'
-import { createOAuthServer, createSqliteStore } from '../index.js'
+import { createSqliteStore } from '../entries/sqlite.js'
+import { createOAuthServer } from '../entries/core.js'
 import { tokenChecksum } from '../lib/tokens/checksum.js'
 
 /** Redirect URI registered for the authorization-code client. */

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { createScryptHasher, fastifyOAuthToolkit, oauthRoutes } from '../index.js'
+import { fastifyOAuthToolkit, oauthRoutes } from '../index.js'
+import { createScryptHasher } from '../entries/core.js'
 import { verifyCodeChallenge } from '../lib/tokens/pkce.js'
 
 const { values } = parseArgs({

@@ -7,7 +7,8 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifySession from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { UserStore } from './users.js'
-import { html, loginRateLimit, pageLayout, safeRedirectTarget, type SafeHtml } from 'fastify-oauth-toolkit'
+import { loginRateLimit, safeRedirectTarget } from 'fastify-oauth-toolkit'
+import { html, pageLayout, type SafeHtml } from 'fastify-oauth-toolkit/templates'
 
 declare module 'fastify' {
   interface Session {

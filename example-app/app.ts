@@ -1,6 +1,6 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import { fastifyOAuthToolkit, oauthLogSerializers, oauthMetadata, oauthRoutes, ProtectedResourceView, type SettingsInput } from 'fastify-oauth-toolkit'
+import { fastifyOAuthToolkit, oauthLogSerializers, oauthMetadata, oauthRoutes, ProtectedResourceView, type FastifyOAuthToolkitOptions, type SettingsInput } from 'fastify-oauth-toolkit'
 import pg from 'pg'
 import { registerAccounts, sessionUser } from './accounts.js'
 import { isPostgresUrl } from './paths.js'
@@ -49,12 +49,12 @@ export interface ExampleAppOptions {
   clientSecretSealingKey?: string
   /** Toolkit settings over the example's own (the benchmark turns the verification cache off with them). */
   settings?: SettingsInput
-  /** SQLite only: bytes of the file to memory-map (the plugin's `sqliteMmapSize`; the benchmark's table-size servers). */
-  sqliteMmapSize?: number
-  /** SQLite only: the plugin's `sqliteCrossProcessCheckMs` (default 5; the G6 process test also runs 0). */
-  sqliteCrossProcessCheckMs?: number
-  /** SQLite only: the plugin's `sqliteBackgroundCheckpoint` (default true; the benchmark compares both). */
-  sqliteBackgroundCheckpoint?: boolean
+  /**
+   * SQLite only: the plugin's `sqlite` tuning: `mmapSize` (the benchmark's table-size servers),
+   * `crossProcessCheckMs` (default 5; the G6 process test also runs 0), `backgroundCheckpoint`
+   * (default true; the benchmark compares both).
+   */
+  sqlite?: FastifyOAuthToolkitOptions['sqlite']
 }
 
 /** Builds the example app (not listening yet). */
@@ -78,9 +78,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
   await app.register(fastifyOAuthToolkit, {
     database: pool ?? options.databasePath,
     migrate: true,
-    ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
-    ...(options.sqliteCrossProcessCheckMs === undefined ? {} : { sqliteCrossProcessCheckMs: options.sqliteCrossProcessCheckMs }),
-    ...(options.sqliteBackgroundCheckpoint === undefined ? {} : { sqliteBackgroundCheckpoint: options.sqliteBackgroundCheckpoint }),
+    ...(options.sqlite === undefined ? {} : { sqlite: options.sqlite }),
     settings: {
       scopes: options.oidcPrivateKey === undefined
         ? { read: 'Reading scope', write: 'Writing scope' }

@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseDatabaseUrl } from 'fastify-oauth-toolkit'
+import { parseDatabaseUrl } from 'fastify-oauth-toolkit/store'
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), 'data')
 const DEFAULT_DATABASE = join(DATA, 'db.sqlite3')

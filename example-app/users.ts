@@ -3,7 +3,7 @@
 // live in the same database as the toolkit's tables: the SQLite file, or PostgreSQL, so that
 // several instances of the app share them.
 import Database from 'better-sqlite3'
-import { createScryptHasher } from 'fastify-oauth-toolkit'
+import { createScryptHasher } from 'fastify-oauth-toolkit/core'
 import type pg from 'pg'
 
 /** A user of the example app, as protected views see it (`request.resourceOwner`). */

@@ -33,14 +33,31 @@ function editDistance (a: string, b: string): number {
 
 /**
  * Fails registration when `options` holds a name that is neither one of `known` nor one of
- * Fastify's own register options, naming it and the closest known name.
+ * Fastify's own register options, naming it and the closest known name; a name in `renamed`
+ * gets its new name instead.
  * @param what how the error names the options (`fastifyOAuthToolkit`, `oauthRoutes`, …).
+ * @param renamed former option names → how to write them now.
  */
-export function rejectUnknownOptions (what: string, options: object | undefined, known: readonly string[]): void {
+export function rejectUnknownOptions (what: string, options: object | undefined, known: readonly string[], renamed: Readonly<Record<string, string>> = {}): void {
   if (options === undefined || options === null) return
-  const allowed = [...known, ...FASTIFY_REGISTER_OPTIONS]
+  checkKeys(what, options, known, [...known, ...FASTIFY_REGISTER_OPTIONS], renamed)
+}
+
+/**
+ * Fails registration when the object `value` (a nested option such as `sqlite`) holds a key that
+ * is not one of `known`, naming it and the closest known key.
+ */
+export function rejectUnknownKeys (what: string, value: object, known: readonly string[]): void {
+  checkKeys(what, value, known, known, {})
+}
+
+function checkKeys (what: string, options: object, known: readonly string[], allowed: readonly string[], renamed: Readonly<Record<string, string>>): void {
   for (const name of Object.keys(options)) {
     if (allowed.includes(name)) continue
+    const now = Object.hasOwn(renamed, name) ? renamed[name] : undefined
+    if (now !== undefined) {
+      throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: ${what} option "${name}" is now \`${now}\``)
+    }
     const suggestion = closest(name, known)
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS',
       `fastify-oauth-toolkit: ${what} has no option "${name}"${suggestion === null ? '' : ` (did you mean "${suggestion}"?)`}; it knows ${known.join(', ')}`)

@@ -1,7 +1,6 @@
 import { ImproperlyConfiguredError } from './errors.js'
-import { describeValue } from './describe-value.js'
-import { MAX_DELAY_SECONDS } from './throttle.js'
-import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
+import type { ProtectedResourceSettings } from './resource/identifiers.js'
+import { CONSTRAINTS, SETTING_RULES } from './settings-rules.js'
 
 /**
  * Every setting of the toolkit, with DOT's defaults camelCased. Pass a partial object to the
@@ -305,102 +304,34 @@ export const RFC9700_SETTINGS: Readonly<Partial<Settings>> = Object.freeze({
 /** What callers pass: any subset of the settings. */
 export type SettingsInput = Partial<Settings>
 
-// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
-const SCHEME = /^[a-z][a-z0-9+.-]*$/
-
-/** Merge `input` over the defaults, validate, and return a deeply frozen object. */
+/**
+ * Merges `input` over the defaults, validates it (each setting by its rule in `SETTING_RULES`,
+ * then the rules between settings) and returns a deeply frozen object; a bad or unknown setting
+ * throws `ImproperlyConfiguredError` (`OAT_ERR_SETTINGS`) naming it.
+ * @example
+ * const settings = resolveSettings({ ...RFC9700_SETTINGS, accessTokenExpireSeconds: 3600 })
+ */
 export function resolveSettings (input: unknown = {}): Settings {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     fail('settings must be an object')
   }
   const given = input as Record<string, unknown>
   for (const key of Object.keys(given)) {
-    if (!(key in DEFAULT_SETTINGS)) fail(`unknown setting "${key}"`)
+    if (!Object.hasOwn(SETTING_RULES, key)) fail(`unknown setting "${key}"`)
   }
   // Reuse protection follows rotation unless set explicitly: without rotation there is no reuse to detect.
   const defaults = given.rotateRefreshToken === false && !('refreshTokenReuseProtection' in given)
     ? { ...DEFAULT_SETTINGS, refreshTokenReuseProtection: false }
     : DEFAULT_SETTINGS
-  const s = { ...defaults, ...given } as Settings
-
-  positiveInteger(s, 'authorizationCodeExpireSeconds')
-  if (s.authorizationCodeExpireSeconds > 600) fail('authorizationCodeExpireSeconds must be at most 600 (RFC 6749 §4.1.2)')
-  positiveInteger(s, 'accessTokenExpireSeconds')
-  positiveInteger(s, 'idTokenExpireSeconds')
-  positiveInteger(s, 'clientIdGeneratorLength')
-  positiveInteger(s, 'clientSecretGeneratorLength')
-  positiveInteger(s, 'clearExpiredTokensBatchSize')
-  positiveInteger(s, 'deviceFlowInterval')
-  if (!Number.isSafeInteger(s.verificationCacheSize) || s.verificationCacheSize < 0) fail('verificationCacheSize must be a non-negative integer (0 turns the cache off)')
-  positiveInteger(s, 'verificationCacheSeconds')
-  if (!Number.isSafeInteger(s.clientCacheSize) || s.clientCacheSize < 0) fail('clientCacheSize must be a non-negative integer (0 turns the cache off)')
-  positiveInteger(s, 'deviceCodeExpireSeconds')
-  positiveInteger(s, 'deviceUserCodeLength')
-  // 8 letters of 20 are ~34.6 bits: enough with rate-limited entry and a short lifetime (RFC 8628 §5.1), not fewer.
-  if (s.deviceUserCodeLength < 8 || s.deviceUserCodeLength > 20) fail('deviceUserCodeLength must be between 8 and 20')
-  if (s.deviceVerificationUri !== null) {
-    const problem = typeof s.deviceVerificationUri === 'string' ? verificationUriProblem(s.deviceVerificationUri) : 'must be a string'
-    if (problem !== null) fail(`deviceVerificationUri ${problem}`)
+  const merged: Record<string, unknown> = { ...defaults, ...given }
+  for (const [key, rule] of Object.entries(SETTING_RULES)) {
+    const problem = rule.check(merged[key], key)
+    if (problem !== null) fail(problem)
   }
-  positiveInteger(s, 'parRequestUriLifetimeSeconds')
-  // RFC 9126 §2.2: short-lived; past 600 s a pushed request is no safer than a front-channel one.
-  if (s.parRequestUriLifetimeSeconds > 600) fail('parRequestUriLifetimeSeconds must be at most 600 (RFC 9126 §2.2)')
-  nonNegativeNumber(s, 'clearExpiredTokensBatchInterval')
-  nonNegativeNumber(s, 'refreshTokenGracePeriodSeconds')
-  if (s.refreshTokenExpireSeconds !== null) positiveInteger(s, 'refreshTokenExpireSeconds')
-  positiveInteger(s, 'rateLimitWindowSeconds')
-  if (s.rateLimitFailures !== null) positiveInteger(s, 'rateLimitFailures')
-  if (s.rateLimitIpFailures !== null) positiveInteger(s, 'rateLimitIpFailures')
-  nonNegativeNumber(s, 'rateLimitAccountDelaySeconds')
-  if (s.rateLimitAccountDelaySeconds > MAX_DELAY_SECONDS) fail(`rateLimitAccountDelaySeconds must be at most ${MAX_DELAY_SECONDS} (clients and proxies time out beyond)`)
-  if (s.rateLimitRequests !== null) positiveInteger(s, 'rateLimitRequests')
-  if (s.dcrRegistrationRateLimit !== null) positiveInteger(s, 'dcrRegistrationRateLimit')
-  for (const key of ['passwordGrantEnabled', 'implicitGrantEnabled', 'pkceRequired', 'pkcePlainAllowed',
-    'allowQueryStringTokens', 'rotateRefreshToken', 'refreshTokenReuseProtection', 'errorResponseWithScopes',
-    'bearerChallenge', 'acceptTokensWithoutResource', 'oidcEnabled', 'deviceFlowEnabled', 'authorizationResponseIss', 'oidcRpInitiatedLogoutEnabled', 'oidcRpInitiatedLogoutAlwaysPrompt',
-    'oidcRpInitiatedLogoutAcceptExpiredTokens', 'oidcRpInitiatedLogoutDeleteTokens',
-    'dcrEnabled', 'dcrRotateRegistrationTokenOnUpdate', 'parEnabled', 'requirePushedAuthorizationRequests'] as const) {
-    if (typeof s[key] !== 'boolean') fail(`${key} must be a boolean; got ${describeValue(s[key])}`)
-  }
-  if (!['user', 'initial-access-token', 'open'].includes(s.dcrRegistrationPolicy)) fail('dcrRegistrationPolicy must be "user", "initial-access-token" or "open"')
-  if (s.requirePushedAuthorizationRequests && !s.parEnabled) fail('requirePushedAuthorizationRequests needs parEnabled')
-  if (s.requestApprovalPrompt !== 'force' && s.requestApprovalPrompt !== 'auto') {
-    fail('requestApprovalPrompt must be "force" or "auto"')
-  }
-  if (s.clientSecretGeneratorLength < 32) fail('clientSecretGeneratorLength must be at least 32 (≥ 190 bits of entropy)')
-  if (s.refreshTokenReuseProtection && !s.rotateRefreshToken) {
-    fail('refreshTokenReuseProtection needs rotateRefreshToken (DOT check W012)')
-  }
-  if (s.issuer !== null) {
-    const problem = typeof s.issuer === 'string' ? issuerProblem(s.issuer) : 'must be a string'
-    if (problem !== null) fail(`issuer ${problem}`)
-  }
-  accessTokenFormatProblems(s)
-  if (typeof s.realm !== 'string' || !/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(s.realm)) fail('realm must be printable ASCII without quotes or backslashes')
-
-  if (s.scopes === null || typeof s.scopes !== 'object' || Array.isArray(s.scopes)) fail('scopes must be an object of name → description')
-  const names = Object.keys(s.scopes)
-  if (names.length === 0) fail('scopes must not be empty')
-  for (const name of names) {
-    if (!SCOPE_TOKEN.test(name)) fail(`scope name "${name}" is not a valid RFC 6749 scope token`)
-    if (name === '__all__') fail('"__all__" is reserved for defaultScopes')
-    if (typeof s.scopes[name] !== 'string') fail(`description of scope "${name}" must be a string`)
-  }
-  stringList(s, 'defaultScopes')
-  for (const scope of s.defaultScopes) {
-    if (scope !== '__all__' && !names.includes(scope)) fail(`default scope "${scope}" is not in scopes`)
-  }
-  if (typeof s.readScope !== 'string' || typeof s.writeScope !== 'string') fail('readScope and writeScope must be strings')
-  // OIDC Core §3.1.2.1: requests carry `openid`, so the server must know it (DOT's SCOPES needs it too).
-  if (s.oidcEnabled && !names.includes('openid')) fail('oidcEnabled needs an "openid" entry in scopes')
-  if (s.resourceIndicatorPolicy !== 'declared' && s.resourceIndicatorPolicy !== 'any') fail('resourceIndicatorPolicy must be "declared" or "any"')
-  checkProtectedResources(s, names)
-  stringList(s, 'allowedRedirectUriSchemes')
-  if (s.allowedRedirectUriSchemes.length === 0) fail('allowedRedirectUriSchemes must not be empty')
-  for (const scheme of s.allowedRedirectUriSchemes) {
-    if (!SCHEME.test(scheme)) fail(`"${scheme}" is not a lower-case URI scheme`)
-    if (['javascript', 'data', 'vbscript', 'file'].includes(scheme)) fail(`the "${scheme}" scheme is never a safe redirect target`)
+  const s = merged as unknown as Settings
+  for (const constraint of CONSTRAINTS) {
+    const problem = constraint(s)
+    if (problem !== null) fail(problem)
   }
   return deepFreeze({
     ...s,
@@ -417,62 +348,6 @@ export function defaultScopesOf (settings: Settings): string[] {
   return settings.defaultScopes.includes('__all__') ? Object.keys(settings.scopes) : [...settings.defaultScopes]
 }
 
-/** RFC 9068: a JWT access token needs a stable `iss` and a default `aud`. */
-function accessTokenFormatProblems (s: Settings): void {
-  if (s.accessTokenFormat !== 'opaque' && s.accessTokenFormat !== 'jwt') fail('accessTokenFormat must be "opaque" or "jwt"')
-  const audience: unknown = s.accessTokenDefaultAudience
-  if (audience !== null) {
-    const list = Array.isArray(audience) ? audience as unknown[] : [audience]
-    if (list.length === 0 || !list.every((a) => typeof a === 'string' && a !== '')) fail('accessTokenDefaultAudience must be a non-empty string or array of strings')
-  }
-  if (s.accessTokenFormat !== 'jwt') return
-  // Resource servers pin `iss`; one derived from each request's Host header would not be stable.
-  if (s.issuer === null) fail('accessTokenFormat "jwt" needs the issuer setting (the `iss` resource servers check)')
-  if (audience === null) fail('accessTokenFormat "jwt" needs accessTokenDefaultAudience (RFC 9068 §3: the `aud` when no resource is requested)')
-}
-
-const RESOURCE_KEYS = new Set(['resource', 'scopesSupported', 'authorizationServers', 'bearerMethodsSupported',
-  'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'metadata'])
-
-/** RFC 9728 §2: every declared resource is well-formed, unique, and says nothing untrue. */
-function checkProtectedResources (s: Settings, scopeNames: readonly string[]): void {
-  if (!Array.isArray(s.protectedResources)) fail('protectedResources must be an array')
-  const seen: string[] = []
-  for (const entry of s.protectedResources as readonly unknown[]) {
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail('each protectedResources entry must be an object')
-    const r = entry as Record<string, unknown>
-    const unknown = Object.keys(r).find((key) => !RESOURCE_KEYS.has(key))
-    if (unknown !== undefined) fail(`unknown protectedResources key "${unknown}"`)
-    const problem = declaredResourceProblem(r.resource)
-    if (problem !== null) fail(`protectedResources resource ${String(r.resource)} ${problem}`)
-    const id = r.resource as string
-    if (seen.some((other) => sameResource(other, id))) fail(`protectedResources declares ${id} twice`)
-    seen.push(id)
-    if (r.scopesSupported !== undefined) {
-      if (!Array.isArray(r.scopesSupported) || !r.scopesSupported.every((x) => typeof x === 'string' && scopeNames.includes(x))) {
-        fail(`scopesSupported of ${id} must list scopes from settings.scopes`)
-      }
-    }
-    if (r.authorizationServers !== undefined) {
-      if (!Array.isArray(r.authorizationServers) || r.authorizationServers.length === 0 ||
-        !r.authorizationServers.every((x) => typeof x === 'string' && issuerProblem(x) === null)) {
-        fail(`authorizationServers of ${id} must be a non-empty list of issuer identifiers (https URLs)`)
-      }
-    }
-    if (r.bearerMethodsSupported !== undefined) {
-      const offered = s.allowQueryStringTokens ? ['header', 'query'] : ['header']
-      if (!Array.isArray(r.bearerMethodsSupported) || !r.bearerMethodsSupported.every((x) => typeof x === 'string' && offered.includes(x))) {
-        fail(`bearerMethodsSupported of ${id} may only list ${offered.join(' and ')} (what the resource server accepts)`)
-      }
-    }
-    if (r.resourceName !== undefined && typeof r.resourceName !== 'string') fail(`resourceName of ${id} must be a string`)
-    for (const key of ['resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri'] as const) {
-      if (r[key] !== undefined && !isWebUrl(r[key])) fail(`${key} of ${id} must be an http(s) URL`)
-    }
-    if (r.metadata !== undefined && typeof r.metadata !== 'boolean') fail(`metadata of ${id} must be a boolean`)
-  }
-}
-
 function copyResource (r: ProtectedResourceSettings): ProtectedResourceSettings {
   return {
     ...r,
@@ -486,56 +361,10 @@ function fail (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_SETTINGS', `fastify-oauth-toolkit: invalid settings: ${message}`)
 }
 
-type NumberKey = { [K in keyof Settings]: Settings[K] extends number | null ? K : never }[keyof Settings]
-
-function positiveInteger (s: Settings, key: NumberKey): void {
-  const v = s[key]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${key} must be a positive integer; got ${describeValue(v)}`)
-}
-
-function nonNegativeNumber (s: Settings, key: NumberKey): void {
-  const v = s[key]
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${key} must be a non-negative number; got ${describeValue(v)}`)
-}
-
-function stringList (s: Settings, key: 'defaultScopes' | 'allowedRedirectUriSchemes'): void {
-  const v: unknown = s[key]
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail(`${key} must be an array of strings; got ${describeValue(v)}`)
-}
-
 function deepFreeze<T> (value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner)
     Object.freeze(value)
   }
   return value
-}
-
-/** RFC 8414 §2: an https URL with no query or fragment (http only for loopback, for development). */
-function issuerProblem (issuer: string): string | null {
-  let url: URL
-  try {
-    url = new URL(issuer)
-  } catch {
-    return 'must be an absolute URL'
-  }
-  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) return 'must not have a query or fragment'
-  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
-  if (issuer.endsWith('/')) return 'must not end with "/"'
-  return null
-}
-
-/** RFC 8628 §3.2: an absolute https URL (http only for loopback) the user can type; `?user_code=` is appended to it. */
-function verificationUriProblem (uri: string): string | null {
-  let url: URL
-  try {
-    url = new URL(uri)
-  } catch {
-    return 'must be an absolute URL'
-  }
-  if (url.search !== '' || url.hash !== '' || uri.includes('?') || uri.includes('#')) return 'must not have a query or fragment'
-  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return 'must use https (http only for loopback hosts)'
-  return null
 }

@@ -6,13 +6,14 @@ import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { cryptoRandom, type Random } from '../lib/random.js'
 import { createOAuthServer, type OAuthServer } from '../lib/server.js'
 import type { SettingsInput } from '../lib/settings.js'
-import { openStore, type DatabaseOption } from '../lib/store/open.js'
+import type { DatabaseOption } from '../lib/store/connection.js'
+import { openStore, type SqliteOptions } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
 import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
-import { rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
+import { rejectUnknownKeys, rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
 import { createToolkit, type LoadUser, type LogoutUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 
@@ -20,8 +21,9 @@ import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 export interface FastifyOAuthToolkitOptions {
   /**
    * The database: a SQLite file path, `':memory:'`, a `sqlite:`/`file:` URL or an open
-   * better-sqlite3 database; or PostgreSQL, as a `postgres://` URL or a `pg.Pool`. The plugin
-   * closes what it opened when the app closes; a given database or pool stays open.
+   * better-sqlite3 database; or PostgreSQL, as a `postgres://` URL or a `pg.Pool` (install the
+   * `pg` package for PostgreSQL; SQLite needs nothing more). The plugin closes what it opened
+   * when the app closes; a given database or pool stays open.
    */
   database?: DatabaseOption
   /** A ready `Store` (for example a PostgreSQL one); the caller owns and closes it. */
@@ -29,28 +31,16 @@ export interface FastifyOAuthToolkitOptions {
   /** Apply pending migrations at start (default false; see the CLI's `migrate`). */
   migrate?: boolean
   /**
-   * SQLite only (a `database` the plugin opens or adopts): bytes of the file to memory-map
-   * (`PRAGMA mmap_size`; default none), which keeps token verification flat as the table grows.
-   * Mapped pages count in RSS, and an I/O error on them kills the process (SIGBUS) instead of
-   * failing one query; see docs/deployment.md. Ignored for PostgreSQL.
+   * SQLite only (a `database` the plugin opens or adopts), ignored for PostgreSQL:
+   * `mmapSize`, bytes of the file to memory-map (default none; flat verification on large
+   * token tables, at the cost of RSS and SIGBUS on I/O errors); `crossProcessCheckMs`, how long
+   * one look for other processes' revocations on the same file stands (default 5; `0`: the next
+   * request sees them); `backgroundCheckpoint`, WAL checkpoints in a worker thread (default
+   * `true`). See `SqliteStoreOptions` and docs/deployment.md.
+   * @example
+   * { database: './oauth.sqlite3', sqlite: { mmapSize: 1 << 30 } }
    */
-  sqliteMmapSize?: number
-  /**
-   * SQLite only: milliseconds for which one look for other processes' commits stays good while
-   * tokens are verified from the cache (default 5). A revocation by another process on the same
-   * file (another worker, the CLI, host SQL) is refused from that long after it commits; `0`
-   * looks at every event-loop iteration, so the next request sees it, at one system call per
-   * iteration. Revocations through this server are seen at once either way. See
-   * `SqliteStoreOptions.crossProcessCheckMs` and docs/deployment.md.
-   */
-  sqliteCrossProcessCheckMs?: number
-  /**
-   * SQLite only: checkpoint the WAL from a worker thread (default `true` for a file in WAL mode),
-   * so that no request waits for a checkpoint's fsync; `false` leaves checkpoints to SQLite, in
-   * the commit that fills the WAL. See `SqliteStoreOptions.backgroundCheckpoint` and
-   * docs/deployment.md.
-   */
-  sqliteBackgroundCheckpoint?: boolean
+  sqlite?: SqliteOptions
   /** Settings; DOT's defaults fill in the rest. */
   settings?: SettingsInput
   /** Loads the user a token speaks for, for `request.resourceOwner`. */
@@ -111,14 +101,37 @@ function optionError (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: ${message}`)
 }
 
+/** Options that were renamed, with their new names: an old name fails with the new one, never in silence. */
+const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
+  sqliteMmapSize: 'sqlite: { mmapSize }',
+  sqliteCrossProcessCheckMs: 'sqlite: { crossProcessCheckMs }',
+  sqliteBackgroundCheckpoint: 'sqlite: { backgroundCheckpoint }',
+}
+
+/** The keys of the `sqlite` option, checked against `SqliteOptions` by the compiler. */
+const SQLITE_OPTION_NAMES: OptionNames<SqliteOptions> = { mmapSize: true, crossProcessCheckMs: true, backgroundCheckpoint: true }
+
+/** Checks the `sqlite` option's shape and values (the store checks them again, with its own names). */
+function checkSqliteOption (sqlite: unknown): void {
+  if (sqlite === undefined) return
+  if (sqlite === null || typeof sqlite !== 'object' || Array.isArray(sqlite)) optionError('`sqlite` must be an object ({ mmapSize, crossProcessCheckMs, backgroundCheckpoint })')
+  rejectUnknownKeys('fastifyOAuthToolkit `sqlite`', sqlite, Object.keys(SQLITE_OPTION_NAMES))
+  const { mmapSize, crossProcessCheckMs, backgroundCheckpoint } = sqlite as Record<string, unknown>
+  if (mmapSize !== undefined && (typeof mmapSize !== 'number' || !Number.isSafeInteger(mmapSize) || mmapSize < 0)) {
+    optionError('`sqlite.mmapSize` must be a non-negative integer (bytes)')
+  }
+  if (crossProcessCheckMs !== undefined && (typeof crossProcessCheckMs !== 'number' || !Number.isFinite(crossProcessCheckMs) || crossProcessCheckMs < 0)) {
+    optionError('`sqlite.crossProcessCheckMs` must be a non-negative number (milliseconds)')
+  }
+  if (backgroundCheckpoint !== undefined && typeof backgroundCheckpoint !== 'boolean') optionError('`sqlite.backgroundCheckpoint` must be true or false')
+}
+
 /** Every option's name, checked against `FastifyOAuthToolkitOptions` by the compiler. */
 const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
   database: true,
   store: true,
   migrate: true,
-  sqliteMmapSize: true,
-  sqliteCrossProcessCheckMs: true,
-  sqliteBackgroundCheckpoint: true,
+  sqlite: true,
   settings: true,
   loadUser: true,
   verifyUserCredentials: true,
@@ -138,7 +151,7 @@ const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
 const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, options) => {
   // fastify-plugin lets a second registration reach the same instance; say so instead of Fastify's "decorator already added".
   if (app.hasDecorator('oauth') || app.hasDecorator('oauthResource')) optionError('fastifyOAuthToolkit is registered twice on this instance (or alongside resourceServer); register it once, before oauthRoutes and the views')
-  rejectUnknownOptions('fastifyOAuthToolkit', options, Object.keys(OPTION_NAMES))
+  rejectUnknownOptions('fastifyOAuthToolkit', options, Object.keys(OPTION_NAMES), RENAMED_OPTIONS)
   if ((options.database === undefined) === (options.store === undefined)) optionError('give exactly one of `database` or `store`')
   if (options.loginUrl !== undefined && (typeof options.loginUrl !== 'string' || !options.loginUrl.startsWith('/') || /[\s\\]/.test(options.loginUrl))) {
     optionError('`loginUrl` must be a path starting with "/"')
@@ -151,21 +164,10 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   if (options.oidc?.getUserClaims !== undefined && typeof options.oidc.getUserClaims !== 'function') optionError('`oidc.getUserClaims` must be a function')
   const keys: SigningKeys | null = options.oidc === undefined ? null : await loadSigningKeys(options.oidc)
-  if (options.sqliteMmapSize !== undefined && (!Number.isSafeInteger(options.sqliteMmapSize) || options.sqliteMmapSize < 0)) {
-    optionError('`sqliteMmapSize` must be a non-negative integer (bytes)')
-  }
-  const checkMs = options.sqliteCrossProcessCheckMs
-  if (checkMs !== undefined && (typeof checkMs !== 'number' || !Number.isFinite(checkMs) || checkMs < 0)) {
-    optionError('`sqliteCrossProcessCheckMs` must be a non-negative number (milliseconds)')
-  }
-  if (options.sqliteBackgroundCheckpoint !== undefined && typeof options.sqliteBackgroundCheckpoint !== 'boolean') {
-    optionError('`sqliteBackgroundCheckpoint` must be true or false')
-  }
+  checkSqliteOption(options.sqlite)
   const store = options.store ?? await openStore(options.database ?? '', {
     migrate: options.migrate === true,
-    ...(options.sqliteMmapSize === undefined ? {} : { sqliteMmapSize: options.sqliteMmapSize }),
-    ...(checkMs === undefined ? {} : { sqliteCrossProcessCheckMs: checkMs }),
-    ...(options.sqliteBackgroundCheckpoint === undefined ? {} : { sqliteBackgroundCheckpoint: options.sqliteBackgroundCheckpoint }),
+    ...(options.sqlite === undefined ? {} : { sqlite: options.sqlite }),
   })
   let server: OAuthServer
   try {

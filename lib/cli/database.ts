@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs'
 import { ImproperlyConfiguredError } from '../errors.js'
-import { sqlitePathFromUrl } from '../store/open.js'
-import { createPgPool, isPostgresUrl, migratePg, pgMigrationState, redactPostgresUrl } from '../store/pg/open.js'
-import { createPgStore } from '../store/pg/store.js'
-import { migrateSqlite, migrationState as readMigrationState, openSqlite, type MigrationState } from '../store/sqlite/open.js'
-import { createSqliteStore } from '../store/sqlite/store.js'
+import { isPostgresUrl, redactPostgresUrl, sqlitePathFromUrl } from '../store/database-url.js'
+import { loadPg, loadSqlite } from '../store/drivers.js'
+import type { createPgPool } from '../store/pg/open.js'
+import type { openSqlite, MigrationState } from '../store/sqlite/open.js'
 import type { Store } from '../store/types.js'
 import { CliError, CliUsageError } from './args.js'
 import { PROGRAM } from './command.js'
 
 // The CLI inspects the raw SQLite handle or PostgreSQL pool (migration bookkeeping) without
-// importing a driver itself: only lib/store/ may (STYLE §1).
+// importing a driver itself: only lib/store/ may (STYLE §1). The drivers load when a command
+// opens a database of their kind, so `pg` is needed only for a postgres:// URL.
 type RawDatabase = ReturnType<typeof openSqlite>
 type PgPool = ReturnType<typeof createPgPool>
 
@@ -32,10 +32,12 @@ export function sqlitePathOf (url: string): string {
   return path
 }
 
+type Sqlite = Awaited<ReturnType<typeof loadSqlite>>
+
 /** Opens the SQLite file; a file that is not a database fails here, on the first pragma. */
-function openDatabase (path: string): RawDatabase {
+function openDatabase (sqlite: Sqlite, path: string): RawDatabase {
   try {
-    return openSqlite(path)
+    return sqlite.openSqlite(path)
   } catch (err) {
     if (err instanceof ImproperlyConfiguredError) throw err
     throw new CliError(`cannot read database "${path}": ${(err as Error).message}`)
@@ -43,23 +45,26 @@ function openDatabase (path: string): RawDatabase {
 }
 
 /** The store's migration state; an unreadable database is a CLI error, not a stack trace. */
-function migrationState (db: RawDatabase, path: string): MigrationState {
+function migrationState (sqlite: Sqlite, db: RawDatabase, path: string): MigrationState {
   try {
-    return readMigrationState(db)
+    return sqlite.migrationState(db)
   } catch (err) {
     throw new CliError(`cannot read database "${path}": ${(err as Error).message}`)
   }
 }
 
+type Pg = Awaited<ReturnType<typeof loadPg>>
+
 /** A pool for one CLI command; the password never appears in messages. */
-function openPool (url: string): { pool: PgPool, name: string } {
-  return { pool: createPgPool(url, { max: 2, connectionTimeoutMillis: 10_000 }), name: redactPostgresUrl(url) }
+async function openPool (url: string): Promise<{ pg: Pg, pool: PgPool, name: string }> {
+  const pg = await loadPg()
+  return { pg, pool: pg.createPgPool(url, { max: 2, connectionTimeoutMillis: 10_000 }), name: redactPostgresUrl(url) }
 }
 
 /** The pool's migration state; an unreachable server or a failed query is a CLI error with the reason. */
-async function pgState (pool: PgPool, name: string): Promise<MigrationState> {
+async function pgState (pg: Pg, pool: PgPool, name: string): Promise<MigrationState> {
   try {
-    return await pgMigrationState(pool)
+    return await pg.pgMigrationState(pool)
   } catch (err) {
     throw new CliError(`cannot read database "${name}": ${(err as Error).message}`)
   }
@@ -72,11 +77,11 @@ async function pgState (pool: PgPool, name: string): Promise<MigrationState> {
  */
 export async function migrateDatabase (url: string): Promise<{ path: string, applied: number }> {
   if (isPostgresUrl(url)) {
-    const { pool, name } = openPool(url)
+    const { pg, pool, name } = await openPool(url)
     try {
-      const before = await pgState(pool, name)
+      const before = await pgState(pg, pool, name)
       try {
-        await migratePg(pool)
+        await pg.migratePg(pool)
       } catch (err) {
         throw new CliError(`cannot migrate database "${name}": ${(err as Error).message}`)
       }
@@ -86,10 +91,11 @@ export async function migrateDatabase (url: string): Promise<{ path: string, app
     }
   }
   const path = sqlitePathOf(url)
-  const db = openDatabase(path)
+  const sqlite = await loadSqlite()
+  const db = openDatabase(sqlite, path)
   try {
-    const before = migrationState(db, path)
-    migrateSqlite(db)
+    const before = migrationState(sqlite, db, path)
+    sqlite.migrateSqlite(db)
     return { path, applied: before.pending }
   } finally {
     db.close()
@@ -112,11 +118,11 @@ function requireMigrated (state: MigrationState, name: string): void {
 
 /** `openMigratedStore` on PostgreSQL: the store owns the pool, so closing it ends the pool. */
 async function openMigratedPgStore (url: string): Promise<OpenedStore> {
-  const { pool, name } = openPool(url)
+  const { pg, pool, name } = await openPool(url)
   let store: Store
   try {
-    requireMigrated(await pgState(pool, name), name)
-    store = await createPgStore({ pool })
+    requireMigrated(await pgState(pg, pool, name), name)
+    store = await pg.createPgStore({ pool })
   } catch (err) {
     await pool.end()
     throw err
@@ -141,11 +147,12 @@ export async function openMigratedStore (url: string): Promise<OpenedStore> {
   const path = sqlitePathOf(url)
   // better-sqlite3 would create a missing file; a typo in the path must not look like an empty database.
   if (path !== ':memory:' && !existsSync(path)) throw new CliError(`database "${path}" does not exist; ${RUN_MIGRATE} first`)
-  const db = openDatabase(path)
+  const sqlite = await loadSqlite()
+  const db = openDatabase(sqlite, path)
   let store: Store
   try {
-    requireMigrated(migrationState(db, path), path)
-    store = createSqliteStore({ database: db })
+    requireMigrated(migrationState(sqlite, db, path), path)
+    store = sqlite.createSqliteStore({ database: db })
   } catch (err) {
     db.close()
     throw err

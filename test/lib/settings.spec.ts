@@ -80,3 +80,33 @@ t.test('turning rotation off turns reuse protection off unless it is set explici
   t.throws(() => resolveSettings({ rotateRefreshToken: false, refreshTokenReuseProtection: true }), { code: 'OAT_ERR_SETTINGS' })
   t.equal(resolveSettings({}).refreshTokenReuseProtection, true)
 })
+
+t.test('every setting is validated: a function where a value belongs is refused, naming the setting', async (t) => {
+  for (const key of Object.keys(DEFAULT_SETTINGS)) {
+    t.throws(() => resolveSettings({ [key]: () => 1 }), { code: 'OAT_ERR_SETTINGS', message: new RegExp(`invalid settings: .*\\b${key}\\b`) }, key)
+  }
+})
+
+t.test('names of Object.prototype members are unknown settings, not inherited defaults', async (t) => {
+  for (const input of [{ toString: 'x' }, { constructor: 1 }, JSON.parse('{"__proto__": {"accessTokenExpireSeconds": 0}}') as unknown]) {
+    t.throws(() => resolveSettings(input), { code: 'OAT_ERR_SETTINGS', message: /unknown setting "(toString|constructor|__proto__)"/ }, JSON.stringify(input))
+  }
+})
+
+t.test('messages name the setting, the rule and the value refused', async (t) => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ requestApprovalPrompt: 'sometimes' }, 'requestApprovalPrompt must be "force" or "auto"; got "sometimes" (a string)'],
+    [{ dcrRegistrationPolicy: 'anyone' }, 'dcrRegistrationPolicy must be "user", "initial-access-token" or "open"; got "anyone" (a string)'],
+    [{ readScope: 7 }, 'readScope must be a string; got 7 (a number)'],
+    [{ verificationCacheSize: -1 }, 'verificationCacheSize must be a non-negative integer (0 turns the cache off); got -1 (a number)'],
+    [{ deviceUserCodeLength: 6 }, 'deviceUserCodeLength must be between 8 and 20'],
+    [{ clientSecretGeneratorLength: 31 }, 'clientSecretGeneratorLength must be at least 32 (≥ 190 bits of entropy)'],
+    [{ parRequestUriLifetimeSeconds: 601 }, 'parRequestUriLifetimeSeconds must be at most 600 (RFC 9126 §2.2)'],
+    [{ issuer: 'https://auth.example.com/o/' }, 'issuer must not end with "/"'],
+    [{ deviceVerificationUri: 42 }, 'deviceVerificationUri must be a string'],
+    [{ protectedResources: [{ resource: 'https://api.example.com', scopesSupported: ['admin'] }] }, 'scopesSupported of https://api.example.com must list scopes from settings.scopes'],
+  ]
+  for (const [input, message] of cases) {
+    t.throws(() => resolveSettings(input), { code: 'OAT_ERR_SETTINGS', message: `fastify-oauth-toolkit: invalid settings: ${message}` }, JSON.stringify(input))
+  }
+})

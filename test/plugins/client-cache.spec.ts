@@ -27,7 +27,7 @@ async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app
   const db = new Database(join(dir, 'oauth.db'))
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
   const clock = fixedClock(new Date().toISOString())
-  const app = await buildAuthorizeApp(t, { database: db, clock, sqliteCrossProcessCheckMs: 0, ...options })
+  const app = await buildAuthorizeApp(t, { database: db, clock, sqlite: { crossProcessCheckMs: 0 }, ...options })
   const created = await createApplication(app, { authorizationGrantType: 'client-credentials' })
   return { app, db, clock, client: { clientId: created.application.clientId, secret: created.clientSecret ?? '', id: created.application.id } }
 }

@@ -8,14 +8,14 @@ import Database from 'better-sqlite3'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import {
-  createSqliteStore,
   fastifyOAuthToolkit,
   ImproperlyConfiguredError,
   oauthRoutes,
-  openStore,
   ProtectedResourceView,
-  resourceServer,
 } from '../../index.js'
+import { resourceServer } from '../../entries/resource-server.js'
+import { openStore } from '../../entries/store.js'
+import { createSqliteStore } from '../../entries/sqlite.js'
 import { testHasher } from '../helpers/index.js'
 
 /** A Fastify app with the core plugin on a fresh SQLite file; closed with the test. */

@@ -4,15 +4,14 @@ import Database from 'better-sqlite3'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import {
-  createSqliteStore,
   fastifyOAuthToolkit,
   ImproperlyConfiguredError,
-  migrateSqlite,
   oauthRoutes,
   ProtectedResourceView,
   type FastifyOAuthToolkitOptions,
-  type Store,
 } from '../../index.js'
+import type { Store } from '../../entries/store.js'
+import { createSqliteStore, migrateSqlite } from '../../entries/sqlite.js'
 import { clientCredentialsToken, testHasher } from '../helpers/index.js'
 import { bearer } from '../views/support.js'
 
@@ -73,12 +72,18 @@ t.test('bad options and settings fail registration, never a request', async (t) 
     ['loadUser not a function', { loadUser: 'users' }, { code: 'OAT_ERR_OPTIONS', message: /`loadUser` must be a function/ }],
     ['verifyUserCredentials not a function', { verifyUserCredentials: {} }, { code: 'OAT_ERR_OPTIONS' }],
     ['password grant without a checker', { settings: { passwordGrantEnabled: true } }, { code: 'OAT_ERR_OPTIONS', message: /verifyUserCredentials/ }],
-    ['negative sqliteMmapSize', { sqliteMmapSize: -1 }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteMmapSize` must be a non-negative integer/ }],
-    ['sqliteMmapSize not a number', { sqliteMmapSize: '1GB' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteMmapSize`/ }],
-    ['negative sqliteCrossProcessCheckMs', { sqliteCrossProcessCheckMs: -1 }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs` must be a non-negative number/ }],
-    ['sqliteCrossProcessCheckMs not a number', { sqliteCrossProcessCheckMs: '1ms' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs`/ }],
-    ['sqliteCrossProcessCheckMs NaN', { sqliteCrossProcessCheckMs: Number.NaN }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteCrossProcessCheckMs`/ }],
-    ['sqliteBackgroundCheckpoint not a boolean', { sqliteBackgroundCheckpoint: 'yes' }, { code: 'OAT_ERR_OPTIONS', message: /`sqliteBackgroundCheckpoint` must be true or false/ }],
+    ['negative sqlite.mmapSize', { sqlite: { mmapSize: -1 } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.mmapSize` must be a non-negative integer/ }],
+    ['sqlite.mmapSize not a number', { sqlite: { mmapSize: '1GB' } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.mmapSize`/ }],
+    ['negative sqlite.crossProcessCheckMs', { sqlite: { crossProcessCheckMs: -1 } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.crossProcessCheckMs` must be a non-negative number/ }],
+    ['sqlite.crossProcessCheckMs not a number', { sqlite: { crossProcessCheckMs: '1ms' } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.crossProcessCheckMs`/ }],
+    ['sqlite.crossProcessCheckMs NaN', { sqlite: { crossProcessCheckMs: Number.NaN } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.crossProcessCheckMs`/ }],
+    ['sqlite.backgroundCheckpoint not a boolean', { sqlite: { backgroundCheckpoint: 'yes' } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.backgroundCheckpoint` must be true or false/ }],
+    ['sqlite not an object', { sqlite: true }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: `sqlite` must be an object/ }],
+    ['a misspelt sqlite key', { sqlite: { mmapsize: 1 } }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit `sqlite` has no option "mmapsize" \(did you mean "mmapSize"\?\); it knows mmapSize, crossProcessCheckMs, backgroundCheckpoint$/ }],
+    // The former top-level names say where the option went, in one line.
+    ['the former sqliteMmapSize', { sqliteMmapSize: 1 << 20 }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit option "sqliteMmapSize" is now `sqlite: \{ mmapSize \}`$/ }],
+    ['the former sqliteCrossProcessCheckMs', { sqliteCrossProcessCheckMs: 0 }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit option "sqliteCrossProcessCheckMs" is now `sqlite: \{ crossProcessCheckMs \}`$/ }],
+    ['the former sqliteBackgroundCheckpoint', { sqliteBackgroundCheckpoint: false }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit option "sqliteBackgroundCheckpoint" is now `sqlite: \{ backgroundCheckpoint \}`$/ }],
   ]
   for (const [i, [name, options, expected]] of cases.entries()) {
     await t.test(name, async (t) => {
@@ -96,12 +101,12 @@ t.test('bad options and settings fail registration, never a request', async (t) 
   })
 })
 
-t.test('sqliteMmapSize memory-maps the SQLite file the plugin uses (PRAGMA mmap_size)', async (t) => {
+t.test('sqlite.mmapSize memory-maps the SQLite file the plugin uses (PRAGMA mmap_size)', async (t) => {
   const db = new Database(join(t.testdir(), 'mmap.db'))
   t.teardown(() => { db.close() })
   const app = Fastify()
   t.teardown(async () => { await app.close() })
-  await app.register(fastifyOAuthToolkit, { database: db, migrate: true, sqliteMmapSize: 64 << 20 })
+  await app.register(fastifyOAuthToolkit, { database: db, migrate: true, sqlite: { mmapSize: 64 << 20 } })
   await app.ready()
   t.equal(db.pragma('mmap_size', { simple: true }), 64 << 20)
 })
@@ -227,9 +232,9 @@ t.test('migrateSqlite on an open database is idempotent and makes it usable', as
   await helloWorks(t, await appWith(t, { database: db }))
 })
 
-t.test('sqliteBackgroundCheckpoint reaches the SQLite store: with false, a store that writes keeps SQLite\'s automatic checkpoints', async (t) => {
+t.test('sqlite.backgroundCheckpoint reaches the SQLite store: with false, a store that writes keeps SQLite\'s automatic checkpoints', async (t) => {
   const writes = async (options: Partial<FastifyOAuthToolkitOptions>): Promise<number> => {
-    const db = new Database(join(t.testdir(), `${String(options.sqliteBackgroundCheckpoint)}.db`))
+    const db = new Database(join(t.testdir(), `${String(options.sqlite?.backgroundCheckpoint)}.db`))
     t.teardown(() => db.close())
     // A threshold of 100 pages instead of SQLite's 1,000 (the store takes the connection's): the
     // store's commits pass half of it within a few dozen tokens (about 4 WAL frames each).
@@ -239,6 +244,6 @@ t.test('sqliteBackgroundCheckpoint reaches the SQLite store: with false, a store
     for (let i = 0; i < 30; i++) await clientCredentialsToken(app)
     return Number(db.pragma('wal_autocheckpoint', { simple: true }))
   }
-  t.equal(await writes({ sqliteBackgroundCheckpoint: false }), 100, 'kept')
+  t.equal(await writes({ sqlite: { backgroundCheckpoint: false } }), 100, 'kept')
   t.equal(await writes({}), 0, 'by default the worker took over')
 })

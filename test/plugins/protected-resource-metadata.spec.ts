@@ -1,7 +1,8 @@
 // RFC 9728 protected resource metadata: the documents, the path-suffix rule, truthful values,
 // and the settings that declare resources.
 import t from 'tap'
-import { ImproperlyConfiguredError, oauthMetadata, oauthProtectedResourceMetadata, resolveSettings } from '../../index.js'
+import { ImproperlyConfiguredError, oauthMetadata, oauthProtectedResourceMetadata } from '../../index.js'
+import { resolveSettings } from '../../entries/core.js'
 import { buildApp } from '../helpers/index.js'
 
 const MCP = 'https://mcp.example.com/mcp'

@@ -3,7 +3,8 @@ import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Test } from 'tap'
-import { ProtectedResourceView, ReadWriteScopedResourceView, resourceServer, ScopedProtectedResourceView, type ResourceServerOptions } from '../../index.js'
+import { ProtectedResourceView, ReadWriteScopedResourceView, ScopedProtectedResourceView } from '../../index.js'
+import { resourceServer, type ResourceServerOptions } from '../../entries/resource-server.js'
 
 /** What the API's views answer: what the plugin put on the request. */
 export interface WhoAmI {

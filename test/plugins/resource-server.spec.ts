@@ -4,7 +4,8 @@
 // answers garbage. One AS serves the whole file.
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import { ClientProtectedResourceView, fastifyOAuthToolkit, resourceServer, type ResourceServerOptions } from '../../index.js'
+import { ClientProtectedResourceView, fastifyOAuthToolkit } from '../../index.js'
+import { resourceServer, type ResourceServerOptions } from '../../entries/resource-server.js'
 import { ALICE, basicAuth, buildApp, createApplication, FORM, form, loadAlice, postToken, fixedClock, type TokenBody } from '../helpers/index.js'
 import { passwordGrant, verifyAlice } from '../helpers/password-grant.js'
 import { buildApi, callApi, listen, stubServer, type CapturedLog, type WhoAmI } from './resource-server-support.js'

@@ -25,7 +25,7 @@ import { accessTokenRow, bearer } from '../views/support.js'
 /**
  * An app whose store runs on `db` (so the test can change rows behind the store's back, on the
  * same connection), with `/me` protected. Other connections' commits are looked for at every
- * event-loop iteration (`sqliteCrossProcessCheckMs: 0`), so that the tests of what the store
+ * event-loop iteration (`sqlite: { crossProcessCheckMs: 0 }`), so that the tests of what the store
  * learns from them can expect it at the next iteration; the default period has tests of its own.
  */
 async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, db: Database.Database, clock: FixedClock }> {
@@ -34,7 +34,7 @@ async function cachedApp (t: Test, options: BuildAppOptions = {}): Promise<{ app
   const db = new Database(join(dir, 'oauth.db'))
   t.teardown(() => { db.close(); rmSync(dir, { recursive: true, force: true }) })
   const clock = fixedClock(new Date().toISOString())
-  const app = await buildAuthorizeApp(t, passwordGrantOptions({ database: db, clock, sqliteCrossProcessCheckMs: 0, ...options }))
+  const app = await buildAuthorizeApp(t, passwordGrantOptions({ database: db, clock, sqlite: { crossProcessCheckMs: 0 }, ...options }))
   app.get('/me', { onRequest: app.oauth.protect() }, async (request) => ({ application: request.accessToken?.application?.name, scopes: request.accessToken?.scopes }))
   app.get('/mutate', { onRequest: app.oauth.protect() }, async (request) => {
     try {
@@ -238,9 +238,9 @@ t.test('SQLite: data_version is read once per event-loop iteration; the next ite
   t.equal((await outcome)?.error, 'invalid_token')
 })
 
-t.test('SQLite sqliteCrossProcessCheckMs: one look at other connections\' commits covers that long, then a revocation behind the store is refused', async (t) => {
+t.test('SQLite sqlite.crossProcessCheckMs: one look at other connections\' commits covers that long, then a revocation behind the store is refused', async (t) => {
   const PERIOD = 200
-  const { app, db } = await cachedApp(t, { sqliteCrossProcessCheckMs: PERIOD })
+  const { app, db } = await cachedApp(t, { sqlite: { crossProcessCheckMs: PERIOD } })
   const token = await serviceToken(app)
   t.equal(await status(app, token), 200)
   await new Promise((resolve) => setTimeout(resolve, PERIOD + 10))

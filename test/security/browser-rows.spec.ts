@@ -2,7 +2,8 @@
 // plus STORE-4 (cleartokens keeps what reuse detection needs). See test/security/README.md.
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { ApplicationValidationError, oauthMetadata } from '../../index.js'
+import { oauthMetadata } from '../../index.js'
+import { ApplicationValidationError } from '../../entries/errors.js'
 import { basicAuth, fixedClock, postToken, type TokenBody } from '../helpers/index.js'
 import {
   buildAuthorizeApp, codeFlowTokens, countRows, createCodeApplication, fetchConsent, getAuthorize, pkcePair, postDecision, REDIRECT_URI, redirectParams,

@@ -6,12 +6,12 @@
 // `PRAGMA data_version`), so no cache TTL is waited for.
 // - By default B looks at most once per 5 ms: a request sent 10 ms after the 200 is refused
 //   (twice the period: a timer can fire up to a millisecond early).
-// - With `sqliteCrossProcessCheckMs: 0` B looks at every event-loop iteration: the very next
+// - With `sqlite: { crossProcessCheckMs: 0 }` B looks at every event-loop iteration: the very next
 //   request is refused.
 // If a refusal did not come at once, B is polled every 5 ms and the delay is held to the target's
 // bound (≤ 1 s, the documented bound for multi-process SQLite). OAT_PROCESS_TRIALS enlarges it.
 import t, { type Test } from 'tap'
-import { DEFAULT_CROSS_PROCESS_CHECK_MS } from '../../index.js'
+import { DEFAULT_CROSS_PROCESS_CHECK_MS } from '../../entries/sqlite.js'
 import { basicAuth, buildApp, createApplication, databasePath, FORM, form, postToken, type TokenBody } from '../helpers/index.js'
 import { startServer } from './kill-harness.js'
 
@@ -23,7 +23,7 @@ async function revocationTrials (t: Test, checkMs: number | undefined, waitMs: n
   const a = await buildApp(t)
   const { application, clientSecret } = await createApplication(a)
   const auth = { authorization: basicAuth(application.clientId, clientSecret ?? '') }
-  const b = await startServer(databasePath(t), checkMs === undefined ? {} : { sqliteCrossProcessCheckMs: checkMs })
+  const b = await startServer(databasePath(t), checkMs === undefined ? {} : { sqlite: { crossProcessCheckMs: checkMs } })
   t.teardown(async () => {
     process.kill(b.pid, 'SIGTERM')
     await b.exited
@@ -57,6 +57,6 @@ t.test(`G6 STORE-3 by default: a token revoked by this process is refused by a r
   await revocationTrials(t, undefined, 2 * DEFAULT_CROSS_PROCESS_CHECK_MS)
 })
 
-t.test(`G6 STORE-3 sqliteCrossProcessCheckMs 0: a token revoked by this process is refused by the next request to a server in another process (${TRIALS} trials)`, async (t) => {
+t.test(`G6 STORE-3 sqlite.crossProcessCheckMs 0: a token revoked by this process is refused by the next request to a server in another process (${TRIALS} trials)`, async (t) => {
   await revocationTrials(t, 0, 0)
 })

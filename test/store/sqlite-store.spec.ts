@@ -350,8 +350,11 @@ t.test('another connection\'s clearExpired: B reports `expired` with its bound, 
   t.same(await heardByB(async () => {
     await a.clearExpired({ now: at(3600), revokedBefore: null, refreshCreatedBefore: null, batchSize: 100, onBatchDone: (batch) => { batches.push(batch.rows) } })
   }), [{ kind: 'expired', before: at(3600) }])
-  t.same(batches, [100, 100, 100], 'three batches, three commits')
-  t.same(raw.prepare('SELECT clearing_before, cleared_before, clear_batches FROM oauth_cache_state').get(), { clearing_before: 0, cleared_before: at(3600).getTime(), clear_batches: 3 },
+  // Three batches of 100 on an idle machine; the size adapts to the time a batch holds the lock,
+  // so a loaded machine cuts them smaller: the count of batches is what the state row must match.
+  t.equal(batches.reduce((sum, rows) => sum + rows, 0), 300, 'every expired token deleted')
+  t.ok(batches.length >= 3 && batches.every((rows) => rows <= 100), `batches of at most batchSize, one commit each: ${batches.join(', ')}`)
+  t.same(raw.prepare('SELECT clearing_before, cleared_before, clear_batches FROM oauth_cache_state').get(), { clearing_before: 0, cleared_before: at(3600).getTime(), clear_batches: batches.length },
     'clearing_before is back to 0 at each batch\'s end; each batch counted')
   t.equal(raw.prepare('SELECT count(*) FROM oauth_cache_log').pluck().get(), 0, 'the expired tokens it deleted were not logged')
   await a.issueTokens(issueOf({ applicationId: app.id, token: 'old-bound', expiresAt: at(1) }))

@@ -1,7 +1,8 @@
 // Type-level checks of the standalone resource server as a host API sees it, through the
 // package entry. Compiled by `tsc --noEmit -p .`; never run.
 import Fastify from 'fastify'
-import { resourceServer, ScopedProtectedResourceView, type AccessTokenInfo, type OAuthResourceGuard, type ResourceOwner } from 'fastify-oauth-toolkit'
+import { ScopedProtectedResourceView, type AccessTokenInfo, type OAuthResourceGuard, type ResourceOwner } from 'fastify-oauth-toolkit'
+import { resourceServer } from 'fastify-oauth-toolkit/resource-server'
 import { expectTrue } from './resource-owner.js'
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import t, { type Test } from 'tap'
-import { ImproperlyConfiguredError, InvalidTokenError, ProtectedResourceView } from '../../index.js'
+import { ImproperlyConfiguredError, ProtectedResourceView } from '../../index.js'
+import { InvalidTokenError } from '../../entries/errors.js'
 import { basicAuth, buildApp, clientCredentialsToken, fixedClock, postToken, type BuildAppOptions } from '../helpers/index.js'
 import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
 import { accessTokenRow, bearer } from './support.js'

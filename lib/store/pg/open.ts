@@ -4,6 +4,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import pg from 'pg'
 import { ImproperlyConfiguredError } from '../../errors.js'
+import { isPostgresUrl } from '../database-url.js'
 import type { MigrationState } from '../sqlite/open.js'
 import * as schema from './schema.js'
 
@@ -24,21 +25,8 @@ const MIGRATIONS_TABLE = '__drizzle_migrations'
  */
 const MIGRATION_LOCK_KEY = '31350875094607730'
 
-/** Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`). */
-export function isPostgresUrl (url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url)
-}
-
-/** `url` without its password, for messages and logs. */
-export function redactPostgresUrl (url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password !== '') parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return 'postgres://(unparsable URL)'
-  }
-}
+// Driver-free, in database-url.ts (the plugin and the CLI read URLs before loading `pg`).
+export { isPostgresUrl, redactPostgresUrl } from '../database-url.js'
 
 /** A pool on `connectionString`; idle-connection errors are absorbed, not fatal. */
 export function createPgPool (connectionString: string, config: Omit<pg.PoolConfig, 'connectionString'> = {}): pg.Pool {

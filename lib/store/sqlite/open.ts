@@ -6,6 +6,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { ImproperlyConfiguredError } from '../../errors.js'
+import type { SqliteDatabase } from '../connection.js'
 import * as schema from './schema.js'
 
 /** The drizzle handle of a toolkit SQLite database. */
@@ -46,7 +47,7 @@ export function checkMmapSize (mmapSize: unknown): void {
  * @param database a file path, `':memory:'`, or an open better-sqlite3 database.
  * @param tuning optional connection tuning (`mmapSize`).
  */
-export function openSqlite (database: string | Database.Database, tuning: SqliteTuning = {}): Database.Database {
+export function openSqlite (database: string | SqliteDatabase, tuning: SqliteTuning = {}): Database.Database {
   checkMmapSize(tuning.mmapSize)
   let db: Database.Database
   if (typeof database === 'string') {
@@ -57,7 +58,8 @@ export function openSqlite (database: string | Database.Database, tuning: Sqlite
       throw sqliteOpenError(database, err)
     }
   } else {
-    db = database
+    // A better-sqlite3 Database, declared by shape in the public types (connection.ts).
+    db = database as Database.Database
   }
   try {
     // The first statements: a file that is not a database, or one this process may not write, fails here.

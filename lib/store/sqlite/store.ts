@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { ImproperlyConfiguredError } from '../../errors.js'
+import type { SqliteDatabase } from '../connection.js'
 import { guardUnknownMethods, InvalidationHub } from '../invalidation.js'
 import type { Store } from '../types.js'
 import { manageCheckpoints } from './checkpoints.js'
@@ -16,7 +17,7 @@ import { watchWalIndex } from './wal-index.js'
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
   /** A file path, `':memory:'`, or an open better-sqlite3 database. */
-  database: string | Database.Database
+  database: string | SqliteDatabase
   /** Apply pending migrations first (default false; the CLI's `migrate` does it explicitly). */
   migrate?: boolean
   /**
