@@ -4,6 +4,8 @@
 // their TypeScript declarations, checked strictly and with `skipLibCheck: false`. A second
 // project installs only what a SQLite user's `npm install` brings (the toolkit's dependencies,
 // fastify, @types/node): no `pg`, no @types beyond node's, and it works.
+// The suite's longest file (a build, two strict tsc runs, npm): it lives in test/build/ because
+// tap starts files in path order, and a long file started last would hold up the whole run.
 import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs'
