@@ -59,5 +59,16 @@ export async function insertManyTokens (t: PgTx, issues: readonly TokenIssue[]):
   }))
 }
 
+/**
+ * The issuances of a group, in autocommit when one statement writes them all (access tokens
+ * only, as client_credentials issues), else in a transaction of their own.
+ */
+export async function insertManyTokensAlone (db: PgDb, issues: readonly TokenIssue[]): Promise<IssuedTokenRows[]> {
+  if (issues.some((i) => i.idToken != null || i.refreshToken !== null)) return await db.transaction(async (t) => await insertManyTokens(t, issues))
+  const rows = await db.insert(accessTokens).values(issues.map((i) => newAccessTokenToRow(i.accessToken, null, i.now))).returning()
+  const accessOf = byKey(rows, (r) => r.tokenChecksum)
+  return issues.map((i) => ({ accessToken: toAccessToken(accessOf(i.accessToken.checksum)), refreshToken: null }))
+}
+
 /** Plain issuances (`issueTokens`) for the group commit: a group's are written together. */
-export const tokenIssuances: PgBulkWrite<TokenIssue, IssuedTokenRows> = { many: insertManyTokens, one: insertTokens }
+export const tokenIssuances: PgBulkWrite<TokenIssue, IssuedTokenRows> = { many: insertManyTokens, one: insertTokens, alone: insertManyTokensAlone }
