@@ -1,24 +1,22 @@
 import { eq, or, sql } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
-import type { NewIdToken } from '../records.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
 import { mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken, toVerifiable } from '../shared/mappers.js'
 import type { DataMethods } from '../shared/methods.js'
-import { applicationChangesToRow, newAccessTokenToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow, newIdTokenToRow, newRefreshTokenToRow } from '../shared/rows.js'
+import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow } from '../shared/rows.js'
 import {
   applicationFilter, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantRedemption, familyRevocation, grantRedemption, liveRefreshToken,
   mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, standInApplication,
 } from '../shared/rules.js'
-import type { IssuedTokenRows, IssueResult, StoreInvalidation, TokenIssue } from '../types.js'
+import type { IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
+import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
 import type { PgDb } from './open.js'
+import { insertIdToken, insertTokens, one, tokenIssuances } from './token-inserts.js'
 import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens } from './schema.js'
 
 // The PostgreSQL executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they are awaited, writes inside transactions at READ COMMITTED, and
 // the writers of one refresh token family hold the family's advisory lock (see `createPgStore`).
-
-/** A drizzle transaction on one pooled connection. */
-export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
 
 /** What the queries need from the store: its invalidations, within and across processes. */
 export interface PgQueryDeps {
@@ -26,6 +24,8 @@ export interface PgQueryDeps {
   readonly hub: InvalidationHub
   /** A transaction whose removed access tokens (pushed to `removed`) are notified inside it and reported locally after it. */
   readonly removingTx: <T>(fn: (t: PgTx, removed: string[]) => Promise<T>) => Promise<T>
+  /** The group commit that issuances go through (group-commit.ts). */
+  readonly group: PgGroupCommit
   /** NOTIFY, delivered to the other processes' listeners when `t` commits. */
   readonly notify: (t: PgTx | PgDb, event: StoreInvalidation) => Promise<void>
 }
@@ -37,13 +37,6 @@ export interface PgQueryDeps {
 const FAMILY_LOCK = sql.raw(String(0x4f415446))
 
 const checksumColumn = { checksum: accessTokens.tokenChecksum }
-
-/** The row of an `INSERT … RETURNING`. */
-export function one<T> (rows: T[]): T {
-  const [row] = rows
-  if (row === undefined) throw new Error('INSERT … RETURNING returned no row')
-  return row
-}
 
 /** Serializes the writers of one family until the transaction ends. */
 async function lockFamily (t: PgTx, family: string): Promise<void> {
@@ -57,7 +50,7 @@ async function lockFamilyOf (t: PgTx, id: number): Promise<void> {
 }
 
 /** The data methods over `db`. */
-export function pgQueries ({ db, hub, removingTx, notify }: PgQueryDeps): DataMethods {
+export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps): DataMethods {
   const accessTokenByChecksum = db.select().from(accessTokens)
     .where(eq(accessTokens.tokenChecksum, sql.placeholder('checksum'))).prepare('oat_access_token_by_checksum')
   // The verification hot path: one named prepared statement, the token joined with its application.
@@ -73,18 +66,6 @@ export function pgQueries ({ db, hub, removingTx, notify }: PgQueryDeps): DataMe
     .orderBy(sql`${applications.clientId} = ${clientIdParam} DESC`).limit(1).prepare('oat_application_by_client_id')
   const applicationById = db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare('oat_application_by_id')
 
-  async function insertIdToken (t: PgTx | PgDb, idToken: NewIdToken, now: Date): Promise<typeof idTokens.$inferSelect> {
-    return one(await t.insert(idTokens).values(newIdTokenToRow(idToken, now)).returning())
-  }
-
-  async function insertTokens (t: PgTx, issue: TokenIssue): Promise<IssuedTokenRows> {
-    const idTokenId = issue.idToken == null ? null : (await insertIdToken(t, issue.idToken, issue.now)).id
-    const accessToken = toAccessToken(one(await t.insert(accessTokens).values(newAccessTokenToRow(issue.accessToken, idTokenId, issue.now)).returning()))
-    if (issue.refreshToken === null) return { accessToken, refreshToken: null }
-    const refreshRow = one(await t.insert(refreshTokens).values(newRefreshTokenToRow(issue.refreshToken, accessToken.id, issue.now)).returning())
-    return { accessToken, refreshToken: toRefreshToken(refreshRow) }
-  }
-
   /** Deletes access token `id`, noting its checksum. */
   async function deleteAccessToken (t: PgTx, id: number, removed: string[]): Promise<void> {
     for (const r of await t.delete(accessTokens).where(byId(accessTokens, id)).returning(checksumColumn)) removed.push(r.checksum)
@@ -98,9 +79,12 @@ export function pgQueries ({ db, hub, removingTx, notify }: PgQueryDeps): DataMe
     for (const r of await t.delete(accessTokens).where(ofFamily).returning(checksumColumn)) removed.push(r.checksum)
   }
 
-  /** A conditional issuance in one transaction, which `fn` rolls back with `LostRace`. */
-  async function conditionally (fn: (t: PgTx, removed: string[]) => Promise<IssuedTokenRows>): Promise<IssueResult> {
-    return await conditionalIssue(async () => await removingTx(fn))
+  /**
+   * A conditional issuance, in a savepoint of a group commit's transaction, which `fn` rolls
+   * back with `LostRace`; it settles after the group's COMMIT.
+   */
+  async function conditionally (fn: PgWork<IssuedTokenRows>): Promise<IssueResult> {
+    return await conditionalIssue(async () => await group.run(fn))
   }
 
   /** An application change: NOTIFY inside its transaction, reported here after it, whatever the outcome. */
@@ -186,7 +170,7 @@ export function pgQueries ({ db, hub, removingTx, notify }: PgQueryDeps): DataMe
     },
 
     async issueTokens (issue) {
-      return await db.transaction(async (t) => await insertTokens(t, issue))
+      return await group.write(tokenIssuances, issue)
     },
 
     async rotateRefreshToken (id, successorSealed, issue) {

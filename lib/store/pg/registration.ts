@@ -6,7 +6,7 @@ import {
 } from '../shared/rows.js'
 import { byId, expiredPushedRequests, pushedRequestConsumption, pushedRequestStart } from '../shared/rules.js'
 import type { PgDb } from './open.js'
-import { one } from './queries.js'
+import { one } from './token-inserts.js'
 import { applications, clientRegistrations, pushedAuthorizationRequests } from './schema.js'
 
 /**

@@ -8,7 +8,8 @@ import { clearExpired, type ClearedTable } from '../shared/decisions.js'
 import type { ClearExpiredRules, Store, StoreInvalidation } from '../types.js'
 import { PgInvalidationListener } from './listener.js'
 import { createPgPool, migratePg, pgMigrationState, redactPostgresUrl, type PgDb } from './open.js'
-import { pgQueries, type PgTx } from './queries.js'
+import { createPgGroupCommit, type PgTx } from './group-commit.js'
+import { pgQueries } from './queries.js'
 import { pgRegistrationMethods } from './registration.js'
 import * as schema from './schema.js'
 
@@ -136,8 +137,17 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     }
   }
 
+  // Issuances go through group commit (group-commit.ts): those queued while earlier groups are
+  // committing share one transaction, each in its own savepoint, and settle after its COMMIT.
+  // The access tokens a group removes (rotations, replacements) are notified inside it and
+  // reported locally once its outcome is known (even on rollback: an eviction is never wrong).
+  const group = createPgGroupCommit(db, {
+    beforeCommit: async (t, removed) => { if (removed.length > 0) await notify(t, { kind: 'tokens', checksums: [...removed] }) },
+    onRemoved: (removed) => { hub.tokens(removed) },
+  })
+
   const store: Store = {
-    ...pgQueries({ db, hub, removingTx, notify }),
+    ...pgQueries({ db, hub, removingTx, group, notify }),
     ...pgRegistrationMethods(db),
 
     async clearExpired (rules) {
@@ -154,6 +164,7 @@ function pgStore (db: PgDb, pool: pg.Pool, endPool: () => Promise<void>): Store 
     async close (): Promise<void> {
       if (closed) return
       closed = true
+      await group.drain()
       await listener.stop(true)
       await endPool()
     },
