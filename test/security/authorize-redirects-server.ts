@@ -1,6 +1,7 @@
 // The server process of authorize-redirects.test.ts: the example app with OPEN dynamic client
 // registration and OpenID Connect, on a free loopback port, with the user alice. Not a test file.
 // Usage: node --conditions=oauth-toolkit-source --import tsx authorize-redirects-server.ts <sqlite file>
+// (the test starts it with the suite's own loader, test/helpers/loader.ts, instead of tsx)
 import { generateKeyPairSync } from 'node:crypto'
 import { buildExampleApp } from '../../example-app/app.js'
 import { openUserStore } from '../../example-app/users.js'

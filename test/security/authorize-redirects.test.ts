@@ -11,13 +11,14 @@ import * as client from 'openid-client'
 import t, { type Test } from 'tap'
 import { cli } from '../cli/helpers.js'
 import { Browser, parseForm } from '../example-app/support.js'
+import { TS_LOADER_ARGS } from '../helpers/loader.js'
 
 const HARNESS = join(import.meta.dirname, 'authorize-redirects-server.ts')
 const EVIL = 'https://evil.example/cb'
 const RP = 'http://127.0.0.1:8400/callback'
 
 const database = join(t.testdir(), 'probe.sqlite3')
-const server = spawn(process.execPath, ['--conditions=oauth-toolkit-source', '--import', 'tsx', HARNESS, database], { stdio: ['ignore', 'pipe', 'pipe'] })
+const server = spawn(process.execPath, [...TS_LOADER_ARGS, '--conditions=oauth-toolkit-source', HARNESS, database], { stdio: ['ignore', 'pipe', 'pipe'] })
 t.teardown(async () => {
   if (server.exitCode !== null || server.signalCode !== null) return
   const exited = once(server, 'exit')
