@@ -132,20 +132,21 @@ export async function prime (target: Target): Promise<void> {
 }
 
 /**
- * Loads `target` in runs of `seconds` until its server's CPU time per request (req/s without a
- * `pid`) moves by less than `tolerance` from one run to the next, for at most `maxSeconds`; returns
- * the seconds spent. A fresh process runs its hot paths unoptimized until V8 has compiled them,
- * which on loaded cores (the compiler thread shares them) takes many seconds: a fixed warm-up
- * left the first rounds of a new server several times slower than the later ones.
+ * Loads `target` in runs of `seconds`, at least three, until its server's CPU time per request
+ * (req/s without a `pid`) moves by less than `tolerance` from one run to the next, for at most
+ * `maxSeconds`; returns the seconds spent. A fresh process runs its hot paths unoptimized until
+ * V8 has compiled them, which on loaded cores (the compiler thread shares them) takes many
+ * seconds: a fixed warm-up left the first rounds of a new server several times slower than the
+ * later ones.
  */
 export async function warmUntilSteady (target: Target, options: LoadOptions, seconds: number, maxSeconds: number, tolerance = 0.1): Promise<number> {
   let previous = NaN
   let spent = 0
-  while (spent < maxSeconds) {
+  for (let runs = 1; spent < maxSeconds; runs++) {
     const run = await runLoad(target, { ...options, duration: seconds })
     spent += seconds
     const measure = target.pid === undefined ? run.rps : run.cpuUs
-    if (Math.abs(measure - previous) <= tolerance * previous) break
+    if (runs >= 3 && Math.abs(measure - previous) <= tolerance * previous) break
     previous = measure
   }
   return spent
