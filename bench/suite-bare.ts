@@ -2,7 +2,7 @@
 // `node`, against a bare Fastify process serving the same handler (section 8 on SQLite), and the
 // PostgreSQL scenarios (section 9), each against its same-process baselines and the bare process.
 import type { ServerChild } from './children.js'
-import { benchIssuanceAgainstBare, benchRoutesAgainstBare, peakRssUnderLoad, rssLoad, rssRows } from './bare-process.js'
+import { benchIssuanceAgainstBare, benchMissAgainstBare, benchRoutesAgainstBare, peakRssUnderLoad, rssLoad, rssRows } from './bare-process.js'
 import { buildMinimalServer } from './build.js'
 import { benchTwoInstances } from './instances.js'
 import type { PgFixture } from './postgres.js'
@@ -60,7 +60,8 @@ export async function runBareSuite (options: BareSuiteOptions): Promise<{ rows: 
       launch('minimal app (PostgreSQL)', script, ['minimal', postgres.url]),
       launch('minimal app (PostgreSQL, cache off)', script, ['minimal', postgres.url, JSON.stringify({ verificationCacheSize: 0 })]),
     ])
-    const routes = await benchRoutesAgainstBare(PG_ROUTES, hit, bare, control, sizes, miss)
+    const routes = await benchRoutesAgainstBare(PG_ROUTES, hit, bare, control, sizes)
+    const cacheMiss = await benchMissAgainstBare(PG_ROUTES, miss, bare, sizes)
     await miss.stop()
     log('9b. client_credentials on PostgreSQL vs the form echoes')
     const issuance = await benchIssuanceAgainstBare(PG_ISSUANCE, hit, bare, postgres.clients, sizes, PG_ISSUANCE_TARGET)
@@ -69,7 +70,7 @@ export async function runBareSuite (options: BareSuiteOptions): Promise<{ rows: 
     // Against the same-process form echo's median of 9b (not alternated with these runs).
     const echo = (issuance.details as { arms: Array<{ rps: number }> }).arms[1]?.rps ?? NaN
     const exchange = flows.details as { exchange: { rps: number }, refresh: { rps: number } }
-    rows.push(...routes.rows, ...issuance.rows, ...flows.rows,
+    rows.push(...routes.rows, ...cacheMiss.rows, ...issuance.rows, ...flows.rows,
       { section: PG_FLOWS, metric: 'exchanges / same-process form echo of 9b', value: ratio(exchange.exchange.rps, echo), unit: '×' },
       { section: PG_FLOWS, metric: 'refreshes / same-process form echo of 9b', value: ratio(exchange.refresh.rps, echo), unit: '×' })
     log('9d. two instances on one PostgreSQL database')
@@ -77,7 +78,7 @@ export async function runBareSuite (options: BareSuiteOptions): Promise<{ rows: 
     const instances = await benchTwoInstances(PG_INSTANCES, hit, second, postgres.clients, sizes)
     await Promise.all([hit.stop(), second.stop()])
     rows.push(...instances.rows)
-    details.postgres = { routes: routes.details, issuance: issuance.details, flows: flows.details, instances: instances.details }
+    details.postgres = { routes: routes.details, cacheMiss: cacheMiss.details, issuance: issuance.details, flows: flows.details, instances: instances.details }
   }
   await Promise.all([bare.stop(), control.stop()])
 
