@@ -38,7 +38,18 @@ function firstJsonLine<T> (child: ChildProcess, what: string): Promise<T> {
 
 /** Starts `bench/server.ts` with `args` and waits until it listens; `nodeFlags` e.g. `--cpu-prof`. */
 export async function startServer (name: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<ServerChild> {
-  const child = spawnScript('./server.ts', args, nodeFlags)
+  return await serverChild(name, spawnScript('./server.ts', args, nodeFlags))
+}
+
+/**
+ * Starts a compiled server script (bench/build.ts) with plain `node`, no loader, and waits until
+ * it listens.
+ */
+export async function startCompiledServer (name: string, script: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<ServerChild> {
+  return await serverChild(name, spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }))
+}
+
+async function serverChild (name: string, child: ChildProcess): Promise<ServerChild> {
   const { port } = await firstJsonLine<{ port: number }>(child, `server ${name}`)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return {

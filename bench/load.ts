@@ -132,12 +132,39 @@ export async function prime (target: Target): Promise<void> {
 }
 
 /**
+ * Loads `target` in runs of `seconds`, at least three, until its server's CPU time per request
+ * (req/s without a `pid`) moves by less than `tolerance` from one run to the next, for at most
+ * `maxSeconds`; returns the seconds spent. A fresh process runs its hot paths unoptimized until
+ * V8 has compiled them, which on loaded cores (the compiler thread shares them) takes many
+ * seconds: a fixed warm-up left the first rounds of a new server several times slower than the
+ * later ones.
+ */
+export async function warmUntilSteady (target: Target, options: LoadOptions, seconds: number, maxSeconds: number, tolerance = 0.1): Promise<number> {
+  let previous = NaN
+  let spent = 0
+  for (let runs = 1; spent < maxSeconds; runs++) {
+    const run = await runLoad(target, { ...options, duration: seconds })
+    spent += seconds
+    const measure = target.pid === undefined ? run.rps : run.cpuUs
+    if (runs >= 3 && Math.abs(measure - previous) <= tolerance * previous) break
+    previous = measure
+  }
+  return spent
+}
+
+/** How `alternate` warms each target up: a fixed run, or until steady (`warmUntilSteady`) for fresh processes. */
+export type WarmUp = number | { readonly seconds: number, readonly maxSeconds: number }
+
+/**
  * Alternates the targets round by round (A B C, A B C, …; the order flips every other round so
  * no target always runs right after another), after priming and a warm-up run of each.
  */
-export async function alternate (targets: readonly Target[], rounds: number, options: LoadOptions, warmupSeconds: number): Promise<ArmSummary[]> {
+export async function alternate (targets: readonly Target[], rounds: number, options: LoadOptions, warmup: WarmUp): Promise<ArmSummary[]> {
   for (const t of targets) await prime(t)
-  for (const t of targets) await runLoad(t, { ...options, duration: warmupSeconds })
+  for (const t of targets) {
+    if (typeof warmup === 'number') await runLoad(t, { ...options, duration: warmup })
+    else await warmUntilSteady(t, options, warmup.seconds, warmup.maxSeconds)
+  }
   const results = targets.map(() => [] as LoadResult[])
   for (let r = 0; r < rounds; r++) {
     const order = targets.map((_, i) => i)

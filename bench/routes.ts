@@ -1,10 +1,7 @@
 // Paths of the baseline routes bench/server.ts adds next to the example app's, and shared tuning.
 import type { ExampleAppOptions } from '../example-app/app.js'
 
-/** The unprotected twin of `/api/hello` (same handler, no token check). */
-export const BARE_HELLO_PATH = '/bench/hello'
-/** The form-echo baseline of the token endpoint: parses the form body and returns it as JSON. */
-export const FORM_ECHO_PATH = '/bench/echo'
+export { BARE_HELLO_PATH, FORM_ECHO_PATH } from './paths.js'
 
 /**
  * Scenario 5's SQLite tuning (the plugin's `sqlite.mmapSize`): the small and the large servers

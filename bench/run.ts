@@ -1,18 +1,22 @@
-// `npm run bench [-- --quick]`: the performance suite of issue 7. See bench/README.md. (`-- --fuzz`, `-- --timing`, `-- --crash`, `-- --contention`: bench/fuzz.ts, timing.ts, crash.ts, contention.ts)
+// `npm run bench [-- --quick] [-- --sqlite | --bare | --postgres]`: the performance suite. See
+// bench/README.md. (`-- --fuzz`, `-- --timing`, `-- --crash`, `-- --contention`: bench/fuzz.ts,
+// timing.ts, crash.ts, contention.ts)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { SettingsInput } from '../index.js'
 import { resolveSettings } from '../entries/core.js'
-import { readRss, startServer, type ServerChild } from './children.js'
+import { readRss, startCompiledServer, startServer, type ServerChild } from './children.js'
 import { alternate, type ArmSummary, type LoadOptions } from './load.js'
 import { renderTable, writeResults, type Row } from './report.js'
-import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes } from './seed.js'
+import { createPgFixture, postgresUnavailable, type PgFixture } from './postgres.js'
+import { accessTokenValue, createClientDatabases, seedAccessTokens, seedCodes, type BenchClients } from './seed.js'
 import { PROFILE_DESCRIPTIONS, PROFILE_SCENARIOS, profileScenario, type ProfileScenario } from './profile-run.js'
 import { TABLE_MMAP_SIZE } from './routes.js'
 import { benchCleartokens, benchFirstBurst, benchFlows, benchProtectedRoute, benchTableSize, benchTokenEndpoint, type Sizes } from './scenarios.js'
 import { round } from './stats.js'
+import { runBareSuite } from './suite-bare.js'
 
 // `--fuzz` / `--timing`: the security fuzzer (G2, bench/fuzz.ts) or the timing test (G10, bench/timing.ts) instead.
 // `--crash` / `--contention`: kill -9 under load (G4, bench/crash.ts), SQLite contention (G5, bench/contention.ts).
@@ -43,9 +47,17 @@ const { values } = parseArgs({
     // cleartokens settings for scenario 6 (defaults: 10000 rows, no pause).
     'batch-size': { type: 'string' },
     'batch-interval': { type: 'string' },
+    // Subsets (default: all three): scenarios 1-7 (the example app on SQLite), section 8 (the
+    // minimal app on SQLite against a bare Fastify process), section 9 (PostgreSQL).
+    sqlite: { type: 'boolean', default: false },
+    bare: { type: 'boolean', default: false },
+    postgres: { type: 'boolean', default: false },
   },
 })
 const quick = values.quick === true
+const chosen = values.sqlite === true || values.bare === true || values.postgres === true
+const groups = { sqlite: !chosen || values.sqlite === true, bare: !chosen || values.bare === true, postgres: !chosen || values.postgres === true }
+if (values.profile !== undefined && !groups.sqlite) throw new Error('--profile profiles the example app of scenarios 1-7; add --sqlite')
 const clearSettings: SettingsInput = {
   ...(values['batch-size'] === undefined ? {} : { clearExpiredTokensBatchSize: Number(values['batch-size']) }),
   ...(values['batch-interval'] === undefined ? {} : { clearExpiredTokensBatchInterval: Number(values['batch-interval']) }),
@@ -58,6 +70,8 @@ const sizes: Sizes = {
     ? { rounds: 5, roundSeconds: 0.25, pairedRounds: 8, pairedRoundSeconds: 0.25, warmupSeconds: 0.3, connections: 32, smallTokens: 1_000, largeTokens: 100_000, codes: 800, verifyBatch: 3_000 }
     : { rounds: 5, roundSeconds: 2, pairedRounds: 20, pairedRoundSeconds: 0.5, warmupSeconds: 1, connections: 32, smallTokens: 1_000, largeTokens: 1_000_000, codes: 6_000, verifyBatch: 10_000 }),
 }
+/** Seconds of verification and issuance each fresh server of sections 8 and 9 gets for its peak RSS. */
+const rssSeconds = quick ? 2 : 10
 
 const startedAt = new Date()
 const clock = performance.now()
@@ -72,7 +86,7 @@ if (load > cpus().length * 0.5) log(`warning: load average ${load.toFixed(2)} on
 const NO_CACHE = JSON.stringify({ verificationCacheSize: 0 })
 const MAPPED = JSON.stringify({ sqlite: { mmapSize: TABLE_MMAP_SIZE } })
 const dir = mkdtempSync(join(tmpdir(), 'oat-bench-'))
-const db = { main: join(dir, 'main.sqlite3'), small: join(dir, 'small.sqlite3'), large: join(dir, 'large.sqlite3') }
+const db = { main: join(dir, 'main.sqlite3'), small: join(dir, 'small.sqlite3'), large: join(dir, 'large.sqlite3'), minimal: join(dir, 'minimal.sqlite3') }
 // Every server started, so that `finally` stops them even when a step in between throws.
 const launched: Array<Promise<ServerChild>> = []
 const launch = (name: string, args: readonly string[]): Promise<ServerChild> => {
@@ -80,9 +94,75 @@ const launch = (name: string, args: readonly string[]): Promise<ServerChild> => 
   launched.push(started)
   return started
 }
+const launchCompiled = (name: string, script: string, args: readonly string[]): Promise<ServerChild> => {
+  const started = startCompiledServer(name, script, args)
+  launched.push(started)
+  return started
+}
+let postgres: PgFixture | null = null
 try {
   log(`fixtures in ${dir}`)
-  const clients = await createClientDatabases([db.main, db.small, db.large])
+  const rows: Row[] = []
+  const details: Record<string, unknown> = {}
+  const clients = await createClientDatabases(groups.sqlite ? [db.main, db.minimal, db.small, db.large] : [db.minimal])
+  const inTenHours = new Date(Date.now() + 10 * 3600_000)
+  seedAccessTokens(db.minimal, clients.service.id, [{ set: 'main', count: sizes.smallTokens, expiresAt: inTenHours }])
+  if (groups.postgres) {
+    const unavailable = await postgresUnavailable()
+    if (unavailable !== null) {
+      log(`PostgreSQL scenarios left out: ${unavailable}`)
+    } else {
+      postgres = await createPgFixture([{ set: 'main', count: sizes.smallTokens, expiresAt: inTenHours }], sizes.codes)
+      log(`PostgreSQL fixture ${new URL(postgres.url).pathname.slice(1)}: ${sizes.smallTokens.toLocaleString('en-US')} tokens, ${sizes.codes.toLocaleString('en-US')} codes`)
+    }
+  }
+  if (groups.sqlite) await runSqliteScenarios(clients, rows, details)
+  if (groups.bare || postgres !== null) {
+    const suite = await runBareSuite({
+      sizes,
+      sqlite: groups.bare ? { database: db.minimal, clients } : null,
+      postgres,
+      rssSeconds,
+      launch: launchCompiled,
+      log,
+    })
+    rows.push(...suite.rows)
+    Object.assign(details, suite.details)
+  }
+  rows.sort((a, b) => a.section.localeCompare(b.section)) // stable: keeps each section's order
+  const subset = chosen ? ` (${Object.entries(groups).filter(([, on]) => on).map(([name]) => name).join(', ')})` : ''
+  process.stdout.write(`\nfastify-oauth-toolkit benchmark (${quick ? 'quick' : 'full'}${subset}), ${startedAt.toISOString()}\n` +
+    `${cpus().length} cores, Node ${process.version}, load average ${load.toFixed(2)} → ${(loadavg()[0] ?? 0).toFixed(2)}; medians of ${sizes.rounds} alternating rounds of ${sizes.roundSeconds} s (scenario 1 and routes of 8, 9a: ${sizes.pairedRounds} of ${sizes.pairedRoundSeconds} s), ${sizes.connections} connections\n\n` +
+    renderTable(rows) + '\n')
+  const path = writeResults({
+    startedAt: startedAt.toISOString(),
+    mode: quick ? 'quick' : 'full',
+    groups,
+    seconds: elapsed(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageBefore: load, loadAverageAfter: loadavg()[0] },
+    sizes,
+    rows,
+    details,
+  }, startedAt)
+  const profile = details.profile as Awaited<ReturnType<typeof profileScenario>> | null | undefined
+  if (profile !== null && profile !== undefined) {
+    process.stdout.write(`\nhottest functions of the server under ${PROFILE_DESCRIPTIONS[profile.scenario]} (self time; ${profile.file}):\n` +
+      profile.top.map((f) => `${f.percent.toFixed(1).padStart(5)}%  ${f.name}  ${f.location}`).join('\n') + '\n')
+  }
+  process.stdout.write(`\n${rows.filter((r) => r.pass === false).length} target(s) missed; results in ${path} (${elapsed()} s)\n`)
+} finally {
+  const started = await Promise.allSettled(launched)
+  await Promise.all(started.map(async (s) => { if (s.status === 'fulfilled') await s.value.stop() }))
+  if (values.keep !== true) {
+    rmSync(dir, { recursive: true, force: true })
+    await postgres?.drop()
+  } else if (postgres !== null) {
+    log(`kept the PostgreSQL database ${postgres.url}`)
+  }
+}
+
+/** Scenarios 1-7: the example app on SQLite (fixtures in `db.main`, `db.small`, `db.large`). */
+async function runSqliteScenarios (clients: BenchClients, rows: Row[], details: Record<string, unknown>): Promise<void> {
   const inTenHours = new Date(Date.now() + 10 * 3600_000)
   const inThirtyDays = new Date(Date.now() + 30 * 86400_000)
   seedAccessTokens(db.main, clients.service.id, [{ set: 'main', count: sizes.smallTokens, expiresAt: inTenHours }])
@@ -132,7 +212,7 @@ try {
   const profile = values.profile === undefined ? null : await profileScenario(values.profile as ProfileScenario, db.main, sizes, clients, startedAt)
 
   const rssRatio = round(mainRss.peakMiB / bareRss.peakMiB, 3)
-  const rows: Row[] = [
+  rows.push(
     ...protectedRoute.rows,
     // Not alternated with the rounds above: a reference for what the example app's own hooks cost.
     { section: '1. protected route', metric: `${bareArm.name} (after the rounds)`, value: bareArm.rps, unit: `req/s, ${bareArm.cpuUs} µs CPU/req` },
@@ -145,36 +225,18 @@ try {
     { section: '7. memory', metric: 'peak RSS, toolkit server (load 1)', value: round(mainRss.peakMiB, 1), unit: 'MiB' },
     { section: '7. memory', metric: 'peak RSS, bare Fastify server (same load)', value: round(bareRss.peakMiB, 1), unit: 'MiB' },
     { section: '7. memory', metric: 'ratio toolkit / bare', value: rssRatio, unit: '×', target: '≤ 1.25', pass: rssRatio <= 1.25 },
-    { section: '7. memory', metric: 'idle RSS before load, toolkit / bare', value: round(idle.main.rssMiB, 1), unit: `/ ${idle.bare.rssMiB.toFixed(1)} MiB` },
-  ].sort((a, b) => a.section.localeCompare(b.section)) // stable: keeps each section's order
-  process.stdout.write(`\nfastify-oauth-toolkit benchmark (${quick ? 'quick' : 'full'}), ${startedAt.toISOString()}\n` +
-    `${cpus().length} cores, Node ${process.version}, load average ${load.toFixed(2)} → ${(loadavg()[0] ?? 0).toFixed(2)}; medians of ${sizes.rounds} alternating rounds of ${sizes.roundSeconds} s (scenario 1: ${sizes.pairedRounds} of ${sizes.pairedRoundSeconds} s), ${sizes.connections} connections\n\n` +
-    renderTable(rows) + '\n')
-  const path = writeResults({
-    startedAt: startedAt.toISOString(),
-    mode: quick ? 'quick' : 'full',
-    seconds: elapsed(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageBefore: load, loadAverageAfter: loadavg()[0] },
-    sizes,
-    rows,
-    details: {
-      protectedRoute: protectedRoute.details,
-      memory: { idle, main: mainRss, bare: bareRss, bareArm },
-      tokenEndpoint: tokenEndpoint.details,
-      firstBurst: burst.details,
-      flows: flows.details,
-      tableSize: { seedSeconds, ...tableSize.details },
-      cleartokens: clear.details,
-      profile,
-    },
-  }, startedAt)
-  if (profile !== null) {
-    process.stdout.write(`\nhottest functions of the server under ${PROFILE_DESCRIPTIONS[profile.scenario]} (self time; ${profile.file}):\n` +
-      profile.top.map((f) => `${f.percent.toFixed(1).padStart(5)}%  ${f.name}  ${f.location}`).join('\n') + '\n')
-  }
-  process.stdout.write(`\n${rows.filter((r) => r.pass === false).length} target(s) missed; results in ${path} (${elapsed()} s)\n`)
-} finally {
-  const started = await Promise.allSettled(launched)
-  await Promise.all(started.map(async (s) => { if (s.status === 'fulfilled') await s.value.stop() }))
-  if (values.keep !== true) rmSync(dir, { recursive: true, force: true })
+    { section: '7. memory', metric: 'idle RSS before load, toolkit / bare', value: round(idle.main.rssMiB, 1), unit: `/ ${idle.bare.rssMiB.toFixed(1)} MiB` }
+  )
+  Object.assign(details, {
+    protectedRoute: protectedRoute.details,
+    memory: { idle, main: mainRss, bare: bareRss, bareArm },
+    tokenEndpoint: tokenEndpoint.details,
+    firstBurst: burst.details,
+    flows: flows.details,
+    tableSize: { seedSeconds, ...tableSize.details },
+    cleartokens: clear.details,
+    profile,
+  })
+  // The example app's servers are done: sections 8 and 9 run with the cores to themselves.
+  await Promise.all([main, bare, small, large].map(async (s) => { await s.stop() }))
 }

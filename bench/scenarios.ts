@@ -129,7 +129,7 @@ export async function benchTokenEndpoint (main: ServerChild, clients: BenchClien
 }
 
 /** 3. Authorization-code exchanges (PKCE, seeded codes), then rotating the refresh tokens they returned. */
-export async function benchFlows (main: ServerChild, clients: BenchClients, sizes: Sizes): Promise<ScenarioResult> {
+export async function benchFlows (main: ServerChild, clients: BenchClients, sizes: Sizes, section = '3. code flow'): Promise<ScenarioResult> {
   const headers = { 'content-type': FORM, authorization: clients.webapp.basic }
   const refreshTokens: string[] = []
   let nextCode = 0
@@ -161,7 +161,6 @@ export async function benchFlows (main: ServerChild, clients: BenchClients, size
     pid: main.pid,
     vary: (r) => { r.body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(refreshTokens[nextRefresh++ % refreshTokens.length] ?? '')}` },
   }, { connections: sizes.connections, amount: Math.max(1, refreshTokens.length - 2 * sizes.connections) })
-  const section = '3. code flow'
   const rows = (r: LoadResult, what: string): Row[] => [
     { section, metric: `${what}/s (${r.name})`, value: r.rps, unit: 'req/s' },
     { section, metric: `${what}: p50 / p99`, value: r.p50, unit: `/ ${r.p99} ms` },

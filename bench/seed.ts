@@ -4,6 +4,7 @@ import { createHash, hash } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { createSqliteStore } from '../entries/sqlite.js'
 import { createOAuthServer } from '../entries/core.js'
+import type { Store } from '../entries/store.js'
 import { tokenChecksum } from '../lib/tokens/checksum.js'
 
 /** Redirect URI registered for the authorization-code client. */
@@ -45,9 +46,23 @@ function basicAuth (clientId: string, secret: string): string {
 }
 
 /**
- * Migrates a database at `paths[0]`, registers the clients through the library (generated
- * secrets, hashed with scrypt) and copies the file to the other paths, so every fixture
- * shares the same clients.
+ * Registers the bench's clients through the library (generated secrets, hashed with scrypt) in
+ * a migrated store: the same clients on every dialect.
+ */
+export async function registerClients (store: Store): Promise<BenchClients> {
+  const server = createOAuthServer({ store })
+  const service = await server.createApplication({ clientId: 'bench-service', clientType: 'confidential', authorizationGrantType: 'client-credentials' })
+  const webapp = await server.createApplication({
+    clientId: 'bench-webapp', clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: [REDIRECT_URI],
+  })
+  const cold = await server.createApplication({ clientId: 'bench-cold', clientType: 'confidential', authorizationGrantType: 'client-credentials' })
+  const client = (c: typeof service): BenchClient => ({ id: c.application.id, clientId: c.application.clientId, basic: basicAuth(c.application.clientId, c.clientSecret ?? '') })
+  return { service: client(service), webapp: client(webapp), cold: client(cold) }
+}
+
+/**
+ * Migrates a database at `paths[0]`, registers the clients and copies the file to the other
+ * paths, so every fixture shares the same clients.
  */
 export async function createClientDatabases (paths: readonly string[]): Promise<BenchClients> {
   const [first, ...others] = paths
@@ -55,14 +70,7 @@ export async function createClientDatabases (paths: readonly string[]): Promise<
   const store = createSqliteStore({ database: first, migrate: true })
   let clients: BenchClients
   try {
-    const server = createOAuthServer({ store })
-    const service = await server.createApplication({ clientId: 'bench-service', clientType: 'confidential', authorizationGrantType: 'client-credentials' })
-    const webapp = await server.createApplication({
-      clientId: 'bench-webapp', clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: [REDIRECT_URI],
-    })
-    const cold = await server.createApplication({ clientId: 'bench-cold', clientType: 'confidential', authorizationGrantType: 'client-credentials' })
-    const client = (c: typeof service): BenchClient => ({ id: c.application.id, clientId: c.application.clientId, basic: basicAuth(c.application.clientId, c.clientSecret ?? '') })
-    clients = { service: client(service), webapp: client(webapp), cold: client(cold) }
+    clients = await registerClients(store)
   } finally {
     await store.close() // the last connection checkpoints and removes the WAL, so the file copies whole
   }
@@ -111,31 +119,39 @@ export function seedAccessTokens (path: string, applicationId: number, sets: rea
   return (performance.now() - started) / 1000
 }
 
+/**
+ * Creates `count` authorization codes (PKCE S256, valid for an hour) through the store, one after
+ * the other: `codeValue(0)`, `codeValue(1)`, … for the authorization-code client.
+ */
+export async function createCodes (store: Store, webapp: BenchClient, count: number): Promise<void> {
+  const now = new Date()
+  const challenge = createHash('sha256').update(CODE_VERIFIER, 'ascii').digest('base64url')
+  for (let i = 0; i < count; i++) {
+    await store.createGrant({
+      checksum: tokenChecksum(codeValue(i)),
+      applicationId: webapp.id,
+      userId: '1',
+      expiresAt: new Date(now.getTime() + 3600_000),
+      redirectUri: REDIRECT_URI,
+      scope: 'read',
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+      nonce: '',
+      claims: '',
+      resource: '',
+      authTime: now,
+    }, now)
+  }
+}
+
 /** Seeds `count` authorization codes (PKCE S256, valid for an hour) through the store. */
 export async function seedCodes (path: string, webapp: BenchClient, count: number): Promise<void> {
   const raw = new Database(path)
   const store = createSqliteStore({ database: raw })
   try {
-    const now = new Date()
-    const challenge = createHash('sha256').update(CODE_VERIFIER, 'ascii').digest('base64url')
     // The store is synchronous underneath: one outer transaction saves a commit per code.
     raw.exec('BEGIN')
-    for (let i = 0; i < count; i++) {
-      await store.createGrant({
-        checksum: tokenChecksum(codeValue(i)),
-        applicationId: webapp.id,
-        userId: '1',
-        expiresAt: new Date(now.getTime() + 3600_000),
-        redirectUri: REDIRECT_URI,
-        scope: 'read',
-        codeChallenge: challenge,
-        codeChallengeMethod: 'S256',
-        nonce: '',
-        claims: '',
-        resource: '',
-        authTime: now,
-      }, now)
-    }
+    await createCodes(store, webapp, count)
     raw.exec('COMMIT')
   } finally {
     await store.close()
