@@ -1,4 +1,5 @@
 import type { PgDb } from './open.js'
+import { settleJob, type GroupJob } from '../shared/group-job.js'
 
 // Why: under token-issuance load most of an issuance on PostgreSQL is its commit: a WAL flush
 // (fsync) and the round trips of BEGIN and COMMIT, paid once per token. Issuances that arrive
@@ -56,17 +57,11 @@ export interface PgGroupCommitOptions {
   readonly maxInFlight?: number
 }
 
-interface Job {
+interface Job extends GroupJob {
   readonly work: PgWork<unknown> | null
   readonly bulk: { readonly kind: PgBulkWrite<unknown, unknown>, readonly item: unknown } | null
-  readonly removed: string[]
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
   /** A deadlock victim is run once more, alone. */
   retried: boolean
-  state: 'queued' | 'done' | 'failed'
-  value?: unknown
-  error?: unknown
 }
 
 const DEFAULT_MAX_JOBS = 48
@@ -160,16 +155,7 @@ export function createPgGroupCommit (db: PgDb, options: PgGroupCommitOptions): P
         runGroup([job]).catch(surface)
         continue
       }
-      let reportError: { error: unknown } | null = null
-      try {
-        options.onRemoved(job.removed)
-      } catch (error) {
-        reportError = { error }
-      }
-      if (job.state === 'failed') job.reject(job.error)
-      else if (groupError !== null) job.reject(groupError.error)
-      else if (reportError !== null) job.reject(reportError.error)
-      else job.resolve(job.value)
+      settleJob(job, groupError, options.onRemoved)
     }
   }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import { settleJob, type GroupJob } from '../shared/group-job.js'
 
 // Why: under token-issuance load most of a write is its commit (WAL frames, locks), and
 // better-sqlite3 waits for a busy write lock on the event loop. Grouping the writes of one
@@ -24,14 +25,8 @@ export interface GroupCommitOptions {
   readonly beforeCommit?: () => (() => void)
 }
 
-interface Job {
+interface Job extends GroupJob {
   readonly work: TransactionWork<unknown>
-  readonly removed: string[]
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
-  state: 'queued' | 'done' | 'failed'
-  value?: unknown
-  error?: unknown
 }
 
 /** The shared transaction was lost (SQLite rolled it back after an error): nothing of the group was committed. */
@@ -135,16 +130,7 @@ export function createGroupCommit (raw: Database.Database, options: GroupCommitO
   /** Settles every job of a group, after reporting its removals (a report that throws rejects that job alone). */
   function settle (jobs: readonly Job[], groupError: { error: unknown } | null): void {
     for (const job of jobs) {
-      let reportError: { error: unknown } | null = null
-      try {
-        options.onRemoved(job.removed)
-      } catch (error) {
-        reportError = { error }
-      }
-      if (job.state === 'failed') job.reject(job.error)
-      else if (groupError !== null) job.reject(groupError.error)
-      else if (reportError !== null) job.reject(reportError.error)
-      else job.resolve(job.value)
+      settleJob(job, groupError, options.onRemoved)
     }
   }
 
