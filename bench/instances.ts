@@ -52,15 +52,15 @@ export async function benchTwoInstances (section: string, a: ServerChild, b: Ser
   const issuance = await oneVersusTwo(issue, a, b, sizes)
   const verification = await oneVersusTwo(verify, a, b, sizes)
   const rows: Row[] = []
-  for (const [what, runs] of [['client_credentials tokens/s', issuance], ['protected GET /api/hello req/s', verification]] as const) {
+  for (const [what, measure, runs] of [['issuance', 'client_credentials tokens/s', issuance], ['verification', 'protected GET /api/hello req/s', verification]] as const) {
     const one = median(runs.one.map((r) => r.rps))
     const two = median(runs.two.map((r) => r.rps))
     const failures = [...runs.one, ...runs.two].reduce((n, r) => n + r.non2xx, 0)
     rows.push(
-      { section, metric: `${what}: one instance / two instances`, value: one, unit: `/ ${two}` },
-      { section, metric: '… two / one (median of paired rounds)', value: round(median(runs.two.map((r, i) => r.rps / (runs.one[i]?.rps ?? NaN))), 3), unit: '×' },
-      { section, metric: '… two / one (ratio of the medians)', value: ratio(two, one), unit: '×' },
-      ...(failures > 0 ? [{ section, metric: `${what}: non-2xx + errors`, value: failures, unit: '', target: '0', pass: false }] : [])
+      { section, metric: `${measure}: one instance / two instances`, value: one, unit: `/ ${two}` },
+      { section, metric: `… ${what}, two / one (median of paired rounds)`, value: round(median(runs.two.map((r, i) => r.rps / (runs.one[i]?.rps ?? NaN))), 3), unit: '×' },
+      { section, metric: `… ${what}, two / one (ratio of the medians)`, value: ratio(two, one), unit: '×' },
+      ...(failures > 0 ? [{ section, metric: `${measure}: non-2xx + errors`, value: failures, unit: '', target: '0', pass: false }] : [])
     )
   }
   return { rows, details: { issuance, verification } }
