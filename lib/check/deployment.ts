@@ -52,16 +52,16 @@ export interface CheckScope {
 }
 
 function databaseProblems (found: DatabaseInspection, threshold: number): DeploymentProblem[] {
-  if (found.kind === 'missing') return [problem('oauth.E003', `the database "${found.name}" does not exist.`)]
-  if (found.kind === 'unreadable') return [problem('oauth.E004', `cannot read the database "${found.name}": ${found.reason}`)]
-  if (!found.migrated) return [problem('oauth.E003', `the database "${found.name}" has none of the toolkit's tables (it was never migrated).`)]
-  if (found.pending > 0) return [problem('oauth.E003', `the database "${found.name}" lacks ${found.pending} migration(s) of this version; the server refuses to start on it.`)]
+  if (found.kind === 'missing') return [problem('oauth.E003', `The database "${found.name}" does not exist.`)]
+  if (found.kind === 'unreadable') return [problem('oauth.E004', `Cannot read the database "${found.name}": ${found.reason}`)]
+  if (!found.migrated) return [problem('oauth.E003', `The database "${found.name}" has none of the toolkit's tables (it was never migrated).`)]
+  if (found.pending > 0) return [problem('oauth.E003', `The database "${found.name}" lacks ${found.pending} migration(s) of this version; the server refuses to start on it.`)]
   const expired = found.expired
   if (expired === null) return []
   const total = expired.accessTokens + expired.grants + expired.deviceGrants
   if (total < threshold) return []
   const tables = [`access tokens: ${expired.accessTokens}`, `authorization codes: ${expired.grants}`, `device codes: ${expired.deviceGrants}`]
-  return [problem('oauth.W013', `expired tokens are not being cleared: at least ${total} rows expired more than ${STALE_AFTER_SECONDS / 3600} hours ago (${tables.join(', ')}; counted up to ${threshold} per table). ` +
+  return [problem('oauth.W013', `Expired tokens are not being cleared: at least ${total} rows expired more than ${STALE_AFTER_SECONDS / 3600} hours ago (${tables.join(', ')}; counted up to ${threshold} per table). ` +
     'The database keeps no record of cleartokens runs, so this counts what a regular run would have removed.')]
 }
 
@@ -69,27 +69,32 @@ async function keyProblems (settings: Settings, oidc: OidcKeyOptions | undefined
   if (oidc === undefined) {
     if (!settings.oidcEnabled) return []
     return [problem('oauth.E005', scope.hostOptions
-      ? 'oidcEnabled is true but there is no signing key (the `oidc: { privateKey }` option): the plugin refuses to start.'
-      : 'oidcEnabled is true but no signing key was given to the check (--oidc-key <file>), so it cannot tell whether the server has a usable one.')]
+      ? 'OpenID Connect is on (oidcEnabled) but there is no signing key (the `oidc: { privateKey }` option): the plugin refuses to start.'
+      : 'OpenID Connect is on (oidcEnabled) but no signing key was given to the check (--oidc-key <file>), so it cannot tell whether the server has a usable one.')]
   }
   try {
     await loadSigningKeys(oidc)
     return []
   } catch (err) {
     if (!(err instanceof ImproperlyConfiguredError)) throw err
-    return [problem('oauth.E006', `the OpenID Connect signing key is unusable: ${err.message.replace(/^fastify-oauth-toolkit: oidc: /, '')}.`)]
+    return [problem('oauth.E006', `The OpenID Connect signing key is unusable: ${err.message.replace(/^fastify-oauth-toolkit: oidc: /, '')}.`)]
   }
 }
 
 function hostOptionProblems (options: Pick<DeploymentCheckOptions, 'secret' | 'trustProxy'>): DeploymentProblem[] {
   const found: DeploymentProblem[] = []
   if (options.secret === undefined) {
-    found.push(problem('oauth.W014', 'the plugin has no `secret`, so its CSRF key is drawn per process: a consent or device page served by one instance fails when posted to another, and every restart voids open forms.'))
+    found.push(problem('oauth.W014', 'The plugin has no `secret`, so its CSRF key is drawn per process: a consent or device page served by one instance fails when posted to another, and every restart voids open forms.'))
   }
   if (options.trustProxy === true) {
     found.push(problem('oauth.W015', 'Fastify trusts every proxy hop (trustProxy: true): a client that reaches the app directly chooses its own address (X-Forwarded-For) and so escapes the per-address rate limits, and its own scheme and host.'))
   }
   return found
+}
+
+/** A sentence from a message that starts in lower case ("invalid settings: …"). */
+function capitalized (text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 const ORDER = (a: DeploymentProblem, b: DeploymentProblem): number =>
@@ -103,7 +108,7 @@ export async function runDeploymentChecks (options: Omit<DeploymentCheckOptions,
     settings = resolveSettings(options.settings ?? {})
   } catch (err) {
     if (!(err instanceof ImproperlyConfiguredError)) throw err
-    found.push(problem('oauth.E001', `${err.message.replace(/^fastify-oauth-toolkit: /, '')}.`))
+    found.push(problem('oauth.E001', `${capitalized(err.message.replace(/^fastify-oauth-toolkit: /, ''))}.`))
   }
   const trustProxy = scope.hostOptions && options.trustProxy !== undefined && options.trustProxy !== false
   if (settings !== null) {

@@ -15,7 +15,7 @@ export interface DeploymentProblem {
 /** The problem `id` with `message`, its level and hint from the catalogue. */
 export function problem (id: CheckId, message: string): DeploymentProblem {
   const entry = CHECKS[id]
-  return { id, level: entry.level, message: message.charAt(0).toUpperCase() + message.slice(1), hint: entry.hint }
+  return { id, level: entry.level, message, hint: entry.hint }
 }
 
 /** RFC 9700 §2: the grants and transports the BCP forbids or discourages, each with its own id (DOT W001–W004, W010). */
@@ -34,9 +34,9 @@ function bcpProblems (s: Settings): DeploymentProblem[] {
 function refreshProblems (s: Settings): DeploymentProblem[] {
   const found: DeploymentProblem[] = []
   if (s.refreshTokenExpireSeconds === null) {
-    found.push(problem('oauth.W007', 'refreshTokenExpireSeconds is not set, so refresh tokens never expire: a stolen one works until revoked, and cleartokens never removes them.'))
+    found.push(problem('oauth.W007', 'Refresh tokens never expire (refreshTokenExpireSeconds is not set): a stolen one works until revoked, and cleartokens never removes them.'))
   } else if (s.refreshTokenExpireSeconds < s.accessTokenExpireSeconds) {
-    found.push(problem('oauth.W009', `refreshTokenExpireSeconds (${s.refreshTokenExpireSeconds}) is shorter than accessTokenExpireSeconds (${s.accessTokenExpireSeconds}): a refresh token dies before the access token it would renew.`))
+    found.push(problem('oauth.W009', `Refresh tokens die before the access tokens they renew: refreshTokenExpireSeconds (${s.refreshTokenExpireSeconds}) is shorter than accessTokenExpireSeconds (${s.accessTokenExpireSeconds}).`))
   }
   if (!s.rotateRefreshToken || !s.refreshTokenReuseProtection) {
     const off = s.rotateRefreshToken ? 'refreshTokenReuseProtection is false' : 'rotateRefreshToken is false'
@@ -53,11 +53,11 @@ function limitProblems (s: Settings): DeploymentProblem[] {
     s.rateLimitIpFailures === null ? 'rateLimitIpFailures (failures per address)' : null,
     s.dcrEnabled && s.dcrRegistrationPolicy !== 'open' && s.dcrRegistrationRateLimit === null ? 'dcrRegistrationRateLimit (registrations per address)' : null,
   ].filter((x) => x !== null)
-  if (off.length > 0) found.push(problem('oauth.W012', `rate limits are off: ${off.join('; ')}, so online guessing goes unchecked.`))
+  if (off.length > 0) found.push(problem('oauth.W012', `Rate limits are off: ${off.join('; ')}, so online guessing goes unchecked.`))
   if (s.dcrEnabled && s.dcrRegistrationPolicy === 'open') {
     found.push(s.dcrRegistrationRateLimit === null
-      ? problem('oauth.E007', 'dynamic client registration is open to anyone (dcrRegistrationPolicy "open") and unlimited (dcrRegistrationRateLimit null): anyone can write rows without end.')
-      : problem('oauth.W011', `dynamic client registration is open to anyone (dcrRegistrationPolicy "open"), at most ${s.dcrRegistrationRateLimit} per address every ${s.rateLimitWindowSeconds} s.`))
+      ? problem('oauth.E007', 'Dynamic client registration is open to anyone (dcrRegistrationPolicy "open") and unlimited (dcrRegistrationRateLimit null): anyone can write rows without end.')
+      : problem('oauth.W011', `Dynamic client registration is open to anyone (dcrRegistrationPolicy "open"), at most ${s.dcrRegistrationRateLimit} per address every ${s.rateLimitWindowSeconds} s.`))
   }
   return found
 }
@@ -66,11 +66,11 @@ function limitProblems (s: Settings): DeploymentProblem[] {
 function issuerProblems (s: Settings, trustProxy: boolean): DeploymentProblem[] {
   if (s.issuer === null) {
     const headers = trustProxy ? 'Host and X-Forwarded-Host/-Proto headers' : 'Host header'
-    return [problem('oauth.E002', `the issuer setting is unset, so the issuer (discovery, ID token \`iss\`, device verification_uri) is taken from each request's ${headers}: anyone can change it, and instances behind a load balancer may disagree.`)]
+    return [problem('oauth.E002', `The issuer setting is unset, so the issuer (discovery, ID token \`iss\`, device verification_uri) is taken from each request's ${headers}: anyone can change it, and instances behind a load balancer may disagree.`)]
   }
   // The settings refuse plain http for any other host, so this is the only non-https issuer left.
   if (new URL(s.issuer).protocol === 'http:') {
-    return [problem('oauth.W001', `the issuer ${s.issuer} is plain http on a loopback host: clients elsewhere cannot reach it, and nothing protects it in transit.`)]
+    return [problem('oauth.W001', `The issuer ${s.issuer} is plain http on a loopback host: clients elsewhere cannot reach it, and nothing protects it in transit.`)]
   }
   return []
 }
