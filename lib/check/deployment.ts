@@ -26,7 +26,7 @@ export interface DeploymentCheckOptions {
   readonly oidc?: OidcKeyOptions
   /** The plugin's `secret` option (the toolkit's CSRF key). */
   readonly secret?: string
-  /** Fastify's `trustProxy` server option, e.g. `app.initialConfig.trustProxy`. */
+  /** The `trustProxy` option you give `Fastify()` (`true`, an address list, a hop count or a function). */
   readonly trustProxy?: unknown
   /** Ids not to report, besides the `silencedChecks` setting (e.g. `['oauth.W002']`). */
   readonly silence?: readonly string[]
