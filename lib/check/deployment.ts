@@ -22,6 +22,8 @@ export interface DeploymentCheckOptions {
   readonly settings?: SettingsInput
   /** The plugin's `database` (path, URL, better-sqlite3 database or `pg.Pool`); without it the database checks do not run. */
   readonly database?: DatabaseOption
+  /** The plugin's `migrate` option: `true` applies pending migrations at start, so a database that lacks them (or a SQLite file not yet created) is no problem. */
+  readonly migrate?: boolean
   /** The plugin's `oidc` option: the signing keys are loaded and judged as the plugin would. */
   readonly oidc?: OidcKeyOptions
   /** The plugin's `secret` option (the toolkit's CSRF key). */
@@ -51,7 +53,8 @@ export interface CheckScope {
   readonly hostOptions: boolean
 }
 
-function databaseProblems (found: DatabaseInspection, threshold: number): DeploymentProblem[] {
+function databaseProblems (found: DatabaseInspection, threshold: number, migratesAtStart: boolean): DeploymentProblem[] {
+  if (migratesAtStart && (found.kind === 'missing' || (found.kind === 'read' && found.expired === null))) return []
   if (found.kind === 'missing') return [problem('oauth.E003', `The database "${found.name}" does not exist.`)]
   if (found.kind === 'unreadable') return [problem('oauth.E004', `Cannot read the database "${found.name}": ${found.reason}`)]
   if (!found.migrated) return [problem('oauth.E003', `The database "${found.name}" has none of the toolkit's tables (it was never migrated).`)]
@@ -118,7 +121,7 @@ export async function runDeploymentChecks (options: Omit<DeploymentCheckOptions,
   if (options.database !== undefined) {
     const now = (options.clock ?? systemClock).now()
     const inspection = await inspectDatabase(options.database, { before: addSeconds(now, -STALE_AFTER_SECONDS), limit: STALE_ROWS_THRESHOLD })
-    found.push(...databaseProblems(inspection, STALE_ROWS_THRESHOLD))
+    found.push(...databaseProblems(inspection, STALE_ROWS_THRESHOLD, options.migrate === true))
   }
   const quiet = new Set<CheckId>([...(settings?.silencedChecks ?? []), ...(options.silence ?? [])].filter(isCheckId))
   const problems = found.filter((p) => !quiet.has(p.id)).sort(ORDER)
