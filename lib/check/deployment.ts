@@ -108,7 +108,7 @@ export async function runDeploymentChecks (options: Omit<DeploymentCheckOptions,
   const found: DeploymentProblem[] = []
   let settings: Settings | null = null
   try {
-    settings = resolveSettings(options.settings ?? {})
+    settings = resolveSettings(options.settings === undefined ? {} : options.settings)
   } catch (err) {
     if (!(err instanceof ImproperlyConfiguredError)) throw err
     found.push(problem('oauth.E001', `${capitalized(err.message.replace(/^fastify-oauth-toolkit: /, ''))}.`))

@@ -90,6 +90,22 @@ t.test('settings the plugin would refuse are reported as oauth.E001, not as a cr
   t.same(JSON.parse(r.stdout).problems.map((p: { id: string }) => p.id), ['oauth.E001'])
 })
 
+t.test('a settings file that is not an object is oauth.E001 too, and a file that is not JSON a CLI error', async (t) => {
+  for (const content of [null, [], 'issuer', 42]) {
+    const { database, settingsFile } = await setUp(t, content)
+    const r = await cli(['check', '--json', '--database', database, '--settings', settingsFile])
+    t.equal(r.code, 1, JSON.stringify(content))
+    t.same(JSON.parse(r.stdout).problems.map((p: { id: string, message: string }) => [p.id, p.message]), [['oauth.E001', 'Invalid settings: settings must be an object.']])
+  }
+  const { database, dir } = await setUp(t, {})
+  const broken = join(dir, 'broken.json')
+  writeFileSync(broken, '{"issuer": ')
+  const r = await cli(['check', '--database', database, '--settings', broken])
+  t.equal(r.code, 1)
+  t.equal(r.stdout, '')
+  t.match(r.stderr, /^fastify-oauth-toolkit check: settings file ".*broken\.json" is not valid JSON: /)
+})
+
 t.test('--oidc-key: the check loads the server\'s signing key', async (t) => {
   const oidc = { ...CLEAN, oidcEnabled: true, scopes: { openid: 'Sign in', read: 'Read' }, defaultScopes: ['read'] }
   const { database, settingsFile, dir } = await setUp(t, oidc)

@@ -143,6 +143,13 @@ t.test('the database: missing, never migrated, unreadable, pending migrations, t
   open.close()
 })
 
+t.test('an unreachable PostgreSQL server is oauth.E004, and its password is never shown', async (t) => {
+  const result = await checkDeployment({ settings: CLEAN, secret: SECRET, database: 'postgres://oauth:s3cret-pw@127.0.0.1:1/oauth' })
+  t.same(result.problems.map((p) => p.id), ['oauth.E004'])
+  t.match(result.problems[0]?.message, /^Cannot read the database "postgres:\/\/oauth:\*\*\*@127\.0\.0\.1:1\/oauth": /)
+  t.notMatch(JSON.stringify(result), 's3cret-pw')
+})
+
 t.test('expired rows that cleartokens would have removed: 100 older than a day make a warning', async (t) => {
   const path = await migratedDatabase(t.testdir())
   const check = async (): Promise<string[]> => (await checkDeployment({ settings: CLEAN, secret: SECRET, database: path, clock: clockAt(NOW) })).problems.map((p) => p.id)
