@@ -1,6 +1,8 @@
 // The deployment checks' ids, in the manner of Django's system checks (DOT 3.4's `check --deploy`
 // registers `oauth2_provider.W001`…): each id is stable, names one problem, has one level and one
 // fix. An id is never reused for another problem; `silencedChecks` and `--silence` name them.
+// The numbers are this toolkit's own, not DOT's (its W001 is the implicit grant, ours W003):
+// DOT's ids follow its settings, which differ.
 
 /** How serious a problem is: an `error` fails `fastify-oauth-toolkit check` (exit 1), a `warning` only with `--fail-level warning`. */
 export type CheckLevel = 'error' | 'warning'

@@ -1,5 +1,6 @@
 import { addSeconds, systemClock, type Clock } from '../clock.js'
 import { ImproperlyConfiguredError } from '../errors.js'
+import { rejectUnknownKeys, type OptionNames } from '../option-keys.js'
 import { resolveSettings, type Settings, type SettingsInput } from '../settings.js'
 import type { DatabaseOption } from '../store/connection.js'
 import { inspectDatabase, type DatabaseInspection } from '../store/inspection.js'
@@ -20,7 +21,10 @@ const STALE_ROWS_THRESHOLD = 100
 export interface DeploymentCheckOptions {
   /** The plugin's `settings`. An invalid one is reported as `oauth.E001`, not thrown. */
   readonly settings?: SettingsInput
-  /** The plugin's `database` (path, URL, better-sqlite3 database or `pg.Pool`); without it the database checks do not run. */
+  /**
+   * The plugin's `database` (path, URL, better-sqlite3 database or `pg.Pool`; for a `store` you
+   * built, the database it runs on); without it the database checks do not run.
+   */
   readonly database?: DatabaseOption
   /** The plugin's `migrate` option: `true` applies pending migrations at start, so a database that lacks them (or a SQLite file not yet created) is no problem. */
   readonly migrate?: boolean
@@ -133,6 +137,8 @@ export async function runDeploymentChecks (options: Omit<DeploymentCheckOptions,
   }
 }
 
+const OPTION_NAMES: OptionNames<DeploymentCheckOptions> = { settings: true, database: true, migrate: true, oidc: true, secret: true, trustProxy: true, silence: true, clock: true }
+
 /**
  * Django-style deployment checks (DOT 3.4's `check --deploy`): reads the settings, the signing
  * keys and the database as the plugin would be given them, and reports each problem with a stable
@@ -144,6 +150,8 @@ export async function runDeploymentChecks (options: Omit<DeploymentCheckOptions,
  * if (result.errors > 0) throw new Error(result.problems.map((p) => `${p.id}: ${p.message}`).join('\n'))
  */
 export async function checkDeployment (options: DeploymentCheckOptions = {}): Promise<DeploymentCheckResult> {
+  // A misspelt option (`sercet`) would skip its check in silence, and the deploy pass.
+  rejectUnknownKeys('checkDeployment', options, Object.keys(OPTION_NAMES))
   const unknown = (options.silence ?? []).find((id) => !isCheckId(id))
   if (unknown !== undefined) throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: checkDeployment: "${unknown}" is not a deployment check id (e.g. "oauth.W007")`)
   return await runDeploymentChecks(options, { hostOptions: true })

@@ -109,6 +109,8 @@ t.test('silencing: the silencedChecks setting and the silence option', async (t)
   t.same(result.problems.map((p) => p.id), ['oauth.W007', 'oauth.W010'])
   t.same(result.silenced.map((p) => p.id), ['oauth.E002', 'oauth.W014'])
   t.same([result.errors, result.warnings], [0, 2], 'a silenced error no longer counts')
+  await t.rejects(checkDeployment({ sercet: SECRET } as never), { code: 'OAT_ERR_OPTIONS', message: /checkDeployment has no option "sercet" \(did you mean "secret"\?\)/ },
+    'a misspelt option would skip its check in silence')
   await t.rejects(checkDeployment({ silence: ['oauth.W999'] }), { code: 'OAT_ERR_OPTIONS', message: /"oauth.W999" is not a deployment check id/ })
   t.same((await checkDeployment({ settings: { silencedChecks: ['oauth.E02'] }, secret: SECRET })).problems.map((p) => [p.id, p.message]),
     [['oauth.E001', 'Invalid settings: silencedChecks: "oauth.E02" is not a deployment check id (e.g. "oauth.W007").']],
