@@ -37,6 +37,11 @@ export type DatabaseInspection =
     readonly expired: ExpiredRowCounts | null
   }
 
+type Sqlite = Awaited<ReturnType<typeof loadSqlite>>
+type Pg = Awaited<ReturnType<typeof loadPg>>
+type RawSqlite = ReturnType<Sqlite['openSqlite']>
+type Pool = ReturnType<Pg['createPgPool']>
+
 function reasonOf (err: unknown): string {
   const message = err instanceof Error ? err.message : String(err)
   return message.replace(/^fastify-oauth-toolkit: /, '')
@@ -54,7 +59,7 @@ function isPool (database: DatabaseOption): database is PgPool {
 export async function inspectDatabase (database: DatabaseOption, probe: ExpiredProbe): Promise<DatabaseInspection> {
   if (typeof database === 'string' && isPostgresUrl(database)) {
     const name = redactPostgresUrl(database)
-    let pg: Awaited<ReturnType<typeof loadPg>>
+    let pg: Pg
     try {
       pg = await loadPg()
     } catch (err) {
@@ -67,13 +72,20 @@ export async function inspectDatabase (database: DatabaseOption, probe: ExpiredP
       await pool.end()
     }
   }
-  if (isPool(database)) return await readPg(await loadPg(), database as unknown as Parameters<typeof readPg>[1], 'PostgreSQL', probe)
+  // The shapes were told apart just now; the drivers' own types are what their modules take.
+  if (isPool(database)) return await readPg(await loadPg(), database as unknown as Pool, 'PostgreSQL', probe)
   const sqlite = await loadSqlite()
-  if (typeof database !== 'string') return readSqlite(sqlite, database as unknown as Parameters<typeof readSqlite>[1], database.name, probe)
-  const path = sqlitePathFromUrl(database) ?? ''
+  if (typeof database !== 'string') return readSqlite(sqlite, database as unknown as RawSqlite, database.name, probe)
+  let path: string
+  try {
+    path = sqlitePathFromUrl(database) ?? ''
+  } catch (err) {
+    return { kind: 'unreadable', name: database, reason: reasonOf(err) }
+  }
+  if (path === '') return { kind: 'unreadable', name: database, reason: 'the URL names no SQLite path' }
   // better-sqlite3 would create a missing file: a mistyped path must not look like an empty database.
-  if (path === '' || (path !== ':memory:' && !existsSync(path))) return { kind: 'missing', name: path }
-  let db: ReturnType<typeof sqlite.openSqlite>
+  if (path !== ':memory:' && !existsSync(path)) return { kind: 'missing', name: path }
+  let db: RawSqlite
   try {
     db = sqlite.openSqlite(path)
   } catch (err) {
@@ -86,7 +98,7 @@ export async function inspectDatabase (database: DatabaseOption, probe: ExpiredP
   }
 }
 
-function readSqlite (sqlite: Awaited<ReturnType<typeof loadSqlite>>, db: ReturnType<Awaited<ReturnType<typeof loadSqlite>>['openSqlite']>, name: string, probe: ExpiredProbe): DatabaseInspection {
+function readSqlite (sqlite: Sqlite, db: RawSqlite, name: string, probe: ExpiredProbe): DatabaseInspection {
   try {
     const state = sqlite.migrationState(db)
     const current = state.migrated && state.pending === 0
@@ -96,7 +108,7 @@ function readSqlite (sqlite: Awaited<ReturnType<typeof loadSqlite>>, db: ReturnT
   }
 }
 
-async function readPg (pg: Awaited<ReturnType<typeof loadPg>>, pool: ReturnType<Awaited<ReturnType<typeof loadPg>>['createPgPool']>, name: string, probe: ExpiredProbe): Promise<DatabaseInspection> {
+async function readPg (pg: Pg, pool: Pool, name: string, probe: ExpiredProbe): Promise<DatabaseInspection> {
   try {
     const state = await pg.pgMigrationState(pool)
     const current = state.migrated && state.pending === 0

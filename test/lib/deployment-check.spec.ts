@@ -123,6 +123,9 @@ t.test('the database: missing, never migrated, unreadable, pending migrations, t
     (await checkDeployment({ settings: CLEAN, secret: SECRET, database })).problems.map((p) => [p.id, p.message])
   const missing = join(dir, 'missing.db')
   t.same(await dbIds(missing), [['oauth.E003', `The database "${missing}" does not exist.`]])
+  t.same(await dbIds('postgress://db/oauth'), [['oauth.E004', 'Cannot read the database "postgress://db/oauth": unknown database URL scheme "postgress:"; use postgres:// or postgresql:// for PostgreSQL, and sqlite:, file: or a plain path for SQLite (write ./postgress:… for a file whose name has a colon)']],
+    'a mistyped scheme is no SQLite file')
+  t.same(await dbIds('sqlite:'), [['oauth.E004', 'Cannot read the database "sqlite:": the URL names no SQLite path']])
   const empty = join(dir, 'empty.db')
   new Database(empty).close()
   t.same(await dbIds(empty), [['oauth.E003', `The database "${empty}" has none of the toolkit's tables (it was never migrated).`]])
