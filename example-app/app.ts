@@ -76,6 +76,12 @@ export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKe
     passwordGrantEnabled: true,
     // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
     deviceFlowEnabled: true,
+    // A refresh token unused for 30 days dies, and `cleartokens` can then remove it (DOT keeps
+    // them forever by default; `fastify-oauth-toolkit check` warns about that).
+    refreshTokenExpireSeconds: 30 * 24 * 3600,
+    // RFC 9207: authorization responses name the issuer, so a client talking to several
+    // authorization servers cannot be tricked into sending one's code to another (mix-up).
+    authorizationResponseIss: true,
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...options.settings,
   }
@@ -83,7 +89,7 @@ export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKe
 
 /** Builds the example app (not listening yet). */
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
-  // The toolkit's serializers keep tokens and codes in URLs out of every request log (LEAK-1).
+  // The toolkit's serializers keep tokens and codes in URLs out of every request log.
   const logger: FastifyServerOptions['logger'] = options.logger === true ? { serializers: oauthLogSerializers } : false
   const app = Fastify({ logger })
   // On PostgreSQL one pool serves the toolkit and the users. The toolkit leaves a pool it is
