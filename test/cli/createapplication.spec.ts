@@ -144,7 +144,7 @@ t.test('validation errors are listed per argument on stderr, exit 2, nothing sto
     /^ {2}grant_type: +must be one of authorization-code, implicit, password, client-credentials, openid-hybrid, urn:ietf:params:oauth:grant-type:device_code$/,
     /^ {2}--redirect-uris: +not-a-uri .+$/,
     /^ {2}--allowed-origins: +https:\/\/a\.example\/path .+$/,
-    /^ {2}--algorithm: +must be empty, "RS256" or "HS256"$/,
+    /^ {2}--algorithm: +must be empty, "RS256", "PS256", "ES256", "EdDSA" or "HS256"$/,
     /^ {2}--client-id: +must be 1 to 255 printable ASCII characters/,
   ])
   t.equal(lines.length, 7)
