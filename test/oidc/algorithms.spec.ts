@@ -10,11 +10,13 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'j
 import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
 import t, { type Test } from 'tap'
+import { oauthRoutes } from '../../index.js'
 import { serverContext } from '../../lib/server.js'
 import { loadSigningKeys, type SigningKeyAlgorithm } from '../../lib/tokens/signing-keys.js'
 import { cli } from '../cli/helpers.js'
 import { ALICE, createApplication, type BuildAppOptions } from '../helpers/index.js'
-import { getAuthorize, obtainCode, parseConsent, postDecision, REDIRECT_URI } from '../helpers/authorize.js'
+import { registerThroughPages, submitPage } from '../helpers/management.js'
+import { asUser, getAuthorize, obtainCode, parseConsent, postDecision, REDIRECT_URI } from '../helpers/authorize.js'
 import { buildOidcApp, createOidcApplication, ISSUER, newRsaPem, oidcCodeFlow } from './support.js'
 
 /** A P-256 private key (cheap to make, unlike RSA). */
@@ -185,6 +187,24 @@ t.test('a per-application algorithm must be one the server has a key for', async
   t.equal(updated?.application.algorithm, 'EdDSA')
   const onRsaOnly = await createOidcApplication(rsaOnly)
   await t.rejects(rsaOnly.oauth.updateApplication(onRsaOnly.application.id, { ...fields, algorithm: 'PS256' }), { message: /no PS256 signing key/ })
+})
+
+t.test('the management pages offer the algorithms the server signs with, and refuse one it cannot', async (t) => {
+  const pagesApp = async (oidc: NonNullable<BuildAppOptions['oidc']>): Promise<FastifyInstance> => {
+    const app = await buildOidcApp(t, { oidc, prefix: false })
+    await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
+    return app
+  }
+  const app = await pagesApp({ privateKey: newRsaPem(), signingKeys: [{ alg: 'ES256', privateKey: ecPem() }, { alg: 'EdDSA', privateKey: edJwk() }] })
+  const page = await app.inject({ url: '/o/applications/register/', headers: asUser(ALICE.id) })
+  const options = [.../<select id="algorithm"[^>]*>([\s\S]*?)<\/select>/.exec(page.body)?.[1]?.matchAll(/<option value="([^"]*)"/g) ?? []].map((m) => m[1])
+  t.same(options, ['', 'RS256', 'ES256', 'EdDSA'])
+  const fields = { name: 'RP', clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: REDIRECT_URI }
+  const made = await registerThroughPages(app, { ...fields, algorithm: 'EdDSA' })
+  t.equal((await app.oauth.store.findApplicationByClientId(made.clientId))?.algorithm, 'EdDSA')
+  const refused = await submitPage(app, '/o/applications/register/', '/o/applications/register/', { ...fields, postLogoutRedirectUris: '', allowedOrigins: '', algorithm: 'PS256' })
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, 'the server has no PS256 signing key (it signs with RS256, ES256, EdDSA)')
 })
 
 t.test('an application whose key was removed fails loudly rather than sign with another algorithm', async (t) => {
