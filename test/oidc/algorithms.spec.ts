@@ -68,7 +68,7 @@ async function allAlgorithmsApp (t: Test, options: BuildAppOptions = {}): Promis
 const shared = await allAlgorithmsApp(t)
 const op = shared.app
 
-t.test('the JWKS publishes every key with kid, alg and use, public members only; discovery lists what the server signs', async (t) => {
+t.test('JOSE-3 the JWKS publishes every key with kid, alg and use, public members only; discovery lists what the server signs', async (t) => {
   const jwks = (await op.inject('/o/.well-known/jwks.json')).json<{ keys: Array<Record<string, unknown>> }>()
   t.same(jwks.keys.map((k) => k.alg), ['RS256', 'PS256', 'ES256', 'EdDSA', 'ES256'], 'active keys (RS256 first), then the retired one')
   t.same(jwks.keys.map((k) => Object.keys(k).sort()), [

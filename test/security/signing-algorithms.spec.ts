@@ -72,7 +72,7 @@ t.test('registration probes: bad id_token_signed_response_alg values are invalid
   t.match(publicHs256.json(), { error: 'invalid_client_metadata', error_description: /public clients have none/ })
 })
 
-t.test('id_token_hint probes: algorithm confusion across the server\'s keys is refused', async (t) => {
+t.test('JOSE-1 id_token_hint probes: algorithm confusion across the server\'s keys is refused', async (t) => {
   const created = await createOidcApplication(app, { algorithm: 'EdDSA' })
   const genuine = (await oidcCodeFlow(app, created)).id_token ?? ''
   const valid = async (hint: string) => (await app.oauth.validateLogoutRequest({ id_token_hint: hint }, new Set(), { issuer: ISSUER })).ok
