@@ -4,7 +4,7 @@
 // stack trace.
 import { ImproperlyConfiguredError } from 'fastify-oauth-toolkit'
 import { buildExampleApp } from './app.js'
-import { exampleDatabase, exampleOidcKey, isPostgresUrl } from './paths.js'
+import { exampleDatabase, exampleEs256Key, exampleOidcKey, isPostgresUrl } from './paths.js'
 
 /** A mistake in the example app's environment: reported as its message alone. */
 class StartupError extends Error {}
@@ -73,6 +73,7 @@ try {
     issuer: env.issuer,
     logger: true,
     oidcPrivateKey: exampleOidcKey(),
+    oidcEs256Key: exampleEs256Key(),
     ...(env.secret === undefined ? {} : { secret: env.secret }),
     ...(env.sealingKey === undefined ? {} : { clientSecretSealingKey: env.sealingKey }),
   })
