@@ -49,14 +49,19 @@ function injectFetch (app: FastifyInstance): (url: string | URL | Request, init?
 
 const ALGORITHMS: readonly SigningKeyAlgorithm[] = ['ES256', 'PS256', 'EdDSA']
 
+// RSA keys are the costly kind: two, shared by every app of this file (none compares keys
+// across apps); EC and Ed25519 keys are made freely.
+const RSA = newRsaPem()
+const RSA_PS = newRsaPem()
+
 /** One RSA key per RSA algorithm, an EC and an Ed25519 key, and a retired EC key: an OP that signs with all four. */
 async function allAlgorithmsApp (t: Test, options: BuildAppOptions = {}): Promise<{ app: FastifyInstance, retired: string }> {
   const retired = ecPem()
   const app = await buildOidcApp(t, {
     ...options,
     oidc: {
-      privateKey: newRsaPem(),
-      signingKeys: [{ alg: 'PS256', privateKey: newRsaPem() }, { alg: 'ES256', privateKey: ecPem() }, { alg: 'EdDSA', privateKey: edJwk() }],
+      privateKey: RSA,
+      signingKeys: [{ alg: 'PS256', privateKey: RSA_PS }, { alg: 'ES256', privateKey: ecPem() }, { alg: 'EdDSA', privateKey: edJwk() }],
       inactiveKeys: [retired],
       ...options.oidc,
     },
@@ -174,7 +179,7 @@ t.test('an application without an algorithm gets the default: RS256, else the fi
 })
 
 t.test('a per-application algorithm must be one the server has a key for', async (t) => {
-  const rsaOnly = await buildOidcApp(t)
+  const rsaOnly = await buildOidcApp(t, { oidc: { privateKey: RSA } })
   for (const alg of ALGORITHMS) {
     await t.rejects(createOidcApplication(rsaOnly, { algorithm: alg }), { name: 'ApplicationValidationError', message: new RegExp(`no ${alg} signing key`) }, alg)
   }
@@ -195,7 +200,7 @@ t.test('the management pages offer the algorithms the server signs with, and ref
     await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
     return app
   }
-  const app = await pagesApp({ privateKey: newRsaPem(), signingKeys: [{ alg: 'ES256', privateKey: ecPem() }, { alg: 'EdDSA', privateKey: edJwk() }] })
+  const app = await pagesApp({ privateKey: RSA, signingKeys: [{ alg: 'ES256', privateKey: ecPem() }, { alg: 'EdDSA', privateKey: edJwk() }] })
   const page = await app.inject({ url: '/o/applications/register/', headers: asUser(ALICE.id) })
   const options = [.../<select id="algorithm"[^>]*>([\s\S]*?)<\/select>/.exec(page.body)?.[1]?.matchAll(/<option value="([^"]*)"/g) ?? []].map((m) => m[1])
   t.same(options, ['', 'RS256', 'ES256', 'EdDSA'])
@@ -208,7 +213,7 @@ t.test('the management pages offer the algorithms the server signs with, and ref
 })
 
 t.test('an application whose key was removed fails loudly rather than sign with another algorithm', async (t) => {
-  const app = await buildOidcApp(t)
+  const app = await buildOidcApp(t, { oidc: { privateKey: RSA } })
   const created = await createOidcApplication(app)
   // As if it had been registered while the server still had an ES256 key.
   await app.oauth.store.updateApplication(created.application.id, { algorithm: 'ES256' }, new Date())
@@ -219,7 +224,7 @@ t.test('getIdTokenClaims adds the host\'s claims; the protocol claims are the se
   const calls: unknown[] = []
   const app = await buildOidcApp(t, {
     oidc: {
-      privateKey: newRsaPem(),
+      privateKey: RSA,
       getIdTokenClaims: async (userId, scopes, context) => {
         calls.push({ userId, scopes: [...scopes], context })
         return {
@@ -263,7 +268,7 @@ t.test('getIdTokenClaims adds the host\'s claims; the protocol claims are the se
   const info = await app.inject({ method: 'GET', url: '/o/userinfo/', headers: { authorization: `Bearer ${body.access_token}` } })
   t.same(info.json(), { sub: ALICE.id })
 
-  await t.rejects(buildOidcApp(t, { oidc: { privateKey: newRsaPem(), getIdTokenClaims: 'roles' as never } }), { code: 'OAT_ERR_OPTIONS', message: /`oidc.getIdTokenClaims` must be a function/ })
+  await t.rejects(buildOidcApp(t, { oidc: { privateKey: RSA, getIdTokenClaims: 'roles' as never } }), { code: 'OAT_ERR_OPTIONS', message: /`oidc.getIdTokenClaims` must be a function/ })
 })
 
 t.test('JWT access tokens are signed with the accessTokenSigningAlgorithm key', async (t) => {
@@ -277,12 +282,12 @@ t.test('JWT access tokens are signed with the accessTokenSigningAlgorithm key', 
   t.ok(await jwtVerify(body.access_token, jwks, { issuer: ISSUER, audience: 'https://api.example.com', algorithms: ['EdDSA'], typ: 'at+jwt' }))
   t.equal(decodeProtectedHeader(body.id_token ?? '').alg, 'RS256', 'the ID token keeps the application\'s default')
 
-  await t.rejects(buildOidcApp(t, { settings }), { code: 'OAT_ERR_OPTIONS', message: /accessTokenSigningAlgorithm is EdDSA, but the oidc option has no active EdDSA key/ })
-  await t.rejects(buildOidcApp(t, { settings: { accessTokenSigningAlgorithm: 'HS256' as never } }), { code: 'OAT_ERR_SETTINGS', message: /accessTokenSigningAlgorithm must be "RS256", "PS256", "ES256" or "EdDSA"/ })
+  await t.rejects(buildOidcApp(t, { settings, oidc: { privateKey: RSA } }), { code: 'OAT_ERR_OPTIONS', message: /accessTokenSigningAlgorithm is EdDSA, but the oidc option has no active EdDSA key/ })
+  await t.rejects(buildOidcApp(t, { settings: { accessTokenSigningAlgorithm: 'HS256' as never }, oidc: { privateKey: RSA } }), { code: 'OAT_ERR_SETTINGS', message: /accessTokenSigningAlgorithm must be "RS256", "PS256", "ES256" or "EdDSA"/ })
 })
 
 t.test('bad key options fail registration with one line naming the key', async (t) => {
-  const rsa = newRsaPem()
+  const rsa = RSA
   const edPublic = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' })
   const smallRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -293,7 +298,7 @@ t.test('bad key options fail registration with one line naming the key', async (
     ['a 1024-bit key for PS256', { signingKeys: [{ alg: 'PS256', privateKey: smallRsa }] }, /1024-bit RSA key, but PS256 needs at least 2048 bits/],
     ['a public key', { signingKeys: [{ alg: 'EdDSA', privateKey: edPublic }] }, /signingKeys\[0\] is a public key; signing needs the private key/],
     ['two active keys for one algorithm', { signingKeys: [{ alg: 'ES256', privateKey: ecPem() }, { alg: 'ES256', privateKey: ecPem() }] }, /signingKeys\[0\] and signingKeys\[1\] are both active ES256 keys/],
-    ['privateKey and an RS256 signingKey', { privateKey: rsa, signingKeys: [{ alg: 'RS256', privateKey: newRsaPem() }] }, /privateKey and signingKeys\[0\] are both active RS256 keys/],
+    ['privateKey and an RS256 signingKey', { privateKey: rsa, signingKeys: [{ alg: 'RS256', privateKey: RSA_PS }] }, /privateKey and signingKeys\[0\] are both active RS256 keys/],
     ['one key for two algorithms', { privateKey: rsa, signingKeys: [{ alg: 'PS256', privateKey: rsa }] }, /privateKey and signingKeys\[0\] are the same key, for RS256 and PS256/],
     ['an unknown algorithm', { signingKeys: [{ alg: 'ES384', privateKey: ecPem('P-384') }] }, /signingKeys\[0\]\.alg must be RS256, PS256, ES256, EdDSA; got "ES384"/],
     ['a misspelt field', { signingKeys: [{ alg: 'ES256', privateKey: ecPem(), kid: 'mine' }] }, /signingKeys\[0\] has no field "kid"/],
@@ -310,8 +315,8 @@ t.test('bad key options fail registration with one line naming the key', async (
 })
 
 t.test('inactive keys: a bare key is taken for its kind, a JWK for its alg; public keys are enough', async (t) => {
-  const rsaA = createPrivateKey(newRsaPem())
-  const rsaB = createPrivateKey(newRsaPem())
+  const rsaA = createPrivateKey(RSA)
+  const rsaB = createPrivateKey(RSA_PS)
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const ed = generateKeyPairSync('ed25519')
   const active = ecPem()
