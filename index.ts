@@ -23,7 +23,7 @@ export {
 export type { OAuthToolkit, LoadUser, ResolveUser } from './plugins/toolkit.js'
 export type { OAuthResourceGuard, ProtectOptions, VerifyOutcome } from './views/resource-guard.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize-request.js'
-export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials, GetUserClaims } from './lib/context.js'
+export type { AppAuthorizedEvent, ToolkitEventMap, VerifyUserCredentials, GetUserClaims, GetIdTokenClaims, IdTokenClaimsContext } from './lib/context.js'
 export type { AccessTokenInfo, ResourceOwner } from './lib/resource/bearer.js'
 export type { ApplicationInput, CreatedApplication } from './lib/applications.js'
 export type { Application } from './lib/store/types.js'

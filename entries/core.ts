@@ -8,7 +8,11 @@ export type { OidcContext } from '../lib/context.js'
 export type { Clock } from '../lib/clock.js'
 export type { Random } from '../lib/random.js'
 export { createScryptHasher, type SecretHasher, type ScryptParams } from '../lib/tokens/secret-hasher.js'
-export { loadSigningKeys, type OidcKeyOptions, type KeyMaterial, type SigningKeys, type PublicJwk } from '../lib/tokens/signing-keys.js'
+export {
+  loadSigningKeys, SIGNING_KEY_ALGORITHMS, type OidcKeyOptions, type KeyMaterial, type SigningKeyOption, type SigningKeyAlgorithm,
+  type SigningKeys, type ActiveSigningKey, type PublicJwk,
+} from '../lib/tokens/signing-keys.js'
+export { RESERVED_ID_TOKEN_CLAIMS } from '../lib/tokens/id-token.js'
 export type { SealingKey, SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 export { validateClientMetadata, type ClientMetadata, type TokenEndpointAuthMethod } from '../lib/registration/metadata.js'
 export type { OAuthRequest, Params } from '../lib/request.js'

@@ -45,6 +45,8 @@ export interface ExampleAppOptions {
   secret?: string
   /** An RSA private key (PEM) that turns on OpenID Connect: ID tokens, discovery, JWKS, UserInfo. */
   oidcPrivateKey?: string
+  /** A P-256 private key (PEM) that lets applications choose ES256 ID tokens (with `oidcPrivateKey`). */
+  oidcEs256Key?: string
   /** Seals the client secrets of HS256 applications (OAT_CLIENT_SECRET_SEALING_KEY); without it, HS256 is refused. */
   clientSecretSealingKey?: string
   /** Toolkit settings over the example's own (the benchmark turns the verification cache off with them). */
@@ -116,12 +118,14 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     resolveUser: sessionUser,
     loginUrl: '/accounts/login/',
     logoutUser: async (request) => { await request.session.destroy() },
-    // OpenID Connect: the signing key, and the claims UserInfo returns for the `profile` scope.
+    // OpenID Connect: RS256 (what every relying party supports, the default) and ES256 for
+    // applications registered with `--algorithm ES256`; the claims UserInfo returns for `profile`.
     ...(options.oidcPrivateKey === undefined
       ? {}
       : {
           oidc: {
             privateKey: options.oidcPrivateKey,
+            ...(options.oidcEs256Key === undefined ? {} : { signingKeys: [{ alg: 'ES256' as const, privateKey: options.oidcEs256Key }] }),
             getUserClaims: async (userId: string) => {
               const user = await users.find(userId)
               return user === null ? null : { preferred_username: user.username }

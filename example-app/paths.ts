@@ -1,6 +1,6 @@
 // Where the example app keeps its data: DATABASE_URL (a SQLite path or URL, or a postgres:// URL),
 // or a SQLite file under example-app/data/.
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,19 +32,32 @@ export function exampleDatabase (env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * The OpenID Connect signing key: OIDC_RSA_PRIVATE_KEY (a PEM, as DOT names it), else
+ * The OpenID Connect RS256 signing key: OIDC_RSA_PRIVATE_KEY (a PEM, as DOT names it), else
  * example-app/data/oidc-key.pem, generated at the first start (`npx fastify-oauth-toolkit
  * generatekey` prints one too). Never commit it; data/ is git-ignored.
  */
 export function exampleOidcKey (env: NodeJS.ProcessEnv = process.env, file = join(DATA, 'oidc-key.pem')): string {
-  const fromEnv = env.OIDC_RSA_PRIVATE_KEY
+  return storedKey(env.OIDC_RSA_PRIVATE_KEY, file, () => generateKeyPairSync('rsa', { modulusLength: 2048 }))
+}
+
+/**
+ * The ES256 signing key offered beside RS256 (smaller, faster ID tokens for relying parties that
+ * ask for them): OIDC_ES256_PRIVATE_KEY, else example-app/data/oidc-es256-key.pem, generated at
+ * the first start (`npx fastify-oauth-toolkit generatekey --alg ES256`).
+ */
+export function exampleEs256Key (env: NodeJS.ProcessEnv = process.env, file = join(DATA, 'oidc-es256-key.pem')): string {
+  return storedKey(env.OIDC_ES256_PRIVATE_KEY, file, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }))
+}
+
+/** The PEM from the environment, else from `file`, else a new key written there. */
+function storedKey (fromEnv: string | undefined, file: string, generate: () => { privateKey: KeyObject }): string {
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv
   try {
     return readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const pem = generate().privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   mkdirSync(dirname(file), { recursive: true })
   // Written aside, then linked into place: two instances starting at once agree on one key,
   // and neither ever reads a half-written file.

@@ -5,7 +5,7 @@
 import { ImproperlyConfiguredError } from 'fastify-oauth-toolkit'
 import { buildExampleApp } from './app.js'
 import { environment, StartupError } from './environment.js'
-import { exampleDatabase, exampleOidcKey, isPostgresUrl } from './paths.js'
+import { exampleDatabase, exampleEs256Key, exampleOidcKey, isPostgresUrl } from './paths.js'
 
 /** The one line a user's mistake gets, or `null` for an error that is a bug (shown in full). */
 function explain (err: unknown, where: { host: string, port: number, database: string }): string | null {
@@ -44,6 +44,7 @@ try {
     issuer: env.issuer,
     logger: true,
     oidcPrivateKey: exampleOidcKey(),
+    oidcEs256Key: exampleEs256Key(),
     ...(env.secret === undefined ? {} : { secret: env.secret }),
     ...(env.sealingKey === undefined ? {} : { clientSecretSealingKey: env.sealingKey }),
   })

@@ -2,6 +2,7 @@ import type { ServerContext } from './context.js'
 import { displayNameProblem } from './display-name.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
 import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
+import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf } from './tokens/signing-keys.js'
 import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
@@ -62,6 +63,9 @@ export class ApplicationValidationError extends Error {
   }
 }
 
+/** Every value of an application's `algorithm` (`''`: the server's default). */
+const APPLICATION_ALGORITHMS: readonly string[] = ['', ...SIGNING_KEY_ALGORITHMS, 'HS256']
+
 const GRANTS_NEEDING_REDIRECT: ReadonlySet<string> = new Set(['authorization-code', 'implicit', 'openid-hybrid'])
 // RFC 6749 §2.2: client_id is VSCHAR (printable ASCII); we also refuse spaces and ':' (Basic).
 const CLIENT_ID = /^[\x21-\x39\x3b-\x7e]{1,255}$/
@@ -104,10 +108,13 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
   if (originErrors.length > 0) errors.allowedOrigins = originErrors.map(([o, p]) => `${o} ${p ?? ''}`).join('; ')
 
   const algorithm = (input.algorithm ?? '') as SigningAlgorithm
-  if (!['', 'RS256', 'HS256'].includes(algorithm)) errors.algorithm = 'must be empty, "RS256" or "HS256"'
+  if (!APPLICATION_ALGORITHMS.includes(algorithm)) errors.algorithm = 'must be empty, "RS256", "PS256", "ES256", "EdDSA" or "HS256"'
   else if (algorithm === 'HS256') {
     const problem = hs256Problem(ctx, clientType)
     if (problem !== null) errors.algorithm = problem
+  } else if (algorithm !== '' && ctx.oidc != null && activeKeyFor(ctx.oidc.keys, algorithm) === undefined) {
+    // Without keys (the CLI) this cannot be known here; issuing then says it loudly.
+    errors.algorithm = `the server has no ${algorithm} signing key (it signs with ${signingAlgorithmsOf(ctx.oidc.keys).join(', ')})`
   }
 
   const name = input.name ?? ''

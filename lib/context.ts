@@ -20,10 +20,29 @@ export type VerifyUserCredentials = (username: string, password: string) => Prom
  */
 export type GetUserClaims = (userId: string, scopes: readonly string[]) => Promise<Record<string, unknown> | null> | Record<string, unknown> | null
 
-/** OpenID Connect: the loaded signing keys and the host's claims source. */
+/** What `GetIdTokenClaims` is told about the ID token being issued, besides the user and scopes. */
+export interface IdTokenClaimsContext {
+  /** The client the ID token is for (its `aud`). */
+  readonly clientId: string
+}
+
+/**
+ * The host's extra claims for ID tokens (DOT `get_additional_claims`): roles, tenant, any of the
+ * OIDC Core §5.1 standard claims. Treated as `GetUserClaims`' are: standard claims only with the
+ * scope that releases them (§5.4), custom claims as given. The protocol claims
+ * (`RESERVED_ID_TOKEN_CLAIMS`: `iss`, `sub`, `aud`, `exp`, `iat`, `nonce`, `at_hash`, `c_hash`,
+ * `auth_time`, `acr`, `amr`, `azp`, `sid`, `jti`, `cnf`, …) are the server's: one returned here
+ * is dropped. `null` or `undefined` adds nothing. Called for every ID token, refreshes included.
+ */
+export type GetIdTokenClaims = (userId: string, scopes: readonly string[], context: IdTokenClaimsContext) =>
+Promise<Record<string, unknown> | null | undefined> | Record<string, unknown> | null | undefined
+
+/** OpenID Connect: the loaded signing keys and the host's claims sources. */
 export interface OidcContext {
   readonly keys: SigningKeys
   readonly getUserClaims: GetUserClaims | null
+  /** Extra ID-token claims; absent or `null`: ID tokens carry the protocol claims only. */
+  readonly getIdTokenClaims?: GetIdTokenClaims | null
 }
 
 /** Payload of the `appAuthorized` event (DOT's `app_authorized` signal). */

@@ -27,6 +27,7 @@ import { ImproperlyConfiguredError, OAuthError } from './errors.js'
 import type { OAuthRequest, Params } from './request.js'
 import { toErrorResponse, type OAuthResponse } from './response.js'
 import type { DeviceGrantRecord } from './store/types.js'
+import { signingAlgorithmsOf } from './tokens/signing-keys.js'
 
 // The endpoints of `OAuthServer`: each binds a lib/endpoints function to the server's context,
 // so that views and plugins (or a host's own adapter for another framework) call the server
@@ -157,7 +158,8 @@ export function bindEndpoints (ctx: ServerContext): OAuthEndpoints {
     jwks: () => jwksEndpoint(ctx),
     authorizationServerMetadata: (issuer) => authorizationServerMetadata(settings, issuer),
     openIdProviderMetadata: (issuer) => openIdProviderMetadata(settings, issuer,
-      ctx.oidc?.getUserClaims == null ? [] : releasableClaims(settings), { hs256: ctx.secretSealer != null }),
+      ctx.oidc?.getUserClaims == null ? [] : releasableClaims(settings),
+      { hs256: ctx.secretSealer != null, algorithms: signingAlgorithmsOf(ctx.oidc?.keys) }),
     corsPreflight: async (req, methods) => await corsPreflight(ctx, req, methods),
     checkInitialAccessToken: (authorization) => { checkInitialAccessToken(ctx, authorization) },
     registerClient: async (body, registrant, options = {}) => await registerClientEndpoint(ctx, body, registrant, issuerFor('registerClient', options)),

@@ -15,6 +15,7 @@ import type { ClearedCounts, Store } from './store/types.js'
 import { createSecretSealer, type SealingKeyInput } from './tokens/client-secret-seal.js'
 import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
+import { activeKeyFor } from './tokens/signing-keys.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
 
 export type { AuthorizationRequestOptions, EndpointOptions, IntrospectOptions, OAuthEndpoints } from './server-endpoints.js'
@@ -92,6 +93,10 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
   }
   if (settings.accessTokenFormat === 'jwt' && options.oidc === undefined) {
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: accessTokenFormat "jwt" needs a signing key: `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one)')
+  }
+  if (settings.accessTokenFormat === 'jwt' && options.oidc !== undefined && activeKeyFor(options.oidc.keys, settings.accessTokenSigningAlgorithm) === undefined) {
+    const alg = settings.accessTokenSigningAlgorithm
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: accessTokenSigningAlgorithm is ${alg}, but the oidc option has no active ${alg} key (\`oidc.signingKeys: [{ alg: '${alg}', privateKey }]\`)`)
   }
   const ctx: ServerContext = {
     settings,

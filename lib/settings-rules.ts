@@ -187,6 +187,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   refreshTokenGracePeriodSeconds: nonNegativeNumber(),
   refreshTokenReuseProtection: boolean,
   accessTokenFormat: oneOf('opaque', 'jwt'),
+  accessTokenSigningAlgorithm: oneOf('RS256', 'PS256', 'ES256', 'EdDSA'),
   accessTokenDefaultAudience: audience,
   scopes,
   defaultScopes: stringList(),

@@ -43,11 +43,16 @@ export interface Settings {
   readonly refreshTokenReuseProtection: boolean
   /**
    * `opaque` (default): random 256-bit access tokens. `jwt`: RFC 9068 JWT access tokens
-   * (`typ: at+jwt`, RS256 with the `oidc` option's key) that resource servers can verify
+   * (`typ: at+jwt`, signed with the `oidc` option's key for `accessTokenSigningAlgorithm`) that resource servers can verify
    * offline from the JWKS; needs `issuer`, `accessTokenDefaultAudience` and a signing key.
    * Either way the database records each token by checksum (revocation, introspection).
    */
   readonly accessTokenFormat: 'opaque' | 'jwt'
+  /**
+   * The JWS algorithm of JWT access tokens (`accessTokenFormat` `jwt`): `RS256` (default),
+   * `PS256`, `ES256` or `EdDSA`; the `oidc` option must hold an active key for it.
+   */
+  readonly accessTokenSigningAlgorithm: 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
   /**
    * `aud` of JWT access tokens issued without an RFC 8707 `resource` (RFC 9068 §3: the default
    * resource indicator), e.g. `https://api.example.com`. Required when `accessTokenFormat` is `jwt`.
@@ -248,6 +253,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   refreshTokenGracePeriodSeconds: 0,
   refreshTokenReuseProtection: true,
   accessTokenFormat: 'opaque',
+  accessTokenSigningAlgorithm: 'RS256',
   accessTokenDefaultAudience: null,
   scopes: { read: 'Reading scope', write: 'Writing scope' },
   defaultScopes: ['__all__'],

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from '../lib/clock.js'
-import type { GetUserClaims, VerifyUserCredentials } from '../lib/context.js'
+import type { GetIdTokenClaims, GetUserClaims, VerifyUserCredentials } from '../lib/context.js'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { cryptoRandom, type Random } from '../lib/random.js'
 import { createOAuthServer, type OAuthServer } from '../lib/server.js'
@@ -63,9 +63,10 @@ export interface FastifyOAuthToolkitOptions {
    */
   secret?: string
   /**
-   * OpenID Connect (with the `oidcEnabled` setting): the RSA private key that signs ID tokens
-   * (PEM or JWK), retired keys still published in the JWKS, and the UserInfo claims source.
-   * Keys are options, not settings: settings are plain data that may be logged.
+   * OpenID Connect (with the `oidcEnabled` setting) and JWT access tokens: the private keys that
+   * sign (`privateKey`, an RSA key for RS256, and/or `signingKeys` for PS256, ES256, EdDSA; PEM
+   * or JWK), retired keys still published in the JWKS, and the host's claims for UserInfo and
+   * ID tokens. Keys are options, not settings: settings are plain data that may be logged.
    */
   oidc?: OidcOptions
   /**
@@ -95,7 +96,16 @@ export interface FastifyOAuthToolkitOptions {
 export interface OidcOptions extends OidcKeyOptions {
   /** The user's claims for UserInfo, filtered by the token's scopes (OIDC Core §5.4); without it UserInfo returns `sub` only. */
   getUserClaims?: GetUserClaims
+  /**
+   * Extra claims for ID tokens (roles, tenant; DOT's `get_additional_claims`), filtered like
+   * UserInfo's; the protocol claims (`RESERVED_ID_TOKEN_CLAIMS`) cannot be set and are dropped.
+   * Without it ID tokens carry the protocol claims only.
+   */
+  getIdTokenClaims?: GetIdTokenClaims
 }
+
+/** The keys of the `oidc` option, checked against `OidcOptions` by the compiler. */
+const OIDC_OPTION_NAMES: OptionNames<OidcOptions> = { privateKey: true, signingKeys: true, inactiveKeys: true, getUserClaims: true, getIdTokenClaims: true }
 
 function optionError (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: ${message}`)
@@ -162,7 +172,13 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   for (const name of ['loadUser', 'verifyUserCredentials', 'resolveUser', 'logoutUser'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') optionError(`\`${name}\` must be a function`)
   }
-  if (options.oidc?.getUserClaims !== undefined && typeof options.oidc.getUserClaims !== 'function') optionError('`oidc.getUserClaims` must be a function')
+  if (options.oidc !== undefined) {
+    if (options.oidc === null || typeof options.oidc !== 'object' || Array.isArray(options.oidc)) optionError('`oidc` must be an object ({ privateKey, signingKeys, inactiveKeys, getUserClaims, getIdTokenClaims })')
+    rejectUnknownKeys('fastifyOAuthToolkit `oidc`', options.oidc, Object.keys(OIDC_OPTION_NAMES))
+    for (const name of ['getUserClaims', 'getIdTokenClaims'] as const) {
+      if (options.oidc[name] !== undefined && typeof options.oidc[name] !== 'function') optionError(`\`oidc.${name}\` must be a function`)
+    }
+  }
   const keys: SigningKeys | null = options.oidc === undefined ? null : await loadSigningKeys(options.oidc)
   checkSqliteOption(options.sqlite)
   const store = options.store ?? await openStore(options.database ?? '', {
@@ -180,7 +196,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       verifyUserCredentials: options.verifyUserCredentials,
       ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
       initialAccessTokens: options.initialAccessTokens,
-      ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null } }),
+      ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null, getIdTokenClaims: options.oidc?.getIdTokenClaims ?? null } }),
     })
     if (server.settings.oidcRpInitiatedLogoutEnabled && (!server.settings.oidcEnabled || options.logoutUser === undefined)) {
       optionError('oidcRpInitiatedLogoutEnabled needs oidcEnabled and a `logoutUser(request, reply)` option that ends the session')
@@ -188,7 +204,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     if (server.settings.dcrEnabled && server.settings.dcrRegistrationPolicy === 'user' && options.resolveUser === undefined) {
       optionError('dcrRegistrationPolicy "user" needs a `resolveUser(request)` option')
     }
-    if (server.settings.oidcEnabled && keys === null) optionError('the oidcEnabled setting needs `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one)')
+    if (server.settings.oidcEnabled && keys === null) optionError('the oidcEnabled setting needs `oidc: { privateKey }` (an RSA key; `fastify-oauth-toolkit generatekey` makes one) or `oidc: { signingKeys }`')
   } catch (err) {
     // A failed registration adds no onClose hook: close what we opened now, or it leaks.
     if (options.store === undefined) await store.close()

@@ -128,6 +128,9 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       errors,
       clientTypes: ['confidential', 'public'],
       grantTypes: APPLICATION_GRANT_TYPES,
+      // What the server can sign ID tokens with (as discovery says), and the current value even
+      // when its key is gone, so an edit does not change it silently.
+      algorithms: [...new Set(['', ...request.server.oauth.openIdProviderMetadata(options.prefix).id_token_signing_alg_values_supported, values.algorithm ?? ''])],
       cancel: apps,
     }, page)
     return sendHtml(reply, status, html)

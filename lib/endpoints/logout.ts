@@ -4,6 +4,7 @@ import { InvalidRequestError, type OAuthError } from '../errors.js'
 import { param, type Params } from '../request.js'
 import type { Application, ApplicationGrantType } from '../store/types.js'
 import { hs256KeyOf } from '../tokens/id-token.js'
+import { SIGNING_KEY_ALGORITHMS } from '../tokens/signing-keys.js'
 
 /** The parameters of OpenID Connect RP-Initiated Logout 1.0 §2 the toolkit reads. */
 export const LOGOUT_PARAMETERS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state'] as const
@@ -33,8 +34,8 @@ const invalid = (description: string, detail?: string): LogoutCheck => ({ ok: fa
 
 /**
  * RP-Initiated Logout 1.0 §2–3 (DOT's `validate_logout_request`): the `id_token_hint` must be
- * an ID token this server signed (RS256 with one of its keys, or HS256 with the secret of the
- * HS256 application it names; `alg: none` and RS/HS algorithm confusion refused) for this issuer,
+ * an ID token this server signed (with one of its keys, or HS256 with the secret of the
+ * HS256 application it names; `alg: none` and asymmetric/HS algorithm confusion refused) for this issuer,
  * expired ones accepted when the settings say so; `client_id` must agree with it;
  * `post_logout_redirect_uri` must be one the application registered, exactly.
  */
@@ -80,7 +81,8 @@ export async function validateLogoutRequest (ctx: ServerContext, params: Params,
 }
 
 /**
- * Verifies the hint against this server's own public keys (RS256), or, for an HS256 hint, against
+ * Verifies the hint against this server's own public keys (active and inactive, each with its
+ * own algorithm), or, for an HS256 hint, against
  * the sealed secret of the one HS256 application it is addressed to; an expired one passes only
  * when allowed. The algorithm picks the key source, and each source allows its algorithm only.
  */
@@ -94,7 +96,8 @@ async function verifyHint (ctx: ServerContext, hint: string, issuer: string): Pr
       return (await jwtVerify(hint, hs256KeyOf(ctx, application), { ...options, audience: application.clientId, algorithms: ['HS256'] })).payload
     }
     const keys = createLocalJWKSet({ keys: [...ctx.oidc.keys.publicKeys] })
-    return (await jwtVerify(hint, keys, { ...options, algorithms: ['RS256'] })).payload
+    // Every algorithm a published key is for: jose matches the header's `alg` to the key's.
+    return (await jwtVerify(hint, keys, { ...options, algorithms: [...SIGNING_KEY_ALGORITHMS] })).payload
   } catch (err) {
     // jose checks the signature before the claims, so an expired hint here is genuine.
     if (err instanceof joseErrors.JWTExpired && ctx.settings.oidcRpInitiatedLogoutAcceptExpiredTokens) return err.payload

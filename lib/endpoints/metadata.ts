@@ -100,15 +100,18 @@ const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce'
  * disagree) plus the OIDC fields, each limited to what the server really does.
  * @param userClaims the standard claims UserInfo can return (those of the known scopes when the host gives `getUserClaims`).
  * @param options.hs256 whether applications can use HS256 (a `clientSecretSealingKey` is configured).
+ * @param options.algorithms the algorithms of the server's active keys (default `['RS256']`).
  */
-export function openIdProviderMetadata (settings: Settings, issuer: string, userClaims: readonly string[], options: { hs256?: boolean } = {}): OpenIdProviderMetadata {
+export function openIdProviderMetadata (settings: Settings, issuer: string, userClaims: readonly string[],
+  options: { hs256?: boolean, algorithms?: readonly string[] } = {}): OpenIdProviderMetadata {
   return {
     ...authorizationServerMetadata(settings, issuer),
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     userinfo_endpoint: `${issuer}/userinfo/`,
     subject_types_supported: ['public'],
-    // HS256 needs the client secret, which only a configured sealing key keeps usable (a stored hash is no HMAC key).
-    id_token_signing_alg_values_supported: options.hs256 === true ? ['RS256', 'HS256'] : ['RS256'],
+    // What the server can sign with: its active keys' algorithms; HS256 needs the client secret,
+    // which only a configured sealing key keeps usable (a stored hash is no HMAC key).
+    id_token_signing_alg_values_supported: [...(options.algorithms ?? ['RS256']), ...(options.hs256 === true ? ['HS256'] : [])],
     claims_supported: [...new Set([...ID_TOKEN_CLAIMS, ...userClaims])],
     // Discovery §3: request_uri_parameter_supported defaults to true, so each is said explicitly.
     claims_parameter_supported: false,

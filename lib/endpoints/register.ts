@@ -4,8 +4,9 @@ import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestErro
 import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
 import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js'
 import { CLIENT_ID_ALPHABET } from '../random.js'
-import type { Application, ApplicationGrantType, ClientRegistrationRecord } from '../store/types.js'
+import type { Application, ApplicationGrantType, ClientRegistrationRecord, ClientType, SigningAlgorithm } from '../store/types.js'
 import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
+import { activeKeyFor } from '../tokens/signing-keys.js'
 import { requiredAuthMethod } from '../validator/client-auth.js'
 
 /** Who is registering, as the view established it under `dcrRegistrationPolicy`. */
@@ -62,7 +63,11 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   Object.assign(doc, grantMetadataOf(application, metadata))
   doc.token_endpoint_auth_method = requiredAuthMethod(application) ?? (application.clientType === 'public' ? 'none' : 'client_secret_basic')
   if (application.allowedScopes !== null) doc.scope = application.allowedScopes.join(' ')
-  if (ctx.settings.oidcEnabled) doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
+  if (ctx.settings.oidcEnabled) {
+    doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
+    // OIDC Registration §2: the algorithm in force, the server's default when the client named none.
+    doc.id_token_signed_response_alg = application.algorithm === '' ? (ctx.oidc?.keys.alg ?? 'RS256') : application.algorithm
+  }
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
   return doc
 }
@@ -91,6 +96,9 @@ function asRegistrationError (err: unknown): unknown {
   if (err.fields.redirectUris !== undefined || err.fields.postLogoutRedirectUris !== undefined) {
     return new InvalidRedirectUriError({ description: 'A redirect URI is not acceptable.', detail: err.message })
   }
+  if (err.fields.algorithm !== undefined) {
+    return new InvalidClientMetadataError({ description: 'This server cannot sign ID tokens with the requested id_token_signed_response_alg.', detail: err.message })
+  }
   return new InvalidClientMetadataError({ description: 'The client metadata is not acceptable.', detail: err.message })
 }
 
@@ -115,6 +123,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
+      algorithm: metadata.id_token_signed_response_alg ?? '',
       // RFC 7662 §4: introspection rights are an administrator's decision, never the registrant's.
       allowIntrospection: false,
       // RFC 9700 §4.11.2: the redirect URIs are only the registrant's word (the store insists too).
@@ -179,6 +188,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     const matches = typeof sent === 'string' && application.clientSecretHash !== '' && await ctx.hasher.verify(sent, application.clientSecretHash)
     if (!matches) throw new InvalidClientMetadataError({ description: 'client_secret does not match; a client cannot choose its own secret.' })
   }
+  const algorithm = updatedAlgorithm(ctx, application, metadata, clientType)
   let clientSecret: string | null = null
   let clientSecretHash = application.clientSecretHash
   if (clientType === 'public') {
@@ -201,6 +211,9 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
+    algorithm,
+    // Only an HS256 application keeps a sealed copy of its secret.
+    ...(algorithm === 'HS256' ? {} : { clientSecretSealed: '' }),
     // An administrator's introspection permission survives an update, unless the client turns
     // public (then it could no longer authenticate to use it), as on the management pages.
     ...(clientType === 'public' ? { allowIntrospection: false } : {}),
@@ -212,6 +225,26 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
   extra.registration_access_token = newToken ?? token
   const stored: ClientRegistrationRecord = { ...registration, metadata: extraMetadata(metadata), updatedAt: now }
   return noStoreJson(200, clientDocument(ctx, updated, stored, issuer, extra))
+}
+
+/**
+ * The algorithm an RFC 7592 update leaves the client with. Any of the server's key algorithms
+ * (or none, the default); HS256 only for a client that already has it and stays confidential:
+ * its sealed secret stays valid, while a switch to HS256 would need a secret the server only
+ * holds hashed (register anew instead).
+ */
+function updatedAlgorithm (ctx: ServerContext, application: Application, metadata: ClientMetadata, clientType: ClientType): SigningAlgorithm {
+  const wanted = (metadata.id_token_signed_response_alg ?? '') as SigningAlgorithm
+  const cannot = (detail: string): InvalidClientMetadataError =>
+    new InvalidClientMetadataError({ description: 'This server cannot sign ID tokens with the requested id_token_signed_response_alg.', detail })
+  if (wanted === 'HS256') {
+    if (application.algorithm !== 'HS256' || clientType !== 'confidential' || application.clientSecretSealed === '') {
+      throw cannot('a client switches to HS256 only by registering anew (the server holds its secret hashed)')
+    }
+  } else if (wanted !== '' && (ctx.oidc == null || activeKeyFor(ctx.oidc.keys, wanted) === undefined)) {
+    throw cannot(`no active ${wanted} key`)
+  }
+  return wanted
 }
 
 /** `DELETE {prefix}/register/:client_id/` (RFC 7592 §2.3): the application and every token, code and registration of it go. */

@@ -27,6 +27,11 @@ export interface ClientMetadata {
   post_logout_redirect_uris?: string[]
   /** RFC 9126 §6. */
   require_pushed_authorization_requests?: boolean
+  /**
+   * OpenID Connect Registration 1.0 §2, with OpenID Connect on: how the client's ID tokens are
+   * signed (one of the server's key algorithms, or `HS256`); the server's default when omitted.
+   */
+  id_token_signed_response_alg?: string
 }
 
 /**
@@ -85,6 +90,9 @@ export interface ValidatedMetadata {
   readonly clientType: ClientType
   readonly authorizationGrantType: ApplicationGrantType
 }
+
+/** The `id_token_signed_response_alg` values a registration may name; whether the server has the key is checked with the application. */
+const ID_TOKEN_ALGS: readonly string[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256']
 
 const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
 const HYBRID: readonly string[] = ['code id_token', 'code token', 'code id_token token']
@@ -256,6 +264,12 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   const contacts = stringList(body, 'contacts')
   if (contacts?.some((c) => c.length === 0 || c.length > 320 || hasControl(c) || /[\s<>]/.test(c))) throw bad('contacts must be e-mail addresses.')
 
+  // Without OpenID Connect there are no ID tokens: the field is unknown, so ignored. `none`
+  // (unsigned ID tokens, OIDC Core §3.1.3.7 allows them only off the front channel) is not offered.
+  const idTokenAlg = settings.oidcEnabled ? optionalString(body, 'id_token_signed_response_alg') : undefined
+  if (idTokenAlg !== undefined && !ID_TOKEN_ALGS.includes(idTokenAlg)) throw bad('Unsupported id_token_signed_response_alg.')
+  if (idTokenAlg === 'HS256' && clientType === 'public') throw bad('id_token_signed_response_alg HS256 needs a client secret; public clients have none.')
+
   const requirePar = body.require_pushed_authorization_requests
   if (requirePar !== undefined && requirePar !== null && typeof requirePar !== 'boolean') throw bad('require_pushed_authorization_requests must be a boolean.')
 
@@ -278,6 +292,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     // Without OpenID Connect there is no logout endpoint: the field is unknown, so ignored.
     post_logout_redirect_uris: settings.oidcEnabled && body.post_logout_redirect_uris != null ? redirectUris(body, 'post_logout_redirect_uris', settings) : undefined,
     require_pushed_authorization_requests: typeof requirePar === 'boolean' ? requirePar : undefined,
+    id_token_signed_response_alg: idTokenAlg,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

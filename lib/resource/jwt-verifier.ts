@@ -15,7 +15,7 @@ export interface JwtVerificationOptions {
   readonly audience: string | readonly string[]
   /** The authorization server's JWKS, e.g. `https://auth.example.com/o/.well-known/jwks.json`. */
   readonly jwksUri: string
-  /** Accepted signature algorithms (default `['RS256']`, what the toolkit signs with; `none` and HMAC are never accepted). */
+  /** Accepted signature algorithms (default `['RS256']`, the toolkit's default `accessTokenSigningAlgorithm`: name the one your server signs with, e.g. `['ES256']`; `none` and HMAC are never accepted). */
   readonly algorithms?: readonly string[]
   /** Clock skew allowed on `exp`/`iat`/`nbf`, seconds (default 0). */
   readonly clockToleranceSeconds?: number

@@ -27,8 +27,12 @@ export const APPLICATION_GRANT_TYPES: readonly ApplicationGrantType[] = Object.f
   'urn:ietf:params:oauth:grant-type:device_code',
 ])
 
-/** ID token signing algorithm of an application; `''` means no OpenID Connect. */
-export type SigningAlgorithm = '' | 'RS256' | 'HS256'
+/**
+ * ID token signing algorithm of an application (OIDC Registration `id_token_signed_response_alg`):
+ * one of the server's key algorithms, `HS256` (the client secret), or `''` for the server's
+ * default (RS256 when it has an RS256 key).
+ */
+export type SigningAlgorithm = '' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256'
 
 /** Client authentication methods (RFC 7591 §2 `token_endpoint_auth_method`). */
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'

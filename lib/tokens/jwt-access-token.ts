@@ -3,6 +3,7 @@ import { toEpochSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { ImproperlyConfiguredError } from '../errors.js'
 import type { Application } from '../store/types.js'
+import { activeKeyFor } from './signing-keys.js'
 
 /** The media type of RFC 9068 access tokens, as the `typ` header carries it (§2.1). */
 export const AT_JWT_TYPE = 'at+jwt'
@@ -33,19 +34,23 @@ export function accessTokenAudience (ctx: ServerContext, resource: readonly stri
 }
 
 /**
- * Signs an RFC 9068 access token with the server's active RSA key (RS256, `kid` and
- * `typ: at+jwt` in the header). The caller stores its checksum like any opaque token.
+ * Signs an RFC 9068 access token with the server's active key for the
+ * `accessTokenSigningAlgorithm` setting (`kid` and `typ: at+jwt` in the header). The caller
+ * stores its checksum like any opaque token.
  */
 export async function signJwtAccessToken (ctx: ServerContext, input: JwtAccessTokenInput): Promise<string> {
   const issuer = ctx.settings.issuer
   if (ctx.oidc === null || issuer === null) {
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: JWT access tokens need the issuer setting and a signing key (`oidc: { privateKey }`)')
   }
+  const alg = ctx.settings.accessTokenSigningAlgorithm
+  const key = activeKeyFor(ctx.oidc.keys, alg)
+  if (key === undefined) throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: accessTokenSigningAlgorithm is ${alg}, but the oidc option has no active ${alg} key`)
   const claims: Record<string, unknown> = { client_id: input.application.clientId }
   if (input.scopes.length > 0) claims.scope = input.scopes.join(' ')
   if (input.authTime !== undefined && input.authTime !== null) claims.auth_time = toEpochSeconds(input.authTime)
   return await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: ctx.oidc.keys.kid, typ: AT_JWT_TYPE })
+    .setProtectedHeader({ alg, kid: key.kid, typ: AT_JWT_TYPE })
     .setIssuer(issuer)
     // §2.2: `sub` is the resource owner, or the client itself when no resource owner is involved.
     .setSubject(input.userId ?? input.application.clientId)
@@ -53,5 +58,5 @@ export async function signJwtAccessToken (ctx: ServerContext, input: JwtAccessTo
     .setIssuedAt(toEpochSeconds(input.issuedAt))
     .setExpirationTime(toEpochSeconds(input.expiresAt))
     .setJti(ctx.random.uuid())
-    .sign(ctx.oidc.keys.privateKey)
+    .sign(key.privateKey)
 }

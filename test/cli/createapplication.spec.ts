@@ -134,7 +134,7 @@ t.test('every DOT grant type is accepted', async (t) => {
 t.test('validation errors are listed per argument on stderr, exit 2, nothing stored', async (t) => {
   const path = await migratedDatabase(t.testdir())
   const r = await cli(['createapplication', 'secret', 'magic', '--redirect-uris', 'not-a-uri', '--allowed-origins', 'https://a.example/path',
-    '--algorithm', 'ES256', '--client-id', 'has space', '--database', path])
+    '--algorithm', 'ES512', '--client-id', 'has space', '--database', path])
   t.equal(r.code, 2)
   t.equal(r.stdout, '')
   const lines = r.stderr.trimEnd().split('\n')
@@ -144,12 +144,21 @@ t.test('validation errors are listed per argument on stderr, exit 2, nothing sto
     /^ {2}grant_type: +must be one of authorization-code, implicit, password, client-credentials, openid-hybrid, urn:ietf:params:oauth:grant-type:device_code$/,
     /^ {2}--redirect-uris: +not-a-uri .+$/,
     /^ {2}--allowed-origins: +https:\/\/a\.example\/path .+$/,
-    /^ {2}--algorithm: +must be empty, "RS256" or "HS256"$/,
+    /^ {2}--algorithm: +must be empty, "RS256", "PS256", "ES256", "EdDSA" or "HS256"$/,
     /^ {2}--client-id: +must be 1 to 255 printable ASCII characters/,
   ])
   t.equal(lines.length, 7)
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
   t.equal(await withStore(path, async (store) => (await store.listApplications()).length), 0)
+})
+
+t.test('--algorithm takes every signing algorithm; the server checks it holds the key when it signs', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  for (const alg of ['PS256', 'ES256', 'EdDSA']) {
+    const r = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--algorithm', alg, '--json', '--database', path])
+    t.equal(r.code, 0, alg)
+    t.equal((JSON.parse(r.stdout) as { algorithm: string }).algorithm, alg)
+  }
 })
 
 t.test('other validation failures: missing redirect URI, secret for a public client, taken client id', async (t) => {

@@ -1,7 +1,8 @@
 // End to end: openid-client v6 (an OpenID Foundation certified relying party) against
 // `npm start`: discovery, authorization code + PKCE + nonce, ID token validation (claims by the
 // library, signature with jose against the served JWKS), UserInfo, refresh, and RP-Initiated
-// Logout through the URL openid-client builds; and a confidential client with HS256 ID tokens.
+// Logout through the URL openid-client builds; a confidential client with HS256 ID tokens; and a
+// public client with ES256 ID tokens (the example app's second key), signature checked by the library.
 import { randomBytes } from 'node:crypto'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as client from 'openid-client'
@@ -24,10 +25,11 @@ t.test('openid-client signs in, refreshes and logs out against the example app',
     if (r.code !== 0) throw new Error(r.stderr)
     return r.stdout
   }
-  const [, created, createdHs256] = await Promise.all([
+  const [, created, createdHs256, createdEs256] = await Promise.all([
     scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
     create('public', 'authorization-code', '--name', 'RP', '--redirect-uris', REDIRECT_URI, '--post-logout-redirect-uris', LOGGED_OUT_URI),
     create('confidential', 'authorization-code', '--name', 'HS256 RP', '--redirect-uris', REDIRECT_URI, '--algorithm', 'HS256'),
+    create('public', 'authorization-code', '--name', 'ES256 RP', '--redirect-uris', REDIRECT_URI, '--algorithm', 'ES256'),
   ])
   const clientId = (JSON.parse(created) as { client_id: string }).client_id
   const hs256 = JSON.parse(createdHs256) as { client_id: string, client_secret: string }
@@ -37,7 +39,7 @@ t.test('openid-client signs in, refreshes and logs out against the example app',
   const config = await client.discovery(new URL(`${base}/o`), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] })
   const as = config.serverMetadata()
   t.equal(as.issuer, `${base}/o`)
-  t.same(as.id_token_signing_alg_values_supported, ['RS256', 'HS256'], 'HS256 is offered: the server keeps secrets sealed')
+  t.same(as.id_token_signing_alg_values_supported, ['RS256', 'ES256', 'HS256'], 'its two keys; HS256 too: the server keeps secrets sealed')
   t.equal(as.end_session_endpoint, `${base}/o/logout/`)
 
   const codeVerifier = client.randomPKCECodeVerifier()
@@ -105,6 +107,23 @@ t.test('openid-client signs in, refreshes and logs out against the example app',
   t.equal(hsVerified.protectedHeader.alg, 'HS256', 'MACed with the client secret the CLI printed')
   const hsRefreshed = await client.refreshTokenGrant(hsConfig, hsTokens.refresh_token ?? '')
   t.equal(hsRefreshed.claims()?.auth_time, claims?.auth_time)
+
+  // A public client that registered ES256: openid-client expects it and, with the
+  // non-repudiation checks, verifies the signature against the served JWKS itself.
+  const esClientId = (JSON.parse(createdEs256) as { client_id: string }).client_id
+  const esConfig = await client.discovery(new URL(`${base}/o`), esClientId, { id_token_signed_response_alg: 'ES256' }, client.None(), { execute: [client.allowInsecureRequests] })
+  client.enableNonRepudiationChecks(esConfig)
+  const esVerifier = client.randomPKCECodeVerifier()
+  const esNonce = client.randomNonce()
+  const esUrl = client.buildAuthorizationUrl(esConfig, {
+    redirect_uri: REDIRECT_URI, scope: 'openid', nonce: esNonce, code_challenge: await client.calculatePKCECodeChallenge(esVerifier), code_challenge_method: 'S256',
+  })
+  const esConsent = parseForm(await (await browser.get(esUrl.href)).text(), /\/o\/authorize\/$/)
+  const esAnswer = await browser.submit(esConsent.action, { ...esConsent.hidden, allow: 'Authorize' })
+  const esTokens = await client.authorizationCodeGrant(esConfig, new URL(esAnswer.headers.get('location') ?? ''), { pkceCodeVerifier: esVerifier, expectedNonce: esNonce, idTokenExpected: true })
+  t.equal(esTokens.claims()?.sub, claims?.sub)
+  const esVerified = await jwtVerify(esTokens.id_token ?? '', jwks, { issuer: as.issuer, audience: esClientId, algorithms: ['ES256'] })
+  t.equal(esVerified.protectedHeader.alg, 'ES256', 'signed with the ES256 key the JWKS publishes')
 
   // RP-Initiated Logout: the URL openid-client builds, followed by the browser; the user confirms,
   // the session ends, the RP gets its state back.

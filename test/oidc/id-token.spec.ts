@@ -109,7 +109,7 @@ t.test('the key is validated at registration', async (t) => {
   const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
     ['oidcEnabled without a key', {}, 'OAT_ERR_OPTIONS', /needs `oidc: \{ privateKey \}`/],
     ['garbage', { oidc: { privateKey: 'not a key' } }, 'OAT_ERR_OPTIONS', /not a readable private key/],
-    ['an EC key', { oidc: { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } }, 'OAT_ERR_OPTIONS', /must be an RSA key/],
+    ['an EC key', { oidc: { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } }, 'OAT_ERR_OPTIONS', /but RS256 needs an RSA key/],
     ['a 1024-bit RSA key', { oidc: { privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } }, 'OAT_ERR_OPTIONS', /at least 2048/],
     ['a bad inactive key', { oidc: { privateKey: newRsaPem(), inactiveKeys: ['nope'] } }, 'OAT_ERR_OPTIONS', /inactiveKeys\[0\]/],
     ['getUserClaims not a function', { oidc: { privateKey: newRsaPem(), getUserClaims: 'x' } }, 'OAT_ERR_OPTIONS', /getUserClaims/],

@@ -2,6 +2,7 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './algorithms.spec.ts',
   './id-token.spec.ts',
   './logout.spec.ts',
   './userinfo.spec.ts',

@@ -64,8 +64,9 @@ export function oidcSettings (settings: SettingsInput = {}): SettingsInput {
 
 /** `buildAuthorizeApp` with OIDC on and a key made for this app (unless `options.oidc` says otherwise). */
 export async function buildOidcApp (t: Test, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const { settings, ...rest } = options
-  return await buildAuthorizeApp(t, { oidc: { privateKey: newRsaPem() }, ...rest, settings: oidcSettings(settings) })
+  const { settings, oidc, ...rest } = options
+  // A key only when none is given: each one made costs the pool (or the CPU) a key.
+  return await buildAuthorizeApp(t, { oidc: oidc ?? { privateKey: newRsaPem() }, ...rest, settings: oidcSettings(settings) })
 }
 
 /** A token response with an ID token. */

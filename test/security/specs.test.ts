@@ -15,4 +15,5 @@ await runSpecs(import.meta.url, [
   './token-rows.spec.ts',
   './contention.spec.ts',
   './revocation-expiry.spec.ts',
+  './signing-algorithms.spec.ts',
 ])

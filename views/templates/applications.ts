@@ -37,6 +37,8 @@ export interface ApplicationFormData {
   readonly errors: Readonly<Record<string, string>>
   readonly clientTypes: readonly string[]
   readonly grantTypes: readonly string[]
+  /** The ID token signing algorithms offered (`''`: the server's default); default `'', 'RS256', 'HS256'`. */
+  readonly algorithms?: readonly string[]
   readonly cancel: string
 }
 
@@ -105,7 +107,7 @@ ${field('authorizationGrantType', 'Authorization grant type', select('authorizat
 ${field('redirectUris', 'Redirect URIs', area('redirectUris'), e('redirectUris'), 'One per line or separated by spaces; matched exactly. http only for 127.0.0.1, [::1] or localhost.')}
 ${field('postLogoutRedirectUris', 'Post-logout redirect URIs', area('postLogoutRedirectUris'), e('postLogoutRedirectUris'), 'Where RP-initiated logout may return to.')}
 ${field('allowedOrigins', 'Allowed origins', area('allowedOrigins'), e('allowedOrigins'), 'Origins (https://host[:port]) whose browser code may call the token endpoint.')}
-${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), ['', 'RS256', 'HS256'], e('algorithm')), e('algorithm'), 'ID token signing: RS256 with the server\'s key, or HS256 with the client secret (confidential applications, when the server keeps secrets sealed).')}
+${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), data.algorithms ?? ['', 'RS256', 'HS256'], e('algorithm')), e('algorithm'), 'ID token signing: empty for the server\'s default (RS256), one of the server\'s key algorithms (RS256, PS256, ES256, EdDSA), or HS256 with the client secret (confidential applications, when the server keeps secrets sealed).')}
 <div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
 <button type="submit" class="oat-primary">Save</button>

@@ -98,7 +98,7 @@ export const createApplicationCommand = defineCommand({
     'client-secret': stringOption('secret', 'Client secret to use (default: clientSecretGeneratorLength random characters)'),
     'skip-authorization': booleanOption('Do not ask users for consent'),
     user: stringOption('id', 'Id of the user who owns the application'),
-    algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (default), RS256, or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
+    algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (the server\'s default), RS256, PS256, ES256, EdDSA (the server needs a key for it), or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
     'allow-introspection': booleanOption('Make it a resource server: it may introspect every client\'s access tokens and obtain the introspection scope (confidential only)'),
     'self-registered': booleanOption('Treat it as an end user\'s client with unvetted redirect URIs: authorization errors before approval are shown, never redirected'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
