@@ -3,7 +3,7 @@ import { ApplicationValidationError, type ApplicationInput } from '../lib/applic
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
-import { APPLICATION_GRANT_TYPES, type Application } from '../lib/store/types.js'
+import { APPLICATION_GRANT_TYPES, type Application, type TokenEndpointAuthMethod } from '../lib/store/types.js'
 import { scopeList } from '../lib/validator/scopes.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -20,7 +20,8 @@ export interface ManagementOptions {
 // Deliberately not `allowIntrospection`: any logged-in user may use these pages, and the right to
 // introspect every client's tokens is for administrators to grant (CLI, host code). An update
 // leaves it as it is; the detail page only shows it.
-const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm'] as const
+const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
+  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
 
 function summary (app: Application): ApplicationSummary {
   return {
@@ -33,6 +34,10 @@ function summary (app: Application): ApplicationSummary {
     postLogoutRedirectUris: app.postLogoutRedirectUris,
     allowedOrigins: app.allowedOrigins,
     algorithm: app.algorithm,
+    tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
+    jwks: app.jwks,
+    jwksUri: app.jwksUri,
+    tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg,
     skipAuthorization: app.skipAuthorization,
     allowIntrospection: app.allowIntrospection,
     selfRegistered: app.selfRegistered,
@@ -50,6 +55,10 @@ function formValues (app: Application): Record<string, string> {
     postLogoutRedirectUris: app.postLogoutRedirectUris.join('\n'),
     allowedOrigins: app.allowedOrigins.join('\n'),
     algorithm: app.algorithm,
+    tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
+    jwks: app.jwks,
+    jwksUri: app.jwksUri,
+    tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg,
   }
 }
 
@@ -70,6 +79,11 @@ function toInput (values: Record<string, string>): ApplicationInput {
     postLogoutRedirectUris: values.postLogoutRedirectUris ?? '',
     allowedOrigins: values.allowedOrigins ?? '',
     algorithm: values.algorithm ?? '',
+    // Validated with the rest: an unknown method is a field error shown beside the field.
+    tokenEndpointAuthMethod: (values.tokenEndpointAuthMethod ?? '') as TokenEndpointAuthMethod | '',
+    jwks: (values.jwks ?? '').trim(),
+    jwksUri: (values.jwksUri ?? '').trim(),
+    tokenEndpointAuthSigningAlg: values.tokenEndpointAuthSigningAlg ?? '',
   }
 }
 

@@ -1,9 +1,8 @@
-import { ApplicationValidationError, prepareApplication } from '../applications.js'
+import { ApplicationValidationError, clientKeyProblems, prepareApplication, reconcileSecret } from '../applications.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
 import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
 import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js'
-import { CLIENT_ID_ALPHABET } from '../random.js'
 import type { Application, ApplicationGrantType, ClientRegistrationRecord } from '../store/types.js'
 import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
 import { requiredAuthMethod } from '../validator/client-auth.js'
@@ -64,6 +63,9 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   if (application.allowedScopes !== null) doc.scope = application.allowedScopes.join(' ')
   if (ctx.settings.oidcEnabled) doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
+  if (application.jwks !== '') doc.jwks = JSON.parse(application.jwks) as unknown
+  if (application.jwksUri !== '') doc.jwks_uri = application.jwksUri
+  if (application.tokenEndpointAuthSigningAlg !== '') doc.token_endpoint_auth_signing_alg = application.tokenEndpointAuthSigningAlg
   return doc
 }
 
@@ -75,6 +77,15 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
 function checkOpenPolicyGrant (ctx: ServerContext, grantType: ApplicationGrantType): void {
   if (ctx.settings.dcrRegistrationPolicy === 'open' && (grantType === 'client-credentials' || grantType === 'password')) {
     throw new InvalidClientMetadataError({ description: 'Open registration allows only grant types that need a user\'s consent.' })
+  }
+}
+
+/** The key fields of the application, from registered metadata (`''` for those not given: an update replaces them). */
+function keyFields (metadata: ClientMetadata): { jwks: string, jwksUri: string, tokenEndpointAuthSigningAlg: string } {
+  return {
+    jwks: metadata.jwks === undefined ? '' : JSON.stringify(metadata.jwks),
+    jwksUri: metadata.jwks_uri ?? '',
+    tokenEndpointAuthSigningAlg: metadata.token_endpoint_auth_signing_alg ?? '',
   }
 }
 
@@ -114,6 +125,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       userId: registrant.userId,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+      ...keyFields(metadata),
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
       // RFC 7662 §4: introspection rights are an administrator's decision, never the registrant's.
       allowIntrospection: false,
@@ -179,14 +191,17 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     const matches = typeof sent === 'string' && application.clientSecretHash !== '' && await ctx.hasher.verify(sent, application.clientSecretHash)
     if (!matches) throw new InvalidClientMetadataError({ description: 'client_secret does not match; a client cannot choose its own secret.' })
   }
-  let clientSecret: string | null = null
-  let clientSecretHash = application.clientSecretHash
-  if (clientType === 'public') {
-    clientSecretHash = ''
-  } else if (application.clientSecretHash === '') {
-    clientSecret = ctx.random.string(ctx.settings.clientSecretGeneratorLength, CLIENT_ID_ALPHABET)
-    clientSecretHash = await ctx.hasher.hash(clientSecret)
+  const keys = keyFields(metadata)
+  const method = metadata.token_endpoint_auth_method
+  const problems = clientKeyProblems(ctx, { method, jwks: keys.jwks, jwksUri: keys.jwksUri, alg: keys.tokenEndpointAuthSigningAlg, algorithm: application.algorithm })
+  if (Object.keys(problems).length > 0) throw asRegistrationError(new ApplicationValidationError(problems))
+  let reconciled
+  try {
+    reconciled = await reconcileSecret(ctx, application, clientType, method, application.algorithm)
+  } catch (err) {
+    throw asRegistrationError(err)
   }
+  const { clientSecret, clientSecretHash, clientSecretSealed } = reconciled
   // validateClientMetadata applied the application rules (redirect URIs, client type per grant).
   const rotate = ctx.settings.dcrRotateRegistrationTokenOnUpdate
   const newToken = rotate ? ctx.random.token(32) : null
@@ -195,6 +210,8 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     clientType,
     authorizationGrantType,
     clientSecretHash,
+    clientSecretSealed,
+    ...keys,
     name: metadata.client_name ?? '',
     redirectUris: metadata.redirect_uris,
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
