@@ -202,17 +202,17 @@ function jwksUriProblem (value: string): string | null {
  */
 function keyProblems (ctx: ServerContext, method: TokenEndpointAuthMethod | '', jwks: string, jwksUri: string, alg: string,
   algorithm: SigningAlgorithm, errors: Record<string, string>): void {
-  if (jwks !== '' && jwksUri !== '') errors.jwks = 'give jwks or jwksUri, not both (RFC 7591 §2)'
-  else if (method === 'private_key_jwt' && jwks === '' && jwksUri === '') errors.jwks = 'private_key_jwt needs the client\'s public keys: jwks or jwksUri'
-  if (method === 'private_key_jwt' && algorithm === 'HS256') errors.algorithm = 'HS256 signs with the client secret, and private_key_jwt clients have none; use RS256'
+  if (jwks !== '' && jwksUri !== '') errors.jwks ??= 'give jwks or jwksUri, not both (RFC 7591 §2)'
+  else if (method === 'private_key_jwt' && jwks === '' && jwksUri === '') errors.jwks ??= 'private_key_jwt needs the client\'s public keys: jwks or jwksUri'
+  if (method === 'private_key_jwt' && algorithm === 'HS256') errors.algorithm ??= 'HS256 signs with the client secret, and private_key_jwt clients have none; use RS256'
   if (alg === '') return
   const family = method === 'private_key_jwt' || (method === '' && isAsymmetricAlgorithm(alg))
     ? 'asymmetric'
     : method === 'client_secret_jwt' || (method === '' && isHmacAlgorithm(alg)) ? 'hmac' : null
-  if (family === null) errors.tokenEndpointAuthSigningAlg = 'applies only to private_key_jwt and client_secret_jwt'
+  if (family === null) errors.tokenEndpointAuthSigningAlg ??= 'applies only to private_key_jwt and client_secret_jwt'
   else if (family === 'asymmetric' && !ctx.settings.clientAssertionSigningAlgorithms.includes(alg)) {
-    errors.tokenEndpointAuthSigningAlg = `must be one of ${ctx.settings.clientAssertionSigningAlgorithms.join(', ')} for private_key_jwt`
-  } else if (family === 'hmac' && !isHmacAlgorithm(alg)) errors.tokenEndpointAuthSigningAlg = 'must be HS256, HS384 or HS512 for client_secret_jwt'
+    errors.tokenEndpointAuthSigningAlg ??= `must be one of ${ctx.settings.clientAssertionSigningAlgorithms.join(', ')} for private_key_jwt`
+  } else if (family === 'hmac' && !isHmacAlgorithm(alg)) errors.tokenEndpointAuthSigningAlg ??= 'must be HS256, HS384 or HS512 for client_secret_jwt'
 }
 
 /** Whether the application keeps its secret sealed: an HS256 ID token or `client_secret_jwt` keys an HMAC with it. */
@@ -290,7 +290,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     clientSecret = input.clientSecret ?? newSecret(ctx)
     if (clientSecret.length < 8) errors.clientSecret = 'must be at least 8 characters'
     else if (sealed && Buffer.byteLength(clientSecret, 'utf8') < HS256_MIN_SECRET_BYTES) {
-      errors.clientSecret = `must be at least ${HS256_MIN_SECRET_BYTES} bytes to key an HMAC (RFC 7518 §3.2)`
+      errors.clientSecret = `must be at least ${HS256_MIN_SECRET_BYTES} bytes to key ${fields.algorithm === 'HS256' ? 'HS256' : 'client_secret_jwt'} (RFC 7518 §3.2)`
     }
   }
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
