@@ -98,28 +98,30 @@ export class JwksUriCache {
   }
 
   async #download (uri: string, now: number): Promise<JSONWebKeySet> {
-    let text: string
-    try {
-      const response = await this.#fetch(uri, { accept: 'application/jwk-set+json, application/json' })
-      text = response.body.toString('utf8')
-    } catch (err) {
-      // A failed fetch is remembered as a fetch, so a dead URI is not asked again on every request.
-      const entry = this.#entries.get(uri)
-      if (entry !== undefined) entry.fetchedAt = now
-      throw new Error(err instanceof SafeFetchError ? `jwks_uri fetch refused (${err.reason}): ${err.message}` : 'jwks_uri fetch failed')
-    }
     let keys: JSONWebKeySet
     try {
-      keys = parseJwks(text)
+      const response = await this.#fetch(uri, { accept: 'application/jwk-set+json, application/json' })
+      keys = parseJwks(response.body.toString('utf8'))
     } catch (err) {
+      // A failure counts as a fetch: a dead or broken URI is asked again only after
+      // `refetchSeconds`, whatever assertions arrive meanwhile. Keys fetched before stay usable;
+      // without any, none match until then.
+      const entry = this.#entries.get(uri)
+      if (entry !== undefined) entry.fetchedAt = now
+      else this.#remember(uri, { keys: { keys: [] }, fetchedAt: now, expiresAt: now + this.#refetchMs })
+      if (err instanceof SafeFetchError) throw new Error(`jwks_uri fetch refused (${err.reason}): ${err.message}`)
       throw new Error(`jwks_uri document ${(err as Error).message}`)
     }
+    this.#remember(uri, { keys, fetchedAt: now, expiresAt: now + this.#cacheMs })
+    return keys
+  }
+
+  #remember (uri: string, entry: Entry): void {
     this.#entries.delete(uri)
     if (this.#entries.size >= MAX_ENTRIES) {
       const oldest = this.#entries.keys().next()
       if (oldest.done !== true) this.#entries.delete(oldest.value)
     }
-    this.#entries.set(uri, { keys, fetchedAt: now, expiresAt: now + this.#cacheMs })
-    return keys
+    this.#entries.set(uri, entry)
   }
 }

@@ -87,3 +87,53 @@ t.test('http only with allowHttp', async (t) => {
   t.equal((await fetch(`http://127.0.0.1:${port}/`)).body.toString(), '{}')
   await refusal(t, createSafeFetch({ allowHttp: true })(`http://127.0.0.1:${port}/`), 'address', 'still no private address')
 })
+
+t.test('JwksUriCache: public JWK Sets only, cached, refetched at most once per interval', async (t) => {
+  const { JwksUriCache } = await import('../../../lib/validator/client-jwks.js')
+  const publicKey = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }
+  const server = await startDocumentServer(t, {
+    '/good': json({ keys: [publicKey] }),
+    '/bad-json': json('{"keys": ['),
+    '/private': json({ keys: [{ ...publicKey, d: 'jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI' }] }),
+    '/symmetric': json({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }),
+    '/no-keys': json({ keys: [] }),
+    '/array': json([publicKey]),
+    '/redirect': (_req, res) => { res.writeHead(301, { location: '/good' }).end() },
+  })
+  const cache = new JwksUriCache(createSafeFetch({ ca: server.certificate.cert, allowPrivateAddresses: true }), 300, 60)
+  const refused = async (path: string, message: RegExp): Promise<void> => {
+    await t.rejects(cache.get(`${server.origin}${path}`, 0), message, path)
+  }
+  await refused('/bad-json', /jwks_uri document is not valid JSON/)
+  await refused('/private', /public keys only/)
+  await refused('/symmetric', /only RSA, EC and OKP public keys/)
+  await refused('/no-keys', /non-empty "keys" array/)
+  await refused('/array', /JSON object with a "keys" array/)
+  await refused('/redirect', /refused \(redirect\)/)
+  await t.rejects(new JwksUriCache(createSafeFetch({ ca: server.certificate.cert }), 300, 60).get(`${server.origin}/good`, 0), /refused \(address\)/, 'loopback without allowPrivateAddresses')
+
+  const uri = `${server.origin}/good`
+  t.same(await cache.get(uri, 1000), { keys: [publicKey] })
+  t.same(await cache.get(uri, 2000), { keys: [publicKey] })
+  t.equal(server.hits.get('/good'), 1, 'served from the cache while fresh')
+  t.equal(await cache.refresh(uri, 30_000), null, 'a refetch within jwksUriRefetchSeconds is refused')
+  t.same(await cache.refresh(uri, 62_000), { keys: [publicKey] }, 'after it, fetched again')
+  t.equal(server.hits.get('/good'), 2)
+  await cache.get(uri, 62_000 + 301_000)
+  t.equal(server.hits.get('/good'), 3, 'fetched again once it expired')
+  await Promise.all([cache.refresh(uri, 500_000), cache.refresh(uri, 500_000)])
+  t.equal(server.hits.get('/good'), 4, 'concurrent refreshes share one fetch')
+})
+
+t.test('JwksUriCache: a failing jwks_uri is asked again only after the refetch interval', async (t) => {
+  const { JwksUriCache } = await import('../../../lib/validator/client-jwks.js')
+  const server = await startDocumentServer(t, { '/broken': json('not json') })
+  const cache = new JwksUriCache(createSafeFetch({ ca: server.certificate.cert, allowPrivateAddresses: true }), 300, 60)
+  const uri = `${server.origin}/broken`
+  await t.rejects(cache.get(uri, 0), /not valid JSON/)
+  t.same(await cache.get(uri, 1000), { keys: [] }, 'within the interval: no keys, no fetch')
+  t.equal(await cache.refresh(uri, 2000), null)
+  t.equal(server.hits.get('/broken'), 1)
+  await t.rejects(cache.refresh(uri, 61_000), /not valid JSON/, 'after it, asked again')
+  t.equal(server.hits.get('/broken'), 2)
+})
