@@ -46,6 +46,19 @@ export function assertionClientId (assertion: string): string {
   return payload.sub
 }
 
+/**
+ * The client id an assertion claims (its `sub`), unverified, or `undefined`: for keying rate
+ * limits by the client a request names, as a Basic header or `client_id` does.
+ */
+export function claimedClientId (assertion: string | undefined): string | undefined {
+  if (assertion === undefined) return undefined
+  try {
+    return assertionClientId(assertion)
+  } catch {
+    return undefined
+  }
+}
+
 /** The method an algorithm implies: HMAC is `client_secret_jwt`, the asymmetric ones `private_key_jwt`. */
 function methodOf (alg: unknown): JwtAuthMethod {
   if (typeof alg === 'string' && isHmacAlgorithm(alg)) return 'client_secret_jwt'

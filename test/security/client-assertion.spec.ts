@@ -32,7 +32,7 @@ interface Fixture {
 
 async function fixture (t: Test, settings: Record<string, unknown> = {}): Promise<Fixture> {
   const clock = fixedClock(NOW)
-  const app = await buildApp(t, { clock, clientSecretSealingKey: SEALING_KEY, settings: { issuer: ISSUER, deviceFlowEnabled: true, ...settings } })
+  const app = await buildApp(t, { clock, clientSecretSealingKey: SEALING_KEY, settings: { issuer: ISSUER, deviceFlowEnabled: true, rateLimitFailures: null, ...settings } })
   const es = await keyPair('ES256', 'es-1')
   const { application } = await createApplication(app, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: JSON.stringify({ keys: [es.jwk] }) })
   const hmac = await createApplication(app, { tokenEndpointAuthMethod: 'client_secret_jwt' })
@@ -241,4 +241,15 @@ t.test('without the issuer setting the audience is the issuer derived for the re
   t.equal(ok.statusCode, 200)
   const other = await tokenWith(app, assertionParams(await assertion(es.privateKey, application.clientId, { aud: 'http://as.test/o' })), { host: 'other.test' })
   t.equal(other.statusCode, 401, 'another host is another issuer')
+})
+
+t.test('BRUTE-1: failed assertions count against the (client, address) pair the assertion names', async (t) => {
+  const f = await fixture(t, { rateLimitFailures: 3 })
+  const now = Math.floor(new Date(NOW).getTime() / 1000)
+  const from = async (ip: string, jwt: string): Promise<LightMyRequestResponse> => await f.app.inject({
+    method: 'POST', url: '/o/token/', remoteAddress: ip, headers: FORM, payload: form({ grant_type: 'client_credentials', ...assertionParams(jwt) }),
+  })
+  for (let i = 0; i < 3; i++) t.equal((await from('10.0.0.9', await assertion(f.es.privateKey, f.clientId, { exp: now - 100, iat: now - 200 }))).statusCode, 401)
+  t.equal((await from('10.0.0.9', await assertion(f.es.privateKey, f.clientId))).statusCode, 429, 'the pair is refused, a valid assertion included')
+  t.equal((await from('10.0.0.10', await assertion(f.es.privateKey, f.clientId))).statusCode, 200, 'the same client from another address is not')
 })
