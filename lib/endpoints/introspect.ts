@@ -76,8 +76,9 @@ async function describeToken (ctx: ServerContext, params: Params, usernameOf: Us
 
 /** POST reads the form body; GET (DOT parity) and its automatic HEAD twin the query string. */
 function introspectionParams (req: OAuthRequest): Params {
-  // RFC 6749 §2.3.1: client credentials MUST NOT travel in the request URI (it gets logged).
-  if (Object.hasOwn(req.query, 'client_secret')) throw new InvalidRequestError({ description: 'Client credentials must not be sent in the URI.' })
+  // RFC 6749 §2.3.1: client credentials MUST NOT travel in the request URI (it gets logged);
+  // nor does a client assertion, which anyone reading the log could use before its owner does.
+  if (Object.hasOwn(req.query, 'client_secret') || Object.hasOwn(req.query, 'client_assertion')) throw new InvalidRequestError({ description: 'Client credentials must not be sent in the URI.' })
   let params: Params
   if (req.method === 'GET' || req.method === 'HEAD') {
     params = req.query

@@ -199,6 +199,8 @@ t.test('every endpoint that authenticates clients takes assertions: revocation, 
   const introspected = await post('/o/introspect/', { token })
   t.equal(introspected.statusCode, 200)
   t.equal(introspected.json<{ active: boolean }>().active, true, 'introspection')
+  const inUri = await f.app.inject({ method: 'GET', url: `/o/introspect/?${form({ token, ...assertionParams(await assertion(f.es.privateKey, f.clientId)) })}` })
+  assertTokenError(t, inUri, 400, invalidRequest('Client credentials must not be sent in the URI.'), 'an assertion in the URI')
   t.equal((await post('/o/revoke-token/', { token })).statusCode, 200, 'revocation')
   t.equal((await post('/o/introspect/', { token })).json<{ active: boolean }>().active, false, 'revoked')
 
