@@ -108,9 +108,14 @@ function secretKey (ctx: ServerContext, application: Application, alg: string): 
   return key
 }
 
-/** jose's verdicts as a logged detail; anything else is a bug and propagates. */
+/**
+ * jose's verdicts as a logged detail. WebCrypto's and jose's own refusals of a key (a
+ * `DOMException`, a `TypeError`) are the client's key at fault, not a bug: the key sets are
+ * checked when registered and fetched, but a refusal here must still be a 401, never a 500.
+ */
 function joseDetail (err: unknown): InvalidClientError {
   if (err instanceof joseErrors.JOSEError) return refuse(`${err.code}: ${err.message}`)
+  if (err instanceof TypeError || (typeof DOMException !== 'undefined' && err instanceof DOMException)) return refuse(`unusable key: ${err.message}`)
   throw err
 }
 

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK } from 'jose'
 import { SafeFetchError, type SafeFetch } from '../http/safe-fetch.js'
 
@@ -26,7 +27,25 @@ export function jwksProblem (value: unknown): string | null {
     if (SECRET_MEMBERS.some((member) => Object.hasOwn(jwk, member))) return 'must hold public keys only (a key has private members)'
     if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'key ids (kid) must be strings'
     if (jwk.use !== undefined && jwk.use !== 'sig') return 'keys must be for signing (use "sig") when they say'
+    const problem = publicKeyProblem(jwk)
+    if (problem !== null) return problem
   }
+  return null
+}
+
+/** RSA keys below this size are refused (RFC 7518 §3.3; jose refuses them at verification too). */
+const MIN_RSA_BITS = 2048
+
+/** Whether the key really is a public key node can use, so a bad one is refused here, not at verification. */
+function publicKeyProblem (jwk: Record<string, unknown>): string | null {
+  let key: KeyObject
+  try {
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+  } catch {
+    return 'holds a key that is not a valid public key'
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength
+  if (jwk.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) return `holds an RSA key shorter than ${MIN_RSA_BITS} bits`
   return null
 }
 

@@ -8,6 +8,8 @@ import { buildAuthorizeApp, codeFlowTokens, headerUser, USER_HEADER } from '../h
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const IAT = 'initial-access-token-of-at-least-32-chars'
 const clock = fixedClock('2026-01-01T00:00:00.000Z')
+/** RFC 7517 A.1's P-256 public key. */
+const VALID_JWK = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }
 
 async function register (app: FastifyInstance, body: unknown, headers: Record<string, string> = {}) {
   return await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify(body), headers: { ...JSON_HEADERS, ...headers } })
@@ -122,8 +124,12 @@ t.test('invalid metadata gets RFC 7591 §3.2.2 errors as JSON, and nothing is st
       'invalid_client_metadata', 'jwks must be a JSON object with a "keys" array.'],
     [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://c.example/jwks' },
       'invalid_client_metadata', 'jwks_uri must be an https URL without user information or fragment.'],
-    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } },
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', jwks: { keys: [VALID_JWK] } },
       'invalid_client_metadata', 'Use jwks or jwks_uri, not both (RFC 7591 section 2).'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } },
+      'invalid_client_metadata', 'jwks holds a key that is not a valid public key.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'RSA', n: 'sXch', e: 'AQAB' }] } },
+      'invalid_client_metadata', 'jwks holds an RSA key shorter than 2048 bits.'],
     [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', token_endpoint_auth_signing_alg: 'HS256' },
       'invalid_client_metadata', 'Unsupported token_endpoint_auth_signing_alg for the token_endpoint_auth_method.'],
     [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', token_endpoint_auth_signing_alg: 'none' },

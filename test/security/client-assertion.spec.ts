@@ -255,3 +255,16 @@ t.test('BRUTE-1: failed assertions count against the (client, address) pair the 
   t.equal((await from('10.0.0.9', await assertion(f.es.privateKey, f.clientId))).statusCode, 429, 'the pair is refused, a valid assertion included')
   t.equal((await from('10.0.0.10', await assertion(f.es.privateKey, f.clientId))).statusCode, 200, 'the same client from another address is not')
 })
+
+t.test('a stored key set the rules now refuse (an RSA key too short, an EC point off the curve) gives 401, never a 500', async (t) => {
+  const f = await fixture(t)
+  const stored = await f.app.oauth.store.findApplicationByClientId(f.clientId)
+  for (const key of [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'es-1' }, { kty: 'RSA', n: 'sXch', e: 'AQAB', kid: 'es-1', alg: 'RS256' }]) {
+    // Written past the validation, as a row stored before today's rules would be.
+    await f.app.oauth.store.updateApplication(stored?.id ?? 0, { jwks: JSON.stringify({ keys: [key] }) }, f.clock.now())
+    const rsa = await keyPair('RS256', 'es-1')
+    for (const jwt of [await assertion(f.es.privateKey, f.clientId), await assertion(rsa.privateKey, f.clientId, {}, { alg: 'RS256' })]) {
+      assertTokenError(t, await tokenWith(f.app, assertionParams(jwt)), 401, TOKEN_ERRORS.invalidClient, key.kty)
+    }
+  }
+})
