@@ -23,6 +23,9 @@ export interface ManagementOptions {
 const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
   'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
 
+/** Form fields an update leaves alone when they are not posted. */
+const OPTIONAL_KEYS = ['tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
+
 function summary (app: Application): ApplicationSummary {
   return {
     id: app.id,
@@ -67,6 +70,9 @@ function postedValues (request: FastifyRequest): Record<string, string> {
   const { params } = flattenParams(request.body)
   const values: Record<string, string> = {}
   for (const key of [...FORM_KEYS, CSRF_FIELD]) values[key] = params[key] ?? ''
+  // The client-authentication fields change only when posted: a form without them (an older
+  // page, a script) keeps the application's method and keys, as edits did before they existed.
+  for (const key of OPTIONAL_KEYS) if (params[key] === undefined) Reflect.deleteProperty(values, key)
   return values
 }
 
@@ -80,10 +86,10 @@ function toInput (values: Record<string, string>): ApplicationInput {
     allowedOrigins: values.allowedOrigins ?? '',
     algorithm: values.algorithm ?? '',
     // Validated with the rest: an unknown method is a field error shown beside the field.
-    tokenEndpointAuthMethod: (values.tokenEndpointAuthMethod ?? '') as TokenEndpointAuthMethod | '',
-    jwks: (values.jwks ?? '').trim(),
-    jwksUri: (values.jwksUri ?? '').trim(),
-    tokenEndpointAuthSigningAlg: values.tokenEndpointAuthSigningAlg ?? '',
+    ...(values.tokenEndpointAuthMethod === undefined ? {} : { tokenEndpointAuthMethod: values.tokenEndpointAuthMethod as TokenEndpointAuthMethod | '' }),
+    ...(values.jwks === undefined ? {} : { jwks: values.jwks.trim() }),
+    ...(values.jwksUri === undefined ? {} : { jwksUri: values.jwksUri.trim() }),
+    ...(values.tokenEndpointAuthSigningAlg === undefined ? {} : { tokenEndpointAuthSigningAlg: values.tokenEndpointAuthSigningAlg }),
   }
 }
 
