@@ -63,7 +63,13 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   if (application.allowedScopes !== null) doc.scope = application.allowedScopes.join(' ')
   if (ctx.settings.oidcEnabled) doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
-  if (application.jwks !== '') doc.jwks = JSON.parse(application.jwks) as unknown
+  if (application.jwks !== '') {
+    try {
+      doc.jwks = JSON.parse(application.jwks) as unknown
+    } catch {
+      // A row written past the validation: leave the field out rather than fail the read (it authenticates no one either).
+    }
+  }
   if (application.jwksUri !== '') doc.jwks_uri = application.jwksUri
   if (application.tokenEndpointAuthSigningAlg !== '') doc.token_endpoint_auth_signing_alg = application.tokenEndpointAuthSigningAlg
   return doc
