@@ -57,6 +57,30 @@ export interface ExampleAppOptions {
   sqlite?: FastifyOAuthToolkitOptions['sqlite']
 }
 
+/**
+ * The toolkit settings of the example app: the server registers the plugin with them, and
+ * `npm run example -- check` checks them.
+ */
+export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKey' | 'issuer' | 'settings'>): SettingsInput {
+  return {
+    scopes: options.oidcPrivateKey === undefined
+      ? { read: 'Reading scope', write: 'Writing scope' }
+      : { openid: 'Sign you in', profile: 'Your user name', read: 'Reading scope', write: 'Writing scope' },
+    oidcEnabled: options.oidcPrivateKey !== undefined,
+    // RP-Initiated Logout at /o/logout/: the toolkit validates, the app ends its session below.
+    oidcRpInitiatedLogoutEnabled: options.oidcPrivateKey !== undefined,
+    // A request without a scope gets read and write; signing in is asked for explicitly (`openid`).
+    defaultScopes: ['read', 'write'],
+    // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
+    // show user-bound tokens with curl alone (part 1 gets them through the consent page).
+    passwordGrantEnabled: true,
+    // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
+    deviceFlowEnabled: true,
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    ...options.settings,
+  }
+}
+
 /** Builds the example app (not listening yet). */
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   // The toolkit's serializers keep tokens and codes in URLs out of every request log (LEAK-1).
@@ -79,23 +103,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     database: pool ?? options.databasePath,
     migrate: true,
     ...(options.sqlite === undefined ? {} : { sqlite: options.sqlite }),
-    settings: {
-      scopes: options.oidcPrivateKey === undefined
-        ? { read: 'Reading scope', write: 'Writing scope' }
-        : { openid: 'Sign you in', profile: 'Your user name', read: 'Reading scope', write: 'Writing scope' },
-      oidcEnabled: options.oidcPrivateKey !== undefined,
-      // RP-Initiated Logout at /o/logout/: the toolkit validates, the app ends its session below.
-      oidcRpInitiatedLogoutEnabled: options.oidcPrivateKey !== undefined,
-      // A request without a scope gets read and write; signing in is asked for explicitly (`openid`).
-      defaultScopes: ['read', 'write'],
-      // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
-      // show user-bound tokens with curl alone (part 1 gets them through the consent page).
-      passwordGrantEnabled: true,
-      // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
-      deviceFlowEnabled: true,
-      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-      ...options.settings,
-    },
+    settings: exampleSettings(options),
     verifyUserCredentials: async (username, password) => await users.verify(username, password),
     loadUser: async (userId) => await users.find(userId),
     // The authorization pages ask the session who is logged in; anonymous users go to the login page.
