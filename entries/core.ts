@@ -14,6 +14,8 @@ export {
 } from '../lib/tokens/signing-keys.js'
 export { RESERVED_ID_TOKEN_CLAIMS } from '../lib/tokens/id-token.js'
 export type { SealingKey, SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
+export type { SafeFetchOptions as OutboundHttpOptions } from '../lib/http/safe-fetch.js'
+export { CLIENT_ASSERTION_TYPE } from '../lib/validator/client-assertion.js'
 export { validateClientMetadata, type ClientMetadata, type TokenEndpointAuthMethod } from '../lib/registration/metadata.js'
 export type { OAuthRequest, Params } from '../lib/request.js'
 export type { OAuthResponse } from '../lib/response.js'

@@ -3,6 +3,8 @@ import { displayNameProblem } from './display-name.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
 import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
 import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf } from './tokens/signing-keys.js'
+import { isAsymmetricAlgorithm, isHmacAlgorithm } from './tokens/jws-algorithms.js'
+import { parseJwks } from './validator/client-jwks.js'
 import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
@@ -27,6 +29,18 @@ export interface ApplicationInput {
    * `''` (the default) accepts any; `none` for public clients, the others for confidential ones.
    */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | ''
+  /**
+   * RFC 7591 `jwks`: the client's public keys as JWK Set JSON text, for `private_key_jwt`
+   * (`''` none). Public keys only; not together with `jwksUri`.
+   */
+  jwks?: string
+  /** RFC 7591 `jwks_uri`: an https URL of the client's JWK Set, fetched when needed (`''` none). Not together with `jwks`. */
+  jwksUri?: string
+  /**
+   * RFC 7591 / OIDC Registration `token_endpoint_auth_signing_alg`: the one JWS algorithm the
+   * client's assertions may use (`''`, the default: any the server accepts for its method).
+   */
+  tokenEndpointAuthSigningAlg?: string
   /** RFC 7591 `scope`: the only scopes the client may obtain (known scope names); `null` (the default) for any. */
   allowedScopes?: readonly string[] | null
   /**
@@ -124,19 +138,37 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
   return { clientType, authorizationGrantType: grantType, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, name, algorithm }
 }
 
+const AUTH_METHODS: readonly string[] = ['', 'client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt']
+
+/** The client policy fields `validatePolicy` checks. */
+type Policy = Pick<NewApplication, 'tokenEndpointAuthMethod' | 'allowedScopes' | 'jwks' | 'jwksUri' | 'tokenEndpointAuthSigningAlg'>
+
 /** The client policy fields given in `input`, validated (omitted ones stay omitted). */
-function validatePolicy (ctx: ServerContext, input: ApplicationInput, clientType: ClientType, errors: Record<string, string>):
-Pick<NewApplication, 'tokenEndpointAuthMethod' | 'allowedScopes'> {
-  const policy: { tokenEndpointAuthMethod?: TokenEndpointAuthMethod | '', allowedScopes?: readonly string[] | null } = {}
+function validatePolicy (ctx: ServerContext, input: ApplicationInput, clientType: ClientType, errors: Record<string, string>): Policy {
+  const policy: { -readonly [K in keyof Policy]: Policy[K] } = {}
   const method = input.tokenEndpointAuthMethod
   if (method !== undefined) {
-    if (!['', 'client_secret_basic', 'client_secret_post', 'none'].includes(method)) {
-      errors.tokenEndpointAuthMethod = 'must be empty, "client_secret_basic", "client_secret_post" or "none"'
+    if (!AUTH_METHODS.includes(method)) {
+      errors.tokenEndpointAuthMethod = 'must be empty, "client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt" or "none"'
     } else if (method !== '' && (method === 'none') !== (clientType === 'public')) {
-      errors.tokenEndpointAuthMethod = 'public clients use "none"; confidential clients "client_secret_basic" or "client_secret_post"'
+      errors.tokenEndpointAuthMethod = 'public clients use "none"; confidential clients "client_secret_basic", "client_secret_post", "private_key_jwt" or "client_secret_jwt"'
+    } else if (method === 'client_secret_jwt' && ctx.secretSealer == null) {
+      errors.tokenEndpointAuthMethod = 'client_secret_jwt needs the client secret in clear, but secrets are stored hashed: configure clientSecretSealingKey ' +
+        '(OAT_CLIENT_SECRET_SEALING_KEY for the CLI) so the server can keep it sealed, or use private_key_jwt'
     }
     policy.tokenEndpointAuthMethod = method
   }
+  if (input.jwks !== undefined) {
+    const problem = typeof input.jwks !== 'string' ? 'must be JWK Set JSON text' : input.jwks === '' ? null : jwksTextProblem(input.jwks)
+    if (problem !== null) errors.jwks = problem
+    policy.jwks = input.jwks
+  }
+  if (input.jwksUri !== undefined) {
+    const problem = typeof input.jwksUri !== 'string' ? 'must be a string' : input.jwksUri === '' ? null : jwksUriProblem(input.jwksUri)
+    if (problem !== null) errors.jwksUri = problem
+    policy.jwksUri = input.jwksUri
+  }
+  if (input.tokenEndpointAuthSigningAlg !== undefined) policy.tokenEndpointAuthSigningAlg = input.tokenEndpointAuthSigningAlg
   if (input.allowedScopes !== undefined) {
     const scopes = input.allowedScopes === null ? null : [...new Set(input.allowedScopes)]
     const unknown = (scopes ?? []).filter((s) => !Object.hasOwn(ctx.settings.scopes, s))
@@ -144,6 +176,55 @@ Pick<NewApplication, 'tokenEndpointAuthMethod' | 'allowedScopes'> {
     policy.allowedScopes = scopes
   }
   return policy
+}
+
+function jwksTextProblem (text: string): string | null {
+  try {
+    parseJwks(text)
+    return null
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+/** A `jwks_uri` the SSRF-safe client will fetch: absolute https, no user information or fragment. */
+function jwksUriProblem (value: string): string | null {
+  if (value.length > 2000) return 'must be at most 2000 characters'
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'must be an absolute https URL'
+  }
+  if (url.protocol !== 'https:') return 'must be an https URL'
+  if (url.username !== '' || url.password !== '' || url.hash !== '' || value.includes('#')) return 'must not have user information or a fragment'
+  return null
+}
+
+/**
+ * The key fields of an application as they will be stored, checked together: RFC 7591 §2 allows
+ * `jwks` or `jwks_uri`, never both; `private_key_jwt` needs one of them; the signing algorithm
+ * belongs to the method's family (asymmetric and enabled for `private_key_jwt`, HMAC for
+ * `client_secret_jwt`) and means nothing for the secret methods.
+ */
+function keyProblems (ctx: ServerContext, method: TokenEndpointAuthMethod | '', jwks: string, jwksUri: string, alg: string,
+  algorithm: SigningAlgorithm, errors: Record<string, string>): void {
+  if (jwks !== '' && jwksUri !== '') errors.jwks ??= 'give jwks or jwksUri, not both (RFC 7591 §2)'
+  else if (method === 'private_key_jwt' && jwks === '' && jwksUri === '') errors.jwks ??= 'private_key_jwt needs the client\'s public keys: jwks or jwksUri'
+  if (method === 'private_key_jwt' && algorithm === 'HS256') errors.algorithm ??= 'HS256 signs with the client secret, and private_key_jwt clients have none; use RS256'
+  if (alg === '') return
+  const family = method === 'private_key_jwt' || (method === '' && isAsymmetricAlgorithm(alg))
+    ? 'asymmetric'
+    : method === 'client_secret_jwt' || (method === '' && isHmacAlgorithm(alg)) ? 'hmac' : null
+  if (family === null) errors.tokenEndpointAuthSigningAlg ??= 'applies only to private_key_jwt and client_secret_jwt'
+  else if (family === 'asymmetric' && !ctx.settings.clientAssertionSigningAlgorithms.includes(alg)) {
+    errors.tokenEndpointAuthSigningAlg ??= `must be one of ${ctx.settings.clientAssertionSigningAlgorithms.join(', ')} for private_key_jwt`
+  } else if (family === 'hmac' && !isHmacAlgorithm(alg)) errors.tokenEndpointAuthSigningAlg ??= 'must be HS256, HS384 or HS512 for client_secret_jwt'
+}
+
+/** Whether the application keeps its secret sealed: an HS256 ID token or `client_secret_jwt` keys an HMAC with it. */
+function needsSealedSecret (algorithm: SigningAlgorithm, method: TokenEndpointAuthMethod | ''): boolean {
+  return algorithm === 'HS256' || method === 'client_secret_jwt'
 }
 
 /** Only a client that can authenticate may introspect (RFC 7662 §2.1): a public one never can. */
@@ -177,9 +258,9 @@ function hs256Problem (ctx: ServerContext, clientType: ClientType): string | nul
 /** HS256 keys must be at least as long as the hash (RFC 7518 §3.2): 256 bits. */
 const HS256_MIN_SECRET_BYTES = 32
 
-/** The sealed secret to store: for HS256 applications only. */
-function sealFor (ctx: ServerContext, algorithm: SigningAlgorithm, clientId: string, secret: string): string {
-  if (algorithm !== 'HS256') return ''
+/** The sealed secret to store: for HS256 and `client_secret_jwt` applications only. */
+function sealFor (ctx: ServerContext, sealed: boolean, clientId: string, secret: string): string {
+  if (!sealed) return ''
   if (ctx.secretSealer == null) throw new ApplicationValidationError({ algorithm: hs256Problem(ctx, 'confidential') ?? '' })
   return ctx.secretSealer.seal(clientId, secret)
 }
@@ -196,6 +277,9 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   const fields = validateFields(ctx, input, errors)
   const { clientType } = fields
   const policy = validatePolicy(ctx, input, clientType, errors)
+  const method = policy.tokenEndpointAuthMethod ?? ''
+  keyProblems(ctx, method, policy.jwks ?? '', policy.jwksUri ?? '', policy.tokenEndpointAuthSigningAlg ?? '', fields.algorithm, errors)
+  const sealed = needsSealedSecret(fields.algorithm, method)
   if (input.allowIntrospection === true && clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
 
   let clientId = input.clientId
@@ -206,11 +290,14 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   let clientSecret: string | null = null
   if (clientType === 'public') {
     if (input.clientSecret !== undefined && input.clientSecret !== '') errors.clientSecret = 'public clients have no secret'
+  } else if (method === 'private_key_jwt') {
+    // It proves itself with its key: a secret would be a second, weaker credential.
+    if (input.clientSecret !== undefined && input.clientSecret !== '') errors.clientSecret = 'private_key_jwt clients have no secret'
   } else {
     clientSecret = input.clientSecret ?? newSecret(ctx)
     if (clientSecret.length < 8) errors.clientSecret = 'must be at least 8 characters'
-    else if (fields.algorithm === 'HS256' && Buffer.byteLength(clientSecret, 'utf8') < HS256_MIN_SECRET_BYTES) {
-      errors.clientSecret = `must be at least ${HS256_MIN_SECRET_BYTES} bytes to key HS256 (RFC 7518 §3.2)`
+    else if (sealed && Buffer.byteLength(clientSecret, 'utf8') < HS256_MIN_SECRET_BYTES) {
+      errors.clientSecret = `must be at least ${HS256_MIN_SECRET_BYTES} bytes to key ${fields.algorithm === 'HS256' ? 'HS256' : 'client_secret_jwt'} (RFC 7518 §3.2)`
     }
   }
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
@@ -220,7 +307,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     ...fields,
     clientId,
     clientSecretHash: clientSecret === null ? '' : await ctx.hasher.hash(clientSecret),
-    clientSecretSealed: clientSecret === null ? '' : sealFor(ctx, fields.algorithm, clientId, clientSecret),
+    clientSecretSealed: clientSecret === null ? '' : sealFor(ctx, sealed, clientId, clientSecret),
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
@@ -262,21 +349,15 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
   const errors: Record<string, string> = {}
   const fields = validateFields(ctx, input, errors)
   const policy = validatePolicy(ctx, input, fields.clientType, errors)
+  const method = policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType)
+  keyProblems(ctx, method, policy.jwks ?? current.jwks, policy.jwksUri ?? current.jwksUri,
+    policy.tokenEndpointAuthSigningAlg ?? current.tokenEndpointAuthSigningAlg, fields.algorithm, errors)
   if (input.allowIntrospection === true && fields.clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
   // A client that becomes public loses the permission it could no longer use safely: its
   // tokens would otherwise be able to carry the introspection scope.
   const allowIntrospection = fields.clientType === 'public' ? false : input.allowIntrospection
-  let clientSecret: string | null = null
-  let clientSecretHash = current.clientSecretHash
-  let clientSecretSealed = fields.algorithm === 'HS256' ? current.clientSecretSealed : ''
-  if (fields.clientType === 'public') {
-    clientSecretHash = ''
-  } else if (current.clientSecretHash === '' || (fields.algorithm === 'HS256' && current.clientSecretSealed === '')) {
-    clientSecret = newSecret(ctx)
-    clientSecretHash = await ctx.hasher.hash(clientSecret)
-    clientSecretSealed = sealFor(ctx, fields.algorithm, current.clientId, clientSecret)
-  }
+  const { clientSecret, clientSecretHash, clientSecretSealed } = await reconcileSecret(ctx, current, fields.clientType, method, fields.algorithm)
   const application = await ctx.store.updateApplication(id, {
     ...fields,
     clientSecretHash,
@@ -286,8 +367,11 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
     ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.
-    tokenEndpointAuthMethod: policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType),
+    tokenEndpointAuthMethod: method,
     ...(policy.allowedScopes === undefined ? {} : { allowedScopes: policy.allowedScopes }),
+    ...(policy.jwks === undefined ? {} : { jwks: policy.jwks }),
+    ...(policy.jwksUri === undefined ? {} : { jwksUri: policy.jwksUri }),
+    ...(policy.tokenEndpointAuthSigningAlg === undefined ? {} : { tokenEndpointAuthSigningAlg: policy.tokenEndpointAuthSigningAlg }),
   }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
 }
@@ -299,11 +383,55 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
  */
 export async function regenerateClientSecret (ctx: ServerContext, id: number): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
-  if (current === null || current.clientType !== 'confidential') return null
+  if (current === null || current.clientType !== 'confidential' || current.tokenEndpointAuthMethod === 'private_key_jwt') return null
   const clientSecret = newSecret(ctx)
-  const clientSecretSealed = sealFor(ctx, current.algorithm, current.clientId, clientSecret)
+  const clientSecretSealed = sealFor(ctx, needsSealedSecret(current.algorithm, current.tokenEndpointAuthMethod), current.clientId, clientSecret)
   const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret), clientSecretSealed }, ctx.clock.now())
   return application === null ? null : { application, clientSecret }
+}
+
+/** An application's secret after a change of type, method or ID token algorithm. */
+export interface ReconciledSecret {
+  /** A new secret, in clear this once; `null` when none was made. */
+  readonly clientSecret: string | null
+  readonly clientSecretHash: string
+  readonly clientSecretSealed: string
+}
+
+/**
+ * The secret an application keeps once it becomes `clientType` with `method` and ID token
+ * `algorithm`: none for a public or `private_key_jwt` client (it proves itself with its key), the
+ * current one otherwise, or a new one when it had none or now needs one sealed (HS256 ID tokens
+ * and `client_secret_jwt` key an HMAC with it; only the hash of the old one is known).
+ */
+export async function reconcileSecret (ctx: ServerContext, current: Application, clientType: ClientType,
+  method: TokenEndpointAuthMethod | '', algorithm: SigningAlgorithm): Promise<ReconciledSecret> {
+  const sealed = needsSealedSecret(algorithm, method)
+  if (clientType === 'public' || method === 'private_key_jwt') return { clientSecret: null, clientSecretHash: '', clientSecretSealed: '' }
+  if (current.clientSecretHash !== '' && (!sealed || current.clientSecretSealed !== '')) {
+    return { clientSecret: null, clientSecretHash: current.clientSecretHash, clientSecretSealed: sealed ? current.clientSecretSealed : '' }
+  }
+  const clientSecret = newSecret(ctx)
+  return { clientSecret, clientSecretHash: await ctx.hasher.hash(clientSecret), clientSecretSealed: sealFor(ctx, sealed, current.clientId, clientSecret) }
+}
+
+/**
+ * Problems with an application's key fields as they will be stored (field → message; empty
+ * when none), for the registration endpoint's updates, which do not pass through `updateApplication`.
+ */
+export function clientKeyProblems (ctx: ServerContext, fields: { method: TokenEndpointAuthMethod | '', jwks: string, jwksUri: string, alg: string, algorithm: SigningAlgorithm }): Record<string, string> {
+  const errors: Record<string, string> = {}
+  if (fields.jwks !== '') {
+    const problem = jwksTextProblem(fields.jwks)
+    if (problem !== null) errors.jwks = problem
+  }
+  if (fields.jwksUri !== '') {
+    const problem = jwksUriProblem(fields.jwksUri)
+    if (problem !== null) errors.jwksUri = problem
+  }
+  if (fields.method === 'client_secret_jwt' && ctx.secretSealer == null) errors.tokenEndpointAuthMethod = 'client_secret_jwt needs clientSecretSealingKey'
+  keyProblems(ctx, fields.method, fields.jwks, fields.jwksUri, fields.alg, fields.algorithm, errors)
+  return errors
 }
 
 /** Whether an update sends the browser anywhere new: the redirect or post-logout URIs differ (as sets). */

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events'
 import type { Clock } from './clock.js'
 import type { VerificationCache } from './resource/verification-cache.js'
 import type { ClientCache } from './validator/client-cache.js'
+import type { JwksUriCache } from './validator/client-jwks.js'
 import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
@@ -80,6 +81,8 @@ export interface ServerContext {
   readonly oidc: OidcContext | null
   /** Seals the client secrets of HS256 applications; absent or `null` without a `clientSecretSealingKey` (then HS256 is refused). */
   readonly secretSealer?: SecretSealer | null
+  /** Clients' `jwks_uri` documents, fetched through the SSRF-safe client; absent or `null`: `private_key_jwt` clients need `jwks`. */
+  readonly jwksUriCache?: JwksUriCache | null
   /** Verified access tokens (the `verificationCacheSize` setting); absent or `null`: every verification asks the store. */
   readonly verificationCache?: VerificationCache | null
   /** Successful client authentications (the `clientCacheSize` setting); absent or `null`: every authentication asks the store. */

@@ -48,7 +48,7 @@ export interface AuthorizationRequestOptions extends EndpointOptions {
 }
 
 /** Options of `introspect`. */
-export interface IntrospectOptions {
+export interface IntrospectOptions extends EndpointOptions {
   /** The user name of a user id, for the response's `username` (RFC 7662 §2.2); none without it. */
   usernameOf?: UsernameOf
 }
@@ -72,7 +72,7 @@ export interface OAuthEndpoints {
   /** The token endpoint (RFC 6749 §3.2); OAuth errors resolve as RFC 6749 §5.2 responses, anything else rejects. */
   token (req: OAuthRequest, options?: EndpointOptions): Promise<OAuthResponse>
   /** The revocation endpoint (RFC 7009). */
-  revoke (req: OAuthRequest): Promise<OAuthResponse>
+  revoke (req: OAuthRequest, options?: EndpointOptions): Promise<OAuthResponse>
   /** The introspection endpoint (RFC 7662). */
   introspect (req: OAuthRequest, options?: IntrospectOptions): Promise<OAuthResponse>
   /** The pushed authorization request endpoint (RFC 9126 §2): 201 with a `request_uri`. */
@@ -146,17 +146,18 @@ export function bindEndpoints (ctx: ServerContext): OAuthEndpoints {
         throw err
       }
     },
-    revoke: async (req) => await revocationEndpoint(ctx, req),
-    introspect: async (req, options = {}) => await introspectionEndpoint(ctx, req, options.usernameOf ?? (async () => undefined)),
+    revoke: async (req, options = {}) => await revocationEndpoint(ctx, req, options.issuer ?? settings.issuer),
+    introspect: async (req, options = {}) => await introspectionEndpoint(ctx, req, options.usernameOf ?? (async () => undefined), options.issuer ?? settings.issuer),
     pushAuthorizationRequest: async (req, options = {}) => await pushedAuthorizationRequestEndpoint(ctx, req, options.issuer ?? settings.issuer ?? undefined),
     deviceAuthorization: async (req, options = {}) =>
-      await deviceAuthorizationEndpoint(ctx, req, settings.deviceVerificationUri ?? `${issuerFor('deviceAuthorization', options)}/device/`),
+      await deviceAuthorizationEndpoint(ctx, req, settings.deviceVerificationUri ?? `${issuerFor('deviceAuthorization', options)}/device/`,
+        options.issuer ?? settings.issuer),
     claimUserCode: async (input, userId) => await claimUserCode(ctx, input, userId),
     pendingDeviceAuthorization: async (id, userId) => await pendingDeviceAuthorization(ctx, id, userId),
     decideDeviceAuthorization: async (id, user, approve) => await decideDeviceAuthorization(ctx, id, user, approve),
     userInfo: async (req) => await userInfoEndpoint(ctx, req),
     jwks: () => jwksEndpoint(ctx),
-    authorizationServerMetadata: (issuer) => authorizationServerMetadata(settings, issuer),
+    authorizationServerMetadata: (issuer) => authorizationServerMetadata(settings, issuer, { secretJwt: ctx.secretSealer != null }),
     openIdProviderMetadata: (issuer) => openIdProviderMetadata(settings, issuer,
       ctx.oidc?.getUserClaims == null ? [] : releasableClaims(settings),
       { hs256: ctx.secretSealer != null, algorithms: signingAlgorithmsOf(ctx.oidc?.keys) }),

@@ -9,7 +9,9 @@ import type { OAuthRequest } from './request.js'
 import { authenticateBearer, authenticateBearerNow, verifyChecksum, type BearerResult, type BearerSource } from './resource/bearer.js'
 import { VerificationCache } from './resource/verification-cache.js'
 import { ClientCache } from './validator/client-cache.js'
-import { bindEndpoints, type OAuthEndpoints } from './server-endpoints.js'
+import { JwksUriCache } from './validator/client-jwks.js'
+import { createSafeFetch, type SafeFetchOptions } from './http/safe-fetch.js'
+import { bindEndpoints, type EndpointOptions, type OAuthEndpoints } from './server-endpoints.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
 import { createSecretSealer, type SealingKeyInput } from './tokens/client-secret-seal.js'
@@ -37,6 +39,12 @@ export interface OAuthServerOptions {
    * refused. 32 bytes (hex, base64url or a Uint8Array); a list rotates: the first seals, all open.
    */
   clientSecretSealingKey?: SealingKeyInput
+  /**
+   * The outbound HTTP client that fetches URLs clients register (`jwks_uri`): https only, public
+   * addresses only, no redirects, 64 KiB and 5 s by default. `allowHttp` and
+   * `allowPrivateAddresses` are for tests and local development; `ca` trusts a test server's certificate.
+   */
+  outboundHttp?: SafeFetchOptions
   /** Bearer tokens that may register clients when `dcrRegistrationPolicy` is `initial-access-token` (RFC 7591 §3); kept only as checksums. */
   initialAccessTokens?: readonly string[]
 }
@@ -66,8 +74,11 @@ export interface OAuthServer extends OAuthEndpoints {
    * promise; the token is parsed and hashed once either way.
    */
   authenticateBearerNow (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | Promise<BearerResult>
-  /** Authenticates a client by its credentials (Basic or body). */
-  authenticateClient (req: OAuthRequest): Promise<AuthenticatedClient>
+  /**
+   * Authenticates a client by its credentials (Basic, body, or a JWT client assertion, whose
+   * `aud` must be `options.issuer`, else the `issuer` setting).
+   */
+  authenticateClient (req: OAuthRequest, options?: EndpointOptions): Promise<AuthenticatedClient>
   /** Validates and registers an application; the clear secret is returned this once. */
   createApplication (input: ApplicationInput): Promise<CreatedApplication>
   /**
@@ -115,6 +126,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       ? new ClientCache(options.store, settings.clientCacheSize, settings.verificationCacheSeconds)
       : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
+    jwksUriCache: new JwksUriCache(createSafeFetch(options.outboundHttp), settings.jwksUriCacheSeconds, settings.jwksUriRefetchSeconds),
   }
   const server: OAuthServer & { readonly [CONTEXT]: ServerContext } = {
     [CONTEXT]: ctx,
@@ -128,7 +140,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       const now = authenticateBearerNow(ctx, source, requiredScopes, resource)
       return typeof now === 'string' ? verifyChecksum(ctx, now, requiredScopes, resource) : now
     },
-    authenticateClient: (req) => authenticateClient(ctx, req, req.body ?? {}),
+    authenticateClient: (req, opts = {}) => authenticateClient(ctx, req, req.body ?? {}, opts.issuer ?? settings.issuer),
     createApplication: (input) => createApplication(ctx, input),
     updateApplication: (id, input, opts) => updateApplication(ctx, id, input, opts),
     regenerateClientSecret: (id) => regenerateClientSecret(ctx, id),

@@ -2,6 +2,7 @@ import { isCheckId } from './check/catalogue.js'
 import { describeValue } from './describe-value.js'
 import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
 import type { Settings } from './settings.js'
+import { ASYMMETRIC_JWS_ALGORITHMS, isAsymmetricAlgorithm } from './tokens/jws-algorithms.js'
 import { MAX_DELAY_SECONDS } from './throttle.js'
 
 // How settings are validated: one rule per setting in `SETTING_RULES`, whose type maps every key
@@ -171,6 +172,12 @@ const protectedResources = rule<readonly ProtectedResourceSettings[]>((v, key) =
   return null
 })
 
+/** Asymmetric JWS algorithms only (RFC 7523 §3 with keys the client holds): never `none`, never HMAC with a shared secret. */
+const assertionAlgorithms = rule<readonly string[]>((v, key) => {
+  if (Array.isArray(v) && v.length === 0) return `${key} must not be empty`
+  return stringList((alg) => isAsymmetricAlgorithm(alg) ? null : `${key} may list only ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')}; got "${alg}"`).check(v, key)
+})
+
 /** Every setting's rule, in the interface's (DOT's) order. */
 export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]> } = {
   authorizationCodeExpireSeconds: positiveInteger(atMost(600, 'RFC 6749 §4.1.2')),
@@ -197,6 +204,12 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   clientIdGeneratorLength: positiveInteger(),
   // 32 characters of the generator's 62 letters (CLIENT_ID_ALPHABET) are ≥ 190 bits: beyond online guessing.
   clientSecretGeneratorLength: positiveInteger(atLeast(32, '≥ 190 bits of entropy')),
+  clientAssertionMaxLifetimeSeconds: positiveInteger(atMost(3600, 'each jti is remembered that long')),
+  clientAssertionClockSkewSeconds: nonNegativeNumber(atMost(300, 'a small skew, not a longer life')),
+  clientAssertionLegacyAudience: boolean,
+  clientAssertionSigningAlgorithms: assertionAlgorithms,
+  jwksUriCacheSeconds: positiveInteger(),
+  jwksUriRefetchSeconds: nonNegativeNumber(),
   clearExpiredTokensBatchSize: positiveInteger(),
   clearExpiredTokensBatchInterval: nonNegativeNumber(),
   issuer: nullable(url(issuerProblem)),

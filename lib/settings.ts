@@ -1,6 +1,7 @@
 import { ImproperlyConfiguredError } from './errors.js'
 import type { ProtectedResourceSettings } from './resource/identifiers.js'
 import { CONSTRAINTS, SETTING_RULES } from './settings-rules.js'
+import { ASYMMETRIC_JWS_ALGORITHMS } from './tokens/jws-algorithms.js'
 
 /**
  * Every setting of the toolkit, with DOT's defaults camelCased. Pass a partial object to the
@@ -80,6 +81,37 @@ export interface Settings {
   readonly clientIdGeneratorLength: number
   /** Length of generated client secrets (DOT `CLIENT_SECRET_GENERATOR_LENGTH`, 128). */
   readonly clientSecretGeneratorLength: number
+  /**
+   * The longest life, in seconds, of a client assertion (`private_key_jwt`, `client_secret_jwt`;
+   * RFC 7523 §3): `exp` may lie at most this far ahead (and this far after `iat`). Each
+   * assertion's `jti` is remembered until its `exp`, so a short life keeps replay protection
+   * cheap. Default 300; at most 3600.
+   */
+  readonly clientAssertionMaxLifetimeSeconds: number
+  /** Clock difference tolerated on a client assertion's `exp`, `nbf` and `iat`, seconds (default 10; at most 300). */
+  readonly clientAssertionClockSkewSeconds: number
+  /**
+   * Also accept client assertions whose `aud` is the token endpoint URL, or lists the issuer
+   * among other values, as RFC 7523 and OIDC Core §9 allowed. Off by default: the update to RFC
+   * 7523 (draft-ietf-oauth-rfc7523bis) makes the issuer identifier the sole audience, because a
+   * malicious authorization server could otherwise get a client to sign an assertion that
+   * another server accepts. Turn it on only for clients that cannot yet send the issuer.
+   */
+  readonly clientAssertionLegacyAudience: boolean
+  /**
+   * JWS algorithms accepted on `private_key_jwt` assertions (asymmetric only: never `none` nor
+   * HS*). Default RS256 to RS512, PS256 to PS512, ES256 to ES512 and EdDSA. An application's
+   * `tokenEndpointAuthSigningAlg` narrows it to one. `client_secret_jwt` always takes HS256, HS384 or HS512.
+   */
+  readonly clientAssertionSigningAlgorithms: readonly string[]
+  /** How long a client's `jwks_uri` document is kept, seconds (default 300). An unknown `kid` refetches it sooner. */
+  readonly jwksUriCacheSeconds: number
+  /**
+   * The least time between two fetches of one `jwks_uri` caused by an unknown `kid` (key
+   * rotation), seconds (default 60): assertions naming keys that do not exist cannot make this
+   * server fetch the document on every request.
+   */
+  readonly jwksUriRefetchSeconds: number
 
   // ---- maintenance -------------------------------------------------------------------------
   /** Rows deleted per statement by `cleartokens` (DOT `CLEAR_EXPIRED_TOKENS_BATCH_SIZE`). */
@@ -262,6 +294,12 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   errorResponseWithScopes: false,
   clientIdGeneratorLength: 40,
   clientSecretGeneratorLength: 128,
+  clientAssertionMaxLifetimeSeconds: 300,
+  clientAssertionClockSkewSeconds: 10,
+  clientAssertionLegacyAudience: false,
+  clientAssertionSigningAlgorithms: [...ASYMMETRIC_JWS_ALGORITHMS],
+  jwksUriCacheSeconds: 300,
+  jwksUriRefetchSeconds: 60,
   clearExpiredTokensBatchSize: 10000,
   clearExpiredTokensBatchInterval: 0,
   issuer: null,

@@ -74,14 +74,14 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   }
 
   // RFC 7009; DOT spells it revoke_token/, and both spellings work.
-  const revoke = new RevokeTokenView()
+  const revoke = new RevokeTokenView(app.prefix)
   for (const url of [...bothSlashes('/revoke-token'), ...bothSlashes('/revoke_token')]) {
     app.post(url, limited, (request, reply) => revoke.post(request, reply))
     app.options(url, preflight(['POST']))
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })
   }
 
-  const introspect = new IntrospectTokenView()
+  const introspect = new IntrospectTokenView(app.prefix)
   for (const url of bothSlashes('/introspect')) {
     app.get(url, limited, (request, reply) => introspect.get(request, reply))
     app.post(url, limited, (request, reply) => introspect.post(request, reply))

@@ -10,6 +10,7 @@ import type { DatabaseOption } from '../lib/store/connection.js'
 import { openStore, type SqliteOptions } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
 import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
+import type { SafeFetchOptions as OutboundHttpOptions } from '../lib/http/safe-fetch.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
@@ -82,6 +83,14 @@ export interface FastifyOAuthToolkitOptions {
    * characters. Only their checksums are kept; they are compared in constant time.
    */
   initialAccessTokens?: readonly string[]
+  /**
+   * The outbound HTTP client that fetches URLs clients register (a `private_key_jwt` client's
+   * `jwks_uri`): https only, public addresses only (checked after resolving the name, so DNS
+   * rebinding cannot reach the internal network), no redirects, `maxBytes` (64 KiB) and
+   * `timeoutMs` (5000) by default. `allowHttp` and `allowPrivateAddresses` are for tests and
+   * local development only; `ca` trusts a test server's certificate (PEM).
+   */
+  outboundHttp?: OutboundHttpOptions
   /** Replacements for the built-in HTML templates (consent page, error page). */
   templates?: Partial<Templates>
   /** Injected time source (tests). */
@@ -136,6 +145,25 @@ function checkSqliteOption (sqlite: unknown): void {
   if (backgroundCheckpoint !== undefined && typeof backgroundCheckpoint !== 'boolean') optionError('`sqlite.backgroundCheckpoint` must be true or false')
 }
 
+/** The keys of the `outboundHttp` option, checked against `OutboundHttpOptions` by the compiler. */
+const OUTBOUND_OPTION_NAMES: OptionNames<OutboundHttpOptions> = { allowHttp: true, allowPrivateAddresses: true, ca: true, maxBytes: true, timeoutMs: true }
+
+/** Checks the `outboundHttp` option's shape and values. */
+function checkOutboundHttpOption (outbound: unknown): void {
+  if (outbound === undefined) return
+  if (outbound === null || typeof outbound !== 'object' || Array.isArray(outbound)) optionError('`outboundHttp` must be an object ({ allowHttp, allowPrivateAddresses, ca, maxBytes, timeoutMs })')
+  rejectUnknownKeys('fastifyOAuthToolkit `outboundHttp`', outbound, Object.keys(OUTBOUND_OPTION_NAMES))
+  const { allowHttp, allowPrivateAddresses, ca, maxBytes, timeoutMs } = outbound as Record<string, unknown>
+  for (const [name, value] of [['allowHttp', allowHttp], ['allowPrivateAddresses', allowPrivateAddresses]] as const) {
+    if (value !== undefined && typeof value !== 'boolean') optionError(`\`outboundHttp.${name}\` must be true or false`)
+  }
+  const pem = (v: unknown): boolean => typeof v === 'string' || Buffer.isBuffer(v)
+  if (ca !== undefined && !pem(ca) && !(Array.isArray(ca) && ca.every(pem))) optionError('`outboundHttp.ca` must be PEM text, a Buffer, or a list of them')
+  for (const [name, value] of [['maxBytes', maxBytes], ['timeoutMs', timeoutMs]] as const) {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)) optionError(`\`outboundHttp.${name}\` must be a positive integer`)
+  }
+}
+
 /** Every option's name, checked against `FastifyOAuthToolkitOptions` by the compiler. */
 const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
   database: true,
@@ -152,6 +180,7 @@ const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
   oidc: true,
   clientSecretSealingKey: true,
   initialAccessTokens: true,
+  outboundHttp: true,
   templates: true,
   clock: true,
   random: true,
@@ -181,6 +210,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   const keys: SigningKeys | null = options.oidc === undefined ? null : await loadSigningKeys(options.oidc)
   checkSqliteOption(options.sqlite)
+  checkOutboundHttpOption(options.outboundHttp)
   const store = options.store ?? await openStore(options.database ?? '', {
     migrate: options.migrate === true,
     ...(options.sqlite === undefined ? {} : { sqlite: options.sqlite }),
@@ -196,6 +226,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       verifyUserCredentials: options.verifyUserCredentials,
       ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
       initialAccessTokens: options.initialAccessTokens,
+      ...(options.outboundHttp === undefined ? {} : { outboundHttp: options.outboundHttp }),
       ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null, getIdTokenClaims: options.oidc?.getIdTokenClaims ?? null } }),
     })
     if (server.settings.oidcRpInitiatedLogoutEnabled && (!server.settings.oidcEnabled || options.logoutUser === undefined)) {

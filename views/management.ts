@@ -3,7 +3,7 @@ import { ApplicationValidationError, type ApplicationInput } from '../lib/applic
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
-import { APPLICATION_GRANT_TYPES, type Application } from '../lib/store/types.js'
+import { APPLICATION_GRANT_TYPES, type Application, type TokenEndpointAuthMethod } from '../lib/store/types.js'
 import { scopeList } from '../lib/validator/scopes.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -20,7 +20,11 @@ export interface ManagementOptions {
 // Deliberately not `allowIntrospection`: any logged-in user may use these pages, and the right to
 // introspect every client's tokens is for administrators to grant (CLI, host code). An update
 // leaves it as it is; the detail page only shows it.
-const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm'] as const
+const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
+  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
+
+/** Form fields an update leaves alone when they are not posted. */
+const OPTIONAL_KEYS = ['tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
 
 function summary (app: Application): ApplicationSummary {
   return {
@@ -33,6 +37,10 @@ function summary (app: Application): ApplicationSummary {
     postLogoutRedirectUris: app.postLogoutRedirectUris,
     allowedOrigins: app.allowedOrigins,
     algorithm: app.algorithm,
+    tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
+    jwks: app.jwks,
+    jwksUri: app.jwksUri,
+    tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg,
     skipAuthorization: app.skipAuthorization,
     allowIntrospection: app.allowIntrospection,
     selfRegistered: app.selfRegistered,
@@ -50,6 +58,10 @@ function formValues (app: Application): Record<string, string> {
     postLogoutRedirectUris: app.postLogoutRedirectUris.join('\n'),
     allowedOrigins: app.allowedOrigins.join('\n'),
     algorithm: app.algorithm,
+    tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
+    jwks: app.jwks,
+    jwksUri: app.jwksUri,
+    tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg,
   }
 }
 
@@ -58,6 +70,9 @@ function postedValues (request: FastifyRequest): Record<string, string> {
   const { params } = flattenParams(request.body)
   const values: Record<string, string> = {}
   for (const key of [...FORM_KEYS, CSRF_FIELD]) values[key] = params[key] ?? ''
+  // The client-authentication fields change only when posted: a form without them (an older
+  // page, a script) keeps the application's method and keys, as edits did before they existed.
+  for (const key of OPTIONAL_KEYS) if (params[key] === undefined) Reflect.deleteProperty(values, key)
   return values
 }
 
@@ -70,6 +85,11 @@ function toInput (values: Record<string, string>): ApplicationInput {
     postLogoutRedirectUris: values.postLogoutRedirectUris ?? '',
     allowedOrigins: values.allowedOrigins ?? '',
     algorithm: values.algorithm ?? '',
+    // Validated with the rest: an unknown method is a field error shown beside the field.
+    ...(values.tokenEndpointAuthMethod === undefined ? {} : { tokenEndpointAuthMethod: values.tokenEndpointAuthMethod as TokenEndpointAuthMethod | '' }),
+    ...(values.jwks === undefined ? {} : { jwks: values.jwks.trim() }),
+    ...(values.jwksUri === undefined ? {} : { jwksUri: values.jwksUri.trim() }),
+    ...(values.tokenEndpointAuthSigningAlg === undefined ? {} : { tokenEndpointAuthSigningAlg: values.tokenEndpointAuthSigningAlg }),
   }
 }
 

@@ -5,6 +5,7 @@ import { flattenParams } from '../lib/request.js'
 import { toErrorResponse } from '../lib/response.js'
 import { accountKey, addressKey, InFlight, MAX_DELAY_SECONDS, progressiveDelayMs, WaitingRoom } from '../lib/throttle.js'
 import { parseBasicAuth } from '../lib/validator/client-auth.js'
+import { claimedClientId } from '../lib/validator/client-assertion.js'
 import { sendOAuthResponse } from './oauth-request.js'
 
 // Brute-force limits on top of @fastify/rate-limit's stores, so a host that registered the plugin
@@ -97,7 +98,7 @@ function optionalAccountKey (username: string | undefined): string | undefined {
 interface Claims {
   /** The client's address as counters key it (an IPv6 address by its /64). */
   readonly address: string
-  /** The client id of the Basic header or of `client_id`. */
+  /** The client id of the Basic header, of `client_id`, or the `sub` a client assertion claims (unverified). */
   readonly clientId: string | undefined
   /** The `username` of a password grant, or of a login form, as `accountKey` spells it. */
   readonly account: string | undefined
@@ -241,7 +242,7 @@ function endpointClaims (request: FastifyRequest): Claims {
     const params = flattenParams(request.body).params
     found = {
       address: addressKey(request.ip),
-      clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'),
+      clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id') ?? claimedClientId(params.client_assertion)?.slice(0, MAX_KEY_PART),
       account: bodyParam(params, 'grant_type') === 'password' ? optionalAccountKey(bodyParam(params, 'username')) : undefined,
     }
     claimsByRequest.set(request, found)

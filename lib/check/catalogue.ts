@@ -37,7 +37,7 @@ export const CHECKS = {
   },
   'oauth.E006': {
     level: 'error',
-    hint: 'Use an RSA private key of at least 2048 bits, as PEM or JWK (`fastify-oauth-toolkit generatekey` prints one).',
+    hint: 'Give each algorithm a key of its kind: RSA of at least 2048 bits for RS256 and PS256, P-256 for ES256, Ed25519 for EdDSA, as PEM or JWK (`fastify-oauth-toolkit generatekey --alg <alg>` prints one).',
   },
   'oauth.E007': {
     level: 'error',

@@ -36,11 +36,13 @@ export interface DeviceAuthorizationResponseBody {
  * RFC 8707 `resource` values bind the grant (and so its tokens) to those resources, validated
  * as at the authorization endpoint (`invalid_target`).
  * @param verificationUri where the user enters the code (`{issuer}/device/` unless configured).
+ * @param issuer this server's issuer identifier (the `aud` of a client assertion).
  */
-export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAuthRequest, verificationUri: string): Promise<OAuthResponse> {
+export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAuthRequest, verificationUri: string,
+  issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   const params = requireFormBody(req)
   rejectDuplicateParams(req)
-  const client = await authenticateClient(ctx, req, params)
+  const client = await authenticateClient(ctx, req, params, issuer)
   if (client.application.authorizationGrantType !== DEVICE_CODE_GRANT_TYPE) {
     throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application asked for a device code` })
   }

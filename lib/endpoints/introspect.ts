@@ -47,9 +47,10 @@ interface Introspector {
  * one for an access token. Everything else, like unknown, expired and revoked tokens, is
  * exactly `{"active": false}` (§2.2).
  */
-export async function introspectionEndpoint (ctx: ServerContext, req: OAuthRequest, usernameOf: UsernameOf): Promise<OAuthResponse> {
+export async function introspectionEndpoint (ctx: ServerContext, req: OAuthRequest, usernameOf: UsernameOf,
+  issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   const params = introspectionParams(req)
-  const caller = await authenticateCaller(ctx, req, params)
+  const caller = await authenticateCaller(ctx, req, params, issuer)
   return await withCors(corsHeaders(req, caller.application), () => describeToken(ctx, params, usernameOf, caller))
 }
 
@@ -75,8 +76,9 @@ async function describeToken (ctx: ServerContext, params: Params, usernameOf: Us
 
 /** POST reads the form body; GET (DOT parity) and its automatic HEAD twin the query string. */
 function introspectionParams (req: OAuthRequest): Params {
-  // RFC 6749 §2.3.1: client credentials MUST NOT travel in the request URI (it gets logged).
-  if (Object.hasOwn(req.query, 'client_secret')) throw new InvalidRequestError({ description: 'Client credentials must not be sent in the URI.' })
+  // RFC 6749 §2.3.1: client credentials MUST NOT travel in the request URI (it gets logged);
+  // nor does a client assertion, which anyone reading the log could use before its owner does.
+  if (Object.hasOwn(req.query, 'client_secret') || Object.hasOwn(req.query, 'client_assertion')) throw new InvalidRequestError({ description: 'Client credentials must not be sent in the URI.' })
   let params: Params
   if (req.method === 'GET' || req.method === 'HEAD') {
     params = req.query
@@ -95,7 +97,7 @@ function introspectionParams (req: OAuthRequest): Params {
  * and the token's application must still have it: a permission withdrawn, or a token issued
  * before the scope was reserved, authorizes nothing.
  */
-async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params: Params): Promise<Introspector> {
+async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params: Params, issuer: string | null): Promise<Introspector> {
   if (/^bearer(\s|$)/i.test(req.headers.authorization ?? '')) {
     const result = await authenticateBearer(ctx, { authorization: req.headers.authorization, queryToken: undefined }, [INTROSPECTION_SCOPE])
     const application = result.ok ? result.token.application : null
@@ -108,7 +110,7 @@ async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params
     }
     return { application, resourceServer: true }
   }
-  const client = await authenticateClient(ctx, req, params)
+  const client = await authenticateClient(ctx, req, params, issuer)
   if (client.application.clientType !== 'confidential') throw new InvalidClientError({ detail: 'public clients may not introspect' })
   return { application: client.application, resourceServer: mayIntrospect(client.application) }
 }

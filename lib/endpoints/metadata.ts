@@ -1,5 +1,6 @@
 import type { Settings } from '../settings.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
+import { HMAC_JWS_ALGORITHMS } from '../tokens/jws-algorithms.js'
 import { RESPONSE_MODES } from './authorize-response.js'
 
 /** RFC 8414 §2 authorization server metadata, limited to what this server really does. */
@@ -16,6 +17,10 @@ export interface AuthorizationServerMetadata {
   token_endpoint_auth_methods_supported: string[]
   revocation_endpoint_auth_methods_supported: string[]
   introspection_endpoint_auth_methods_supported: string[]
+  /** RFC 8414 §2: the JWS algorithms of `private_key_jwt` and `client_secret_jwt` assertions at each endpoint. */
+  token_endpoint_auth_signing_alg_values_supported: string[]
+  revocation_endpoint_auth_signing_alg_values_supported: string[]
+  introspection_endpoint_auth_signing_alg_values_supported: string[]
   code_challenge_methods_supported: string[]
   authorization_response_iss_parameter_supported: boolean
   /** RFC 8628 §4, with the device flow on. */
@@ -31,11 +36,20 @@ export interface AuthorizationServerMetadata {
   protected_resources?: string[]
 }
 
+/** What the server can do beyond its settings: `secretJwt`, whether a `clientSecretSealingKey` lets clients use `client_secret_jwt` (and HS256). */
+export interface MetadataCapabilities {
+  readonly secretJwt?: boolean
+}
+
 /**
  * Builds the metadata document for `issuer`, whose endpoints live under it (the routes prefix).
  * Every list is derived from the settings, so the document never advertises what is switched off.
  */
-export function authorizationServerMetadata (settings: Settings, issuer: string): AuthorizationServerMetadata {
+export function authorizationServerMetadata (settings: Settings, issuer: string, capabilities: MetadataCapabilities = {}): AuthorizationServerMetadata {
+  const secretJwt = capabilities.secretJwt === true
+  // client_secret_jwt keys an HMAC with the client secret, which only a sealing key keeps usable.
+  const jwtMethods = ['private_key_jwt', ...(secretJwt ? ['client_secret_jwt'] : [])]
+  const jwtAlgs = [...settings.clientAssertionSigningAlgorithms, ...(secretJwt ? HMAC_JWS_ALGORITHMS : [])]
   const grants = [...TOKEN_GRANTS.values()].filter((g) => g.enabled(settings)).map((g) => g.grantType)
   if (settings.implicitGrantEnabled) grants.push('implicit')
   return {
@@ -51,9 +65,12 @@ export function authorizationServerMetadata (settings: Settings, issuer: string)
     // Every response type can be answered in any of them (but tokens never in the query).
     response_modes_supported: [...RESPONSE_MODES],
     grant_types_supported: grants,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', ...jwtMethods, 'none'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', ...jwtMethods, 'none'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', ...jwtMethods],
+    token_endpoint_auth_signing_alg_values_supported: jwtAlgs,
+    revocation_endpoint_auth_signing_alg_values_supported: jwtAlgs,
+    introspection_endpoint_auth_signing_alg_values_supported: jwtAlgs,
     code_challenge_methods_supported: settings.pkcePlainAllowed ? ['S256', 'plain'] : ['S256'],
     authorization_response_iss_parameter_supported: settings.authorizationResponseIss,
     ...(settings.deviceFlowEnabled ? { device_authorization_endpoint: `${issuer}/device-authorization/` } : {}),
@@ -99,13 +116,13 @@ const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce'
  * The OpenID Connect discovery document for `issuer`: the RFC 8414 document (so the two never
  * disagree) plus the OIDC fields, each limited to what the server really does.
  * @param userClaims the standard claims UserInfo can return (those of the known scopes when the host gives `getUserClaims`).
- * @param options.hs256 whether applications can use HS256 (a `clientSecretSealingKey` is configured).
+ * @param options.hs256 whether applications can use HS256 and client_secret_jwt (a `clientSecretSealingKey` is configured).
  * @param options.algorithms the algorithms of the server's active keys (default `['RS256']`).
  */
 export function openIdProviderMetadata (settings: Settings, issuer: string, userClaims: readonly string[],
   options: { hs256?: boolean, algorithms?: readonly string[] } = {}): OpenIdProviderMetadata {
   return {
-    ...authorizationServerMetadata(settings, issuer),
+    ...authorizationServerMetadata(settings, issuer, { secretJwt: options.hs256 === true }),
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     userinfo_endpoint: `${issuer}/userinfo/`,
     subject_types_supported: ['public'],

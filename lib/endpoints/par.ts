@@ -9,7 +9,7 @@ import { validateAuthorizationRequest } from './authorize-request.js'
 import { REQUEST_URI_PREFIX } from './pushed-request.js'
 
 /** Parameters that authenticate the client at `par/`, not part of the authorization request. */
-const CLIENT_AUTH_PARAMETERS = new Set(['client_secret'])
+const CLIENT_AUTH_PARAMETERS = new Set(['client_secret', 'client_assertion', 'client_assertion_type'])
 
 /**
  * `POST {prefix}/par/` (RFC 9126 §2): authenticates the client as the token endpoint does,
@@ -25,7 +25,7 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
   if (req.duplicated.has('client_id') || req.duplicated.has('client_secret')) {
     throw new InvalidRequestError({ description: 'Parameter repeated: client_id or client_secret.' })
   }
-  const { application } = await authenticateClient(ctx, req, body)
+  const { application } = await authenticateClient(ctx, req, body, issuer ?? null)
   // §2.1: request_uri MUST NOT be pushed.
   if (body.request_uri !== undefined) throw new InvalidRequestError({ description: 'request_uri must not be pushed.' })
 

@@ -1,9 +1,8 @@
-import { ApplicationValidationError, prepareApplication } from '../applications.js'
+import { ApplicationValidationError, clientKeyProblems, prepareApplication, reconcileSecret } from '../applications.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
 import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
 import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js'
-import { CLIENT_ID_ALPHABET } from '../random.js'
 import type { Application, ApplicationGrantType, ClientRegistrationRecord, ClientType, SigningAlgorithm } from '../store/types.js'
 import { constantTimeEqual, tokenChecksum } from '../tokens/checksum.js'
 import { activeKeyFor } from '../tokens/signing-keys.js'
@@ -69,6 +68,15 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
     doc.id_token_signed_response_alg = application.algorithm === '' ? (ctx.oidc?.keys.alg ?? 'RS256') : application.algorithm
   }
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
+  if (application.jwks !== '') {
+    try {
+      doc.jwks = JSON.parse(application.jwks) as unknown
+    } catch {
+      // A row written past the validation: leave the field out rather than fail the read (it authenticates no one either).
+    }
+  }
+  if (application.jwksUri !== '') doc.jwks_uri = application.jwksUri
+  if (application.tokenEndpointAuthSigningAlg !== '') doc.token_endpoint_auth_signing_alg = application.tokenEndpointAuthSigningAlg
   return doc
 }
 
@@ -80,6 +88,15 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
 function checkOpenPolicyGrant (ctx: ServerContext, grantType: ApplicationGrantType): void {
   if (ctx.settings.dcrRegistrationPolicy === 'open' && (grantType === 'client-credentials' || grantType === 'password')) {
     throw new InvalidClientMetadataError({ description: 'Open registration allows only grant types that need a user\'s consent.' })
+  }
+}
+
+/** The key fields of the application, from registered metadata (`''` for those not given: an update replaces them). */
+function keyFields (metadata: ClientMetadata): { jwks: string, jwksUri: string, tokenEndpointAuthSigningAlg: string } {
+  return {
+    jwks: metadata.jwks === undefined ? '' : JSON.stringify(metadata.jwks),
+    jwksUri: metadata.jwks_uri ?? '',
+    tokenEndpointAuthSigningAlg: metadata.token_endpoint_auth_signing_alg ?? '',
   }
 }
 
@@ -122,6 +139,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       userId: registrant.userId,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+      ...keyFields(metadata),
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
       algorithm: metadata.id_token_signed_response_alg ?? '',
       // RFC 7662 §4: introspection rights are an administrator's decision, never the registrant's.
@@ -189,14 +207,17 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     if (!matches) throw new InvalidClientMetadataError({ description: 'client_secret does not match; a client cannot choose its own secret.' })
   }
   const algorithm = updatedAlgorithm(ctx, application, metadata, clientType)
-  let clientSecret: string | null = null
-  let clientSecretHash = application.clientSecretHash
-  if (clientType === 'public') {
-    clientSecretHash = ''
-  } else if (application.clientSecretHash === '') {
-    clientSecret = ctx.random.string(ctx.settings.clientSecretGeneratorLength, CLIENT_ID_ALPHABET)
-    clientSecretHash = await ctx.hasher.hash(clientSecret)
+  const keys = keyFields(metadata)
+  const method = metadata.token_endpoint_auth_method
+  const problems = clientKeyProblems(ctx, { method, jwks: keys.jwks, jwksUri: keys.jwksUri, alg: keys.tokenEndpointAuthSigningAlg, algorithm })
+  if (Object.keys(problems).length > 0) throw asRegistrationError(new ApplicationValidationError(problems))
+  let reconciled
+  try {
+    reconciled = await reconcileSecret(ctx, application, clientType, method, algorithm)
+  } catch (err) {
+    throw asRegistrationError(err)
   }
+  const { clientSecret, clientSecretHash, clientSecretSealed } = reconciled
   // validateClientMetadata applied the application rules (redirect URIs, client type per grant).
   const rotate = ctx.settings.dcrRotateRegistrationTokenOnUpdate
   const newToken = rotate ? ctx.random.token(32) : null
@@ -205,6 +226,8 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     clientType,
     authorizationGrantType,
     clientSecretHash,
+    clientSecretSealed,
+    ...keys,
     name: metadata.client_name ?? '',
     redirectUris: metadata.redirect_uris,
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
@@ -212,8 +235,6 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     algorithm,
-    // Only an HS256 application keeps a sealed copy of its secret.
-    ...(algorithm === 'HS256' ? {} : { clientSecretSealed: '' }),
     // An administrator's introspection permission survives an update, unless the client turns
     // public (then it could no longer authenticate to use it), as on the management pages.
     ...(clientType === 'public' ? { allowIntrospection: false } : {}),

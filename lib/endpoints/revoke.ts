@@ -11,11 +11,12 @@ import { requireFormBody } from './form.js'
  * `POST {prefix}/revoke-token/` (RFC 7009). The client authenticates as at the token endpoint
  * and may revoke only its own tokens; unknown tokens (and other clients' tokens) still get 200,
  * so the answer reveals nothing (§2.2), and so does an unknown `token_type_hint`. Revoking either token of a pair revokes both (§2.1).
+ * @param issuer this server's issuer identifier (the `aud` of a client assertion).
  */
-export async function revocationEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
+export async function revocationEndpoint (ctx: ServerContext, req: OAuthRequest, issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   const params = requireFormBody(req)
   rejectDuplicateParams(req)
-  const client = await authenticateClient(ctx, req, params)
+  const client = await authenticateClient(ctx, req, params, issuer)
   return await withCors(corsHeaders(req, client.application), () => revokeOwnToken(ctx, client, params))
 }
 

@@ -8,8 +8,8 @@ import { tokenResponseBody } from '../tokens/issue.js'
 import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
 import { corsHeaders, withCors } from './cors.js'
 
-/** Parameters every grant may carry besides its own (client authentication, RFC 6749 §2.3.1). */
-const CLIENT_PARAMETERS = ['client_id', 'client_secret']
+/** Parameters every grant may carry besides its own (client authentication, RFC 6749 §2.3.1, RFC 7521 §4.2). */
+const CLIENT_PARAMETERS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
 
 /**
  * `POST {prefix}/token/` (RFC 6749 §3.2, §5). Steps run in RFC order; each throws an
@@ -19,7 +19,7 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest, issu
   const params = requireFormBody(req)
   const grant = selectGrant(ctx, req, params)
   rejectDuplicateParams(req, grant)
-  const client = await authenticateClient(ctx, req, params)
+  const client = await authenticateClient(ctx, req, params, issuer)
   // CORS (DOT 2.4): a browser on one of the client's allowed origins may read the answer.
   return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params, { issuer, resources: paramValues(req, 'body', 'resource') }))
 }

@@ -1,7 +1,10 @@
+import type { JSONWebKeySet } from 'jose'
 import { displayNameProblem } from '../display-name.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js'
 import type { Settings } from '../settings.js'
 import type { Application, ApplicationGrantType, ClientType, TokenEndpointAuthMethod } from '../store/types.js'
+import { isHmacAlgorithm } from '../tokens/jws-algorithms.js'
+import { jwksProblem } from '../validator/client-jwks.js'
 import { redirectUriProblem } from '../validator/redirect-uri.js'
 import { INTROSPECTION_SCOPE } from '../validator/scopes.js'
 
@@ -32,6 +35,12 @@ export interface ClientMetadata {
    * signed (one of the server's key algorithms, or `HS256`); the server's default when omitted.
    */
   id_token_signed_response_alg?: string
+  /** RFC 7591 §2: the client's public keys (for `private_key_jwt`); never with `jwks_uri`. */
+  jwks?: JSONWebKeySet
+  /** RFC 7591 §2: where the client publishes its public keys (https); never with `jwks`. */
+  jwks_uri?: string
+  /** OIDC Registration §2: the one JWS algorithm of the client's assertions. */
+  token_endpoint_auth_signing_alg?: string
 }
 
 /**
@@ -94,7 +103,7 @@ export interface ValidatedMetadata {
 /** The `id_token_signed_response_alg` values a registration may name; whether the server has the key is checked with the application. */
 const ID_TOKEN_ALGS: readonly string[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256']
 
-const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
+const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt']
 const HYBRID: readonly string[] = ['code id_token', 'code token', 'code id_token token']
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code'
 const MAX_STRING = 255
@@ -219,6 +228,42 @@ function applicationGrantType (settings: Settings, grantTypes: readonly string[]
 }
 
 /**
+ * RFC 7591 §2 `jwks` / `jwks_uri` and OIDC Registration `token_endpoint_auth_signing_alg`:
+ * public keys only, one of the two, and an algorithm of the method's family that this server accepts.
+ */
+function clientKeys (settings: Settings, body: Record<string, unknown>, method: string): Pick<ClientMetadata, 'jwks' | 'jwks_uri' | 'token_endpoint_auth_signing_alg'> {
+  const jwks = body.jwks ?? undefined
+  if (jwks !== undefined) {
+    const problem = jwksProblem(jwks)
+    if (problem !== null) throw bad(`jwks ${problem}.`)
+  }
+  const jwksUri = optionalString(body, 'jwks_uri', MAX_URI)
+  if (jwksUri !== undefined) {
+    let url: URL | null = null
+    try {
+      url = new URL(jwksUri)
+    } catch {}
+    if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '' || jwksUri.includes('#')) {
+      throw bad('jwks_uri must be an https URL without user information or fragment.')
+    }
+  }
+  if (jwks !== undefined && jwksUri !== undefined) throw bad('Use jwks or jwks_uri, not both (RFC 7591 section 2).')
+  if (method === 'private_key_jwt' && jwks === undefined && jwksUri === undefined) throw bad('private_key_jwt needs jwks or jwks_uri.')
+  const alg = optionalString(body, 'token_endpoint_auth_signing_alg')
+  if (alg !== undefined) {
+    const fits = method === 'private_key_jwt'
+      ? settings.clientAssertionSigningAlgorithms.includes(alg)
+      : method === 'client_secret_jwt' && isHmacAlgorithm(alg)
+    if (!fits) throw bad('Unsupported token_endpoint_auth_signing_alg for the token_endpoint_auth_method.')
+  }
+  return {
+    ...(jwks === undefined ? {} : { jwks: jwks as JSONWebKeySet }),
+    ...(jwksUri === undefined ? {} : { jwks_uri: jwksUri }),
+    ...(alg === undefined ? {} : { token_endpoint_auth_signing_alg: alg }),
+  }
+}
+
+/**
  * Validates RFC 7591 §2 client metadata from a registration or update body. Unknown fields
  * are ignored (§2: the server MUST ignore metadata it does not understand); wrong types and
  * unacceptable values throw `invalid_client_metadata` or `invalid_redirect_uri` (§3.2.2).
@@ -269,6 +314,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   const idTokenAlg = settings.oidcEnabled ? optionalString(body, 'id_token_signed_response_alg') : undefined
   if (idTokenAlg !== undefined && !ID_TOKEN_ALGS.includes(idTokenAlg)) throw bad('Unsupported id_token_signed_response_alg.')
   if (idTokenAlg === 'HS256' && clientType === 'public') throw bad('id_token_signed_response_alg HS256 needs a client secret; public clients have none.')
+  const keys = clientKeys(settings, body, authMethod)
 
   const requirePar = body.require_pushed_authorization_requests
   if (requirePar !== undefined && requirePar !== null && typeof requirePar !== 'boolean') throw bad('require_pushed_authorization_requests must be a boolean.')
@@ -293,6 +339,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     post_logout_redirect_uris: settings.oidcEnabled && body.post_logout_redirect_uris != null ? redirectUris(body, 'post_logout_redirect_uris', settings) : undefined,
     require_pushed_authorization_requests: typeof requirePar === 'boolean' ? requirePar : undefined,
     id_token_signed_response_alg: idTokenAlg,
+    ...keys,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

@@ -34,8 +34,11 @@ export const APPLICATION_GRANT_TYPES: readonly ApplicationGrantType[] = Object.f
  */
 export type SigningAlgorithm = '' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256'
 
-/** Client authentication methods (RFC 7591 §2 `token_endpoint_auth_method`). */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+/**
+ * Client authentication methods (RFC 7591 §2 `token_endpoint_auth_method`): the secret ones of
+ * RFC 6749 §2.3.1, `none` for public clients, and the JWT ones of RFC 7523 / OIDC Core §9.
+ */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt'
 
 /** A registered OAuth client (DOT `Application`). */
 export interface Application {

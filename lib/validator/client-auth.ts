@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js'
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import { param, type OAuthRequest, type Params } from '../request.js'
 import type { Application, TokenEndpointAuthMethod } from '../store/types.js'
+import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './client-assertion.js'
 import { freezeApplication } from './client-cache.js'
 
 /** How the client authenticated (RFC 8414 `token_endpoint_auth_methods_supported` names). */
@@ -31,6 +32,8 @@ interface PresentedCredentials {
   clientId: string
   secret: string | undefined
   method: ClientAuthMethod
+  /** A JWT client assertion (RFC 7523 §2.2), when that is how the client authenticates. */
+  assertion?: string
 }
 
 /** Parsed `Authorization: Basic` credentials; `null` when the header is not Basic. */
@@ -78,11 +81,18 @@ function presentedCredentials (req: OAuthRequest, params: Params): PresentedCred
   const basic = parseBasicAuth(req.headers.authorization)
   const bodyId = param(params, 'client_id')
   const bodySecret = params.client_secret
+  const assertion = presentedAssertion(req, params)
+  // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in a request.
+  if ((basic !== null && bodySecret !== undefined) || (assertion !== null && (basic !== null || bodySecret !== undefined))) {
+    throw new InvalidRequestError({ description: 'Use only one client authentication method.' })
+  }
+  if (assertion !== null) {
+    const clientId = assertionClientId(assertion)
+    // RFC 7521 §4.2: a client_id sent alongside must name the same client.
+    if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClientError({ detail: 'client_id in body differs from the client assertion\'s sub' })
+    return { clientId, secret: undefined, method: 'private_key_jwt', assertion }
+  }
   if (basic !== null) {
-    // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
-    if (bodySecret !== undefined) {
-      throw new InvalidRequestError({ description: 'Use only one client authentication method.' })
-    }
     if (bodyId !== undefined && bodyId !== basic.clientId) {
       throw new InvalidClientError({ detail: 'client_id in body differs from Basic credentials', headers: BASIC_CHALLENGE })
     }
@@ -92,14 +102,33 @@ function presentedCredentials (req: OAuthRequest, params: Params): PresentedCred
   return { clientId: bodyId, secret: bodySecret, method: bodySecret === undefined || bodySecret === '' ? 'none' : 'client_secret_post' }
 }
 
+/** RFC 7521 §4.2: `client_assertion` with its `client_assertion_type`, each once; `null` when neither is sent. */
+function presentedAssertion (req: OAuthRequest, params: Params): string | null {
+  const type = params.client_assertion_type
+  const assertion = params.client_assertion
+  if (type === undefined && assertion === undefined) return null
+  if (req.duplicated.has('client_assertion') || req.duplicated.has('client_assertion_type')) {
+    throw new InvalidRequestError({ description: 'Parameter repeated: client_assertion or client_assertion_type.' })
+  }
+  if (type === undefined || assertion === undefined || assertion === '') {
+    throw new InvalidRequestError({ description: 'client_assertion and client_assertion_type go together.' })
+  }
+  if (type !== CLIENT_ASSERTION_TYPE) throw new InvalidClientError({ detail: 'unsupported client_assertion_type' })
+  return assertion
+}
+
 /**
  * RFC 6749 §2.3 / §3.2.1: authenticates a confidential client by its secret, or identifies a
  * public client by its `client_id`. Unknown clients cost the same hashing work as known ones
- * (so timing does not tell which exist). Every failure is 401 `invalid_client`; the real reason goes to `detail`.
+ * (so timing does not tell which exist). A JWT client assertion (`private_key_jwt`,
+ * `client_secret_jwt`) is verified against `issuer`, the `aud` it must carry. Every failure is
+ * 401 `invalid_client`; the real reason goes to `detail`.
  */
-export async function authenticateClient (ctx: ServerContext, req: OAuthRequest, params: Params): Promise<AuthenticatedClient> {
+export async function authenticateClient (ctx: ServerContext, req: OAuthRequest, params: Params,
+  issuer: string | null = ctx.settings.issuer): Promise<AuthenticatedClient> {
   const presented = presentedCredentials(req, params)
   if (presented === null) throw new InvalidClientError({ detail: 'no client credentials' })
+  if (presented.assertion !== undefined) return await authenticateByAssertion(ctx, presented.clientId, presented.assertion, issuer)
   const challenge = presented.method === 'client_secret_basic' ? { headers: BASIC_CHALLENGE } : {}
   const secret = presented.secret ?? ''
   // The same id and secret as in an earlier success: the application without lookup or KDF.
@@ -142,4 +171,16 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
     throw new InvalidClientError({ detail: `client registered for ${required} used ${method}`, ...challenge })
   }
   return remember({ application, method })
+}
+
+/**
+ * RFC 7523 §3: a client authenticating with a JWT. Never served from the client cache: each
+ * assertion is verified and its `jti` used up. A public client has no credentials to prove.
+ */
+async function authenticateByAssertion (ctx: ServerContext, clientId: string, assertion: string, issuer: string | null): Promise<AuthenticatedClient> {
+  const application = await ctx.store.findApplicationByClientId(clientId)
+  if (application === null) throw new InvalidClientError({ detail: 'unknown client_id (client assertion)' })
+  if (application.clientType === 'public') throw new InvalidClientError({ detail: 'public client presented a client assertion' })
+  const method = await verifyClientAssertion(ctx, application, assertion, issuer)
+  return { application, method }
 }

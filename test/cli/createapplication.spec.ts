@@ -38,7 +38,8 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   t.equal(r.stdout.trimEnd().split('\n').length, 1, 'one line')
   const body = JSON.parse(r.stdout) as Record<string, unknown>
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
-    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered', 'user', 'created'])
+    'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered',
+    'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,
@@ -119,6 +120,39 @@ t.test('a public application has no secret', async (t) => {
   t.notMatch(human.stdout, 'shown only this once')
   const json = await cli(['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--json', '--database', path])
   t.match(JSON.parse(json.stdout), { client_secret: null, client_type: 'public', authorization_grant_type: 'urn:ietf:params:oauth:grant-type:device_code' })
+})
+
+t.test('JWT client authentication: --token-endpoint-auth-method private_key_jwt with --jwks or --jwks-uri, no secret; mistakes listed per flag', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }
+  const human = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'private_key_jwt',
+    '--jwks', JSON.stringify({ keys: [jwk] }), '--token-endpoint-auth-signing-alg', 'ES256', '--database', path])
+  t.equal(human.code, 0, human.stderr)
+  t.match(human.stdout, /^ {2}client_secret: +\(none: it authenticates with private_key_jwt\)$/m)
+  t.match(human.stdout, /^ {2}token_endpoint_auth_method: +private_key_jwt$/m)
+  t.match(human.stdout, /^ {2}jwks: +1 public key\(s\)$/m)
+  t.notMatch(human.stdout, 'shown only this once')
+  const json = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'private_key_jwt',
+    '--jwks-uri', 'https://client.example/jwks.json', '--json', '--database', path])
+  t.match(JSON.parse(json.stdout), { client_secret: null, token_endpoint_auth_method: 'private_key_jwt', jwks: null, jwks_uri: 'https://client.example/jwks.json' })
+
+  const bad = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'private_key_jwt',
+    '--jwks', JSON.stringify({ keys: [{ ...jwk, d: 'private' }] }), '--jwks-uri', 'http://client.example/jwks', '--token-endpoint-auth-signing-alg', 'HS256', '--database', path])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /^ {2}--jwks: +must hold public keys only \(a key has private members\)$/m)
+  t.match(bad.stderr, /^ {2}--jwks-uri: +must be an https URL$/m)
+  t.match(bad.stderr, /^ {2}--token-endpoint-auth-signing-alg: +must be one of RS256, .+ for private_key_jwt$/m)
+  const none = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'private_key_jwt', '--database', path])
+  t.match(none.stderr, /^ {2}--jwks: +private_key_jwt needs the client's public keys: jwks or jwksUri$/m)
+  const unsealed = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'client_secret_jwt', '--database', path])
+  t.match(unsealed.stderr, /^ {2}--token-endpoint-auth-method: +client_secret_jwt needs the client secret in clear/m)
+  const sealed = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'client_secret_jwt', '--json', '--database', path],
+    { env: { OAT_CLIENT_SECRET_SEALING_KEY: 'd'.repeat(64) } })
+  t.equal(sealed.code, 0, sealed.stderr)
+  t.match(JSON.parse(sealed.stdout), { client_secret: /^[A-Za-z0-9]{128}$/, token_endpoint_auth_method: 'client_secret_jwt' })
+  t.equal(await withStore(path, async (store) => (await store.listApplications()).filter((a) => a.clientSecretSealed !== '').length), 1, 'its secret is kept sealed')
+  const unknown = await cli(['createapplication', 'confidential', 'client-credentials', '--token-endpoint-auth-method', 'tls_client_auth', '--database', path])
+  t.match(unknown.stderr, /^ {2}--token-endpoint-auth-method: +must be empty, /m)
 })
 
 t.test('every DOT grant type is accepted', async (t) => {

@@ -8,6 +8,8 @@ import { buildAuthorizeApp, codeFlowTokens, headerUser, USER_HEADER } from '../h
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const IAT = 'initial-access-token-of-at-least-32-chars'
 const clock = fixedClock('2026-01-01T00:00:00.000Z')
+/** RFC 7517 A.1's P-256 public key. */
+const VALID_JWK = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }
 
 async function register (app: FastifyInstance, body: unknown, headers: Record<string, string> = {}) {
   return await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify(body), headers: { ...JSON_HEADERS, ...headers } })
@@ -112,7 +114,28 @@ t.test('invalid metadata gets RFC 7591 §3.2.2 errors as JSON, and nothing is st
     [{ redirect_uris: ['/relative'] }, 'invalid_redirect_uri', 'A redirect URI in redirect_uris is not an absolute URI.'],
     [{ redirect_uris: 'https://client.example/cb' }, 'invalid_redirect_uri', 'redirect_uris must be an array of strings.'],
     [{}, 'invalid_redirect_uri', 'redirect_uris is required for redirect-based grant types.'],
-    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata', 'Unsupported token_endpoint_auth_method.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'tls_client_auth' }, 'invalid_client_metadata', 'Unsupported token_endpoint_auth_method.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata', 'private_key_jwt needs jwks or jwks_uri.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }] } },
+      'invalid_client_metadata', 'jwks must hold public keys only (a key has private members).'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } },
+      'invalid_client_metadata', 'jwks may hold only RSA, EC and OKP public keys.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: 'not an object' },
+      'invalid_client_metadata', 'jwks must be a JSON object with a "keys" array.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://c.example/jwks' },
+      'invalid_client_metadata', 'jwks_uri must be an https URL without user information or fragment.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', jwks: { keys: [VALID_JWK] } },
+      'invalid_client_metadata', 'Use jwks or jwks_uri, not both (RFC 7591 section 2).'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } },
+      'invalid_client_metadata', 'jwks holds a key that is not a valid public key.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'RSA', n: 'sXch', e: 'AQAB' }] } },
+      'invalid_client_metadata', 'jwks holds an RSA key shorter than 2048 bits.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', token_endpoint_auth_signing_alg: 'HS256' },
+      'invalid_client_metadata', 'Unsupported token_endpoint_auth_signing_alg for the token_endpoint_auth_method.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks', token_endpoint_auth_signing_alg: 'none' },
+      'invalid_client_metadata', 'Unsupported token_endpoint_auth_signing_alg for the token_endpoint_auth_method.'],
+    [{ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'client_secret_basic', token_endpoint_auth_signing_alg: 'RS256' },
+      'invalid_client_metadata', 'Unsupported token_endpoint_auth_signing_alg for the token_endpoint_auth_method.'],
     [{ redirect_uris: ['https://c.example/cb'], grant_types: ['password'] }, 'invalid_client_metadata', 'Unsupported grant type in grant_types.'],
     [{ redirect_uris: ['https://c.example/cb'], grant_types: ['implicit'], response_types: ['token'] }, 'invalid_client_metadata', 'Unsupported grant type in grant_types.'],
     [{ redirect_uris: ['https://c.example/cb'], grant_types: ['authorization_code'], response_types: ['token'] }, 'invalid_client_metadata', 'Unsupported response type in response_types.'],
@@ -418,4 +441,47 @@ t.test('CONF-2 with the implicit grant off, implicit is refused in any combinati
   t.equal(hybrid.statusCode, 201)
   t.match(hybrid.json(), { grant_types: ['authorization_code', 'implicit'], response_types: ['code id_token token'] })
   t.equal((await register(on, { ...uris, grant_types: ['authorization_code'], response_types: ['code token'] })).statusCode, 400, 'a token response type needs the implicit grant listed')
+})
+
+t.test('JWT client authentication: register private_key_jwt with jwks, read it back, update to client_secret_jwt and back', async (t) => {
+  const app = await buildApp(t, { clock, clientSecretSealingKey: 'c'.repeat(64), settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null } })
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }
+  const metadata = { redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [jwk] } }
+  const res = await register(app, metadata)
+  t.equal(res.statusCode, 201)
+  const body = res.json() as Record<string, unknown>
+  t.equal(body.token_endpoint_auth_method, 'private_key_jwt')
+  t.equal(body.token_endpoint_auth_signing_alg, 'ES256')
+  t.same(body.jwks, { keys: [jwk] })
+  t.notOk('client_secret' in body, 'a private_key_jwt client gets no secret')
+  const stored = await app.oauth.store.findApplicationByClientId(body.client_id as string)
+  t.equal(stored?.clientSecretHash, '')
+  t.same(JSON.parse(stored?.jwks ?? ''), { keys: [jwk] })
+
+  const uri = body.registration_client_uri as string
+  const put = async (fields: Record<string, unknown>, token: string) => await app.inject({
+    method: 'PUT', url: uri, headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` }, payload: JSON.stringify({ client_id: body.client_id, ...fields }),
+  })
+  const toSecretJwt = await put({ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'client_secret_jwt' }, body.registration_access_token as string)
+  t.equal(toSecretJwt.statusCode, 200)
+  const updated = toSecretJwt.json() as Record<string, unknown>
+  t.equal(updated.token_endpoint_auth_method, 'client_secret_jwt')
+  t.type(updated.client_secret, 'string', 'a client_secret_jwt client gets a secret, kept sealed')
+  t.notOk('jwks' in updated, 'an update replaces the metadata: the keys are gone')
+  const sealed = await app.oauth.store.findApplicationByClientId(body.client_id as string)
+  t.not(sealed?.clientSecretSealed, '')
+  t.equal(sealed?.jwks, '')
+
+  const back = await put({ redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://c.example/jwks.json' },
+    updated.registration_access_token as string)
+  t.equal(back.statusCode, 200)
+  const keyed = await app.oauth.store.findApplicationByClientId(body.client_id as string)
+  t.equal(keyed?.clientSecretHash, '', 'back to private_key_jwt: the secret is dropped')
+  t.equal(keyed?.clientSecretSealed, '')
+  t.equal(keyed?.jwksUri, 'https://c.example/jwks.json')
+
+  // Without a sealing key the server cannot keep a secret usable as an HMAC key.
+  const unsealed = await register(open, { redirect_uris: ['https://c.example/cb'], token_endpoint_auth_method: 'client_secret_jwt' })
+  t.equal(unsealed.statusCode, 400)
+  t.same(unsealed.json(), { error: 'invalid_client_metadata', error_description: 'The client metadata is not acceptable.' })
 })

@@ -95,3 +95,21 @@ t.test('RFC 9207: with authorizationResponseIss, authorization responses carry i
   const res = await postDecision(plain, await fetchConsent(plain, { ...params, client_id: app2.application.clientId }))
   t.equal(redirectParams(res).iss, undefined, 'off by default (DOT parity)')
 })
+
+t.test('client authentication: private_key_jwt always, client_secret_jwt and HS* only with a sealing key, and the signing algorithms per endpoint', async (t) => {
+  const read = async (options: Parameters<typeof buildApp>[1]): Promise<Record<string, string[]>> => {
+    const app = await buildApp(t, options)
+    await app.register(oauthMetadata, { routesPrefix: '/o' })
+    return (await app.inject({ url: '/.well-known/oauth-authorization-server/o', headers: { host: 'localhost' } })).json()
+  }
+  const plain = await read({ settings: { clientAssertionSigningAlgorithms: ['ES256', 'PS256'] } })
+  t.same(plain.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+  t.same(plain.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+  t.same(plain.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+  for (const endpoint of ['token', 'revocation', 'introspection']) t.same(plain[`${endpoint}_endpoint_auth_signing_alg_values_supported`], ['ES256', 'PS256'], endpoint)
+  const sealed = await read({ clientSecretSealingKey: 'e'.repeat(64) })
+  t.same(sealed.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'])
+  t.same(sealed.token_endpoint_auth_signing_alg_values_supported,
+    ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'])
+  t.notOk(sealed.token_endpoint_auth_signing_alg_values_supported?.includes('none'))
+})

@@ -80,6 +80,11 @@ t.test('bad options and settings fail registration, never a request', async (t) 
     ['sqlite.backgroundCheckpoint not a boolean', { sqlite: { backgroundCheckpoint: 'yes' } }, { code: 'OAT_ERR_OPTIONS', message: /`sqlite.backgroundCheckpoint` must be true or false/ }],
     ['sqlite not an object', { sqlite: true }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: `sqlite` must be an object/ }],
     ['a misspelt sqlite key', { sqlite: { mmapsize: 1 } }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit `sqlite` has no option "mmapsize" \(did you mean "mmapSize"\?\); it knows mmapSize, crossProcessCheckMs, backgroundCheckpoint$/ }],
+    ['outboundHttp not an object', { outboundHttp: 'https' }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: `outboundHttp` must be an object/ }],
+    ['outboundHttp.allowPrivateAddresses not a boolean', { outboundHttp: { allowPrivateAddresses: 'yes' } }, { code: 'OAT_ERR_OPTIONS', message: /`outboundHttp.allowPrivateAddresses` must be true or false/ }],
+    ['outboundHttp.maxBytes zero', { outboundHttp: { maxBytes: 0 } }, { code: 'OAT_ERR_OPTIONS', message: /`outboundHttp.maxBytes` must be a positive integer/ }],
+    ['outboundHttp.ca not PEM', { outboundHttp: { ca: 42 } }, { code: 'OAT_ERR_OPTIONS', message: /`outboundHttp.ca` must be PEM text/ }],
+    ['a misspelt outboundHttp key', { outboundHttp: { allowPrivate: true } }, { code: 'OAT_ERR_OPTIONS', message: /fastifyOAuthToolkit `outboundHttp` has no option "allowPrivate"/ }],
     // The former top-level names say where the option went, in one line.
     ['the former sqliteMmapSize', { sqliteMmapSize: 1 << 20 }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit option "sqliteMmapSize" is now `sqlite: \{ mmapSize \}`$/ }],
     ['the former sqliteCrossProcessCheckMs', { sqliteCrossProcessCheckMs: 0 }, { code: 'OAT_ERR_OPTIONS', message: /^fastify-oauth-toolkit: fastifyOAuthToolkit option "sqliteCrossProcessCheckMs" is now `sqlite: \{ crossProcessCheckMs \}`$/ }],

@@ -3,6 +3,7 @@ import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
   './browser-rows.spec.ts',
+  './client-assertion.spec.ts',
   './crash-consistency.spec.ts',
   './database-leak.spec.ts',
   './introspection-rights.spec.ts',

@@ -298,3 +298,35 @@ t.test('host apps replace any template through the templates option', async (t) 
   t.equal(res.headers['x-frame-options'], 'DENY', 'custom pages keep the security headers')
   t.match((await get(app, '/o/applications/register/')).body, /Register a new application/, 'the others stay built in')
 })
+
+t.test('JWT client authentication through the pages: a private_key_jwt client with a JWK Set gets no secret; private keys are refused beside the field', async (t) => {
+  const app = await buildManagementApp(t)
+  const page = await get(app, '/o/applications/register/')
+  for (const label of ['Client authentication', 'Public keys \\(JWK Set\\)', 'JWK Set URL', 'Assertion signing algorithm']) {
+    t.match(page.body, new RegExp(`<label for="[^"]+">${label}</label>`), `labelled field ${label}`)
+  }
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }
+  const keyed = { ...VALID, tokenEndpointAuthMethod: 'private_key_jwt', jwks: JSON.stringify({ keys: [jwk] }), jwksUri: '', tokenEndpointAuthSigningAlg: 'ES256' }
+
+  const refused = await post(app, '/o/applications/register/', { ...keyed, jwks: JSON.stringify({ keys: [{ ...jwk, d: 'secret-part' }] }), jwksUri: 'https://c.example/jwks' }, formState(page))
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /id="jwks-error" role="alert">must hold public keys only/)
+  t.same(await app.oauth.store.listApplications(), [])
+
+  const { id, secret, res } = await register(app, keyed)
+  t.equal(res.statusCode, 200)
+  t.equal(secret, null, 'no secret is shown: there is none')
+  t.match(res.body, /id="auth-method">private_key_jwt, ES256</)
+  t.notMatch(res.body, /regenerate-secret/, 'nothing to regenerate')
+  const stored = await app.oauth.store.findApplicationById(id)
+  t.equal(stored?.tokenEndpointAuthMethod, 'private_key_jwt')
+  t.equal(stored?.clientSecretHash, '')
+  t.same(JSON.parse(stored?.jwks ?? ''), { keys: [jwk] })
+
+  // The edit form shows the keys and keeps them through an unrelated change.
+  const edit = await get(app, `/o/applications/${id}/update/`)
+  t.match(edit.body, /value="private_key_jwt" selected/)
+  const updated = await post(app, `/o/applications/${id}/update/`, { ...keyed, name: 'Renamed' }, formState(edit))
+  t.equal(updated.statusCode, 302)
+  t.same(JSON.parse((await app.oauth.store.findApplicationById(id))?.jwks ?? ''), { keys: [jwk] })
+})

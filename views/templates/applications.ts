@@ -1,4 +1,5 @@
 import { html, type HtmlValue, type SafeHtml } from '../../lib/html.js'
+import { ASYMMETRIC_JWS_ALGORITHMS, HMAC_JWS_ALGORITHMS } from '../../lib/tokens/jws-algorithms.js'
 import { layout, type PageContext } from './layout.js'
 
 /** An application as the management pages show it. */
@@ -12,6 +13,12 @@ export interface ApplicationSummary {
   readonly postLogoutRedirectUris: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly algorithm: string
+  /** RFC 7591 `token_endpoint_auth_method`; `''` accepts any. */
+  readonly tokenEndpointAuthMethod: string
+  /** The client's JWK Set (JSON text) for `private_key_jwt`, or `''`. */
+  readonly jwks: string
+  readonly jwksUri: string
+  readonly tokenEndpointAuthSigningAlg: string
   readonly skipAuthorization: boolean
   /** RFC 7662 §4 resource-server permission: shown, never editable here (administrators set it). */
   readonly allowIntrospection: boolean
@@ -108,6 +115,10 @@ ${field('redirectUris', 'Redirect URIs', area('redirectUris'), e('redirectUris')
 ${field('postLogoutRedirectUris', 'Post-logout redirect URIs', area('postLogoutRedirectUris'), e('postLogoutRedirectUris'), 'Where RP-initiated logout may return to.')}
 ${field('allowedOrigins', 'Allowed origins', area('allowedOrigins'), e('allowedOrigins'), 'Origins (https://host[:port]) whose browser code may call the token endpoint.')}
 ${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), data.algorithms ?? ['', 'RS256', 'HS256'], e('algorithm')), e('algorithm'), 'ID token signing: empty for the server\'s default (RS256), one of the server\'s key algorithms (RS256, PS256, ES256, EdDSA), or HS256 with the client secret (confidential applications, when the server keeps secrets sealed).')}
+${field('tokenEndpointAuthMethod', 'Client authentication', select('tokenEndpointAuthMethod', v('tokenEndpointAuthMethod'), AUTH_METHODS, e('tokenEndpointAuthMethod')), e('tokenEndpointAuthMethod'), 'The only method accepted (empty: any). private_key_jwt signs with the keys below and has no secret; client_secret_jwt signs with the secret (when the server keeps secrets sealed).')}
+${field('jwks', 'Public keys (JWK Set)', area('jwks'), e('jwks'), 'For private_key_jwt: the client\'s JWK Set as JSON, public keys only. Or give a JWK Set URL below, not both.')}
+${field('jwksUri', 'JWK Set URL', text('jwksUri', true), e('jwksUri'), 'For private_key_jwt: an https URL where the client publishes its public keys.')}
+${field('tokenEndpointAuthSigningAlg', 'Assertion signing algorithm', select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), 'The one JWS algorithm of the client\'s assertions (empty: any the server accepts).')}
 <div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
 <button type="submit" class="oat-primary">Save</button>
@@ -116,7 +127,10 @@ ${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), data.algor
 `)
 }
 
-const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm']
+const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
+  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg']
+const AUTH_METHODS = ['', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none']
+const ASSERTION_ALGORITHMS = ['', ...ASYMMETRIC_JWS_ALGORITHMS, ...HMAC_JWS_ALGORITHMS]
 
 /** `applications/:id/`: details; the secret appears only right after it was generated. */
 export function applicationDetailPage (data: ApplicationDetailData, page: PageContext): SafeHtml {
@@ -137,6 +151,8 @@ ${row('Redirect URIs', listOf(app.redirectUris))}
 ${row('Post-logout redirect URIs', listOf(app.postLogoutRedirectUris))}
 ${row('Allowed origins', listOf(app.allowedOrigins))}
 ${row('Algorithm', app.algorithm === '' ? 'none' : app.algorithm)}
+${row('Client authentication', html`<span id="auth-method">${app.tokenEndpointAuthMethod === '' ? 'any method' : app.tokenEndpointAuthMethod}${app.tokenEndpointAuthSigningAlg === '' ? '' : `, ${app.tokenEndpointAuthSigningAlg}`}</span>`)}
+${app.jwksUri !== '' ? row('JWK Set URL', html`<code>${app.jwksUri}</code>`) : app.jwks !== '' ? row('Public keys', 'registered (JWK Set)') : ''}
 ${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
 ${row('Redirect URIs vetted', html`<span id="self-registered">${app.selfRegistered ? 'no: its URIs come from a user, so authorization errors are shown on this site before the user approves, never sent to the application' : 'yes: set by an administrator'}</span>`)}
 ${row('Created', app.createdAt.toISOString())}
@@ -145,7 +161,7 @@ ${row('Created', app.createdAt.toISOString())}
 <a class="oat-button oat-secondary" href="${data.base}">All applications</a>
 <a class="oat-button oat-secondary" href="${data.base}${app.id}/update/">Edit</a>
 <a class="oat-button oat-secondary" href="${data.base}${app.id}/delete/">Delete</a>
-${app.clientType === 'confidential'
+${app.clientType === 'confidential' && app.tokenEndpointAuthMethod !== 'private_key_jwt'
 ? html`<form method="post" action="${data.base}${app.id}/regenerate-secret/" class="oat-inline">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <button type="submit" class="oat-secondary">Regenerate secret</button></form>`

@@ -1,5 +1,5 @@
 import { ApplicationValidationError, type CreatedApplication } from '../../applications.js'
-import { APPLICATION_GRANT_TYPES } from '../../store/types.js'
+import { APPLICATION_GRANT_TYPES, type TokenEndpointAuthMethod } from '../../store/types.js'
 import { booleanOption, CliUsageError, stringOption } from '../args.js'
 import { DATABASE_OPTION, defineCommand, EXIT, HELP_OPTION, PROGRAM, SETTINGS_OPTION, table, type CliIo } from '../command.js'
 import { adminServer, loadSettings } from '../config.js'
@@ -20,6 +20,10 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   algorithm: '--algorithm',
   allowIntrospection: '--allow-introspection',
   selfRegistered: '--self-registered',
+  tokenEndpointAuthMethod: '--token-endpoint-auth-method',
+  jwks: '--jwks',
+  jwksUri: '--jwks-uri',
+  tokenEndpointAuthSigningAlg: '--token-endpoint-auth-signing-alg',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -38,6 +42,10 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     algorithm: app.algorithm,
     allow_introspection: app.allowIntrospection,
     self_registered: app.selfRegistered,
+    token_endpoint_auth_method: app.tokenEndpointAuthMethod,
+    jwks: app.jwks === '' ? null : JSON.parse(app.jwks) as unknown,
+    jwks_uri: app.jwksUri,
+    token_endpoint_auth_signing_alg: app.tokenEndpointAuthSigningAlg,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -46,7 +54,7 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
 /** The human summary. A generated secret is printed with a warning; a supplied one is not echoed. */
 function toText ({ application: app, clientSecret }: CreatedApplication, secretSupplied: boolean): string {
   const secret = clientSecret === null
-    ? '(none: public client)'
+    ? app.clientType === 'public' ? '(none: public client)' : '(none: it authenticates with private_key_jwt)'
     : secretSupplied ? '(the one you supplied; stored hashed)' : clientSecret
   const rows: Array<[string, string]> = [
     ['client_id:', app.clientId],
@@ -59,6 +67,10 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.allowedOrigins.length > 0) rows.push(['allowed_origins:', app.allowedOrigins.join(' ')])
   if (app.skipAuthorization) rows.push(['skip_authorization:', 'yes'])
   if (app.algorithm !== '') rows.push(['algorithm:', app.algorithm])
+  if (app.tokenEndpointAuthMethod !== '') rows.push(['token_endpoint_auth_method:', app.tokenEndpointAuthMethod])
+  if (app.jwks !== '') rows.push(['jwks:', `${(JSON.parse(app.jwks) as { keys: unknown[] }).keys.length} public key(s)`])
+  if (app.jwksUri !== '') rows.push(['jwks_uri:', app.jwksUri])
+  if (app.tokenEndpointAuthSigningAlg !== '') rows.push(['token_endpoint_auth_signing_alg:', app.tokenEndpointAuthSigningAlg])
   if (app.allowIntrospection) rows.push(['allow_introspection:', 'yes (may introspect every client\'s access tokens)'])
   if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
@@ -83,7 +95,8 @@ export const createApplicationCommand = defineCommand({
   summary: 'Register an OAuth application (client) and print its secret once',
   description: 'Registers an application after validating every field (DOT\'s createapplication). The\n' +
     'generated client secret is printed once: only its hash is stored (and, for HS256, a copy\n' +
-    'sealed under the key in OAT_CLIENT_SECRET_SEALING_KEY). Validation errors are listed on\n' +
+    'sealed under the key in OAT_CLIENT_SECRET_SEALING_KEY, as client_secret_jwt needs too).\n' +
+    'A private_key_jwt client gets no secret: it signs assertions with its key. Validation errors are listed on\n' +
     'stderr, one per field, with exit code 2.',
   positionals: [
     { name: 'client_type', description: 'confidential or public' },
@@ -100,6 +113,11 @@ export const createApplicationCommand = defineCommand({
     user: stringOption('id', 'Id of the user who owns the application'),
     algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (the server\'s default), RS256, PS256, ES256, EdDSA (the server needs a key for it), or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
     'allow-introspection': booleanOption('Make it a resource server: it may introspect every client\'s access tokens and obtain the introspection scope (confidential only)'),
+    'token-endpoint-auth-method': stringOption('method', 'The only client authentication accepted: client_secret_basic, client_secret_post, ' +
+      'private_key_jwt (needs --jwks or --jwks-uri; no secret), client_secret_jwt (needs OAT_CLIENT_SECRET_SEALING_KEY) or none (default: any)'),
+    jwks: stringOption('json', 'The client\'s public keys as a JWK Set (JSON text), for private_key_jwt'),
+    'jwks-uri': stringOption('url', 'https URL of the client\'s JWK Set, for private_key_jwt (not with --jwks)'),
+    'token-endpoint-auth-signing-alg': stringOption('alg', 'The one JWS algorithm the client\'s assertions may use (default: any the server accepts)'),
     'self-registered': booleanOption('Treat it as an end user\'s client with unvetted redirect URIs: authorization errors before approval are shown, never redirected'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
@@ -127,6 +145,11 @@ export const createApplicationCommand = defineCommand({
         algorithm: values.algorithm,
         allowIntrospection: values['allow-introspection'] === true,
         selfRegistered: values['self-registered'] === true,
+        // Validated with the rest (an unknown method is a field error, not a crash).
+        ...(values['token-endpoint-auth-method'] === undefined ? {} : { tokenEndpointAuthMethod: values['token-endpoint-auth-method'] as TokenEndpointAuthMethod }),
+        ...(values.jwks === undefined ? {} : { jwks: values.jwks }),
+        ...(values['jwks-uri'] === undefined ? {} : { jwksUri: values['jwks-uri'] }),
+        ...(values['token-endpoint-auth-signing-alg'] === undefined ? {} : { tokenEndpointAuthSigningAlg: values['token-endpoint-auth-signing-alg'] }),
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)

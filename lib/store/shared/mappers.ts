@@ -7,7 +7,7 @@ import type { Row } from './tables.js'
 
 // Row → domain record, for both dialects (tables.ts). drizzle row types never leave lib/store/.
 
-const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
+const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt']
 
 /** `map(row)`, or `null` when the lookup found no row. */
 export function mapOrNull<R, T> (row: R | undefined, map: (row: R) => T): T | null {
