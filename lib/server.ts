@@ -12,7 +12,8 @@ import { ClientCache } from './validator/client-cache.js'
 import { bindEndpoints, type OAuthEndpoints } from './server-endpoints.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
-import { createSecretSealer, type SealingKeyInput } from './tokens/client-secret-seal.js'
+import { createSecretSealer, type SealingKey, type SealingKeyInput } from './tokens/client-secret-seal.js'
+import { createServerDpop } from './dpop/server.js'
 import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
@@ -38,6 +39,12 @@ export interface OAuthServerOptions {
   clientSecretSealingKey?: SealingKeyInput
   /** Bearer tokens that may register clients when `dcrRegistrationPolicy` is `initial-access-token` (RFC 7591 §3); kept only as checksums. */
   initialAccessTokens?: readonly string[]
+  /**
+   * The key DPoP server nonces are MACed with (RFC 9449 §8, the `dpopNonceRequired` setting): 32
+   * random bytes, the same on every instance so that each accepts the others' nonces. Without it
+   * a key is derived from `clientSecretSealingKey`; with neither, `dpopNonceRequired` fails at startup.
+   */
+  dpopNonceKey?: SealingKey
 }
 
 /**
@@ -110,6 +117,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       ? new ClientCache(options.store, settings.clientCacheSize, settings.verificationCacheSeconds)
       : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
+    dpop: createServerDpop(settings, options.store, options.clock ?? systemClock, options.dpopNonceKey, options.clientSecretSealingKey),
   }
   const server: OAuthServer & { readonly [CONTEXT]: ServerContext } = {
     [CONTEXT]: ctx,

@@ -9,7 +9,7 @@ import type { SettingsInput } from '../lib/settings.js'
 import type { DatabaseOption } from '../lib/store/connection.js'
 import { openStore, type SqliteOptions } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
-import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
+import type { SealingKey, SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
@@ -76,6 +76,12 @@ export interface FastifyOAuthToolkitOptions {
    */
   clientSecretSealingKey?: SealingKeyInput
   /**
+   * The key DPoP server nonces are MACed with (the `dpopNonceRequired` setting, RFC 9449 §8):
+   * 32 random bytes as hex, base64url or a Uint8Array, the same on every instance. Without it a
+   * key is derived from `clientSecretSealingKey`; with neither, `dpopNonceRequired` fails here.
+   */
+  dpopNonceKey?: SealingKey
+  /**
    * Bearer tokens that may register clients at `{prefix}/register/` when the
    * `dcrRegistrationPolicy` setting is `initial-access-token` (RFC 7591 §3), each at least 32
    * characters. Only their checksums are kept; they are compared in constant time.
@@ -141,6 +147,7 @@ const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
   secret: true,
   oidc: true,
   clientSecretSealingKey: true,
+  dpopNonceKey: true,
   initialAccessTokens: true,
   templates: true,
   clock: true,
@@ -179,6 +186,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       hasher: options.hasher,
       verifyUserCredentials: options.verifyUserCredentials,
       ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
+      ...(options.dpopNonceKey === undefined ? {} : { dpopNonceKey: options.dpopNonceKey }),
       initialAccessTokens: options.initialAccessTokens,
       ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null } }),
     })

@@ -21,6 +21,7 @@ export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
     duplicated: new Set([...query.duplicated, ...(body?.duplicated ?? []), ...inBoth(query.params, body?.params)]),
     unsupportedBody: hasOtherBody || (body !== null && body.malformed.length > 0),
     values: { query: query.lists, body: body === null ? null : body.lists },
+    url: request.url,
   }
 }
 

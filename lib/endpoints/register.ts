@@ -64,6 +64,7 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   if (application.allowedScopes !== null) doc.scope = application.allowedScopes.join(' ')
   if (ctx.settings.oidcEnabled) doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
+  if (ctx.settings.dpopEnabled) doc.dpop_bound_access_tokens = application.dpopBoundAccessTokens
   return doc
 }
 
@@ -113,6 +114,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
       userId: registrant.userId,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+      dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
       // RFC 7662 §4: introspection rights are an administrator's decision, never the registrant's.
@@ -199,6 +201,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     redirectUris: metadata.redirect_uris,
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+    dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     // An administrator's introspection permission survives an update, unless the client turns

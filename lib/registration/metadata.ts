@@ -27,6 +27,8 @@ export interface ClientMetadata {
   post_logout_redirect_uris?: string[]
   /** RFC 9126 §6. */
   require_pushed_authorization_requests?: boolean
+  /** RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one are refused. */
+  dpop_bound_access_tokens?: boolean
 }
 
 /**
@@ -258,6 +260,10 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
 
   const requirePar = body.require_pushed_authorization_requests
   if (requirePar !== undefined && requirePar !== null && typeof requirePar !== 'boolean') throw bad('require_pushed_authorization_requests must be a boolean.')
+  const dpopBound = body.dpop_bound_access_tokens
+  if (dpopBound !== undefined && dpopBound !== null && typeof dpopBound !== 'boolean') throw bad('dpop_bound_access_tokens must be a boolean.')
+  // Without DPoP the client could never get a token: refused rather than stored as a trap.
+  if (dpopBound === true && !settings.dpopEnabled) throw bad('dpop_bound_access_tokens needs DPoP, which this server does not accept.')
 
   const metadata: ClientMetadata = {
     redirect_uris: redirects,
@@ -278,6 +284,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     // Without OpenID Connect there is no logout endpoint: the field is unknown, so ignored.
     post_logout_redirect_uris: settings.oidcEnabled && body.post_logout_redirect_uris != null ? redirectUris(body, 'post_logout_redirect_uris', settings) : undefined,
     require_pushed_authorization_requests: typeof requirePar === 'boolean' ? requirePar : undefined,
+    dpop_bound_access_tokens: typeof dpopBound === 'boolean' ? dpopBound : undefined,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

@@ -14,5 +14,6 @@ await runSpecs(import.meta.url, [
   './redirect-target-reply.spec.ts',
   './token-rows.spec.ts',
   './contention.spec.ts',
+  './dpop.spec.ts',
   './revocation-expiry.spec.ts',
 ])

@@ -20,6 +20,7 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   algorithm: '--algorithm',
   allowIntrospection: '--allow-introspection',
   selfRegistered: '--self-registered',
+  dpopBoundAccessTokens: '--dpop-bound-access-tokens',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -38,6 +39,7 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     algorithm: app.algorithm,
     allow_introspection: app.allowIntrospection,
     self_registered: app.selfRegistered,
+    dpop_bound_access_tokens: app.dpopBoundAccessTokens,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -60,6 +62,7 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.skipAuthorization) rows.push(['skip_authorization:', 'yes'])
   if (app.algorithm !== '') rows.push(['algorithm:', app.algorithm])
   if (app.allowIntrospection) rows.push(['allow_introspection:', 'yes (may introspect every client\'s access tokens)'])
+  if (app.dpopBoundAccessTokens) rows.push(['dpop_bound_access_tokens:', 'yes (every token request must carry a DPoP proof)'])
   if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
@@ -101,6 +104,7 @@ export const createApplicationCommand = defineCommand({
     algorithm: stringOption('alg', 'ID token signing algorithm: \'\' (default), RS256, or HS256 (confidential only; needs OAT_CLIENT_SECRET_SEALING_KEY)'),
     'allow-introspection': booleanOption('Make it a resource server: it may introspect every client\'s access tokens and obtain the introspection scope (confidential only)'),
     'self-registered': booleanOption('Treat it as an end user\'s client with unvetted redirect URIs: authorization errors before approval are shown, never redirected'),
+    'dpop-bound-access-tokens': booleanOption('RFC 9449: refuse this client\'s token requests without a DPoP proof (its tokens are always DPoP-bound)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -127,6 +131,7 @@ export const createApplicationCommand = defineCommand({
         algorithm: values.algorithm,
         allowIntrospection: values['allow-introspection'] === true,
         selfRegistered: values['self-registered'] === true,
+        dpopBoundAccessTokens: values['dpop-bound-access-tokens'] === true,
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)
