@@ -38,7 +38,7 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'findApplicationByClientId', 'findApplicationById', 'listApplications', 'isOriginAllowed',
   'findAccessToken', 'findAccessTokenForVerification', 'findAccessTokenById', 'listAccessTokensForUser',
   'findRefreshToken', 'findIdTokenByJti', 'findGrant', 'watchInvalidations', 'invalidationsReliable', 'close',
-  'findDeviceGrant', 'findDeviceGrantByUserCode', 'findDeviceGrantById',
+  'findDeviceGrant', 'findDeviceGrantByUserCode', 'findDeviceGrantById', 'useOnce',
   // device authorizations: their rows only, never an access token
   'createDeviceGrant', 'claimDeviceGrant', 'decideDeviceGrant', 'recordDevicePoll',
   // client registrations (a new application has no tokens) and pushed authorization requests

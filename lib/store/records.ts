@@ -80,6 +80,21 @@ export interface Application {
    * Set at creation; updates by the client or its owner never change it.
    */
   readonly selfRegistered: boolean
+  /**
+   * RFC 7591 `jwks`: the client's public keys, a JWK Set as JSON text (for `private_key_jwt`
+   * client authentication and signed request objects); `''` when it has none.
+   */
+  readonly jwks: string
+  /** RFC 7591 `jwks_uri`: an https URL where the client publishes its JWK Set; `''` when it has none. */
+  readonly jwksUri: string
+  /** RFC 7591 / OpenID Connect Registration `token_endpoint_auth_signing_alg`; `''` accepts any the server allows. */
+  readonly tokenEndpointAuthSigningAlg: string
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  readonly dpopBoundAccessTokens: boolean
+  /** RFC 9101 §10.5 `require_signed_request_object`: authorization requests must come as signed request objects. */
+  readonly requireSignedRequestObject: boolean
+  /** OpenID Connect Registration `request_object_signing_alg`; `''` accepts any the server allows. */
+  readonly requestObjectSigningAlg: string
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -90,14 +105,16 @@ type GivenAtCreation = 'clientId' | 'clientSecretHash' | 'clientType' | 'authori
 
 /** The fields of `Application` a creation may leave to their defaults. */
 type DefaultedAtCreation = 'clientSecretSealed' | 'requirePushedAuthorizationRequests' | 'tokenEndpointAuthMethod' | 'allowedScopes' |
-  'allowIntrospection' | 'selfRegistered'
+  'allowIntrospection' | 'selfRegistered' | 'jwks' | 'jwksUri' | 'tokenEndpointAuthSigningAlg' | 'dpopBoundAccessTokens' |
+  'requireSignedRequestObject' | 'requestObjectSigningAlg'
 
 /**
  * Fields needed to create an application; the secret is already hashed. The optional ones
  * default to: no sealed secret (`clientSecretSealed` `''`), no RFC 9126 §6 requirement, any
  * client authentication method (`tokenEndpointAuthMethod` `''`), unrestricted scopes
- * (`allowedScopes` `null`), no RFC 7662 §4 introspection permission, and not self-registered
- * (`registerClient` always sets it).
+ * (`allowedScopes` `null`), no RFC 7662 §4 introspection permission, not self-registered
+ * (`registerClient` always sets it), no client keys (`jwks`, `jwksUri` `''`), no DPoP or signed
+ * request object requirement, and any algorithm the server allows (`''`).
  */
 export interface NewApplication extends Pick<Application, GivenAtCreation>, Partial<Pick<Application, DefaultedAtCreation>> {
   readonly now: Date
@@ -126,6 +143,11 @@ export interface AccessTokenRecord {
   readonly idTokenId: number | null
   /** RFC 8707 resource indicators, space-separated; `''` when unrestricted. */
   readonly resource: string
+  /**
+   * RFC 9449 §6: the JWK SHA-256 thumbprint (RFC 7638) of the DPoP key the token is bound to
+   * (`cnf.jkt`): it is only accepted with a proof of that key. `''` for a bearer token.
+   */
+  readonly jkt: string
   readonly createdAt: Date
 }
 
@@ -147,6 +169,8 @@ export interface RefreshTokenRecord {
   readonly successorSealed: string | null
   /** When the user authenticated for the authorization the family descends from; `null` when unknown (OIDC `auth_time`). */
   readonly authTime: Date | null
+  /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key (this thumbprint); `''` when unbound. */
+  readonly jkt: string
   readonly createdAt: Date
 }
 
@@ -165,6 +189,8 @@ export interface GrantRecord {
   readonly claims: string
   readonly resource: string
   readonly authTime: Date
+  /** RFC 9449 §10 `dpop_jkt`: the code may only be exchanged with a DPoP proof of this key; `''` when unbound. */
+  readonly dpopJkt: string
   readonly consumedAt: Date | null
   /** The token family created by the first exchange (so a replay can revoke it). */
   readonly tokenFamily: string | null
@@ -226,7 +252,10 @@ export interface NewDeviceGrant {
 }
 
 /** An access token to insert: an `AccessTokenRecord` before it has an id, an ID token or a creation time. */
-export type NewAccessToken = Omit<AccessTokenRecord, 'id' | 'idTokenId' | 'createdAt'>
+export type NewAccessToken = Omit<AccessTokenRecord, 'id' | 'idTokenId' | 'createdAt' | 'jkt'> & {
+  /** RFC 9449: the DPoP key thumbprint to bind the token to; absent or `''` for a bearer token. */
+  readonly jkt?: string
+}
 
 /** A refresh token to insert (bound to the access token inserted with it). */
 export interface NewRefreshToken {
@@ -238,10 +267,15 @@ export interface NewRefreshToken {
   readonly resource: string
   /** When the user authenticated (carried across rotations for the ID token's `auth_time`); `null` or absent when unknown. */
   readonly authTime?: Date | null
+  /** RFC 9449 §5: the DPoP key thumbprint a public client's refresh must prove; absent or `''` when unbound. */
+  readonly jkt?: string
 }
 
 /** An authorization code to insert: a `GrantRecord` before it has an id, a consumption or a creation time. */
-export type NewGrant = Omit<GrantRecord, 'id' | 'consumedAt' | 'tokenFamily' | 'createdAt'>
+export type NewGrant = Omit<GrantRecord, 'id' | 'consumedAt' | 'tokenFamily' | 'createdAt' | 'dpopJkt'> & {
+  /** RFC 9449 §10 `dpop_jkt` from the authorization request; absent or `''` when unbound. */
+  readonly dpopJkt?: string
+}
 
 /** RFC 7591/7592: the registration of a dynamically registered client. */
 export interface ClientRegistrationRecord {

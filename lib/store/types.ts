@@ -17,6 +17,12 @@ export type {
   NewPushedAuthorizationRequest, NewRefreshToken, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm, TokenEndpointAuthMethod,
 } from './records.js'
 
+/**
+ * What a single-use value is (`Store.useOnce`): the `jti` of an RFC 9449 DPoP proof, of an
+ * RFC 7523 client assertion, or of an RFC 9101 request object. Each kind is its own namespace.
+ */
+export type SingleUseKind = 'dpop' | 'client_assertion' | 'request_object'
+
 /** What `recordDevicePoll` saw: whether the device polled faster than its interval, and the interval now in force. */
 export interface DevicePollResult {
   readonly tooFast: boolean
@@ -51,6 +57,8 @@ export interface ClearedCounts {
   grants: number
   idTokens: number
   deviceGrants: number
+  /** Expired single-use values (`useOnce`). */
+  usedJtis: number
 }
 
 /** One batch of `clearExpired`, as reported to `ClearExpiredRules.onBatchDone`. */
@@ -215,6 +223,16 @@ export interface Store {
   startPushedAuthorizationRequest (id: number, now: Date, expiresAt: Date): Promise<boolean>
   /** Consumes it, only if unconsumed and unexpired at `now`; true when this call consumed it. */
   consumePushedAuthorizationRequest (id: number, now: Date): Promise<boolean>
+
+  // single-use values (DPoP proofs, client assertions, request objects)
+  /**
+   * Records `key` as used for `kind` until `expiresAt`: `true` the first time, `false` when it was
+   * already used and has not expired at `now` (a replay). Atomic across every process and
+   * instance on the database (a unique index decides). The caller makes `key` unique within its
+   * kind (for example the issuer or key thumbprint and the `jti`); the store keeps only its
+   * SHA-256 checksum, so a key of any length costs the same. Rows expire with `clearExpired`.
+   */
+  useOnce (kind: SingleUseKind, key: string, expiresAt: Date, now: Date): Promise<boolean>
 
   // maintenance
   /** Deletes expired rows; reports `{ kind: 'expired', before: rules.now }` (see the invalidation rule). */

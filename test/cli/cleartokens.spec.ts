@@ -23,7 +23,7 @@ async function setup (dir: string, settings?: Record<string, unknown>): Promise<
 
 function summary (path: string, access: number, refresh: number, grants: number): string {
   return `Cleared expired tokens from ${path}:\n` +
-    `  access tokens:        ${access}\n  refresh tokens:       ${refresh}\n  authorization codes:  ${grants}\n  ID tokens:            0\n  device codes:         0\n`
+    `  access tokens:        ${access}\n  refresh tokens:       ${refresh}\n  authorization codes:  ${grants}\n  ID tokens:            0\n  device codes:         0\n  single-use ids:       0\n`
 }
 
 t.test('with DOT defaults: expired access tokens and codes go, refresh tokens stay, and a warning on stderr', async (t) => {

@@ -597,6 +597,58 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.ok(await store.findDeviceGrant(tokenChecksum('new')))
   })
 
+  t.test('useOnce: the first use of a key wins, a replay is refused until it expires, racing uses on two instances let one through', async (t) => {
+    const h = await open(t)
+    const stores = [h.store, await h.openAnother()] as const
+    t.equal(await h.store.useOnce('dpop', 'jkt-1 jti-1', at(60), T0), true, 'first use')
+    t.equal(await h.store.useOnce('dpop', 'jkt-1 jti-1', at(60), at(30)), false, 'replay while live')
+    t.equal(await h.store.useOnce('client_assertion', 'jkt-1 jti-1', at(60), at(30)), true, 'kinds are separate namespaces')
+    t.equal(await h.store.useOnce('dpop', 'jkt-1 jti-1', at(200), at(60)), true, 'expired at now: may be used again')
+    t.equal(await h.store.useOnce('dpop', 'jkt-1 jti-1', at(200), at(100)), false, 'and is then live again')
+    const long = 'x'.repeat(10_000)
+    t.equal(await h.store.useOnce('request_object', long, at(60), T0), true, 'a long key is stored by checksum')
+    t.equal(await h.store.useOnce('request_object', long, at(60), T0), false)
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) =>
+      await (stores[i % 2] as Store).useOnce('dpop', 'raced', at(60), T0)))
+    t.equal(results.filter((r) => r).length, 1, 'exactly one of 20 racing uses')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_used_jti WHERE key_checksum = \'raced\''), 0, 'the key itself is not stored')
+  })
+
+  t.test('cleartokens deletes expired single-use records', async (t) => {
+    const { h, store, clock, clear } = await cleartokensFixture(t)
+    await store.useOnce('dpop', 'old', at(100), T0)
+    await store.useOnce('dpop', 'new', at(5000), T0)
+    clock.set(at(1000).toISOString())
+    const { counts } = await clear() as { counts: { usedJtis: number } }
+    t.ok(counts.usedJtis >= 1, 'the expired one is counted (the harness may share its database with earlier tests)')
+    t.equal(await store.useOnce('dpop', 'new', at(6000), at(1000)), false, 'the live one is kept')
+    t.equal(await store.useOnce('dpop', 'old', at(6000), at(1000)), true)
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_used_jti WHERE expires < $1', [h.time(at(1000))]), 0, 'no expired row is left')
+  })
+
+  t.test('sender-constraint and client-key fields round-trip on applications, codes and tokens', async (t) => {
+    const h = await open(t)
+    const plain = await newApplication(h.store, { clientId: 'keys-default' })
+    t.match(plain, { jwks: '', jwksUri: '', tokenEndpointAuthSigningAlg: '', dpopBoundAccessTokens: false, requireSignedRequestObject: false, requestObjectSigningAlg: '' })
+    const jwks = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] })
+    const app = await newApplication(h.store, {
+      clientId: 'keys', jwks, tokenEndpointAuthSigningAlg: 'ES256', dpopBoundAccessTokens: true, requireSignedRequestObject: true, requestObjectSigningAlg: 'PS256',
+    })
+    t.match(await h.store.findApplicationByClientId('keys'), { jwks, tokenEndpointAuthSigningAlg: 'ES256', dpopBoundAccessTokens: true, requireSignedRequestObject: true, requestObjectSigningAlg: 'PS256' })
+    const updated = await h.store.updateApplication(app.id, { jwks: '', jwksUri: 'https://client.example/jwks', dpopBoundAccessTokens: false }, at(1))
+    t.match(updated, { jwks: '', jwksUri: 'https://client.example/jwks', dpopBoundAccessTokens: false, requireSignedRequestObject: true })
+    const grant = await h.store.createGrant({ ...newGrant(app.id, 'bound-code', at(60)), dpopJkt: 'thumb-1' }, T0)
+    t.equal((await h.store.findGrant(grant.checksum))?.dpopJkt, 'thumb-1')
+    t.equal((await h.store.createGrant(newGrant(app.id, 'unbound-code', at(60)), T0)).dpopJkt, '')
+    const base = issueOf({ applicationId: app.id, token: 'bound-a', refresh: 'bound-r', now: T0 })
+    const rows = await h.store.issueTokens({ ...base, accessToken: { ...base.accessToken, jkt: 'thumb-1' }, refreshToken: base.refreshToken === null ? null : { ...base.refreshToken, jkt: 'thumb-1' } })
+    t.equal(rows.accessToken.jkt, 'thumb-1')
+    t.equal(rows.refreshToken?.jkt, 'thumb-1')
+    t.equal((await h.store.findAccessTokenForVerification(tokenChecksum('bound-a')))?.token.jkt, 'thumb-1')
+    t.equal((await h.store.findRefreshToken(tokenChecksum('bound-r')))?.jkt, 'thumb-1')
+    t.equal((await h.store.issueTokens(issueOf({ applicationId: app.id, token: 'bearer-a', now: T0 }))).accessToken.jkt, '', 'unbound by default')
+  })
+
   /** A clock, a harness and DOT's cleartokens over its store. */
   async function cleartokensFixture (t: Test, settings: SettingsInput = {}): Promise<{ h: StoreHarness, store: Store, clock: FixedClock, clear: () => Promise<{ counts: unknown, batches: number }> }> {
     const h = await open(t)
@@ -636,7 +688,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
 
     clock.set(at(1000).toISOString())
     const { counts, batches } = await clear()
-    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1, deviceGrants: 0 })
+    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1, deviceGrants: 0, usedJtis: 0 })
     t.equal(batches, 2, 'five rows in batches of two: two pauses between three batches')
     for (let i = 0; i < 5; i++) t.equal(await store.findAccessToken(tokenChecksum(`expired-${i}`)), null)
     t.ok(await store.findAccessToken(tokenChecksum('live')))
@@ -648,7 +700,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.same(ids, [referencedId, liveId], 'an expired ID token an access token still refers to is kept')
     t.notOk(ids.includes(orphanId))
 
-    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0, deviceGrants: 0 }, 'idempotent')
+    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0, deviceGrants: 0, usedJtis: 0 }, 'idempotent')
   })
 
   t.test('cleartokens with reuse protection keeps revoked refresh tokens until they idle-expire', async (t) => {

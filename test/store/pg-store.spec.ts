@@ -54,7 +54,7 @@ if (url !== null) {
 
   t.test('the schema has the tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
     const tables = await raw.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'oauth2_%' ORDER BY 1")
-    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken'])
+    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_used_jti'])
 
     const times = await raw.query<{ name: string, type: string, precision: number }>(`SELECT table_name || '.' || column_name AS name, data_type AS type, datetime_precision AS precision
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'oauth2_grant' AND column_name IN ('expires', 'consumed_at') ORDER BY 1`)

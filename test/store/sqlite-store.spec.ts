@@ -106,7 +106,7 @@ t.test('the schema has the tables, their foreign keys and the lookup indexes', a
   const raw = new Database(file)
   t.teardown(async () => { raw.close(); await store.close() })
   const tables = raw.prepare('SELECT name FROM sqlite_master WHERE type = \'table\' AND name LIKE \'oauth2_%\' ORDER BY name').pluck().all()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_used_jti'])
 
   const indexes = (table: string): Record<string, { unique: boolean, columns: string[] }> => {
     const out: Record<string, { unique: boolean, columns: string[] }> = {}

@@ -25,6 +25,7 @@ function summary (counts: ClearedCounts, path: string): string {
     ['authorization codes:', String(counts.grants)],
     ['ID tokens:', String(counts.idTokens)],
     ['device codes:', String(counts.deviceGrants)],
+    ['single-use ids:', String(counts.usedJtis)],
   ]), ''].join('\n')
 }
 
@@ -37,7 +38,7 @@ export const clearTokensCommand = defineCommand({
     'past refreshTokenExpireSeconds; refresh tokens revoked longer ago than\n' +
     'refreshTokenGracePeriodSeconds (kept until idle expiry when refreshTokenReuseProtection is\n' +
     'on); expired ID tokens no access token refers to; expired authorization codes and\n' +
-    'device codes.\n' +
+    'device codes; expired records of used DPoP proof, client assertion and request object ids.\n' +
     'Warns on stderr when refreshTokenExpireSeconds is not set.',
   positionals: [],
   options: {

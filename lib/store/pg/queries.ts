@@ -6,13 +6,13 @@ import type { DataMethods } from '../shared/methods.js'
 import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow } from '../shared/rows.js'
 import {
   applicationFilter, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantRedemption, familyRevocation, grantRedemption, liveRefreshToken,
-  mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, standInApplication,
+  mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
 import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
 import type { PgDb } from './open.js'
 import { insertIdToken, insertTokens, one, tokenIssuances } from './token-inserts.js'
-import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens } from './schema.js'
+import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
 
 // The PostgreSQL executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they are awaited, writes inside transactions at READ COMMITTED, and
@@ -209,6 +209,13 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
 
     async createGrant (grant, now) {
       return toGrant(one(await db.insert(grants).values(newGrantToRow(grant, now)).returning()))
+    },
+
+    async useOnce (kind, key, expiresAt, now) {
+      const use = singleUse(usedJtis, kind, key, expiresAt, now)
+      const rows = await db.insert(usedJtis).values(use.row)
+        .onConflictDoUpdate({ target: [usedJtis.kind, usedJtis.keyChecksum], set: use.set, setWhere: use.setWhere }).returning({ id: usedJtis.id })
+      return rows.length === 1
     },
 
     async findGrant (checksum) {

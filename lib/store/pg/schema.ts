@@ -41,6 +41,18 @@ export const applications = pgTable('oauth2_application', {
   selfRegistered: boolean('self_registered').notNull().default(false),
   /** HS256 applications only: the client secret sealed with AES-256-GCM (lib/tokens/client-secret-seal.ts), never in clear. */
   clientSecretSealed: text('client_secret_sealed').notNull().default(''),
+  /** RFC 7591 `jwks`: the client's public keys as a JWK Set (JSON text); '' when it has none. */
+  jwks: text('jwks').notNull().default(''),
+  /** RFC 7591 `jwks_uri`: where the client publishes its JWK Set; '' when it has none. */
+  jwksUri: text('jwks_uri').notNull().default(''),
+  /** RFC 7591 / OIDC Registration `token_endpoint_auth_signing_alg`; '' accepts the server's list. */
+  tokenEndpointAuthSigningAlg: text('token_endpoint_auth_signing_alg').notNull().default(''),
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens: boolean('dpop_bound_access_tokens').notNull().default(false),
+  /** RFC 9101 §10.5 `require_signed_request_object`. */
+  requireSignedRequestObject: boolean('require_signed_request_object').notNull().default(false),
+  /** OIDC Registration `request_object_signing_alg`; '' accepts the server's list. */
+  requestObjectSigningAlg: text('request_object_signing_alg').notNull().default(''),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [
@@ -61,6 +73,8 @@ export const grants = pgTable('oauth2_grant', {
   nonce: text('nonce').notNull().default(''),
   claims: text('claims').notNull().default(''),
   resource: text('resource').notNull().default(''),
+  /** RFC 9449 §10 `dpop_jkt`: the code may only be exchanged with a DPoP proof of this key; '' when unbound. */
+  dpopJkt: text('dpop_jkt').notNull().default(''),
   authTime: time('auth_time').notNull(),
   consumedAt: time('consumed_at'),
   tokenFamily: text('token_family'),
@@ -100,6 +114,8 @@ export const accessTokens = pgTable('oauth2_accesstoken', {
   grantId: id('grant_id').references(() => grants.id, { onDelete: 'set null' }),
   idTokenId: id('id_token_id').references(() => idTokens.id, { onDelete: 'cascade' }),
   resource: text('resource').notNull().default(''),
+  /** RFC 9449 §6: the JWK SHA-256 thumbprint (RFC 7638) the token is bound to (`cnf.jkt`); '' for a bearer token. */
+  jkt: text('jkt').notNull().default(''),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [
@@ -123,6 +139,8 @@ export const refreshTokens = pgTable('oauth2_refreshtoken', {
   accessTokenId: id('access_token_id').references(() => accessTokens.id, { onDelete: 'set null' }),
   tokenFamily: text('token_family').notNull(),
   resource: text('resource').notNull().default(''),
+  /** RFC 9449 §5: the thumbprint of the key a public client's refresh must prove; '' when unbound. */
+  jkt: text('jkt').notNull().default(''),
   revokedAt: time('revoked'),
   successorSealed: text('successor_sealed'),
   /** When the user authenticated for the authorization this family descends from (OIDC `auth_time` on refresh). */
@@ -187,4 +205,19 @@ export const pushedAuthorizationRequests = pgTable('oauth2_pushed_authorization_
   uniqueIndex('oauth2_par_request_checksum_uq').on(t.requestChecksum),
   index('oauth2_par_expires_idx').on(t.expiresAt),
   index('oauth2_par_application_idx').on(t.applicationId),
+])
+
+/**
+ * Values that may be used once (`jti` of DPoP proofs, client assertions and request objects),
+ * known by the SHA-256 checksum of their kind-scoped key: a unique index makes a replay fail
+ * atomically, across every instance on the database. Rows go once expired (`clearExpired`).
+ */
+export const usedJtis = pgTable('oauth2_used_jti', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  kind: text('kind').notNull(),
+  keyChecksum: text('key_checksum').notNull(),
+  expiresAt: time('expires').notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_used_jti_key_uq').on(t.kind, t.keyChecksum),
+  index('oauth2_used_jti_expires_idx').on(t.expiresAt),
 ])

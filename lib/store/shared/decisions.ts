@@ -39,7 +39,7 @@ export function devicePoll (deviceGrants: AnyTable<'deviceGrants'>, id: number, 
 }
 
 /** The tables `clearExpired` deletes from, by their schema export name. */
-export type ClearedTable = 'refreshTokens' | 'accessTokens' | 'idTokens' | 'grants' | 'deviceGrants'
+export type ClearedTable = 'refreshTokens' | 'accessTokens' | 'idTokens' | 'grants' | 'deviceGrants' | 'usedJtis'
 
 /** How one dialect deletes the rows of a `clearExpired` step and reports expired access tokens. */
 export interface ClearExpiredSteps {
@@ -55,12 +55,12 @@ export interface ClearExpiredSteps {
 /**
  * `clearExpired` (DOT's `cleartokens`), in its order: refresh tokens revoked or idle past the
  * cut-offs (none when both are `null`, kept for reuse detection), expired access tokens, then
- * expired ID tokens no access token refers to any more, expired codes and device
- * authorizations. Every access token deleted had expired at `rules.now`, so caches hear `expired`
+ * expired ID tokens no access token refers to any more, expired codes, device
+ * authorizations and single-use values. Every access token deleted had expired at `rules.now`, so caches hear `expired`
  * (a cache refuses such tokens anyway, unless its clock is behind), not `all`.
  */
 export async function clearExpired (s: DialectTables, rules: ClearExpiredRules, steps: ClearExpiredSteps): Promise<ClearedCounts> {
-  const { refreshTokens, accessTokens, idTokens, grants, deviceGrants } = s
+  const { refreshTokens, accessTokens, idTokens, grants, deviceGrants, usedJtis } = s
   const idle: SQL[] = []
   if (rules.revokedBefore !== null) idle.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
   if (rules.refreshCreatedBefore !== null) idle.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
@@ -71,5 +71,8 @@ export async function clearExpired (s: DialectTables, rules: ClearExpiredRules, 
     sql`NOT EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${accessTokens.idTokenId} = ${idTokens.id})`))
   const grantCount = await steps.deleteInBatches('grants', lt(grants.expiresAt, rules.now))
   const deviceCount = await steps.deleteInBatches('deviceGrants', lt(deviceGrants.expiresAt, rules.now))
-  return { accessTokens: accessCount, refreshTokens: refreshCount, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount }
+  const usedJtiCount = await steps.deleteInBatches('usedJtis', lt(usedJtis.expiresAt, rules.now))
+  return {
+    accessTokens: accessCount, refreshTokens: refreshCount, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount, usedJtis: usedJtiCount,
+  }
 }

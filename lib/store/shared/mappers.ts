@@ -55,6 +55,12 @@ export function toApplication (row: Row<'applications'>): Application {
     allowedScopes: row.allowedScopes === null ? null : splitList(row.allowedScopes),
     allowIntrospection: row.allowIntrospection,
     selfRegistered: row.selfRegistered,
+    jwks: row.jwks,
+    jwksUri: row.jwksUri,
+    tokenEndpointAuthSigningAlg: row.tokenEndpointAuthSigningAlg,
+    dpopBoundAccessTokens: row.dpopBoundAccessTokens,
+    requireSignedRequestObject: row.requireSignedRequestObject,
+    requestObjectSigningAlg: row.requestObjectSigningAlg,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -72,6 +78,7 @@ export function toAccessToken (row: Row<'accessTokens'>): AccessTokenRecord {
     grantId: row.grantId,
     idTokenId: row.idTokenId,
     resource: row.resource,
+    jkt: row.jkt,
     createdAt: row.createdAt,
   }
 }
@@ -94,6 +101,7 @@ export function toRefreshToken (row: Row<'refreshTokens'>): RefreshTokenRecord {
     revokedAt: row.revokedAt,
     successorSealed: row.successorSealed,
     authTime: row.authTime,
+    jkt: row.jkt,
     createdAt: row.createdAt,
   }
 }
@@ -113,6 +121,7 @@ export function toGrant (row: Row<'grants'>): GrantRecord {
     claims: row.claims,
     resource: row.resource,
     authTime: row.authTime,
+    dpopJkt: row.dpopJkt,
     consumedAt: row.consumedAt,
     tokenFamily: row.tokenFamily,
     createdAt: row.createdAt,

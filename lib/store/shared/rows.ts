@@ -28,6 +28,12 @@ export function newApplicationToRow (app: NewApplication): InsertRow<'applicatio
     allowIntrospection: app.allowIntrospection ?? false,
     selfRegistered: app.selfRegistered ?? false,
     clientSecretSealed: app.clientSecretSealed ?? '',
+    jwks: app.jwks ?? '',
+    jwksUri: app.jwksUri ?? '',
+    tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg ?? '',
+    dpopBoundAccessTokens: app.dpopBoundAccessTokens ?? false,
+    requireSignedRequestObject: app.requireSignedRequestObject ?? false,
+    requestObjectSigningAlg: app.requestObjectSigningAlg ?? '',
     createdAt: app.now,
     updatedAt: app.now,
   }
@@ -57,6 +63,12 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.allowedScopes !== undefined) set.allowedScopes = changes.allowedScopes === null ? null : joinList(changes.allowedScopes)
   if (changes.allowIntrospection !== undefined) set.allowIntrospection = changes.allowIntrospection
   if (changes.selfRegistered !== undefined) set.selfRegistered = changes.selfRegistered
+  if (changes.jwks !== undefined) set.jwks = changes.jwks
+  if (changes.jwksUri !== undefined) set.jwksUri = changes.jwksUri
+  if (changes.tokenEndpointAuthSigningAlg !== undefined) set.tokenEndpointAuthSigningAlg = changes.tokenEndpointAuthSigningAlg
+  if (changes.dpopBoundAccessTokens !== undefined) set.dpopBoundAccessTokens = changes.dpopBoundAccessTokens
+  if (changes.requireSignedRequestObject !== undefined) set.requireSignedRequestObject = changes.requireSignedRequestObject
+  if (changes.requestObjectSigningAlg !== undefined) set.requestObjectSigningAlg = changes.requestObjectSigningAlg
   return set
 }
 
@@ -110,6 +122,7 @@ export function newGrantToRow (grant: NewGrant, now: Date): InsertRow<'grants'> 
     claims: grant.claims,
     resource: grant.resource,
     authTime: grant.authTime,
+    dpopJkt: grant.dpopJkt ?? '',
     createdAt: now,
     updatedAt: now,
   }
@@ -164,6 +177,7 @@ export function newAccessTokenToRow (at: NewAccessToken, idTokenId: number | nul
     grantId: at.grantId,
     idTokenId,
     resource: at.resource,
+    jkt: at.jkt ?? '',
     createdAt: now,
     updatedAt: now,
   }
@@ -186,6 +200,7 @@ export function newRefreshTokenToRow (rt: NewRefreshToken, accessTokenId: number
     tokenFamily: rt.tokenFamily,
     resource: rt.resource,
     authTime: rt.authTime ?? null,
+    jkt: rt.jkt ?? '',
     createdAt: now,
     updatedAt: now,
   }

@@ -1,6 +1,7 @@
-import { and, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
-import type { TokenIssue } from '../types.js'
-import type { AnyTable, RowChanges, TableName } from './tables.js'
+import { createHash } from 'node:crypto'
+import { and, eq, gt, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import type { SingleUseKind, TokenIssue } from '../types.js'
+import type { AnyTable, InsertRow, RowChanges, TableName } from './tables.js'
 
 // The store's rules, written once for both dialects: which rows a conditional UPDATE may change
 // and what it sets. Each is a `WHERE` over drizzle's columns, which serves a `sqliteTable` and a
@@ -141,4 +142,26 @@ export function pushedRequestStart (requests: AnyTable<'pushedAuthorizationReque
 /** The user's decision uses it up: single use, while unexpired. */
 export function pushedRequestConsumption (requests: AnyTable<'pushedAuthorizationRequests'>, id: number, now: Date): ConditionalUpdate<'pushedAuthorizationRequests'> {
   return { set: { consumedAt: now }, where: and(eq(requests.id, id), isNull(requests.consumedAt), gt(requests.expiresAt, now)) }
+}
+
+// single-use values
+
+/**
+ * `useOnce` as one `INSERT … ON CONFLICT DO UPDATE … WHERE`: the row is new (first use), or it
+ * is there but expired at `now` and is taken over; either way one row changes. A live row
+ * changes nothing: a replay. The unique index on (kind, checksum) makes racing uses of one key
+ * serialize, whichever instance they come from; exactly one of them changes a row. The conflict
+ * target is that index's columns (kind, key_checksum), named by each dialect with its own table.
+ */
+export function singleUse (usedJtis: AnyTable<'usedJtis'>, kind: SingleUseKind, key: string, expiresAt: Date, now: Date): {
+  readonly row: InsertRow<'usedJtis'>
+  readonly set: RowChanges<'usedJtis'>
+  readonly setWhere: SQL
+} {
+  const keyChecksum = createHash('sha256').update(key).digest('hex')
+  return {
+    row: { kind, keyChecksum, expiresAt },
+    set: { expiresAt },
+    setWhere: lte(usedJtis.expiresAt, now),
+  }
 }

@@ -10,11 +10,11 @@ import {
 } from '../shared/rows.js'
 import {
   applicationFilter, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantRedemption, familyRevocation, grantRedemption,
-  liveRefreshToken, mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, standInApplication,
+  liveRefreshToken, mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
-import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens } from './schema.js'
+import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
 
 // The SQLite executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they run with `.get()`/`.run()`, writes inside the synchronous
@@ -209,6 +209,11 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
 
     async createGrant (grant, now) {
       return toGrant(await tx((t) => t.insert(grants).values(newGrantToRow(grant, now)).returning().get()))
+    },
+
+    async useOnce (kind, key, expiresAt, now) {
+      const use = singleUse(usedJtis, kind, key, expiresAt, now)
+      return await tx((t) => t.insert(usedJtis).values(use.row).onConflictDoUpdate({ target: [usedJtis.kind, usedJtis.keyChecksum], set: use.set, setWhere: use.setWhere }).run().changes === 1)
     },
 
     async findGrant (checksum) {
