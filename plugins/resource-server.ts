@@ -90,7 +90,7 @@ function resourceDpop (options: ResourceServerDpopOptions, clock: Clock): Resour
       maxAgeSeconds: maxAge,
       nonceKey: options.nonceKey === undefined ? null : decodeSealingKey(options.nonceKey, 'resourceServer dpop.nonceKey'),
       clock,
-      useOnce: async (key, expiresAt) => await store.useOnce('dpop', key, expiresAt),
+      useOnce: async (key, expiresAt) => await store.useOnce('dpop', key, expiresAt, clock.now()),
     }),
   }
 }

@@ -27,7 +27,7 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
  * before anything else, so a `Bearer` header pays one comparison.
  */
 export function usesDpopScheme (authorization: string | undefined): boolean {
-  if (authorization === undefined || authorization.length < 5) return false
+  if (authorization === undefined || authorization.length < 4) return false
   const first = authorization.charCodeAt(0)
   return (first === 0x44 || first === 0x64) && /^dpop(?: |$)/i.test(authorization)
 }

@@ -33,7 +33,7 @@ export function createServerDpop (settings: Settings, store: Store, clock: Clock
     maxAgeSeconds: settings.dpopProofMaxAgeSeconds,
     nonceKey: settings.dpopNonceRequired ? nonceKeyOf(nonceKey, sealingKey) : null,
     clock,
-    useOnce: async (key, expiresAt) => await store.useOnce('dpop', key, expiresAt),
+    useOnce: async (key, expiresAt) => await store.useOnce('dpop', key, expiresAt, clock.now()),
   })
 }
 

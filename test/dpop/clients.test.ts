@@ -8,7 +8,7 @@ import * as oauth from 'oauth4webapi'
 import * as openid from 'openid-client'
 import { calculateJwkThumbprint, exportJWK } from 'jose'
 import t, { type Test } from 'tap'
-import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
+import { fastifyOAuthToolkit, oauthMetadata, oauthRoutes } from '../../index.js'
 import { ALICE, testHasher } from '../helpers/index.js'
 import { LOGIN_OPTIONS, REDIRECT_URI, obtainCode } from '../helpers/authorize.js'
 
@@ -23,11 +23,11 @@ async function freePort (): Promise<number> {
   })
 }
 
-const port = await freePort()
-const base = `http://127.0.0.1:${port}`
-const issuer = `${base}/o`
-
+/** A toolkit on a port of its own (a fresh one per test: the client's pooled connections to the last one are closed). */
 async function startServer (t: Test, settings: Record<string, unknown> = {}) {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const issuer = `${base}/o`
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastifyOAuthToolkit, {
@@ -39,9 +39,10 @@ async function startServer (t: Test, settings: Record<string, unknown> = {}) {
     settings: { issuer, dpopEnabled: true, ...settings },
   })
   await app.register(oauthRoutes, { prefix: '/o' })
+  await app.register(oauthMetadata, { routesPrefix: '/o' })
   app.get('/api/hello', { onRequest: app.oauth.protect({ scopes: ['read'] }) }, async (request) => ({ hello: request.accessToken?.userId ?? 'client', jkt: request.accessToken?.jkt }))
   await app.listen({ port, host: '127.0.0.1' })
-  return app
+  return { app, base, issuer }
 }
 
 const http = { [oauth.allowInsecureRequests]: true }
@@ -57,7 +58,7 @@ async function withNonceRetry<T> (request: () => Promise<T>): Promise<T> {
 }
 
 t.test('oauth4webapi: client credentials with DPoP, then a protected resource request', async (t) => {
-  const app = await startServer(t)
+  const { app, base, issuer } = await startServer(t)
   const created = await app.oauth.createApplication({ clientType: 'confidential', authorizationGrantType: 'client-credentials', name: 'DPoP service' })
   const as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', ...http }))
   t.ok(as.dpop_signing_alg_values_supported?.includes('ES256'), 'discovery advertises DPoP')
@@ -77,7 +78,7 @@ t.test('oauth4webapi: client credentials with DPoP, then a protected resource re
 })
 
 t.test('oauth4webapi: authorization code through PAR with server nonces, dpop_jkt, and a bound refresh', async (t) => {
-  const app = await startServer(t, { dpopNonceRequired: true })
+  const { app, base, issuer } = await startServer(t, { dpopNonceRequired: true })
   const created = await app.oauth.createApplication({ clientType: 'public', authorizationGrantType: 'authorization-code', name: 'DPoP SPA', redirectUris: [REDIRECT_URI], dpopBoundAccessTokens: true })
   const as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', ...http }))
   const client: oauth.Client = { client_id: created.application.clientId }
@@ -119,15 +120,17 @@ t.test('oauth4webapi: authorization code through PAR with server nonces, dpop_jk
   t.equal((await call(refreshed.access_token)).status, 200)
   // Another key (a thief holding the refresh token) cannot refresh.
   const thief = oauth.DPoP(client, await oauth.generateKeyPair('ES256'))
-  await t.rejects(withNonceRetry(async () => await oauth.processRefreshTokenResponse(as, client,
-    await oauth.refreshTokenGrantRequest(as, client, auth, refreshed.refresh_token ?? '', { DPoP: thief, ...http }))), { error: 'invalid_grant' })
+  const stolen = await withNonceRetry(async () => await oauth.processRefreshTokenResponse(as, client,
+    await oauth.refreshTokenGrantRequest(as, client, auth, refreshed.refresh_token ?? '', { DPoP: thief, ...http }))).catch((err: unknown) => err)
+  t.match(stolen, { error: 'invalid_grant' })
   // Without a proof the client registered for DPoP gets nothing (dpop_bound_access_tokens).
-  await t.rejects(oauth.processRefreshTokenResponse(as, client,
-    await oauth.refreshTokenGrantRequest(as, client, auth, refreshed.refresh_token ?? '', http)), { error: 'invalid_dpop_proof' })
+  const noProof = await oauth.processRefreshTokenResponse(as, client,
+    await oauth.refreshTokenGrantRequest(as, client, auth, refreshed.refresh_token ?? '', http)).catch((err: unknown) => err)
+  t.match(noProof, { error: 'invalid_dpop_proof' })
 })
 
 t.test('openid-client: client credentials with DPoP and a resource request', async (t) => {
-  const app = await startServer(t)
+  const { app, base, issuer } = await startServer(t)
   const created = await app.oauth.createApplication({ clientType: 'confidential', authorizationGrantType: 'client-credentials', name: 'openid-client' })
   const config = await openid.discovery(new URL(issuer), created.application.clientId, created.clientSecret ?? '', undefined, { execute: [openid.allowInsecureRequests], algorithm: 'oauth2' })
   const DPoP = openid.getDPoPHandle(config, await openid.randomDPoPKeyPair())

@@ -62,7 +62,7 @@ t.test('refused proofs at the token endpoint: invalid_dpop_proof, and no token',
     ['iat a string', await proof(key, { claims: { iat: String(now) } })],
     ['alg none', unsignedJws({ typ: 'dpop+jwt', alg: 'none', jwk: key.publicJwk }, { jti: 'x', htm: 'POST', htu: TOKEN_URL, iat: now })],
     ['alg HS256 with an oct key', await new SignJWT({ jti: 'y', htm: 'POST', htu: TOKEN_URL, iat: now })
-      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'HS256', jwk: { kty: 'oct', k: Buffer.from(hmacKey).toString('base64url') } }).sign(hmacKey)],
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'HS256', jwk: { kty: 'oct', k: Buffer.from(hmacKey).toString('base64url') } } as never).sign(hmacKey)],
     ['not a JWS', 'not-a-proof'],
     ['two DPoP headers', [await proof(key), await proof(key)]],
     ['two proofs joined in one header', `${await proof(key)}, ${await proof(key)}`],
@@ -207,9 +207,12 @@ t.test('configuration: DPoP needs the issuer; nonces need a key', async (t) => {
 })
 
 t.test('metadata advertises dpop_signing_alg_values_supported only with DPoP on', async (t) => {
+  const { oauthMetadata } = await import('../../index.js')
   const app = await buildDpopApp(t)
+  await app.register(oauthMetadata, { routesPrefix: '/o' })
   const meta = (await app.inject('/.well-known/oauth-authorization-server/o')).json()
   t.same(meta.dpop_signing_alg_values_supported, ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA'])
   const off = await buildDpopApp(t, { settings: { dpopEnabled: false } })
+  await off.register(oauthMetadata, { routesPrefix: '/o' })
   t.notOk('dpop_signing_alg_values_supported' in (await off.inject('/.well-known/oauth-authorization-server/o')).json())
 })

@@ -44,6 +44,8 @@ t.test('DPOP-1 malformed, oversized and hostile proofs at the token endpoint: 40
 
 t.test('DPOP-2 hostile DPoP presentations at a resource and UserInfo: 400/401 challenges, never a 500', async (t) => {
   const app = await buildDpopApp(t)
+  const { buildOidcApp } = await import('../oidc/support.js')
+  const oidc = await buildOidcApp(t, { settings: { issuer: ISSUER, dpopEnabled: true } })
   const key = await dpopKey()
   const longToken = 'A'.repeat(50_000)
   const presentations: Array<Record<string, string>> = [
@@ -58,7 +60,7 @@ t.test('DPOP-2 hostile DPoP presentations at a resource and UserInfo: 400/401 ch
   ]
   for (const headers of presentations) {
     for (const url of ['/api/hello', '/api/challenge', '/o/userinfo/']) {
-      const res = await app.inject({ method: 'GET', url, headers })
+      const res = await (url === '/o/userinfo/' ? oidc : app).inject({ method: 'GET', url, headers })
       t.ok([400, 401].includes(res.statusCode), `${url} ${JSON.stringify(headers).slice(0, 60)}: ${res.statusCode}`)
       t.match(res.headers['www-authenticate'], /^DPoP /)
     }
