@@ -41,13 +41,18 @@ const basic = `Basic ${Buffer.from(`${created.application.clientId}:${created.cl
 const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
 const jwk = await exportJWK(publicKey)
 const proof = async (htu: string, htm: string, accessToken?: string): Promise<string> => await new SignJWT({
-  jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000),
+  jti: randomUUID(),
+  htm,
+  htu,
+  iat: Math.floor(Date.now() / 1000),
   ...(accessToken === undefined ? {} : { ath: createHash('sha256').update(accessToken).digest('base64url') }),
 }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).sign(privateKey)
 
 const issue = async (dpop: boolean): Promise<string> => {
   const res = await on.inject({
-    method: 'POST', url: '/o/token/', payload: 'grant_type=client_credentials',
+    method: 'POST',
+    url: '/o/token/',
+    payload: 'grant_type=client_credentials',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic, ...(dpop ? { dpop: await proof(`${ISSUER}/token/`, 'POST') } : {}) },
   })
   return (res.json() as { access_token: string }).access_token

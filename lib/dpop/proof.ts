@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose'
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose'
 import { nowMs, type Clock } from '../clock.js'
 import { InvalidDpopProofError, UseDpopNonceError } from '../errors.js'
 
@@ -22,6 +22,12 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
 /** Longest proof accepted, characters: an RSA-4096 `jwk`, a long `htu` and the claims fit well below. */
 const MAX_PROOF_LENGTH = 8192
+
+/** Public keys (imported, with their thumbprints) kept per verifier: a client signs every proof with the same key. */
+const KEY_CACHE_SIZE = 1000
+
+/** The public members of each key type (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2): all a proof's key is made of. */
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = { EC: ['crv', 'x', 'y'], RSA: ['n', 'e'], OKP: ['crv', 'x'] }
 
 /** How long a server nonce stays good (RFC 9449 §8): this window and the one before (and after, for instances whose clocks differ a little). */
 export const DPOP_NONCE_WINDOW_SECONDS = 300
@@ -109,6 +115,34 @@ function invalid (detail: string): InvalidDpopProofError {
 export function createDpopVerifier (options: DpopVerifierOptions): DpopVerifier {
   const { algorithms, maxAgeSeconds, nonceKey, clock, useOnce } = options
   const allowed = new Set(algorithms)
+  // Importing a JWK and hashing its thumbprint cost more than the signature check itself; a client
+  // reuses its key, so both are kept, keyed by the algorithm and every public member (oldest out first).
+  const keys = new Map<string, { readonly key: CryptoKey, readonly jkt: string }>()
+
+  /** The proof's public key, imported for `alg`, and its RFC 7638 thumbprint; throws on a key that is not one. */
+  async function publicKeyOf (alg: string, jwk: Record<string, unknown>): Promise<{ readonly key: CryptoKey, readonly jkt: string }> {
+    const members = typeof jwk.kty === 'string' && Object.hasOwn(PUBLIC_MEMBERS, jwk.kty) ? PUBLIC_MEMBERS[jwk.kty] ?? [] : null
+    if (members === null || !members.every((m) => typeof jwk[m] === 'string')) throw invalid('DPoP proof jwk is not an EC, RSA or OKP public key')
+    // As jose's EmbeddedJWK: a key that names another use or algorithm is not this proof's key.
+    if (jwk.use !== undefined && jwk.use !== 'sig') throw invalid('DPoP proof jwk is not a signing key')
+    if (jwk.alg !== undefined && jwk.alg !== alg) throw invalid('DPoP proof jwk is for another alg')
+    const publicJwk: JWK = { kty: jwk.kty as string }
+    for (const m of members) (publicJwk as Record<string, unknown>)[m] = jwk[m]
+    const id = `${alg} ${JSON.stringify(publicJwk)}`
+    const cached = keys.get(id)
+    if (cached !== undefined) return cached
+    let key: CryptoKey | Uint8Array
+    try {
+      key = await importJWK(publicJwk, alg)
+    } catch {
+      throw invalid('DPoP proof jwk does not import for its alg')
+    }
+    if (key instanceof Uint8Array || key.type !== 'public') throw invalid('DPoP proof jwk is not a public key')
+    const entry = { key, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') }
+    if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string)
+    keys.set(id, entry)
+    return entry
+  }
 
   function nonceFor (window: number): string {
     return createHmac('sha256', nonceKey ?? new Uint8Array(32)).update(`fastify-oauth-toolkit dpop nonce ${window}`).digest().subarray(0, 16).toString('base64url')
@@ -144,10 +178,11 @@ export function createDpopVerifier (options: DpopVerifierOptions): DpopVerifier 
     const jwk = header.jwk
     if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('DPoP proof without a jwk header')
     if (PRIVATE_MEMBERS.some((name) => Object.hasOwn(jwk, name))) throw invalid('DPoP proof jwk holds private key material')
+    const { key, jkt } = await publicKeyOf(header.alg, jwk as Record<string, unknown>)
     let payload: Record<string, unknown>
     try {
-      // Step 6: the signature, with the embedded public key and the allow-listed algorithms only.
-      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...allowed], currentDate: new Date(nowMs(clock)) }))
+      // Step 6: the signature, with the embedded public key and the proof's allow-listed algorithm only.
+      ({ payload } = await jwtVerify(proof, key, { typ: 'dpop+jwt', algorithms: [header.alg], currentDate: new Date(nowMs(clock)) }))
     } catch {
       throw invalid('DPoP proof signature, key or claims did not verify')
     }
@@ -170,7 +205,6 @@ export function createDpopVerifier (options: DpopVerifierOptions): DpopVerifier 
     if (request.accessToken !== undefined && payload.ath !== accessTokenHash(request.accessToken)) {
       throw invalid(payload.ath === undefined ? 'DPoP proof without ath' : 'DPoP proof ath names another access token')
     }
-    const jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256')
     // §11.1: each proof once, across every instance sharing the store, for as long as its iat is accepted.
     const fresh = await useOnce(`${jkt} ${jti}`, new Date((iat + maxAgeSeconds + 1) * 1000))
     if (!fresh) throw invalid('DPoP proof replayed (jti seen before)')

@@ -90,12 +90,16 @@ t.test('the htu is checked against the issuer, never the Host header', async (t)
   const client = await createClient(app)
   const key = await dpopKey()
   const spoofed = await app.inject({
-    method: 'POST', url: '/o/token/', payload: 'grant_type=client_credentials',
+    method: 'POST',
+    url: '/o/token/',
+    payload: 'grant_type=client_credentials',
     headers: { host: 'evil.example', 'content-type': 'application/x-www-form-urlencoded', authorization: client.authorization, dpop: await proof(key, { htu: 'http://evil.example/o/token/' }) },
   })
   t.same(spoofed.json(), INVALID_PROOF, 'a proof for the forged host fails')
   const honest = await app.inject({
-    method: 'POST', url: '/o/token/?ignored=1', payload: 'grant_type=client_credentials',
+    method: 'POST',
+    url: '/o/token/?ignored=1',
+    payload: 'grant_type=client_credentials',
     headers: { host: 'evil.example', 'content-type': 'application/x-www-form-urlencoded', authorization: client.authorization, dpop: await proof(key, { htu: `${TOKEN_URL}#fragment` }) },
   })
   t.equal(honest.json().token_type, 'DPoP', 'query and fragment are ignored (RFC 9449 §4.3 step 9)')
