@@ -93,7 +93,10 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
       passwordGrantEnabled: true,
       // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
       deviceFlowEnabled: true,
-      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+      // RFC 9449 DPoP: a client that sends proofs gets tokens bound to its key, useless to anyone
+      // who steals them. Proofs name this server's URL, taken from the issuer (never from the
+      // Host header), so DPoP is on whenever the issuer is fixed, as `npm start` fixes it.
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer, dpopEnabled: true }),
       ...options.settings,
     },
     verifyUserCredentials: async (username, password) => await users.verify(username, password),
