@@ -86,6 +86,8 @@ export interface DpopChallenge {
   readonly error?: OAuthErrorCode
   readonly description?: string | undefined
   readonly scope?: readonly string[]
+  /** RFC 9728 §5.1 (any scheme): where the client finds how to get a token for this resource. */
+  readonly resourceMetadata?: string | null
   /** The JWS algorithms the resource accepts for proofs (`algs`). */
   readonly algs: readonly string[]
 }
@@ -97,6 +99,7 @@ export function dpopChallenge (challenge: DpopChallenge): string {
   if (challenge.error !== undefined) params.push(`error=${quote(challenge.error)}`)
   if (challenge.description !== undefined) params.push(`error_description=${quote(challenge.description)}`)
   if (challenge.scope !== undefined) params.push(`scope=${quote(challenge.scope.join(' '))}`)
+  if (challenge.resourceMetadata != null) params.push(`resource_metadata=${quote(challenge.resourceMetadata)}`)
   params.push(`algs=${quote(challenge.algs.join(' '))}`)
   return `DPoP ${params.join(', ')}`
 }
@@ -151,6 +154,7 @@ export function resourceDenial (error: OAuthError, options: ResourceDenialOption
       error: error.error,
       description: error.description,
       ...(error.error === 'insufficient_scope' ? { scope: options.requiredScopes } : {}),
+      resourceMetadata: options.resourceMetadata ?? null,
       algs,
     })
     const response = toErrorResponse(error)
