@@ -70,6 +70,17 @@ for (const mode of ['introspection', 'jwt'] as const) {
   })
 }
 
+t.test('resourceServer dpop.nonceKey: proofs need the API\'s nonce (use_dpop_nonce, DPoP-Nonce)', async (t) => {
+  const { origin, key, bound } = await authorizationServer(t, true)
+  const api = await buildApi(t, { jwt: { issuer: ISSUER, audience: API_ORIGIN, jwksUri: `${origin}/o/.well-known/jwks.json` }, dpop: { origin: API_ORIGIN, store: await replayStore(t), nonceKey: 'e'.repeat(64) } })
+  const first = await api.inject({ method: 'GET', url: '/api/hello', headers: await dpopCall(key, bound) })
+  t.equal(first.statusCode, 401)
+  t.match(first.headers['www-authenticate'], /^DPoP realm="api", error="use_dpop_nonce"/)
+  const nonce = first.headers['dpop-nonce'] as string
+  const ok = await api.inject({ method: 'GET', url: '/api/hello', headers: { authorization: `DPoP ${bound}`, dpop: await proof(key, { htm: 'GET', htu: `${API_ORIGIN}/api/hello`, accessToken: bound, nonce }) } })
+  t.equal(ok.statusCode, 200, ok.body)
+})
+
 t.test('resourceServer dpop option: mistakes fail at registration', async (t) => {
   const store = await replayStore(t)
   const jwt = { issuer: ISSUER, audience: API_ORIGIN, jwksUri: 'https://auth.example.com/jwks.json' }

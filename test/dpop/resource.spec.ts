@@ -191,3 +191,18 @@ t.test('UserInfo takes DPoP tokens with proofs and refuses them as Bearer', asyn
   t.equal(noProof.statusCode, 401)
   t.match(noProof.headers['www-authenticate'], /^DPoP realm="api", error="invalid_dpop_proof"/)
 })
+
+t.test('a route declaring a resource names its RFC 9728 metadata in DPoP challenges too', async (t) => {
+  const resource = 'http://localhost/api/mcp'
+  const app = await buildDpopApp(t, { settings: { protectedResources: [{ resource }] } })
+  app.get('/api/mcp', { onRequest: app.oauth.protect({ resource }) }, async () => 'ok')
+  const client = await createClient(app)
+  const key = await dpopKey()
+  const res = await postToken(app, { grant_type: 'client_credentials', resource }, { authorization: client.authorization, dpop: await proof(key) })
+  const token = res.json().access_token as string
+  t.equal((await app.inject({ method: 'GET', url: '/api/mcp', headers: await dpopHeaders(key, token, '/api/mcp') })).statusCode, 200)
+  const noProof = await app.inject({ method: 'GET', url: '/api/mcp', headers: { authorization: `DPoP ${token}` } })
+  t.equal(noProof.statusCode, 401)
+  t.equal(noProof.headers['www-authenticate'],
+    `DPoP realm="api", error="invalid_dpop_proof", error_description="The DPoP proof is invalid.", resource_metadata="http://localhost/.well-known/oauth-protected-resource/api/mcp", ${ALGS}`)
+})
