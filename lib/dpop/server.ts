@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { ImproperlyConfiguredError, InvalidDpopProofError } from '../errors.js'
+import { ImproperlyConfiguredError, InvalidDpopProofError, UnauthorizedClientError } from '../errors.js'
 import type { OAuthRequest } from '../request.js'
 import type { Settings } from '../settings.js'
 import type { Application, Store } from '../store/types.js'
@@ -49,8 +49,12 @@ export function serverOrigin (settings: Settings): string {
  */
 export async function tokenRequestProof (ctx: ServerContext, req: OAuthRequest, application: Application): Promise<string> {
   const verifier = ctx.dpop ?? null
-  // DPoP off: a `DPoP` header is ignored and a bearer token issued (§5: `token_type` tells the client).
-  if (verifier === null) return ''
+  if (verifier === null) {
+    // A client registered to use DPoP only must not silently get bearer tokens once DPoP is off.
+    if (application.dpopBoundAccessTokens) throw new UnauthorizedClientError({ description: 'This client must use DPoP, which this server does not accept.', detail: 'dpop_bound_access_tokens client while dpopEnabled is off' })
+    // DPoP off: a `DPoP` header is ignored and a bearer token issued (§5: `token_type` tells the client).
+    return ''
+  }
   const proof = req.headers.dpop
   if (proof === undefined) {
     if (application.dpopBoundAccessTokens) throw new InvalidDpopProofError({ description: 'This client must send a DPoP proof.', detail: 'client registered with dpop_bound_access_tokens sent no proof' })

@@ -120,6 +120,11 @@ t.test('DPoP off: a DPoP header is ignored and a bearer token issued', async (t)
   const client = await createClient(app)
   const res = await postToken(app, { grant_type: 'client_credentials' }, { authorization: client.authorization, dpop: 'garbage' })
   t.equal(res.json().token_type, 'Bearer')
+  // A client registered for DPoP only is refused rather than downgraded to bearer tokens.
+  const bound = await createClient(app, { dpopBoundAccessTokens: true })
+  const refused = await postToken(app, { grant_type: 'client_credentials' }, { authorization: bound.authorization })
+  t.equal(refused.statusCode, 400)
+  t.same(refused.json(), { error: 'unauthorized_client', error_description: 'This client must use DPoP, which this server does not accept.' })
 })
 
 t.test('JWT access tokens carry cnf.jkt', async (t) => {
