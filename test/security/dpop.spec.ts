@@ -79,6 +79,31 @@ t.test('DPOP-3 a proof replayed to another instance sharing the database is refu
   t.equal(replay.json().error, 'invalid_dpop_proof')
 })
 
+t.test('DPOP-3 on PostgreSQL: two instances on one database, a proof (and a refresh with a bound token) accepted once', async (t) => {
+  const { postgresTestDatabase } = await import('../helpers/postgres.js')
+  const { passwordGrantOptions } = await import('../helpers/password-grant.js')
+  const { ALICE } = await import('../helpers/index.js')
+  const url = await postgresTestDatabase(t)
+  if (url === null) return
+  const a = await buildDpopApp(t, passwordGrantOptions({ database: url }))
+  const b = await buildDpopApp(t, passwordGrantOptions({ database: url, migrate: false }))
+  const pub = await createClient(a, { clientType: 'public', authorizationGrantType: 'password' })
+  const key = await dpopKey()
+  const dpop = await proof(key)
+  const first = await postToken(a, { grant_type: 'password', client_id: pub.clientId, username: ALICE.username, password: ALICE.password }, { dpop })
+  t.equal(first.json().token_type, 'DPoP', first.body)
+  const replay = await postToken(b, { grant_type: 'password', client_id: pub.clientId, username: ALICE.username, password: ALICE.password }, { dpop })
+  t.equal(replay.json().error, 'invalid_dpop_proof', 'the jti is known to the other instance')
+  const stolen = await postToken(b, { grant_type: 'refresh_token', client_id: pub.clientId, refresh_token: first.json().refresh_token as string }, { dpop: await proof(await dpopKey()) })
+  t.equal(stolen.json().error, 'invalid_grant', 'the bound refresh token needs its key on every instance')
+  const refreshed = await postToken(b, { grant_type: 'refresh_token', client_id: pub.clientId, refresh_token: first.json().refresh_token as string }, { dpop: await proof(key) })
+  t.equal(refreshed.json().token_type, 'DPoP')
+  const token = refreshed.json().access_token as string
+  const seen = await proof(key, { htm: 'GET', htu: `${ORIGIN}/api/hello`, accessToken: token })
+  t.equal((await a.inject({ method: 'GET', url: '/api/hello', headers: { authorization: `DPoP ${token}`, dpop: seen } })).statusCode, 200)
+  t.equal((await b.inject({ method: 'GET', url: '/api/hello', headers: { authorization: `DPoP ${token}`, dpop: seen } })).statusCode, 401, 'the resource proof replayed to the other instance')
+})
+
 t.test('DPOP-4 a stolen bound token is useless without the key: as Bearer, with another key, with a copied proof', async (t) => {
   const app = await buildDpopApp(t)
   const client = await createClient(app)
