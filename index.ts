@@ -40,3 +40,6 @@ export { loginRateLimit, type LoginRateLimit, type LoginRateLimitOptions } from 
 export { safeRedirectTarget, type SafeRedirectTargetOptions } from './lib/redirect-target.js'
 export { oauthLogSerializers, type RedactedRequestLog } from './views/log-redaction.js'
 export { redactUrl } from './lib/redact.js'
+
+// Deployment checks for the host's own deploy gate (the CLI's `check`, from host code).
+export { checkDeployment, type DeploymentCheckResult } from './lib/check/deployment.js'

@@ -57,9 +57,42 @@ export interface ExampleAppOptions {
   sqlite?: FastifyOAuthToolkitOptions['sqlite']
 }
 
+/**
+ * The toolkit settings of the example app: the server registers the plugin with them, and
+ * `npm run example -- check` checks them.
+ */
+export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKey' | 'issuer' | 'settings'>): SettingsInput {
+  return {
+    scopes: options.oidcPrivateKey === undefined
+      ? { read: 'Reading scope', write: 'Writing scope' }
+      : { openid: 'Sign you in', profile: 'Your user name', read: 'Reading scope', write: 'Writing scope' },
+    oidcEnabled: options.oidcPrivateKey !== undefined,
+    // RP-Initiated Logout at /o/logout/: the toolkit validates, the app ends its session below.
+    oidcRpInitiatedLogoutEnabled: options.oidcPrivateKey !== undefined,
+    // A request without a scope gets read and write; signing in is asked for explicitly (`openid`).
+    defaultScopes: ['read', 'write'],
+    // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
+    // show user-bound tokens with curl alone (part 1 gets them through the consent page).
+    passwordGrantEnabled: true,
+    // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
+    deviceFlowEnabled: true,
+    // A refresh token unused for 30 days dies, and `cleartokens` can then remove it (DOT keeps
+    // them forever by default; `fastify-oauth-toolkit check` warns about that).
+    refreshTokenExpireSeconds: 30 * 24 * 3600,
+    // RFC 9207: authorization responses name the issuer, so a client talking to several
+    // authorization servers cannot be tricked into sending one's code to another (mix-up).
+    authorizationResponseIss: true,
+    // RFC 9449 DPoP: a client that sends proofs gets tokens bound to its key, useless to anyone
+    // who steals them. Proofs name this server's URL, taken from the issuer (never from the
+    // Host header), so DPoP is on whenever the issuer is fixed, as `npm start` fixes it.
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer, dpopEnabled: true }),
+    ...options.settings,
+  }
+}
+
 /** Builds the example app (not listening yet). */
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
-  // The toolkit's serializers keep tokens and codes in URLs out of every request log (LEAK-1).
+  // The toolkit's serializers keep tokens and codes in URLs out of every request log.
   const logger: FastifyServerOptions['logger'] = options.logger === true ? { serializers: oauthLogSerializers } : false
   const app = Fastify({ logger })
   // On PostgreSQL one pool serves the toolkit and the users. The toolkit leaves a pool it is
@@ -79,26 +112,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     database: pool ?? options.databasePath,
     migrate: true,
     ...(options.sqlite === undefined ? {} : { sqlite: options.sqlite }),
-    settings: {
-      scopes: options.oidcPrivateKey === undefined
-        ? { read: 'Reading scope', write: 'Writing scope' }
-        : { openid: 'Sign you in', profile: 'Your user name', read: 'Reading scope', write: 'Writing scope' },
-      oidcEnabled: options.oidcPrivateKey !== undefined,
-      // RP-Initiated Logout at /o/logout/: the toolkit validates, the app ends its session below.
-      oidcRpInitiatedLogoutEnabled: options.oidcPrivateKey !== undefined,
-      // A request without a scope gets read and write; signing in is asked for explicitly (`openid`).
-      defaultScopes: ['read', 'write'],
-      // The password grant is off by default (RFC 9700 forbids it); tutorial part 3 uses it to
-      // show user-bound tokens with curl alone (part 1 gets them through the consent page).
-      passwordGrantEnabled: true,
-      // RFC 8628: TVs and CLIs get a user code, the user approves at /o/device/, the device polls /o/token/.
-      deviceFlowEnabled: true,
-      // RFC 9449 DPoP: a client that sends proofs gets tokens bound to its key, useless to anyone
-      // who steals them. Proofs name this server's URL, taken from the issuer (never from the
-      // Host header), so DPoP is on whenever the issuer is fixed, as `npm start` fixes it.
-      ...(options.issuer === undefined ? {} : { issuer: options.issuer, dpopEnabled: true }),
-      ...options.settings,
-    },
+    settings: exampleSettings(options),
     verifyUserCredentials: async (username, password) => await users.verify(username, password),
     loadUser: async (userId) => await users.find(userId),
     // The authorization pages ask the session who is logged in; anonymous users go to the login page.

@@ -4,37 +4,8 @@
 // stack trace.
 import { ImproperlyConfiguredError } from 'fastify-oauth-toolkit'
 import { buildExampleApp } from './app.js'
+import { environment, StartupError } from './environment.js'
 import { exampleDatabase, exampleOidcKey, isPostgresUrl } from './paths.js'
-
-/** A mistake in the example app's environment: reported as its message alone. */
-class StartupError extends Error {}
-
-function environment (): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined } {
-  const host = process.env.HOST ?? '127.0.0.1'
-  const rawPort = process.env.PORT ?? '8000'
-  const port = Number(rawPort)
-  if (!/^\d+$/.test(rawPort) || !Number.isSafeInteger(port) || port > 65535) throw new StartupError(`PORT must be a port number from 0 to 65535; got "${rawPort}"`)
-  const secret = process.env.SESSION_SECRET
-  if (secret !== undefined && secret.length < 32) throw new StartupError(`SESSION_SECRET must be at least 32 characters; got ${secret.length}`)
-  // The same variable the CLI reads, so `createapplication --algorithm HS256` and the server agree.
-  const sealingKey = process.env.OAT_CLIENT_SECRET_SEALING_KEY
-  return { host, port, issuer: exampleIssuer(host, port), secret, sealingKey: sealingKey === '' ? undefined : sealingKey }
-}
-
-/**
- * The issuer clients see: ISSUER, else this server's own loopback address (the routes are under
- * /o). It is fixed at start, never read from a request's Host header, so a forged Host cannot
- * change discovery, the ID token `iss` or the device `verification_uri`. Listening beyond
- * loopback needs ISSUER: the server cannot know the public URL clients reach it at.
- */
-function exampleIssuer (host: string, port: number): string {
-  const configured = process.env.ISSUER
-  if (configured !== undefined && configured !== '') return configured
-  const loopback = new Map([['127.0.0.1', '127.0.0.1'], ['localhost', 'localhost'], ['::1', '[::1]'], ['[::1]', '[::1]']])
-  const name = loopback.get(host)
-  if (name === undefined) throw new StartupError(`HOST=${host} is not a loopback address: set ISSUER to the public URL of the routes, e.g. ISSUER=https://auth.example.com/o`)
-  return `http://${name}:${port}/o`
-}
 
 /** The one line a user's mistake gets, or `null` for an error that is a bug (shown in full). */
 function explain (err: unknown, where: { host: string, port: number, database: string }): string | null {

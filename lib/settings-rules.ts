@@ -1,3 +1,4 @@
+import { isCheckId } from './check/catalogue.js'
 import { describeValue } from './describe-value.js'
 import { DPOP_SUPPORTED_ALGORITHMS } from './dpop/proof.js'
 import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
@@ -244,6 +245,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   oidcRpInitiatedLogoutAlwaysPrompt: boolean,
   oidcRpInitiatedLogoutAcceptExpiredTokens: boolean,
   oidcRpInitiatedLogoutDeleteTokens: boolean,
+  silencedChecks: stringList((id) => isCheckId(id) ? null : `silencedChecks: "${id}" is not a deployment check id (e.g. "oauth.W007")`),
 }
 
 /** Rules between settings, checked on settings that each passed their own rule: a message or `null`. */

@@ -242,6 +242,14 @@ export interface Settings {
   readonly oidcRpInitiatedLogoutAcceptExpiredTokens: boolean
   /** Revoke the user's browser-flow tokens on logout (DOT `OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS`, true). */
   readonly oidcRpInitiatedLogoutDeleteTokens: boolean
+
+  // ---- deployment checks -------------------------------------------------------------------
+  /**
+   * Ids of deployment checks not to report, e.g. `['oauth.W007']` (Django's
+   * `SILENCED_SYSTEM_CHECKS`): `fastify-oauth-toolkit check` and `checkDeployment` list them as
+   * silenced instead. Unknown ids are refused, so a typo silences nothing in secret. Empty by default.
+   */
+  readonly silencedChecks: readonly string[]
 }
 
 /** DOT's defaults, with the RFC 9700 choices noted on each key. */
@@ -307,6 +315,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   oidcRpInitiatedLogoutAlwaysPrompt: true,
   oidcRpInitiatedLogoutAcceptExpiredTokens: true,
   oidcRpInitiatedLogoutDeleteTokens: true,
+  silencedChecks: [],
 })
 
 /**
@@ -364,6 +373,7 @@ export function resolveSettings (input: unknown = {}): Settings {
     defaultScopes: [...s.defaultScopes],
     allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes],
     dpopSigningAlgValues: [...s.dpopSigningAlgValues],
+    silencedChecks: [...s.silencedChecks],
     protectedResources: s.protectedResources.map(copyResource),
   })
 }

@@ -10,20 +10,22 @@ import type { CliDeps } from './command.js'
  * fails with its `ImproperlyConfiguredError` message); DOT's defaults when no file is given.
  */
 export function loadSettings (file: string | undefined): Settings {
-  if (file === undefined) return resolveSettings({})
+  return resolveSettings(file === undefined ? {} : readSettingsFile(file))
+}
+
+/** The parsed, unvalidated content of a `--settings` JSON file; a missing file or bad JSON is a CLI error. */
+export function readSettingsFile (file: string): unknown {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     throw new CliError(`cannot read settings file "${file}": ${(err as Error).message}`)
   }
-  let input: unknown
   try {
-    input = JSON.parse(text)
+    return JSON.parse(text)
   } catch (err) {
     throw new CliError(`settings file "${file}" is not valid JSON: ${(err as Error).message}`)
   }
-  return resolveSettings(input)
 }
 
 /** The environment variable holding the client-secret sealing key for the CLI (the plugin's `clientSecretSealingKey`). */

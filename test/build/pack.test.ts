@@ -195,7 +195,7 @@ t.test('npm pack produces an installable, typed package with a working bin and s
     import Database from 'better-sqlite3'
     import Fastify, { type FastifyRequest } from 'fastify'
     import pg from 'pg'
-    import { errors, fastifyOAuthToolkit, OAuthError, ProtectedResourceView, type FastifyOAuthToolkitOptions, type Settings } from 'fastify-oauth-toolkit'
+    import { checkDeployment, errors, fastifyOAuthToolkit, OAuthError, ProtectedResourceView, type DeploymentCheckResult, type FastifyOAuthToolkitOptions, type Settings } from 'fastify-oauth-toolkit'
     import { createPgStore, migratePg, type PgStoreOptions } from 'fastify-oauth-toolkit/pg'
     import { createSqliteStore, migrateSqlite } from 'fastify-oauth-toolkit/sqlite'
     import { openStore, type Store } from 'fastify-oauth-toolkit/store'
@@ -218,6 +218,9 @@ t.test('npm pack produces an installable, typed package with a working bin and s
       await Fastify().register(fastifyOAuthToolkit, { database: db })
     }
     export const isOAuthError = (err: unknown): boolean => err instanceof OAuthError && !(err instanceof errors.InvalidTokenError)
+    export async function gate (): Promise<DeploymentCheckResult['problems']> {
+      return (await checkDeployment({ database: db, settings: { issuer: 'https://auth.example.com/o' }, secret: 'x'.repeat(32) })).problems
+    }
   `)
   writeStrictTsconfig(project, ['typed.ts'])
   // The slowest check (tsc loads fastify's types): it runs while the bin and the entries are tried.

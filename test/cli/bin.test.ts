@@ -33,7 +33,7 @@ t.test('--version and an unknown command, through the real process', async (t) =
   t.same(unknown, {
     code: 2,
     stdout: '',
-    stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens, generatekey\nRun 'fastify-oauth-toolkit --help' for usage.\n",
+    stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens, generatekey, check\nRun 'fastify-oauth-toolkit --help' for usage.\n",
   })
 })
 
@@ -65,6 +65,15 @@ t.test('migrate, createapplication, a token with the printed secret, then cleart
     '  access tokens:        2\n  refresh tokens:       0\n  authorization codes:  1\n  ID tokens:            0\n  device codes:         0\n  single-use ids:       0\n')
   t.match(cleared.stderr, /^fastify-oauth-toolkit cleartokens: warning: refreshTokenExpireSeconds is not set/)
   t.same(await remainingTokens(path), { access: ['a3'], refresh: ['r2', 'r3', 'r4'], grants: ['g2'] })
+})
+
+t.test('check gates a deploy: the default settings exit 1 with the issuer error, in the real process', async (t) => {
+  const path = join(t.testdir(), 'oauth.db')
+  t.equal((await bin(['migrate', '--database', path])).code, 0)
+  const r = await bin(['check', '--json'], { DATABASE_URL: path })
+  t.equal(r.code, 1, 'the exit status a deploy script sees')
+  t.equal(r.stderr, '')
+  t.same((JSON.parse(r.stdout) as { problems: Array<{ id: string }> }).problems.map((p) => p.id), ['oauth.E002', 'oauth.W007', 'oauth.W010'])
 })
 
 t.test('createapplication --json from DATABASE_URL honours --client-id and --client-secret', async (t) => {

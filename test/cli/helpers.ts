@@ -159,3 +159,36 @@ export async function remainingTokens (path: string): Promise<{ access: string[]
     }
   })
 }
+
+/** `count` authorization codes that expired `hoursAgo` hours before `nowIso`, written through the store (the deployment check's stale rows). */
+export async function expiredCodes (store: Store, nowIso: string, count: number, hoursAgo: number, prefix: string): Promise<void> {
+  const at = new Date(Date.parse(nowIso) - hoursAgo * 3600_000)
+  const app = await store.createApplication({
+    clientId: `app-${prefix}`,
+    clientSecretHash: '',
+    clientType: 'public',
+    authorizationGrantType: 'authorization-code',
+    redirectUris: ['https://a.example/cb'],
+    postLogoutRedirectUris: [],
+    allowedOrigins: [],
+    name: '',
+    userId: null,
+    skipAuthorization: false,
+    algorithm: '',
+    now: at,
+  })
+  await Promise.all(Array.from({ length: count }, async (_, i) => await store.createGrant({
+    checksum: `${prefix}${i}`,
+    applicationId: app.id,
+    userId: 'u1',
+    expiresAt: at,
+    redirectUri: 'https://a.example/cb',
+    scope: 'read',
+    codeChallenge: '',
+    codeChallengeMethod: '',
+    nonce: '',
+    claims: '',
+    resource: '',
+    authTime: at,
+  }, at)))
+}

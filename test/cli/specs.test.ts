@@ -6,5 +6,6 @@ await runSpecs(import.meta.url, [
   './database.spec.ts',
   './createapplication.spec.ts',
   './cleartokens.spec.ts',
+  './check.spec.ts',
   './postgres.spec.ts',
 ])

@@ -28,9 +28,10 @@ t.test('oauth4webapi runs the authorization code flow against the example app', 
   ])
   t.match(created, /created user "alice"/)
 
-  // No discovery document yet: the metadata by hand (RFC 8414 field names).
+  // The metadata by hand (RFC 8414 field names); the issuer is the routes' prefix, which the
+  // example app names in every authorization response (RFC 9207 `iss`, checked by the library).
   const as: oauth.AuthorizationServer = {
-    issuer: base,
+    issuer: `${base}/o`,
     authorization_endpoint: `${base}/o/authorize/`,
     token_endpoint: `${base}/o/token/`,
     revocation_endpoint: `${base}/o/revoke-token/`,

@@ -11,12 +11,19 @@ t.test('the README quick start works against npm start', async (t) => {
   // The README's commands, through npm. The server has migrated the file, so they run side by side:
   // part 2's confidential client-credentials application, part 3's user and public password-grant
   // application, and the device flow's TV.
-  const [createdOut, userOut, cliOut, tvOut] = await Promise.all([
+  const [createdOut, userOut, cliOut, tvOut, checkOut] = await Promise.all([
     npmRun('cli', ['createapplication', 'confidential', 'client-credentials', '--name', 'Tutorial', '--database', database, '--json'], env),
     npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
     npmRun('cli', ['createapplication', 'public', 'password', '--name', 'Tutorial CLI', '--database', database, '--json'], env),
     npmRun('cli', ['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV', '--database', database, '--json'], env),
+    npmRun('example', ['check', '--json'], env),
   ])
+
+  // The deployment checks on the app as configured (npmRun rejects a non-zero exit): no error;
+  // the tutorial's loopback issuer and password grant, and DOT's defaults, are warnings.
+  const checked = JSON.parse(checkOut) as { errors: number, problems: Array<{ id: string }> }
+  t.equal(checked.errors, 0, 'npm run example -- check: the example app has no deployment error')
+  t.match(checked.problems.map((p) => p.id), ['oauth.W001', 'oauth.W002'])
 
   // Part 2: a confidential client-credentials application from the CLI.
   const created = JSON.parse(createdOut) as { client_id: string, client_secret: string }

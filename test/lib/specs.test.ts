@@ -8,5 +8,6 @@ await runSpecs(import.meta.url, [
   './settings.spec.ts',
   './throttle.spec.ts',
   './server.spec.ts',
+  './deployment-check.spec.ts',
   './spec-bundles.spec.ts',
 ])

@@ -1,10 +1,12 @@
 import { fileURLToPath } from 'node:url'
+import { lt } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import pg from 'pg'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import { isPostgresUrl } from '../database-url.js'
+import type { ExpiredProbe, ExpiredRowCounts } from '../inspection.js'
 import type { MigrationState } from '../sqlite/open.js'
 import * as schema from './schema.js'
 
@@ -70,4 +72,16 @@ export async function pgMigrationState (pool: pg.Pool): Promise<MigrationState> 
   const raw = row.rows[0]?.last ?? null
   const last = raw === null ? -Infinity : Number(raw)
   return { migrated: true, pending: shipped.filter((m) => m.folderMillis > last).length }
+}
+
+/** Rows that expired before `probe.before`, up to `probe.limit` per table (the deployment checks; `cleartokens` deletes them). */
+export async function pgExpiredRows (pool: pg.Pool, probe: ExpiredProbe): Promise<ExpiredRowCounts> {
+  const d = drizzle({ client: pool, schema })
+  const { accessTokens, grants, deviceGrants } = schema
+  const [a, g, dg] = await Promise.all([
+    d.select({ id: accessTokens.id }).from(accessTokens).where(lt(accessTokens.expiresAt, probe.before)).limit(probe.limit),
+    d.select({ id: grants.id }).from(grants).where(lt(grants.expiresAt, probe.before)).limit(probe.limit),
+    d.select({ id: deviceGrants.id }).from(deviceGrants).where(lt(deviceGrants.expiresAt, probe.before)).limit(probe.limit),
+  ])
+  return { accessTokens: a.length, grants: g.length, deviceGrants: dg.length }
 }

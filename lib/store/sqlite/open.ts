@@ -2,11 +2,13 @@ import { accessSync, constants } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
+import { lt } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { ImproperlyConfiguredError } from '../../errors.js'
 import type { SqliteDatabase } from '../connection.js'
+import type { ExpiredProbe, ExpiredRowCounts } from '../inspection.js'
 import * as schema from './schema.js'
 
 /** The drizzle handle of a toolkit SQLite database. */
@@ -141,4 +143,15 @@ export function migrationState (db: Database.Database): MigrationState {
 /** How many shipped migrations `db` lacks (all of them on an empty database). */
 export function pendingMigrations (db: Database.Database): number {
   return migrationState(db).pending
+}
+
+/** Rows that expired before `probe.before`, up to `probe.limit` per table (the deployment checks; `cleartokens` deletes them). */
+export function sqliteExpiredRows (db: Database.Database, probe: ExpiredProbe): ExpiredRowCounts {
+  const d = drizzle(db, { schema })
+  const { accessTokens, grants, deviceGrants } = schema
+  return {
+    accessTokens: d.select({ id: accessTokens.id }).from(accessTokens).where(lt(accessTokens.expiresAt, probe.before)).limit(probe.limit).all().length,
+    grants: d.select({ id: grants.id }).from(grants).where(lt(grants.expiresAt, probe.before)).limit(probe.limit).all().length,
+    deviceGrants: d.select({ id: deviceGrants.id }).from(deviceGrants).where(lt(deviceGrants.expiresAt, probe.before)).limit(probe.limit).all().length,
+  }
 }
