@@ -21,7 +21,8 @@ import { runBareSuite } from './suite-bare.js'
 // `--fuzz` / `--timing`: the security fuzzer (G2, bench/fuzz.ts) or the timing test (G10, bench/timing.ts) instead.
 // `--crash` / `--contention`: kill -9 under load (G4, bench/crash.ts), SQLite contention (G5, bench/contention.ts).
 // `--flood`: brute-force flood and token entropy (G9, bench/flood.ts).
-const other = ['--fuzz', '--timing', '--crash', '--contention', '--flood'].find((flag) => process.argv.includes(flag))
+// `--dpop`: a DPoP-protected route's check beside the bearer one (bench/dpop.ts).
+const other = ['--fuzz', '--timing', '--crash', '--contention', '--flood', '--dpop'].find((flag) => process.argv.includes(flag))
 if (other !== undefined) {
   await import(`./${other.slice(2)}.js`)
   process.exit()

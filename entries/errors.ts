@@ -26,6 +26,8 @@ export {
   ExpiredTokenError,
   InvalidRedirectUriError,
   InvalidClientMetadataError,
+  InvalidDpopProofError,
+  UseDpopNonceError,
   ServerError,
   ImproperlyConfiguredError,
   type OAuthErrorCode,

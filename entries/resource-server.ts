@@ -3,7 +3,7 @@
 // tokens (docs/resource-server.md), and the RFC 8707 / RFC 9728 resource-identifier helpers.
 // The view classes they protect routes with come from the root entry.
 
-export { resourceServer, type ResourceServerOptions, type ResourceServerSettings } from '../plugins/resource-server.js'
+export { resourceServer, type ResourceServerDpopOptions, type ResourceServerOptions, type ResourceServerSettings } from '../plugins/resource-server.js'
 export type { ResourceLoadUser } from '../views/resource-guard.js'
 export { createIntrospectionVerifier, MAX_NEGATIVE_CACHE_SECONDS, type IntrospectionOptions, type RemoteVerifierDeps } from '../lib/resource/introspection.js'
 export { createJwtVerifier, type JwtVerificationOptions } from '../lib/resource/jwt-verifier.js'

@@ -84,7 +84,10 @@ export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKe
     // RFC 9207: authorization responses name the issuer, so a client talking to several
     // authorization servers cannot be tricked into sending one's code to another (mix-up).
     authorizationResponseIss: true,
-    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    // RFC 9449 DPoP: a client that sends proofs gets tokens bound to its key, useless to anyone
+    // who steals them. Proofs name this server's URL, taken from the issuer (never from the
+    // Host header), so DPoP is on whenever the issuer is fixed, as `npm start` fixes it.
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer, dpopEnabled: true }),
     ...options.settings,
   }
 }

@@ -24,6 +24,8 @@ export interface ApplicationInput {
   algorithm?: string
   /** RFC 9126 §6: accept only authorization requests pushed through `par/` (default false). */
   requirePushedAuthorizationRequests?: boolean
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof (default false; needs the `dpopEnabled` setting). */
+  dpopBoundAccessTokens?: boolean
   /**
    * RFC 7591 `token_endpoint_auth_method`: the only client authentication method accepted.
    * `''` (the default) accepts any; `none` for public clients, the others for confidential ones.
@@ -311,6 +313,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     userId: input.userId ?? null,
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
+    dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? false,
     allowIntrospection: input.allowIntrospection ?? false,
     selfRegistered: input.selfRegistered ?? false,
     ...policy,
@@ -364,6 +367,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     clientSecretSealed,
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
+    ...(input.dpopBoundAccessTokens === undefined ? {} : { dpopBoundAccessTokens: input.dpopBoundAccessTokens }),
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
     ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.

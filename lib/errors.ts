@@ -31,6 +31,9 @@ export type OAuthErrorCode =
   | 'authorization_pending'
   | 'slow_down'
   | 'expired_token'
+  // RFC 9449 §5, §7.1, §8
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 /** Options common to every OAuth error. */
 export interface OAuthErrorOptions {
@@ -215,6 +218,27 @@ export class SlowDownError extends OAuthError {
 export class ExpiredTokenError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('expired_token', 400, { description: 'The device code has expired.', ...options })
+  }
+}
+
+/**
+ * `invalid_dpop_proof` (RFC 9449 §5, §7.1): the DPoP proof is missing where required, malformed,
+ * wrongly signed, stale, replayed, or for another request or key. 400 at the token endpoint; a
+ * protected resource answers it with a 401 `DPoP` challenge.
+ */
+export class InvalidDpopProofError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_dpop_proof', 400, { description: 'The DPoP proof is invalid.', ...options })
+  }
+}
+
+/**
+ * `use_dpop_nonce` (RFC 9449 §8, §9): the server wants a proof carrying the nonce it sends in
+ * the `DPoP-Nonce` header. 400 at the token endpoint, 401 with a `DPoP` challenge at a resource.
+ */
+export class UseDpopNonceError extends OAuthError {
+  constructor (nonce: string, options: OAuthErrorOptions = {}) {
+    super('use_dpop_nonce', 400, { description: 'The DPoP proof must carry the server-provided nonce.', ...options, headers: { 'dpop-nonce': nonce, ...options.headers } })
   }
 }
 

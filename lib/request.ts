@@ -18,6 +18,8 @@ export interface OAuthRequest {
    * parameter that may repeat, RFC 8707 `resource`. Absent when the request was built by hand.
    */
   readonly values?: { readonly query: ParamLists, readonly body: ParamLists | null }
+  /** The request target as received (path and query), for a DPoP proof's `htu`; absent when built by hand. */
+  readonly url?: string
 }
 
 /** All string values of each parameter. */

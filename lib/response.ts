@@ -80,6 +80,33 @@ export function bearerChallenge (challenge: BearerChallenge): Readonly<Record<st
   return { 'www-authenticate': `Bearer ${params.join(', ')}` }
 }
 
+/** The auth-params of a DPoP challenge (RFC 9449 §7.1), written in this order when present. */
+export interface DpopChallenge {
+  readonly realm?: string
+  readonly error?: OAuthErrorCode
+  readonly description?: string | undefined
+  readonly scope?: readonly string[]
+  /** RFC 9728 §5.1 (any scheme): where the client finds how to get a token for this resource. */
+  readonly resourceMetadata?: string | null
+  /** The JWS algorithms the resource accepts for proofs (`algs`). */
+  readonly algs: readonly string[]
+}
+
+/** The value of a DPoP challenge (RFC 9449 §7.1), to stand alone in `WWW-Authenticate` or follow a Bearer one. */
+export function dpopChallenge (challenge: DpopChallenge): string {
+  const params: string[] = []
+  if (challenge.realm !== undefined) params.push(`realm=${quote(challenge.realm)}`)
+  if (challenge.error !== undefined) params.push(`error=${quote(challenge.error)}`)
+  if (challenge.description !== undefined) params.push(`error_description=${quote(challenge.description)}`)
+  if (challenge.scope !== undefined) params.push(`scope=${quote(challenge.scope.join(' '))}`)
+  if (challenge.resourceMetadata != null) params.push(`resource_metadata=${quote(challenge.resourceMetadata)}`)
+  params.push(`algs=${quote(challenge.algs.join(' '))}`)
+  return `DPoP ${params.join(', ')}`
+}
+
+/** Errors about the proof itself: always answered with a DPoP challenge. */
+const DPOP_ERRORS: ReadonlySet<OAuthErrorCode> = new Set(['invalid_dpop_proof', 'use_dpop_nonce'])
+
 /** How a protected resource answers a request it refuses. */
 export interface ResourceDenialOptions {
   /** RFC 6750 challenges (401/403 + `WWW-Authenticate`); `false`: DOT's bare 403. */
@@ -94,6 +121,13 @@ export interface ResourceDenialOptions {
   readonly resourceMetadata?: string | null
   /** Headers every answer carries (UserInfo's CORS). */
   readonly headers?: Readonly<Record<string, string>>
+  /**
+   * RFC 9449: the proof algorithms the resource accepts, when it accepts DPoP (`null` or absent:
+   * it does not, and no DPoP challenge is written). RFC 6750 challenges then also offer `DPoP`.
+   */
+  readonly dpopAlgorithms?: readonly string[] | null
+  /** The request presented its token with the `DPoP` scheme: the refusal is a DPoP challenge (§7.1). */
+  readonly dpopScheme?: boolean
 }
 
 /**
@@ -111,13 +145,33 @@ export function resourceDenial (error: OAuthError, options: ResourceDenialOption
     return { ...response, headers: { ...response.headers, ...extra } }
   }
   const required = error.error === 'insufficient_scope' && options.scopesInBody === true ? { required_scopes: options.requiredScopes } : null
+  const algs = options.dpopAlgorithms ?? null
+  // RFC 9449 §7.1: a client that spoke DPoP gets a DPoP challenge, whatever `bearerChallenge` says:
+  // DOT's bare 403 predates DPoP, and without the challenge (and its nonce) the client cannot recover.
+  if (algs !== null && (options.dpopScheme === true || DPOP_ERRORS.has(error.error))) {
+    const challenge = dpopChallenge({
+      realm: options.realm,
+      error: error.error,
+      description: error.description,
+      ...(error.error === 'insufficient_scope' ? { scope: options.requiredScopes } : {}),
+      resourceMetadata: options.resourceMetadata ?? null,
+      algs,
+    })
+    const response = toErrorResponse(error)
+    // A proof error is the resource's 401 (§7.1), not the token endpoint's 400.
+    const status = DPOP_ERRORS.has(error.error) ? 401 : response.status
+    return { status, headers: { ...response.headers, ...extra, 'www-authenticate': challenge }, body: required === null ? response.body : { ...response.body, ...required } }
+  }
   if (!options.bearerChallenge) {
     // DOT parity: a bare 403 whatever went wrong (tutorial part 2 expects it).
     return required === null ? { status: 403, headers: extra, body: null } : { status: 403, headers: { 'content-type': JSON_CONTENT_TYPE, ...extra }, body: required }
   }
   // RFC 6750 §3.1: no error code, and no body, when the request carried no token at all.
+  // RFC 9449 §7.1: a resource accepting both schemes offers both.
+  const offerDpop = (header: Readonly<Record<string, string>>): Readonly<Record<string, string>> =>
+    algs === null ? header : { 'www-authenticate': `${header['www-authenticate'] ?? ''}, ${dpopChallenge({ algs })}` }
   if (error instanceof MissingBearerTokenError) {
-    const challenge = bearerChallenge({ realm: options.realm, resourceMetadata: options.resourceMetadata ?? null })
+    const challenge = offerDpop(bearerChallenge({ realm: options.realm, resourceMetadata: options.resourceMetadata ?? null }))
     return { status: error.status, headers: { ...NO_STORE_HEADERS, ...extra, ...challenge }, body: null }
   }
   const challenge = bearerChallenge({
@@ -128,5 +182,5 @@ export function resourceDenial (error: OAuthError, options: ResourceDenialOption
     resourceMetadata: options.resourceMetadata ?? null,
   })
   const response = toErrorResponse(error)
-  return { status: response.status, headers: { ...response.headers, ...extra, ...challenge }, body: required === null ? response.body : { ...response.body, ...required } }
+  return { status: response.status, headers: { ...response.headers, ...extra, ...offerDpop(challenge) }, body: required === null ? response.body : { ...response.body, ...required } }
 }

@@ -14,7 +14,8 @@ import { createSafeFetch, type SafeFetchOptions } from './http/safe-fetch.js'
 import { bindEndpoints, type EndpointOptions, type OAuthEndpoints } from './server-endpoints.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
-import { createSecretSealer, type SealingKeyInput } from './tokens/client-secret-seal.js'
+import { createSecretSealer, type SealingKey, type SealingKeyInput } from './tokens/client-secret-seal.js'
+import { createServerDpop } from './dpop/server.js'
 import { tokenChecksum } from './tokens/checksum.js'
 import { createScryptHasher, type SecretHasher } from './tokens/secret-hasher.js'
 import { activeKeyFor } from './tokens/signing-keys.js'
@@ -47,6 +48,12 @@ export interface OAuthServerOptions {
   outboundHttp?: SafeFetchOptions
   /** Bearer tokens that may register clients when `dcrRegistrationPolicy` is `initial-access-token` (RFC 7591 §3); kept only as checksums. */
   initialAccessTokens?: readonly string[]
+  /**
+   * The key DPoP server nonces are MACed with (RFC 9449 §8, the `dpopNonceRequired` setting): 32
+   * random bytes, the same on every instance so that each accepts the others' nonces. Without it
+   * a key is derived from `clientSecretSealingKey`; with neither, `dpopNonceRequired` fails at startup.
+   */
+  dpopNonceKey?: SealingKey
 }
 
 /**
@@ -127,6 +134,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
     jwksUriCache: new JwksUriCache(createSafeFetch(options.outboundHttp), settings.jwksUriCacheSeconds, settings.jwksUriRefetchSeconds),
+    dpop: createServerDpop(settings, options.store, options.clock ?? systemClock, options.dpopNonceKey, options.clientSecretSealingKey),
   }
   const server: OAuthServer & { readonly [CONTEXT]: ServerContext } = {
     [CONTEXT]: ctx,

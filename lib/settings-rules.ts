@@ -1,5 +1,6 @@
 import { isCheckId } from './check/catalogue.js'
 import { describeValue } from './describe-value.js'
+import { DPOP_SUPPORTED_ALGORITHMS } from './dpop/proof.js'
 import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
 import type { Settings } from './settings.js'
 import { ASYMMETRIC_JWS_ALGORITHMS, isAsymmetricAlgorithm } from './tokens/jws-algorithms.js'
@@ -178,6 +179,12 @@ const assertionAlgorithms = rule<readonly string[]>((v, key) => {
   return stringList((alg) => isAsymmetricAlgorithm(alg) ? null : `${key} may list only ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')}; got "${alg}"`).check(v, key)
 })
 
+/** RFC 9449 §4.3 step 5: a non-empty list of asymmetric JWS algorithms. */
+const dpopAlgorithms = rule<readonly string[]>((v, key) => {
+  if (Array.isArray(v) && v.length === 0) return `${key} must not be empty`
+  return stringList((alg) => DPOP_SUPPORTED_ALGORITHMS.includes(alg) ? null : `${key}: "${alg}" is not an asymmetric JWS algorithm (one of ${DPOP_SUPPORTED_ALGORITHMS.join(', ')})`).check(v, key)
+})
+
 /** Every setting's rule, in the interface's (DOT's) order. */
 export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]> } = {
   authorizationCodeExpireSeconds: positiveInteger(atMost(600, 'RFC 6749 §4.1.2')),
@@ -230,6 +237,11 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   protectedResources,
   resourceIndicatorPolicy: oneOf('declared', 'any'),
   acceptTokensWithoutResource: boolean,
+  dpopEnabled: boolean,
+  dpopSigningAlgValues: dpopAlgorithms,
+  // RFC 9449 §11.1: a short window; beyond ten minutes a captured proof is as good as a token.
+  dpopProofMaxAgeSeconds: positiveInteger(atMost(600, 'RFC 9449 §11.1')),
+  dpopNonceRequired: boolean,
   rateLimitFailures: nullable(positiveInteger()),
   rateLimitIpFailures: nullable(positiveInteger()),
   rateLimitAccountDelaySeconds: nonNegativeNumber(atMost(MAX_DELAY_SECONDS, 'clients and proxies time out beyond')),
@@ -263,6 +275,9 @@ export const CONSTRAINTS: ReadonlyArray<(s: Settings) => string | null> = [
   // RFC 9068: resource servers pin `iss`, which must not follow each request's Host header, and need a default `aud`.
   (s) => s.accessTokenFormat === 'jwt' && s.issuer === null ? 'accessTokenFormat "jwt" needs the issuer setting (the `iss` resource servers check)' : null,
   (s) => s.accessTokenFormat === 'jwt' && s.accessTokenDefaultAudience === null ? 'accessTokenFormat "jwt" needs accessTokenDefaultAudience (RFC 9068 §3: the `aud` when no resource is requested)' : null,
+  // RFC 9449 §4.3 step 9: `htu` is compared with this server's URL, which must not follow the Host header.
+  (s) => s.dpopEnabled && s.issuer === null ? 'dpopEnabled needs the issuer setting (DPoP proofs name the server\'s URL, taken from the issuer, never from the Host header)' : null,
+  (s) => s.dpopNonceRequired && !s.dpopEnabled ? 'dpopNonceRequired needs dpopEnabled' : null,
   // RFC 9728 §2: a resource's metadata says nothing this server would not honour.
   (s) => {
     const wrong = s.protectedResources.find((r) => r.scopesSupported?.some((x) => !Object.hasOwn(s.scopes, x)) === true)

@@ -1,3 +1,4 @@
+import { DEFAULT_DPOP_ALGORITHMS } from './dpop/proof.js'
 import { ImproperlyConfiguredError } from './errors.js'
 import type { ProtectedResourceSettings } from './resource/identifiers.js'
 import { CONSTRAINTS, SETTING_RULES } from './settings-rules.js'
@@ -193,6 +194,25 @@ export interface Settings {
    */
   readonly acceptTokensWithoutResource: boolean
 
+  // ---- DPoP (RFC 9449) ----------------------------------------------------------------------
+  /**
+   * Accept DPoP proofs: at the token endpoint (every grant), tokens bound to the proof's key
+   * (`token_type: DPoP`), and `DPoP` tokens with proofs at protected resources and UserInfo.
+   * Off by default; needs `issuer`, whose origin is the server's URL that proofs' `htu` must name
+   * (never the `Host` header, which the client writes).
+   */
+  readonly dpopEnabled: boolean
+  /** Algorithms DPoP proofs may be signed with (discovery's `dpop_signing_alg_values_supported`); asymmetric only. */
+  readonly dpopSigningAlgValues: readonly string[]
+  /** How far, in seconds, a DPoP proof's `iat` may be from the server's clock, either way (RFC 9449 §11.1; default 60). */
+  readonly dpopProofMaxAgeSeconds: number
+  /**
+   * Require a server nonce in every DPoP proof (RFC 9449 §8, §9: `use_dpop_nonce`, `DPoP-Nonce`).
+   * Nonces are stateless (a MAC of the time under the plugin's `dpopNonceKey` option), so every
+   * instance sharing the key accepts them. Off by default.
+   */
+  readonly dpopNonceRequired: boolean
+
   // ---- brute force and rate limits ----------------------------------------------------------
   /**
    * Failures tolerated from one client address for one client or one account within
@@ -324,6 +344,10 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   protectedResources: [],
   resourceIndicatorPolicy: 'declared',
   acceptTokensWithoutResource: false,
+  dpopEnabled: false,
+  dpopSigningAlgValues: DEFAULT_DPOP_ALGORITHMS,
+  dpopProofMaxAgeSeconds: 60,
+  dpopNonceRequired: false,
   deviceFlowEnabled: false,
   deviceFlowInterval: 5,
   deviceCodeExpireSeconds: 1800,
@@ -392,6 +416,7 @@ export function resolveSettings (input: unknown = {}): Settings {
     accessTokenDefaultAudience: Array.isArray(s.accessTokenDefaultAudience) ? [...s.accessTokenDefaultAudience] : s.accessTokenDefaultAudience,
     defaultScopes: [...s.defaultScopes],
     allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes],
+    dpopSigningAlgValues: [...s.dpopSigningAlgValues],
     silencedChecks: [...s.silencedChecks],
     protectedResources: s.protectedResources.map(copyResource),
   })

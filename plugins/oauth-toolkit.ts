@@ -9,7 +9,7 @@ import type { SettingsInput } from '../lib/settings.js'
 import type { DatabaseOption } from '../lib/store/connection.js'
 import { openStore, type SqliteOptions } from '../lib/store/open.js'
 import type { Store } from '../lib/store/types.js'
-import type { SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
+import type { SealingKey, SealingKeyInput } from '../lib/tokens/client-secret-seal.js'
 import type { SafeFetchOptions as OutboundHttpOptions } from '../lib/http/safe-fetch.js'
 import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
@@ -77,6 +77,12 @@ export interface FastifyOAuthToolkitOptions {
    * cannot use HS256. An option, not a setting, for the same reason as the signing keys.
    */
   clientSecretSealingKey?: SealingKeyInput
+  /**
+   * The key DPoP server nonces are MACed with (the `dpopNonceRequired` setting, RFC 9449 §8):
+   * 32 random bytes as hex, base64url or a Uint8Array, the same on every instance. Without it a
+   * key is derived from `clientSecretSealingKey`; with neither, `dpopNonceRequired` fails here.
+   */
+  dpopNonceKey?: SealingKey
   /**
    * Bearer tokens that may register clients at `{prefix}/register/` when the
    * `dcrRegistrationPolicy` setting is `initial-access-token` (RFC 7591 §3), each at least 32
@@ -179,6 +185,7 @@ const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
   secret: true,
   oidc: true,
   clientSecretSealingKey: true,
+  dpopNonceKey: true,
   initialAccessTokens: true,
   outboundHttp: true,
   templates: true,
@@ -225,6 +232,7 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
       hasher: options.hasher,
       verifyUserCredentials: options.verifyUserCredentials,
       ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
+      ...(options.dpopNonceKey === undefined ? {} : { dpopNonceKey: options.dpopNonceKey }),
       initialAccessTokens: options.initialAccessTokens,
       ...(options.outboundHttp === undefined ? {} : { outboundHttp: options.outboundHttp }),
       ...(keys === null ? {} : { oidc: { keys, getUserClaims: options.oidc?.getUserClaims ?? null, getIdTokenClaims: options.oidc?.getIdTokenClaims ?? null } }),

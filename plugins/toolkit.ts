@@ -52,7 +52,12 @@ export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
 export function createToolkit (server: OAuthServer, options: ToolkitOptions): OAuthToolkit {
   const { loadUser } = options
   // A one-argument LoadUser ignores the token it is also given.
-  const guard = createResourceGuard(server, { loadUser })
+  const guard = createResourceGuard({
+    settings: server.settings,
+    authenticateBearer: server.authenticateBearer,
+    authenticateBearerNow: server.authenticateBearerNow,
+    dpopAlgorithms: server.settings.dpopEnabled ? server.settings.dpopSigningAlgValues : null,
+  }, { loadUser })
 
   async function resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null> {
     if (options.resolveUser === null) {

@@ -44,6 +44,7 @@ function summary (app: Application): ApplicationSummary {
     skipAuthorization: app.skipAuthorization,
     allowIntrospection: app.allowIntrospection,
     selfRegistered: app.selfRegistered,
+    dpopBoundAccessTokens: app.dpopBoundAccessTokens,
     createdAt: app.createdAt,
   }
 }

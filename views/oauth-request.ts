@@ -6,7 +6,9 @@ import type { OAuthResponse } from '../lib/response.js'
 export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
   const headers: Record<string, string | undefined> = {}
   for (const [name, value] of Object.entries(request.headers)) {
-    headers[name] = Array.isArray(value) ? value[0] : value
+    // A repeated `DPoP` header stays visibly repeated (joined, as Node joins it), so that the
+    // proof check refuses it (RFC 9449 §4.3 step 1) instead of taking the first proof.
+    headers[name] = Array.isArray(value) ? (name === 'dpop' ? value.join(', ') : value[0]) : value
   }
   const query = flattenParams(request.query)
   const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
@@ -21,6 +23,7 @@ export function toOAuthRequest (request: FastifyRequest): OAuthRequest {
     duplicated: new Set([...query.duplicated, ...(body?.duplicated ?? []), ...inBoth(query.params, body?.params)]),
     unsupportedBody: hasOtherBody || (body !== null && body.malformed.length > 0),
     values: { query: query.lists, body: body === null ? null : body.lists },
+    url: request.url,
   }
 }
 

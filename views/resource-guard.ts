@@ -4,6 +4,7 @@ import { ImproperlyConfiguredError, InvalidTokenError, type OAuthError } from '.
 import { rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
 import type { AccessTokenInfo, BearerResult, BearerSource, ResourceOwner } from '../lib/resource/bearer.js'
 import { protectedResourceMetadataUrl, sameResource, type ProtectedResourceSettings } from '../lib/resource/identifiers.js'
+import { usesDpopScheme } from '../lib/dpop/resource.js'
 import { resourceDenial } from '../lib/response.js'
 import type { Settings } from '../lib/settings.js'
 import { sendOAuthResponse } from './oauth-request.js'
@@ -41,6 +42,8 @@ export interface BearerAuthority {
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
   /** The same check, answered synchronously when it needs no I/O (a verification-cache hit); optional (absent: always `authenticateBearer`). */
   authenticateBearerNow? (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | Promise<BearerResult>
+  /** RFC 9449: the proof algorithms accepted when the check accepts DPoP tokens (challenges offer them); absent or `null`: no DPoP. */
+  readonly dpopAlgorithms?: readonly string[] | null
 }
 
 /** What a bearer check gives a hook: `null` (let the request through), the error to answer, or either later. */
@@ -155,12 +158,17 @@ export function createResourceGuard (authority: BearerAuthority, options: Resour
   const { settings } = authority
   const { loadUser, onUnavailable = 'unavailable' } = options
 
+  const dpopAlgorithms = authority.dpopAlgorithms ?? null
+
   function bearerSource (request: FastifyRequest): BearerSource {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
-    return {
-      authorization: request.headers.authorization,
-      queryToken: queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : '',
+    const authorization = request.headers.authorization
+    const fromQuery = queryToken === undefined ? undefined : typeof queryToken === 'string' ? queryToken : ''
+    // RFC 9449 §7: the proof, method and target only matter to the DPoP scheme; a Bearer request builds none of it.
+    if (dpopAlgorithms !== null && usesDpopScheme(authorization)) {
+      return { authorization, queryToken: fromQuery, dpop: request.headers.dpop, method: request.method, target: request.url }
     }
+    return { authorization, queryToken: fromQuery }
   }
 
   /** Applies a bearer result to `request`; a promise only when `loadUser` must run. */
@@ -204,6 +212,8 @@ export function createResourceGuard (authority: BearerAuthority, options: Resour
       requiredScopes,
       scopesInBody: settings.errorResponseWithScopes,
       resourceMetadata: resource === null ? null : resourceMetadataUrlOf(settings, resource),
+      dpopAlgorithms,
+      dpopScheme: dpopAlgorithms !== null && usesDpopScheme(reply.request.headers.authorization),
     }))
   }
 

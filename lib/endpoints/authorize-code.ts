@@ -22,6 +22,7 @@ export async function storeCode (ctx: ServerContext, request: AuthorizationReque
     claims: '',
     resource: request.resources.join(' '),
     authTime: user.authTime ?? now,
+    dpopJkt: request.dpopJkt ?? '',
   }, now)
   return code
 }

@@ -19,6 +19,8 @@ export const AUTHORIZATION_PARAMETERS = [
   'code_challenge', 'code_challenge_method', 'approval_prompt', 'response_mode',
   // OpenID Connect (OIDC Core §3.1.2.1); `login_after` is the toolkit's own marker, see authorize-prompt.ts.
   'prompt', 'max_age', 'login_after',
+  // RFC 9449 §10: the DPoP key the code is bound to.
+  'dpop_jkt',
 ] as const
 
 /** Response types: RFC 6749's, and OpenID Connect's hybrid ones in canonical order (OIDC Core §3.3). */
@@ -66,6 +68,8 @@ export interface AuthorizationRequest {
   readonly issuer?: string
   /** Set when the request came through `par/` (RFC 9126): the record the user's decision consumes. */
   readonly pushedRequestId?: number
+  /** RFC 9449 §10 `dpop_jkt`: the code may only be redeemed with a proof of this key; `''` or absent: none. */
+  readonly dpopJkt?: string
 }
 
 /**
@@ -195,6 +199,7 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
   if (prompt !== 'force' && prompt !== 'auto') throw new InvalidRequestError({ description: 'Invalid approval_prompt parameter value.' })
 
   const oidc = checkOidcParams(ctx, scopes, params)
+  const dpopJkt = checkDpopJkt(ctx, param(params, 'dpop_jkt'))
   // RFC 8707 §2.1: validated here, so a bad one goes back to the client as invalid_target.
   const resources = resolveRequestedResources(ctx.settings, resourceValues)
 
@@ -217,7 +222,15 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
     approvalPrompt: prompt,
     ...oidc,
     params: carried,
+    dpopJkt,
   }
+}
+
+/** RFC 9449 §10: `dpop_jkt` is a JWK SHA-256 thumbprint (43 base64url characters); ignored while DPoP is off. */
+function checkDpopJkt (ctx: ServerContext, value: string | undefined): string {
+  if (value === undefined || !ctx.settings.dpopEnabled) return ''
+  if (!/^[A-Za-z0-9_-]{43}$/.test(value)) throw new InvalidRequestError({ description: 'Invalid dpop_jkt parameter value.' })
+  return value
 }
 
 /** OIDC Core §3.1.2.1: `prompt` and `max_age`, for OpenID requests only (plain OAuth ignores them). */

@@ -4,8 +4,8 @@ import type { OAuthRequest } from '../request.js'
 import { toErrorResponse, type OAuthResponse } from '../response.js'
 import type { Application } from '../store/types.js'
 
-/** Request headers a browser may send to the token-side endpoints (RFC 6749 §2.3.1 Basic, form bodies). */
-const ALLOWED_REQUEST_HEADERS = 'Authorization, Content-Type'
+/** Request headers a browser may send to the token-side endpoints (RFC 6749 §2.3.1 Basic, form bodies, RFC 9449 proofs). */
+const ALLOWED_REQUEST_HEADERS = 'Authorization, Content-Type, DPoP'
 
 /** How long a browser may cache a successful preflight, seconds (Chromium caps it at 7200). */
 const PREFLIGHT_MAX_AGE_SECONDS = 3600
@@ -23,7 +23,8 @@ const MAX_ORIGIN_LENGTH = 2000
 export function corsHeaders (req: OAuthRequest, application: Application | null): Record<string, string> {
   const origin = req.headers.origin
   if (origin === undefined || application === null || !application.allowedOrigins.includes(origin)) return {}
-  return { 'access-control-allow-origin': origin, vary: 'Origin' }
+  // RFC 9449 §8: a browser client must read the next nonce.
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'DPoP-Nonce', vary: 'Origin' }
 }
 
 /** `response` with `headers` added. */

@@ -20,11 +20,13 @@ export interface IntrospectionBody {
   scope?: string
   client_id?: string
   username?: string
-  token_type?: 'Bearer' | 'refresh_token'
+  token_type?: 'Bearer' | 'DPoP' | 'refresh_token'
   exp?: number
   iat?: number
   sub?: string
   aud?: string | string[]
+  /** RFC 9449 §6.2: the DPoP key a bound access token is confirmed by. */
+  cnf?: { jkt: string }
 }
 
 /**
@@ -125,10 +127,11 @@ async function describeAccess (ctx: ServerContext, checksum: string, now: Date, 
   const body: IntrospectionBody = {
     active: true,
     scope: record.scope,
-    token_type: 'Bearer',
+    token_type: record.jkt === '' ? 'Bearer' : 'DPoP',
     exp: toEpochSeconds(record.expiresAt),
     iat: toEpochSeconds(record.createdAt),
   }
+  if (record.jkt !== '') body.cnf = { jkt: record.jkt }
   if (application !== null) body.client_id = application.clientId
   if (record.userId !== null) {
     body.sub = record.userId

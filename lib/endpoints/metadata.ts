@@ -34,6 +34,8 @@ export interface AuthorizationServerMetadata {
   require_pushed_authorization_requests?: boolean
   /** RFC 9728 §4: the declared protected resources this server issues tokens for. */
   protected_resources?: string[]
+  /** RFC 9449 §5.1, with `dpopEnabled`: the algorithms DPoP proofs may use. */
+  dpop_signing_alg_values_supported?: string[]
 }
 
 /** What the server can do beyond its settings: `secretJwt`, whether a `clientSecretSealingKey` lets clients use `client_secret_jwt` (and HS256). */
@@ -80,6 +82,7 @@ export function authorizationServerMetadata (settings: Settings, issuer: string,
       ? { pushed_authorization_request_endpoint: `${issuer}/par/`, require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests }
       : {}),
     ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
+    ...(settings.dpopEnabled ? { dpop_signing_alg_values_supported: [...settings.dpopSigningAlgValues] } : {}),
   }
 }
 

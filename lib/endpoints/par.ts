@@ -1,6 +1,7 @@
 import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import { InvalidRequestError } from '../errors.js'
+import { InvalidDpopProofError, InvalidRequestError } from '../errors.js'
+import { tokenRequestProof } from '../dpop/server.js'
 import { paramValues, type OAuthRequest } from '../request.js'
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { tokenChecksum } from '../tokens/checksum.js'
@@ -28,6 +29,8 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
   const { application } = await authenticateClient(ctx, req, body, issuer ?? null)
   // §2.1: request_uri MUST NOT be pushed.
   if (body.request_uri !== undefined) throw new InvalidRequestError({ description: 'request_uri must not be pushed.' })
+  // RFC 9449 §10.1: a proof sent to `par/` binds the code to its key, as `dpop_jkt` would; both must agree.
+  const proofJkt = req.headers.dpop === undefined ? '' : await tokenRequestProof(ctx, req, application)
 
   const parameters: Record<string, string> = Object.create(null) as Record<string, string>
   for (const [name, value] of Object.entries(body)) if (!CLIENT_AUTH_PARAMETERS.has(name)) parameters[name] = value
@@ -35,6 +38,10 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
   parameters.client_id = application.clientId
   // The authorization endpoint's own validation; our own `login_after` marker cannot be pushed.
   delete parameters.login_after
+  if (proofJkt !== '') {
+    if (parameters.dpop_jkt !== undefined && parameters.dpop_jkt !== proofJkt) throw new InvalidDpopProofError({ description: 'dpop_jkt does not match the DPoP proof\'s key.', detail: 'PAR dpop_jkt differs from the proof key' })
+    parameters.dpop_jkt = proofJkt
+  }
   const resources = paramValues(req, 'body', 'resource')
   const check = await validateAuthorizationRequest(ctx, parameters, req.duplicated, issuer, resources, { pushed: true })
   if (!check.ok) throw check.error

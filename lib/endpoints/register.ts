@@ -77,6 +77,7 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   }
   if (application.jwksUri !== '') doc.jwks_uri = application.jwksUri
   if (application.tokenEndpointAuthSigningAlg !== '') doc.token_endpoint_auth_signing_alg = application.tokenEndpointAuthSigningAlg
+  if (ctx.settings.dpopEnabled) doc.dpop_bound_access_tokens = application.dpopBoundAccessTokens
   return doc
 }
 
@@ -138,6 +139,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
       userId: registrant.userId,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+      dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       ...keyFields(metadata),
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
@@ -232,6 +234,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     redirectUris: metadata.redirect_uris,
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+    dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     algorithm,

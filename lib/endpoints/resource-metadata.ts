@@ -11,6 +11,8 @@ export interface ProtectedResourceMetadata {
   resource_documentation?: string
   resource_policy_uri?: string
   resource_tos_uri?: string
+  /** RFC 9728 §2 (RFC 9449): with `dpopEnabled`, the algorithms this resource accepts for DPoP proofs. */
+  dpop_signing_alg_values_supported?: string[]
 }
 
 /**
@@ -30,6 +32,7 @@ export function protectedResourceMetadata (settings: Settings, declared: Protect
   if (declared.resourceDocumentation !== undefined) body.resource_documentation = declared.resourceDocumentation
   if (declared.resourcePolicyUri !== undefined) body.resource_policy_uri = declared.resourcePolicyUri
   if (declared.resourceTosUri !== undefined) body.resource_tos_uri = declared.resourceTosUri
+  if (settings.dpopEnabled) body.dpop_signing_alg_values_supported = [...settings.dpopSigningAlgValues]
   return body
 }
 

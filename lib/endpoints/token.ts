@@ -6,6 +6,7 @@ import { param, paramValues, type OAuthRequest, type Params } from '../request.j
 import { noStoreJson, type OAuthResponse } from '../response.js'
 import { tokenResponseBody } from '../tokens/issue.js'
 import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
+import { nonceHeader, tokenRequestProof } from '../dpop/server.js'
 import { corsHeaders, withCors } from './cors.js'
 
 /** Parameters every grant may carry besides its own (client authentication, RFC 6749 §2.3.1, RFC 7521 §4.2). */
@@ -21,11 +22,15 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest, issu
   rejectDuplicateParams(req, grant)
   const client = await authenticateClient(ctx, req, params, issuer)
   // CORS (DOT 2.4): a browser on one of the client's allowed origins may read the answer.
-  return await withCors(corsHeaders(req, client.application), () => issueToken(ctx, client, grant, params, { issuer, resources: paramValues(req, 'body', 'resource') }))
+  return await withCors(corsHeaders(req, client.application), async () => {
+    checkClientMayUseGrant(client, grant)
+    // RFC 9449 §5: a proof binds the tokens to its key, whatever the grant.
+    const dpopJkt = await tokenRequestProof(ctx, req, client.application)
+    return await issueToken(ctx, client, grant, params, { issuer, resources: paramValues(req, 'body', 'resource'), dpopJkt })
+  })
 }
 
 async function issueToken (ctx: ServerContext, client: AuthenticatedClient, grant: TokenGrant, params: Params, info: GrantRequestInfo): Promise<OAuthResponse> {
-  checkClientMayUseGrant(client, grant)
   const result = await grant.handle(ctx, client, params, info)
   if (result.rows.accessToken.applicationId !== null) {
     notifyAppAuthorized(ctx, {
@@ -35,7 +40,7 @@ async function issueToken (ctx: ServerContext, client: AuthenticatedClient, gran
       grantType: grant.grantType,
     })
   }
-  return noStoreJson(200, tokenResponseBody(ctx, result.tokens, result.rows, result.idToken))
+  return noStoreJson(200, tokenResponseBody(ctx, result.tokens, result.rows, result.idToken), nonceHeader(ctx))
 }
 
 /** RFC 6749 §4.1.3 and friends: parameters travel form-encoded in the body. */

@@ -4,6 +4,8 @@ import type { OAuthRequest } from '../request.js'
 import { checkAudience } from '../resource/audience.js'
 import { checkScopes, extractBearerToken, verifyAccessToken, type BearerResult } from '../resource/bearer.js'
 import { noStoreJson, resourceDenial, type OAuthResponse } from '../response.js'
+import { checkBinding, extractDpopToken, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
+import { serverOrigin } from '../dpop/server.js'
 import type { Settings } from '../settings.js'
 
 /** OIDC Core §5.4: the standard claims each scope asks for (DOT's `oidc_claim_scope`). */
@@ -38,7 +40,7 @@ export function filterClaims (claims: Readonly<Record<string, unknown>>, scopes:
 }
 
 /** CORS for UserInfo: any origin, no credentials (DOT `OIDC_USERINFO_CORS_ENABLED`). */
-const CORS = { 'access-control-allow-origin': '*' } as const
+const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce' } as const
 
 /**
  * `GET/POST {prefix}/userinfo/` (OIDC Core §5.3): a bearer token with `openid` gets the user's
@@ -59,7 +61,16 @@ export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): 
     return noStoreJson(200, filterClaims(claims, scopes, userId), CORS)
   } catch (err) {
     // RFC 6750 §3 challenges, always (OIDC Core §5.3.3), whatever the `bearerChallenge` setting.
-    if (err instanceof OAuthError) return resourceDenial(err, { bearerChallenge: true, realm: ctx.settings.realm, requiredScopes: ['openid'], headers: CORS })
+    if (err instanceof OAuthError) {
+      return resourceDenial(err, {
+        bearerChallenge: true,
+        realm: ctx.settings.realm,
+        requiredScopes: ['openid'],
+        headers: CORS,
+        dpopAlgorithms: ctx.dpop == null ? null : ctx.dpop.algorithms,
+        dpopScheme: ctx.dpop != null && usesDpopScheme(req.headers.authorization),
+      })
+    }
     throw err
   }
 }
@@ -72,10 +83,18 @@ async function verifyUserInfoToken (ctx: ServerContext, req: OAuthRequest): Prom
   if (bodyToken !== undefined && (req.headers.authorization !== undefined || queryToken !== undefined)) {
     throw new InvalidRequestError({ description: 'Send the access token by one method only.' })
   }
-  const token = bodyToken ?? extractBearerToken(ctx, { authorization: req.headers.authorization, queryToken })
+  // RFC 9449 §7: a DPoP-bound token comes with the DPoP scheme and a proof for this request.
+  const dpop = ctx.dpop != null && bodyToken === undefined && usesDpopScheme(req.headers.authorization) ? ctx.dpop : null
+  const token = bodyToken ?? (dpop === null
+    ? extractBearerToken(ctx, { authorization: req.headers.authorization, queryToken })
+    : extractDpopToken({ authorization: req.headers.authorization, queryToken }))
   if (typeof token !== 'string') return { ok: false, error: token }
   const result = await verifyAccessToken(ctx, token)
   if (!result.ok) return result
+  const jkt = dpop === null ? '' : await verifyResourceProof(dpop, serverOrigin(ctx.settings), { authorization: req.headers.authorization, dpop: req.headers.dpop, method: req.method, target: req.url ?? '' }, token)
+  if (typeof jkt !== 'string') return { ok: false, error: jkt }
+  const bindingError = checkBinding(result.token.jkt, jkt)
+  if (bindingError !== null) return { ok: false, error: bindingError }
   // RFC 8707: a token bound to resources is for those services, not for this server's UserInfo
   // (the same rule as a route that declares no resource).
   const audienceError = checkAudience(ctx.settings, result.token, null)
@@ -92,7 +111,7 @@ export function userInfoPreflight (): OAuthResponse {
       allow: 'GET, POST, OPTIONS',
       ...CORS,
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'Authorization, Content-Type',
+      'access-control-allow-headers': 'Authorization, Content-Type, DPoP',
       'access-control-max-age': '3600',
     },
     body: null,

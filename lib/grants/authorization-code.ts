@@ -5,6 +5,7 @@ import type { GrantRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { refreshTokenJkt } from '../dpop/server.js'
 import { isPkceValue, verifyCodeChallenge } from '../tokens/pkce.js'
 import { redirectUriMatches } from '../validator/redirect-uri.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
@@ -32,6 +33,9 @@ export const authorizationCodeGrant: TokenGrant = {
     if (grant.expiresAt.getTime() <= ctx.clock.now().getTime()) throw new InvalidGrantError({ detail: 'authorization code expired' })
     checkRedirectUri(grant, param(params, 'redirect_uri'), client.application.redirectUris)
     checkCodeVerifier(grant, param(params, 'code_verifier'))
+    // RFC 9449 §10: a code issued for `dpop_jkt` is redeemed only with a proof of that key.
+    const jkt = info.dpopJkt ?? ''
+    if (grant.dpopJkt !== '' && grant.dpopJkt !== jkt) throw new InvalidGrantError({ detail: jkt === '' ? 'code bound to a DPoP key redeemed without a proof' : 'DPoP proof key differs from the code\'s dpop_jkt' })
 
     const scopes = scopeList(grant.scope)
     // RFC 8707 §2.2: the token may be bound to fewer resources than the grant, never others.
@@ -45,6 +49,8 @@ export const authorizationCodeGrant: TokenGrant = {
       resource: resources.join(' '),
       refreshResource: grant.resource,
       authTime: grant.authTime,
+      jkt,
+      refreshJkt: refreshTokenJkt(client.application, jkt),
     })
     // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
     const idToken = await prepareIdToken(ctx, {

@@ -15,7 +15,7 @@ export const clientCredentialsGrant: TokenGrant = {
     const scopes = resolveRequestedScopes(ctx.settings, parseScopeParam(param(params, 'scope')), client.application)
     // RFC 8707 §2.2: audience-restricted to the requested resources.
     const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
-    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false, resource })
+    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId: null, scopes, withRefreshToken: false, resource, jkt: info.dpopJkt ?? '' })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

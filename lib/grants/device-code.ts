@@ -7,6 +7,7 @@ import type { Application, DeviceGrantRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { refreshTokenJkt } from '../dpop/server.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
 import type { GrantRequestInfo, GrantResult, TokenGrant } from './types.js'
@@ -63,7 +64,15 @@ async function redeem (ctx: ServerContext, application: Application, grant: Devi
   // RFC 8707 §2.2 (as for codes): the token may be bound to fewer resources than the grant, never others.
   const resources = narrowResources(ctx.settings, resourceList(grant.resource), info.resources ?? [])
   const { issue, tokens } = await prepareIssue(ctx, {
-    application, userId, scopes, withRefreshToken: true, authTime: grant.authTime, resource: resources.join(' '), refreshResource: grant.resource,
+    application,
+    userId,
+    scopes,
+    withRefreshToken: true,
+    authTime: grant.authTime,
+    resource: resources.join(' '),
+    refreshResource: grant.resource,
+    jkt: info.dpopJkt ?? '',
+    refreshJkt: refreshTokenJkt(application, info.dpopJkt ?? ''),
   })
   const idToken = await prepareIdToken(ctx, { issuer: info.issuer, application, userId, scopes, nonce: '', authTime: grant.authTime, accessToken: tokens.accessToken })
   const result = await ctx.store.redeemDeviceGrant(grant.id, { ...issue, idToken: idToken?.record ?? null })

@@ -1,6 +1,7 @@
 import { InvalidGrantError, InvalidRequestError } from '../errors.js'
 import { param } from '../request.js'
 import { prepareIssue } from '../tokens/issue.js'
+import { refreshTokenJkt } from '../dpop/server.js'
 import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
 import type { TokenGrant } from './types.js'
@@ -24,7 +25,7 @@ export const passwordGrant: TokenGrant = {
     const resource = resolveRequestedResources(ctx.settings, info.resources ?? []).join(' ')
     const userId = ctx.verifyUserCredentials === null ? null : await ctx.verifyUserCredentials(username, password)
     if (userId === null) throw new InvalidGrantError({ description: 'Invalid credentials given.', detail: 'password grant: bad credentials' })
-    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true, resource })
+    const { issue, tokens } = await prepareIssue(ctx, { application: client.application, userId, scopes, withRefreshToken: true, resource, jkt: info.dpopJkt ?? '', refreshJkt: refreshTokenJkt(client.application, info.dpopJkt ?? '') })
     return { tokens, rows: await ctx.store.issueTokens(issue) }
   },
 }

@@ -6,6 +6,7 @@ import type { RefreshTokenRecord } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue, type TokenPair } from '../tokens/issue.js'
+import { refreshTokenJkt } from '../dpop/server.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
@@ -31,6 +32,10 @@ export const refreshTokenGrant: TokenGrant = {
     if (record === null || record.applicationId !== client.application.id) {
       throw new InvalidGrantError({ detail: record === null ? 'unknown refresh token' : 'refresh token of another client' })
     }
+    // RFC 9449 §5: a bound refresh token is used only with a proof of its key. Checked before the
+    // replay rules, so a stolen bound token, useless without the key, cannot revoke its family either.
+    const jkt = info.dpopJkt ?? ''
+    if (record.jkt !== '' && record.jkt !== jkt) throw new InvalidGrantError({ detail: jkt === '' ? 'DPoP-bound refresh token presented without a proof' : 'DPoP proof key differs from the refresh token\'s' })
     if (record.revokedAt !== null) return await replayOrGrace(ctx, presented, record)
     if (isExpired(ctx, record)) throw new InvalidGrantError({ detail: 'refresh token idle-expired' })
     const granted = scopeList(record.scope)
@@ -52,6 +57,8 @@ export const refreshTokenGrant: TokenGrant = {
       resource: resources.join(' '),
       refreshResource: record.resource,
       authTime: record.authTime,
+      jkt,
+      refreshJkt: refreshTokenJkt(client.application, jkt),
     })
     // OIDC Core §12.2: a new ID token on refresh, without nonce, whose auth_time is that of the
     // original authentication (kept with the refresh token family, so it outlives the code).

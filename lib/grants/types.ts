@@ -19,6 +19,8 @@ export interface GrantRequestInfo {
   readonly issuer: string | null
   /** RFC 8707: every `resource` value of the token request, unvalidated (none: `[]`). */
   readonly resources?: readonly string[]
+  /** RFC 9449: the JWK thumbprint of the request's verified DPoP proof, `''` (or absent) without one. */
+  readonly dpopJkt?: string
 }
 
 /** One `grant_type` of the token endpoint. `grants/index.ts` maps wire values to these. */

@@ -41,6 +41,8 @@ export interface ClientMetadata {
   jwks_uri?: string
   /** OIDC Registration §2: the one JWS algorithm of the client's assertions. */
   token_endpoint_auth_signing_alg?: string
+  /** RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one are refused. */
+  dpop_bound_access_tokens?: boolean
 }
 
 /**
@@ -318,6 +320,10 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
 
   const requirePar = body.require_pushed_authorization_requests
   if (requirePar !== undefined && requirePar !== null && typeof requirePar !== 'boolean') throw bad('require_pushed_authorization_requests must be a boolean.')
+  const dpopBound = body.dpop_bound_access_tokens
+  if (dpopBound !== undefined && dpopBound !== null && typeof dpopBound !== 'boolean') throw bad('dpop_bound_access_tokens must be a boolean.')
+  // Without DPoP the client could never get a token: refused rather than stored as a trap.
+  if (dpopBound === true && !settings.dpopEnabled) throw bad('dpop_bound_access_tokens needs DPoP, which this server does not accept.')
 
   const metadata: ClientMetadata = {
     redirect_uris: redirects,
@@ -340,6 +346,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     require_pushed_authorization_requests: typeof requirePar === 'boolean' ? requirePar : undefined,
     id_token_signed_response_alg: idTokenAlg,
     ...keys,
+    dpop_bound_access_tokens: typeof dpopBound === 'boolean' ? dpopBound : undefined,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

@@ -2,10 +2,13 @@ import type { ServerContext } from '../context.js'
 import { nowMs } from '../clock.js'
 import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingBearerTokenError, type OAuthError } from '../errors.js'
 import { tokenChecksum } from '../tokens/checksum.js'
+import type { DpopVerifier } from '../dpop/proof.js'
 import type { Application } from '../store/types.js'
 import { freezeApplication } from '../validator/client-cache.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
 import { checkAudience } from './audience.js'
+import { checkBinding, extractDpopToken, usesDpopScheme, verifyResourceProof, type DpopPresentation } from '../dpop/resource.js'
+import { serverOrigin } from '../dpop/server.js'
 
 /**
  * The host application's user, as `loadUser` returns it and `request.resourceOwner` holds it.
@@ -36,6 +39,11 @@ export interface AccessTokenInfo {
   readonly clientId?: string | null
   /** The RFC 7662 introspection response or the RFC 9068 JWT claims, as received (standalone resource servers only). */
   readonly claims?: Readonly<Record<string, unknown>>
+  /**
+   * RFC 9449: the JWK SHA-256 thumbprint of the DPoP key the token is bound to (`cnf.jkt`); `''` or
+   * absent for a bearer token. A bound token passes only with the `DPoP` scheme and a proof of that key.
+   */
+  readonly jkt?: string
 }
 
 /** The outcome of checking a request's bearer token. */
@@ -43,8 +51,11 @@ export type BearerResult =
   | { readonly ok: true, readonly token: AccessTokenInfo }
   | { readonly ok: false, readonly error: OAuthError }
 
-/** Where the token is looked for: the `Authorization` header, and the query only where allowed. */
-export interface BearerSource {
+/**
+ * Where the token is looked for: the `Authorization` header, and the query only where allowed.
+ * With the `DPoP` scheme (RFC 9449 §7), also the request's `DPoP` proof, method and target.
+ */
+export interface BearerSource extends DpopPresentation {
   readonly authorization: string | undefined
   /** `access_token` from the query string, if any. */
   readonly queryToken: string | undefined
@@ -119,6 +130,7 @@ async function lookUpAccessToken (ctx: ServerContext, checksum: string, now: num
     userId: record.userId,
     application: found.application === null ? null : freezeApplication(found.application),
     resource: Object.freeze(scopeList(record.resource)),
+    jkt: record.jkt,
   })
   cache?.set(checksum, info, generation, now, info.expiresAt.getTime())
   return { ok: true, token: info }
@@ -129,9 +141,10 @@ export function checkScopes (token: AccessTokenInfo, required: readonly string[]
   return hasScopes(token.scopes, required) ? null : new InsufficientScopeError({ detail: `missing scopes: ${required.filter((s) => !token.scopes.includes(s)).join(' ')}` })
 }
 
-/** The audience and scope checks of a verified token. */
-function checkVerified (ctx: ServerContext, result: BearerResult, required: readonly string[], resource: string | null): BearerResult {
+/** The binding, audience and scope checks of a verified token; `jkt` is the proof's key, `''` for a Bearer presentation. */
+function checkVerified (ctx: ServerContext, result: BearerResult, required: readonly string[], resource: string | null, jkt = ''): BearerResult {
   if (!result.ok) return result
+  if (result.token.jkt !== jkt && (result.token.jkt ?? '') !== jkt) return { ok: false, error: checkBinding(result.token.jkt, jkt) as OAuthError }
   const audienceError = checkAudience(ctx.settings, result.token, resource)
   if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, required)
@@ -144,7 +157,7 @@ function checkVerified (ctx: ServerContext, result: BearerResult, required: read
  */
 export async function authenticateBearer (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
   const now = authenticateBearerNow(ctx, source, required, resource)
-  return typeof now === 'string' ? await verifyChecksum(ctx, now, required, resource) : now
+  return typeof now === 'string' ? await verifyChecksum(ctx, now, required, resource) : await now
 }
 
 /** The rest of `authenticateBearer` after a cache miss: the store's record of `checksum`, checked. */
@@ -158,10 +171,27 @@ export async function verifyChecksum (ctx: ServerContext, checksum: string, requ
  * the token's checksum, to be looked up in the store. Same checks and answers as
  * `authenticateBearer`, which it backs.
  */
-export function authenticateBearerNow (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): BearerResult | string {
+export function authenticateBearerNow (ctx: ServerContext, source: BearerSource, required: readonly string[], resource: string | null = null): BearerResult | string | Promise<BearerResult> {
+  // RFC 9449 §7: the DPoP scheme takes its own path; a Bearer header pays one character comparison.
+  if (ctx.dpop != null && usesDpopScheme(source.authorization)) return authenticateDpop(ctx, ctx.dpop, source, required, resource)
   const token = extractBearerToken(ctx, source)
   if (typeof token !== 'string') return { ok: false, error: token }
   const checksum = tokenChecksum(token)
   const hit = cachedVerification(ctx, checksum, nowMs(ctx.clock))
   return hit === null ? checksum : checkVerified(ctx, hit, required, resource)
+}
+
+/**
+ * A `DPoP` presentation (RFC 9449 §7.1): the token is looked up first (cheap, often cached), then
+ * the proof is checked against this request and the token (`ath`), and the token's `cnf.jkt` must
+ * be the proof's key.
+ */
+async function authenticateDpop (ctx: ServerContext, verifier: DpopVerifier, source: BearerSource, required: readonly string[], resource: string | null): Promise<BearerResult> {
+  const token = extractDpopToken(source)
+  if (typeof token !== 'string') return { ok: false, error: token }
+  const verified = await verifyAccessToken(ctx, token)
+  if (!verified.ok) return verified
+  const jkt = await verifyResourceProof(verifier, serverOrigin(ctx.settings), source, token)
+  if (typeof jkt !== 'string') return { ok: false, error: jkt }
+  return checkVerified(ctx, verified, required, resource, jkt)
 }

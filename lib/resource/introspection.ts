@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js'
+import { confirmationJkt } from '../dpop/resource.js'
 import { ImproperlyConfiguredError } from '../errors.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { scopeList } from '../validator/scopes.js'
@@ -208,13 +209,15 @@ export function parseIntrospection (body: unknown, now: Date, noExpiry: Date): O
     // DOT 3.4.0: a malformed `aud` (or any member) fails closed.
     return { kind: 'unavailable', detail: 'introspection response has malformed members' }
   }
-  if (isString(b.token_type) && !['bearer', 'access_token'].includes(b.token_type.toLowerCase())) {
+  if (isString(b.token_type) && !['bearer', 'dpop', 'access_token'].includes(b.token_type.toLowerCase())) {
     return { kind: 'inactive', detail: `introspection: a ${b.token_type} is not an access token` }
   }
   const nowMs = now.getTime()
   if (isTime(b.exp) && b.exp * 1000 <= nowMs) return { kind: 'inactive', detail: 'introspection: expired token' }
   if (isTime(b.nbf) && b.nbf * 1000 > nowMs) return { kind: 'inactive', detail: 'introspection: token not yet valid' }
   const clientId = isString(b.client_id) ? b.client_id : undefined
+  const jkt = confirmationJkt(b)
+  if (jkt === null) return { kind: 'inactive', detail: 'introspection: a cnf this resource server cannot check' }
   return {
     kind: 'active',
     info: {
@@ -228,6 +231,7 @@ export function parseIntrospection (body: unknown, now: Date, noExpiry: Date): O
       verifiedBy: 'introspection',
       clientId: clientId ?? null,
       claims: Object.freeze({ ...b }),
+      jkt,
     },
   }
 }

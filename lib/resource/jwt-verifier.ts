@@ -3,6 +3,7 @@ import { systemClock } from '../clock.js'
 import { ImproperlyConfiguredError } from '../errors.js'
 import { AT_JWT_TYPE } from '../tokens/jwt-access-token.js'
 import { scopeList } from '../validator/scopes.js'
+import { confirmationJkt } from '../dpop/resource.js'
 import type { BearerResult } from './bearer.js'
 import type { RemoteVerifierDeps } from './introspection.js'
 import { invalidToken, unavailableError, userIdOf, type TokenVerifier } from './verifier.js'
@@ -107,6 +108,8 @@ export function createJwtVerifier (options: JwtVerificationOptions, deps: Remote
       if (typeof sub !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string') || typeof exp !== 'number') {
         return invalidToken('JWT access token with malformed claims')
       }
+      const jkt = confirmationJkt(payload)
+      if (jkt === null) return invalidToken('JWT access token with a cnf this resource server cannot check')
       return {
         ok: true,
         token: {
@@ -119,6 +122,7 @@ export function createJwtVerifier (options: JwtVerificationOptions, deps: Remote
           verifiedBy: 'jwt',
           clientId,
           claims: Object.freeze({ ...payload }),
+          jkt,
         },
       }
     },

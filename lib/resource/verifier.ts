@@ -1,5 +1,7 @@
 import { InvalidTokenError, OAuthError } from '../errors.js'
 import type { Settings } from '../settings.js'
+import type { DpopVerifier } from '../dpop/proof.js'
+import { checkBinding, extractDpopToken, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
 import { checkAudience } from './audience.js'
 import { checkScopes, extractBearerToken, type BearerResult, type BearerSource } from './bearer.js'
 
@@ -46,15 +48,28 @@ export function invalidToken (detail: string, description?: string): BearerResul
   return { ok: false, error: new InvalidTokenError({ detail, ...(description === undefined ? {} : { description }) }) }
 }
 
+/** DPoP at a standalone resource server: the proof verifier and this server's configured origin. */
+export interface ResourceDpop {
+  readonly verifier: DpopVerifier
+  /** The resource server's public origin (`https://api.example.com`): proofs' `htu` must name it. */
+  readonly origin: string
+}
+
 /**
  * The bearer check of a standalone resource server: extracts the token as the core does (header,
- * query only where allowed), verifies it with `verifier`, then checks scopes.
+ * query only where allowed; the `DPoP` scheme with its proof when `dpop` is given), verifies it
+ * with `verifier`, checks its key binding (RFC 9449 §7), then scopes.
  */
-export async function authenticateWith (settings: Settings, verifier: TokenVerifier, source: BearerSource, required: readonly string[], resource: string | null = null): Promise<BearerResult> {
-  const token = extractBearerToken({ settings }, source)
+export async function authenticateWith (settings: Settings, verifier: TokenVerifier, source: BearerSource, required: readonly string[], resource: string | null = null, dpop: ResourceDpop | null = null): Promise<BearerResult> {
+  const dpopScheme = dpop !== null && usesDpopScheme(source.authorization)
+  const token = dpopScheme ? extractDpopToken(source) : extractBearerToken({ settings }, source)
   if (typeof token !== 'string') return { ok: false, error: token }
   const result = await verifier.verify(token)
   if (!result.ok) return result
+  const jkt = dpop !== null && dpopScheme ? await verifyResourceProof(dpop.verifier, dpop.origin, source, token) : ''
+  if (typeof jkt !== 'string') return { ok: false, error: jkt }
+  const bindingError = checkBinding(result.token.jkt, jkt)
+  if (bindingError !== null) return { ok: false, error: bindingError }
   // RFC 8707 as on the AS; a JWT's `aud` was already checked against `jwt.audience`, so a route
   // without a declared resource does not refuse it for carrying one.
   const audienceError = result.token.verifiedBy === 'jwt' && resource === null ? null : checkAudience(settings, result.token, resource)

@@ -33,6 +33,17 @@ function keyError (message: string): never {
   throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: ${message}`)
 }
 
+/** Decodes one 32-byte server key given as option `option` (hex, base64url, base64 or bytes); anything else is a configuration error. */
+export function decodeSealingKey (key: unknown, option: string): Buffer {
+  let bytes: Buffer | null = null
+  if (key instanceof Uint8Array) bytes = Buffer.from(key)
+  else if (typeof key === 'string' && /^[0-9a-fA-F]{64}$/.test(key)) bytes = Buffer.from(key, 'hex')
+  else if (typeof key === 'string' && /^[A-Za-z0-9_-]{43}$/.test(key)) bytes = Buffer.from(key, 'base64url')
+  else if (typeof key === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(key)) bytes = Buffer.from(key, 'base64')
+  if (bytes?.length !== 32) keyError(`${option} must be 32 random bytes: a Uint8Array, or 64 hex / 43 base64url characters (\`fastify-oauth-toolkit generatekey --sealing\` prints one)`)
+  return bytes
+}
+
 /** Decodes one key to its 32 bytes; anything else is a configuration error. */
 function keyBytes (key: unknown, name: string): Buffer {
   let bytes: Buffer | null = null

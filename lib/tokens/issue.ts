@@ -34,6 +34,10 @@ export interface IssueRequest {
   readonly refreshResource?: string
   /** When the user authenticated, where known: `auth_time` of JWT access tokens, and kept with the refresh token for refreshed ID tokens. */
   readonly authTime?: Date | null
+  /** RFC 9449: the DPoP key thumbprint the access token is bound to (`''` or absent: a bearer token). */
+  readonly jkt?: string
+  /** The key the refresh token is bound to (§5: public clients only); `''` or absent: unbound. */
+  readonly refreshJkt?: string
 }
 
 /**
@@ -52,6 +56,7 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
       issuedAt: now,
       expiresAt,
       authTime: req.authTime ?? null,
+      jkt: req.jkt ?? '',
     })
     : ctx.random.token(32)
   const refreshToken = req.withRefreshToken ? ctx.random.token(32) : null
@@ -70,6 +75,7 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
         tokenFamily: family,
         grantId: req.grantId ?? null,
         resource,
+        jkt: req.jkt ?? '',
       },
       refreshToken: refreshToken === null || family === null
         ? null
@@ -81,6 +87,7 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
             tokenFamily: family,
             resource: req.refreshResource ?? resource,
             authTime: req.authTime ?? null,
+            jkt: req.refreshJkt ?? '',
           },
     },
   }
@@ -89,7 +96,8 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
 /** The RFC 6749 §5.1 success body. */
 export interface TokenResponseBody {
   access_token: string
-  token_type: 'Bearer'
+  /** `DPoP` for a token bound to a DPoP key (RFC 9449 §5), else `Bearer`. */
+  token_type: 'Bearer' | 'DPoP'
   expires_in: number
   scope: string
   refresh_token?: string
@@ -101,7 +109,7 @@ export interface TokenResponseBody {
 export function tokenResponseBody (ctx: ServerContext, tokens: TokenPair, rows: IssuedTokenRows, idToken?: string): TokenResponseBody {
   const body: TokenResponseBody = {
     access_token: tokens.accessToken,
-    token_type: 'Bearer',
+    token_type: rows.accessToken.jkt === '' ? 'Bearer' : 'DPoP',
     expires_in: Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - ctx.clock.now().getTime()) / 1000)),
     scope: rows.accessToken.scope,
   }

@@ -20,6 +20,8 @@ export interface JwtAccessTokenInput {
   readonly expiresAt: Date
   /** When the user authenticated, where known (RFC 9068 §2.2.1 `auth_time`). */
   readonly authTime?: Date | null
+  /** RFC 9449 §6.1: the DPoP key the token is bound to, as `cnf.jkt`; `''` or absent for a bearer token. */
+  readonly jkt?: string
 }
 
 /**
@@ -49,6 +51,7 @@ export async function signJwtAccessToken (ctx: ServerContext, input: JwtAccessTo
   const claims: Record<string, unknown> = { client_id: input.application.clientId }
   if (input.scopes.length > 0) claims.scope = input.scopes.join(' ')
   if (input.authTime !== undefined && input.authTime !== null) claims.auth_time = toEpochSeconds(input.authTime)
+  if (input.jkt !== undefined && input.jkt !== '') claims.cnf = { jkt: input.jkt }
   return await new SignJWT(claims)
     .setProtectedHeader({ alg, kid: key.kid, typ: AT_JWT_TYPE })
     .setIssuer(issuer)

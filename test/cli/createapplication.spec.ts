@@ -39,7 +39,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   const body = JSON.parse(r.stdout) as Record<string, unknown>
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
     'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered',
-    'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'user', 'created'])
+    'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'dpop_bound_access_tokens', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,
@@ -93,6 +93,19 @@ t.test('--allow-introspection makes a resource server that may introspect (INTRO
   t.equal(pub.code, 2)
   t.match(pub.stderr, /^ {2}--allow-introspection: +only confidential clients can introspect tokens \(RFC 7662 §2\.1\)$/m)
   await withStore(path, async (store) => { t.equal((await store.listApplications()).length, 4, 'nothing stored for the refused one') })
+})
+
+t.test('--dpop-bound-access-tokens: the client\'s token requests need a DPoP proof (RFC 9449 §5.2); off by default', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const bound = await cli(['createapplication', 'public', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--dpop-bound-access-tokens', '--database', path])
+  t.equal(bound.code, 0, bound.stderr)
+  t.match(bound.stdout, /^ {2}dpop_bound_access_tokens: +yes \(every token request must carry a DPoP proof\)$/m)
+  const plain = await cli(['createapplication', 'confidential', 'client-credentials', '--json', '--database', path])
+  t.equal((JSON.parse(plain.stdout) as { dpop_bound_access_tokens: boolean }).dpop_bound_access_tokens, false)
+  await withStore(path, async (store) => {
+    t.equal((await store.findApplicationById(1))?.dpopBoundAccessTokens, true, 'stored')
+    t.equal((await store.findApplicationById(2))?.dpopBoundAccessTokens, false)
+  })
 })
 
 t.test('--client-id and --client-secret are used as given; a supplied secret is not echoed', async (t) => {

@@ -162,7 +162,7 @@ t.test('preflights from a registered origin get the CORS answer', async (t) => {
       t.equal(res.body, '')
       t.equal(res.headers['access-control-allow-origin'], origin)
       t.equal(res.headers['access-control-allow-methods'], methods)
-      t.equal(res.headers['access-control-allow-headers'], 'Authorization, Content-Type')
+      t.equal(res.headers['access-control-allow-headers'], 'Authorization, Content-Type, DPoP', 'DPoP proofs too (RFC 9449)')
       t.equal(res.headers['access-control-max-age'], '3600')
       t.equal(res.headers['access-control-allow-credentials'], undefined)
       t.match(res.headers.vary, /\bOrigin\b/)

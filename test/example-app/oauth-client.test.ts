@@ -225,6 +225,19 @@ t.test('oauth4webapi runs the authorization code flow against the example app', 
     t.equal(await tokenError(pollOnce()), 'invalid_grant', 'the device code is spent')
   })
 
+  await t.test('DPoP (RFC 9449): the example app advertises it and binds a client-credentials token to the client\'s key', async (t) => {
+    const discovered = await oauth.processDiscoveryResponse(new URL(`${base}/o`), await oauth.discoveryRequest(new URL(`${base}/o`), { algorithm: 'oauth2', ...http }))
+    t.ok(discovered.dpop_signing_alg_values_supported?.includes('ES256'), 'discovery lists the proof algorithms')
+    const DPoP = oauth.DPoP(rs, await oauth.generateKeyPair('ES256'))
+    const tokens = await oauth.processClientCredentialsResponse(discovered, rs,
+      await oauth.clientCredentialsGrantRequest(discovered, rs, rsAuth, {}, { DPoP, ...http }))
+    t.equal(tokens.token_type, 'dpop')
+    const res = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL('/api/hello', base), undefined, undefined, { DPoP, ...http })
+    t.equal(await res.text(), 'Hello, OAuth2!')
+    const stolen = await fetch(new URL('/api/hello', base), { headers: { authorization: `Bearer ${tokens.access_token}` } })
+    t.equal(stolen.status, 403, 'the same token without the key is refused')
+  })
+
   // Last: its failed logins lock 127.0.0.1 out of the login form for the rest of the window.
   await t.test('UI-2, REDIR-2 and BRUTE-1 on the login form: CSRF required, a new session id at login, 429 after 10 failures', async (t) => {
     const fresh = new Browser(base)

@@ -15,6 +15,7 @@ await runSpecs(import.meta.url, [
   './redirect-target-reply.spec.ts',
   './token-rows.spec.ts',
   './contention.spec.ts',
+  './dpop.spec.ts',
   './revocation-expiry.spec.ts',
   './signing-algorithms.spec.ts',
 ])

@@ -206,6 +206,17 @@ t.test('update validates, saves and redirects to the detail page', async (t) => 
   t.same(stored?.redirectUris, ['https://app.example.com/cb', 'https://app.example.com/other'])
 })
 
+t.test('the detail page shows whether the application must use DPoP (RFC 9449), and an edit keeps it', async (t) => {
+  const app = await buildManagementApp(t)
+  const { id, res } = await register(app, VALID)
+  t.match(res.body, /id="dpop">optional</)
+  await app.oauth.store.updateApplication(id, { dpopBoundAccessTokens: true }, new Date())
+  t.match((await get(app, `/o/applications/${id}/`)).body, /id="dpop">required: every token request must carry a proof of the client&#39;s key</)
+  const page = await get(app, `/o/applications/${id}/update/`)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, name: 'Renamed' }, formState(page))).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.dpopBoundAccessTokens, true, 'an edit keeps it')
+})
+
 t.test('INTRO-1: the introspection permission is shown, never settable or lost through the pages', async (t) => {
   const app = await buildManagementApp(t)
   const form = await get(app, '/o/applications/register/')

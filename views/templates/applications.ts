@@ -24,6 +24,8 @@ export interface ApplicationSummary {
   readonly allowIntrospection: boolean
   /** Created (or pointed somewhere new) by an end user, on these pages or by dynamic registration: shown, never editable here. */
   readonly selfRegistered: boolean
+  /** RFC 9449 `dpop_bound_access_tokens`: shown, set by an administrator or the client's registration. */
+  readonly dpopBoundAccessTokens: boolean
   readonly createdAt: Date
 }
 
@@ -155,6 +157,7 @@ ${row('Client authentication', html`<span id="auth-method">${app.tokenEndpointAu
 ${app.jwksUri !== '' ? row('JWK Set URL', html`<code>${app.jwksUri}</code>`) : app.jwks !== '' ? row('Public keys', 'registered (JWK Set)') : ''}
 ${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
 ${row('Redirect URIs vetted', html`<span id="self-registered">${app.selfRegistered ? 'no: its URIs come from a user, so authorization errors are shown on this site before the user approves, never sent to the application' : 'yes: set by an administrator'}</span>`)}
+${row('DPoP', html`<span id="dpop">${app.dpopBoundAccessTokens ? 'required: every token request must carry a proof of the client\'s key' : 'optional'}</span>`)}
 ${row('Created', app.createdAt.toISOString())}
 </dl>
 <div class="oat-actions">

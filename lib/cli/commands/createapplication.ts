@@ -24,6 +24,7 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   jwks: '--jwks',
   jwksUri: '--jwks-uri',
   tokenEndpointAuthSigningAlg: '--token-endpoint-auth-signing-alg',
+  dpopBoundAccessTokens: '--dpop-bound-access-tokens',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -46,6 +47,7 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     jwks: app.jwks === '' ? null : JSON.parse(app.jwks) as unknown,
     jwks_uri: app.jwksUri,
     token_endpoint_auth_signing_alg: app.tokenEndpointAuthSigningAlg,
+    dpop_bound_access_tokens: app.dpopBoundAccessTokens,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -72,6 +74,7 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.jwksUri !== '') rows.push(['jwks_uri:', app.jwksUri])
   if (app.tokenEndpointAuthSigningAlg !== '') rows.push(['token_endpoint_auth_signing_alg:', app.tokenEndpointAuthSigningAlg])
   if (app.allowIntrospection) rows.push(['allow_introspection:', 'yes (may introspect every client\'s access tokens)'])
+  if (app.dpopBoundAccessTokens) rows.push(['dpop_bound_access_tokens:', 'yes (every token request must carry a DPoP proof)'])
   if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
@@ -119,6 +122,7 @@ export const createApplicationCommand = defineCommand({
     'jwks-uri': stringOption('url', 'https URL of the client\'s JWK Set, for private_key_jwt (not with --jwks)'),
     'token-endpoint-auth-signing-alg': stringOption('alg', 'The one JWS algorithm the client\'s assertions may use (default: any the server accepts)'),
     'self-registered': booleanOption('Treat it as an end user\'s client with unvetted redirect URIs: authorization errors before approval are shown, never redirected'),
+    'dpop-bound-access-tokens': booleanOption('RFC 9449: refuse this client\'s token requests without a DPoP proof (its tokens are always DPoP-bound)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -150,6 +154,7 @@ export const createApplicationCommand = defineCommand({
         ...(values.jwks === undefined ? {} : { jwks: values.jwks }),
         ...(values['jwks-uri'] === undefined ? {} : { jwksUri: values['jwks-uri'] }),
         ...(values['token-endpoint-auth-signing-alg'] === undefined ? {} : { tokenEndpointAuthSigningAlg: values['token-endpoint-auth-signing-alg'] }),
+        dpopBoundAccessTokens: values['dpop-bound-access-tokens'] === true,
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)

@@ -1,0 +1,9 @@
+// The in-process spec files of test/dpop, in one test process (see test/helpers/specs.ts).
+import { runSpecs } from '../helpers/specs.js'
+
+await runSpecs(import.meta.url, [
+  './authorize.spec.ts',
+  './resource-server.spec.ts',
+  './resource.spec.ts',
+  './token-endpoint.spec.ts',
+])
