@@ -69,39 +69,31 @@ function quote (value: string): string {
   return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`
 }
 
-/** The `WWW-Authenticate` header of a Bearer challenge (RFC 6750 §3). */
-export function bearerChallenge (challenge: BearerChallenge): Readonly<Record<string, string>> {
+/** The auth-params both schemes share (RFC 6750 §3, RFC 9449 §7.1, RFC 9728 §5.1), in this order when present. */
+function challengeParams (challenge: BearerChallenge): string[] {
   const params: string[] = []
   if (challenge.realm !== undefined) params.push(`realm=${quote(challenge.realm)}`)
   if (challenge.error !== undefined) params.push(`error=${quote(challenge.error)}`)
   if (challenge.description !== undefined) params.push(`error_description=${quote(challenge.description)}`)
   if (challenge.scope !== undefined) params.push(`scope=${quote(challenge.scope.join(' '))}`)
   if (challenge.resourceMetadata != null) params.push(`resource_metadata=${quote(challenge.resourceMetadata)}`)
-  return { 'www-authenticate': `Bearer ${params.join(', ')}` }
+  return params
 }
 
-/** The auth-params of a DPoP challenge (RFC 9449 §7.1), written in this order when present. */
-export interface DpopChallenge {
-  readonly realm?: string
-  readonly error?: OAuthErrorCode
-  readonly description?: string | undefined
-  readonly scope?: readonly string[]
-  /** RFC 9728 §5.1 (any scheme): where the client finds how to get a token for this resource. */
-  readonly resourceMetadata?: string | null
+/** The `WWW-Authenticate` header of a Bearer challenge (RFC 6750 §3). */
+export function bearerChallenge (challenge: BearerChallenge): Readonly<Record<string, string>> {
+  return { 'www-authenticate': `Bearer ${challengeParams(challenge).join(', ')}` }
+}
+
+/** The auth-params of a DPoP challenge (RFC 9449 §7.1): the Bearer ones, then `algs`. */
+export interface DpopChallenge extends BearerChallenge {
   /** The JWS algorithms the resource accepts for proofs (`algs`). */
   readonly algs: readonly string[]
 }
 
 /** The value of a DPoP challenge (RFC 9449 §7.1), to stand alone in `WWW-Authenticate` or follow a Bearer one. */
 export function dpopChallenge (challenge: DpopChallenge): string {
-  const params: string[] = []
-  if (challenge.realm !== undefined) params.push(`realm=${quote(challenge.realm)}`)
-  if (challenge.error !== undefined) params.push(`error=${quote(challenge.error)}`)
-  if (challenge.description !== undefined) params.push(`error_description=${quote(challenge.description)}`)
-  if (challenge.scope !== undefined) params.push(`scope=${quote(challenge.scope.join(' '))}`)
-  if (challenge.resourceMetadata != null) params.push(`resource_metadata=${quote(challenge.resourceMetadata)}`)
-  params.push(`algs=${quote(challenge.algs.join(' '))}`)
-  return `DPoP ${params.join(', ')}`
+  return `DPoP ${[...challengeParams(challenge), `algs=${quote(challenge.algs.join(' '))}`].join(', ')}`
 }
 
 /** Errors about the proof itself: always answered with a DPoP challenge. */

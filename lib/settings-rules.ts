@@ -1,6 +1,5 @@
 import { isCheckId } from './check/catalogue.js'
 import { describeValue } from './describe-value.js'
-import { DPOP_SUPPORTED_ALGORITHMS } from './dpop/proof.js'
 import { declaredResourceProblem, isWebUrl, sameResource, type ProtectedResourceSettings } from './resource/identifiers.js'
 import type { Settings } from './settings.js'
 import { ASYMMETRIC_JWS_ALGORITHMS, isAsymmetricAlgorithm } from './tokens/jws-algorithms.js'
@@ -173,16 +172,14 @@ const protectedResources = rule<readonly ProtectedResourceSettings[]>((v, key) =
   return null
 })
 
-/** Asymmetric JWS algorithms only (RFC 7523 §3 with keys the client holds): never `none`, never HMAC with a shared secret. */
-const assertionAlgorithms = rule<readonly string[]>((v, key) => {
+/**
+ * A non-empty list of asymmetric JWS algorithms, for what clients sign with keys they hold
+ * (RFC 7523 §3 assertions, RFC 9449 §4.3 step 5 proofs): never `none`, never an HMAC keyed
+ * with a shared secret.
+ */
+const asymmetricAlgorithms = rule<readonly string[]>((v, key) => {
   if (Array.isArray(v) && v.length === 0) return `${key} must not be empty`
-  return stringList((alg) => isAsymmetricAlgorithm(alg) ? null : `${key} may list only ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')}; got "${alg}"`).check(v, key)
-})
-
-/** RFC 9449 §4.3 step 5: a non-empty list of asymmetric JWS algorithms. */
-const dpopAlgorithms = rule<readonly string[]>((v, key) => {
-  if (Array.isArray(v) && v.length === 0) return `${key} must not be empty`
-  return stringList((alg) => DPOP_SUPPORTED_ALGORITHMS.includes(alg) ? null : `${key}: "${alg}" is not an asymmetric JWS algorithm (one of ${DPOP_SUPPORTED_ALGORITHMS.join(', ')})`).check(v, key)
+  return stringList((alg) => isAsymmetricAlgorithm(alg) ? null : `${key} may list only the asymmetric JWS algorithms ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')}; got "${alg}"`).check(v, key)
 })
 
 /** Every setting's rule, in the interface's (DOT's) order. */
@@ -214,7 +211,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   clientAssertionMaxLifetimeSeconds: positiveInteger(atMost(3600, 'each jti is remembered that long')),
   clientAssertionClockSkewSeconds: nonNegativeNumber(atMost(300, 'a small skew, not a longer life')),
   clientAssertionLegacyAudience: boolean,
-  clientAssertionSigningAlgorithms: assertionAlgorithms,
+  clientAssertionSigningAlgorithms: asymmetricAlgorithms,
   jwksUriCacheSeconds: positiveInteger(),
   jwksUriRefetchSeconds: nonNegativeNumber(),
   clearExpiredTokensBatchSize: positiveInteger(),
@@ -241,7 +238,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   resourceIndicatorPolicy: oneOf('declared', 'any'),
   acceptTokensWithoutResource: boolean,
   dpopEnabled: boolean,
-  dpopSigningAlgValues: dpopAlgorithms,
+  dpopSigningAlgValues: asymmetricAlgorithms,
   // RFC 9449 §11.1: a short window; beyond ten minutes a captured proof is as good as a token.
   dpopProofMaxAgeSeconds: positiveInteger(atMost(600, 'RFC 9449 §11.1')),
   dpopNonceRequired: boolean,

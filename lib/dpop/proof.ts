@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose'
 import { nowMs, type Clock } from '../clock.js'
 import { InvalidDpopProofError, UseDpopNonceError } from '../errors.js'
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../tokens/jws-algorithms.js'
 
 // RFC 9449 (DPoP) proof checking, framework-agnostic: the token endpoint, the protected-resource
 // guard, UserInfo and the standalone resource server all verify proofs through `createDpopVerifier`.
@@ -9,7 +10,7 @@ import { InvalidDpopProofError, UseDpopNonceError } from '../errors.js'
 // a forged or stale proof costs no row.
 
 /** Every JWS algorithm a DPoP proof may be signed with here: asymmetric only (§4.3 step 5: never `none`, never a MAC). */
-export const DPOP_SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'])
+export const DPOP_SUPPORTED_ALGORITHMS: readonly string[] = ASYMMETRIC_JWS_ALGORITHMS
 
 /** The default allow-list (`dpopSigningAlgValues`): what oauth4webapi, openid-client and browsers' WebCrypto sign with. */
 export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze(['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA'])

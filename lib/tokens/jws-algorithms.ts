@@ -1,8 +1,13 @@
 // JWS algorithms (RFC 7518 §3, RFC 8037) this server verifies on what clients sign: client
-// assertions (RFC 7523), and the signed request objects built on the same keys.
+// assertions (RFC 7523), DPoP proofs (RFC 9449), and the signed request objects built on the
+// same keys.
 
-/** The asymmetric algorithms a client may sign with its own keys (`private_key_jwt`). `none` and the HMAC family are never among them. */
-export const ASYMMETRIC_JWS_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)
+/**
+ * The asymmetric algorithms a client may sign with its own keys (`private_key_jwt`, DPoP
+ * proofs): `Ed25519` is the fully specified name of EdDSA over Ed25519 (RFC 9864). `none` and
+ * the HMAC family are never among them.
+ */
+export const ASYMMETRIC_JWS_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const)
 
 /** An asymmetric JWS algorithm. */
 export type AsymmetricJwsAlgorithm = typeof ASYMMETRIC_JWS_ALGORITHMS[number]

@@ -6,7 +6,7 @@ import type { Clock } from '../../lib/clock.js'
 import { runCli } from '../../lib/cli/run.js'
 import { openStore } from '../../lib/store/open.js'
 import { SQLITE_MIGRATIONS_FOLDER } from '../../lib/store/sqlite/open.js'
-import type { NewAccessToken, NewGrant, NewRefreshToken, Store } from '../../lib/store/types.js'
+import type { Application, NewAccessToken, NewGrant, NewRefreshToken, Store } from '../../lib/store/types.js'
 import { createScryptHasher, type SecretHasher } from '../../lib/tokens/secret-hasher.js'
 import { TS_LOADER_ARGS } from '../helpers/loader.js'
 
@@ -93,6 +93,24 @@ export async function withStore<T> (path: string, fn: (store: Store) => Promise<
   }
 }
 
+/** A public authorization-code application created through the store at `now` (the seeding helpers' client). */
+async function publicApplication (store: Store, clientId: string, now: Date): Promise<Application> {
+  return await store.createApplication({
+    clientId,
+    clientSecretHash: '',
+    clientType: 'public',
+    authorizationGrantType: 'authorization-code',
+    redirectUris: ['https://a.example/cb'],
+    postLogoutRedirectUris: [],
+    allowedOrigins: [],
+    name: '',
+    userId: null,
+    skipAuthorization: false,
+    algorithm: '',
+    now,
+  })
+}
+
 /**
  * Seeds a migrated database, through the store API, with tokens around `now`: two expired
  * access tokens (one with a refresh token created two days earlier), a live pair, a revoked
@@ -102,20 +120,7 @@ export async function seedTokens (path: string, now: Date): Promise<void> {
   const at = (seconds: number): Date => new Date(now.getTime() + seconds * 1000)
   const HOUR = 3600
   await withStore(path, async (store) => {
-    const app = await store.createApplication({
-      clientId: 'seeded',
-      clientSecretHash: '',
-      clientType: 'public',
-      authorizationGrantType: 'authorization-code',
-      redirectUris: ['https://a.example/cb'],
-      postLogoutRedirectUris: [],
-      allowedOrigins: [],
-      name: '',
-      userId: null,
-      skipAuthorization: false,
-      algorithm: '',
-      now: at(-10 * 24 * HOUR),
-    })
+    const app = await publicApplication(store, 'seeded', at(-10 * 24 * HOUR))
     const access = (checksum: string, expiresIn: number, tokenFamily: string | null): NewAccessToken => ({
       checksum, applicationId: app.id, userId: 'u1', scope: 'read', expiresAt: at(expiresIn), tokenFamily, grantId: null, resource: '',
     })
@@ -163,20 +168,7 @@ export async function remainingTokens (path: string): Promise<{ access: string[]
 /** `count` authorization codes that expired `hoursAgo` hours before `nowIso`, written through the store (the deployment check's stale rows). */
 export async function expiredCodes (store: Store, nowIso: string, count: number, hoursAgo: number, prefix: string): Promise<void> {
   const at = new Date(Date.parse(nowIso) - hoursAgo * 3600_000)
-  const app = await store.createApplication({
-    clientId: `app-${prefix}`,
-    clientSecretHash: '',
-    clientType: 'public',
-    authorizationGrantType: 'authorization-code',
-    redirectUris: ['https://a.example/cb'],
-    postLogoutRedirectUris: [],
-    allowedOrigins: [],
-    name: '',
-    userId: null,
-    skipAuthorization: false,
-    algorithm: '',
-    now: at,
-  })
+  const app = await publicApplication(store, `app-${prefix}`, at)
   await Promise.all(Array.from({ length: count }, async (_, i) => await store.createGrant({
     checksum: `${prefix}${i}`,
     applicationId: app.id,

@@ -116,7 +116,7 @@ t.test('client assertion settings: short lives, small skew, asymmetric algorithm
   t.same([s.clientAssertionMaxLifetimeSeconds, s.clientAssertionClockSkewSeconds, s.clientAssertionLegacyAudience, s.jwksUriCacheSeconds, s.jwksUriRefetchSeconds],
     [300, 10, false, 300, 60])
   t.notOk(s.clientAssertionSigningAlgorithms.some((alg) => alg === 'none' || alg.startsWith('HS')))
-  t.throws(() => resolveSettings({ clientAssertionSigningAlgorithms: ['RS256', 'HS256'] }), /clientAssertionSigningAlgorithms may list only RS256, .+; got "HS256"/)
+  t.throws(() => resolveSettings({ clientAssertionSigningAlgorithms: ['RS256', 'HS256'] }), /clientAssertionSigningAlgorithms may list only the asymmetric JWS algorithms RS256, .+; got "HS256"/)
   t.throws(() => resolveSettings({ clientAssertionSigningAlgorithms: ['none'] }), /got "none"/)
   t.throws(() => resolveSettings({ clientAssertionSigningAlgorithms: [] }), /clientAssertionSigningAlgorithms must not be empty/)
   t.throws(() => resolveSettings({ clientAssertionMaxLifetimeSeconds: 86400 }), /clientAssertionMaxLifetimeSeconds must be at most 3600/)

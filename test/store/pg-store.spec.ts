@@ -9,6 +9,10 @@ import { createPgPool, migratePg, PG_MIGRATIONS_FOLDER } from '../../lib/store/p
 import { createPgStore } from '../../lib/store/pg/store.js'
 import type { Store } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
+import { bulkInsert } from '../../lib/store/pg/bulk-insert.js'
+import { accessTokens } from '../../lib/store/pg/schema.js'
+import { toAccessToken } from '../../lib/store/shared/mappers.js'
+import { ACCESS_TOKEN_UNSET, newAccessTokenToRow } from '../../lib/store/shared/rows.js'
 import { basicAuth, buildApp, createApplication, postToken } from '../helpers/index.js'
 import { createTestDatabase, databaseUrl, postgresTestDatabase } from '../helpers/postgres.js'
 import { at, issueOf, newApplication, storeContract, type StoreHarness } from './contract.js'
@@ -30,7 +34,7 @@ if (url !== null) {
 
   /** The contract's harness: the file's database, emptied for each test. */
   async function openHarness (t: Test): Promise<StoreHarness> {
-    await raw.query('TRUNCATE oauth2_devicegrant, oauth2_refreshtoken, oauth2_accesstoken, oauth2_idtoken, oauth2_grant, oauth2_application RESTART IDENTITY CASCADE')
+    await raw.query('TRUNCATE oauth2_used_jti, oauth2_devicegrant, oauth2_refreshtoken, oauth2_accesstoken, oauth2_idtoken, oauth2_grant, oauth2_application RESTART IDENTITY CASCADE')
     return {
       store: await open(t),
       openAnother: async () => await open(t),
@@ -50,6 +54,32 @@ if (url !== null) {
     t.match(await plan('DELETE FROM oauth2_accesstoken WHERE grant_id = $1 RETURNING token_checksum'), /oauth2_accesstoken_grant_idx/)
     t.match(await plan('UPDATE oauth2_accesstoken SET grant_id = NULL WHERE grant_id = $1'), /oauth2_accesstoken_grant_idx/, 'what ON DELETE SET NULL runs')
     await client.query('RESET enable_seqscan')
+  })
+
+  t.test('a group of plain issuances is one prepared unnest INSERT whose rows read back as drizzle reads them', async (t) => {
+    const h = await openHarness(t)
+    const app = await newApplication(h.store, { clientId: 'bulk' })
+    const rows = [
+      { ...newAccessTokenToRow(issueOf({ applicationId: app.id, token: 'bulk-1', scope: 'read "quoted" {braces} ,comma\\ back', now: at(1) }).accessToken, null, at(1)) },
+      { ...newAccessTokenToRow({ ...issueOf({ applicationId: app.id, token: 'bulk-2', userId: 'u-2', now: at(2) }).accessToken, jkt: 'thumb', resource: 'https://api.example' }, null, at(2)) },
+    ]
+    const inserted = await bulkInsert(accessTokens, ACCESS_TOKEN_UNSET).run(raw, rows)
+    t.equal(inserted.length, 2)
+    for (const row of inserted) {
+      const read = await h.store.findAccessToken(row.tokenChecksum)
+      t.same(toAccessToken(row), read, 'the same record as a drizzle read: numbers, Dates to the millisecond, NULLs, text with quotes, braces, commas and backslashes')
+    }
+    t.equal(inserted.find((r) => r.tokenChecksum === tokenChecksum('bulk-1'))?.scope, 'read "quoted" {braces} ,comma\\ back')
+
+    // The store takes this path for concurrent client_credentials-like issuances: on a pool of one
+    // connection, that connection has the statement prepared afterwards.
+    const pool = createPgPool(url, { max: 1 })
+    t.teardown(async () => { await pool.end() })
+    const store = await open(t, { pool })
+    const issued = await Promise.all(Array.from({ length: 10 }, async (_, i) => await store.issueTokens(issueOf({ applicationId: app.id, token: `group-${i}`, now: at(3) }))))
+    t.equal(new Set(issued.map((r) => r.accessToken.id)).size, 10)
+    const prepared = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements')
+    t.ok(prepared.rows.some((r) => r.name === 'oat_bulk_oauth2_accesstoken'), 'the bulk statement served the group')
   })
 
   t.test('the schema has the tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {

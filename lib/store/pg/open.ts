@@ -10,8 +10,8 @@ import type { ExpiredProbe, ExpiredRowCounts } from '../inspection.js'
 import type { MigrationState } from '../sqlite/open.js'
 import * as schema from './schema.js'
 
-/** The drizzle handle of a toolkit PostgreSQL database. */
-export type PgDb = NodePgDatabase<typeof schema>
+/** The drizzle handle of a toolkit PostgreSQL database, over the store's pool (`$client`, for the statements drizzle does not build: bulk-insert.ts). */
+export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool }
 
 /** Where the committed drizzle-kit migrations live (copied next to this module by the build). */
 export const PG_MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url))

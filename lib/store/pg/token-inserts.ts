@@ -1,7 +1,8 @@
 import type { NewIdToken } from '../records.js'
 import { toAccessToken, toRefreshToken } from '../shared/mappers.js'
-import { newAccessTokenToRow, newIdTokenToRow, newRefreshTokenToRow } from '../shared/rows.js'
+import { ACCESS_TOKEN_UNSET, newAccessTokenToRow, newIdTokenToRow, newRefreshTokenToRow } from '../shared/rows.js'
 import type { IssuedTokenRows, TokenIssue } from '../types.js'
+import { bulkInsert } from './bulk-insert.js'
 import type { PgBulkWrite, PgTx } from './group-commit.js'
 import type { PgDb } from './open.js'
 import { accessTokens, idTokens, refreshTokens } from './schema.js'
@@ -65,10 +66,13 @@ export async function insertManyTokens (t: PgTx, issues: readonly TokenIssue[]):
  */
 export async function insertManyTokensAlone (db: PgDb, issues: readonly TokenIssue[]): Promise<IssuedTokenRows[]> {
   if (issues.some((i) => i.idToken != null || i.refreshToken !== null)) return await db.transaction(async (t) => await insertManyTokens(t, issues))
-  const rows = await db.insert(accessTokens).values(issues.map((i) => newAccessTokenToRow(i.accessToken, null, i.now))).returning()
+  const rows = await accessTokenRows.run(db.$client, issues.map((i) => newAccessTokenToRow(i.accessToken, null, i.now)))
   const accessOf = byKey(rows, (r) => r.tokenChecksum)
   return issues.map((i) => ({ accessToken: toAccessToken(accessOf(i.accessToken.checksum)), refreshToken: null }))
 }
+
+/** Access tokens alone, however many, in one prepared statement (bulk-insert.ts). */
+const accessTokenRows = bulkInsert(accessTokens, ACCESS_TOKEN_UNSET)
 
 /** Plain issuances (`issueTokens`) for the group commit: a group's are written together. */
 export const tokenIssuances: PgBulkWrite<TokenIssue, IssuedTokenRows> = { many: insertManyTokens, one: insertTokens, alone: insertManyTokensAlone }
