@@ -20,6 +20,7 @@ export {
   ConsentRequiredError,
   RequestNotSupportedError,
   RequestUriNotSupportedError,
+  InvalidRequestObjectError,
   InvalidTargetError,
   AuthorizationPendingError,
   SlowDownError,

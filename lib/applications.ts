@@ -5,6 +5,7 @@ import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, t
 import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf } from './tokens/signing-keys.js'
 import { isAsymmetricAlgorithm, isHmacAlgorithm } from './tokens/jws-algorithms.js'
 import { parseJwks } from './validator/client-jwks.js'
+import { requestObjectAlgorithms } from './validator/request-object.js'
 import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
@@ -43,6 +44,19 @@ export interface ApplicationInput {
    * client's assertions may use (`''`, the default: any the server accepts for its method).
    */
   tokenEndpointAuthSigningAlg?: string
+  /**
+   * RFC 9101 §10.5 `require_signed_request_object`: authorization requests must come as signed
+   * request objects (`request`, at the authorization endpoint or `par/`). Default false. Needs
+   * keys to verify them: `jwks`/`jwksUri`, or a sealed secret for HS256/384/512.
+   */
+  requireSignedRequestObject?: boolean
+  /**
+   * OpenID Connect Registration `request_object_signing_alg`: the one `alg` the client's request
+   * objects may use (`''`, the default: any the server accepts). An asymmetric algorithm of
+   * `clientAssertionSigningAlgorithms` (needs `jwks`/`jwksUri`), HS256/384/512 (needs the secret
+   * kept sealed: `client_secret_jwt` or HS256 ID tokens), or `none` with `allowUnsignedRequestObjects`.
+   */
+  requestObjectSigningAlg?: string
   /** RFC 7591 `scope`: the only scopes the client may obtain (known scope names); `null` (the default) for any. */
   allowedScopes?: readonly string[] | null
   /**
@@ -224,6 +238,36 @@ function keyProblems (ctx: ServerContext, method: TokenEndpointAuthMethod | '', 
   } else if (family === 'hmac' && !isHmacAlgorithm(alg)) errors.tokenEndpointAuthSigningAlg ??= 'must be HS256, HS384 or HS512 for client_secret_jwt'
 }
 
+/** What a client registered about request objects, with what it has to verify them. */
+interface RequestObjectFields {
+  readonly alg: string
+  readonly required: boolean
+  readonly keys: boolean
+  readonly sealed: boolean
+}
+
+/**
+ * RFC 9101 request object fields: the algorithm is one this server verifies, and the client has
+ * what verifies it (public keys for the asymmetric ones, a sealed secret for HMAC); a client that
+ * must sign its objects can neither choose `none` nor be without any key.
+ */
+function requestObjectProblems (ctx: ServerContext, fields: RequestObjectFields, errors: Record<string, string>): void {
+  const { alg, required, keys, sealed } = fields
+  const field = 'requestObjectSigningAlg'
+  if (typeof alg !== 'string') errors[field] ??= 'must be a string'
+  else if (alg === 'none') {
+    if (!ctx.settings.allowUnsignedRequestObjects) errors[field] ??= 'none (unsigned request objects) needs the allowUnsignedRequestObjects setting'
+    else if (required) errors[field] ??= 'a client that requires signed request objects cannot use none'
+  } else if (isHmacAlgorithm(alg)) {
+    if (!sealed) errors[field] ??= `${alg} MACs with the client secret, which is kept (sealed) only for client_secret_jwt and HS256 ID tokens`
+  } else if (alg !== '') {
+    if (!ctx.settings.clientAssertionSigningAlgorithms.includes(alg)) errors[field] ??= `must be one of ${requestObjectAlgorithms(ctx.settings, ctx.secretSealer != null).join(', ')}`
+    else if (!keys) errors[field] ??= `${alg} needs the client's public keys: jwks or jwksUri`
+  }
+  if (typeof required !== 'boolean') errors.requireSignedRequestObject ??= 'must be a boolean'
+  else if (required && alg === '' && !keys && !sealed) errors.requireSignedRequestObject ??= 'signed request objects need the client\'s public keys (jwks or jwksUri) or a sealed secret'
+}
+
 /** Whether the application keeps its secret sealed: an HS256 ID token or `client_secret_jwt` keys an HMAC with it. */
 function needsSealedSecret (algorithm: SigningAlgorithm, method: TokenEndpointAuthMethod | ''): boolean {
   return algorithm === 'HS256' || method === 'client_secret_jwt'
@@ -282,6 +326,12 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   const method = policy.tokenEndpointAuthMethod ?? ''
   keyProblems(ctx, method, policy.jwks ?? '', policy.jwksUri ?? '', policy.tokenEndpointAuthSigningAlg ?? '', fields.algorithm, errors)
   const sealed = needsSealedSecret(fields.algorithm, method)
+  requestObjectProblems(ctx, {
+    alg: input.requestObjectSigningAlg ?? '',
+    required: input.requireSignedRequestObject ?? false,
+    keys: (policy.jwks ?? '') !== '' || (policy.jwksUri ?? '') !== '',
+    sealed: sealed && clientType === 'confidential',
+  }, errors)
   if (input.allowIntrospection === true && clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
 
   let clientId = input.clientId
@@ -314,6 +364,8 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     skipAuthorization: input.skipAuthorization ?? false,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
     dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? false,
+    requireSignedRequestObject: input.requireSignedRequestObject ?? false,
+    requestObjectSigningAlg: input.requestObjectSigningAlg ?? '',
     allowIntrospection: input.allowIntrospection ?? false,
     selfRegistered: input.selfRegistered ?? false,
     ...policy,
@@ -355,6 +407,12 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
   const method = policy.tokenEndpointAuthMethod ?? methodForType(current.tokenEndpointAuthMethod, fields.clientType)
   keyProblems(ctx, method, policy.jwks ?? current.jwks, policy.jwksUri ?? current.jwksUri,
     policy.tokenEndpointAuthSigningAlg ?? current.tokenEndpointAuthSigningAlg, fields.algorithm, errors)
+  requestObjectProblems(ctx, {
+    alg: input.requestObjectSigningAlg ?? current.requestObjectSigningAlg,
+    required: input.requireSignedRequestObject ?? current.requireSignedRequestObject,
+    keys: (policy.jwks ?? current.jwks) !== '' || (policy.jwksUri ?? current.jwksUri) !== '',
+    sealed: needsSealedSecret(fields.algorithm, method) && fields.clientType === 'confidential',
+  }, errors)
   if (input.allowIntrospection === true && fields.clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
   // A client that becomes public loses the permission it could no longer use safely: its
@@ -368,6 +426,8 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(input.skipAuthorization === undefined ? {} : { skipAuthorization: input.skipAuthorization }),
     ...(input.requirePushedAuthorizationRequests === undefined ? {} : { requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests }),
     ...(input.dpopBoundAccessTokens === undefined ? {} : { dpopBoundAccessTokens: input.dpopBoundAccessTokens }),
+    ...(input.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: input.requireSignedRequestObject }),
+    ...(input.requestObjectSigningAlg === undefined ? {} : { requestObjectSigningAlg: input.requestObjectSigningAlg }),
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
     ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.
@@ -423,7 +483,16 @@ export async function reconcileSecret (ctx: ServerContext, current: Application,
  * Problems with an application's key fields as they will be stored (field → message; empty
  * when none), for the registration endpoint's updates, which do not pass through `updateApplication`.
  */
-export function clientKeyProblems (ctx: ServerContext, fields: { method: TokenEndpointAuthMethod | '', jwks: string, jwksUri: string, alg: string, algorithm: SigningAlgorithm }): Record<string, string> {
+export function clientKeyProblems (ctx: ServerContext, fields: {
+  method: TokenEndpointAuthMethod | '',
+  jwks: string,
+  jwksUri: string,
+  alg: string,
+  algorithm: SigningAlgorithm,
+  clientType: ClientType,
+  requestObjectSigningAlg: string,
+  requireSignedRequestObject: boolean
+}): Record<string, string> {
   const errors: Record<string, string> = {}
   if (fields.jwks !== '') {
     const problem = jwksTextProblem(fields.jwks)
@@ -435,6 +504,12 @@ export function clientKeyProblems (ctx: ServerContext, fields: { method: TokenEn
   }
   if (fields.method === 'client_secret_jwt' && ctx.secretSealer == null) errors.tokenEndpointAuthMethod = 'client_secret_jwt needs clientSecretSealingKey'
   keyProblems(ctx, fields.method, fields.jwks, fields.jwksUri, fields.alg, fields.algorithm, errors)
+  requestObjectProblems(ctx, {
+    alg: fields.requestObjectSigningAlg,
+    required: fields.requireSignedRequestObject,
+    keys: fields.jwks !== '' || fields.jwksUri !== '',
+    sealed: needsSealedSecret(fields.algorithm, fields.method) && fields.clientType === 'confidential',
+  }, errors)
   return errors
 }
 

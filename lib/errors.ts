@@ -23,6 +23,8 @@ export type OAuthErrorCode =
   // OIDC Core §3.1.2.6
   | 'request_not_supported'
   | 'request_uri_not_supported'
+  // RFC 9101 §6.3 (OIDC Core §3.1.2.6)
+  | 'invalid_request_object'
   // RFC 7591 §3.2.2
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
@@ -169,10 +171,25 @@ export class ConsentRequiredError extends OAuthError {
   }
 }
 
-/** `request_not_supported` (OIDC Core §3.1.2.6, §6): the request carries a request object, which this server does not accept. */
+/**
+ * `request_not_supported` (OIDC Core §3.1.2.6, §6): a request object this server does not
+ * accept. The toolkit accepts signed request objects (RFC 9101) and answers
+ * `invalid_request_object` for bad ones; this class stays for host code that refuses them.
+ */
 export class RequestNotSupportedError extends OAuthError {
   constructor (options: OAuthErrorOptions = {}) {
     super('request_not_supported', 400, { description: 'Request objects are not supported.', ...options })
+  }
+}
+
+/**
+ * `invalid_request_object` (400, RFC 9101 §6.3, OIDC Core §3.1.2.6): the `request` parameter
+ * holds a request object that does not verify (signature, key, algorithm, `iss`/`client_id`,
+ * `aud`, lifetime, replayed `jti`) or carries what it may not.
+ */
+export class InvalidRequestObjectError extends OAuthError {
+  constructor (options: OAuthErrorOptions = {}) {
+    super('invalid_request_object', 400, { description: 'The request object is invalid.', ...options })
   }
 }
 

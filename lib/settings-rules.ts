@@ -226,6 +226,9 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   // RFC 9126 §2.2: short-lived; past 600 s a pushed request is no safer than a front-channel one.
   parRequestUriLifetimeSeconds: positiveInteger(atMost(600, 'RFC 9126 §2.2')),
   requirePushedAuthorizationRequests: boolean,
+  requireSignedRequestObject: boolean,
+  requestObjectMaxLifetimeSeconds: positiveInteger(atMost(3600, 'each jti is remembered that long')),
+  allowUnsignedRequestObjects: boolean,
   bearerChallenge: boolean,
   realm,
   verificationCacheSize: cacheSize,

@@ -100,7 +100,7 @@ export interface Settings {
    */
   readonly clientAssertionLegacyAudience: boolean
   /**
-   * JWS algorithms accepted on `private_key_jwt` assertions (asymmetric only: never `none` nor
+   * JWS algorithms accepted on `private_key_jwt` assertions and signed request objects (asymmetric only: never `none` nor
    * HS*). Default RS256 to RS512, PS256 to PS512, ES256 to ES512 and EdDSA. An application's
    * `tokenEndpointAuthSigningAlg` narrows it to one. `client_secret_jwt` always takes HS256, HS384 or HS512.
    */
@@ -154,6 +154,26 @@ export interface Settings {
   readonly parRequestUriLifetimeSeconds: number
   /** Refuse authorization requests that did not come through `par/` (DOT `REQUIRE_PUSHED_AUTHORIZATION_REQUESTS`, false). */
   readonly requirePushedAuthorizationRequests: boolean
+
+  // ---- request objects (RFC 9101) ----------------------------------------------------------
+  /**
+   * Every client's authorization requests must come as signed request objects (`request` at the
+   * authorization endpoint or at `par/`), as a client's `requireSignedRequestObject` asks for it
+   * alone (RFC 9101 §10.5 `require_signed_request_object`; discovery says so). Default false.
+   */
+  readonly requireSignedRequestObject: boolean
+  /**
+   * The longest life of a request object, seconds: `exp` is required and may lie at most this
+   * far ahead (and this far after `iat`); its `jti` is remembered that long. Default 300; at most
+   * 3600 (FAPI 2.0 allows 60 minutes). Clock skew is `clientAssertionClockSkewSeconds`'.
+   */
+  readonly requestObjectMaxLifetimeSeconds: number
+  /**
+   * Accept unsigned request objects (`alg: none`, RFC 9101 §10.2: they prove nothing about
+   * their sender). Default false: refused with `invalid_request_object`. Never for a client
+   * that requires signed objects or registered another `requestObjectSigningAlg`.
+   */
+  readonly allowUnsignedRequestObjects: boolean
 
   // ---- resource server ---------------------------------------------------------------------
   /** Answer failed bearer checks with RFC 6750 challenges (401/403 + `WWW-Authenticate`) instead of DOT's bare 403. */
@@ -331,6 +351,9 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   parEnabled: true,
   parRequestUriLifetimeSeconds: 60,
   requirePushedAuthorizationRequests: false,
+  requireSignedRequestObject: false,
+  requestObjectMaxLifetimeSeconds: 300,
+  allowUnsignedRequestObjects: false,
   bearerChallenge: false,
   realm: 'api',
   rateLimitFailures: 10,

@@ -45,7 +45,7 @@ export class AuthorizationView {
     // Login, consent, prompt and max_age rules live in lib/endpoints/authorize-prompt.ts.
     const decision = await oauth.decideAuthorization(check.request, user)
     switch (decision.kind) {
-      case 'login': return this.#toLogin(request, reply, decision.loginAfter)
+      case 'login': return this.#toLogin(request, reply, check.request, decision.loginAfter)
       case 'error': return this.#fail(reply, decision.error, decision.response)
       case 'approve':
         if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
@@ -116,14 +116,18 @@ export class AuthorizationView {
   /**
    * Anonymous users log in first and come back to this exact request (DOT: `LOGIN_URL?next=`).
    * After `prompt=login`, `next` drops `login` from `prompt` (DOT 2.1) and carries
-   * `login_after`, so the return trip checks the login was fresh instead of looping.
+   * `login_after`, so the return trip checks the login was fresh instead of looping. A pushed
+   * request comes back by its reference (`client_id` and `request_uri`): for a request object
+   * sent by value, the original query would present the object, and its `jti`, a second time.
    */
-  #toLogin (request: FastifyRequest, reply: FastifyReply, loginAfter: Date | null): FastifyReply {
+  #toLogin (request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, loginAfter: Date | null): FastifyReply {
     const { loginUrl } = request.server.oauth
     const separator = loginUrl.includes('?') ? '&' : '?'
     // The route's path plus the original query: never `//host/…`, whatever the router tolerates.
     const index = request.url.indexOf('?')
-    let query = index === -1 ? '' : request.url.slice(index)
+    let query = authz.pushedRequestId !== undefined
+      ? `?${new URLSearchParams(authz.params).toString()}`
+      : index === -1 ? '' : request.url.slice(index)
     if (loginAfter !== null) {
       const params = new URLSearchParams(query)
       const prompt = (params.get('prompt') ?? '').split(' ').filter((v) => v !== '' && v !== 'login')

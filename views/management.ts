@@ -21,10 +21,10 @@ export interface ManagementOptions {
 // introspect every client's tokens is for administrators to grant (CLI, host code). An update
 // leaves it as it is; the detail page only shows it.
 const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
+  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
 
 /** Form fields an update leaves alone when they are not posted. */
-const OPTIONAL_KEYS = ['tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg'] as const
+const OPTIONAL_KEYS = ['tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
 
 function summary (app: Application): ApplicationSummary {
   return {
@@ -45,6 +45,8 @@ function summary (app: Application): ApplicationSummary {
     allowIntrospection: app.allowIntrospection,
     selfRegistered: app.selfRegistered,
     dpopBoundAccessTokens: app.dpopBoundAccessTokens,
+    requestObjectSigningAlg: app.requestObjectSigningAlg,
+    requireSignedRequestObject: app.requireSignedRequestObject,
     createdAt: app.createdAt,
   }
 }
@@ -63,6 +65,8 @@ function formValues (app: Application): Record<string, string> {
     jwks: app.jwks,
     jwksUri: app.jwksUri,
     tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg,
+    requestObjectSigningAlg: app.requestObjectSigningAlg,
+    requireSignedRequestObject: app.requireSignedRequestObject ? 'yes' : 'no',
   }
 }
 
@@ -91,6 +95,8 @@ function toInput (values: Record<string, string>): ApplicationInput {
     ...(values.jwks === undefined ? {} : { jwks: values.jwks.trim() }),
     ...(values.jwksUri === undefined ? {} : { jwksUri: values.jwksUri.trim() }),
     ...(values.tokenEndpointAuthSigningAlg === undefined ? {} : { tokenEndpointAuthSigningAlg: values.tokenEndpointAuthSigningAlg }),
+    ...(values.requestObjectSigningAlg === undefined ? {} : { requestObjectSigningAlg: values.requestObjectSigningAlg }),
+    ...(values.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: values.requireSignedRequestObject === 'yes' }),
   }
 }
 

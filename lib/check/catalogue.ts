@@ -103,6 +103,10 @@ export const CHECKS = {
     level: 'warning',
     hint: 'Set Fastify\'s trustProxy to your proxy\'s address(es) or hop count instead of true, unless only the proxy can reach the app.',
   },
+  'oauth.W016': {
+    level: 'warning',
+    hint: 'Turn allowUnsignedRequestObjects off and have clients sign their request objects with their registered keys (RFC 9101 §10.2).',
+  },
 } as const satisfies Readonly<Record<string, CheckEntry>>
 
 /** A check's id, e.g. `oauth.E002`. */

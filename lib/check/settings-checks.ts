@@ -26,6 +26,7 @@ function bcpProblems (s: Settings): DeploymentProblem[] {
   if (s.pkcePlainAllowed) found.push(problem('oauth.W004', 'RFC 9700 §2.1.1: the PKCE "plain" method is accepted (pkcePlainAllowed).'))
   if (!s.pkceRequired) found.push(problem('oauth.W005', 'RFC 9700 §2.1.1: PKCE is not required (pkceRequired is false), so authorization codes can be injected.'))
   if (s.allowQueryStringTokens) found.push(problem('oauth.W006', 'RFC 9700 §4.3.2: access tokens are accepted in the query string (allowQueryStringTokens).'))
+  if (s.allowUnsignedRequestObjects) found.push(problem('oauth.W016', 'RFC 9101 §10.2: unsigned request objects (alg none) are accepted (allowUnsignedRequestObjects); they prove nothing about who made the request.'))
   if (!s.authorizationResponseIss) found.push(problem('oauth.W010', 'RFC 9700 §4.4: authorization responses carry no RFC 9207 `iss` (authorizationResponseIss is false), so clients of several servers cannot detect mix-up.'))
   return found
 }

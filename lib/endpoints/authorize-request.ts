@@ -1,13 +1,14 @@
 import type { ServerContext } from '../context.js'
-import { InvalidRequestError, OAuthError, RequestNotSupportedError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors.js'
+import { InvalidRequestError, OAuthError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors.js'
 import { param, type Params } from '../request.js'
 import type { Application } from '../store/types.js'
 import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
+import { signedRequestObjectRequired, verifyRequestObject, type RequestObjectParameters } from '../validator/request-object.js'
 import { resolveRequestedResources } from '../validator/resources.js'
 import { parseScopeParam, resolveRequestedScopes } from '../validator/scopes.js'
 import { earlyErrorResponse, requestedResponseMode, type AuthorizationResponse, type ResponseMode } from './authorize-response.js'
-import { expandPushedRequest, type PushedExpansion } from './pushed-request.js'
+import { expandPushedRequest, storePushedRequest, type PushedExpansion } from './pushed-request.js'
 
 // The authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636; OIDC Core §3): what it may
 // carry, how it is validated, and how answers are added to the redirect URI. What happens once
@@ -107,12 +108,20 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   if (clientId === undefined) return fatal('Missing client_id parameter.')
   const application = await ctx.store.findApplicationByClientId(clientId)
   if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
+  // RFC 9101 §5: a request object by value. Until it verifies there is no trustworthy redirect
+  // URI (the parameters outside it are ignored, §6.3), so its errors go to the error page. A
+  // verified object continues as a pushed request of this server's own (the object, and its
+  // `jti`, is used once; the login round trip returns with the `request_uri`).
+  if (params.request !== undefined && options.pushed !== true) {
+    const stored = await acceptRequestObject(ctx, application, params, duplicated, issuer)
+    if (stored instanceof OAuthError) return fatal(stored)
+    params = { client_id: application.clientId, request_uri: stored }
+    duplicated = new Set()
+  }
   // RFC 9126 §4: a request_uri stands for the pushed parameters. Its redirect URI is the pushed
   // one, so until the reference is resolved there is nowhere trustworthy to send an error.
   let pushed: PushedExpansion | null = null
   if (params.request_uri !== undefined && options.pushed !== true) {
-    // OIDC Core §6: request objects are not supported, whether by value or beside a reference.
-    if (params.request !== undefined) return fatal(new RequestNotSupportedError())
     const expanded = await expandPushedRequest(ctx, application, params, duplicated)
     if (expanded instanceof OAuthError) return fatal(expanded)
     pushed = expanded
@@ -134,7 +143,12 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   try {
     // RFC 9126 §5/§6: pushed requests only, server-wide or for this client.
     const parRequired = ctx.settings.requirePushedAuthorizationRequests || application.requirePushedAuthorizationRequests
-    if (parRequired && pushed === null && options.pushed !== true) throw new InvalidRequestError({ description: 'Pushed authorization request required.' })
+    if (parRequired && (pushed === null || pushed.fromRequestObject) && options.pushed !== true) throw new InvalidRequestError({ description: 'Pushed authorization request required.' })
+    // RFC 9101 §10.5: such a client's requests come as signed objects: by value (verified above),
+    // or pushed (par/ refused a plain push), so only a plain front-channel request is left to refuse.
+    if (pushed === null && options.pushed !== true && signedRequestObjectRequired(ctx, application)) {
+      throw new InvalidRequestError({ description: 'A signed request object is required.' })
+    }
     const request = {
       ...checkRest(ctx, application, redirect, params, duplicated, resources, mode.problem),
       responseMode: mode.mode,
@@ -148,6 +162,32 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
     if (err instanceof OAuthError) return { ok: false, error: err, redirect: earlyErrorResponse(target, err) }
     throw err
   }
+}
+
+/**
+ * RFC 9101 §5-§6 at the authorization endpoint: verifies the `request` object and keeps its
+ * parameters as a pushed request of this server's own.
+ * @returns the `request_uri` to continue with, or the error (shown to the user, never redirected).
+ */
+async function acceptRequestObject (ctx: ServerContext, application: Application, params: Params,
+  duplicated: ReadonlySet<string>, issuer: string | undefined): Promise<string | OAuthError> {
+  if (duplicated.has('request')) return new InvalidRequestError({ description: 'Parameter repeated: request.' })
+  // RFC 9101 §5: a request object is sent by value or by reference, never both.
+  if (params.request_uri !== undefined) return new InvalidRequestError({ description: 'Use request or request_uri, not both.' })
+  // RFC 9126 §6: a front-channel object is no pushed request.
+  if (ctx.settings.requirePushedAuthorizationRequests || application.requirePushedAuthorizationRequests) {
+    return new InvalidRequestError({ description: 'Pushed authorization request required.' })
+  }
+  let object: RequestObjectParameters
+  try {
+    object = await verifyRequestObject(ctx, application, params.request ?? '', issuer ?? ctx.settings.issuer)
+  } catch (err) {
+    if (err instanceof OAuthError) return err
+    throw err
+  }
+  const parameters: Record<string, string> = { ...object.params }
+  if (object.resources.length > 0) parameters.resource = object.resources.join(' ')
+  return (await storePushedRequest(ctx, application, parameters, true)).requestUri
 }
 
 /** RFC 6749 §3.1.2.3 with RFC 8252 §7.3; a string is the reason the URI is refused. */
@@ -179,8 +219,6 @@ function checkRest (ctx: ServerContext, application: Application, redirect: { ur
   Omit<AuthorizationRequest, 'iss' | 'issuer' | 'responseMode' | 'selfRegistered'> {
   const repeated = SINGLE_PARAMETERS.filter((name) => duplicated.has(name))
   if (repeated.length > 0) throw new InvalidRequestError({ description: `Parameter repeated: ${repeated.join(', ')}.` })
-  // OIDC Core §6.1: a request object (by value) is not supported; refused, never silently ignored.
-  if (params.request !== undefined) throw new RequestNotSupportedError()
 
   const responseType = checkResponseType(ctx, application, param(params, 'response_type'))
   // Multiple Response Types §2.1 / Form Post Response Mode: an unknown or unsafe response_mode is refused, not ignored.

@@ -1,6 +1,7 @@
 import type { Settings } from '../settings.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
 import { HMAC_JWS_ALGORITHMS } from '../tokens/jws-algorithms.js'
+import { requestObjectAlgorithms } from '../validator/request-object.js'
 import { RESPONSE_MODES } from './authorize-response.js'
 
 /** RFC 8414 §2 authorization server metadata, limited to what this server really does. */
@@ -36,6 +37,14 @@ export interface AuthorizationServerMetadata {
   protected_resources?: string[]
   /** RFC 9449 §5.1, with `dpopEnabled`: the algorithms DPoP proofs may use. */
   dpop_signing_alg_values_supported?: string[]
+  /** RFC 9101 request objects by value (`request`), at the authorization endpoint and `par/`. */
+  request_parameter_supported: boolean
+  /** Request objects by reference are not fetched (only `par/`'s `request_uri` values are accepted). */
+  request_uri_parameter_supported: boolean
+  /** The `alg` values request objects may use. */
+  request_object_signing_alg_values_supported: string[]
+  /** RFC 9101 §10.5: every authorization request must be a signed request object (the `requireSignedRequestObject` setting). */
+  require_signed_request_object: boolean
 }
 
 /** What the server can do beyond its settings: `secretJwt`, whether a `clientSecretSealingKey` lets clients use `client_secret_jwt` (and HS256). */
@@ -83,6 +92,11 @@ export function authorizationServerMetadata (settings: Settings, issuer: string,
       : {}),
     ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
     ...(settings.dpopEnabled ? { dpop_signing_alg_values_supported: [...settings.dpopSigningAlgValues] } : {}),
+    request_parameter_supported: true,
+    // Discovery §3: request_uri_parameter_supported defaults to true, so it is said explicitly.
+    request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: requestObjectAlgorithms(settings, secretJwt),
+    require_signed_request_object: settings.requireSignedRequestObject,
   }
 }
 
@@ -105,8 +119,6 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   id_token_signing_alg_values_supported: string[]
   claims_supported: string[]
   claims_parameter_supported: boolean
-  request_parameter_supported: boolean
-  request_uri_parameter_supported: boolean
   prompt_values_supported: string[]
   /** RP-Initiated Logout 1.0 §2.1, when enabled. */
   end_session_endpoint?: string
@@ -133,10 +145,7 @@ export function openIdProviderMetadata (settings: Settings, issuer: string, user
     // which only a configured sealing key keeps usable (a stored hash is no HMAC key).
     id_token_signing_alg_values_supported: [...(options.algorithms ?? ['RS256']), ...(options.hs256 === true ? ['HS256'] : [])],
     claims_supported: [...new Set([...ID_TOKEN_CLAIMS, ...userClaims])],
-    // Discovery §3: request_uri_parameter_supported defaults to true, so each is said explicitly.
     claims_parameter_supported: false,
-    request_parameter_supported: false,
-    request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
     ...(settings.oidcRpInitiatedLogoutEnabled ? { end_session_endpoint: `${issuer}/logout/` } : {}),
   }

@@ -13,6 +13,14 @@ import { tokenChecksum } from '../tokens/checksum.js'
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'
 
 /**
+ * What follows the prefix in the `request_uri` of a request object verified at the authorization
+ * endpoint and kept as an internal pushed request (see `storePushedRequest`). The checksum covers
+ * it, so a `request_uri` from `par/` cannot be passed off as one of these, nor the reverse;
+ * a drawn token (base64url) never holds the dot.
+ */
+const REQUEST_OBJECT_MARK = 'jar.'
+
+/**
  * How long the user's trip through login and consent may take once the authorization endpoint
  * has first used a `request_uri` (the `expires_in` of §2.2 limits when that first use may
  * happen). The same ceiling RFC 6749 §4.1.2 puts on codes.
@@ -27,6 +35,32 @@ export interface PushedExpansion {
   readonly resources: readonly string[]
   /** What the consent form carries instead of the parameters: the reference itself. */
   readonly carried: Readonly<Record<string, string>>
+  /**
+   * The record holds a request object the authorization endpoint verified (a front-channel
+   * `request`), not a request the client pushed: it does not satisfy an RFC 9126 §6 requirement.
+   */
+  readonly fromRequestObject: boolean
+}
+
+/**
+ * Stores an authorization request's parameters (already validated) under the checksum of a fresh
+ * `request_uri`, for `parRequestUriLifetimeSeconds`. `fromRequestObject`: a request object
+ * verified at the authorization endpoint, continued through its `request_uri` so that the
+ * object (and its `jti`) is used once, however many times the login round trip comes back.
+ * @returns the `request_uri` and its lifetime in seconds.
+ */
+export async function storePushedRequest (ctx: ServerContext, application: Application, parameters: Readonly<Record<string, string>>,
+  fromRequestObject = false): Promise<{ readonly requestUri: string, readonly expiresIn: number }> {
+  const token = `${fromRequestObject ? REQUEST_OBJECT_MARK : ''}${ctx.random.token(32)}`
+  const now = ctx.clock.now()
+  const lifetime = ctx.settings.parRequestUriLifetimeSeconds
+  await ctx.store.createPushedAuthorizationRequest({
+    checksum: tokenChecksum(token),
+    applicationId: application.id,
+    parameters,
+    expiresAt: addSeconds(now, lifetime),
+  }, now)
+  return { requestUri: `${REQUEST_URI_PREFIX}${token}`, expiresIn: lifetime }
 }
 
 /**
@@ -40,7 +74,10 @@ export async function expandPushedRequest (ctx: ServerContext, application: Appl
   duplicated: ReadonlySet<string>): Promise<PushedExpansion | OAuthError> {
   if (duplicated.has('request_uri')) return new InvalidRequestError({ description: 'Parameter repeated: request_uri.' })
   const requestUri = param(query, 'request_uri') ?? ''
-  if (!ctx.settings.parEnabled || !requestUri.startsWith(REQUEST_URI_PREFIX)) return new RequestUriNotSupportedError()
+  if (!requestUri.startsWith(REQUEST_URI_PREFIX)) return new RequestUriNotSupportedError()
+  // A verified request object continues as one of these whether or not `par/` is served.
+  const fromRequestObject = requestUri.startsWith(REQUEST_OBJECT_MARK, REQUEST_URI_PREFIX.length)
+  if (!ctx.settings.parEnabled && !fromRequestObject) return new RequestUriNotSupportedError()
   const unusable = (): OAuthError => new InvalidRequestError({ description: 'The request_uri is invalid, expired, used or was issued to another client.' })
   const record = await ctx.store.findPushedAuthorizationRequest(tokenChecksum(requestUri.slice(REQUEST_URI_PREFIX.length)))
   const now = ctx.clock.now()
@@ -64,7 +101,7 @@ export async function expandPushedRequest (ctx: ServerContext, application: Appl
   }
   // Pushed `resource` values are kept space-separated (an absolute URI holds no space).
   const resources = (params.resource ?? '').split(' ').filter((r) => r !== '')
-  return { id: record.id, params, resources, carried }
+  return { id: record.id, params, resources, carried, fromRequestObject }
 }
 
 /** Uses up a pushed request at the user's decision (single use, §4); false when it was already used or expired. */

@@ -78,6 +78,8 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
   if (application.jwksUri !== '') doc.jwks_uri = application.jwksUri
   if (application.tokenEndpointAuthSigningAlg !== '') doc.token_endpoint_auth_signing_alg = application.tokenEndpointAuthSigningAlg
   if (ctx.settings.dpopEnabled) doc.dpop_bound_access_tokens = application.dpopBoundAccessTokens
+  doc.require_signed_request_object = application.requireSignedRequestObject
+  if (application.requestObjectSigningAlg !== '') doc.request_object_signing_alg = application.requestObjectSigningAlg
   return doc
 }
 
@@ -140,6 +142,8 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       userId: registrant.userId,
       requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
       dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
+      requireSignedRequestObject: metadata.require_signed_request_object ?? false,
+      requestObjectSigningAlg: metadata.request_object_signing_alg ?? '',
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       ...keyFields(metadata),
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
@@ -211,7 +215,11 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
   const algorithm = updatedAlgorithm(ctx, application, metadata, clientType)
   const keys = keyFields(metadata)
   const method = metadata.token_endpoint_auth_method
-  const problems = clientKeyProblems(ctx, { method, jwks: keys.jwks, jwksUri: keys.jwksUri, alg: keys.tokenEndpointAuthSigningAlg, algorithm })
+  const requestObjects = {
+    requireSignedRequestObject: metadata.require_signed_request_object ?? false,
+    requestObjectSigningAlg: metadata.request_object_signing_alg ?? '',
+  }
+  const problems = clientKeyProblems(ctx, { method, jwks: keys.jwks, jwksUri: keys.jwksUri, alg: keys.tokenEndpointAuthSigningAlg, algorithm, clientType, ...requestObjects })
   if (Object.keys(problems).length > 0) throw asRegistrationError(new ApplicationValidationError(problems))
   let reconciled
   try {
@@ -235,6 +243,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
     dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
+    ...requestObjects,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     algorithm,

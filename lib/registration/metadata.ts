@@ -43,6 +43,10 @@ export interface ClientMetadata {
   token_endpoint_auth_signing_alg?: string
   /** RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one are refused. */
   dpop_bound_access_tokens?: boolean
+  /** RFC 9101 §10.5: authorization requests must come as signed request objects. */
+  require_signed_request_object?: boolean
+  /** OIDC Registration §2: the one `alg` of the client's request objects. */
+  request_object_signing_alg?: string
 }
 
 /**
@@ -324,6 +328,10 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   if (dpopBound !== undefined && dpopBound !== null && typeof dpopBound !== 'boolean') throw bad('dpop_bound_access_tokens must be a boolean.')
   // Without DPoP the client could never get a token: refused rather than stored as a trap.
   if (dpopBound === true && !settings.dpopEnabled) throw bad('dpop_bound_access_tokens needs DPoP, which this server does not accept.')
+  const requireSigned = body.require_signed_request_object
+  if (requireSigned !== undefined && requireSigned !== null && typeof requireSigned !== 'boolean') throw bad('require_signed_request_object must be a boolean.')
+  // Whether the client has what verifies the algorithm is the application rules' to say.
+  const requestObjectAlg = optionalString(body, 'request_object_signing_alg')
 
   const metadata: ClientMetadata = {
     redirect_uris: redirects,
@@ -347,6 +355,8 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     id_token_signed_response_alg: idTokenAlg,
     ...keys,
     dpop_bound_access_tokens: typeof dpopBound === 'boolean' ? dpopBound : undefined,
+    require_signed_request_object: typeof requireSigned === 'boolean' ? requireSigned : undefined,
+    request_object_signing_alg: requestObjectAlg,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

@@ -1,10 +1,10 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose'
+import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose'
 import { nowMs } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientError } from '../errors.js'
 import type { Application } from '../store/types.js'
 import { isAsymmetricAlgorithm, isHmacAlgorithm } from '../tokens/jws-algorithms.js'
-import { parseJwks } from './client-jwks.js'
+import { verifyClientJws } from './client-jws.js'
 
 // JWT client authentication (RFC 7523 §2.2, §3; OpenID Connect Core §9): the client proves who
 // it is with a JWT it signed, `private_key_jwt` with its own key (published as `jwks` or
@@ -78,79 +78,15 @@ export function audienceAccepted (aud: unknown, issuer: string, legacy: boolean)
   return list.some((a) => a === issuer || a === tokenEndpoint || a === tokenEndpoint.slice(0, -1))
 }
 
-/** The keys of a `private_key_jwt` client: its `jwks`, else its `jwks_uri` document. */
-async function clientKeys (ctx: ServerContext, application: Application, refetch: boolean): Promise<JSONWebKeySet | null> {
-  if (application.jwks !== '') {
-    try {
-      return parseJwks(application.jwks)
-    } catch (err) {
-      throw refuse(`registered jwks ${(err as Error).message}`)
-    }
-  }
-  if (application.jwksUri === '') throw refuse('the client has no jwks or jwks_uri')
-  const cache = ctx.jwksUriCache ?? null
-  if (cache == null) throw refuse('jwks_uri cannot be fetched (no outbound client)')
-  try {
-    return refetch ? await cache.refresh(application.jwksUri, nowMs(ctx.clock)) : await cache.get(application.jwksUri, nowMs(ctx.clock))
-  } catch (err) {
-    throw refuse((err as Error).message)
-  }
-}
-
-/** The HMAC key of a `client_secret_jwt` client: its secret, kept sealed (the stored hash is no key). */
-function secretKey (ctx: ServerContext, application: Application, alg: string): Uint8Array {
-  if (application.clientSecretSealed === '' || ctx.secretSealer == null) throw refuse('the client has no sealed secret for client_secret_jwt')
-  const secret = ctx.secretSealer.open(application.clientId, application.clientSecretSealed)
-  if (secret === null) throw refuse('the sealed secret does not open')
-  const key = new TextEncoder().encode(secret)
-  // RFC 7518 §3.2: the key is at least as long as the hash output.
-  if (key.length * 8 < Number(alg.slice(2))) throw refuse(`the client secret is too short for ${alg}`)
-  return key
-}
-
-/**
- * jose's verdicts as a logged detail. WebCrypto's and jose's own refusals of a key (a
- * `DOMException`, a `TypeError`) are the client's key at fault, not a bug: the key sets are
- * checked when registered and fetched, but a refusal here must still be a 401, never a 500.
- */
-function joseDetail (err: unknown): InvalidClientError {
-  if (err instanceof joseErrors.JOSEError) return refuse(`${err.code}: ${err.message}`)
-  if (err instanceof TypeError || (typeof DOMException !== 'undefined' && err instanceof DOMException)) return refuse(`unusable key: ${err.message}`)
-  throw err
-}
-
-async function verifySignature (ctx: ServerContext, application: Application, assertion: string, alg: string, method: JwtAuthMethod): Promise<JWTPayload> {
+async function verifySignature (ctx: ServerContext, application: Application, assertion: string, alg: string): Promise<JWTPayload> {
   const { settings } = ctx
-  const options = {
-    algorithms: [alg],
+  return await verifyClientJws(ctx, application, assertion, alg, {
     issuer: application.clientId,
     subject: application.clientId,
     currentDate: ctx.clock.now(),
     clockTolerance: settings.clientAssertionClockSkewSeconds,
     requiredClaims: ['exp', 'jti'],
-  }
-  if (method === 'client_secret_jwt') {
-    try {
-      return (await jwtVerify(assertion, secretKey(ctx, application, alg), options)).payload
-    } catch (err) {
-      if (err instanceof InvalidClientError) throw err
-      throw joseDetail(err)
-    }
-  }
-  const keys = await clientKeys(ctx, application, false)
-  try {
-    return (await jwtVerify(assertion, createLocalJWKSet(keys ?? { keys: [] }), options)).payload
-  } catch (err) {
-    // An unknown key in a `jwks_uri` document: the client may have rotated; fetch once more (rate limited).
-    if (!(err instanceof joseErrors.JWKSNoMatchingKey) || application.jwks !== '') throw joseDetail(err)
-  }
-  const fresh = await clientKeys(ctx, application, true)
-  if (fresh === null) throw refuse('no key matches, and jwks_uri was fetched too recently to fetch again')
-  try {
-    return (await jwtVerify(assertion, createLocalJWKSet(fresh), options)).payload
-  } catch (err) {
-    throw joseDetail(err)
-  }
+  }, refuse)
 }
 
 /**
@@ -169,7 +105,9 @@ export async function verifyClientAssertion (ctx: ServerContext, application: Ap
   }
   const method = methodOf(header.alg)
   const alg = header.alg as string
-  if (header.typ !== undefined && !ACCEPTED_TYPES.has(header.typ.toLowerCase())) throw refuse(`typ ${header.typ} is not a client assertion's`)
+  // A non-string `typ` is refused like a foreign one (it would otherwise be a TypeError, a 500).
+  const typ: unknown = header.typ
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) throw refuse(`typ ${String(typ)} is not a client assertion's`)
   if (header.crit !== undefined) throw refuse('crit header parameters are not supported')
   // A registered method is the only one (RFC 7591 §2), before any key work.
   if (application.tokenEndpointAuthMethod !== '' && application.tokenEndpointAuthMethod !== method) {
@@ -181,7 +119,7 @@ export async function verifyClientAssertion (ctx: ServerContext, application: Ap
   }
   if (issuer === null) throw refuse('no issuer identifier to check aud against (set the issuer setting)')
 
-  const payload = await verifySignature(ctx, application, assertion, alg, method)
+  const payload = await verifySignature(ctx, application, assertion, alg)
   if (!audienceAccepted(payload.aud, issuer, settings.clientAssertionLegacyAudience)) throw refuse('aud is not this server\'s issuer identifier')
   const now = Math.floor(nowMs(ctx.clock) / 1000)
   const skew = settings.clientAssertionClockSkewSeconds

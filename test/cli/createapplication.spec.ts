@@ -39,7 +39,8 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   const body = JSON.parse(r.stdout) as Record<string, unknown>
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
     'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered',
-    'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'dpop_bound_access_tokens', 'user', 'created'])
+    'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'dpop_bound_access_tokens',
+    'require_signed_request_object', 'request_object_signing_alg', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,
@@ -262,5 +263,31 @@ t.test('REDIR-4 an operator\'s application is not self-registered, even with an 
   await withStore(path, async (store) => {
     t.equal((await store.findApplicationById(1))?.selfRegistered, false, 'stored: an operator\'s')
     t.equal((await store.findApplicationById(3))?.selfRegistered, true, 'stored: untrusted')
+  })
+})
+
+t.test('RFC 9101: --require-signed-request-object and --request-object-signing-alg, checked against the client\'s keys', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }
+  const ok = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--jwks', JSON.stringify({ keys: [jwk] }),
+    '--require-signed-request-object', '--request-object-signing-alg', 'ES256', '--database', path])
+  t.equal(ok.code, 0, ok.stderr)
+  t.match(ok.stdout, /^ {2}require_signed_request_object: +yes \(authorization requests must be signed request objects\)$/m)
+  t.match(ok.stdout, /^ {2}request_object_signing_alg: +ES256$/m)
+  const plain = await cli(['createapplication', 'confidential', 'client-credentials', '--json', '--database', path])
+  t.match(JSON.parse(plain.stdout), { require_signed_request_object: false, request_object_signing_alg: '' })
+  const bad = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'https://a.example/cb',
+    '--require-signed-request-object', '--request-object-signing-alg', 'ES256', '--database', path])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /^ {2}--request-object-signing-alg: +ES256 needs the client's public keys: jwks or jwksUri$/m)
+  const hmac = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--request-object-signing-alg', 'HS256', '--database', path])
+  t.match(hmac.stderr, /^ {2}--request-object-signing-alg: +HS256 MACs with the client secret/m)
+  const nothing = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--require-signed-request-object', '--database', path])
+  t.match(nothing.stderr, /^ {2}--require-signed-request-object: +signed request objects need the client's public keys/m)
+  await withStore(path, async (store) => {
+    const stored = await store.findApplicationById(1)
+    t.equal(stored?.requireSignedRequestObject, true)
+    t.equal(stored?.requestObjectSigningAlg, 'ES256')
+    t.equal((await store.listApplications()).length, 2, 'nothing stored for the refused ones')
   })
 })

@@ -99,11 +99,10 @@ t.test('metadata lists the three response modes', async (t) => {
   t.same(body.response_modes_supported, ['query', 'fragment', 'form_post'])
 })
 
-t.test('request objects: request gets request_not_supported (redirected), at par/ in JSON; a foreign request_uri is refused on the page', async (t) => {
-  assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { request: 'eyJhbGciOiJub25lIn0.e30.' })),
-    { error: 'request_not_supported', error_description: 'Request objects are not supported.', state: 'xyz', iss: ISSUER })
-  assertRedirectError(t, await getAuthorize(app, codeRequest(clientId, { request: ['a', 'b'] })),
-    { error: 'invalid_request', error_description: 'Parameter repeated: request.', state: 'xyz', iss: ISSUER })
+t.test('request objects: a bad one is invalid_request_object on the error page (its redirect URI is unproven), at par/ in JSON; a foreign request_uri is refused on the page', async (t) => {
+  assertFatalPage(t, await getAuthorize(app, codeRequest(clientId, { request: 'eyJhbGciOiJub25lIn0.e30.' })),
+    'The request object is invalid.', 'an unsigned request object', 'invalid_request_object')
+  assertFatalPage(t, await getAuthorize(app, codeRequest(clientId, { request: ['a', 'b'] })), 'Parameter repeated: request.')
   const pushed = await app.inject({
     method: 'POST',
     url: '/o/par/',
@@ -112,11 +111,11 @@ t.test('request objects: request gets request_not_supported (redirected), at par
   })
   t.equal(pushed.statusCode, 400)
   t.equal(pushed.headers['content-type'], 'application/json; charset=utf-8')
-  t.same(pushed.json(), { error: 'request_not_supported', error_description: 'Request objects are not supported.' })
+  t.same(pushed.json(), { error: 'invalid_request_object', error_description: 'The request object is invalid.' })
   assertFatalPage(t, await getAuthorize(app, { client_id: clientId, request_uri: 'https://client.example.com/request.jwt', redirect_uri: REDIRECT_URI, response_type: 'code' }),
     'Only request_uri values issued by the pushed authorization request endpoint are supported.', 'request_uri by reference', 'request_uri_not_supported')
   assertFatalPage(t, await getAuthorize(app, { client_id: clientId, request_uri: 'urn:ietf:params:oauth:request_uri:x', request: 'e30' }),
-    'Request objects are not supported.', 'request beside request_uri', 'request_not_supported')
+    'Use request or request_uri, not both.', 'request beside request_uri')
 })
 
 t.test('with OpenID Connect: query never carries an ID token or access token; form_post does, for the hybrid flows', async (t) => {

@@ -71,7 +71,7 @@ const CASES: ReadonlyArray<readonly [string, AuthorizeParams, string]> = [
   ['unknown response_mode', { response_mode: 'jwt' }, 'invalid_request'],
   ['form_post with a bad scope', { response_mode: 'form_post', scope: 'admin' }, 'invalid_scope'],
   ['fragment with a bad scope', { response_mode: 'fragment', scope: 'admin' }, 'invalid_scope'],
-  ['request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
+  ['unsigned request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'invalid_request_object'],
   ['repeated scope', { scope: ['read', 'write'] }, 'invalid_request'],
   ['repeated state', { state: ['a', 'b'] }, 'invalid_request'],
   ['bad approval_prompt', { approval_prompt: 'never' }, 'invalid_request'],
@@ -181,6 +181,11 @@ t.test('REDIR-4 control: the same requests for host-made clients with the same r
   for (const [client, kind] of [[hostMade, 'no owner'], [hostOwned, 'with an owner']] as const) {
     for (const [name, extra, error] of CASES) {
       const res = await getAuthorize(app, request(client.application.clientId, extra), null)
+      // RFC 9101 §6.3: until an object verifies its redirect URI is unproven, so for every client its errors are on the page.
+      if (extra.request !== undefined) {
+        assertPage(t, res, error, `${kind}, ${name}: the error page`)
+        continue
+      }
       if (extra.response_mode === 'form_post') {
         t.equal(res.statusCode, 200, `${kind}, ${name}: form_post page`)
         t.match(res.body, `name="error" value="${error}"`)

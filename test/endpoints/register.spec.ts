@@ -73,6 +73,7 @@ t.test('an open registration creates an ordinary public application and answers 
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     require_pushed_authorization_requests: false,
+    require_signed_request_object: false,
   }, 'no client_secret for a public client; unknown fields dropped')
   const app = await open.oauth.store.findApplicationByClientId(clientId)
   t.match(app, { clientType: 'public', authorizationGrantType: 'authorization-code', name: 'MCP client', userId: null, clientSecretHash: '' })

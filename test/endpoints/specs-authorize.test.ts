@@ -8,4 +8,5 @@ await runSpecs(import.meta.url, [
   './authorize-redirect-uri.spec.ts',
   './authorize-response-mode.spec.ts',
   './authorize-self-registered.spec.ts',
+  './request-object.spec.ts',
 ])

@@ -60,6 +60,7 @@ t.test('each setting check triggers on its setting alone and clears with the car
     [{ refreshTokenReuseProtection: false }, ['oauth.W008']],
     [{ refreshTokenExpireSeconds: 3600 }, ['oauth.W009']],
     [{ authorizationResponseIss: false }, ['oauth.W010']],
+    [{ allowUnsignedRequestObjects: true }, ['oauth.W016']],
     [{ dcrEnabled: true, dcrRegistrationPolicy: 'open' }, ['oauth.W011']],
     [{ dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null }, ['oauth.E007']],
     [{ dcrEnabled: true, dcrRegistrationPolicy: 'initial-access-token', dcrRegistrationRateLimit: null }, ['oauth.W012']],

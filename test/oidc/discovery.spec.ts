@@ -30,8 +30,6 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
     id_token_signing_alg_values_supported: ['RS256'],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti'],
     claims_parameter_supported: false,
-    request_parameter_supported: false,
-    request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
   })
   // The implicit grant is off by default: no response type that returns an access token (CONF-2).
@@ -39,6 +37,11 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
   t.same(body.response_modes_supported, ['query', 'fragment', 'form_post'])
   t.same(body.scopes_supported, ['openid', 'profile', 'email', 'address', 'phone', 'read', 'write'])
   t.equal(rfc8414.jwks_uri, body.jwks_uri, 'RFC 8414 names the JWKS too')
+  // RFC 9101 §10.5 / RFC 8414 §7.1.2: request objects by value, verified with the client's keys; never fetched by reference.
+  t.equal(body.request_parameter_supported, true)
+  t.equal(body.request_uri_parameter_supported, false)
+  t.equal(body.require_signed_request_object, false)
+  t.same(body.request_object_signing_alg_values_supported, body.token_endpoint_auth_signing_alg_values_supported, 'the algorithms of client assertions, no none')
 })
 
 t.test('claims_supported lists the standard claims of the known scopes once the host gives getUserClaims', async (t) => {

@@ -98,7 +98,8 @@ function variants (clientId: string, redirectUri = EVIL): ReadonlyArray<readonly
     ['response_mode=fragment + bad scope', { ...code, response_mode: 'fragment', scope: 'admin' }, 'invalid_scope'],
     // A code-only client is refused the hybrid type first; the hybrid client gets invalid_request for the mode.
     ['response_mode=query with an ID token', { ...code, response_type: 'code id_token', response_mode: 'query', scope: 'openid', nonce: 'n' }, 'unauthorized_client'],
-    ['request object', { ...code, request: 'eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJodHRwczovL2V2aWwuZXhhbXBsZS9jYiJ9.' }, 'request_not_supported'],
+    ['unsigned request object', { ...code, request: 'eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJodHRwczovL2V2aWwuZXhhbXBsZS9jYiJ9.' }, 'invalid_request_object'],
+    ['garbage request object', { ...code, request: 'e30.e30.e30' }, 'invalid_request_object'],
     ['duplicated scope', { ...code, scope: ['read', 'write'] }, 'invalid_request'],
     ['duplicated response_type', { ...code, response_type: ['code', 'token'] }, 'invalid_request'],
     ['duplicated response_mode', { ...code, response_mode: ['form_post', 'query'] }, 'invalid_request'],
@@ -183,7 +184,7 @@ t.test('REDIR-4 pushed requests: errors at par/ are JSON, and a pushed prompt=no
     redirect: 'manual',
   })
   const base_ = { response_type: 'code', redirect_uri: EVIL, state: 'probe', ...S256 }
-  for (const [extra, error] of [[{ scope: 'admin' }, 'invalid_scope'], [{ response_type: 'code token' }, 'unsupported_response_type'], [{ request: 'e30.e30.' }, 'request_not_supported'], [{ response_mode: 'jwt' }, 'invalid_request']] as const) {
+  for (const [extra, error] of [[{ scope: 'admin' }, 'invalid_scope'], [{ response_type: 'code token' }, 'unsupported_response_type'], [{ request: 'e30.e30.' }, 'invalid_request_object'], [{ response_mode: 'jwt' }, 'invalid_request']] as const) {
     const res = await push({ ...base_, ...extra })
     t.equal(res.status, 400, error)
     t.equal(res.headers.get('location'), null)
@@ -215,7 +216,8 @@ t.test('CONF-2 registration refuses implicit in any combination and token respon
   t.same(doc.response_types_supported, ['code', 'code id_token'], 'no response type with token')
   t.notOk(doc.grant_types_supported?.includes('implicit'), 'no implicit grant')
   t.same(doc.response_modes_supported, ['query', 'fragment', 'form_post'], 'the modes served')
-  t.equal(doc.request_parameter_supported, false)
+  t.equal(doc.request_parameter_supported, true, 'signed request objects are accepted')
+  t.equal(doc.request_uri_parameter_supported, false, 'but never fetched from a URL')
 })
 
 t.test('RURI-4 a self-registered loopback URI: a real port gets the consent page, :0 and leading zeros get the error page', async (t) => {

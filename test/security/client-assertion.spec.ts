@@ -92,6 +92,7 @@ t.test('refused assertions: 401 invalid_client, whatever is wrong', async (t) =>
     ['RS256 where the client registered an ES256 key only', assertion(rsa.privateKey, f.clientId, {}, { alg: 'RS256' })],
     ['HS256 by a private_key_jwt client (its public key as the MAC key)', assertion(new TextEncoder().encode(JSON.stringify(f.es.jwk)), f.clientId)],
     ['typ of another kind of JWT', assertion(f.es.privateKey, f.clientId, {}, { typ: 'at+jwt' })],
+    ['a numeric typ', assertion(f.es.privateKey, f.clientId, {}, { typ: 7 })],
     ['client_secret_jwt MACed with a wrong secret', assertion(new TextEncoder().encode('x'.repeat(64)), f.hmac.clientId)],
     ['client_secret_jwt with an asymmetric alg', assertion(f.es.privateKey, f.hmac.clientId)],
     ['client_secret_jwt client signs HS256 but says it is someone else', assertion(secret, f.hmac.clientId, { sub: f.clientId })],

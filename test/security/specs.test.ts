@@ -13,6 +13,7 @@ await runSpecs(import.meta.url, [
   './rate-limit-outage.spec.ts',
   './rate-limit-redis.spec.ts',
   './redirect-target-reply.spec.ts',
+  './request-object.spec.ts',
   './token-rows.spec.ts',
   './contention.spec.ts',
   './dpop.spec.ts',

@@ -341,3 +341,27 @@ t.test('JWT client authentication through the pages: a private_key_jwt client wi
   t.equal(updated.statusCode, 302)
   t.same(JSON.parse((await app.oauth.store.findApplicationById(id))?.jwks ?? ''), { keys: [jwk] })
 })
+
+t.test('request objects through the pages: the algorithm and the requirement are set, shown, and checked against the keys', async (t) => {
+  const app = await buildManagementApp(t)
+  const page = await get(app, '/o/applications/register/')
+  for (const label of ['Request object signing algorithm', 'Require signed request objects']) {
+    t.match(page.body, new RegExp(`<label for="[^"]+">${label}</label>`), `labelled field ${label}`)
+  }
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }
+  const signed = { ...VALID, requestObjectSigningAlg: 'ES256', requireSignedRequestObject: 'yes' }
+  const refused = await post(app, '/o/applications/register/', signed, formState(page))
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /id="requestObjectSigningAlg-error" role="alert">ES256 needs the client&#39;s public keys/)
+  const { id, res } = await register(app, { ...signed, jwks: JSON.stringify({ keys: [jwk] }) })
+  t.match(res.body, /id="request-objects">required: authorization requests must be signed request objects, ES256</)
+  const stored = await app.oauth.store.findApplicationById(id)
+  t.equal(stored?.requireSignedRequestObject, true)
+  t.equal(stored?.requestObjectSigningAlg, 'ES256')
+  const edit = await get(app, `/o/applications/${id}/update/`)
+  t.match(edit.body, /<option value="yes" selected>yes<\/option>/)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, name: 'Renamed' }, formState(edit))).statusCode, 302, 'a form without the fields')
+  t.equal((await app.oauth.store.findApplicationById(id))?.requireSignedRequestObject, true, 'keeps them')
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, requireSignedRequestObject: 'no', requestObjectSigningAlg: '' }, formState(edit))).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.requireSignedRequestObject, false, 'turned off')
+})

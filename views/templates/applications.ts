@@ -26,6 +26,10 @@ export interface ApplicationSummary {
   readonly selfRegistered: boolean
   /** RFC 9449 `dpop_bound_access_tokens`: shown, set by an administrator or the client's registration. */
   readonly dpopBoundAccessTokens: boolean
+  /** OIDC Registration `request_object_signing_alg`; `''` accepts any the server verifies. */
+  readonly requestObjectSigningAlg: string
+  /** RFC 9101 §10.5 `require_signed_request_object`. */
+  readonly requireSignedRequestObject: boolean
   readonly createdAt: Date
 }
 
@@ -121,6 +125,8 @@ ${field('tokenEndpointAuthMethod', 'Client authentication', select('tokenEndpoin
 ${field('jwks', 'Public keys (JWK Set)', area('jwks'), e('jwks'), 'For private_key_jwt: the client\'s JWK Set as JSON, public keys only. Or give a JWK Set URL below, not both.')}
 ${field('jwksUri', 'JWK Set URL', text('jwksUri', true), e('jwksUri'), 'For private_key_jwt: an https URL where the client publishes its public keys.')}
 ${field('tokenEndpointAuthSigningAlg', 'Assertion signing algorithm', select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), 'The one JWS algorithm of the client\'s assertions (empty: any the server accepts).')}
+${field('requestObjectSigningAlg', 'Request object signing algorithm', select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), 'The one JWS algorithm of the client\'s signed request objects (empty: any the server accepts). Asymmetric ones verify with the keys above; HS256/384/512 with the secret, when the server keeps it sealed.')}
+${field('requireSignedRequestObject', 'Require signed request objects', select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject')), e('requireSignedRequestObject'), 'yes: authorization requests are accepted only as signed request objects (the request parameter, at the authorization endpoint or par/).')}
 <div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
 <button type="submit" class="oat-primary">Save</button>
@@ -130,9 +136,11 @@ ${field('tokenEndpointAuthSigningAlg', 'Assertion signing algorithm', select('to
 }
 
 const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg']
+  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject']
 const AUTH_METHODS = ['', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none']
 const ASSERTION_ALGORITHMS = ['', ...ASYMMETRIC_JWS_ALGORITHMS, ...HMAC_JWS_ALGORITHMS]
+// `none` is left out: unsigned objects are for servers that allow them, and for host code to set.
+const REQUEST_OBJECT_ALGORITHMS = ASSERTION_ALGORITHMS
 
 /** `applications/:id/`: details; the secret appears only right after it was generated. */
 export function applicationDetailPage (data: ApplicationDetailData, page: PageContext): SafeHtml {
@@ -157,6 +165,7 @@ ${row('Client authentication', html`<span id="auth-method">${app.tokenEndpointAu
 ${app.jwksUri !== '' ? row('JWK Set URL', html`<code>${app.jwksUri}</code>`) : app.jwks !== '' ? row('Public keys', 'registered (JWK Set)') : ''}
 ${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
 ${row('Redirect URIs vetted', html`<span id="self-registered">${app.selfRegistered ? 'no: its URIs come from a user, so authorization errors are shown on this site before the user approves, never sent to the application' : 'yes: set by an administrator'}</span>`)}
+${row('Request objects', html`<span id="request-objects">${app.requireSignedRequestObject ? 'required: authorization requests must be signed request objects' : 'optional'}${app.requestObjectSigningAlg === '' ? '' : `, ${app.requestObjectSigningAlg}`}</span>`)}
 ${row('DPoP', html`<span id="dpop">${app.dpopBoundAccessTokens ? 'required: every token request must carry a proof of the client\'s key' : 'optional'}</span>`)}
 ${row('Created', app.createdAt.toISOString())}
 </dl>

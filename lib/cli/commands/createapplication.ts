@@ -25,6 +25,8 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   jwksUri: '--jwks-uri',
   tokenEndpointAuthSigningAlg: '--token-endpoint-auth-signing-alg',
   dpopBoundAccessTokens: '--dpop-bound-access-tokens',
+  requireSignedRequestObject: '--require-signed-request-object',
+  requestObjectSigningAlg: '--request-object-signing-alg',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -48,6 +50,8 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     jwks_uri: app.jwksUri,
     token_endpoint_auth_signing_alg: app.tokenEndpointAuthSigningAlg,
     dpop_bound_access_tokens: app.dpopBoundAccessTokens,
+    require_signed_request_object: app.requireSignedRequestObject,
+    request_object_signing_alg: app.requestObjectSigningAlg,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -75,6 +79,8 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.tokenEndpointAuthSigningAlg !== '') rows.push(['token_endpoint_auth_signing_alg:', app.tokenEndpointAuthSigningAlg])
   if (app.allowIntrospection) rows.push(['allow_introspection:', 'yes (may introspect every client\'s access tokens)'])
   if (app.dpopBoundAccessTokens) rows.push(['dpop_bound_access_tokens:', 'yes (every token request must carry a DPoP proof)'])
+  if (app.requireSignedRequestObject) rows.push(['require_signed_request_object:', 'yes (authorization requests must be signed request objects)'])
+  if (app.requestObjectSigningAlg !== '') rows.push(['request_object_signing_alg:', app.requestObjectSigningAlg])
   if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
@@ -123,6 +129,8 @@ export const createApplicationCommand = defineCommand({
     'token-endpoint-auth-signing-alg': stringOption('alg', 'The one JWS algorithm the client\'s assertions may use (default: any the server accepts)'),
     'self-registered': booleanOption('Treat it as an end user\'s client with unvetted redirect URIs: authorization errors before approval are shown, never redirected'),
     'dpop-bound-access-tokens': booleanOption('RFC 9449: refuse this client\'s token requests without a DPoP proof (its tokens are always DPoP-bound)'),
+    'require-signed-request-object': booleanOption('RFC 9101: accept this client\'s authorization requests only as signed request objects (needs --jwks, --jwks-uri or a sealed secret)'),
+    'request-object-signing-alg': stringOption('alg', 'The one JWS algorithm the client\'s request objects may use (default: any the server accepts; HS256/384/512 need a sealed secret)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -155,6 +163,8 @@ export const createApplicationCommand = defineCommand({
         ...(values['jwks-uri'] === undefined ? {} : { jwksUri: values['jwks-uri'] }),
         ...(values['token-endpoint-auth-signing-alg'] === undefined ? {} : { tokenEndpointAuthSigningAlg: values['token-endpoint-auth-signing-alg'] }),
         dpopBoundAccessTokens: values['dpop-bound-access-tokens'] === true,
+        requireSignedRequestObject: values['require-signed-request-object'] === true,
+        ...(values['request-object-signing-alg'] === undefined ? {} : { requestObjectSigningAlg: values['request-object-signing-alg'] }),
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)
