@@ -103,6 +103,10 @@ export const CHECKS = {
     level: 'warning',
     hint: 'Set Fastify\'s trustProxy to your proxy\'s address(es) or hop count instead of true, unless only the proxy can reach the app.',
   },
+  'oauth.W016': {
+    level: 'warning',
+    hint: 'Turn rotateRefreshToken off once the migration that needed it is over (FAPI2_SETTINGS does); until then keep refreshTokenGracePeriodSeconds long enough for a client to retry.',
+  },
 } as const satisfies Readonly<Record<string, CheckEntry>>
 
 /** A check's id, e.g. `oauth.E002`. */

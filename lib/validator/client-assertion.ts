@@ -169,6 +169,7 @@ export async function verifyClientAssertion (ctx: ServerContext, application: Ap
   }
   const method = methodOf(header.alg)
   const alg = header.alg as string
+  if (!settings.clientAuthMethods.includes(method)) throw refuse(`${method} is not accepted here (clientAuthMethods)`)
   if (header.typ !== undefined && !ACCEPTED_TYPES.has(header.typ.toLowerCase())) throw refuse(`typ ${header.typ} is not a client assertion's`)
   if (header.crit !== undefined) throw refuse('crit header parameters are not supported')
   // A registered method is the only one (RFC 7591 §2), before any key work.
