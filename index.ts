@@ -28,7 +28,7 @@ export type { AccessTokenInfo, ResourceOwner } from './lib/resource/bearer.js'
 export type { ApplicationInput, CreatedApplication } from './lib/applications.js'
 export type { Application } from './lib/store/types.js'
 
-export { DEFAULT_SETTINGS, RFC9700_SETTINGS, type Settings, type SettingsInput } from './lib/settings.js'
+export { DEFAULT_SETTINGS, RFC9700_SETTINGS, FAPI2_SETTINGS, type Settings, type SettingsInput } from './lib/settings.js'
 export type { ProtectedResourceSettings } from './lib/resource/identifiers.js'
 
 /** Every error class of the toolkit (also `fastify-oauth-toolkit/errors`), e.g. `errors.InvalidTokenError`. */

@@ -116,6 +116,10 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     const alg = settings.accessTokenSigningAlgorithm
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: accessTokenSigningAlgorithm is ${alg}, but the oidc option has no active ${alg} key (\`oidc.signingKeys: [{ alg: '${alg}', privateKey }]\`)`)
   }
+  const idAlg = settings.idTokenSigningAlgorithm
+  if (settings.oidcEnabled && idAlg !== null && options.oidc !== undefined && activeKeyFor(options.oidc.keys, idAlg) === undefined) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: idTokenSigningAlgorithm is ${idAlg}, but the oidc option has no active ${idAlg} key (\`oidc.signingKeys: [{ alg: '${idAlg}', privateKey }]\`)`)
+  }
   const ctx: ServerContext = {
     settings,
     store: options.store,

@@ -60,7 +60,7 @@ function nullable<T> (inner: Rule<T>): Rule<T | null> {
 
 function oneOf<const T extends string> (...values: readonly T[]): Rule<T> {
   const quoted = values.map((x) => `"${x}"`)
-  const list = `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1) ?? ''}`
+  const list = quoted.length === 1 ? quoted[0] ?? '' : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1) ?? ''}`
   return rule((v, key) => (values as readonly unknown[]).includes(v) ? null : `${key} must be ${list}; got ${describeValue(v)}`)
 }
 
@@ -182,6 +182,15 @@ const asymmetricAlgorithms = rule<readonly string[]>((v, key) => {
   return stringList((alg) => isAsymmetricAlgorithm(alg) ? null : `${key} may list only the asymmetric JWS algorithms ${ASYMMETRIC_JWS_ALGORITHMS.join(', ')}; got "${alg}"`).check(v, key)
 })
 
+/** The client authentication method names (RFC 8414 `token_endpoint_auth_methods_supported`). */
+const CLIENT_AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none']
+
+/** A non-empty list of client authentication method names. */
+const clientAuthMethods = rule<Settings['clientAuthMethods']>((v, key) => {
+  if (Array.isArray(v) && v.length === 0) return `${key} must not be empty (no client could authenticate)`
+  return stringList((m) => CLIENT_AUTH_METHODS.includes(m) ? null : `${key} may list only ${CLIENT_AUTH_METHODS.join(', ')}; got "${m}"`).check(v, key)
+})
+
 /** Every setting's rule, in the interface's (DOT's) order. */
 export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]> } = {
   authorizationCodeExpireSeconds: positiveInteger(atMost(600, 'RFC 6749 §4.1.2')),
@@ -191,6 +200,8 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   pkcePlainAllowed: boolean,
   allowedRedirectUriSchemes: redirectSchemes,
   requestApprovalPrompt: oneOf('force', 'auto'),
+  redirectUriRequired: boolean,
+  hybridFlowEnabled: boolean,
   allowQueryStringTokens: boolean,
   accessTokenExpireSeconds: positiveInteger(),
   refreshTokenExpireSeconds: nullable(positiveInteger()),
@@ -212,6 +223,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   clientAssertionClockSkewSeconds: nonNegativeNumber(atMost(300, 'a small skew, not a longer life')),
   clientAssertionLegacyAudience: boolean,
   clientAssertionSigningAlgorithms: asymmetricAlgorithms,
+  clientAuthMethods,
   jwksUriCacheSeconds: positiveInteger(),
   jwksUriRefetchSeconds: nonNegativeNumber(),
   clearExpiredTokensBatchSize: positiveInteger(),
@@ -242,6 +254,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   // RFC 9449 §11.1: a short window; beyond ten minutes a captured proof is as good as a token.
   dpopProofMaxAgeSeconds: positiveInteger(atMost(600, 'RFC 9449 §11.1')),
   dpopNonceRequired: boolean,
+  dpopRequired: boolean,
   rateLimitFailures: nullable(positiveInteger()),
   rateLimitIpFailures: nullable(positiveInteger()),
   rateLimitAccountDelaySeconds: nonNegativeNumber(atMost(MAX_DELAY_SECONDS, 'clients and proxies time out beyond')),
@@ -254,12 +267,14 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   deviceUserCodeLength: positiveInteger(between(8, 20)),
   deviceVerificationUri: nullable(url(httpsUrlProblem)),
   oidcEnabled: boolean,
+  idTokenSigningAlgorithm: nullable(oneOf('RS256', 'PS256', 'ES256', 'EdDSA')),
   idTokenExpireSeconds: positiveInteger(),
   oidcRpInitiatedLogoutEnabled: boolean,
   oidcRpInitiatedLogoutAlwaysPrompt: boolean,
   oidcRpInitiatedLogoutAcceptExpiredTokens: boolean,
   oidcRpInitiatedLogoutDeleteTokens: boolean,
   silencedChecks: stringList((id) => isCheckId(id) ? null : `silencedChecks: "${id}" is not a deployment check id (e.g. "oauth.W007")`),
+  securityProfile: nullable(oneOf('fapi2')),
 }
 
 /** Rules between settings, checked on settings that each passed their own rule: a message or `null`. */
@@ -278,6 +293,8 @@ export const CONSTRAINTS: ReadonlyArray<(s: Settings) => string | null> = [
   // RFC 9449 §4.3 step 9: `htu` is compared with this server's URL, which must not follow the Host header.
   (s) => s.dpopEnabled && s.issuer === null ? 'dpopEnabled needs the issuer setting (DPoP proofs name the server\'s URL, taken from the issuer, never from the Host header)' : null,
   (s) => s.dpopNonceRequired && !s.dpopEnabled ? 'dpopNonceRequired needs dpopEnabled' : null,
+  (s) => s.dpopRequired && !s.dpopEnabled ? 'dpopRequired needs dpopEnabled' : null,
+  (s) => s.securityProfile === 'fapi2' ? fapi2Problem(s) : null,
   // RFC 9728 §2: a resource's metadata says nothing this server would not honour.
   (s) => {
     const wrong = s.protectedResources.find((r) => r.scopesSupported?.some((x) => !Object.hasOwn(s.scopes, x)) === true)
@@ -289,3 +306,44 @@ export const CONSTRAINTS: ReadonlyArray<(s: Settings) => string | null> = [
     return wrong === undefined ? null : `bearerMethodsSupported of ${wrong.resource} may only list ${offered.join(' and ')} (what the resource server accepts)`
   },
 ]
+
+/** FAPI 2.0 Security Profile §5.4.1 item 1: the JWS algorithms of every JWT (and, per its Note, the registered fully-specified Ed25519). */
+const FAPI2_ALGORITHMS: readonly string[] = Object.freeze(['PS256', 'ES256', 'EdDSA', 'Ed25519'])
+
+/**
+ * What the FAPI 2.0 Security Profile (final) forbids, one rule per setting, each with its clause:
+ * `[what must hold, the setting and its requirement, the clause]`. Checked only under
+ * `securityProfile: 'fapi2'`, after every setting passed its own rule.
+ */
+const FAPI2_RULES: ReadonlyArray<readonly [(s: Settings) => boolean, string, string]> = [
+  [(s) => !s.passwordGrantEnabled, 'passwordGrantEnabled must be false', '§5.3.2.1 item 2'],
+  [(s) => !s.clientAuthMethods.includes('none'), 'clientAuthMethods must not list "none" (confidential clients only)', '§5.3.2.1 item 3'],
+  [(s) => s.dpopEnabled && s.dpopRequired, 'dpopEnabled and dpopRequired must be true (sender-constrained access tokens only)', '§5.3.2.1 items 4 and 5'],
+  [(s) => s.clientAuthMethods.every((m) => m === 'private_key_jwt'), 'clientAuthMethods may list only "private_key_jwt"', '§5.3.2.1 item 6'],
+  [(s) => !s.rotateRefreshToken || s.refreshTokenGracePeriodSeconds > 0,
+    'rotateRefreshToken needs refreshTokenGracePeriodSeconds > 0 (a client that lost the new refresh token must be able to retry with the old one)', '§5.3.2.1 item 10, Note 2'],
+  [(s) => s.authorizationCodeExpireSeconds <= 60, 'authorizationCodeExpireSeconds must be at most 60', '§5.3.2.1 item 12'],
+  [(s) => s.clientAssertionClockSkewSeconds >= 10 && s.clientAssertionClockSkewSeconds <= 60,
+    'clientAssertionClockSkewSeconds must be between 10 and 60 (iat/nbf up to 10 s ahead accepted, beyond 60 s refused)', '§5.3.2.1 item 14'],
+  [(s) => s.dpopProofMaxAgeSeconds >= 10 && s.dpopProofMaxAgeSeconds <= 60,
+    'dpopProofMaxAgeSeconds must be between 10 and 60 (iat up to 10 s ahead accepted, beyond 60 s refused)', '§5.3.2.1 item 14'],
+  [(s) => !s.implicitGrantEnabled && !s.hybridFlowEnabled, 'implicitGrantEnabled and hybridFlowEnabled must be false (response_type=code only)', '§5.3.2.2 item 1'],
+  [(s) => s.parEnabled && s.requirePushedAuthorizationRequests, 'parEnabled and requirePushedAuthorizationRequests must be true', '§5.3.2.2 items 2 and 3'],
+  [(s) => s.pkceRequired && !s.pkcePlainAllowed, 'pkceRequired must be true and pkcePlainAllowed false (S256 only)', '§5.3.2.2 item 5'],
+  [(s) => s.redirectUriRequired, 'redirectUriRequired must be true', '§5.3.2.2 item 6'],
+  [(s) => s.authorizationResponseIss, 'authorizationResponseIss must be true', '§5.3.2.2 item 7'],
+  [(s) => s.parRequestUriLifetimeSeconds < 600, 'parRequestUriLifetimeSeconds must be less than 600', '§5.3.2.2 item 12'],
+  [(s) => !s.allowQueryStringTokens, 'allowQueryStringTokens must be false', '§5.3.4 item 2'],
+  [(s) => s.clientAssertionSigningAlgorithms.every((a) => FAPI2_ALGORITHMS.includes(a)), 'clientAssertionSigningAlgorithms may list only PS256, ES256 and EdDSA', '§5.4.1 item 1'],
+  [(s) => s.dpopSigningAlgValues.every((a) => FAPI2_ALGORITHMS.includes(a)), 'dpopSigningAlgValues may list only PS256, ES256, EdDSA and Ed25519', '§5.4.1 item 1'],
+  [(s) => s.accessTokenSigningAlgorithm !== 'RS256', 'accessTokenSigningAlgorithm must be PS256, ES256 or EdDSA', '§5.4.1 item 1'],
+  [(s) => s.idTokenSigningAlgorithm !== null && s.idTokenSigningAlgorithm !== 'RS256', 'idTokenSigningAlgorithm must be PS256, ES256 or EdDSA', '§5.4.1 item 1'],
+]
+
+/** The first FAPI 2.0 rule `s` breaks, as one line that names the way out, or `null`. */
+function fapi2Problem (s: Settings): string | null {
+  const broken = FAPI2_RULES.find(([holds]) => !holds(s))
+  if (broken === undefined) return null
+  const [, requirement, clause] = broken
+  return `securityProfile "fapi2": ${requirement} (FAPI 2.0 Security Profile ${clause}); set securityProfile to null to leave the profile`
+}

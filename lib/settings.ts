@@ -1,6 +1,7 @@
 import { DEFAULT_DPOP_ALGORITHMS } from './dpop/proof.js'
 import { ImproperlyConfiguredError } from './errors.js'
 import type { ProtectedResourceSettings } from './resource/identifiers.js'
+import type { TokenEndpointAuthMethod as ClientAuthMethod } from './store/types.js'
 import { CONSTRAINTS, SETTING_RULES } from './settings-rules.js'
 import { ASYMMETRIC_JWS_ALGORITHMS } from './tokens/jws-algorithms.js'
 
@@ -29,6 +30,19 @@ export interface Settings {
   readonly allowedRedirectUriSchemes: readonly string[]
   /** `force` always shows the consent page; `auto` skips it when a valid token already covers the scopes (DOT `REQUEST_APPROVAL_PROMPT`). */
   readonly requestApprovalPrompt: 'force' | 'auto'
+  /**
+   * Require `redirect_uri` in every authorization request (pushed ones included), even from a
+   * client that registered a single redirect URI, which RFC 6749 §3.1.2.3 lets it omit. Off by
+   * default; FAPI 2.0 (§5.3.2.2) requires it in pushed authorization requests.
+   */
+  readonly redirectUriRequired: boolean
+  /**
+   * Serve OpenID Connect's hybrid response types to `openid-hybrid` applications (`code id_token`,
+   * and with the implicit grant `code token`, `code id_token token`). On by default (DOT parity);
+   * off, the authorization endpoint answers only `response_type=code` (and `token` with the
+   * implicit grant), as FAPI 2.0 §5.3.2.2 requires.
+   */
+  readonly hybridFlowEnabled: boolean
   /** Accept `?access_token=` on protected resources. Off by default: RFC 6750 §2.3, RFC 9700 §4.3.2 (DOT `COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT`, inverted). */
   readonly allowQueryStringTokens: boolean
 
@@ -105,6 +119,15 @@ export interface Settings {
    * `tokenEndpointAuthSigningAlg` narrows it to one. `client_secret_jwt` always takes HS256, HS384 or HS512.
    */
   readonly clientAssertionSigningAlgorithms: readonly string[]
+  /**
+   * The client authentication methods accepted wherever a client authenticates (token, PAR,
+   * revocation, introspection, device authorization, client-protected views), registered
+   * through dynamic registration and listed in the metadata (`token_endpoint_auth_methods_supported`):
+   * any of `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`
+   * and `none` (a public client naming itself). Leaving out `none` admits confidential clients
+   * only. Default: all five.
+   */
+  readonly clientAuthMethods: readonly ClientAuthMethod[]
   /** How long a client's `jwks_uri` document is kept, seconds (default 300). An unknown `kid` refetches it sooner. */
   readonly jwksUriCacheSeconds: number
   /**
@@ -232,6 +255,13 @@ export interface Settings {
    * instance sharing the key accepts them. Off by default.
    */
   readonly dpopNonceRequired: boolean
+  /**
+   * Issue and accept DPoP-bound access tokens only: every token request must carry a proof (as
+   * for clients registered with `dpopBoundAccessTokens`), and protected resources and UserInfo
+   * refuse access tokens of this server that are not bound (issued before it was set). Needs
+   * `dpopEnabled`. Off by default.
+   */
+  readonly dpopRequired: boolean
 
   // ---- brute force and rate limits ----------------------------------------------------------
   /**
@@ -289,6 +319,12 @@ export interface Settings {
   // ---- OpenID Connect ----------------------------------------------------------------------
   /** OpenID Connect switch (DOT `OIDC_ENABLED`). */
   readonly oidcEnabled: boolean
+  /**
+   * The JWS algorithm of ID tokens for applications that name none (`algorithm` empty): `RS256`,
+   * `PS256`, `ES256` or `EdDSA`, with an active key for it in the `oidc` option. `null` (default):
+   * the server's default key's (RS256 when there is an RS256 key).
+   */
+  readonly idTokenSigningAlgorithm: 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | null
   /** Lifetime of ID tokens in seconds (DOT `ID_TOKEN_EXPIRE_SECONDS`). */
   readonly idTokenExpireSeconds: number
   /** Serve RP-Initiated Logout at `{prefix}/logout/` (DOT `OIDC_RP_INITIATED_LOGOUT_ENABLED`, false); needs the plugin's `logoutUser`. */
@@ -307,6 +343,15 @@ export interface Settings {
    * silenced instead. Unknown ids are refused, so a typo silences nothing in secret. Empty by default.
    */
   readonly silencedChecks: readonly string[]
+
+  // ---- security profiles -------------------------------------------------------------------
+  /**
+   * A security profile the settings are held to at registration. `'fapi2'` (set by
+   * `FAPI2_SETTINGS`): any setting the FAPI 2.0 Security Profile forbids fails `register`,
+   * naming the setting and the clause, so a later override cannot quietly leave the profile.
+   * To deviate on purpose, set it back to `null` (default: no profile).
+   */
+  readonly securityProfile: 'fapi2' | null
 }
 
 /** DOT's defaults, with the RFC 9700 choices noted on each key. */
@@ -318,6 +363,8 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   pkcePlainAllowed: false,
   allowedRedirectUriSchemes: ['http', 'https'],
   requestApprovalPrompt: 'force',
+  redirectUriRequired: false,
+  hybridFlowEnabled: true,
   allowQueryStringTokens: false,
   accessTokenExpireSeconds: 36000,
   refreshTokenExpireSeconds: null,
@@ -338,6 +385,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   clientAssertionClockSkewSeconds: 10,
   clientAssertionLegacyAudience: false,
   clientAssertionSigningAlgorithms: [...ASYMMETRIC_JWS_ALGORITHMS],
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'],
   jwksUriCacheSeconds: 300,
   jwksUriRefetchSeconds: 60,
   clearExpiredTokensBatchSize: 10000,
@@ -371,18 +419,21 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   dpopSigningAlgValues: DEFAULT_DPOP_ALGORITHMS,
   dpopProofMaxAgeSeconds: 60,
   dpopNonceRequired: false,
+  dpopRequired: false,
   deviceFlowEnabled: false,
   deviceFlowInterval: 5,
   deviceCodeExpireSeconds: 1800,
   deviceUserCodeLength: 8,
   deviceVerificationUri: null,
   oidcEnabled: false,
+  idTokenSigningAlgorithm: null,
   idTokenExpireSeconds: 36000,
   oidcRpInitiatedLogoutEnabled: false,
   oidcRpInitiatedLogoutAlwaysPrompt: true,
   oidcRpInitiatedLogoutAcceptExpiredTokens: true,
   oidcRpInitiatedLogoutDeleteTokens: true,
   silencedChecks: [],
+  securityProfile: null,
 })
 
 /**
@@ -399,6 +450,60 @@ export const RFC9700_SETTINGS: Readonly<Partial<Settings>> = Object.freeze({
   rotateRefreshToken: true,
   refreshTokenReuseProtection: true,
   authorizationResponseIss: true,
+})
+
+/**
+ * The FAPI 2.0 Security Profile (final, OpenID Foundation) for this authorization server in one
+ * line: `settings: { ...FAPI2_SETTINGS, issuer: 'https://auth.example.com/o', scopes: … }`.
+ * Pushed authorization requests only, PKCE with S256, `redirect_uri` required, `iss` in
+ * responses, `response_type=code` only; confidential clients authenticating with
+ * `private_key_jwt`; DPoP-bound access tokens only; codes living 60 s; no refresh token
+ * rotation; PS256, ES256 and EdDSA only. `securityProfile: 'fapi2'` makes registration refuse
+ * any later override the profile forbids. Needs `issuer` and, with OpenID Connect or JWT access
+ * tokens, a PS256 signing key (or set ES256 / EdDSA). docs/fapi2.md maps each clause to its setting.
+ */
+export const FAPI2_SETTINGS: Readonly<Partial<Settings>> = deepFreeze<Partial<Settings>>({
+  securityProfile: 'fapi2',
+  // §5.3.2.1 item 2: the password grant is refused.
+  passwordGrantEnabled: false,
+  // §5.3.2.2 item 1: `response_type=code` only, so no implicit and no hybrid response types.
+  implicitGrantEnabled: false,
+  hybridFlowEnabled: false,
+  // §5.3.2.2 items 2, 3 and 4: client-authenticated pushed authorization requests, and nothing else.
+  parEnabled: true,
+  requirePushedAuthorizationRequests: true,
+  // §5.3.2.2 item 5: PKCE with S256.
+  pkceRequired: true,
+  pkcePlainAllowed: false,
+  // §5.3.2.2 item 6: redirect_uri in every pushed request.
+  redirectUriRequired: true,
+  // §5.3.2.2 item 7 (RFC 9207).
+  authorizationResponseIss: true,
+  // §5.3.2.1 items 3 and 6: confidential clients only, authenticated with private_key_jwt
+  // (mTLS client authentication, the other method allowed, is not implemented here).
+  clientAuthMethods: ['private_key_jwt'],
+  // §5.3.2.1 item 8 and §5.3.3.1 item 5: the issuer identifier as the assertion's audience.
+  clientAssertionLegacyAudience: false,
+  // §5.3.2.1 items 4, 5 and 13: DPoP-bound access tokens only (mTLS binding is not implemented).
+  dpopEnabled: true,
+  dpopRequired: true,
+  // §5.3.2.1 item 12: codes live at most 60 seconds.
+  authorizationCodeExpireSeconds: 60,
+  // §5.3.2.1 item 10 and its Note 2: no refresh token rotation (and so no reuse detection,
+  // which needs it); the sender-constrained confidential client gains nothing from it.
+  rotateRefreshToken: false,
+  refreshTokenReuseProtection: false,
+  // §5.4.1 item 1: PS256, ES256 or EdDSA (Ed25519) for every JWT the server signs or checks;
+  // its Note admits a registered fully-specified Ed25519 algorithm, which DPoP proofs may name.
+  clientAssertionSigningAlgorithms: ['PS256', 'ES256', 'EdDSA'],
+  dpopSigningAlgValues: ['PS256', 'ES256', 'EdDSA', 'Ed25519'],
+  accessTokenSigningAlgorithm: 'PS256',
+  idTokenSigningAlgorithm: 'PS256',
+  // §5.3.2.1 item 14: accept `iat`/`nbf` up to 10 s ahead, and never beyond 60 s.
+  clientAssertionClockSkewSeconds: 10,
+  dpopProofMaxAgeSeconds: 60,
+  // §5.3.4 item 2: never access tokens in the query.
+  allowQueryStringTokens: false,
 })
 
 /** What callers pass: any subset of the settings. */
@@ -440,6 +545,8 @@ export function resolveSettings (input: unknown = {}): Settings {
     defaultScopes: [...s.defaultScopes],
     allowedRedirectUriSchemes: [...s.allowedRedirectUriSchemes],
     dpopSigningAlgValues: [...s.dpopSigningAlgValues],
+    clientAuthMethods: [...s.clientAuthMethods],
+    clientAssertionSigningAlgorithms: [...s.clientAssertionSigningAlgorithms],
     silencedChecks: [...s.silencedChecks],
     protectedResources: s.protectedResources.map(copyResource),
   })

@@ -107,6 +107,10 @@ export const CHECKS = {
     level: 'warning',
     hint: 'Turn allowUnsignedRequestObjects off and have clients sign their request objects with their registered keys (RFC 9101 §10.2).',
   },
+  'oauth.W017': {
+    level: 'warning',
+    hint: 'Turn rotateRefreshToken off once the migration that needed it is over (FAPI2_SETTINGS does); until then keep refreshTokenGracePeriodSeconds long enough for a client to retry.',
+  },
 } as const satisfies Readonly<Record<string, CheckEntry>>
 
 /** A check's id, e.g. `oauth.E002`. */

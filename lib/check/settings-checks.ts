@@ -39,7 +39,11 @@ function refreshProblems (s: Settings): DeploymentProblem[] {
   } else if (s.refreshTokenExpireSeconds < s.accessTokenExpireSeconds) {
     found.push(problem('oauth.W009', `Refresh tokens die before the access tokens they renew: refreshTokenExpireSeconds (${s.refreshTokenExpireSeconds}) is shorter than accessTokenExpireSeconds (${s.accessTokenExpireSeconds}).`))
   }
-  if (!s.rotateRefreshToken || !s.refreshTokenReuseProtection) {
+  // FAPI 2.0 §5.3.2.1 item 10 (Note 2): no rotation for its sender-constrained confidential
+  // clients, where it adds nothing; rotation there is the exception, reported as such.
+  if (s.securityProfile === 'fapi2') {
+    if (s.rotateRefreshToken) found.push(problem('oauth.W017', `FAPI 2.0 §5.3.2.1 item 10: refresh tokens rotate (rotateRefreshToken), which the profile allows only in extraordinary circumstances; a superseded one is retried for ${s.refreshTokenGracePeriodSeconds} s (refreshTokenGracePeriodSeconds).`))
+  } else if (!s.rotateRefreshToken || !s.refreshTokenReuseProtection) {
     const off = s.rotateRefreshToken ? 'refreshTokenReuseProtection is false' : 'rotateRefreshToken is false'
     found.push(problem('oauth.W008', `RFC 9700 §4.14.2: a replayed refresh token is not detected (${off}).`))
   }

@@ -73,6 +73,16 @@ export function checkBinding (bound: string | undefined, presented: string): OAu
 }
 
 /**
+ * `dpopRequired`: a token of this server that is not DPoP-bound (issued before the setting, or
+ * by a path that binds nothing) is refused wherever it is presented, so only sender-constrained
+ * tokens reach a resource (FAPI 2.0 §5.3.2.1 item 4). `null` when the token may pass.
+ */
+export function requireBinding (dpopRequired: boolean, bound: string | undefined): OAuthError | null {
+  if (!dpopRequired || (bound ?? '') !== '') return null
+  return new InvalidTokenError({ description: 'This server accepts DPoP-bound access tokens only.', detail: 'unbound access token while dpopRequired' })
+}
+
+/**
  * The DPoP key a remote token is bound to, from its introspection response or JWT claims
  * (`cnf.jkt`, RFC 9449 §6): `''` for a bearer token, `null` for a confirmation this resource
  * cannot check (another method, such as mTLS's `x5t#S256`, or a malformed one), which fails closed.

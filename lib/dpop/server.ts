@@ -45,7 +45,8 @@ export function serverOrigin (settings: Settings): string {
 
 /**
  * The token endpoint's proof step (RFC 9449 §5): the proof's key thumbprint, or `''` when the
- * request carries no proof and the client does not require one (`dpop_bound_access_tokens`, §5.2).
+ * request carries no proof and neither the client (`dpop_bound_access_tokens`, §5.2) nor the
+ * server (`dpopRequired`) requires one.
  */
 export async function tokenRequestProof (ctx: ServerContext, req: OAuthRequest, application: Application): Promise<string> {
   const verifier = ctx.dpop ?? null
@@ -58,6 +59,8 @@ export async function tokenRequestProof (ctx: ServerContext, req: OAuthRequest, 
   const proof = req.headers.dpop
   if (proof === undefined) {
     if (application.dpopBoundAccessTokens) throw new InvalidDpopProofError({ description: 'This client must send a DPoP proof.', detail: 'client registered with dpop_bound_access_tokens sent no proof' })
+    // `dpopRequired`: this server issues sender-constrained access tokens only (FAPI 2.0 §5.3.2.1 item 4).
+    if (ctx.settings.dpopRequired) throw new InvalidDpopProofError({ description: 'A DPoP proof is required.', detail: 'token request without a proof while dpopRequired' })
     return ''
   }
   const url = requestUrl(serverOrigin(ctx.settings), req.url ?? '')

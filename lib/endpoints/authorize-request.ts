@@ -108,6 +108,11 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   if (clientId === undefined) return fatal('Missing client_id parameter.')
   const application = await ctx.store.findApplicationByClientId(clientId)
   if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
+  // Without `none` among `clientAuthMethods` (confidential clients only, FAPI 2.0 §5.3.2.1 item 3)
+  // a public client could never redeem a code: refused before the user is asked anything.
+  if (application.clientType === 'public' && !ctx.settings.clientAuthMethods.includes('none')) {
+    return fatal(new UnauthorizedClientError({ description: 'This server does not accept public clients.', detail: 'public client while clientAuthMethods excludes none' }))
+  }
   // RFC 9101 §5: a request object by value. Until it verifies there is no trustworthy redirect
   // URI (the parameters outside it are ignored, §6.3), so its errors go to the error page. A
   // verified object continues as a pushed request of this server's own (the object, and its
@@ -195,9 +200,10 @@ function resolveRedirectUri (ctx: ServerContext, application: Application, param
   if (duplicated.has('redirect_uri')) return 'Parameter repeated: redirect_uri.'
   const requested = param(params, 'redirect_uri')
   if (requested === undefined) {
-    // RFC 6749 §3.1.2.3: with several registered URIs the client must say which one.
+    // RFC 6749 §3.1.2.3: with several registered URIs the client must say which one; with
+    // `redirectUriRequired` (FAPI 2.0 §5.3.2.2 item 6), always.
     const [only, ...others] = application.redirectUris
-    if (only === undefined || others.length > 0) return 'Missing redirect_uri parameter.'
+    if (only === undefined || others.length > 0 || ctx.settings.redirectUriRequired) return 'Missing redirect_uri parameter.'
     // Held to today's rules like a requested URI: a row stored before them (or by hand) must
     // not reach a Location header (a non-ASCII URI made Node throw there).
     if (redirectUriProblem(only, ctx.settings.allowedRedirectUriSchemes) !== null) return 'Mismatching redirect URI.'
@@ -299,6 +305,10 @@ function checkResponseType (ctx: ServerContext, application: Application, value:
   // OIDC Core §3.3: the hybrid flows, for openid-hybrid applications; the order of the values is free.
   const canonical = ['code', 'id_token', 'token'].filter((v) => value.split(' ').includes(v)).join(' ')
   if (ctx.settings.oidcEnabled && HYBRID_RESPONSE_TYPES.has(canonical) && canonical.split(' ').length === value.split(' ').length) {
+    // `hybridFlowEnabled` off (FAPI 2.0 §5.3.2.2 item 1): `response_type=code` only.
+    if (!ctx.settings.hybridFlowEnabled) {
+      throw new UnsupportedResponseTypeError({ description: 'The response type is not supported by this server.', detail: `response_type ${value} with the hybrid flow off` })
+    }
     // RFC 9700 §2.1.2: with the implicit grant off, no access token leaves through the front
     // channel, whatever response type asks for it; `code id_token` carries none and stays.
     if (canonical.split(' ').includes('token') && !ctx.settings.implicitGrantEnabled) {

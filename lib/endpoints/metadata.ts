@@ -60,7 +60,12 @@ export function authorizationServerMetadata (settings: Settings, issuer: string,
   const secretJwt = capabilities.secretJwt === true
   // client_secret_jwt keys an HMAC with the client secret, which only a sealing key keeps usable.
   const jwtMethods = ['private_key_jwt', ...(secretJwt ? ['client_secret_jwt'] : [])]
-  const jwtAlgs = [...settings.clientAssertionSigningAlgorithms, ...(secretJwt ? HMAC_JWS_ALGORITHMS : [])]
+  // Only what `clientAuthMethods` accepts; client_secret_jwt's HMAC algorithms only with it.
+  const accepted = (methods: readonly string[]): string[] => methods.filter((m) => (settings.clientAuthMethods as readonly string[]).includes(m))
+  const jwtAlgs = [
+    ...(settings.clientAuthMethods.includes('private_key_jwt') ? settings.clientAssertionSigningAlgorithms : []),
+    ...(secretJwt && settings.clientAuthMethods.includes('client_secret_jwt') ? HMAC_JWS_ALGORITHMS : []),
+  ]
   const grants = [...TOKEN_GRANTS.values()].filter((g) => g.enabled(settings)).map((g) => g.grantType)
   if (settings.implicitGrantEnabled) grants.push('implicit')
   return {
@@ -76,9 +81,9 @@ export function authorizationServerMetadata (settings: Settings, issuer: string,
     // Every response type can be answered in any of them (but tokens never in the query).
     response_modes_supported: [...RESPONSE_MODES],
     grant_types_supported: grants,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', ...jwtMethods, 'none'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', ...jwtMethods, 'none'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', ...jwtMethods],
+    token_endpoint_auth_methods_supported: accepted(['client_secret_basic', 'client_secret_post', ...jwtMethods, 'none']),
+    revocation_endpoint_auth_methods_supported: accepted(['client_secret_basic', 'client_secret_post', ...jwtMethods, 'none']),
+    introspection_endpoint_auth_methods_supported: accepted(['client_secret_basic', 'client_secret_post', ...jwtMethods]),
     token_endpoint_auth_signing_alg_values_supported: jwtAlgs,
     revocation_endpoint_auth_signing_alg_values_supported: jwtAlgs,
     introspection_endpoint_auth_signing_alg_values_supported: jwtAlgs,
@@ -101,13 +106,14 @@ export function authorizationServerMetadata (settings: Settings, issuer: string,
 }
 
 /** The response types the authorization endpoint accepts under `settings`. */
-export function responseTypesSupported (settings: Pick<Settings, 'implicitGrantEnabled' | 'oidcEnabled'>): string[] {
+export function responseTypesSupported (settings: Pick<Settings, 'implicitGrantEnabled' | 'oidcEnabled' | 'hybridFlowEnabled'>): string[] {
   const implicit = settings.implicitGrantEnabled
+  const hybrid = settings.oidcEnabled && settings.hybridFlowEnabled
   return [
     'code',
     ...(implicit ? ['token'] : []),
-    ...(settings.oidcEnabled ? ['code id_token'] : []),
-    ...(settings.oidcEnabled && implicit ? ['code token', 'code id_token token'] : []),
+    ...(hybrid ? ['code id_token'] : []),
+    ...(hybrid && implicit ? ['code token', 'code id_token token'] : []),
   ]
 }
 

@@ -4,7 +4,7 @@ import type { OAuthRequest } from '../request.js'
 import { checkAudience } from '../resource/audience.js'
 import { checkScopes, extractBearerToken, verifyAccessToken, type BearerResult } from '../resource/bearer.js'
 import { noStoreJson, resourceDenial, type OAuthResponse } from '../response.js'
-import { checkBinding, extractDpopToken, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
+import { checkBinding, extractDpopToken, requireBinding, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
 import { serverOrigin } from '../dpop/server.js'
 import type { Settings } from '../settings.js'
 
@@ -93,7 +93,7 @@ async function verifyUserInfoToken (ctx: ServerContext, req: OAuthRequest): Prom
   if (!result.ok) return result
   const jkt = dpop === null ? '' : await verifyResourceProof(dpop, serverOrigin(ctx.settings), { authorization: req.headers.authorization, dpop: req.headers.dpop, method: req.method, target: req.url ?? '' }, token)
   if (typeof jkt !== 'string') return { ok: false, error: jkt }
-  const bindingError = checkBinding(result.token.jkt, jkt)
+  const bindingError = checkBinding(result.token.jkt, jkt) ?? requireBinding(ctx.settings.dpopRequired, result.token.jkt)
   if (bindingError !== null) return { ok: false, error: bindingError }
   // RFC 8707: a token bound to resources is for those services, not for this server's UserInfo
   // (the same rule as a route that declares no resource).

@@ -280,7 +280,8 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   const body = input as Record<string, unknown>
 
   const authMethod = optionalString(body, 'token_endpoint_auth_method') ?? 'client_secret_basic'
-  if (!AUTH_METHODS.includes(authMethod)) throw bad('Unsupported token_endpoint_auth_method.')
+  // Only the methods this server accepts (`clientAuthMethods`): a client registered for another could never authenticate.
+  if (!AUTH_METHODS.includes(authMethod) || !(settings.clientAuthMethods as readonly string[]).includes(authMethod)) throw bad('Unsupported token_endpoint_auth_method.')
   const clientType: ClientType = authMethod === 'none' ? 'public' : 'confidential'
 
   const grantTypes = stringList(body, 'grant_types') ?? ['authorization_code']
@@ -291,7 +292,8 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   // A response type that returns an access token from the authorization endpoint needs the
   // implicit grant, which needs the server's implicit setting (checked above).
   const withToken = grantTypes.includes('implicit')
-  const responses = new Set(['code', ...(withToken ? ['token'] : []), ...(settings.oidcEnabled ? HYBRID.filter((r) => withToken || !r.split(' ').includes('token')) : [])])
+  const hybrid = settings.oidcEnabled && settings.hybridFlowEnabled
+  const responses = new Set(['code', ...(withToken ? ['token'] : []), ...(hybrid ? HYBRID.filter((r) => withToken || !r.split(' ').includes('token')) : [])])
   if (responseTypes.some((r) => !responses.has(r))) throw bad('Unsupported response type in response_types.')
   const authorizationGrantType = applicationGrantType(settings, grantTypes, responseTypes)
   if (clientType === 'public' && authorizationGrantType === 'client-credentials') {

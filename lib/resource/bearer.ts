@@ -7,7 +7,7 @@ import type { Application } from '../store/types.js'
 import { freezeApplication } from '../validator/client-cache.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
 import { checkAudience } from './audience.js'
-import { checkBinding, extractDpopToken, usesDpopScheme, verifyResourceProof, type DpopPresentation } from '../dpop/resource.js'
+import { checkBinding, extractDpopToken, requireBinding, usesDpopScheme, verifyResourceProof, type DpopPresentation } from '../dpop/resource.js'
 import { serverOrigin } from '../dpop/server.js'
 
 /**
@@ -145,6 +145,8 @@ export function checkScopes (token: AccessTokenInfo, required: readonly string[]
 function checkVerified (ctx: ServerContext, result: BearerResult, required: readonly string[], resource: string | null, jkt = ''): BearerResult {
   if (!result.ok) return result
   if (result.token.jkt !== jkt && (result.token.jkt ?? '') !== jkt) return { ok: false, error: checkBinding(result.token.jkt, jkt) as OAuthError }
+  const unbound = requireBinding(ctx.settings.dpopRequired, result.token.jkt)
+  if (unbound !== null) return { ok: false, error: unbound }
   const audienceError = checkAudience(ctx.settings, result.token, resource)
   if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, required)

@@ -58,8 +58,9 @@ export function leftHalfHash (value: string, alg: IdTokenAlgorithm = 'RS256'): s
 export type IdTokenAlgorithm = SigningKeyAlgorithm | 'HS256'
 
 /**
- * The algorithm `application`'s ID tokens are signed with: its `algorithm`, or the server's
- * default key's (RS256 when the server has an RS256 key) when it names none. An application
+ * The algorithm `application`'s ID tokens are signed with: its `algorithm`, or when it names none
+ * the `idTokenSigningAlgorithm` setting, else the server's default key's (RS256 when the server
+ * has an RS256 key). An application
  * whose algorithm has no active key is a misconfiguration (the key was removed after it
  * registered): said loudly, never replaced by another algorithm its relying party would refuse.
  */
@@ -67,7 +68,7 @@ export function idTokenAlgorithm (ctx: ServerContext, application: Application):
   const keys = ctx.oidc?.keys
   if (application.algorithm === 'HS256') return 'HS256'
   if (keys === undefined) throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', 'fastify-oauth-toolkit: ID tokens need a signing key (`oidc: { privateKey }`)')
-  if (application.algorithm === '') return keys.alg
+  if (application.algorithm === '') return ctx.settings.idTokenSigningAlgorithm ?? keys.alg
   if (activeKeyFor(keys, application.algorithm) === undefined) {
     throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: application ${application.id} signs ID tokens with ${application.algorithm}, but the server has no active ${application.algorithm} key; add one to \`oidc.signingKeys\` or change the application's algorithm`)
   }

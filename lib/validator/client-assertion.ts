@@ -105,6 +105,7 @@ export async function verifyClientAssertion (ctx: ServerContext, application: Ap
   }
   const method = methodOf(header.alg)
   const alg = header.alg as string
+  if (!settings.clientAuthMethods.includes(method)) throw refuse(`${method} is not accepted here (clientAuthMethods)`)
   // A non-string `typ` is refused like a foreign one (it would otherwise be a TypeError, a 500).
   const typ: unknown = header.typ
   if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) throw refuse(`typ ${String(typ)} is not a client assertion's`)

@@ -130,6 +130,12 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
   if (presented === null) throw new InvalidClientError({ detail: 'no client credentials' })
   if (presented.assertion !== undefined) return await authenticateByAssertion(ctx, presented.clientId, presented.assertion, issuer)
   const challenge = presented.method === 'client_secret_basic' ? { headers: BASIC_CHALLENGE } : {}
+  // A method this server does not accept at all (`clientAuthMethods`) fails before any lookup or
+  // hashing, the same for every client id. `none` is a public client naming itself, or a
+  // confidential one that sent no secret: refused either way when `none` is not accepted.
+  if (!ctx.settings.clientAuthMethods.includes(presented.method)) {
+    throw new InvalidClientError({ detail: `client authentication method ${presented.method} is not accepted here (clientAuthMethods)`, ...challenge })
+  }
   const secret = presented.secret ?? ''
   // The same id and secret as in an earlier success: the application without lookup or KDF.
   // Anything else misses, whether the client id exists or not, and takes the full path.

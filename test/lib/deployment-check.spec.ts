@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
 import { checkDeployment, type DeploymentCheckOptions } from '../../lib/check/deployment.js'
-import type { SettingsInput } from '../../lib/settings.js'
+import { FAPI2_SETTINGS, type SettingsInput } from '../../lib/settings.js'
 import { clockAt, expiredCodes, migratedDatabase, withStore } from '../cli/helpers.js'
 
 const NOW = '2026-06-01T12:00:00.000Z'
@@ -173,4 +173,11 @@ t.test('expired rows that cleartokens would have removed: 100 older than a day m
     await store.clearExpired({ now: new Date(NOW), revokedBefore: null, refreshCreatedBefore: null, batchSize: 1000 })
   })
   t.same(await check(), [], 'cleartokens clears it')
+})
+
+t.test('FAPI 2.0: the preset raises no refresh-token warning; rotation under it is reported as the exception', async (t) => {
+  const fapi = { ...FAPI2_SETTINGS, refreshTokenExpireSeconds: 86400 }
+  t.same(await ids({ settings: fapi }), [], 'no rotation is the profile\'s rule, not a W008')
+  t.same(await ids({ settings: { ...fapi, rotateRefreshToken: true, refreshTokenGracePeriodSeconds: 30 } }), ['oauth.W017'])
+  t.same(await ids({ settings: { rotateRefreshToken: false } }), ['oauth.W008'], 'outside the profile, no rotation is still W008')
 })

@@ -286,6 +286,15 @@ t.test('JWT access tokens are signed with the accessTokenSigningAlgorithm key', 
   await t.rejects(buildOidcApp(t, { settings: { accessTokenSigningAlgorithm: 'HS256' as never }, oidc: { privateKey: RSA } }), { code: 'OAT_ERR_SETTINGS', message: /accessTokenSigningAlgorithm must be "RS256", "PS256", "ES256" or "EdDSA"/ })
 })
 
+t.test('idTokenSigningAlgorithm: the algorithm of applications that name none, with a key for it required at startup', async (t) => {
+  const { app } = await allAlgorithmsApp(t, { settings: { idTokenSigningAlgorithm: 'ES256' } })
+  const body = await oidcCodeFlow(app, await createOidcApplication(app))
+  t.equal(decodeProtectedHeader(body.id_token ?? '').alg, 'ES256', 'not the RS256 default key')
+  const pinned = await oidcCodeFlow(app, await createOidcApplication(app, { algorithm: 'PS256' }))
+  t.equal(decodeProtectedHeader(pinned.id_token ?? '').alg, 'PS256', 'an application\'s own algorithm still wins')
+  await t.rejects(buildOidcApp(t, { settings: { idTokenSigningAlgorithm: 'EdDSA' }, oidc: { privateKey: RSA } }), { code: 'OAT_ERR_OPTIONS', message: /idTokenSigningAlgorithm is EdDSA, but the oidc option has no active EdDSA key/ })
+})
+
 t.test('bad key options fail registration with one line naming the key', async (t) => {
   const rsa = RSA
   const edPublic = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' })

@@ -13,9 +13,9 @@ const half = (value: string): string => createHash('sha256').update(value).diges
 
 // The types that return an access token need the implicit grant on (RFC 9700 §2.1.2); the
 // last test shows they are refused without it.
-async function setup (t: Parameters<typeof buildOidcApp>[0], implicitGrantEnabled = true) {
+async function setup (t: Parameters<typeof buildOidcApp>[0], implicitGrantEnabled = true, hybridFlowEnabled = true) {
   const clock = fixedClock('2026-07-01T00:00:00.000Z')
-  const app = await buildOidcApp(t, { clock, settings: { implicitGrantEnabled } })
+  const app = await buildOidcApp(t, { clock, settings: { implicitGrantEnabled, hybridFlowEnabled } })
   const created = await createOidcApplication(app, { authorizationGrantType: 'openid-hybrid' })
   const { verifier, challenge } = pkcePair()
   const params = { client_id: created.application.clientId, redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st', nonce: 'n1', code_challenge: challenge, code_challenge_method: 'S256' }
@@ -96,4 +96,16 @@ t.test('CONF-2 with the implicit grant off (the default) no access token leaves 
   t.equal(answer.access_token, undefined)
   const discovery = (await app.inject({ url: '/o/.well-known/openid-configuration' })).json<{ response_types_supported: string[] }>()
   t.same(discovery.response_types_supported, ['code', 'code id_token'], 'discovery lists no response type with token')
+})
+
+t.test('hybridFlowEnabled off (FAPI 2.0 §5.3.2.2 item 1): response_type=code only, even for openid-hybrid applications', async (t) => {
+  const { app, params } = await setup(t, false, false)
+  for (const responseType of ['code id_token', 'id_token code', 'code id_token token']) {
+    assertRedirectError(t, await getAuthorize(app, { ...params, response_type: responseType }),
+      { error: 'unsupported_response_type', error_description: 'The response type is not supported by this server.', state: 'st' },
+      { part: 'fragment' })
+  }
+  t.equal((await getAuthorize(app, { ...params, response_type: 'code' })).statusCode, 200, 'plain code still works')
+  const discovery = (await app.inject({ url: '/o/.well-known/openid-configuration' })).json<{ response_types_supported: string[] }>()
+  t.same(discovery.response_types_supported, ['code'])
 })

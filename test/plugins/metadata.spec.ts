@@ -110,6 +110,6 @@ t.test('client authentication: private_key_jwt always, client_secret_jwt and HS*
   const sealed = await read({ clientSecretSealingKey: 'e'.repeat(64) })
   t.same(sealed.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'])
   t.same(sealed.token_endpoint_auth_signing_alg_values_supported,
-    ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'])
+    ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256', 'HS384', 'HS512'])
   t.notOk(sealed.token_endpoint_auth_signing_alg_values_supported?.includes('none'))
 })
