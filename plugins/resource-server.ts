@@ -35,6 +35,12 @@ export interface ResourceServerDpopOptions {
   readonly proofMaxAgeSeconds?: number
   /** Require server nonces (RFC 9449 §9), MACed with this key: 32 random bytes, the same on every instance. */
   readonly nonceKey?: SealingKey
+  /**
+   * Accept DPoP-bound access tokens only (default false): an unbound token is refused whatever
+   * its scheme, as the authorization server's `dpopRequired` does (FAPI 2.0 §5.3.3: resource
+   * servers accept sender-constrained tokens only).
+   */
+  readonly required?: boolean
 }
 
 /** Options of `resourceServer`. Give `introspection`, `jwt`, or both. */
@@ -66,7 +72,7 @@ export interface ResourceServerOptions {
 /** Checks the `dpop` option at registration and builds its verifier. */
 function resourceDpop (options: ResourceServerDpopOptions, clock: Clock): ResourceDpop {
   if (options === null || typeof options !== 'object') optionError('dpop must be { origin, store }')
-  rejectUnknownOptions('resourceServer dpop', options, ['origin', 'store', 'algorithms', 'proofMaxAgeSeconds', 'nonceKey'])
+  rejectUnknownOptions('resourceServer dpop', options, ['origin', 'store', 'algorithms', 'proofMaxAgeSeconds', 'nonceKey', 'required'])
   let origin: URL | null = null
   try {
     origin = typeof options.origin === 'string' ? new URL(options.origin) : null
@@ -82,9 +88,11 @@ function resourceDpop (options: ResourceServerDpopOptions, clock: Clock): Resour
   }
   const maxAge = options.proofMaxAgeSeconds ?? 60
   if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge <= 0 || maxAge > 600) optionError('dpop.proofMaxAgeSeconds must be an integer from 1 to 600')
+  if (options.required !== undefined && typeof options.required !== 'boolean') optionError('dpop.required must be true or false')
   const store = options.store
   return {
     origin: origin.origin,
+    required: options.required === true,
     verifier: createDpopVerifier({
       algorithms,
       maxAgeSeconds: maxAge,

@@ -1,7 +1,7 @@
 import { InvalidTokenError, OAuthError } from '../errors.js'
 import type { Settings } from '../settings.js'
 import type { DpopVerifier } from '../dpop/proof.js'
-import { checkBinding, extractDpopToken, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
+import { checkBinding, extractDpopToken, requireBinding, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
 import { checkAudience } from './audience.js'
 import { checkScopes, extractBearerToken, type BearerResult, type BearerSource } from './bearer.js'
 
@@ -53,6 +53,8 @@ export interface ResourceDpop {
   readonly verifier: DpopVerifier
   /** The resource server's public origin (`https://api.example.com`): proofs' `htu` must name it. */
   readonly origin: string
+  /** Only DPoP-bound tokens pass (an unbound one is refused whatever its scheme). */
+  readonly required: boolean
 }
 
 /**
@@ -68,7 +70,7 @@ export async function authenticateWith (settings: Settings, verifier: TokenVerif
   if (!result.ok) return result
   const jkt = dpop !== null && dpopScheme ? await verifyResourceProof(dpop.verifier, dpop.origin, source, token) : ''
   if (typeof jkt !== 'string') return { ok: false, error: jkt }
-  const bindingError = checkBinding(result.token.jkt, jkt)
+  const bindingError = checkBinding(result.token.jkt, jkt) ?? requireBinding(dpop?.required ?? false, result.token.jkt)
   if (bindingError !== null) return { ok: false, error: bindingError }
   // RFC 8707 as on the AS; a JWT's `aud` was already checked against `jwt.audience`, so a route
   // without a declared resource does not refuse it for carrying one.

@@ -70,6 +70,23 @@ for (const mode of ['introspection', 'jwt'] as const) {
   })
 }
 
+t.test('resourceServer dpop.required: only DPoP-bound tokens pass (FAPI 2.0 §5.3.3)', async (t) => {
+  const { origin, key, bound, bearer } = await authorizationServer(t, true)
+  const api = await buildApi(t, {
+    jwt: { issuer: ISSUER, audience: API_ORIGIN, jwksUri: `${origin}/o/.well-known/jwks.json` },
+    dpop: { origin: API_ORIGIN, store: await replayStore(t), required: true },
+    settings: { bearerChallenge: true },
+  })
+  const ok = await api.inject({ method: 'GET', url: '/api/hello', headers: await dpopCall(key, bound) })
+  t.equal(ok.statusCode, 200, ok.body)
+  const unbound = await api.inject({ method: 'GET', url: '/api/hello', headers: { authorization: `Bearer ${bearer}` } })
+  t.equal(unbound.statusCode, 401, 'a bearer token is refused')
+  t.match(unbound.headers['www-authenticate'], /error="invalid_token"/)
+  t.equal((await api.inject({ method: 'GET', url: '/api/hello', headers: await dpopCall(key, bearer) })).statusCode, 401, 'and with the DPoP scheme too')
+  await t.rejects(buildApi(t, { jwt: { issuer: ISSUER, audience: API_ORIGIN, jwksUri: `${origin}/o/.well-known/jwks.json` }, dpop: { origin: API_ORIGIN, store: await replayStore(t), required: 'yes' as never } }),
+    /dpop.required must be true or false/)
+})
+
 t.test('resourceServer dpop.nonceKey: proofs need the API\'s nonce (use_dpop_nonce, DPoP-Nonce)', async (t) => {
   const { origin, key, bound } = await authorizationServer(t, true)
   const api = await buildApi(t, { jwt: { issuer: ISSUER, audience: API_ORIGIN, jwksUri: `${origin}/o/.well-known/jwks.json` }, dpop: { origin: API_ORIGIN, store: await replayStore(t), nonceKey: 'e'.repeat(64) } })
