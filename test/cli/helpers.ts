@@ -93,6 +93,24 @@ export async function withStore<T> (path: string, fn: (store: Store) => Promise<
   }
 }
 
+/** An authorization code (no PKCE, nonce or resource) of `applicationId` for user `u1`, known by `checksum`. */
+function publicGrant (applicationId: number, checksum: string, expiresAt: Date, authTime: Date): NewGrant {
+  return {
+    checksum,
+    applicationId,
+    userId: 'u1',
+    expiresAt,
+    redirectUri: 'https://a.example/cb',
+    scope: 'read',
+    codeChallenge: '',
+    codeChallengeMethod: '',
+    nonce: '',
+    claims: '',
+    resource: '',
+    authTime,
+  }
+}
+
 /** A public authorization-code application created through the store at `now` (the seeding helpers' client). */
 async function publicApplication (store: Store, clientId: string, now: Date): Promise<Application> {
   return await store.createApplication({
@@ -130,20 +148,7 @@ export async function seedTokens (path: string, now: Date): Promise<void> {
     await store.issueTokens({ accessToken: access('a3', HOUR, 'f3'), refreshToken: refresh('r3', 'f3'), now: at(-60) })
     await store.issueTokens({ accessToken: access('a4', 7 * HOUR, 'f4'), refreshToken: refresh('r4', 'f4'), now: at(-3 * HOUR) })
     await store.revokeTokenFamily('f4', at(-2 * HOUR))
-    const grant = (checksum: string, expiresIn: number): NewGrant => ({
-      checksum,
-      applicationId: app.id,
-      userId: 'u1',
-      expiresAt: at(expiresIn),
-      redirectUri: 'https://a.example/cb',
-      scope: 'read',
-      codeChallenge: '',
-      codeChallengeMethod: '',
-      nonce: '',
-      claims: '',
-      resource: '',
-      authTime: at(expiresIn - 60),
-    })
+    const grant = (checksum: string, expiresIn: number): NewGrant => publicGrant(app.id, checksum, at(expiresIn), at(expiresIn - 60))
     await store.createGrant(grant('g1', -10 * 60), at(-11 * 60))
     await store.createGrant(grant('g2', 60), now)
   })
@@ -169,18 +174,5 @@ export async function remainingTokens (path: string): Promise<{ access: string[]
 export async function expiredCodes (store: Store, nowIso: string, count: number, hoursAgo: number, prefix: string): Promise<void> {
   const at = new Date(Date.parse(nowIso) - hoursAgo * 3600_000)
   const app = await publicApplication(store, `app-${prefix}`, at)
-  await Promise.all(Array.from({ length: count }, async (_, i) => await store.createGrant({
-    checksum: `${prefix}${i}`,
-    applicationId: app.id,
-    userId: 'u1',
-    expiresAt: at,
-    redirectUri: 'https://a.example/cb',
-    scope: 'read',
-    codeChallenge: '',
-    codeChallengeMethod: '',
-    nonce: '',
-    claims: '',
-    resource: '',
-    authTime: at,
-  }, at)))
+  await Promise.all(Array.from({ length: count }, async (_, i) => await store.createGrant(publicGrant(app.id, `${prefix}${i}`, at, at), at)))
 }

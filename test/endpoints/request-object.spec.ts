@@ -5,7 +5,7 @@
 // objects keyed with a sealed secret, the per-client and server-wide requirements, a registered
 // algorithm, unsigned objects where allowed, discovery and dynamic registration.
 import type { FastifyInstance } from 'fastify'
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose'
+import { SignJWT, UnsecuredJWT } from 'jose'
 import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
 import t, { type Test } from 'tap'
@@ -15,6 +15,7 @@ import {
   asUser, assertFatalPage, assertRedirectError, buildAuthorizeApp, codeRequest, createCodeApplication, getAuthorize, parseConsent,
   pkcePair, postDecision, REDIRECT_URI, redirectParams,
 } from '../helpers/authorize.js'
+import { clientKey, type ClientKey } from '../helpers/client-keys.js'
 
 const ISSUER = 'https://as.example.com/o'
 const SEALING_KEY = 'c'.repeat(64)
@@ -28,12 +29,8 @@ const AS: oauth.AuthorizationServer = {
   pushed_authorization_request_endpoint: `${ISSUER}/par/`,
 }
 
-interface Key { privateKey: CryptoKey, jwk: JWK }
-
-async function keyPair (alg: string, kid: string): Promise<Key> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { privateKey, jwk: { ...await exportJWK(publicKey), kid, alg, use: 'sig' } }
-}
+type Key = ClientKey
+const keyPair = clientKey
 
 /** A `fetch` for the clients that answers through `app.inject` (the host part of the URL is ignored). */
 function fetchVia (app: FastifyInstance) {

@@ -4,22 +4,19 @@
 // probe changes exactly one thing of an otherwise valid assertion.
 import { createHmac, randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { SignJWT, type CryptoKey, type JWTPayload } from 'jose'
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
 import { CLIENT_ASSERTION_TYPE } from '../../lib/validator/client-assertion.js'
 import { assertTokenError, basicAuth, buildApp, createApplication, databasePath, fixedClock, form, FORM, invalidRequest, testHasher, TOKEN_ERRORS } from '../helpers/index.js'
+import { clientKey, type ClientKey } from '../helpers/client-keys.js'
 
 const ISSUER = 'https://as.example.com/o'
 const NOW = '2026-03-01T12:00:00.000Z'
 const SEALING_KEY = 'a'.repeat(64)
 
-interface Keys { privateKey: CryptoKey, jwk: JWK }
-
-async function keyPair (alg: string, kid: string): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { privateKey, jwk: { ...await exportJWK(publicKey), kid, alg, use: 'sig' } }
-}
+type Keys = ClientKey
+const keyPair = clientKey
 
 interface Fixture {
   app: FastifyInstance

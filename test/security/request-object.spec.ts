@@ -5,23 +5,20 @@
 // thing of an otherwise valid object (the first case shows the valid one is accepted).
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { SignJWT, type CryptoKey, type JWTPayload } from 'jose'
 import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
 import { basicAuth, databasePath, fixedClock, FORM, form, testHasher } from '../helpers/index.js'
 import { asUser, buildAuthorizeApp, createCodeApplication, getAuthorize, parseConsent, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
+import { clientKey, type ClientKey } from '../helpers/client-keys.js'
 
 const ISSUER = 'https://as.example.com/o'
 const NOW = '2026-03-01T12:00:00.000Z'
 const EPOCH = Math.floor(new Date(NOW).getTime() / 1000)
 const SEALING_KEY = 'd'.repeat(64)
 
-interface Keys { privateKey: CryptoKey, jwk: JWK }
-
-async function keyPair (alg: string, kid: string): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { privateKey, jwk: { ...await exportJWK(publicKey), kid, alg, use: 'sig' } }
-}
+type Keys = ClientKey
+const keyPair = clientKey
 
 interface Fixture {
   app: FastifyInstance
