@@ -435,4 +435,3 @@ t.test('userinfo_signed_response_alg must name an algorithm the server holds a k
   t.equal(res.statusCode, 500)
   t.notMatch(res.body, /eyJ/, 'no token of any kind')
 })
-
