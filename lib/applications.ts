@@ -2,7 +2,7 @@ import type { ServerContext } from './context.js'
 import { displayNameProblem } from './display-name.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
 import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
-import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf } from './tokens/signing-keys.js'
+import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf, type SigningKeyAlgorithm } from './tokens/signing-keys.js'
 import { isAsymmetricAlgorithm, isHmacAlgorithm } from './tokens/jws-algorithms.js'
 import { parseJwks } from './validator/client-jwks.js'
 import { requestObjectAlgorithms } from './validator/request-object.js'
@@ -57,6 +57,13 @@ export interface ApplicationInput {
    * kept sealed: `client_secret_jwt` or HS256 ID tokens), or `none` with `allowUnsignedRequestObjects`.
    */
   requestObjectSigningAlg?: string
+  /**
+   * OpenID Connect Registration `userinfo_signed_response_alg`: UserInfo answers this client with
+   * a JWS (`application/jwt`, OIDC Core §5.3.2) signed by the server's active key of this
+   * algorithm (`RS256`, `PS256`, `ES256` or `EdDSA`); `''` (the default) answers plain JSON.
+   * Left out of an update, the current value stays.
+   */
+  userinfoSignedResponseAlg?: string
   /** RFC 7591 `scope`: the only scopes the client may obtain (known scope names); `null` (the default) for any. */
   allowedScopes?: readonly string[] | null
   /**
@@ -95,6 +102,21 @@ export class ApplicationValidationError extends Error {
 
 /** Every value of an application's `algorithm` (`''`: the server's default). */
 const APPLICATION_ALGORITHMS: readonly string[] = ['', ...SIGNING_KEY_ALGORITHMS, 'HS256']
+
+/** Every value of an application's `userinfoSignedResponseAlg` (`''`: plain JSON; `none` is not offered). */
+const USERINFO_ALGORITHMS: readonly string[] = ['', ...SIGNING_KEY_ALGORITHMS]
+
+/**
+ * The problem with a `userinfoSignedResponseAlg`, if any: an algorithm the server can sign with.
+ * Without keys (the CLI) whether the key exists cannot be known here; answering then says it loudly.
+ */
+function userinfoAlgorithmProblem (ctx: ServerContext, alg: string): string | null {
+  if (!USERINFO_ALGORITHMS.includes(alg)) return 'must be empty, "RS256", "PS256", "ES256" or "EdDSA"'
+  if (alg !== '' && ctx.oidc != null && activeKeyFor(ctx.oidc.keys, alg as SigningKeyAlgorithm) === undefined) {
+    return `the server has no ${alg} signing key (it signs with ${signingAlgorithmsOf(ctx.oidc.keys).join(', ')})`
+  }
+  return null
+}
 
 const GRANTS_NEEDING_REDIRECT: ReadonlySet<string> = new Set(['authorization-code', 'implicit', 'openid-hybrid'])
 // RFC 6749 §2.2: client_id is VSCHAR (printable ASCII); we also refuse spaces and ':' (Basic).
@@ -333,6 +355,8 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     sealed: sealed && clientType === 'confidential',
   }, errors)
   if (input.allowIntrospection === true && clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
+  const userinfoProblem = userinfoAlgorithmProblem(ctx, input.userinfoSignedResponseAlg ?? '')
+  if (userinfoProblem !== null) errors.userinfoSignedResponseAlg = userinfoProblem
 
   let clientId = input.clientId
   if (clientId !== undefined) {
@@ -366,6 +390,7 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? false,
     requireSignedRequestObject: input.requireSignedRequestObject ?? false,
     requestObjectSigningAlg: input.requestObjectSigningAlg ?? '',
+    userinfoSignedResponseAlg: input.userinfoSignedResponseAlg ?? '',
     allowIntrospection: input.allowIntrospection ?? false,
     selfRegistered: input.selfRegistered ?? false,
     ...policy,
@@ -414,6 +439,8 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     sealed: needsSealedSecret(fields.algorithm, method) && fields.clientType === 'confidential',
   }, errors)
   if (input.allowIntrospection === true && fields.clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
+  const userinfoProblem = input.userinfoSignedResponseAlg === undefined ? null : userinfoAlgorithmProblem(ctx, input.userinfoSignedResponseAlg)
+  if (userinfoProblem !== null) errors.userinfoSignedResponseAlg = userinfoProblem
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
   // A client that becomes public loses the permission it could no longer use safely: its
   // tokens would otherwise be able to carry the introspection scope.
@@ -428,6 +455,7 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(input.dpopBoundAccessTokens === undefined ? {} : { dpopBoundAccessTokens: input.dpopBoundAccessTokens }),
     ...(input.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: input.requireSignedRequestObject }),
     ...(input.requestObjectSigningAlg === undefined ? {} : { requestObjectSigningAlg: input.requestObjectSigningAlg }),
+    ...(input.userinfoSignedResponseAlg === undefined ? {} : { userinfoSignedResponseAlg: input.userinfoSignedResponseAlg }),
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
     ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.
@@ -491,9 +519,12 @@ export function clientKeyProblems (ctx: ServerContext, fields: {
   algorithm: SigningAlgorithm,
   clientType: ClientType,
   requestObjectSigningAlg: string,
-  requireSignedRequestObject: boolean
+  requireSignedRequestObject: boolean,
+  userinfoSignedResponseAlg?: string
 }): Record<string, string> {
   const errors: Record<string, string> = {}
+  const userinfoProblem = userinfoAlgorithmProblem(ctx, fields.userinfoSignedResponseAlg ?? '')
+  if (userinfoProblem !== null) errors.userinfoSignedResponseAlg = userinfoProblem
   if (fields.jwks !== '') {
     const problem = jwksTextProblem(fields.jwks)
     if (problem !== null) errors.jwks = problem

@@ -88,8 +88,11 @@ export interface OAuthEndpoints {
   pendingDeviceAuthorization (id: number, userId: string): Promise<PendingDeviceAuthorization | null>
   /** Device flow: records the user's decision; false when it was not theirs to decide (any more). */
   decideDeviceAuthorization (id: number, user: AuthorizingUser, approve: boolean): Promise<boolean>
-  /** The UserInfo endpoint (OIDC Core §5.3); failures resolve as RFC 6750 §3 challenges. */
-  userInfo (req: OAuthRequest): Promise<OAuthResponse>
+  /**
+   * The UserInfo endpoint (OIDC Core §5.3); failures resolve as RFC 6750 §3 challenges.
+   * `options.issuer` (default: the `issuer` setting) is the `iss` of signed responses (§5.3.2).
+   */
+  userInfo (req: OAuthRequest, options?: { readonly issuer?: string }): Promise<OAuthResponse>
   /** The JWK Set of the signing keys (RFC 7517), for ID tokens and JWT access tokens. */
   jwks (): OAuthResponse
   /** RFC 8414 authorization server metadata for `issuer`. */
@@ -155,7 +158,7 @@ export function bindEndpoints (ctx: ServerContext): OAuthEndpoints {
     claimUserCode: async (input, userId) => await claimUserCode(ctx, input, userId),
     pendingDeviceAuthorization: async (id, userId) => await pendingDeviceAuthorization(ctx, id, userId),
     decideDeviceAuthorization: async (id, user, approve) => await decideDeviceAuthorization(ctx, id, user, approve),
-    userInfo: async (req) => await userInfoEndpoint(ctx, req),
+    userInfo: async (req, options = {}) => await userInfoEndpoint(ctx, req, options.issuer ?? settings.issuer),
     jwks: () => jwksEndpoint(ctx),
     authorizationServerMetadata: (issuer) => authorizationServerMetadata(settings, issuer, { secretJwt: ctx.secretSealer != null }),
     openIdProviderMetadata: (issuer) => openIdProviderMetadata(settings, issuer,

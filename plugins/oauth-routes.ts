@@ -111,7 +111,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (app.oauth.settings.oidcEnabled) {
     const discovery = new ConnectDiscoveryInfoView(app.prefix)
     for (const url of bothSlashes('/.well-known/openid-configuration')) app.get(url, (request, reply) => discovery.get(request, reply))
-    const userinfo = new UserInfoView()
+    const userinfo = new UserInfoView(app.prefix)
     for (const url of bothSlashes('/userinfo')) {
       app.get(url, (request, reply) => userinfo.get(request, reply))
       app.post(url, { bodyLimit }, (request, reply) => userinfo.post(request, reply))

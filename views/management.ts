@@ -21,10 +21,10 @@ export interface ManagementOptions {
 // introspect every client's tokens is for administrators to grant (CLI, host code). An update
 // leaves it as it is; the detail page only shows it.
 const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
+  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
 
 /** Form fields an update leaves alone when they are not posted. */
-const OPTIONAL_KEYS = ['tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
+const OPTIONAL_KEYS = ['userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
 
 function summary (app: Application): ApplicationSummary {
   return {
@@ -37,6 +37,7 @@ function summary (app: Application): ApplicationSummary {
     postLogoutRedirectUris: app.postLogoutRedirectUris,
     allowedOrigins: app.allowedOrigins,
     algorithm: app.algorithm,
+    userinfoSignedResponseAlg: app.userinfoSignedResponseAlg,
     tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
     jwks: app.jwks,
     jwksUri: app.jwksUri,
@@ -61,6 +62,7 @@ function formValues (app: Application): Record<string, string> {
     postLogoutRedirectUris: app.postLogoutRedirectUris.join('\n'),
     allowedOrigins: app.allowedOrigins.join('\n'),
     algorithm: app.algorithm,
+    userinfoSignedResponseAlg: app.userinfoSignedResponseAlg,
     tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
     jwks: app.jwks,
     jwksUri: app.jwksUri,
@@ -90,6 +92,7 @@ function toInput (values: Record<string, string>): ApplicationInput {
     postLogoutRedirectUris: values.postLogoutRedirectUris ?? '',
     allowedOrigins: values.allowedOrigins ?? '',
     algorithm: values.algorithm ?? '',
+    ...(values.userinfoSignedResponseAlg === undefined ? {} : { userinfoSignedResponseAlg: values.userinfoSignedResponseAlg }),
     // Validated with the rest: an unknown method is a field error shown beside the field.
     ...(values.tokenEndpointAuthMethod === undefined ? {} : { tokenEndpointAuthMethod: values.tokenEndpointAuthMethod as TokenEndpointAuthMethod | '' }),
     ...(values.jwks === undefined ? {} : { jwks: values.jwks.trim() }),
@@ -147,6 +150,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
 
   function form (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, title: string, action: string,
     values: Record<string, string>, errors: Record<string, string>, status: number): FastifyReply {
+    const provider = request.server.oauth.openIdProviderMetadata(options.prefix)
     const html = request.server.oauth.templates.applicationForm({
       title,
       action,
@@ -157,7 +161,9 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       grantTypes: APPLICATION_GRANT_TYPES,
       // What the server can sign ID tokens with (as discovery says), and the current value even
       // when its key is gone, so an edit does not change it silently.
-      algorithms: [...new Set(['', ...request.server.oauth.openIdProviderMetadata(options.prefix).id_token_signing_alg_values_supported, values.algorithm ?? ''])],
+      algorithms: [...new Set(['', ...provider.id_token_signing_alg_values_supported, values.algorithm ?? ''])],
+      // Likewise for signed UserInfo responses ('': plain JSON).
+      userinfoAlgorithms: [...new Set(['', ...provider.userinfo_signing_alg_values_supported, values.userinfoSignedResponseAlg ?? ''])],
       cancel: apps,
     }, page)
     return sendHtml(reply, status, html)

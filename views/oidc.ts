@@ -33,8 +33,15 @@ export class JwksInfoView {
 
 /** `GET/POST {prefix}/userinfo/` (DOT's `UserInfoView`), with its CORS preflight. */
 export class UserInfoView {
+  readonly #prefix: string
+
+  /** @param prefix the routes prefix, from which the issuer of signed responses is derived when the `issuer` setting is unset. */
+  constructor (prefix = '') {
+    this.#prefix = prefix
+  }
+
   async get (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    return sendOAuthResponse(reply, await request.server.oauth.userInfo(toOAuthRequest(request)))
+    return sendOAuthResponse(reply, await request.server.oauth.userInfo(toOAuthRequest(request), { issuer: issuerOf(request, this.#prefix) }))
   }
 
   async post (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

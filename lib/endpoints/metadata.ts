@@ -123,6 +123,8 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   userinfo_endpoint: string
   subject_types_supported: string[]
   id_token_signing_alg_values_supported: string[]
+  /** OIDC Discovery §3: the algorithms UserInfo responses can be signed with (the active keys'). */
+  userinfo_signing_alg_values_supported: string[]
   claims_supported: string[]
   claims_parameter_supported: boolean
   prompt_values_supported: string[]
@@ -150,6 +152,8 @@ export function openIdProviderMetadata (settings: Settings, issuer: string, user
     // What the server can sign with: its active keys' algorithms; HS256 needs the client secret,
     // which only a configured sealing key keeps usable (a stored hash is no HMAC key).
     id_token_signing_alg_values_supported: [...(options.algorithms ?? ['RS256']), ...(options.hs256 === true ? ['HS256'] : [])],
+    // Signed UserInfo uses the server's keys only (`none` means plain JSON, not offered as a value).
+    userinfo_signing_alg_values_supported: [...(options.algorithms ?? ['RS256'])],
     claims_supported: [...new Set([...ID_TOKEN_CLAIMS, ...userClaims])],
     claims_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],

@@ -66,6 +66,8 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
     doc.post_logout_redirect_uris = [...application.postLogoutRedirectUris]
     // OIDC Registration §2: the algorithm in force, the server's default when the client named none.
     doc.id_token_signed_response_alg = application.algorithm === '' ? (ctx.oidc?.keys.alg ?? 'RS256') : application.algorithm
+    // Absent means plain JSON (OIDC Registration §2: no default signing).
+    if (application.userinfoSignedResponseAlg !== '') doc.userinfo_signed_response_alg = application.userinfoSignedResponseAlg
   }
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
   if (application.jwks !== '') {
@@ -119,6 +121,9 @@ function asRegistrationError (err: unknown): unknown {
   if (err.fields.algorithm !== undefined) {
     return new InvalidClientMetadataError({ description: 'This server cannot sign ID tokens with the requested id_token_signed_response_alg.', detail: err.message })
   }
+  if (err.fields.userinfoSignedResponseAlg !== undefined) {
+    return new InvalidClientMetadataError({ description: 'This server cannot sign UserInfo responses with the requested userinfo_signed_response_alg.', detail: err.message })
+  }
   return new InvalidClientMetadataError({ description: 'The client metadata is not acceptable.', detail: err.message })
 }
 
@@ -144,6 +149,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
       requireSignedRequestObject: metadata.require_signed_request_object ?? false,
       requestObjectSigningAlg: metadata.request_object_signing_alg ?? '',
+      userinfoSignedResponseAlg: metadata.userinfo_signed_response_alg ?? '',
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       ...keyFields(metadata),
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
@@ -219,7 +225,9 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     requireSignedRequestObject: metadata.require_signed_request_object ?? false,
     requestObjectSigningAlg: metadata.request_object_signing_alg ?? '',
   }
-  const problems = clientKeyProblems(ctx, { method, jwks: keys.jwks, jwksUri: keys.jwksUri, alg: keys.tokenEndpointAuthSigningAlg, algorithm, clientType, ...requestObjects })
+  // RFC 7592 §2.2: an update replaces the metadata, so a field left out goes back to plain JSON.
+  const userinfoSignedResponseAlg = metadata.userinfo_signed_response_alg ?? ''
+  const problems = clientKeyProblems(ctx, { method, jwks: keys.jwks, jwksUri: keys.jwksUri, alg: keys.tokenEndpointAuthSigningAlg, algorithm, clientType, ...requestObjects, userinfoSignedResponseAlg })
   if (Object.keys(problems).length > 0) throw asRegistrationError(new ApplicationValidationError(problems))
   let reconciled
   try {
@@ -244,6 +252,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
     dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
     ...requestObjects,
+    userinfoSignedResponseAlg,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     algorithm,

@@ -1,5 +1,6 @@
+import { SignJWT } from 'jose'
 import type { ServerContext } from '../context.js'
-import { InvalidRequestError, InvalidTokenError, OAuthError } from '../errors.js'
+import { ImproperlyConfiguredError, InvalidRequestError, InvalidTokenError, OAuthError } from '../errors.js'
 import type { OAuthRequest } from '../request.js'
 import { checkAudience } from '../resource/audience.js'
 import { checkScopes, extractBearerToken, verifyAccessToken, type BearerResult } from '../resource/bearer.js'
@@ -7,6 +8,8 @@ import { noStoreJson, resourceDenial, type OAuthResponse } from '../response.js'
 import { checkBinding, extractDpopToken, requireBinding, usesDpopScheme, verifyResourceProof } from '../dpop/resource.js'
 import { serverOrigin } from '../dpop/server.js'
 import type { Settings } from '../settings.js'
+import type { Application } from '../store/types.js'
+import { activeKeyFor, SIGNING_KEY_ALGORITHMS, type SigningKeyAlgorithm } from '../tokens/signing-keys.js'
 
 /** OIDC Core §5.4: the standard claims each scope asks for (DOT's `oidc_claim_scope`). */
 export const CLAIMS_BY_SCOPE: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -48,8 +51,11 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-header
  * `access_token` (RFC 6750 §2.2; OIDF `oidcc-userinfo-post-body`). Failures are RFC 6750 §3
  * challenges: 401 `invalid_token`, 403 `insufficient_scope`, 400 `invalid_request`. A token
  * bound to RFC 8707 resources is refused (`invalid_token`): its audience is those services.
+ * A client registered with `userinfo_signed_response_alg` gets the claims as a JWS instead
+ * (`application/jwt`, §5.3.2), with `iss` (`issuer`) and `aud` (its client_id).
+ * @param issuer this server's issuer identifier, for signed responses (the `issuer` setting when omitted).
  */
-export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): Promise<OAuthResponse> {
+export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest, issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   try {
     const result = await verifyUserInfoToken(ctx, req)
     if (!result.ok) throw result.error
@@ -58,7 +64,12 @@ export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): 
     const claims = ctx.oidc?.getUserClaims == null ? {} : await ctx.oidc.getUserClaims(userId, scopes)
     // The host no longer knows the user: the token speaks for nobody (fail closed).
     if (claims === null || typeof claims !== 'object') throw new InvalidTokenError({ detail: 'getUserClaims found no user' })
-    return noStoreJson(200, filterClaims(claims, scopes, userId), CORS)
+    const released = filterClaims(claims, scopes, userId)
+    const application = result.token.application
+    if (application !== null && application.userinfoSignedResponseAlg !== '') {
+      return { status: 200, headers: { 'content-type': 'application/jwt', ...NO_STORE, ...CORS }, body: await signUserInfo(ctx, application, released, issuer) }
+    }
+    return noStoreJson(200, released, CORS)
   } catch (err) {
     // RFC 6750 §3 challenges, always (OIDC Core §5.3.3), whatever the `bearerChallenge` setting.
     if (err instanceof OAuthError) {
@@ -73,6 +84,30 @@ export async function userInfoEndpoint (ctx: ServerContext, req: OAuthRequest): 
     }
     throw err
   }
+}
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
+
+/**
+ * OIDC Core §5.3.2: the released claims signed with the server's active key of the client's
+ * `userinfo_signed_response_alg` (`kid` in the header), with `iss` and `aud` added. A client
+ * whose algorithm has no active key any more (the key was removed after it registered) is a
+ * misconfiguration said loudly, never answered in another algorithm or unsigned: the relying
+ * party would either refuse it or, worse, learn to accept what it did not ask for.
+ */
+async function signUserInfo (ctx: ServerContext, application: Application, claims: Record<string, unknown>, issuer: string | null): Promise<string> {
+  const alg = application.userinfoSignedResponseAlg as SigningKeyAlgorithm
+  const key = ctx.oidc == null || !SIGNING_KEY_ALGORITHMS.includes(alg) ? undefined : activeKeyFor(ctx.oidc.keys, alg)
+  if (key === undefined) {
+    throw new ImproperlyConfiguredError('OAT_ERR_OPTIONS', `fastify-oauth-toolkit: application ${application.id} asks for UserInfo signed with ${alg}, but the server has no active ${alg} key; add one to \`oidc.signingKeys\` or change the application's userinfo_signed_response_alg`)
+  }
+  if (issuer === null) {
+    throw new ImproperlyConfiguredError('OAT_ERR_SETTINGS', 'fastify-oauth-toolkit: a signed UserInfo response needs an issuer: set the `issuer` setting or call the endpoint through the routes plugin')
+  }
+  // `sub` is the token's user (filterClaims put it first); the protocol claims are the server's.
+  return await new SignJWT({ ...claims, iss: issuer, aud: application.clientId })
+    .setProtectedHeader({ alg, kid: key.kid, typ: 'JWT' })
+    .sign(key.privateKey)
 }
 
 /** The token from the header, the query (only where allowed) or a POSTed form; one method only (RFC 6750 §2). */

@@ -47,6 +47,11 @@ export interface ClientMetadata {
   require_signed_request_object?: boolean
   /** OIDC Registration §2: the one `alg` of the client's request objects. */
   request_object_signing_alg?: string
+  /**
+   * OpenID Connect Registration 1.0 §2, with OpenID Connect on: UserInfo answers as a JWS signed
+   * with this algorithm (one of the server's key algorithms); plain JSON when omitted.
+   */
+  userinfo_signed_response_alg?: string
 }
 
 /**
@@ -108,6 +113,9 @@ export interface ValidatedMetadata {
 
 /** The `id_token_signed_response_alg` values a registration may name; whether the server has the key is checked with the application. */
 const ID_TOKEN_ALGS: readonly string[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256']
+
+/** The `userinfo_signed_response_alg` values a registration may name (`none` is not offered); the key is checked with the application. */
+const USERINFO_ALGS: readonly string[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
 
 const AUTH_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt']
 const HYBRID: readonly string[] = ['code id_token', 'code token', 'code id_token token']
@@ -322,6 +330,10 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   const idTokenAlg = settings.oidcEnabled ? optionalString(body, 'id_token_signed_response_alg') : undefined
   if (idTokenAlg !== undefined && !ID_TOKEN_ALGS.includes(idTokenAlg)) throw bad('Unsupported id_token_signed_response_alg.')
   if (idTokenAlg === 'HS256' && clientType === 'public') throw bad('id_token_signed_response_alg HS256 needs a client secret; public clients have none.')
+  // Likewise without OpenID Connect there is no UserInfo endpoint. Only the server's key
+  // algorithms: an HS256 response would need the secret sealed, and unsigned is plain JSON.
+  const userinfoAlg = settings.oidcEnabled ? optionalString(body, 'userinfo_signed_response_alg') : undefined
+  if (userinfoAlg !== undefined && !USERINFO_ALGS.includes(userinfoAlg)) throw bad('Unsupported userinfo_signed_response_alg.')
   const keys = clientKeys(settings, body, authMethod)
 
   const requirePar = body.require_pushed_authorization_requests
@@ -359,6 +371,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     dpop_bound_access_tokens: typeof dpopBound === 'boolean' ? dpopBound : undefined,
     require_signed_request_object: typeof requireSigned === 'boolean' ? requireSigned : undefined,
     request_object_signing_alg: requestObjectAlg,
+    userinfo_signed_response_alg: userinfoAlg,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

@@ -102,6 +102,12 @@ export interface Application {
   readonly requireSignedRequestObject: boolean
   /** OpenID Connect Registration `request_object_signing_alg`; `''` accepts any the server allows. */
   readonly requestObjectSigningAlg: string
+  /**
+   * OpenID Connect Registration `userinfo_signed_response_alg`: UserInfo answers this client with
+   * a JWS (`application/jwt`, OIDC Core §5.3.2) signed by the server's active key of this
+   * algorithm; `''` answers plain JSON.
+   */
+  readonly userinfoSignedResponseAlg: string
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -113,7 +119,7 @@ type GivenAtCreation = 'clientId' | 'clientSecretHash' | 'clientType' | 'authori
 /** The fields of `Application` a creation may leave to their defaults. */
 type DefaultedAtCreation = 'clientSecretSealed' | 'requirePushedAuthorizationRequests' | 'tokenEndpointAuthMethod' | 'allowedScopes' |
   'allowIntrospection' | 'selfRegistered' | 'jwks' | 'jwksUri' | 'tokenEndpointAuthSigningAlg' | 'dpopBoundAccessTokens' |
-  'requireSignedRequestObject' | 'requestObjectSigningAlg'
+  'requireSignedRequestObject' | 'requestObjectSigningAlg' | 'userinfoSignedResponseAlg'
 
 /**
  * Fields needed to create an application; the secret is already hashed. The optional ones
@@ -121,7 +127,8 @@ type DefaultedAtCreation = 'clientSecretSealed' | 'requirePushedAuthorizationReq
  * client authentication method (`tokenEndpointAuthMethod` `''`), unrestricted scopes
  * (`allowedScopes` `null`), no RFC 7662 §4 introspection permission, not self-registered
  * (`registerClient` always sets it), no client keys (`jwks`, `jwksUri` `''`), no DPoP or signed
- * request object requirement, and any algorithm the server allows (`''`).
+ * request object requirement, any algorithm the server allows (`''`), and plain JSON UserInfo
+ * responses (`userinfoSignedResponseAlg` `''`).
  */
 export interface NewApplication extends Pick<Application, GivenAtCreation>, Partial<Pick<Application, DefaultedAtCreation>> {
   readonly now: Date

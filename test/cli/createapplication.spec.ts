@@ -40,7 +40,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
     'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered',
     'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'dpop_bound_access_tokens',
-    'require_signed_request_object', 'request_object_signing_alg', 'user', 'created'])
+    'require_signed_request_object', 'request_object_signing_alg', 'userinfo_signed_response_alg', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,
@@ -289,5 +289,21 @@ t.test('RFC 9101: --require-signed-request-object and --request-object-signing-a
     t.equal(stored?.requireSignedRequestObject, true)
     t.equal(stored?.requestObjectSigningAlg, 'ES256')
     t.equal((await store.listApplications()).length, 2, 'nothing stored for the refused ones')
+  })
+})
+
+t.test('OIDC: --userinfo-signed-response-alg, one of the key algorithms (the key itself is checked when the server answers)', async (t) => {
+  const path = await migratedDatabase(t.testdir())
+  const ok = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--userinfo-signed-response-alg', 'ES256', '--database', path])
+  t.equal(ok.code, 0, ok.stderr)
+  t.match(ok.stdout, /^ {2}userinfo_signed_response_alg: +ES256$/m)
+  const plain = await cli(['createapplication', 'confidential', 'client-credentials', '--json', '--database', path])
+  t.match(JSON.parse(plain.stdout), { userinfo_signed_response_alg: '' })
+  const bad = await cli(['createapplication', 'confidential', 'authorization-code', '--redirect-uris', 'https://a.example/cb', '--userinfo-signed-response-alg', 'none', '--database', path])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /^ {2}--userinfo-signed-response-alg: +must be empty, "RS256", "PS256", "ES256" or "EdDSA"$/m)
+  await withStore(path, async (store) => {
+    t.equal((await store.findApplicationById(1))?.userinfoSignedResponseAlg, 'ES256')
+    t.equal((await store.listApplications()).length, 2, 'nothing stored for the refused one')
   })
 })

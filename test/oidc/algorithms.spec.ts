@@ -367,3 +367,71 @@ t.test('generatekey makes a key of each kind, as PEM or JWK, that the plugin tak
   t.match(bad.stderr, /option '--alg' must be one of RS256, PS256, ES256, EdDSA/)
   t.equal((await cli(['generatekey', '--sealing', '--alg', 'ES256'])).code, 2)
 })
+
+t.test('signed UserInfo (OIDC Core §5.3.2): openid-client verifies ES256 and EdDSA responses against the JWKS, bearer and DPoP-bound', async (t) => {
+  const { app } = await allAlgorithmsApp(t, {
+    settings: { dpopEnabled: true },
+    oidc: { getUserClaims: async () => ({ name: 'Alice', email: 'alice@example.com', email_verified: true }) },
+  })
+  const discovery = (await app.inject('/o/.well-known/openid-configuration')).json<Record<string, unknown>>()
+  t.same(discovery.userinfo_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA'], 'the active keys\' algorithms, no none')
+  const jwks = createLocalJWKSet((await app.inject('/o/.well-known/jwks.json')).json<{ keys: JWK[] }>())
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    const created = await createOidcApplication(app, { userinfoSignedResponseAlg: alg })
+    const { clientId } = created.application
+    const config = await client.discovery(new URL(ISSUER), clientId, { userinfo_signed_response_alg: alg }, client.ClientSecretBasic(created.clientSecret ?? ''),
+      { [client.customFetch]: injectFetch(app) })
+    config[client.customFetch] = injectFetch(app)
+    const body = await oidcCodeFlow(app, created, { scope: 'openid email' })
+    // openid-client refuses anything but a JWT signed with `alg` by a key of the JWKS.
+    const info = await client.fetchUserInfo(config, body.access_token, ALICE.id)
+    t.match(info, { sub: ALICE.id, email: 'alice@example.com', email_verified: true, iss: ISSUER, aud: clientId }, `${alg}: the claims, iss and aud`)
+    t.notOk('name' in info, `${alg}: still only the claims of the granted scopes`)
+    const raw = await app.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${body.access_token}` } })
+    t.equal(raw.headers['content-type'], 'application/jwt')
+    t.equal(raw.headers['cache-control'], 'no-store')
+    const { protectedHeader } = await jwtVerify(raw.body, jwks, { algorithms: [alg], issuer: ISSUER, audience: clientId })
+    t.equal(typeof protectedHeader.kid, 'string', `${alg}: kid in the header`)
+
+    // A DPoP-bound token: the proof is checked first, then the answer is signed the same way.
+    const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
+    const verifier = client.randomPKCECodeVerifier()
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI, scope: 'openid email', state: 'st', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    })
+    const code = await obtainCode(app, Object.fromEntries(url.searchParams))
+    const tokens = await client.authorizationCodeGrant(config, new URL(`${REDIRECT_URI}?code=${code}&state=st`),
+      { pkceCodeVerifier: verifier, expectedState: 'st' }, undefined, { DPoP: dpop })
+    t.equal(tokens.token_type.toLowerCase(), 'dpop')
+    t.match(await client.fetchUserInfo(config, tokens.access_token, ALICE.id, { DPoP: dpop }), { sub: ALICE.id, aud: clientId }, `${alg}: DPoP-bound`)
+    const noProof = await app.inject({ url: '/o/userinfo/', headers: { authorization: `DPoP ${tokens.access_token}` } })
+    t.equal(noProof.statusCode, 401, `${alg}: no proof, no answer (signed or not)`)
+  }
+
+  // Without the setting: plain JSON, as before.
+  const plain = await createOidcApplication(app)
+  const body = await oidcCodeFlow(app, plain, { scope: 'openid email' })
+  const res = await app.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${body.access_token}` } })
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.same(res.json(), { sub: ALICE.id, email: 'alice@example.com', email_verified: true })
+})
+
+t.test('userinfo_signed_response_alg must name an algorithm the server holds a key for', async (t) => {
+  const rsaOnly = await buildOidcApp(t, { oidc: { privateKey: RSA } })
+  await t.rejects(createOidcApplication(rsaOnly, { userinfoSignedResponseAlg: 'ES256' }), { name: 'ApplicationValidationError', message: /userinfoSignedResponseAlg: the server has no ES256 signing key \(it signs with RS256\)/ })
+  for (const bad of ['none', 'HS256', 'ES512']) {
+    await t.rejects(createOidcApplication(rsaOnly, { userinfoSignedResponseAlg: bad }), { message: /userinfoSignedResponseAlg: must be empty, "RS256", "PS256", "ES256" or "EdDSA"/ }, bad)
+  }
+  const created = await createOidcApplication(rsaOnly, { userinfoSignedResponseAlg: 'RS256' })
+  const fields = { clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: [REDIRECT_URI] }
+  await t.rejects(rsaOnly.oauth.updateApplication(created.application.id, { ...fields, userinfoSignedResponseAlg: 'PS256' }), { message: /no PS256 signing key/ })
+  const kept = await rsaOnly.oauth.updateApplication(created.application.id, fields)
+  t.equal(kept?.application.userinfoSignedResponseAlg, 'RS256', 'left out of an update, it stays')
+
+  // A key removed after the client registered: a loud server error, never an unsigned or other-algorithm answer.
+  await rsaOnly.oauth.store.updateApplication(created.application.id, { userinfoSignedResponseAlg: 'EdDSA' }, new Date())
+  const body = await oidcCodeFlow(rsaOnly, created)
+  const res = await rsaOnly.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${body.access_token}` } })
+  t.equal(res.statusCode, 500)
+  t.notMatch(res.body, /eyJ/, 'no token of any kind')
+})

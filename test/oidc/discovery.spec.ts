@@ -28,6 +28,7 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
     userinfo_endpoint: 'https://auth.example.com/o/userinfo/',
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
+    userinfo_signing_alg_values_supported: ['RS256'],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti'],
     claims_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],

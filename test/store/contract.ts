@@ -649,6 +649,16 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.equal((await h.store.issueTokens(issueOf({ applicationId: app.id, token: 'bearer-a', now: T0 }))).accessToken.jkt, '', 'unbound by default')
   })
 
+  t.test('userinfoSignedResponseAlg round-trips: plain JSON by default, set at creation, changed and cleared by updates', async (t) => {
+    const h = await open(t)
+    t.equal((await newApplication(h.store, { clientId: 'userinfo-default' })).userinfoSignedResponseAlg, '')
+    const app = await newApplication(h.store, { clientId: 'userinfo-signed', userinfoSignedResponseAlg: 'ES256' })
+    t.equal((await h.store.findApplicationByClientId('userinfo-signed'))?.userinfoSignedResponseAlg, 'ES256')
+    t.equal((await h.store.updateApplication(app.id, { name: 'other field' }, at(1)))?.userinfoSignedResponseAlg, 'ES256', 'kept when not given')
+    t.equal((await h.store.updateApplication(app.id, { userinfoSignedResponseAlg: 'EdDSA' }, at(2)))?.userinfoSignedResponseAlg, 'EdDSA')
+    t.equal((await h.store.updateApplication(app.id, { userinfoSignedResponseAlg: '' }, at(3)))?.userinfoSignedResponseAlg, '')
+  })
+
   /** A clock, a harness and DOT's cleartokens over its store. */
   async function cleartokensFixture (t: Test, settings: SettingsInput = {}): Promise<{ h: StoreHarness, store: Store, clock: FixedClock, clear: () => Promise<{ counts: unknown, batches: number }> }> {
     const h = await open(t)

@@ -1,10 +1,12 @@
 // DOT's application and authorized-token pages, through app.inject on a real SQLite file.
+import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
 import { serverContext } from '../../lib/server.js'
 import { ALICE, basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
 import { asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
+import { oidcSettings } from '../oidc/support.js'
 
 const BOB = 'user-bob'
 
@@ -364,4 +366,26 @@ t.test('request objects through the pages: the algorithm and the requirement are
   t.equal((await app.oauth.store.findApplicationById(id))?.requireSignedRequestObject, true, 'keeps them')
   t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, requireSignedRequestObject: 'no', requestObjectSigningAlg: '' }, formState(edit))).statusCode, 302)
   t.equal((await app.oauth.store.findApplicationById(id))?.requireSignedRequestObject, false, 'turned off')
+})
+
+t.test('signed UserInfo through the pages: the server\'s key algorithms are offered, one without a key is refused beside the field', async (t) => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const app = await buildManagementApp(t, { settings: oidcSettings(), oidc: { signingKeys: [{ alg: 'ES256', privateKey: ec }, { alg: 'EdDSA', privateKey: ed }] } })
+  const page = await get(app, '/o/applications/register/')
+  t.match(page.body, /<label for="[^"]+">UserInfo signing algorithm<\/label>/)
+  const options = [.../<select id="userinfoSignedResponseAlg"[^>]*>([\s\S]*?)<\/select>/.exec(page.body)?.[1]?.matchAll(/<option value="([^"]*)"/g) ?? []].map((m) => m[1])
+  t.same(options, ['', 'ES256', 'EdDSA'], 'plain JSON, then what the server signs with')
+  const refused = await post(app, '/o/applications/register/', { ...VALID, userinfoSignedResponseAlg: 'RS256' }, formState(page))
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /id="userinfoSignedResponseAlg-error" role="alert">the server has no RS256 signing key \(it signs with ES256, EdDSA\)/)
+  const { id, res } = await register(app, { ...VALID, userinfoSignedResponseAlg: 'EdDSA' })
+  t.match(res.body, /id="userinfo-signing">signed JWT, EdDSA</)
+  t.equal((await app.oauth.store.findApplicationById(id))?.userinfoSignedResponseAlg, 'EdDSA')
+  const edit = await get(app, `/o/applications/${id}/update/`)
+  t.match(edit.body, /<option value="EdDSA" selected>EdDSA<\/option>/)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, name: 'Renamed' }, formState(edit))).statusCode, 302, 'a form without the field')
+  t.equal((await app.oauth.store.findApplicationById(id))?.userinfoSignedResponseAlg, 'EdDSA', 'keeps it')
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, userinfoSignedResponseAlg: '' }, formState(edit))).statusCode, 302)
+  t.equal((await app.oauth.store.findApplicationById(id))?.userinfoSignedResponseAlg, '', 'back to plain JSON')
 })

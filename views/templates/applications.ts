@@ -13,6 +13,8 @@ export interface ApplicationSummary {
   readonly postLogoutRedirectUris: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly algorithm: string
+  /** OIDC Registration `userinfo_signed_response_alg`; `''` answers UserInfo as plain JSON. */
+  readonly userinfoSignedResponseAlg: string
   /** RFC 7591 `token_endpoint_auth_method`; `''` accepts any. */
   readonly tokenEndpointAuthMethod: string
   /** The client's JWK Set (JSON text) for `private_key_jwt`, or `''`. */
@@ -52,6 +54,8 @@ export interface ApplicationFormData {
   readonly grantTypes: readonly string[]
   /** The ID token signing algorithms offered (`''`: the server's default); default `'', 'RS256', 'HS256'`. */
   readonly algorithms?: readonly string[]
+  /** The UserInfo signing algorithms offered (`''`: plain JSON); default `'', 'RS256'`. */
+  readonly userinfoAlgorithms?: readonly string[]
   readonly cancel: string
 }
 
@@ -121,6 +125,7 @@ ${field('redirectUris', 'Redirect URIs', area('redirectUris'), e('redirectUris')
 ${field('postLogoutRedirectUris', 'Post-logout redirect URIs', area('postLogoutRedirectUris'), e('postLogoutRedirectUris'), 'Where RP-initiated logout may return to.')}
 ${field('allowedOrigins', 'Allowed origins', area('allowedOrigins'), e('allowedOrigins'), 'Origins (https://host[:port]) whose browser code may call the token endpoint.')}
 ${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), data.algorithms ?? ['', 'RS256', 'HS256'], e('algorithm')), e('algorithm'), 'ID token signing: empty for the server\'s default (RS256), one of the server\'s key algorithms (RS256, PS256, ES256, EdDSA), or HS256 with the client secret (confidential applications, when the server keeps secrets sealed).')}
+${field('userinfoSignedResponseAlg', 'UserInfo signing algorithm', select('userinfoSignedResponseAlg', v('userinfoSignedResponseAlg'), data.userinfoAlgorithms ?? ['', 'RS256'], e('userinfoSignedResponseAlg')), e('userinfoSignedResponseAlg'), 'Empty: UserInfo answers plain JSON. One of the server\'s key algorithms: UserInfo answers a JWT signed with that key (OpenID Connect userinfo_signed_response_alg).')}
 ${field('tokenEndpointAuthMethod', 'Client authentication', select('tokenEndpointAuthMethod', v('tokenEndpointAuthMethod'), AUTH_METHODS, e('tokenEndpointAuthMethod')), e('tokenEndpointAuthMethod'), 'The only method accepted (empty: any). private_key_jwt signs with the keys below and has no secret; client_secret_jwt signs with the secret (when the server keeps secrets sealed).')}
 ${field('jwks', 'Public keys (JWK Set)', area('jwks'), e('jwks'), 'For private_key_jwt: the client\'s JWK Set as JSON, public keys only. Or give a JWK Set URL below, not both.')}
 ${field('jwksUri', 'JWK Set URL', text('jwksUri', true), e('jwksUri'), 'For private_key_jwt: an https URL where the client publishes its public keys.')}
@@ -136,7 +141,7 @@ ${field('requireSignedRequestObject', 'Require signed request objects', select('
 }
 
 const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject']
+  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject']
 const AUTH_METHODS = ['', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none']
 const ASSERTION_ALGORITHMS = ['', ...ASYMMETRIC_JWS_ALGORITHMS, ...HMAC_JWS_ALGORITHMS]
 // `none` is left out: unsigned objects are for servers that allow them, and for host code to set.
@@ -161,6 +166,7 @@ ${row('Redirect URIs', listOf(app.redirectUris))}
 ${row('Post-logout redirect URIs', listOf(app.postLogoutRedirectUris))}
 ${row('Allowed origins', listOf(app.allowedOrigins))}
 ${row('Algorithm', app.algorithm === '' ? 'none' : app.algorithm)}
+${row('UserInfo responses', html`<span id="userinfo-signing">${app.userinfoSignedResponseAlg === '' ? 'plain JSON' : `signed JWT, ${app.userinfoSignedResponseAlg}`}</span>`)}
 ${row('Client authentication', html`<span id="auth-method">${app.tokenEndpointAuthMethod === '' ? 'any method' : app.tokenEndpointAuthMethod}${app.tokenEndpointAuthSigningAlg === '' ? '' : `, ${app.tokenEndpointAuthSigningAlg}`}</span>`)}
 ${app.jwksUri !== '' ? row('JWK Set URL', html`<code>${app.jwksUri}</code>`) : app.jwks !== '' ? row('Public keys', 'registered (JWK Set)') : ''}
 ${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}

@@ -27,6 +27,7 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   dpopBoundAccessTokens: '--dpop-bound-access-tokens',
   requireSignedRequestObject: '--require-signed-request-object',
   requestObjectSigningAlg: '--request-object-signing-alg',
+  userinfoSignedResponseAlg: '--userinfo-signed-response-alg',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -52,6 +53,7 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     dpop_bound_access_tokens: app.dpopBoundAccessTokens,
     require_signed_request_object: app.requireSignedRequestObject,
     request_object_signing_alg: app.requestObjectSigningAlg,
+    userinfo_signed_response_alg: app.userinfoSignedResponseAlg,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -81,6 +83,7 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.dpopBoundAccessTokens) rows.push(['dpop_bound_access_tokens:', 'yes (every token request must carry a DPoP proof)'])
   if (app.requireSignedRequestObject) rows.push(['require_signed_request_object:', 'yes (authorization requests must be signed request objects)'])
   if (app.requestObjectSigningAlg !== '') rows.push(['request_object_signing_alg:', app.requestObjectSigningAlg])
+  if (app.userinfoSignedResponseAlg !== '') rows.push(['userinfo_signed_response_alg:', app.userinfoSignedResponseAlg])
   if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
@@ -131,6 +134,7 @@ export const createApplicationCommand = defineCommand({
     'dpop-bound-access-tokens': booleanOption('RFC 9449: refuse this client\'s token requests without a DPoP proof (its tokens are always DPoP-bound)'),
     'require-signed-request-object': booleanOption('RFC 9101: accept this client\'s authorization requests only as signed request objects (needs --jwks, --jwks-uri or a sealed secret)'),
     'request-object-signing-alg': stringOption('alg', 'The one JWS algorithm the client\'s request objects may use (default: any the server accepts; HS256/384/512 need a sealed secret)'),
+    'userinfo-signed-response-alg': stringOption('alg', 'OpenID Connect: answer UserInfo as a JWT signed with RS256, PS256, ES256 or EdDSA (the server needs a key for it; default: plain JSON)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -165,6 +169,7 @@ export const createApplicationCommand = defineCommand({
         dpopBoundAccessTokens: values['dpop-bound-access-tokens'] === true,
         requireSignedRequestObject: values['require-signed-request-object'] === true,
         ...(values['request-object-signing-alg'] === undefined ? {} : { requestObjectSigningAlg: values['request-object-signing-alg'] }),
+        ...(values['userinfo-signed-response-alg'] === undefined ? {} : { userinfoSignedResponseAlg: values['userinfo-signed-response-alg'] }),
       })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)

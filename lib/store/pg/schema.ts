@@ -53,6 +53,8 @@ export const applications = pgTable('oauth2_application', {
   requireSignedRequestObject: boolean('require_signed_request_object').notNull().default(false),
   /** OIDC Registration `request_object_signing_alg`; '' accepts the server's list. */
   requestObjectSigningAlg: text('request_object_signing_alg').notNull().default(''),
+  /** OIDC Registration `userinfo_signed_response_alg`: UserInfo answers as a JWS signed with this key algorithm; '' answers plain JSON. */
+  userinfoSignedResponseAlg: text('userinfo_signed_response_alg').notNull().default(''),
   createdAt: time('created').notNull(),
   updatedAt: time('updated').notNull(),
 }, (t) => [

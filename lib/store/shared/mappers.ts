@@ -61,6 +61,7 @@ export function toApplication (row: Row<'applications'>): Application {
     dpopBoundAccessTokens: row.dpopBoundAccessTokens,
     requireSignedRequestObject: row.requireSignedRequestObject,
     requestObjectSigningAlg: row.requestObjectSigningAlg,
+    userinfoSignedResponseAlg: row.userinfoSignedResponseAlg,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }

@@ -34,6 +34,7 @@ export function newApplicationToRow (app: NewApplication): InsertRow<'applicatio
     dpopBoundAccessTokens: app.dpopBoundAccessTokens ?? false,
     requireSignedRequestObject: app.requireSignedRequestObject ?? false,
     requestObjectSigningAlg: app.requestObjectSigningAlg ?? '',
+    userinfoSignedResponseAlg: app.userinfoSignedResponseAlg ?? '',
     createdAt: app.now,
     updatedAt: app.now,
   }
@@ -69,6 +70,7 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.dpopBoundAccessTokens !== undefined) set.dpopBoundAccessTokens = changes.dpopBoundAccessTokens
   if (changes.requireSignedRequestObject !== undefined) set.requireSignedRequestObject = changes.requireSignedRequestObject
   if (changes.requestObjectSigningAlg !== undefined) set.requestObjectSigningAlg = changes.requestObjectSigningAlg
+  if (changes.userinfoSignedResponseAlg !== undefined) set.userinfoSignedResponseAlg = changes.userinfoSignedResponseAlg
   return set
 }
 

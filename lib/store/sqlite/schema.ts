@@ -43,6 +43,8 @@ export const applications = sqliteTable('oauth2_application', {
   requireSignedRequestObject: integer('require_signed_request_object', { mode: 'boolean' }).notNull().default(false),
   /** OIDC Registration `request_object_signing_alg`; '' accepts the server's list. */
   requestObjectSigningAlg: text('request_object_signing_alg').notNull().default(''),
+  /** OIDC Registration `userinfo_signed_response_alg`: UserInfo answers as a JWS signed with this key algorithm; '' answers plain JSON. */
+  userinfoSignedResponseAlg: text('userinfo_signed_response_alg').notNull().default(''),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 }, (t) => [

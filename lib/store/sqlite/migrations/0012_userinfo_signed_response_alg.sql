@@ -1,0 +1,1 @@
+ALTER TABLE `oauth2_application` ADD `userinfo_signed_response_alg` text DEFAULT '' NOT NULL;
