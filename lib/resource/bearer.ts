@@ -144,9 +144,8 @@ export function checkScopes (token: AccessTokenInfo, required: readonly string[]
 /** The binding, audience and scope checks of a verified token; `jkt` is the proof's key, `''` for a Bearer presentation. */
 function checkVerified (ctx: ServerContext, result: BearerResult, required: readonly string[], resource: string | null, jkt = ''): BearerResult {
   if (!result.ok) return result
-  if (result.token.jkt !== jkt && (result.token.jkt ?? '') !== jkt) return { ok: false, error: checkBinding(result.token.jkt, jkt) as OAuthError }
-  const unbound = requireBinding(ctx.settings.dpopRequired, result.token.jkt)
-  if (unbound !== null) return { ok: false, error: unbound }
+  const bindingError = checkBinding(result.token.jkt, jkt) ?? requireBinding(ctx.settings.dpopRequired, result.token.jkt)
+  if (bindingError !== null) return { ok: false, error: bindingError }
   const audienceError = checkAudience(ctx.settings, result.token, resource)
   if (audienceError !== null) return { ok: false, error: audienceError }
   const scopeError = checkScopes(result.token, required)
