@@ -58,10 +58,62 @@ export interface AppAuthorizedEvent {
   readonly grantType: string
 }
 
+/**
+ * Why a user's session at this server ended: RP-Initiated Logout, the host's own logout through
+ * `app.oauth.endSession`, a staff member on the administration pages, or expiry.
+ */
+export type LogoutReason = 'rp-initiated' | 'host' | 'staff' | 'expired'
+
+/** Payload of the `logout` event: a user's session ended. Ids only, never the host's session id. */
+export interface LogoutEvent {
+  readonly at: Date
+  readonly userId: string
+  /** The session's public id (`sid` of ID and logout tokens); `null` when no session was tracked. */
+  readonly sid: string | null
+  readonly reason: LogoutReason
+  /** How many relying parties a back-channel logout token was queued for. */
+  readonly backchannelClients: number
+}
+
+/** Payload of the `backchannelLogout` event: one delivery attempt of a logout token (OIDC Back-Channel Logout 1.0 §2.5). */
+export interface BackchannelLogoutEvent {
+  readonly at: Date
+  readonly applicationId: number
+  readonly clientId: string
+  readonly sid: string
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  /** `retrying`: this attempt failed and another is scheduled; `failed`: the attempts ran out. */
+  readonly outcome: 'delivered' | 'retrying' | 'failed'
+  /** The relying party's HTTP status, when it answered. */
+  readonly status?: number
+  /** Why the attempt failed (no secret, no token). */
+  readonly error?: string
+}
+
+/** What a staff action touched on the administration pages. */
+export type StaffTargetKind = 'application' | 'accessToken' | 'refreshToken' | 'grant' | 'deviceGrant' | 'session'
+
+/** Payload of the `staffAction` event: a change a staff member made on the administration pages. */
+export interface StaffActionEvent {
+  readonly at: Date
+  /** The staff member's user id. */
+  readonly staffUserId: string
+  /** What was done, as `<kind>.<verb>`, for example `application.update`, `refreshToken.revoke`, `session.end`. */
+  readonly action: string
+  readonly target: { readonly kind: StaffTargetKind, readonly ids: readonly number[] }
+}
+
 /** The events the toolkit emits. */
 export interface ToolkitEventMap {
   /** Fired after every token issued by the token endpoint. */
   appAuthorized: [AppAuthorizedEvent]
+  /** A user's session at this server ended. */
+  logout: [LogoutEvent]
+  /** A back-channel logout token was delivered, will be retried, or could not be delivered. */
+  backchannelLogout: [BackchannelLogoutEvent]
+  /** A staff member changed something on the administration pages. */
+  staffAction: [StaffActionEvent]
   /**
    * An `appAuthorized` listener threw or rejected. The token was issued all the same; the
    * plugin logs these. With no `error` listener they are dropped (never re-thrown).

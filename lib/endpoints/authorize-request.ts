@@ -89,6 +89,14 @@ export interface AuthorizingUser {
   readonly id: string
   /** When the user last authenticated (OpenID Connect `auth_time`); defaults to now. */
   readonly authTime?: Date
+  /**
+   * The host's own identifier of this login session (for example `request.session.sessionId`
+   * with @fastify/session). With it the toolkit tracks the session (`sid` in ID tokens) and can
+   * send back-channel logout tokens when it ends; it is kept only as a keyed checksum.
+   */
+  readonly sessionId?: string
+  /** The user may use the staff administration pages (`{prefix}/admin/`, when enabled). */
+  readonly isStaff?: boolean
 }
 
 /**

@@ -108,6 +108,15 @@ export interface Application {
    * algorithm; `''` answers plain JSON.
    */
   readonly userinfoSignedResponseAlg: string
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri`: where logout tokens are POSTed; `''` when none. */
+  readonly backchannelLogoutUri: string
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2 `backchannel_logout_session_required`: its logout tokens must carry `sid`. */
+  readonly backchannelLogoutSessionRequired: boolean
+  /**
+   * A Client ID Metadata Document client (its `clientId` is the document's https URL): when the
+   * cached document goes stale and is fetched again. `null` for every other application.
+   */
+  readonly cimdExpiresAt: Date | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -119,7 +128,8 @@ type GivenAtCreation = 'clientId' | 'clientSecretHash' | 'clientType' | 'authori
 /** The fields of `Application` a creation may leave to their defaults. */
 type DefaultedAtCreation = 'clientSecretSealed' | 'requirePushedAuthorizationRequests' | 'tokenEndpointAuthMethod' | 'allowedScopes' |
   'allowIntrospection' | 'selfRegistered' | 'jwks' | 'jwksUri' | 'tokenEndpointAuthSigningAlg' | 'dpopBoundAccessTokens' |
-  'requireSignedRequestObject' | 'requestObjectSigningAlg' | 'userinfoSignedResponseAlg'
+  'requireSignedRequestObject' | 'requestObjectSigningAlg' | 'userinfoSignedResponseAlg' | 'backchannelLogoutUri' |
+  'backchannelLogoutSessionRequired' | 'cimdExpiresAt'
 
 /**
  * Fields needed to create an application; the secret is already hashed. The optional ones
@@ -185,6 +195,8 @@ export interface RefreshTokenRecord {
   readonly authTime: Date | null
   /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key (this thumbprint); `''` when unbound. */
   readonly jkt: string
+  /** The user's session at this server the family was issued in (back-channel logout); `null` when none was known. */
+  readonly sessionId: number | null
   readonly createdAt: Date
 }
 
@@ -205,6 +217,8 @@ export interface GrantRecord {
   readonly authTime: Date
   /** RFC 9449 §10 `dpop_jkt`: the code may only be exchanged with a DPoP proof of this key; `''` when unbound. */
   readonly dpopJkt: string
+  /** The user's session at this server the code was issued in (back-channel logout); `null` when none was known. */
+  readonly sessionId: number | null
   readonly consumedAt: Date | null
   /** The token family created by the first exchange (so a replay can revoke it). */
   readonly tokenFamily: string | null
@@ -283,12 +297,16 @@ export interface NewRefreshToken {
   readonly authTime?: Date | null
   /** RFC 9449 §5: the DPoP key thumbprint a public client's refresh must prove; absent or `''` when unbound. */
   readonly jkt?: string
+  /** The session the family was issued in (carried across rotations); `null` or absent when none. */
+  readonly sessionId?: number | null
 }
 
 /** An authorization code to insert: a `GrantRecord` before it has an id, a consumption or a creation time. */
-export type NewGrant = Omit<GrantRecord, 'id' | 'consumedAt' | 'tokenFamily' | 'createdAt' | 'dpopJkt'> & {
+export type NewGrant = Omit<GrantRecord, 'id' | 'consumedAt' | 'tokenFamily' | 'createdAt' | 'dpopJkt' | 'sessionId'> & {
   /** RFC 9449 §10 `dpop_jkt` from the authorization request; absent or `''` when unbound. */
   readonly dpopJkt?: string
+  /** The user's session at this server; `null` or absent when none was known. */
+  readonly sessionId?: number | null
 }
 
 /** RFC 7591/7592: the registration of a dynamically registered client. */

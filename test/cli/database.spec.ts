@@ -13,7 +13,7 @@ t.test('migrate creates the file and the tables, then has nothing to do', async 
   const db = openSqlite(path)
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'oauth2_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
   db.close()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_used_jti'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_logout_delivery', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_session', 'oauth2_session_client', 'oauth2_used_jti'])
   t.same(await cli(['migrate', '--database', path]), { code: 0, stdout: `No migrations to apply: ${path} is up to date.\n`, stderr: '' })
 })
 

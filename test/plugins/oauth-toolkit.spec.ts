@@ -143,7 +143,7 @@ t.test('migrate: true applies the migrations; a later start needs no migrate', a
   const db = new Database(file, { readonly: true })
   const tables = db.prepare('SELECT name FROM sqlite_master WHERE type = \'table\' AND name LIKE \'oauth2_%\' ORDER BY name').pluck().all()
   db.close()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_used_jti'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_logout_delivery', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_session', 'oauth2_session_client', 'oauth2_used_jti'])
   await t.test('second start without migrate', async (t) => {
     const app = await appWith(t, { database: file })
     await helloWorks(t, app)

@@ -34,7 +34,7 @@ if (url !== null) {
 
   /** The contract's harness: the file's database, emptied for each test. */
   async function openHarness (t: Test): Promise<StoreHarness> {
-    await raw.query('TRUNCATE oauth2_used_jti, oauth2_devicegrant, oauth2_refreshtoken, oauth2_accesstoken, oauth2_idtoken, oauth2_grant, oauth2_application RESTART IDENTITY CASCADE')
+    await raw.query('TRUNCATE oauth2_used_jti, oauth2_logout_delivery, oauth2_session_client, oauth2_session, oauth2_devicegrant, oauth2_refreshtoken, oauth2_accesstoken, oauth2_idtoken, oauth2_grant, oauth2_application RESTART IDENTITY CASCADE')
     return {
       store: await open(t),
       openAnother: async () => await open(t),
@@ -84,7 +84,7 @@ if (url !== null) {
 
   t.test('the schema has the tables, millisecond timestamptz columns, the foreign keys and the lookup indexes', async (t) => {
     const tables = await raw.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'oauth2_%' ORDER BY 1")
-    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_used_jti'])
+    t.same(tables.rows.map((r) => r.table_name), ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_logout_delivery', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_session', 'oauth2_session_client', 'oauth2_used_jti'])
 
     const times = await raw.query<{ name: string, type: string, precision: number }>(`SELECT table_name || '.' || column_name AS name, data_type AS type, datetime_precision AS precision
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'oauth2_grant' AND column_name IN ('expires', 'consumed_at') ORDER BY 1`)
@@ -124,10 +124,15 @@ if (url !== null) {
       'oauth2_client_registration.application_id->oauth2_application:CASCADE',
       'oauth2_devicegrant.application_id->oauth2_application:CASCADE',
       'oauth2_grant.application_id->oauth2_application:CASCADE',
+      'oauth2_grant.session_id->oauth2_session:SET NULL',
       'oauth2_idtoken.application_id->oauth2_application:CASCADE',
+      'oauth2_logout_delivery.application_id->oauth2_application:CASCADE',
       'oauth2_pushed_authorization_request.application_id->oauth2_application:CASCADE',
       'oauth2_refreshtoken.access_token_id->oauth2_accesstoken:SET NULL',
       'oauth2_refreshtoken.application_id->oauth2_application:CASCADE',
+      'oauth2_refreshtoken.session_id->oauth2_session:SET NULL',
+      'oauth2_session_client.application_id->oauth2_application:CASCADE',
+      'oauth2_session_client.session_id->oauth2_session:CASCADE',
     ])
   })
 

@@ -106,7 +106,7 @@ t.test('the schema has the tables, their foreign keys and the lookup indexes', a
   const raw = new Database(file)
   t.teardown(async () => { raw.close(); await store.close() })
   const tables = raw.prepare('SELECT name FROM sqlite_master WHERE type = \'table\' AND name LIKE \'oauth2_%\' ORDER BY name').pluck().all()
-  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_used_jti'])
+  t.same(tables, ['oauth2_accesstoken', 'oauth2_application', 'oauth2_client_registration', 'oauth2_devicegrant', 'oauth2_grant', 'oauth2_idtoken', 'oauth2_logout_delivery', 'oauth2_pushed_authorization_request', 'oauth2_refreshtoken', 'oauth2_session', 'oauth2_session_client', 'oauth2_used_jti'])
 
   const indexes = (table: string): Record<string, { unique: boolean, columns: string[] }> => {
     const out: Record<string, { unique: boolean, columns: string[] }> = {}
@@ -154,8 +154,12 @@ t.test('the schema has the tables, their foreign keys and the lookup indexes', a
   t.same(fks('oauth2_accesstoken'), [
     'application_id->oauth2_application:CASCADE', 'grant_id->oauth2_grant:SET NULL', 'id_token_id->oauth2_idtoken:CASCADE',
   ])
-  t.same(fks('oauth2_refreshtoken'), ['access_token_id->oauth2_accesstoken:SET NULL', 'application_id->oauth2_application:CASCADE'])
-  t.same(fks('oauth2_grant'), ['application_id->oauth2_application:CASCADE'])
+  t.same(fks('oauth2_refreshtoken'), [
+    'access_token_id->oauth2_accesstoken:SET NULL', 'application_id->oauth2_application:CASCADE', 'session_id->oauth2_session:SET NULL',
+  ])
+  t.same(fks('oauth2_grant'), ['application_id->oauth2_application:CASCADE', 'session_id->oauth2_session:SET NULL'])
+  t.same(fks('oauth2_session_client'), ['application_id->oauth2_application:CASCADE', 'session_id->oauth2_session:CASCADE'])
+  t.same(fks('oauth2_logout_delivery'), ['application_id->oauth2_application:CASCADE'])
   t.same(fks('oauth2_idtoken'), ['application_id->oauth2_application:CASCADE'])
   t.same(fks('oauth2_devicegrant'), ['application_id->oauth2_application:CASCADE'])
   t.same(fks('oauth2_client_registration'), ['application_id->oauth2_application:CASCADE'])

@@ -62,6 +62,9 @@ export function toApplication (row: Row<'applications'>): Application {
     requireSignedRequestObject: row.requireSignedRequestObject,
     requestObjectSigningAlg: row.requestObjectSigningAlg,
     userinfoSignedResponseAlg: row.userinfoSignedResponseAlg,
+    backchannelLogoutUri: row.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: row.backchannelLogoutSessionRequired,
+    cimdExpiresAt: row.cimdExpiresAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -103,6 +106,7 @@ export function toRefreshToken (row: Row<'refreshTokens'>): RefreshTokenRecord {
     successorSealed: row.successorSealed,
     authTime: row.authTime,
     jkt: row.jkt,
+    sessionId: row.sessionId,
     createdAt: row.createdAt,
   }
 }
@@ -123,6 +127,7 @@ export function toGrant (row: Row<'grants'>): GrantRecord {
     resource: row.resource,
     authTime: row.authTime,
     dpopJkt: row.dpopJkt,
+    sessionId: row.sessionId,
     consumedAt: row.consumedAt,
     tokenFamily: row.tokenFamily,
     createdAt: row.createdAt,

@@ -35,6 +35,9 @@ export function newApplicationToRow (app: NewApplication): InsertRow<'applicatio
     requireSignedRequestObject: app.requireSignedRequestObject ?? false,
     requestObjectSigningAlg: app.requestObjectSigningAlg ?? '',
     userinfoSignedResponseAlg: app.userinfoSignedResponseAlg ?? '',
+    backchannelLogoutUri: app.backchannelLogoutUri ?? '',
+    backchannelLogoutSessionRequired: app.backchannelLogoutSessionRequired ?? false,
+    cimdExpiresAt: app.cimdExpiresAt ?? null,
     createdAt: app.now,
     updatedAt: app.now,
   }
@@ -71,6 +74,9 @@ export function applicationChangesToRow (changes: ApplicationChanges, now: Date)
   if (changes.requireSignedRequestObject !== undefined) set.requireSignedRequestObject = changes.requireSignedRequestObject
   if (changes.requestObjectSigningAlg !== undefined) set.requestObjectSigningAlg = changes.requestObjectSigningAlg
   if (changes.userinfoSignedResponseAlg !== undefined) set.userinfoSignedResponseAlg = changes.userinfoSignedResponseAlg
+  if (changes.backchannelLogoutUri !== undefined) set.backchannelLogoutUri = changes.backchannelLogoutUri
+  if (changes.backchannelLogoutSessionRequired !== undefined) set.backchannelLogoutSessionRequired = changes.backchannelLogoutSessionRequired
+  if (changes.cimdExpiresAt !== undefined) set.cimdExpiresAt = changes.cimdExpiresAt
   return set
 }
 
@@ -125,6 +131,7 @@ export function newGrantToRow (grant: NewGrant, now: Date): InsertRow<'grants'> 
     resource: grant.resource,
     authTime: grant.authTime,
     dpopJkt: grant.dpopJkt ?? '',
+    sessionId: grant.sessionId ?? null,
     createdAt: now,
     updatedAt: now,
   }
@@ -203,6 +210,7 @@ export function newRefreshTokenToRow (rt: NewRefreshToken, accessTokenId: number
     resource: rt.resource,
     authTime: rt.authTime ?? null,
     jkt: rt.jkt ?? '',
+    sessionId: rt.sessionId ?? null,
     createdAt: now,
     updatedAt: now,
   }

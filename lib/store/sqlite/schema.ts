@@ -45,6 +45,15 @@ export const applications = sqliteTable('oauth2_application', {
   requestObjectSigningAlg: text('request_object_signing_alg').notNull().default(''),
   /** OIDC Registration `userinfo_signed_response_alg`: UserInfo answers as a JWS signed with this key algorithm; '' answers plain JSON. */
   userinfoSignedResponseAlg: text('userinfo_signed_response_alg').notNull().default(''),
+  /** OIDC Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri`: where logout tokens are POSTed; '' when none. */
+  backchannelLogoutUri: text('backchannel_logout_uri').notNull().default(''),
+  /** OIDC Back-Channel Logout 1.0 §2.2 `backchannel_logout_session_required`: logout tokens must carry `sid`. */
+  backchannelLogoutSessionRequired: integer('backchannel_logout_session_required', { mode: 'boolean' }).notNull().default(false),
+  /**
+   * A Client ID Metadata Document client (its `client_id` is the document's https URL): when the
+   * cached document goes stale and must be fetched again. NULL for every other application.
+   */
+  cimdExpiresAt: integer('cimd_expires_at', { mode: 'timestamp_ms' }),
   createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 }, (t) => [
@@ -67,6 +76,8 @@ export const grants = sqliteTable('oauth2_grant', {
   resource: text('resource').notNull().default(''),
   /** RFC 9449 §10 `dpop_jkt`: the code may only be exchanged with a DPoP proof of this key; '' when unbound. */
   dpopJkt: text('dpop_jkt').notNull().default(''),
+  /** The user's session at this server the code was issued in (back-channel logout); NULL when none was known. */
+  sessionId: integer('session_id').references(() => sessions.id, { onDelete: 'set null' }),
   authTime: integer('auth_time', { mode: 'timestamp_ms' }).notNull(),
   consumedAt: integer('consumed_at', { mode: 'timestamp_ms' }),
   tokenFamily: text('token_family'),
@@ -76,6 +87,7 @@ export const grants = sqliteTable('oauth2_grant', {
   uniqueIndex('oauth2_grant_code_checksum_uq').on(t.codeChecksum),
   index('oauth2_grant_expires_idx').on(t.expiresAt),
   index('oauth2_grant_application_idx').on(t.applicationId),
+  index('oauth2_grant_session_idx').on(t.sessionId).where(sql`${t.sessionId} IS NOT NULL`),
 ])
 
 export const idTokens = sqliteTable('oauth2_idtoken', {
@@ -128,6 +140,8 @@ export const refreshTokens = sqliteTable('oauth2_refreshtoken', {
   resource: text('resource').notNull().default(''),
   /** RFC 9449 §5: the thumbprint of the key a public client's refresh must prove; '' when unbound. */
   jkt: text('jkt').notNull().default(''),
+  /** The session this family was issued in (carried across rotations); NULL when none. Back-Channel Logout §2.7 revokes non-offline families with it. */
+  sessionId: integer('session_id').references(() => sessions.id, { onDelete: 'set null' }),
   revokedAt: integer('revoked', { mode: 'timestamp_ms' }),
   successorSealed: text('successor_sealed'),
   /** When the user authenticated for the authorization this family descends from (OIDC `auth_time` on refresh). */
@@ -136,6 +150,7 @@ export const refreshTokens = sqliteTable('oauth2_refreshtoken', {
   updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
 }, (t) => [
   uniqueIndex('oauth2_refreshtoken_checksum_uq').on(t.tokenChecksum),
+  index('oauth2_refreshtoken_session_idx').on(t.sessionId).where(sql`${t.sessionId} IS NOT NULL`),
   uniqueIndex('oauth2_refreshtoken_access_token_uq').on(t.accessTokenId).where(sql`${t.accessTokenId} IS NOT NULL`),
   index('oauth2_refreshtoken_family_idx').on(t.tokenFamily),
   index('oauth2_refreshtoken_revoked_idx').on(t.revokedAt),
@@ -211,6 +226,65 @@ export const usedJtis = sqliteTable('oauth2_used_jti', {
 }, (t) => [
   uniqueIndex('oauth2_used_jti_key_uq').on(t.kind, t.keyChecksum),
   index('oauth2_used_jti_expires_idx').on(t.expiresAt),
+])
+
+/**
+ * A user's login session at this server, as the host reports it (`resolveUser`'s `sessionId`),
+ * known to relying parties by `sid` (OIDC Back-Channel Logout 1.0 §2.4, Front-Channel's `sid`).
+ * The host's own session id is a bearer secret, so only its keyed checksum is kept. `expires`
+ * moves forward with each authorization; an ended or expired session is cleared by
+ * `clearExpired`.
+ */
+export const sessions = sqliteTable('oauth2_session', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** The public session id put in ID tokens and logout tokens (random, URL-safe). */
+  sid: text('sid').notNull(),
+  /** Checksum of the host's session id; NULL once the session ended (a new login gets a new row). */
+  sessionKeyChecksum: text('session_key_checksum'),
+  userId: text('user_id').notNull(),
+  authTime: integer('auth_time', { mode: 'timestamp_ms' }).notNull(),
+  expiresAt: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  endedAt: integer('ended', { mode: 'timestamp_ms' }),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_session_sid_uq').on(t.sid),
+  uniqueIndex('oauth2_session_key_uq').on(t.sessionKeyChecksum).where(sql`${t.sessionKeyChecksum} IS NOT NULL`),
+  index('oauth2_session_user_idx').on(t.userId),
+  index('oauth2_session_expires_idx').on(t.expiresAt),
+])
+
+/** The relying parties that were issued codes or tokens in a session: who gets a logout token when it ends. */
+export const sessionClients = sqliteTable('oauth2_session_client', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  sessionId: integer('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  uniqueIndex('oauth2_session_client_uq').on(t.sessionId, t.applicationId),
+  index('oauth2_session_client_application_idx').on(t.applicationId),
+])
+
+/**
+ * Logout tokens still to deliver (OIDC Back-Channel Logout 1.0 §2.5), an outbox any instance may
+ * work through: a row is written when the session ends, claimed by moving `next_attempt`
+ * forward, and deleted once the relying party answered 200 or the attempts ran out. The token
+ * itself is signed at each attempt (fresh `iat` and `jti`), so no signed token is stored.
+ */
+export const logoutDeliveries = sqliteTable('oauth2_logout_delivery', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  applicationId: integer('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  /** The logout token's `sub` source: the user id as ID tokens carry it. */
+  userId: text('user_id').notNull(),
+  /** The ended session's `sid`, kept here because the session row may be cleared first. */
+  sid: text('sid').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: integer('next_attempt', { mode: 'timestamp_ms' }).notNull(),
+  lastError: text('last_error').notNull().default(''),
+  createdAt: integer('created', { mode: 'timestamp_ms' }).notNull(),
+}, (t) => [
+  index('oauth2_logout_delivery_next_idx').on(t.nextAttemptAt),
+  index('oauth2_logout_delivery_application_idx').on(t.applicationId),
 ])
 
 /**
