@@ -172,13 +172,13 @@ ${filter.options.map((o) => html`<option value="${o.value}"${o.value === filter.
 export function adminListPage (data: AdminListData, chrome: AdminChrome, page: PageContext): SafeHtml {
   const t = ADMIN_TEXT.list
   const action = data.action
-  const table = html`<table class="oat-table">
+  const table = html`<div class="oat-scroll"><table class="oat-table">
 <thead><tr>${action === null ? '' : html`<th scope="col">${t.select}</th>`}${data.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
 <tbody>
 ${data.rows.map((row) => html`<tr>${action === null
 ? ''
 : html`<td>${row.selectable ? html`<input type="checkbox" name="id" value="${row.id}" aria-label="${t.selectRow(row.id)}">` : ''}</td>`}${row.cells.map((c) => html`<td>${c}</td>`)}</tr>\n`)}</tbody>
-</table>`
+</table></div>`
   return adminLayout(page, chrome, data.title, html`
 <h1>${data.title}</h1>
 <form method="get" action="${data.base}" class="oat-filters">

@@ -37,7 +37,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .oat-filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; margin-bottom: 1rem; }
 .oat-filters .oat-field { flex: 1 1 10rem; }
 .oat-filters .oat-actions { margin-top: 0; }
-.oat-table { width: 100%; border-collapse: collapse; font-size: .9rem; display: block; overflow-x: auto; }
+.oat-scroll { overflow-x: auto; }
+.oat-table { width: 100%; border-collapse: collapse; font-size: .9rem; }
 .oat-table th, .oat-table td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--border); vertical-align: top; overflow-wrap: anywhere; }
 .oat-table th { border-top: 0; }
 .oat-codepoint { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .8em; border: 1px solid #cf222e; border-radius: 3px; padding: 0 .15em; color: #cf222e; }
