@@ -1,49 +1,15 @@
 // The staff administration pages (`/o/admin/`), through app.inject on a real SQLite file:
 // access control, CSRF, lists, filters, keyset pages, every action and its staffAction event,
 // escaping of hostile values, and tokens never shown.
-import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { oauthRoutes } from '../../index.js'
 import type { StaffActionEvent } from '../../lib/context.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
-import { ALICE, basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
+import { ALICE, basicAuth, bearerWorks, postToken } from '../helpers/index.js'
 import {
-  asUser, buildAuthorizeApp, codeClient, codeFlowTokens, createCodeApplication, csrfCookieOf, exchangeCode, headerUser, obtainCode, pkcePair, REDIRECT_URI, unescapeHtml,
+  buildAuthorizeApp, codeClient, codeFlowTokens, createCodeApplication, exchangeCode, headerUser, obtainCode, pkcePair, REDIRECT_URI, unescapeHtml,
 } from '../helpers/authorize.js'
-
-export const STAFF = 'staff-sam'
-
-/** The test `resolveUser`, with the users whose id starts with `staff-` marked staff. */
-export function staffUser (request: FastifyRequest): { id: string, isStaff: boolean } | null {
-  const user = headerUser(request)
-  return user === null ? null : { ...user, isStaff: user.id.startsWith('staff-') }
-}
-
-export async function buildAdminApp (t: Parameters<typeof buildAuthorizeApp>[0], options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const app = await buildAuthorizeApp(t, { prefix: false, resolveUser: staffUser, ...options })
-  await app.register(oauthRoutes, { prefix: '/o', adminPages: true })
-  return app
-}
-
-/** A page's CSRF token and the cookie it is bound to. */
-export interface FormState { token: string, cookie: string }
-
-export function formState (res: LightMyRequestResponse, cookie?: string): FormState {
-  const token = /name="csrf_token" value="([^"]*)"/.exec(res.body)?.[1]
-  const set = csrfCookieOf(res) ?? cookie
-  if (token === undefined || set === undefined) throw new Error(`no form on ${res.statusCode}: ${res.body.slice(0, 300)}`)
-  return { token: unescapeHtml(token), cookie: set }
-}
-
-export async function get (app: FastifyInstance, url: string, user: string | null = STAFF): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'GET', url, headers: asUser(user) })
-}
-
-export async function post (app: FastifyInstance, url: string, fields: Record<string, string | readonly string[]>, state: FormState | null,
-  user: string | null = STAFF): Promise<LightMyRequestResponse> {
-  const payload = form(state === null ? fields : { ...fields, csrf_token: state.token })
-  return await app.inject({ method: 'POST', url, payload, headers: asUser(user, { ...FORM, ...(state === null ? {} : { cookie: state.cookie }) }) })
-}
+import { buildAdminApp, formState, get, post, STAFF, staffUser } from './admin-support.js'
 
 /** Collects the staffAction events of `app`. */
 function staffEvents (app: FastifyInstance): StaffActionEvent[] {
