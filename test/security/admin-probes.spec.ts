@@ -117,10 +117,11 @@ t.test('odd bodies and methods: 4xx, never a 500', async (t) => {
   const twice = await app.inject({
     method: 'POST',
     url: '/o/admin/access-tokens/action/',
-    headers: { ...staffHeaders, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'x-test-user': STAFF, cookie: tokenTwice.cookie, 'content-type': 'application/x-www-form-urlencoded' },
     payload: `csrf_token=${encodeURIComponent(tokenTwice.token)}&csrf_token=x&id=${ids.accessToken}&confirm=yes`,
   })
-  t.equal(twice.statusCode, 403, 'a repeated CSRF field is refused')
+  t.equal(twice.statusCode, 403, 'a repeated CSRF field is refused, even when its first value is valid')
+  t.match(twice.body, /did not come from this site/)
   const garbage = await app.inject({ method: 'POST', url: '/o/admin/grants/action/', headers: { ...staffHeaders, 'content-type': 'application/x-www-form-urlencoded' }, payload: '%%%=&&&' })
   t.ok(garbage.statusCode >= 400 && garbage.statusCode < 500, `an unreadable form: ${garbage.statusCode}`)
   for (const method of ['PUT', 'DELETE', 'PATCH'] as const) {
