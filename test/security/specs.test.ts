@@ -4,6 +4,7 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './admin-probes.spec.ts',
   './browser-rows.spec.ts',
   './client-assertion.spec.ts',
   './crash-consistency.spec.ts',
