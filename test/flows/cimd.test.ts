@@ -48,9 +48,9 @@ async function setup (t: Test, routes: (docs: () => DocumentServer) => Record<st
   allowPrivateAddresses?: boolean
   listen?: boolean
 } = {}): Promise<Setup> {
-  let docs: DocumentServer | undefined
-  const get = (): DocumentServer => docs as DocumentServer
-  docs = await startDocumentServer(t, routes(get), certificate)
+  // The routes may name the server's own origin, known only once it listens: they ask for it lazily.
+  const holder: { docs?: DocumentServer } = {}
+  const docs = holder.docs = await startDocumentServer(t, routes(() => holder.docs as DocumentServer), certificate)
   const clock = fixedClock(new Date().toISOString())
   const app = await buildApp(t, {
     ...LOGIN_OPTIONS,
@@ -319,9 +319,20 @@ t.test('cimdEnabled off: a URL client_id is an unknown client, and documents sto
   const metadata = (await app.inject('/.well-known/oauth-authorization-server')).json() as Record<string, unknown>
   t.equal(metadata.client_id_metadata_document_supported, undefined, 'not advertised')
   await app.oauth.store.createApplication({
-    clientId, clientSecretHash: '', clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: [CALLBACK], postLogoutRedirectUris: [],
-    allowedOrigins: [], name: 'Left over', userId: null, skipAuthorization: false, algorithm: '', selfRegistered: true,
-    cimdExpiresAt: new Date(Date.now() + 3600_000), now: new Date(),
+    clientId,
+    clientSecretHash: '',
+    clientType: 'public',
+    authorizationGrantType: 'authorization-code',
+    redirectUris: [CALLBACK],
+    postLogoutRedirectUris: [],
+    allowedOrigins: [],
+    name: 'Left over',
+    userId: null,
+    skipAuthorization: false,
+    algorithm: '',
+    selfRegistered: true,
+    cimdExpiresAt: new Date(Date.now() + 3600_000),
+    now: new Date(),
   })
   await assertRefused(t, app, clientId)
 })
