@@ -6,6 +6,7 @@ export { openStore, type OpenStoreOptions, type SqliteOptions } from '../lib/sto
 export type { DatabaseOption, SqliteDatabase, PgPool } from '../lib/store/connection.js'
 export { parseDatabaseUrl, type ParsedDatabaseUrl } from '../lib/store/database-url.js'
 export type { ClearExpiredOptions } from '../lib/maintenance.js'
+export type { ClearCimdOptions } from '../lib/registration/cimd.js'
 export {
   APPLICATION_GRANT_TYPES,
   type Store,

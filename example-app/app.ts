@@ -49,6 +49,12 @@ export interface ExampleAppOptions {
   oidcEs256Key?: string
   /** Seals the client secrets of HS256 applications (OAT_CLIENT_SECRET_SEALING_KEY); without it, HS256 is refused. */
   clientSecretSealingKey?: string
+  /**
+   * Client ID Metadata Documents (CIMD_ENABLED=1): an https URL may be a `client_id`, its JSON
+   * document fetched as the client's metadata; `allowedHosts` (CIMD_ALLOWED_HOSTS) limits which
+   * hosts. Off by default: the server then fetches nothing a client names.
+   */
+  cimd?: { readonly enabled: boolean, readonly allowedHosts: readonly string[] }
   /** Toolkit settings over the example's own (the benchmark turns the verification cache off with them). */
   settings?: SettingsInput
   /**
@@ -63,7 +69,7 @@ export interface ExampleAppOptions {
  * The toolkit settings of the example app: the server registers the plugin with them, and
  * `npm run example -- check` checks them.
  */
-export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKey' | 'issuer' | 'settings'>): SettingsInput {
+export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKey' | 'issuer' | 'settings' | 'cimd'>): SettingsInput {
   return {
     scopes: options.oidcPrivateKey === undefined
       ? { read: 'Reading scope', write: 'Writing scope' }
@@ -88,6 +94,9 @@ export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKe
     // who steals them. Proofs name this server's URL, taken from the issuer (never from the
     // Host header), so DPoP is on whenever the issuer is fixed, as `npm start` fixes it.
     ...(options.issuer === undefined ? {} : { issuer: options.issuer, dpopEnabled: true }),
+    // draft-ietf-oauth-client-id-metadata-document: MCP-style clients name themselves by the URL
+    // of their metadata; the consent page then says which host published what it shows.
+    ...(options.cimd?.enabled === true ? { cimdEnabled: true, cimdAllowedHosts: [...options.cimd.allowedHosts] } : {}),
     ...options.settings,
   }
 }

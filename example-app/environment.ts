@@ -4,8 +4,23 @@
 /** A mistake in the example app's environment: reported as its message alone. */
 export class StartupError extends Error {}
 
-/** The example app's environment: HOST, PORT, ISSUER, SESSION_SECRET and OAT_CLIENT_SECRET_SEALING_KEY, checked. */
-export function environment (): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined } {
+/** Client ID Metadata Documents, as CIMD_ENABLED and CIMD_ALLOWED_HOSTS ask: off unless CIMD_ENABLED=1. */
+export interface CimdEnvironment {
+  readonly enabled: boolean
+  /** Host names (`.example.com` for subdomains too), from the space- or comma-separated CIMD_ALLOWED_HOSTS; empty: any public host. */
+  readonly allowedHosts: readonly string[]
+}
+
+/** CIMD_ENABLED (`1` or `0`, default off) and CIMD_ALLOWED_HOSTS, checked. */
+export function cimdEnvironment (env: NodeJS.ProcessEnv = process.env): CimdEnvironment {
+  const raw = env.CIMD_ENABLED ?? ''
+  if (!['', '0', '1'].includes(raw)) throw new StartupError(`CIMD_ENABLED must be 1 (on) or 0 (off); got "${raw}"`)
+  const allowedHosts = (env.CIMD_ALLOWED_HOSTS ?? '').split(/[\s,]+/).filter((h) => h !== '').map((h) => h.toLowerCase())
+  return { enabled: raw === '1', allowedHosts }
+}
+
+/** The example app's environment: HOST, PORT, ISSUER, SESSION_SECRET, OAT_CLIENT_SECRET_SEALING_KEY and the CIMD switches, checked. */
+export function environment (): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined, cimd: CimdEnvironment } {
   const host = process.env.HOST ?? '127.0.0.1'
   const rawPort = process.env.PORT ?? '8000'
   const port = Number(rawPort)
@@ -14,7 +29,7 @@ export function environment (): { host: string, port: number, issuer: string, se
   if (secret !== undefined && secret.length < 32) throw new StartupError(`SESSION_SECRET must be at least 32 characters; got ${secret.length}`)
   // The same variable the CLI reads, so `createapplication --algorithm HS256` and the server agree.
   const sealingKey = process.env.OAT_CLIENT_SECRET_SEALING_KEY
-  return { host, port, issuer: exampleIssuer(host, port), secret, sealingKey: sealingKey === '' ? undefined : sealingKey }
+  return { host, port, issuer: exampleIssuer(host, port), secret, sealingKey: sealingKey === '' ? undefined : sealingKey, cimd: cimdEnvironment() }
 }
 
 /**

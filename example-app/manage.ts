@@ -14,7 +14,7 @@ createuser creates a user of the example app (password hashed with scrypt) in th
 database (DATABASE_URL: a SQLite path or a postgres:// URL; default example-app/data/db.sqlite3).
 
 check runs the toolkit's deployment checks on the app as npm start would run it, with the same
-environment (ISSUER, SESSION_SECRET, OIDC_RSA_PRIVATE_KEY, DATABASE_URL); exit status 1 on errors.`
+environment (ISSUER, SESSION_SECRET, OIDC_RSA_PRIVATE_KEY, DATABASE_URL, CIMD_ENABLED); exit status 1 on errors.`
 
 /**
  * The toolkit's deployment checks, given what \`npm start\` gives the plugin: its settings, its
@@ -25,7 +25,7 @@ async function check (json: boolean): Promise<number> {
   const env = environment()
   const oidcPrivateKey = exampleOidcKey()
   const result = await checkDeployment({
-    settings: exampleSettings({ issuer: env.issuer, oidcPrivateKey }),
+    settings: exampleSettings({ issuer: env.issuer, oidcPrivateKey, cimd: env.cimd }),
     database: exampleDatabase(),
     migrate: true,
     oidc: { privateKey: oidcPrivateKey },

@@ -45,6 +45,7 @@ try {
     logger: true,
     oidcPrivateKey: exampleOidcKey(),
     oidcEs256Key: exampleEs256Key(),
+    cimd: env.cimd,
     ...(env.secret === undefined ? {} : { secret: env.secret }),
     ...(env.sealingKey === undefined ? {} : { clientSecretSealingKey: env.sealingKey }),
   })

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import type { Clock } from './clock.js'
 import type { DpopVerifier } from './dpop/proof.js'
+import type { CimdResolver } from './registration/cimd.js'
 import type { VerificationCache } from './resource/verification-cache.js'
 import type { ClientCache } from './validator/client-cache.js'
 import type { JwksUriCache } from './validator/client-jwks.js'
@@ -142,6 +143,8 @@ export interface ServerContext {
   readonly clientCache?: ClientCache | null
   /** SHA-256 checksums of the initial access tokens that may register clients (RFC 7591 §3); empty when none. */
   readonly initialAccessTokenChecksums?: readonly string[]
+  /** Client ID Metadata Documents when `cimdEnabled`; absent or `null` otherwise (a URL `client_id` is then an unknown client). */
+  readonly cimd?: CimdResolver | null
   /** RFC 9449 proof checking when `dpopEnabled`; absent or `null` otherwise (`DPoP` headers are then ignored at the token endpoint). */
   readonly dpop?: DpopVerifier | null
 }

@@ -11,6 +11,7 @@ import { VerificationCache } from './resource/verification-cache.js'
 import { ClientCache } from './validator/client-cache.js'
 import { JwksUriCache } from './validator/client-jwks.js'
 import { createSafeFetch, type SafeFetchOptions } from './http/safe-fetch.js'
+import { CimdResolver, clearExpiredCimdApplications, type ClearCimdOptions } from './registration/cimd.js'
 import { bindEndpoints, type EndpointOptions, type OAuthEndpoints } from './server-endpoints.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
@@ -41,8 +42,9 @@ export interface OAuthServerOptions {
    */
   clientSecretSealingKey?: SealingKeyInput
   /**
-   * The outbound HTTP client that fetches URLs clients register (`jwks_uri`): https only, public
-   * addresses only, no redirects, 64 KiB and 5 s by default. `allowHttp` and
+   * The outbound HTTP client that fetches URLs clients register (`jwks_uri`, client ID metadata
+   * documents): https only, public addresses only, no redirects, 64 KiB and 5 s by default (for
+   * metadata documents, `cimdMaxDocumentSize` and `cimdFetchTimeoutSeconds` instead). `allowHttp` and
    * `allowPrivateAddresses` are for tests and local development; `ca` trusts a test server's certificate.
    */
   outboundHttp?: SafeFetchOptions
@@ -98,6 +100,12 @@ export interface OAuthServer extends OAuthEndpoints {
   regenerateClientSecret (id: number): Promise<CreatedApplication | null>
   /** DOT's `cleartokens`. */
   clearExpiredTokens (options?: ClearExpiredOptions): Promise<ClearedCounts>
+  /**
+   * DOT's `clearcimdapplications`: deletes the applications Client ID Metadata Documents created
+   * whose document is stale and that hold no live token, code or device authorization; resolves
+   * to how many. A client that comes back is fetched anew.
+   */
+  clearExpiredCimdApplications (options?: ClearCimdOptions): Promise<number>
   /** Detaches the server from its store (the verification cache stops listening); the store itself stays open. */
   close (): void
 }
@@ -138,6 +146,10 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       : null,
     initialAccessTokenChecksums: (options.initialAccessTokens ?? []).map(tokenChecksum),
     jwksUriCache: new JwksUriCache(createSafeFetch(options.outboundHttp), settings.jwksUriCacheSeconds, settings.jwksUriRefetchSeconds),
+    // The document limits are the CIMD settings'; the policy (http, private addresses, trusted CAs) is the outbound client's.
+    cimd: settings.cimdEnabled
+      ? new CimdResolver(createSafeFetch({ ...options.outboundHttp, maxBytes: settings.cimdMaxDocumentSize, timeoutMs: settings.cimdFetchTimeoutSeconds * 1000 }))
+      : null,
     dpop: createServerDpop(settings, options.store, options.clock ?? systemClock, options.dpopNonceKey, options.clientSecretSealingKey),
   }
   const server: OAuthServer & { readonly [CONTEXT]: ServerContext } = {
@@ -157,6 +169,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     updateApplication: (id, input, opts) => updateApplication(ctx, id, input, opts),
     regenerateClientSecret: (id) => regenerateClientSecret(ctx, id),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
+    clearExpiredCimdApplications: (opts) => clearExpiredCimdApplications(ctx, opts),
     close: () => {
       ctx.verificationCache?.close()
       ctx.clientCache?.close()

@@ -117,6 +117,13 @@ const audience = rule<string | readonly string[] | null>((v, key) => {
 // RFC 6750 §3: the realm is a quoted-string; printable ASCII without `"` or `\` needs no escaping.
 const realm = rule<string>((v, key) => typeof v === 'string' && /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(v) ? null : `${key} must be printable ASCII without quotes or backslashes`)
 
+/** A `cimdAllowedHosts` / `cimdBlockedHosts` entry: a lower-case host name, optionally with a leading dot (it and its subdomains). */
+function hostPatternProblem (pattern: string): string | null {
+  return /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(pattern) || /^\[[0-9a-f:.]+\]$/.test(pattern)
+    ? null
+    : `"${pattern}" is not a lower-case host name (with an optional leading dot for subdomains)`
+}
+
 /** RFC 8414 §2: an https URL with no query or fragment (http only for loopback, for development). */
 export function issuerProblem (issuer: string): string | null {
   const problem = httpsUrlProblem(issuer)
@@ -235,6 +242,16 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   dcrRotateRegistrationTokenOnUpdate: boolean,
   dcrRegistrationRateLimit: nullable(positiveInteger()),
   parEnabled: boolean,
+  cimdEnabled: boolean,
+  cimdAllowedHosts: stringList(hostPatternProblem),
+  cimdBlockedHosts: stringList(hostPatternProblem),
+  cimdFetchTimeoutSeconds: positiveInteger(atMost(60, 'a request waits for the fetch')),
+  // The draft (§6.6) suggests 5 KB; 1 MiB is far past any real client's metadata.
+  cimdMaxDocumentSize: positiveInteger(between(256, 1024 * 1024)),
+  cimdMetadataMinAgeSeconds: nonNegativeNumber(),
+  cimdMetadataMaxAgeSeconds: positiveInteger(),
+  cimdFailureBackoffSeconds: nonNegativeNumber(),
+  cimdMaxConcurrentFetches: positiveInteger(),
   // RFC 9126 §2.2: short-lived; past 600 s a pushed request is no safer than a front-channel one.
   parRequestUriLifetimeSeconds: positiveInteger(atMost(600, 'RFC 9126 §2.2')),
   requirePushedAuthorizationRequests: boolean,
@@ -280,6 +297,7 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
 /** Rules between settings, checked on settings that each passed their own rule: a message or `null`. */
 export const CONSTRAINTS: ReadonlyArray<(s: Settings) => string | null> = [
   (s) => s.requirePushedAuthorizationRequests && !s.parEnabled ? 'requirePushedAuthorizationRequests needs parEnabled' : null,
+  (s) => s.cimdMetadataMinAgeSeconds > s.cimdMetadataMaxAgeSeconds ? 'cimdMetadataMinAgeSeconds must not exceed cimdMetadataMaxAgeSeconds' : null,
   (s) => s.refreshTokenReuseProtection && !s.rotateRefreshToken ? 'refreshTokenReuseProtection needs rotateRefreshToken (DOT check W012)' : null,
   (s) => {
     const missing = s.defaultScopes.find((scope) => scope !== '__all__' && !Object.hasOwn(s.scopes, scope))

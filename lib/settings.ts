@@ -173,6 +173,46 @@ export interface Settings {
   readonly dcrRegistrationRateLimit: number | null
   /** Serve RFC 9126 pushed authorization requests at `{prefix}/par/` (DOT `PAR_ENABLED`, true). */
   readonly parEnabled: boolean
+
+  // ---- client ID metadata documents (draft-ietf-oauth-client-id-metadata-document) ---------
+  /**
+   * Accept an https URL as `client_id` and fetch the client's metadata from it (DOT
+   * `CIMD_ENABLED`, false). The document is fetched through the SSRF-safe outbound client, held
+   * to the rules below, and kept as a public (or `private_key_jwt`) application whose redirect
+   * URIs are unvetted. Off, a URL `client_id` is an unknown client. See docs/cimd.md.
+   */
+  readonly cimdEnabled: boolean
+  /**
+   * Hosts whose documents are fetched (DOT `CIMD_ALLOWED_HOSTS`); empty (the default) allows
+   * every host not blocked. `example.com` matches that host only; `.example.com` matches it and
+   * every subdomain. Compared with the URL's lower-case host name, without the port.
+   */
+  readonly cimdAllowedHosts: readonly string[]
+  /** Hosts whose documents are never fetched, in the form of `cimdAllowedHosts`; checked first. Default empty. */
+  readonly cimdBlockedHosts: readonly string[]
+  /** Time allowed for one document fetch, DNS to last byte, seconds (DOT `CIMD_FETCH_TIMEOUT_SECONDS`, 5). */
+  readonly cimdFetchTimeoutSeconds: number
+  /** Largest document accepted, bytes (DOT `CIMD_MAX_DOCUMENT_SIZE`, 16384). */
+  readonly cimdMaxDocumentSize: number
+  /**
+   * Least time a fetched document is used before it is fetched again, seconds (DOT
+   * `CIMD_METADATA_MIN_AGE_SECONDS`, 300): the floor under the document's `Cache-Control: max-age`,
+   * and what a document without one gets.
+   */
+  readonly cimdMetadataMinAgeSeconds: number
+  /** Longest time a fetched document is used, whatever its `max-age` says, seconds (DOT `CIMD_METADATA_MAX_AGE_SECONDS`, 86400). */
+  readonly cimdMetadataMaxAgeSeconds: number
+  /**
+   * After a failed fetch, how long requests naming that URL are refused without fetching it
+   * again, seconds (DOT `CIMD_FAILURE_BACKOFF_SECONDS`, 60): a dead or hostile URL costs one
+   * outbound request per period, however many requests name it.
+   */
+  readonly cimdFailureBackoffSeconds: number
+  /**
+   * Most document fetches in flight at once in this process (DOT `CIMD_MAX_CONCURRENT_FETCHES`,
+   * 10). A request that would start one more is refused (`invalid_client`), not queued.
+   */
+  readonly cimdMaxConcurrentFetches: number
   /** Lifetime of a `request_uri`, seconds, until the authorization endpoint first uses it (DOT `PAR_REQUEST_URI_LIFETIME_SECONDS`, 60). */
   readonly parRequestUriLifetimeSeconds: number
   /** Refuse authorization requests that did not come through `par/` (DOT `REQUIRE_PUSHED_AUTHORIZATION_REQUESTS`, false). */
@@ -397,6 +437,15 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   dcrRotateRegistrationTokenOnUpdate: true,
   dcrRegistrationRateLimit: 20,
   parEnabled: true,
+  cimdEnabled: false,
+  cimdAllowedHosts: [],
+  cimdBlockedHosts: [],
+  cimdFetchTimeoutSeconds: 5,
+  cimdMaxDocumentSize: 16384,
+  cimdMetadataMinAgeSeconds: 300,
+  cimdMetadataMaxAgeSeconds: 86400,
+  cimdFailureBackoffSeconds: 60,
+  cimdMaxConcurrentFetches: 10,
   parRequestUriLifetimeSeconds: 60,
   requirePushedAuthorizationRequests: false,
   requireSignedRequestObject: false,

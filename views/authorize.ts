@@ -7,6 +7,7 @@ import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
 import { paramValues } from '../lib/request.js'
 import { redirectTarget, safeRedirectTarget } from '../lib/redirect-target.js'
+import { cimdPublisher } from '../lib/registration/cimd.js'
 import { sendHtml } from './html-response.js'
 import { sendAuthorizationResponse } from './authorization-response.js'
 
@@ -87,6 +88,8 @@ export class AuthorizationView {
       // RFC 9700 §4.11.2: a client an end user created is only as trustworthy as its
       // registrant, so the user sees where the decision will send the browser.
       ...(authz.selfRegistered ? { redirectTarget: redirectTarget(authz.redirectUri) } : {}),
+      // A client ID metadata document client: the host that published what the page shows.
+      ...(authz.application.cimdExpiresAt !== null ? { publisher: cimdPublisher(authz.application.clientId) } : {}),
       csrfToken,
       // The route's own path, not the request's: with the router's ignoreDuplicateSlashes,
       // `//o/authorize/` would make the form post (CSRF token included) to the host "o".

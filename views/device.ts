@@ -8,6 +8,7 @@ import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 import type { PageContext } from './templates/layout.js'
+import { cimdPublisher } from '../lib/registration/cimd.js'
 
 /** `POST {prefix}/device-authorization/` (RFC 8628 §3.1, DOT's `DeviceAuthorizationView`): converts, calls the core, writes. */
 export class DeviceAuthorizationView {
@@ -174,6 +175,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
           applicationName: pending.application.name === '' ? pending.application.clientId : pending.application.name,
           scopes: pending.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
           resources: pending.resources,
+          ...(pending.application.cimdExpiresAt !== null ? { publisher: cimdPublisher(pending.application.clientId) } : {}),
           action: confirmUrl(id),
           csrfToken: csrf.issue(request, reply, `${user.id}\0device:${id}`),
         }, page)

@@ -2,6 +2,7 @@ import { ImproperlyConfiguredError } from '../errors.js'
 import { CliError, CliUsageError } from './args.js'
 import { EXIT, PROGRAM, table, type CliDeps, type CliIo, type Command, type CommandContext } from './command.js'
 import { checkCommand } from './commands/check.js'
+import { clearCimdApplicationsCommand } from './commands/clearcimdapplications.js'
 import { clearTokensCommand } from './commands/cleartokens.js'
 import { createApplicationCommand } from './commands/createapplication.js'
 import { generateKeyCommand } from './commands/generatekey.js'
@@ -10,7 +11,7 @@ import { packageVersion } from './version.js'
 
 export { EXIT, type CliDeps, type CliIo, type TextSink } from './command.js'
 
-const COMMANDS: readonly Command[] = [migrateCommand, createApplicationCommand, clearTokensCommand, generateKeyCommand, checkCommand]
+const COMMANDS: readonly Command[] = [migrateCommand, createApplicationCommand, clearTokensCommand, clearCimdApplicationsCommand, generateKeyCommand, checkCommand]
 
 function topLevelHelp (): string {
   return [

@@ -2,6 +2,7 @@ import type { ServerContext } from '../context.js'
 import { InvalidRequestError, OAuthError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors.js'
 import { param, type Params } from '../request.js'
 import type { Application } from '../store/types.js'
+import { lookupClient } from '../registration/cimd.js'
 import { isPkceValue, type CodeChallengeMethod } from '../tokens/pkce.js'
 import { redirectUriMatches, redirectUriProblem } from '../validator/redirect-uri.js'
 import { signedRequestObjectRequired, verifyRequestObject, type RequestObjectParameters } from '../validator/request-object.js'
@@ -114,8 +115,10 @@ export async function validateAuthorizationRequest (ctx: ServerContext, params: 
   if (duplicated.has('client_id')) return fatal('Parameter repeated: client_id.')
   const clientId = param(params, 'client_id')
   if (clientId === undefined) return fatal('Missing client_id parameter.')
-  const application = await ctx.store.findApplicationByClientId(clientId)
-  if (application === null) return fatal('Invalid client_id parameter value.', 'unknown client_id')
+  // A client ID metadata document URL is resolved (fetched when stale) here; whatever went wrong,
+  // the error is shown on this server's page, never sent to a redirect URI nobody verified.
+  const { application, detail } = await lookupClient(ctx, clientId)
+  if (application === null) return fatal('Invalid client_id parameter value.', detail)
   // Without `none` among `clientAuthMethods` (confidential clients only, FAPI 2.0 §5.3.2.1 item 3)
   // a public client could never redeem a code: refused before the user is asked anything.
   if (application.clientType === 'public' && !ctx.settings.clientAuthMethods.includes('none')) {

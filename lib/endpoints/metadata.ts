@@ -35,6 +35,8 @@ export interface AuthorizationServerMetadata {
   require_pushed_authorization_requests?: boolean
   /** RFC 9728 §4: the declared protected resources this server issues tokens for. */
   protected_resources?: string[]
+  /** draft-ietf-oauth-client-id-metadata-document §5, with `cimdEnabled`: an https URL may be a `client_id`. */
+  client_id_metadata_document_supported?: boolean
   /** RFC 9449 §5.1, with `dpopEnabled`: the algorithms DPoP proofs may use. */
   dpop_signing_alg_values_supported?: string[]
   /** RFC 9101 request objects by value (`request`), at the authorization endpoint and `par/`. */
@@ -96,6 +98,7 @@ export function authorizationServerMetadata (settings: Settings, issuer: string,
       ? { pushed_authorization_request_endpoint: `${issuer}/par/`, require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests }
       : {}),
     ...(settings.protectedResources.length > 0 ? { protected_resources: settings.protectedResources.map((r) => r.resource) } : {}),
+    ...(settings.cimdEnabled ? { client_id_metadata_document_supported: true } : {}),
     ...(settings.dpopEnabled ? { dpop_signing_alg_values_supported: [...settings.dpopSigningAlgValues] } : {}),
     request_parameter_supported: true,
     // Discovery §3: request_uri_parameter_supported defaults to true, so it is said explicitly.

@@ -49,7 +49,7 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   // insert only (a new token is not in any cache)
   'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant', 'redeemDeviceGrant',
   // report what they remove or change
-  'updateApplication', 'deleteApplication', 'revokeAccessToken', 'revokeTokenFamily', 'rotateRefreshToken',
+  'updateApplication', 'deleteApplication', 'deleteExpiredCimdApplications', 'revokeAccessToken', 'revokeTokenFamily', 'rotateRefreshToken',
   'replaceAccessToken', 'revokeGrantTokens', 'revokeGrant', 'clearExpired',
 ])
 

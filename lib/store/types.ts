@@ -179,6 +179,13 @@ export interface Store {
   updateApplication (id: number, changes: ApplicationChanges, now: Date): Promise<Application | null>
   /** Deletes the application and every token, code and ID token issued to it. */
   deleteApplication (id: number): Promise<boolean>
+  /**
+   * Deletes at most `limit` applications that Client ID Metadata Documents created whose
+   * `cimdExpiresAt` is not after `now` and that hold no live access token, unrevoked refresh
+   * token, live authorization code or live device authorization (their expired rows go with them).
+   * Returns how many were deleted; reports each as an `application` invalidation.
+   */
+  deleteExpiredCimdApplications (now: Date, limit: number): Promise<number>
   /** True when some application lists `origin` exactly among its allowed origins (CORS preflights). */
   isOriginAllowed (origin: string): Promise<boolean>
 

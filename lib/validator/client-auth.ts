@@ -5,6 +5,7 @@ import { param, type OAuthRequest, type Params } from '../request.js'
 import type { Application, TokenEndpointAuthMethod } from '../store/types.js'
 import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './client-assertion.js'
 import { freezeApplication } from './client-cache.js'
+import { looksLikeCimdUrl, lookupClient } from '../registration/cimd.js'
 
 /** How the client authenticated (RFC 8414 `token_endpoint_auth_methods_supported` names). */
 export type ClientAuthMethod = TokenEndpointAuthMethod
@@ -139,15 +140,18 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
   const secret = presented.secret ?? ''
   // The same id and secret as in an earlier success: the application without lookup or KDF.
   // Anything else misses, whether the client id exists or not, and takes the full path.
-  const cache = ctx.clientCache ?? null
+  // A client ID metadata document client is never served from the cache: its document's expiry
+  // decides when it is fetched again, which the cache's own lifetime knows nothing of.
+  const cache = looksLikeCimdUrl(presented.clientId) ? null : ctx.clientCache ?? null
   const now = nowMs(ctx.clock)
   const key = cache?.keyOf(presented.clientId, secret) ?? ''
   const cached = cache?.get(key, now) ?? null
   const generation = cache?.generation ?? 0
-  const application = cached ?? await ctx.store.findApplicationByClientId(presented.clientId)
+  const found = cached === null ? await lookupClient(ctx, presented.clientId) : { application: cached }
+  const application = found.application
   if (application === null) {
     if (secret !== '') await ctx.hasher.verifyDummy(secret)
-    throw new InvalidClientError({ detail: 'unknown client_id', ...challenge })
+    throw new InvalidClientError({ detail: found.detail ?? 'unknown client_id', ...challenge })
   }
   const remember = (authenticated: AuthenticatedClient): AuthenticatedClient => {
     if (cached === null) cache?.set(key, freezeApplication(application), generation, now)
@@ -184,8 +188,8 @@ export async function authenticateClient (ctx: ServerContext, req: OAuthRequest,
  * assertion is verified and its `jti` used up. A public client has no credentials to prove.
  */
 async function authenticateByAssertion (ctx: ServerContext, clientId: string, assertion: string, issuer: string | null): Promise<AuthenticatedClient> {
-  const application = await ctx.store.findApplicationByClientId(clientId)
-  if (application === null) throw new InvalidClientError({ detail: 'unknown client_id (client assertion)' })
+  const { application, detail } = await lookupClient(ctx, clientId)
+  if (application === null) throw new InvalidClientError({ detail: `${detail} (client assertion)` })
   if (application.clientType === 'public') throw new InvalidClientError({ detail: 'public client presented a client assertion' })
   const method = await verifyClientAssertion(ctx, application, assertion, issuer)
   return { application, method }

@@ -33,7 +33,7 @@ t.test('--version and an unknown command, through the real process', async (t) =
   t.same(unknown, {
     code: 2,
     stdout: '',
-    stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens, generatekey, check\nRun 'fastify-oauth-toolkit --help' for usage.\n",
+    stderr: "fastify-oauth-toolkit: unknown command 'migrat'; commands: migrate, createapplication, cleartokens, clearcimdapplications, generatekey, check\nRun 'fastify-oauth-toolkit --help' for usage.\n",
   })
 })
 

@@ -150,7 +150,7 @@ t.test('usage mistakes exit 2 and say why', async (t) => {
   t.equal(help.code, 0)
   t.match(help.stdout, /^Usage: fastify-oauth-toolkit check \[options\]\n/)
   t.match(help.stdout, /--fail-level <error\|warning>/)
-  t.match((await cli(['--help'])).stdout, /\n {2}check {14}Check settings and database before a deploy/)
+  t.match((await cli(['--help'])).stdout, /\n {2}check {18}Check settings and database before a deploy/)
 })
 
 t.test('DATABASE_URL names the database, as for the other commands', async (t) => {

@@ -6,6 +6,7 @@ await runSpecs(import.meta.url, [
   './database.spec.ts',
   './createapplication.spec.ts',
   './cleartokens.spec.ts',
+  './clearcimdapplications.spec.ts',
   './check.spec.ts',
   './postgres.spec.ts',
 ])

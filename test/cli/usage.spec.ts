@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { cli, REPO_ROOT } from './helpers.js'
 
-const COMMANDS = ['migrate', 'createapplication', 'cleartokens', 'check'] as const
+const COMMANDS = ['migrate', 'createapplication', 'cleartokens', 'clearcimdapplications', 'check'] as const
 
 t.test('no arguments prints the usage on stderr and exits 2', async (t) => {
   const r = await cli([])
@@ -62,7 +62,7 @@ t.test('createapplication --help documents DOT\'s arguments and every grant type
 })
 
 const usageErrors: Array<[string, string[], string]> = [
-  ['an unknown command', ['createapp'], "fastify-oauth-toolkit: unknown command 'createapp'; commands: migrate, createapplication, cleartokens, generatekey, check\nRun 'fastify-oauth-toolkit --help' for usage.\n"],
+  ['an unknown command', ['createapp'], "fastify-oauth-toolkit: unknown command 'createapp'; commands: migrate, createapplication, cleartokens, clearcimdapplications, generatekey, check\nRun 'fastify-oauth-toolkit --help' for usage.\n"],
   ['help on an unknown command', ['help', 'nope'], "fastify-oauth-toolkit: unknown command 'nope'\nRun 'fastify-oauth-toolkit --help' for usage.\n"],
   ['an option before the command', ['--database', 'x.db', 'migrate'], "fastify-oauth-toolkit: unknown option '--database' (options go after the command)\nRun 'fastify-oauth-toolkit --help' for usage.\n"],
   ['an unknown option', ['migrate', '--bogus'], "fastify-oauth-toolkit migrate: unknown option '--bogus'\nRun 'fastify-oauth-toolkit migrate --help' for usage.\n"],

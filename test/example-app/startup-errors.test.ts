@@ -38,6 +38,7 @@ t.test('each start-up mistake is one line naming it, and exit status 1', async (
     ['port in use', { PORT: String(busyPort), DATABASE_URL: database }, new RegExp(`^example-app: port ${busyPort} on 127\\.0\\.0\\.1 is in use`)],
     ['a bad PORT', { PORT: 'eighty', DATABASE_URL: database }, /^example-app: PORT must be a port number from 0 to 65535; got "eighty"/],
     ['a PORT out of range', { PORT: '70000', DATABASE_URL: database }, /^example-app: PORT must be a port number/],
+    ['a bad CIMD_ENABLED', { PORT: port, DATABASE_URL: database, CIMD_ENABLED: 'yes' }, /^example-app: CIMD_ENABLED must be 1 \(on\) or 0 \(off\); got "yes"/],
     ['a short SESSION_SECRET', { PORT: port, DATABASE_URL: database, SESSION_SECRET: 'short' }, /^example-app: SESSION_SECRET must be at least 32 characters; got 5/],
     ['a file that is not a database', { PORT: port, DATABASE_URL: notADatabase }, /^example-app: .*notes\.txt.*not a (SQLite )?database/],
     ['an unreachable PostgreSQL', { PORT: port, DATABASE_URL: 'postgres://oat:secret-password@127.0.0.1:1/nowhere' }, /^example-app: cannot use PostgreSQL at postgres:\/\/oat:\*\*\*@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/],

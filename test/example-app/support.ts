@@ -128,12 +128,12 @@ async function startServer (env: NodeJS.ProcessEnv, viaNpm: boolean): Promise<Ch
  * Starts the example app on a free port and a fresh database in the test's directory (or
  * `options.database`, e.g. a PostgreSQL URL several instances share): with `npm start` when
  * `options.npm`, else its program directly (`scriptArgs('start')`). The test's teardown stops
- * the whole process group (npm, tsx, node).
+ * the whole process group (npm, tsx, node). `options.env` adds environment variables (CIMD_ENABLED, …).
  */
-export async function startExampleApp (t: TestLike, options: { database?: string, npm?: boolean } = {}): Promise<ExampleServer> {
+export async function startExampleApp (t: TestLike, options: { database?: string, npm?: boolean, env?: NodeJS.ProcessEnv } = {}): Promise<ExampleServer> {
   const port = await freePort()
   const database = options.database ?? join(t.testdir(), 'db.sqlite3')
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database }
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database, ...options.env }
   const server = await startServer(env, options.npm === true)
   t.teardown(async () => {
     if (server.pid === undefined || server.exitCode !== null) return

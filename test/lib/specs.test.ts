@@ -6,6 +6,7 @@ await runSpecs(import.meta.url, [
   './redirect-target.spec.ts',
   './remote-cache.spec.ts',
   './settings.spec.ts',
+  './cimd.spec.ts',
   './throttle.spec.ts',
   './server.spec.ts',
   './deployment-check.spec.ts',

@@ -588,6 +588,41 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.match(await h.store.findDeviceGrantById(id), { consumedAt: at(2) })
   })
 
+  t.test('deleteExpiredCimdApplications: stale document clients without live tokens, codes or device authorizations, in batches', async (t) => {
+    const { store } = await open(t)
+    const events: StoreInvalidation[] = []
+    t.teardown(store.watchInvalidations((event) => { events.push(event) }))
+    // PostgreSQL: its listener reports `all` once it is up; wait for that before counting.
+    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const cimd = async (name: string, expiresAt: Date): Promise<Application> =>
+      await newApplication(store, { clientId: `https://${name}.example/client.json`, clientType: 'public', clientSecretHash: '', selfRegistered: true, cimdExpiresAt: expiresAt })
+    const ordinary = await newApplication(store, { clientId: 'ordinary-app' })
+    const fresh = await cimd('fresh', at(5000))
+    const bare = await cimd('bare', at(100))
+    const bare2 = await cimd('bare2', at(100))
+    const withToken = await cimd('token', at(100))
+    await store.issueTokens(issueOf({ applicationId: withToken.id, token: 'cimd-live', expiresAt: at(3600) }))
+    const withRefresh = await cimd('refresh', at(100))
+    await store.issueTokens(issueOf({ applicationId: withRefresh.id, token: 'cimd-old', refresh: 'cimd-r', expiresAt: at(200) }))
+    const withCode = await cimd('code', at(100))
+    await store.createGrant(newGrant(withCode.id, 'cimd-code', at(3600)), T0)
+    const withDevice = await cimd('device', at(100))
+    await store.createDeviceGrant(newDeviceGrant(withDevice.id, 'cimd-device', at(3600)), T0)
+    const expiredOnly = await cimd('expired-only', at(100))
+    await store.issueTokens(issueOf({ applicationId: expiredOnly.id, token: 'cimd-expired', expiresAt: at(200) }))
+    await store.createGrant(newGrant(expiredOnly.id, 'cimd-old-code', at(200)), T0)
+
+    t.equal(await store.deleteExpiredCimdApplications(at(50), 10), 0, 'nothing is stale before its expiry')
+    events.length = 0
+    t.equal(await store.deleteExpiredCimdApplications(at(1000), 2), 2, 'a batch deletes at most its size')
+    t.equal(await store.deleteExpiredCimdApplications(at(1000), 2), 1, 'then the rest')
+    t.equal(await store.deleteExpiredCimdApplications(at(1000), 2), 0)
+    t.same(events.map((e) => e.kind === 'application' ? e.applicationId : -1).sort((x, y) => x - y), [bare.id, bare2.id, expiredOnly.id].sort((x, y) => x - y), 'each deletion reported as an application change')
+    const left = (await store.listApplications()).map((a) => a.clientId).sort()
+    t.same(left, [ordinary, fresh, withToken, withRefresh, withCode, withDevice].map((a) => a.clientId).sort(), 'clients with live tokens, codes or device authorizations stay')
+    t.equal(await store.findAccessToken(tokenChecksum('cimd-expired')), null, 'the expired rows went with their client')
+  })
+
   t.test('cleartokens deletes expired device grants', async (t) => {
     const { store, clock, clear } = await cleartokensFixture(t)
     const app = await newApplication(store, { clientId: 'tv-clear' })

@@ -20,6 +20,11 @@ export interface ConsentPageData {
    * URIs nobody vetted (RFC 9700 §4.11.2).
    */
   readonly redirectTarget?: string
+  /**
+   * For a client identified by a Client ID Metadata Document: the host that published its name
+   * and redirect URIs (the `client_id` URL's host), shown so the user can judge who is asking.
+   */
+  readonly publisher?: string
   /** The CSRF token the POST must carry in `csrf_token`. */
   readonly csrfToken: string
   /** Where the form posts (the authorize URL). */
@@ -36,7 +41,7 @@ export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-${audience}${destination(data.redirectTarget)}<form method="post" action="${data.action}">
+${publisherNotice(data.publisher)}${audience}${destination(data.redirectTarget)}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}${resources.map((resource) => html`<input type="hidden" name="resource" value="${resource}">\n`)}
 <div class="oat-actions">
@@ -45,6 +50,13 @@ ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" n
 </div>
 </form>
 `)
+}
+
+/** draft-ietf-oauth-client-id-metadata-document §6.3: the client's details come from a web page of this host, nobody else vouches for them. */
+export function publisherNotice (host: string | undefined): SafeHtml | '' {
+  if (host === undefined) return ''
+  return html`<p class="oat-notice oat-publisher">The name and details of this application were published by <strong>${host}</strong>, not checked by this site.</p>
+`
 }
 
 /** RFC 9700 §4.11.2: for a client an end user created, where the decision sends the browser. */

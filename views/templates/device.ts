@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js'
-import { audienceList } from './consent.js'
+import { audienceList, publisherNotice } from './consent.js'
 import { layout, type PageContext } from './layout.js'
 
 /** Data of the user-code page (`device/`, DOT's `device/user_code.html`). */
@@ -24,6 +24,8 @@ export interface DeviceConfirmPageData {
    * written before it keep compiling; a replacement template should show them.
    */
   readonly resources?: readonly string[]
+  /** For a client ID metadata document client: the host that published its details (see `ConsentPageData.publisher`). */
+  readonly publisher?: string
   readonly action: string
   readonly csrfToken: string
 }
@@ -61,7 +63,7 @@ export function deviceConfirmPage (data: DeviceConfirmPageData, page: PageContex
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-${audienceList(data.resources ?? [])}<form method="post" action="${data.action}">
+${publisherNotice(data.publisher)}${audienceList(data.resources ?? [])}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <div class="oat-actions">
 <button type="submit" name="deny" value="1" class="oat-secondary">Deny</button>

@@ -1,4 +1,4 @@
-import { desc, eq, or, sql } from 'drizzle-orm'
+import { desc, eq, inArray, or, sql } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
 import { mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken, toVerifiable } from '../shared/mappers.js'
@@ -6,8 +6,8 @@ import type { DataMethods } from '../shared/methods.js'
 import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow } from '../shared/rows.js'
 import {
   applicationFilter, applicationPageFilter, applicationSource, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial, deviceGrantRedemption,
-  familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter, refreshTokenRebinding,
-  refreshTokenRotation, singleUse, standInApplication,
+  expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter,
+  refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
 import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
@@ -133,6 +133,25 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
     async deleteApplication (id) {
       // Foreign keys cascade to tokens, codes and ID tokens, in this one statement.
       return ((await changingApplication(id, async (t) => await t.delete(applications).where(byId(applications, id)))).rowCount ?? 0) > 0
+    },
+
+    async deleteExpiredCimdApplications (now, limit) {
+      const stale = expiredCimdApplication({ applications, accessTokens, refreshTokens, grants, deviceGrants }, now)
+      // One DELETE decides (its conditions are re-read on the rows it removes); foreign keys
+      // cascade to their expired rows, and each deletion is announced in the same transaction.
+      const deleted: Array<{ id: number }> = []
+      try {
+        await db.transaction(async (t) => {
+          const rows = await t.delete(applications)
+            .where(inArray(applications.id, t.select({ id: applications.id }).from(applications).where(stale).orderBy(applications.id).limit(limit)))
+            .returning({ id: applications.id })
+          for (const row of rows) await notify(t, { kind: 'application', applicationId: row.id })
+          deleted.push(...rows)
+        })
+      } finally {
+        for (const { id } of deleted) hub.emit({ kind: 'application', applicationId: id })
+      }
+      return deleted.length
     },
 
     async isOriginAllowed (origin) {

@@ -38,6 +38,31 @@ export function standInApplication (applications: AnyTable<'applications'>): SQL
   return eq(applications.id, sql`(SELECT min(${applications.id}) FROM ${applications})`)
 }
 
+/**
+ * `deleteExpiredCimdApplications`' rows: applications a Client ID Metadata Document created
+ * (`cimd_expires_at` set) whose document went stale before `now`, and that hold no live access
+ * token, unrevoked refresh token, unexpired unconsumed authorization code or unexpired device
+ * authorization. The conditions sit in the DELETE itself, so a token issued meanwhile saves its
+ * application.
+ */
+export function expiredCimdApplication (t: {
+  readonly applications: AnyTable<'applications'>
+  readonly accessTokens: AnyTable<'accessTokens'>
+  readonly refreshTokens: AnyTable<'refreshTokens'>
+  readonly grants: AnyTable<'grants'>
+  readonly deviceGrants: AnyTable<'deviceGrants'>
+}, now: Date): SQL {
+  const a = t.applications
+  return and(
+    isNotNull(a.cimdExpiresAt),
+    lte(a.cimdExpiresAt, now),
+    sql`NOT EXISTS (SELECT 1 FROM ${t.accessTokens} WHERE ${t.accessTokens.applicationId} = ${a.id} AND ${gt(t.accessTokens.expiresAt, now)})`,
+    sql`NOT EXISTS (SELECT 1 FROM ${t.refreshTokens} WHERE ${t.refreshTokens.applicationId} = ${a.id} AND ${isNull(t.refreshTokens.revokedAt)})`,
+    sql`NOT EXISTS (SELECT 1 FROM ${t.grants} WHERE ${t.grants.applicationId} = ${a.id} AND ${gt(t.grants.expiresAt, now)} AND ${isNull(t.grants.consumedAt)})`,
+    sql`NOT EXISTS (SELECT 1 FROM ${t.deviceGrants} WHERE ${t.deviceGrants.applicationId} = ${a.id} AND ${gt(t.deviceGrants.expiresAt, now)})`
+  ) as SQL
+}
+
 /** Whether `origin` can be an exact entry of an allowed-origins list at all: an entry never holds white space. */
 export function mayBeListedOrigin (origin: string): boolean {
   return origin !== '' && !/\s/.test(origin)

@@ -1,4 +1,4 @@
-import { desc, eq, getTableColumns, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
+import { desc, eq, getTableColumns, inArray, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import type { NewIdToken } from '../records.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
@@ -10,8 +10,8 @@ import {
 } from '../shared/rows.js'
 import {
   applicationFilter, applicationPageFilter, applicationSource, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial, deviceGrantRedemption,
-  familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter, refreshTokenRebinding,
-  refreshTokenRotation, singleUse, standInApplication,
+  expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter,
+  refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
@@ -135,6 +135,16 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
       } finally {
         hub.emit({ kind: 'application', applicationId: id })
       }
+    },
+
+    async deleteExpiredCimdApplications (now, limit) {
+      const stale = expiredCimdApplication({ applications, accessTokens, refreshTokens, grants, deviceGrants }, now)
+      // One statement: the conditions are checked by the DELETE that removes the rows. Foreign keys cascade to their expired rows.
+      const deleted = await tx((t) => t.delete(applications)
+        .where(inArray(applications.id, t.select({ id: applications.id }).from(applications).where(stale).orderBy(applications.id).limit(limit)))
+        .returning({ id: applications.id }).all())
+      for (const { id } of deleted) hub.emit({ kind: 'application', applicationId: id })
+      return deleted.length
     },
 
     async isOriginAllowed (origin) {
