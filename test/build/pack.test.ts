@@ -173,6 +173,9 @@ const HELLO_APP = `
 
 // The two projects run side by side (each waits mostly on its own tsc and node processes).
 t.jobs = 2
+// Longer than .taprc's limit: a build, two strict tsc runs, npm and a dozen node processes get a
+// small share of two cores when other jobs keep the machine busy (the root test tells tap's runner).
+t.setTimeout(600_000)
 
 t.test('npm pack produces an installable, typed package with a working bin and subpath entries', { buffered: true }, async (t) => {
   const dir = t.testdir()
