@@ -2,6 +2,7 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './accept-language.spec.ts',
   './browser-rows.spec.ts',
   './client-assertion.spec.ts',
   './crash-consistency.spec.ts',
