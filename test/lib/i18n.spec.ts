@@ -126,3 +126,15 @@ t.test('RFC 4647 lookup of a tag the host chose', async (t) => {
   t.equal(lookupLanguage('de', offered), null)
   t.equal(lookupLanguage('', offered), null)
 })
+
+t.test('docs/i18n.md lists every key with its English text', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const doc = await readFile(new URL('../../docs/i18n.md', import.meta.url), 'utf8')
+  const listed = [...doc.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1])
+  t.same(listed, KEYS, 'the table has exactly the keys, in the catalog\'s order')
+  for (const key of KEYS) {
+    const message = en[key]
+    const shown = typeof message === 'string' ? message : Object.entries(message).map(([c, text]) => `${c}: ${text}`).join(' / ')
+    t.ok(doc.includes(`| \`${key}\` | ${shown} |`), `${key}: its English text`)
+  }
+})
