@@ -39,7 +39,7 @@ export interface Translator {
   readonly locale: string
   /** A message as HTML: its text escaped, each placeholder escaped unless it is `SafeHtml`. */
   html<K extends MessageKey>(key: K, ...params: MessageParams<K>): SafeHtml
-  /** A message as plain text (for a template's data, which the template escapes). */
+  /** A message as plain text, for a value the template escapes later (a title, a data field); give it text values, not HTML. */
   text<K extends MessageKey>(key: K, ...params: MessageParams<K>): string
   /** A date and time in the language, in the configured time zone (default UTC), zone shown. */
   dateTime (date: Date): string
@@ -87,7 +87,7 @@ export function createTranslator (locale: string, catalog: CatalogOverrides, fal
       out += escape(text.slice(last, match.index))
       out += value === undefined
         ? escape(match[0])
-        : value instanceof SafeHtml ? (escape === escapeHtml ? value.value : value.toString()) : escape(typeof value === 'number' ? numbers.format(value) : value)
+        : value instanceof SafeHtml ? value.value : escape(typeof value === 'number' ? numbers.format(value) : value)
       last = match.index + match[0].length
     }
     return out + escape(text.slice(last))

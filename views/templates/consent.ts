@@ -56,7 +56,7 @@ function destination (target: string | undefined, page: PageContext): SafeHtml |
 }
 
 /** RFC 8707: the user sees which services the access is for (nothing when unrestricted). */
-export function audienceList (resources: readonly string[], page: PageContext = { stylesheet: '' }): SafeHtml | '' {
+export function audienceList (resources: readonly string[], page: PageContext): SafeHtml | '' {
   return resources.length === 0
     ? ''
     : html`<p>${messagesOf(page).html('consent.audience')}</p>
