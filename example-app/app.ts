@@ -138,7 +138,8 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
   })
-  await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
+  // DOT's management pages for every user, and the staff administration pages (alice: accounts.ts).
+  await app.register(oauthRoutes, { prefix: '/o', managementPages: true, adminPages: true })
   // RFC 8414 metadata at the origin root (/.well-known/oauth-authorization-server/o), as a real
   // deployment serves it next to OpenID Connect discovery (/o/.well-known/openid-configuration).
   await app.register(oauthMetadata, { routesPrefix: '/o' })

@@ -1,5 +1,6 @@
 import type { AppAuthorizedEvent, ServerContext } from '../context.js'
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js'
+import { notifyListeners } from '../events.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
 import type { GrantRequestInfo, TokenGrant } from '../grants/types.js'
 import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
@@ -78,26 +79,7 @@ function checkClientMayUseGrant (client: AuthenticatedClient, grant: TokenGrant)
   }
 }
 
-/**
- * DOT's `app_authorized` signal. The token is already stored, so a listener that throws or
- * rejects must not turn this 200 into a 500 (or an unhandled rejection), nor skip the listeners
- * after it: its error goes to the emitter's `error` event, which the plugin logs.
- */
+/** DOT's `app_authorized` signal. The token is already stored: a failing listener changes nothing (`notifyListeners`). */
 function notifyAppAuthorized (ctx: ServerContext, event: AppAuthorizedEvent): void {
-  const report = (err: unknown): void => {
-    try {
-      if (ctx.events.listenerCount('error') > 0) ctx.events.emit('error', err)
-    } catch {
-      // An `error` listener that throws has nowhere left to report to.
-    }
-  }
-  // rawListeners, so that once() wrappers still remove themselves.
-  for (const listener of ctx.events.rawListeners('appAuthorized')) {
-    try {
-      const result: unknown = listener.call(ctx.events, event)
-      if (result instanceof Promise) result.catch(report)
-    } catch (err) {
-      report(err)
-    }
-  }
+  notifyListeners(ctx.events, 'appAuthorized', event)
 }

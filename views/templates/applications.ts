@@ -56,7 +56,17 @@ export interface ApplicationFormData {
   readonly algorithms?: readonly string[]
   /** The UserInfo signing algorithms offered (`''`: plain JSON); default `'', 'RS256'`. */
   readonly userinfoAlgorithms?: readonly string[]
+  /** Further choices after the standard fields (the staff pages' administrator-only settings); default none. */
+  readonly extraFields?: readonly ExtraFormField[]
   readonly cancel: string
+}
+
+/** A further choice on the application form: a select of `options`, its value in `values[name]`. */
+export interface ExtraFormField {
+  readonly name: string
+  readonly label: string
+  readonly options: readonly string[]
+  readonly hint: string
 }
 
 /** Data of the detail page; `clientSecret` only right after creation or regeneration. */
@@ -116,7 +126,8 @@ export function applicationFormPage (data: ApplicationFormData, page: PageContex
   const e = (name: string): string | undefined => data.errors[name]
   const text = (name: string, hint: boolean): SafeHtml => html`<input type="text" id="${name}" name="${name}" value="${v(name)}" aria-describedby="${described(name, e(name), hint)}">`
   const area = (name: string): SafeHtml => html`<textarea id="${name}" name="${name}" rows="3" aria-describedby="${described(name, e(name), true)}">${v(name)}</textarea>`
-  const general = Object.entries(data.errors).filter(([k]) => !FORM_FIELDS.includes(k))
+  const extra = data.extraFields ?? []
+  const general = Object.entries(data.errors).filter(([k]) => !FORM_FIELDS.includes(k) && !extra.some((f) => f.name === k))
   const m = messagesOf(page)
   return layout(page, data.title, html`
 <h1>${data.title}</h1>
@@ -137,7 +148,7 @@ ${field('jwksUri', m.text('apps.field.jwksUri'), text('jwksUri', true), e('jwksU
 ${field('tokenEndpointAuthSigningAlg', m.text('apps.field.tokenEndpointAuthSigningAlg'), select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), m.text('apps.hint.tokenEndpointAuthSigningAlg'))}
 ${field('requestObjectSigningAlg', m.text('apps.field.requestObjectSigningAlg'), select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), m.text('apps.hint.requestObjectSigningAlg'))}
 ${field('requireSignedRequestObject', m.text('apps.field.requireSignedRequestObject'), select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject'), { no: m.text('common.no'), yes: m.text('common.yes') }), e('requireSignedRequestObject'), m.text('apps.hint.requireSignedRequestObject'))}
-<div class="oat-actions">
+${extra.map((f) => field(f.name, f.label, select(f.name, v(f.name), f.options, e(f.name)), e(f.name), f.hint))}<div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">${m.html('common.cancel')}</a>
 <button type="submit" class="oat-primary">${m.html('common.save')}</button>
 </div>
