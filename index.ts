@@ -7,6 +7,7 @@ import * as errors from './entries/errors.js'
 export { fastifyOAuthToolkit, fastifyOAuthToolkit as default, type FastifyOAuthToolkitOptions, type OidcOptions } from './plugins/oauth-toolkit.js'
 export { oauthRoutes, type OAuthRoutesOptions } from './plugins/oauth-routes.js'
 export type { DeviceRateLimitOptions } from './views/device.js'
+export type { I18nOptions, ResolveLocale } from './views/i18n.js'
 export { oauthMetadata, type OAuthMetadataOptions } from './plugins/oauth-metadata.js'
 export { oauthProtectedResourceMetadata, type ProtectedResourceMetadataOptions } from './plugins/protected-resource-metadata.js'
 export {

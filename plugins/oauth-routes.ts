@@ -16,6 +16,7 @@ import { oauthLogSerializers } from '../views/log-redaction.js'
 import { PushedAuthorizationRequestView } from '../views/par.js'
 import { registerDynamicClientRegistration } from '../views/register.js'
 import { htmlErrorHandler, methodNotAllowed, oauthErrorHandler, preflight } from '../views/route-handlers.js'
+import { registerLanguageNegotiation } from '../views/i18n.js'
 
 /** Options of the routes plugin (register it with a `prefix`, e.g. `/o`). */
 export interface OAuthRoutesOptions {
@@ -134,6 +135,8 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
 
   // The browser-facing pages answer errors with HTML, in their own context.
   await app.register(async function authorizationPages (pages) {
+    // Each page is in the language the host or the browser's Accept-Language chooses (views/i18n.ts).
+    await registerLanguageNegotiation(pages)
     pages.setErrorHandler(htmlErrorHandler(stylesheet))
     const csrf = app.oauth.createCsrf(app.prefix === '' ? '/' : app.prefix)
     const authorize = new AuthorizationView(csrf, stylesheet, app.prefix)

@@ -17,6 +17,8 @@ import './augment.js'
 import { rejectUnknownKeys, rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
 import { createToolkit, type LoadUser, type LogoutUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
+import { buildLanguages } from '../lib/i18n/languages.js'
+import type { I18nOptions } from '../views/i18n.js'
 
 /** Options of the core plugin. Give either `database` or `store`. */
 export interface FastifyOAuthToolkitOptions {
@@ -99,6 +101,14 @@ export interface FastifyOAuthToolkitOptions {
   outboundHttp?: OutboundHttpOptions
   /** Replacements for the built-in HTML templates (consent page, error page). */
   templates?: Partial<Templates>
+  /**
+   * The languages of the toolkit's pages (docs/i18n.md): English and French ship, chosen from
+   * the browser's `Accept-Language` unless `resolveLocale` decides; add a language or override
+   * any message with `messages`. Nothing to configure for English and French.
+   * @example
+   * { i18n: { messages: { en: { 'consent.intro': 'This app asks to:' } }, resolveLocale: (request) => request.session.get('lang') } }
+   */
+  i18n?: I18nOptions
   /** Injected time source (tests). */
   clock?: Clock
   /** Injected randomness (tests). */
@@ -131,6 +141,19 @@ const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
   sqliteMmapSize: 'sqlite: { mmapSize }',
   sqliteCrossProcessCheckMs: 'sqlite: { crossProcessCheckMs }',
   sqliteBackgroundCheckpoint: 'sqlite: { backgroundCheckpoint }',
+}
+
+/** The keys of the `i18n` option, checked against `I18nOptions` by the compiler. */
+const I18N_OPTION_NAMES: OptionNames<I18nOptions> = { languages: true, messages: true, resolveLocale: true, timeZone: true }
+
+/** Checks the `i18n` option's shape; the languages themselves are checked by `buildLanguages`. */
+function checkI18nOption (i18n: unknown): void {
+  if (i18n === undefined) return
+  if (i18n === null || typeof i18n !== 'object' || Array.isArray(i18n)) optionError('`i18n` must be an object ({ languages, messages, resolveLocale, timeZone })')
+  rejectUnknownKeys('fastifyOAuthToolkit `i18n`', i18n, Object.keys(I18N_OPTION_NAMES))
+  const { resolveLocale, timeZone } = i18n as Record<string, unknown>
+  if (resolveLocale !== undefined && typeof resolveLocale !== 'function') optionError('`i18n.resolveLocale` must be a function')
+  if (timeZone !== undefined && typeof timeZone !== 'string') optionError('`i18n.timeZone` must be an IANA time zone name such as "Europe/Paris"')
 }
 
 /** The keys of the `sqlite` option, checked against `SqliteOptions` by the compiler. */
@@ -189,6 +212,7 @@ const OPTION_NAMES: OptionNames<FastifyOAuthToolkitOptions> = {
   initialAccessTokens: true,
   outboundHttp: true,
   templates: true,
+  i18n: true,
   clock: true,
   random: true,
   hasher: true,
@@ -214,6 +238,11 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     for (const name of ['getUserClaims', 'getIdTokenClaims'] as const) {
       if (options.oidc[name] !== undefined && typeof options.oidc[name] !== 'function') optionError(`\`oidc.${name}\` must be a function`)
     }
+  }
+  checkI18nOption(options.i18n)
+  const languages = buildLanguages(options.i18n)
+  for (const [tag, missing] of languages.incomplete) {
+    app.log.warn(`fastify-oauth-toolkit: i18n: the "${tag}" messages lack ${missing.length} key(s), shown in English: ${missing.join(', ')}`)
   }
   const keys: SigningKeys | null = options.oidc === undefined ? null : await loadSigningKeys(options.oidc)
   checkSqliteOption(options.sqlite)
@@ -265,6 +294,8 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     logoutUser: options.logoutUser ?? null,
     secret: Buffer.from(options.secret ?? (options.random ?? cryptoRandom).token(32)),
     templates: { ...DEFAULT_TEMPLATES, ...options.templates },
+    languages,
+    resolveLocale: options.i18n?.resolveLocale ?? null,
   })
   app.decorate('oauth', toolkit)
   app.decorate('oauthResource', toolkit)

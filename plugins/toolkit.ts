@@ -6,6 +6,8 @@ import type { OAuthServer } from '../lib/server.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import { createResourceGuard, type OAuthResourceGuard } from '../views/resource-guard.js'
 import type { Templates } from '../views/templates/index.js'
+import type { Languages } from '../lib/i18n/languages.js'
+import type { ResolveLocale } from '../views/i18n.js'
 
 /**
  * Loads the host application's user for `request.resourceOwner`. Resolving `null` (a deleted or
@@ -30,6 +32,8 @@ export interface ToolkitOptions {
   readonly logoutUser?: LogoutUser | null
   readonly secret: Buffer
   readonly templates: Templates
+  readonly languages: Languages
+  readonly resolveLocale: ResolveLocale | null
 }
 
 /** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
@@ -42,6 +46,10 @@ export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
   readonly logoutUser: LogoutUser | null
   /** The HTML templates in use (the built-in ones, or the host's replacements). */
   readonly templates: Templates
+  /** The pages' languages (the `i18n` option): offered tags, default first, and their messages. */
+  readonly languages: Languages
+  /** The host's choice of a page's language (the `i18n.resolveLocale` option), or `null`. */
+  readonly resolveLocale: ResolveLocale | null
   /** CSRF protection for the toolkit's forms, with its cookie scoped to `path`. */
   createCsrf (path: string): CsrfProtection
   /** The user name of a user id for introspection responses (through `loadUser`). */
@@ -82,6 +90,8 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     loginUrl: options.loginUrl,
     logoutUser: options.logoutUser ?? null,
     templates: options.templates,
+    languages: options.languages,
+    resolveLocale: options.resolveLocale,
     createCsrf: (path) => createCsrfProtection(options.secret, path),
   }
 }

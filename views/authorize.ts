@@ -10,6 +10,9 @@ import { redirectTarget, safeRedirectTarget } from '../lib/redirect-target.js'
 import { cimdPublisher } from '../lib/registration/cimd.js'
 import { sendHtml } from './html-response.js'
 import { sendAuthorizationResponse } from './authorization-response.js'
+import { errorPageContext, pageContext } from './i18n.js'
+import { messagesOf } from './templates/layout.js'
+import type { PlainMessageKey } from '../lib/i18n/messages.js'
 
 /**
  * `GET/POST {prefix}/authorize/` (DOT's `AuthorizationView`): validates the request, sends
@@ -40,18 +43,18 @@ export class AuthorizationView {
     const req = toOAuthRequest(request)
     const { oauth } = request.server
     const check = await oauth.validateAuthorizationRequest(req.query, req.duplicated, { issuer: issuerOf(request, this.#prefix), resources: paramValues(req, 'query', 'resource') })
-    if (!check.ok) return this.#fail(reply, check.error, check.redirect)
+    if (!check.ok) return await this.#fail(request, reply, check.error, check.redirect)
 
     const user = await oauth.resolveUser(request)
     // Login, consent, prompt and max_age rules live in lib/endpoints/authorize-prompt.ts.
     const decision = await oauth.decideAuthorization(check.request, user)
     switch (decision.kind) {
       case 'login': return this.#toLogin(request, reply, check.request, decision.loginAfter)
-      case 'error': return this.#fail(reply, decision.error, decision.response)
+      case 'error': return await this.#fail(request, reply, decision.error, decision.response)
       case 'approve':
-        if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
-        return this.#respond(reply, await oauth.approveAuthorization(check.request, decision.user))
-      case 'consent': return this.#consent(request, reply, check.request, decision.user.id)
+        if (!await oauth.consumePushedRequest(check.request)) return await this.#usedRequestUri(request, reply)
+        return await this.#respond(request, reply, await oauth.approveAuthorization(check.request, decision.user))
+      case 'consent': return await this.#consent(request, reply, check.request, decision.user.id)
     }
   }
 
@@ -60,25 +63,26 @@ export class AuthorizationView {
     const { oauth } = request.server
     const fields = req.body ?? {}
     const user = await oauth.resolveUser(request)
-    if (user === null) return this.#page(reply, 403, 'access_denied', 'You are not logged in. Go back to the application and start again.')
+    if (user === null) return await this.#page(request, reply, 403, 'access_denied', 'consent.notLoggedIn')
     // RFC 6749 §10.12: the decision must come from the page we showed this browser, for this
     // user and client. Checked first, so a forged POST learns nothing, not even a validation error.
     // A repeated token is no token: one value must stand for the form (RFC 6749 §3.1 spirit).
     const token = req.duplicated.has(CSRF_FIELD) ? undefined : fields[CSRF_FIELD]
     if (!this.#csrf.verify(request, token, binding(user.id, fields.client_id ?? ''))) {
-      return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Go back to the application and start again.')
+      return await this.#page(request, reply, 403, 'access_denied', 'consent.csrf')
     }
     const check = await oauth.validateAuthorizationRequest(fields, req.duplicated, { issuer: issuerOf(request, this.#prefix), resources: paramValues(req, 'body', 'resource') })
-    if (!check.ok) return this.#fail(reply, check.error, check.redirect)
+    if (!check.ok) return await this.#fail(request, reply, check.error, check.redirect)
     // RFC 9126 §4: a pushed request is single-use; the decision uses it up.
-    if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
+    if (!await oauth.consumePushedRequest(check.request)) return await this.#usedRequestUri(request, reply)
     // 302 after a POST, never 307, so the browser does not re-post the form (RFC 9700 §4.12).
-    if (fields.allow === undefined) return this.#respond(reply, oauth.denyAuthorization(check.request))
-    return this.#respond(reply, await oauth.approveAuthorization(check.request, user))
+    if (fields.allow === undefined) return await this.#respond(request, reply, oauth.denyAuthorization(check.request))
+    return await this.#respond(request, reply, await oauth.approveAuthorization(check.request, user))
   }
 
-  #consent (request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, userId: string): FastifyReply {
+  async #consent (request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, userId: string): Promise<FastifyReply> {
     const { oauth } = request.server
+    const context = await pageContext(request, reply, this.#stylesheet)
     const csrfToken = this.#csrf.issue(request, reply, binding(userId, authz.application.clientId))
     const page = oauth.templates.consent({
       applicationName: authz.application.name === '' ? authz.application.clientId : authz.application.name,
@@ -94,26 +98,34 @@ export class AuthorizationView {
       // The route's own path, not the request's: with the router's ignoreDuplicateSlashes,
       // `//o/authorize/` would make the form post (CSRF token included) to the host "o".
       action: request.routeOptions.url ?? '',
-    }, { stylesheet: this.#stylesheet })
+    }, context)
     return sendHtml(reply, 200, page)
   }
 
-  #usedRequestUri (reply: FastifyReply): FastifyReply {
-    return this.#page(reply, 400, 'invalid_request', 'The request_uri is invalid, expired, used or was issued to another client.')
+  async #usedRequestUri (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    return await this.#page(request, reply, 400, 'invalid_request', 'consent.usedRequestUri')
   }
 
-  #respond (reply: FastifyReply, response: AuthorizationResponse): FastifyReply {
-    return sendAuthorizationResponse(reply, response, this.#stylesheet)
+  async #respond (request: FastifyRequest, reply: FastifyReply, response: AuthorizationResponse): Promise<FastifyReply> {
+    // Only the form_post page has text; a redirect needs no language.
+    if (response.mode !== 'form_post') return sendAuthorizationResponse(reply, response, { stylesheet: this.#stylesheet })
+    return sendAuthorizationResponse(reply, response, await pageContext(request, reply, this.#stylesheet))
   }
 
-  #fail (reply: FastifyReply, error: OAuthError, response: AuthorizationResponse | null): FastifyReply {
-    if (response !== null) return this.#respond(reply, response)
-    return this.#page(reply, 400, error.error, error.description ?? 'Invalid request.')
+  /** A protocol error: to the client when redirectable, else the error page with the protocol's (English) description. */
+  async #fail (request: FastifyRequest, reply: FastifyReply, error: OAuthError, response: AuthorizationResponse | null): Promise<FastifyReply> {
+    if (response !== null) return await this.#respond(request, reply, response)
+    const page = await errorPageContext(request, reply, this.#stylesheet)
+    const description = error.description ?? messagesOf(page).text('common.invalidRequest')
+    return sendHtml(reply, 400, reply.server.oauth.templates.error({ status: 400, error: error.error, description }, page))
   }
 
-  #page (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-    const oauth = reply.server.oauth
-    return sendHtml(reply, status, oauth.templates.error({ status, error, description }, { stylesheet: this.#stylesheet }))
+  /** The error page with one of the page's own messages. */
+  async #page (request: FastifyRequest, reply: FastifyReply, status: number, error: string,
+    description: PlainMessageKey): Promise<FastifyReply> {
+    const page = await errorPageContext(request, reply, this.#stylesheet)
+    const text = messagesOf(page).text(description)
+    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description: text }, page))
   }
 
   /**

@@ -7,7 +7,9 @@ import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
-import type { PageContext } from './templates/layout.js'
+import type { PlainMessageKey } from '../lib/i18n/messages.js'
+import { errorPageContext, pageContext } from './i18n.js'
+import { messagesOf, type PageContext } from './templates/layout.js'
 import { cimdPublisher } from '../lib/registration/cimd.js'
 
 /** `POST {prefix}/device-authorization/` (RFC 8628 §3.1, DOT's `DeviceAuthorizationView`): converts, calls the core, writes. */
@@ -49,8 +51,6 @@ class TooManyAttempts extends Error {
   readonly statusCode = 429
 }
 
-const WRONG_CODE = 'That code is not valid. Check the code on your device and try again; codes expire after a while.'
-
 /**
  * The login-required pages of the device flow (RFC 8628 §3.3, DOT's `device/` and
  * `device-confirm/`), in their own encapsulated context: `device/` takes the user code and binds
@@ -75,20 +75,22 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
     const entryUrl = `${prefix}/device/`
     const confirmUrl = (id: number): string => `${prefix}/device-confirm/${id}/`
 
-    pages.setErrorHandler(function (error: FastifyError, request, reply) {
-      if (error instanceof TooManyAttempts) return tooMany(reply)
+    pages.setErrorHandler(async function (error: FastifyError, request, reply) {
+      if (error instanceof TooManyAttempts) return await tooMany(request, reply)
       const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? 400 : 500
       if (status === 500) request.log.error({ err: error }, 'unexpected error on a device page')
-      return sendError(reply, status, status === 500 ? 'server_error' : 'invalid_request',
-        status === 500 ? 'The server encountered an unexpected condition.' : 'The request could not be parsed.')
+      return await sendError(request, reply, status, status === 500 ? 'server_error' : 'invalid_request',
+        status === 500 ? 'common.serverError' : 'common.unparsable')
     })
 
-    function sendError (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-      return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page))
+    /** The error page, in the request's language (the default one if even that fails). */
+    async function sendError (request: FastifyRequest, reply: FastifyReply, status: number, error: string, description: PlainMessageKey): Promise<FastifyReply> {
+      const context = await errorPageContext(request, reply, page.stylesheet)
+      return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description: messagesOf(context).text(description) }, context))
     }
 
-    function tooMany (reply: FastifyReply): FastifyReply {
-      return sendError(reply, 429, 'slow_down', 'Too many attempts. Wait a few minutes, then enter the code again.')
+    async function tooMany (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+      return await sendError(request, reply, 429, 'slow_down', 'device.error.tooMany')
     }
 
     function toLogin (reply: FastifyReply, next: string): FastifyReply {
@@ -98,13 +100,15 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
       return reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(target)}`, 302)
     }
 
-    function entryPage (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, userCode: string, error: string | null): FastifyReply {
+    async function entryPage (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, userCode: string, wrongCode: boolean): Promise<FastifyReply> {
+      const context = await pageContext(request, reply, page.stylesheet)
+      const error = wrongCode ? messagesOf(context).text('device.code.invalid') : null
       const body = reply.server.oauth.templates.deviceCode({
         action: entryUrl,
         csrfToken: csrf.issue(request, reply, `${user.id}\0device`),
         userCode,
         error,
-      }, page)
+      }, context)
       return sendHtml(reply, error === null ? 200 : 400, body)
     }
 
@@ -126,7 +130,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         // verification_uri_complete (RFC 8628 §3.3.1): the code arrives prefilled; the user still submits it.
         const prefill = typeof query.user_code === 'string' ? query.user_code.slice(0, 64) : ''
         if (user === null) return toLogin(reply, prefill === '' ? entryUrl : `${entryUrl}?${new URLSearchParams({ user_code: prefill }).toString()}`)
-        return entryPage(request, reply, user, prefill, null)
+        return await entryPage(request, reply, user, prefill, false)
       })
       pages.post(url, {
         bodyLimit: options.bodyLimit,
@@ -147,16 +151,16 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         const limited = await perIp(request)
         if (!limited.isAllowed && limited.isExceeded) {
           reply.header('retry-after', String(limited.ttlInSeconds))
-          return tooMany(reply)
+          return await tooMany(request, reply)
         }
         const user = await reply.server.oauth.resolveUser(request)
-        if (user === null) return sendError(reply, 403, 'access_denied', 'You are not logged in. Log in, then enter the code again.')
+        if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')
         if (!csrf.verify(request, csrfToken(request), `${user.id}\0device`)) {
-          return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
+          return await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
         }
         const typed = toOAuthRequest(request).body?.user_code ?? ''
         const grant = await reply.server.oauth.claimUserCode(typed, user.id)
-        if (grant === null) return entryPage(request, reply, user, typed.slice(0, 64), WRONG_CODE)
+        if (grant === null) return await entryPage(request, reply, user, typed.slice(0, 64), true)
         // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
         return reply.redirect(confirmUrl(grant.id), 302)
       })
@@ -170,7 +174,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         if (user === null) return toLogin(reply, id > 0 ? confirmUrl(id) : entryUrl)
         const pending = await oauth.pendingDeviceAuthorization(id, user.id)
         // Only the user who entered the code decides (DOT 3.4.1 #1819): someone else's authorization does not exist for this user.
-        if (pending === null) return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
+        if (pending === null) return await sendError(request, reply, 404, 'not_found', 'device.error.notFound')
         const body = oauth.templates.deviceConfirm({
           applicationName: pending.application.name === '' ? pending.application.clientId : pending.application.name,
           scopes: pending.scopes.map((name) => ({ name, description: oauth.settings.scopes[name] ?? name })),
@@ -178,25 +182,25 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
           ...(pending.application.cimdExpiresAt !== null ? { publisher: cimdPublisher(pending.application.clientId) } : {}),
           action: confirmUrl(id),
           csrfToken: csrf.issue(request, reply, `${user.id}\0device:${id}`),
-        }, page)
+        }, await pageContext(request, reply, page.stylesheet))
         return sendHtml(reply, 200, body)
       })
       pages.post(url, { bodyLimit: options.bodyLimit }, async (request, reply) => {
         const id = routeId(request)
         const { oauth } = reply.server
         const user = await oauth.resolveUser(request)
-        if (user === null) return sendError(reply, 403, 'access_denied', 'You are not logged in. Log in, then enter the code again.')
+        if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')
         // CSRF: the decision must come from the page shown to this browser, for this user and authorization.
         if (!csrf.verify(request, csrfToken(request), `${user.id}\0device:${id}`)) {
-          return sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Enter the code again.')
+          return await sendError(request, reply, 403, 'access_denied', 'device.error.csrf')
         }
         const pending = await oauth.pendingDeviceAuthorization(id, user.id)
         const approve = toOAuthRequest(request).body?.allow !== undefined
         if (pending === null || !await oauth.decideDeviceAuthorization(id, user, approve)) {
-          return sendError(reply, 404, 'not_found', 'No such device authorization is waiting for you. Enter the code again.')
+          return await sendError(request, reply, 404, 'not_found', 'device.error.notFound')
         }
         const applicationName = pending.application.name === '' ? pending.application.clientId : pending.application.name
-        return sendHtml(reply, 200, oauth.templates.deviceDone({ applicationName, approved: approve }, page))
+        return sendHtml(reply, 200, oauth.templates.deviceDone({ applicationName, approved: approve }, await pageContext(request, reply, page.stylesheet)))
       })
     }
   })

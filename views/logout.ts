@@ -7,7 +7,8 @@ import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
 import { toOAuthRequest } from './oauth-request.js'
-import { layout } from './templates/layout.js'
+import { errorPageContext, pageContext } from './i18n.js'
+import { layout, messagesOf, type PageContext } from './templates/layout.js'
 
 /**
  * `GET/POST {prefix}/logout/` (DOT's `RPInitiatedLogoutView`, OIDC RP-Initiated Logout 1.0):
@@ -41,7 +42,8 @@ export class RPInitiatedLogoutView {
     const user = await request.server.oauth.resolveUser(request)
     const token = req.duplicated.has(CSRF_FIELD) ? undefined : body[CSRF_FIELD]
     if (!this.#csrf.verify(request, token, binding(user?.id ?? null))) {
-      return this.#page(reply, 403, 'access_denied', 'The form has expired or did not come from this site.')
+      const page = await errorPageContext(request, reply, this.#stylesheet)
+      return this.#page(reply, 403, 'access_denied', messagesOf(page).text('logout.csrf'), page)
     }
     return await this.#handle(request, reply, req.query, req.duplicated, true)
   }
@@ -49,9 +51,13 @@ export class RPInitiatedLogoutView {
   async #handle (request: FastifyRequest, reply: FastifyReply, params: Params, duplicated: ReadonlySet<string>, confirmed: boolean): Promise<FastifyReply> {
     const { oauth } = request.server
     const check = await oauth.validateLogoutRequest(params, duplicated, { issuer: issuerOf(request, this.#prefix) })
-    if (!check.ok) return this.#page(reply, 400, check.error.error, check.error.description ?? 'Invalid request.')
+    if (!check.ok) {
+      // The protocol's description stays as the core wrote it (English), like every error description.
+      const page = await errorPageContext(request, reply, this.#stylesheet)
+      return this.#page(reply, 400, check.error.error, check.error.description ?? messagesOf(page).text('common.invalidRequest'), page)
+    }
     const user = await oauth.resolveUser(request)
-    if (!confirmed && oauth.mustConfirmLogout(check.request, user?.id ?? null)) return this.#confirm(request, reply, check.request, user?.id ?? null)
+    if (!confirmed && oauth.mustConfirmLogout(check.request, user?.id ?? null)) return await this.#confirm(request, reply, check.request, user?.id ?? null)
     if (user !== null) {
       await oauth.revokeBrowserTokens(user.id)
       await oauth.logoutUser?.(request, reply)
@@ -59,36 +65,40 @@ export class RPInitiatedLogoutView {
     const location = postLogoutLocation(check.request)
     // RFC 9700 §4.12: 302, never 307, so the confirmation form is not re-posted.
     if (location !== null) return reply.redirect(location, 302)
-    return sendHtml(reply, 200, layout({ stylesheet: this.#stylesheet }, 'Logged out', html`
-<h1>You are logged out</h1>
-<p>You can close this window.</p>
+    const page = await pageContext(request, reply, this.#stylesheet)
+    const m = messagesOf(page)
+    return sendHtml(reply, 200, layout(page, m.text('logout.doneTitle'), html`
+<h1>${m.html('logout.doneHeading')}</h1>
+<p>${m.html('logout.doneBody')}</p>
 `))
   }
 
-  #confirm (request: FastifyRequest, reply: FastifyReply, logout: LogoutRequest, userId: string | null): FastifyReply {
+  async #confirm (request: FastifyRequest, reply: FastifyReply, logout: LogoutRequest, userId: string | null): Promise<FastifyReply> {
     const { oauth } = request.server
+    const context = await pageContext(request, reply, this.#stylesheet)
+    const m = messagesOf(context)
     const query = new URLSearchParams(logout.params).toString()
     const name = logout.application === null ? '' : logout.application.name === '' ? logout.application.clientId : logout.application.name
-    const question = name === '' ? 'Do you want to log out?' : `${name} asks you to log out. Do you want to log out?`
+    const question = name === '' ? m.text('logout.question') : m.text('logout.questionFrom', { app: name })
     // RFC 9700 §4.11.2, as on the consent page: a client an end user created chose its own
     // post-logout URI, so the user sees where confirming sends the browser.
     const unvetted = logout.application?.selfRegistered === true ? logout.postLogoutRedirectUri : null
     const page = oauth.templates.confirm({
-      title: 'Log out?',
+      title: m.text('logout.confirmTitle'),
       message: unvetted === null
         ? question
-        : `${question} This application was not registered by the operator of this site: you will then be sent to ${redirectTarget(unvetted)}.`,
+        : `${question} ${m.text('logout.unvetted', { target: redirectTarget(unvetted) })}`,
       // The route's own path, never the request's (see AuthorizationView#consent).
       action: `${request.routeOptions.url ?? ''}${query === '' ? '' : `?${query}`}`,
       csrfToken: this.#csrf.issue(request, reply, binding(userId)),
-      confirmLabel: 'Log out',
+      confirmLabel: m.text('logout.confirm'),
       cancel: '/',
-    }, { stylesheet: this.#stylesheet })
+    }, context)
     return sendHtml(reply, 200, page)
   }
 
-  #page (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, { stylesheet: this.#stylesheet }))
+  #page (reply: FastifyReply, status: number, error: string, description: string, page: PageContext): FastifyReply {
+    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page))
   }
 }
 

@@ -7,7 +7,10 @@ import { APPLICATION_GRANT_TYPES, type Application, type TokenEndpointAuthMethod
 import { scopeList } from '../lib/validator/scopes.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
+import type { PlainMessageKey } from '../lib/i18n/messages.js'
+import { errorPageContext, pageContext } from './i18n.js'
 import type { ApplicationSummary, PageContext } from './templates/index.js'
+import { messagesOf } from './templates/layout.js'
 
 /** What the management pages need from the routes plugin. */
 export interface ManagementOptions {
@@ -125,7 +128,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       const next = safeRedirectTarget(request.url) ?? apps
       await reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`, 302)
     } else {
-      await sendError(reply, 403, 'access_denied', 'You are not logged in.')
+      await sendError(request, reply, 403, 'access_denied', 'apps.notLoggedIn')
     }
     return null
   }
@@ -133,12 +136,20 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
   /** A POST whose CSRF token does not match gets a 403 page and changes nothing. */
   async function checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, token: string | undefined): Promise<boolean> {
     if (csrf.verify(request, token, binding(user))) return true
-    await sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
+    await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
     return false
   }
 
-  function sendError (reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page))
+  /** The error page, in the request's language: `description` is a message key, or text (the core's validation messages). */
+  async function sendError (request: FastifyRequest, reply: FastifyReply, status: number, error: string, description: PlainMessageKey | { text: string }): Promise<FastifyReply> {
+    const context = await errorPageContext(request, reply, page.stylesheet)
+    const text = typeof description === 'string' ? messagesOf(context).text(description) : description.text
+    return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description: text }, context))
+  }
+
+  /** The page context of a request: its language, negotiated. */
+  async function localized (request: FastifyRequest, reply: FastifyReply): Promise<PageContext> {
+    return await pageContext(request, reply, page.stylesheet)
   }
 
   /** The user's own application with the route's `:id`, else a 404 page (never someone else's). */
@@ -146,12 +157,16 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const id = Number((request.params as { id?: string }).id)
     const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findApplicationById(id) : null
     if (found !== null && found.userId === user.id) return found
-    await sendError(reply, 404, 'not_found', 'No such application.')
+    await sendError(request, reply, 404, 'not_found', 'apps.notFound')
     return null
   }
 
-  function form (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, title: string, action: string,
-    values: Record<string, string>, errors: Record<string, string>, status: number): FastifyReply {
+  /** The register or edit form; `editing` names the application being edited (the title says so). */
+  async function form (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, editing: string | null, action: string,
+    values: Record<string, string>, errors: Record<string, string>, status: number): Promise<FastifyReply> {
+    const context = await localized(request, reply)
+    const m = messagesOf(context)
+    const title = editing === null ? m.text('apps.form.registerTitle') : m.text('apps.form.editTitle', { name: editing })
     const provider = request.server.oauth.openIdProviderMetadata(options.prefix)
     const html = request.server.oauth.templates.applicationForm({
       title,
@@ -167,17 +182,18 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       // Likewise for signed UserInfo responses ('': plain JSON).
       userinfoAlgorithms: [...new Set(['', ...provider.userinfo_signing_alg_values_supported, values.userinfoSignedResponseAlg ?? ''])],
       cancel: apps,
-    }, page)
+    }, context)
     return sendHtml(reply, status, html)
   }
 
-  function detail (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, application: Application, clientSecret: string | null): FastifyReply {
+  async function detail (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, application: Application, clientSecret: string | null): Promise<FastifyReply> {
+    const context = await localized(request, reply)
     const html = request.server.oauth.templates.applicationDetail({
       application: summary(application),
       clientSecret,
       csrfToken: csrf.issue(request, reply, binding(user)),
       base: apps,
-    }, page)
+    }, context)
     return sendHtml(reply, 200, html)
   }
 
@@ -185,14 +201,14 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const user = await requireUser(request, reply)
     if (user === null) return reply
     const list = await request.server.oauth.store.listApplications({ userId: user.id })
-    return sendHtml(reply, 200, request.server.oauth.templates.applicationList({ applications: list.map(summary), base: apps }, page))
+    return sendHtml(reply, 200, request.server.oauth.templates.applicationList({ applications: list.map(summary), base: apps }, await localized(request, reply)))
   })
 
   app.get('/applications/register/', async (request, reply) => {
     const user = await requireUser(request, reply)
     if (user === null) return reply
     const values = { clientType: 'confidential', authorizationGrantType: 'authorization-code' }
-    return form(request, reply, user, 'Register a new application', `${apps}register/`, values, {}, 200)
+    return await form(request, reply, user, null, `${apps}register/`, values, {}, 200)
   })
 
   app.post('/applications/register/', async (request, reply) => {
@@ -205,10 +221,10 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       // self-registered, so its early authorization errors are never redirected (RFC 9700 §4.11.2).
       const created = await request.server.oauth.createApplication({ ...toInput(values), userId: user.id, selfRegistered: true })
       // The secret is shown on this response only (never in a URL); then only its hash exists.
-      return detail(request, reply, user, created.application, created.clientSecret)
+      return await detail(request, reply, user, created.application, created.clientSecret)
     } catch (err) {
       if (!(err instanceof ApplicationValidationError)) throw err
-      return form(request, reply, user, 'Register a new application', `${apps}register/`, values, { ...err.fields }, 400)
+      return await form(request, reply, user, null, `${apps}register/`, values, { ...err.fields }, 400)
     }
   })
 
@@ -216,7 +232,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const user = await requireUser(request, reply)
     if (user === null) return reply
     const application = await ownApplication(request, reply, user)
-    return application === null ? reply : detail(request, reply, user, application, null)
+    return application === null ? reply : await detail(request, reply, user, application, null)
   })
 
   app.get('/applications/:id/update/', async (request, reply) => {
@@ -224,7 +240,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (user === null) return reply
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
-    return form(request, reply, user, `Edit ${application.name}`, `${apps}${application.id}/update/`, formValues(application), {}, 200)
+    return await form(request, reply, user, application.name, `${apps}${application.id}/update/`, formValues(application), {}, 200)
   })
 
   app.post('/applications/:id/update/', async (request, reply) => {
@@ -238,12 +254,12 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       // An operator's application the user owns (CLI --user) that the user points somewhere new
       // is no longer vetted: selfService marks it (RFC 9700 §4.11.2).
       const updated = await request.server.oauth.updateApplication(application.id, toInput(values), { selfService: true })
-      if (updated === null) return await sendError(reply, 404, 'not_found', 'No such application.')
-      if (updated.clientSecret !== null) return detail(request, reply, user, updated.application, updated.clientSecret)
+      if (updated === null) return await sendError(request, reply, 404, 'not_found', 'apps.notFound')
+      if (updated.clientSecret !== null) return await detail(request, reply, user, updated.application, updated.clientSecret)
       return await reply.redirect(`${apps}${application.id}/`, 302)
     } catch (err) {
       if (!(err instanceof ApplicationValidationError)) throw err
-      return form(request, reply, user, `Edit ${application.name}`, `${apps}${application.id}/update/`, values, { ...err.fields }, 400)
+      return await form(request, reply, user, application.name, `${apps}${application.id}/update/`, values, { ...err.fields }, 400)
     }
   })
 
@@ -258,10 +274,11 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       regenerated = await request.server.oauth.regenerateClientSecret(application.id)
     } catch (err) {
       if (!(err instanceof ApplicationValidationError)) throw err
-      return await sendError(reply, 400, 'invalid_request', Object.values(err.fields).join(' '))
+      // The core's validation messages are English, as on the form (docs/i18n.md).
+      return await sendError(request, reply, 400, 'invalid_request', { text: Object.values(err.fields).join(' ') })
     }
-    if (regenerated === null) return await sendError(reply, 400, 'invalid_request', 'Public applications have no secret.')
-    return detail(request, reply, user, regenerated.application, regenerated.clientSecret)
+    if (regenerated === null) return await sendError(request, reply, 400, 'invalid_request', 'apps.noSecret')
+    return await detail(request, reply, user, regenerated.application, regenerated.clientSecret)
   })
 
   app.get('/applications/:id/delete/', async (request, reply) => {
@@ -269,14 +286,16 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (user === null) return reply
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
+    const context = await localized(request, reply)
+    const m = messagesOf(context)
     return sendHtml(reply, 200, request.server.oauth.templates.confirm({
-      title: `Delete ${application.name === '' ? application.clientId : application.name}?`,
-      message: 'The application and every token issued to it will be deleted. This cannot be undone.',
+      title: m.text('apps.delete.title', { name: application.name === '' ? application.clientId : application.name }),
+      message: m.text('apps.delete.message'),
       action: `${apps}${application.id}/delete/`,
       csrfToken: csrf.issue(request, reply, binding(user)),
-      confirmLabel: 'Delete',
+      confirmLabel: m.text('apps.delete.confirm'),
       cancel: `${apps}${application.id}/`,
-    }, page))
+    }, context))
   })
 
   app.post('/applications/:id/delete/', async (request, reply) => {
@@ -306,7 +325,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
       scopes: scopeList(t.scope).map((name) => ({ name, description: settings.scopes[name] ?? name })),
       expiresAt: t.expiresAt,
     }))
-    return sendHtml(reply, 200, request.server.oauth.templates.authorizedTokenList({ tokens: list, base: tokens }, page))
+    return sendHtml(reply, 200, request.server.oauth.templates.authorizedTokenList({ tokens: list, base: tokens }, await localized(request, reply)))
   })
 
   /** The user's own access token with the route's `:id`, else a 404 page. */
@@ -314,7 +333,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const id = Number((request.params as { id?: string }).id)
     const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findAccessTokenById(id) : null
     if (found !== null && found.userId === user.id) return found
-    await sendError(reply, 404, 'not_found', 'No such authorization.')
+    await sendError(request, reply, 404, 'not_found', 'tokens.notFound')
     return null
   }
 
@@ -324,14 +343,16 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const token = await ownToken(request, reply, user)
     if (token === null) return reply
     const application = token.applicationId === null ? null : await request.server.oauth.store.findApplicationById(token.applicationId)
+    const context = await localized(request, reply)
+    const m = messagesOf(context)
     return sendHtml(reply, 200, request.server.oauth.templates.confirm({
-      title: `Revoke access of ${application?.name ?? 'this application'}?`,
-      message: 'The application will no longer be able to act on your behalf with this authorization.',
+      title: m.text('tokens.revokeTitle', { app: application?.name ?? m.text('tokens.thisApplication') }),
+      message: m.text('tokens.revokeMessage'),
       action: `${tokens}${token.id}/delete/`,
       csrfToken: csrf.issue(request, reply, binding(user)),
-      confirmLabel: 'Revoke',
+      confirmLabel: m.text('tokens.revoke'),
       cancel: tokens,
-    }, page))
+    }, context))
   })
 
   app.post('/authorized-tokens/:id/delete/', async (request, reply) => {

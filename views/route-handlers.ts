@@ -2,6 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { InvalidRequestError, OAuthError } from '../lib/errors.js'
 import { toErrorResponse } from '../lib/response.js'
 import { sendHtml } from './html-response.js'
+import { errorPageContext } from './i18n.js'
+import { messagesOf } from './templates/layout.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 
 // The handlers the routes plugin installs around the endpoint views: what a route answers to a
@@ -40,15 +42,16 @@ export function oauthErrorHandler (this: FastifyInstance, error: FastifyError, r
 }
 
 /** Errors on HTML pages: a page, never JSON and never a stack; a 500 is logged. */
-export function htmlErrorHandler (stylesheet: string): (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
-  return function (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function htmlErrorHandler (stylesheet: string): (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async function (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? 400 : 500
     if (status === 500) request.log.error({ err: error }, 'unexpected error on an OAuth page')
+    const context = await errorPageContext(request, reply, stylesheet)
     const page = reply.server.oauth.templates.error({
       status,
       error: status === 500 ? 'server_error' : 'invalid_request',
-      description: status === 500 ? 'The server encountered an unexpected condition.' : 'The request could not be parsed.',
-    }, { stylesheet })
+      description: messagesOf(context).text(status === 500 ? 'common.serverError' : 'common.unparsable'),
+    }, context)
     return sendHtml(reply, status, page)
   }
 }

@@ -1,7 +1,7 @@
 // The management pages in a real browser: Debian's chromium driven by playwright-core against
 // the example app (the program `npm start` runs). Log in, register an application, read its secret, authorize
 // it by clicking, find the grant under authorized tokens, revoke it, and see the API refuse the
-// token. A screenshot of each page goes to test-results/screenshots/.
+// token, then see the pages in French. A screenshot of each page goes to test-results/screenshots/.
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
@@ -96,6 +96,16 @@ if (!existsSync(CHROMIUM)) {
     t.match(await page.locator('main').textContent(), /not granted any application/)
     await shot('08-authorized-tokens-empty')
     t.equal(await hello(), 403, '/api/hello refuses the revoked token')
+
+    // The same pages for a browser that prefers French: nothing to configure in the example app.
+    await page.setExtraHTTPHeaders({ 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' })
+    await page.goto(`${server.base}/o/applications/`)
+    t.equal(await page.locator('html').getAttribute('lang'), 'fr')
+    t.equal(await page.locator('h1').textContent(), 'Vos applications')
+    t.match(await page.locator('main').textContent(), /1 application/)
+    await page.getByRole('link', { name: 'Photo printer' }).click()
+    t.match(await page.locator('main').textContent(), /Identifiant du client/)
+    await shot('09-application-fr')
 
     await checkPage(t, page)
   })

@@ -10,5 +10,6 @@ await runSpecs(import.meta.url, [
   './throttle.spec.ts',
   './server.spec.ts',
   './deployment-check.spec.ts',
+  './i18n.spec.ts',
   './spec-bundles.spec.ts',
 ])

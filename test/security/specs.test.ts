@@ -4,6 +4,7 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './accept-language.spec.ts',
   './admin-probes.spec.ts',
   './browser-rows.spec.ts',
   './client-assertion.spec.ts',

@@ -1,6 +1,6 @@
 import { html, type HtmlValue, type SafeHtml } from '../../lib/html.js'
 import { ASYMMETRIC_JWS_ALGORITHMS, HMAC_JWS_ALGORITHMS } from '../../lib/tokens/jws-algorithms.js'
-import { layout, type PageContext } from './layout.js'
+import { layout, messagesOf, type PageContext } from './layout.js'
 
 /** An application as the management pages show it. */
 export interface ApplicationSummary {
@@ -91,10 +91,13 @@ export interface ConfirmData {
 export function applicationListPage (data: ApplicationListData, page: PageContext): SafeHtml {
   const rows = data.applications.map((app) => html`<li><a href="${data.base}${app.id}/">${app.name === '' ? app.clientId : app.name}</a>
 <span class="oat-muted">${app.clientType}, ${app.authorizationGrantType}</span></li>\n`)
-  return layout(page, 'Your applications', html`
-<h1>Your applications</h1>
-${data.applications.length === 0 ? html`<p>No applications yet.</p>` : html`<ul class="oat-list">\n${rows}</ul>`}
-<p><a class="oat-button oat-primary" href="${data.base}register/">New application</a></p>
+  const m = messagesOf(page)
+  return layout(page, m.text('apps.list.title'), html`
+<h1>${m.html('apps.list.title')}</h1>
+${data.applications.length === 0
+? html`<p>${m.html('apps.list.empty')}</p>`
+: html`<p class="oat-muted" id="application-count">${m.html('apps.list.count', { count: data.applications.length })}</p>\n<ul class="oat-list">\n${rows}</ul>`}
+<p><a class="oat-button oat-primary" href="${data.base}register/">${m.html('apps.list.new')}</a></p>
 `)
 }
 
@@ -111,9 +114,10 @@ function described (name: string, error: string | undefined, hint: boolean): str
   return [hint ? `${name}-hint` : '', error === undefined ? '' : `${name}-error`].filter((s) => s !== '').join(' ')
 }
 
-function select (name: string, value: string, options: readonly string[], error: string | undefined): SafeHtml {
+/** A select whose options show their values, or the given labels (translated words such as yes/no). */
+function select (name: string, value: string, options: readonly string[], error: string | undefined, labels: Readonly<Record<string, string>> = {}): SafeHtml {
   return html`<select id="${name}" name="${name}" aria-describedby="${described(name, error, false)}">
-${options.map((o) => html`<option value="${o}"${o === value ? html` selected` : ''}>${o}</option>\n`)}</select>`
+${options.map((o) => html`<option value="${o}"${o === value ? html` selected` : ''}>${labels[o] ?? o}</option>\n`)}</select>`
 }
 
 /** `applications/register/` and `applications/:id/update/`: the form, errors beside their fields. */
@@ -124,28 +128,29 @@ export function applicationFormPage (data: ApplicationFormData, page: PageContex
   const area = (name: string): SafeHtml => html`<textarea id="${name}" name="${name}" rows="3" aria-describedby="${described(name, e(name), true)}">${v(name)}</textarea>`
   const extra = data.extraFields ?? []
   const general = Object.entries(data.errors).filter(([k]) => !FORM_FIELDS.includes(k) && !extra.some((f) => f.name === k))
+  const m = messagesOf(page)
   return layout(page, data.title, html`
 <h1>${data.title}</h1>
-${general.map(([k, m]) => html`<p class="oat-error" role="alert">${k}: ${m}</p>`)}
+${general.map(([k, message]) => html`<p class="oat-error" role="alert">${k}: ${message}</p>`)}
 <form method="post" action="${data.action}" novalidate>
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
-${field('name', 'Name', text('name', false), e('name'))}
-${field('clientType', 'Client type', select('clientType', v('clientType'), data.clientTypes, e('clientType')), e('clientType'))}
-${field('authorizationGrantType', 'Authorization grant type', select('authorizationGrantType', v('authorizationGrantType'), data.grantTypes, e('authorizationGrantType')), e('authorizationGrantType'))}
-${field('redirectUris', 'Redirect URIs', area('redirectUris'), e('redirectUris'), 'One per line or separated by spaces; matched exactly. http only for 127.0.0.1, [::1] or localhost.')}
-${field('postLogoutRedirectUris', 'Post-logout redirect URIs', area('postLogoutRedirectUris'), e('postLogoutRedirectUris'), 'Where RP-initiated logout may return to.')}
-${field('allowedOrigins', 'Allowed origins', area('allowedOrigins'), e('allowedOrigins'), 'Origins (https://host[:port]) whose browser code may call the token endpoint.')}
-${field('algorithm', 'Algorithm', select('algorithm', v('algorithm'), data.algorithms ?? ['', 'RS256', 'HS256'], e('algorithm')), e('algorithm'), 'ID token signing: empty for the server\'s default (RS256), one of the server\'s key algorithms (RS256, PS256, ES256, EdDSA), or HS256 with the client secret (confidential applications, when the server keeps secrets sealed).')}
-${field('userinfoSignedResponseAlg', 'UserInfo signing algorithm', select('userinfoSignedResponseAlg', v('userinfoSignedResponseAlg'), data.userinfoAlgorithms ?? ['', 'RS256'], e('userinfoSignedResponseAlg')), e('userinfoSignedResponseAlg'), 'Empty: UserInfo answers plain JSON. One of the server\'s key algorithms: UserInfo answers a JWT signed with that key (OpenID Connect userinfo_signed_response_alg).')}
-${field('tokenEndpointAuthMethod', 'Client authentication', select('tokenEndpointAuthMethod', v('tokenEndpointAuthMethod'), AUTH_METHODS, e('tokenEndpointAuthMethod')), e('tokenEndpointAuthMethod'), 'The only method accepted (empty: any). private_key_jwt signs with the keys below and has no secret; client_secret_jwt signs with the secret (when the server keeps secrets sealed).')}
-${field('jwks', 'Public keys (JWK Set)', area('jwks'), e('jwks'), 'For private_key_jwt: the client\'s JWK Set as JSON, public keys only. Or give a JWK Set URL below, not both.')}
-${field('jwksUri', 'JWK Set URL', text('jwksUri', true), e('jwksUri'), 'For private_key_jwt: an https URL where the client publishes its public keys.')}
-${field('tokenEndpointAuthSigningAlg', 'Assertion signing algorithm', select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), 'The one JWS algorithm of the client\'s assertions (empty: any the server accepts).')}
-${field('requestObjectSigningAlg', 'Request object signing algorithm', select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), 'The one JWS algorithm of the client\'s signed request objects (empty: any the server accepts). Asymmetric ones verify with the keys above; HS256/384/512 with the secret, when the server keeps it sealed.')}
-${field('requireSignedRequestObject', 'Require signed request objects', select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject')), e('requireSignedRequestObject'), 'yes: authorization requests are accepted only as signed request objects (the request parameter, at the authorization endpoint or par/).')}
+${field('name', m.text('apps.field.name'), text('name', false), e('name'))}
+${field('clientType', m.text('apps.field.clientType'), select('clientType', v('clientType'), data.clientTypes, e('clientType')), e('clientType'))}
+${field('authorizationGrantType', m.text('apps.field.authorizationGrantType'), select('authorizationGrantType', v('authorizationGrantType'), data.grantTypes, e('authorizationGrantType')), e('authorizationGrantType'))}
+${field('redirectUris', m.text('apps.field.redirectUris'), area('redirectUris'), e('redirectUris'), m.text('apps.hint.redirectUris'))}
+${field('postLogoutRedirectUris', m.text('apps.field.postLogoutRedirectUris'), area('postLogoutRedirectUris'), e('postLogoutRedirectUris'), m.text('apps.hint.postLogoutRedirectUris'))}
+${field('allowedOrigins', m.text('apps.field.allowedOrigins'), area('allowedOrigins'), e('allowedOrigins'), m.text('apps.hint.allowedOrigins'))}
+${field('algorithm', m.text('apps.field.algorithm'), select('algorithm', v('algorithm'), data.algorithms ?? ['', 'RS256', 'HS256'], e('algorithm')), e('algorithm'), m.text('apps.hint.algorithm'))}
+${field('userinfoSignedResponseAlg', m.text('apps.field.userinfoSignedResponseAlg'), select('userinfoSignedResponseAlg', v('userinfoSignedResponseAlg'), data.userinfoAlgorithms ?? ['', 'RS256'], e('userinfoSignedResponseAlg')), e('userinfoSignedResponseAlg'), m.text('apps.hint.userinfoSignedResponseAlg'))}
+${field('tokenEndpointAuthMethod', m.text('apps.field.tokenEndpointAuthMethod'), select('tokenEndpointAuthMethod', v('tokenEndpointAuthMethod'), AUTH_METHODS, e('tokenEndpointAuthMethod')), e('tokenEndpointAuthMethod'), m.text('apps.hint.tokenEndpointAuthMethod'))}
+${field('jwks', m.text('apps.field.jwks'), area('jwks'), e('jwks'), m.text('apps.hint.jwks'))}
+${field('jwksUri', m.text('apps.field.jwksUri'), text('jwksUri', true), e('jwksUri'), m.text('apps.hint.jwksUri'))}
+${field('tokenEndpointAuthSigningAlg', m.text('apps.field.tokenEndpointAuthSigningAlg'), select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), m.text('apps.hint.tokenEndpointAuthSigningAlg'))}
+${field('requestObjectSigningAlg', m.text('apps.field.requestObjectSigningAlg'), select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), m.text('apps.hint.requestObjectSigningAlg'))}
+${field('requireSignedRequestObject', m.text('apps.field.requireSignedRequestObject'), select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject'), { no: m.text('common.no'), yes: m.text('common.yes') }), e('requireSignedRequestObject'), m.text('apps.hint.requireSignedRequestObject'))}
 ${extra.map((f) => field(f.name, f.label, select(f.name, v(f.name), f.options, e(f.name)), e(f.name), f.hint))}<div class="oat-actions">
-<a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
-<button type="submit" class="oat-primary">Save</button>
+<a class="oat-button oat-secondary" href="${data.cancel}">${m.html('common.cancel')}</a>
+<button type="submit" class="oat-primary">${m.html('common.save')}</button>
 </div>
 </form>
 `)
@@ -161,39 +166,40 @@ const REQUEST_OBJECT_ALGORITHMS = ASSERTION_ALGORITHMS
 /** `applications/:id/`: details; the secret appears only right after it was generated. */
 export function applicationDetailPage (data: ApplicationDetailData, page: PageContext): SafeHtml {
   const app = data.application
+  const m = messagesOf(page)
   const row = (label: string, value: HtmlValue): SafeHtml => html`<dt>${label}</dt><dd>${value}</dd>\n`
-  const listOf = (values: readonly string[]): HtmlValue => values.length === 0 ? html`<span class="oat-muted">none</span>` : values.map((u) => html`<code>${u}</code><br>`)
+  const listOf = (values: readonly string[]): HtmlValue => values.length === 0 ? html`<span class="oat-muted">${m.html('common.none')}</span>` : values.map((u) => html`<code>${u}</code><br>`)
   return layout(page, app.name === '' ? app.clientId : app.name, html`
 <h1>${app.name === '' ? app.clientId : app.name}</h1>
 ${data.clientSecret === null
 ? ''
-: html`<div class="oat-notice" role="status"><p><strong>Client secret</strong> — copy it now: it is shown only this once and stored hashed.</p>
+: html`<div class="oat-notice" role="status"><p>${m.html('apps.detail.secretNotice', { label: html`<strong>${m.text('apps.detail.secretLabel')}</strong>` })}</p>
 <p><code id="client-secret">${data.clientSecret}</code></p></div>`}
 <dl class="oat-details">
-${row('Client id', html`<code id="client-id">${app.clientId}</code>`)}
-${row('Client type', app.clientType)}
-${row('Grant type', app.authorizationGrantType)}
-${row('Redirect URIs', listOf(app.redirectUris))}
-${row('Post-logout redirect URIs', listOf(app.postLogoutRedirectUris))}
-${row('Allowed origins', listOf(app.allowedOrigins))}
-${row('Algorithm', app.algorithm === '' ? 'none' : app.algorithm)}
-${row('UserInfo responses', html`<span id="userinfo-signing">${app.userinfoSignedResponseAlg === '' ? 'plain JSON' : `signed JWT, ${app.userinfoSignedResponseAlg}`}</span>`)}
-${row('Client authentication', html`<span id="auth-method">${app.tokenEndpointAuthMethod === '' ? 'any method' : app.tokenEndpointAuthMethod}${app.tokenEndpointAuthSigningAlg === '' ? '' : `, ${app.tokenEndpointAuthSigningAlg}`}</span>`)}
-${app.jwksUri !== '' ? row('JWK Set URL', html`<code>${app.jwksUri}</code>`) : app.jwks !== '' ? row('Public keys', 'registered (JWK Set)') : ''}
-${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
-${row('Redirect URIs vetted', html`<span id="self-registered">${app.selfRegistered ? 'no: its URIs come from a user, so authorization errors are shown on this site before the user approves, never sent to the application' : 'yes: set by an administrator'}</span>`)}
-${row('Request objects', html`<span id="request-objects">${app.requireSignedRequestObject ? 'required: authorization requests must be signed request objects' : 'optional'}${app.requestObjectSigningAlg === '' ? '' : `, ${app.requestObjectSigningAlg}`}</span>`)}
-${row('DPoP', html`<span id="dpop">${app.dpopBoundAccessTokens ? 'required: every token request must carry a proof of the client\'s key' : 'optional'}</span>`)}
-${row('Created', app.createdAt.toISOString())}
+${row(m.text('apps.detail.clientId'), html`<code id="client-id">${app.clientId}</code>`)}
+${row(m.text('apps.detail.clientType'), app.clientType)}
+${row(m.text('apps.detail.grantType'), app.authorizationGrantType)}
+${row(m.text('apps.detail.redirectUris'), listOf(app.redirectUris))}
+${row(m.text('apps.detail.postLogoutRedirectUris'), listOf(app.postLogoutRedirectUris))}
+${row(m.text('apps.detail.allowedOrigins'), listOf(app.allowedOrigins))}
+${row(m.text('apps.detail.algorithm'), app.algorithm === '' ? m.text('common.none') : app.algorithm)}
+${row(m.text('apps.detail.userinfo'), html`<span id="userinfo-signing">${app.userinfoSignedResponseAlg === '' ? m.text('apps.detail.userinfoPlain') : m.text('apps.detail.userinfoSigned', { alg: app.userinfoSignedResponseAlg })}</span>`)}
+${row(m.text('apps.detail.authMethod'), html`<span id="auth-method">${app.tokenEndpointAuthMethod === '' ? m.text('apps.detail.anyMethod') : app.tokenEndpointAuthMethod}${app.tokenEndpointAuthSigningAlg === '' ? '' : `, ${app.tokenEndpointAuthSigningAlg}`}</span>`)}
+${app.jwksUri !== '' ? row(m.text('apps.detail.jwksUri'), html`<code>${app.jwksUri}</code>`) : app.jwks !== '' ? row(m.text('apps.detail.jwks'), m.text('apps.detail.jwksRegistered')) : ''}
+${row(m.text('apps.detail.introspection'), html`<span id="introspection">${m.text(app.allowIntrospection ? 'apps.detail.introspectionAny' : 'apps.detail.introspectionOwn')}</span>`)}
+${row(m.text('apps.detail.vetted'), html`<span id="self-registered">${m.text(app.selfRegistered ? 'apps.detail.vettedNo' : 'apps.detail.vettedYes')}</span>`)}
+${row(m.text('apps.detail.requestObjects'), html`<span id="request-objects">${m.text(app.requireSignedRequestObject ? 'apps.detail.requestObjectsRequired' : 'apps.detail.optional')}${app.requestObjectSigningAlg === '' ? '' : `, ${app.requestObjectSigningAlg}`}</span>`)}
+${row(m.text('apps.detail.dpop'), html`<span id="dpop">${m.text(app.dpopBoundAccessTokens ? 'apps.detail.dpopRequired' : 'apps.detail.optional')}</span>`)}
+${row(m.text('apps.detail.created'), html`<time datetime="${app.createdAt.toISOString()}">${m.dateTime(app.createdAt)}</time>`)}
 </dl>
 <div class="oat-actions">
-<a class="oat-button oat-secondary" href="${data.base}">All applications</a>
-<a class="oat-button oat-secondary" href="${data.base}${app.id}/update/">Edit</a>
-<a class="oat-button oat-secondary" href="${data.base}${app.id}/delete/">Delete</a>
+<a class="oat-button oat-secondary" href="${data.base}">${m.html('apps.detail.all')}</a>
+<a class="oat-button oat-secondary" href="${data.base}${app.id}/update/">${m.html('apps.detail.edit')}</a>
+<a class="oat-button oat-secondary" href="${data.base}${app.id}/delete/">${m.html('apps.detail.delete')}</a>
 ${app.clientType === 'confidential' && app.tokenEndpointAuthMethod !== 'private_key_jwt'
 ? html`<form method="post" action="${data.base}${app.id}/regenerate-secret/" class="oat-inline">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
-<button type="submit" class="oat-secondary">Regenerate secret</button></form>`
+<button type="submit" class="oat-secondary">${m.html('apps.detail.regenerate')}</button></form>`
 : ''}
 </div>
 `)
@@ -201,13 +207,14 @@ ${app.clientType === 'confidential' && app.tokenEndpointAuthMethod !== 'private_
 
 /** A confirmation before a destructive POST. */
 export function confirmPage (data: ConfirmData, page: PageContext): SafeHtml {
+  const m = messagesOf(page)
   return layout(page, data.title, html`
 <h1>${data.title}</h1>
 <p>${data.message}</p>
 <form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <div class="oat-actions">
-<a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
+<a class="oat-button oat-secondary" href="${data.cancel}">${m.html('common.cancel')}</a>
 <button type="submit" class="oat-primary oat-danger">${data.confirmLabel}</button>
 </div>
 </form>

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js'
-import { layout, type PageContext } from './layout.js'
+import { layout, messagesOf, type PageContext } from './layout.js'
 
 /** Data of the consent page (DOT's `authorize.html`). */
 export interface ConsentPageData {
@@ -34,43 +34,44 @@ export interface ConsentPageData {
 /** The consent page: application name, scopes, an "Authorize" submit named `allow` and a "Cancel". */
 export function consentPage (data: ConsentPageData, page: PageContext): SafeHtml {
   const resources = data.resources ?? []
-  const audience = audienceList(resources)
-  return layout(page, `Authorize ${data.applicationName}`, html`
-<h1>Authorize <span class="oat-app">${data.applicationName}</span>?</h1>
-<p>This application would like to:</p>
+  const m = messagesOf(page)
+  const audience = audienceList(resources, page)
+  return layout(page, m.text('consent.title', { app: data.applicationName }), html`
+<h1>${m.html('consent.heading', { app: html`<span class="oat-app">${data.applicationName}</span>` })}</h1>
+<p>${m.html('consent.intro')}</p>
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-${publisherNotice(data.publisher)}${audience}${destination(data.redirectTarget)}<form method="post" action="${data.action}">
+${publisherNotice(data.publisher, page)}${audience}${destination(data.redirectTarget, page)}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 ${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}${resources.map((resource) => html`<input type="hidden" name="resource" value="${resource}">\n`)}
 <div class="oat-actions">
-<button type="submit" name="cancel" value="1" class="oat-secondary">Cancel</button>
-<button type="submit" name="allow" value="Authorize" class="oat-primary">Authorize</button>
+<button type="submit" name="cancel" value="1" class="oat-secondary">${m.html('common.cancel')}</button>
+<button type="submit" name="allow" value="Authorize" class="oat-primary">${m.html('consent.allow')}</button>
 </div>
 </form>
 `)
 }
 
 /** draft-ietf-oauth-client-id-metadata-document §6.3: the client's details come from a web page of this host, nobody else vouches for them. */
-export function publisherNotice (host: string | undefined): SafeHtml | '' {
+export function publisherNotice (host: string | undefined, page: PageContext): SafeHtml | '' {
   if (host === undefined) return ''
-  return html`<p class="oat-notice oat-publisher">The name and details of this application were published by <strong>${host}</strong>, not checked by this site.</p>
+  return html`<p class="oat-notice oat-publisher">${messagesOf(page).html('consent.publisher', { host: html`<strong>${host}</strong>` })}</p>
 `
 }
 
 /** RFC 9700 §4.11.2: for a client an end user created, where the decision sends the browser. */
-function destination (target: string | undefined): SafeHtml | '' {
+function destination (target: string | undefined, page: PageContext): SafeHtml | '' {
   if (target === undefined) return ''
-  return html`<p class="oat-notice">This application was not registered by the operator of this site, so nobody checked where it sends you. Whatever you choose, you will then be sent to <strong>${target}</strong>.</p>
+  return html`<p class="oat-notice">${messagesOf(page).html('consent.unvetted', { target: html`<strong>${target}</strong>` })}</p>
 `
 }
 
 /** RFC 8707: the user sees which services the access is for (nothing when unrestricted). */
-export function audienceList (resources: readonly string[]): SafeHtml | '' {
+export function audienceList (resources: readonly string[], page: PageContext): SafeHtml | '' {
   return resources.length === 0
     ? ''
-    : html`<p>Access is for:</p>
+    : html`<p>${messagesOf(page).html('consent.audience')}</p>
 <ul class="oat-resources">
 ${resources.map((resource) => html`<li>${resource}</li>\n`)}
 </ul>

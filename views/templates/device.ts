@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../../lib/html.js'
 import { audienceList, publisherNotice } from './consent.js'
-import { layout, type PageContext } from './layout.js'
+import { layout, messagesOf, type PageContext } from './layout.js'
 
 /** Data of the user-code page (`device/`, DOT's `device/user_code.html`). */
 export interface DeviceCodePageData {
@@ -38,18 +38,19 @@ export interface DeviceDonePageData {
 
 /** Enter the code shown on the device: case and dashes do not matter. */
 export function deviceCodePage (data: DeviceCodePageData, page: PageContext): SafeHtml {
-  return layout(page, 'Connect a device', html`
-<h1>Connect a device</h1>
-<p>Enter the code shown on your device.</p>
+  const m = messagesOf(page)
+  return layout(page, m.text('device.code.title'), html`
+<h1>${m.html('device.code.title')}</h1>
+<p>${m.html('device.code.intro')}</p>
 <form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <div class="oat-field${data.error === null ? '' : ' oat-invalid'}">
-<label for="user_code">Code</label>
+<label for="user_code">${m.html('device.code.label')}</label>
 <input type="text" id="user_code" name="user_code" value="${data.userCode}" autocomplete="off" autocapitalize="characters" spellcheck="false" required>
 ${data.error === null ? '' : html`<p class="oat-error">${data.error}</p>`}
 </div>
 <div class="oat-actions">
-<button type="submit" class="oat-primary">Continue</button>
+<button type="submit" class="oat-primary">${m.html('common.continue')}</button>
 </div>
 </form>
 `)
@@ -57,17 +58,18 @@ ${data.error === null ? '' : html`<p class="oat-error">${data.error}</p>`}
 
 /** Approve or deny the device's request: application name and scopes. */
 export function deviceConfirmPage (data: DeviceConfirmPageData, page: PageContext): SafeHtml {
-  return layout(page, `Authorize ${data.applicationName}`, html`
-<h1>Authorize <span class="oat-app">${data.applicationName}</span> on your device?</h1>
-<p>Only continue if you started this on a device you are holding. The device would be able to:</p>
+  const m = messagesOf(page)
+  return layout(page, m.text('device.confirm.title', { app: data.applicationName }), html`
+<h1>${m.html('device.confirm.heading', { app: html`<span class="oat-app">${data.applicationName}</span>` })}</h1>
+<p>${m.html('device.confirm.intro')}</p>
 <ul class="oat-scopes">
 ${data.scopes.map((scope) => html`<li>${scope.description}</li>\n`)}
 </ul>
-${publisherNotice(data.publisher)}${audienceList(data.resources ?? [])}<form method="post" action="${data.action}">
+${publisherNotice(data.publisher, page)}${audienceList(data.resources ?? [], page)}<form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <div class="oat-actions">
-<button type="submit" name="deny" value="1" class="oat-secondary">Deny</button>
-<button type="submit" name="allow" value="Authorize" class="oat-primary">Authorize</button>
+<button type="submit" name="deny" value="1" class="oat-secondary">${m.html('device.confirm.deny')}</button>
+<button type="submit" name="allow" value="Authorize" class="oat-primary">${m.html('device.confirm.allow')}</button>
 </div>
 </form>
 `)
@@ -75,7 +77,9 @@ ${publisherNotice(data.publisher)}${audienceList(data.resources ?? [])}<form met
 
 /** The outcome: go back to the device. */
 export function deviceDonePage (data: DeviceDonePageData, page: PageContext): SafeHtml {
-  return layout(page, data.approved ? 'Device connected' : 'Request denied', data.approved
-    ? html`<h1>Device connected</h1>\n<p><span class="oat-app">${data.applicationName}</span> is authorized. You can return to your device.</p>\n`
-    : html`<h1>Request denied</h1>\n<p><span class="oat-app">${data.applicationName}</span> was not authorized. You can close this page.</p>\n`)
+  const m = messagesOf(page)
+  const app = html`<span class="oat-app">${data.applicationName}</span>`
+  return layout(page, m.text(data.approved ? 'device.done.approvedTitle' : 'device.done.deniedTitle'), data.approved
+    ? html`<h1>${m.html('device.done.approvedTitle')}</h1>\n<p>${m.html('device.done.approved', { app })}</p>\n`
+    : html`<h1>${m.html('device.done.deniedTitle')}</h1>\n<p>${m.html('device.done.denied', { app })}</p>\n`)
 }

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js'
-import { layout, type PageContext } from './layout.js'
+import { layout, messagesOf, type PageContext } from './layout.js'
 
 /** Data of the error page shown when the client or redirect URI cannot be trusted. */
 export interface ErrorPageData {
@@ -12,9 +12,10 @@ export interface ErrorPageData {
 
 /** An error shown to the user instead of redirecting (RFC 6749 §4.1.2.1). */
 export function errorPage (data: ErrorPageData, page: PageContext): SafeHtml {
-  return layout(page, 'Authorization error', html`
-<h1>Authorization error</h1>
+  const m = messagesOf(page)
+  return layout(page, m.text('error.title'), html`
+<h1>${m.html('error.title')}</h1>
 <p class="oat-error"><code>${data.error}</code>: ${data.description}</p>
-<p>The application that sent you here made a request this server cannot accept. Go back to it and try again.</p>
+<p>${m.html('error.help')}</p>
 `)
 }

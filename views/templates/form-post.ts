@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js'
-import { layout, type PageContext } from './layout.js'
+import { layout, messagesOf, type PageContext } from './layout.js'
 
 /** Data of the form_post page (OAuth 2.0 Form Post Response Mode §2). */
 export interface FormPostPageData {
@@ -21,12 +21,13 @@ export const FORM_POST_SCRIPT = 'document.forms[0].submit();'
  * not run it. Every value is escaped.
  */
 export function formPostPage (data: FormPostPageData, page: PageContext): SafeHtml {
-  return layout(page, 'Returning to the application', html`
-<h1>Returning to the application</h1>
+  const m = messagesOf(page)
+  return layout(page, m.text('formPost.title'), html`
+<h1>${m.html('formPost.title')}</h1>
 <form method="post" action="${data.action}">
-${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}<p class="oat-muted">If nothing happens, continue by hand.</p>
+${Object.entries(data.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}<p class="oat-muted">${m.html('formPost.manual')}</p>
 <div class="oat-actions">
-<button type="submit" class="oat-primary">Continue</button>
+<button type="submit" class="oat-primary">${m.html('common.continue')}</button>
 </div>
 </form>
 <script>${FORM_POST_SCRIPT}</script>
