@@ -49,7 +49,7 @@ export class AuthorizationView {
       case 'error': return this.#fail(reply, decision.error, decision.response)
       case 'approve':
         if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
-        return this.#respond(reply, await oauth.approveAuthorization(check.request, decision.user))
+        return this.#respond(reply, await oauth.approveAuthorization(check.request, decision.user, decision.via))
       case 'consent': return this.#consent(request, reply, check.request, decision.user.id)
     }
   }
@@ -72,7 +72,7 @@ export class AuthorizationView {
     // RFC 9126 §4: a pushed request is single-use; the decision uses it up.
     if (!await oauth.consumePushedRequest(check.request)) return this.#usedRequestUri(reply)
     // 302 after a POST, never 307, so the browser does not re-post the form (RFC 9700 §4.12).
-    if (fields.allow === undefined) return this.#respond(reply, oauth.denyAuthorization(check.request))
+    if (fields.allow === undefined) return this.#respond(reply, oauth.denyAuthorization(check.request, user))
     return this.#respond(reply, await oauth.approveAuthorization(check.request, user))
   }
 
