@@ -14,6 +14,25 @@ import { scopeList } from './validator/scopes.js'
 //   registered, the revocation done. A throw or a rejection goes to the `error` event (which the
 //   plugin logs), and the listeners after it still run.
 
+/** Every event a listener may subscribe to (all but `error`), so a test or an exporter can listen to each. */
+export const TOOLKIT_EVENT_NAMES: readonly ToolkitEventName[] = Object.freeze(Object.keys({
+  appAuthorized: true,
+  logout: true,
+  backchannelLogout: true,
+  staffAction: true,
+  tokenIssued: true,
+  tokenRefreshed: true,
+  tokenRevoked: true,
+  refreshTokenReuseDetected: true,
+  authorizationApproved: true,
+  authorizationDenied: true,
+  clientAuthenticationFailed: true,
+  rateLimitTriggered: true,
+  clientRegistered: true,
+  clientUpdated: true,
+  clientDeleted: true,
+} satisfies Record<ToolkitEventName, true>) as ToolkitEventName[])
+
 /** What emitting needs: the emitter, and the clock that stamps `at`. `ServerContext` and `OAuthServer` both fit. */
 export interface EventTarget {
   readonly events: EventEmitter<ToolkitEventMap>
