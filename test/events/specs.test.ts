@@ -2,5 +2,6 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './revocation.spec.ts',
   './tokens.spec.ts',
 ])
