@@ -2,6 +2,8 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './client-auth.spec.ts',
+  './decisions.spec.ts',
   './revocation.spec.ts',
   './tokens.spec.ts',
 ])
