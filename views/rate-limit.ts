@@ -77,6 +77,8 @@ interface Refusal {
  * account name a limit counts, nor anything from a credential.
  */
 export function notifyRateLimited (request: FastifyRequest, limit: RateLimitKind, retryAfterSeconds: number, clientId: string | undefined): void {
+  // `loginRateLimit` may guard a login route of an instance the toolkit is not registered on.
+  if (!request.server.hasDecorator('oauth')) return
   const { oauth } = request.server
   if (!listening(oauth.events, 'rateLimitTriggered')) return
   emitEvent(oauth.events, 'rateLimitTriggered', {
