@@ -17,6 +17,7 @@ await runSpecs(import.meta.url, [
   './token-rows.spec.ts',
   './contention.spec.ts',
   './dpop.spec.ts',
+  './event-secrets.spec.ts',
   './revocation-expiry.spec.ts',
   './signing-algorithms.spec.ts',
 ])
