@@ -47,7 +47,7 @@ t.test('a hostile client_id is bounded and its control and format characters are
   await app.inject({ method: 'POST', url: '/o/token/', headers: FORM, payload: form({ grant_type: 'client_credentials', client_id: forged, client_secret: 's' }) })
   const [event] = payloadsOf(seen, 'clientAuthenticationFailed')
   const clientId = event?.clientId ?? ''
-  t.notMatch(clientId, /[\n\u0000\u202E]/, 'no raw control or bidi characters')
+  t.notOk(['\n', '\u0000', '\u202E'].some((ch) => clientId.includes(ch)), 'no raw control or bidi characters')
   t.match(clientId, /^evil\\u\{A\}level=info msg="login ok"\\u\{202E\}esrever\\u\{0\}x+…$/)
   t.ok(clientId.length <= 160, `bounded (${clientId.length})`)
 })

@@ -36,7 +36,9 @@ t.test('password grant, failures per (account, address): the username is never i
   const { application, clientSecret } = await createApplication(app, { authorizationGrantType: 'password' })
   const seen = recordEvents(app)
   const login = async () => await app.inject({
-    method: 'POST', url: '/o/token/', remoteAddress: '10.9.2.1',
+    method: 'POST',
+    url: '/o/token/',
+    remoteAddress: '10.9.2.1',
     headers: { ...FORM, authorization: basicAuth(application.clientId, clientSecret ?? '') },
     payload: form({ grant_type: 'password', username: ALICE.username, password: 'wrong-password' }),
   })

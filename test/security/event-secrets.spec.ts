@@ -124,7 +124,8 @@ t.test('no event payload carries a secret or its checksum, across every flow', a
   const registered = (await app.inject({ method: 'POST', url: '/o/register/', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ redirect_uris: [REDIRECT_URI] }) })).json() as Record<string, string>
   keep(registered.client_secret, registered.registration_access_token)
   const updated = (await app.inject({
-    method: 'PUT', url: `/o/register/${registered.client_id ?? ''}/`,
+    method: 'PUT',
+    url: `/o/register/${registered.client_id ?? ''}/`,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${registered.registration_access_token ?? ''}` },
     payload: JSON.stringify({ client_id: registered.client_id, client_secret: registered.client_secret, redirect_uris: [REDIRECT_URI] }),
   })).json() as Record<string, string>
