@@ -4,6 +4,7 @@ import { runSpecs } from '../helpers/specs.js'
 await runSpecs(import.meta.url, [
   './client-auth.spec.ts',
   './decisions.spec.ts',
+  './listener-errors.spec.ts',
   './rate-limit.spec.ts',
   './registration.spec.ts',
   './revocation.spec.ts',
