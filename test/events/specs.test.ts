@@ -5,6 +5,7 @@ await runSpecs(import.meta.url, [
   './client-auth.spec.ts',
   './decisions.spec.ts',
   './listener-errors.spec.ts',
+  './prometheus.spec.ts',
   './rate-limit.spec.ts',
   './registration.spec.ts',
   './revocation.spec.ts',
