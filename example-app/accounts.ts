@@ -19,10 +19,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The tutorial's staff: the users who may use the toolkit's administration pages (`/o/admin/`).
+ * A real app keeps this on its user model (Django's `is_staff`); the tutorial's first user, alice,
+ * is staff, so that the pages can be tried right after `createuser alice`.
+ */
+export const STAFF_USERNAMES: ReadonlySet<string> = new Set(['alice'])
+
 /** The logged-in user of a request, as the toolkit's `resolveUser` wants it. */
-export function sessionUser (request: FastifyRequest): { id: string, authTime: Date } | null {
-  const { userId, authTime } = request.session
-  return userId === undefined ? null : { id: userId, authTime: new Date(authTime ?? 0) }
+export function sessionUser (request: FastifyRequest): { id: string, authTime: Date, isStaff: boolean } | null {
+  const { userId, authTime, username } = request.session
+  return userId === undefined ? null : { id: userId, authTime: new Date(authTime ?? 0), isStaff: username !== undefined && STAFF_USERNAMES.has(username) }
 }
 
 /**

@@ -138,7 +138,8 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     ...(options.clientSecretSealingKey === undefined ? {} : { clientSecretSealingKey: options.clientSecretSealingKey }),
   })
-  await app.register(oauthRoutes, { prefix: '/o', managementPages: true })
+  // DOT's management pages for every user, and the staff administration pages (alice: accounts.ts).
+  await app.register(oauthRoutes, { prefix: '/o', managementPages: true, adminPages: true })
   // An audit log (docs/events.md): one line per OAuth event through the app's logger, ids and
   // facts only. appAuthorized is left out: it carries the stored rows, checksums included.
   const audit = app.log.child({ audit: 'oauth' })

@@ -22,3 +22,28 @@ export function displayNameProblem (name: string): string | null {
   const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
   return `must not contain control or invisible formatting characters (found U+${code}; bidi overrides and zero-width characters can disguise a name)`
 }
+
+/** One piece of `revealInvisible`'s output: plain text, or the code point of a hidden character. */
+export type RevealedPart = { readonly text: string } | { readonly codePoint: string }
+
+/**
+ * Splits `value` so that every control, format (bidi, zero-width), surrogate or separator
+ * character can be shown as its code point (`U+202E`) instead of acting on the text around it.
+ * For pages that show values nobody vetted (user ids from the host, rows written by older
+ * versions) where refusing them is not an option: staff must see exactly what is stored.
+ */
+export function revealInvisible (value: string): RevealedPart[] {
+  const parts: RevealedPart[] = []
+  let text = ''
+  for (const char of value) {
+    if (INVISIBLE_OR_CONTROL.test(char)) {
+      if (text !== '') parts.push({ text })
+      text = ''
+      parts.push({ codePoint: `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}` })
+    } else {
+      text += char
+    }
+  }
+  if (text !== '') parts.push({ text })
+  return parts
+}

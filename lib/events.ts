@@ -67,6 +67,12 @@ export function emitEvent<K extends ToolkitEventName> (events: EventEmitter<Tool
   }
 }
 
+/** The toolkit's notifications: every event but `error` (the name the staff pages use). */
+export type NotificationName = ToolkitEventName
+
+/** `emitEvent`, under the name the staff pages use. */
+export const notifyListeners = emitEvent
+
 /** `tokenIssued` for the rows just stored; `responseType` for tokens the authorization endpoint returned. */
 export function notifyTokenIssued (target: EventTarget, application: Application, grantType: string, rows: IssuedTokenRows,
   idToken: boolean, responseType?: string): void {

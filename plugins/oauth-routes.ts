@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import { AuthorizationView } from '../views/authorize.js'
 import { DeviceAuthorizationView, registerDevicePages, type DeviceRateLimitOptions } from '../views/device.js'
+import { registerAdminPages } from '../views/admin.js'
 import { registerManagementPages } from '../views/management.js'
 import { IntrospectTokenView, RevokeTokenView } from '../views/endpoints.js'
 import { ConnectDiscoveryInfoView, JwksInfoView, UserInfoView } from '../views/oidc.js'
@@ -27,6 +28,13 @@ export interface OAuthRoutesOptions {
    */
   managementPages?: boolean
   /**
+   * Mount the staff administration pages under `admin/` (what Django's admin gives DOT
+   * operators): applications, access and refresh tokens, authorization codes, device
+   * authorizations, ID tokens. Off by default; only users whose `resolveUser` result has
+   * `isStaff: true` may use them (docs/admin.md).
+   */
+  adminPages?: boolean
+  /**
    * Limits on user code entry at `device/` (RFC 8628 §5.1), with the `deviceFlowEnabled` setting:
    * per logged-in user (default 5) and per IP (default 20) in a window (default 10 minutes).
    */
@@ -39,7 +47,7 @@ function bothSlashes (path: string): string[] {
   return [bare, `${bare}/`]
 }
 
-const OPTION_NAMES: OptionNames<OAuthRoutesOptions> = { bodyLimit: true, managementPages: true, deviceRateLimit: true }
+const OPTION_NAMES: OptionNames<OAuthRoutesOptions> = { bodyLimit: true, managementPages: true, adminPages: true, deviceRateLimit: true }
 
 const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   rejectUnknownOptions('oauthRoutes', options, Object.keys(OPTION_NAMES))
@@ -141,6 +149,7 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
       }
     }
     if (options.managementPages === true) registerManagementPages(pages, { csrf, page: { stylesheet }, prefix: app.prefix })
+    if (options.adminPages === true) await registerAdminPages(pages, { csrf, page: { stylesheet }, prefix: app.prefix })
     if (app.oauth.settings.deviceFlowEnabled) {
       await registerDevicePages(pages, { csrf, page: { stylesheet }, prefix: app.prefix, bodyLimit, ...(options.deviceRateLimit === undefined ? {} : { rateLimit: options.deviceRateLimit }) })
     }

@@ -27,7 +27,8 @@ const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris
 /** Form fields an update leaves alone when they are not posted. */
 const OPTIONAL_KEYS = ['userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
 
-function summary (app: Application): ApplicationSummary {
+/** An application as the templates show it (shared with the staff pages). */
+export function summary (app: Application): ApplicationSummary {
   return {
     id: app.id,
     name: app.name,
@@ -54,7 +55,7 @@ function summary (app: Application): ApplicationSummary {
 }
 
 /** The form's values of an existing application. */
-function formValues (app: Application): Record<string, string> {
+export function formValues (app: Application): Record<string, string> {
   return {
     name: app.name,
     clientType: app.clientType,
@@ -74,7 +75,7 @@ function formValues (app: Application): Record<string, string> {
 }
 
 /** Reads the posted form fields (single values only; anything else counts as empty). */
-function postedValues (request: FastifyRequest): Record<string, string> {
+export function postedValues (request: FastifyRequest): Record<string, string> {
   const { params } = flattenParams(request.body)
   const values: Record<string, string> = {}
   for (const key of [...FORM_KEYS, CSRF_FIELD]) values[key] = params[key] ?? ''
@@ -84,7 +85,8 @@ function postedValues (request: FastifyRequest): Record<string, string> {
   return values
 }
 
-function toInput (values: Record<string, string>): ApplicationInput {
+/** The posted form as the validation of lib/applications.ts takes it. */
+export function toInput (values: Record<string, string>): ApplicationInput {
   return {
     name: values.name ?? '',
     clientType: values.clientType ?? '',

@@ -39,8 +39,10 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'findAccessToken', 'findAccessTokenForVerification', 'findAccessTokenById', 'listAccessTokensForUser',
   'findRefreshToken', 'findIdTokenByJti', 'findGrant', 'watchInvalidations', 'invalidationsReliable', 'close',
   'findDeviceGrant', 'findDeviceGrantByUserCode', 'findDeviceGrantById', 'useOnce',
+  'pageApplications', 'pageAccessTokens', 'pageRefreshTokens', 'pageGrants', 'pageDeviceGrants', 'pageIdTokens',
+  'findRefreshTokenById', 'findGrantById',
   // device authorizations: their rows only, never an access token
-  'createDeviceGrant', 'claimDeviceGrant', 'decideDeviceGrant', 'recordDevicePoll',
+  'createDeviceGrant', 'claimDeviceGrant', 'decideDeviceGrant', 'recordDevicePoll', 'denyDeviceGrant',
   // client registrations (a new application has no tokens) and pushed authorization requests
   'registerClient', 'findClientRegistration', 'createPushedAuthorizationRequest', 'findPushedAuthorizationRequest',
   'startPushedAuthorizationRequest', 'consumePushedAuthorizationRequest',
@@ -48,7 +50,7 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant', 'redeemDeviceGrant',
   // report what they remove or change
   'updateApplication', 'deleteApplication', 'revokeAccessToken', 'revokeTokenFamily', 'rotateRefreshToken',
-  'replaceAccessToken', 'revokeGrantTokens', 'clearExpired',
+  'replaceAccessToken', 'revokeGrantTokens', 'revokeGrant', 'clearExpired',
 ])
 
 /**

@@ -5,7 +5,7 @@
  * the rest of the code imports them from.
  */
 import type {
-  AccessTokenRecord, Application, ApplicationChanges, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewAccessToken,
+  AccessTokenRecord, Application, ApplicationChanges, ApplicationGrantType, ClientRegistrationRecord, ClientType, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewAccessToken,
   NewApplication, NewClientRegistration, NewDeviceGrant, NewGrant, NewIdToken, NewPushedAuthorizationRequest, NewRefreshToken,
   PushedAuthorizationRequestRecord, RefreshTokenRecord,
 } from './records.js'
@@ -100,6 +100,53 @@ export type StoreInvalidation =
   | { readonly kind: 'application', readonly applicationId: number }
   | { readonly kind: 'expired', readonly before: Date }
   | { readonly kind: 'all' }
+
+/** The most rows one page of an administration list returns (`PageQuery.limit` is clamped to it). */
+export const MAX_PAGE_SIZE = 100
+
+/**
+ * Keyset pagination of the administration lists: newest first (descending id), so a page costs
+ * an index range scan however deep it is, and rows inserted meanwhile never shift a page.
+ */
+export interface PageQuery {
+  /** Only rows whose id is below this: the last id of the previous page. Absent: from the newest. */
+  readonly before?: number
+  /** Rows to return: 1 to {@link MAX_PAGE_SIZE} (clamped). */
+  readonly limit: number
+}
+
+/** Filters of the token, code and device authorization lists; each is an exact match. */
+export interface RecordPageQuery extends PageQuery {
+  readonly applicationId?: number
+  readonly userId?: string
+}
+
+/**
+ * Where an application came from: created by an operator (CLI, host code), by a user on the
+ * management pages, by dynamic client registration (RFC 7591, it has a registration row), or a
+ * Client ID Metadata Document client (`cimdExpiresAt` set).
+ */
+export type ApplicationSource = 'operator' | 'self-registered' | 'dynamic' | 'cimd'
+
+/** The sources, in the order the administration pages offer them. */
+export const APPLICATION_SOURCES: readonly ApplicationSource[] = Object.freeze(['operator', 'self-registered', 'dynamic', 'cimd'])
+
+/** Filters of the administration list of applications; each given one narrows the list. */
+export interface ApplicationPageQuery extends PageQuery {
+  /** A case-insensitive (ASCII) substring of the name or the client id; `%` and `_` are plain characters. */
+  readonly search?: string
+  readonly clientType?: ClientType
+  readonly grantType?: ApplicationGrantType
+  /** The owner's user id, exactly. */
+  readonly userId?: string
+  readonly source?: ApplicationSource
+}
+
+/** One row of the administration list of applications. */
+export interface ApplicationListing {
+  readonly application: Application
+  readonly source: ApplicationSource
+}
 
 /** Receives a store's invalidations; called synchronously, it must not throw. */
 export type InvalidationListener = (event: StoreInvalidation) => void
@@ -233,6 +280,29 @@ export interface Store {
    * SHA-256 checksum, so a key of any length costs the same. Rows expire with `clearExpired`.
    */
   useOnce (kind: SingleUseKind, key: string, expiresAt: Date, now: Date): Promise<boolean>
+
+  // administration (the staff pages): keyset pages, newest first, filters as parameters
+  /** A page of applications matching every filter given, with where each came from. */
+  pageApplications (query: ApplicationPageQuery): Promise<ApplicationListing[]>
+  pageAccessTokens (query: RecordPageQuery): Promise<AccessTokenRecord[]>
+  /** Every refresh token row, rotated and revoked ones included (`revokedAt` tells). */
+  pageRefreshTokens (query: RecordPageQuery): Promise<RefreshTokenRecord[]>
+  pageGrants (query: RecordPageQuery): Promise<GrantRecord[]>
+  pageDeviceGrants (query: RecordPageQuery): Promise<DeviceGrantRecord[]>
+  pageIdTokens (query: RecordPageQuery): Promise<IdTokenRecord[]>
+  findRefreshTokenById (id: number): Promise<RefreshTokenRecord | null>
+  findGrantById (id: number): Promise<GrantRecord | null>
+  /**
+   * Revokes an authorization code: marks it consumed if it was not (a later exchange fails, and is
+   * treated as a replay) and revokes every token issued from it, in one transaction. False when
+   * there is no such code.
+   */
+  revokeGrant (id: number, now: Date): Promise<boolean>
+  /**
+   * Denies a device authorization that has not been exchanged for tokens yet (pending or
+   * approved): the device's next poll gets `access_denied`. False when nothing changed.
+   */
+  denyDeviceGrant (id: number, now: Date): Promise<boolean>
 
   // maintenance
   /** Deletes expired rows; reports `{ kind: 'expired', before: rules.now }` (see the invalidation rule). */

@@ -15,10 +15,10 @@ import { dirname, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 
-/** Runs node with `args` in `cwd`; the exit status and both streams (never rejects). */
-async function node (args: string[], cwd: string): Promise<{ status: number, stdout: string, stderr: string }> {
+/** Runs node (this one, or the binary `execPath`) with `args` in `cwd`; the exit status and both streams (never rejects). */
+async function node (args: string[], cwd: string, execPath = process.execPath): Promise<{ status: number, stdout: string, stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, { cwd, encoding: 'utf8' })
+    const { stdout, stderr } = await promisify(execFile)(execPath, args, { cwd, encoding: 'utf8' })
     return { status: 0, stdout, stderr }
   } catch (err) {
     const { code, stdout = '', stderr = '' } = err as { code?: number, stdout?: string, stderr?: string }
@@ -27,6 +27,13 @@ async function node (args: string[], cwd: string): Promise<{ status: number, std
 }
 
 const ROOT = join(import.meta.dirname, '..', '..')
+/** The lowest Node version package.json's `engines` allows, in full (`>=20.19` is 20.19.0). */
+const FLOOR = ((): string => {
+  const range = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node
+  const parts = /^>=(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range)
+  if (parts === null) throw new Error(`engines.node is not a ">=" range: ${range}`)
+  return `${parts[1]}.${parts[2] ?? 0}.${parts[3] ?? 0}`
+})()
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 /** Every subpath of the exports map that is a module, '' being the root. */
 const SUBPATHS = ['', '/resource-server', '/templates', '/store', '/sqlite', '/pg', '/core', '/errors']
@@ -274,7 +281,31 @@ t.test('npm pack produces an installable, typed package with a working bin and s
     console.log(errors.InvalidTokenError === InvalidTokenError)
   `)
   const cjs = await node(['main.js'], join(project, 'cjs'))
-  t.equal(cjs.stdout, `${Array(9).fill('function').join(' ')}\ntrue\n`, `require() works from CommonJS: ${cjs.stderr}`)
+  const cjsOutput = `${Array(9).fill('function').join(' ')}\ntrue\n`
+  t.equal(cjs.stdout, cjsOutput, `require() works from CommonJS: ${cjs.stderr}`)
+
+  // The same on the lowest Node `engines` claims, exactly (Node's own build of it: .ci/run fetches
+  // it and names it in OAT_FLOOR_NODE): the bin, the README's example, every subpath, require().
+  const floor = process.env.OAT_FLOOR_NODE ?? ''
+  const floorMissing = floor === '' && process.env.OAT_REQUIRE_FLOOR_NODE !== '1'
+    ? `set OAT_FLOOR_NODE to a Node ${FLOOR} binary to run the package on the engines floor (.ci/run does)`
+    : false
+  await t.test(`the engines floor, Node ${FLOOR}`, { skip: floorMissing }, async (t) => {
+    if (floor === '') {
+      t.fail('OAT_FLOOR_NODE is not set (.ci/run sets it)')
+      return
+    }
+    const version = await node(['--version'], project, floor)
+    t.equal(version.stdout.trim(), `v${FLOOR}`, `OAT_FLOOR_NODE is Node ${FLOOR}`)
+    const migrated = await node([bin, 'migrate', '--database', join(project, 'floor.sqlite3')], project, floor)
+    t.equal(migrated.status, 0, `the bin runs: ${migrated.stderr}`)
+    const floorMain = await node(['main.mjs', database, app.client_id, app.client_secret], project, floor)
+    t.equal(floorMain.stdout.trim(), '200 Hello, OAuth2!', `the README's example works: ${floorMain.stderr}`)
+    const floorSubpaths = await node(['subpaths.mjs'], project, floor)
+    t.equal(floorSubpaths.stdout, SUBPATHS.map((s) => `${s || '.'} true\n`).join(''), `every subpath imports: ${floorSubpaths.stderr}`)
+    const floorCjs = await node(['main.js'], join(project, 'cjs'), floor)
+    t.equal(floorCjs.stdout, cjsOutput, `require() works from CommonJS without a flag: ${floorCjs.stderr}`)
+  })
 
   const typed = await typing
   t.equal(typed.status, 0, `tsc (strict, skipLibCheck false) accepts the published types: ${typed.stdout}`)

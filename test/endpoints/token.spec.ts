@@ -196,7 +196,7 @@ t.test('listener errors are logged by the plugin when the host registers no erro
   const authorization = basicAuth(application.clientId, clientSecret ?? '')
   t.equal((await postToken(app, { grant_type: 'client_credentials' }, { authorization })).statusCode, 200)
   t.equal(lines.length, 1)
-  t.match(JSON.parse(lines[0] ?? '{}'), { level: 50, msg: 'appAuthorized listener failed', err: { message: 'listener bug' } })
+  t.match(JSON.parse(lines[0] ?? '{}'), { level: 50, msg: 'fastify-oauth-toolkit event listener failed', err: { message: 'listener bug' } })
   t.equal((await postToken(app, { grant_type: 'client_credentials' }, { authorization })).statusCode, 200)
   t.equal(lines.length, 1, 'a once() listener runs once')
 })

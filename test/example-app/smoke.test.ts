@@ -99,5 +99,10 @@ t.test('the README quick start works against npm start', async (t) => {
   const tvMe = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${deviceToken.access_token}` } })
   t.same(await tvMe.json(), { username: 'alice', application: 'Tutorial TV', scopes: ['read'] })
 
+  // alice is the tutorial's staff member (example-app/accounts.ts): the administration pages open for her.
+  const admin = await browser.get('/o/admin/applications/?q=tutorial')
+  t.equal(admin.status, 200, 'the staff pages open for alice')
+  t.match(await admin.text(), 'Tutorial TV')
+
   t.match(await npmRun('cli', ['cleartokens', '--database', database], env), /./, 'cleartokens runs against the same file')
 })

@@ -10,6 +10,7 @@ import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGr
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock } from '../helpers/index.js'
 import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
+import { adminContract } from './admin-contract.js'
 import { registrationContract } from './registration-contract.js'
 
 /** One test's view of a store on a fresh, migrated, empty database. */
@@ -113,6 +114,7 @@ async function count (h: StoreHarness, text: string, params: readonly unknown[] 
 /** Registers every contract test on `t`, each on its own harness. */
 export function storeContract (t: Test, open: OpenHarness): void {
   registrationContract(t, open)
+  adminContract(t, open)
   t.test('application CRUD', async (t) => {
     const { store } = await open(t)
     const created = await newApplication(store, {

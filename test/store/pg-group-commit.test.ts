@@ -93,6 +93,47 @@ if (url !== null) {
     t.equal(await count('SELECT count(*) AS n FROM oauth2_accesstoken WHERE grant_id = $1', [grant.id]), 1, 'one token set for the code')
   })
 
+  t.test('a lone code exchange or rotation runs in its transaction without a savepoint; jobs queued together get one each', async (t) => {
+    await open(t)
+    // The statements the store's connections send, seen by wrapping each client's query().
+    const pool = createPgPool(url, { max: 4 })
+    const sent: string[] = []
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown
+      ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const first = args[0]
+        sent.push(typeof first === 'string' ? first : String((first as { text?: unknown } | null)?.text ?? ''))
+        return query(...args)
+      }
+    })
+    const store = await createPgStore({ pool })
+    t.teardown(async () => { await store.close(); await pool.end() })
+    const app = await newApplication(store, { clientId: 'lone', authorizationGrantType: 'authorization-code' })
+    const savepoints = (): number => sent.filter((text) => /^\s*savepoint\b/i.test(text)).length
+
+    const grant = await store.createGrant(newGrant(app.id, 'lone-code'), T0)
+    sent.length = 0
+    const redeemed = await store.redeemGrant(grant.id, issueOf({ applicationId: app.id, token: 'lone-a', refresh: 'lone-r', grantId: grant.id, family: 'lone', now: at(1) }))
+    t.ok(redeemed.ok, 'the exchange succeeded')
+    t.equal(savepoints(), 0, 'no savepoint: BEGIN, the statements, COMMIT')
+    t.equal(await stored('lone-a'), 1, 'its token is stored')
+    const replay = await store.redeemGrant(grant.id, issueOf({ applicationId: app.id, token: 'lone-b', grantId: grant.id, now: at(2) }))
+    t.notOk(replay.ok, 'a replay, alone, still loses')
+    t.equal(await stored('lone-b'), 0, 'and writes nothing')
+
+    sent.length = 0
+    const rotated = await store.rotateRefreshToken(redeemed.ok ? redeemed.rows.refreshToken?.id ?? -1 : -1, null, issueOf({ applicationId: app.id, token: 'lone-a2', refresh: 'lone-r2', family: 'lone', now: at(3) }))
+    t.ok(rotated.ok, 'a lone rotation succeeded')
+    t.equal(savepoints(), 0, 'without a savepoint')
+
+    // Several exchanges queued in one turn share a transaction, each in a savepoint of its own.
+    const grants = await Promise.all([0, 1, 2].map(async (i) => await store.createGrant(newGrant(app.id, `many-${i}`), T0)))
+    sent.length = 0
+    const many = await Promise.all(grants.map(async (g, i) => await store.redeemGrant(g.id, issueOf({ applicationId: app.id, token: `many-a${i}`, grantId: g.id, now: at(4) }))))
+    t.same(many.map((r) => r.ok), [true, true, true])
+    t.ok(savepoints() >= 2, `queued together, each has its savepoint: ${savepoints()}`)
+  })
+
   t.test('two instances whose groups rotate the same tokens in opposite orders: a deadlock victim is run again alone, never failed', async (t) => {
     const a = await open(t)
     const b = await createPgStore({ connectionString: url, poolConfig: { max: 4 } })

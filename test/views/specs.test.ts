@@ -2,6 +2,7 @@
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
+  './admin.spec.ts',
   './management.spec.ts',
   './protected-resource.spec.ts',
   './resource-audience.spec.ts',

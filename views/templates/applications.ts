@@ -56,7 +56,17 @@ export interface ApplicationFormData {
   readonly algorithms?: readonly string[]
   /** The UserInfo signing algorithms offered (`''`: plain JSON); default `'', 'RS256'`. */
   readonly userinfoAlgorithms?: readonly string[]
+  /** Further choices after the standard fields (the staff pages' administrator-only settings); default none. */
+  readonly extraFields?: readonly ExtraFormField[]
   readonly cancel: string
+}
+
+/** A further choice on the application form: a select of `options`, its value in `values[name]`. */
+export interface ExtraFormField {
+  readonly name: string
+  readonly label: string
+  readonly options: readonly string[]
+  readonly hint: string
 }
 
 /** Data of the detail page; `clientSecret` only right after creation or regeneration. */
@@ -112,7 +122,8 @@ export function applicationFormPage (data: ApplicationFormData, page: PageContex
   const e = (name: string): string | undefined => data.errors[name]
   const text = (name: string, hint: boolean): SafeHtml => html`<input type="text" id="${name}" name="${name}" value="${v(name)}" aria-describedby="${described(name, e(name), hint)}">`
   const area = (name: string): SafeHtml => html`<textarea id="${name}" name="${name}" rows="3" aria-describedby="${described(name, e(name), true)}">${v(name)}</textarea>`
-  const general = Object.entries(data.errors).filter(([k]) => !FORM_FIELDS.includes(k))
+  const extra = data.extraFields ?? []
+  const general = Object.entries(data.errors).filter(([k]) => !FORM_FIELDS.includes(k) && !extra.some((f) => f.name === k))
   return layout(page, data.title, html`
 <h1>${data.title}</h1>
 ${general.map(([k, m]) => html`<p class="oat-error" role="alert">${k}: ${m}</p>`)}
@@ -132,7 +143,7 @@ ${field('jwksUri', 'JWK Set URL', text('jwksUri', true), e('jwksUri'), 'For priv
 ${field('tokenEndpointAuthSigningAlg', 'Assertion signing algorithm', select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), 'The one JWS algorithm of the client\'s assertions (empty: any the server accepts).')}
 ${field('requestObjectSigningAlg', 'Request object signing algorithm', select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), 'The one JWS algorithm of the client\'s signed request objects (empty: any the server accepts). Asymmetric ones verify with the keys above; HS256/384/512 with the secret, when the server keeps it sealed.')}
 ${field('requireSignedRequestObject', 'Require signed request objects', select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject')), e('requireSignedRequestObject'), 'yes: authorization requests are accepted only as signed request objects (the request parameter, at the authorization endpoint or par/).')}
-<div class="oat-actions">
+${extra.map((f) => field(f.name, f.label, select(f.name, v(f.name), f.options, e(f.name)), e(f.name), f.hint))}<div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
 <button type="submit" class="oat-primary">Save</button>
 </div>

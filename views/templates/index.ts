@@ -13,7 +13,7 @@ export type { ConsentPageData } from './consent.js'
 export type { DeviceCodePageData, DeviceConfirmPageData, DeviceDonePageData } from './device.js'
 export type { ErrorPageData } from './error.js'
 export type { PageContext } from './layout.js'
-export type { ApplicationDetailData, ApplicationFormData, ApplicationListData, ApplicationSummary, ConfirmData } from './applications.js'
+export type { ApplicationDetailData, ApplicationFormData, ApplicationListData, ApplicationSummary, ConfirmData, ExtraFormField } from './applications.js'
 export type { AuthorizedTokenListData, AuthorizedTokenSummary } from './authorized-tokens.js'
 
 /** The toolkit's HTML pages; host apps replace any of them through the plugin's `templates` option. */

@@ -30,4 +30,17 @@ a.oat-button { display: inline-block; text-decoration: none; }
 .oat-inline { display: inline; margin: 0; }
 .oat-danger { background: #cf222e; border-color: #cf222e; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+.oat-admin { max-width: 80rem; }
+.oat-nav { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: baseline; border-bottom: 1px solid var(--border); padding-bottom: .75rem; margin-bottom: 1rem; }
+.oat-nav a[aria-current=page] { font-weight: 700; text-decoration: none; }
+.oat-nav .oat-muted { margin-left: auto; }
+.oat-filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; margin-bottom: 1rem; }
+.oat-filters .oat-field { flex: 1 1 10rem; }
+.oat-filters .oat-actions { margin-top: 0; }
+.oat-scroll { overflow-x: auto; }
+.oat-table { width: 100%; border-collapse: collapse; font-size: .9rem; }
+.oat-table th, .oat-table td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--border); vertical-align: top; overflow-wrap: anywhere; }
+.oat-table th { border-top: 0; }
+.oat-codepoint { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .8em; border: 1px solid #cf222e; border-radius: 3px; padding: 0 .15em; color: #cf222e; }
+h2 { font-size: 1.1rem; margin: 1.25rem 0 .5rem; }
 `

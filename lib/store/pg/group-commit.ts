@@ -33,7 +33,7 @@ export interface PgBulkWrite<I, R> {
 
 /** Runs work in a transaction shared with the other work queued meanwhile; settles after its COMMIT. */
 export interface PgGroupCommit {
-  /** Runs `work` in a savepoint of the next group's transaction: its error rolls back its own statements only. */
+  /** Runs `work` in a savepoint of the next group's transaction (in the transaction itself when it is alone): its error rolls back its own statements only. */
   run: <T>(work: PgWork<T>) => Promise<T>
   /** Writes `item` with the other items of `kind` queued for the same group (see {@link PgBulkWrite}). */
   write: <I, R>(kind: PgBulkWrite<I, R>, item: I) => Promise<R>
@@ -173,10 +173,37 @@ export function createPgGroupCommit (db: PgDb, options: PgGroupCommitOptions): P
     }
   }
 
+  /**
+   * A group of one job's work: run in the group's transaction itself, without a savepoint, since
+   * rolling the transaction back is rolling the job back. Saves the SAVEPOINT and RELEASE round
+   * trips, which are most of a lone code exchange's or rotation's statements when the server is
+   * not busy enough to group them. The job's own failure settles it alone (a deadlock victim is
+   * run again, as from a savepoint); a failed COMMIT rejects it as a group failure.
+   */
+  async function runOnly (job: Job, work: PgWork<unknown>): Promise<void> {
+    try {
+      await db.transaction(async (t) => {
+        try {
+          job.value = await work(t, job.removed)
+        } catch (err) {
+          job.state = 'failed'
+          job.error = err
+          throw err
+        }
+        job.state = 'done'
+        await options.beforeCommit(t, job.removed)
+      })
+    } catch (err) {
+      if (job.state !== 'failed') throw err
+    }
+  }
+
   async function runGroup (jobs: readonly Job[]): Promise<void> {
     inFlight++
     try {
-      if (!await runAlone(jobs)) await db.transaction(async (t) => { await runJobs(t, jobs) })
+      const [only] = jobs
+      if (jobs.length === 1 && only !== undefined && only.work !== null) await runOnly(only, only.work)
+      else if (!await runAlone(jobs)) await db.transaction(async (t) => { await runJobs(t, jobs) })
       settle(jobs, null)
     } catch (error) {
       settle(jobs, { error })

@@ -1,18 +1,19 @@
-import { eq, or, sql } from 'drizzle-orm'
+import { desc, eq, or, sql } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
 import { mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken, toVerifiable } from '../shared/mappers.js'
 import type { DataMethods } from '../shared/methods.js'
 import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow } from '../shared/rows.js'
 import {
-  applicationFilter, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantRedemption, familyRevocation, grantRedemption, liveRefreshToken,
-  mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
+  applicationFilter, applicationPageFilter, applicationSource, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial, deviceGrantRedemption,
+  familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter, refreshTokenRebinding,
+  refreshTokenRotation, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
 import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
 import type { PgDb } from './open.js'
 import { insertIdToken, insertTokens, one, tokenIssuances } from './token-inserts.js'
-import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
+import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
 
 // The PostgreSQL executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they are awaited, writes inside transactions at READ COMMITTED, and
@@ -77,6 +78,13 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
     await t.update(refreshTokens).set(revoke.set).where(revoke.where)
     await t.update(refreshTokens).set(unseal.set).where(unseal.where)
     for (const r of await t.delete(accessTokens).where(ofFamily).returning(checksumColumn)) removed.push(r.checksum)
+  }
+
+  /** Deletes the access tokens exchanged for code `grantId` and revokes the family it created. */
+  async function revokeTokensOfGrant (t: PgTx, grantId: number, now: Date, removed: string[]): Promise<void> {
+    const [grant] = await t.select({ family: grants.tokenFamily }).from(grants).where(byId(grants, grantId))
+    if (grant?.family != null) await revokeFamily(t, grant.family, now, removed)
+    for (const r of await t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn)) removed.push(r.checksum)
   }
 
   /**
@@ -232,11 +240,60 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
     },
 
     async revokeGrantTokens (grantId, now) {
-      await removingTx(async (t, removed) => {
-        const [grant] = await t.select({ family: grants.tokenFamily }).from(grants).where(byId(grants, grantId))
-        if (grant?.family != null) await revokeFamily(t, grant.family, now, removed)
-        for (const r of await t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn)) removed.push(r.checksum)
+      await removingTx(async (t, removed) => { await revokeTokensOfGrant(t, grantId, now, removed) })
+    },
+
+    async revokeGrant (id, now) {
+      return await removingTx(async (t, removed) => {
+        // The row lock first: a racing exchange either committed (its family is then read below)
+        // or waits and finds the code consumed (READ COMMITTED re-checks its condition).
+        const [row] = await t.select({ id: grants.id }).from(grants).where(byId(grants, id)).for('update')
+        if (row === undefined) return false
+        const revocation = grantRevocation(grants, id, now)
+        await t.update(grants).set(revocation.set).where(revocation.where)
+        await revokeTokensOfGrant(t, id, now, removed)
+        return true
       })
+    },
+
+    async pageApplications (query) {
+      const rows = await db.select({ application: applications, registrationId: clientRegistrations.id }).from(applications)
+        .leftJoin(clientRegistrations, eq(clientRegistrations.applicationId, applications.id))
+        .where(applicationPageFilter(applications, clientRegistrations.id, query)).orderBy(desc(applications.id)).limit(pageLimit(query.limit))
+      return rows.map((r) => ({ application: toApplication(r.application), source: applicationSource(r.application, r.registrationId) }))
+    },
+
+    async pageAccessTokens (query) {
+      return (await db.select().from(accessTokens).where(recordPageFilter(accessTokens, query)).orderBy(desc(accessTokens.id)).limit(pageLimit(query.limit))).map(toAccessToken)
+    },
+
+    async pageRefreshTokens (query) {
+      return (await db.select().from(refreshTokens).where(recordPageFilter(refreshTokens, query)).orderBy(desc(refreshTokens.id)).limit(pageLimit(query.limit))).map(toRefreshToken)
+    },
+
+    async pageGrants (query) {
+      return (await db.select().from(grants).where(recordPageFilter(grants, query)).orderBy(desc(grants.id)).limit(pageLimit(query.limit))).map(toGrant)
+    },
+
+    async pageDeviceGrants (query) {
+      return (await db.select().from(deviceGrants).where(recordPageFilter(deviceGrants, query)).orderBy(desc(deviceGrants.id)).limit(pageLimit(query.limit))).map(toDeviceGrant)
+    },
+
+    async pageIdTokens (query) {
+      return (await db.select().from(idTokens).where(recordPageFilter(idTokens, query)).orderBy(desc(idTokens.id)).limit(pageLimit(query.limit))).map(toIdToken)
+    },
+
+    async findRefreshTokenById (id) {
+      return mapOrNull((await db.select().from(refreshTokens).where(byId(refreshTokens, id)))[0], toRefreshToken)
+    },
+
+    async findGrantById (id) {
+      return mapOrNull((await db.select().from(grants).where(byId(grants, id)))[0], toGrant)
+    },
+
+    async denyDeviceGrant (id, now) {
+      const denial = deviceGrantDenial(deviceGrants, id, now)
+      return (await db.update(deviceGrants).set(denial.set).where(denial.where).returning({ id: deviceGrants.id })).length === 1
     },
 
     async createDeviceGrant (grant, now) {

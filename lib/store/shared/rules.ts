@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { and, eq, gt, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
-import type { SingleUseKind, TokenIssue } from '../types.js'
+import { and, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm'
+import { MAX_PAGE_SIZE, type ApplicationPageQuery, type ApplicationSource, type RecordPageQuery, type SingleUseKind, type TokenIssue } from '../types.js'
 import type { AnyTable, InsertRow, RowChanges, TableName } from './tables.js'
 
 // The store's rules, written once for both dialects: which rows a conditional UPDATE may change
@@ -163,5 +163,81 @@ export function singleUse (usedJtis: AnyTable<'usedJtis'>, kind: SingleUseKind, 
     row: { kind, keyChecksum, expiresAt },
     set: { expiresAt },
     setWhere: lte(usedJtis.expiresAt, now),
+  }
+}
+
+// administration lists (the staff pages)
+
+/** A page's row count: 1 to `MAX_PAGE_SIZE`, whatever the caller asked (a bad value gets the smallest page). */
+export function pageLimit (limit: number): number {
+  return Number.isSafeInteger(limit) ? Math.min(Math.max(limit, 1), MAX_PAGE_SIZE) : 1
+}
+
+/** The keyset condition: ids below `before`, when given. */
+function beforeId (id: AnyTable<TableName>['id'], before: number | undefined): SQL | undefined {
+  return before === undefined ? undefined : lt(id, before)
+}
+
+/** A token, code or device authorization page: below the cursor, of the application and the user given. */
+export function recordPageFilter (table: AnyTable<'accessTokens' | 'refreshTokens' | 'grants' | 'deviceGrants' | 'idTokens'>, query: RecordPageQuery): SQL | undefined {
+  return and(
+    beforeId(table.id, query.before),
+    query.applicationId === undefined ? undefined : eq(table.applicationId, query.applicationId),
+    query.userId === undefined ? undefined : eq(table.userId, query.userId)
+  )
+}
+
+/** `value` as a LIKE pattern matching it anywhere, its `%`, `_` and `\` taken literally (with `ESCAPE '\'`). */
+function containsPattern (value: string): string {
+  return `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/**
+ * The application page's filters. `registrationId` is the joined registration row's id (null when
+ * none): a dynamically registered client has one. A CIMD client is `cimd` whatever else it is.
+ * Both dialects read `lower(x) LIKE ? ESCAPE '\'` alike; the search term is a bound parameter.
+ */
+export function applicationPageFilter (applications: AnyTable<'applications'>, registrationId: AnyTable<'clientRegistrations'>['id'],
+  query: ApplicationPageQuery): SQL | undefined {
+  const search = query.search === undefined || query.search === ''
+    ? undefined
+    : or(
+      sql`lower(${applications.name}) LIKE ${containsPattern(query.search)} ESCAPE '\\'`,
+      sql`lower(${applications.clientId}) LIKE ${containsPattern(query.search)} ESCAPE '\\'`
+    )
+  const notCimd = isNull(applications.cimdExpiresAt)
+  const source: Record<ApplicationSource, SQL | undefined> = {
+    operator: and(eq(applications.selfRegistered, false), notCimd, isNull(registrationId)),
+    'self-registered': and(eq(applications.selfRegistered, true), notCimd, isNull(registrationId)),
+    dynamic: and(isNotNull(registrationId), notCimd),
+    cimd: isNotNull(applications.cimdExpiresAt),
+  }
+  return and(
+    beforeId(applications.id, query.before),
+    search,
+    query.clientType === undefined ? undefined : eq(applications.clientType, query.clientType),
+    query.grantType === undefined ? undefined : eq(applications.authorizationGrantType, query.grantType),
+    query.userId === undefined ? undefined : eq(applications.userId, query.userId),
+    query.source === undefined ? undefined : source[query.source]
+  )
+}
+
+/** Where a listed application came from (see `applicationPageFilter`, which selects by the same rule). */
+export function applicationSource (app: { readonly selfRegistered: boolean, readonly cimdExpiresAt: Date | null }, registrationId: number | null): ApplicationSource {
+  if (app.cimdExpiresAt !== null) return 'cimd'
+  if (registrationId !== null) return 'dynamic'
+  return app.selfRegistered ? 'self-registered' : 'operator'
+}
+
+/** A staff revocation of code `id`: consumed now unless it already was, so no exchange can follow. */
+export function grantRevocation (grants: AnyTable<'grants'>, id: number, now: Date): ConditionalUpdate<'grants'> {
+  return { set: { consumedAt: now, updatedAt: now }, where: and(eq(grants.id, id), isNull(grants.consumedAt)) }
+}
+
+/** A staff denial of device authorization `id`: only before the device exchanged it, and once. */
+export function deviceGrantDenial (deviceGrants: AnyTable<'deviceGrants'>, id: number, now: Date): ConditionalUpdate<'deviceGrants'> {
+  return {
+    set: { status: 'denied', updatedAt: now },
+    where: and(eq(deviceGrants.id, id), isNull(deviceGrants.consumedAt), ne(deviceGrants.status, 'denied')),
   }
 }

@@ -1,4 +1,4 @@
-import { eq, getTableColumns, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
+import { desc, eq, getTableColumns, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import type { NewIdToken } from '../records.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
@@ -9,12 +9,13 @@ import {
   newRefreshTokenToRow, REFRESH_TOKEN_UNSET,
 } from '../shared/rows.js'
 import {
-  applicationFilter, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantRedemption, familyRevocation, grantRedemption,
-  liveRefreshToken, mayBeListedOrigin, refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
+  applicationFilter, applicationPageFilter, applicationSource, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial, deviceGrantRedemption,
+  familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter, refreshTokenRebinding,
+  refreshTokenRotation, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
-import { accessTokens, applications, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
+import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
 
 // The SQLite executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they run with `.get()`/`.run()`, writes inside the synchronous
@@ -89,6 +90,13 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
     t.update(refreshTokens).set(revoke.set).where(revoke.where).run()
     t.update(refreshTokens).set(unseal.set).where(unseal.where).run()
     for (const r of t.delete(accessTokens).where(ofFamily).returning(checksumColumn).all()) removed.push(r.checksum)
+  }
+
+  /** Deletes the access tokens exchanged for code `grantId` and revokes the family it created. */
+  function revokeTokensOfGrant (t: SqliteDb, grantId: number, now: Date, removed: string[]): void {
+    const grant = t.select({ family: grants.tokenFamily }).from(grants).where(byId(grants, grantId)).get()
+    if (grant?.family != null) revokeFamily(t, grant.family, now, removed)
+    for (const r of t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn).all()) removed.push(r.checksum)
   }
 
   /** A conditional issuance in one transaction, which `fn` rolls back with `LostRace`. */
@@ -229,11 +237,57 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
     },
 
     async revokeGrantTokens (grantId, now) {
-      await tx((t, removed) => {
-        const grant = t.select({ family: grants.tokenFamily }).from(grants).where(byId(grants, grantId)).get()
-        if (grant?.family != null) revokeFamily(t, grant.family, now, removed)
-        for (const r of t.delete(accessTokens).where(eq(accessTokens.grantId, grantId)).returning(checksumColumn).all()) removed.push(r.checksum)
+      await tx((t, removed) => { revokeTokensOfGrant(t, grantId, now, removed) })
+    },
+
+    async revokeGrant (id, now) {
+      return await tx((t, removed) => {
+        if (t.select({ id: grants.id }).from(grants).where(byId(grants, id)).get() === undefined) return false
+        const revocation = grantRevocation(grants, id, now)
+        t.update(grants).set(revocation.set).where(revocation.where).run()
+        revokeTokensOfGrant(t, id, now, removed)
+        return true
       })
+    },
+
+    async pageApplications (query) {
+      return db.select({ application: applications, registrationId: clientRegistrations.id }).from(applications)
+        .leftJoin(clientRegistrations, eq(clientRegistrations.applicationId, applications.id))
+        .where(applicationPageFilter(applications, clientRegistrations.id, query)).orderBy(desc(applications.id)).limit(pageLimit(query.limit)).all()
+        .map((r) => ({ application: toApplication(r.application), source: applicationSource(r.application, r.registrationId) }))
+    },
+
+    async pageAccessTokens (query) {
+      return db.select().from(accessTokens).where(recordPageFilter(accessTokens, query)).orderBy(desc(accessTokens.id)).limit(pageLimit(query.limit)).all().map(toAccessToken)
+    },
+
+    async pageRefreshTokens (query) {
+      return db.select().from(refreshTokens).where(recordPageFilter(refreshTokens, query)).orderBy(desc(refreshTokens.id)).limit(pageLimit(query.limit)).all().map(toRefreshToken)
+    },
+
+    async pageGrants (query) {
+      return db.select().from(grants).where(recordPageFilter(grants, query)).orderBy(desc(grants.id)).limit(pageLimit(query.limit)).all().map(toGrant)
+    },
+
+    async pageDeviceGrants (query) {
+      return db.select().from(deviceGrants).where(recordPageFilter(deviceGrants, query)).orderBy(desc(deviceGrants.id)).limit(pageLimit(query.limit)).all().map(toDeviceGrant)
+    },
+
+    async pageIdTokens (query) {
+      return db.select().from(idTokens).where(recordPageFilter(idTokens, query)).orderBy(desc(idTokens.id)).limit(pageLimit(query.limit)).all().map(toIdToken)
+    },
+
+    async findRefreshTokenById (id) {
+      return mapOrNull(db.select().from(refreshTokens).where(byId(refreshTokens, id)).get(), toRefreshToken)
+    },
+
+    async findGrantById (id) {
+      return mapOrNull(db.select().from(grants).where(byId(grants, id)).get(), toGrant)
+    },
+
+    async denyDeviceGrant (id, now) {
+      const denial = deviceGrantDenial(deviceGrants, id, now)
+      return await tx((t) => t.update(deviceGrants).set(denial.set).where(denial.where).run().changes === 1)
     },
 
     async createDeviceGrant (grant, now) {

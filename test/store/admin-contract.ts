@@ -1,0 +1,137 @@
+// The store methods of the staff administration pages: keyset pages with filters, and the staff
+// revocations of codes and device authorizations; run against both dialects through storeContract.
+import type { Test } from 'tap'
+import { MAX_PAGE_SIZE, type StoreInvalidation } from '../../lib/store/types.js'
+import { tokenChecksum } from '../../lib/tokens/checksum.js'
+import { at, issueOf, newApplication, newDeviceGrant, newGrant, T0, type OpenHarness } from './contract.js'
+
+export function adminContract (t: Test, open: OpenHarness): void {
+  t.test('pageApplications: newest first, keyset pages, every filter a parameter, the source of each', async (t) => {
+    const h = await open(t)
+    const { store } = h
+    const operator = await newApplication(store, { clientId: 'op-1', name: 'Billing 100%_done', userId: 'owner-a' })
+    const selfMade = await newApplication(store, { clientId: 'self-1', name: 'Self made', clientType: 'public', selfRegistered: true, userId: 'owner-b' })
+    const registered = (await store.registerClient({
+      clientId: 'dyn-1',
+      clientSecretHash: '',
+      clientType: 'public',
+      authorizationGrantType: 'authorization-code',
+      redirectUris: ['https://rp.example/cb'],
+      postLogoutRedirectUris: [],
+      allowedOrigins: [],
+      name: 'Dynamic',
+      userId: null,
+      skipAuthorization: false,
+      algorithm: '',
+      now: T0,
+    }, { accessTokenChecksum: tokenChecksum('reg'), metadata: {} })).application
+    const cimd = await newApplication(store, { clientId: 'https://cimd.example/client.json', name: 'Metadata doc', selfRegistered: true })
+    await store.updateApplication(cimd.id, { cimdExpiresAt: at(3600) }, T0)
+
+    const all = await store.pageApplications({ limit: 10 })
+    t.same(all.map((r) => r.application.id), [cimd.id, registered.id, selfMade.id, operator.id], 'newest first')
+    t.same(all.map((r) => r.source), ['cimd', 'dynamic', 'self-registered', 'operator'])
+
+    const ids = async (query: Parameters<typeof store.pageApplications>[0]): Promise<number[]> => (await store.pageApplications(query)).map((r) => r.application.id)
+    t.same(await ids({ limit: 10, source: 'operator' }), [operator.id])
+    t.same(await ids({ limit: 10, source: 'self-registered' }), [selfMade.id])
+    t.same(await ids({ limit: 10, source: 'dynamic' }), [registered.id])
+    t.same(await ids({ limit: 10, source: 'cimd' }), [cimd.id])
+    t.same(await ids({ limit: 10, clientType: 'public' }), [registered.id, selfMade.id])
+    t.same(await ids({ limit: 10, grantType: 'authorization-code' }), [registered.id])
+    t.same(await ids({ limit: 10, userId: 'owner-b' }), [selfMade.id])
+    t.same(await ids({ limit: 10, search: 'BILLING' }), [operator.id], 'search is case-insensitive on the name')
+    t.same(await ids({ limit: 10, search: 'cimd.example' }), [cimd.id], 'and matches the client id')
+    t.same(await ids({ limit: 10, search: '100%_' }), [operator.id], '% and _ are plain characters')
+    t.same(await ids({ limit: 10, search: '%' }), [operator.id], 'a lone % matches only a name holding one')
+    t.same(await ids({ limit: 10, search: "x' OR '1'='1" }), [], 'SQL in a filter is only a value')
+    t.same(await ids({ limit: 10, userId: "' OR 1=1 --" }), [])
+
+    t.same(await ids({ limit: 2 }), [cimd.id, registered.id], 'a page of two')
+    t.same(await ids({ limit: 2, before: registered.id }), [selfMade.id, operator.id], 'the next page starts below the last id')
+    t.same(await ids({ limit: 2, before: operator.id }), [], 'past the end: empty')
+    t.same(await ids({ limit: 2, before: Number.MAX_SAFE_INTEGER }), [cimd.id, registered.id], 'a huge cursor is just the first page')
+    t.equal((await store.pageApplications({ limit: 0 })).length, 1, 'limit is clamped up to 1')
+    t.equal((await store.pageApplications({ limit: 1e9 })).length, 4, 'and down to MAX_PAGE_SIZE')
+  })
+
+  t.test('token, code, device and ID token pages filter by application and user, newest first, at most MAX_PAGE_SIZE', async (t) => {
+    const { store } = await open(t)
+    const a = await newApplication(store, { clientId: 'page-a' })
+    const b = await newApplication(store, { clientId: 'page-b' })
+    for (let i = 0; i < MAX_PAGE_SIZE + 5; i++) await store.issueTokens(issueOf({ applicationId: a.id, token: `bulk-${i}`, userId: 'u1' }))
+    const mine = await store.issueTokens(issueOf({ applicationId: b.id, token: 'b-a', refresh: 'b-r', userId: 'u2' }))
+    const other = await store.issueTokens(issueOf({ applicationId: b.id, token: 'b2-a', refresh: 'b2-r', userId: 'u3' }))
+
+    const first = await store.pageAccessTokens({ limit: 1000 })
+    t.equal(first.length, MAX_PAGE_SIZE, 'bounded')
+    t.same(first.slice(0, 2).map((r) => r.id), [other.accessToken.id, mine.accessToken.id])
+    t.same((await store.pageAccessTokens({ limit: 10, applicationId: b.id, userId: 'u2' })).map((r) => r.id), [mine.accessToken.id])
+    t.same((await store.pageAccessTokens({ limit: 10, applicationId: a.id, before: first[first.length - 1]?.id })).length, 7, 'the rest of the pages')
+    t.same((await store.pageRefreshTokens({ limit: 10 })).map((r) => r.id), [other.refreshToken?.id, mine.refreshToken?.id])
+    t.same((await store.pageRefreshTokens({ limit: 10, userId: 'u3' })).map((r) => r.id), [other.refreshToken?.id])
+    t.same((await store.pageRefreshTokens({ limit: 10, applicationId: a.id })), [])
+    t.same((await store.findRefreshTokenById(mine.refreshToken?.id ?? 0))?.tokenFamily, 'family-b-r')
+    t.equal(await store.findRefreshTokenById(999999), null)
+
+    const g1 = await store.createGrant(newGrant(a.id, 'code-1'), T0)
+    const g2 = await store.createGrant({ ...newGrant(b.id, 'code-2'), userId: 'user-2' }, T0)
+    t.same((await store.pageGrants({ limit: 10 })).map((g) => g.id), [g2.id, g1.id])
+    t.same((await store.pageGrants({ limit: 10, userId: 'user-2' })).map((g) => g.id), [g2.id])
+    t.same((await store.findGrantById(g1.id))?.checksum, tokenChecksum('code-1'))
+
+    const d1 = await store.createDeviceGrant(newDeviceGrant(a.id, 'dev-1'), T0)
+    const d2 = await store.createDeviceGrant(newDeviceGrant(b.id, 'dev-2'), T0)
+    t.same((await store.pageDeviceGrants({ limit: 10 })).map((d) => d.id), [d2?.id, d1?.id])
+    t.same((await store.pageDeviceGrants({ limit: 10, applicationId: a.id })).map((d) => d.id), [d1?.id])
+
+    const id1 = await store.createIdToken({ jti: 'jti-1', applicationId: a.id, userId: 'u1', scope: 'openid', expiresAt: at(60) }, T0)
+    t.same((await store.pageIdTokens({ limit: 10, userId: 'u1' })).map((r) => r.id), [id1.id])
+    t.same((await store.pageIdTokens({ limit: 10, userId: 'nobody' })), [])
+  })
+
+  t.test('revokeGrant consumes an unused code (its exchange then fails) and revokes what a used one issued, reporting the removed tokens', async (t) => {
+    const { store } = await open(t)
+    const events: StoreInvalidation[] = []
+    t.teardown(store.watchInvalidations((event) => { events.push(event) }))
+    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const app = await newApplication(store, { clientId: 'rg' })
+
+    const unused = await store.createGrant(newGrant(app.id, 'unused'), T0)
+    t.equal(await store.revokeGrant(unused.id, at(1)), true)
+    t.same((await store.findGrantById(unused.id))?.consumedAt, at(1), 'consumed by the revocation')
+    t.same(await store.redeemGrant(unused.id, issueOf({ applicationId: app.id, token: 'late', grantId: unused.id, now: at(2) })), { ok: false }, 'no exchange after it')
+
+    const used = await store.createGrant(newGrant(app.id, 'used'), T0)
+    await store.redeemGrant(used.id, issueOf({ applicationId: app.id, token: 'used-a', refresh: 'used-r', family: 'used-fam', grantId: used.id }))
+    events.length = 0
+    t.equal(await store.revokeGrant(used.id, at(3)), true)
+    t.same(events, [{ kind: 'tokens', checksums: [tokenChecksum('used-a')] }], 'the removed access token is reported')
+    t.equal(await store.findAccessToken(tokenChecksum('used-a')), null)
+    t.not((await store.findRefreshToken(tokenChecksum('used-r')))?.revokedAt, null, 'its refresh family is revoked')
+    t.same((await store.findGrantById(used.id))?.consumedAt, T0, 'the first consumption time is kept')
+    t.equal(await store.revokeGrant(999999, at(4)), false, 'no such code')
+  })
+
+  t.test('denyDeviceGrant denies a pending or approved authorization once, never an exchanged one', async (t) => {
+    const { store } = await open(t)
+    const app = await newApplication(store, { clientId: 'dd' })
+    const pending = await store.createDeviceGrant(newDeviceGrant(app.id, 'pend'), T0)
+    t.equal(await store.denyDeviceGrant(pending?.id ?? 0, at(1)), true)
+    t.equal((await store.findDeviceGrantById(pending?.id ?? 0))?.status, 'denied')
+    t.equal(await store.denyDeviceGrant(pending?.id ?? 0, at(2)), false, 'once')
+
+    const approved = await store.createDeviceGrant(newDeviceGrant(app.id, 'appr'), T0)
+    await store.claimDeviceGrant(approved?.id ?? 0, 'u', T0)
+    await store.decideDeviceGrant(approved?.id ?? 0, 'u', 'authorized', T0, T0)
+    t.equal(await store.denyDeviceGrant(approved?.id ?? 0, at(1)), true)
+    t.same(await store.redeemDeviceGrant(approved?.id ?? 0, issueOf({ applicationId: app.id, token: 'dev-late', now: at(2) })), { ok: false }, 'the device gets nothing')
+
+    const used = await store.createDeviceGrant(newDeviceGrant(app.id, 'used'), T0)
+    await store.claimDeviceGrant(used?.id ?? 0, 'u', T0)
+    await store.decideDeviceGrant(used?.id ?? 0, 'u', 'authorized', T0, T0)
+    await store.redeemDeviceGrant(used?.id ?? 0, issueOf({ applicationId: app.id, token: 'dev-a', now: at(1) }))
+    t.equal(await store.denyDeviceGrant(used?.id ?? 0, at(2)), false, 'already exchanged: unchanged')
+    t.equal((await store.findDeviceGrantById(used?.id ?? 0))?.status, 'authorized')
+  })
+}

@@ -1,0 +1,674 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ApplicationValidationError, type ApplicationInput } from '../lib/applications.js'
+import type { StaffTargetKind } from '../lib/context.js'
+import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
+import { notifyListeners } from '../lib/events.js'
+import type { SafeHtml } from '../lib/html.js'
+import { safeRedirectTarget } from '../lib/redirect-target.js'
+import { flattenParams } from '../lib/request.js'
+import {
+  APPLICATION_GRANT_TYPES, APPLICATION_SOURCES, MAX_PAGE_SIZE, type Application, type ApplicationGrantType, type ApplicationPageQuery,
+  type ApplicationSource, type ClientType, type RecordPageQuery, type Store,
+} from '../lib/store/types.js'
+import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
+import { sendHtml } from './html-response.js'
+import { formValues, postedValues, toInput } from './management.js'
+import {
+  ADMIN_TEXT, adminApplicationDetailPage, adminConfirmPage, adminIndexPage, adminListPage, shown,
+  type AdminChrome, type AdminFilter, type AdminRow,
+} from './templates/admin.js'
+import type { ExtraFormField } from './templates/applications.js'
+import type { PageContext } from './templates/index.js'
+import { html, type HtmlValue } from '../lib/html.js'
+
+/** What the staff pages need from the routes plugin. */
+export interface AdminOptions {
+  readonly csrf: CsrfProtection
+  readonly page: PageContext
+  /** The routes prefix, e.g. `/o`. */
+  readonly prefix: string
+}
+
+/**
+ * What a section of the staff pages gets to build its routes with: the staff check, CSRF, the
+ * page shell and the `staffAction` event, so every section enforces them the same way.
+ */
+export interface AdminKit {
+  /** The pages' base path, e.g. `/o/admin/`. */
+  readonly base: string
+  readonly page: PageContext
+  /** The logged-in staff member, or `null` with the reply sent (login redirect, or a 403 page). */
+  requireStaff (request: FastifyRequest, reply: FastifyReply): Promise<AuthorizingUser | null>
+  /** A POST whose CSRF token does not match gets a 403 page: `false`, and nothing may change. */
+  checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<boolean>
+  /** The CSRF token of a form on this page. */
+  csrfToken (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): string
+  /** The HTML error page, with the security headers. */
+  sendError (reply: FastifyReply, status: number, error: string, description: string): FastifyReply
+  /** The shell of a page of section `current` (its path), with an optional status line. */
+  chrome (user: AuthorizingUser, current: string, notice?: string | null): AdminChrome
+  /** Emits `staffAction` after a change; a failing listener never fails the page. */
+  staffAction (user: AuthorizingUser, action: string, kind: StaffTargetKind, ids: readonly number[]): void
+  send (reply: FastifyReply, status: number, html: SafeHtml): FastifyReply
+}
+
+/**
+ * A section of the staff pages: its routes live under `{base}{path}/`, and it appears in the
+ * navigation. Adding a section (for example the users' sessions) is adding one to `ADMIN_SECTIONS`.
+ */
+export interface AdminSection {
+  /** The URL segment under `admin/`, e.g. `applications`. */
+  readonly path: string
+  readonly label: string
+  readonly description: string
+  register (app: FastifyInstance, kit: AdminKit): void
+}
+
+/** A query or form that cannot be read: answered with a 400 page. */
+class BadInput extends Error {}
+
+const DEFAULT_PAGE_SIZE = 25
+const MAX_FILTER_LENGTH = 200
+/** At most this many rows per bulk action (a page holds at most `MAX_PAGE_SIZE`). */
+const MAX_SELECTED = MAX_PAGE_SIZE
+
+/** The single-valued query parameters of a list page; a repeated or over-long one is bad input. */
+function queryValues (request: FastifyRequest, names: readonly string[]): Record<string, string> {
+  const { params, duplicated, malformed } = flattenParams(request.query)
+  const values: Record<string, string> = {}
+  for (const name of names) {
+    if (duplicated.includes(name) || malformed.includes(name)) throw new BadInput(`The filter ${name} was given more than once.`)
+    const value = (params[name] ?? '').trim()
+    if (value.length > MAX_FILTER_LENGTH) throw new BadInput(`The filter ${name} is too long (at most ${MAX_FILTER_LENGTH} characters).`)
+    values[name] = value
+  }
+  return values
+}
+
+/** A positive id from a query or form, or `undefined` when empty. */
+function optionalId (value: string, name: string): number | undefined {
+  if (value === '') return undefined
+  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadInput(`${name} must be a positive whole number.`)
+  return Number(value)
+}
+
+function pageSize (value: string): number {
+  if (value === '') return DEFAULT_PAGE_SIZE
+  const size = optionalId(value, 'size') ?? DEFAULT_PAGE_SIZE
+  if (size > MAX_PAGE_SIZE) throw new BadInput(`size must be at most ${MAX_PAGE_SIZE}.`)
+  return size
+}
+
+function oneOf<T extends string> (value: string, allowed: readonly T[], name: string): T | undefined {
+  if (value === '') return undefined
+  if (!(allowed as readonly string[]).includes(value)) throw new BadInput(`${name} must be one of ${allowed.join(', ')}.`)
+  return value as T
+}
+
+/** A URL of a list page with these (non-empty) parameters. */
+function listUrl (base: string, params: Record<string, string | number | undefined>): string {
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(key, String(value))
+  const text = query.toString()
+  return text === '' ? base : `${base}?${text}`
+}
+
+/** The selected ids of a bulk action form: at least one, each a positive id, without repeats. */
+function selectedIds (body: unknown): number[] {
+  const { lists } = flattenParams(body)
+  const raw = lists.id ?? []
+  if (raw.length === 0) throw new BadInput('Select at least one row.')
+  if (raw.length > MAX_SELECTED) throw new BadInput(`Select at most ${MAX_SELECTED} rows at a time.`)
+  return [...new Set(raw.map((v) => optionalId(v, 'id') ?? 0))]
+}
+
+function postedField (body: unknown, name: string): string | undefined {
+  return flattenParams(body).params[name]
+}
+
+/** The staff pages' `staffAction` event for `ids`, if any changed. */
+function emitAction (kit: AdminKit, user: AuthorizingUser, action: string, kind: StaffTargetKind, ids: readonly number[]): void {
+  if (ids.length > 0) kit.staffAction(user, action, kind, ids)
+}
+
+// applications
+
+const STAFF_FIELDS: readonly ExtraFormField[] = [
+  { name: 'skipAuthorization', label: 'Skip the consent page', options: ['no', 'yes'], hint: 'yes: users are not asked to approve this application (only for applications the operator trusts).' },
+  { name: 'allowIntrospection', label: 'May introspect every client\'s tokens', options: ['no', 'yes'], hint: 'RFC 7662 §4: for resource servers. Confidential applications only.' },
+  { name: 'dpopBoundAccessTokens', label: 'Require DPoP', options: ['no', 'yes'], hint: 'RFC 9449: every token request must carry a proof of the client\'s key.' },
+  { name: 'requirePushedAuthorizationRequests', label: 'Require pushed authorization requests', options: ['no', 'yes'], hint: 'RFC 9126: authorization requests only through par/.' },
+]
+
+function staffValues (app: Application): Record<string, string> {
+  const yes = (value: boolean): string => value ? 'yes' : 'no'
+  return {
+    ...formValues(app),
+    skipAuthorization: yes(app.skipAuthorization),
+    allowIntrospection: yes(app.allowIntrospection),
+    dpopBoundAccessTokens: yes(app.dpopBoundAccessTokens),
+    requirePushedAuthorizationRequests: yes(app.requirePushedAuthorizationRequests),
+  }
+}
+
+/** The posted staff form: the management form's fields plus the administrator-only ones (left as they are when not posted). */
+function staffInput (request: FastifyRequest, values: Record<string, string>): ApplicationInput {
+  const { params } = flattenParams(request.body)
+  const input: Record<string, unknown> = { ...toInput(values) }
+  for (const field of STAFF_FIELDS) {
+    const value = params[field.name]
+    if (value === undefined) continue
+    values[field.name] = value
+    if (value !== 'yes' && value !== 'no') throw new ApplicationValidationError({ [field.name]: 'must be yes or no' })
+    input[field.name] = value === 'yes'
+  }
+  return input as unknown as ApplicationInput
+}
+
+const applicationsSection: AdminSection = {
+  path: 'applications',
+  label: ADMIN_TEXT.applications.heading,
+  description: 'Every client: search, filter by type, grant type, owner and source; edit, regenerate secrets, delete.',
+  register (app, kit) {
+    const base = `${kit.base}applications/`
+    const text = ADMIN_TEXT.applications
+
+    async function findApplication (request: FastifyRequest, reply: FastifyReply): Promise<Application | null> {
+      const raw = (request.params as { id?: string }).id ?? ''
+      const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
+      const found = Number.isSafeInteger(id) ? await request.server.oauth.store.findApplicationById(id) : null
+      if (found === null) kit.sendError(reply, 404, 'not_found', 'No such application.')
+      return found
+    }
+
+    async function detail (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, application: Application,
+      clientSecret: string | null, notice: string | null): Promise<FastifyReply> {
+      const registration = await request.server.oauth.store.findClientRegistration(application.id)
+      const source: ApplicationSource = application.cimdExpiresAt !== null ? 'cimd' : registration !== null ? 'dynamic' : application.selfRegistered ? 'self-registered' : 'operator'
+      const related = RECORD_SECTIONS.map((s) => ({ href: listUrl(`${kit.base}${s.path}/`, { application: application.id }), label: s.label }))
+      return kit.send(reply, 200, adminApplicationDetailPage({
+        application: {
+          ...application,
+          source,
+          hasSecret: application.clientType === 'confidential' && application.tokenEndpointAuthMethod !== 'private_key_jwt',
+        },
+        clientSecret,
+        base,
+        related,
+      }, kit.chrome(user, 'applications', notice), kit.page))
+    }
+
+    function form (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, application: Application,
+      values: Record<string, string>, errors: Record<string, string>, status: number): FastifyReply {
+      const provider = request.server.oauth.openIdProviderMetadata(request.server.prefix)
+      return sendHtml(reply, status, request.server.oauth.templates.applicationForm({
+        title: `Edit ${application.name === '' ? application.clientId : application.name} (staff)`,
+        action: `${base}${application.id}/update/`,
+        csrfToken: kit.csrfToken(request, reply, user),
+        values,
+        errors,
+        clientTypes: ['confidential', 'public'],
+        grantTypes: APPLICATION_GRANT_TYPES,
+        algorithms: [...new Set(['', ...provider.id_token_signing_alg_values_supported, values.algorithm ?? ''])],
+        userinfoAlgorithms: [...new Set(['', ...provider.userinfo_signing_alg_values_supported, values.userinfoSignedResponseAlg ?? ''])],
+        extraFields: STAFF_FIELDS,
+        cancel: `${base}${application.id}/`,
+      }, kit.page))
+    }
+
+    app.get(base.slice(app.prefix.length), async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const q = queryValues(request, ['q', 'clientType', 'grantType', 'user', 'source', 'before', 'size'])
+      const query: ApplicationPageQuery = {
+        limit: pageSize(q.size ?? ''),
+        ...(q.q === '' ? {} : { search: q.q }),
+        ...(q.user === '' ? {} : { userId: q.user }),
+      }
+      const before = optionalId(q.before ?? '', 'before')
+      const clientType = oneOf<ClientType>(q.clientType ?? '', ['confidential', 'public'], 'clientType')
+      const grantType = oneOf<ApplicationGrantType>(q.grantType ?? '', APPLICATION_GRANT_TYPES, 'grantType')
+      const source = oneOf<ApplicationSource>(q.source ?? '', APPLICATION_SOURCES, 'source')
+      const full: ApplicationPageQuery = {
+        ...query,
+        ...(before === undefined ? {} : { before }),
+        ...(clientType === undefined ? {} : { clientType }),
+        ...(grantType === undefined ? {} : { grantType }),
+        ...(source === undefined ? {} : { source }),
+      }
+      // One row more than the page: whether there is a next page, without counting the table.
+      const listed = await request.server.oauth.store.pageApplications({ ...full, limit: full.limit + 1 })
+      const rows = listed.slice(0, full.limit)
+      const filters = { q: q.q, clientType: q.clientType, grantType: q.grantType, user: q.user, source: q.source, size: q.size }
+      const anyOption = { value: '', label: text.any }
+      const filterControls: AdminFilter[] = [
+        { kind: 'text', name: 'q', label: text.search, value: q.q ?? '' },
+        { kind: 'select', name: 'clientType', label: text.clientType, value: q.clientType ?? '', options: [anyOption, ...['confidential', 'public'].map((v) => ({ value: v, label: v }))] },
+        { kind: 'select', name: 'grantType', label: text.grantType, value: q.grantType ?? '', options: [anyOption, ...APPLICATION_GRANT_TYPES.map((v) => ({ value: v, label: v }))] },
+        { kind: 'text', name: 'user', label: text.owner, value: q.user ?? '' },
+        { kind: 'select', name: 'source', label: text.source, value: q.source ?? '', options: [anyOption, ...APPLICATION_SOURCES.map((v) => ({ value: v, label: text.sources[v] ?? v }))] },
+      ]
+      const last = rows[rows.length - 1]
+      return kit.send(reply, 200, adminListPage({
+        title: text.heading,
+        base,
+        filters: filterControls,
+        columns: text.columns,
+        rows: rows.map(({ application: a, source: s }): AdminRow => ({
+          id: a.id,
+          selectable: false,
+          cells: [
+            html`<a href="${base}${a.id}/">${a.id}</a>`,
+            shown(a.name),
+            html`<code>${shown(a.clientId)}</code>`,
+            a.clientType,
+            a.authorizationGrantType,
+            a.userId === null ? '' : shown(a.userId),
+            text.sources[s] ?? s,
+            a.createdAt.toISOString(),
+          ],
+        })),
+        next: listed.length > full.limit && last !== undefined ? listUrl(base, { ...filters, before: last.application.id }) : null,
+        first: before === undefined ? null : listUrl(base, filters),
+        action: null,
+      }, kit.chrome(user, 'applications'), kit.page))
+    })
+
+    app.get(`${base.slice(app.prefix.length)}:id/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      const saved = (request.query as { saved?: unknown }).saved === '1'
+      return await detail(request, reply, user, application, null, saved ? ADMIN_TEXT.detail.saved : null)
+    })
+
+    app.get(`${base.slice(app.prefix.length)}:id/update/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      return form(request, reply, user, application, staffValues(application), {}, 200)
+    })
+
+    app.post(`${base.slice(app.prefix.length)}:id/update/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      if (!await kit.checkCsrf(request, reply, user)) return reply
+      const values = postedValues(request)
+      try {
+        // Staff vouch for what they set: unlike an owner's edit (selfService), it does not mark
+        // the application self-registered. It does not clear that mark either (see docs/admin.md).
+        const updated = await request.server.oauth.updateApplication(application.id, staffInput(request, values))
+        if (updated === null) return kit.sendError(reply, 404, 'not_found', 'No such application.')
+        emitAction(kit, user, 'application.update', 'application', [application.id])
+        if (updated.clientSecret !== null) return await detail(request, reply, user, updated.application, updated.clientSecret, null)
+        return await reply.redirect(`${base}${application.id}/?saved=1`, 303)
+      } catch (err) {
+        if (!(err instanceof ApplicationValidationError)) throw err
+        return form(request, reply, user, application, values, { ...err.fields }, 400)
+      }
+    })
+
+    app.get(`${base.slice(app.prefix.length)}:id/regenerate-secret/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      return kit.send(reply, 200, adminConfirmPage({
+        title: `Regenerate the secret of ${application.name === '' ? application.clientId : application.name}?`,
+        message: 'The current secret stops working at once: the application must be given the new one, which is shown only once.',
+        action: `${base}${application.id}/regenerate-secret/`,
+        csrfToken: kit.csrfToken(request, reply, user),
+        ids: [],
+        confirmLabel: 'Regenerate',
+        cancel: `${base}${application.id}/`,
+      }, kit.chrome(user, 'applications'), kit.page))
+    })
+
+    app.post(`${base.slice(app.prefix.length)}:id/regenerate-secret/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      if (!await kit.checkCsrf(request, reply, user)) return reply
+      let regenerated
+      try {
+        regenerated = await request.server.oauth.regenerateClientSecret(application.id)
+      } catch (err) {
+        if (!(err instanceof ApplicationValidationError)) throw err
+        return kit.sendError(reply, 400, 'invalid_request', Object.values(err.fields).join(' '))
+      }
+      if (regenerated === null) return kit.sendError(reply, 400, 'invalid_request', 'This application has no secret (public, or private_key_jwt).')
+      emitAction(kit, user, 'application.regenerateSecret', 'application', [application.id])
+      // The secret is shown on this response only (never in a URL, so no redirect); then only its hash exists.
+      return await detail(request, reply, user, regenerated.application, regenerated.clientSecret, null)
+    })
+
+    app.get(`${base.slice(app.prefix.length)}:id/delete/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      return kit.send(reply, 200, adminConfirmPage({
+        title: `Delete ${application.name === '' ? application.clientId : application.name}?`,
+        message: 'The application and every token, code and device authorization issued to it will be deleted. This cannot be undone.',
+        action: `${base}${application.id}/delete/`,
+        csrfToken: kit.csrfToken(request, reply, user),
+        ids: [],
+        confirmLabel: 'Delete',
+        cancel: `${base}${application.id}/`,
+      }, kit.chrome(user, 'applications'), kit.page))
+    })
+
+    app.post(`${base.slice(app.prefix.length)}:id/delete/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const application = await findApplication(request, reply)
+      if (application === null) return reply
+      if (!await kit.checkCsrf(request, reply, user)) return reply
+      if (await request.server.oauth.store.deleteApplication(application.id)) emitAction(kit, user, 'application.delete', 'application', [application.id])
+      return await reply.redirect(base, 303)
+    })
+  },
+}
+
+// tokens, codes, device authorizations
+
+/** A record of a token, code or device list. */
+interface ListedRecord {
+  readonly id: number
+  readonly applicationId: number | null
+  readonly userId: string | null
+  readonly scope: string
+  readonly createdAt: Date
+}
+
+/** How one token-like list is shown and what its bulk action does. */
+interface RecordSectionSpec<R extends ListedRecord> {
+  readonly path: string
+  readonly label: string
+  readonly description: string
+  /** Extra columns after id, application, user, scope (their headers). */
+  readonly columns: readonly string[]
+  list (store: Store, query: RecordPageQuery): Promise<R[]>
+  cells (record: R, now: Date): readonly HtmlValue[]
+  readonly action: null | {
+    readonly kind: StaffTargetKind
+    /** `<kind>.<verb>` of the event. */
+    readonly verb: string
+    readonly label: string
+    readonly confirmTitle: string
+    readonly confirmMessage: string
+    /** Whether the row still can be acted on (a checkbox is shown). */
+    selectable (record: R, now: Date): boolean
+    /** Applies the action to one id; true when something changed. */
+    apply (store: Store, id: number, now: Date): Promise<boolean>
+  }
+}
+
+const when = (date: Date | null): string => date === null ? '' : date.toISOString()
+const expiry = (date: Date, now: Date): HtmlValue => date.getTime() <= now.getTime() ? html`<span class="oat-muted">${date.toISOString()} (expired)</span>` : date.toISOString()
+
+const accessTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageAccessTokens']>>[number]> = {
+  path: 'access-tokens',
+  label: 'Access tokens',
+  description: 'Issued access tokens (never the tokens themselves): revoke selected, with their refresh token family.',
+  columns: ['Expires', 'Family', 'Created'],
+  list: async (store, query) => await store.pageAccessTokens(query),
+  cells: (r, now) => [expiry(r.expiresAt, now), r.tokenFamily === null ? '' : html`<code>${shown(r.tokenFamily)}</code>`, when(r.createdAt)],
+  action: {
+    kind: 'accessToken',
+    verb: 'accessToken.revoke',
+    label: 'Revoke selected',
+    confirmTitle: 'Revoke the selected access tokens?',
+    confirmMessage: 'Each stops working at once. One that came with a refresh token revokes its whole token family, as the revocation endpoint does (RFC 7009 §2.1).',
+    selectable: () => true,
+    async apply (store, id, now) {
+      if (await store.findAccessTokenById(id) === null) return false
+      await store.revokeAccessToken(id, now)
+      return true
+    },
+  },
+}
+
+const refreshTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageRefreshTokens']>>[number]> = {
+  path: 'refresh-tokens',
+  label: 'Refresh tokens',
+  description: 'Refresh tokens and their families (never the tokens themselves): revoke selected families.',
+  columns: ['Family', 'Status', 'Created'],
+  list: async (store, query) => await store.pageRefreshTokens(query),
+  cells: (r) => [html`<code>${shown(r.tokenFamily)}</code>`, r.revokedAt === null ? 'live' : `revoked or rotated ${r.revokedAt.toISOString()}`, when(r.createdAt)],
+  action: {
+    kind: 'refreshToken',
+    verb: 'refreshToken.revoke',
+    label: 'Revoke selected families',
+    confirmTitle: 'Revoke the selected refresh token families?',
+    confirmMessage: 'Every refresh token of each family is revoked and its access tokens are deleted: the application must ask the user again.',
+    selectable: (r) => r.revokedAt === null,
+    async apply (store, id, now) {
+      const found = await store.findRefreshTokenById(id)
+      if (found === null) return false
+      await store.revokeTokenFamily(found.tokenFamily, now)
+      return true
+    },
+  },
+}
+
+const grantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageGrants']>>[number]> = {
+  path: 'grants',
+  label: 'Authorization codes',
+  description: 'Authorization codes (never the codes themselves): revoke selected, with the tokens exchanged for them.',
+  columns: ['Redirect URI', 'Expires', 'Status', 'Created'],
+  list: async (store, query) => await store.pageGrants(query),
+  cells: (r, now) => [html`<code>${shown(r.redirectUri)}</code>`, expiry(r.expiresAt, now), r.consumedAt === null ? 'unused' : `used ${r.consumedAt.toISOString()}`, when(r.createdAt)],
+  action: {
+    kind: 'grant',
+    verb: 'grant.revoke',
+    label: 'Revoke selected',
+    confirmTitle: 'Revoke the selected authorization codes?',
+    confirmMessage: 'An unused code can no longer be exchanged; the tokens a used one was exchanged for are revoked.',
+    selectable: () => true,
+    apply: async (store, id, now) => await store.revokeGrant(id, now),
+  },
+}
+
+const deviceGrantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageDeviceGrants']>>[number]> = {
+  path: 'device-grants',
+  label: 'Device authorizations',
+  description: 'RFC 8628 device authorizations (never their codes): deny selected before the device gets tokens.',
+  columns: ['Status', 'Expires', 'Exchanged', 'Created'],
+  list: async (store, query) => await store.pageDeviceGrants(query),
+  cells: (r, now) => [r.status, expiry(r.expiresAt, now), when(r.consumedAt), when(r.createdAt)],
+  action: {
+    kind: 'deviceGrant',
+    verb: 'deviceGrant.deny',
+    label: 'Deny selected',
+    confirmTitle: 'Deny the selected device authorizations?',
+    confirmMessage: 'The device\'s next poll gets access_denied. One already exchanged for tokens is unchanged: revoke its tokens instead.',
+    selectable: (r) => r.consumedAt === null && r.status !== 'denied',
+    apply: async (store, id, now) => await store.denyDeviceGrant(id, now),
+  },
+}
+
+const idTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageIdTokens']>>[number]> = {
+  path: 'id-tokens',
+  label: 'ID tokens',
+  description: 'OpenID Connect ID tokens issued (a record, never the token).',
+  columns: ['Expires', 'Created'],
+  list: async (store, query) => await store.pageIdTokens(query),
+  cells: (r, now) => [expiry(r.expiresAt, now), when(r.createdAt)],
+  action: null,
+}
+
+function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): AdminSection {
+  return {
+    path: spec.path,
+    label: spec.label,
+    description: spec.description,
+    register (app, kit) {
+      const base = `${kit.base}${spec.path}/`
+      const route = base.slice(app.prefix.length)
+      const actionUrl = `${base}action/`
+
+      app.get(route, async (request, reply) => {
+        const user = await kit.requireStaff(request, reply)
+        if (user === null) return reply
+        const q = queryValues(request, ['application', 'user', 'before', 'size', 'done', 'of'])
+        const applicationId = optionalId(q.application ?? '', 'application')
+        const before = optionalId(q.before ?? '', 'before')
+        const limit = pageSize(q.size ?? '')
+        const query: RecordPageQuery = {
+          limit: limit + 1,
+          ...(before === undefined ? {} : { before }),
+          ...(applicationId === undefined ? {} : { applicationId }),
+          ...(q.user === '' ? {} : { userId: q.user }),
+        }
+        const { store, clock } = request.server.oauth
+        const now = clock.now()
+        const listed = await spec.list(store, query)
+        const records = listed.slice(0, limit)
+        const names = new Map<number, Application | null>()
+        for (const id of new Set(records.map((r) => r.applicationId).filter((id): id is number => id !== null))) names.set(id, await store.findApplicationById(id))
+        const appCell = (id: number | null): HtmlValue => {
+          if (id === null) return ''
+          const a = names.get(id)
+          return a == null ? String(id) : html`<a href="${kit.base}applications/${id}/">${shown(a.name === '' ? a.clientId : a.name)}</a>`
+        }
+        const filters = { application: q.application, user: q.user, size: q.size }
+        const last = records[records.length - 1]
+        const done = optionalId(q.done ?? '', 'done')
+        const of = optionalId(q.of ?? '', 'of')
+        const notice = done === undefined && of === undefined ? null : ADMIN_TEXT.list.done(done ?? 0, of ?? 0)
+        return kit.send(reply, 200, adminListPage({
+          title: spec.label,
+          base,
+          filters: [
+            { kind: 'text', name: 'application', label: ADMIN_TEXT.list.application, value: q.application ?? '' },
+            { kind: 'text', name: 'user', label: ADMIN_TEXT.list.user, value: q.user ?? '' },
+          ],
+          columns: ['Id', 'Application', 'User', 'Scope', ...spec.columns],
+          rows: records.map((r): AdminRow => ({
+            id: r.id,
+            selectable: spec.action?.selectable(r, now) ?? false,
+            cells: [String(r.id), appCell(r.applicationId), r.userId === null ? '' : shown(r.userId), shown(r.scope), ...spec.cells(r, now)],
+          })),
+          next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: last.id }) : null,
+          first: before === undefined ? null : listUrl(base, filters),
+          action: spec.action === null ? null : { url: actionUrl, label: spec.action.label, csrfToken: kit.csrfToken(request, reply, user) },
+        }, kit.chrome(user, spec.path, notice), kit.page))
+      })
+
+      const action = spec.action
+      if (action === null) return
+      // The list's form posts the selection here; without `confirm=yes` the answer is the
+      // confirmation page (carrying the same selection), with it the action runs (Django admin's flow).
+      app.post(`${route}action/`, async (request, reply) => {
+        const user = await kit.requireStaff(request, reply)
+        if (user === null) return reply
+        if (!await kit.checkCsrf(request, reply, user)) return reply
+        const ids = selectedIds(request.body)
+        if (postedField(request.body, 'confirm') !== 'yes') {
+          return kit.send(reply, 200, adminConfirmPage({
+            title: action.confirmTitle,
+            message: action.confirmMessage,
+            action: actionUrl,
+            csrfToken: kit.csrfToken(request, reply, user),
+            ids,
+            confirmLabel: action.label,
+            cancel: base,
+          }, kit.chrome(user, spec.path), kit.page))
+        }
+        const { store, clock } = request.server.oauth
+        const changed: number[] = []
+        for (const id of ids) if (await action.apply(store, id, clock.now())) changed.push(id)
+        emitAction(kit, user, action.verb, action.kind, changed)
+        return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
+      })
+    },
+  }
+}
+
+const RECORD_SECTIONS: readonly AdminSection[] = [
+  recordSection(accessTokensSpec),
+  recordSection(refreshTokensSpec),
+  recordSection(grantsSpec),
+  recordSection(deviceGrantsSpec),
+  recordSection(idTokensSpec),
+]
+
+/** The sections of the staff pages, in navigation order; add one here to extend the pages. */
+export const ADMIN_SECTIONS: readonly AdminSection[] = [applicationsSection, ...RECORD_SECTIONS]
+
+/**
+ * The staff administration pages (what Django's admin gives DOT operators) under `{prefix}/admin/`:
+ * only for users the host's `resolveUser` marks `isStaff`. Anonymous visitors are sent to log in,
+ * anyone else gets a 403 page; every POST carries a CSRF token bound to the staff member, every
+ * change is confirmed first when it destroys something and is reported as a `staffAction` event.
+ */
+export async function registerAdminPages (app: FastifyInstance, options: AdminOptions, sections: readonly AdminSection[] = ADMIN_SECTIONS): Promise<void> {
+  const { csrf, page } = options
+  const base = `${options.prefix}/admin/`
+  const binding = (user: AuthorizingUser): string => `${user.id}\0admin`
+
+  const kit: AdminKit = {
+    base,
+    page,
+    async requireStaff (request, reply) {
+      const user = await request.server.oauth.resolveUser(request)
+      if (user === null) {
+        if (request.method === 'GET') {
+          const { loginUrl } = request.server.oauth
+          const next = safeRedirectTarget(request.url) ?? base
+          await reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`, 302)
+        } else {
+          kit.sendError(reply, 403, 'access_denied', 'You are not logged in.')
+        }
+        return null
+      }
+      // Only an explicit `true`: a host that never sets it gives nobody these pages.
+      if (user.isStaff !== true) {
+        kit.sendError(reply, 403, 'access_denied', 'These pages are for staff only.')
+        return null
+      }
+      return user
+    },
+    async checkCsrf (request, reply, user) {
+      // Exactly one token: a form that repeats the field is not one these pages built.
+      const { params, duplicated } = flattenParams(request.body)
+      if (!duplicated.includes(CSRF_FIELD) && csrf.verify(request, params[CSRF_FIELD], binding(user))) return true
+      kit.sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
+      return false
+    },
+    csrfToken: (request, reply, user) => csrf.issue(request, reply, binding(user)),
+    sendError: (reply, status, error, description) => sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page)),
+    chrome: (user, current, notice = null) => ({
+      nav: [{ href: base, label: ADMIN_TEXT.shell.home, current: current === '' }, ...sections.map((s) => ({ href: `${base}${s.path}/`, label: s.label, current: s.path === current }))],
+      staffUserId: user.id,
+      notice,
+    }),
+    staffAction (user, action, kind, ids) {
+      notifyListeners(app.oauth.events, 'staffAction', { at: app.oauth.clock.now(), staffUserId: user.id, action, target: { kind, ids: [...ids] } })
+    },
+    send: (reply, status, body) => sendHtml(reply, status, body),
+  }
+
+  // The staff pages' own error handler: unreadable filters and selections are a 400 page; the
+  // rest goes to the pages' HTML error handler.
+  await app.register(async function adminPages (admin) {
+    admin.setErrorHandler(async (err, _request, reply) => {
+      if (err instanceof BadInput) return kit.sendError(reply, 400, 'invalid_request', err.message)
+      throw err
+    })
+    admin.get(`${base.slice(app.prefix.length)}`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      return kit.send(reply, 200, adminIndexPage({
+        sections: sections.map((s) => ({ href: `${base}${s.path}/`, label: s.label, description: s.description })),
+      }, kit.chrome(user, ''), page))
+    })
+    for (const section of sections) section.register(admin, kit)
+  })
+}
