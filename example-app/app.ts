@@ -1,6 +1,6 @@
 // DOT's tutorial as a Fastify app: the authorization server under /o/ and a protected API.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import { fastifyOAuthToolkit, oauthLogSerializers, oauthMetadata, oauthRoutes, ProtectedResourceView, type FastifyOAuthToolkitOptions, type SettingsInput } from 'fastify-oauth-toolkit'
+import { fastifyOAuthToolkit, oauthLogSerializers, oauthMetadata, oauthRoutes, ProtectedResourceView, TOOLKIT_EVENT_NAMES, type FastifyOAuthToolkitOptions, type SettingsInput } from 'fastify-oauth-toolkit'
 import pg from 'pg'
 import { registerAccounts, sessionUser } from './accounts.js'
 import { isPostgresUrl } from './paths.js'
@@ -149,6 +149,13 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
   })
   // DOT's management pages for every user, and the staff administration pages (alice: accounts.ts).
   await app.register(oauthRoutes, { prefix: '/o', managementPages: true, adminPages: true })
+  // An audit log (docs/events.md): one line per OAuth event through the app's logger, ids and
+  // facts only. appAuthorized is left out: it carries the stored rows, checksums included.
+  const audit = app.log.child({ audit: 'oauth' })
+  for (const event of TOOLKIT_EVENT_NAMES) {
+    if (event === 'appAuthorized') continue
+    app.oauth.events.on(event, (payload: object) => { audit.info({ event, ...payload }, `oauth ${event}`) })
+  }
   // RFC 8414 metadata at the origin root (/.well-known/oauth-authorization-server/o), as a real
   // deployment serves it next to OpenID Connect discovery (/o/.well-known/openid-configuration).
   await app.register(oauthMetadata, { routesPrefix: '/o' })

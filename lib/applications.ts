@@ -1,5 +1,7 @@
 import type { ServerContext } from './context.js'
 import { displayNameProblem } from './display-name.js'
+import type { ClientChangeSource } from './event-types.js'
+import { notifyClientDeleted, notifyClientRegistered, notifyClientUpdated } from './events.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
 import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
 import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf, type SigningKeyAlgorithm } from './tokens/signing-keys.js'
@@ -399,10 +401,15 @@ export async function prepareApplication (ctx: ServerContext, input: Application
   return { row, clientSecret }
 }
 
-/** Validates every field and registers the application; throws `ApplicationValidationError`. */
-export async function createApplication (ctx: ServerContext, input: ApplicationInput): Promise<CreatedApplication> {
+/**
+ * Validates every field and registers the application; throws `ApplicationValidationError`.
+ * @param source who asked, for `clientRegistered`.
+ */
+export async function createApplication (ctx: ServerContext, input: ApplicationInput, source: ClientChangeSource = 'api'): Promise<CreatedApplication> {
   const { row, clientSecret } = await prepareApplication(ctx, input)
-  return { application: await ctx.store.createApplication(row), clientSecret }
+  const application = await ctx.store.createApplication(row)
+  notifyClientRegistered(ctx, application, source)
+  return { application, clientSecret }
 }
 
 /**
@@ -423,7 +430,7 @@ export type ApplicationUpdate = Omit<ApplicationInput, 'clientId' | 'clientSecre
  * `null` when the application no longer exists.
  */
 export async function updateApplication (ctx: ServerContext, id: number, input: ApplicationUpdate,
-  options: { readonly selfService?: boolean } = {}): Promise<CreatedApplication | null> {
+  options: { readonly selfService?: boolean, readonly source?: ClientChangeSource } = {}): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
   if (current === null) return null
   const errors: Record<string, string> = {}
@@ -465,7 +472,9 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(policy.jwksUri === undefined ? {} : { jwksUri: policy.jwksUri }),
     ...(policy.tokenEndpointAuthSigningAlg === undefined ? {} : { tokenEndpointAuthSigningAlg: policy.tokenEndpointAuthSigningAlg }),
   }, ctx.clock.now())
-  return application === null ? null : { application, clientSecret }
+  if (application === null) return null
+  notifyClientUpdated(ctx, application, options.source ?? 'api', clientSecret !== null)
+  return { application, clientSecret }
 }
 
 /**
@@ -473,13 +482,23 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
  * HS256 application's is sealed anew, so this throws `ApplicationValidationError` (field
  * `algorithm`) when no `clientSecretSealingKey` is configured, and changes nothing.
  */
-export async function regenerateClientSecret (ctx: ServerContext, id: number): Promise<CreatedApplication | null> {
+export async function regenerateClientSecret (ctx: ServerContext, id: number, source: ClientChangeSource = 'api'): Promise<CreatedApplication | null> {
   const current = await ctx.store.findApplicationById(id)
   if (current === null || current.clientType !== 'confidential' || current.tokenEndpointAuthMethod === 'private_key_jwt') return null
   const clientSecret = newSecret(ctx)
   const clientSecretSealed = sealFor(ctx, needsSealedSecret(current.algorithm, current.tokenEndpointAuthMethod), current.clientId, clientSecret)
   const application = await ctx.store.updateApplication(id, { clientSecretHash: await ctx.hasher.hash(clientSecret), clientSecretSealed }, ctx.clock.now())
-  return application === null ? null : { application, clientSecret }
+  if (application === null) return null
+  notifyClientUpdated(ctx, application, source, true)
+  return { application, clientSecret }
+}
+
+/** Deletes an application with everything issued to it; `clientDeleted` when it existed. */
+export async function deleteApplication (ctx: ServerContext, id: number, source: ClientChangeSource = 'api'): Promise<boolean> {
+  const application = await ctx.store.findApplicationById(id)
+  if (application === null || !await ctx.store.deleteApplication(id)) return false
+  notifyClientDeleted(ctx, application, source)
+  return true
 }
 
 /** An application's secret after a change of type, method or ID token algorithm. */

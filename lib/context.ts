@@ -2,6 +2,19 @@ import type { EventEmitter } from 'node:events'
 import type { Clock } from './clock.js'
 import type { DpopVerifier } from './dpop/proof.js'
 import type { CimdResolver } from './registration/cimd.js'
+import type {
+  AuthorizationApprovedEvent,
+  AuthorizationDeniedEvent,
+  ClientAuthenticationFailedEvent,
+  ClientDeletedEvent,
+  ClientRegisteredEvent,
+  ClientUpdatedEvent,
+  RateLimitTriggeredEvent,
+  RefreshTokenReuseDetectedEvent,
+  TokenIssuedEvent,
+  TokenRefreshedEvent,
+  TokenRevokedEvent,
+} from './event-types.js'
 import type { VerificationCache } from './resource/verification-cache.js'
 import type { ClientCache } from './validator/client-cache.js'
 import type { JwksUriCache } from './validator/client-jwks.js'
@@ -48,7 +61,10 @@ export interface OidcContext {
   readonly getIdTokenClaims?: GetIdTokenClaims | null
 }
 
-/** Payload of the `appAuthorized` event (DOT's `app_authorized` signal). */
+/**
+ * Payload of the `appAuthorized` event (DOT's `app_authorized` signal). It carries the stored
+ * rows, checksums included: log `tokenIssued` instead, which holds ids and facts only.
+ */
 export interface AppAuthorizedEvent {
   /** The application the token was issued to. */
   readonly application: Application
@@ -107,7 +123,7 @@ export interface StaffActionEvent {
 
 /** The events the toolkit emits. */
 export interface ToolkitEventMap {
-  /** Fired after every token issued by the token endpoint. */
+  /** Fired after every token issued by the token endpoint (DOT parity; the payload holds the stored rows). */
   appAuthorized: [AppAuthorizedEvent]
   /** A user's session at this server ended. */
   logout: [LogoutEvent]
@@ -116,11 +132,41 @@ export interface ToolkitEventMap {
   /** A staff member changed something on the administration pages. */
   staffAction: [StaffActionEvent]
   /**
-   * An `appAuthorized` listener threw or rejected. The token was issued all the same; the
-   * plugin logs these. With no `error` listener they are dropped (never re-thrown).
+   * An access token was issued: every grant of the token endpoint (device flow included), and
+   * tokens the authorization endpoint returned (implicit, hybrid). A grace-period retry of a
+   * refresh, which hands back the pair already issued, issues nothing and fires nothing.
    */
-  error: [unknown]
+  tokenIssued: [TokenIssuedEvent]
+  /** The refresh grant replaced a token pair; fires after that request's `tokenIssued`. */
+  tokenRefreshed: [TokenRefreshedEvent]
+  /** Tokens were revoked, with the reason: revocation endpoint, refresh-token reuse, code replay, logout, the user. */
+  tokenRevoked: [TokenRevokedEvent]
+  /** A rotated or revoked refresh token was presented again (RFC 9700 §4.14.2). */
+  refreshTokenReuseDetected: [RefreshTokenReuseDetectedEvent]
+  /** A user approved an authorization request (consent page, skipped consent, device flow). */
+  authorizationApproved: [AuthorizationApprovedEvent]
+  /** A user denied an authorization request (consent page, device flow). */
+  authorizationDenied: [AuthorizationDeniedEvent]
+  /** A client failed to authenticate (401 `invalid_client`) at an endpoint that authenticates clients. */
+  clientAuthenticationFailed: [ClientAuthenticationFailedEvent]
+  /** A rate limit refused a request (429). */
+  rateLimitTriggered: [RateLimitTriggeredEvent]
+  /** An application (client) was created: dynamic registration, management pages, CLI, host code. */
+  clientRegistered: [ClientRegisteredEvent]
+  /** An application's settings or secret changed. */
+  clientUpdated: [ClientUpdatedEvent]
+  /** An application was deleted, with everything issued to it. */
+  clientDeleted: [ClientDeletedEvent]
+  /**
+   * A listener of one of the events above threw or rejected; the second argument names the
+   * event. The request went on all the same; the plugin logs these. With no `error` listener
+   * they are dropped (never re-thrown).
+   */
+  error: [error: unknown, event?: ToolkitEventName]
 }
+
+/** The events a listener may subscribe to for audit and metrics (every one but `error`). */
+export type ToolkitEventName = Exclude<keyof ToolkitEventMap, 'error'>
 
 /** Everything the core needs, injected once and passed down; there is no global state. */
 export interface ServerContext {

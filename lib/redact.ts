@@ -44,3 +44,29 @@ function lenientDecode (value: string): string {
     return value.replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
   }
 }
+
+/** The longest value `logSafe` keeps, in code points, before it cuts and appends `…`. */
+export const LOG_SAFE_MAX_LENGTH = 128
+
+/**
+ * Control (Cc), format (Cf: bidi overrides, zero-width characters), surrogate (Cs) characters
+ * and line or paragraph separators (Zl, Zp): they forge or hide log lines (CWE-117) and
+ * reorder what a reader sees (Unicode TR 36 §2).
+ */
+const UNSAFE_IN_LOGS = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu
+
+/**
+ * A value a request supplied (a `client_id` as given, say) made fit for a log line or a metric
+ * label: at most `max` code points (then `…`), and every control or format character written as
+ * a visible `\u{…}` escape, so a newline cannot start a forged log entry and a bidi override
+ * cannot make one id read as another. Never use it on secrets: it shortens, it does not hide.
+ */
+export function logSafe (value: string, max = LOG_SAFE_MAX_LENGTH): string {
+  // Cut first, so an attacker's megabyte costs one slice; by code points, never inside a pair.
+  const long = value.length > max * 2
+  const points = Array.from(long ? value.slice(0, max * 2) : value)
+  const cut = long || points.length > max
+  const kept = cut ? points.slice(0, max).join('') : points.join('')
+  const escaped = kept.replace(UNSAFE_IN_LOGS, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`)
+  return cut ? `${escaped}…` : escaped
+}

@@ -24,6 +24,7 @@ import { revocationEndpoint } from './endpoints/revoke.js'
 import { tokenEndpoint } from './endpoints/token.js'
 import { releasableClaims, userInfoEndpoint } from './endpoints/userinfo.js'
 import { ImproperlyConfiguredError, OAuthError } from './errors.js'
+import type { AuthorizationVia } from './event-types.js'
 import type { OAuthRequest, Params } from './request.js'
 import { toErrorResponse, type OAuthResponse } from './response.js'
 import type { DeviceGrantRecord } from './store/types.js'
@@ -63,10 +64,14 @@ export interface OAuthEndpoints {
   validateAuthorizationRequest (params: Params, duplicated: ReadonlySet<string>, options?: AuthorizationRequestOptions): Promise<AuthorizationCheck>
   /** Authorization endpoint, step 2: log in, ask consent, approve, or answer an OIDC `prompt` error, for this user (`null`: anonymous). */
   decideAuthorization (request: AuthorizationRequest, user: AuthorizingUser | null): Promise<AuthorizationDecision>
-  /** The user approved: a code (RFC 6749 §4.1.2), tokens (implicit, hybrid), in the request's response mode. */
-  approveAuthorization (request: AuthorizationRequest, user: AuthorizingUser): Promise<AuthorizationResponse>
-  /** The user denied: `access_denied` for the client (RFC 6749 §4.1.2.1). */
-  denyAuthorization (request: AuthorizationRequest): AuthorizationResponse
+  /**
+   * The user approved: a code (RFC 6749 §4.1.2), tokens (implicit, hybrid), in the request's
+   * response mode. `via` (default `consent`) is how, for `authorizationApproved`: pass an
+   * `approve` decision's `via` when no page was shown.
+   */
+  approveAuthorization (request: AuthorizationRequest, user: AuthorizingUser, via?: AuthorizationVia): Promise<AuthorizationResponse>
+  /** The user denied: `access_denied` for the client (RFC 6749 §4.1.2.1). `user`: who refused, for `authorizationDenied`. */
+  denyAuthorization (request: AuthorizationRequest, user?: AuthorizingUser | null): AuthorizationResponse
   /** Uses up the request's pushed request at the user's decision (RFC 9126 §4: single use); false when it was already used or expired. */
   consumePushedRequest (request: AuthorizationRequest): Promise<boolean>
   /** The token endpoint (RFC 6749 §3.2); OAuth errors resolve as RFC 6749 §5.2 responses, anything else rejects. */
@@ -137,8 +142,8 @@ export function bindEndpoints (ctx: ServerContext): OAuthEndpoints {
     validateAuthorizationRequest: async (params, duplicated, options = {}) =>
       await validateAuthorizationRequest(ctx, params, duplicated, options.issuer ?? settings.issuer ?? undefined, options.resources),
     decideAuthorization: async (request, user) => await decideAuthorization(ctx, request, user),
-    approveAuthorization: async (request, user) => await approveAuthorization(ctx, request, user),
-    denyAuthorization: (request) => denyAuthorization(request),
+    approveAuthorization: async (request, user, via) => await approveAuthorization(ctx, request, user, via),
+    denyAuthorization: (request, user) => denyAuthorization(ctx, request, user?.id ?? null),
     consumePushedRequest: async (request) => await consumePushedRequest(ctx, request.pushedRequestId),
     async token (req, options = {}) {
       try {

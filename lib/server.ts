@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events'
-import { createApplication, regenerateClientSecret, updateApplication, type ApplicationInput, type ApplicationUpdate, type CreatedApplication } from './applications.js'
+import { createApplication, deleteApplication, regenerateClientSecret, updateApplication, type ApplicationInput, type ApplicationUpdate, type CreatedApplication } from './applications.js'
 import { systemClock, type Clock } from './clock.js'
 import type { OidcContext, ServerContext, ToolkitEventMap, VerifyUserCredentials } from './context.js'
 import { ImproperlyConfiguredError } from './errors.js'
+import type { ClientChangeSource } from './event-types.js'
 import { clearExpiredTokens, type ClearExpiredOptions } from './maintenance.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { OAuthRequest } from './request.js'
@@ -72,7 +73,11 @@ export interface OAuthServer extends OAuthEndpoints {
   readonly settings: Settings
   readonly store: Store
   readonly clock: Clock
-  /** `appAuthorized` fires after every token the token endpoint issues (DOT's `app_authorized`). */
+  /**
+   * The toolkit's events (docs/events.md): `tokenIssued`, `tokenRevoked`, `clientAuthenticationFailed`,
+   * … for audit logs and metrics, and `appAuthorized` (DOT's `app_authorized`). A listener that
+   * throws or rejects never fails the request; it is reported on `error`.
+   */
   readonly events: EventEmitter<ToolkitEventMap>
   /** Verifies a bearer token, its audience (the route's declared RFC 8707 resource, or none) and the scopes it must hold. */
   authenticateBearer (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): Promise<BearerResult>
@@ -88,16 +93,26 @@ export interface OAuthServer extends OAuthEndpoints {
    * `aud` must be `options.issuer`, else the `issuer` setting).
    */
   authenticateClient (req: OAuthRequest, options?: EndpointOptions): Promise<AuthenticatedClient>
-  /** Validates and registers an application; the clear secret is returned this once. */
-  createApplication (input: ApplicationInput): Promise<CreatedApplication>
+  /**
+   * Validates and registers an application; the clear secret is returned this once.
+   * @param options `source` (default `api`): who asked, for `clientRegistered`.
+   */
+  createApplication (input: ApplicationInput, options?: { readonly source?: ClientChangeSource }): Promise<CreatedApplication>
   /**
    * Validates and applies changes to application `id` (see `ApplicationUpdate`); a new secret,
    * when one was made, is returned in clear this once. `null` when the application is gone.
-   * @param options `selfService`: an end user edits their own application (the management pages).
+   * @param options `selfService`: an end user edits their own application (the management pages);
+   * `source` (default `api`): who asked, for `clientUpdated`.
    */
-  updateApplication (id: number, input: ApplicationUpdate, options?: { readonly selfService?: boolean }): Promise<CreatedApplication | null>
+  updateApplication (id: number, input: ApplicationUpdate, options?: { readonly selfService?: boolean, readonly source?: ClientChangeSource }): Promise<CreatedApplication | null>
   /** Replaces a confidential application's secret, returned in clear this once; `null` for a public or missing one. */
-  regenerateClientSecret (id: number): Promise<CreatedApplication | null>
+  regenerateClientSecret (id: number, options?: { readonly source?: ClientChangeSource }): Promise<CreatedApplication | null>
+  /**
+   * Deletes application `id` and every token, code and registration of it (`clientDeleted`);
+   * false when it was already gone.
+   * @param options `source` (default `api`): who asked.
+   */
+  deleteApplication (id: number, options?: { readonly source?: ClientChangeSource }): Promise<boolean>
   /** DOT's `cleartokens`. */
   clearExpiredTokens (options?: ClearExpiredOptions): Promise<ClearedCounts>
   /**
@@ -164,10 +179,11 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       const now = authenticateBearerNow(ctx, source, requiredScopes, resource)
       return typeof now === 'string' ? verifyChecksum(ctx, now, requiredScopes, resource) : now
     },
-    authenticateClient: (req, opts = {}) => authenticateClient(ctx, req, req.body ?? {}, opts.issuer ?? settings.issuer),
-    createApplication: (input) => createApplication(ctx, input),
+    authenticateClient: (req, opts = {}) => authenticateClient(ctx, req, req.body ?? {}, opts.issuer ?? settings.issuer, 'authenticate-client'),
+    createApplication: (input, opts = {}) => createApplication(ctx, input, opts.source),
     updateApplication: (id, input, opts) => updateApplication(ctx, id, input, opts),
-    regenerateClientSecret: (id) => regenerateClientSecret(ctx, id),
+    regenerateClientSecret: (id, opts = {}) => regenerateClientSecret(ctx, id, opts.source),
+    deleteApplication: (id, opts = {}) => deleteApplication(ctx, id, opts.source),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
     clearExpiredCimdApplications: (opts) => clearExpiredCimdApplications(ctx, opts),
     close: () => {

@@ -285,8 +285,8 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
     app.log.warn('fastify-oauth-toolkit: the issuer setting is unset, so the issuer is taken from each request\'s Host header; ' +
       'set issuer to this server\'s public URL (e.g. https://auth.example.com/o)')
   }
-  // A failing event listener (appAuthorized, staffAction, …) must not fail the response; it is logged instead.
-  server.events.on('error', (err) => { app.log.error({ err }, 'fastify-oauth-toolkit event listener failed') })
+  // A failing event listener (appAuthorized, tokenIssued, staffAction, …) must not fail the request; it is logged, with the event's name.
+  server.events.on('error', (err, event) => { app.log.error({ err, event }, 'fastify-oauth-toolkit event listener failed') })
   const toolkit = createToolkit(server, {
     loadUser: options.loadUser ?? null,
     resolveUser: options.resolveUser ?? null,

@@ -53,7 +53,7 @@ export class AuthorizationView {
       case 'error': return await this.#fail(request, reply, decision.error, decision.response)
       case 'approve':
         if (!await oauth.consumePushedRequest(check.request)) return await this.#usedRequestUri(request, reply)
-        return await this.#respond(request, reply, await oauth.approveAuthorization(check.request, decision.user))
+        return await this.#respond(request, reply, await oauth.approveAuthorization(check.request, decision.user, decision.via))
       case 'consent': return await this.#consent(request, reply, check.request, decision.user.id)
     }
   }
@@ -76,7 +76,7 @@ export class AuthorizationView {
     // RFC 9126 §4: a pushed request is single-use; the decision uses it up.
     if (!await oauth.consumePushedRequest(check.request)) return await this.#usedRequestUri(request, reply)
     // 302 after a POST, never 307, so the browser does not re-post the form (RFC 9700 §4.12).
-    if (fields.allow === undefined) return await this.#respond(request, reply, oauth.denyAuthorization(check.request))
+    if (fields.allow === undefined) return await this.#respond(request, reply, oauth.denyAuthorization(check.request, user))
     return await this.#respond(request, reply, await oauth.approveAuthorization(check.request, user))
   }
 

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { addressKey } from '../lib/throttle.js'
+import { notifyRateLimited } from './rate-limit.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { issuerOf } from './issuer.js'
@@ -144,12 +145,16 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
               const user = await request.server.oauth.resolveUser(request)
               return user === null ? `oat-device-anon:${addressKey(request.ip)}` : `oat-device-user:${user.id}`
             },
-            errorResponseBuilder: () => new TooManyAttempts('too many user code entries'),
+            errorResponseBuilder: (request: FastifyRequest, context: { ttl: number }) => {
+              notifyRateLimited(request, 'device-entries-per-user', Math.max(1, Math.ceil(context.ttl / 1000)), undefined)
+              return new TooManyAttempts('too many user code entries')
+            },
           },
         },
       }, async (request, reply) => {
         const limited = await perIp(request)
         if (!limited.isAllowed && limited.isExceeded) {
+          notifyRateLimited(request, 'device-entries-per-address', Math.max(1, limited.ttlInSeconds), undefined)
           reply.header('retry-after', String(limited.ttlInSeconds))
           return await tooMany(request, reply)
         }

@@ -3,7 +3,8 @@ import { ApplicationValidationError, type ApplicationInput } from '../lib/applic
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
-import { APPLICATION_GRANT_TYPES, type Application, type TokenEndpointAuthMethod } from '../lib/store/types.js'
+import { listening, notifyAccessTokenRevoked } from '../lib/events.js'
+import { APPLICATION_GRANT_TYPES, type AccessTokenRecord, type Application, type TokenEndpointAuthMethod } from '../lib/store/types.js'
 import { scopeList } from '../lib/validator/scopes.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -219,7 +220,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     try {
       // Any logged-in user may register here, with redirect URIs nobody vetted: the client is
       // self-registered, so its early authorization errors are never redirected (RFC 9700 §4.11.2).
-      const created = await request.server.oauth.createApplication({ ...toInput(values), userId: user.id, selfRegistered: true })
+      const created = await request.server.oauth.createApplication({ ...toInput(values), userId: user.id, selfRegistered: true }, { source: 'management' })
       // The secret is shown on this response only (never in a URL); then only its hash exists.
       return await detail(request, reply, user, created.application, created.clientSecret)
     } catch (err) {
@@ -253,7 +254,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     try {
       // An operator's application the user owns (CLI --user) that the user points somewhere new
       // is no longer vetted: selfService marks it (RFC 9700 §4.11.2).
-      const updated = await request.server.oauth.updateApplication(application.id, toInput(values), { selfService: true })
+      const updated = await request.server.oauth.updateApplication(application.id, toInput(values), { selfService: true, source: 'management' })
       if (updated === null) return await sendError(request, reply, 404, 'not_found', 'apps.notFound')
       if (updated.clientSecret !== null) return await detail(request, reply, user, updated.application, updated.clientSecret)
       return await reply.redirect(`${apps}${application.id}/`, 302)
@@ -271,7 +272,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
     let regenerated
     try {
-      regenerated = await request.server.oauth.regenerateClientSecret(application.id)
+      regenerated = await request.server.oauth.regenerateClientSecret(application.id, { source: 'management' })
     } catch (err) {
       if (!(err instanceof ApplicationValidationError)) throw err
       // The core's validation messages are English, as on the form (docs/i18n.md).
@@ -304,7 +305,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
     if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
-    await request.server.oauth.store.deleteApplication(application.id)
+    await request.server.oauth.deleteApplication(application.id, { source: 'management' })
     return await reply.redirect(apps, 302)
   })
 
@@ -329,7 +330,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
   })
 
   /** The user's own access token with the route's `:id`, else a 404 page. */
-  async function ownToken (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<{ id: number, applicationId: number | null } | null> {
+  async function ownToken (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<AccessTokenRecord | null> {
     const id = Number((request.params as { id?: string }).id)
     const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findAccessTokenById(id) : null
     if (found !== null && found.userId === user.id) return found
@@ -362,7 +363,12 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (token === null) return reply
     if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
     // Revokes the access token and its refresh token (the whole family): DOT left the refresh token alive.
-    await request.server.oauth.store.revokeAccessToken(token.id, request.server.oauth.clock.now())
+    const { oauth } = request.server
+    await oauth.store.revokeAccessToken(token.id, oauth.clock.now())
+    if (listening(oauth.events, 'tokenRevoked')) {
+      const owner = token.applicationId === null ? null : await oauth.store.findApplicationById(token.applicationId)
+      notifyAccessTokenRevoked(oauth, 'user', token, owner?.clientId ?? null)
+    }
     return await reply.redirect(tokens, 302)
   })
 }

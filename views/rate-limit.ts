@@ -6,6 +6,9 @@ import { toErrorResponse } from '../lib/response.js'
 import { accountKey, addressKey, InFlight, MAX_DELAY_SECONDS, progressiveDelayMs, WaitingRoom } from '../lib/throttle.js'
 import { parseBasicAuth } from '../lib/validator/client-auth.js'
 import { claimedClientId } from '../lib/validator/client-assertion.js'
+import type { RateLimitKind } from '../lib/event-types.js'
+import { emitEvent, listening } from '../lib/events.js'
+import { logSafe } from '../lib/redact.js'
 import { sendOAuthResponse } from './oauth-request.js'
 
 // Brute-force limits on top of @fastify/rate-limit's stores, so a host that registered the plugin
@@ -60,6 +63,32 @@ export class CountersUnavailableError extends OAuthError {
       headers: { 'retry-after': '5' },
     })
   }
+}
+
+/** A refusal: which limit, and the `Retry-After` seconds. */
+interface Refusal {
+  readonly limit: RateLimitKind
+  readonly seconds: number
+}
+
+/**
+ * `rateLimitTriggered` for a refused request: the limit, the route's pattern, the address
+ * (`request.ip`, as the request log has it) and the client id claimed, made log-safe. Never the
+ * account name a limit counts, nor anything from a credential.
+ */
+export function notifyRateLimited (request: FastifyRequest, limit: RateLimitKind, retryAfterSeconds: number, clientId: string | undefined): void {
+  // `loginRateLimit` may guard a login route of an instance the toolkit is not registered on.
+  if (!request.server.hasDecorator('oauth')) return
+  const { oauth } = request.server
+  if (!listening(oauth.events, 'rateLimitTriggered')) return
+  emitEvent(oauth.events, 'rateLimitTriggered', {
+    at: oauth.clock.now(),
+    limit,
+    route: request.routeOptions.url ?? '',
+    retryAfterSeconds,
+    ip: request.ip,
+    clientId: clientId === undefined ? null : logSafe(clientId),
+  })
 }
 
 /** Runs a limit check; a failing store becomes the 503 answer instead of an unhandled error (a 500). */
@@ -182,11 +211,11 @@ class FailureLimits {
   }
 
   /**
-   * Decides whether a request goes on: resolves the `Retry-After` seconds of a refusal, or `null`
-   * once the request may be checked (after any wait). A password attempt that goes on is counted
-   * as running until its reply closes.
+   * Decides whether a request goes on: resolves the refusal (the limit and its `Retry-After`
+   * seconds), or `null` once the request may be checked (after any wait). A password attempt
+   * that goes on is counted as running until its reply closes.
    */
-  async admit (request: FastifyRequest, reply: FastifyReply): Promise<number | null> {
+  async admit (request: FastifyRequest, reply: FastifyReply): Promise<Refusal | null> {
     const { address, clientId, account } = this.#config.claims(request)
     const addressKey = `ip|${address}`
     const pairKey = `pair|${address}|${account ?? ''}`
@@ -195,15 +224,15 @@ class FailureLimits {
     const running = (key: string): number => account === undefined ? 0 : this.#inFlight.count(key)
     if (this.#address !== null) {
       const state = await this.#address.read(request)
-      if (state.used + running(addressKey) >= (this.#config.perAddress ?? 0)) return state.ttlSeconds
+      if (state.used + running(addressKey) >= (this.#config.perAddress ?? 0)) return { limit: 'failures-per-address', seconds: state.ttlSeconds }
     }
     if (clientId !== undefined) {
       const state = await this.#clientPair.read(request)
-      if (state.used >= this.#config.perSource) return state.ttlSeconds
+      if (state.used >= this.#config.perSource) return { limit: 'failures-per-client-address', seconds: state.ttlSeconds }
     }
     if (account === undefined) return null
     const pair = await this.#accountPair.read(request)
-    if (pair.used + running(pairKey) >= this.#config.perSource) return pair.ttlSeconds
+    if (pair.used + running(pairKey) >= this.#config.perSource) return { limit: 'failures-per-account-address', seconds: pair.ttlSeconds }
     const clean = pair.used === 0 && running(pairKey) === 0
     const end = this.#inFlight.start([addressKey, pairKey])
     reply.raw.once('close', end)
@@ -218,7 +247,7 @@ class FailureLimits {
     // failed for this account is refused until the room has space again.
     if (clean) return null
     end()
-    return Math.ceil(ms / 1000)
+    return { limit: 'account-waiting-room', seconds: Math.ceil(ms / 1000) }
   }
 
   /** Counts a failure against the address and against what failed. */
@@ -281,17 +310,20 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
   return {
     async preHandler (request, reply) {
       return await checkingLimits(request, reply, async () => {
-        let wait = failures === null ? null : await failures.admit(request, reply)
-        if (wait === null && requests !== null) {
+        let refusal = failures === null ? null : await failures.admit(request, reply)
+        if (refusal === null && requests !== null) {
           const counted = endpointClaims(request).clientId === undefined ? requests.slice(0, 1) : requests
-          for (const limiter of counted) {
+          for (const [index, limiter] of counted.entries()) {
             const state = await limiter(request)
-            if (state.isExceeded === true && wait === null) wait = state.ttlInSeconds ?? 1
+            if (state.isExceeded === true && refusal === null) {
+              refusal = { limit: index === 0 ? 'requests-per-address' : 'requests-per-client-address', seconds: state.ttlInSeconds ?? 1 }
+            }
           }
         }
-        if (wait === null) return undefined
+        if (refusal === null) return undefined
         request.log.info({ ip: request.ip }, 'oauth endpoint rate limit reached')
-        return sendOAuthResponse(reply, toErrorResponse(new TooManyRequestsError(wait)))
+        notifyRateLimited(request, refusal.limit, Math.max(1, refusal.seconds), endpointClaims(request).clientId)
+        return sendOAuthResponse(reply, toErrorResponse(new TooManyRequestsError(refusal.seconds)))
       })
     },
     // The token endpoint answers OAuth errors itself (no throw), so failures are read off the
@@ -326,6 +358,7 @@ export async function registrationRateLimit (app: FastifyInstance): Promise<Endp
     const state = await limiter(request)
     if (state.isExceeded !== true) return undefined
     request.log.info({ ip: request.ip }, 'client registration rate limit reached')
+    notifyRateLimited(request, 'registrations-per-address', Math.max(1, state.ttlInSeconds ?? 1), undefined)
     return sendOAuthResponse(reply, toErrorResponse(new TooManyRequestsError(state.ttlInSeconds ?? 1)))
   })
 }
@@ -416,10 +449,11 @@ export async function loginRateLimit (app: FastifyInstance, options: LoginRateLi
     reply.code(429).header('retry-after', String(wait)).type('text/plain; charset=utf-8').send('Too many failed logins; retry later.'))
   return {
     async preHandler (request, reply) {
-      const wait = await limits.admit(request, reply)
-      if (wait === null) return undefined
+      const refusal = await limits.admit(request, reply)
+      if (refusal === null) return undefined
       request.log.info({ ip: request.ip }, 'login rate limit reached')
-      return await onLimited(request, reply, Math.max(1, wait))
+      notifyRateLimited(request, refusal.limit, Math.max(1, refusal.seconds), undefined)
+      return await onLimited(request, reply, Math.max(1, refusal.seconds))
     },
     async recordFailure (request) {
       await limits.record(request, { client: false, account: true })

@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events'
 import type { Clock } from '../clock.js'
+import type { ToolkitEventMap } from '../context.js'
 import type { SecretHasher } from '../tokens/secret-hasher.js'
 import { booleanOption, CliUsageError, parseCommandArgs, stringOption, type OptionSpecs, type OptionValues } from './args.js'
 
@@ -21,10 +23,15 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>
 }
 
-/** Optional dependencies, for tests: the clock and the secret hasher of the server the CLI builds. */
+/** Optional dependencies, for tests and embedding: the clock and the secret hasher of the server the CLI builds. */
 export interface CliDeps {
   readonly clock?: Clock
   readonly hasher?: SecretHasher
+  /**
+   * Called with the events of the server the CLI builds, before it does anything: a program that
+   * runs the CLI in its own process (`runCli`) subscribes here, to log `clientRegistered` (source `cli`).
+   */
+  readonly listen?: (events: EventEmitter<ToolkitEventMap>) => void
 }
 
 /** What a command runs with. */

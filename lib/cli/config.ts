@@ -39,7 +39,7 @@ export const SEALING_KEY_ENV = 'OAT_CLIENT_SECRET_SEALING_KEY'
  */
 export function adminServer (store: Store, settings: Settings, deps: CliDeps, env: Readonly<Record<string, string | undefined>> = {}): OAuthServer {
   const sealingKey = env[SEALING_KEY_ENV]
-  return createOAuthServer({
+  const server = createOAuthServer({
     store,
     settings,
     ...(sealingKey === undefined || sealingKey === '' ? {} : { clientSecretSealingKey: sealingKey }),
@@ -48,4 +48,6 @@ export function adminServer (store: Store, settings: Settings, deps: CliDeps, en
     // The CLI never runs the password grant, but a settings file that enables it must still load.
     verifyUserCredentials: async () => null,
   })
+  deps.listen?.(server.events)
+  return server
 }

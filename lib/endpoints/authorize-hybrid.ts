@@ -5,6 +5,7 @@ import { prepareIssue } from '../tokens/issue.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
 import { authorizationResponse, type AuthorizationResponse } from './authorize-response.js'
 import { storeCode } from './authorize-code.js'
+import { notifyTokenIssued } from '../events.js'
 
 /**
  * OIDC Core §3.3.2.5: the hybrid flow's answer, in the fragment (or `form_post`): a code, plus an access token
@@ -37,6 +38,7 @@ export async function approveHybrid (ctx: ServerContext, request: AuthorizationR
     })
   if (issue !== null && accessToken !== undefined) {
     const rows = await ctx.store.issueTokens({ ...issue, idToken: idToken?.record ?? null })
+    notifyTokenIssued(ctx, request.application, 'hybrid', rows, idToken !== null, request.responseType)
     answer.access_token = accessToken
     answer.token_type = 'Bearer'
     answer.expires_in = String(Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000)))

@@ -18,7 +18,8 @@ export type AuthorizationDecision =
    */
   | { readonly kind: 'error', readonly error: OAuthError, readonly response: AuthorizationResponse | null }
   | { readonly kind: 'consent', readonly user: AuthorizingUser }
-  | { readonly kind: 'approve', readonly user: AuthorizingUser }
+  /** Approve without asking; `via` says why (pass it to `approveAuthorization` for `authorizationApproved`). */
+  | { readonly kind: 'approve', readonly user: AuthorizingUser, readonly via: 'skip-authorization' | 'previous-consent' }
 
 /**
  * OIDC Core §3.1.2.1–3.1.2.6 (`prompt`, `max_age`) on top of RFC 6749's consent. Runs after the
@@ -45,7 +46,8 @@ export async function decideAuthorization (ctx: ServerContext, request: Authoriz
     return none ? loginRequired('max_age exceeded') : { kind: 'login', loginAfter: null }
   }
   if (request.prompt.includes('consent')) return { kind: 'consent', user }
-  if (await canSkipConsent(ctx, request, user.id)) return { kind: 'approve', user }
+  const skip = await canSkipConsent(ctx, request, user.id)
+  if (skip !== null) return { kind: 'approve', user, via: skip }
   return none
     ? fail(new ConsentRequiredError({ detail: 'prompt=none, but consent is needed' }))
     : { kind: 'consent', user }

@@ -42,7 +42,7 @@ export async function deviceAuthorizationEndpoint (ctx: ServerContext, req: OAut
   issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   const params = requireFormBody(req)
   rejectDuplicateParams(req)
-  const client = await authenticateClient(ctx, req, params, issuer)
+  const client = await authenticateClient(ctx, req, params, issuer, 'device-authorization')
   if (client.application.authorizationGrantType !== DEVICE_CODE_GRANT_TYPE) {
     throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application asked for a device code` })
   }

@@ -4,6 +4,7 @@ import { resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
 import type { AuthorizingUser } from './authorize-request.js'
 import { normalizeUserCode, userCodeChecksum } from './device-user-code.js'
+import { listening, notifyAuthorizationApproved, notifyAuthorizationDenied } from '../events.js'
 
 /** A device authorization waiting for its user's decision, with the application asking. */
 export interface PendingDeviceAuthorization {
@@ -41,5 +42,17 @@ export async function pendingDeviceAuthorization (ctx: ServerContext, id: number
 export async function decideDeviceAuthorization (ctx: ServerContext, id: number, user: AuthorizingUser, approve: boolean): Promise<boolean> {
   if (!Number.isSafeInteger(id) || id <= 0) return false
   const now = ctx.clock.now()
-  return await ctx.store.decideDeviceGrant(id, user.id, approve ? 'authorized' : 'denied', user.authTime ?? now, now)
+  const decided = await ctx.store.decideDeviceGrant(id, user.id, approve ? 'authorized' : 'denied', user.authTime ?? now, now)
+  if (decided && listening(ctx.events, approve ? 'authorizationApproved' : 'authorizationDenied')) await notifyDecision(ctx, id, user.id, approve)
+  return decided
+}
+
+/** `authorizationApproved` or `authorizationDenied` (via `device`), read back from the decided authorization. */
+async function notifyDecision (ctx: ServerContext, id: number, userId: string, approve: boolean): Promise<void> {
+  const grant = await ctx.store.findDeviceGrantById(id)
+  const application = grant === null ? null : await ctx.store.findApplicationById(grant.applicationId)
+  if (grant === null || application === null) return
+  const decided = { application, scopes: scopeList(grant.scope), resources: resourceList(grant.resource), deviceGrantId: grant.id }
+  if (approve) notifyAuthorizationApproved(ctx, decided, userId, 'device')
+  else notifyAuthorizationDenied(ctx, decided, userId, 'device')
 }

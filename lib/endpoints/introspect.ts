@@ -112,7 +112,7 @@ async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params
     }
     return { application, resourceServer: true }
   }
-  const client = await authenticateClient(ctx, req, params, issuer)
+  const client = await authenticateClient(ctx, req, params, issuer, 'introspection')
   if (client.application.clientType !== 'confidential') throw new InvalidClientError({ detail: 'public clients may not introspect' })
   return { application: client.application, resourceServer: mayIntrospect(client.application) }
 }

@@ -5,6 +5,7 @@ import { param, type Params } from '../request.js'
 import type { Application, ApplicationGrantType } from '../store/types.js'
 import { hs256KeyOf } from '../tokens/id-token.js'
 import { SIGNING_KEY_ALGORITHMS } from '../tokens/signing-keys.js'
+import { notifyAccessTokenRevoked } from '../events.js'
 
 /** The parameters of OpenID Connect RP-Initiated Logout 1.0 §2 the toolkit reads. */
 export const LOGOUT_PARAMETERS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state'] as const
@@ -145,6 +146,7 @@ export async function revokeBrowserTokens (ctx: ServerContext, userId: string): 
     const application = token.applicationId === null ? null : await ctx.store.findApplicationById(token.applicationId)
     if (application === null || !BROWSER_GRANT_TYPES.has(application.authorizationGrantType)) continue
     await ctx.store.revokeAccessToken(token.id, now)
+    notifyAccessTokenRevoked(ctx, 'logout', token, application.clientId)
     revoked++
   }
   return revoked

@@ -27,7 +27,7 @@ export async function pushedAuthorizationRequestEndpoint (ctx: ServerContext, re
   if (req.duplicated.has('client_id') || req.duplicated.has('client_secret')) {
     throw new InvalidRequestError({ description: 'Parameter repeated: client_id or client_secret.' })
   }
-  const { application } = await authenticateClient(ctx, req, body, issuer ?? null)
+  const { application } = await authenticateClient(ctx, req, body, issuer ?? null, 'par')
   // §2.1: request_uri MUST NOT be pushed.
   if (body.request_uri !== undefined) throw new InvalidRequestError({ description: 'request_uri must not be pushed.' })
   if (req.duplicated.has('request')) throw new InvalidRequestError({ description: 'Parameter repeated: request.' })

@@ -1,4 +1,5 @@
-import { ApplicationValidationError, clientKeyProblems, prepareApplication, reconcileSecret } from '../applications.js'
+import { ApplicationValidationError, clientKeyProblems, deleteApplication, prepareApplication, reconcileSecret } from '../applications.js'
+import { notifyClientRegistered, notifyClientUpdated } from '../events.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
 import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
@@ -167,6 +168,7 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
     accessTokenChecksum: tokenChecksum(registrationToken),
     metadata: extraMetadata(metadata),
   })
+  notifyClientRegistered(ctx, application, 'dynamic-registration')
   const credentials: Record<string, unknown> = prepared.clientSecret === null
     ? {}
     // RFC 7591 §3.2.1: 0 means the secret does not expire.
@@ -261,6 +263,7 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     ...(clientType === 'public' ? { allowIntrospection: false } : {}),
   }, { accessTokenChecksum: newToken === null ? registration.accessTokenChecksum : tokenChecksum(newToken), metadata: extraMetadata(metadata) }, now)
   if (updated === null) throw invalidToken('client deleted during the update')
+  notifyClientUpdated(ctx, updated, 'dynamic-registration', clientSecret !== null)
   const extra: Record<string, unknown> = {}
   if (clientSecret !== null) Object.assign(extra, { client_secret: clientSecret, client_secret_expires_at: 0 })
   // RFC 7592 §3: the response always carries the token to use from now on.
@@ -292,6 +295,6 @@ function updatedAlgorithm (ctx: ServerContext, application: Application, metadat
 /** `DELETE {prefix}/register/:client_id/` (RFC 7592 §2.3): the application and every token, code and registration of it go. */
 export async function deleteRegistrationEndpoint (ctx: ServerContext, clientId: string, authorization: string | undefined): Promise<OAuthResponse> {
   const { application } = await authenticateRegistration(ctx, clientId, authorization)
-  await ctx.store.deleteApplication(application.id)
+  await deleteApplication(ctx, application.id, 'dynamic-registration')
   return { status: 204, headers: { 'cache-control': 'no-store', pragma: 'no-cache' }, body: null }
 }

@@ -4,6 +4,7 @@ import { param, type OAuthRequest, type Params } from '../request.js'
 import { NO_STORE_HEADERS, type OAuthResponse } from '../response.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
+import { notifyAccessTokenRevoked, notifyRefreshFamilyRevoked } from '../events.js'
 import { corsHeaders, withCors } from './cors.js'
 import { requireFormBody } from './form.js'
 
@@ -16,7 +17,7 @@ import { requireFormBody } from './form.js'
 export async function revocationEndpoint (ctx: ServerContext, req: OAuthRequest, issuer: string | null = ctx.settings.issuer): Promise<OAuthResponse> {
   const params = requireFormBody(req)
   rejectDuplicateParams(req)
-  const client = await authenticateClient(ctx, req, params, issuer)
+  const client = await authenticateClient(ctx, req, params, issuer, 'revocation')
   return await withCors(corsHeaders(req, client.application), () => revokeOwnToken(ctx, client, params))
 }
 
@@ -42,20 +43,40 @@ async function revokeOwnToken (ctx: ServerContext, client: AuthenticatedClient, 
     const found = await lookup(ctx, checksum)
     if (found === null) continue
     // §2.1: only the client the token was issued to may revoke it; anyone else gets the same 200.
-    if (found.applicationId === client.application.id) await found.revoke(now)
+    if (found.applicationId === client.application.id) {
+      await found.revoke(now)
+      found.notify(client.application.clientId)
+    }
     break
   }
   return { status: 200, headers: { ...NO_STORE_HEADERS }, body: null }
 }
 
-interface FoundToken { applicationId: number | null, revoke (now: Date): Promise<void> }
+interface FoundToken {
+  applicationId: number | null
+  revoke (now: Date): Promise<void>
+  /** `tokenRevoked` (reason `revocation-endpoint`), once revoked. */
+  notify (clientId: string): void
+}
 
 async function findAccess (ctx: ServerContext, checksum: string): Promise<FoundToken | null> {
   const record = await ctx.store.findAccessToken(checksum)
-  return record === null ? null : { applicationId: record.applicationId, revoke: (now) => ctx.store.revokeAccessToken(record.id, now) }
+  return record === null
+    ? null
+    : {
+        applicationId: record.applicationId,
+        revoke: (now) => ctx.store.revokeAccessToken(record.id, now),
+        notify: (clientId) => { notifyAccessTokenRevoked(ctx, 'revocation-endpoint', record, clientId) },
+      }
 }
 
 async function findRefresh (ctx: ServerContext, checksum: string): Promise<FoundToken | null> {
   const record = await ctx.store.findRefreshToken(checksum)
-  return record === null ? null : { applicationId: record.applicationId, revoke: (now) => ctx.store.revokeTokenFamily(record.tokenFamily, now) }
+  return record === null
+    ? null
+    : {
+        applicationId: record.applicationId,
+        revoke: (now) => ctx.store.revokeTokenFamily(record.tokenFamily, now),
+        notify: (clientId) => { notifyRefreshFamilyRevoked(ctx, 'revocation-endpoint', record, clientId) },
+      }
 }

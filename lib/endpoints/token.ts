@@ -1,6 +1,5 @@
-import type { AppAuthorizedEvent, ServerContext } from '../context.js'
+import type { ServerContext } from '../context.js'
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors.js'
-import { notifyListeners } from '../events.js'
 import { TOKEN_GRANTS } from '../grants/index.js'
 import type { GrantRequestInfo, TokenGrant } from '../grants/types.js'
 import { param, paramValues, type OAuthRequest, type Params } from '../request.js'
@@ -9,6 +8,7 @@ import { tokenResponseBody } from '../tokens/issue.js'
 import { authenticateClient, type AuthenticatedClient } from '../validator/client-auth.js'
 import { nonceHeader, tokenRequestProof } from '../dpop/server.js'
 import { corsHeaders, withCors } from './cors.js'
+import { emitEvent, listening, notifyTokenIssued, notifyTokenRefreshed } from '../events.js'
 
 /** Parameters every grant may carry besides its own (client authentication, RFC 6749 §2.3.1, RFC 7521 §4.2). */
 const CLIENT_PARAMETERS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
@@ -21,7 +21,7 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest, issu
   const params = requireFormBody(req)
   const grant = selectGrant(ctx, req, params)
   rejectDuplicateParams(req, grant)
-  const client = await authenticateClient(ctx, req, params, issuer)
+  const client = await authenticateClient(ctx, req, params, issuer, 'token')
   // CORS (DOT 2.4): a browser on one of the client's allowed origins may read the answer.
   return await withCors(corsHeaders(req, client.application), async () => {
     checkClientMayUseGrant(client, grant)
@@ -33,13 +33,19 @@ export async function tokenEndpoint (ctx: ServerContext, req: OAuthRequest, issu
 
 async function issueToken (ctx: ServerContext, client: AuthenticatedClient, grant: TokenGrant, params: Params, info: GrantRequestInfo): Promise<OAuthResponse> {
   const result = await grant.handle(ctx, client, params, info)
-  if (result.rows.accessToken.applicationId !== null) {
-    notifyAppAuthorized(ctx, {
+  // DOT's `app_authorized` signal. The token is already stored, so no listener may turn this 200
+  // into a 500 (or an unhandled rejection), nor skip the listeners after it (lib/events.ts).
+  if (result.rows.accessToken.applicationId !== null && listening(ctx.events, 'appAuthorized')) {
+    emitEvent(ctx.events, 'appAuthorized', {
       application: client.application,
       accessToken: result.rows.accessToken,
       refreshToken: result.rows.refreshToken,
       grantType: grant.grantType,
     })
+  }
+  if (result.reissued !== true) {
+    notifyTokenIssued(ctx, client.application, grant.grantType, result.rows, result.idToken !== undefined)
+    if (result.refreshed !== undefined) notifyTokenRefreshed(ctx, client.application, result.refreshed, result.rows)
   }
   return noStoreJson(200, tokenResponseBody(ctx, result.tokens, result.rows, result.idToken), nonceHeader(ctx))
 }
@@ -77,9 +83,4 @@ function checkClientMayUseGrant (client: AuthenticatedClient, grant: TokenGrant)
   if (!grant.applicationTypes.has(client.application.authorizationGrantType)) {
     throw new UnauthorizedClientError({ detail: `${client.application.authorizationGrantType} application may not use ${grant.grantType}` })
   }
-}
-
-/** DOT's `app_authorized` signal. The token is already stored: a failing listener changes nothing (`notifyListeners`). */
-function notifyAppAuthorized (ctx: ServerContext, event: AppAuthorizedEvent): void {
-  notifyListeners(ctx.events, 'appAuthorized', event)
 }

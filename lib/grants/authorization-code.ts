@@ -10,6 +10,8 @@ import { isPkceValue, verifyCodeChallenge } from '../tokens/pkce.js'
 import { redirectUriMatches } from '../validator/redirect-uri.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
+import type { AuthenticatedClient } from '../validator/client-auth.js'
+import { notifyCodeTokensRevoked } from '../events.js'
 import type { TokenGrant } from './types.js'
 
 /**
@@ -29,7 +31,7 @@ export const authorizationCodeGrant: TokenGrant = {
     if (grant === null) throw new InvalidGrantError({ detail: 'unknown authorization code' })
     // RFC 6749 §4.1.3: a code is bound to the client it was issued to.
     if (grant.applicationId !== client.application.id) throw new InvalidGrantError({ detail: 'code issued to another client' })
-    if (grant.consumedAt !== null) return await refuseReplay(ctx, grant)
+    if (grant.consumedAt !== null) return await refuseReplay(ctx, client, grant)
     if (grant.expiresAt.getTime() <= ctx.clock.now().getTime()) throw new InvalidGrantError({ detail: 'authorization code expired' })
     checkRedirectUri(grant, param(params, 'redirect_uri'), client.application.redirectUris)
     checkCodeVerifier(grant, param(params, 'code_verifier'))
@@ -64,14 +66,15 @@ export const authorizationCodeGrant: TokenGrant = {
     })
     const result = await ctx.store.redeemGrant(grant.id, { ...issue, idToken: idToken?.record ?? null })
     // Another exchange won the race (or the code expired meanwhile): a replay by definition.
-    if (!result.ok) return await refuseReplay(ctx, grant)
+    if (!result.ok) return await refuseReplay(ctx, client, grant)
     return idToken === null ? { tokens, rows: result.rows } : { tokens, rows: result.rows, idToken: idToken.jwt }
   },
 }
 
 /** RFC 6749 §4.1.2: deny the replay and SHOULD revoke the tokens issued from the code. */
-async function refuseReplay (ctx: ServerContext, grant: GrantRecord): Promise<never> {
+async function refuseReplay (ctx: ServerContext, client: AuthenticatedClient, grant: GrantRecord): Promise<never> {
   await ctx.store.revokeGrantTokens(grant.id, ctx.clock.now())
+  notifyCodeTokensRevoked(ctx, client.application, grant.id, grant.userId)
   throw new InvalidGrantError({ detail: 'authorization code replayed; its tokens were revoked' })
 }
 

@@ -11,6 +11,8 @@ import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
 import { checkAllowedScopes, hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
+import type { AuthenticatedClient } from '../validator/client-auth.js'
+import { notifyRefreshFamilyRevoked, notifyRefreshTokenReuse } from '../events.js'
 import type { GrantResult, TokenGrant } from './types.js'
 
 /**
@@ -36,7 +38,7 @@ export const refreshTokenGrant: TokenGrant = {
     // replay rules, so a stolen bound token, useless without the key, cannot revoke its family either.
     const jkt = info.dpopJkt ?? ''
     if (record.jkt !== '' && record.jkt !== jkt) throw new InvalidGrantError({ detail: jkt === '' ? 'DPoP-bound refresh token presented without a proof' : 'DPoP proof key differs from the refresh token\'s' })
-    if (record.revokedAt !== null) return await replayOrGrace(ctx, presented, record)
+    if (record.revokedAt !== null) return await replayOrGrace(ctx, client, presented, record)
     if (isExpired(ctx, record)) throw new InvalidGrantError({ detail: 'refresh token idle-expired' })
     const granted = scopeList(record.scope)
     const requested = parseScopeParam(param(params, 'scope')) ?? granted
@@ -70,15 +72,15 @@ export const refreshTokenGrant: TokenGrant = {
     if (!rotate) {
       const result = await ctx.store.replaceAccessToken(record.id, withIdToken)
       if (!result.ok) throw new InvalidGrantError({ detail: 'refresh token revoked concurrently' })
-      return { tokens: { accessToken: tokens.accessToken, refreshToken: presented }, rows: result.rows, ...extra }
+      return { tokens: { accessToken: tokens.accessToken, refreshToken: presented }, rows: result.rows, refreshed: record, ...extra }
     }
     const sealed = ctx.settings.refreshTokenGracePeriodSeconds > 0 ? sealSuccessor(presented, tokens) : null
     const result = await ctx.store.rotateRefreshToken(record.id, sealed, withIdToken)
-    if (result.ok) return { tokens, rows: result.rows, ...extra }
+    if (result.ok) return { tokens, rows: result.rows, refreshed: record, ...extra }
     // Another request rotated it first: this one is a replay or a grace-period retry.
     const latest = await ctx.store.findRefreshToken(record.checksum)
     if (latest === null) throw new InvalidGrantError({ detail: 'refresh token deleted concurrently' })
-    return await replayOrGrace(ctx, presented, latest)
+    return await replayOrGrace(ctx, client, presented, latest)
   },
 }
 
@@ -89,13 +91,16 @@ function isExpired (ctx: ServerContext, record: RefreshTokenRecord): boolean {
 }
 
 /** A presented refresh token that is already revoked: a grace-period retry, or a replay. */
-async function replayOrGrace (ctx: ServerContext, presented: string, record: RefreshTokenRecord): Promise<GrantResult> {
+async function replayOrGrace (ctx: ServerContext, client: AuthenticatedClient, presented: string, record: RefreshTokenRecord): Promise<GrantResult> {
   const grace = await graceRetry(ctx, presented, record)
   if (grace !== null) return grace
-  if (ctx.settings.refreshTokenReuseProtection) {
+  const protect = ctx.settings.refreshTokenReuseProtection
+  if (protect) {
     // RFC 9700 §4.14.2: a rotated token came back, so one of its holders is an attacker.
     await ctx.store.revokeTokenFamily(record.tokenFamily, ctx.clock.now())
   }
+  notifyRefreshTokenReuse(ctx, client.application, record, protect)
+  if (protect) notifyRefreshFamilyRevoked(ctx, 'refresh-token-reuse', record, client.application.clientId)
   throw new InvalidGrantError({ detail: 'revoked or rotated refresh token presented' })
 }
 
@@ -115,5 +120,5 @@ async function graceRetry (ctx: ServerContext, presented: string, record: Refres
   if (successor === null || successor.revokedAt !== null || successor.accessTokenId === null) return null
   const accessToken = await ctx.store.findAccessTokenById(successor.accessTokenId)
   if (accessToken === null || accessToken.checksum !== tokenChecksum(pair.accessToken)) return null
-  return { tokens: pair, rows: { accessToken, refreshToken: successor } }
+  return { tokens: pair, rows: { accessToken, refreshToken: successor }, reissued: true }
 }

@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context.js'
 import type { Params } from '../request.js'
 import type { Settings } from '../settings.js'
-import type { ApplicationGrantType, IssuedTokenRows } from '../store/types.js'
+import type { ApplicationGrantType, IssuedTokenRows, RefreshTokenRecord } from '../store/types.js'
 import type { TokenPair } from '../tokens/issue.js'
 import type { AuthenticatedClient } from '../validator/client-auth.js'
 
@@ -11,6 +11,10 @@ export interface GrantResult {
   readonly rows: IssuedTokenRows
   /** The signed OpenID Connect ID token, when one was issued. */
   readonly idToken?: string
+  /** The refresh grant: the refresh token presented, which these tokens replace (`tokenRefreshed`). */
+  readonly refreshed?: RefreshTokenRecord
+  /** A grace-period retry: the pair issued before, handed back; nothing new was issued. */
+  readonly reissued?: boolean
 }
 
 /** Per-request facts a grant may need besides its parameters. */

@@ -6,6 +6,8 @@ import type { Application, TokenEndpointAuthMethod } from '../store/types.js'
 import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './client-assertion.js'
 import { freezeApplication } from './client-cache.js'
 import { looksLikeCimdUrl, lookupClient } from '../registration/cimd.js'
+import type { ClientAuthEndpoint } from '../event-types.js'
+import { listening, notifyClientAuthenticationFailed } from '../events.js'
 
 /** How the client authenticated (RFC 8414 `token_endpoint_auth_methods_supported` names). */
 export type ClientAuthMethod = TokenEndpointAuthMethod
@@ -123,12 +125,37 @@ function presentedAssertion (req: OAuthRequest, params: Params): string | null {
  * public client by its `client_id`. Unknown clients cost the same hashing work as known ones
  * (so timing does not tell which exist). A JWT client assertion (`private_key_jwt`,
  * `client_secret_jwt`) is verified against `issuer`, the `aud` it must carry. Every failure is
- * 401 `invalid_client`; the real reason goes to `detail`.
+ * 401 `invalid_client`; the real reason goes to `detail`, and to `clientAuthenticationFailed`
+ * (with `endpoint`, the method tried and the id as given) when someone listens.
  */
 export async function authenticateClient (ctx: ServerContext, req: OAuthRequest, params: Params,
-  issuer: string | null = ctx.settings.issuer): Promise<AuthenticatedClient> {
-  const presented = presentedCredentials(req, params)
-  if (presented === null) throw new InvalidClientError({ detail: 'no client credentials' })
+  issuer: string | null, endpoint: ClientAuthEndpoint): Promise<AuthenticatedClient> {
+  let presented: PresentedCredentials | null = null
+  try {
+    presented = presentedCredentials(req, params)
+    if (presented === null) throw new InvalidClientError({ detail: 'no client credentials' })
+    return await authenticatePresented(ctx, presented, issuer)
+  } catch (err) {
+    // Every 401 `invalid_client` is reported (`clientAuthenticationFailed`): ids and the reason, never the secret or assertion.
+    if (err instanceof InvalidClientError && listening(ctx.events, 'clientAuthenticationFailed')) await reportFailure(ctx, endpoint, req, params, presented, err)
+    throw err
+  }
+}
+
+/** What `clientAuthenticationFailed` says of a failed authentication: the method tried, the id as given, the application it names. */
+async function reportFailure (ctx: ServerContext, endpoint: ClientAuthEndpoint, req: OAuthRequest, params: Params,
+  presented: PresentedCredentials | null, err: InvalidClientError): Promise<void> {
+  const method = presented === null
+    // Refused while being read (a garbled Basic header, an unknown assertion type, ids that disagree).
+    ? /^\s*basic\b/i.test(req.headers.authorization ?? '') ? 'client_secret_basic' : params.client_assertion !== undefined ? 'client_assertion' : null
+    : presented.assertion !== undefined ? 'client_assertion' : presented.method
+  const clientId = presented?.clientId ?? null
+  // A lookup only on failure, and only when someone listens; an error here must not replace the 401.
+  const application = clientId === null ? null : await ctx.store.findApplicationByClientId(clientId).catch(() => null)
+  notifyClientAuthenticationFailed(ctx, endpoint, method, clientId, application?.id ?? null, err.detail ?? err.error)
+}
+
+async function authenticatePresented (ctx: ServerContext, presented: PresentedCredentials, issuer: string | null): Promise<AuthenticatedClient> {
   if (presented.assertion !== undefined) return await authenticateByAssertion(ctx, presented.clientId, presented.assertion, issuer)
   const challenge = presented.method === 'client_secret_basic' ? { headers: BASIC_CHALLENGE } : {}
   // A method this server does not accept at all (`clientAuthMethods`) fails before any lookup or

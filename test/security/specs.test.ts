@@ -15,6 +15,7 @@ await runSpecs(import.meta.url, [
   './log-redaction.spec.ts',
   './names.spec.ts',
   './token-rows.spec.ts',
+  './event-secrets.spec.ts',
   './revocation-expiry.spec.ts',
   './signing-algorithms.spec.ts',
 ])

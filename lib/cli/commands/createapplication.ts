@@ -170,7 +170,7 @@ export const createApplicationCommand = defineCommand({
         requireSignedRequestObject: values['require-signed-request-object'] === true,
         ...(values['request-object-signing-alg'] === undefined ? {} : { requestObjectSigningAlg: values['request-object-signing-alg'] }),
         ...(values['userinfo-signed-response-alg'] === undefined ? {} : { userinfoSignedResponseAlg: values['userinfo-signed-response-alg'] }),
-      })
+      }, { source: 'cli' })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)
       throw err
