@@ -258,6 +258,13 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   // A failing appAuthorized listener must not fail the token response; it is logged instead.
   server.events.on('error', (err) => { app.log.error({ err }, 'appAuthorized listener failed') })
+  // A logout token that could not be delivered after every attempt: the relying party may still
+  // hold the user's session. Client and session ids only (no token, no host session id).
+  server.events.on('backchannelLogout', (event) => {
+    if (event.outcome === 'failed') {
+      app.log.warn({ clientId: event.clientId, sid: event.sid, attempts: event.attempt, status: event.status, error: event.error }, 'back-channel logout token not delivered; giving up')
+    }
+  })
   const toolkit = createToolkit(server, {
     loadUser: options.loadUser ?? null,
     resolveUser: options.resolveUser ?? null,
@@ -271,7 +278,11 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)
   app.decorateRequest('oauthClient', null)
+  // The back-channel logout outbox worker (Back-Channel Logout 1.0 §2.5), on unref'd timers.
+  if (server.settings.oidcEnabled) app.addHook('onReady', async () => { server.startLogoutDelivery() })
   app.addHook('onClose', async () => {
+    // Attempts in flight are interrupted and their rows put back before the store closes.
+    await server.stopLogoutDelivery()
     server.close()
     if (options.store === undefined) await store.close()
   })
