@@ -324,6 +324,8 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
     },
 
     async claimLogoutDeliveries (now, leaseUntil, limit) {
+      // Every instance polls: a plain read first, so an empty outbox never takes the write lock.
+      if (db.select({ id: logoutDeliveries.id }).from(logoutDeliveries).where(dueLogoutDeliveries(logoutDeliveries, now)).limit(1).get() === undefined) return []
       return await tx((t) => {
         const ids = t.select({ id: logoutDeliveries.id }).from(logoutDeliveries).where(dueLogoutDeliveries(logoutDeliveries, now))
           .orderBy(asc(logoutDeliveries.nextAttemptAt)).limit(limit).all().map((r) => r.id)
