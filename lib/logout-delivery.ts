@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { addSeconds } from './clock.js'
 import type { ServerContext } from './context.js'
 import { SafeFetchError, type SafeFetch } from './http/safe-fetch.js'
@@ -124,6 +125,8 @@ export function createLogoutDelivery (ctx: ServerContext, fetch: SafeFetch, requ
       if (running) return
       running = true
       abort = new AbortController()
+      // Every attempt in flight listens to it (one per relying party being told).
+      setMaxListeners(0, abort.signal)
       runOnce().catch(reportError)
       schedule()
     },
