@@ -57,8 +57,12 @@ async function build (t: Test, lines: string[]): Promise<{ app: FastifyInstance,
 
 async function authorizeIn (app: FastifyInstance, created: CreatedApplication, session: string): Promise<void> {
   const res = await getAuthorize(app, {
-    response_type: 'code', client_id: created.application.clientId, redirect_uri: 'https://rp.example.com/cb', scope: 'openid',
-    code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
+    response_type: 'code',
+    client_id: created.application.clientId,
+    redirect_uri: 'https://rp.example.com/cb',
+    scope: 'openid',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
   }, ALICE.id, { [SESSION_HEADER]: session })
   if (res.statusCode !== 302) throw new Error(`authorization failed: ${res.statusCode} ${res.body}`)
 }
