@@ -32,6 +32,10 @@ export interface ApplicationSummary {
   readonly requestObjectSigningAlg: string
   /** RFC 9101 §10.5 `require_signed_request_object`. */
   readonly requireSignedRequestObject: boolean
+  /** OIDC Back-Channel Logout `backchannel_logout_uri`; `''` for none. */
+  readonly backchannelLogoutUri: string
+  /** OIDC Back-Channel Logout `backchannel_logout_session_required`. */
+  readonly backchannelLogoutSessionRequired: boolean
   readonly createdAt: Date
 }
 
@@ -131,6 +135,8 @@ ${field('jwks', 'Public keys (JWK Set)', area('jwks'), e('jwks'), 'For private_k
 ${field('jwksUri', 'JWK Set URL', text('jwksUri', true), e('jwksUri'), 'For private_key_jwt: an https URL where the client publishes its public keys.')}
 ${field('tokenEndpointAuthSigningAlg', 'Assertion signing algorithm', select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), 'The one JWS algorithm of the client\'s assertions (empty: any the server accepts).')}
 ${field('requestObjectSigningAlg', 'Request object signing algorithm', select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), 'The one JWS algorithm of the client\'s signed request objects (empty: any the server accepts). Asymmetric ones verify with the keys above; HS256/384/512 with the secret, when the server keeps it sealed.')}
+${field('backchannelLogoutUri', 'Back-channel logout URL', text('backchannelLogoutUri', true), e('backchannelLogoutUri'), 'OpenID Connect: an https URL (no fragment) this server POSTs a logout token to when a user\'s session the application took part in ends. Empty: none.')}
+${field('backchannelLogoutSessionRequired', 'Logout tokens must name the session', select('backchannelLogoutSessionRequired', v('backchannelLogoutSessionRequired') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('backchannelLogoutSessionRequired')), e('backchannelLogoutSessionRequired'), 'yes: the application needs sid in logout tokens (this server always sends it).')}
 ${field('requireSignedRequestObject', 'Require signed request objects', select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject')), e('requireSignedRequestObject'), 'yes: authorization requests are accepted only as signed request objects (the request parameter, at the authorization endpoint or par/).')}
 <div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">Cancel</a>
@@ -141,7 +147,8 @@ ${field('requireSignedRequestObject', 'Require signed request objects', select('
 }
 
 const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject']
+  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject',
+  'backchannelLogoutUri', 'backchannelLogoutSessionRequired']
 const AUTH_METHODS = ['', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none']
 const ASSERTION_ALGORITHMS = ['', ...ASYMMETRIC_JWS_ALGORITHMS, ...HMAC_JWS_ALGORITHMS]
 // `none` is left out: unsigned objects are for servers that allow them, and for host code to set.
@@ -172,6 +179,7 @@ ${app.jwksUri !== '' ? row('JWK Set URL', html`<code>${app.jwksUri}</code>`) : a
 ${row('Token introspection', html`<span id="introspection">${app.allowIntrospection ? 'any client\'s access tokens (a resource server, set by an administrator)' : 'its own tokens only'}</span>`)}
 ${row('Redirect URIs vetted', html`<span id="self-registered">${app.selfRegistered ? 'no: its URIs come from a user, so authorization errors are shown on this site before the user approves, never sent to the application' : 'yes: set by an administrator'}</span>`)}
 ${row('Request objects', html`<span id="request-objects">${app.requireSignedRequestObject ? 'required: authorization requests must be signed request objects' : 'optional'}${app.requestObjectSigningAlg === '' ? '' : `, ${app.requestObjectSigningAlg}`}</span>`)}
+${row('Back-channel logout', html`<span id="backchannel-logout">${app.backchannelLogoutUri === '' ? 'none' : html`<code>${app.backchannelLogoutUri}</code>${app.backchannelLogoutSessionRequired ? ', sid required' : ''}`}</span>`)}
 ${row('DPoP', html`<span id="dpop">${app.dpopBoundAccessTokens ? 'required: every token request must carry a proof of the client\'s key' : 'optional'}</span>`)}
 ${row('Created', app.createdAt.toISOString())}
 </dl>
