@@ -24,13 +24,14 @@ export {
 export type { OAuthToolkit, LoadUser, ResolveUser } from './plugins/toolkit.js'
 export type { OAuthResourceGuard, ProtectOptions, VerifyOutcome } from './views/resource-guard.js'
 export type { AuthorizingUser, AuthorizationRequest } from './lib/endpoints/authorize-request.js'
-export type { AppAuthorizedEvent, ToolkitEventMap, ToolkitEventName, VerifyUserCredentials, GetUserClaims, GetIdTokenClaims, IdTokenClaimsContext } from './lib/context.js'
+export type { AppAuthorizedEvent, ToolkitEventMap, ToolkitEventName, VerifyUserCredentials, GetUserClaims, GetIdTokenClaims, IdTokenClaimsContext, LogoutEvent, LogoutReason, BackchannelLogoutEvent } from './lib/context.js'
 export type {
   AuthorizationApprovedEvent, AuthorizationDeniedEvent, AuthorizationVia, ClientAuthEndpoint, ClientAuthenticationFailedEvent, ClientChangeSource,
   ClientDeletedEvent, ClientRegisteredEvent, ClientUpdatedEvent, RateLimitKind, RateLimitTriggeredEvent, RefreshTokenReuseDetectedEvent,
   TokenIssuedEvent, TokenRefreshedEvent, TokenRevocationReason, TokenRevokedEvent,
 } from './lib/event-types.js'
 export { TOOLKIT_EVENT_NAMES } from './lib/events.js'
+export type { EndSessionsOptions, EndSessionsResult, SessionTarget } from './lib/sessions.js'
 export type { AccessTokenInfo, ResourceOwner } from './lib/resource/bearer.js'
 export type { ApplicationInput, CreatedApplication } from './lib/applications.js'
 export type { Application } from './lib/store/types.js'

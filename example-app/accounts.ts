@@ -26,10 +26,16 @@ declare module 'fastify' {
  */
 export const STAFF_USERNAMES: ReadonlySet<string> = new Set(['alice'])
 
-/** The logged-in user of a request, as the toolkit's `resolveUser` wants it. */
-export function sessionUser (request: FastifyRequest): { id: string, authTime: Date, isStaff: boolean } | null {
+/**
+ * The logged-in user of a request, as the toolkit's `resolveUser` wants it. `sessionId` (a new
+ * one at each login, see below) lets the toolkit track the login session: ID tokens carry its
+ * `sid`, and when it ends, relying parties with a back-channel logout URI are told.
+ */
+export function sessionUser (request: FastifyRequest): { id: string, authTime: Date, sessionId: string, isStaff: boolean } | null {
   const { userId, authTime, username } = request.session
-  return userId === undefined ? null : { id: userId, authTime: new Date(authTime ?? 0), isStaff: username !== undefined && STAFF_USERNAMES.has(username) }
+  return userId === undefined
+    ? null
+    : { id: userId, authTime: new Date(authTime ?? 0), sessionId: request.session.sessionId, isStaff: username !== undefined && STAFF_USERNAMES.has(username) }
 }
 
 /**
@@ -106,6 +112,9 @@ export async function registerAccounts (app: FastifyInstance, users: UserStore, 
   })
 
   app.post('/accounts/logout/', { preHandler: app.csrfProtection }, async (request, reply) => {
+    // The toolkit ends its session for this login first (while `resolveUser` still sees it):
+    // back-channel logout tokens go to the relying parties the user signed in to.
+    await request.server.oauth.endSession(request)
     await request.session.destroy()
     return reply.redirect('/', 302)
   })

@@ -8,7 +8,7 @@ import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf, type Signing
 import { isAsymmetricAlgorithm, isHmacAlgorithm } from './tokens/jws-algorithms.js'
 import { parseJwks } from './validator/client-jwks.js'
 import { requestObjectAlgorithms } from './validator/request-object.js'
-import { originProblem, redirectUriProblem } from './validator/redirect-uri.js'
+import { backchannelLogoutUriProblem, originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
 export interface ApplicationInput {
@@ -66,6 +66,14 @@ export interface ApplicationInput {
    * Left out of an update, the current value stays.
    */
   userinfoSignedResponseAlg?: string
+  /**
+   * OpenID Connect Back-Channel Logout 1.0 `backchannel_logout_uri`: where the server POSTs a
+   * logout token when a user's session the client took part in ends (`''`, the default: none).
+   * An absolute https URL without fragment. Left out of an update, the current value stays.
+   */
+  backchannelLogoutUri?: string
+  /** Back-Channel Logout 1.0 `backchannel_logout_session_required`: the client needs `sid` in logout tokens (always sent; default false). */
+  backchannelLogoutSessionRequired?: boolean
   /** RFC 7591 `scope`: the only scopes the client may obtain (known scope names); `null` (the default) for any. */
   allowedScopes?: readonly string[] | null
   /**
@@ -170,6 +178,12 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
     // Without keys (the CLI) this cannot be known here; issuing then says it loudly.
     errors.algorithm = `the server has no ${algorithm} signing key (it signs with ${signingAlgorithmsOf(ctx.oidc.keys).join(', ')})`
   }
+
+  if (input.backchannelLogoutUri !== undefined) {
+    const problem = typeof input.backchannelLogoutUri !== 'string' ? 'must be a string' : input.backchannelLogoutUri === '' ? null : backchannelLogoutUriProblem(input.backchannelLogoutUri)
+    if (problem !== null) errors.backchannelLogoutUri = problem
+  }
+  if (input.backchannelLogoutSessionRequired !== undefined && typeof input.backchannelLogoutSessionRequired !== 'boolean') errors.backchannelLogoutSessionRequired = 'must be true or false'
 
   const name = input.name ?? ''
   const nameProblem = typeof name === 'string' ? displayNameProblem(name) : 'must be a string'
@@ -393,6 +407,8 @@ export async function prepareApplication (ctx: ServerContext, input: Application
     requireSignedRequestObject: input.requireSignedRequestObject ?? false,
     requestObjectSigningAlg: input.requestObjectSigningAlg ?? '',
     userinfoSignedResponseAlg: input.userinfoSignedResponseAlg ?? '',
+    backchannelLogoutUri: input.backchannelLogoutUri ?? '',
+    backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired ?? false,
     allowIntrospection: input.allowIntrospection ?? false,
     selfRegistered: input.selfRegistered ?? false,
     ...policy,
@@ -463,6 +479,8 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
     ...(input.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: input.requireSignedRequestObject }),
     ...(input.requestObjectSigningAlg === undefined ? {} : { requestObjectSigningAlg: input.requestObjectSigningAlg }),
     ...(input.userinfoSignedResponseAlg === undefined ? {} : { userinfoSignedResponseAlg: input.userinfoSignedResponseAlg }),
+    ...(input.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: input.backchannelLogoutUri }),
+    ...(input.backchannelLogoutSessionRequired === undefined ? {} : { backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired }),
     ...(allowIntrospection === undefined ? {} : { allowIntrospection }),
     ...(options.selfService === true && !current.selfRegistered && newDestinations(current, fields) ? { selfRegistered: true } : {}),
     // A management edit of a registered client keeps its authentication method true to its type.

@@ -18,6 +18,7 @@ import type {
 import type { VerificationCache } from './resource/verification-cache.js'
 import type { ClientCache } from './validator/client-cache.js'
 import type { JwksUriCache } from './validator/client-jwks.js'
+import type { LogoutDelivery } from './logout-delivery.js'
 import type { Random } from './random.js'
 import type { Settings } from './settings.js'
 import type { AccessTokenRecord, Application, RefreshTokenRecord, Store } from './store/types.js'
@@ -193,4 +194,6 @@ export interface ServerContext {
   readonly cimd?: CimdResolver | null
   /** RFC 9449 proof checking when `dpopEnabled`; absent or `null` otherwise (`DPoP` headers are then ignored at the token endpoint). */
   readonly dpop?: DpopVerifier | null
+  /** The back-channel logout outbox worker; absent or `null`: logout tokens wait for another instance's worker. */
+  readonly logoutDelivery?: LogoutDelivery | null
 }

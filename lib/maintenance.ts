@@ -1,5 +1,6 @@
 import { addSeconds } from './clock.js'
 import type { ServerContext } from './context.js'
+import { endExpiredSessions } from './sessions.js'
 import type { ClearedBatch, ClearedCounts } from './store/types.js'
 
 /** The least pause between two batches, ms. */
@@ -20,12 +21,16 @@ export interface ClearExpiredOptions {
  * when run in the server, its event loop wait longer than that. It deletes: refresh tokens revoked
  * longer ago than the grace period (with reuse protection, they are kept until idle expiry so a
  * replay is still recognised as reuse, not as an unknown token); refresh tokens idle past `refreshTokenExpireSeconds`;
- * expired access tokens; expired ID tokens no access token refers to; expired codes.
+ * expired access tokens; expired ID tokens no access token refers to; expired codes; and user
+ * sessions that ended, or expired (those are ended first, like a logout: logout tokens queued for
+ * the servers' workers to deliver, refresh families without `offline_access` revoked).
  */
 export async function clearExpiredTokens (ctx: ServerContext, options: ClearExpiredOptions = {}): Promise<ClearedCounts> {
   const s = ctx.settings
   const now = ctx.clock.now()
   const interval = s.clearExpiredTokensBatchInterval
+  // Expired user sessions end as a logout does (their relying parties are told) before their rows go.
+  await endExpiredSessions(ctx, now, s.clearExpiredTokensBatchSize)
   return await ctx.store.clearExpired({
     now,
     revokedBefore: s.refreshTokenReuseProtection ? null : addSeconds(now, -s.refreshTokenGracePeriodSeconds),

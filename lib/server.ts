@@ -13,6 +13,9 @@ import { ClientCache } from './validator/client-cache.js'
 import { JwksUriCache } from './validator/client-jwks.js'
 import { createSafeFetch, type SafeFetchOptions } from './http/safe-fetch.js'
 import { CimdResolver, clearExpiredCimdApplications, type ClearCimdOptions } from './registration/cimd.js'
+import type { AuthorizingUser } from './endpoints/authorize-request.js'
+import { createLogoutDelivery } from './logout-delivery.js'
+import { endSessions, endUserSession, type EndSessionsOptions, type EndSessionsResult, type SessionTarget } from './sessions.js'
 import { bindEndpoints, type EndpointOptions, type OAuthEndpoints } from './server-endpoints.js'
 import { resolveSettings, type Settings, type SettingsInput } from './settings.js'
 import type { ClearedCounts, Store } from './store/types.js'
@@ -24,6 +27,7 @@ import { activeKeyFor } from './tokens/signing-keys.js'
 import { authenticateClient, type AuthenticatedClient } from './validator/client-auth.js'
 
 export type { AuthorizationRequestOptions, EndpointOptions, IntrospectOptions, OAuthEndpoints } from './server-endpoints.js'
+export type { EndSessionsOptions, EndSessionsResult, SessionTarget } from './sessions.js'
 
 /** Dependencies of `createOAuthServer`; only `store` is required. */
 export interface OAuthServerOptions {
@@ -113,7 +117,7 @@ export interface OAuthServer extends OAuthEndpoints {
    * @param options `source` (default `api`): who asked.
    */
   deleteApplication (id: number, options?: { readonly source?: ClientChangeSource }): Promise<boolean>
-  /** DOT's `cleartokens`. */
+  /** DOT's `cleartokens`; it also ends the user sessions that expired (`oidcSessionExpireSeconds`), telling their relying parties. */
   clearExpiredTokens (options?: ClearExpiredOptions): Promise<ClearedCounts>
   /**
    * DOT's `clearcimdapplications`: deletes the applications Client ID Metadata Documents created
@@ -121,7 +125,31 @@ export interface OAuthServer extends OAuthEndpoints {
    * to how many. A client that comes back is fetched anew.
    */
   clearExpiredCimdApplications (options?: ClearCimdOptions): Promise<number>
-  /** Detaches the server from its store (the verification cache stops listening); the store itself stays open. */
+  /**
+   * Ends user sessions at this server (OpenID Connect Back-Channel Logout 1.0): by the host's own
+   * session id, all of a user's, or one by row id or `sid` (the administration pages, with
+   * `{ reason: 'staff' }`). Each live session is ended once (a second call ends nothing); each of
+   * its relying parties with a back-channel logout URI gets a logout token; its refresh token
+   * families without `offline_access` are revoked; `logout` is emitted. Waits for the first
+   * delivery attempts at most `backchannelLogoutWaitSeconds`, never for a slow relying party.
+   * @example
+   * await server.endSessions({ sid }, { reason: 'staff' })
+   */
+  endSessions (target: SessionTarget, options?: EndSessionsOptions): Promise<EndSessionsResult>
+  /**
+   * Ends the session `user` is in (by its `sessionId`; see `endSessions`). `logout` is emitted
+   * even when the host reports no session id or none was tracked (`sid: null`).
+   */
+  endUserSession (user: AuthorizingUser, options?: EndSessionsOptions): Promise<EndSessionsResult>
+  /**
+   * Starts this instance's back-channel logout worker (the outbox of logout tokens, shared by every
+   * instance on the database), polling every `backchannelLogoutPollSeconds` on unref'd timers. The
+   * plugin starts it when the app is ready if `oidcEnabled`; idempotent.
+   */
+  startLogoutDelivery (): void
+  /** Stops the worker: attempts in flight are interrupted (their tokens come due again at once) and awaited. */
+  stopLogoutDelivery (): Promise<void>
+  /** Detaches the server from its store (the verification cache stops listening, the logout worker's timer stops); the store itself stays open. */
   close (): void
 }
 
@@ -167,6 +195,9 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
       : null,
     dpop: createServerDpop(settings, options.store, options.clock ?? systemClock, options.dpopNonceKey, options.clientSecretSealingKey),
   }
+  // The worker signs with and reports through the context it belongs to, so it joins it afterwards.
+  const logoutDelivery = createLogoutDelivery(ctx, createSafeFetch(options.outboundHttp), options.outboundHttp?.timeoutMs ?? 5000)
+  Object.assign(ctx, { logoutDelivery })
   const server: OAuthServer & { readonly [CONTEXT]: ServerContext } = {
     [CONTEXT]: ctx,
     settings,
@@ -186,9 +217,14 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
     deleteApplication: (id, opts = {}) => deleteApplication(ctx, id, opts.source),
     clearExpiredTokens: (opts) => clearExpiredTokens(ctx, opts),
     clearExpiredCimdApplications: (opts) => clearExpiredCimdApplications(ctx, opts),
+    endSessions: async (target, opts) => await endSessions(ctx, target, opts),
+    endUserSession: async (user, opts) => await endUserSession(ctx, user, opts),
+    startLogoutDelivery: () => { logoutDelivery.start() },
+    stopLogoutDelivery: async () => { await logoutDelivery.stop() },
     close: () => {
       ctx.verificationCache?.close()
       ctx.clientCache?.close()
+      logoutDelivery.stop().catch(() => {})
     },
   }
   return server

@@ -290,6 +290,11 @@ export const SETTING_RULES: { readonly [K in keyof Settings]-?: Rule<Settings[K]
   oidcRpInitiatedLogoutAlwaysPrompt: boolean,
   oidcRpInitiatedLogoutAcceptExpiredTokens: boolean,
   oidcRpInitiatedLogoutDeleteTokens: boolean,
+  oidcSessionExpireSeconds: positiveInteger(),
+  backchannelLogoutWaitSeconds: nonNegativeNumber(atMost(30, 'a user\'s logout must not wait on relying parties for long')),
+  backchannelLogoutMaxAttempts: positiveInteger(atMost(20, 'retries past a day help no one')),
+  backchannelLogoutRetrySeconds: nonNegativeNumber(atMost(3600, 'the longest wait between retries')),
+  backchannelLogoutPollSeconds: nonNegativeNumber(atLeast(0.01, 'a poll loop needs a pause')),
   silencedChecks: stringList((id) => isCheckId(id) ? null : `silencedChecks: "${id}" is not a deployment check id (e.g. "oauth.W007")`),
   securityProfile: nullable(oneOf('fapi2')),
 }

@@ -375,6 +375,26 @@ export interface Settings {
   readonly oidcRpInitiatedLogoutAcceptExpiredTokens: boolean
   /** Revoke the user's browser-flow tokens on logout (DOT `OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS`, true). */
   readonly oidcRpInitiatedLogoutDeleteTokens: boolean
+  /**
+   * How long a tracked user session (`resolveUser`'s `sessionId`, the `sid` of ID tokens) lasts
+   * after the last authorization in it, in seconds (default 14 days). An expired session is ended
+   * by `cleartokens` like a logout: its relying parties get logout tokens. Set it to at least the
+   * host's own session lifetime.
+   */
+  readonly oidcSessionExpireSeconds: number
+  /**
+   * OpenID Connect Back-Channel Logout: how long a logout waits, at most, for the first delivery
+   * attempts of its logout tokens before it answers (seconds, default 2; `0` does not wait).
+   * Undelivered tokens are retried in the background either way; a slow relying party never
+   * holds a logout longer.
+   */
+  readonly backchannelLogoutWaitSeconds: number
+  /** Delivery attempts of one logout token before it is given up (default 6; the `backchannelLogout` event says `failed`). */
+  readonly backchannelLogoutMaxAttempts: number
+  /** Seconds before the first retry of a failed logout-token delivery; each further retry waits twice as long, at most an hour (default 30). */
+  readonly backchannelLogoutRetrySeconds: number
+  /** How often each instance looks for logout tokens due for delivery, in seconds (default 10). */
+  readonly backchannelLogoutPollSeconds: number
 
   // ---- deployment checks -------------------------------------------------------------------
   /**
@@ -481,6 +501,11 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze({
   oidcRpInitiatedLogoutAlwaysPrompt: true,
   oidcRpInitiatedLogoutAcceptExpiredTokens: true,
   oidcRpInitiatedLogoutDeleteTokens: true,
+  oidcSessionExpireSeconds: 1_209_600,
+  backchannelLogoutWaitSeconds: 2,
+  backchannelLogoutMaxAttempts: 6,
+  backchannelLogoutRetrySeconds: 30,
+  backchannelLogoutPollSeconds: 10,
   silencedChecks: [],
   securityProfile: null,
 })

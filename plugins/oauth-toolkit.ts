@@ -287,6 +287,13 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   }
   // A failing event listener (appAuthorized, tokenIssued, staffAction, …) must not fail the request; it is logged, with the event's name.
   server.events.on('error', (err, event) => { app.log.error({ err, event }, 'fastify-oauth-toolkit event listener failed') })
+  // A logout token that could not be delivered after every attempt: the relying party may still
+  // hold the user's session. Client and session ids only (no token, no host session id).
+  server.events.on('backchannelLogout', (event) => {
+    if (event.outcome === 'failed') {
+      app.log.warn({ clientId: event.clientId, sid: event.sid, attempts: event.attempt, status: event.status, error: event.error }, 'back-channel logout token not delivered; giving up')
+    }
+  })
   const toolkit = createToolkit(server, {
     loadUser: options.loadUser ?? null,
     resolveUser: options.resolveUser ?? null,
@@ -302,7 +309,11 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)
   app.decorateRequest('oauthClient', null)
+  // The back-channel logout outbox worker (Back-Channel Logout 1.0 §2.5), on unref'd timers.
+  if (server.settings.oidcEnabled) app.addHook('onReady', async () => { server.startLogoutDelivery() })
   app.addHook('onClose', async () => {
+    // Attempts in flight are interrupted and their rows put back before the store closes.
+    await server.stopLogoutDelivery()
     server.close()
     if (options.store === undefined) await store.close()
   })

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import type { ResourceOwner } from '../lib/resource/bearer.js'
-import type { OAuthServer } from '../lib/server.js'
+import type { EndSessionsOptions, EndSessionsResult, OAuthServer } from '../lib/server.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import { createResourceGuard, type OAuthResourceGuard } from '../views/resource-guard.js'
 import type { Templates } from '../views/templates/index.js'
@@ -54,6 +54,20 @@ export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
   createCsrf (path: string): CsrfProtection
   /** The user name of a user id for introspection responses (through `loadUser`). */
   usernameOf (userId: string): Promise<string | undefined>
+  /**
+   * The host's own logout: ends the toolkit's session for the request's logged-in user (by the
+   * `sessionId` `resolveUser` reports), so relying parties with a back-channel logout URI are
+   * told (OpenID Connect Back-Channel Logout 1.0) and the session's refresh tokens without
+   * `offline_access` are revoked. Call it before destroying the host's session (`resolveUser` must
+   * still see it). Waits at most `backchannelLogoutWaitSeconds`; nothing to end is no error.
+   * @example
+   * app.post('/accounts/logout/', async (request, reply) => {
+   *   await app.oauth.endSession(request)
+   *   await request.session.destroy()
+   *   return reply.redirect('/')
+   * })
+   */
+  endSession (request: FastifyRequest, options?: EndSessionsOptions): Promise<EndSessionsResult>
 }
 
 /** Extends the server with Fastify's request-level helpers. */
@@ -82,11 +96,18 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     return typeof username === 'string' ? username : undefined
   }
 
+  async function endSession (request: FastifyRequest, opts: EndSessionsOptions = {}): Promise<EndSessionsResult> {
+    const user = await resolveUser(request)
+    if (user === null) return { sids: [], backchannelClients: 0, revokedFamilies: 0 }
+    return await server.endUserSession(user, opts)
+  }
+
   return {
     ...server,
     ...guard,
     resolveUser,
     usernameOf,
+    endSession,
     loginUrl: options.loginUrl,
     logoutUser: options.logoutUser ?? null,
     templates: options.templates,

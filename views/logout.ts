@@ -13,7 +13,8 @@ import { layout, messagesOf, type PageContext } from './templates/layout.js'
 /**
  * `GET/POST {prefix}/logout/` (DOT's `RPInitiatedLogoutView`, OIDC RP-Initiated Logout 1.0):
  * validates the request, asks the user to confirm when needed, revokes the user's browser-flow
- * tokens, ends the host's session through `logoutUser`, and sends the browser to the client's
+ * tokens, ends the user's session at this server (back-channel logout tokens to its relying
+ * parties), ends the host's session through `logoutUser`, and sends the browser to the client's
  * registered `post_logout_redirect_uri` with `state`. Invalid requests get an HTML 400 page
  * and never a redirect. Logging out twice is harmless (idempotent).
  */
@@ -60,6 +61,9 @@ export class RPInitiatedLogoutView {
     if (!confirmed && oauth.mustConfirmLogout(check.request, user?.id ?? null)) return await this.#confirm(request, reply, check.request, user?.id ?? null)
     if (user !== null) {
       await oauth.revokeBrowserTokens(user.id)
+      // The session this server tracked for the user ends, and its other relying parties are told
+      // (Back-Channel Logout 1.0); before the host's own session is destroyed, which `user` names.
+      await oauth.endUserSession(user, { reason: 'rp-initiated' })
       await oauth.logoutUser?.(request, reply)
     }
     const location = postLogoutLocation(check.request)

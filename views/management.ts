@@ -25,10 +25,12 @@ export interface ManagementOptions {
 // introspect every client's tokens is for administrators to grant (CLI, host code). An update
 // leaves it as it is; the detail page only shows it.
 const FORM_KEYS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
+  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject',
+  'backchannelLogoutUri', 'backchannelLogoutSessionRequired'] as const
 
 /** Form fields an update leaves alone when they are not posted. */
-const OPTIONAL_KEYS = ['userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject'] as const
+const OPTIONAL_KEYS = ['userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject',
+  'backchannelLogoutUri', 'backchannelLogoutSessionRequired'] as const
 
 /** An application as the templates show it (shared with the staff pages). */
 export function summary (app: Application): ApplicationSummary {
@@ -53,6 +55,8 @@ export function summary (app: Application): ApplicationSummary {
     dpopBoundAccessTokens: app.dpopBoundAccessTokens,
     requestObjectSigningAlg: app.requestObjectSigningAlg,
     requireSignedRequestObject: app.requireSignedRequestObject,
+    backchannelLogoutUri: app.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: app.backchannelLogoutSessionRequired,
     createdAt: app.createdAt,
   }
 }
@@ -74,6 +78,8 @@ export function formValues (app: Application): Record<string, string> {
     tokenEndpointAuthSigningAlg: app.tokenEndpointAuthSigningAlg,
     requestObjectSigningAlg: app.requestObjectSigningAlg,
     requireSignedRequestObject: app.requireSignedRequestObject ? 'yes' : 'no',
+    backchannelLogoutUri: app.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: app.backchannelLogoutSessionRequired ? 'yes' : 'no',
   }
 }
 
@@ -106,6 +112,8 @@ export function toInput (values: Record<string, string>): ApplicationInput {
     ...(values.tokenEndpointAuthSigningAlg === undefined ? {} : { tokenEndpointAuthSigningAlg: values.tokenEndpointAuthSigningAlg }),
     ...(values.requestObjectSigningAlg === undefined ? {} : { requestObjectSigningAlg: values.requestObjectSigningAlg }),
     ...(values.requireSignedRequestObject === undefined ? {} : { requireSignedRequestObject: values.requireSignedRequestObject === 'yes' }),
+    ...(values.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: values.backchannelLogoutUri.trim() }),
+    ...(values.backchannelLogoutSessionRequired === undefined ? {} : { backchannelLogoutSessionRequired: values.backchannelLogoutSessionRequired === 'yes' }),
   }
 }
 

@@ -7,7 +7,7 @@ import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.
 // (authorize-hybrid.ts) hand out: one module below both, so neither imports the other.
 
 /** Draws an authorization code and stores it, bound to everything §4.1.3 and OIDC check later. */
-export async function storeCode (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<string> {
+export async function storeCode (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date, sessionId: number | null): Promise<string> {
   const code = ctx.random.token(32)
   await ctx.store.createGrant({
     checksum: tokenChecksum(code),
@@ -23,6 +23,7 @@ export async function storeCode (ctx: ServerContext, request: AuthorizationReque
     resource: request.resources.join(' '),
     authTime: user.authTime ?? now,
     dpopJkt: request.dpopJkt ?? '',
+    sessionId,
   }, now)
   return code
 }

@@ -1,5 +1,5 @@
 import type { ServerContext } from '../context.js'
-import type { TokenIssue } from '../store/types.js'
+import type { SessionRecord, TokenIssue } from '../store/types.js'
 import { prepareIdToken } from '../tokens/id-token.js'
 import { prepareIssue } from '../tokens/issue.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
@@ -13,9 +13,10 @@ import { notifyTokenIssued } from '../events.js'
  * access token comes along, and the required nonce). The code is exchanged as usual.
  * @returns the response to deliver to the client.
  */
-export async function approveHybrid (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date): Promise<AuthorizationResponse> {
+export async function approveHybrid (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser, now: Date,
+  session: SessionRecord | null): Promise<AuthorizationResponse> {
   const types = request.responseType.split(' ')
-  const code = await storeCode(ctx, request, user, now)
+  const code = await storeCode(ctx, request, user, now, session?.id ?? null)
   const answer: Record<string, string | undefined> = { code }
   let issue: TokenIssue | null = null
   let accessToken: string | undefined
@@ -34,6 +35,7 @@ export async function approveHybrid (ctx: ServerContext, request: AuthorizationR
       nonce: request.nonce,
       authTime: user.authTime ?? now,
       code,
+      sid: session?.sid ?? null,
       ...(accessToken === undefined ? {} : { accessToken }),
     })
   if (issue !== null && accessToken !== undefined) {

@@ -93,7 +93,7 @@ export interface AuthorizingUser {
   /**
    * The host's own identifier of this login session (for example `request.session.sessionId`
    * with @fastify/session). With it the toolkit tracks the session (`sid` in ID tokens) and can
-   * send back-channel logout tokens when it ends; it is kept only as a keyed checksum.
+   * send back-channel logout tokens when it ends; it is kept only as its SHA-256 checksum (high-entropy, like a token), never in clear.
    */
   readonly sessionId?: string
   /** The user may use the staff administration pages (`{prefix}/admin/`, when enabled). */

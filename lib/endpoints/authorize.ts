@@ -4,6 +4,7 @@ import { sameResource } from '../resource/identifiers.js'
 import { prepareIssue } from '../tokens/issue.js'
 import { resourceList } from '../validator/resources.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
+import { trackSession } from '../sessions.js'
 import { storeCode } from './authorize-code.js'
 import { approveHybrid } from './authorize-hybrid.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
@@ -51,7 +52,9 @@ export async function approveAuthorization (ctx: ServerContext, request: Authori
 
 async function issueAuthorization (ctx: ServerContext, request: AuthorizationRequest, user: AuthorizingUser): Promise<AuthorizationResponse> {
   const now = ctx.clock.now()
-  if (request.responseType !== 'code' && request.responseType !== 'token') return await approveHybrid(ctx, request, user, now)
+  // The user's session at this server, which this client now takes part in (Back-Channel Logout).
+  const session = await trackSession(ctx, user, request.application, request.scopes, now)
+  if (request.responseType !== 'code' && request.responseType !== 'token') return await approveHybrid(ctx, request, user, now, session)
   if (request.responseType === 'token') {
     const { issue, tokens } = await prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' '), authTime: user.authTime ?? now })
     const rows = await ctx.store.issueTokens(issue)
@@ -66,7 +69,7 @@ async function issueAuthorization (ctx: ServerContext, request: AuthorizationReq
       iss: request.iss,
     })
   }
-  const code = await storeCode(ctx, request, user, now)
+  const code = await storeCode(ctx, request, user, now, session?.id ?? null)
   return authorizationResponse(request.redirectUri, request.responseMode, { code, state: request.state, iss: request.iss })
 }
 

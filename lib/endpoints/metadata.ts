@@ -133,10 +133,14 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   prompt_values_supported: string[]
   /** RP-Initiated Logout 1.0 §2.1, when enabled. */
   end_session_endpoint?: string
+  /** Back-Channel Logout 1.0 §2.1: logout tokens are POSTed to clients' `backchannel_logout_uri`. */
+  backchannel_logout_supported: boolean
+  /** Back-Channel Logout 1.0 §2.1: logout tokens carry `sid`, and ID tokens of a tracked session do too. */
+  backchannel_logout_session_supported: boolean
 }
 
 /** Claims every ID token (or UserInfo answer) may carry, whatever the host's claims. */
-const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti']
+const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti', 'sid']
 
 /**
  * The OpenID Connect discovery document for `issuer`: the RFC 8414 document (so the two never
@@ -161,5 +165,7 @@ export function openIdProviderMetadata (settings: Settings, issuer: string, user
     claims_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
     ...(settings.oidcRpInitiatedLogoutEnabled ? { end_session_endpoint: `${issuer}/logout/` } : {}),
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
   }
 }

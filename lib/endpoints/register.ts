@@ -69,6 +69,8 @@ function clientDocument (ctx: ServerContext, application: Application, registrat
     doc.id_token_signed_response_alg = application.algorithm === '' ? (ctx.oidc?.keys.alg ?? 'RS256') : application.algorithm
     // Absent means plain JSON (OIDC Registration §2: no default signing).
     if (application.userinfoSignedResponseAlg !== '') doc.userinfo_signed_response_alg = application.userinfoSignedResponseAlg
+    if (application.backchannelLogoutUri !== '') doc.backchannel_logout_uri = application.backchannelLogoutUri
+    doc.backchannel_logout_session_required = application.backchannelLogoutSessionRequired
   }
   doc.require_pushed_authorization_requests = application.requirePushedAuthorizationRequests
   if (application.jwks !== '') {
@@ -151,6 +153,8 @@ export async function registerClientEndpoint (ctx: ServerContext, body: unknown,
       requireSignedRequestObject: metadata.require_signed_request_object ?? false,
       requestObjectSigningAlg: metadata.request_object_signing_alg ?? '',
       userinfoSignedResponseAlg: metadata.userinfo_signed_response_alg ?? '',
+      backchannelLogoutUri: metadata.backchannel_logout_uri ?? '',
+      backchannelLogoutSessionRequired: metadata.backchannel_logout_session_required ?? false,
       tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
       ...keyFields(metadata),
       allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
@@ -255,6 +259,9 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
     ...requestObjects,
     userinfoSignedResponseAlg,
+    // RFC 7592 §2.2: left out, they go back to none.
+    backchannelLogoutUri: metadata.backchannel_logout_uri ?? '',
+    backchannelLogoutSessionRequired: metadata.backchannel_logout_session_required ?? false,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
     allowedScopes: metadata.scope === undefined ? null : metadata.scope.split(' '),
     algorithm,

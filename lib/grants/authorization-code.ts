@@ -9,6 +9,7 @@ import { refreshTokenJkt } from '../dpop/server.js'
 import { isPkceValue, verifyCodeChallenge } from '../tokens/pkce.js'
 import { redirectUriMatches } from '../validator/redirect-uri.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
+import { liveSession } from '../sessions.js'
 import { scopeList } from '../validator/scopes.js'
 import type { AuthenticatedClient } from '../validator/client-auth.js'
 import { notifyCodeTokensRevoked } from '../events.js'
@@ -39,6 +40,9 @@ export const authorizationCodeGrant: TokenGrant = {
     const jkt = info.dpopJkt ?? ''
     if (grant.dpopJkt !== '' && grant.dpopJkt !== jkt) throw new InvalidGrantError({ detail: jkt === '' ? 'code bound to a DPoP key redeemed without a proof' : 'DPoP proof key differs from the code\'s dpop_jkt' })
 
+    // The code was issued in a session that has ended since (the user logged out): it dies with it.
+    const session = await liveSession(ctx, grant.sessionId)
+    if (grant.sessionId !== null && session === null) throw new InvalidGrantError({ detail: 'the user session the code was issued in has ended' })
     const scopes = scopeList(grant.scope)
     // RFC 8707 §2.2: the token may be bound to fewer resources than the grant, never others.
     const resources = narrowResources(ctx.settings, resourceList(grant.resource), info.resources ?? [])
@@ -53,6 +57,7 @@ export const authorizationCodeGrant: TokenGrant = {
       authTime: grant.authTime,
       jkt,
       refreshJkt: refreshTokenJkt(client.application, jkt),
+      sessionId: session?.id ?? null,
     })
     // OIDC Core §3.1.3.3: with `openid`, an ID token carrying the request's nonce and auth_time.
     const idToken = await prepareIdToken(ctx, {
@@ -63,6 +68,7 @@ export const authorizationCodeGrant: TokenGrant = {
       nonce: grant.nonce,
       authTime: grant.authTime,
       accessToken: tokens.accessToken,
+      sid: session?.sid ?? null,
     })
     const result = await ctx.store.redeemGrant(grant.id, { ...issue, idToken: idToken?.record ?? null })
     // Another exchange won the race (or the code expired meanwhile): a replay by definition.

@@ -10,6 +10,7 @@ import { refreshTokenJkt } from '../dpop/server.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
 import { openSuccessor, sealSuccessor } from '../tokens/seal.js'
 import { narrowResources, resourceList } from '../validator/resources.js'
+import { liveSession } from '../sessions.js'
 import { checkAllowedScopes, hasScopes, parseScopeParam, scopeList } from '../validator/scopes.js'
 import type { AuthenticatedClient } from '../validator/client-auth.js'
 import { notifyRefreshFamilyRevoked, notifyRefreshTokenReuse } from '../events.js'
@@ -61,12 +62,24 @@ export const refreshTokenGrant: TokenGrant = {
       authTime: record.authTime,
       jkt,
       refreshJkt: refreshTokenJkt(client.application, jkt),
+      // The family stays in its session across rotations (Back-Channel Logout §2.7).
+      sessionId: record.sessionId,
     })
     // OIDC Core §12.2: a new ID token on refresh, without nonce, whose auth_time is that of the
     // original authentication (kept with the refresh token family, so it outlives the code).
     const idToken = record.userId === null
       ? null
-      : await prepareIdToken(ctx, { issuer: info.issuer, application: client.application, userId: record.userId, scopes: requested, nonce: '', authTime: record.authTime, accessToken: tokens.accessToken })
+      : await prepareIdToken(ctx, {
+        issuer: info.issuer,
+        application: client.application,
+        userId: record.userId,
+        scopes: requested,
+        nonce: '',
+        authTime: record.authTime,
+        accessToken: tokens.accessToken,
+        // The session's `sid` while it lasts; an `offline_access` family outlives it, and then has none.
+        sid: (await liveSession(ctx, record.sessionId))?.sid ?? null,
+      })
     const withIdToken = { ...issue, idToken: idToken?.record ?? null }
     const extra = idToken === null ? {} : { idToken: idToken.jwt }
     if (!rotate) {

@@ -4,8 +4,8 @@ import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { isPublicAddress } from './address-policy.js'
 
-// One outbound HTTP client for every URL a client registers (`jwks_uri` today; client metadata
-// documents and back-channel logout later). Such a URL is attacker-chosen, so the request is
+// One outbound HTTP client for every URL a client registers (`jwks_uri`, back-channel logout
+// URIs, and client metadata documents later). Such a URL is attacker-chosen, so the request is
 // held to: https only, a public address only (checked on the address actually connected to,
 // after this server's own DNS resolution, so a name that resolves to a public address for the
 // check and a private one for the connection, DNS rebinding, gets nowhere), no redirects (a
@@ -35,22 +35,41 @@ export type SafeFetchFailure = 'url' | 'scheme' | 'address' | 'redirect' | 'stat
 /** A refused or failed outbound request. */
 export class SafeFetchError extends Error {
   readonly reason: SafeFetchFailure
-  constructor (reason: SafeFetchFailure, message: string) {
+  /** The answer's HTTP status, when the failure is one (`reason` `status` or `redirect`). */
+  readonly status: number | undefined
+  constructor (reason: SafeFetchFailure, message: string, status?: number) {
     super(message)
     this.name = 'SafeFetchError'
     this.reason = reason
+    this.status = status
   }
 }
 
-/** A successful (200) response. */
+/** What a request sends and accepts, besides the URL; GET of JSON answered 200 by default. */
+export interface SafeFetchInit {
+  /** The `Accept` header (default `application/json`). */
+  readonly accept?: string
+  /** `POST` sends `body` (Back-Channel Logout's logout tokens); default `GET`. */
+  readonly method?: 'GET' | 'POST'
+  /** The request body, with `contentType` (`POST` only). */
+  readonly body?: string
+  /** The body's media type (default `application/x-www-form-urlencoded`). */
+  readonly contentType?: string
+  /** The statuses that are success (default 200 only); any other is a `status` failure, a 3xx a `redirect` one. */
+  readonly okStatuses?: readonly number[]
+  /** Aborts the exchange (as a `network` failure), for a caller that stops early. */
+  readonly signal?: AbortSignal
+}
+
+/** A successful response (200, or a status of `okStatuses`). */
 export interface SafeFetchResponse {
   readonly status: number
   readonly headers: IncomingHttpHeaders
   readonly body: Buffer
 }
 
-/** GETs a URL under the policy it was created with. */
-export type SafeFetch = (url: string, options?: { readonly accept?: string }) => Promise<SafeFetchResponse>
+/** GETs (or POSTs to) a URL under the policy it was created with. */
+export type SafeFetch = (url: string, options?: SafeFetchInit) => Promise<SafeFetchResponse>
 
 const DEFAULT_MAX_BYTES = 64 * 1024
 const DEFAULT_TIMEOUT_MS = 5000
@@ -108,32 +127,44 @@ export function createSafeFetch (options: SafeFetchOptions = {}): SafeFetch {
   const ca = options.ca === undefined ? undefined : Array.isArray(options.ca) ? [...options.ca as ReadonlyArray<string | Buffer>] : options.ca as string | Buffer
   return async (input, init = {}) => {
     const url = checkUrl(input, allowHttp, allowPrivate)
+    const method = init.method ?? 'GET'
+    const body = method === 'POST' ? Buffer.from(init.body ?? '', 'utf8') : null
+    const okStatuses = init.okStatuses ?? [200]
+    if (init.signal?.aborted === true) throw new SafeFetchError('network', 'aborted')
     return await new Promise<SafeFetchResponse>((resolve, reject) => {
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+      const headers: Record<string, string> = { accept: init.accept ?? 'application/json', 'user-agent': 'fastify-oauth-toolkit' }
+      if (body !== null) {
+        headers['content-type'] = init.contentType ?? 'application/x-www-form-urlencoded'
+        headers['content-length'] = String(body.length)
+      }
       const req = send(url, {
-        method: 'GET',
+        method,
         lookup,
         // A fresh connection per request: no pooled socket chosen by an earlier, other lookup.
         agent: false,
-        headers: { accept: init.accept ?? 'application/json', 'user-agent': 'fastify-oauth-toolkit' },
+        headers,
         ...(ca === undefined ? {} : { ca }),
       })
       let settled = false
+      const onAbort = (): void => { fail(new SafeFetchError('network', 'aborted')) }
       const fail = (error: SafeFetchError): void => {
         if (settled) return
         settled = true
         clearTimeout(timer)
+        init.signal?.removeEventListener('abort', onAbort)
         req.destroy()
         reject(error)
       }
       const timer = setTimeout(() => { fail(new SafeFetchError('timeout', `no complete answer within ${timeoutMs} ms`)) }, timeoutMs)
+      init.signal?.addEventListener('abort', onAbort, { once: true })
       req.on('error', (err) => {
         fail(err instanceof SafeFetchError ? err : new SafeFetchError('network', err.message))
       })
       req.on('response', (res: IncomingMessage) => {
         const status = res.statusCode ?? 0
-        if (status >= 300 && status < 400) return fail(new SafeFetchError('redirect', `redirects are not followed (status ${status})`))
-        if (status !== 200) return fail(new SafeFetchError('status', `status ${status}`))
+        if (status >= 300 && status < 400) return fail(new SafeFetchError('redirect', `redirects are not followed (status ${status})`, status))
+        if (!okStatuses.includes(status)) return fail(new SafeFetchError('status', `status ${status}`, status))
         const declared = Number(res.headers['content-length'] ?? '0')
         if (declared > maxBytes) return fail(new SafeFetchError('size', `larger than ${maxBytes} bytes`))
         const chunks: Buffer[] = []
@@ -148,10 +179,11 @@ export function createSafeFetch (options: SafeFetchOptions = {}): SafeFetch {
           if (settled) return
           settled = true
           clearTimeout(timer)
+          init.signal?.removeEventListener('abort', onAbort)
           resolve({ status, headers: res.headers, body: Buffer.concat(chunks) })
         })
       })
-      req.end()
+      req.end(body ?? undefined)
     })
   }
 }

@@ -5,7 +5,7 @@ import type { Settings } from '../settings.js'
 import type { Application, ApplicationGrantType, ClientType, TokenEndpointAuthMethod } from '../store/types.js'
 import { isHmacAlgorithm } from '../tokens/jws-algorithms.js'
 import { jwksProblem } from '../validator/client-jwks.js'
-import { redirectUriProblem } from '../validator/redirect-uri.js'
+import { backchannelLogoutUriProblem, redirectUriProblem } from '../validator/redirect-uri.js'
 import { INTROSPECTION_SCOPE } from '../validator/scopes.js'
 
 /** Client authentication methods a registered client may choose (RFC 7591 §2). */
@@ -52,6 +52,10 @@ export interface ClientMetadata {
    * with this algorithm (one of the server's key algorithms); plain JSON when omitted.
    */
   userinfo_signed_response_alg?: string
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2, with OpenID Connect on: where logout tokens are POSTed (https, no fragment). */
+  backchannel_logout_uri?: string
+  /** Back-Channel Logout 1.0 §2.2: the client needs `sid` in logout tokens (this server always sends it). */
+  backchannel_logout_session_required?: boolean
 }
 
 /**
@@ -335,6 +339,14 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   const userinfoAlg = settings.oidcEnabled ? optionalString(body, 'userinfo_signed_response_alg') : undefined
   if (userinfoAlg !== undefined && !USERINFO_ALGS.includes(userinfoAlg)) throw bad('Unsupported userinfo_signed_response_alg.')
   const keys = clientKeys(settings, body, authMethod)
+  // Without OpenID Connect there are no sessions to log out of: the fields are unknown, so ignored.
+  const backchannelUri = settings.oidcEnabled ? optionalString(body, 'backchannel_logout_uri', MAX_URI) : undefined
+  if (backchannelUri !== undefined) {
+    const problem = backchannelLogoutUriProblem(backchannelUri)
+    if (problem !== null) throw bad(`backchannel_logout_uri ${problem}.`)
+  }
+  const sessionRequired = settings.oidcEnabled ? body.backchannel_logout_session_required : undefined
+  if (sessionRequired !== undefined && sessionRequired !== null && typeof sessionRequired !== 'boolean') throw bad('backchannel_logout_session_required must be a boolean.')
 
   const requirePar = body.require_pushed_authorization_requests
   if (requirePar !== undefined && requirePar !== null && typeof requirePar !== 'boolean') throw bad('require_pushed_authorization_requests must be a boolean.')
@@ -372,6 +384,8 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
     require_signed_request_object: typeof requireSigned === 'boolean' ? requireSigned : undefined,
     request_object_signing_alg: requestObjectAlg,
     userinfo_signed_response_alg: userinfoAlg,
+    backchannel_logout_uri: backchannelUri === '' ? undefined : backchannelUri,
+    backchannel_logout_session_required: typeof sessionRequired === 'boolean' ? sessionRequired : undefined,
   }
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) (metadata as unknown as Record<string, unknown>)[name] = value

@@ -46,11 +46,13 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   // client registrations (a new application has no tokens) and pushed authorization requests
   'registerClient', 'findClientRegistration', 'createPushedAuthorizationRequest', 'findPushedAuthorizationRequest',
   'startPushedAuthorizationRequest', 'consumePushedAuthorizationRequest',
+  // sessions and the logout outbox: their rows only, never an access token
+  'touchSession', 'findSessionById', 'claimLogoutDeliveries', 'rescheduleLogoutDelivery', 'deleteLogoutDelivery',
   // insert only (a new token is not in any cache)
   'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant', 'redeemDeviceGrant',
   // report what they remove or change
   'updateApplication', 'deleteApplication', 'deleteExpiredCimdApplications', 'revokeAccessToken', 'revokeTokenFamily', 'rotateRefreshToken',
-  'replaceAccessToken', 'revokeGrantTokens', 'revokeGrant', 'clearExpired',
+  'replaceAccessToken', 'revokeGrantTokens', 'revokeGrant', 'clearExpired', 'endSessions',
 ])
 
 /**

@@ -349,3 +349,50 @@ export interface NewPushedAuthorizationRequest {
   readonly parameters: Readonly<Record<string, string>>
   readonly expiresAt: Date
 }
+
+/**
+ * A user's login session at this server (OpenID Connect Back-Channel Logout 1.0): what the host
+ * reported through `resolveUser`'s `sessionId`, known to relying parties by `sid`. The host's
+ * session id itself is never stored, only its SHA-256 checksum, and only while the session lasts.
+ */
+export interface SessionRecord {
+  readonly id: number
+  /** The public session id carried by ID tokens and logout tokens. */
+  readonly sid: string
+  readonly userId: string
+  /** When the session was first seen (the user's authentication time as the host reported it). */
+  readonly authTime: Date
+  /** Slides forward with each authorization in the session (`oidcSessionExpireSeconds`). */
+  readonly expiresAt: Date
+  /** When it ended (logout, a staff member, expiry); `null` while it lasts. */
+  readonly endedAt: Date | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** A session to start, or to slide when it already exists (`Store.touchSession`). */
+export interface NewSession {
+  /** Drawn for a new session; ignored when the session exists. */
+  readonly sid: string
+  /** SHA-256 checksum of the host's session id. */
+  readonly keyChecksum: string
+  readonly userId: string
+  readonly authTime: Date
+  readonly expiresAt: Date
+}
+
+/** A logout token still to deliver (OpenID Connect Back-Channel Logout 1.0 §2.5), as the outbox holds it. */
+export interface LogoutDeliveryRecord {
+  readonly id: number
+  readonly applicationId: number
+  /** The logout token's `sub`. */
+  readonly userId: string
+  /** The ended session's `sid`. */
+  readonly sid: string
+  /** Attempts started so far (a claim counts one). */
+  readonly attempts: number
+  readonly nextAttemptAt: Date
+  /** Why the previous attempt failed (`''` before any). */
+  readonly lastError: string
+  readonly createdAt: Date
+}

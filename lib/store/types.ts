@@ -5,16 +5,17 @@
  * the rest of the code imports them from.
  */
 import type {
-  AccessTokenRecord, Application, ApplicationChanges, ApplicationGrantType, ClientRegistrationRecord, ClientType, DeviceGrantRecord, GrantRecord, IdTokenRecord, NewAccessToken,
-  NewApplication, NewClientRegistration, NewDeviceGrant, NewGrant, NewIdToken, NewPushedAuthorizationRequest, NewRefreshToken,
-  PushedAuthorizationRequestRecord, RefreshTokenRecord,
+  AccessTokenRecord, Application, ApplicationChanges, ApplicationGrantType, ClientRegistrationRecord, ClientType, DeviceGrantRecord, GrantRecord, IdTokenRecord,
+  LogoutDeliveryRecord, NewAccessToken, NewApplication, NewClientRegistration, NewDeviceGrant, NewGrant, NewIdToken, NewPushedAuthorizationRequest,
+  NewRefreshToken, NewSession, PushedAuthorizationRequestRecord, RefreshTokenRecord, SessionRecord,
 } from './records.js'
 
 export { APPLICATION_GRANT_TYPES } from './records.js'
 export type {
   AccessTokenRecord, Application, ApplicationChanges, ApplicationGrantType, ClientRegistrationRecord, ClientType, DeviceGrantRecord, DeviceGrantStatus,
-  GrantRecord, IdTokenRecord, NewAccessToken, NewApplication, NewClientRegistration, NewDeviceGrant, NewGrant, NewIdToken,
-  NewPushedAuthorizationRequest, NewRefreshToken, PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm, TokenEndpointAuthMethod,
+  GrantRecord, IdTokenRecord, LogoutDeliveryRecord, NewAccessToken, NewApplication, NewClientRegistration, NewDeviceGrant, NewGrant, NewIdToken,
+  NewPushedAuthorizationRequest, NewRefreshToken, NewSession, PushedAuthorizationRequestRecord, RefreshTokenRecord, SessionRecord, SigningAlgorithm,
+  TokenEndpointAuthMethod,
 } from './records.js'
 
 /**
@@ -59,6 +60,29 @@ export interface ClearedCounts {
   deviceGrants: number
   /** Expired single-use values (`useOnce`). */
   usedJtis: number
+  /** Ended or expired user sessions (`oauth2_session`; their logout tokens, if any, are already queued). */
+  sessions: number
+}
+
+/**
+ * Which live sessions `Store.endSessions` ends: one by row id or `sid` (the administration
+ * pages), the one under a host session id's checksum (for `userId` only, when given), all of a
+ * user's, or up to `limit` of those expired at `expiredAt`.
+ */
+export type SessionSelector =
+  | { readonly id: number }
+  | { readonly sid: string }
+  | { readonly keyChecksum: string, readonly userId?: string }
+  | { readonly userId: string }
+  | { readonly expiredAt: Date, readonly limit: number }
+
+/** A session `Store.endSessions` ended, and what ending it did. */
+export interface EndedSession {
+  readonly session: SessionRecord
+  /** Logout tokens queued: one per client of the session that registered a back-channel logout URI. */
+  readonly deliveries: number
+  /** Refresh token families of the session revoked (Back-Channel Logout 1.0 §2.7: those without `offline_access`). */
+  readonly revokedFamilies: number
 }
 
 /** One batch of `clearExpired`, as reported to `ClearExpiredRules.onBatchDone`. */
@@ -310,6 +334,35 @@ export interface Store {
    * approved): the device's next poll gets `access_denied`. False when nothing changed.
    */
   denyDeviceGrant (id: number, now: Date): Promise<boolean>
+
+  // user sessions and back-channel logout (OpenID Connect Back-Channel Logout 1.0)
+  /**
+   * Starts the session under `session.keyChecksum`, or slides the live one there
+   * (`expiresAt`) when it belongs to the same user and has not expired, and records that
+   * application `applicationId` was issued something in it; one transaction. `null` (nothing
+   * written) when the live session under that checksum belongs to another user or has expired:
+   * the caller ends it (`endSessions`) and tries again.
+   */
+  touchSession (session: NewSession, applicationId: number, now: Date): Promise<SessionRecord | null>
+  findSessionById (id: number): Promise<SessionRecord | null>
+  /**
+   * Ends the live sessions `selector` picks, atomically and once: each is marked ended (only if
+   * it was not: ending twice does nothing the second time) and its host-session checksum
+   * dropped; one logout delivery is queued (due at `now`) per application of the session with a
+   * back-channel logout URI; and the session's live refresh token families whose scope lacks
+   * `offline_access` are revoked with their access tokens (reported as the invalidation rule says).
+   */
+  endSessions (selector: SessionSelector, now: Date): Promise<EndedSession[]>
+  /**
+   * Claims up to `limit` logout deliveries due at `now` for one attempt: each one's
+   * `next_attempt` moves to `leaseUntil` and `attempts` grows by one, in one conditional UPDATE,
+   * so of several instances claiming at once each row goes to exactly one. The claimed rows, as updated.
+   */
+  claimLogoutDeliveries (now: Date, leaseUntil: Date, limit: number): Promise<LogoutDeliveryRecord[]>
+  /** After a failed attempt: the next one is due at `nextAttemptAt`; `lastError` says why (no secret). */
+  rescheduleLogoutDelivery (id: number, nextAttemptAt: Date, lastError: string): Promise<void>
+  /** Delivered, or given up on: the row goes. */
+  deleteLogoutDelivery (id: number): Promise<void>
 
   // maintenance
   /** Deletes expired rows; reports `{ kind: 'expired', before: rules.now }` (see the invalidation rule). */

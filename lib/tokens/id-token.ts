@@ -23,6 +23,8 @@ export interface IdTokenInput {
   readonly accessToken?: string
   /** The code issued alongside (hybrid flow), for `c_hash` (OIDC Core §3.3.2.11). */
   readonly code?: string
+  /** The user's session at this server (OIDC Front-/Back-Channel Logout `sid`), when one is tracked. */
+  readonly sid?: string | null
 }
 
 /** A signed ID token and the row that records it. */
@@ -128,6 +130,8 @@ export async function prepareIdToken (ctx: ServerContext, input: IdTokenInput): 
   if (input.nonce !== '') claims.nonce = input.nonce
   if (input.accessToken !== undefined) claims.at_hash = leftHalfHash(input.accessToken, alg)
   if (input.code !== undefined) claims.c_hash = leftHalfHash(input.code, alg)
+  // Back-Channel Logout 1.0 §2.1: the RP keys its own session on `sid`, which logout tokens name.
+  if (input.sid != null) claims.sid = input.sid
   const key = alg === 'HS256' ? null : activeKeyFor(ctx.oidc.keys, alg) ?? null
   const jwt = await new SignJWT(claims)
     .setProtectedHeader(key === null ? { alg: 'HS256', typ: 'JWT' } : { alg, kid: key.kid, typ: 'JWT' })

@@ -38,6 +38,8 @@ export interface IssueRequest {
   readonly jkt?: string
   /** The key the refresh token is bound to (§5: public clients only); `''` or absent: unbound. */
   readonly refreshJkt?: string
+  /** The user's session the refresh token family belongs to (Back-Channel Logout §2.7); `null` or absent: none. */
+  readonly sessionId?: number | null
 }
 
 /**
@@ -88,6 +90,7 @@ export async function prepareIssue (ctx: ServerContext, req: IssueRequest): Prom
             resource: req.refreshResource ?? resource,
             authTime: req.authTime ?? null,
             jkt: req.refreshJkt ?? '',
+            sessionId: req.sessionId ?? null,
           },
     },
   }

@@ -84,3 +84,25 @@ function hasWhiteSpaceOrControl (value: string): boolean {
   }
   return false
 }
+
+/**
+ * The problem with a back-channel logout URI (OpenID Connect Back-Channel Logout 1.0 §2.2), or
+ * `null`: an absolute https URL (the server POSTs logout tokens to it through the SSRF-safe
+ * client, which also refuses non-public addresses when it connects), without user information
+ * or a fragment (§2.2: it MUST NOT include a fragment), at most 2000 characters. As for `jwks_uri`,
+ * plain http is never registered; `outboundHttp.allowHttp` relaxes only the fetching, for tests.
+ */
+export function backchannelLogoutUriProblem (value: string): string | null {
+  if (value.length > 2000) return 'must be at most 2000 characters'
+  if (hasWhiteSpaceOrControl(value)) return 'must not contain white space or control characters'
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'must be an absolute https URL'
+  }
+  if (url.protocol !== 'https:') return 'must be an https URL'
+  if (url.username !== '' || url.password !== '') return 'must not have user information'
+  if (url.hash !== '' || value.includes('#')) return 'must not have a fragment'
+  return null
+}

@@ -62,7 +62,7 @@ t.test('migrate, createapplication, a token with the printed secret, then cleart
   const cleared = await bin(['cleartokens', '--database', path])
   t.equal(cleared.code, 0)
   t.equal(cleared.stdout, `Cleared expired tokens from ${path}:\n` +
-    '  access tokens:        2\n  refresh tokens:       0\n  authorization codes:  1\n  ID tokens:            0\n  device codes:         0\n  single-use ids:       0\n')
+    '  access tokens:        2\n  refresh tokens:       0\n  authorization codes:  1\n  ID tokens:            0\n  device codes:         0\n  single-use ids:       0\n  user sessions:        0\n')
   t.match(cleared.stderr, /^fastify-oauth-toolkit cleartokens: warning: refreshTokenExpireSeconds is not set/)
   t.same(await remainingTokens(path), { access: ['a3'], refresh: ['r2', 'r3', 'r4'], grants: ['g2'] })
 })

@@ -23,7 +23,7 @@ async function setup (dir: string, settings?: Record<string, unknown>): Promise<
 
 function summary (path: string, access: number, refresh: number, grants: number): string {
   return `Cleared expired tokens from ${path}:\n` +
-    `  access tokens:        ${access}\n  refresh tokens:       ${refresh}\n  authorization codes:  ${grants}\n  ID tokens:            0\n  device codes:         0\n  single-use ids:       0\n`
+    `  access tokens:        ${access}\n  refresh tokens:       ${refresh}\n  authorization codes:  ${grants}\n  ID tokens:            0\n  device codes:         0\n  single-use ids:       0\n  user sessions:        0\n`
 }
 
 t.test('with DOT defaults: expired access tokens and codes go, refresh tokens stay, and a warning on stderr', async (t) => {
@@ -62,7 +62,7 @@ t.test('--json prints the counts as one JSON object', async (t) => {
   const { args } = await setup(t.testdir(), { refreshTokenExpireSeconds: 24 * 3600 })
   t.same(await cli(['cleartokens', '--json', ...args], { clock }), {
     code: 0,
-    stdout: '{"access_tokens":2,"refresh_tokens":1,"grants":1,"id_tokens":0,"device_grants":0}\n',
+    stdout: '{"access_tokens":2,"refresh_tokens":1,"grants":1,"id_tokens":0,"device_grants":0,"sessions":0}\n',
     stderr: '',
   })
 })

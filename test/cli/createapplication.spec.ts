@@ -40,7 +40,7 @@ t.test('--json prints exactly one JSON object with every field and the clear sec
   t.same(Object.keys(body), ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type', 'name', 'redirect_uris',
     'post_logout_redirect_uris', 'allowed_origins', 'skip_authorization', 'algorithm', 'allow_introspection', 'self_registered',
     'token_endpoint_auth_method', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'dpop_bound_access_tokens',
-    'require_signed_request_object', 'request_object_signing_alg', 'userinfo_signed_response_alg', 'user', 'created'])
+    'require_signed_request_object', 'request_object_signing_alg', 'userinfo_signed_response_alg', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'user', 'created'])
   t.match(body, {
     id: 1,
     client_id: CLIENT_ID,

@@ -29,9 +29,12 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
     userinfo_signing_alg_values_supported: ['RS256'],
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti', 'sid'],
     claims_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],
+    // OpenID Connect Back-Channel Logout 1.0 §2.1.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
   })
   // The implicit grant is off by default: no response type that returns an access token (CONF-2).
   t.same(body.response_types_supported, ['code', 'code id_token'], 'only what is implemented')
@@ -48,7 +51,7 @@ t.test('discovery under the routes prefix: every field, consistent with the RFC 
 t.test('claims_supported lists the standard claims of the known scopes once the host gives getUserClaims', async (t) => {
   const app = await buildOidcApp(t, { oidc: { privateKey: newRsaPem(), getUserClaims: () => ({}) }, settings: { scopes: { openid: 'o', email: 'e' } } })
   const body = (await app.inject({ url: DISCOVERY })).json()
-  t.same(body.claims_supported, ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti', 'email', 'email_verified'])
+  t.same(body.claims_supported, ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'jti', 'sid', 'email', 'email_verified'])
 })
 
 t.test('every advertised OIDC endpoint exists', async (t) => {

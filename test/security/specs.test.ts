@@ -18,4 +18,5 @@ await runSpecs(import.meta.url, [
   './event-secrets.spec.ts',
   './revocation-expiry.spec.ts',
   './signing-algorithms.spec.ts',
+  './backchannel-logout.spec.ts',
 ])

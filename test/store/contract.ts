@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 import { addSeconds } from '../../lib/clock.js'
 import { createOAuthServer } from '../../lib/server.js'
 import type { SettingsInput } from '../../lib/settings.js'
-import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGrant, NewRefreshToken, Store, StoreInvalidation, TokenIssue } from '../../lib/store/types.js'
+import type { Application, NewAccessToken, NewApplication, NewDeviceGrant, NewGrant, NewRefreshToken, NewSession, Store, StoreInvalidation, TokenIssue } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock } from '../helpers/index.js'
 import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
@@ -735,7 +735,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
 
     clock.set(at(1000).toISOString())
     const { counts, batches } = await clear()
-    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1, deviceGrants: 0, usedJtis: 0 })
+    t.same(counts, { accessTokens: 5, refreshTokens: 0, grants: 1, idTokens: 1, deviceGrants: 0, usedJtis: 0, sessions: 0 })
     t.equal(batches, 2, 'five rows in batches of two: two pauses between three batches')
     for (let i = 0; i < 5; i++) t.equal(await store.findAccessToken(tokenChecksum(`expired-${i}`)), null)
     t.ok(await store.findAccessToken(tokenChecksum('live')))
@@ -747,7 +747,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.same(ids, [referencedId, liveId], 'an expired ID token an access token still refers to is kept')
     t.notOk(ids.includes(orphanId))
 
-    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0, deviceGrants: 0, usedJtis: 0 }, 'idempotent')
+    t.same((await clear()).counts, { accessTokens: 0, refreshTokens: 0, grants: 0, idTokens: 0, deviceGrants: 0, usedJtis: 0, sessions: 0 }, 'idempotent')
   })
 
   t.test('cleartokens with reuse protection keeps revoked refresh tokens until they idle-expire', async (t) => {
@@ -866,5 +866,102 @@ export function storeContract (t: Test, open: OpenHarness): void {
     // SQLite hears at the next check (PRAGMA data_version); PostgreSQL when the NOTIFY arrives.
     for (let i = 0; i < 200 && !(b.invalidationsReliable() && heard()); i++) await new Promise((resolve) => setTimeout(resolve, 5))
     t.ok(heard(), `B heard the revocation: ${JSON.stringify(events)}`)
+  })
+
+  // user sessions and back-channel logout (OpenID Connect Back-Channel Logout 1.0)
+
+  let sids = 0
+  const session = (key: string, userId = 'user-1', expiresAt = at(3600)): NewSession =>
+    ({ sid: `sid-${key}-${userId}-${++sids}`, keyChecksum: tokenChecksum(key), userId, authTime: T0, expiresAt })
+
+  t.test('touchSession starts a session or slides the same user\'s live one; another user or an expired one is refused', async (t) => {
+    const h = await open(t)
+    const app = await newApplication(h.store, { clientId: 'rp-a', authorizationGrantType: 'authorization-code' })
+    const other = await newApplication(h.store, { clientId: 'rp-b', authorizationGrantType: 'authorization-code' })
+    const first = await h.store.touchSession(session('host-1'), app.id, T0)
+    t.match(first, { sid: /^sid-host-1-user-1-/, userId: 'user-1', expiresAt: at(3600), endedAt: null })
+    const slid = await h.store.touchSession({ ...session('host-1', 'user-1', at(7200)), sid: 'ignored' }, other.id, at(10))
+    t.equal(slid?.id, first?.id, 'the same row')
+    t.equal(slid?.sid, first?.sid, 'its sid stays')
+    t.same(slid?.expiresAt, at(7200), 'slid forward')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_session_client WHERE session_id = $1', [first?.id]), 2, 'both applications recorded once each')
+    await h.store.touchSession(session('host-1'), app.id, at(11))
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_session_client'), 2, 'no duplicate link')
+    t.equal(await h.store.touchSession(session('host-1', 'user-2'), app.id, at(12)), null, 'another user under the same host session id')
+    t.equal(await h.store.touchSession(session('host-1'), app.id, at(8000)), null, 'expired')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_session WHERE session_key_checksum = $1', [tokenChecksum('host-1')]), 1)
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_session WHERE session_key_checksum = $1', ['host-1']), 0, 'the host session id is never stored in clear')
+  })
+
+  t.test('endSessions: once, queues one delivery per back-channel client, revokes the families without offline_access (and reports them)', async (t) => {
+    const h = await open(t)
+    const withUri = await newApplication(h.store, { clientId: 'rp-bcl', authorizationGrantType: 'authorization-code', backchannelLogoutUri: 'https://rp.example/bcl' })
+    const without = await newApplication(h.store, { clientId: 'rp-plain', authorizationGrantType: 'authorization-code' })
+    const s1 = await h.store.touchSession(session('host-e'), withUri.id, T0)
+    await h.store.touchSession(session('host-e'), without.id, T0)
+    const online = issueOf({ applicationId: withUri.id, token: 'on-a', refresh: 'on-r', userId: 'user-1', scope: 'openid' })
+    const offline = issueOf({ applicationId: withUri.id, token: 'off-a', refresh: 'off-r', userId: 'user-1', scope: 'openid offline_access' })
+    const attach = (i: TokenIssue): TokenIssue => ({ ...i, refreshToken: i.refreshToken === null ? null : { ...i.refreshToken, sessionId: s1?.id ?? null } })
+    const onRows = await h.store.issueTokens(attach(online))
+    await h.store.issueTokens(attach(offline))
+    t.equal(onRows.refreshToken?.sessionId, s1?.id, 'the family carries its session')
+    const heard: StoreInvalidation[] = []
+    t.teardown(h.store.watchInvalidations((e) => { heard.push(e) }))
+    const [ended, ...more] = await h.store.endSessions({ keyChecksum: tokenChecksum('host-e'), userId: 'user-1' }, at(5))
+    t.equal(more.length, 0)
+    t.match(ended, { session: { id: s1?.id, endedAt: at(5) }, deliveries: 1, revokedFamilies: 1 })
+    t.equal(await h.store.findAccessToken(tokenChecksum('on-a')), null, 'the online family\'s access token is gone')
+    t.ok(await h.store.findAccessToken(tokenChecksum('off-a')), 'offline_access is kept (§2.7)')
+    t.ok(heard.some((e) => e.kind === 'all' || (e.kind === 'tokens' && e.checksums.includes(tokenChecksum('on-a')))), 'the revocation is reported')
+    t.same(await h.store.endSessions({ id: s1?.id ?? 0 }, at(6)), [], 'ending twice ends nothing')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_logout_delivery'), 1)
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_session WHERE session_key_checksum IS NOT NULL'), 0, 'the checksum is dropped at the end')
+    const again = await h.store.touchSession(session('host-e'), withUri.id, at(7))
+    t.not(again?.id, s1?.id, 'a new login under the same host session id is a new session')
+  })
+
+  t.test('endSessions: racing ends on two instances end a session once and queue its deliveries once', async (t) => {
+    const h = await open(t)
+    const b = await h.openAnother()
+    const app = await newApplication(h.store, { clientId: 'rp-race', authorizationGrantType: 'authorization-code', backchannelLogoutUri: 'https://rp.example/bcl' })
+    const s = await h.store.touchSession(session('host-race'), app.id, T0)
+    const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => await (i % 2 === 0 ? h.store : b).endSessions({ sid: s?.sid ?? '' }, at(1))))
+    t.equal(results.flat().length, 1, 'one end')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_logout_delivery'), 1, 'one delivery')
+  })
+
+  t.test('claimLogoutDeliveries: due rows only, each to one claimer; reschedule and delete', async (t) => {
+    const h = await open(t)
+    const b = await h.openAnother()
+    const app = await newApplication(h.store, { clientId: 'rp-claim', authorizationGrantType: 'authorization-code', backchannelLogoutUri: 'https://rp.example/bcl' })
+    for (let i = 0; i < 6; i++) {
+      await h.store.touchSession(session(`host-c${i}`), app.id, T0)
+      await h.store.endSessions({ keyChecksum: tokenChecksum(`host-c${i}`) }, at(1))
+    }
+    t.same(await h.store.claimLogoutDeliveries(T0, at(60), 10), [], 'nothing is due before it was queued')
+    const claims = await Promise.all(Array.from({ length: 6 }, async (_, i) => await (i % 2 === 0 ? h.store : b).claimLogoutDeliveries(at(2), at(60), 2)))
+    const ids = claims.flat().map((d) => d.id)
+    t.equal(ids.length, 6, 'every due row claimed')
+    t.equal(new Set(ids).size, 6, 'none twice')
+    t.ok(claims.flat().every((d) => d.attempts === 1 && d.nextAttemptAt.getTime() === at(60).getTime()), 'leased and counted')
+    t.same(await h.store.claimLogoutDeliveries(at(30), at(90), 10), [], 'leased rows are not due')
+    const [first, second] = claims.flat()
+    await h.store.rescheduleLogoutDelivery(first?.id ?? 0, at(40), 'status 503')
+    await h.store.deleteLogoutDelivery(second?.id ?? 0)
+    const retried = await h.store.claimLogoutDeliveries(at(45), at(100), 10)
+    t.match(retried, [{ id: first?.id, attempts: 2, lastError: 'status 503', userId: 'user-1' }])
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_logout_delivery'), 5)
+  })
+
+  t.test('cleartokens ends expired sessions (queuing their logout tokens) and deletes ended ones', async (t) => {
+    const { h, store, clock, clear } = await cleartokensFixture(t, { oidcSessionExpireSeconds: 60 })
+    const app = await newApplication(store, { clientId: 'rp-exp', authorizationGrantType: 'authorization-code', backchannelLogoutUri: 'https://rp.example/bcl' })
+    await store.touchSession(session('host-old', 'user-1', at(100)), app.id, T0)
+    await store.touchSession(session('host-new', 'user-1', at(5000)), app.id, T0)
+    clock.set(at(1000).toISOString())
+    t.match((await clear()).counts, { sessions: 1 })
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_session'), 1, 'the live one stays')
+    t.equal(await count(h, 'SELECT count(*) AS n FROM oauth2_logout_delivery'), 1, 'the expired one\'s RP is told')
+    t.match((await clear()).counts, { sessions: 0 })
   })
 }

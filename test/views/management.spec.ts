@@ -6,7 +6,7 @@ import { oauthRoutes } from '../../index.js'
 import { serverContext } from '../../lib/server.js'
 import { ALICE, basicAuth, bearerWorks, FORM, form, postToken, type BuildAppOptions } from '../helpers/index.js'
 import { asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
-import { oidcSettings } from '../oidc/support.js'
+import { newRsaPem, oidcSettings } from '../oidc/support.js'
 
 const BOB = 'user-bob'
 
@@ -388,4 +388,24 @@ t.test('signed UserInfo through the pages: the server\'s key algorithms are offe
   t.equal((await app.oauth.store.findApplicationById(id))?.userinfoSignedResponseAlg, 'EdDSA', 'keeps it')
   t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, userinfoSignedResponseAlg: '' }, formState(edit))).statusCode, 302)
   t.equal((await app.oauth.store.findApplicationById(id))?.userinfoSignedResponseAlg, '', 'back to plain JSON')
+})
+
+t.test('back-channel logout through the pages: an https URL without fragment, escaped on every page, kept by a form without it', async (t) => {
+  const app = await buildManagementApp(t, { settings: oidcSettings(), oidc: { privateKey: newRsaPem() } })
+  const page = await get(app, '/o/applications/register/')
+  t.match(page.body, /<label for="backchannelLogoutUri">Back-channel logout URL<\/label>/)
+  const refused = await post(app, '/o/applications/register/', { ...VALID, backchannelLogoutUri: 'http://rp.example/bcl#x' }, formState(page))
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /id="backchannelLogoutUri-error" role="alert">must be an https URL/)
+  t.match(refused.body, /value="http:\/\/rp\.example\/bcl#x"/, 'the posted value comes back, escaped')
+  const uri = 'https://rp.example/bcl?a=1&b="<x>"'
+  const { id, res } = await register(app, { ...VALID, backchannelLogoutUri: uri, backchannelLogoutSessionRequired: 'yes' })
+  t.match(res.body, /id="backchannel-logout"><code>https:\/\/rp\.example\/bcl\?a=1&amp;b=&quot;&lt;x&gt;&quot;<\/code>, sid required</)
+  t.notOk(res.body.includes('"<x>"'), 'never unescaped')
+  t.match(await app.oauth.store.findApplicationById(id), { backchannelLogoutUri: uri, backchannelLogoutSessionRequired: true })
+  const edit = await get(app, `/o/applications/${id}/update/`)
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, name: 'Renamed' }, formState(edit))).statusCode, 302, 'a form without the fields')
+  t.match(await app.oauth.store.findApplicationById(id), { backchannelLogoutUri: uri, backchannelLogoutSessionRequired: true }, 'keeps them')
+  t.equal((await post(app, `/o/applications/${id}/update/`, { ...VALID, backchannelLogoutUri: '', backchannelLogoutSessionRequired: 'no' }, formState(edit))).statusCode, 302)
+  t.match(await app.oauth.store.findApplicationById(id), { backchannelLogoutUri: '', backchannelLogoutSessionRequired: false }, 'cleared')
 })

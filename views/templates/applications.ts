@@ -32,6 +32,10 @@ export interface ApplicationSummary {
   readonly requestObjectSigningAlg: string
   /** RFC 9101 §10.5 `require_signed_request_object`. */
   readonly requireSignedRequestObject: boolean
+  /** OIDC Back-Channel Logout `backchannel_logout_uri`; `''` for none. */
+  readonly backchannelLogoutUri: string
+  /** OIDC Back-Channel Logout `backchannel_logout_session_required`. */
+  readonly backchannelLogoutSessionRequired: boolean
   readonly createdAt: Date
 }
 
@@ -147,6 +151,8 @@ ${field('jwks', m.text('apps.field.jwks'), area('jwks'), e('jwks'), m.text('apps
 ${field('jwksUri', m.text('apps.field.jwksUri'), text('jwksUri', true), e('jwksUri'), m.text('apps.hint.jwksUri'))}
 ${field('tokenEndpointAuthSigningAlg', m.text('apps.field.tokenEndpointAuthSigningAlg'), select('tokenEndpointAuthSigningAlg', v('tokenEndpointAuthSigningAlg'), ASSERTION_ALGORITHMS, e('tokenEndpointAuthSigningAlg')), e('tokenEndpointAuthSigningAlg'), m.text('apps.hint.tokenEndpointAuthSigningAlg'))}
 ${field('requestObjectSigningAlg', m.text('apps.field.requestObjectSigningAlg'), select('requestObjectSigningAlg', v('requestObjectSigningAlg'), REQUEST_OBJECT_ALGORITHMS, e('requestObjectSigningAlg')), e('requestObjectSigningAlg'), m.text('apps.hint.requestObjectSigningAlg'))}
+${field('backchannelLogoutUri', m.text('apps.field.backchannelLogoutUri'), text('backchannelLogoutUri', true), e('backchannelLogoutUri'), m.text('apps.hint.backchannelLogoutUri'))}
+${field('backchannelLogoutSessionRequired', m.text('apps.field.backchannelLogoutSessionRequired'), select('backchannelLogoutSessionRequired', v('backchannelLogoutSessionRequired') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('backchannelLogoutSessionRequired'), { no: m.text('common.no'), yes: m.text('common.yes') }), e('backchannelLogoutSessionRequired'), m.text('apps.hint.backchannelLogoutSessionRequired'))}
 ${field('requireSignedRequestObject', m.text('apps.field.requireSignedRequestObject'), select('requireSignedRequestObject', v('requireSignedRequestObject') === 'yes' ? 'yes' : 'no', ['no', 'yes'], e('requireSignedRequestObject'), { no: m.text('common.no'), yes: m.text('common.yes') }), e('requireSignedRequestObject'), m.text('apps.hint.requireSignedRequestObject'))}
 ${extra.map((f) => field(f.name, f.label, select(f.name, v(f.name), f.options, e(f.name)), e(f.name), f.hint))}<div class="oat-actions">
 <a class="oat-button oat-secondary" href="${data.cancel}">${m.html('common.cancel')}</a>
@@ -157,7 +163,8 @@ ${extra.map((f) => field(f.name, f.label, select(f.name, v(f.name), f.options, e
 }
 
 const FORM_FIELDS = ['name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'allowedOrigins', 'algorithm',
-  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject']
+  'userinfoSignedResponseAlg', 'tokenEndpointAuthMethod', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'requireSignedRequestObject',
+  'backchannelLogoutUri', 'backchannelLogoutSessionRequired']
 const AUTH_METHODS = ['', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none']
 const ASSERTION_ALGORITHMS = ['', ...ASYMMETRIC_JWS_ALGORITHMS, ...HMAC_JWS_ALGORITHMS]
 // `none` is left out: unsigned objects are for servers that allow them, and for host code to set.
@@ -189,6 +196,7 @@ ${app.jwksUri !== '' ? row(m.text('apps.detail.jwksUri'), html`<code>${app.jwksU
 ${row(m.text('apps.detail.introspection'), html`<span id="introspection">${m.text(app.allowIntrospection ? 'apps.detail.introspectionAny' : 'apps.detail.introspectionOwn')}</span>`)}
 ${row(m.text('apps.detail.vetted'), html`<span id="self-registered">${m.text(app.selfRegistered ? 'apps.detail.vettedNo' : 'apps.detail.vettedYes')}</span>`)}
 ${row(m.text('apps.detail.requestObjects'), html`<span id="request-objects">${m.text(app.requireSignedRequestObject ? 'apps.detail.requestObjectsRequired' : 'apps.detail.optional')}${app.requestObjectSigningAlg === '' ? '' : `, ${app.requestObjectSigningAlg}`}</span>`)}
+${row(m.text('apps.detail.backchannelLogout'), html`<span id="backchannel-logout">${app.backchannelLogoutUri === '' ? m.text('common.none') : html`<code>${app.backchannelLogoutUri}</code>${app.backchannelLogoutSessionRequired ? `, ${m.text('apps.detail.backchannelSidRequired')}` : ''}`}</span>`)}
 ${row(m.text('apps.detail.dpop'), html`<span id="dpop">${m.text(app.dpopBoundAccessTokens ? 'apps.detail.dpopRequired' : 'apps.detail.optional')}</span>`)}
 ${row(m.text('apps.detail.created'), html`<time datetime="${app.createdAt.toISOString()}">${m.dateTime(app.createdAt)}</time>`)}
 </dl>

@@ -26,6 +26,7 @@ function summary (counts: ClearedCounts, path: string): string {
     ['ID tokens:', String(counts.idTokens)],
     ['device codes:', String(counts.deviceGrants)],
     ['single-use ids:', String(counts.usedJtis)],
+    ['user sessions:', String(counts.sessions)],
   ]), ''].join('\n')
 }
 
@@ -38,7 +39,9 @@ export const clearTokensCommand = defineCommand({
     'past refreshTokenExpireSeconds; refresh tokens revoked longer ago than\n' +
     'refreshTokenGracePeriodSeconds (kept until idle expiry when refreshTokenReuseProtection is\n' +
     'on); expired ID tokens no access token refers to; expired authorization codes and\n' +
-    'device codes; expired records of used DPoP proof, client assertion and request object ids.\n' +
+    'device codes; expired records of used DPoP proof, client assertion and request object ids;\n' +
+    'user sessions that ended, and those past oidcSessionExpireSeconds, which are first ended like a\n' +
+    'logout (back-channel logout tokens queued for the running servers to deliver).\n' +
     'Warns on stderr when refreshTokenExpireSeconds is not set.',
   positionals: [],
   options: {
@@ -56,7 +59,7 @@ export const clearTokensCommand = defineCommand({
     try {
       const counts = await adminServer(opened.store, settings, deps).clearExpiredTokens()
       io.stdout.write(values.json === true
-        ? JSON.stringify({ access_tokens: counts.accessTokens, refresh_tokens: counts.refreshTokens, grants: counts.grants, id_tokens: counts.idTokens, device_grants: counts.deviceGrants }) + '\n'
+        ? JSON.stringify({ access_tokens: counts.accessTokens, refresh_tokens: counts.refreshTokens, grants: counts.grants, id_tokens: counts.idTokens, device_grants: counts.deviceGrants, sessions: counts.sessions }) + '\n'
         : summary(counts, opened.path))
     } finally {
       await opened.close()

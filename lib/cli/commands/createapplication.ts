@@ -28,6 +28,8 @@ const FIELD_ARGUMENT: Readonly<Record<string, string>> = {
   requireSignedRequestObject: '--require-signed-request-object',
   requestObjectSigningAlg: '--request-object-signing-alg',
   userinfoSignedResponseAlg: '--userinfo-signed-response-alg',
+  backchannelLogoutUri: '--backchannel-logout-uri',
+  backchannelLogoutSessionRequired: '--backchannel-logout-session-required',
 }
 
 /** The `--json` output: the application with DOT's field names, and the secret in clear. */
@@ -54,6 +56,8 @@ function toJson ({ application: app, clientSecret }: CreatedApplication): string
     require_signed_request_object: app.requireSignedRequestObject,
     request_object_signing_alg: app.requestObjectSigningAlg,
     userinfo_signed_response_alg: app.userinfoSignedResponseAlg,
+    backchannel_logout_uri: app.backchannelLogoutUri,
+    backchannel_logout_session_required: app.backchannelLogoutSessionRequired,
     user: app.userId,
     created: app.createdAt.toISOString(),
   }) + '\n'
@@ -84,6 +88,8 @@ function toText ({ application: app, clientSecret }: CreatedApplication, secretS
   if (app.requireSignedRequestObject) rows.push(['require_signed_request_object:', 'yes (authorization requests must be signed request objects)'])
   if (app.requestObjectSigningAlg !== '') rows.push(['request_object_signing_alg:', app.requestObjectSigningAlg])
   if (app.userinfoSignedResponseAlg !== '') rows.push(['userinfo_signed_response_alg:', app.userinfoSignedResponseAlg])
+  if (app.backchannelLogoutUri !== '') rows.push(['backchannel_logout_uri:', app.backchannelLogoutUri])
+  if (app.backchannelLogoutSessionRequired) rows.push(['backchannel_logout_session_required:', 'yes'])
   if (app.selfRegistered) rows.push(['self_registered:', 'yes (redirect URIs unvetted: early authorization errors are shown, not redirected)'])
   if (app.userId !== null) rows.push(['user:', app.userId])
   const label = app.name === '' ? `${app.id}` : `"${app.name}" (id ${app.id})`
@@ -135,6 +141,8 @@ export const createApplicationCommand = defineCommand({
     'require-signed-request-object': booleanOption('RFC 9101: accept this client\'s authorization requests only as signed request objects (needs --jwks, --jwks-uri or a sealed secret)'),
     'request-object-signing-alg': stringOption('alg', 'The one JWS algorithm the client\'s request objects may use (default: any the server accepts; HS256/384/512 need a sealed secret)'),
     'userinfo-signed-response-alg': stringOption('alg', 'OpenID Connect: answer UserInfo as a JWT signed with RS256, PS256, ES256 or EdDSA (the server needs a key for it; default: plain JSON)'),
+    'backchannel-logout-uri': stringOption('url', 'OpenID Connect Back-Channel Logout: https URL (no fragment) the server POSTs logout tokens to when a user\'s session ends'),
+    'backchannel-logout-session-required': booleanOption('Back-Channel Logout: the client needs sid in logout tokens (always sent)'),
     json: booleanOption('Print the application and its secret as one JSON object on stdout'),
     database: DATABASE_OPTION,
     settings: SETTINGS_OPTION,
@@ -170,6 +178,8 @@ export const createApplicationCommand = defineCommand({
         requireSignedRequestObject: values['require-signed-request-object'] === true,
         ...(values['request-object-signing-alg'] === undefined ? {} : { requestObjectSigningAlg: values['request-object-signing-alg'] }),
         ...(values['userinfo-signed-response-alg'] === undefined ? {} : { userinfoSignedResponseAlg: values['userinfo-signed-response-alg'] }),
+        ...(values['backchannel-logout-uri'] === undefined ? {} : { backchannelLogoutUri: values['backchannel-logout-uri'] }),
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] === true,
       }, { source: 'cli' })
     } catch (err) {
       if (err instanceof ApplicationValidationError) return reportInvalid(err, io)

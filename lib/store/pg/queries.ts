@@ -1,19 +1,22 @@
-import { desc, eq, inArray, or, sql } from 'drizzle-orm'
+import { asc, desc, eq, inArray, or, sql } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
-import { mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken, toVerifiable } from '../shared/mappers.js'
+import {
+  mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toLogoutDelivery, toRefreshToken, toSession, toVerifiable,
+} from '../shared/mappers.js'
 import type { DataMethods } from '../shared/methods.js'
 import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow } from '../shared/rows.js'
 import {
-  applicationFilter, applicationPageFilter, applicationSource, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial, deviceGrantRedemption,
-  expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter,
-  refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
+  applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
+  deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
+  liveRefreshToken, liveSessionRefreshTokens, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
+  refreshTokenRebinding, refreshTokenRotation, sessionEnding, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
-import type { IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
+import type { EndedSession, IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
 import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
 import type { PgDb } from './open.js'
 import { insertIdToken, insertTokens, one, tokenIssuances } from './token-inserts.js'
-import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
+import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, logoutDeliveries, refreshTokens, sessionClients, sessions, usedJtis } from './schema.js'
 
 // The PostgreSQL executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they are awaited, writes inside transactions at READ COMMITTED, and
@@ -362,6 +365,66 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
         if (won.length !== 1) throw new LostRace()
         return await insertTokens(t, issue)
       })
+    },
+
+    async touchSession (session, applicationId, now) {
+      const touch = sessionTouch(sessions, session, now)
+      return await db.transaction(async (t) => {
+        // Racing touches of one new session: the unique index makes the second wait and then
+        // take the conflict branch, as `useOnce` does.
+        const [row] = await t.insert(sessions).values(touch.row)
+          .onConflictDoUpdate({ target: sessions.sessionKeyChecksum, targetWhere: touch.targetWhere, set: touch.set, setWhere: touch.setWhere })
+          .returning()
+        if (row === undefined) return null
+        await t.insert(sessionClients).values({ sessionId: row.id, applicationId, createdAt: now })
+          .onConflictDoNothing({ target: [sessionClients.sessionId, sessionClients.applicationId] })
+        return toSession(row)
+      })
+    },
+
+    async findSessionById (id) {
+      return mapOrNull((await db.select().from(sessions).where(byId(sessions, id)))[0], toSession)
+    },
+
+    async endSessions (selector, now) {
+      return await removingTx(async (t, removed) => {
+        const limit = sessionSelectionLimit(selector)
+        const picked = t.select({ id: sessions.id }).from(sessions).where(sessionSelection(sessions, selector))
+        const ids = (limit === undefined ? await picked : await picked.limit(limit)).map((r) => r.id)
+        if (ids.length === 0) return []
+        // READ COMMITTED: a racing end waits for the row lock, re-checks `ended IS NULL`, and skips the row.
+        const ending = sessionEnding(sessions, ids, now)
+        const ended: EndedSession[] = []
+        for (const row of await t.update(sessions).set(ending.set).where(ending.where).returning()) {
+          const clients = (await t.select({ id: applications.id }).from(sessionClients).innerJoin(applications, eq(applications.id, sessionClients.applicationId))
+            .where(backchannelClientsOf(sessionClients, applications, row.id))).map((r) => r.id)
+          const deliveries = logoutDeliveryRows(clients, row, now)
+          if (deliveries.length > 0) await t.insert(logoutDeliveries).values(deliveries)
+          const live = await t.select({ family: refreshTokens.tokenFamily, scope: refreshTokens.scope }).from(refreshTokens)
+            .where(liveSessionRefreshTokens(refreshTokens, row.id))
+          const families = new Set(live.filter((r) => endsWithSession(r.scope)).map((r) => r.family))
+          for (const family of families) await revokeFamily(t, family, now, removed)
+          ended.push({ session: toSession(row), deliveries: deliveries.length, revokedFamilies: families.size })
+        }
+        return ended
+      })
+    },
+
+    async claimLogoutDeliveries (now, leaseUntil, limit) {
+      // SKIP LOCKED: instances claiming at once take different rows instead of queueing on the same ones;
+      // the UPDATE re-checks that each row is still due, so a row is claimed once either way.
+      const due = db.select({ id: logoutDeliveries.id }).from(logoutDeliveries).where(dueLogoutDeliveries(logoutDeliveries, now))
+        .orderBy(asc(logoutDeliveries.nextAttemptAt)).limit(limit).for('update', { skipLocked: true })
+      const claim = logoutDeliveryClaim(logoutDeliveries, due, now, leaseUntil)
+      return (await db.update(logoutDeliveries).set(claim.set).where(claim.where).returning()).map(toLogoutDelivery)
+    },
+
+    async rescheduleLogoutDelivery (id, nextAttemptAt, lastError) {
+      await db.update(logoutDeliveries).set({ nextAttemptAt, lastError }).where(byId(logoutDeliveries, id))
+    },
+
+    async deleteLogoutDelivery (id) {
+      await db.delete(logoutDeliveries).where(inArray(logoutDeliveries.id, [id]))
     },
   }
 }

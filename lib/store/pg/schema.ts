@@ -242,7 +242,7 @@ export const usedJtis = pgTable('oauth2_used_jti', {
 /**
  * A user's login session at this server, as the host reports it (`resolveUser`'s `sessionId`),
  * known to relying parties by `sid` (OIDC Back-Channel Logout 1.0 §2.4). The host's own session
- * id is a bearer secret, so only its keyed checksum is kept. `expires` moves forward with each
+ * id is a bearer secret, so only its SHA-256 checksum is kept (high-entropy, like a token). `expires` moves forward with each
  * authorization; an ended or expired session is cleared by `clearExpired`.
  */
 export const sessions = pgTable('oauth2_session', {

@@ -1,4 +1,4 @@
-import { and, eq, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, eq, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { ClearedCounts, ClearExpiredRules, DevicePollResult, IssuedTokenRows, IssueResult } from '../types.js'
 import type { ConditionalUpdate } from './rules.js'
 import type { AnyTable, DialectTables } from './tables.js'
@@ -39,7 +39,7 @@ export function devicePoll (deviceGrants: AnyTable<'deviceGrants'>, id: number, 
 }
 
 /** The tables `clearExpired` deletes from, by their schema export name. */
-export type ClearedTable = 'refreshTokens' | 'accessTokens' | 'idTokens' | 'grants' | 'deviceGrants' | 'usedJtis'
+export type ClearedTable = 'refreshTokens' | 'accessTokens' | 'idTokens' | 'grants' | 'deviceGrants' | 'usedJtis' | 'sessions'
 
 /** How one dialect deletes the rows of a `clearExpired` step and reports expired access tokens. */
 export interface ClearExpiredSteps {
@@ -60,7 +60,7 @@ export interface ClearExpiredSteps {
  * (a cache refuses such tokens anyway, unless its clock is behind), not `all`.
  */
 export async function clearExpired (s: DialectTables, rules: ClearExpiredRules, steps: ClearExpiredSteps): Promise<ClearedCounts> {
-  const { refreshTokens, accessTokens, idTokens, grants, deviceGrants, usedJtis } = s
+  const { refreshTokens, accessTokens, idTokens, grants, deviceGrants, usedJtis, sessions } = s
   const idle: SQL[] = []
   if (rules.revokedBefore !== null) idle.push(lt(refreshTokens.revokedAt, rules.revokedBefore))
   if (rules.refreshCreatedBefore !== null) idle.push(lt(refreshTokens.createdAt, rules.refreshCreatedBefore))
@@ -72,7 +72,11 @@ export async function clearExpired (s: DialectTables, rules: ClearExpiredRules, 
   const grantCount = await steps.deleteInBatches('grants', lt(grants.expiresAt, rules.now))
   const deviceCount = await steps.deleteInBatches('deviceGrants', lt(deviceGrants.expiresAt, rules.now))
   const usedJtiCount = await steps.deleteInBatches('usedJtis', lt(usedJtis.expiresAt, rules.now))
+  // Ended sessions (their logout tokens are queued in rows of their own) and expired ones.
+  // `clearExpiredTokens` ends the expired ones first, so their relying parties are told; a
+  // session deleted here unended is one whose clients are told nothing.
+  const sessionCount = await steps.deleteInBatches('sessions', or(isNotNull(sessions.endedAt), lt(sessions.expiresAt, rules.now)))
   return {
-    accessTokens: accessCount, refreshTokens: refreshCount, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount, usedJtis: usedJtiCount,
+    accessTokens: accessCount, refreshTokens: refreshCount, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount, usedJtis: usedJtiCount, sessions: sessionCount,
   }
 }

@@ -1,4 +1,5 @@
 import type {
+  LogoutDeliveryRecord, SessionRecord,
   AccessTokenRecord, Application, ApplicationGrantType, ClientRegistrationRecord, DeviceGrantRecord, GrantRecord, IdTokenRecord,
   PushedAuthorizationRequestRecord, RefreshTokenRecord, SigningAlgorithm, TokenEndpointAuthMethod,
 } from '../records.js'
@@ -198,6 +199,32 @@ export function toPushedAuthorizationRequest (row: Row<'pushedAuthorizationReque
     expiresAt: row.expiresAt,
     startedAt: row.startedAt,
     consumedAt: row.consumedAt,
+    createdAt: row.createdAt,
+  }
+}
+
+export function toSession (row: Row<'sessions'>): SessionRecord {
+  return {
+    id: row.id,
+    sid: row.sid,
+    userId: row.userId,
+    authTime: row.authTime,
+    expiresAt: row.expiresAt,
+    endedAt: row.endedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+export function toLogoutDelivery (row: Row<'logoutDeliveries'>): LogoutDeliveryRecord {
+  return {
+    id: row.id,
+    applicationId: row.applicationId,
+    userId: row.userId,
+    sid: row.sid,
+    attempts: row.attempts,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: row.lastError,
     createdAt: row.createdAt,
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { and, eq, gt, isNotNull, isNull, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm'
-import { MAX_PAGE_SIZE, type ApplicationPageQuery, type ApplicationSource, type RecordPageQuery, type SingleUseKind, type TokenIssue } from '../types.js'
+import { and, eq, gt, inArray, isNotNull, isNull, lt, lte, ne, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
+import type { NewSession } from '../records.js'
+import { MAX_PAGE_SIZE, type ApplicationPageQuery, type ApplicationSource, type RecordPageQuery, type SessionSelector, type SingleUseKind, type TokenIssue } from '../types.js'
 import type { AnyTable, InsertRow, RowChanges, TableName } from './tables.js'
 
 // The store's rules, written once for both dialects: which rows a conditional UPDATE may change
@@ -264,5 +265,105 @@ export function deviceGrantDenial (deviceGrants: AnyTable<'deviceGrants'>, id: n
   return {
     set: { status: 'denied', updatedAt: now },
     where: and(eq(deviceGrants.id, id), isNull(deviceGrants.consumedAt), ne(deviceGrants.status, 'denied')),
+  }
+}
+
+// user sessions and back-channel logout (OpenID Connect Back-Channel Logout 1.0)
+
+/**
+ * `touchSession` as one `INSERT … ON CONFLICT DO UPDATE … WHERE` on the partial unique index of
+ * live host-session checksums: a new session row, or the live one slid forward, only while it
+ * is the same user's and unexpired. Another user's (the host reused its session id after a
+ * logout it did not tell us of) or an expired one changes nothing: the caller ends it first.
+ */
+export function sessionTouch (sessions: AnyTable<'sessions'>, session: NewSession, now: Date): {
+  readonly row: InsertRow<'sessions'>
+  readonly set: RowChanges<'sessions'>
+  readonly targetWhere: SQL
+  readonly setWhere: SQL | undefined
+} {
+  return {
+    row: {
+      sid: session.sid,
+      sessionKeyChecksum: session.keyChecksum,
+      userId: session.userId,
+      authTime: session.authTime,
+      expiresAt: session.expiresAt,
+      createdAt: now,
+      updatedAt: now,
+    },
+    set: { expiresAt: session.expiresAt, updatedAt: now },
+    targetWhere: isNotNull(sessions.sessionKeyChecksum),
+    setWhere: and(eq(sessions.userId, session.userId), gt(sessions.expiresAt, now), isNull(sessions.endedAt)),
+  }
+}
+
+/** The live sessions a selector picks (before `limit`, which the dialect applies). */
+export function sessionSelection (sessions: AnyTable<'sessions'>, selector: SessionSelector): SQL | undefined {
+  const live = isNull(sessions.endedAt)
+  if ('id' in selector) return and(live, eq(sessions.id, selector.id))
+  if ('sid' in selector) return and(live, eq(sessions.sid, selector.sid))
+  if ('keyChecksum' in selector) {
+    return and(live, eq(sessions.sessionKeyChecksum, selector.keyChecksum), selector.userId === undefined ? undefined : eq(sessions.userId, selector.userId))
+  }
+  if ('expiredAt' in selector) return and(live, lte(sessions.expiresAt, selector.expiredAt))
+  return and(live, eq(sessions.userId, selector.userId))
+}
+
+/** How many sessions a selector may end in one call: `limit` for expiry, else all it matches. */
+export function sessionSelectionLimit (selector: SessionSelector): number | undefined {
+  return 'expiredAt' in selector ? Math.max(1, Math.floor(selector.limit)) : undefined
+}
+
+/**
+ * Ending: only sessions still live among `ids` (so of two racing ends exactly one changes the
+ * row), marked ended, and the host-session checksum dropped: the host's id no longer leads here,
+ * and a new login under the same id starts a new row.
+ */
+export function sessionEnding (sessions: AnyTable<'sessions'>, ids: readonly number[], now: Date): ConditionalUpdate<'sessions'> {
+  return { set: { endedAt: now, sessionKeyChecksum: null, updatedAt: now }, where: and(inArray(sessions.id, [...ids]), isNull(sessions.endedAt)) }
+}
+
+/** The applications of session `sessionId` that registered a back-channel logout URI: who gets a logout token. */
+export function backchannelClientsOf (sessionClients: AnyTable<'sessionClients'>, applications: AnyTable<'applications'>, sessionId: number): SQL | undefined {
+  return and(eq(sessionClients.sessionId, sessionId), eq(sessionClients.applicationId, applications.id), ne(applications.backchannelLogoutUri, ''))
+}
+
+/** The live refresh tokens issued in session `sessionId` (their families are candidates for §2.7 revocation). */
+export function liveSessionRefreshTokens (refreshTokens: AnyTable<'refreshTokens'>, sessionId: number): SQL | undefined {
+  return and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.revokedAt))
+}
+
+/**
+ * Back-Channel Logout 1.0 §2.7: refresh tokens issued without `offline_access` end with the
+ * session; with it, the RP asked for access beyond the user's presence and keeps it.
+ */
+export function endsWithSession (scope: string): boolean {
+  return !scope.split(' ').includes('offline_access')
+}
+
+/** The outbox rows queued for the clients of an ended session, due at once. */
+export function logoutDeliveryRows (applicationIds: readonly number[], session: { readonly userId: string, readonly sid: string }, now: Date): Array<InsertRow<'logoutDeliveries'>> {
+  return applicationIds.map((applicationId) => ({ applicationId, userId: session.userId, sid: session.sid, attempts: 0, nextAttemptAt: now, lastError: '', createdAt: now }))
+}
+
+/** Deliveries due at `now` (the claim re-checks this on each row it updates). */
+export function dueLogoutDeliveries (deliveries: AnyTable<'logoutDeliveries'>, now: Date): SQL {
+  return lte(deliveries.nextAttemptAt, now)
+}
+
+/**
+ * A claim: the row's next attempt moves to `leaseUntil` (so no other instance takes it while
+ * this one tries, nor after this one crashed, before then) only while it is still due, and the
+ * attempt is counted. Two instances claiming the same row: one changes it, the other's re-checked
+ * condition no longer matches (SQLite serializes writers; PostgreSQL re-checks at READ COMMITTED).
+ */
+export function logoutDeliveryClaim (deliveries: AnyTable<'logoutDeliveries'>, ids: readonly number[] | SQLWrapper, now: Date, leaseUntil: Date): {
+  readonly set: { readonly nextAttemptAt: Date, readonly attempts: SQL }
+  readonly where: SQL | undefined
+} {
+  return {
+    set: { nextAttemptAt: leaseUntil, attempts: sql`${deliveries.attempts} + 1` },
+    where: and(Array.isArray(ids) ? inArray(deliveries.id, [...ids as readonly number[]]) : inArray(deliveries.id, ids as SQLWrapper), lte(deliveries.nextAttemptAt, now)),
   }
 }

@@ -9,7 +9,7 @@ import type * as sqlite from '../sqlite/schema.js'
 
 /** The tables both dialects have, by their schema export name. */
 export type TableName = 'applications' | 'grants' | 'idTokens' | 'accessTokens' | 'refreshTokens' | 'deviceGrants' |
-  'clientRegistrations' | 'pushedAuthorizationRequests' | 'usedJtis'
+  'clientRegistrations' | 'pushedAuthorizationRequests' | 'usedJtis' | 'sessions' | 'sessionClients' | 'logoutDeliveries'
 
 /** One table of either dialect: what a shared `WHERE` predicate is written against. */
 export type AnyTable<K extends TableName> = (typeof sqlite)[K] | (typeof pg)[K]

@@ -1,21 +1,24 @@
-import { desc, eq, getTableColumns, inArray, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
+import { asc, desc, eq, getTableColumns, inArray, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import type { NewIdToken } from '../records.js'
 import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
-import { mapOrNull, matchingApplication, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toRefreshToken, toVerifiable } from '../shared/mappers.js'
+import {
+  mapOrNull, matchingApplication, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toLogoutDelivery, toRefreshToken, toSession, toVerifiable,
+} from '../shared/mappers.js'
 import type { DataMethods } from '../shared/methods.js'
 import {
   ACCESS_TOKEN_UNSET, applicationChangesToRow, newAccessTokenToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow, newIdTokenToRow,
   newRefreshTokenToRow, REFRESH_TOKEN_UNSET,
 } from '../shared/rows.js'
 import {
-  applicationFilter, applicationPageFilter, applicationSource, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial, deviceGrantRedemption,
-  expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation, liveRefreshToken, mayBeListedOrigin, pageLimit, recordPageFilter,
-  refreshTokenRebinding, refreshTokenRotation, singleUse, standInApplication,
+  applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
+  deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
+  liveRefreshToken, liveSessionRefreshTokens, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
+  refreshTokenRebinding, refreshTokenRotation, sessionEnding, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
-import type { IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
+import type { EndedSession, IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
-import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, refreshTokens, usedJtis } from './schema.js'
+import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, logoutDeliveries, refreshTokens, sessionClients, sessions, usedJtis } from './schema.js'
 
 // The SQLite executor of the store's queries: the rules, row builders and mappers are
 // lib/store/shared/'s; here they run with `.get()`/`.run()`, writes inside the synchronous
@@ -343,6 +346,65 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
         if (t.update(deviceGrants).set(redemption.set).where(redemption.where).run().changes !== 1) throw new LostRace()
         return insertTokens(t, issue)
       })
+    },
+
+    async touchSession (session, applicationId, now) {
+      const touch = sessionTouch(sessions, session, now)
+      return await tx((t) => {
+        const row = t.insert(sessions).values(touch.row)
+          .onConflictDoUpdate({ target: sessions.sessionKeyChecksum, targetWhere: touch.targetWhere, set: touch.set, setWhere: touch.setWhere })
+          .returning().get()
+        if (row === undefined) return null
+        t.insert(sessionClients).values({ sessionId: row.id, applicationId, createdAt: now })
+          .onConflictDoNothing({ target: [sessionClients.sessionId, sessionClients.applicationId] }).run()
+        return toSession(row)
+      })
+    },
+
+    async findSessionById (id) {
+      return mapOrNull(db.select().from(sessions).where(byId(sessions, id)).get(), toSession)
+    },
+
+    async endSessions (selector, now) {
+      return await tx((t, removed) => {
+        const limit = sessionSelectionLimit(selector)
+        const picked = t.select({ id: sessions.id }).from(sessions).where(sessionSelection(sessions, selector))
+        const ids = (limit === undefined ? picked.all() : picked.limit(limit).all()).map((r) => r.id)
+        if (ids.length === 0) return []
+        const ending = sessionEnding(sessions, ids, now)
+        const ended: EndedSession[] = []
+        for (const row of t.update(sessions).set(ending.set).where(ending.where).returning().all()) {
+          const clients = t.select({ id: applications.id }).from(sessionClients).innerJoin(applications, eq(applications.id, sessionClients.applicationId))
+            .where(backchannelClientsOf(sessionClients, applications, row.id)).all().map((r) => r.id)
+          const deliveries = logoutDeliveryRows(clients, row, now)
+          if (deliveries.length > 0) t.insert(logoutDeliveries).values(deliveries).run()
+          const families = new Set(t.select({ family: refreshTokens.tokenFamily, scope: refreshTokens.scope }).from(refreshTokens)
+            .where(liveSessionRefreshTokens(refreshTokens, row.id)).all().filter((r) => endsWithSession(r.scope)).map((r) => r.family))
+          for (const family of families) revokeFamily(t, family, now, removed)
+          ended.push({ session: toSession(row), deliveries: deliveries.length, revokedFamilies: families.size })
+        }
+        return ended
+      })
+    },
+
+    async claimLogoutDeliveries (now, leaseUntil, limit) {
+      // Every instance polls: a plain read first, so an empty outbox never takes the write lock.
+      if (db.select({ id: logoutDeliveries.id }).from(logoutDeliveries).where(dueLogoutDeliveries(logoutDeliveries, now)).limit(1).get() === undefined) return []
+      return await tx((t) => {
+        const ids = t.select({ id: logoutDeliveries.id }).from(logoutDeliveries).where(dueLogoutDeliveries(logoutDeliveries, now))
+          .orderBy(asc(logoutDeliveries.nextAttemptAt)).limit(limit).all().map((r) => r.id)
+        if (ids.length === 0) return []
+        const claim = logoutDeliveryClaim(logoutDeliveries, ids, now, leaseUntil)
+        return t.update(logoutDeliveries).set(claim.set).where(claim.where).returning().all().map(toLogoutDelivery)
+      })
+    },
+
+    async rescheduleLogoutDelivery (id, nextAttemptAt, lastError) {
+      await tx((t) => { t.update(logoutDeliveries).set({ nextAttemptAt, lastError }).where(byId(logoutDeliveries, id)).run() })
+    },
+
+    async deleteLogoutDelivery (id) {
+      await tx((t) => { t.delete(logoutDeliveries).where(inArray(logoutDeliveries.id, [id])).run() })
     },
   }
 }
