@@ -13,8 +13,11 @@ import {
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
 import { formValues, postedValues, toInput } from './management.js'
+import type { PlainMessageKey, Translator } from '../lib/i18n/messages.js'
+import { errorPageContext, pageContext } from './i18n.js'
+import { messagesOf } from './templates/layout.js'
 import {
-  ADMIN_TEXT, adminApplicationDetailPage, adminConfirmPage, adminIndexPage, adminListPage, shown,
+  ADMIN_SOURCE_LABELS, adminApplicationDetailPage, adminTime, adminConfirmPage, adminIndexPage, adminListPage, shown,
   type AdminChrome, type AdminFilter, type AdminRow,
 } from './templates/admin.js'
 import type { ExtraFormField } from './templates/applications.js'
@@ -36,16 +39,20 @@ export interface AdminOptions {
 export interface AdminKit {
   /** The pages' base path, e.g. `/o/admin/`. */
   readonly base: string
-  readonly page: PageContext
-  /** The logged-in staff member, or `null` with the reply sent (login redirect, or a 403 page). */
+  /**
+   * The page context of a request in its negotiated language (`Content-Language` and `Vary` set),
+   * as `requireStaff` negotiated it; render every page of the request with it.
+   */
+  pageOf (request: FastifyRequest): PageContext
+  /** The logged-in staff member (the request's language negotiated), or `null` with the reply sent (login redirect, or a 403 page). */
   requireStaff (request: FastifyRequest, reply: FastifyReply): Promise<AuthorizingUser | null>
   /** A POST whose CSRF token does not match gets a 403 page: `false`, and nothing may change. */
   checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<boolean>
   /** The CSRF token of a form on this page. */
   csrfToken (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): string
-  /** The HTML error page, with the security headers. */
-  sendError (reply: FastifyReply, status: number, error: string, description: string): FastifyReply
-  /** The shell of a page of section `current` (its path), with an optional status line. */
+  /** The HTML error page in the request's language, with the security headers. */
+  sendError (request: FastifyRequest, reply: FastifyReply, status: number, error: string, description: AdminMessage): Promise<FastifyReply>
+  /** The shell of a page of section `current` (its path), with an optional status line (already translated). */
   chrome (user: AuthorizingUser, current: string, notice?: string | null): AdminChrome
   /** Emits `staffAction` after a change; a failing listener never fails the page. */
   staffAction (user: AuthorizingUser, action: string, kind: StaffTargetKind, ids: readonly number[]): void
@@ -59,13 +66,25 @@ export interface AdminKit {
 export interface AdminSection {
   /** The URL segment under `admin/`, e.g. `applications`. */
   readonly path: string
-  readonly label: string
-  readonly description: string
+  /** The message key of its name (an `admin.*` key of lib/i18n/en.ts and every catalog). */
+  readonly label: PlainMessageKey
+  /** The message key of its one-line description on the overview page. */
+  readonly description: PlainMessageKey
   register (app: FastifyInstance, kit: AdminKit): void
 }
 
-/** A query or form that cannot be read: answered with a 400 page. */
-class BadInput extends Error {}
+/**
+ * A message of the staff pages: a catalog key without placeholders, or a function building the
+ * text in the page's language (a key with placeholders, or text from the core).
+ */
+export type AdminMessage = PlainMessageKey | ((m: Translator) => string)
+
+/** A query or form that cannot be read: answered with a 400 page, its message in the page's language. */
+class BadInput extends Error {
+  constructor (readonly describe: (m: Translator) => string) {
+    super(describe(messagesOf({ stylesheet: '' })))
+  }
+}
 
 const DEFAULT_PAGE_SIZE = 25
 const MAX_FILTER_LENGTH = 200
@@ -77,9 +96,9 @@ function queryValues (request: FastifyRequest, names: readonly string[]): Record
   const { params, duplicated, malformed } = flattenParams(request.query)
   const values: Record<string, string> = {}
   for (const name of names) {
-    if (duplicated.includes(name) || malformed.includes(name)) throw new BadInput(`The filter ${name} was given more than once.`)
+    if (duplicated.includes(name) || malformed.includes(name)) throw new BadInput((m) => m.text('admin.error.repeated', { name }))
     const value = (params[name] ?? '').trim()
-    if (value.length > MAX_FILTER_LENGTH) throw new BadInput(`The filter ${name} is too long (at most ${MAX_FILTER_LENGTH} characters).`)
+    if (value.length > MAX_FILTER_LENGTH) throw new BadInput((m) => m.text('admin.error.tooLong', { name, max: MAX_FILTER_LENGTH }))
     values[name] = value
   }
   return values
@@ -88,20 +107,20 @@ function queryValues (request: FastifyRequest, names: readonly string[]): Record
 /** A positive id from a query or form, or `undefined` when empty. */
 function optionalId (value: string, name: string): number | undefined {
   if (value === '') return undefined
-  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadInput(`${name} must be a positive whole number.`)
+  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadInput((m) => m.text('admin.error.notId', { name }))
   return Number(value)
 }
 
 function pageSize (value: string): number {
   if (value === '') return DEFAULT_PAGE_SIZE
   const size = optionalId(value, 'size') ?? DEFAULT_PAGE_SIZE
-  if (size > MAX_PAGE_SIZE) throw new BadInput(`size must be at most ${MAX_PAGE_SIZE}.`)
+  if (size > MAX_PAGE_SIZE) throw new BadInput((m) => m.text('admin.error.sizeMax', { max: MAX_PAGE_SIZE }))
   return size
 }
 
 function oneOf<T extends string> (value: string, allowed: readonly T[], name: string): T | undefined {
   if (value === '') return undefined
-  if (!(allowed as readonly string[]).includes(value)) throw new BadInput(`${name} must be one of ${allowed.join(', ')}.`)
+  if (!(allowed as readonly string[]).includes(value)) throw new BadInput((m) => m.text('admin.error.oneOf', { name, allowed: allowed.join(', ') }))
   return value as T
 }
 
@@ -117,8 +136,8 @@ function listUrl (base: string, params: Record<string, string | number | undefin
 function selectedIds (body: unknown): number[] {
   const { lists } = flattenParams(body)
   const raw = lists.id ?? []
-  if (raw.length === 0) throw new BadInput('Select at least one row.')
-  if (raw.length > MAX_SELECTED) throw new BadInput(`Select at most ${MAX_SELECTED} rows at a time.`)
+  if (raw.length === 0) throw new BadInput((m) => m.text('admin.error.selectNone'))
+  if (raw.length > MAX_SELECTED) throw new BadInput((m) => m.text('admin.error.selectMax', { max: MAX_SELECTED }))
   return [...new Set(raw.map((v) => optionalId(v, 'id') ?? 0))]
 }
 
@@ -133,12 +152,18 @@ function emitAction (kit: AdminKit, user: AuthorizingUser, action: string, kind:
 
 // applications
 
-const STAFF_FIELDS: readonly ExtraFormField[] = [
-  { name: 'skipAuthorization', label: 'Skip the consent page', options: ['no', 'yes'], hint: 'yes: users are not asked to approve this application (only for applications the operator trusts).' },
-  { name: 'allowIntrospection', label: 'May introspect every client\'s tokens', options: ['no', 'yes'], hint: 'RFC 7662 §4: for resource servers. Confidential applications only.' },
-  { name: 'dpopBoundAccessTokens', label: 'Require DPoP', options: ['no', 'yes'], hint: 'RFC 9449: every token request must carry a proof of the client\'s key.' },
-  { name: 'requirePushedAuthorizationRequests', label: 'Require pushed authorization requests', options: ['no', 'yes'], hint: 'RFC 9126: authorization requests only through par/.' },
-]
+/** The administrator-only settings of the staff edit form: field names, with their label and hint keys. */
+const STAFF_FIELDS = [
+  { name: 'skipAuthorization', label: 'admin.field.skipAuthorization', hint: 'admin.hint.skipAuthorization' },
+  { name: 'allowIntrospection', label: 'admin.field.allowIntrospection', hint: 'admin.hint.allowIntrospection' },
+  { name: 'dpopBoundAccessTokens', label: 'admin.field.dpopBoundAccessTokens', hint: 'admin.hint.dpopBoundAccessTokens' },
+  { name: 'requirePushedAuthorizationRequests', label: 'admin.field.requirePushedAuthorizationRequests', hint: 'admin.hint.requirePushedAuthorizationRequests' },
+] as const satisfies ReadonlyArray<{ name: string, label: PlainMessageKey, hint: PlainMessageKey }>
+
+/** The staff fields as the application form shows them, in the page's language. */
+function staffFields (m: Translator): ExtraFormField[] {
+  return STAFF_FIELDS.map((f) => ({ name: f.name, label: m.text(f.label), hint: m.text(f.hint), options: ['no', 'yes'] }))
+}
 
 function staffValues (app: Application): Record<string, string> {
   const yes = (value: boolean): string => value ? 'yes' : 'no'
@@ -167,17 +192,16 @@ function staffInput (request: FastifyRequest, values: Record<string, string>): A
 
 const applicationsSection: AdminSection = {
   path: 'applications',
-  label: ADMIN_TEXT.applications.heading,
-  description: 'Every client: search, filter by type, grant type, owner and source; edit, regenerate secrets, delete.',
+  label: 'admin.apps.label',
+  description: 'admin.apps.description',
   register (app, kit) {
     const base = `${kit.base}applications/`
-    const text = ADMIN_TEXT.applications
 
     async function findApplication (request: FastifyRequest, reply: FastifyReply): Promise<Application | null> {
       const raw = (request.params as { id?: string }).id ?? ''
       const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
       const found = Number.isSafeInteger(id) ? await request.server.oauth.store.findApplicationById(id) : null
-      if (found === null) kit.sendError(reply, 404, 'not_found', 'No such application.')
+      if (found === null) await kit.sendError(request, reply, 404, 'not_found', 'admin.apps.notFound')
       return found
     }
 
@@ -195,14 +219,16 @@ const applicationsSection: AdminSection = {
         clientSecret,
         base,
         related,
-      }, kit.chrome(user, 'applications', notice), kit.page))
+      }, kit.chrome(user, 'applications', notice), kit.pageOf(request)))
     }
 
     function form (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, application: Application,
       values: Record<string, string>, errors: Record<string, string>, status: number): FastifyReply {
       const provider = request.server.oauth.openIdProviderMetadata(request.server.prefix)
+      const page = kit.pageOf(request)
+      const m = messagesOf(page)
       return sendHtml(reply, status, request.server.oauth.templates.applicationForm({
-        title: `Edit ${application.name === '' ? application.clientId : application.name} (staff)`,
+        title: m.text('admin.apps.editTitle', { name: application.name === '' ? application.clientId : application.name }),
         action: `${base}${application.id}/update/`,
         csrfToken: kit.csrfToken(request, reply, user),
         values,
@@ -211,9 +237,9 @@ const applicationsSection: AdminSection = {
         grantTypes: APPLICATION_GRANT_TYPES,
         algorithms: [...new Set(['', ...provider.id_token_signing_alg_values_supported, values.algorithm ?? ''])],
         userinfoAlgorithms: [...new Set(['', ...provider.userinfo_signing_alg_values_supported, values.userinfoSignedResponseAlg ?? ''])],
-        extraFields: STAFF_FIELDS,
+        extraFields: staffFields(m),
         cancel: `${base}${application.id}/`,
-      }, kit.page))
+      }, page))
     }
 
     app.get(base.slice(app.prefix.length), async (request, reply) => {
@@ -240,20 +266,24 @@ const applicationsSection: AdminSection = {
       const listed = await request.server.oauth.store.pageApplications({ ...full, limit: full.limit + 1 })
       const rows = listed.slice(0, full.limit)
       const filters = { q: q.q, clientType: q.clientType, grantType: q.grantType, user: q.user, source: q.source, size: q.size }
-      const anyOption = { value: '', label: text.any }
+      const page = kit.pageOf(request)
+      const m = messagesOf(page)
+      const sourceLabel = (v: string): string => { const key = ADMIN_SOURCE_LABELS[v]; return key === undefined ? v : m.text(key) }
+      const anyOption = { value: '', label: m.text('admin.apps.any') }
       const filterControls: AdminFilter[] = [
-        { kind: 'text', name: 'q', label: text.search, value: q.q ?? '' },
-        { kind: 'select', name: 'clientType', label: text.clientType, value: q.clientType ?? '', options: [anyOption, ...['confidential', 'public'].map((v) => ({ value: v, label: v }))] },
-        { kind: 'select', name: 'grantType', label: text.grantType, value: q.grantType ?? '', options: [anyOption, ...APPLICATION_GRANT_TYPES.map((v) => ({ value: v, label: v }))] },
-        { kind: 'text', name: 'user', label: text.owner, value: q.user ?? '' },
-        { kind: 'select', name: 'source', label: text.source, value: q.source ?? '', options: [anyOption, ...APPLICATION_SOURCES.map((v) => ({ value: v, label: text.sources[v] ?? v }))] },
+        { kind: 'text', name: 'q', label: m.text('admin.apps.search'), value: q.q ?? '' },
+        { kind: 'select', name: 'clientType', label: m.text('admin.apps.clientType'), value: q.clientType ?? '', options: [anyOption, ...['confidential', 'public'].map((v) => ({ value: v, label: v }))] },
+        { kind: 'select', name: 'grantType', label: m.text('admin.apps.grantType'), value: q.grantType ?? '', options: [anyOption, ...APPLICATION_GRANT_TYPES.map((v) => ({ value: v, label: v }))] },
+        { kind: 'text', name: 'user', label: m.text('admin.apps.owner'), value: q.user ?? '' },
+        { kind: 'select', name: 'source', label: m.text('admin.apps.source'), value: q.source ?? '', options: [anyOption, ...APPLICATION_SOURCES.map((v) => ({ value: v, label: sourceLabel(v) }))] },
       ]
       const last = rows[rows.length - 1]
       return kit.send(reply, 200, adminListPage({
-        title: text.heading,
+        title: m.text('admin.apps.label'),
         base,
         filters: filterControls,
-        columns: text.columns,
+        columns: (['admin.column.id', 'admin.column.name', 'admin.column.clientId', 'admin.column.type', 'admin.column.grantType',
+          'admin.column.owner', 'admin.column.source', 'admin.column.created'] as const).map((key) => m.text(key)),
         rows: rows.map(({ application: a, source: s }): AdminRow => ({
           id: a.id,
           selectable: false,
@@ -264,14 +294,14 @@ const applicationsSection: AdminSection = {
             a.clientType,
             a.authorizationGrantType,
             a.userId === null ? '' : shown(a.userId),
-            text.sources[s] ?? s,
-            a.createdAt.toISOString(),
+            sourceLabel(s),
+            adminTime(page, a.createdAt),
           ],
         })),
         next: listed.length > full.limit && last !== undefined ? listUrl(base, { ...filters, before: last.application.id }) : null,
         first: before === undefined ? null : listUrl(base, filters),
         action: null,
-      }, kit.chrome(user, 'applications'), kit.page))
+      }, kit.chrome(user, 'applications'), page))
     })
 
     app.get(`${base.slice(app.prefix.length)}:id/`, async (request, reply) => {
@@ -280,7 +310,7 @@ const applicationsSection: AdminSection = {
       const application = await findApplication(request, reply)
       if (application === null) return reply
       const saved = (request.query as { saved?: unknown }).saved === '1'
-      return await detail(request, reply, user, application, null, saved ? ADMIN_TEXT.detail.saved : null)
+      return await detail(request, reply, user, application, null, saved ? messagesOf(kit.pageOf(request)).text('admin.detail.saved') : null)
     })
 
     app.get(`${base.slice(app.prefix.length)}:id/update/`, async (request, reply) => {
@@ -302,7 +332,7 @@ const applicationsSection: AdminSection = {
         // Staff vouch for what they set: unlike an owner's edit (selfService), it does not mark
         // the application self-registered. It does not clear that mark either (see docs/admin.md).
         const updated = await request.server.oauth.updateApplication(application.id, staffInput(request, values))
-        if (updated === null) return kit.sendError(reply, 404, 'not_found', 'No such application.')
+        if (updated === null) return await kit.sendError(request, reply, 404, 'not_found', 'admin.apps.notFound')
         emitAction(kit, user, 'application.update', 'application', [application.id])
         if (updated.clientSecret !== null) return await detail(request, reply, user, updated.application, updated.clientSecret, null)
         return await reply.redirect(`${base}${application.id}/?saved=1`, 303)
@@ -317,15 +347,17 @@ const applicationsSection: AdminSection = {
       if (user === null) return reply
       const application = await findApplication(request, reply)
       if (application === null) return reply
+      const page = kit.pageOf(request)
+      const m = messagesOf(page)
       return kit.send(reply, 200, adminConfirmPage({
-        title: `Regenerate the secret of ${application.name === '' ? application.clientId : application.name}?`,
-        message: 'The current secret stops working at once: the application must be given the new one, which is shown only once.',
+        title: m.text('admin.apps.regenerateTitle', { name: application.name === '' ? application.clientId : application.name }),
+        message: m.text('admin.apps.regenerateMessage'),
         action: `${base}${application.id}/regenerate-secret/`,
         csrfToken: kit.csrfToken(request, reply, user),
         ids: [],
-        confirmLabel: 'Regenerate',
+        confirmLabel: m.text('admin.apps.regenerateConfirm'),
         cancel: `${base}${application.id}/`,
-      }, kit.chrome(user, 'applications'), kit.page))
+      }, kit.chrome(user, 'applications'), page))
     })
 
     app.post(`${base.slice(app.prefix.length)}:id/regenerate-secret/`, async (request, reply) => {
@@ -339,9 +371,10 @@ const applicationsSection: AdminSection = {
         regenerated = await request.server.oauth.regenerateClientSecret(application.id)
       } catch (err) {
         if (!(err instanceof ApplicationValidationError)) throw err
-        return kit.sendError(reply, 400, 'invalid_request', Object.values(err.fields).join(' '))
+        const fields = Object.values(err.fields).join(' ')
+        return await kit.sendError(request, reply, 400, 'invalid_request', () => fields)
       }
-      if (regenerated === null) return kit.sendError(reply, 400, 'invalid_request', 'This application has no secret (public, or private_key_jwt).')
+      if (regenerated === null) return await kit.sendError(request, reply, 400, 'invalid_request', 'admin.apps.noSecret')
       emitAction(kit, user, 'application.regenerateSecret', 'application', [application.id])
       // The secret is shown on this response only (never in a URL, so no redirect); then only its hash exists.
       return await detail(request, reply, user, regenerated.application, regenerated.clientSecret, null)
@@ -352,15 +385,17 @@ const applicationsSection: AdminSection = {
       if (user === null) return reply
       const application = await findApplication(request, reply)
       if (application === null) return reply
+      const page = kit.pageOf(request)
+      const m = messagesOf(page)
       return kit.send(reply, 200, adminConfirmPage({
-        title: `Delete ${application.name === '' ? application.clientId : application.name}?`,
-        message: 'The application and every token, code and device authorization issued to it will be deleted. This cannot be undone.',
+        title: m.text('admin.apps.deleteTitle', { name: application.name === '' ? application.clientId : application.name }),
+        message: m.text('admin.apps.deleteMessage'),
         action: `${base}${application.id}/delete/`,
         csrfToken: kit.csrfToken(request, reply, user),
         ids: [],
-        confirmLabel: 'Delete',
+        confirmLabel: m.text('admin.apps.deleteConfirm'),
         cancel: `${base}${application.id}/`,
-      }, kit.chrome(user, 'applications'), kit.page))
+      }, kit.chrome(user, 'applications'), page))
     })
 
     app.post(`${base.slice(app.prefix.length)}:id/delete/`, async (request, reply) => {
@@ -389,19 +424,20 @@ interface ListedRecord {
 /** How one token-like list is shown and what its bulk action does. */
 interface RecordSectionSpec<R extends ListedRecord> {
   readonly path: string
-  readonly label: string
-  readonly description: string
-  /** Extra columns after id, application, user, scope (their headers). */
-  readonly columns: readonly string[]
+  readonly label: PlainMessageKey
+  readonly description: PlainMessageKey
+  /** Extra columns after id, application, user, scope (their headers' keys). */
+  readonly columns: readonly PlainMessageKey[]
   list (store: Store, query: RecordPageQuery): Promise<R[]>
-  cells (record: R, now: Date): readonly HtmlValue[]
+  /** The extra cells of a row, in the page's language. */
+  cells (record: R, now: Date, page: PageContext): readonly HtmlValue[]
   readonly action: null | {
     readonly kind: StaffTargetKind
     /** `<kind>.<verb>` of the event. */
     readonly verb: string
-    readonly label: string
-    readonly confirmTitle: string
-    readonly confirmMessage: string
+    readonly label: PlainMessageKey
+    readonly confirmTitle: PlainMessageKey
+    readonly confirmMessage: PlainMessageKey
     /** Whether the row still can be acted on (a checkbox is shown). */
     selectable (record: R, now: Date): boolean
     /** Applies the action to one id; true when something changed. */
@@ -409,22 +445,24 @@ interface RecordSectionSpec<R extends ListedRecord> {
   }
 }
 
-const when = (date: Date | null): string => date === null ? '' : date.toISOString()
-const expiry = (date: Date, now: Date): HtmlValue => date.getTime() <= now.getTime() ? html`<span class="oat-muted">${date.toISOString()} (expired)</span>` : date.toISOString()
+const when = (date: Date | null, page: PageContext): HtmlValue => date === null ? '' : adminTime(page, date)
+const expiry = (date: Date, now: Date, page: PageContext): HtmlValue => date.getTime() <= now.getTime()
+  ? html`<span class="oat-muted">${messagesOf(page).html('admin.expired', { date: adminTime(page, date) })}</span>`
+  : adminTime(page, date)
 
 const accessTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageAccessTokens']>>[number]> = {
   path: 'access-tokens',
-  label: 'Access tokens',
-  description: 'Issued access tokens (never the tokens themselves): revoke selected, with their refresh token family.',
-  columns: ['Expires', 'Family', 'Created'],
+  label: 'admin.accessTokens.label',
+  description: 'admin.accessTokens.description',
+  columns: ['admin.column.expires', 'admin.column.family', 'admin.column.created'],
   list: async (store, query) => await store.pageAccessTokens(query),
-  cells: (r, now) => [expiry(r.expiresAt, now), r.tokenFamily === null ? '' : html`<code>${shown(r.tokenFamily)}</code>`, when(r.createdAt)],
+  cells: (r, now, page) => [expiry(r.expiresAt, now, page), r.tokenFamily === null ? '' : html`<code>${shown(r.tokenFamily)}</code>`, when(r.createdAt, page)],
   action: {
     kind: 'accessToken',
     verb: 'accessToken.revoke',
-    label: 'Revoke selected',
-    confirmTitle: 'Revoke the selected access tokens?',
-    confirmMessage: 'Each stops working at once. One that came with a refresh token revokes its whole token family, as the revocation endpoint does (RFC 7009 §2.1).',
+    label: 'admin.accessTokens.action',
+    confirmTitle: 'admin.accessTokens.confirmTitle',
+    confirmMessage: 'admin.accessTokens.confirmMessage',
     selectable: () => true,
     async apply (store, id, now) {
       if (await store.findAccessTokenById(id) === null) return false
@@ -436,17 +474,21 @@ const accessTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageAccessTo
 
 const refreshTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageRefreshTokens']>>[number]> = {
   path: 'refresh-tokens',
-  label: 'Refresh tokens',
-  description: 'Refresh tokens and their families (never the tokens themselves): revoke selected families.',
-  columns: ['Family', 'Status', 'Created'],
+  label: 'admin.refreshTokens.label',
+  description: 'admin.refreshTokens.description',
+  columns: ['admin.column.family', 'admin.column.status', 'admin.column.created'],
   list: async (store, query) => await store.pageRefreshTokens(query),
-  cells: (r) => [html`<code>${shown(r.tokenFamily)}</code>`, r.revokedAt === null ? 'live' : `revoked or rotated ${r.revokedAt.toISOString()}`, when(r.createdAt)],
+  cells: (r, _now, page) => [
+    html`<code>${shown(r.tokenFamily)}</code>`,
+    r.revokedAt === null ? messagesOf(page).html('admin.refreshTokens.live') : messagesOf(page).html('admin.refreshTokens.revoked', { date: adminTime(page, r.revokedAt) }),
+    when(r.createdAt, page),
+  ],
   action: {
     kind: 'refreshToken',
     verb: 'refreshToken.revoke',
-    label: 'Revoke selected families',
-    confirmTitle: 'Revoke the selected refresh token families?',
-    confirmMessage: 'Every refresh token of each family is revoked and its access tokens are deleted: the application must ask the user again.',
+    label: 'admin.refreshTokens.action',
+    confirmTitle: 'admin.refreshTokens.confirmTitle',
+    confirmMessage: 'admin.refreshTokens.confirmMessage',
     selectable: (r) => r.revokedAt === null,
     async apply (store, id, now) {
       const found = await store.findRefreshTokenById(id)
@@ -459,17 +501,22 @@ const refreshTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageRefresh
 
 const grantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageGrants']>>[number]> = {
   path: 'grants',
-  label: 'Authorization codes',
-  description: 'Authorization codes (never the codes themselves): revoke selected, with the tokens exchanged for them.',
-  columns: ['Redirect URI', 'Expires', 'Status', 'Created'],
+  label: 'admin.grants.label',
+  description: 'admin.grants.description',
+  columns: ['admin.column.redirectUri', 'admin.column.expires', 'admin.column.status', 'admin.column.created'],
   list: async (store, query) => await store.pageGrants(query),
-  cells: (r, now) => [html`<code>${shown(r.redirectUri)}</code>`, expiry(r.expiresAt, now), r.consumedAt === null ? 'unused' : `used ${r.consumedAt.toISOString()}`, when(r.createdAt)],
+  cells: (r, now, page) => [
+    html`<code>${shown(r.redirectUri)}</code>`,
+    expiry(r.expiresAt, now, page),
+    r.consumedAt === null ? messagesOf(page).html('admin.grants.unused') : messagesOf(page).html('admin.grants.used', { date: adminTime(page, r.consumedAt) }),
+    when(r.createdAt, page),
+  ],
   action: {
     kind: 'grant',
     verb: 'grant.revoke',
-    label: 'Revoke selected',
-    confirmTitle: 'Revoke the selected authorization codes?',
-    confirmMessage: 'An unused code can no longer be exchanged; the tokens a used one was exchanged for are revoked.',
+    label: 'admin.grants.action',
+    confirmTitle: 'admin.grants.confirmTitle',
+    confirmMessage: 'admin.grants.confirmMessage',
     selectable: () => true,
     apply: async (store, id, now) => await store.revokeGrant(id, now),
   },
@@ -477,17 +524,18 @@ const grantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageGrants']>>[num
 
 const deviceGrantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageDeviceGrants']>>[number]> = {
   path: 'device-grants',
-  label: 'Device authorizations',
-  description: 'RFC 8628 device authorizations (never their codes): deny selected before the device gets tokens.',
-  columns: ['Status', 'Expires', 'Exchanged', 'Created'],
+  label: 'admin.deviceGrants.label',
+  description: 'admin.deviceGrants.description',
+  columns: ['admin.column.status', 'admin.column.expires', 'admin.column.exchanged', 'admin.column.created'],
   list: async (store, query) => await store.pageDeviceGrants(query),
-  cells: (r, now) => [r.status, expiry(r.expiresAt, now), when(r.consumedAt), when(r.createdAt)],
+  // The status is the protocol's word (pending, approved, denied), shown as stored.
+  cells: (r, now, page) => [r.status, expiry(r.expiresAt, now, page), when(r.consumedAt, page), when(r.createdAt, page)],
   action: {
     kind: 'deviceGrant',
     verb: 'deviceGrant.deny',
-    label: 'Deny selected',
-    confirmTitle: 'Deny the selected device authorizations?',
-    confirmMessage: 'The device\'s next poll gets access_denied. One already exchanged for tokens is unchanged: revoke its tokens instead.',
+    label: 'admin.deviceGrants.action',
+    confirmTitle: 'admin.deviceGrants.confirmTitle',
+    confirmMessage: 'admin.deviceGrants.confirmMessage',
     selectable: (r) => r.consumedAt === null && r.status !== 'denied',
     apply: async (store, id, now) => await store.denyDeviceGrant(id, now),
   },
@@ -495,11 +543,11 @@ const deviceGrantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageDeviceGr
 
 const idTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageIdTokens']>>[number]> = {
   path: 'id-tokens',
-  label: 'ID tokens',
-  description: 'OpenID Connect ID tokens issued (a record, never the token).',
-  columns: ['Expires', 'Created'],
+  label: 'admin.idTokens.label',
+  description: 'admin.idTokens.description',
+  columns: ['admin.column.expires', 'admin.column.created'],
   list: async (store, query) => await store.pageIdTokens(query),
-  cells: (r, now) => [expiry(r.expiresAt, now), when(r.createdAt)],
+  cells: (r, now, page) => [expiry(r.expiresAt, now, page), when(r.createdAt, page)],
   action: null,
 }
 
@@ -528,6 +576,8 @@ function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): Adm
         }
         const { store, clock } = request.server.oauth
         const now = clock.now()
+        const page = kit.pageOf(request)
+        const m = messagesOf(page)
         const listed = await spec.list(store, query)
         const records = listed.slice(0, limit)
         const names = new Map<number, Application | null>()
@@ -541,24 +591,24 @@ function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): Adm
         const last = records[records.length - 1]
         const done = optionalId(q.done ?? '', 'done')
         const of = optionalId(q.of ?? '', 'of')
-        const notice = done === undefined && of === undefined ? null : ADMIN_TEXT.list.done(done ?? 0, of ?? 0)
+        const notice = done === undefined && of === undefined ? null : m.text('admin.list.done', { changed: done ?? 0, asked: of ?? 0 })
         return kit.send(reply, 200, adminListPage({
-          title: spec.label,
+          title: m.text(spec.label),
           base,
           filters: [
-            { kind: 'text', name: 'application', label: ADMIN_TEXT.list.application, value: q.application ?? '' },
-            { kind: 'text', name: 'user', label: ADMIN_TEXT.list.user, value: q.user ?? '' },
+            { kind: 'text', name: 'application', label: m.text('admin.list.application'), value: q.application ?? '' },
+            { kind: 'text', name: 'user', label: m.text('admin.list.user'), value: q.user ?? '' },
           ],
-          columns: ['Id', 'Application', 'User', 'Scope', ...spec.columns],
+          columns: (['admin.column.id', 'admin.column.application', 'admin.column.user', 'admin.column.scope', ...spec.columns] as const).map((key) => m.text(key)),
           rows: records.map((r): AdminRow => ({
             id: r.id,
             selectable: spec.action?.selectable(r, now) ?? false,
-            cells: [String(r.id), appCell(r.applicationId), r.userId === null ? '' : shown(r.userId), shown(r.scope), ...spec.cells(r, now)],
+            cells: [String(r.id), appCell(r.applicationId), r.userId === null ? '' : shown(r.userId), shown(r.scope), ...spec.cells(r, now, page)],
           })),
           next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: last.id }) : null,
           first: before === undefined ? null : listUrl(base, filters),
-          action: spec.action === null ? null : { url: actionUrl, label: spec.action.label, csrfToken: kit.csrfToken(request, reply, user) },
-        }, kit.chrome(user, spec.path, notice), kit.page))
+          action: spec.action === null ? null : { url: actionUrl, label: m.text(spec.action.label), csrfToken: kit.csrfToken(request, reply, user) },
+        }, kit.chrome(user, spec.path, notice), page))
       })
 
       const action = spec.action
@@ -571,15 +621,17 @@ function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): Adm
         if (!await kit.checkCsrf(request, reply, user)) return reply
         const ids = selectedIds(request.body)
         if (postedField(request.body, 'confirm') !== 'yes') {
+          const page = kit.pageOf(request)
+          const m = messagesOf(page)
           return kit.send(reply, 200, adminConfirmPage({
-            title: action.confirmTitle,
-            message: action.confirmMessage,
+            title: m.text(action.confirmTitle),
+            message: m.text(action.confirmMessage),
             action: actionUrl,
             csrfToken: kit.csrfToken(request, reply, user),
             ids,
-            confirmLabel: action.label,
+            confirmLabel: m.text(action.label),
             cancel: base,
-          }, kit.chrome(user, spec.path), kit.page))
+          }, kit.chrome(user, spec.path), page))
         }
         const { store, clock } = request.server.oauth
         const changed: number[] = []
@@ -613,9 +665,12 @@ export async function registerAdminPages (app: FastifyInstance, options: AdminOp
   const base = `${options.prefix}/admin/`
   const binding = (user: AuthorizingUser): string => `${user.id}\0admin`
 
+  // The negotiated page context of each request (set by requireStaff, which every route calls first).
+  const localized = new WeakMap<FastifyRequest, PageContext>()
+
   const kit: AdminKit = {
     base,
-    page,
+    pageOf: (request) => localized.get(request) ?? page,
     async requireStaff (request, reply) {
       const user = await request.server.oauth.resolveUser(request)
       if (user === null) {
@@ -624,28 +679,34 @@ export async function registerAdminPages (app: FastifyInstance, options: AdminOp
           const next = safeRedirectTarget(request.url) ?? base
           await reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`, 302)
         } else {
-          kit.sendError(reply, 403, 'access_denied', 'You are not logged in.')
+          await kit.sendError(request, reply, 403, 'access_denied', 'admin.error.notLoggedIn')
         }
         return null
       }
       // Only an explicit `true`: a host that never sets it gives nobody these pages.
       if (user.isStaff !== true) {
-        kit.sendError(reply, 403, 'access_denied', 'These pages are for staff only.')
+        await kit.sendError(request, reply, 403, 'access_denied', 'admin.error.staffOnly')
         return null
       }
+      localized.set(request, await pageContext(request, reply, page.stylesheet))
       return user
     },
     async checkCsrf (request, reply, user) {
       // Exactly one token: a form that repeats the field is not one these pages built.
       const { params, duplicated } = flattenParams(request.body)
       if (!duplicated.includes(CSRF_FIELD) && csrf.verify(request, params[CSRF_FIELD], binding(user))) return true
-      kit.sendError(reply, 403, 'access_denied', 'The form has expired or did not come from this site. Reload the page and try again.')
+      await kit.sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
       return false
     },
     csrfToken: (request, reply, user) => csrf.issue(request, reply, binding(user)),
-    sendError: (reply, status, error, description) => sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description }, page)),
+    async sendError (request, reply, status, error, description) {
+      const context = localized.get(request) ?? await errorPageContext(request, reply, page.stylesheet)
+      const m = messagesOf(context)
+      const text = typeof description === 'string' ? m.text(description) : description(m)
+      return sendHtml(reply, status, reply.server.oauth.templates.error({ status, error, description: text }, context))
+    },
     chrome: (user, current, notice = null) => ({
-      nav: [{ href: base, label: ADMIN_TEXT.shell.home, current: current === '' }, ...sections.map((s) => ({ href: `${base}${s.path}/`, label: s.label, current: s.path === current }))],
+      nav: [{ href: base, label: 'admin.shell.home', current: current === '' }, ...sections.map((s) => ({ href: `${base}${s.path}/`, label: s.label, current: s.path === current }))],
       staffUserId: user.id,
       notice,
     }),
@@ -658,8 +719,8 @@ export async function registerAdminPages (app: FastifyInstance, options: AdminOp
   // The staff pages' own error handler: unreadable filters and selections are a 400 page; the
   // rest goes to the pages' HTML error handler.
   await app.register(async function adminPages (admin) {
-    admin.setErrorHandler(async (err, _request, reply) => {
-      if (err instanceof BadInput) return kit.sendError(reply, 400, 'invalid_request', err.message)
+    admin.setErrorHandler(async (err, request, reply) => {
+      if (err instanceof BadInput) return await kit.sendError(request, reply, 400, 'invalid_request', err.describe)
       throw err
     })
     admin.get(`${base.slice(app.prefix.length)}`, async (request, reply) => {
@@ -667,7 +728,7 @@ export async function registerAdminPages (app: FastifyInstance, options: AdminOp
       if (user === null) return reply
       return kit.send(reply, 200, adminIndexPage({
         sections: sections.map((s) => ({ href: `${base}${s.path}/`, label: s.label, description: s.description })),
-      }, kit.chrome(user, ''), page))
+      }, kit.chrome(user, ''), kit.pageOf(request)))
     })
     for (const section of sections) section.register(admin, kit)
   })

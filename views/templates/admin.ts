@@ -1,77 +1,18 @@
 import { revealInvisible } from '../../lib/display-name.js'
 import { html, type HtmlValue, type SafeHtml } from '../../lib/html.js'
-import type { PageContext } from './layout.js'
+import type { PlainMessageKey } from '../../lib/i18n/messages.js'
+import { messagesOf, type PageContext } from './layout.js'
 
-// The staff administration pages (`{prefix}/admin/`). Every string a person reads is in `TEXT`,
-// one group per page, so that a translation pass can move them to a catalog in one place.
-
-/** The English text of the staff pages. */
-export const ADMIN_TEXT = Object.freeze({
-  shell: { title: 'Administration', nav: 'Administration sections', signedIn: 'Staff', home: 'Overview' },
-  index: { heading: 'Administration', intro: 'Every change made here is recorded as a staffAction event.' },
-  list: {
-    filter: 'Filter',
-    clear: 'Clear filters',
-    next: 'Next page',
-    first: 'First page',
-    empty: 'Nothing matches.',
-    select: 'Select',
-    selectRow: (id: number) => `Select row ${id}`,
-    application: 'Application id',
-    user: 'User id',
-    pageSize: 'Rows per page',
-    done: (changed: number, asked: number) => `${changed} of ${asked} selected changed.`,
-  },
-  applications: {
-    heading: 'Applications',
-    search: 'Name or client id contains',
-    clientType: 'Client type',
-    grantType: 'Grant type',
-    owner: 'Owner (user id)',
-    source: 'Source',
-    any: 'any',
-    columns: ['Id', 'Name', 'Client id', 'Type', 'Grant type', 'Owner', 'Source', 'Created'],
-    sources: { operator: 'operator', 'self-registered': 'self-registered (management pages)', dynamic: 'dynamic registration', cimd: 'client metadata document' } as Record<string, string>,
-  },
-  detail: {
-    secretNotice: 'Client secret — copy it now: it is shown only this once and stored hashed.',
-    edit: 'Edit',
-    regenerate: 'Regenerate secret',
-    delete: 'Delete',
-    back: 'All applications',
-    saved: 'Saved.',
-    related: 'Issued to this application',
-    none: 'none',
-    nobody: 'nobody (operator)',
-    yes: 'yes',
-    no: 'no',
-    labels: {
-      clientId: 'Client id',
-      name: 'Name',
-      owner: 'Owner (user id)',
-      source: 'Source',
-      clientType: 'Client type',
-      grantType: 'Grant type',
-      redirectUris: 'Redirect URIs',
-      postLogoutRedirectUris: 'Post-logout redirect URIs',
-      allowedOrigins: 'Allowed origins',
-      authMethod: 'Client authentication',
-      algorithm: 'ID token algorithm',
-      skipAuthorization: 'Skips the consent page',
-      allowIntrospection: 'May introspect every client\'s tokens',
-      dpop: 'Requires DPoP',
-      par: 'Requires pushed authorization requests',
-      cimdExpiresAt: 'Metadata document fetched again after',
-      created: 'Created',
-    },
-  },
-  confirm: { cancel: 'Cancel', selected: 'Selected ids' },
-})
+// The staff administration pages (`{prefix}/admin/`), in the negotiated language like every
+// other page: each string a person reads is an `admin.*` key of the message catalog
+// (lib/i18n/en.ts, fr.ts, listed in docs/i18n.md). A new string is a new key there, rendered with
+// `messagesOf(page).html(key)` (or `.text(key)` for a value the template escapes later).
 
 /** One entry of the staff pages' navigation. */
 export interface AdminNavItem {
   readonly href: string
-  readonly label: string
+  /** The message key of the section's name. */
+  readonly label: PlainMessageKey
   readonly current: boolean
 }
 
@@ -79,7 +20,7 @@ export interface AdminNavItem {
 export interface AdminChrome {
   readonly nav: readonly AdminNavItem[]
   readonly staffUserId: string
-  /** A status line (after an action), or `null`. */
+  /** A status line (after an action, already in the page's language), or `null`. */
   readonly notice: string | null
 }
 
@@ -94,19 +35,20 @@ export function shown (value: string): HtmlValue {
 
 /** The shell of a staff page: wide card, navigation, no scripts. */
 export function adminLayout (page: PageContext, chrome: AdminChrome, title: string, body: HtmlValue): SafeHtml {
+  const m = messagesOf(page)
   return html`<!doctype html>
-<html lang="en">
+<html lang="${m.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${title} · ${ADMIN_TEXT.shell.title}</title>
+<title>${title} · ${m.text('admin.shell.title')}</title>
 <link rel="stylesheet" href="${page.stylesheet}">
 </head>
 <body class="oat-admin-body">
 <main class="oat-card oat-admin">
-<nav class="oat-nav" aria-label="${ADMIN_TEXT.shell.nav}">
-${chrome.nav.map((item) => html`<a href="${item.href}"${item.current ? html` aria-current="page"` : ''}>${item.label}</a>\n`)}<span class="oat-muted">${ADMIN_TEXT.shell.signedIn}: ${shown(chrome.staffUserId)}</span>
+<nav class="oat-nav" aria-label="${m.text('admin.shell.nav')}">
+${chrome.nav.map((item) => html`<a href="${item.href}"${item.current ? html` aria-current="page"` : ''}>${m.html(item.label)}</a>\n`)}<span class="oat-muted">${m.html('admin.shell.signedIn', { user: html`${shown(chrome.staffUserId)}` })}</span>
 </nav>
 ${chrome.notice === null ? '' : html`<p class="oat-notice" role="status">${chrome.notice}</p>`}
 ${body}
@@ -118,16 +60,18 @@ ${body}
 
 /** Data of the overview page (`admin/`). */
 export interface AdminIndexData {
-  readonly sections: ReadonlyArray<{ readonly href: string, readonly label: string, readonly description: string }>
+  /** Each section's link, and the message keys of its name and description. */
+  readonly sections: ReadonlyArray<{ readonly href: string, readonly label: PlainMessageKey, readonly description: PlainMessageKey }>
 }
 
 /** `admin/`: the sections. */
 export function adminIndexPage (data: AdminIndexData, chrome: AdminChrome, page: PageContext): SafeHtml {
-  return adminLayout(page, chrome, ADMIN_TEXT.index.heading, html`
-<h1>${ADMIN_TEXT.index.heading}</h1>
-<p class="oat-muted">${ADMIN_TEXT.index.intro}</p>
+  const m = messagesOf(page)
+  return adminLayout(page, chrome, m.text('admin.index.heading'), html`
+<h1>${m.html('admin.index.heading')}</h1>
+<p class="oat-muted">${m.html('admin.index.intro')}</p>
 <ul class="oat-list">
-${data.sections.map((s) => html`<li><a href="${s.href}">${s.label}</a><br><span class="oat-muted">${s.description}</span></li>\n`)}</ul>
+${data.sections.map((s) => html`<li><a href="${s.href}">${m.html(s.label)}</a><br><span class="oat-muted">${m.html(s.description)}</span></li>\n`)}</ul>
 `)
 }
 
@@ -170,22 +114,22 @@ ${filter.options.map((o) => html`<option value="${o.value}"${o.value === filter.
 
 /** A list page: the filter form, then the table inside the bulk action's form. */
 export function adminListPage (data: AdminListData, chrome: AdminChrome, page: PageContext): SafeHtml {
-  const t = ADMIN_TEXT.list
+  const m = messagesOf(page)
   const action = data.action
   const table = html`<div class="oat-scroll"><table class="oat-table">
-<thead><tr>${action === null ? '' : html`<th scope="col">${t.select}</th>`}${data.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
+<thead><tr>${action === null ? '' : html`<th scope="col">${m.html('admin.list.select')}</th>`}${data.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
 <tbody>
 ${data.rows.map((row) => html`<tr>${action === null
 ? ''
-: html`<td>${row.selectable ? html`<input type="checkbox" name="id" value="${row.id}" aria-label="${t.selectRow(row.id)}">` : ''}</td>`}${row.cells.map((c) => html`<td>${c}</td>`)}</tr>\n`)}</tbody>
+: html`<td>${row.selectable ? html`<input type="checkbox" name="id" value="${row.id}" aria-label="${m.text('admin.list.selectRow', { id: String(row.id) })}">` : ''}</td>`}${row.cells.map((c) => html`<td>${c}</td>`)}</tr>\n`)}</tbody>
 </table></div>`
   return adminLayout(page, chrome, data.title, html`
 <h1>${data.title}</h1>
 <form method="get" action="${data.base}" class="oat-filters">
-${data.filters.map(filterControl)}<div class="oat-actions"><a class="oat-button oat-secondary" href="${data.base}">${t.clear}</a><button type="submit" class="oat-primary">${t.filter}</button></div>
+${data.filters.map(filterControl)}<div class="oat-actions"><a class="oat-button oat-secondary" href="${data.base}">${m.html('admin.list.clear')}</a><button type="submit" class="oat-primary">${m.html('admin.list.filter')}</button></div>
 </form>
 ${data.rows.length === 0
-? html`<p>${t.empty}</p>`
+? html`<p>${m.html('admin.list.empty')}</p>`
 : action === null
 ? table
 : html`<form method="post" action="${action.url}">
@@ -194,8 +138,8 @@ ${table}
 <div class="oat-actions"><button type="submit" class="oat-primary oat-danger">${action.label}</button></div>
 </form>`}
 <div class="oat-actions">
-${data.first === null ? '' : html`<a class="oat-button oat-secondary" href="${data.first}">${t.first}</a>`}
-${data.next === null ? '' : html`<a class="oat-button oat-secondary" rel="next" href="${data.next}">${t.next}</a>`}
+${data.first === null ? '' : html`<a class="oat-button oat-secondary" href="${data.first}">${m.html('admin.list.first')}</a>`}
+${data.next === null ? '' : html`<a class="oat-button oat-secondary" rel="next" href="${data.next}">${m.html('admin.list.next')}</a>`}
 </div>
 `)
 }
@@ -213,15 +157,16 @@ export interface AdminConfirmData {
 
 /** "Are you sure?" before a destructive staff action. */
 export function adminConfirmPage (data: AdminConfirmData, chrome: AdminChrome, page: PageContext): SafeHtml {
+  const m = messagesOf(page)
   return adminLayout(page, chrome, data.title, html`
 <h1>${data.title}</h1>
 <p>${data.message}</p>
-${data.ids.length === 0 ? '' : html`<p class="oat-muted">${ADMIN_TEXT.confirm.selected}: ${data.ids.join(', ')}</p>`}
+${data.ids.length === 0 ? '' : html`<p class="oat-muted">${m.html('admin.confirm.selected', { ids: data.ids.join(', ') })}</p>`}
 <form method="post" action="${data.action}">
 <input type="hidden" name="csrf_token" value="${data.csrfToken}">
 <input type="hidden" name="confirm" value="yes">
 ${data.ids.map((id) => html`<input type="hidden" name="id" value="${id}">\n`)}<div class="oat-actions">
-<a class="oat-button oat-secondary" href="${data.cancel}">${ADMIN_TEXT.confirm.cancel}</a>
+<a class="oat-button oat-secondary" href="${data.cancel}">${m.html('common.cancel')}</a>
 <button type="submit" class="oat-primary oat-danger">${data.confirmLabel}</button>
 </div>
 </form>
@@ -259,51 +204,64 @@ export interface AdminApplicationDetailData {
   readonly clientSecret: string | null
   /** Base of the application pages, e.g. `/o/admin/applications/`. */
   readonly base: string
-  /** Links to the lists filtered by this application. */
-  readonly related: ReadonlyArray<{ readonly href: string, readonly label: string }>
+  /** Links to the lists filtered by this application (the message key of each list's name). */
+  readonly related: ReadonlyArray<{ readonly href: string, readonly label: PlainMessageKey }>
+}
+
+/** The message key of each application source (the list's filter and column, the detail page). */
+export const ADMIN_SOURCE_LABELS: Readonly<Record<string, PlainMessageKey>> = {
+  operator: 'admin.source.operator',
+  'self-registered': 'admin.source.selfRegistered',
+  dynamic: 'admin.source.dynamic',
+  cimd: 'admin.source.cimd',
+}
+
+/** A date as `<time>`: machine-readable, shown in the page's language and time zone. */
+export function adminTime (page: PageContext, date: Date): SafeHtml {
+  return html`<time datetime="${date.toISOString()}">${messagesOf(page).dateTime(date)}</time>`
 }
 
 /** `admin/applications/:id/`. */
 export function adminApplicationDetailPage (data: AdminApplicationDetailData, chrome: AdminChrome, page: PageContext): SafeHtml {
-  const t = ADMIN_TEXT.detail
-  const l = t.labels
+  const m = messagesOf(page)
   const app = data.application
-  const row = (label: string, value: HtmlValue, id?: string): SafeHtml => html`<dt>${label}</dt><dd${id === undefined ? '' : html` id="${id}"`}>${value}</dd>\n`
-  const list = (values: readonly string[]): HtmlValue => values.length === 0 ? html`<span class="oat-muted">${t.none}</span>` : values.map((u) => html`<code>${shown(u)}</code><br>`)
-  const yesNo = (value: boolean): string => value ? t.yes : t.no
+  const row = (label: PlainMessageKey, value: HtmlValue, id?: string): SafeHtml => html`<dt>${m.html(label)}</dt><dd${id === undefined ? '' : html` id="${id}"`}>${value}</dd>\n`
+  const list = (values: readonly string[]): HtmlValue => values.length === 0 ? html`<span class="oat-muted">${m.html('common.none')}</span>` : values.map((u) => html`<code>${shown(u)}</code><br>`)
+  const yesNo = (value: boolean): string => m.text(value ? 'common.yes' : 'common.no')
+  const source = ADMIN_SOURCE_LABELS[app.source]
   const title = app.name === '' ? app.clientId : app.name
   return adminLayout(page, chrome, title, html`
 <h1>${shown(title)}</h1>
 ${data.clientSecret === null
 ? ''
-: html`<div class="oat-notice" role="status"><p><strong>${t.secretNotice}</strong></p>
+: html`<div class="oat-notice" role="status"><p><strong>${m.html('admin.detail.secretNotice')}</strong></p>
 <p><code id="client-secret">${data.clientSecret}</code></p></div>`}
 <dl class="oat-details">
-${row(l.clientId, html`<code>${shown(app.clientId)}</code>`, 'client-id')}
-${row(l.name, shown(app.name))}
-${row(l.owner, app.userId === null ? t.nobody : shown(app.userId), 'owner')}
-${row(l.source, ADMIN_TEXT.applications.sources[app.source] ?? app.source, 'source')}
-${row(l.clientType, app.clientType)}
-${row(l.grantType, app.authorizationGrantType)}
-${row(l.redirectUris, list(app.redirectUris))}
-${row(l.postLogoutRedirectUris, list(app.postLogoutRedirectUris))}
-${row(l.allowedOrigins, list(app.allowedOrigins))}
-${row(l.authMethod, app.tokenEndpointAuthMethod === '' ? 'any' : app.tokenEndpointAuthMethod)}
-${row(l.algorithm, app.algorithm === '' ? t.none : app.algorithm)}
-${row(l.skipAuthorization, yesNo(app.skipAuthorization), 'skip-authorization')}
-${row(l.allowIntrospection, yesNo(app.allowIntrospection), 'allow-introspection')}
-${row(l.dpop, yesNo(app.dpopBoundAccessTokens))}
-${row(l.par, yesNo(app.requirePushedAuthorizationRequests))}
-${app.cimdExpiresAt === null ? '' : row(l.cimdExpiresAt, app.cimdExpiresAt.toISOString())}
-${row(l.created, app.createdAt.toISOString())}
+${row('admin.detail.clientId', html`<code>${shown(app.clientId)}</code>`, 'client-id')}
+${row('admin.detail.name', shown(app.name))}
+${row('admin.detail.owner', app.userId === null ? m.text('admin.detail.nobody') : shown(app.userId), 'owner')}
+${row('admin.detail.source', source === undefined ? app.source : m.text(source), 'source')}
+${row('admin.detail.clientType', app.clientType)}
+${row('admin.detail.grantType', app.authorizationGrantType)}
+${row('admin.detail.redirectUris', list(app.redirectUris))}
+${row('admin.detail.postLogoutRedirectUris', list(app.postLogoutRedirectUris))}
+${row('admin.detail.allowedOrigins', list(app.allowedOrigins))}
+${row('admin.detail.authMethod', app.tokenEndpointAuthMethod === '' ? m.text('admin.detail.anyMethod') : app.tokenEndpointAuthMethod)}
+${row('admin.detail.algorithm', app.algorithm === '' ? m.text('common.none') : app.algorithm)}
+${row('admin.detail.skipAuthorization', yesNo(app.skipAuthorization), 'skip-authorization')}
+${row('admin.detail.allowIntrospection', yesNo(app.allowIntrospection), 'allow-introspection')}
+${row('admin.detail.dpop', yesNo(app.dpopBoundAccessTokens))}
+${row('admin.detail.par', yesNo(app.requirePushedAuthorizationRequests))}
+${app.cimdExpiresAt === null ? '' : row('admin.detail.cimdExpiresAt', adminTime(page, app.cimdExpiresAt))}
+${row('admin.detail.created', adminTime(page, app.createdAt))}
 </dl>
-<h2>${t.related}</h2>
-<p>${data.related.map((r) => html`<a class="oat-button oat-secondary" href="${r.href}">${r.label}</a> `)}</p>
+<h2>${m.html('admin.detail.related')}</h2>
+<p>${data.related.map((r) => html`<a class="oat-button oat-secondary" href="${r.href}">${m.html(r.label)}</a> `)}</p>
 <div class="oat-actions">
-<a class="oat-button oat-secondary" href="${data.base}">${t.back}</a>
-<a class="oat-button oat-secondary" href="${data.base}${app.id}/update/">${t.edit}</a>
-${app.hasSecret ? html`<a class="oat-button oat-secondary" href="${data.base}${app.id}/regenerate-secret/">${t.regenerate}</a>` : ''}
-<a class="oat-button oat-secondary" href="${data.base}${app.id}/delete/">${t.delete}</a>
+<a class="oat-button oat-secondary" href="${data.base}">${m.html('admin.detail.back')}</a>
+<a class="oat-button oat-secondary" href="${data.base}${app.id}/update/">${m.html('admin.detail.edit')}</a>
+${app.hasSecret ? html`<a class="oat-button oat-secondary" href="${data.base}${app.id}/regenerate-secret/">${m.html('admin.detail.regenerate')}</a>` : ''}
+<a class="oat-button oat-secondary" href="${data.base}${app.id}/delete/">${m.html('admin.detail.delete')}</a>
 </div>
 `)
 }
