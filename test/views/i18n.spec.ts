@@ -8,6 +8,7 @@ import { asUser, buildAuthorizeApp, codeFlowTokens, codeRequest, createCodeAppli
 import { ALICE, FORM, form, type BuildAppOptions } from '../helpers/index.js'
 import { buildDeviceApp, createDeviceApplication, deviceCode, pageForm, postForm } from '../device/support.js'
 import { buildOidcApp, createOidcApplication } from '../oidc/support.js'
+import { buildAdminApp, formState, STAFF } from './admin-support.js'
 
 const FR = { 'accept-language': 'fr' }
 
@@ -162,6 +163,105 @@ t.test('the management pages in French', async (t) => {
   const none = await get('/o/authorized-tokens/999999/delete/')
   assertFrench(t, none, ['Autorisation introuvable.'], 'token 404')
 })
+
+t.test('the staff pages in French: every page, error and notice; hostile names escaped; dates as <time>', async (t) => {
+  const app = await buildAdminApp(t)
+  const hostile = 'Photo <script>alert(1)</script> printer'
+  const created = await createCodeApplication(app, { name: hostile })
+  const id = created.application.id
+  await codeFlowTokens(app, created)
+  const get = async (url: string, user: string | null = STAFF): Promise<LightMyRequestResponse> => await app.inject({ url, headers: asUser(user, FR) })
+  let cookie: string | undefined
+  const post = async (url: string, fields: Record<string, string | readonly string[]>, page: LightMyRequestResponse): Promise<LightMyRequestResponse> => {
+    // A page that reuses the CSRF cookie sets none: the last one set goes on.
+    const state = formState(page, cookie)
+    cookie = state.cookie
+    return await app.inject({ method: 'POST', url, payload: form({ ...fields, csrf_token: state.token }), headers: asUser(STAFF, { ...FORM, ...FR, cookie: state.cookie }) })
+  }
+  const frenchDate = /<time datetime="\d{4}-\d\d-\d\dT[^"]+Z">\d{1,2} [a-zéû]+ \d{4} à \d\d:\d\d UTC<\/time>/
+
+  const overview = await get('/o/admin/')
+  t.equal(overview.statusCode, 200)
+  assertFrench(t, overview, ['Vue d’ensemble', 'Jetons d’accès', 'Codes d’autorisation', 'Autorisations d’appareil', 'Jetons d’identité',
+    'Chaque modification faite ici est enregistrée', `Équipe\u00a0: ${STAFF}`], 'overview')
+  t.match(overview.body, '<nav class="oat-nav" aria-label="Sections de l’administration">')
+
+  const list = await get('/o/admin/applications/?source=operator')
+  assertFrench(t, list, ['Le nom ou l’identifiant du client contient', 'Effacer les filtres', '>Filtrer</button>', '>tous</option>',
+    'Identifiant du client', 'Propriétaire', 'exploitant', 'enregistrement dynamique'], 'applications list')
+  t.match(list.body, 'Photo &lt;script&gt;alert(1)&lt;/script&gt; printer', 'the hostile name is escaped in French too')
+  t.notMatch(list.body, '<script>alert', 'never raw')
+  t.match(list.body, frenchDate, 'the created date in French, machine-readable too')
+  assertFrench(t, await get('/o/admin/applications/?q=nothing-matches-this'), ['Aucun résultat.'], 'empty list')
+
+  const detail = await get(`/o/admin/applications/${id}/`)
+  assertFrench(t, detail, ['Propriétaire (identifiant de l’utilisateur)', 'Saute la page de consentement', '>non</dd>', 'Émis pour cette application',
+    'Toutes les applications', 'Régénérer le secret', 'Créée le'], 'application detail')
+  t.match(detail.body, `<title>${'Photo &lt;script&gt;alert(1)&lt;/script&gt; printer'} · Administration</title>`)
+  t.notMatch(detail.body, '<script>alert')
+  t.match(detail.body, frenchDate)
+
+  const edit = await get(`/o/admin/applications/${id}/update/`)
+  assertFrench(t, edit, ['Modifier Photo <script>alert(1)</script> printer (équipe)', 'Sauter la page de consentement', 'Exiger DPoP',
+    'RFC 9126\u00a0: demandes d’autorisation uniquement par par/.', 'Type de client'], 'staff edit form')
+  t.notMatch(edit.body, '<script>alert')
+  const saved = await post(`/o/admin/applications/${id}/update/`, { ...formFields(edit.body), skipAuthorization: 'yes' }, edit)
+  t.equal(saved.statusCode, 303)
+  assertFrench(t, await get(saved.headers.location ?? ''), ['Enregistré.', '>oui</dd>'], 'saved notice')
+  assertFrench(t, await get(`/o/admin/applications/${id}/regenerate-secret/`), ['Régénérer le secret de Photo <script>alert(1)</script> printer\u202f?', '>Régénérer</button>', '>Annuler</a>'], 'regenerate confirmation')
+  assertFrench(t, await get(`/o/admin/applications/${id}/delete/`), ['Supprimer Photo <script>alert(1)</script> printer\u202f?', 'Cette action est irréversible.'], 'delete confirmation')
+
+  const tokens = await get('/o/admin/access-tokens/')
+  assertFrench(t, tokens, ['Identifiant de l’application', 'Portée', 'Expiration', 'Sélection', 'Sélectionner la ligne', '>Révoquer la sélection</button>'], 'access tokens')
+  t.match(tokens.body, 'Photo &lt;script&gt;alert(1)&lt;/script&gt; printer</a>')
+  t.match(tokens.body, frenchDate)
+  const tokenId = /name="id" value="(\d+)"/.exec(tokens.body)?.[1] ?? ''
+  const confirm = await post('/o/admin/access-tokens/action/', { id: tokenId }, tokens)
+  assertFrench(t, confirm, ['Révoquer les jetons d’accès sélectionnés\u202f?', `Identifiants sélectionnés\u00a0: ${tokenId}`, 'RFC 7009 §2.1'], 'bulk confirmation')
+  const done = await post('/o/admin/access-tokens/action/', { id: tokenId, confirm: 'yes' }, confirm)
+  t.equal(done.statusCode, 303)
+  assertFrench(t, await get(done.headers.location ?? ''), ['Modifiés\u00a0: 1 sur 1 sélectionnés.'], 'done notice')
+  assertFrench(t, await get('/o/admin/refresh-tokens/'), ['Jetons de rafraîchissement', 'Famille', 'révoqué ou remplacé le'], 'refresh tokens')
+
+  // Errors: a bad filter, an unknown application, a bad selection, a forged form, non-staff.
+  const bad = await get('/o/admin/applications/?source=<b>x</b>')
+  t.equal(bad.statusCode, 400)
+  assertFrench(t, bad, ['source doit être l’une des valeurs suivantes\u00a0: operator, self-registered, dynamic, cimd.'], 'bad filter')
+  const missing = await get('/o/admin/applications/999999/')
+  t.equal(missing.statusCode, 404)
+  assertFrench(t, missing, ['Application introuvable.'], 'unknown application')
+  const none = await post('/o/admin/access-tokens/action/', {}, tokens)
+  t.equal(none.statusCode, 400)
+  assertFrench(t, none, ['Sélectionnez au moins une ligne.'], 'nothing selected')
+  const forged = await app.inject({ method: 'POST', url: '/o/admin/access-tokens/action/', payload: form({ id: tokenId, csrf_token: 'forged' }), headers: asUser(STAFF, { ...FORM, ...FR }) })
+  t.equal(forged.statusCode, 403)
+  assertFrench(t, forged, ['Le formulaire a expiré ou ne provient pas de ce site.'], 'forged form')
+  const outsider = await get('/o/admin/', ALICE.id)
+  t.equal(outsider.statusCode, 403)
+  assertFrench(t, outsider, ['Ces pages sont réservées à l’équipe.'], 'not staff')
+})
+
+t.test('the staff pages stay English by default, with the same headers', async (t) => {
+  const app = await buildAdminApp(t)
+  await createCodeApplication(app)
+  const res = await app.inject({ url: '/o/admin/applications/', headers: asUser(STAFF) })
+  t.match(res.body, '<html lang="en">')
+  t.equal(res.headers['content-language'], 'en')
+  t.match(String(res.headers.vary), /Accept-Language/i)
+  t.match(res.body, 'Name or client id contains')
+  t.match(res.body, /<time datetime="[^"]+Z">[A-Z][a-z]+ \d{1,2}, \d{4}/, 'dates in English, machine-readable too')
+})
+
+/** The values of the text inputs, selects and textareas of a form page (to post it back). */
+function formFields (body: string): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const [, name, value] of body.matchAll(/<input type="text" id="[^"]*" name="([^"]*)" value="([^"]*)"/g)) fields[name ?? ''] = unescapeHtml(value ?? '')
+  for (const [, name, value] of body.matchAll(/<textarea id="[^"]*" name="([^"]*)"[^>]*>([^<]*)<\/textarea>/g)) fields[name ?? ''] = unescapeHtml(value ?? '')
+  for (const [, name, options] of body.matchAll(/<select id="[^"]*" name="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    fields[name ?? ''] = unescapeHtml(/<option value="([^"]*)" selected>/.exec(options ?? '')?.[1] ?? '')
+  }
+  return fields
+}
 
 t.test('the host adds a language, overrides a message and restricts the languages', async (t) => {
   const { app, clientId } = await consentApp(t, {
