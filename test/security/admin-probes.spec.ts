@@ -6,7 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { ALICE } from '../helpers/index.js'
-import { codeFlowTokens, createCodeApplication, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
+import { asUser, codeFlowTokens, createCodeApplication, obtainCode, pkcePair, REDIRECT_URI } from '../helpers/authorize.js'
 import { buildAdminApp, formState, get, post, STAFF } from '../views/admin-support.js'
 
 /** An app with one application, tokens, a code and a device authorization, and the ids of each. */
@@ -131,4 +131,28 @@ t.test('odd bodies and methods: 4xx, never a 500', async (t) => {
   t.equal(await snapshot(), before, 'nothing changed')
   const next = await get(app, '/o/admin//evil.example/', null)
   t.ok(next.statusCode === 404 || !String(next.headers.location).includes('//evil.example'), 'no open redirect through next')
+})
+
+t.test('the staff pages in any language: hostile Accept-Language, markup in host messages and names; never a 500, never raw markup', async (t) => {
+  const marker = '<svg/onload=alert(1)>'
+  const app = await buildAdminApp(t, {
+    i18n: { messages: { fr: { 'admin.shell.signedIn': `${marker} {user}`, 'admin.apps.label': marker }, en: { 'admin.list.filter': marker } } },
+  })
+  const created = await createCodeApplication(app, { name: `${marker}"'` })
+  await codeFlowTokens(app, created)
+  const urls = ['/o/admin/', '/o/admin/applications/', `/o/admin/applications/${created.application.id}/`, `/o/admin/applications/${created.application.id}/update/`,
+    `/o/admin/applications/${created.application.id}/delete/`, '/o/admin/access-tokens/', '/o/admin/applications/?size=0', '/o/admin/applications/?source=x']
+  for (const language of ['fr', 'en', `fr;q=1, ${marker}`, 'fr-CA;q=0.9, en;q=0.1', ';;;q=x', 'x'.repeat(5000), '*']) {
+    for (const url of urls) {
+      const res = await app.inject({ url, headers: asUser(STAFF, { 'accept-language': language }) })
+      const label = `${url} with Accept-Language ${language.slice(0, 30)}`
+      t.ok(res.statusCode === 200 || res.statusCode === 400, `${label}: ${res.statusCode}`)
+      t.ok(['en', 'fr'].includes(String(res.headers['content-language'])), `${label}: an offered language`)
+      t.ok(res.body.includes(`<html lang="${String(res.headers['content-language'])}">`), `${label}: lang matches`)
+      t.notOk(res.body.includes(marker), `${label}: no raw markup from the catalog, the name or the header`)
+    }
+  }
+  // The host's French messages were used, as text.
+  const overview = await app.inject({ url: '/o/admin/', headers: asUser(STAFF, { 'accept-language': 'fr' }) })
+  t.match(overview.body, `&lt;svg/onload=alert(1)&gt; ${STAFF}`)
 })
