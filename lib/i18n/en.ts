@@ -184,7 +184,6 @@ export const en = {
   'admin.list.selectRow': 'Select row {id}',
   'admin.list.application': 'Application id',
   'admin.list.user': 'User id',
-  'admin.list.pageSize': 'Rows per page',
   'admin.list.done': '{changed} of {asked} selected changed.',
   'admin.column.id': 'Id',
   'admin.column.name': 'Name',

@@ -182,7 +182,6 @@ export const fr: Catalog = {
   'admin.list.selectRow': 'Sélectionner la ligne {id}',
   'admin.list.application': 'Identifiant de l’application',
   'admin.list.user': 'Identifiant de l’utilisateur',
-  'admin.list.pageSize': 'Lignes par page',
   'admin.list.done': 'Modifiés\u00a0: {changed} sur {asked} sélectionnés.',
   'admin.column.id': 'Id',
   'admin.column.name': 'Nom',
