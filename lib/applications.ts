@@ -8,7 +8,7 @@ import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf, type Signing
 import { isAsymmetricAlgorithm, isHmacAlgorithm } from './tokens/jws-algorithms.js'
 import { parseJwks } from './validator/client-jwks.js'
 import { requestObjectAlgorithms } from './validator/request-object.js'
-import { backchannelLogoutUriProblem, originProblem, redirectUriProblem } from './validator/redirect-uri.js'
+import { calledUrlProblem, originProblem, redirectUriProblem } from './validator/redirect-uri.js'
 
 /** Input for registering an application (CLI, management pages, host code). */
 export interface ApplicationInput {
@@ -180,7 +180,7 @@ function validateFields (ctx: ServerContext, input: ApplicationInput, errors: Re
   }
 
   if (input.backchannelLogoutUri !== undefined) {
-    const problem = typeof input.backchannelLogoutUri !== 'string' ? 'must be a string' : input.backchannelLogoutUri === '' ? null : backchannelLogoutUriProblem(input.backchannelLogoutUri)
+    const problem = typeof input.backchannelLogoutUri !== 'string' ? 'must be a string' : input.backchannelLogoutUri === '' ? null : calledUrlProblem(input.backchannelLogoutUri)
     if (problem !== null) errors.backchannelLogoutUri = problem
   }
   if (input.backchannelLogoutSessionRequired !== undefined && typeof input.backchannelLogoutSessionRequired !== 'boolean') errors.backchannelLogoutSessionRequired = 'must be true or false'
@@ -241,19 +241,8 @@ function jwksTextProblem (text: string): string | null {
   }
 }
 
-/** A `jwks_uri` the SSRF-safe client will fetch: absolute https, no user information or fragment. */
-function jwksUriProblem (value: string): string | null {
-  if (value.length > 2000) return 'must be at most 2000 characters'
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return 'must be an absolute https URL'
-  }
-  if (url.protocol !== 'https:') return 'must be an https URL'
-  if (url.username !== '' || url.password !== '' || url.hash !== '' || value.includes('#')) return 'must not have user information or a fragment'
-  return null
-}
+/** A `jwks_uri` the SSRF-safe client will fetch (see `calledUrlProblem`). */
+const jwksUriProblem = calledUrlProblem
 
 /**
  * The key fields of an application as they will be stored, checked together: RFC 7591 §2 allows

@@ -5,7 +5,7 @@ import type { Settings } from '../settings.js'
 import type { Application, ApplicationGrantType, ClientType, TokenEndpointAuthMethod } from '../store/types.js'
 import { isHmacAlgorithm } from '../tokens/jws-algorithms.js'
 import { jwksProblem } from '../validator/client-jwks.js'
-import { backchannelLogoutUriProblem, redirectUriProblem } from '../validator/redirect-uri.js'
+import { calledUrlProblem, redirectUriProblem } from '../validator/redirect-uri.js'
 import { INTROSPECTION_SCOPE } from '../validator/scopes.js'
 
 /** Client authentication methods a registered client may choose (RFC 7591 §2). */
@@ -257,13 +257,8 @@ function clientKeys (settings: Settings, body: Record<string, unknown>, method: 
   }
   const jwksUri = optionalString(body, 'jwks_uri', MAX_URI)
   if (jwksUri !== undefined) {
-    let url: URL | null = null
-    try {
-      url = new URL(jwksUri)
-    } catch {}
-    if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '' || jwksUri.includes('#')) {
-      throw bad('jwks_uri must be an https URL without user information or fragment.')
-    }
+    const problem = calledUrlProblem(jwksUri)
+    if (problem !== null) throw bad(`jwks_uri ${problem}.`)
   }
   if (jwks !== undefined && jwksUri !== undefined) throw bad('Use jwks or jwks_uri, not both (RFC 7591 section 2).')
   if (method === 'private_key_jwt' && jwks === undefined && jwksUri === undefined) throw bad('private_key_jwt needs jwks or jwks_uri.')
@@ -342,7 +337,7 @@ export function validateClientMetadata (settings: Settings, input: unknown, devi
   // Without OpenID Connect there are no sessions to log out of: the fields are unknown, so ignored.
   const backchannelUri = settings.oidcEnabled ? optionalString(body, 'backchannel_logout_uri', MAX_URI) : undefined
   if (backchannelUri !== undefined) {
-    const problem = backchannelLogoutUriProblem(backchannelUri)
+    const problem = calledUrlProblem(backchannelUri)
     if (problem !== null) throw bad(`backchannel_logout_uri ${problem}.`)
   }
   const sessionRequired = settings.oidcEnabled ? body.backchannel_logout_session_required : undefined

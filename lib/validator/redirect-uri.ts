@@ -86,15 +86,18 @@ function hasWhiteSpaceOrControl (value: string): boolean {
 }
 
 /**
- * The problem with a back-channel logout URI (OpenID Connect Back-Channel Logout 1.0 §2.2), or
- * `null`: an absolute https URL (the server POSTs logout tokens to it through the SSRF-safe
- * client, which also refuses non-public addresses when it connects), without user information
- * or a fragment (§2.2: it MUST NOT include a fragment), at most 2000 characters. As for `jwks_uri`,
- * plain http is never registered; `outboundHttp.allowHttp` relaxes only the fetching, for tests.
+ * The problem with an https URL this server calls (a client's `jwks_uri`, OpenID Connect
+ * Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri`), or `null`: absolute https, ASCII (as
+ * redirect URIs: a URL is ASCII on the wire, and bidi or format characters in a stored URL would
+ * mislead whoever reads it on a page or in a log), without user information or a fragment (§2.2:
+ * it MUST NOT include one), at most 2000 characters. Plain http is never registered;
+ * `outboundHttp.allowHttp` relaxes only the fetching, for tests. The SSRF-safe client checks the
+ * address when it connects.
  */
-export function backchannelLogoutUriProblem (value: string): string | null {
+export function calledUrlProblem (value: string): string | null {
   if (value.length > 2000) return 'must be at most 2000 characters'
   if (hasWhiteSpaceOrControl(value)) return 'must not contain white space or control characters'
+  if (/[^\x21-\x7e]/.test(value)) return 'must be ASCII (percent-encode other characters; use punycode for hosts)'
   let url: URL
   try {
     url = new URL(value)
@@ -102,7 +105,7 @@ export function backchannelLogoutUriProblem (value: string): string | null {
     return 'must be an absolute https URL'
   }
   if (url.protocol !== 'https:') return 'must be an https URL'
-  if (url.username !== '' || url.password !== '') return 'must not have user information'
+  if (url.username !== '' || url.password !== '' || /^https:\/\/[^/?#]*@/i.test(value)) return 'must not have user information'
   if (url.hash !== '' || value.includes('#')) return 'must not have a fragment'
   return null
 }

@@ -9,6 +9,7 @@ import { ApplicationValidationError } from '../../entries/errors.js'
 import { cli, migratedDatabase, withStore } from '../cli/helpers.js'
 import { ALICE, FORM, form } from '../helpers/index.js'
 import { asUser, buildAuthorizeApp, csrfCookieOf, unescapeHtml } from '../helpers/authorize.js'
+import { buildOidcApp } from '../oidc/support.js'
 
 /** Names that render as something else, or hide characters. */
 const SPOOFS: ReadonlyArray<[string, string]> = [
@@ -113,4 +114,47 @@ t.test('UI-6: createapplication --name refuses a spoofing name with a clear erro
   t.equal(await withStore(path, async (store) => (await store.listApplications()).length), 0)
   const ok = await cli(['createapplication', 'confidential', 'client-credentials', '--name', 'Café Müller', '--database', path])
   t.equal(ok.code, 0)
+})
+
+// The same characters inside the URLs a client registers: every URL field, whether the browser is
+// sent to it (redirect and post-logout URIs), a user reads it (client_uri, logo_uri, tos_uri,
+// policy_uri) or this server calls it (jwks_uri, backchannel_logout_uri), is ASCII, as URLs are
+// on the wire. A stored URL with a bidi override would read as another address on the staff pages
+// and in logs.
+const URL_FIELDS: ReadonlyArray<[string, (url: string) => Record<string, unknown>]> = [
+  ['redirect_uris', (url) => ({ redirect_uris: [url] })],
+  ['post_logout_redirect_uris', (url) => ({ post_logout_redirect_uris: [url] })],
+  ['client_uri', (url) => ({ client_uri: url })],
+  ['logo_uri', (url) => ({ logo_uri: url })],
+  ['tos_uri', (url) => ({ tos_uri: url })],
+  ['policy_uri', (url) => ({ policy_uri: url })],
+  ['jwks_uri', (url) => ({ jwks_uri: url, token_endpoint_auth_method: 'private_key_jwt' })],
+  ['backchannel_logout_uri', (url) => ({ backchannel_logout_uri: url })],
+]
+
+t.test('UI-6: no registered URL carries format or control characters: dynamic registration and host code', async (t) => {
+  // OpenID Connect on, so that the post-logout and back-channel logout URIs are read, not ignored.
+  const app = await buildOidcApp(t, { settings: { dcrEnabled: true, dcrRegistrationPolicy: 'open', dcrRegistrationRateLimit: null } })
+  const base = { redirect_uris: ['https://client.example/cb'], grant_types: ['authorization_code'], response_types: ['code'] }
+  for (const [field, body] of URL_FIELDS) {
+    for (const [what, spoof] of SPOOFS) {
+      const url = `https://client.example/${encodeURIComponent('x')}${spoof}`
+      const res = await app.inject({ method: 'POST', url: '/o/register/', payload: JSON.stringify({ ...base, ...body(url) }), headers: { 'content-type': 'application/json' } })
+      t.equal(res.statusCode, 400, `${field}: ${what}`)
+      t.match(res.json(), { error: /^invalid_(client_metadata|redirect_uri)$/ }, `${field}: ${what}`)
+    }
+  }
+  t.equal((await app.oauth.store.listApplications()).length, 0, 'nothing stored')
+  for (const [field, value] of [['jwksUri', 'https://client.example/\u202ejwks'], ['backchannelLogoutUri', 'https://client.example/\u202elogout']] as const) {
+    const err = await app.oauth.createApplication({
+      clientType: 'confidential',
+      authorizationGrantType: 'authorization-code',
+      redirectUris: ['https://client.example/cb'],
+      name: 'n',
+      ...(field === 'jwksUri' ? { tokenEndpointAuthMethod: 'private_key_jwt' } : {}),
+      [field]: value,
+    }).then(() => null, (e: unknown) => e)
+    t.ok(err instanceof ApplicationValidationError, `host code: ${field}`)
+    t.match((err as ApplicationValidationError).fields, { [field]: /ASCII/ }, `host code: ${field}`)
+  }
 })
