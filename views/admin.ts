@@ -7,8 +7,8 @@ import type { SafeHtml } from '../lib/html.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
 import {
-  APPLICATION_GRANT_TYPES, APPLICATION_SOURCES, MAX_PAGE_SIZE, type Application, type ApplicationGrantType, type ApplicationPageQuery,
-  type ApplicationSource, type ClientType, type RecordPageQuery, type Store,
+  APPLICATION_GRANT_TYPES, APPLICATION_SOURCES, MAX_PAGE_SIZE, SESSION_STATES, type Application, type ApplicationGrantType, type ApplicationPageQuery,
+  type ApplicationSource, type ClientType, type RecordPageQuery, type SessionPageQuery, type SessionState, type Store,
 } from '../lib/store/types.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -54,7 +54,7 @@ export interface AdminKit {
 
 /**
  * A section of the staff pages: its routes live under `{base}{path}/`, and it appears in the
- * navigation. Adding a section (for example the users' sessions) is adding one to `ADMIN_SECTIONS`.
+ * navigation. Adding a section (as the users' sessions are) is adding one to `ADMIN_SECTIONS`.
  */
 export interface AdminSection {
   /** The URL segment under `admin/`, e.g. `applications`. */
@@ -599,8 +599,107 @@ const RECORD_SECTIONS: readonly AdminSection[] = [
   recordSection(idTokensSpec),
 ]
 
+// user sessions (OpenID Connect Back-Channel Logout)
+
+const sessionsSection: AdminSection = {
+  path: 'sessions',
+  label: ADMIN_TEXT.sessions.heading,
+  description: ADMIN_TEXT.sessions.description,
+  register (app, kit) {
+    const base = `${kit.base}sessions/`
+    const route = base.slice(app.prefix.length)
+    const actionUrl = `${base}action/`
+    const text = ADMIN_TEXT.sessions
+
+    app.get(route, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const q = queryValues(request, ['user', 'state', 'before', 'size', 'done', 'of'])
+      const before = optionalId(q.before ?? '', 'before')
+      const state = oneOf<SessionState>(q.state ?? '', SESSION_STATES, 'state')
+      const limit = pageSize(q.size ?? '')
+      const query: SessionPageQuery = {
+        // One row more than the page: whether there is a next page, without counting the table.
+        limit: limit + 1,
+        ...(before === undefined ? {} : { before }),
+        ...(q.user === '' ? {} : { userId: q.user }),
+        ...(state === undefined ? {} : { state }),
+      }
+      const { store, clock } = request.server.oauth
+      const now = clock.now()
+      const listed = await store.pageSessions(query)
+      const rows = listed.slice(0, limit)
+      const filters = { user: q.user, state: q.state, size: q.size }
+      const last = rows[rows.length - 1]
+      const done = optionalId(q.done ?? '', 'done')
+      const of = optionalId(q.of ?? '', 'of')
+      const notice = done === undefined && of === undefined ? null : ADMIN_TEXT.list.done(done ?? 0, of ?? 0)
+      const status = (endedAt: Date | null, expiresAt: Date): HtmlValue => endedAt !== null
+        ? text.ended(endedAt.toISOString())
+        : expiresAt.getTime() <= now.getTime() ? html`<span class="oat-muted">${text.expired}</span>` : text.live
+      return kit.send(reply, 200, adminListPage({
+        title: text.heading,
+        base,
+        filters: [
+          { kind: 'text', name: 'user', label: ADMIN_TEXT.list.user, value: q.user ?? '' },
+          { kind: 'select', name: 'state', label: text.state, value: q.state ?? '', options: [{ value: '', label: text.any }, ...SESSION_STATES.map((v) => ({ value: v, label: text.states[v] }))] },
+        ],
+        columns: text.columns,
+        rows: rows.map(({ session: s, clients }): AdminRow => ({
+          id: s.id,
+          // An ended session cannot be ended again; an expired one not yet ended can (its relying parties are told now).
+          selectable: s.endedAt === null,
+          cells: [
+            String(s.id),
+            shown(s.userId),
+            html`<code>${shown(s.sid)}</code>`,
+            s.authTime.toISOString(),
+            s.createdAt.toISOString(),
+            s.expiresAt.toISOString(),
+            status(s.endedAt, s.expiresAt),
+            String(clients),
+          ],
+        })),
+        next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: last.session.id }) : null,
+        first: before === undefined ? null : listUrl(base, filters),
+        action: { url: actionUrl, label: text.action, csrfToken: kit.csrfToken(request, reply, user) },
+      }, kit.chrome(user, 'sessions', notice), kit.page))
+    })
+
+    // The same confirmation flow as the other bulk actions: without `confirm=yes` the confirmation page.
+    app.post(`${route}action/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      if (!await kit.checkCsrf(request, reply, user)) return reply
+      const ids = selectedIds(request.body)
+      if (postedField(request.body, 'confirm') !== 'yes') {
+        return kit.send(reply, 200, adminConfirmPage({
+          title: text.confirmTitle,
+          message: text.confirmMessage,
+          action: actionUrl,
+          csrfToken: kit.csrfToken(request, reply, user),
+          ids,
+          confirmLabel: text.action,
+          cancel: base,
+        }, kit.chrome(user, 'sessions'), kit.page))
+      }
+      const changed: number[] = []
+      for (const id of ids) {
+        // Like a logout: logout tokens queued for the session's relying parties, its refresh token
+        // families without offline_access revoked, `logout` emitted (reason `staff`). The staff
+        // page does not wait for each relying party to answer: the delivery worker sends (and
+        // retries) the tokens. An unknown or already ended id ends nothing.
+        const result = await request.server.oauth.endSessions({ id }, { reason: 'staff', wait: false })
+        if (result.sids.length > 0) changed.push(id)
+      }
+      emitAction(kit, user, 'session.end', 'session', changed)
+      return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
+    })
+  },
+}
+
 /** The sections of the staff pages, in navigation order; add one here to extend the pages. */
-export const ADMIN_SECTIONS: readonly AdminSection[] = [applicationsSection, ...RECORD_SECTIONS]
+export const ADMIN_SECTIONS: readonly AdminSection[] = [applicationsSection, ...RECORD_SECTIONS, sessionsSection]
 
 /**
  * The staff administration pages (what Django's admin gives DOT operators) under `{prefix}/admin/`:

@@ -65,6 +65,20 @@ export const ADMIN_TEXT = Object.freeze({
       created: 'Created',
     },
   },
+  sessions: {
+    heading: 'Sessions',
+    description: 'Users\' sessions at this server, as relying parties know them (sid): filter by user and state; end selected, telling their relying parties (back-channel logout).',
+    state: 'State',
+    any: 'any',
+    states: { live: 'live (not ended)', ended: 'ended' } as Record<'live' | 'ended', string>,
+    columns: ['Id', 'User', 'Session id (sid)', 'Authenticated', 'Created', 'Expires', 'State', 'Relying parties'],
+    live: 'live',
+    expired: 'expired, not ended yet',
+    ended: (at: string) => `ended ${at}`,
+    action: 'End selected sessions',
+    confirmTitle: 'End the selected sessions?',
+    confirmMessage: 'Each session ends as at logout: its relying parties with a back-channel logout URI are sent a logout token, its refresh tokens without offline_access are revoked, and a logout event (reason staff) is emitted. The user stays logged in to the host site itself.',
+  },
   confirm: { cancel: 'Cancel', selected: 'Selected ids' },
 })
 
