@@ -119,7 +119,8 @@ function selectedIds (body: unknown): number[] {
   const raw = lists.id ?? []
   if (raw.length === 0) throw new BadInput('Select at least one row.')
   if (raw.length > MAX_SELECTED) throw new BadInput(`Select at most ${MAX_SELECTED} rows at a time.`)
-  return [...new Set(raw.map((v) => optionalId(v, 'id') ?? 0))]
+  // An empty value names no row: refused like any other malformed id, not read as 0.
+  return [...new Set(raw.map((v) => { const id = optionalId(v, 'id'); if (id === undefined) throw new BadInput('id must be a positive whole number.'); return id }))]
 }
 
 function postedField (body: unknown, name: string): string | undefined {
