@@ -119,6 +119,10 @@ t.test('ending a live session: confirmation first, then it is ended as a logout 
   t.match(logouts, [{ userId: 'user-1', sid: 'sid-host-end', reason: 'staff', backchannelClients: 1 }], 'a logout with reason staff, one logout token queued')
   t.equal(logouts.length, 1)
   t.match(staff, [{ staffUserId: STAFF, action: 'session.end', target: { kind: 'session', ids: [target.id] } }])
+  const later = new Date(app.oauth.clock.now().getTime() + 60_000)
+  const queued = await app.oauth.store.claimLogoutDeliveries(later, new Date(later.getTime() + 60_000), 10)
+  t.match(queued, [{ applicationId: withLogout.application.id, userId: 'user-1', sid: 'sid-host-end' }], 'one logout token queued, for the relying party with a logout URI')
+  t.equal(queued.length, 1)
 
   const after = await get(app, String(done.headers.location))
   t.match(after.body, '1 of 1 selected changed.')
