@@ -7,8 +7,8 @@ import type { SafeHtml } from '../lib/html.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
 import {
-  APPLICATION_GRANT_TYPES, APPLICATION_SOURCES, MAX_PAGE_SIZE, type Application, type ApplicationGrantType, type ApplicationPageQuery,
-  type ApplicationSource, type ClientType, type RecordPageQuery, type Store,
+  APPLICATION_GRANT_TYPES, APPLICATION_SOURCES, MAX_PAGE_SIZE, SESSION_STATES, type Application, type ApplicationGrantType, type ApplicationPageQuery,
+  type ApplicationSource, type ClientType, type RecordPageQuery, type SessionPageQuery, type SessionState, type Store,
 } from '../lib/store/types.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -61,7 +61,7 @@ export interface AdminKit {
 
 /**
  * A section of the staff pages: its routes live under `{base}{path}/`, and it appears in the
- * navigation. Adding a section (for example the users' sessions) is adding one to `ADMIN_SECTIONS`.
+ * navigation. Adding a section (as the users' sessions are) is adding one to `ADMIN_SECTIONS`.
  */
 export interface AdminSection {
   /** The URL segment under `admin/`, e.g. `applications`. */
@@ -138,7 +138,12 @@ function selectedIds (body: unknown): number[] {
   const raw = lists.id ?? []
   if (raw.length === 0) throw new BadInput((m) => m.text('admin.error.selectNone'))
   if (raw.length > MAX_SELECTED) throw new BadInput((m) => m.text('admin.error.selectMax', { max: MAX_SELECTED }))
-  return [...new Set(raw.map((v) => optionalId(v, 'id') ?? 0))]
+  // An empty value names no row: refused like any other malformed id, not read as 0.
+  return [...new Set(raw.map((v) => {
+    const id = optionalId(v, 'id')
+    if (id === undefined) throw new BadInput((m) => m.text('admin.error.notId', { name: 'id' }))
+    return id
+  }))]
 }
 
 function postedField (body: unknown, name: string): string | undefined {
@@ -651,8 +656,118 @@ const RECORD_SECTIONS: readonly AdminSection[] = [
   recordSection(idTokensSpec),
 ]
 
+// user sessions (OpenID Connect Back-Channel Logout)
+
+const sessionsSection: AdminSection = {
+  path: 'sessions',
+  label: 'admin.sessions.label',
+  description: 'admin.sessions.description',
+  register (app, kit) {
+    const base = `${kit.base}sessions/`
+    const route = base.slice(app.prefix.length)
+    const actionUrl = `${base}action/`
+
+    app.get(route, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const q = queryValues(request, ['user', 'state', 'before', 'size', 'done', 'of'])
+      const before = optionalId(q.before ?? '', 'before')
+      const state = oneOf<SessionState>(q.state ?? '', SESSION_STATES, 'state')
+      const limit = pageSize(q.size ?? '')
+      const query: SessionPageQuery = {
+        // One row more than the page: whether there is a next page, without counting the table.
+        limit: limit + 1,
+        ...(before === undefined ? {} : { before }),
+        ...(q.user === '' ? {} : { userId: q.user }),
+        ...(state === undefined ? {} : { state }),
+      }
+      const { store, clock } = request.server.oauth
+      const now = clock.now()
+      const page = kit.pageOf(request)
+      const m = messagesOf(page)
+      const listed = await store.pageSessions(query)
+      const rows = listed.slice(0, limit)
+      const filters = { user: q.user, state: q.state, size: q.size }
+      const last = rows[rows.length - 1]
+      const done = optionalId(q.done ?? '', 'done')
+      const of = optionalId(q.of ?? '', 'of')
+      const notice = done === undefined && of === undefined ? null : m.text('admin.list.done', { changed: done ?? 0, asked: of ?? 0 })
+      const status = (endedAt: Date | null, expiresAt: Date): HtmlValue => endedAt !== null
+        ? m.html('admin.sessions.ended', { date: adminTime(page, endedAt) })
+        : expiresAt.getTime() <= now.getTime() ? html`<span class="oat-muted">${m.text('admin.sessions.expired')}</span>` : m.text('admin.sessions.live')
+      const stateLabels: Record<SessionState, string> = { live: m.text('admin.sessions.stateLive'), ended: m.text('admin.sessions.stateEnded') }
+      return kit.send(reply, 200, adminListPage({
+        title: m.text('admin.sessions.label'),
+        base,
+        filters: [
+          { kind: 'text', name: 'user', label: m.text('admin.list.user'), value: q.user ?? '' },
+          {
+            kind: 'select',
+            name: 'state',
+            label: m.text('admin.sessions.state'),
+            value: q.state ?? '',
+            options: [{ value: '', label: m.text('admin.apps.any') }, ...SESSION_STATES.map((v) => ({ value: v, label: stateLabels[v] }))],
+          },
+        ],
+        columns: (['admin.column.id', 'admin.column.user', 'admin.sessions.column.sid', 'admin.sessions.column.authenticated', 'admin.column.created',
+          'admin.column.expires', 'admin.sessions.state', 'admin.sessions.column.clients'] as const).map((key) => m.text(key)),
+        rows: rows.map(({ session: s, clients }): AdminRow => ({
+          id: s.id,
+          // An ended session cannot be ended again; an expired one not yet ended can (its relying parties are told now).
+          selectable: s.endedAt === null,
+          cells: [
+            String(s.id),
+            shown(s.userId),
+            html`<code>${shown(s.sid)}</code>`,
+            when(s.authTime, page),
+            when(s.createdAt, page),
+            when(s.expiresAt, page),
+            status(s.endedAt, s.expiresAt),
+            String(clients),
+          ],
+        })),
+        next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: last.session.id }) : null,
+        first: before === undefined ? null : listUrl(base, filters),
+        action: { url: actionUrl, label: m.text('admin.sessions.action'), csrfToken: kit.csrfToken(request, reply, user) },
+      }, kit.chrome(user, 'sessions', notice), page))
+    })
+
+    // The same confirmation flow as the other bulk actions: without `confirm=yes` the confirmation page.
+    app.post(`${route}action/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      if (!await kit.checkCsrf(request, reply, user)) return reply
+      const ids = selectedIds(request.body)
+      if (postedField(request.body, 'confirm') !== 'yes') {
+        const page = kit.pageOf(request)
+        const m = messagesOf(page)
+        return kit.send(reply, 200, adminConfirmPage({
+          title: m.text('admin.sessions.confirmTitle'),
+          message: m.text('admin.sessions.confirmMessage'),
+          action: actionUrl,
+          csrfToken: kit.csrfToken(request, reply, user),
+          ids,
+          confirmLabel: m.text('admin.sessions.action'),
+          cancel: base,
+        }, kit.chrome(user, 'sessions'), page))
+      }
+      const changed: number[] = []
+      for (const id of ids) {
+        // Like a logout: logout tokens queued for the session's relying parties, its refresh token
+        // families without offline_access revoked, `logout` emitted (reason `staff`). The staff
+        // page does not wait for each relying party to answer: the delivery worker sends (and
+        // retries) the tokens. An unknown or already ended id ends nothing.
+        const result = await request.server.oauth.endSessions({ id }, { reason: 'staff', wait: false })
+        if (result.sids.length > 0) changed.push(id)
+      }
+      emitAction(kit, user, 'session.end', 'session', changed)
+      return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
+    })
+  },
+}
+
 /** The sections of the staff pages, in navigation order; add one here to extend the pages. */
-export const ADMIN_SECTIONS: readonly AdminSection[] = [applicationsSection, ...RECORD_SECTIONS]
+export const ADMIN_SECTIONS: readonly AdminSection[] = [applicationsSection, ...RECORD_SECTIONS, sessionsSection]
 
 /**
  * The staff administration pages (what Django's admin gives DOT operators) under `{prefix}/admin/`:

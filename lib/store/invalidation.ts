@@ -39,7 +39,7 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'findAccessToken', 'findAccessTokenForVerification', 'findAccessTokenById', 'listAccessTokensForUser',
   'findRefreshToken', 'findIdTokenByJti', 'findGrant', 'watchInvalidations', 'invalidationsReliable', 'close',
   'findDeviceGrant', 'findDeviceGrantByUserCode', 'findDeviceGrantById', 'useOnce',
-  'pageApplications', 'pageAccessTokens', 'pageRefreshTokens', 'pageGrants', 'pageDeviceGrants', 'pageIdTokens',
+  'pageApplications', 'pageAccessTokens', 'pageRefreshTokens', 'pageGrants', 'pageDeviceGrants', 'pageIdTokens', 'pageSessions',
   'findRefreshTokenById', 'findGrantById',
   // device authorizations: their rows only, never an access token
   'createDeviceGrant', 'claimDeviceGrant', 'decideDeviceGrant', 'recordDevicePoll', 'denyDeviceGrant',

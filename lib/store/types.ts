@@ -166,6 +166,26 @@ export interface ApplicationPageQuery extends PageQuery {
   readonly source?: ApplicationSource
 }
 
+/** Which sessions the administration list shows: `live` (not ended, expired or not), `ended`; absent: all. */
+export type SessionState = 'live' | 'ended'
+
+/** The states, in the order the administration pages offer them. */
+export const SESSION_STATES: readonly SessionState[] = Object.freeze(['live', 'ended'])
+
+/** Filters of the administration list of user sessions; each given one narrows the list. */
+export interface SessionPageQuery extends PageQuery {
+  /** The user's id, exactly. */
+  readonly userId?: string
+  readonly state?: SessionState
+}
+
+/** One row of the administration list of user sessions (never the host session id's checksum). */
+export interface SessionListing {
+  readonly session: SessionRecord
+  /** Relying parties (applications) issued something in the session (`oauth2_session_client`). */
+  readonly clients: number
+}
+
 /** One row of the administration list of applications. */
 export interface ApplicationListing {
   readonly application: Application
@@ -321,6 +341,8 @@ export interface Store {
   pageGrants (query: RecordPageQuery): Promise<GrantRecord[]>
   pageDeviceGrants (query: RecordPageQuery): Promise<DeviceGrantRecord[]>
   pageIdTokens (query: RecordPageQuery): Promise<IdTokenRecord[]>
+  /** A page of user sessions with how many relying parties each has (one grouped count per page). */
+  pageSessions (query: SessionPageQuery): Promise<SessionListing[]>
   findRefreshTokenById (id: number): Promise<RefreshTokenRecord | null>
   findGrantById (id: number): Promise<GrantRecord | null>
   /**

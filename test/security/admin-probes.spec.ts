@@ -31,6 +31,9 @@ async function seeded (t: Test): Promise<{ app: FastifyInstance, ids: Record<str
     refreshToken: (await app.oauth.store.findRefreshToken(tokenChecksum(tokens.refresh_token ?? '')))?.id ?? 0,
     grant: (await app.oauth.store.findGrant(tokenChecksum(code)))?.id ?? 0,
     deviceGrant: device?.id ?? 0,
+    session: (await app.oauth.store.touchSession({
+      sid: 'probe-sid', keyChecksum: tokenChecksum('probe-host-session'), userId: ALICE.id, authTime: now, expiresAt: new Date(now.getTime() + 600_000),
+    }, created.application.id, now))?.id ?? 0,
   }
   const snapshot = async (): Promise<string> => JSON.stringify([
     await app.oauth.store.findApplicationById(ids.application),
@@ -38,6 +41,7 @@ async function seeded (t: Test): Promise<{ app: FastifyInstance, ids: Record<str
     await app.oauth.store.findRefreshTokenById(ids.refreshToken),
     await app.oauth.store.findGrantById(ids.grant),
     await app.oauth.store.findDeviceGrantById(ids.deviceGrant),
+    await app.oauth.store.findSessionById(ids.session),
   ])
   return { app, ids, snapshot }
 }
@@ -62,6 +66,7 @@ t.test('every action POSTed by a non-staff user, anonymous or logged in, with or
     ['/o/admin/refresh-tokens/action/', { id: String(ids.refreshToken), confirm: 'yes' }],
     ['/o/admin/grants/action/', { id: String(ids.grant), confirm: 'yes' }],
     ['/o/admin/device-grants/action/', { id: String(ids.deviceGrant), confirm: 'yes' }],
+    ['/o/admin/sessions/action/', { id: String(ids.session), confirm: 'yes' }],
   ]
   for (const [url, fields] of actions) {
     for (const [who, user, state] of [
@@ -94,7 +99,7 @@ t.test('huge cursors and page sizes, SQL in filters: 200 with the right rows, or
   const { app } = await seeded(t)
   const ok = ['before=9007199254740991', 'user=%27%20OR%201%3D1%20--', 'q=%27)%3B%20DROP%20TABLE%20oauth2_application%3B%20--', 'q=%25%25%25', 'q=_', 'user=%00', 'q=%F0%9F%98%80']
   for (const query of ok) {
-    for (const list of ['applications', 'access-tokens', 'refresh-tokens', 'grants', 'device-grants', 'id-tokens']) {
+    for (const list of ['applications', 'access-tokens', 'refresh-tokens', 'grants', 'device-grants', 'id-tokens', 'sessions']) {
       const res = await get(app, `/o/admin/${list}/?${query}`)
       t.equal(res.statusCode, 200, `${list}?${query}`)
       if (query.startsWith('user=') || (query.startsWith('q=') && list === 'applications')) t.notMatch(res.body, /name="id" value=|<td><a href="\/o\/admin\/applications\/\d+\/">/, `${list}?${query}: matches nothing`)
@@ -155,4 +160,30 @@ t.test('the staff pages in any language: hostile Accept-Language, markup in host
   // The host's French messages were used, as text.
   const overview = await app.inject({ url: '/o/admin/', headers: asUser(STAFF, { 'accept-language': 'fr' }) })
   t.match(overview.body, `&lt;svg/onload=alert(1)&gt; ${STAFF}`)
+})
+
+t.test('ending sessions with odd ids and selections: a 400 page or nothing ended, never a 500 nor another session', async (t) => {
+  const { app, ids, snapshot } = await seeded(t)
+  const events: unknown[] = []
+  app.oauth.events.on('staffAction', (e) => { events.push(e) })
+  app.oauth.events.on('logout', (e) => { events.push(e) })
+  const before = await snapshot()
+  const session = ids.session ?? 0
+  const state = formState(await get(app, '/o/admin/sessions/'))
+  for (const id of ['0', '-1', '1e0', '01', '1.0', '0x1', 'abc', '', '99999999999999999999', '9007199254740993', "1' OR '1'='1", `${session} `, `${session},${session}`]) {
+    for (const confirm of [{}, { confirm: 'yes' }] as Array<Record<string, string>>) {
+      assertHtmlError(t, await post(app, '/o/admin/sessions/action/', { id, ...confirm }, state), 400, `id=${JSON.stringify(id)} ${JSON.stringify(confirm)}`)
+    }
+  }
+  assertHtmlError(t, await post(app, '/o/admin/sessions/action/', { confirm: 'yes' }, state), 400, 'no selection')
+  assertHtmlError(t, await post(app, '/o/admin/sessions/action/', { id: Array.from({ length: 101 }, (_, i) => String(i + 1)), confirm: 'yes' }, state), 400, 'more than a page')
+  t.equal(await snapshot(), before, 'nothing changed')
+  t.same(events, [], 'no logout, no staffAction')
+  const unknown = await post(app, '/o/admin/sessions/action/', { id: String(session + 1000), confirm: 'yes' }, state)
+  t.equal(unknown.statusCode, 303, 'an unknown id: nothing to end')
+  t.equal(await snapshot(), before, 'still nothing changed')
+  t.same(events, [])
+  for (const query of ['state=%27%20OR%201%3D1', 'state=LIVE', 'before=9007199254740992', 'size=100000000', 'user=a&user=b']) {
+    assertHtmlError(t, await get(app, `/o/admin/sessions/?${query}`), 400, query)
+  }
 })

@@ -1,7 +1,7 @@
 // The store methods of the staff administration pages: keyset pages with filters, and the staff
-// revocations of codes and device authorizations; run against both dialects through storeContract.
+// revocations of codes and device authorizations, the user sessions' page; run against both dialects through storeContract.
 import type { Test } from 'tap'
-import { MAX_PAGE_SIZE, type StoreInvalidation } from '../../lib/store/types.js'
+import { MAX_PAGE_SIZE, type NewSession, type StoreInvalidation } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { at, issueOf, newApplication, newDeviceGrant, newGrant, T0, type OpenHarness } from './contract.js'
 
@@ -133,5 +133,44 @@ export function adminContract (t: Test, open: OpenHarness): void {
     await store.redeemDeviceGrant(used?.id ?? 0, issueOf({ applicationId: app.id, token: 'dev-a', now: at(1) }))
     t.equal(await store.denyDeviceGrant(used?.id ?? 0, at(2)), false, 'already exchanged: unchanged')
     t.equal((await store.findDeviceGrantById(used?.id ?? 0))?.status, 'authorized')
+  })
+
+  t.test('pageSessions: newest first, keyset pages, by user and state, each with its relying-party count, never the checksum', async (t) => {
+    const { store } = await open(t)
+    const rpA = await newApplication(store, { clientId: 'sess-a', authorizationGrantType: 'authorization-code' })
+    const rpB = await newApplication(store, { clientId: 'sess-b', authorizationGrantType: 'authorization-code' })
+    const session = (key: string, userId: string): NewSession => ({ sid: `sid-page-${key}`, keyChecksum: tokenChecksum(`host-page-${key}`), userId, authTime: T0, expiresAt: at(3600) })
+    const s1 = await store.touchSession(session('1', 'alice'), rpA.id, T0)
+    await store.touchSession(session('1', 'alice'), rpB.id, at(1))
+    const s2 = await store.touchSession(session('2', 'bob'), rpA.id, at(2))
+    const s3 = await store.touchSession(session('3', 'alice'), rpB.id, at(3))
+    if (s1 === null || s2 === null || s3 === null) throw new Error('sessions not started')
+    await store.endSessions({ id: s2.id }, at(4))
+
+    const all = await store.pageSessions({ limit: 10 })
+    t.same(all.map((r) => r.session.id), [s3.id, s2.id, s1.id], 'newest first')
+    t.same(all.map((r) => r.clients), [1, 1, 2], 'relying parties per session')
+    t.match(all[2]?.session, { sid: 'sid-page-1', userId: 'alice', authTime: T0, expiresAt: at(3600), endedAt: null, createdAt: T0 })
+    t.same(all[1]?.session.endedAt, at(4), 'an ended one says when')
+    for (const row of all) {
+      t.notOk('keyChecksum' in row.session || 'sessionKeyChecksum' in row.session, 'no checksum field')
+      t.notMatch(JSON.stringify(row), tokenChecksum('host-page-1'), 'nor its value')
+    }
+
+    const ids = async (query: Parameters<typeof store.pageSessions>[0]): Promise<number[]> => (await store.pageSessions(query)).map((r) => r.session.id)
+    t.same(await ids({ limit: 10, userId: 'alice' }), [s3.id, s1.id])
+    t.same(await ids({ limit: 10, state: 'live' }), [s3.id, s1.id])
+    t.same(await ids({ limit: 10, state: 'ended' }), [s2.id])
+    t.same(await ids({ limit: 10, state: 'ended', userId: 'alice' }), [])
+    t.same(await ids({ limit: 10, userId: "' OR 1=1 --" }), [], 'SQL in a filter is only a value')
+    t.same(await ids({ limit: 2 }), [s3.id, s2.id], 'a page of two')
+    t.same(await ids({ limit: 2, before: s2.id }), [s1.id], 'the next page starts below the last id')
+    t.same(await ids({ limit: 2, before: s1.id }), [], 'past the end')
+    t.same(await ids({ limit: 1, userId: 'alice', before: s3.id }), [s1.id], 'filters and cursor together')
+    t.equal((await store.pageSessions({ limit: 0 })).length, 1, 'limit is clamped up to 1')
+    t.same(await store.pageSessions({ limit: 10, userId: 'nobody' }), [], 'an empty page (no count query to run)')
+
+    for (let i = 0; i < MAX_PAGE_SIZE + 2; i++) await store.touchSession(session(`bulk-${i}`, 'carol'), rpA.id, at(10))
+    t.equal((await store.pageSessions({ limit: 1e9 })).length, MAX_PAGE_SIZE, 'and down to MAX_PAGE_SIZE')
   })
 }

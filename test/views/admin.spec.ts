@@ -26,7 +26,7 @@ async function bulk (app: FastifyInstance, path: string, ids: readonly number[])
   return await post(app, `/o/admin/${path}/action/`, { id: ids.map(String), confirm: 'yes' }, formState(confirm, formState(list).cookie))
 }
 
-const LISTS = ['/o/admin/', '/o/admin/applications/', '/o/admin/access-tokens/', '/o/admin/refresh-tokens/', '/o/admin/grants/', '/o/admin/device-grants/', '/o/admin/id-tokens/']
+const LISTS = ['/o/admin/', '/o/admin/applications/', '/o/admin/access-tokens/', '/o/admin/refresh-tokens/', '/o/admin/grants/', '/o/admin/device-grants/', '/o/admin/id-tokens/', '/o/admin/sessions/']
 
 t.test('the pages are not mounted unless adminPages is set', async (t) => {
   const app = await buildAuthorizeApp(t, { resolveUser: staffUser })
@@ -51,7 +51,7 @@ t.test('anonymous visitors go to the login page; non-staff get 403; staff get th
     t.match(String(staff.headers['content-security-policy']), /default-src 'none'/)
   }
   const page = await get(app, '/o/admin/')
-  for (const section of ['Applications', 'Access tokens', 'Refresh tokens', 'Authorization codes', 'Device authorizations', 'ID tokens']) t.match(page.body, section)
+  for (const section of ['Applications', 'Access tokens', 'Refresh tokens', 'Authorization codes', 'Device authorizations', 'ID tokens', 'Sessions']) t.match(page.body, section)
 })
 
 t.test('a host that never sets isStaff gives nobody the pages', async (t) => {

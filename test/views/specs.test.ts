@@ -3,6 +3,7 @@ import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
   './admin.spec.ts',
+  './admin-sessions.spec.ts',
   './i18n.spec.ts',
   './management.spec.ts',
   './protected-resource.spec.ts',

@@ -10,7 +10,7 @@ import {
   applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
   deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
   liveRefreshToken, liveSessionRefreshTokens, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
-  refreshTokenRebinding, refreshTokenRotation, sessionEnding, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
+  refreshTokenRebinding, refreshTokenRotation, sessionClientsOfPage, sessionEnding, sessionPageFilter, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { EndedSession, IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
 import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
@@ -303,6 +303,17 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
 
     async pageIdTokens (query) {
       return (await db.select().from(idTokens).where(recordPageFilter(idTokens, query)).orderBy(desc(idTokens.id)).limit(pageLimit(query.limit))).map(toIdToken)
+    },
+
+    async pageSessions (query) {
+      const rows = await db.select().from(sessions).where(sessionPageFilter(sessions, query)).orderBy(desc(sessions.id)).limit(pageLimit(query.limit))
+      // One grouped count for the whole page, never one query per row (count(*) is a bigint: a string from the driver).
+      const counts = rows.length === 0
+        ? []
+        : await db.select({ sessionId: sessionClients.sessionId, clients: sql<string>`count(*)` }).from(sessionClients)
+          .where(sessionClientsOfPage(sessionClients, rows.map((r) => r.id))).groupBy(sessionClients.sessionId)
+      const clientsOf = new Map(counts.map((c) => [c.sessionId, Number(c.clients)]))
+      return rows.map((row) => ({ session: toSession(row), clients: clientsOf.get(row.id) ?? 0 }))
     },
 
     async findRefreshTokenById (id) {

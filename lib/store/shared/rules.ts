@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { and, eq, gt, inArray, isNotNull, isNull, lt, lte, ne, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
 import type { NewSession } from '../records.js'
-import { MAX_PAGE_SIZE, type ApplicationPageQuery, type ApplicationSource, type RecordPageQuery, type SessionSelector, type SingleUseKind, type TokenIssue } from '../types.js'
+import { MAX_PAGE_SIZE, type ApplicationPageQuery, type ApplicationSource, type RecordPageQuery, type SessionPageQuery, type SessionSelector, type SingleUseKind, type TokenIssue } from '../types.js'
 import type { AnyTable, InsertRow, RowChanges, TableName } from './tables.js'
 
 // The store's rules, written once for both dialects: which rows a conditional UPDATE may change
@@ -211,6 +211,25 @@ export function recordPageFilter (table: AnyTable<'accessTokens' | 'refreshToken
     query.applicationId === undefined ? undefined : eq(table.applicationId, query.applicationId),
     query.userId === undefined ? undefined : eq(table.userId, query.userId)
   )
+}
+
+/**
+ * A session page: below the cursor, of the user given, in the state given. `live` is "not ended"
+ * (what `endSessions` can still end), whether or not it has expired: an expired session stays
+ * live until `cleartokens` or a staff member ends it and its relying parties are told.
+ */
+export function sessionPageFilter (sessions: AnyTable<'sessions'>, query: SessionPageQuery): SQL | undefined {
+  const state = query.state === undefined ? undefined : query.state === 'live' ? isNull(sessions.endedAt) : isNotNull(sessions.endedAt)
+  return and(
+    beforeId(sessions.id, query.before),
+    query.userId === undefined ? undefined : eq(sessions.userId, query.userId),
+    state
+  )
+}
+
+/** The relying-party links of the sessions of one page (counted per session with one grouped query). */
+export function sessionClientsOfPage (sessionClients: AnyTable<'sessionClients'>, sessionIds: readonly number[]): SQL {
+  return inArray(sessionClients.sessionId, [...sessionIds])
 }
 
 /** `value` as a LIKE pattern matching it anywhere, its `%`, `_` and `\` taken literally (with `ESCAPE '\'`). */

@@ -14,7 +14,7 @@ import {
   applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
   deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
   liveRefreshToken, liveSessionRefreshTokens, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
-  refreshTokenRebinding, refreshTokenRotation, sessionEnding, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
+  refreshTokenRebinding, refreshTokenRotation, sessionClientsOfPage, sessionEnding, sessionPageFilter, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { EndedSession, IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
@@ -288,6 +288,17 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
 
     async pageIdTokens (query) {
       return db.select().from(idTokens).where(recordPageFilter(idTokens, query)).orderBy(desc(idTokens.id)).limit(pageLimit(query.limit)).all().map(toIdToken)
+    },
+
+    async pageSessions (query) {
+      const rows = db.select().from(sessions).where(sessionPageFilter(sessions, query)).orderBy(desc(sessions.id)).limit(pageLimit(query.limit)).all()
+      // One grouped count for the whole page, never one query per row.
+      const counts = rows.length === 0
+        ? []
+        : db.select({ sessionId: sessionClients.sessionId, clients: sql<number>`count(*)` }).from(sessionClients)
+          .where(sessionClientsOfPage(sessionClients, rows.map((r) => r.id))).groupBy(sessionClients.sessionId).all()
+      const clientsOf = new Map(counts.map((c) => [c.sessionId, Number(c.clients)]))
+      return rows.map((row) => ({ session: toSession(row), clients: clientsOf.get(row.id) ?? 0 }))
     },
 
     async findRefreshTokenById (id) {
