@@ -66,7 +66,7 @@ export interface TokenRefreshedEvent {
  * - `logout`: the user logged out (RP-Initiated Logout, DOT's `do_logout`), revoking their browser-flow tokens;
  * - `user`: the user revoked the authorization on the authorized-tokens page.
  */
-export type TokenRevocationReason = 'revocation-endpoint' | 'refresh-token-reuse' | 'code-replay' | 'logout' | 'user'
+export type TokenRevocationReason = 'revocation-endpoint' | 'refresh-token-reuse' | 'code-replay' | 'logout' | 'user' | 'staff'
 
 /** Payload of `tokenRevoked`: one revocation, of a token and (see `family`) the tokens of its authorization. */
 export interface TokenRevokedEvent {

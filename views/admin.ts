@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApplicationValidationError, type ApplicationInput } from '../lib/applications.js'
 import type { StaffTargetKind } from '../lib/context.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
-import { notifyListeners } from '../lib/events.js'
+import { listening, notifyAccessTokenRevoked, notifyListeners, notifyRefreshFamilyRevoked, type EventTarget } from '../lib/events.js'
 import type { SafeHtml } from '../lib/html.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
 import { flattenParams } from '../lib/request.js'
@@ -446,8 +446,14 @@ interface RecordSectionSpec<R extends ListedRecord> {
     /** Whether the row still can be acted on (a checkbox is shown). */
     selectable (record: R, now: Date): boolean
     /** Applies the action to one id; true when something changed. */
-    apply (store: Store, id: number, now: Date): Promise<boolean>
+    apply (store: Store, id: number, now: Date, target: EventTarget): Promise<boolean>
   }
+}
+
+/** The client id for a `tokenRevoked` event, looked up only when someone listens. */
+async function clientIdFor (store: Store, target: EventTarget, applicationId: number | null): Promise<string | null> {
+  if (applicationId === null || !listening(target.events, 'tokenRevoked')) return null
+  return (await store.findApplicationById(applicationId))?.clientId ?? null
 }
 
 const when = (date: Date | null, page: PageContext): HtmlValue => date === null ? '' : adminTime(page, date)
@@ -469,9 +475,11 @@ const accessTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageAccessTo
     confirmTitle: 'admin.accessTokens.confirmTitle',
     confirmMessage: 'admin.accessTokens.confirmMessage',
     selectable: () => true,
-    async apply (store, id, now) {
-      if (await store.findAccessTokenById(id) === null) return false
+    async apply (store, id, now, target) {
+      const found = await store.findAccessTokenById(id)
+      if (found === null) return false
       await store.revokeAccessToken(id, now)
+      notifyAccessTokenRevoked(target, 'staff', found, await clientIdFor(store, target, found.applicationId))
       return true
     },
   },
@@ -495,10 +503,11 @@ const refreshTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageRefresh
     confirmTitle: 'admin.refreshTokens.confirmTitle',
     confirmMessage: 'admin.refreshTokens.confirmMessage',
     selectable: (r) => r.revokedAt === null,
-    async apply (store, id, now) {
+    async apply (store, id, now, target) {
       const found = await store.findRefreshTokenById(id)
       if (found === null) return false
       await store.revokeTokenFamily(found.tokenFamily, now)
+      notifyRefreshFamilyRevoked(target, 'staff', found, await clientIdFor(store, target, found.applicationId))
       return true
     },
   },
@@ -640,7 +649,7 @@ function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): Adm
         }
         const { store, clock } = request.server.oauth
         const changed: number[] = []
-        for (const id of ids) if (await action.apply(store, id, clock.now())) changed.push(id)
+        for (const id of ids) if (await action.apply(store, id, clock.now(), request.server.oauth)) changed.push(id)
         emitAction(kit, user, action.verb, action.kind, changed)
         return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
       })

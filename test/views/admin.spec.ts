@@ -3,6 +3,7 @@
 // escaping of hostile values, and tokens never shown.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
+import type { TokenRevokedEvent } from '../../lib/event-types.js'
 import type { StaffActionEvent } from '../../lib/context.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { ALICE, basicAuth, bearerWorks, postToken } from '../helpers/index.js'
@@ -233,6 +234,8 @@ t.test('token lists filter by application and user, and page', async (t) => {
 t.test('revoking access tokens, refresh token families and codes, denying device authorizations: confirmed, then done, each a staffAction', async (t) => {
   const app = await buildAdminApp(t, { settings: { deviceFlowEnabled: true } })
   const events = staffEvents(app)
+  const revoked: TokenRevokedEvent[] = []
+  app.oauth.events.on('tokenRevoked', (e) => { revoked.push(e) })
   const created = await createCodeApplication(app)
 
   await t.test('access tokens', async (t) => {
@@ -295,6 +298,14 @@ t.test('revoking access tokens, refresh token families and codes, denying device
     ['grant.revoke', 'grant', 1],
     ['deviceGrant.deny', 'deviceGrant', 1],
   ])
+  // The revocations are also tokenRevoked events, with reason `staff`, for audit logs that follow tokens.
+  // (The test's own refreshes with revoked tokens add refresh-token-reuse events.)
+  const byStaff = revoked.filter((e) => e.reason === 'staff')
+  t.match(byStaff, [
+    { tokenType: 'access_token', clientId: created.application.clientId, family: true },
+    { tokenType: 'refresh_token', clientId: created.application.clientId, family: true },
+  ])
+  t.equal(byStaff.length, 2, 'one per revoked selection; codes and device denials are staffAction only')
 })
 
 t.test('bulk actions: bad selections are a 400 page, never a 500', async (t) => {
