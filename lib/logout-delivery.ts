@@ -26,7 +26,7 @@ export interface LogoutDelivery {
   readonly running: boolean
   /** Runs one pass now (claims and attempts what is due); resolves when it ends. Nothing when not running. */
   runOnce (): Promise<void>
-  /** Runs one pass and waits for it at most `seconds`; the pass goes on in the background after that. */
+  /** Runs one pass and waits at most `seconds` for it and the other passes in flight in this process; they go on in the background after that. */
   flush (seconds: number): Promise<void>
   /** Stops the timer, interrupts attempts in flight (their rows come due again at once) and waits for the passes to end. */
   stop (): Promise<void>
@@ -132,10 +132,14 @@ export function createLogoutDelivery (ctx: ServerContext, fetch: SafeFetch, requ
     },
     runOnce,
     async flush (seconds) {
-      const p = runOnce()
+      runOnce().catch(reportError)
       if (seconds <= 0) return
+      // Every pass in flight, not only the one just started: the timer's pass may have claimed the
+      // rows first, and the logout is told once their attempts end (or the time is up). Another
+      // instance's worker may claim them too; then this logout does not wait for it.
+      const inFlight = Promise.allSettled([...passes])
       let wait: NodeJS.Timeout | undefined
-      await Promise.race([p, new Promise<void>((resolve) => { wait = setTimeout(resolve, seconds * 1000); wait.unref() })])
+      await Promise.race([inFlight, new Promise<void>((resolve) => { wait = setTimeout(resolve, seconds * 1000); wait.unref() })])
       clearTimeout(wait)
     },
     async stop () {
