@@ -1,25 +1,27 @@
 // The README's quick start, run as written: `npm start` on a free port, then the curl steps
 // (here with fetch) and the CLI commands, against the example app's own SQLite file.
 import t from 'tap'
-import { Browser, npmRun, parseForm, startExampleApp } from './support.js'
+import { Browser, npmRun, parseForm, scriptRun, startExampleApp } from './support.js'
 
 interface TokenBody { access_token: string, refresh_token?: string, token_type: string, expires_in: number, scope: string }
 
 t.test('the README quick start works against npm start', async (t) => {
   const { base, database, env } = await startExampleApp(t, { npm: true })
 
-  // The README's commands, through npm. The server has migrated the file, so they run side by side:
-  // part 2's confidential client-credentials application, part 3's user and public password-grant
-  // application, and the device flow's TV.
+  // The README's commands. The server has migrated the file, so they run side by side: part 2's
+  // confidential client-credentials application, part 3's user and public password-grant
+  // application, and the device flow's TV. Each npm script runs once through npm and tsx as the
+  // README types it (`npm start` above, `npm run cli`, `npm run example`); the other commands run
+  // the same programs directly (`scriptRun`), which spares npm's and tsx's start-up per command.
   const [createdOut, userOut, cliOut, tvOut, checkOut] = await Promise.all([
     npmRun('cli', ['createapplication', 'confidential', 'client-credentials', '--name', 'Tutorial', '--database', database, '--json'], env),
     npmRun('example', ['createuser', 'alice', '--password', 'wonderland'], env),
-    npmRun('cli', ['createapplication', 'public', 'password', '--name', 'Tutorial CLI', '--database', database, '--json'], env),
-    npmRun('cli', ['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV', '--database', database, '--json'], env),
-    npmRun('example', ['check', '--json'], env),
+    scriptRun('cli', ['createapplication', 'public', 'password', '--name', 'Tutorial CLI', '--database', database, '--json'], env),
+    scriptRun('cli', ['createapplication', 'public', 'urn:ietf:params:oauth:grant-type:device_code', '--name', 'Tutorial TV', '--database', database, '--json'], env),
+    scriptRun('example', ['check', '--json'], env),
   ])
 
-  // The deployment checks on the app as configured (npmRun rejects a non-zero exit): no error;
+  // The deployment checks on the app as configured (scriptRun rejects a non-zero exit): no error;
   // the tutorial's loopback issuer and password grant, and DOT's defaults, are warnings.
   const checked = JSON.parse(checkOut) as { errors: number, problems: Array<{ id: string }> }
   t.equal(checked.errors, 0, 'npm run example -- check: the example app has no deployment error')
@@ -104,5 +106,5 @@ t.test('the README quick start works against npm start', async (t) => {
   t.equal(admin.status, 200, 'the staff pages open for alice')
   t.match(await admin.text(), 'Tutorial TV')
 
-  t.match(await npmRun('cli', ['cleartokens', '--database', database], env), /./, 'cleartokens runs against the same file')
+  t.match(await scriptRun('cli', ['cleartokens', '--database', database], env), /./, 'cleartokens runs against the same file')
 })

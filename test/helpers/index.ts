@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes, type FastifyOAuthToolkitOptions } from '../../index.js'
 import type { Clock } from '../../lib/clock.js'
 import { createScryptHasher } from '../../lib/tokens/secret-hasher.js'
+import { migrateSqlite, openSqlite } from '../../lib/store/sqlite/open.js'
 import type { ApplicationInput, CreatedApplication } from '../../lib/applications.js'
 import type { SettingsInput } from '../../lib/settings.js'
 
@@ -36,12 +37,38 @@ export interface BuildAppOptions extends Partial<FastifyOAuthToolkitOptions> {
   logger?: boolean
 }
 
+/** This process's migrated template database (`migratedDatabaseFile`), made on first use. */
+let template: string | null = null
+
+/**
+ * Writes a migrated SQLite database to `path`: a copy of a template this process migrated once,
+ * through the production code (`openSqlite`, `migrateSqlite`). Applying every migration to each
+ * test's new file costs more CPU than the rest of building an app, hundreds of times per suite;
+ * the copy is byte for byte what the migration wrote. Migrations themselves are tested in
+ * test/store/ against databases migrated step by step.
+ */
+export function migratedDatabaseFile (path: string): void {
+  if (template === null) {
+    const dir = mkdtempSync(join(tmpdir(), 'oat-test-template-'))
+    process.once('exit', () => { rmSync(dir, { recursive: true, force: true }) })
+    const file = join(dir, 'template.db')
+    const db = openSqlite(file)
+    migrateSqlite(db)
+    // One self-contained file: the WAL folded in and switched off (the store turns it on again).
+    db.pragma('journal_mode = DELETE')
+    db.close()
+    template = file
+  }
+  copyFileSync(template, path)
+}
+
 /** The SQLite file of each app `buildApp` made, by the test it was made for (the last one). */
 const databases = new WeakMap<Test, string>()
 
 /**
  * A fresh app on a real SQLite file in a folder of its own (removed when the test ends), migrated
- * by production code, with the core plugin and the routes registered. Closed when the test ends.
+ * by production code (a copy of this process's migrated template: `migratedDatabaseFile`), with
+ * the core plugin and the routes registered. Closed when the test ends.
  * A folder per app, not `t.testdir()`: a file's top-level tests share one root test, and so do
  * the spec files of a bundle (test/helpers/specs.ts), which each build their own app.
  */
@@ -52,6 +79,7 @@ export async function buildApp (t: Test, options: BuildAppOptions = {}): Promise
   const app = Fastify({ logger })
   t.teardown(() => app.close())
   const database = join(dir, 'oauth.db')
+  if (pluginOptions.database === undefined) migratedDatabaseFile(database)
   databases.set(t, database)
   await app.register(fastifyOAuthToolkit, {
     database,
