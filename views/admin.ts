@@ -19,7 +19,7 @@ import type { PlainMessageKey, Translator } from '../lib/i18n/messages.js'
 import { errorPageContext, pageContext } from './i18n.js'
 import { messagesOf } from './templates/layout.js'
 import {
-  ADMIN_SOURCE_LABELS, adminApplicationDetailPage, adminTime, adminConfirmPage, adminIndexPage, adminListPage, shown,
+  ADMIN_SOURCE_LABELS, adminApplicationDetailPage, adminTime, adminConfirmPage, adminIndexPage, adminListPage, adminSessionDetailPage, shown,
   type AdminChrome, type AdminFilter, type AdminRow,
 } from './templates/admin.js'
 import type { ExtraFormField } from './templates/applications.js'
@@ -771,7 +771,7 @@ const RECORD_SECTIONS: readonly AdminSection[] = [
 
 const SESSION_STATE_LABELS: Readonly<Record<SessionState, PlainMessageKey>> = { live: 'admin.sessions.stateLive', ended: 'admin.sessions.stateEnded' }
 
-const sessionsSection = listSection<SessionListing, SessionPageQuery, null>({
+const sessionsList = listSection<SessionListing, SessionPageQuery, null>({
   path: 'sessions',
   label: 'admin.sessions.label',
   description: 'admin.sessions.description',
@@ -792,8 +792,8 @@ const sessionsSection = listSection<SessionListing, SessionPageQuery, null>({
   list: async (store, query) => await store.pageSessions(query),
   id: (r) => r.session.id,
   prepare: async () => null,
-  cells: ({ session: s, clients }, { now, page }) => [
-    String(s.id),
+  cells: ({ session: s, clients }, { now, page, base }) => [
+    html`<a href="${base}sessions/${s.id}/">${s.id}</a>`,
     shown(s.userId),
     html`<code>${shown(s.sid)}</code>`,
     when(s.authTime, page),
@@ -817,6 +817,45 @@ const sessionsSection = listSection<SessionListing, SessionPageQuery, null>({
     apply: async (id, server) => (await server.endSessions({ id }, { reason: 'staff', wait: false })).sids.length > 0,
   },
 })
+
+/** The sessions list, and each session's detail page. */
+const sessionsSection: AdminSection = {
+  ...sessionsList,
+  register (app, kit) {
+    sessionsList.register(app, kit)
+    const base = `${kit.base}sessions/`
+
+    // `admin/sessions/:id/`: the session, the relying parties it involved, the logout tokens still
+    // queued for it; "End this session" posts to the list's action, so it is confirmed the same way.
+    app.get(`${base.slice(app.prefix.length)}:id/`, async (request, reply) => {
+      const user = await kit.requireStaff(request, reply)
+      if (user === null) return reply
+      const raw = (request.params as { id?: string }).id ?? ''
+      // Only a positive id the database could hold: anything else is a 404 like an unknown one.
+      const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
+      const { store, clock } = request.server.oauth
+      const found = Number.isSafeInteger(id) ? await store.findSessionDetail(id) : null
+      if (found === null) return await kit.sendError(request, reply, 404, 'not_found', 'admin.sessions.detail.notFound')
+      const page = kit.pageOf(request)
+      const { session, clients, deliveries } = found
+      const nameOf = (a: Application): string => a.name === '' ? a.clientId : a.name
+      const applications = new Map(clients.map((c) => [c.application.id, c.application]))
+      return kit.send(reply, 200, adminSessionDetailPage({
+        session,
+        status: sessionStatus(session, clock.now(), page),
+        clients: clients.map(({ application: a, since }) => ({
+          applicationId: a.id, name: nameOf(a), clientId: a.clientId, backchannel: a.backchannelLogoutUri !== '', since,
+        })),
+        deliveries: deliveries.map((d) => {
+          const a = applications.get(d.applicationId)
+          return { ...d, application: a === undefined ? null : nameOf(a) }
+        }),
+        base: kit.base,
+        end: session.endedAt === null ? { url: `${base}action/`, csrfToken: kit.csrfToken(request, reply, user) } : null,
+      }, kit.chrome(user, 'sessions'), page))
+    })
+  },
+}
 
 /** A session's status: ended (when), expired (not ended yet), or live. */
 function sessionStatus (s: SessionRecord, now: Date, page: PageContext): HtmlValue {
