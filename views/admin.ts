@@ -134,6 +134,13 @@ function listUrl (base: string, params: Record<string, string | number | undefin
   return text === '' ? base : `${base}?${text}`
 }
 
+/** The `:id` of a detail page's URL: a positive id the database could hold, else `null` (a 404 like an unknown id). */
+function pathId (request: FastifyRequest): number | null {
+  const raw = (request.params as { id?: string }).id ?? ''
+  const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
+  return Number.isSafeInteger(id) ? id : null
+}
+
 /** The selected ids of a bulk action form: at least one, each a positive id, without repeats. */
 function selectedIds (body: unknown): number[] {
   const { lists } = flattenParams(body)
@@ -205,9 +212,8 @@ const applicationsSection: AdminSection = {
     const base = `${kit.base}applications/`
 
     async function findApplication (request: FastifyRequest, reply: FastifyReply): Promise<Application | null> {
-      const raw = (request.params as { id?: string }).id ?? ''
-      const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
-      const found = Number.isSafeInteger(id) ? await request.server.oauth.store.findApplicationById(id) : null
+      const id = pathId(request)
+      const found = id === null ? null : await request.server.oauth.store.findApplicationById(id)
       if (found === null) await kit.sendError(request, reply, 404, 'not_found', 'admin.apps.notFound')
       return found
     }
@@ -830,11 +836,9 @@ const sessionsSection: AdminSection = {
     app.get(`${base.slice(app.prefix.length)}:id/`, async (request, reply) => {
       const user = await kit.requireStaff(request, reply)
       if (user === null) return reply
-      const raw = (request.params as { id?: string }).id ?? ''
-      // Only a positive id the database could hold: anything else is a 404 like an unknown one.
-      const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
+      const id = pathId(request)
       const { store, clock } = request.server.oauth
-      const found = Number.isSafeInteger(id) ? await store.findSessionDetail(id) : null
+      const found = id === null ? null : await store.findSessionDetail(id)
       if (found === null) return await kit.sendError(request, reply, 404, 'not_found', 'admin.sessions.detail.notFound')
       const page = kit.pageOf(request)
       const { session, clients, deliveries } = found
