@@ -1,5 +1,5 @@
 // The store methods of the staff administration pages: keyset pages with filters, and the staff
-// revocations of codes and device authorizations, the user sessions' page; run against both dialects through storeContract.
+// revocations of codes and device authorizations, the user sessions' page and one session's detail; run against both dialects through storeContract.
 import type { Test } from 'tap'
 import { MAX_PAGE_SIZE, type NewSession, type StoreInvalidation } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
