@@ -5,10 +5,12 @@ import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { listening, notifyAccessTokenRevoked, notifyListeners, notifyRefreshFamilyRevoked, type EventTarget } from '../lib/events.js'
 import type { SafeHtml } from '../lib/html.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
+import type { OAuthServer } from '../lib/server.js'
 import { flattenParams } from '../lib/request.js'
 import {
   APPLICATION_GRANT_TYPES, APPLICATION_SOURCES, MAX_PAGE_SIZE, SESSION_STATES, type Application, type ApplicationGrantType, type ApplicationPageQuery,
-  type ApplicationSource, type ClientType, type RecordPageQuery, type SessionPageQuery, type SessionState, type Store,
+  type ApplicationSource, type ClientType, type PageQuery, type RecordPageQuery, type SessionListing, type SessionPageQuery, type SessionRecord, type SessionState,
+  type Store,
 } from '../lib/store/types.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -17,7 +19,7 @@ import type { PlainMessageKey, Translator } from '../lib/i18n/messages.js'
 import { errorPageContext, pageContext } from './i18n.js'
 import { messagesOf } from './templates/layout.js'
 import {
-  ADMIN_SOURCE_LABELS, adminApplicationDetailPage, adminTime, adminConfirmPage, adminIndexPage, adminListPage, shown,
+  ADMIN_SOURCE_LABELS, adminApplicationDetailPage, adminTime, adminConfirmPage, adminIndexPage, adminListPage, adminSessionDetailPage, shown,
   type AdminChrome, type AdminFilter, type AdminRow,
 } from './templates/admin.js'
 import type { ExtraFormField } from './templates/applications.js'
@@ -132,6 +134,13 @@ function listUrl (base: string, params: Record<string, string | number | undefin
   return text === '' ? base : `${base}?${text}`
 }
 
+/** The `:id` of a detail page's URL: a positive id the database could hold, else `null` (a 404 like an unknown id). */
+function pathId (request: FastifyRequest): number | null {
+  const raw = (request.params as { id?: string }).id ?? ''
+  const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
+  return Number.isSafeInteger(id) ? id : null
+}
+
 /** The selected ids of a bulk action form: at least one, each a positive id, without repeats. */
 function selectedIds (body: unknown): number[] {
   const { lists } = flattenParams(body)
@@ -203,9 +212,8 @@ const applicationsSection: AdminSection = {
     const base = `${kit.base}applications/`
 
     async function findApplication (request: FastifyRequest, reply: FastifyReply): Promise<Application | null> {
-      const raw = (request.params as { id?: string }).id ?? ''
-      const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
-      const found = Number.isSafeInteger(id) ? await request.server.oauth.store.findApplicationById(id) : null
+      const id = pathId(request)
+      const found = id === null ? null : await request.server.oauth.store.findApplicationById(id)
       if (found === null) await kit.sendError(request, reply, 404, 'not_found', 'admin.apps.notFound')
       return found
     }
@@ -415,6 +423,157 @@ const applicationsSection: AdminSection = {
   },
 }
 
+// list sections: a list page with filters and keyset pages, and a bulk action confirmed first
+
+/** A filter of a list page: a query parameter and its control. */
+type ListFilter =
+  | { readonly kind: 'text', readonly name: string, readonly label: PlainMessageKey }
+  | {
+    readonly kind: 'select'
+    readonly name: string
+    readonly label: PlainMessageKey
+    /** The values offered after "any" (the query checks the value it gets). */
+    readonly options: readonly string[]
+    /** The message key of an option's label; an option without one is shown as its value. */
+    readonly optionLabels?: Readonly<Record<string, PlainMessageKey>>
+  }
+
+/** What a row's cells are built with. */
+interface RowView<P> {
+  readonly now: Date
+  readonly page: PageContext
+  /** The staff pages' base path (`kit.base`), for links to other sections. */
+  readonly base: string
+  /** What `prepare` looked up for the page. */
+  readonly prepared: P
+}
+
+/** The bulk action of a list: select rows, confirm, apply to each, report a `staffAction`. */
+interface ListAction<R> {
+  readonly kind: StaffTargetKind
+  /** `<kind>.<verb>` of the event. */
+  readonly verb: string
+  readonly label: PlainMessageKey
+  readonly confirmTitle: PlainMessageKey
+  readonly confirmMessage: PlainMessageKey
+  /** Whether the row still can be acted on (a checkbox is shown). */
+  selectable (row: R, now: Date): boolean
+  /** Applies the action to one id; true when something changed. */
+  apply (id: number, server: OAuthServer, now: Date): Promise<boolean>
+}
+
+/**
+ * A section that is one list (Django admin's changelist): its filters, how the store query is
+ * built from them, its columns and rows, and an optional bulk action. `listSection` gives every
+ * such section the same query checks, keyset pages, confirmation flow, CSRF and event.
+ */
+interface ListSectionSpec<R, Q extends PageQuery, P> {
+  readonly path: string
+  readonly label: PlainMessageKey
+  readonly description: PlainMessageKey
+  readonly filters: readonly ListFilter[]
+  /** The columns' headers (message keys). */
+  readonly columns: readonly PlainMessageKey[]
+  /**
+   * The store query: `paging` plus the filters from `values` (each filter's query parameter,
+   * trimmed, `''` when absent). A value that cannot be read throws `BadInput` (a 400 page).
+   */
+  query (values: Readonly<Record<string, string>>, paging: PageQuery): Q
+  list (store: Store, query: Q): Promise<R[]>
+  /** A row's id: its checkbox's value and the next page's cursor. */
+  id (row: R): number
+  /** What the page's rows need besides themselves, looked up once per page. */
+  prepare (store: Store, rows: readonly R[]): Promise<P>
+  /** The cells of a row, in the page's language. */
+  cells (row: R, view: RowView<P>): readonly HtmlValue[]
+  readonly action: ListAction<R> | null
+}
+
+function listSection<R, Q extends PageQuery, P> (spec: ListSectionSpec<R, Q, P>): AdminSection {
+  return {
+    path: spec.path,
+    label: spec.label,
+    description: spec.description,
+    register (app, kit) {
+      const base = `${kit.base}${spec.path}/`
+      const route = base.slice(app.prefix.length)
+      const actionUrl = `${base}action/`
+      const filterNames = spec.filters.map((f) => f.name)
+
+      app.get(route, async (request, reply) => {
+        const user = await kit.requireStaff(request, reply)
+        if (user === null) return reply
+        const q = queryValues(request, [...filterNames, 'before', 'size', 'done', 'of'])
+        const values = Object.fromEntries(filterNames.map((name) => [name, q[name] ?? '']))
+        const before = optionalId(q.before ?? '', 'before')
+        const limit = pageSize(q.size ?? '')
+        // One row more than the page: whether there is a next page, without counting the table.
+        const query = spec.query(values, { limit: limit + 1, ...(before === undefined ? {} : { before }) })
+        const { store, clock } = request.server.oauth
+        const now = clock.now()
+        const page = kit.pageOf(request)
+        const m = messagesOf(page)
+        const listed = await spec.list(store, query)
+        const rows = listed.slice(0, limit)
+        const view: RowView<P> = { now, page, base: kit.base, prepared: await spec.prepare(store, rows) }
+        const filters = { ...values, size: q.size }
+        const last = rows[rows.length - 1]
+        const done = optionalId(q.done ?? '', 'done')
+        const of = optionalId(q.of ?? '', 'of')
+        const notice = done === undefined && of === undefined ? null : m.text('admin.list.done', { changed: done ?? 0, asked: of ?? 0 })
+        const optionLabel = (f: ListFilter & { kind: 'select' }, v: string): string => { const key = f.optionLabels?.[v]; return key === undefined ? v : m.text(key) }
+        return kit.send(reply, 200, adminListPage({
+          title: m.text(spec.label),
+          base,
+          filters: spec.filters.map((f): AdminFilter => f.kind === 'text'
+            ? { kind: 'text', name: f.name, label: m.text(f.label), value: values[f.name] ?? '' }
+            : {
+                kind: 'select',
+                name: f.name,
+                label: m.text(f.label),
+                value: values[f.name] ?? '',
+                options: [{ value: '', label: m.text('admin.apps.any') }, ...f.options.map((v) => ({ value: v, label: optionLabel(f, v) }))],
+              }),
+          columns: spec.columns.map((key) => m.text(key)),
+          rows: rows.map((r): AdminRow => ({ id: spec.id(r), selectable: spec.action?.selectable(r, now) ?? false, cells: spec.cells(r, view) })),
+          next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: spec.id(last) }) : null,
+          first: before === undefined ? null : listUrl(base, filters),
+          action: spec.action === null ? null : { url: actionUrl, label: m.text(spec.action.label), csrfToken: kit.csrfToken(request, reply, user) },
+        }, kit.chrome(user, spec.path, notice), page))
+      })
+
+      const action = spec.action
+      if (action === null) return
+      // The list's form posts the selection here; without `confirm=yes` the answer is the
+      // confirmation page (carrying the same selection), with it the action runs (Django admin's flow).
+      app.post(`${route}action/`, async (request, reply) => {
+        const user = await kit.requireStaff(request, reply)
+        if (user === null) return reply
+        if (!await kit.checkCsrf(request, reply, user)) return reply
+        const ids = selectedIds(request.body)
+        if (postedField(request.body, 'confirm') !== 'yes') {
+          const page = kit.pageOf(request)
+          const m = messagesOf(page)
+          return kit.send(reply, 200, adminConfirmPage({
+            title: m.text(action.confirmTitle),
+            message: m.text(action.confirmMessage),
+            action: actionUrl,
+            csrfToken: kit.csrfToken(request, reply, user),
+            ids,
+            confirmLabel: m.text(action.label),
+            cancel: base,
+          }, kit.chrome(user, spec.path), page))
+        }
+        const server = request.server.oauth
+        const changed: number[] = []
+        for (const id of ids) if (await action.apply(id, server, server.clock.now())) changed.push(id)
+        emitAction(kit, user, action.verb, action.kind, changed)
+        return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
+      })
+    },
+  }
+}
+
 // tokens, codes, device authorizations
 
 /** A record of a token, code or device list. */
@@ -565,96 +724,45 @@ const idTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageIdTokens']>>
   action: null,
 }
 
+/** A token, code or device list as a list section: id, application, user and scope, then its own columns. */
 function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): AdminSection {
-  return {
+  const action = spec.action
+  return listSection<R, RecordPageQuery, ReadonlyMap<number, Application | null>>({
     path: spec.path,
     label: spec.label,
     description: spec.description,
-    register (app, kit) {
-      const base = `${kit.base}${spec.path}/`
-      const route = base.slice(app.prefix.length)
-      const actionUrl = `${base}action/`
-
-      app.get(route, async (request, reply) => {
-        const user = await kit.requireStaff(request, reply)
-        if (user === null) return reply
-        const q = queryValues(request, ['application', 'user', 'before', 'size', 'done', 'of'])
-        const applicationId = optionalId(q.application ?? '', 'application')
-        const before = optionalId(q.before ?? '', 'before')
-        const limit = pageSize(q.size ?? '')
-        const query: RecordPageQuery = {
-          limit: limit + 1,
-          ...(before === undefined ? {} : { before }),
-          ...(applicationId === undefined ? {} : { applicationId }),
-          ...(q.user === '' ? {} : { userId: q.user }),
-        }
-        const { store, clock } = request.server.oauth
-        const now = clock.now()
-        const page = kit.pageOf(request)
-        const m = messagesOf(page)
-        const listed = await spec.list(store, query)
-        const records = listed.slice(0, limit)
-        const names = new Map<number, Application | null>()
-        for (const id of new Set(records.map((r) => r.applicationId).filter((id): id is number => id !== null))) names.set(id, await store.findApplicationById(id))
-        const appCell = (id: number | null): HtmlValue => {
-          if (id === null) return ''
-          const a = names.get(id)
-          return a == null ? String(id) : html`<a href="${kit.base}applications/${id}/">${shown(a.name === '' ? a.clientId : a.name)}</a>`
-        }
-        const filters = { application: q.application, user: q.user, size: q.size }
-        const last = records[records.length - 1]
-        const done = optionalId(q.done ?? '', 'done')
-        const of = optionalId(q.of ?? '', 'of')
-        const notice = done === undefined && of === undefined ? null : m.text('admin.list.done', { changed: done ?? 0, asked: of ?? 0 })
-        return kit.send(reply, 200, adminListPage({
-          title: m.text(spec.label),
-          base,
-          filters: [
-            { kind: 'text', name: 'application', label: m.text('admin.list.application'), value: q.application ?? '' },
-            { kind: 'text', name: 'user', label: m.text('admin.list.user'), value: q.user ?? '' },
-          ],
-          columns: (['admin.column.id', 'admin.column.application', 'admin.column.user', 'admin.column.scope', ...spec.columns] as const).map((key) => m.text(key)),
-          rows: records.map((r): AdminRow => ({
-            id: r.id,
-            selectable: spec.action?.selectable(r, now) ?? false,
-            cells: [String(r.id), appCell(r.applicationId), r.userId === null ? '' : shown(r.userId), shown(r.scope), ...spec.cells(r, now, page)],
-          })),
-          next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: last.id }) : null,
-          first: before === undefined ? null : listUrl(base, filters),
-          action: spec.action === null ? null : { url: actionUrl, label: m.text(spec.action.label), csrfToken: kit.csrfToken(request, reply, user) },
-        }, kit.chrome(user, spec.path, notice), page))
-      })
-
-      const action = spec.action
-      if (action === null) return
-      // The list's form posts the selection here; without `confirm=yes` the answer is the
-      // confirmation page (carrying the same selection), with it the action runs (Django admin's flow).
-      app.post(`${route}action/`, async (request, reply) => {
-        const user = await kit.requireStaff(request, reply)
-        if (user === null) return reply
-        if (!await kit.checkCsrf(request, reply, user)) return reply
-        const ids = selectedIds(request.body)
-        if (postedField(request.body, 'confirm') !== 'yes') {
-          const page = kit.pageOf(request)
-          const m = messagesOf(page)
-          return kit.send(reply, 200, adminConfirmPage({
-            title: m.text(action.confirmTitle),
-            message: m.text(action.confirmMessage),
-            action: actionUrl,
-            csrfToken: kit.csrfToken(request, reply, user),
-            ids,
-            confirmLabel: m.text(action.label),
-            cancel: base,
-          }, kit.chrome(user, spec.path), page))
-        }
-        const { store, clock } = request.server.oauth
-        const changed: number[] = []
-        for (const id of ids) if (await action.apply(store, id, clock.now(), request.server.oauth)) changed.push(id)
-        emitAction(kit, user, action.verb, action.kind, changed)
-        return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
-      })
+    filters: [
+      { kind: 'text', name: 'application', label: 'admin.list.application' },
+      { kind: 'text', name: 'user', label: 'admin.list.user' },
+    ],
+    columns: ['admin.column.id', 'admin.column.application', 'admin.column.user', 'admin.column.scope', ...spec.columns],
+    query: (values, paging) => {
+      const applicationId = optionalId(values.application ?? '', 'application')
+      return {
+        ...paging,
+        ...(applicationId === undefined ? {} : { applicationId }),
+        ...(values.user === '' || values.user === undefined ? {} : { userId: values.user }),
+      }
     },
-  }
+    list: spec.list,
+    id: (r) => r.id,
+    // The applications' names, one lookup per application of the page.
+    async prepare (store, records) {
+      const names = new Map<number, Application | null>()
+      for (const id of new Set(records.map((r) => r.applicationId).filter((id): id is number => id !== null))) names.set(id, await store.findApplicationById(id))
+      return names
+    },
+    cells: (r, { now, page, base, prepared: names }) => {
+      const a = r.applicationId === null ? undefined : names.get(r.applicationId)
+      const appCell: HtmlValue = r.applicationId === null
+        ? ''
+        : a == null ? String(r.applicationId) : html`<a href="${base}applications/${r.applicationId}/">${shown(a.name === '' ? a.clientId : a.name)}</a>`
+      return [String(r.id), appCell, r.userId === null ? '' : shown(r.userId), shown(r.scope), ...spec.cells(r, now, page)]
+    },
+    action: action === null
+      ? null
+      : { ...action, apply: async (id, server, now) => await action.apply(server.store, id, now, server) },
+  })
 }
 
 const RECORD_SECTIONS: readonly AdminSection[] = [
@@ -667,112 +775,98 @@ const RECORD_SECTIONS: readonly AdminSection[] = [
 
 // user sessions (OpenID Connect Back-Channel Logout)
 
-const sessionsSection: AdminSection = {
+const SESSION_STATE_LABELS: Readonly<Record<SessionState, PlainMessageKey>> = { live: 'admin.sessions.stateLive', ended: 'admin.sessions.stateEnded' }
+
+const sessionsList = listSection<SessionListing, SessionPageQuery, null>({
   path: 'sessions',
   label: 'admin.sessions.label',
   description: 'admin.sessions.description',
+  filters: [
+    { kind: 'text', name: 'user', label: 'admin.list.user' },
+    { kind: 'select', name: 'state', label: 'admin.sessions.state', options: SESSION_STATES, optionLabels: SESSION_STATE_LABELS },
+  ],
+  columns: ['admin.column.id', 'admin.column.user', 'admin.sessions.column.sid', 'admin.sessions.column.authenticated', 'admin.column.created',
+    'admin.column.expires', 'admin.sessions.state', 'admin.sessions.column.clients'],
+  query: (values, paging) => {
+    const state = oneOf<SessionState>(values.state ?? '', SESSION_STATES, 'state')
+    return {
+      ...paging,
+      ...(values.user === '' || values.user === undefined ? {} : { userId: values.user }),
+      ...(state === undefined ? {} : { state }),
+    }
+  },
+  list: async (store, query) => await store.pageSessions(query),
+  id: (r) => r.session.id,
+  prepare: async () => null,
+  cells: ({ session: s, clients }, { now, page, base }) => [
+    html`<a href="${base}sessions/${s.id}/">${s.id}</a>`,
+    shown(s.userId),
+    html`<code>${shown(s.sid)}</code>`,
+    when(s.authTime, page),
+    when(s.createdAt, page),
+    when(s.expiresAt, page),
+    sessionStatus(s, now, page),
+    String(clients),
+  ],
+  action: {
+    kind: 'session',
+    verb: 'session.end',
+    label: 'admin.sessions.action',
+    confirmTitle: 'admin.sessions.confirmTitle',
+    confirmMessage: 'admin.sessions.confirmMessage',
+    // An ended session cannot be ended again; an expired one not yet ended can (its relying parties are told now).
+    selectable: ({ session }) => session.endedAt === null,
+    // Like a logout: logout tokens queued for the session's relying parties, its refresh token
+    // families without offline_access revoked, `logout` emitted (reason `staff`). The staff
+    // page does not wait for each relying party to answer: the delivery worker sends (and
+    // retries) the tokens. An unknown or already ended id ends nothing.
+    apply: async (id, server) => (await server.endSessions({ id }, { reason: 'staff', wait: false })).sids.length > 0,
+  },
+})
+
+/** The sessions list, and each session's detail page. */
+const sessionsSection: AdminSection = {
+  ...sessionsList,
   register (app, kit) {
+    sessionsList.register(app, kit)
     const base = `${kit.base}sessions/`
-    const route = base.slice(app.prefix.length)
-    const actionUrl = `${base}action/`
 
-    app.get(route, async (request, reply) => {
+    // `admin/sessions/:id/`: the session, the relying parties it involved, the logout tokens still
+    // queued for it; "End this session" posts to the list's action, so it is confirmed the same way.
+    app.get(`${base.slice(app.prefix.length)}:id/`, async (request, reply) => {
       const user = await kit.requireStaff(request, reply)
       if (user === null) return reply
-      const q = queryValues(request, ['user', 'state', 'before', 'size', 'done', 'of'])
-      const before = optionalId(q.before ?? '', 'before')
-      const state = oneOf<SessionState>(q.state ?? '', SESSION_STATES, 'state')
-      const limit = pageSize(q.size ?? '')
-      const query: SessionPageQuery = {
-        // One row more than the page: whether there is a next page, without counting the table.
-        limit: limit + 1,
-        ...(before === undefined ? {} : { before }),
-        ...(q.user === '' ? {} : { userId: q.user }),
-        ...(state === undefined ? {} : { state }),
-      }
+      const id = pathId(request)
       const { store, clock } = request.server.oauth
-      const now = clock.now()
+      const found = id === null ? null : await store.findSessionDetail(id)
+      if (found === null) return await kit.sendError(request, reply, 404, 'not_found', 'admin.sessions.detail.notFound')
       const page = kit.pageOf(request)
-      const m = messagesOf(page)
-      const listed = await store.pageSessions(query)
-      const rows = listed.slice(0, limit)
-      const filters = { user: q.user, state: q.state, size: q.size }
-      const last = rows[rows.length - 1]
-      const done = optionalId(q.done ?? '', 'done')
-      const of = optionalId(q.of ?? '', 'of')
-      const notice = done === undefined && of === undefined ? null : m.text('admin.list.done', { changed: done ?? 0, asked: of ?? 0 })
-      const status = (endedAt: Date | null, expiresAt: Date): HtmlValue => endedAt !== null
-        ? m.html('admin.sessions.ended', { date: adminTime(page, endedAt) })
-        : expiresAt.getTime() <= now.getTime() ? html`<span class="oat-muted">${m.text('admin.sessions.expired')}</span>` : m.text('admin.sessions.live')
-      const stateLabels: Record<SessionState, string> = { live: m.text('admin.sessions.stateLive'), ended: m.text('admin.sessions.stateEnded') }
-      return kit.send(reply, 200, adminListPage({
-        title: m.text('admin.sessions.label'),
-        base,
-        filters: [
-          { kind: 'text', name: 'user', label: m.text('admin.list.user'), value: q.user ?? '' },
-          {
-            kind: 'select',
-            name: 'state',
-            label: m.text('admin.sessions.state'),
-            value: q.state ?? '',
-            options: [{ value: '', label: m.text('admin.apps.any') }, ...SESSION_STATES.map((v) => ({ value: v, label: stateLabels[v] }))],
-          },
-        ],
-        columns: (['admin.column.id', 'admin.column.user', 'admin.sessions.column.sid', 'admin.sessions.column.authenticated', 'admin.column.created',
-          'admin.column.expires', 'admin.sessions.state', 'admin.sessions.column.clients'] as const).map((key) => m.text(key)),
-        rows: rows.map(({ session: s, clients }): AdminRow => ({
-          id: s.id,
-          // An ended session cannot be ended again; an expired one not yet ended can (its relying parties are told now).
-          selectable: s.endedAt === null,
-          cells: [
-            String(s.id),
-            shown(s.userId),
-            html`<code>${shown(s.sid)}</code>`,
-            when(s.authTime, page),
-            when(s.createdAt, page),
-            when(s.expiresAt, page),
-            status(s.endedAt, s.expiresAt),
-            String(clients),
-          ],
+      const { session, clients, deliveries } = found
+      const nameOf = (a: Application): string => a.name === '' ? a.clientId : a.name
+      const applications = new Map(clients.map((c) => [c.application.id, c.application]))
+      return kit.send(reply, 200, adminSessionDetailPage({
+        session,
+        status: sessionStatus(session, clock.now(), page),
+        clients: clients.map(({ application: a, since }) => ({
+          applicationId: a.id, name: nameOf(a), clientId: a.clientId, backchannel: a.backchannelLogoutUri !== '', since,
         })),
-        next: listed.length > limit && last !== undefined ? listUrl(base, { ...filters, before: last.session.id }) : null,
-        first: before === undefined ? null : listUrl(base, filters),
-        action: { url: actionUrl, label: m.text('admin.sessions.action'), csrfToken: kit.csrfToken(request, reply, user) },
-      }, kit.chrome(user, 'sessions', notice), page))
-    })
-
-    // The same confirmation flow as the other bulk actions: without `confirm=yes` the confirmation page.
-    app.post(`${route}action/`, async (request, reply) => {
-      const user = await kit.requireStaff(request, reply)
-      if (user === null) return reply
-      if (!await kit.checkCsrf(request, reply, user)) return reply
-      const ids = selectedIds(request.body)
-      if (postedField(request.body, 'confirm') !== 'yes') {
-        const page = kit.pageOf(request)
-        const m = messagesOf(page)
-        return kit.send(reply, 200, adminConfirmPage({
-          title: m.text('admin.sessions.confirmTitle'),
-          message: m.text('admin.sessions.confirmMessage'),
-          action: actionUrl,
-          csrfToken: kit.csrfToken(request, reply, user),
-          ids,
-          confirmLabel: m.text('admin.sessions.action'),
-          cancel: base,
-        }, kit.chrome(user, 'sessions'), page))
-      }
-      const changed: number[] = []
-      for (const id of ids) {
-        // Like a logout: logout tokens queued for the session's relying parties, its refresh token
-        // families without offline_access revoked, `logout` emitted (reason `staff`). The staff
-        // page does not wait for each relying party to answer: the delivery worker sends (and
-        // retries) the tokens. An unknown or already ended id ends nothing.
-        const result = await request.server.oauth.endSessions({ id }, { reason: 'staff', wait: false })
-        if (result.sids.length > 0) changed.push(id)
-      }
-      emitAction(kit, user, 'session.end', 'session', changed)
-      return await reply.redirect(listUrl(base, { done: changed.length, of: ids.length }), 303)
+        deliveries: deliveries.map((d) => {
+          const a = applications.get(d.applicationId)
+          return { ...d, application: a === undefined ? null : nameOf(a) }
+        }),
+        base: kit.base,
+        end: session.endedAt === null ? { url: `${base}action/`, csrfToken: kit.csrfToken(request, reply, user) } : null,
+      }, kit.chrome(user, 'sessions'), page))
     })
   },
+}
+
+/** A session's status: ended (when), expired (not ended yet), or live. */
+function sessionStatus (s: SessionRecord, now: Date, page: PageContext): HtmlValue {
+  const m = messagesOf(page)
+  return s.endedAt !== null
+    ? m.html('admin.sessions.ended', { date: adminTime(page, s.endedAt) })
+    : s.expiresAt.getTime() <= now.getTime() ? html`<span class="oat-muted">${m.text('admin.sessions.expired')}</span>` : m.text('admin.sessions.live')
 }
 
 /** The sections of the staff pages, in navigation order; add one here to extend the pages. */

@@ -47,7 +47,7 @@ export const KNOWN_STORE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   'registerClient', 'findClientRegistration', 'createPushedAuthorizationRequest', 'findPushedAuthorizationRequest',
   'startPushedAuthorizationRequest', 'consumePushedAuthorizationRequest',
   // sessions and the logout outbox: their rows only, never an access token
-  'touchSession', 'findSessionById', 'claimLogoutDeliveries', 'rescheduleLogoutDelivery', 'deleteLogoutDelivery',
+  'touchSession', 'findSessionById', 'findSessionDetail', 'claimLogoutDeliveries', 'rescheduleLogoutDelivery', 'deleteLogoutDelivery',
   // insert only (a new token is not in any cache)
   'createApplication', 'issueTokens', 'createIdToken', 'createGrant', 'redeemGrant', 'redeemDeviceGrant',
   // report what they remove or change

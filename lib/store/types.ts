@@ -186,6 +186,24 @@ export interface SessionListing {
   readonly clients: number
 }
 
+/** A relying party of a session (`oauth2_session_client`), as the administration detail page shows it. */
+export interface SessionClientListing {
+  readonly application: Application
+  /** When it was first issued something in the session. */
+  readonly since: Date
+}
+
+/**
+ * One session for the administration detail page: its relying parties (in the order they joined)
+ * and the logout tokens still queued for it (after it ended, until each is delivered or given up on).
+ * Never the host session id's checksum.
+ */
+export interface SessionDetail {
+  readonly session: SessionRecord
+  readonly clients: readonly SessionClientListing[]
+  readonly deliveries: readonly LogoutDeliveryRecord[]
+}
+
 /** One row of the administration list of applications. */
 export interface ApplicationListing {
   readonly application: Application
@@ -367,6 +385,11 @@ export interface Store {
    */
   touchSession (session: NewSession, applicationId: number, now: Date): Promise<SessionRecord | null>
   findSessionById (id: number): Promise<SessionRecord | null>
+  /**
+   * Session `id` with its relying parties and its queued logout deliveries (`null` when there is no
+   * such row): three indexed reads, the deliveries found through their applications' index.
+   */
+  findSessionDetail (id: number): Promise<SessionDetail | null>
   /**
    * Ends the live sessions `selector` picks, atomically and once: each is marked ended (only if
    * it was not: ending twice does nothing the second time) and its host-session checksum

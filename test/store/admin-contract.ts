@@ -1,5 +1,5 @@
 // The store methods of the staff administration pages: keyset pages with filters, and the staff
-// revocations of codes and device authorizations, the user sessions' page; run against both dialects through storeContract.
+// revocations of codes and device authorizations, the user sessions' page and one session's detail; run against both dialects through storeContract.
 import type { Test } from 'tap'
 import { MAX_PAGE_SIZE, type NewSession, type StoreInvalidation } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
@@ -172,5 +172,50 @@ export function adminContract (t: Test, open: OpenHarness): void {
 
     for (let i = 0; i < MAX_PAGE_SIZE + 2; i++) await store.touchSession(session(`bulk-${i}`, 'carol'), rpA.id, at(10))
     t.equal((await store.pageSessions({ limit: 1e9 })).length, MAX_PAGE_SIZE, 'and down to MAX_PAGE_SIZE')
+  })
+
+  t.test('findSessionDetail: the session, its relying parties in the order they joined, and only its own queued logout deliveries', async (t) => {
+    const { store } = await open(t)
+    const told = await newApplication(store, { clientId: 'detail-told', name: 'Told', authorizationGrantType: 'authorization-code', backchannelLogoutUri: 'https://told.example/bcl' })
+    const quiet = await newApplication(store, { clientId: 'detail-quiet', name: 'Quiet', authorizationGrantType: 'authorization-code' })
+    const session = (key: string): NewSession => ({ sid: `sid-detail-${key}`, keyChecksum: tokenChecksum(`host-detail-${key}`), userId: 'alice', authTime: T0, expiresAt: at(3600) })
+    const s1 = await store.touchSession(session('1'), told.id, T0)
+    await store.touchSession(session('1'), quiet.id, at(1))
+    await store.touchSession(session('1'), told.id, at(2))
+    const s2 = await store.touchSession(session('2'), told.id, at(3))
+    if (s1 === null || s2 === null) throw new Error('sessions not started')
+
+    const live = await store.findSessionDetail(s1.id)
+    t.match(live?.session, { id: s1.id, sid: 'sid-detail-1', userId: 'alice', authTime: T0, endedAt: null, createdAt: T0 })
+    t.same(live?.clients.map((c) => [c.application.id, c.application.name, c.application.backchannelLogoutUri, c.since]),
+      [[told.id, 'Told', 'https://told.example/bcl', T0], [quiet.id, 'Quiet', '', at(1)]], 'each relying party once, in the order it joined')
+    t.same(live?.deliveries, [], 'nothing queued while it lasts')
+    t.notMatch(JSON.stringify(live), tokenChecksum('host-detail-1'), 'never the host session id\'s checksum')
+
+    await store.endSessions({ id: s2.id }, at(4))
+    await store.endSessions({ id: s1.id }, at(5))
+    const ended = await store.findSessionDetail(s1.id)
+    t.same(ended?.session.endedAt, at(5))
+    t.equal(ended?.clients.length, 2, 'its relying parties are still listed once it ended')
+    t.match(ended?.deliveries, [{ applicationId: told.id, userId: 'alice', sid: 'sid-detail-1', attempts: 0, nextAttemptAt: at(5), lastError: '' }],
+      'the logout token queued for the relying party with a logout URI; not the other session\'s')
+    t.equal(ended?.deliveries.length, 1)
+    t.match((await store.findSessionDetail(s2.id))?.deliveries, [{ sid: 'sid-detail-2' }])
+
+    // The outbox works through the earlier one (the other session's) first.
+    const [first] = await store.claimLogoutDeliveries(at(6), at(66), 1)
+    t.equal(first?.sid, 'sid-detail-2')
+    await store.rescheduleLogoutDelivery(first?.id ?? 0, at(120), 'HTTP 503')
+    const [second] = await store.claimLogoutDeliveries(at(6), at(66), 1)
+    t.equal(second?.sid, 'sid-detail-1')
+    await store.deleteLogoutDelivery(second?.id ?? 0)
+    t.match((await store.findSessionDetail(s2.id))?.deliveries, [{ id: first?.id, attempts: 1, nextAttemptAt: at(120), lastError: 'HTTP 503' }],
+      'a delivery being retried shows its attempts and last error')
+    t.same((await store.findSessionDetail(s1.id))?.deliveries, [], 'a delivered one is gone')
+
+    await store.deleteApplication(quiet.id)
+    t.same((await store.findSessionDetail(s1.id))?.clients.map((c) => c.application.id), [told.id], 'a deleted application is no longer one of its relying parties')
+    t.equal(await store.findSessionDetail(999999), null, 'an unknown id')
+    t.equal(await store.findSessionDetail(Number.MAX_SAFE_INTEGER), null, 'the largest id')
   })
 }

@@ -265,3 +265,93 @@ ${app.hasSecret ? html`<a class="oat-button oat-secondary" href="${data.base}${a
 </div>
 `)
 }
+
+/** A relying party of a session, as the staff detail page shows it. */
+export interface AdminSessionClientView {
+  readonly applicationId: number
+  readonly name: string
+  readonly clientId: string
+  /** Whether it registered a back-channel logout URI (it is sent a logout token when the session ends). */
+  readonly backchannel: boolean
+  readonly since: Date
+}
+
+/** A logout token still to deliver, as the staff detail page shows it (never the token: it is signed at each attempt). */
+export interface AdminLogoutDeliveryView {
+  readonly id: number
+  readonly applicationId: number
+  /** The application's name or client id, when it is one of the session's relying parties. */
+  readonly application: string | null
+  readonly attempts: number
+  readonly nextAttemptAt: Date
+  readonly lastError: string
+  readonly createdAt: Date
+}
+
+/** Data of `admin/sessions/:id/`. */
+export interface AdminSessionDetailData {
+  readonly session: {
+    readonly id: number
+    readonly userId: string
+    readonly sid: string
+    readonly authTime: Date
+    readonly createdAt: Date
+    readonly expiresAt: Date
+  }
+  /** Its status (live, expired, ended when), in the page's language. */
+  readonly status: HtmlValue
+  readonly clients: readonly AdminSessionClientView[]
+  readonly deliveries: readonly AdminLogoutDeliveryView[]
+  /** The staff pages' base, e.g. `/o/admin/`. */
+  readonly base: string
+  /** The sessions list's bulk action (the "End this session" form posts there, to be confirmed), or `null` once ended. */
+  readonly end: { readonly url: string, readonly csrfToken: string } | null
+}
+
+/** `admin/sessions/:id/`: a session, its relying parties and its queued logout tokens. */
+export function adminSessionDetailPage (data: AdminSessionDetailData, chrome: AdminChrome, page: PageContext): SafeHtml {
+  const m = messagesOf(page)
+  const s = data.session
+  const title = m.text('admin.sessions.detail.title', { id: String(s.id) })
+  const row = (label: PlainMessageKey, value: HtmlValue, id?: string): SafeHtml => html`<dt>${m.html(label)}</dt><dd${id === undefined ? '' : html` id="${id}"`}>${value}</dd>\n`
+  const head = (keys: readonly PlainMessageKey[]): SafeHtml => html`<thead><tr>${keys.map((k) => html`<th scope="col">${m.html(k)}</th>`)}</tr></thead>`
+  const appLink = (id: number, name: string | null): HtmlValue => name === null ? String(id) : html`<a href="${data.base}applications/${id}/">${shown(name)}</a>`
+  const none = (key: PlainMessageKey): SafeHtml => html`<p class="oat-muted">${m.html(key)}</p>`
+  return adminLayout(page, chrome, title, html`
+<h1>${title}</h1>
+<dl class="oat-details">
+${row('admin.column.user', shown(s.userId), 'user')}
+${row('admin.sessions.column.sid', html`<code>${shown(s.sid)}</code>`, 'sid')}
+${row('admin.sessions.column.authenticated', adminTime(page, s.authTime))}
+${row('admin.column.created', adminTime(page, s.createdAt))}
+${row('admin.column.expires', adminTime(page, s.expiresAt))}
+${row('admin.sessions.state', data.status, 'status')}
+</dl>
+<h2>${m.html('admin.sessions.column.clients')}</h2>
+${data.clients.length === 0
+? none('admin.sessions.detail.noClients')
+: html`<div class="oat-scroll"><table class="oat-table" id="clients">
+${head(['admin.column.application', 'admin.column.clientId', 'admin.sessions.detail.backchannel', 'admin.sessions.detail.since'])}
+<tbody>
+${data.clients.map((c) => html`<tr><td>${appLink(c.applicationId, c.name)}</td><td><code>${shown(c.clientId)}</code></td><td>${m.html(c.backchannel ? 'common.yes' : 'common.no')}</td><td>${adminTime(page, c.since)}</td></tr>\n`)}</tbody>
+</table></div>`}
+<h2>${m.html('admin.sessions.detail.deliveries')}</h2>
+${data.deliveries.length === 0
+? none('admin.sessions.detail.noDeliveries')
+: html`<div class="oat-scroll"><table class="oat-table" id="deliveries">
+${head(['admin.column.id', 'admin.column.application', 'admin.sessions.detail.attempts', 'admin.sessions.detail.nextAttempt', 'admin.sessions.detail.lastError', 'admin.sessions.detail.queued'])}
+<tbody>
+${data.deliveries.map((d) => html`<tr><td>${d.id}</td><td>${appLink(d.applicationId, d.application)}</td><td>${d.attempts}</td><td>${adminTime(page, d.nextAttemptAt)}</td><td>${shown(d.lastError)}</td><td>${adminTime(page, d.createdAt)}</td></tr>\n`)}</tbody>
+</table></div>`}
+<div class="oat-actions">
+<a class="oat-button oat-secondary" href="${data.base}sessions/">${m.html('admin.sessions.detail.back')}</a>
+${data.end === null
+? ''
+: html`<form method="post" action="${data.end.url}">
+<input type="hidden" name="csrf_token" value="${data.end.csrfToken}">
+<input type="hidden" name="id" value="${s.id}">
+<button type="submit" class="oat-primary oat-danger">${m.html('admin.sessions.detail.end')}</button>
+</form>`}
+</div>
+`)
+}

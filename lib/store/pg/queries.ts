@@ -9,7 +9,7 @@ import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newG
 import {
   applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
   deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
-  liveRefreshToken, liveSessionRefreshTokens, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
+  liveRefreshToken, liveSessionRefreshTokens, logoutDeliveriesOfSession, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
   refreshTokenRebinding, refreshTokenRotation, sessionClientsOfPage, sessionEnding, sessionPageFilter, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { EndedSession, IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
@@ -395,6 +395,20 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
 
     async findSessionById (id) {
       return mapOrNull((await db.select().from(sessions).where(byId(sessions, id)))[0], toSession)
+    },
+
+    async findSessionDetail (id) {
+      const row = (await db.select().from(sessions).where(byId(sessions, id)))[0]
+      if (row === undefined) return null
+      const clients = (await db.select({ application: applications, since: sessionClients.createdAt }).from(sessionClients)
+        .innerJoin(applications, eq(applications.id, sessionClients.applicationId))
+        .where(eq(sessionClients.sessionId, row.id)).orderBy(asc(sessionClients.id)))
+        .map((r) => ({ application: toApplication(r.application), since: r.since }))
+      const deliveries = clients.length === 0
+        ? []
+        : (await db.select().from(logoutDeliveries).where(logoutDeliveriesOfSession(logoutDeliveries, clients.map((c) => c.application.id), row.sid))
+            .orderBy(asc(logoutDeliveries.id))).map(toLogoutDelivery)
+      return { session: toSession(row), clients, deliveries }
     },
 
     async endSessions (selector, now) {

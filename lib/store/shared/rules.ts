@@ -366,6 +366,14 @@ export function logoutDeliveryRows (applicationIds: readonly number[], session: 
   return applicationIds.map((applicationId) => ({ applicationId, userId: session.userId, sid: session.sid, attempts: 0, nextAttemptAt: now, lastError: '', createdAt: now }))
 }
 
+/**
+ * The outbox rows of the session `sid` whose relying parties are `applicationIds`: the outbox has
+ * no index on `sid`, so the application id (indexed) narrows the rows first.
+ */
+export function logoutDeliveriesOfSession (deliveries: AnyTable<'logoutDeliveries'>, applicationIds: readonly number[], sid: string): SQL | undefined {
+  return and(inArray(deliveries.applicationId, [...applicationIds]), eq(deliveries.sid, sid))
+}
+
 /** Deliveries due at `now` (the claim re-checks this on each row it updates). */
 export function dueLogoutDeliveries (deliveries: AnyTable<'logoutDeliveries'>, now: Date): SQL {
   return lte(deliveries.nextAttemptAt, now)

@@ -13,7 +13,7 @@ import {
 import {
   applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
   deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
-  liveRefreshToken, liveSessionRefreshTokens, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
+  liveRefreshToken, liveSessionRefreshTokens, logoutDeliveriesOfSession, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
   refreshTokenRebinding, refreshTokenRotation, sessionClientsOfPage, sessionEnding, sessionPageFilter, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
 import type { EndedSession, IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
@@ -374,6 +374,20 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
 
     async findSessionById (id) {
       return mapOrNull(db.select().from(sessions).where(byId(sessions, id)).get(), toSession)
+    },
+
+    async findSessionDetail (id) {
+      const row = db.select().from(sessions).where(byId(sessions, id)).get()
+      if (row === undefined) return null
+      const clients = db.select({ application: applications, since: sessionClients.createdAt }).from(sessionClients)
+        .innerJoin(applications, eq(applications.id, sessionClients.applicationId))
+        .where(eq(sessionClients.sessionId, row.id)).orderBy(asc(sessionClients.id)).all()
+        .map((r) => ({ application: toApplication(r.application), since: r.since }))
+      const deliveries = clients.length === 0
+        ? []
+        : db.select().from(logoutDeliveries).where(logoutDeliveriesOfSession(logoutDeliveries, clients.map((c) => c.application.id), row.sid))
+          .orderBy(asc(logoutDeliveries.id)).all().map(toLogoutDelivery)
+      return { session: toSession(row), clients, deliveries }
     },
 
     async endSessions (selector, now) {
