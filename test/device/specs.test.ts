@@ -1,4 +1,5 @@
-// The in-process spec files of test/device, in one test process (see test/helpers/specs.ts).
+// The in-process spec files of test/device and test/tokens, in one test process (see
+// test/helpers/specs.ts).
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
@@ -6,4 +7,6 @@ await runSpecs(import.meta.url, [
   './pages.spec.ts',
   './polling.spec.ts',
   './resource.spec.ts',
+  '../tokens/jwt-access-token.spec.ts',
+  '../tokens/secret-hasher.spec.ts',
 ])

@@ -1,4 +1,5 @@
-// The in-process spec files of test/lib, in one test process (see test/helpers/specs.ts).
+// The in-process spec files of test/lib (and test/lib/http), with test/architecture's, in one
+// test process (see test/helpers/specs.ts).
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
@@ -12,4 +13,6 @@ await runSpecs(import.meta.url, [
   './deployment-check.spec.ts',
   './i18n.spec.ts',
   './spec-bundles.spec.ts',
+  './http/safe-fetch.spec.ts',
+  '../architecture/layers.spec.ts',
 ])

@@ -2,7 +2,7 @@
 // with keys the server fetches from a jwks_uri on a local HTTPS server (a self-signed
 // certificate trusted through `outboundHttp.ca`), key rotation and its refetch limit, and
 // openid-client's ClientSecretJwt and PrivateKeyJwt, the latter for a dynamically registered
-// client. A separate process: it listens on ports and runs openssl.
+// client.
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 import * as oauth from 'oauth4webapi'

@@ -1,7 +1,6 @@
 // Attacker-style probes of Client ID Metadata Documents: the client_id is a URL the attacker
 // chooses, so it is an SSRF lever at every endpoint that looks a client up, and the document is
-// content the attacker writes, shown to users on the consent page. A separate process: it
-// listens on a port and runs openssl.
+// content the attacker writes, shown to users on the consent page.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'

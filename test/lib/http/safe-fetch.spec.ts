@@ -1,5 +1,5 @@
 // The SSRF-safe outbound client against a real local HTTPS server (a self-signed certificate
-// trusted through the `ca` option), and every refusal. A separate process: it runs openssl.
+// trusted through the `ca` option), and every refusal.
 import t, { type Test } from 'tap'
 import { createSafeFetch, SafeFetchError, type SafeFetchFailure } from '../../../lib/http/safe-fetch.js'
 import { isPublicAddress } from '../../../lib/http/address-policy.js'

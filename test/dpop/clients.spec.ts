@@ -1,7 +1,7 @@
 // End to end over HTTP: oauth4webapi (a certified client library) speaks DPoP to the toolkit:
 // client credentials, the authorization code flow through PAR with server nonces (and `dpop_jkt`),
 // a bound refresh, and protected resource requests; openid-client does the client-credentials
-// grant and a resource request. A process of its own: it listens on a port.
+// grant and a resource request.
 import { createServer } from 'node:net'
 import Fastify from 'fastify'
 import * as oauth from 'oauth4webapi'

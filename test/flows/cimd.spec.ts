@@ -3,8 +3,7 @@
 // trusted through `outboundHttp.ca`, loopback allowed through `allowPrivateAddresses`), a real
 // client (oauth4webapi) redeeming the code with PKCE at the listening server, caching and refetch
 // by an injected clock, and every refusal at the authorization endpoint (an HTML page, never a
-// redirect) and at the token endpoint (`invalid_client` JSON). SQLite and PostgreSQL. A separate
-// process: it listens on ports and runs openssl.
+// redirect) and at the token endpoint (`invalid_client` JSON). SQLite and PostgreSQL.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
