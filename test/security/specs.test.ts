@@ -19,4 +19,5 @@ await runSpecs(import.meta.url, [
   './revocation-expiry.spec.ts',
   './signing-algorithms.spec.ts',
   './backchannel-logout.spec.ts',
+  './cimd-disabled.spec.ts',
 ])
