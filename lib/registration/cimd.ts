@@ -173,6 +173,8 @@ function documentChanges (row: NewApplication, stored: Application): Application
   const changes: Record<string, unknown> = { selfRegistered: true }
   for (const field of CIMD_DOCUMENT_FIELDS) changes[field] = row[field]
   for (const field of CIMD_REQUIREMENT_FIELDS) changes[field] = row[field] === true || stored[field]
+  // As for any client that becomes public (applications.ts): it loses a permission it could not use safely.
+  if (row.clientType === 'public') changes.allowIntrospection = false
   return changes as ApplicationChanges
 }
 

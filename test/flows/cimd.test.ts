@@ -376,13 +376,13 @@ t.test('clearExpiredCimdApplications removes stale document clients without live
   t.equal(docs.hits.get('/a.json'), 2)
 })
 
-t.test('a refetch rewrites what the document says and keeps what staff set', async (t) => {
+async function refetchKeepsStaffSettings (t: Test, database?: string): Promise<void> {
   let extra: Record<string, unknown> = {}
   const { app, docs, clock } = await setup(t, (d) => ({
     '/c.json': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' }).end(JSON.stringify(documentFor(`${d().origin}/c.json`, extra)))
     },
-  }))
+  }), database === undefined ? {} : { database })
   const clientId = `${docs.origin}/c.json`
   t.equal((await authorize(app, clientId)).statusCode, 200)
   const stored = await app.oauth.store.findApplicationByClientId(clientId)
@@ -439,6 +439,13 @@ t.test('a refetch rewrites what the document says and keeps what staff set', asy
   clock.advance(601)
   await authorize(app, clientId)
   t.equal((await app.oauth.store.findApplicationByClientId(clientId))?.requirePushedAuthorizationRequests, true, 'a document can add a requirement')
+}
+
+t.test('a refetch rewrites what the document says and keeps what staff set, SQLite', async (t) => { await refetchKeepsStaffSettings(t) })
+
+t.test('a refetch rewrites what the document says and keeps what staff set, PostgreSQL', async (t) => {
+  const url = await postgresTestDatabase(t)
+  if (url !== null) await refetchKeepsStaffSettings(t, url)
 })
 
 t.test('RP-initiated logout fetches no document for a URL no flow has used, and refetches a stale one', async (t) => {
@@ -458,4 +465,29 @@ t.test('RP-initiated logout fetches no document for a URL no flow has used, and 
   clock.advance(601)
   t.equal((await app.inject(logout)).statusCode, 200)
   t.equal(docs.hits.get('/c.json'), 2, 'a stale document is fetched again at logout')
+})
+
+t.test('staff\'s introspection permission survives a refetch while the client stays confidential, and goes when its document makes it public', async (t) => {
+  let extra: Record<string, unknown> = { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://client.example.net/jwks.json' }
+  const { app, docs, clock } = await setup(t, (d) => ({
+    '/k.json': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' }).end(JSON.stringify(documentFor(`${d().origin}/k.json`, extra)))
+    },
+  }))
+  const clientId = `${docs.origin}/k.json`
+  t.equal((await authorize(app, clientId)).statusCode, 200)
+  const stored = await app.oauth.store.findApplicationByClientId(clientId)
+  if (stored === null) throw new Error('not stored')
+  const { clientType, authorizationGrantType, name, redirectUris, postLogoutRedirectUris, algorithm } = stored
+  await app.oauth.updateApplication(stored.id, { clientType, authorizationGrantType, name, redirectUris, postLogoutRedirectUris, algorithm, allowIntrospection: true })
+  clock.advance(601)
+  await authorize(app, clientId)
+  t.equal(docs.hits.get('/k.json'), 2)
+  t.equal((await app.oauth.store.findApplicationByClientId(clientId))?.allowIntrospection, true, 'kept')
+  extra = {}
+  clock.advance(601)
+  await authorize(app, clientId)
+  const after = await app.oauth.store.findApplicationByClientId(clientId)
+  t.equal(after?.clientType, 'public', 'the document\'s new authentication method applies')
+  t.equal(after?.allowIntrospection, false, 'a public client cannot keep the permission')
 })
