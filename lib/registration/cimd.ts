@@ -164,15 +164,16 @@ export function cacheMaxAge (header: string | string[] | undefined): number | nu
 const CIMD_REQUIREMENT_FIELDS = ['dpopBoundAccessTokens', 'requirePushedAuthorizationRequests', 'requireSignedRequestObject'] as const
 
 /**
- * What a refetch writes on a stored document client: the document's fields, the requirements
- * (the document's or the row's), and nothing else. Every other field is the operator's and never
- * a document's word: `skipAuthorization`, `allowIntrospection`, `allowedOrigins`, the owner, the
- * back-channel logout URI; a fetch keeps whatever staff set there.
+ * What a refetch writes on a stored document client: the document's fields, the requirements the
+ * document asks for, and nothing else. Every other field is the operator's and never a document's
+ * word: `skipAuthorization`, `allowIntrospection`, `allowedOrigins`, the owner, the back-channel
+ * logout URI; a fetch keeps whatever staff set there. Fields left out of the update are not
+ * written at all, so an edit staff make while a fetch is in flight is not overwritten either.
  */
-function documentChanges (row: NewApplication, stored: Application): ApplicationChanges {
+function documentChanges (row: NewApplication): ApplicationChanges {
   const changes: Record<string, unknown> = { selfRegistered: true }
   for (const field of CIMD_DOCUMENT_FIELDS) changes[field] = row[field]
-  for (const field of CIMD_REQUIREMENT_FIELDS) changes[field] = row[field] === true || stored[field]
+  for (const field of CIMD_REQUIREMENT_FIELDS) if (row[field] === true) changes[field] = true
   // As for any client that becomes public (applications.ts): it loses a permission it could not use safely.
   if (row.clientType === 'public') changes.allowIntrospection = false
   return changes as ApplicationChanges
@@ -306,7 +307,7 @@ export class CimdResolver {
       selfRegistered: true,
     })
     if (stored !== null) {
-      const updated = await ctx.store.updateApplication(stored.id, { ...documentChanges(row, stored), cimdExpiresAt }, now)
+      const updated = await ctx.store.updateApplication(stored.id, { ...documentChanges(row), cimdExpiresAt }, now)
       if (updated !== null) return updated
     }
     try {
