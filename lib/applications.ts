@@ -3,7 +3,7 @@ import { displayNameProblem } from './display-name.js'
 import type { ClientChangeSource } from './event-types.js'
 import { notifyClientDeleted, notifyClientRegistered, notifyClientUpdated } from './events.js'
 import { CLIENT_ID_ALPHABET } from './random.js'
-import { APPLICATION_GRANT_TYPES, type Application, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
+import { APPLICATION_GRANT_TYPES, type Application, type ApplicationChanges, type ApplicationGrantType, type ClientType, type NewApplication, type SigningAlgorithm, type TokenEndpointAuthMethod } from './store/types.js'
 import { activeKeyFor, SIGNING_KEY_ALGORITHMS, signingAlgorithmsOf, type SigningKeyAlgorithm } from './tokens/signing-keys.js'
 import { isAsymmetricAlgorithm, isHmacAlgorithm } from './tokens/jws-algorithms.js'
 import { parseJwks } from './validator/client-jwks.js'
@@ -92,6 +92,19 @@ export interface ApplicationInput {
    */
   selfRegistered?: boolean
 }
+
+/**
+ * The fields of a Client ID Metadata Document client (lib/registration/cimd.ts) that its document
+ * describes, rewritten from it at every fetch: its name, where the browser may be sent, how the
+ * client authenticates (type, method, keys; never a secret, draft §4.1), the algorithms and the
+ * grant type it asks for, its scopes. `updateApplication` refuses to change them on such a client:
+ * the next fetch would quietly undo the edit. Its other fields are the operator's.
+ */
+export const CIMD_DOCUMENT_FIELDS = Object.freeze([
+  'name', 'clientType', 'authorizationGrantType', 'redirectUris', 'postLogoutRedirectUris', 'algorithm', 'tokenEndpointAuthMethod',
+  'clientSecretHash', 'clientSecretSealed', 'jwks', 'jwksUri', 'tokenEndpointAuthSigningAlg', 'requestObjectSigningAlg', 'userinfoSignedResponseAlg',
+  'allowedScopes',
+] as const satisfies ReadonlyArray<keyof ApplicationChanges>)
 
 /** A newly registered application and its secret in clear, which exists only now. */
 export interface CreatedApplication {
@@ -453,6 +466,23 @@ export async function updateApplication (ctx: ServerContext, id: number, input: 
   if (input.allowIntrospection === true && fields.clientType === 'public') errors.allowIntrospection = PUBLIC_INTROSPECTOR
   const userinfoProblem = input.userinfoSignedResponseAlg === undefined ? null : userinfoAlgorithmProblem(ctx, input.userinfoSignedResponseAlg)
   if (userinfoProblem !== null) errors.userinfoSignedResponseAlg = userinfoProblem
+  if (current.cimdExpiresAt !== null) {
+    const wanted: Record<(typeof CIMD_DOCUMENT_FIELDS)[number], unknown> = {
+      ...fields,
+      tokenEndpointAuthMethod: method,
+      clientSecretHash: current.clientSecretHash,
+      clientSecretSealed: current.clientSecretSealed,
+      jwks: policy.jwks ?? current.jwks,
+      jwksUri: policy.jwksUri ?? current.jwksUri,
+      tokenEndpointAuthSigningAlg: policy.tokenEndpointAuthSigningAlg ?? current.tokenEndpointAuthSigningAlg,
+      requestObjectSigningAlg: input.requestObjectSigningAlg ?? current.requestObjectSigningAlg,
+      userinfoSignedResponseAlg: input.userinfoSignedResponseAlg ?? current.userinfoSignedResponseAlg,
+      allowedScopes: policy.allowedScopes === undefined ? current.allowedScopes : policy.allowedScopes,
+    }
+    for (const field of CIMD_DOCUMENT_FIELDS) {
+      if (!sameValue(wanted[field], current[field])) errors[field] ??= CIMD_FIELD
+    }
+  }
   if (Object.keys(errors).length > 0) throw new ApplicationValidationError(errors)
   // A client that becomes public loses the permission it could no longer use safely: its
   // tokens would otherwise be able to carry the introspection scope.
@@ -568,6 +598,18 @@ export function clientKeyProblems (ctx: ServerContext, fields: {
     sealed: needsSealedSecret(fields.algorithm, fields.method) && fields.clientType === 'confidential',
   }, errors)
   return errors
+}
+
+const CIMD_FIELD = 'comes from the client\'s metadata document: the next fetch would replace it'
+
+/** Whether two field values are the same: strings and booleans exactly, lists as sets, `null` only as `null`. */
+function sameValue (a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const left = new Set<unknown>(a)
+    const right = new Set<unknown>(b)
+    return left.size === right.size && [...left].every((v) => right.has(v))
+  }
+  return a === b
 }
 
 /** Whether an update sends the browser anywhere new: the redirect or post-logout URIs differ (as sets). */

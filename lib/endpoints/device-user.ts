@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js'
+import { checkClientPolicy } from '../registration/cimd.js'
 import type { Application, DeviceGrantRecord } from '../store/types.js'
 import { resourceList } from '../validator/resources.js'
 import { scopeList } from '../validator/scopes.js'
@@ -34,7 +35,11 @@ export async function pendingDeviceAuthorization (ctx: ServerContext, id: number
   const grant = await ctx.store.findDeviceGrantById(id)
   if (grant === null || grant.userId !== userId || grant.status !== 'authorization-pending') return null
   if (grant.expiresAt.getTime() <= ctx.clock.now().getTime()) return null
-  const application = await ctx.store.findApplicationById(grant.applicationId)
+  const stored = await ctx.store.findApplicationById(grant.applicationId)
+  // The user is about to decide for this client: a metadata document client is refused while
+  // cimdEnabled is off (its polls would be), and its stale document is fetched again so that the
+  // page shows what its publisher says now (and nothing when the document is gone).
+  const application = stored === null ? null : (await checkClientPolicy(ctx, stored)).application
   return application === null ? null : { grant, application, scopes: scopeList(grant.scope), resources: resourceList(grant.resource) }
 }
 

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
 import type { ServerContext } from '../context.js'
 import { InvalidRequestError, type OAuthError } from '../errors.js'
+import { lookupClient } from '../registration/cimd.js'
 import { param, type Params } from '../request.js'
 import type { Application, ApplicationGrantType } from '../store/types.js'
 import { hs256KeyOf } from '../tokens/id-token.js'
@@ -57,7 +58,10 @@ export async function validateLogoutRequest (ctx: ServerContext, params: Params,
     return invalid('The client_id does not match the id_token_hint.', 'client_id is not an audience of the hint')
   }
   const appClientId = clientId ?? audiences[0]
-  const application = appClientId === undefined ? null : await ctx.store.findApplicationByClientId(appClientId)
+  // A client that took part in a sign-in is stored: a metadata document URL never seen is an
+  // unknown client here (no fetch), a stale document is fetched again so that its current
+  // post_logout_redirect_uris decide, and a document client is unknown while cimdEnabled is off.
+  const application = appClientId === undefined ? null : (await lookupClient(ctx, appClientId, { fetch: 'refresh' })).application
   if (appClientId !== undefined && application === null) return invalid('Invalid client_id parameter value.')
   if (redirectUri !== undefined) {
     // RP-Initiated Logout §3: only with a known client, and only a URI it registered: no open redirect.
@@ -124,7 +128,8 @@ async function hs256Audience (ctx: ServerContext, hint: string): Promise<Applica
   }
   const clientId = typeof aud === 'string' ? aud : Array.isArray(aud) && aud.length === 1 ? aud[0] as unknown : null
   if (typeof clientId !== 'string') return null
-  const application = await ctx.store.findApplicationByClientId(clientId)
+  // The audience is not verified yet: a stored client only, never a fetch for a new URL.
+  const { application } = await lookupClient(ctx, clientId, { fetch: 'refresh' })
   if (application === null || application.algorithm !== 'HS256' || application.clientSecretSealed === '' || ctx.secretSealer == null) return null
   return application
 }

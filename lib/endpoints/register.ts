@@ -2,6 +2,7 @@ import { ApplicationValidationError, clientKeyProblems, deleteApplication, prepa
 import { notifyClientRegistered, notifyClientUpdated } from '../events.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError, InvalidTokenError } from '../errors.js'
+import { lookupClient } from '../registration/cimd.js'
 import { EXTRA_FIELDS, grantMetadataOf, validateClientMetadata, type ClientMetadata } from '../registration/metadata.js'
 import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js'
 import type { Application, ApplicationGrantType, ClientRegistrationRecord, ClientType, SigningAlgorithm } from '../store/types.js'
@@ -189,7 +190,8 @@ async function authenticateRegistration (ctx: ServerContext, clientId: string, a
 Promise<{ application: Application, registration: ClientRegistrationRecord, token: string }> {
   const token = bearerToken(authorization)
   if (token === undefined) throw invalidToken('no registration access token')
-  const application = await ctx.store.findApplicationByClientId(clientId)
+  // A metadata document client was never registered here (no registration row): never fetch for one.
+  const { application } = await lookupClient(ctx, clientId, { fetch: 'never' })
   const registration = application === null ? null : await ctx.store.findClientRegistration(application.id)
   const ok = constantTimeEqual(tokenChecksum(token), registration?.accessTokenChecksum ?? '')
   if (application === null || registration === null || !ok) throw invalidToken('unknown client or wrong registration access token')

@@ -1,10 +1,10 @@
-import { ApplicationValidationError, prepareApplication } from '../applications.js'
+import { ApplicationValidationError, CIMD_DOCUMENT_FIELDS, prepareApplication } from '../applications.js'
 import { addSeconds, nowMs } from '../clock.js'
 import type { ServerContext } from '../context.js'
 import { OAuthError } from '../errors.js'
 import { SafeFetchError, type SafeFetch } from '../http/safe-fetch.js'
 import type { Settings } from '../settings.js'
-import type { Application, ApplicationChanges } from '../store/types.js'
+import type { Application, ApplicationChanges, NewApplication } from '../store/types.js'
 import { validateClientMetadata, type ValidatedMetadata } from './metadata.js'
 
 // OAuth Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, DOT 3.4's
@@ -155,6 +155,30 @@ export function cacheMaxAge (header: string | string[] | undefined): number | nu
   return maxAge
 }
 
+/**
+ * Requirements a document may ask for and staff may add on their own (RFC 9449 DPoP-bound tokens,
+ * RFC 9126 pushed requests, RFC 9101 signed request objects): a fetch can turn one on, never off,
+ * so a requirement staff set survives every refetch. (A publisher who drops one keeps it until
+ * staff clear it: the row cannot tell whose it was, and the strict reading is the safe one.)
+ */
+const CIMD_REQUIREMENT_FIELDS = ['dpopBoundAccessTokens', 'requirePushedAuthorizationRequests', 'requireSignedRequestObject'] as const
+
+/**
+ * What a refetch writes on a stored document client: the document's fields, the requirements the
+ * document asks for, and nothing else. Every other field is the operator's and never a document's
+ * word: `skipAuthorization`, `allowIntrospection`, `allowedOrigins`, the owner, the back-channel
+ * logout URI; a fetch keeps whatever staff set there. Fields left out of the update are not
+ * written at all, so an edit staff make while a fetch is in flight is not overwritten either.
+ */
+function documentChanges (row: NewApplication): ApplicationChanges {
+  const changes: Record<string, unknown> = { selfRegistered: true }
+  for (const field of CIMD_DOCUMENT_FIELDS) changes[field] = row[field]
+  for (const field of CIMD_REQUIREMENT_FIELDS) if (row[field] === true) changes[field] = true
+  // As for any client that becomes public (applications.ts): it loses a permission it could not use safely.
+  if (row.clientType === 'public') changes.allowIntrospection = false
+  return changes as ApplicationChanges
+}
+
 /** What looking a client up by a request's `client_id` found: the application, or why there is none (for logs). */
 export type ClientLookup =
   | { readonly application: Application, readonly detail?: undefined }
@@ -178,10 +202,11 @@ export class CimdResolver {
 
   /**
    * The application of a CIMD `client_id`: the stored one while fresh, else the document fetched
-   * (once per URL at a time in this process) and stored. Never throws for the client's faults:
-   * they come back as `{ application: null, detail }`.
+   * (once per URL at a time in this process) and stored, as far as `fetch` allows (see
+   * {@link ClientLookupOptions}). Never throws for the client's faults: they come back as
+   * `{ application: null, detail }`.
    */
-  async resolve (ctx: ServerContext, url: string): Promise<ClientLookup> {
+  async resolve (ctx: ServerContext, url: string, fetch: ClientFetch = 'resolve'): Promise<ClientLookup> {
     const problem = cimdUrlProblem(url)
     if (problem !== null) return { application: null, detail: `client_id is not a client ID metadata document URL: it ${problem}` }
     const hostProblem = cimdHostProblem(ctx.settings, new URL(url).hostname)
@@ -190,6 +215,8 @@ export class CimdResolver {
     // An application the operator made with this id is theirs, not a document's.
     if (stored !== null && stored.cimdExpiresAt === null) return { application: stored }
     if (stored?.cimdExpiresAt != null && stored.cimdExpiresAt.getTime() > nowMs(ctx.clock)) return { application: stored }
+    if (fetch === 'never') return stored === null ? { application: null, detail: 'unknown client_id' } : { application: stored }
+    if (fetch === 'refresh' && stored === null) return { application: null, detail: 'unknown client_id (a client ID metadata document not stored yet is not fetched here)' }
     const pending = this.#inFlight.get(url)
     if (pending !== undefined) return await pending
     const load = this.#refresh(ctx, url, stored).finally(() => this.#inFlight.delete(url))
@@ -279,10 +306,8 @@ export class CimdResolver {
       // RFC 9700 §4.11.2: the redirect URIs are only the publisher's word.
       selfRegistered: true,
     })
-    const { now: _now, clientId: _drawn, ...fields } = row
-    const changes: ApplicationChanges = { ...fields, selfRegistered: true, cimdExpiresAt }
     if (stored !== null) {
-      const updated = await ctx.store.updateApplication(stored.id, changes, now)
+      const updated = await ctx.store.updateApplication(stored.id, { ...documentChanges(row), cimdExpiresAt }, now)
       if (updated !== null) return updated
     }
     try {
@@ -297,14 +322,53 @@ export class CimdResolver {
 }
 
 /**
- * The application a request's `client_id` names, for every endpoint that looks one up
- * (authorization, PAR, token, revocation, introspection, device authorization). With
- * `cimdEnabled` a URL goes through the Client ID Metadata Document resolver; without it a URL is
- * an unknown client, and so is an application a document created while it was on.
+ * How far a lookup may go for a Client ID Metadata Document URL (with `cimdEnabled`):
+ * - `resolve`: fetch the document when it is not stored yet or stale; a new client may appear.
+ *   For the endpoints where a client starts or continues a flow.
+ * - `refresh`: only a document client already stored; a stale one is fetched again (and refused
+ *   while that fails), a URL never seen is an unknown client, without any fetch. For endpoints
+ *   that only ever concern a client that already took part in a flow (RP-initiated logout, the
+ *   device verification page), which must not become a way to make the server fetch and store.
+ * - `never`: no outbound request at all: the stored row, stale or not. Only where the answer
+ *   grants the client nothing: naming it in a failure report, or RFC 7592 management, where a
+ *   document client (never dynamically registered) is refused anyway.
  */
-export async function lookupClient (ctx: ServerContext, clientId: string): Promise<ClientLookup> {
-  if (ctx.settings.cimdEnabled && ctx.cimd != null && looksLikeCimdUrl(clientId)) return await ctx.cimd.resolve(ctx, clientId)
+export type ClientFetch = 'resolve' | 'refresh' | 'never'
+
+/** `lookupClient`'s options. */
+export interface ClientLookupOptions {
+  /** What a Client ID Metadata Document URL may cost (default `resolve`). */
+  readonly fetch?: ClientFetch
+}
+
+/**
+ * The application a `client_id` names, as policy allows: the one way the toolkit looks a client
+ * up by its id (authorization, PAR, token, revocation, introspection, device authorization and
+ * verification, RP-initiated logout, RFC 7592 management, failure reports; an architecture test
+ * keeps it so). With `cimdEnabled` a URL goes through the Client ID Metadata Document resolver
+ * (fresh, refetched when stale, refused while a refetch fails); without it a URL is an unknown
+ * client, and so is an application a document created while it was on, whatever `fetch` says.
+ */
+export async function lookupClient (ctx: ServerContext, clientId: string, options: ClientLookupOptions = {}): Promise<ClientLookup> {
+  if (ctx.settings.cimdEnabled && ctx.cimd != null && looksLikeCimdUrl(clientId)) return await ctx.cimd.resolve(ctx, clientId, options.fetch)
   const application = await ctx.store.findApplicationByClientId(clientId)
+  return storedClientPolicy(ctx, application)
+}
+
+/**
+ * The policy on an application found by other means than its `client_id` (the client of a token,
+ * a device authorization, …) when what follows is a decision for that client, not a mere record:
+ * a document client is refused while `cimdEnabled` is off, and looked up again (`refresh`) when
+ * its document is stale, as `lookupClient` would. Every other application passes as it is.
+ */
+export async function checkClientPolicy (ctx: ServerContext, application: Application): Promise<ClientLookup> {
+  if (application.cimdExpiresAt === null) return { application }
+  if (!ctx.settings.cimdEnabled) return storedClientPolicy(ctx, application)
+  if (application.cimdExpiresAt.getTime() > nowMs(ctx.clock)) return { application }
+  return await lookupClient(ctx, application.clientId, { fetch: 'refresh' })
+}
+
+function storedClientPolicy (ctx: ServerContext, application: Application | null): ClientLookup {
   if (application === null) return { application: null, detail: 'unknown client_id' }
   if (application.cimdExpiresAt !== null && !ctx.settings.cimdEnabled) return { application: null, detail: 'client ID metadata document client while cimdEnabled is off' }
   return { application }

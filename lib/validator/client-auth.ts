@@ -151,8 +151,10 @@ async function reportFailure (ctx: ServerContext, endpoint: ClientAuthEndpoint, 
     : presented.assertion !== undefined ? 'client_assertion' : presented.method
   const clientId = presented?.clientId ?? null
   // A lookup only on failure, and only when someone listens; an error here must not replace the 401.
-  const application = clientId === null ? null : await ctx.store.findApplicationByClientId(clientId).catch(() => null)
-  notifyClientAuthenticationFailed(ctx, endpoint, method, clientId, application?.id ?? null, err.detail ?? err.error)
+  // It names the client and grants nothing, so it never fetches a metadata document (`never`),
+  // and a document client while `cimdEnabled` is off is reported as the unknown client it was.
+  const found = clientId === null ? null : await lookupClient(ctx, clientId, { fetch: 'never' }).catch(() => null)
+  notifyClientAuthenticationFailed(ctx, endpoint, method, clientId, found?.application?.id ?? null, err.detail ?? err.error)
 }
 
 async function authenticatePresented (ctx: ServerContext, presented: PresentedCredentials, issuer: string | null): Promise<AuthenticatedClient> {

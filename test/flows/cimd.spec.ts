@@ -11,7 +11,9 @@ import * as oauth from 'oauth4webapi'
 import t, { type Test } from 'tap'
 import { oauthMetadata } from '../../index.js'
 import { serverContext } from '../../lib/server.js'
-import { ALICE, buildApp, fixedClock, form, FORM, postToken, type FixedClock } from '../helpers/index.js'
+import { ALICE, buildApp, fixedClock, form, FORM, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
+import { ApplicationValidationError } from '../../lib/applications.js'
+import { newRsaPem } from '../oidc/support.js'
 import { asUser, authorizeUrl, LOGIN_OPTIONS, parseConsent, pkcePair, postDecision, redirectParams } from '../helpers/authorize.js'
 import { json, selfSignedCertificate, startDocumentServer, type DocumentServer } from '../helpers/https-server.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
@@ -46,6 +48,7 @@ async function setup (t: Test, routes: (docs: () => DocumentServer) => Record<st
   settings?: Record<string, unknown>
   allowPrivateAddresses?: boolean
   listen?: boolean
+  build?: BuildAppOptions
 } = {}): Promise<Setup> {
   // The routes may name the server's own origin, known only once it listens: they ask for it lazily.
   const holder: { docs?: DocumentServer } = {}
@@ -53,6 +56,7 @@ async function setup (t: Test, routes: (docs: () => DocumentServer) => Record<st
   const clock = fixedClock(new Date().toISOString())
   const app = await buildApp(t, {
     ...LOGIN_OPTIONS,
+    ...options.build,
     ...(options.database === undefined ? {} : { database: options.database }),
     clock,
     outboundHttp: { ca: certificate.cert, allowPrivateAddresses: options.allowPrivateAddresses ?? true },
@@ -369,4 +373,120 @@ t.test('clearExpiredCimdApplications removes stale document clients without live
   t.equal(serverContext(app.oauth).settings.cimdEnabled, true)
   t.equal((await authorize(app, a)).statusCode, 200, 'a deleted client that comes back is fetched anew')
   t.equal(docs.hits.get('/a.json'), 2)
+})
+
+async function refetchKeepsStaffSettings (t: Test, database?: string): Promise<void> {
+  let extra: Record<string, unknown> = {}
+  const { app, docs, clock } = await setup(t, (d) => ({
+    '/c.json': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' }).end(JSON.stringify(documentFor(`${d().origin}/c.json`, extra)))
+    },
+  }), database === undefined ? {} : { database })
+  const clientId = `${docs.origin}/c.json`
+  t.equal((await authorize(app, clientId)).statusCode, 200)
+  const stored = await app.oauth.store.findApplicationByClientId(clientId)
+  if (stored === null) throw new Error('not stored')
+  const current = {
+    clientType: stored.clientType,
+    authorizationGrantType: stored.authorizationGrantType,
+    name: stored.name,
+    redirectUris: stored.redirectUris,
+    postLogoutRedirectUris: stored.postLogoutRedirectUris,
+    algorithm: stored.algorithm,
+  }
+
+  // What the staff pages send (views/admin.ts): the form as shown, plus the administrator-only settings.
+  const staff = await app.oauth.updateApplication(stored.id, {
+    ...current,
+    requirePushedAuthorizationRequests: true,
+    skipAuthorization: true,
+    allowedOrigins: ['https://client.example.net'],
+    backchannelLogoutUri: 'https://client.example.net/backchannel',
+  })
+  t.equal(staff?.application.requirePushedAuthorizationRequests, true, 'staff made the client push its requests (RFC 9126)')
+
+  await t.test('staff cannot edit what the document says: the next fetch would undo it', async (t) => {
+    for (const change of [{ name: 'Renamed by staff' }, { redirectUris: ['https://evil.example/cb'] }, { authorizationGrantType: 'openid-hybrid' }, { algorithm: 'RS256' }]) {
+      const err = await app.oauth.updateApplication(stored.id, { ...current, ...change }).catch((e: unknown) => e)
+      t.ok(err instanceof ApplicationValidationError, Object.keys(change).join())
+      t.match((err as ApplicationValidationError).fields, { [Object.keys(change)[0] ?? '']: /metadata document/ })
+    }
+  })
+
+  extra = { client_name: 'Renamed by its publisher', redirect_uris: [CALLBACK, 'https://client.example.net/other'] }
+  clock.advance(601)
+  const page = await authorize(app, clientId)
+  t.equal(docs.hits.get('/c.json'), 2, 'the stale document was fetched again')
+  t.equal(page.statusCode, 400, 'the staff requirement holds: a request not pushed through par/ is refused')
+  const after = await app.oauth.store.findApplicationByClientId(clientId)
+  t.equal(after?.name, 'Renamed by its publisher', 'the document\'s name applies')
+  t.same(after?.redirectUris, [CALLBACK, 'https://client.example.net/other'], 'the document\'s redirect URIs apply')
+  t.equal(after?.cimdExpiresAt?.getTime(), clock.now().getTime() + 600_000, 'kept for the new max-age')
+  t.equal(after?.requirePushedAuthorizationRequests, true, 'a staff requirement survives the refetch')
+  t.equal(after?.skipAuthorization, true, 'staff settings survive the refetch')
+  t.same(after?.allowedOrigins, ['https://client.example.net'])
+  t.equal(after?.backchannelLogoutUri, 'https://client.example.net/backchannel')
+
+  extra = { ...extra, require_pushed_authorization_requests: false }
+  clock.advance(601)
+  await authorize(app, clientId)
+  t.equal(docs.hits.get('/c.json'), 3)
+  t.equal((await app.oauth.store.findApplicationByClientId(clientId))?.requirePushedAuthorizationRequests, true, 'a document cannot lift a staff requirement')
+
+  await app.oauth.updateApplication(stored.id, { ...current, name: 'Renamed by its publisher', redirectUris: [CALLBACK, 'https://client.example.net/other'], requirePushedAuthorizationRequests: false })
+  extra = { ...extra, require_pushed_authorization_requests: true }
+  clock.advance(601)
+  await authorize(app, clientId)
+  t.equal((await app.oauth.store.findApplicationByClientId(clientId))?.requirePushedAuthorizationRequests, true, 'a document can add a requirement')
+}
+
+t.test('a refetch rewrites what the document says and keeps what staff set, SQLite', async (t) => { await refetchKeepsStaffSettings(t) })
+
+t.test('a refetch rewrites what the document says and keeps what staff set, PostgreSQL', async (t) => {
+  const url = await postgresTestDatabase(t)
+  if (url !== null) await refetchKeepsStaffSettings(t, url)
+})
+
+t.test('RP-initiated logout fetches no document for a URL no flow has used, and refetches a stale one', async (t) => {
+  const { app, docs, clock } = await setup(t, (d) => ({ '/c.json': served(d, '/c.json', { post_logout_redirect_uris: ['https://client.example.net/bye'] }) }), {
+    settings: { oidcEnabled: true, oidcRpInitiatedLogoutEnabled: true, scopes: { openid: 'OpenID', read: 'Read your notes' } },
+    build: { oidc: { privateKey: newRsaPem() }, logoutUser: () => {} },
+  })
+  const clientId = `${docs.origin}/c.json`
+  const logout = `/o/logout/?${form({ client_id: clientId, post_logout_redirect_uri: 'https://client.example.net/bye' })}`
+  const unseen = await app.inject(logout)
+  t.equal(unseen.statusCode, 400, 'an unknown client')
+  t.equal(docs.hits.get('/c.json'), undefined, 'nothing fetched')
+  t.equal(await app.oauth.store.findApplicationByClientId(clientId), null, 'nothing stored')
+  t.equal((await authorize(app, clientId)).statusCode, 200)
+  t.equal((await app.inject(logout)).statusCode, 200, 'a stored client: the confirmation page')
+  t.equal(docs.hits.get('/c.json'), 1)
+  clock.advance(601)
+  t.equal((await app.inject(logout)).statusCode, 200)
+  t.equal(docs.hits.get('/c.json'), 2, 'a stale document is fetched again at logout')
+})
+
+t.test('staff\'s introspection permission survives a refetch while the client stays confidential, and goes when its document makes it public', async (t) => {
+  let extra: Record<string, unknown> = { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://client.example.net/jwks.json' }
+  const { app, docs, clock } = await setup(t, (d) => ({
+    '/k.json': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' }).end(JSON.stringify(documentFor(`${d().origin}/k.json`, extra)))
+    },
+  }))
+  const clientId = `${docs.origin}/k.json`
+  t.equal((await authorize(app, clientId)).statusCode, 200)
+  const stored = await app.oauth.store.findApplicationByClientId(clientId)
+  if (stored === null) throw new Error('not stored')
+  const { clientType, authorizationGrantType, name, redirectUris, postLogoutRedirectUris, algorithm } = stored
+  await app.oauth.updateApplication(stored.id, { clientType, authorizationGrantType, name, redirectUris, postLogoutRedirectUris, algorithm, allowIntrospection: true })
+  clock.advance(601)
+  await authorize(app, clientId)
+  t.equal(docs.hits.get('/k.json'), 2)
+  t.equal((await app.oauth.store.findApplicationByClientId(clientId))?.allowIntrospection, true, 'kept')
+  extra = {}
+  clock.advance(601)
+  await authorize(app, clientId)
+  const after = await app.oauth.store.findApplicationByClientId(clientId)
+  t.equal(after?.clientType, 'public', 'the document\'s new authentication method applies')
+  t.equal(after?.allowIntrospection, false, 'a public client cannot keep the permission')
 })

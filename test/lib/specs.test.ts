@@ -8,6 +8,7 @@ await runSpecs(import.meta.url, [
   './remote-cache.spec.ts',
   './settings.spec.ts',
   './cimd.spec.ts',
+  './client-lookup.spec.ts',
   './throttle.spec.ts',
   './server.spec.ts',
   './deployment-check.spec.ts',

@@ -20,4 +20,5 @@ await runSpecs(import.meta.url, [
   './signing-algorithms.spec.ts',
   './backchannel-logout.spec.ts',
   './cimd.spec.ts',
+  './cimd-disabled.spec.ts',
 ])

@@ -182,6 +182,50 @@ t.test('applications: edit (with the staff-only settings), regenerate the secret
   t.ok(events.every((e) => e.at instanceof Date))
 })
 
+t.test('a metadata document client: staff set the staff-only settings; the document\'s fields are refused, not silently undone later', async (t) => {
+  const app = await buildAdminApp(t, { settings: { cimdEnabled: true } })
+  const clientId = 'https://notes.example-clients.test/client.json'
+  const application = await app.oauth.store.createApplication({
+    clientId,
+    clientSecretHash: '',
+    clientType: 'public',
+    authorizationGrantType: 'authorization-code',
+    tokenEndpointAuthMethod: 'none',
+    redirectUris: [REDIRECT_URI],
+    postLogoutRedirectUris: [],
+    allowedOrigins: [],
+    name: 'Notes for MCP',
+    userId: null,
+    skipAuthorization: false,
+    algorithm: '',
+    selfRegistered: true,
+    cimdExpiresAt: new Date(Date.now() + 3600_000),
+    now: new Date(),
+  })
+  const base = `/o/admin/applications/${application.id}/`
+  const edit = await get(app, `${base}update/`)
+  t.equal(edit.statusCode, 200)
+  const fields = {
+    name: 'Notes for MCP',
+    clientType: 'public',
+    authorizationGrantType: 'authorization-code',
+    redirectUris: REDIRECT_URI,
+    postLogoutRedirectUris: '',
+    allowedOrigins: 'https://client.example.com',
+    algorithm: '',
+    requirePushedAuthorizationRequests: 'yes',
+  }
+  const saved = await post(app, `${base}update/`, fields, formState(edit))
+  t.equal(saved.statusCode, 303, 'the operator\'s settings are saved')
+  const stored = await app.oauth.store.findApplicationById(application.id)
+  t.equal(stored?.requirePushedAuthorizationRequests, true)
+  t.same(stored?.allowedOrigins, ['https://client.example.com'])
+  const renamed = await post(app, `${base}update/`, { ...fields, name: 'Renamed by staff' }, formState(edit))
+  t.equal(renamed.statusCode, 400)
+  t.match(renamed.body, /id="name-error" role="alert">comes from the client(&#39;|&#x27;|')s metadata document/)
+  t.equal((await app.oauth.store.findApplicationById(application.id))?.name, 'Notes for MCP')
+})
+
 t.test('tokens are listed, never shown: no token, no checksum, not searchable by value', async (t) => {
   const app = await buildAdminApp(t)
   const created = await createCodeApplication(app, { name: 'Reader' })
