@@ -1,5 +1,5 @@
 // The import graph of the toolkit's sources, read statically (no TypeScript compiler, no process):
-// what test/architecture/layers.test.ts checks the dependency rule and the absence of run-time
+// what test/architecture/layers.spec.ts checks the dependency rule and the absence of run-time
 // import cycles against.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'

@@ -2,7 +2,7 @@
 // applies the Client ID Metadata Document policy (a document client is unknown while cimdEnabled
 // is off; a stale document is fetched again, and refused while that fails). A direct
 // `store.findApplicationByClientId` elsewhere would bypass it, as RP-initiated logout once did.
-// A static read of the sources, like test/architecture/layers.test.ts: no compiler, no process.
+// A static read of the sources, like test/architecture/layers.spec.ts: no compiler, no process.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import t from 'tap'
