@@ -63,10 +63,15 @@ export interface TokenRefreshedEvent {
  * - `revocation-endpoint`: the client revoked it (RFC 7009);
  * - `refresh-token-reuse`: a rotated or revoked refresh token came back, so its family went (RFC 9700 §4.14.2);
  * - `code-replay`: an authorization code was used twice, so what it issued went (RFC 6749 §4.1.2);
- * - `logout`: the user logged out (RP-Initiated Logout, DOT's `do_logout`), revoking their browser-flow tokens;
- * - `user`: the user revoked the authorization on the authorized-tokens page.
+ * - `logout`: the user logged out: RP-Initiated Logout revoking their browser-flow tokens (DOT's
+ *   `do_logout`), or the end of their session at this server by RP-Initiated Logout or the host's
+ *   own logout revoking its refresh token families (Back-Channel Logout 1.0 §2.7);
+ * - `user`: the user revoked the authorization on the authorized-tokens page;
+ * - `staff`: a staff member revoked tokens, or ended the session they were issued in;
+ * - `session-expired`: the session the family was issued in expired and was ended (`cleartokens`,
+ *   or the user's next authorization under the same host session id).
  */
-export type TokenRevocationReason = 'revocation-endpoint' | 'refresh-token-reuse' | 'code-replay' | 'logout' | 'user' | 'staff'
+export type TokenRevocationReason = 'revocation-endpoint' | 'refresh-token-reuse' | 'code-replay' | 'logout' | 'user' | 'staff' | 'session-expired'
 
 /** Payload of `tokenRevoked`: one revocation, of a token and (see `family`) the tokens of its authorization. */
 export interface TokenRevokedEvent {

@@ -3,7 +3,7 @@ import type { Clock } from './clock.js'
 import type { ToolkitEventMap, ToolkitEventName } from './context.js'
 import type { AuthorizationVia, ClientAuthEndpoint, ClientAuthenticationFailedEvent, ClientChangeSource, TokenRevocationReason } from './event-types.js'
 import { logSafe } from './redact.js'
-import type { AccessTokenRecord, Application, IssuedTokenRows, RefreshTokenRecord } from './store/types.js'
+import type { AccessTokenRecord, Application, IssuedTokenRows, RefreshTokenRecord, RevokedRefreshToken } from './store/types.js'
 import { resourceList } from './validator/resources.js'
 import { scopeList } from './validator/scopes.js'
 
@@ -131,8 +131,11 @@ export function notifyAccessTokenRevoked (target: EventTarget, reason: TokenRevo
   })
 }
 
-/** `tokenRevoked` for a refresh token's whole family. */
-export function notifyRefreshFamilyRevoked (target: EventTarget, reason: TokenRevocationReason, token: RefreshTokenRecord, clientId: string | null): void {
+/**
+ * `tokenRevoked` for a refresh token's whole family, reported at `token` (the one presented,
+ * selected, or found live when the family's session ended); its access tokens went with it.
+ */
+export function notifyRefreshFamilyRevoked (target: EventTarget, reason: TokenRevocationReason, token: RevokedRefreshToken, clientId: string | null): void {
   if (!listening(target.events, 'tokenRevoked')) return
   emitEvent(target.events, 'tokenRevoked', {
     at: target.clock.now(),

@@ -23,7 +23,8 @@ export interface ClearExpiredOptions {
  * replay is still recognised as reuse, not as an unknown token); refresh tokens idle past `refreshTokenExpireSeconds`;
  * expired access tokens; expired ID tokens no access token refers to; expired codes; and user
  * sessions that ended, or expired (those are ended first, like a logout: logout tokens queued for
- * the servers' workers to deliver, refresh families without `offline_access` revoked).
+ * the servers' workers to deliver, refresh families without `offline_access` revoked, each a
+ * `tokenRevoked` with reason `session-expired`).
  */
 export async function clearExpiredTokens (ctx: ServerContext, options: ClearExpiredOptions = {}): Promise<ClearedCounts> {
   const s = ctx.settings

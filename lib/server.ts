@@ -130,7 +130,7 @@ export interface OAuthServer extends OAuthEndpoints {
    * session id, all of a user's, or one by row id or `sid` (the administration pages, with
    * `{ reason: 'staff' }`). Each live session is ended once (a second call ends nothing); each of
    * its relying parties with a back-channel logout URI gets a logout token; its refresh token
-   * families without `offline_access` are revoked; `logout` is emitted. Waits for the first
+   * families without `offline_access` are revoked, each a `tokenRevoked` event; `logout` is emitted. Waits for the first
    * delivery attempts at most `backchannelLogoutWaitSeconds`, never for a slow relying party.
    * @example
    * await server.endSessions({ sid }, { reason: 'staff' })

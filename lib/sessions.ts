@@ -1,8 +1,10 @@
 import { addSeconds } from './clock.js'
 import type { LogoutReason, ServerContext } from './context.js'
 import type { AuthorizingUser } from './endpoints/authorize-request.js'
+import type { TokenRevocationReason } from './event-types.js'
+import { listening, notifyRefreshFamilyRevoked } from './events.js'
 import { notify } from './notify.js'
-import type { Application, EndedSession, SessionRecord, SessionSelector } from './store/types.js'
+import type { Application, EndedSession, EndSessionsStoreOptions, SessionRecord, SessionSelector } from './store/types.js'
 import { tokenChecksum } from './tokens/checksum.js'
 
 // The user's sessions at this server, as relying parties know them (`sid`, OpenID Connect
@@ -12,7 +14,8 @@ import { tokenChecksum } from './tokens/checksum.js'
 // bearer secrets, like tokens, so a plain hash is as good as a keyed one and the id itself is
 // never stored or logged). Ending a session, whichever way, queues a logout token for each
 // relying party that was issued something in it, revokes the session's refresh token families
-// that lack `offline_access` (Back-Channel Logout 1.0 §2.7), and emits `logout`.
+// that lack `offline_access` (Back-Channel Logout 1.0 §2.7), and emits one `tokenRevoked` per
+// family revoked, then `logout`.
 
 /** Which sessions to end (`OAuthServer.endSessions`). */
 export type SessionTarget =
@@ -42,7 +45,7 @@ export interface EndSessionsResult {
   readonly sids: readonly string[]
   /** Logout tokens queued, one per relying party of a session with a back-channel logout URI. */
   readonly backchannelClients: number
-  /** Refresh token families revoked (§2.7: those without `offline_access`). */
+  /** Refresh token families revoked (§2.7: those without `offline_access`), each also a `tokenRevoked` event. */
   readonly revokedFamilies: number
 }
 
@@ -61,14 +64,37 @@ function selectorOf (target: SessionTarget): SessionSelector {
   return { userId: target.userId }
 }
 
-/** Emits `logout` for each ended session and sets their deliveries going (this process, if its worker runs). */
+/**
+ * The `tokenRevoked` reason of a family revoked because its session ended: a logout, by the RP or
+ * the host, is `logout` (as RP-Initiated Logout's own token revocation); a staff end is `staff`
+ * (as the staff pages' other revocations); expiry is neither, so it has a reason of its own.
+ */
+const FAMILY_REVOCATION_REASONS: Readonly<Record<LogoutReason, TokenRevocationReason>> = Object.freeze({
+  'rp-initiated': 'logout',
+  host: 'logout',
+  staff: 'staff',
+  expired: 'session-expired',
+})
+
+/** The store's options for an end: the revoked families are listed only when someone will hear of them. */
+function storeOptions (ctx: ServerContext): EndSessionsStoreOptions {
+  return { listFamilies: listening(ctx.events, 'tokenRevoked') }
+}
+
+/**
+ * Emits, for each ended session, `tokenRevoked` for each refresh token family its end revoked
+ * (as the revocation endpoint reports a refresh token's: once per family, its access tokens
+ * included), then `logout`; and sets their deliveries going (this process, if its worker runs).
+ */
 function announce (ctx: ServerContext, ended: readonly EndedSession[], reasonOf: (e: EndedSession) => LogoutReason, now: Date): EndSessionsResult {
   let backchannelClients = 0
   let revokedFamilies = 0
   for (const e of ended) {
     backchannelClients += e.deliveries
     revokedFamilies += e.revokedFamilies
-    notify(ctx, 'logout', { at: now, userId: e.session.userId, sid: e.session.sid, reason: reasonOf(e), backchannelClients: e.deliveries })
+    const reason = reasonOf(e)
+    for (const f of e.families) notifyRefreshFamilyRevoked(ctx, FAMILY_REVOCATION_REASONS[reason], f.refreshToken, f.clientId)
+    notify(ctx, 'logout', { at: now, userId: e.session.userId, sid: e.session.sid, reason, backchannelClients: e.deliveries })
   }
   return { sids: ended.map((e) => e.session.sid), backchannelClients, revokedFamilies }
 }
@@ -83,7 +109,7 @@ async function deliver (ctx: ServerContext, result: EndSessionsResult, wait: boo
 /** Ends the live sessions `target` names (see the module comment). */
 export async function endSessions (ctx: ServerContext, target: SessionTarget, options: EndSessionsOptions = {}): Promise<EndSessionsResult> {
   const now = ctx.clock.now()
-  const ended = await ctx.store.endSessions(selectorOf(target), now)
+  const ended = await ctx.store.endSessions(selectorOf(target), now, storeOptions(ctx))
   const result = announce(ctx, ended, () => options.reason ?? 'host', now)
   await deliver(ctx, result, options.wait !== false)
   return result
@@ -116,7 +142,7 @@ export async function trackSession (ctx: ServerContext, user: AuthorizingUser, a
   for (let tries = 0; tries < 3; tries++) {
     const session = await ctx.store.touchSession({ sid: ctx.random.token(24), keyChecksum, userId: user.id, authTime: user.authTime ?? now, expiresAt }, application.id, now)
     if (session !== null) return session
-    const ended = await ctx.store.endSessions({ keyChecksum }, now)
+    const ended = await ctx.store.endSessions({ keyChecksum }, now, storeOptions(ctx))
     const result = announce(ctx, ended, (e) => e.session.userId === user.id ? 'expired' : 'host', now)
     // The user is authorizing: their page does not wait for another session's relying parties.
     await deliver(ctx, result, false)
@@ -133,7 +159,8 @@ export async function trackSession (ctx: ServerContext, user: AuthorizingUser, a
 export async function endExpiredSessions (ctx: ServerContext, now: Date, batchSize: number): Promise<number> {
   let total = 0
   for (;;) {
-    const ended = await ctx.store.endSessions({ expiredAt: now, limit: batchSize }, now)
+    // One batch's families at most are held, and none when nobody listens to `tokenRevoked`.
+    const ended = await ctx.store.endSessions({ expiredAt: now, limit: batchSize }, now, storeOptions(ctx))
     const result = announce(ctx, ended, () => 'expired', now)
     await deliver(ctx, result, false)
     total += ended.length

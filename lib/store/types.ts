@@ -76,13 +76,43 @@ export type SessionSelector =
   | { readonly userId: string }
   | { readonly expiredAt: Date, readonly limit: number }
 
+/**
+ * The refresh token a family's revocation is reported at (a `tokenRevoked` event): its row id
+ * and the facts the event carries, never the token or its checksum.
+ */
+export type RevokedRefreshToken = Pick<RefreshTokenRecord, 'id' | 'applicationId' | 'userId' | 'accessTokenId'>
+
+/** A refresh token family a session's end revoked, as its `tokenRevoked` event reports it. */
+export interface RevokedFamily {
+  /** The family's live refresh token that the revocation found (the newest, should several have been live). */
+  readonly refreshToken: RevokedRefreshToken
+  /** The client id of the family's application, read in the same transaction. */
+  readonly clientId: string
+}
+
+/** Options of `Store.endSessions`. */
+export interface EndSessionsStoreOptions {
+  /**
+   * List each refresh token family revoked in `EndedSession.families` (for one `tokenRevoked`
+   * event each). Off by default: the families are then only counted, so a bulk end
+   * (`cleartokens`, up to `clearExpiredTokensBatchSize` sessions) that nobody listens to holds no
+   * row of them once each session is done.
+   */
+  readonly listFamilies?: boolean
+}
+
 /** A session `Store.endSessions` ended, and what ending it did. */
 export interface EndedSession {
   readonly session: SessionRecord
   /** Logout tokens queued: one per client of the session that registered a back-channel logout URI. */
   readonly deliveries: number
-  /** Refresh token families of the session revoked (Back-Channel Logout 1.0 §2.7: those without `offline_access`). */
+  /**
+   * Refresh token families of the session this end revoked (Back-Channel Logout 1.0 §2.7: those
+   * without `offline_access`); one revoked meanwhile by another transaction is not counted.
+   */
   readonly revokedFamilies: number
+  /** Those families, one entry each, when `listFamilies` was asked for; otherwise empty. */
+  readonly families: readonly RevokedFamily[]
 }
 
 /** One batch of `clearExpired`, as reported to `ClearExpiredRules.onBatchDone`. */
@@ -396,8 +426,10 @@ export interface Store {
    * dropped; one logout delivery is queued (due at `now`) per application of the session with a
    * back-channel logout URI; and the session's live refresh token families whose scope lacks
    * `offline_access` are revoked with their access tokens (reported as the invalidation rule says).
+   * What was revoked is reported from the statements that revoked it, in the same transaction,
+   * so a family revoked concurrently by someone else (the revocation endpoint) is not reported twice.
    */
-  endSessions (selector: SessionSelector, now: Date): Promise<EndedSession[]>
+  endSessions (selector: SessionSelector, now: Date, options?: EndSessionsStoreOptions): Promise<EndedSession[]>
   /**
    * Claims up to `limit` logout deliveries due at `now` for one attempt: each one's
    * `next_attempt` moves to `leaseUntil` and `attempts` grows by one, in one conditional UPDATE,

@@ -9,5 +9,6 @@ await runSpecs(import.meta.url, [
   './rate-limit.spec.ts',
   './registration.spec.ts',
   './revocation.spec.ts',
+  './sessions.spec.ts',
   './tokens.spec.ts',
 ])

@@ -1,17 +1,17 @@
 // The audit and metrics events hold ids and facts, never a secret. Each flow runs with a listener
 // on every event; every secret the flow used or produced (client secrets, access, refresh and
-// registration tokens, codes, verifiers, device and user codes, passwords, ID tokens, wrong
-// secrets an attacker sent) and the SHA-256 checksum of each must appear in no payload.
+// registration tokens, codes, verifiers, device and user codes, passwords, ID tokens, host session
+// ids, wrong secrets an attacker sent) and the SHA-256 checksum of each must appear in no payload.
 // `appAuthorized` is the exception by design (DOT parity: it hands over the stored rows, checksums
 // included; docs/events.md says not to log it whole), so it is left out here.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
 import type { ToolkitEventName } from '../../lib/context.js'
 import { TOOLKIT_EVENT_NAMES } from '../../lib/events.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import {
-  asUser, codeClient, createCodeApplication, exchangeCode, getAuthorize, parseConsent, pkcePair, postDecision, redirectParams, REDIRECT_URI,
+  asUser, codeClient, createCodeApplication, exchangeCode, getAuthorize, headerUser, parseConsent, pkcePair, postDecision, redirectParams, REDIRECT_URI,
 } from '../helpers/authorize.js'
 import { ALICE, basicAuth, createApplication, FORM, form, postToken } from '../helpers/index.js'
 import { pageForm, registerThroughPages } from '../helpers/management.js'
@@ -20,6 +20,8 @@ import { createDeviceApplication, decide, deviceCode, poll } from '../device/sup
 import { buildOidcApp } from '../oidc/support.js'
 
 interface Seen { name: ToolkitEventName, payload: unknown }
+
+const SESSION_HEADER = 'x-test-session'
 
 /** Every string inside a payload, however deep; the field names go to `keys`. */
 function strings (value: unknown, keys: string[], out: string[] = []): string[] {
@@ -35,6 +37,12 @@ function strings (value: unknown, keys: string[], out: string[] = []): string[] 
 t.test('no event payload carries a secret or its checksum, across every flow', async (t) => {
   const app: FastifyInstance = await buildOidcApp(t, {
     prefix: false,
+    // The host's session id (for the sessions this server tracks) from a header, itself a secret.
+    resolveUser: (request: FastifyRequest) => {
+      const user = headerUser(request)
+      const sessionId = request.headers[SESSION_HEADER]
+      return user === null || typeof sessionId !== 'string' ? user : { ...user, sessionId }
+    },
     verifyUserCredentials: verifyAlice,
     settings: {
       passwordGrantEnabled: true,
@@ -139,6 +147,30 @@ t.test('no event payload carries a secret or its checksum, across every flow', a
   const state = pageForm(confirm)
   keep(state.token)
   await app.inject({ method: 'POST', url: `/o/applications/${page.id}/delete/`, payload: form({ csrf_token: state.token }), headers: asUser(ALICE.id, { ...FORM, cookie: state.cookie }) })
+
+  // Sessions at this server (Back-Channel Logout): sign-ins in two host sessions, one ended by the
+  // host's logout, one by a staff member (a tokenRevoked per refresh token family, then logout).
+  const hostSessions = ['host-session-secret-one-8Jd2kQ', 'host-session-secret-two-3Lp9xZ']
+  keep(...hostSessions)
+  const rp = await createCodeApplication(app, { skipAuthorization: true })
+  keep(rp.clientSecret)
+  for (const [i, hostSession] of hostSessions.entries()) {
+    const { verifier: v, challenge: c } = pkcePair(`event-secrets-session-${i}`)
+    keep(v)
+    const authorized = await getAuthorize(app, { ...request, client_id: rp.application.clientId, code_challenge: c }, ALICE.id, { [SESSION_HEADER]: hostSession })
+    const sessionCode = redirectParams(authorized).code ?? ''
+    keep(sessionCode)
+    const inSession = (await exchangeCode(app, codeClient(rp), sessionCode, { redirect_uri: REDIRECT_URI, code_verifier: v })).json() as Record<string, string>
+    keep(inSession.access_token, inSession.refresh_token, inSession.id_token)
+  }
+  const sessionEnds = seen.length
+  await app.oauth.endSessions({ hostSessionId: hostSessions[0] ?? '' }, { wait: false })
+  const [staffEnded] = await app.oauth.store.pageSessions({ limit: 1, userId: ALICE.id, state: 'live' })
+  await app.oauth.endSessions({ id: staffEnded?.session.id ?? 0 }, { reason: 'staff', wait: false })
+  t.match(seen.slice(sessionEnds).filter((s) => s.name === 'tokenRevoked').map((s) => s.payload), [
+    { reason: 'logout', tokenType: 'refresh_token', family: true },
+    { reason: 'staff', tokenType: 'refresh_token', family: true },
+  ], 'the session ends reported their refresh token families')
 
   // RP-Initiated Logout with the ID token as hint.
   await app.inject({ url: `/o/logout/?${form({ id_token_hint: exchanged.id_token ?? '' })}`, headers: asUser(ALICE.id) })

@@ -920,6 +920,71 @@ export function storeContract (t: Test, open: OpenHarness): void {
     t.not(again?.id, s1?.id, 'a new login under the same host session id is a new session')
   })
 
+  t.test('endSessions lists the families it revoked when asked (ids and client id, never a checksum), one entry per family', async (t) => {
+    const h = await open(t)
+    const rp = await newApplication(h.store, { clientId: 'rp-list', authorizationGrantType: 'authorization-code' })
+    const other = await newApplication(h.store, { clientId: 'rp-list-2', authorizationGrantType: 'authorization-code' })
+    const s1 = await h.store.touchSession(session('host-l1'), rp.id, T0)
+    await h.store.touchSession(session('host-l1'), other.id, T0)
+    const s2 = await h.store.touchSession(session('host-l2'), rp.id, T0)
+    const inSession = (sessionId: number | undefined, o: IssueOptions): TokenIssue => {
+      const i = issueOf(o)
+      return { ...i, refreshToken: i.refreshToken === null ? null : { ...i.refreshToken, sessionId: sessionId ?? null } }
+    }
+    // One family with two live refresh tokens (reported once, at the newest), one of another client,
+    // one with offline_access (kept), one already revoked (not this end's doing).
+    await h.store.issueTokens(inSession(s1?.id, { applicationId: rp.id, token: 'l-a1', refresh: 'l-r1', family: 'fam-l', userId: 'user-1', scope: 'openid' }))
+    const newest = await h.store.issueTokens(inSession(s1?.id, { applicationId: rp.id, token: 'l-a2', refresh: 'l-r2', family: 'fam-l', userId: 'user-1', scope: 'openid' }))
+    const theirs = await h.store.issueTokens(inSession(s1?.id, { applicationId: other.id, token: 'l-a3', refresh: 'l-r3', userId: 'user-1', scope: 'openid profile' }))
+    await h.store.issueTokens(inSession(s1?.id, { applicationId: rp.id, token: 'l-a4', refresh: 'l-r4', userId: 'user-1', scope: 'openid offline_access' }))
+    const gone = await h.store.issueTokens(inSession(s1?.id, { applicationId: rp.id, token: 'l-a5', refresh: 'l-r5', userId: 'user-1', scope: 'openid' }))
+    await h.store.revokeTokenFamily(gone.refreshToken?.tokenFamily ?? '', at(1))
+    await h.store.issueTokens(inSession(s2?.id, { applicationId: rp.id, token: 'l-a6', refresh: 'l-r6', userId: 'user-1', scope: 'openid' }))
+
+    const [ended, ...more] = await h.store.endSessions({ id: s1?.id ?? 0 }, at(5), { listFamilies: true })
+    t.equal(more.length, 0)
+    t.equal(ended?.revokedFamilies, 2)
+    const byRefreshId = (a: { refreshToken: { id: number } }, b: { refreshToken: { id: number } }): number => a.refreshToken.id - b.refreshToken.id
+    t.same([...ended?.families ?? []].sort(byRefreshId), [
+      { refreshToken: { id: newest.refreshToken?.id, applicationId: rp.id, userId: 'user-1', accessTokenId: newest.accessToken.id }, clientId: 'rp-list' },
+      { refreshToken: { id: theirs.refreshToken?.id, applicationId: other.id, userId: 'user-1', accessTokenId: theirs.accessToken.id }, clientId: 'rp-list-2' },
+    ], 'exactly these fields: ids and the client id, no token nor checksum')
+    t.equal(await h.store.findAccessToken(tokenChecksum('l-a2')), null, 'the access tokens of a listed family went with it')
+    t.equal(await h.store.findAccessToken(tokenChecksum('l-a3')), null)
+    t.ok(await h.store.findRefreshToken(tokenChecksum('l-r4')).then((r) => r?.revokedAt === null), 'offline_access is kept and not listed')
+    t.same((await h.store.findRefreshToken(tokenChecksum('l-r5')))?.revokedAt, at(1), 'the family revoked before keeps its own revocation')
+
+    const [plain] = await h.store.endSessions({ id: s2?.id ?? 0 }, at(6))
+    t.match(plain, { revokedFamilies: 1, families: [] }, 'not asked: counted, not listed')
+    t.equal(await h.store.findAccessToken(tokenChecksum('l-a6')), null, 'and revoked all the same')
+  })
+
+  t.test('endSessions racing the revocation of its families on another instance: a family is listed only by the transaction that revoked it', async (t) => {
+    const h = await open(t)
+    const b = await h.openAnother()
+    const rp = await newApplication(h.store, { clientId: 'rp-race-fam', authorizationGrantType: 'authorization-code' })
+    const s = await h.store.touchSession(session('host-race-fam'), rp.id, T0)
+    const families: string[] = []
+    for (let i = 0; i < 32; i++) {
+      const issue = issueOf({ applicationId: rp.id, token: `rf-a${i}`, refresh: `rf-r${i}`, userId: 'user-1', scope: 'openid' })
+      const rows = await h.store.issueTokens({ ...issue, refreshToken: issue.refreshToken === null ? null : { ...issue.refreshToken, sessionId: s?.id ?? null } })
+      families.push(rows.refreshToken?.tokenFamily ?? '')
+    }
+    // The end revokes the families in the order it reads them; the other instance revokes from
+    // the last one back, one after another, so the two meet on some family mid-way (on
+    // PostgreSQL: after the end read it as live, before it took the family's lock).
+    const revokeFromTheEnd = async (): Promise<void> => { for (const family of [...families].reverse().slice(0, 24)) await b.revokeTokenFamily(family, at(7)) }
+    const [ends] = await Promise.all([h.store.endSessions({ id: s?.id ?? 0 }, at(5), { listFamilies: true }), revokeFromTheEnd()])
+    const [ended] = ends
+    t.equal(ended?.families.length, ended?.revokedFamilies, 'the count and the list agree')
+    for (const f of ended?.families ?? []) {
+      t.same((await h.store.findRefreshTokenById(f.refreshToken.id))?.revokedAt, at(5), `family of refresh token ${f.refreshToken.id}: revoked by the end that listed it`)
+    }
+    const revokedAt = await Promise.all(families.map(async (_, i) => (await h.store.findRefreshToken(tokenChecksum(`rf-r${i}`)))?.revokedAt?.getTime()))
+    t.equal(revokedAt.filter((time) => time === at(5).getTime()).length, ended?.revokedFamilies, 'every family the end revoked is listed, once')
+    t.ok(revokedAt.every((time) => time === at(5).getTime() || time === at(7).getTime()), 'every family was revoked by one or the other')
+  })
+
   t.test('endSessions: racing ends on two instances end a session once and queue its deliveries once', async (t) => {
     const h = await open(t)
     const b = await h.openAnother()

@@ -1,6 +1,6 @@
 import { asc, desc, eq, inArray, or, sql } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
-import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
+import { conditionalIssue, devicePoll, familiesEndingWithSession, LostRace, revokedFamilyOf } from '../shared/decisions.js'
 import {
   mapOrNull, matchingApplication, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toLogoutDelivery, toRefreshToken, toSession, toVerifiable,
 } from '../shared/mappers.js'
@@ -8,11 +8,11 @@ import type { DataMethods } from '../shared/methods.js'
 import { applicationChangesToRow, newApplicationToRow, newDeviceGrantToRow, newGrantToRow } from '../shared/rows.js'
 import {
   applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
-  deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
+  deviceGrantRedemption, dueLogoutDeliveries, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
   liveRefreshToken, liveSessionRefreshTokens, logoutDeliveriesOfSession, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
   refreshTokenRebinding, refreshTokenRotation, sessionClientsOfPage, sessionEnding, sessionPageFilter, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
-import type { EndedSession, IssuedTokenRows, IssueResult, StoreInvalidation } from '../types.js'
+import type { EndedSession, IssuedTokenRows, IssueResult, RevokedFamily, RevokedRefreshToken, StoreInvalidation } from '../types.js'
 import type { PgGroupCommit, PgTx, PgWork } from './group-commit.js'
 import type { PgDb } from './open.js'
 import { insertIdToken, insertTokens, one, tokenIssuances } from './token-inserts.js'
@@ -41,6 +41,11 @@ export interface PgQueryDeps {
 const FAMILY_LOCK = sql.raw(String(0x4f415446))
 
 const checksumColumn = { checksum: accessTokens.tokenChecksum }
+
+/** What a family's revocation returns of each refresh token it revoked (for a `tokenRevoked` event; never the checksum). */
+const revokedRefreshColumns = {
+  id: refreshTokens.id, applicationId: refreshTokens.applicationId, userId: refreshTokens.userId, accessTokenId: refreshTokens.accessTokenId,
+}
 
 /** Serializes the writers of one family until the transaction ends. */
 async function lockFamily (t: PgTx, family: string): Promise<void> {
@@ -75,12 +80,13 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
     for (const r of await t.delete(accessTokens).where(byId(accessTokens, id)).returning(checksumColumn)) removed.push(r.checksum)
   }
 
-  async function revokeFamily (t: PgTx, family: string, now: Date, removed: string[]): Promise<void> {
+  async function revokeFamily (t: PgTx, family: string, now: Date, removed: string[]): Promise<RevokedRefreshToken[]> {
     await lockFamily(t, family)
     const { revoke, unseal, accessTokens: ofFamily } = familyRevocation(refreshTokens, accessTokens, family, now)
-    await t.update(refreshTokens).set(revoke.set).where(revoke.where)
+    const revoked = await t.update(refreshTokens).set(revoke.set).where(revoke.where).returning(revokedRefreshColumns)
     await t.update(refreshTokens).set(unseal.set).where(unseal.where)
     for (const r of await t.delete(accessTokens).where(ofFamily).returning(checksumColumn)) removed.push(r.checksum)
+    return revoked
   }
 
   /** Deletes the access tokens exchanged for code `grantId` and revokes the family it created. */
@@ -411,7 +417,7 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
       return { session: toSession(row), clients, deliveries }
     },
 
-    async endSessions (selector, now) {
+    async endSessions (selector, now, options = {}) {
       return await removingTx(async (t, removed) => {
         const limit = sessionSelectionLimit(selector)
         const picked = t.select({ id: sessions.id }).from(sessions).where(sessionSelection(sessions, selector))
@@ -425,11 +431,19 @@ export function pgQueries ({ db, hub, removingTx, group, notify }: PgQueryDeps):
             .where(backchannelClientsOf(sessionClients, applications, row.id))).map((r) => r.id)
           const deliveries = logoutDeliveryRows(clients, row, now)
           if (deliveries.length > 0) await t.insert(logoutDeliveries).values(deliveries)
-          const live = await t.select({ family: refreshTokens.tokenFamily, scope: refreshTokens.scope }).from(refreshTokens)
-            .where(liveSessionRefreshTokens(refreshTokens, row.id))
-          const families = new Set(live.filter((r) => endsWithSession(r.scope)).map((r) => r.family))
-          for (const family of families) await revokeFamily(t, family, now, removed)
-          ended.push({ session: toSession(row), deliveries: deliveries.length, revokedFamilies: families.size })
+          const live = await t.select({ family: refreshTokens.tokenFamily, scope: refreshTokens.scope, clientId: applications.clientId }).from(refreshTokens)
+            .innerJoin(applications, eq(applications.id, refreshTokens.applicationId)).where(liveSessionRefreshTokens(refreshTokens, row.id))
+          let revokedFamilies = 0
+          const families: RevokedFamily[] = []
+          for (const [family, clientId] of familiesEndingWithSession(live)) {
+            // The family lock, then an UPDATE that re-reads the committed rows: a family the
+            // revocation endpoint revoked meanwhile returns nothing here, and is reported by it alone.
+            const revoked = revokedFamilyOf(await revokeFamily(t, family, now, removed), clientId)
+            if (revoked === null) continue
+            revokedFamilies++
+            if (options.listFamilies === true) families.push(revoked)
+          }
+          ended.push({ session: toSession(row), deliveries: deliveries.length, revokedFamilies, families })
         }
         return ended
       })

@@ -1,6 +1,6 @@
 import { and, eq, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm'
-import type { ClearedCounts, ClearExpiredRules, DevicePollResult, IssuedTokenRows, IssueResult } from '../types.js'
-import type { ConditionalUpdate } from './rules.js'
+import type { ClearedCounts, ClearExpiredRules, DevicePollResult, IssuedTokenRows, IssueResult, RevokedFamily, RevokedRefreshToken } from '../types.js'
+import { endsWithSession, type ConditionalUpdate } from './rules.js'
 import type { AnyTable, DialectTables } from './tables.js'
 
 // Pure decisions of the store, for both dialects: they read what a dialect fetched and say what
@@ -79,4 +79,33 @@ export async function clearExpired (s: DialectTables, rules: ClearExpiredRules, 
   return {
     accessTokens: accessCount, refreshTokens: refreshCount, grants: grantCount, idTokens: idTokenCount, deviceGrants: deviceCount, usedJtis: usedJtiCount, sessions: sessionCount,
   }
+}
+
+/** A live refresh token of a session, as the transaction that ends the session reads it. */
+export interface SessionRefreshToken {
+  readonly family: string
+  readonly scope: string
+  /** The client id of its application (joined in the same read). */
+  readonly clientId: string
+}
+
+/**
+ * The refresh token families a session's end revokes (Back-Channel Logout 1.0 §2.7: those
+ * without `offline_access`), each once, with its application's client id.
+ */
+export function familiesEndingWithSession (live: readonly SessionRefreshToken[]): Map<string, string> {
+  const families = new Map<string, string>()
+  for (const token of live) if (endsWithSession(token.scope)) families.set(token.family, token.clientId)
+  return families
+}
+
+/**
+ * What one family's revocation reports, from the rows its conditional UPDATE returned: `null`
+ * when it revoked nothing (another transaction revoked the family first, and reports it itself),
+ * else the newest refresh token it revoked (the one the client holds).
+ */
+export function revokedFamilyOf (revoked: readonly RevokedRefreshToken[], clientId: string): RevokedFamily | null {
+  let newest: RevokedRefreshToken | undefined
+  for (const token of revoked) if (newest === undefined || token.id > newest.id) newest = token
+  return newest === undefined ? null : { refreshToken: newest, clientId }
 }

@@ -1,7 +1,7 @@
 import { asc, desc, eq, getTableColumns, inArray, sql, type Placeholder, type SQL, type Table } from 'drizzle-orm'
 import type { InvalidationHub } from '../invalidation.js'
 import type { NewIdToken } from '../records.js'
-import { conditionalIssue, devicePoll, LostRace } from '../shared/decisions.js'
+import { conditionalIssue, devicePoll, familiesEndingWithSession, LostRace, revokedFamilyOf } from '../shared/decisions.js'
 import {
   mapOrNull, matchingApplication, splitList, toAccessToken, toApplication, toDeviceGrant, toGrant, toIdToken, toLogoutDelivery, toRefreshToken, toSession, toVerifiable,
 } from '../shared/mappers.js'
@@ -12,11 +12,11 @@ import {
 } from '../shared/rows.js'
 import {
   applicationFilter, applicationPageFilter, applicationSource, backchannelClientsOf, byId, deviceGrantClaim, deviceGrantDecision, deviceGrantDenial,
-  deviceGrantRedemption, dueLogoutDeliveries, endsWithSession, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
+  deviceGrantRedemption, dueLogoutDeliveries, expiredCimdApplication, familyRevocation, grantRedemption, grantRevocation,
   liveRefreshToken, liveSessionRefreshTokens, logoutDeliveriesOfSession, logoutDeliveryClaim, logoutDeliveryRows, mayBeListedOrigin, pageLimit, recordPageFilter,
   refreshTokenRebinding, refreshTokenRotation, sessionClientsOfPage, sessionEnding, sessionPageFilter, sessionSelection, sessionSelectionLimit, sessionTouch, singleUse, standInApplication,
 } from '../shared/rules.js'
-import type { EndedSession, IssuedTokenRows, IssueResult, TokenIssue } from '../types.js'
+import type { EndedSession, IssuedTokenRows, IssueResult, RevokedFamily, RevokedRefreshToken, TokenIssue } from '../types.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
 import { accessTokens, applications, clientRegistrations, deviceGrants, grants, idTokens, logoutDeliveries, refreshTokens, sessionClients, sessions, usedJtis } from './schema.js'
 
@@ -26,6 +26,11 @@ import { accessTokens, applications, clientRegistrations, deviceGrants, grants, 
 // UPDATE whose changed-row count decides (SQLite serializes writers).
 
 const checksumColumn = { checksum: accessTokens.tokenChecksum }
+
+/** What a family's revocation returns of each refresh token it revoked (for a `tokenRevoked` event; never the checksum). */
+const revokedRefreshColumns = {
+  id: refreshTokens.id, applicationId: refreshTokens.applicationId, userId: refreshTokens.userId, accessTokenId: refreshTokens.accessTokenId,
+}
 
 /** A placeholder named after each column of `table` but `unset`: a prepared INSERT given a shared row builder's values (rows.ts). */
 function placeholders<T extends Table, U extends keyof T['_']['columns'] & string> (table: T, unset: readonly U[]): Record<Exclude<keyof T['_']['columns'] & string, U>, Placeholder> {
@@ -88,11 +93,12 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
     if (row !== undefined) removed.push(row.checksum)
   }
 
-  function revokeFamily (t: SqliteDb, family: string, now: Date, removed: string[]): void {
+  function revokeFamily (t: SqliteDb, family: string, now: Date, removed: string[]): RevokedRefreshToken[] {
     const { revoke, unseal, accessTokens: ofFamily } = familyRevocation(refreshTokens, accessTokens, family, now)
-    t.update(refreshTokens).set(revoke.set).where(revoke.where).run()
+    const revoked = t.update(refreshTokens).set(revoke.set).where(revoke.where).returning(revokedRefreshColumns).all()
     t.update(refreshTokens).set(unseal.set).where(unseal.where).run()
     for (const r of t.delete(accessTokens).where(ofFamily).returning(checksumColumn).all()) removed.push(r.checksum)
+    return revoked
   }
 
   /** Deletes the access tokens exchanged for code `grantId` and revokes the family it created. */
@@ -390,7 +396,7 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
       return { session: toSession(row), clients, deliveries }
     },
 
-    async endSessions (selector, now) {
+    async endSessions (selector, now, options = {}) {
       return await tx((t, removed) => {
         const limit = sessionSelectionLimit(selector)
         const picked = t.select({ id: sessions.id }).from(sessions).where(sessionSelection(sessions, selector))
@@ -403,10 +409,17 @@ export function sqliteQueries (db: SqliteDb, tx: SqliteTransaction, hub: Invalid
             .where(backchannelClientsOf(sessionClients, applications, row.id)).all().map((r) => r.id)
           const deliveries = logoutDeliveryRows(clients, row, now)
           if (deliveries.length > 0) t.insert(logoutDeliveries).values(deliveries).run()
-          const families = new Set(t.select({ family: refreshTokens.tokenFamily, scope: refreshTokens.scope }).from(refreshTokens)
-            .where(liveSessionRefreshTokens(refreshTokens, row.id)).all().filter((r) => endsWithSession(r.scope)).map((r) => r.family))
-          for (const family of families) revokeFamily(t, family, now, removed)
-          ended.push({ session: toSession(row), deliveries: deliveries.length, revokedFamilies: families.size })
+          const live = t.select({ family: refreshTokens.tokenFamily, scope: refreshTokens.scope, clientId: applications.clientId }).from(refreshTokens)
+            .innerJoin(applications, eq(applications.id, refreshTokens.applicationId)).where(liveSessionRefreshTokens(refreshTokens, row.id)).all()
+          let revokedFamilies = 0
+          const families: RevokedFamily[] = []
+          for (const [family, clientId] of familiesEndingWithSession(live)) {
+            const revoked = revokedFamilyOf(revokeFamily(t, family, now, removed), clientId)
+            if (revoked === null) continue
+            revokedFamilies++
+            if (options.listFamilies === true) families.push(revoked)
+          }
+          ended.push({ session: toSession(row), deliveries: deliveries.length, revokedFamilies, families })
         }
         return ended
       })
