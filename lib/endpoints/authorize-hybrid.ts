@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context.js'
 import type { SessionRecord, TokenIssue } from '../store/types.js'
 import { prepareIdToken } from '../tokens/id-token.js'
-import { prepareIssue } from '../tokens/issue.js'
+import { issuedLifetime, prepareIssue } from '../tokens/issue.js'
 import type { AuthorizationRequest, AuthorizingUser } from './authorize-request.js'
 import { authorizationResponse, type AuthorizationResponse } from './authorize-response.js'
 import { storeCode } from './authorize-code.js'
@@ -43,7 +43,7 @@ export async function approveHybrid (ctx: ServerContext, request: AuthorizationR
     notifyTokenIssued(ctx, request.application, 'hybrid', rows, idToken !== null, request.responseType)
     answer.access_token = accessToken
     answer.token_type = 'Bearer'
-    answer.expires_in = String(Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000)))
+    answer.expires_in = String(issuedLifetime(rows.accessToken))
     answer.scope = rows.accessToken.scope
   } else if (idToken !== null) {
     await ctx.store.createIdToken(idToken.record, now)

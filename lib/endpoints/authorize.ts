@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context.js'
 import { AccessDeniedError } from '../errors.js'
 import { sameResource } from '../resource/identifiers.js'
-import { prepareIssue } from '../tokens/issue.js'
+import { issuedLifetime, prepareIssue } from '../tokens/issue.js'
 import { resourceList } from '../validator/resources.js'
 import { hasScopes, scopeList } from '../validator/scopes.js'
 import { trackSession } from '../sessions.js'
@@ -59,11 +59,10 @@ async function issueAuthorization (ctx: ServerContext, request: AuthorizationReq
     const { issue, tokens } = await prepareIssue(ctx, { application: request.application, userId: user.id, scopes: request.scopes, withRefreshToken: false, resource: request.resources.join(' '), authTime: user.authTime ?? now })
     const rows = await ctx.store.issueTokens(issue)
     notifyTokenIssued(ctx, request.application, 'implicit', rows, false, request.responseType)
-    const expiresIn = Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - now.getTime()) / 1000))
     return authorizationResponse(request.redirectUri, request.responseMode, {
       access_token: tokens.accessToken,
       token_type: 'Bearer',
-      expires_in: String(expiresIn),
+      expires_in: String(issuedLifetime(rows.accessToken)),
       scope: rows.accessToken.scope,
       state: request.state,
       iss: request.iss,

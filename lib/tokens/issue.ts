@@ -1,6 +1,6 @@
 import { addSeconds } from '../clock.js'
 import type { ServerContext } from '../context.js'
-import type { Application, IssuedTokenRows, TokenIssue } from '../store/types.js'
+import type { AccessTokenRecord, Application, IssuedTokenRows, TokenIssue } from '../store/types.js'
 import { tokenChecksum } from './checksum.js'
 import { signJwtAccessToken } from './jwt-access-token.js'
 
@@ -108,12 +108,21 @@ export interface TokenResponseBody {
   id_token?: string
 }
 
+/**
+ * The `expires_in` of an access token just issued (RFC 6749 §4.2.2, §5.1): the lifetime it was
+ * issued with, its expiry less its creation, in whole seconds. Not what is left of it once the
+ * response is written: a commit that waited for the write lock does not shave a second off.
+ */
+export function issuedLifetime (record: Pick<AccessTokenRecord, 'expiresAt' | 'createdAt'>): number {
+  return Math.max(0, Math.round((record.expiresAt.getTime() - record.createdAt.getTime()) / 1000))
+}
+
 /** Builds the §5.1 body from the clear tokens and the rows just written. */
-export function tokenResponseBody (ctx: ServerContext, tokens: TokenPair, rows: IssuedTokenRows, idToken?: string): TokenResponseBody {
+export function tokenResponseBody (tokens: TokenPair, rows: IssuedTokenRows, idToken?: string): TokenResponseBody {
   const body: TokenResponseBody = {
     access_token: tokens.accessToken,
     token_type: rows.accessToken.jkt === '' ? 'Bearer' : 'DPoP',
-    expires_in: Math.max(0, Math.round((rows.accessToken.expiresAt.getTime() - ctx.clock.now().getTime()) / 1000)),
+    expires_in: issuedLifetime(rows.accessToken),
     scope: rows.accessToken.scope,
   }
   if (tokens.refreshToken !== null) body.refresh_token = tokens.refreshToken

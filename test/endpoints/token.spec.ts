@@ -4,6 +4,8 @@ import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import t from 'tap'
 import { fastifyOAuthToolkit, ImproperlyConfiguredError, oauthRoutes, type AppAuthorizedEvent } from '../../index.js'
+import { createSqliteStore } from '../../lib/store/sqlite/store.js'
+import type { Store } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import {
   ALICE, basicAuth, bearerWorks, buildApp, createApplication, databasePath, fixedClock, postToken, testHasher, type TokenBody,
@@ -63,6 +65,28 @@ t.test('expires_in follows accessTokenExpireSeconds, and the token dies on time'
   t.ok(await bearerWorks(app, body.access_token), 'valid one second before expiry')
   clock.advance(1)
   t.notOk(await bearerWorks(app, body.access_token), 'refused at expiry')
+})
+
+t.test('expires_in is the lifetime issued, however long the commit took', async (t) => {
+  // A commit that waits (for the write lock, a busy PostgreSQL) used to shave the wait off
+  // expires_in, which was computed from the clock after the store answered.
+  const clock = fixedClock()
+  const inner = createSqliteStore({ database: ':memory:', migrate: true })
+  t.teardown(() => inner.close())
+  const store: Store = new Proxy(inner, {
+    get (target, name, receiver) {
+      if (name !== 'issueTokens') return Reflect.get(target, name, receiver)
+      return async (...args: Parameters<Store['issueTokens']>) => {
+        const rows = await target.issueTokens(...args)
+        clock.advance(3)
+        return rows
+      }
+    },
+  })
+  const app = await buildApp(t, { clock, store, settings: { accessTokenExpireSeconds: 60 } })
+  const { application, clientSecret } = await createApplication(app)
+  const res = await postToken(app, { grant_type: 'client_credentials' }, { authorization: basicAuth(application.clientId, clientSecret ?? '') })
+  t.equal(res.json<TokenBody>().expires_in, 60)
 })
 
 t.test('two apps in one process share neither settings nor stores', async (t) => {

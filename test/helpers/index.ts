@@ -79,10 +79,14 @@ export async function buildApp (t: Test, options: BuildAppOptions = {}): Promise
   const app = Fastify({ logger })
   t.teardown(() => app.close())
   const database = join(dir, 'oauth.db')
-  if (pluginOptions.database === undefined) migratedDatabaseFile(database)
-  databases.set(t, database)
+  // A given store or database replaces the file.
+  const own = pluginOptions.store === undefined && pluginOptions.database === undefined
+  if (own) {
+    migratedDatabaseFile(database)
+    databases.set(t, database)
+  }
   await app.register(fastifyOAuthToolkit, {
-    database,
+    ...(own ? { database } : {}),
     migrate: true,
     hasher: testHasher,
     ...pluginOptions,
