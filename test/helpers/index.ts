@@ -76,7 +76,10 @@ export async function buildApp (t: Test, options: BuildAppOptions = {}): Promise
   const { prefix = '/o', logger = false, ...pluginOptions } = options
   const dir = mkdtempSync(join(tmpdir(), 'oat-test-app-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const app = Fastify({ logger })
+  // avvio's default of 10 s for a plugin to load is a start-up deadline for production; a fresh
+  // PostgreSQL database migrated on a machine at load 10 can take longer, and tap's own timeout
+  // still ends a test whose plugin never loads.
+  const app = Fastify({ logger, pluginTimeout: 120_000 })
   t.teardown(() => app.close())
   const database = join(dir, 'oauth.db')
   // A given store or database replaces the file.
