@@ -32,7 +32,12 @@ export class DeviceAuthorizationView {
 export interface DeviceRateLimitOptions {
   /** Entries per window by one logged-in user (default 5: user codes are short, so guesses are limited). */
   perUser?: number
-  /** Entries per window from one IP address (an IPv6 address counts by its /64), whoever is logged in (default 20). */
+  /**
+   * Wrong codes per window from one IP address (an IPv6 address counts by its /64), whoever is
+   * logged in (default 20); past it the address is refused. Only wrong codes count: everyone
+   * behind one address shares this budget, so right codes, anonymous posts and stale forms must
+   * not use it up.
+   */
   perIp?: number
   /** The window, milliseconds or an @fastify/rate-limit duration such as `'10 minutes'` (default 10 minutes). */
   timeWindow?: number | string
@@ -152,8 +157,11 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
           },
         },
       }, async (request, reply) => {
-        const limited = await perIp(request)
-        if (!limited.isAllowed && limited.isExceeded) {
+        // The address's budget is read here and spent only by a wrong code below: it is shared by
+        // everyone behind one address (an office, a campus), so requests that guess nothing
+        // (anonymous, a stale form, a right code) must not use it up for them.
+        const limited = await perIp(request, { increment: false })
+        if (!limited.isAllowed && limited.remaining === 0) {
           notifyRateLimited(request, 'device-entries-per-address', Math.max(1, limited.ttlInSeconds), undefined)
           reply.header('retry-after', String(limited.ttlInSeconds))
           return await tooMany(request, reply)
@@ -165,7 +173,10 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         }
         const typed = toOAuthRequest(request).body?.user_code ?? ''
         const grant = await reply.server.oauth.claimUserCode(typed, user.id)
-        if (grant === null) return await entryPage(request, reply, user, typed.slice(0, 64), true)
+        if (grant === null) {
+          await perIp(request)
+          return await entryPage(request, reply, user, typed.slice(0, 64), true)
+        }
         // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
         return reply.redirect(confirmUrl(grant.id), 302)
       })
