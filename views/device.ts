@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
-import { addressKey } from '../lib/throttle.js'
+import { addressKey, InFlight } from '../lib/throttle.js'
 import { notifyRateLimited } from './rate-limit.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -78,6 +78,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
       timeWindow,
       keyGenerator: (request) => `oat-device-ip:${addressKey(request.ip)}`,
     })
+    const entriesInFlight = new InFlight()
     const entryUrl = `${prefix}/device/`
     const confirmUrl = (id: number): string => `${prefix}/device-confirm/${id}/`
 
@@ -159,26 +160,34 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
       }, async (request, reply) => {
         // The address's budget is read here and spent only by a wrong code below: it is shared by
         // everyone behind one address (an office, a campus), so requests that guess nothing
-        // (anonymous, a stale form, a right code) must not use it up for them.
+        // (anonymous, a stale form, a right code) must not use it up for them. Entries still
+        // being checked count as wrong until they end, or guesses sent all at once would each see
+        // the count from before any of them; the check and the reservation have no await between.
+        const addressEntries = addressKey(request.ip)
         const limited = await perIp(request, { increment: false })
-        if (!limited.isAllowed && limited.remaining === 0) {
+        if (!limited.isAllowed && limited.remaining - entriesInFlight.count(addressEntries) <= 0) {
           notifyRateLimited(request, 'device-entries-per-address', Math.max(1, limited.ttlInSeconds), undefined)
           reply.header('retry-after', String(limited.ttlInSeconds))
           return await tooMany(request, reply)
         }
-        const user = await reply.server.oauth.resolveUser(request)
-        if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')
-        if (!csrf.verify(request, csrfToken(request), `${user.id}\0device`)) {
-          return await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
+        const end = entriesInFlight.start([addressEntries])
+        try {
+          const user = await reply.server.oauth.resolveUser(request)
+          if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')
+          if (!csrf.verify(request, csrfToken(request), `${user.id}\0device`)) {
+            return await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
+          }
+          const typed = toOAuthRequest(request).body?.user_code ?? ''
+          const grant = await reply.server.oauth.claimUserCode(typed, user.id)
+          if (grant === null) {
+            await perIp(request)
+            return await entryPage(request, reply, user, typed.slice(0, 64), true)
+          }
+          // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
+          return reply.redirect(confirmUrl(grant.id), 302)
+        } finally {
+          end()
         }
-        const typed = toOAuthRequest(request).body?.user_code ?? ''
-        const grant = await reply.server.oauth.claimUserCode(typed, user.id)
-        if (grant === null) {
-          await perIp(request)
-          return await entryPage(request, reply, user, typed.slice(0, 64), true)
-        }
-        // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
-        return reply.redirect(confirmUrl(grant.id), 302)
       })
     }
 

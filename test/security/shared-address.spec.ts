@@ -1,10 +1,12 @@
 // Limits used against their owners, from a shared address (an office or campus NAT, a carrier's
 // IPv4 pool): whatever is counted per address must be what only guessing produces, or anyone
 // behind the same address can use the budget up for everyone else.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyRequest } from 'fastify'
 import t from 'tap'
 import { FORM, form } from '../helpers/index.js'
-import { asUser } from '../helpers/authorize.js'
-import { buildDeviceApp, createDeviceApplication, deviceCode, enterCode, getPage, pageForm } from '../device/support.js'
+import { asUser, headerUser } from '../helpers/authorize.js'
+import { buildDeviceApp, createDeviceApplication, deviceCode, enterCode, getPage, pageForm, postForm } from '../device/support.js'
 
 const SHARED = '10.6.0.1'
 
@@ -35,4 +37,14 @@ t.test('DEV-2 the device page\'s per-address budget (20) is spent by wrong codes
   const { user_code: late } = await deviceCode(app, tv)
   t.equal((await enterCode(app, late, { user: 'viewer-late', ip: SHARED })).statusCode, 429, 'then the address is refused, the right code included (no oracle)')
   t.equal((await enterCode(app, late, { user: 'viewer-late', ip: '10.6.0.2' })).statusCode, 302, 'another address is not')
+})
+
+t.test('DEV-2 guesses sent all at once from one address still stop at its budget', async (t) => {
+  // A login check that takes a moment (a session store over the network): the entries overlap.
+  const app = await buildDeviceApp(t, { resolveUser: async (request: FastifyRequest) => { await sleep(5); return headerUser(request) } })
+  const forms = []
+  for (let i = 0; i < 40; i++) forms.push({ user: `racer-${i}`, form: pageForm(await getPage(app, '/o/device/', { user: `racer-${i}`, ip: SHARED })) })
+  const answers = await Promise.all(forms.map(async ({ user, form }) => (await postForm(app, form, { user_code: 'BCDF-GHJK' }, { user, ip: SHARED })).statusCode))
+  t.equal(answers.filter((s) => s === 400).length, 20, 'twenty wrong codes checked')
+  t.equal(answers.filter((s) => s === 429).length, 20, 'the rest refused')
 })
