@@ -6,6 +6,9 @@ import { oauthLogSerializers } from './log-redaction.js'
 import { toOAuthRequest } from './oauth-request.js'
 import { clientFailureLimits, type ClientFailureLimits } from './rate-limit.js'
 
+/** The internal registration step of a view (see `ProtectedResourceView[prepareView]`). */
+const prepareView = Symbol('prepareView')
+
 /** A view method: receives Fastify's request and reply; its return value is the response body. */
 export type ViewMethod = (request: FastifyRequest, reply: FastifyReply) => unknown
 
@@ -52,8 +55,11 @@ export class ProtectedResourceView {
   /** Checks the configuration once, when the view is registered. */
   validate (_app: FastifyInstance): void {}
 
-  /** Sets up what the view needs in its own context once, when it is registered (after `validate`). */
-  async prepare (_app: FastifyInstance): Promise<void> {}
+  /**
+   * Sets up what the view needs in its own context once, when it is registered (after
+   * `validate`). Keyed by a module symbol, so no method a host's subclass defines can collide with it.
+   */
+  async [prepareView] (_app: FastifyInstance): Promise<void> {}
 
   /**
    * Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is
@@ -79,7 +85,7 @@ export class ProtectedResourceView {
       }
       const view = new ViewType()
       view.validate(app)
-      await view.prepare(app)
+      await view[prepareView](app)
       // Fails registration for an undeclared resource; the declared spelling is used from here on.
       if (view.resource !== undefined) view.resource = app.oauthResource.declaredResource(view.resource).resource
       // A bearer token sent in the query (refused or not) must not reach the request log.
@@ -212,7 +218,7 @@ export class ClientProtectedResourceView extends ProtectedResourceView {
    * against the same limits: otherwise any such route would be an unlimited guessing oracle (each
    * guess a slow hash) beside the limited token endpoint.
    */
-  override async prepare (app: FastifyInstance): Promise<void> {
+  override async [prepareView] (app: FastifyInstance): Promise<void> {
     this.#limits = await clientFailureLimits(app)
   }
 
