@@ -308,7 +308,7 @@ export interface Settings {
    * Failures tolerated from one client address for one client or one account within
    * `rateLimitWindowSeconds`: failed client authentications per (`client_id`, address) and failed
    * password-grant logins per (username, address). Past it that pair gets 429 on the token,
-   * revocation and introspection endpoints, before any secret is hashed, the right secret
+   * revocation, introspection, PAR and device-authorization endpoints, before any secret is hashed, the right secret
    * included (RFC 6749 §4.3.2, §2.3.1). Only the source that failed is refused: the same client
    * or account from another address is not (RFC 6819 §4.4.3.6, lockout as denial of service).
    * Twice it is the number of failures of one username, from all addresses together, after which
@@ -337,8 +337,8 @@ export interface Settings {
   /** The window of `rateLimitFailures`, `rateLimitIpFailures` and `rateLimitRequests`, seconds (default 900, 15 minutes). */
   readonly rateLimitWindowSeconds: number
   /**
-   * Requests per IP address and per (`client_id`, IP address) to the token, revocation and
-   * introspection endpoints within the window, failed or not (never per client alone, which
+   * Requests per IP address and per (`client_id`, IP address) to the token, revocation,
+   * introspection, PAR and device-authorization endpoints within the window, failed or not (never per client alone, which
    * anyone who knows the client id could use up). `null` (default): no cap, because one backend
    * may legitimately ask for thousands of tokens and only failures reveal guessing.
    */

@@ -75,7 +75,10 @@ const routes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, options) => {
   if (app.oauth.settings.deviceFlowEnabled) {
     const device = new DeviceAuthorizationView(app.prefix)
     for (const url of bothSlashes('/device-authorization')) {
-      app.post(url, { bodyLimit }, (request, reply) => device.post(request, reply))
+      // Confidential clients authenticate here as at the token endpoint (RFC 8628 §3.1), so their
+      // failures count against the same limits: otherwise this route would be a secret-guessing
+      // oracle (and a source of unbounded hashing work) beside the limited token endpoint.
+      app.post(url, limited, (request, reply) => device.post(request, reply))
       // Found by the fuzzer: without it OPTIONS fell to Fastify's default 404/415 body instead of JSON.
       app.options(url, preflight(['POST']))
       app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: methodNotAllowed('POST') })

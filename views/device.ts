@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import { safeRedirectTarget } from '../lib/redirect-target.js'
-import { addressKey } from '../lib/throttle.js'
+import { addressKey, InFlight } from '../lib/throttle.js'
 import { notifyRateLimited } from './rate-limit.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
@@ -32,7 +32,12 @@ export class DeviceAuthorizationView {
 export interface DeviceRateLimitOptions {
   /** Entries per window by one logged-in user (default 5: user codes are short, so guesses are limited). */
   perUser?: number
-  /** Entries per window from one IP address (an IPv6 address counts by its /64), whoever is logged in (default 20). */
+  /**
+   * Wrong codes per window from one IP address (an IPv6 address counts by its /64), whoever is
+   * logged in (default 20); past it the address is refused. Only wrong codes count: everyone
+   * behind one address shares this budget, so right codes, anonymous posts and stale forms must
+   * not use it up.
+   */
   perIp?: number
   /** The window, milliseconds or an @fastify/rate-limit duration such as `'10 minutes'` (default 10 minutes). */
   timeWindow?: number | string
@@ -73,6 +78,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
       timeWindow,
       keyGenerator: (request) => `oat-device-ip:${addressKey(request.ip)}`,
     })
+    const entriesInFlight = new InFlight()
     const entryUrl = `${prefix}/device/`
     const confirmUrl = (id: number): string => `${prefix}/device-confirm/${id}/`
 
@@ -152,22 +158,36 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
           },
         },
       }, async (request, reply) => {
-        const limited = await perIp(request)
-        if (!limited.isAllowed && limited.isExceeded) {
+        // The address's budget is read here and spent only by a wrong code below: it is shared by
+        // everyone behind one address (an office, a campus), so requests that guess nothing
+        // (anonymous, a stale form, a right code) must not use it up for them. Entries still
+        // being checked count as wrong until they end, or guesses sent all at once would each see
+        // the count from before any of them; the check and the reservation have no await between.
+        const addressEntries = addressKey(request.ip)
+        const limited = await perIp(request, { increment: false })
+        if (!limited.isAllowed && limited.remaining - entriesInFlight.count(addressEntries) <= 0) {
           notifyRateLimited(request, 'device-entries-per-address', Math.max(1, limited.ttlInSeconds), undefined)
           reply.header('retry-after', String(limited.ttlInSeconds))
           return await tooMany(request, reply)
         }
-        const user = await reply.server.oauth.resolveUser(request)
-        if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')
-        if (!csrf.verify(request, csrfToken(request), `${user.id}\0device`)) {
-          return await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
+        const end = entriesInFlight.start([addressEntries])
+        try {
+          const user = await reply.server.oauth.resolveUser(request)
+          if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')
+          if (!csrf.verify(request, csrfToken(request), `${user.id}\0device`)) {
+            return await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
+          }
+          const typed = toOAuthRequest(request).body?.user_code ?? ''
+          const grant = await reply.server.oauth.claimUserCode(typed, user.id)
+          if (grant === null) {
+            await perIp(request)
+            return await entryPage(request, reply, user, typed.slice(0, 64), true)
+          }
+          // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
+          return reply.redirect(confirmUrl(grant.id), 302)
+        } finally {
+          end()
         }
-        const typed = toOAuthRequest(request).body?.user_code ?? ''
-        const grant = await reply.server.oauth.claimUserCode(typed, user.id)
-        if (grant === null) return await entryPage(request, reply, user, typed.slice(0, 64), true)
-        // RFC 9700 §4.12: 302 after a POST, so the browser does not re-post the form.
-        return reply.redirect(confirmUrl(grant.id), 302)
       })
     }
 

@@ -216,21 +216,14 @@ class FailureLimits {
    * that goes on is counted as running until its reply closes.
    */
   async admit (request: FastifyRequest, reply: FastifyReply): Promise<Refusal | null> {
-    const { address, clientId, account } = this.#config.claims(request)
+    const { address, account } = this.#config.claims(request)
     const addressKey = `ip|${address}`
     const pairKey = `pair|${address}|${account ?? ''}`
     // Password attempts still running count as failures until they end; client secrets do not,
     // because one backend may legitimately run many token requests at once.
     const running = (key: string): number => account === undefined ? 0 : this.#inFlight.count(key)
-    if (this.#address !== null) {
-      const state = await this.#address.read(request)
-      if (state.used + running(addressKey) >= (this.#config.perAddress ?? 0)) return { limit: 'failures-per-address', seconds: state.ttlSeconds }
-    }
-    if (clientId !== undefined) {
-      const state = await this.#clientPair.read(request)
-      if (state.used >= this.#config.perSource) return { limit: 'failures-per-client-address', seconds: state.ttlSeconds }
-    }
-    if (account === undefined) return null
+    const refused = await this.admitSource(request, running(addressKey))
+    if (refused !== null || account === undefined) return refused
     const pair = await this.#accountPair.read(request)
     if (pair.used + running(pairKey) >= this.#config.perSource) return { limit: 'failures-per-account-address', seconds: pair.ttlSeconds }
     const clean = pair.used === 0 && running(pairKey) === 0
@@ -248,6 +241,23 @@ class FailureLimits {
     if (clean) return null
     end()
     return { limit: 'account-waiting-room', seconds: Math.ceil(ms / 1000) }
+  }
+
+  /**
+   * The refusals that need no account: per address (with `running` password attempts counted as
+   * failures) and per (client, address). Uses nothing of the reply.
+   */
+  async admitSource (request: FastifyRequest, running = 0): Promise<Refusal | null> {
+    const { clientId } = this.#config.claims(request)
+    if (this.#address !== null) {
+      const state = await this.#address.read(request)
+      if (state.used + running >= (this.#config.perAddress ?? 0)) return { limit: 'failures-per-address', seconds: state.ttlSeconds }
+    }
+    if (clientId !== undefined) {
+      const state = await this.#clientPair.read(request)
+      if (state.used >= this.#config.perSource) return { limit: 'failures-per-client-address', seconds: state.ttlSeconds }
+    }
+    return null
   }
 
   /** Counts a failure against the address and against what failed. */
@@ -340,6 +350,74 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
         request.log.error({ err }, 'rate-limit store unavailable: a failure was not counted')
       }
       return payload
+    },
+  }
+}
+
+/** The failure limits of the token-side endpoints, for a host route that authenticates clients itself. */
+export interface ClientFailureLimits {
+  /**
+   * The refusal for a request from an address that failed too often (for this client, or in all):
+   * a 429 `temporarily_unavailable` error, or 503 when the counters cannot be read; `null` when
+   * the client may be authenticated. Computes no hash.
+   */
+  admit (request: FastifyRequest): Promise<OAuthError | null>
+  /** Counts a failed client authentication of this request. */
+  record (request: FastifyRequest): Promise<void>
+}
+
+/** What a client-authenticating host route is keyed by: the address and the client claimed, never an account. */
+const clientClaimsByRequest = new WeakMap<FastifyRequest, Claims>()
+
+function clientClaims (request: FastifyRequest): Claims {
+  let found = clientClaimsByRequest.get(request)
+  if (found === undefined) {
+    const params = flattenParams(request.body).params
+    found = { address: addressKey(request.ip), clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'), account: undefined }
+    clientClaimsByRequest.set(request, found)
+  }
+  return found
+}
+
+/**
+ * `rateLimitFailures` and `rateLimitIpFailures` for a route outside the routes plugin that checks
+ * client credentials (`ClientProtectedResourceView`): failures there are limited exactly as at
+ * the token endpoint, so such a route is no guessing oracle beside it. The keys are the token
+ * endpoint's, so with a shared @fastify/rate-limit store (Redis) the counters are the same ones;
+ * with the in-memory store each such route counts on its own. `null` when `rateLimitFailures` is off.
+ */
+export async function clientFailureLimits (app: FastifyInstance): Promise<ClientFailureLimits | null> {
+  const { rateLimitFailures, rateLimitIpFailures, rateLimitAccountDelaySeconds, rateLimitWindowSeconds } = app.oauth.settings
+  if (rateLimitFailures === null) return null
+  await ensureRateLimitPlugin(app)
+  const failures = new FailureLimits(app, {
+    prefix: 'oat:fail',
+    perSource: rateLimitFailures,
+    perAddress: rateLimitIpFailures,
+    maxDelaySeconds: rateLimitAccountDelaySeconds,
+    windowSeconds: rateLimitWindowSeconds,
+    claims: clientClaims,
+  })
+  return {
+    async admit (request) {
+      let refusal: Refusal | null
+      try {
+        refusal = await failures.admitSource(request)
+      } catch (err) {
+        request.log.error({ err }, 'rate-limit store unavailable')
+        return new CountersUnavailableError()
+      }
+      if (refusal === null) return null
+      request.log.info({ ip: request.ip }, 'client authentication rate limit reached')
+      notifyRateLimited(request, refusal.limit, Math.max(1, refusal.seconds), clientClaims(request).clientId)
+      return new TooManyRequestsError(refusal.seconds)
+    },
+    async record (request) {
+      try {
+        await failures.record(request, { client: true, account: false })
+      } catch (err) {
+        request.log.error({ err }, 'rate-limit store unavailable: a failure was not counted')
+      }
     },
   }
 }

@@ -93,7 +93,11 @@ export async function validateLogoutRequest (ctx: ServerContext, params: Params,
  */
 async function verifyHint (ctx: ServerContext, hint: string, issuer: string): Promise<JWTPayload | null> {
   if (ctx.oidc === null) return null
-  const options = { issuer, currentDate: ctx.clock.now() }
+  // The same keys sign this server's other JWTs: RFC 9068 access tokens (`typ: at+jwt`), logout
+  // tokens (`logout+jwt`) and signed UserInfo responses (`JWT`, but with no `exp` or `iat`). Only
+  // an ID token is a hint (RFC 8725 §3.11): its `typ` is `JWT` and OIDC Core §2 requires the
+  // claims below, so none of the others passes for one.
+  const options = { issuer, currentDate: ctx.clock.now(), typ: 'JWT', requiredClaims: ['sub', 'aud', 'exp', 'iat'] }
   try {
     if (hs256Hint(hint)) {
       const application = await hs256Audience(ctx, hint)

@@ -1,7 +1,8 @@
 // Attacker-style probes of back-channel logout: a client that registers a logout URI on the
 // server's own network gets nothing sent there; registration refuses http and fragments; a
 // logout token goes only to the relying parties of the ended session; the host's session id is
-// never stored in clear nor logged.
+// never stored in clear nor logged; no other JWT the server signs (a logout token, a JWT access
+// token, a signed UserInfo answer) passes for an ID token as `id_token_hint`.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
@@ -9,7 +10,7 @@ import t, { type Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
 import type { BackchannelLogoutEvent } from '../../lib/context.js'
 import type { CreatedApplication } from '../../lib/applications.js'
-import { getAuthorize, pkcePair, USER_HEADER } from '../helpers/authorize.js'
+import { codeClient, exchangeCode, getAuthorize, pkcePair, redirectParams, USER_HEADER } from '../helpers/authorize.js'
 import { startDocumentServer } from '../helpers/https-server.js'
 import { ALICE, createApplication, testHasher } from '../helpers/index.js'
 import { newRsaPem, oidcSettings } from '../oidc/support.js'
@@ -139,4 +140,78 @@ t.test('the host session id is never stored in clear nor logged', async (t) => {
   }
   t.ok(lines.length > 0)
   t.notOk(lines.some((line) => line.includes(HOST_SESSION_ID)), 'no log line holds it')
+})
+
+t.test('JOSE-2 only an ID token is an id_token_hint: a logout token, a JWT access token and a signed UserInfo answer, all for the same client and user, are refused', async (t) => {
+  const tokens: string[] = []
+  const rp = await startDocumentServer(t, {
+    '/bcl': (req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8') })
+      req.on('end', () => { tokens.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200).end() })
+    },
+  })
+  const loggedOut: string[] = []
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyOAuthToolkit, {
+    database: join(t.testdir(), 'oauth.db'),
+    migrate: true,
+    hasher: testHasher,
+    resolveUser: sessionUser,
+    secret: 'a-test-secret-of-at-least-32-characters',
+    logoutUser: (request) => { loggedOut.push(String(request.headers[USER_HEADER])) },
+    oidc: { privateKey: newRsaPem() },
+    // The relying party listens on loopback with a test certificate: allowed for this test only.
+    outboundHttp: { ca: rp.certificate.cert, allowPrivateAddresses: true, timeoutMs: 5000 },
+    settings: oidcSettings({
+      oidcRpInitiatedLogoutEnabled: true,
+      oidcRpInitiatedLogoutAlwaysPrompt: false,
+      backchannelLogoutPollSeconds: 0.05,
+      backchannelLogoutRetrySeconds: 0,
+      // JWT access tokens whose audience is the client itself: everything but `typ` and the
+      // claim set looks like an ID token for it.
+      accessTokenFormat: 'jwt',
+      accessTokenDefaultAudience: 'rp-client',
+    }),
+  })
+  await app.register(oauthRoutes, { prefix: '/o' })
+  await app.ready()
+  const created = await createApplication(app, {
+    clientId: 'rp-client',
+    authorizationGrantType: 'authorization-code',
+    redirectUris: ['https://rp.example.com/cb'],
+    postLogoutRedirectUris: ['https://rp.example.com/bye'],
+    skipAuthorization: true,
+    userinfoSignedResponseAlg: 'RS256',
+    backchannelLogoutUri: `${rp.origin}/bcl`,
+  })
+  const { verifier, challenge } = pkcePair()
+  const authorized = await getAuthorize(app, { response_type: 'code', client_id: 'rp-client', redirect_uri: 'https://rp.example.com/cb', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' },
+    ALICE.id, { [SESSION_HEADER]: 'hint-session' })
+  const exchanged = await exchangeCode(app, codeClient(created), redirectParams(authorized).code ?? '', { redirect_uri: 'https://rp.example.com/cb', code_verifier: verifier })
+  const { access_token: accessToken, id_token: idToken } = exchanged.json<{ access_token: string, id_token: string }>()
+  const userInfo = (await app.inject({ url: '/o/userinfo/', headers: { authorization: `Bearer ${accessToken}` } })).body
+  await app.oauth.endSessions({ hostSessionId: 'hint-session' })
+  await until(() => tokens.length > 0, 'the logout token')
+  const logoutToken = tokens[0] ?? ''
+
+  const hints: Array<[string, string]> = [['a logout token', logoutToken], ['a JWT access token', accessToken], ['a signed UserInfo answer', userInfo]]
+  for (const [name, hint] of hints) {
+    t.equal(hint.split('.').length, 3, `${name} is a JWS`)
+    const variants: Array<Record<string, string>> = [{ id_token_hint: hint, post_logout_redirect_uri: 'https://rp.example.com/bye' }, { id_token_hint: hint, client_id: 'rp-client' }]
+    for (const params of variants) {
+      const res = await app.inject({ url: `/o/logout/?${new URLSearchParams(params).toString()}`, headers: { [USER_HEADER]: ALICE.id } })
+      t.equal(res.statusCode, 400, `${name}: refused`)
+      t.equal(res.headers.location, undefined, `${name}: no redirect`)
+      t.match(res.body, 'The id_token_hint is not valid.', name)
+    }
+  }
+  t.same(loggedOut, [], 'nobody was logged out by them')
+
+  // The same requests with the genuine ID token go through (its session ended, the hint itself is still good).
+  const genuine = await app.inject({ url: `/o/logout/?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: 'https://rp.example.com/bye' }).toString()}`, headers: { [USER_HEADER]: ALICE.id } })
+  t.equal(genuine.statusCode, 302, 'the ID token is a hint')
+  t.equal(genuine.headers.location, 'https://rp.example.com/bye')
+  t.same(loggedOut, [ALICE.id])
 })

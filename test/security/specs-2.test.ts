@@ -9,4 +9,5 @@ await runSpecs(import.meta.url, [
   './request-object.spec.ts',
   './contention.spec.ts',
   './dpop.spec.ts',
+  './client-auth-endpoints.spec.ts',
 ])

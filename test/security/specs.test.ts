@@ -21,4 +21,5 @@ await runSpecs(import.meta.url, [
   './backchannel-logout.spec.ts',
   './cimd.spec.ts',
   './cimd-disabled.spec.ts',
+  './shared-address.spec.ts',
 ])

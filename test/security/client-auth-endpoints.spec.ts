@@ -1,0 +1,109 @@
+// Probes of client authentication as a class: every endpoint that checks a client's secret (token,
+// revocation, introspection, PAR, device authorization, and a host's ClientProtectedResourceView)
+// counts failures against the same BRUTE-1 limits, so none of them is a guessing oracle beside
+// the limited token endpoint. A host may set its own secret (8 characters at least), which only
+// these limits protect.
+import formbody from '@fastify/formbody'
+import type { FastifyRequest } from 'fastify'
+import t from 'tap'
+import { ClientProtectedResourceView } from '../../index.js'
+import type { SecretHasher } from '../../lib/tokens/secret-hasher.js'
+import { basicAuth, buildApp, createApplication, FORM, form, testHasher } from '../helpers/index.js'
+
+/** A host route that accepts a client's own credentials (DOT's ClientProtectedResourceView). */
+class ClientOnly extends ClientProtectedResourceView {
+  async post (request: FastifyRequest) { return { client: request.oauthClient?.clientId ?? null } }
+}
+
+/** The test hasher, counting every verification (real or dummy): a refused request must do none. */
+function countingHasher (): SecretHasher & { calls: number } {
+  const counter = {
+    calls: 0,
+    hash: async (secret: string) => await testHasher.hash(secret),
+    verify: async (secret: string, encoded: string) => { counter.calls++; return await testHasher.verify(secret, encoded) },
+    verifyDummy: async (secret: string) => { counter.calls++; return await testHasher.verifyDummy(secret) },
+  }
+  return counter
+}
+
+/** Each endpoint that authenticates clients, with a body it accepts once the client is known. */
+const ENDPOINTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
+  ['/o/token/', { grant_type: 'client_credentials' }],
+  ['/o/revoke-token/', { token: 'some-token' }],
+  ['/o/introspect/', { token: 'some-token' }],
+  ['/o/par/', { response_type: 'code', redirect_uri: 'https://client.example.com/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }],
+  ['/o/device-authorization/', {}],
+]
+
+t.test('BRUTE-1 every endpoint that checks a client secret refuses an address from its 11th failure, before any hash, and never the right secret from elsewhere', async (t) => {
+  const hasher = countingHasher()
+  const app = await buildApp(t, { hasher, settings: { deviceFlowEnabled: true } })
+  let n = 0
+  for (const [url, body] of ENDPOINTS) {
+    n++
+    // A weak secret a host chose: only the limits stand between it and an online guesser.
+    const { application } = await createApplication(app, { authorizationGrantType: 'authorization-code', redirectUris: ['https://client.example.com/cb'], clientSecret: 'weak-secret' })
+    const attacker = `10.9.${n}.1`
+    const send = async (secret: string, remoteAddress: string) => await app.inject({
+      method: 'POST', url, remoteAddress, headers: { ...FORM, authorization: basicAuth(application.clientId, secret) }, payload: form(body),
+    })
+    const before = hasher.calls
+    const statuses: number[] = []
+    for (let i = 0; i < 15; i++) statuses.push((await send(`guess-${i}`, attacker)).statusCode)
+    t.same(statuses, [...Array(10).fill(401), ...Array(5).fill(429)], `${url}: guesses 11-15 are refused`)
+    t.equal(hasher.calls - before, 10, `${url}: refused guesses computed no hash`)
+    const right = await send('weak-secret', attacker)
+    t.equal(right.statusCode, 429, `${url}: the right secret from the guessing address is refused too (no oracle)`)
+    t.equal(right.json<{ error: string }>().error, 'temporarily_unavailable', `${url}: in the endpoint's JSON`)
+    const elsewhere = await send('weak-secret', `10.9.${n}.2`)
+    t.notOk([401, 429].includes(elsewhere.statusCode), `${url}: the right secret from another address is authenticated (${elsewhere.statusCode})`)
+  }
+})
+
+t.test('BRUTE-1 failures at one endpoint count at the others: spreading guesses over the endpoints gains nothing', async (t) => {
+  const app = await buildApp(t, { settings: { deviceFlowEnabled: true } })
+  const { application } = await createApplication(app, { authorizationGrantType: 'authorization-code', redirectUris: ['https://client.example.com/cb'], clientSecret: 'weak-secret' })
+  const statuses: number[] = []
+  for (let i = 0; i < 10; i++) {
+    const [url, body] = ENDPOINTS[i % ENDPOINTS.length] ?? ENDPOINTS[0] ?? ['', {}]
+    statuses.push((await app.inject({ method: 'POST', url, remoteAddress: '10.9.99.1', headers: { ...FORM, authorization: basicAuth(application.clientId, `guess-${i}`) }, payload: form(body) })).statusCode)
+  }
+  t.same(statuses, Array(10).fill(401), 'ten guesses spread over the five endpoints')
+  for (const [url, body] of ENDPOINTS) {
+    const res = await app.inject({ method: 'POST', url, remoteAddress: '10.9.99.1', headers: { ...FORM, authorization: basicAuth(application.clientId, 'weak-secret') }, payload: form(body) })
+    t.equal(res.statusCode, 429, `${url}: the eleventh attempt is refused`)
+  }
+})
+
+t.test('BRUTE-1 a ClientProtectedResourceView counts failed client secrets like the token endpoint: refused from the 11th, before any hash, never elsewhere', async (t) => {
+  const hasher = countingHasher()
+  const app = await buildApp(t, { hasher })
+  await app.register(formbody)
+  await app.register(ClientOnly.asView('/api/client'))
+  const { application } = await createApplication(app, { clientSecret: 'weak-secret' })
+  const send = async (secret: string, remoteAddress: string) => await app.inject({
+    method: 'POST', url: '/api/client', remoteAddress, headers: { ...FORM, authorization: basicAuth(application.clientId, secret) }, payload: form({ x: '1' }),
+  })
+  const statuses: number[] = []
+  for (let i = 0; i < 15; i++) statuses.push((await send(`guess-${i}`, '10.8.0.1')).statusCode)
+  t.same(statuses, [...Array(10).fill(403), ...Array(5).fill(429)], 'DOT\'s bare 403 for the first ten, then refused')
+  t.equal(hasher.calls, 10, 'refused guesses computed no hash')
+  const right = await send('weak-secret', '10.8.0.1')
+  t.equal(right.statusCode, 429, 'the right secret from the guessing address is refused too (no oracle)')
+  t.ok(Number(right.headers['retry-after']) >= 1, 'with Retry-After')
+  const elsewhere = await send('weak-secret', '10.8.0.2')
+  t.equal(elsewhere.statusCode, 200, 'the right secret from another address is accepted')
+  t.same(elsewhere.json(), { client: application.clientId })
+  const body = await app.inject({ method: 'POST', url: '/api/client', remoteAddress: '10.8.0.1', headers: FORM, payload: form({ client_id: application.clientId, client_secret: 'weak-secret' }) })
+  t.equal(body.statusCode, 429, 'credentials in the body are the same client at the same address')
+
+  const off = await buildApp(t, { settings: { rateLimitFailures: null } })
+  await off.register(formbody)
+  await off.register(ClientOnly.asView('/api/client'))
+  const other = await createApplication(off, { clientSecret: 'weak-secret' })
+  for (let i = 0; i < 12; i++) {
+    await off.inject({ method: 'POST', url: '/api/client', remoteAddress: '10.8.0.3', headers: { ...FORM, authorization: basicAuth(other.application.clientId, `guess-${i}`) }, payload: form({ x: '1' }) })
+  }
+  const allowed = await off.inject({ method: 'POST', url: '/api/client', remoteAddress: '10.8.0.3', headers: { ...FORM, authorization: basicAuth(other.application.clientId, 'weak-secret') }, payload: form({ x: '1' }) })
+  t.equal(allowed.statusCode, 200, 'with rateLimitFailures null nothing is limited')
+})
