@@ -47,7 +47,9 @@ async function issueToken (ctx: ServerContext, client: AuthenticatedClient, gran
     notifyTokenIssued(ctx, client.application, grant.grantType, result.rows, result.idToken !== undefined)
     if (result.refreshed !== undefined) notifyTokenRefreshed(ctx, client.application, result.refreshed, result.rows)
   }
-  return noStoreJson(200, tokenResponseBody(result.tokens, result.rows, result.idToken), nonceHeader(ctx))
+  // A pair answered again (a refresh retried inside the grace period) says how long it has left.
+  const answeredAt = result.reissued === true ? ctx.clock.now() : undefined
+  return noStoreJson(200, tokenResponseBody(result.tokens, result.rows, result.idToken, answeredAt), nonceHeader(ctx))
 }
 
 /** RFC 6749 §4.1.3 and friends: parameters travel form-encoded in the body. */

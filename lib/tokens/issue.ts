@@ -109,20 +109,25 @@ export interface TokenResponseBody {
 }
 
 /**
- * The `expires_in` of an access token just issued (RFC 6749 §4.2.2, §5.1): the lifetime it was
- * issued with, its expiry less its creation, in whole seconds. Not what is left of it once the
- * response is written: a commit that waited for the write lock does not shave a second off.
+ * The `expires_in` of an access token (RFC 6749 §4.2.2, §5.1), in whole seconds: for a token just
+ * issued, the lifetime it was issued with (its expiry less its creation), not what is left of it
+ * once the response is written, so that a commit that waited for the write lock does not shave a
+ * second off; for a token issued earlier and answered again (`answeredAt`: a refresh retried inside
+ * the grace period), what is left of it then.
  */
-export function issuedLifetime (record: Pick<AccessTokenRecord, 'expiresAt' | 'createdAt'>): number {
-  return Math.max(0, Math.round((record.expiresAt.getTime() - record.createdAt.getTime()) / 1000))
+export function issuedLifetime (record: Pick<AccessTokenRecord, 'expiresAt' | 'createdAt'>, answeredAt: Date = record.createdAt): number {
+  return Math.max(0, Math.round((record.expiresAt.getTime() - answeredAt.getTime()) / 1000))
 }
 
-/** Builds the §5.1 body from the clear tokens and the rows just written. */
-export function tokenResponseBody (tokens: TokenPair, rows: IssuedTokenRows, idToken?: string): TokenResponseBody {
+/**
+ * Builds the §5.1 body from the clear tokens and the rows just written (or, with `answeredAt`,
+ * rows written earlier and answered again).
+ */
+export function tokenResponseBody (tokens: TokenPair, rows: IssuedTokenRows, idToken?: string, answeredAt?: Date): TokenResponseBody {
   const body: TokenResponseBody = {
     access_token: tokens.accessToken,
     token_type: rows.accessToken.jkt === '' ? 'Bearer' : 'DPoP',
-    expires_in: issuedLifetime(rows.accessToken),
+    expires_in: issuedLifetime(rows.accessToken, answeredAt),
     scope: rows.accessToken.scope,
   }
   if (tokens.refreshToken !== null) body.refresh_token = tokens.refreshToken
