@@ -54,8 +54,8 @@ export function migratedDatabaseFile (path: string): void {
     const file = join(dir, 'template.db')
     const db = openSqlite(file)
     migrateSqlite(db)
-    // One self-contained file: the WAL folded in and switched off (the store turns it on again).
-    db.pragma('journal_mode = DELETE')
+    // One self-contained file: closing the last connection folds the WAL into it and removes the
+    // WAL file. The file stays in WAL mode, so a copy opens without switching journal modes.
     db.close()
     template = file
   }
