@@ -1,6 +1,6 @@
 // From the example app's environment to the options it is built with, and from a start-up error
 // to the one line `npm start` prints for it: server.ts runs both, and the tests that run the
-// example app inside their own process (test/example-app/support.ts) build it from the same
+// example app inside their own process (test/example-app/in-process.ts) build it from the same
 // environment with the same options, so they serve what `npm start` would.
 import { ImproperlyConfiguredError } from 'fastify-oauth-toolkit'
 import type { ExampleAppOptions } from './app.js'
