@@ -20,16 +20,16 @@ export function cimdEnvironment (env: NodeJS.ProcessEnv = process.env): CimdEnvi
 }
 
 /** The example app's environment: HOST, PORT, ISSUER, SESSION_SECRET, OAT_CLIENT_SECRET_SEALING_KEY and the CIMD switches, checked. */
-export function environment (): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined, cimd: CimdEnvironment } {
-  const host = process.env.HOST ?? '127.0.0.1'
-  const rawPort = process.env.PORT ?? '8000'
+export function environment (env: NodeJS.ProcessEnv = process.env): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined, cimd: CimdEnvironment } {
+  const host = env.HOST ?? '127.0.0.1'
+  const rawPort = env.PORT ?? '8000'
   const port = Number(rawPort)
   if (!/^\d+$/.test(rawPort) || !Number.isSafeInteger(port) || port > 65535) throw new StartupError(`PORT must be a port number from 0 to 65535; got "${rawPort}"`)
-  const secret = process.env.SESSION_SECRET
+  const secret = env.SESSION_SECRET
   if (secret !== undefined && secret.length < 32) throw new StartupError(`SESSION_SECRET must be at least 32 characters; got ${secret.length}`)
   // The same variable the CLI reads, so `createapplication --algorithm HS256` and the server agree.
-  const sealingKey = process.env.OAT_CLIENT_SECRET_SEALING_KEY
-  return { host, port, issuer: exampleIssuer(host, port), secret, sealingKey: sealingKey === '' ? undefined : sealingKey, cimd: cimdEnvironment() }
+  const sealingKey = env.OAT_CLIENT_SECRET_SEALING_KEY
+  return { host, port, issuer: exampleIssuer(host, port, env.ISSUER), secret, sealingKey: sealingKey === '' ? undefined : sealingKey, cimd: cimdEnvironment(env) }
 }
 
 /**
@@ -38,8 +38,7 @@ export function environment (): { host: string, port: number, issuer: string, se
  * change discovery, the ID token `iss` or the device `verification_uri`. Listening beyond
  * loopback needs ISSUER: the server cannot know the public URL clients reach it at.
  */
-function exampleIssuer (host: string, port: number): string {
-  const configured = process.env.ISSUER
+function exampleIssuer (host: string, port: number, configured: string | undefined): string {
   if (configured !== undefined && configured !== '') return configured
   const loopback = new Map([['127.0.0.1', '127.0.0.1'], ['localhost', 'localhost'], ['::1', '[::1]'], ['[::1]', '[::1]']])
   const name = loopback.get(host)

@@ -1,15 +1,19 @@
-// Two example-app processes (the program `npm start` runs, on two ports) sharing one PostgreSQL database, as two
-// instances behind a load balancer (issue 6; SECURITY-TARGETS CODE-2, RT-2, STORE-3 [PG]): what
-// one instance issues, consumes or revokes is at once what the other sees. Both cache verified
-// tokens (issue 7, on by default); a revocation on one reaches the other's cache by NOTIFY in the
-// revoking transaction. Skipped without PostgreSQL unless OAT_REQUIRE_POSTGRES=1.
+// Two example-app instances on two ports sharing one PostgreSQL database, as two instances behind
+// a load balancer (issue 6; SECURITY-TARGETS CODE-2, RT-2, STORE-3 [PG]): what one instance
+// issues, consumes or revokes is at once what the other sees. Both cache verified tokens (issue
+// 7, on by default); a revocation on one reaches the other's cache by NOTIFY in the revoking
+// transaction. A is the program `npm start` runs, in its own process; B runs in this test's
+// process (in-process.ts), built from the same environment by the same code: that spares a node
+// start and still keeps A and B in two processes, so only PostgreSQL carries what one does to the
+// other. Skipped without PostgreSQL unless OAT_REQUIRE_POSTGRES=1.
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import t from 'tap'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { cli } from '../cli/helpers.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
-import { Browser, parseForm, scriptRun, startExampleApp } from './support.js'
+import { createUser, runExampleApp } from './in-process.js'
+import { Browser, parseForm, startExampleApp } from './support.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback'
 const CODE_VERIFIER = 'multi-instance-code-verifier-of-at-least-43-characters'
@@ -28,14 +32,14 @@ const url = await postgresTestDatabase(t)
 if (url !== null) {
   t.test('two instances on one PostgreSQL database act as one server', async (t) => {
     // Both start at once and both migrate: the advisory lock lets one apply, the other wait.
-    const [a, b] = await Promise.all([startExampleApp(t, { database: url }), startExampleApp(t, { database: url })])
+    const [a, b] = await Promise.all([startExampleApp(t, { database: url }), runExampleApp(t, { database: url })])
     const create = async (...args: string[]): Promise<{ client_id: string, client_secret: string }> => {
       const r = await cli(['createapplication', ...args, '--database', url, '--json'])
       if (r.code !== 0) throw new Error(r.stderr)
       return JSON.parse(r.stdout) as { client_id: string, client_secret: string }
     }
     const [, web, service, native] = await Promise.all([
-      scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], a.env),
+      createUser(a, 'alice', 'wonderland'),
       create('public', 'authorization-code', '--name', 'Web app', '--redirect-uris', REDIRECT_URI),
       create('confidential', 'client-credentials', '--name', 'Service'),
       create('public', 'password', '--name', 'Native app'),

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const EXAMPLE_APP = new URL('../../example-app/', import.meta.url).href
 // esbuild comes with tsx (a devDependency); resolve it from there rather than rely on hoisting.
 const requireFromTsx = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))
 const ESBUILD_VERSION = requireFromTsx('esbuild/package.json').version
@@ -26,6 +27,12 @@ export async function resolve (specifier, context, nextResolve) {
       (specifier.startsWith('./') || specifier.startsWith('../'))) {
     const url = new URL(`${specifier.slice(0, -3)}.ts`, parent)
     if (existsSync(url)) return { url: url.href, format: 'module', shortCircuit: true }
+  }
+  // The example app imports the toolkit by its package name, which `npm start` resolves to the
+  // source (--conditions=oauth-toolkit-source); the tests that run it in their own process
+  // (test/example-app/in-process.ts) get the same files, not a build that may not exist.
+  if (parent !== undefined && parent.startsWith(EXAMPLE_APP) && (specifier === 'fastify-oauth-toolkit' || specifier.startsWith('fastify-oauth-toolkit/'))) {
+    return await nextResolve(specifier, { ...context, conditions: [...context.conditions, 'oauth-toolkit-source'] })
   }
   return await nextResolve(specifier, context)
 }

@@ -1,45 +1,47 @@
 // The staff administration pages in a real browser: Debian's chromium driven by playwright-core
 // against the example app, where the tutorial user alice is staff. Log in, filter the
 // applications, edit one, revoke a user's refresh token family and see the token endpoint refuse
-// it. A screenshot of each page goes to test-results/screenshots/admin-*.png.
-import { existsSync, mkdirSync } from 'node:fs'
+// it. A screenshot of each page goes to test-results/screenshots/admin-*.png. Run by
+// chromium.test.ts, first on the app it shares with management.ts: the filters count every
+// application of the server, so none but these two may exist yet.
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import t from 'tap'
-import { ROOT, scriptRun, startExampleApp } from '../example-app/support.js'
+import type { Browser } from 'playwright-core'
+import type { Test } from 'tap'
+import { cli } from '../cli/helpers.js'
+import { createUser } from '../example-app/in-process.js'
+import { ROOT, type ExampleServer } from '../example-app/support.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
 
-if (!existsSync(CHROMIUM)) {
-  if (process.env.OAT_REQUIRE_BROWSER === '1') throw new Error(`chromium not found at ${CHROMIUM}`)
-  t.plan(0, `skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
-} else {
-  t.test('staff pages in chromium: log in as staff, filter applications, edit one, revoke a refresh token family', async (t) => {
-    const server = await startExampleApp(t)
+/** The staff pages in `browser` (chromium) against the example app at `server`, which holds no application yet. */
+export async function adminPagesTests (t: Test, browser: Browser, server: ExampleServer): Promise<void> {
+  await t.test('staff pages in chromium: log in as staff, filter applications, edit one, revoke a refresh token family', async (t) => {
+    // The CLI in process (the README quick start test runs it through npm).
+    const create = async (...args: string[]): Promise<string> => {
+      const r = await cli(['createapplication', ...args, '--database', server.database, '--json'])
+      if (r.code !== 0) throw new Error(r.stderr)
+      return r.stdout
+    }
     const [, , cliOut] = await Promise.all([
-      scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], server.env),
-      scriptRun('cli', ['createapplication', 'confidential', 'client-credentials', '--name', 'Billing export', '--database', server.database, '--json'], server.env),
-      scriptRun('cli', ['createapplication', 'public', 'password', '--name', 'Tutorial CLI', '--database', server.database, '--json'], server.env),
+      createUser(server, 'alice', 'wonderland'),
+      create('confidential', 'client-credentials', '--name', 'Billing export'),
+      create('public', 'password', '--name', 'Tutorial CLI'),
     ])
-    const cli = JSON.parse(cliOut) as { client_id: string }
+    const tutorialCli = JSON.parse(cliOut) as { client_id: string }
     const tokenRequest = async (fields: Record<string, string>): Promise<Response> => await fetch(`${server.base}/o/token/`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: cli.client_id, ...fields }).toString(),
+      body: new URLSearchParams({ client_id: tutorialCli.client_id, ...fields }).toString(),
     })
     const issued = await tokenRequest({ grant_type: 'password', username: 'alice', password: 'wonderland', scope: 'read' })
     t.equal(issued.status, 200)
     const { refresh_token: refreshToken, access_token: accessToken } = await issued.json() as { refresh_token: string, access_token: string }
     mkdirSync(SCREENSHOTS, { recursive: true })
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
-    t.teardown(() => browser.close())
+    // A page of its own context: cookies of its own, logged out.
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    t.teardown(() => page.context().close())
     const shot = async (name: string): Promise<void> => { await page.screenshot({ path: join(SCREENSHOTS, `admin-${name}.png`), fullPage: true }) }
 
     // Anonymous: the login page, then back to the staff pages.

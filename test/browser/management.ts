@@ -1,40 +1,34 @@
 // The management pages in a real browser: Debian's chromium driven by playwright-core against
-// the example app (the program `npm start` runs). Log in, register an application, read its secret, authorize
-// it by clicking, find the grant under authorized tokens, revoke it, and see the API refuse the
-// token, then see the pages in French. A screenshot of each page goes to test-results/screenshots/.
-import { existsSync, mkdirSync } from 'node:fs'
+// the example app. Log in, register an application, read its secret, authorize it by clicking,
+// find the grant under authorized tokens, revoke it, and see the API refuse the token, then see
+// the pages in French. A screenshot of each page goes to test-results/screenshots/. Run by
+// chromium.test.ts on the app it shares with admin.ts; its user bob sees only his own
+// applications and grants.
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Page } from 'playwright-core'
-import t, { type Test } from 'tap'
-import { ROOT, scriptRun, startExampleApp } from '../example-app/support.js'
+import type { Browser, Page } from 'playwright-core'
+import type { Test } from 'tap'
+import { createUser } from '../example-app/in-process.js'
+import { ROOT, type ExampleServer } from '../example-app/support.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
 
-if (!existsSync(CHROMIUM)) {
-  // CI installs chromium and sets OAT_REQUIRE_BROWSER=1, so this never skips there.
-  if (process.env.OAT_REQUIRE_BROWSER === '1') throw new Error(`chromium not found at ${CHROMIUM}`)
-  t.plan(0, `skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
-} else {
-  t.test('management pages in chromium: register, authorize, revoke', async (t) => {
-    const server = await startExampleApp(t)
-    await scriptRun('example', ['createuser', 'alice', '--password', 'wonderland'], server.env)
+/** The management pages in `browser` (chromium) against the example app at `server`. */
+export async function managementPagesTests (t: Test, browser: Browser, server: ExampleServer): Promise<void> {
+  await t.test('management pages in chromium: register, authorize, revoke', async (t) => {
+    await createUser(server, 'bob', 'wonderland')
     mkdirSync(SCREENSHOTS, { recursive: true })
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
-    t.teardown(() => browser.close())
+    // A page of its own context: cookies of its own, logged out.
     const page = await browser.newPage()
+    t.teardown(() => page.context().close())
     const shot = async (name: string): Promise<void> => { await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true }) }
 
     // Log in (the management pages send anonymous users to the login page and back).
     await page.goto(`${server.base}/o/applications/`)
     t.match(page.url(), /\/accounts\/login\/\?next=/)
     await shot('01-login')
-    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Username').fill('bob')
     await page.getByLabel('Password').fill('wonderland')
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.waitForURL(`${server.base}/o/applications/`)
