@@ -105,7 +105,9 @@ export function exampleSettings (options: Pick<ExampleAppOptions, 'oidcPrivateKe
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   // The toolkit's serializers keep tokens and codes in URLs out of every request log.
   const logger: FastifyServerOptions['logger'] = options.logger === true ? { serializers: oauthLogSerializers } : false
-  const app = Fastify({ logger })
+  // Plugins load while the server starts, migrations of a new database included: Fastify's 10 s
+  // for each is short for a first start against a remote or busy PostgreSQL.
+  const app = Fastify({ logger, pluginTimeout: 60_000 })
   // On PostgreSQL one pool serves the toolkit and the users. The toolkit leaves a pool it is
   // given open, so the app ends it when it closes.
   let pool: pg.Pool | null = null
