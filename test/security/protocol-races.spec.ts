@@ -3,8 +3,10 @@
 // instances, fired at once. REG-RACE: an RFC 7592 update rotates the registration access token,
 // a credential as a refresh token is; of concurrent updates presenting one token exactly one is
 // applied (before, every one answered 200 with its own "new" token and secret, the last write won
-// and only its token worked). PAR-RACE, JTI-RACE: a pushed request's decision, a client
-// assertion's `jti` and a DPoP proof's `jti` are used once under concurrency too.
+// and only its token worked). PAR-RACE: a pushed request opened many times at once shows every
+// one the consent page (before, the losers of the race to start it got the error page, a reload
+// a moment later did not), and its decision is used once. JTI-RACE: a client assertion's `jti`
+// and a DPoP proof's `jti` are used once under concurrency too.
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { SignJWT } from 'jose'
@@ -75,14 +77,19 @@ for (const postgres of [false, true]) {
     }
   })
 
-  t.test(`PAR-RACE JTI-RACE ${backend}: a pushed request's consent, a client assertion and a DPoP proof, each sent ${N} times at once, are used once`, async (t) => {
+  t.test(`PAR-RACE JTI-RACE ${backend}: a pushed request's page and decision, a client assertion and a DPoP proof, each sent ${N} times at once`, async (t) => {
     const apps = await instances(t, postgres)
     if (apps === null) return
     const [a] = apps
     const created = await createCodeApplication(a)
     const auth = basicAuth(created.application.clientId, created.clientSecret ?? '')
     const pushed = await a.inject({ method: 'POST', url: '/o/par/', headers: { ...FORM, authorization: auth }, payload: form({ response_type: 'code', redirect_uri: REDIRECT_URI, code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }) })
-    const consent = parseConsent(await getAuthorize(a, { client_id: created.application.clientId, request_uri: pushed.json<{ request_uri: string }>().request_uri }))
+    const requestUri = pushed.json<{ request_uri: string }>().request_uri
+    const pages = await burst(apps, async (app) => await getAuthorize(app, { client_id: created.application.clientId, request_uri: requestUri }))
+    t.same(pages.map((r) => r.statusCode), pages.map(() => 200), 'its first use, opened many times at once, shows every one the consent page (RFC 9126 §7.3 reloads)')
+    const last = pages.at(-1)
+    if (last === undefined) throw new Error('no page')
+    const consent = parseConsent(last)
     const decisions = await burst(apps, async (app) => await postDecision(app, consent))
     t.equal(decisions.filter((r) => r.statusCode === 302).length, 1, 'one decision redirects with a code')
     t.equal(decisions.filter((r) => r.statusCode === 400).length, N - 1, 'the others get the error page')
