@@ -85,7 +85,11 @@ export async function expandPushedRequest (ctx: ServerContext, application: Appl
     return unusable()
   }
   if (record.startedAt === null && !await ctx.store.startPushedAuthorizationRequest(record.id, now, addSeconds(now, PUSHED_REQUEST_WINDOW_SECONDS))) {
-    return unusable()
+    // Another request started it meanwhile (a double click, a browser opening the page twice):
+    // that is the reload §7.3 allows, so it goes on as one that came a moment later would.
+    // Consumed or expired in the meantime, it is refused.
+    const started = await ctx.store.findPushedAuthorizationRequest(record.checksum)
+    if (started === null || started.startedAt === null || started.consumedAt !== null || started.expiresAt.getTime() <= now.getTime()) return unusable()
   }
   const params: Record<string, string> = { ...record.parameters }
   const carried: Record<string, string> = { client_id: application.clientId, request_uri: requestUri }

@@ -270,8 +270,10 @@ export async function updateRegistrationEndpoint (ctx: ServerContext, clientId: 
     // An administrator's introspection permission survives an update, unless the client turns
     // public (then it could no longer authenticate to use it), as on the management pages.
     ...(clientType === 'public' ? { allowIntrospection: false } : {}),
-  }, { accessTokenChecksum: newToken === null ? registration.accessTokenChecksum : tokenChecksum(newToken), metadata: extraMetadata(metadata) }, now)
-  if (updated === null) throw invalidToken('client deleted during the update')
+  }, { accessTokenChecksum: newToken === null ? registration.accessTokenChecksum : tokenChecksum(newToken), metadata: extraMetadata(metadata) }, now, registration.accessTokenChecksum)
+  // Deleted meanwhile, or a concurrent update presenting the same token rotated it first: that
+  // token is spent, as a refresh token is (nothing was changed, no secret or token handed out).
+  if (updated === null) throw invalidToken('client deleted or registration access token rotated during the update')
   notifyClientUpdated(ctx, updated, 'dynamic-registration', clientSecret !== null)
   const extra: Record<string, unknown> = {}
   if (clientSecret !== null) Object.assign(extra, { client_secret: clientSecret, client_secret_expires_at: 0 })

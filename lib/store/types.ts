@@ -357,9 +357,12 @@ export interface Store {
   findClientRegistration (applicationId: number): Promise<ClientRegistrationRecord | null>
   /**
    * Applies application changes (except `selfRegistered`: the client stays self-registered) and
-   * replaces the registration's token checksum and metadata in one transaction; `null` when gone.
+   * replaces the registration's token checksum and metadata in one transaction, only while the
+   * stored token checksum is still `presentedChecksum` (the token the update was authenticated
+   * with): of concurrent updates presenting one token, exactly one is applied, so a rotated token
+   * is dead for requests already in flight too. `null` when gone or no longer that token (nothing changed).
    */
-  updateClientRegistration (applicationId: number, changes: ApplicationChanges, registration: NewClientRegistration, now: Date): Promise<Application | null>
+  updateClientRegistration (applicationId: number, changes: ApplicationChanges, registration: NewClientRegistration, now: Date, presentedChecksum: string): Promise<Application | null>
 
   // pushed authorization requests (RFC 9126)
   /** Inserts a pushed request (and deletes those expired and never started before `now`). */

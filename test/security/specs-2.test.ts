@@ -1,5 +1,5 @@
 // The other half of test/security's in-process spec files (see specs.test.ts): the rate-limit,
-// redirect-fuzzing, request-object, contention and DPoP probes, the bundle's longest.
+// redirect-fuzzing, request-object, contention, protocol-race and DPoP probes, the bundle's longest.
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
@@ -10,4 +10,5 @@ await runSpecs(import.meta.url, [
   './contention.spec.ts',
   './dpop.spec.ts',
   './client-auth-endpoints.spec.ts',
+  './protocol-races.spec.ts',
 ])

@@ -34,14 +34,25 @@ export function registrationContract (t: Test, open: OpenHarness): void {
     t.same(rows.map((r) => r.access_token_checksum), [tokenChecksum('rat-1')], 'only the checksum is stored')
 
     const updated = await store.updateClientRegistration(application.id, { name: 'Renamed', requirePushedAuthorizationRequests: false },
-      { accessTokenChecksum: tokenChecksum('rat-2'), metadata: { software_id: 'x' } }, at(10))
+      { accessTokenChecksum: tokenChecksum('rat-2'), metadata: { software_id: 'x' } }, at(10), tokenChecksum('rat-1'))
     t.equal(updated?.name, 'Renamed')
     t.equal(updated?.requirePushedAuthorizationRequests, false)
     const after = await store.findClientRegistration(application.id)
     t.equal(after?.accessTokenChecksum, tokenChecksum('rat-2'))
     t.same(after?.metadata, { software_id: 'x' })
     t.same(after?.updatedAt, at(10))
-    t.equal(await store.updateClientRegistration(999999, { name: 'x' }, { accessTokenChecksum: 'c', metadata: {} }, at(11)), null)
+    t.equal(await store.updateClientRegistration(999999, { name: 'x' }, { accessTokenChecksum: 'c', metadata: {} }, at(11), 'c'), null)
+    t.equal(await store.updateClientRegistration(application.id, { name: 'Stale' }, { accessTokenChecksum: tokenChecksum('rat-3'), metadata: {} }, at(12), tokenChecksum('rat-1')),
+      null, 'an update presenting the token already replaced changes nothing')
+    t.equal((await store.findApplicationById(application.id))?.name, 'Renamed')
+    t.equal((await store.findClientRegistration(application.id))?.accessTokenChecksum, tokenChecksum('rat-2'))
+    // Concurrent updates presenting one token: exactly one replaces it (the token rotates like a refresh token).
+    const racing = await Promise.all(Array.from({ length: 10 }, async (_, i) =>
+      await store.updateClientRegistration(application.id, { name: `Racer ${i}` }, { accessTokenChecksum: tokenChecksum(`rat-race-${i}`), metadata: {} }, at(13), tokenChecksum('rat-2'))))
+    const winners = racing.flatMap((app, i) => app === null ? [] : [i])
+    t.equal(winners.length, 1, 'one concurrent update wins')
+    t.equal((await store.findApplicationById(application.id))?.name, `Racer ${winners[0] ?? -1}`)
+    t.equal((await store.findClientRegistration(application.id))?.accessTokenChecksum, tokenChecksum(`rat-race-${winners[0] ?? -1}`))
 
     t.equal(await store.findClientRegistration((await newApplication(store, { clientId: 'plain' })).id), null, 'host-created applications have no registration')
     t.equal((await store.findApplicationByClientId('plain'))?.requirePushedAuthorizationRequests, false)
@@ -59,7 +70,7 @@ export function registrationContract (t: Test, open: OpenHarness): void {
     t.same(await query('SELECT token_endpoint_auth_method, allowed_scopes FROM oauth2_application WHERE client_id = \'dyn-policy\''),
       [{ token_endpoint_auth_method: 'client_secret_post', allowed_scopes: 'read write' }])
     const updated = await store.updateClientRegistration(application.id, { tokenEndpointAuthMethod: 'client_secret_basic', allowedScopes: null },
-      { accessTokenChecksum: tokenChecksum('rat-p'), metadata: {} }, at(5))
+      { accessTokenChecksum: tokenChecksum('rat-p'), metadata: {} }, at(5), tokenChecksum('rat-p'))
     t.match(updated, { tokenEndpointAuthMethod: 'client_secret_basic', allowedScopes: null })
     t.match(await store.updateApplication(application.id, { allowedScopes: [] }, at(6)), { allowedScopes: [] }, 'an empty list is kept (nothing allowed), not unrestricted')
     t.match(await store.updateApplication(application.id, { name: 'n' }, at(7)), { tokenEndpointAuthMethod: 'client_secret_basic', allowedScopes: [] }, 'untouched by other changes')
@@ -74,7 +85,7 @@ export function registrationContract (t: Test, open: OpenHarness): void {
     const { application } = await store.registerClient({ ...base(), clientId: 'dyn-flag', selfRegistered: false }, { accessTokenChecksum: 'c', metadata: {} })
     t.equal(application.selfRegistered, true, 'a registration record means self-registered')
     t.equal((await store.findApplicationByClientId('dyn-flag'))?.selfRegistered, true)
-    const updated = await store.updateClientRegistration(application.id, { name: 'Vetted?', selfRegistered: false }, { accessTokenChecksum: 'c2', metadata: {} }, at(5))
+    const updated = await store.updateClientRegistration(application.id, { name: 'Vetted?', selfRegistered: false }, { accessTokenChecksum: 'c2', metadata: {} }, at(5), 'c')
     t.equal(updated?.name, 'Vetted?')
     t.equal(updated?.selfRegistered, true, 'the client cannot vouch for itself')
     t.equal((await store.findApplicationById(application.id))?.selfRegistered, true)

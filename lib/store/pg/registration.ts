@@ -4,7 +4,7 @@ import type { RegistrationMethods } from '../shared/methods.js'
 import {
   clientRegistrationChanges, newClientRegistrationToRow, newPushedAuthorizationRequestToRow, registeredApplicationToRow, registrationChangesToRow,
 } from '../shared/rows.js'
-import { byId, expiredPushedRequests, pushedRequestConsumption, pushedRequestStart } from '../shared/rules.js'
+import { byId, expiredPushedRequests, pushedRequestConsumption, pushedRequestStart, registrationHolding } from '../shared/rules.js'
 import type { PgDb } from './open.js'
 import { one } from './token-inserts.js'
 import { applications, clientRegistrations, pushedAuthorizationRequests } from './schema.js'
@@ -28,12 +28,15 @@ export function pgRegistrationMethods (db: PgDb): RegistrationMethods {
       return mapOrNull((await db.select().from(clientRegistrations).where(eq(clientRegistrations.applicationId, applicationId)))[0], toClientRegistration)
     },
 
-    async updateClientRegistration (applicationId, changes, registration, now) {
+    async updateClientRegistration (applicationId, changes, registration, now, presentedChecksum) {
       return await db.transaction(async (t) => {
+        // The token is checked and replaced first: a racing update presenting the same token waits
+        // for this row lock, re-checks the condition on the new checksum and changes nothing.
+        const swapped = (await t.update(clientRegistrations).set(clientRegistrationChanges(registration, now))
+          .where(registrationHolding(clientRegistrations, applicationId, presentedChecksum))).rowCount === 1
+        if (!swapped) return null
         const [row] = await t.update(applications).set(registrationChangesToRow(changes, now)).where(byId(applications, applicationId)).returning()
-        if (row === undefined) return null
-        await t.update(clientRegistrations).set(clientRegistrationChanges(registration, now)).where(eq(clientRegistrations.applicationId, applicationId))
-        return toApplication(row)
+        return row === undefined ? null : toApplication(row)
       })
     },
 

@@ -150,6 +150,17 @@ export function deviceGrantRedemption (deviceGrants: AnyTable<'deviceGrants'>, i
   }
 }
 
+// dynamic client registration (RFC 7592)
+
+/**
+ * `updateClientRegistration`'s condition: the application's registration still holds the
+ * registration access token the update presented. The token is a rotating credential, like a
+ * refresh token: of concurrent updates presenting one token, exactly one replaces it.
+ */
+export function registrationHolding (registrations: AnyTable<'clientRegistrations'>, applicationId: number, accessTokenChecksum: string): SQL | undefined {
+  return and(eq(registrations.applicationId, applicationId), eq(registrations.accessTokenChecksum, accessTokenChecksum))
+}
+
 // pushed authorization requests (RFC 9126)
 
 /** Those expired and never used: nothing can redeem them any more, so a new push deletes them (not cleartokens). */

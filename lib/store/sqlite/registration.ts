@@ -4,7 +4,7 @@ import type { RegistrationMethods } from '../shared/methods.js'
 import {
   clientRegistrationChanges, newClientRegistrationToRow, newPushedAuthorizationRequestToRow, registeredApplicationToRow, registrationChangesToRow,
 } from '../shared/rows.js'
-import { byId, expiredPushedRequests, pushedRequestConsumption, pushedRequestStart } from '../shared/rules.js'
+import { byId, expiredPushedRequests, pushedRequestConsumption, pushedRequestStart, registrationHolding } from '../shared/rules.js'
 import type { SqliteDb, SqliteTransaction } from './open.js'
 import { applications, clientRegistrations, pushedAuthorizationRequests } from './schema.js'
 
@@ -27,12 +27,15 @@ export function sqliteRegistrationMethods (db: SqliteDb, tx: SqliteTransaction):
       return mapOrNull(db.select().from(clientRegistrations).where(eq(clientRegistrations.applicationId, applicationId)).get(), toClientRegistration)
     },
 
-    async updateClientRegistration (applicationId, changes, registration, now) {
+    async updateClientRegistration (applicationId, changes, registration, now, presentedChecksum) {
       return await tx((t) => {
+        // The token is checked and replaced first, in the same IMMEDIATE transaction: a second
+        // update presenting the token this one replaced changes nothing.
+        const swapped = t.update(clientRegistrations).set(clientRegistrationChanges(registration, now))
+          .where(registrationHolding(clientRegistrations, applicationId, presentedChecksum)).run().changes === 1
+        if (!swapped) return null
         const row = t.update(applications).set(registrationChangesToRow(changes, now)).where(byId(applications, applicationId)).returning().get()
-        if (row === undefined) return null
-        t.update(clientRegistrations).set(clientRegistrationChanges(registration, now)).where(eq(clientRegistrations.applicationId, applicationId)).run()
-        return toApplication(row)
+        return row === undefined ? null : toApplication(row)
       })
     },
 
