@@ -2,7 +2,7 @@
 // example-app/README.md shows): discovery says so, a document URL is accepted as client_id, and
 // one naming this machine is refused (the example app keeps the production outbound policy).
 // Off by default: without the switch nothing is advertised and a URL client_id is unknown.
-// Run by http.test.ts: the switched-on app is one of its own, the default one is the app the
+// Run by http-probes.test.ts: the switched-on app is one of its own, the default one is the app the
 // other HTTP tests share.
 import type { Test } from 'tap'
 import type { ExampleServer } from './support.js'

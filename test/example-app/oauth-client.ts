@@ -1,5 +1,5 @@
 // End to end: a real OAuth client library (oauth4webapi) against the example app (run by
-// http.test.ts, shared with the other HTTP tests; this one's user is alice, its applications its
+// http-clients.test.ts, shared with the openid-client tests; this one's user is alice, its applications its
 // own). The "user" is a fetch-based browser that logs in and answers the consent page by
 // submitting the HTML forms; the client runs authorization code + PKCE, refresh with rotation,
 // introspection (as a resource server would) and revocation, and the device flow (RFC 8628).

@@ -1,5 +1,5 @@
 // End to end: openid-client v6 (an OpenID Foundation certified relying party) against the
-// example app (run by test/example-app/http.test.ts, shared with the other HTTP tests; this one's
+// example app (run by test/example-app/http-clients.test.ts, shared with the oauth4webapi tests; this one's
 // user is olivia, its applications its own): discovery, authorization code + PKCE + nonce, ID
 // token validation (claims by the library, signature with jose against the served JWKS),
 // UserInfo, refresh, and RP-Initiated Logout through the URL openid-client builds; a confidential

@@ -1,14 +1,11 @@
-// The in-process spec files of test/plugins, in one test process (see test/helpers/specs.ts).
+// The in-process spec files of test/plugins, in two test processes of about equal length that run
+// side by side (see test/helpers/specs.ts): specs.test.ts and specs-2.test.ts.
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
-  './client-cache.spec.ts',
-  './metadata.spec.ts',
-  './misconfiguration.spec.ts',
-  './oauth-toolkit.spec.ts',
-  './protect.spec.ts',
-  './protected-resource-metadata.spec.ts',
-  './resource-server-jwt.spec.ts',
-  './resource-server.spec.ts',
   './verification-cache.spec.ts',
+  './resource-server.spec.ts',
+  './misconfiguration.spec.ts',
+  './metadata.spec.ts',
+  './protected-resource-metadata.spec.ts',
 ])

@@ -5,7 +5,7 @@
 // server's 127.0.0.1, and the app trusts no X-Forwarded-For): only they are refused, the right
 // password and secret from elsewhere work at once. Last, an attacker on the office's own address
 // is refused only for the account it attacks. The example app is run by
-// test/example-app/http.test.ts, shared with the other HTTP tests, which fail far fewer times
+// test/example-app/http-probes.test.ts, shared with the other probes, which fail far fewer times
 // from 127.0.0.1 than its per-address limit (100); its users (staff, victim) and applications are
 // its own, so the per-account and per-client counters start from zero.
 import { request } from 'node:http'

@@ -1,4 +1,4 @@
-// Black-box probes of the running example app (run by test/example-app/http.test.ts, shared with
+// Black-box probes of the running example app (run by test/example-app/http-probes.test.ts, shared with
 // the other HTTP tests; this one's user is nina, its application its own, and its throttled
 // username mallory): REDIR-2, real logins with hostile `next` values; CONF-3, forged Host and
 // X-Forwarded-Host/Proto headers against discovery, RFC 8414 metadata, the device flow and the ID

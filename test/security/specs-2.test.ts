@@ -1,5 +1,6 @@
-// The other half of test/security's in-process spec files (see specs.test.ts): the rate-limit,
-// redirect-fuzzing, request-object, contention, protocol-race and DPoP probes, the bundle's longest.
+// The in-process spec files of test/security, in three test processes (see test/helpers/specs.ts)
+// of about equal length, which run side by side: one long bundle would finish the suite last on a
+// busy machine. specs.test.ts, specs-2.test.ts and specs-3.test.ts; each spec file is in one.
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
@@ -9,6 +10,6 @@ await runSpecs(import.meta.url, [
   './request-object.spec.ts',
   './contention.spec.ts',
   './dpop.spec.ts',
-  './client-auth-endpoints.spec.ts',
-  './protocol-races.spec.ts',
+  './token-rows.spec.ts',
+  './backchannel-logout.spec.ts',
 ])

@@ -1,25 +1,17 @@
-// The in-process spec files of test/security, in two test processes (see test/helpers/specs.ts);
-// specs-2.test.ts holds the other half, so that each bundle stays well inside tap's timeout on a
-// busy machine and the two run in parallel.
+// The in-process spec files of test/security, in three test processes (see test/helpers/specs.ts)
+// of about equal length, which run side by side: one long bundle would finish the suite last on a
+// busy machine. specs.test.ts, specs-2.test.ts and specs-3.test.ts; each spec file is in one.
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
-  './accept-language.spec.ts',
-  './admin-probes.spec.ts',
-  './browser-rows.spec.ts',
+  './revocation-expiry.spec.ts',
   './client-assertion.spec.ts',
+  './cimd.spec.ts',
+  './names.spec.ts',
   './crash-consistency.spec.ts',
-  './database-leak.spec.ts',
   './introspection-rights.spec.ts',
   './issuer.spec.ts',
   './log-redaction.spec.ts',
-  './names.spec.ts',
-  './token-rows.spec.ts',
-  './event-secrets.spec.ts',
-  './revocation-expiry.spec.ts',
+  './accept-language.spec.ts',
   './signing-algorithms.spec.ts',
-  './backchannel-logout.spec.ts',
-  './cimd.spec.ts',
-  './cimd-disabled.spec.ts',
-  './shared-address.spec.ts',
 ])

@@ -1,4 +1,6 @@
-// The in-process spec files of test/store, in one test process (see test/helpers/specs.ts).
+// The in-process spec files of test/store, in two test processes that run side by side (see
+// test/helpers/specs.ts): the PostgreSQL store (specs-pg.test.ts, the longer: it waits on the
+// server) and the SQLite machinery (specs.test.ts).
 import { runSpecs } from '../helpers/specs.js'
 
 await runSpecs(import.meta.url, [
@@ -7,5 +9,4 @@ await runSpecs(import.meta.url, [
   './sqlite-group-commit.spec.ts',
   './sqlite-store.spec.ts',
   './sqlite-wal-index.spec.ts',
-  './pg-store.spec.ts',
 ])
