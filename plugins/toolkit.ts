@@ -52,12 +52,18 @@ export interface OAuthToolkit extends Omit<OAuthServer, 'authenticateClient'>, O
    * address over a limit is refused before any secret is hashed, the right secret included: the
    * promise rejects with an `OAuthError` `temporarily_unavailable`, status 429 with a
    * `Retry-After` header (503 when the counters' store cannot be reached). A failed
-   * authentication rejects with `invalid_client` (401) and is counted. Fastify's error handler
-   * answers either with its status and headers, or map them yourself.
+   * authentication rejects with `invalid_client` (401) and is counted. Answer these yourself
+   * from `status`, `headers`, `error` and `description`: Fastify's default error handler would
+   * also send the error's message, which is the logged-only `detail` (the real reason).
    * @example
    * app.post('/api/clients/me', async (request, reply) => {
-   *   const { application } = await app.oauth.authenticateClient(request)
-   *   return { clientId: application.clientId }
+   *   try {
+   *     const { application } = await app.oauth.authenticateClient(request)
+   *     return { clientId: application.clientId }
+   *   } catch (err) {
+   *     if (!(err instanceof OAuthError)) throw err
+   *     return reply.code(err.status).headers(err.headers).send({ error: err.error, error_description: err.description })
+   *   }
    * })
    */
   authenticateClient (request: FastifyRequest, options?: EndpointOptions): Promise<AuthenticatedClient>
