@@ -54,7 +54,13 @@ export interface IntrospectOptions extends EndpointOptions {
   usernameOf?: UsernameOf
 }
 
-/** The authorization-server endpoints of `OAuthServer`, in the order a client meets them. */
+/**
+ * The authorization-server endpoints of `OAuthServer`, in the order a client meets them. They take
+ * an `OAuthRequest`, which carries no address, so they count no failures: the routes plugin applies
+ * the brute-force limits around `token`, `revoke`, `introspect`, `pushAuthorizationRequest` and
+ * `deviceAuthorization`, and the device pages around `claimUserCode`. A route of your own that
+ * checks client credentials uses `app.oauth.authenticateClient(request)`, which applies them.
+ */
 export interface OAuthEndpoints {
   /**
    * Authorization endpoint, step 1 (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3): validates the

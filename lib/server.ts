@@ -94,7 +94,10 @@ export interface OAuthServer extends OAuthEndpoints {
   authenticateBearerNow (source: BearerSource, requiredScopes?: readonly string[], resource?: string | null): BearerResult | Promise<BearerResult>
   /**
    * Authenticates a client by its credentials (Basic, body, or a JWT client assertion, whose
-   * `aud` must be `options.issuer`, else the `issuer` setting).
+   * `aud` must be `options.issuer`, else the `issuer` setting). This framework-free check counts
+   * no failures: it has no address to key them by. Over HTTP, use the plugin's
+   * `app.oauth.authenticateClient(request)`, which applies the token endpoint's failure limits,
+   * or put equivalent limits in front of it.
    */
   authenticateClient (req: OAuthRequest, options?: EndpointOptions): Promise<AuthenticatedClient>
   /**
@@ -234,7 +237,7 @@ export function createOAuthServer (options: OAuthServerOptions): OAuthServer {
  * The context a server was built with, for the toolkit's own tests and tools: it is not part of
  * the public API, which is `OAuthServer`'s methods.
  */
-export function serverContext (server: OAuthServer): ServerContext {
+export function serverContext (server: Omit<OAuthServer, 'authenticateClient'>): ServerContext {
   const ctx = (server as Partial<Record<typeof CONTEXT, ServerContext>>)[CONTEXT]
   if (ctx === undefined) throw new TypeError('fastify-oauth-toolkit: not a server made by createOAuthServer')
   return ctx

@@ -15,6 +15,7 @@ import type { SecretHasher } from '../lib/tokens/secret-hasher.js'
 import { loadSigningKeys, type OidcKeyOptions, type SigningKeys } from '../lib/tokens/signing-keys.js'
 import './augment.js'
 import { rejectUnknownKeys, rejectUnknownOptions, type OptionNames } from '../lib/option-keys.js'
+import { prepareClientFailureLimits } from '../views/rate-limit.js'
 import { createToolkit, type LoadUser, type LogoutUser, type ResolveUser } from './toolkit.js'
 import { DEFAULT_TEMPLATES, type Templates } from '../views/templates/index.js'
 import { buildLanguages } from '../lib/i18n/languages.js'
@@ -309,6 +310,9 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   app.decorateRequest('accessToken', null)
   app.decorateRequest('resourceOwner', null)
   app.decorateRequest('oauthClient', null)
+  // The failure limits of client authentication, shared by the token-side endpoints, the views and
+  // `app.oauth.authenticateClient`, ready before the first request.
+  await prepareClientFailureLimits(app)
   // The back-channel logout outbox worker (Back-Channel Logout 1.0 §2.5), on unref'd timers.
   if (server.settings.oidcEnabled) app.addHook('onReady', async () => { server.startLogoutDelivery() })
   app.addHook('onClose', async () => {

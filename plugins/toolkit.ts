@@ -2,7 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ImproperlyConfiguredError } from '../lib/errors.js'
 import type { AuthorizingUser } from '../lib/endpoints/authorize-request.js'
 import type { ResourceOwner } from '../lib/resource/bearer.js'
-import type { EndSessionsOptions, EndSessionsResult, OAuthServer } from '../lib/server.js'
+import type { EndpointOptions, EndSessionsOptions, EndSessionsResult, OAuthServer } from '../lib/server.js'
+import type { AuthenticatedClient } from '../lib/validator/client-auth.js'
+import { authenticateClientLimited } from '../views/client-authentication.js'
+import { clientFailureLimitsOf } from '../views/rate-limit.js'
 import { createCsrfProtection, type CsrfProtection } from '../views/csrf.js'
 import { createResourceGuard, type OAuthResourceGuard } from '../views/resource-guard.js'
 import type { Templates } from '../views/templates/index.js'
@@ -36,8 +39,34 @@ export interface ToolkitOptions {
   readonly resolveLocale: ResolveLocale | null
 }
 
-/** `app.oauth`: the authorization server plus the Fastify helpers built on it. */
-export interface OAuthToolkit extends OAuthServer, OAuthResourceGuard {
+/**
+ * `app.oauth`: the authorization server plus the Fastify helpers built on it. Its
+ * `authenticateClient` takes the Fastify request (the framework-free server's takes an `OAuthRequest`).
+ */
+export interface OAuthToolkit extends Omit<OAuthServer, 'authenticateClient'>, OAuthResourceGuard {
+  /**
+   * Authenticates the client whose credentials a host route received (Basic, `client_id` +
+   * `client_secret` in a form body, or a JWT client assertion, whose `aud` must be
+   * `options.issuer`, else the `issuer` setting), under the token endpoint's failure limits and
+   * counters (`rateLimitFailures` per client and address, `rateLimitIpFailures` per address). An
+   * address over a limit is refused before any secret is hashed, the right secret included: the
+   * promise rejects with an `OAuthError` `temporarily_unavailable`, status 429 with a
+   * `Retry-After` header (503 when the counters' store cannot be reached). A failed
+   * authentication rejects with `invalid_client` (401) and is counted. Answer these yourself
+   * from `status`, `headers`, `error` and `description`: Fastify's default error handler would
+   * also send the error's message, which is the logged-only `detail` (the real reason).
+   * @example
+   * app.post('/api/clients/me', async (request, reply) => {
+   *   try {
+   *     const { application } = await app.oauth.authenticateClient(request)
+   *     return { clientId: application.clientId }
+   *   } catch (err) {
+   *     if (!(err instanceof OAuthError)) throw err
+   *     return reply.code(err.status).headers(err.headers).send({ error: err.error, error_description: err.description })
+   *   }
+   * })
+   */
+  authenticateClient (request: FastifyRequest, options?: EndpointOptions): Promise<AuthenticatedClient>
   /** The logged-in user of a browser request (through the `resolveUser` option), or `null`. */
   resolveUser (request: FastifyRequest): Promise<AuthorizingUser | null>
   /** Where anonymous users are sent to log in (`?next=` is appended). */
@@ -102,9 +131,12 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     return await server.endUserSession(user, opts)
   }
 
-  return {
+  const toolkit: OAuthToolkit = {
     ...server,
     ...guard,
+    // The limits are looked up on each call: the core plugin builds them once the toolkit exists.
+    authenticateClient: async (request, opts = {}) =>
+      await authenticateClientLimited(request, clientFailureLimitsOf(toolkit), async (req) => await server.authenticateClient(req, opts)),
     resolveUser,
     usernameOf,
     endSession,
@@ -115,4 +147,5 @@ export function createToolkit (server: OAuthServer, options: ToolkitOptions): OA
     resolveLocale: options.resolveLocale,
     createCsrf: (path) => createCsrfProtection(options.secret, path),
   }
+  return toolkit
 }

@@ -459,7 +459,7 @@ interface ListAction<R> {
   /** Whether the row still can be acted on (a checkbox is shown). */
   selectable (row: R, now: Date): boolean
   /** Applies the action to one id; true when something changed. */
-  apply (id: number, server: OAuthServer, now: Date): Promise<boolean>
+  apply (id: number, server: Omit<OAuthServer, 'authenticateClient'>, now: Date): Promise<boolean>
 }
 
 /**

@@ -3,11 +3,6 @@ import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../li
 import { BASIC_CHALLENGE } from '../lib/validator/client-auth.js'
 import { finishHook, type VerifyOutcome } from './resource-guard.js'
 import { oauthLogSerializers } from './log-redaction.js'
-import { toOAuthRequest } from './oauth-request.js'
-import { clientFailureLimits, type ClientFailureLimits } from './rate-limit.js'
-
-/** The internal registration step of a view (see `ProtectedResourceView[prepareView]`). */
-const prepareView = Symbol('prepareView')
 
 /** A view method: receives Fastify's request and reply; its return value is the response body. */
 export type ViewMethod = (request: FastifyRequest, reply: FastifyReply) => unknown
@@ -56,12 +51,6 @@ export class ProtectedResourceView {
   validate (_app: FastifyInstance): void {}
 
   /**
-   * Sets up what the view needs in its own context once, when it is registered (after
-   * `validate`). Keyed by a module symbol, so no method a host's subclass defines can collide with it.
-   */
-  async [prepareView] (_app: FastifyInstance): Promise<void> {}
-
-  /**
    * Verifies the request; `null` when it may proceed. Runs in `onRequest` (before the body is
    * parsed). Answers synchronously when no I/O is needed (a token in the verification cache, issue
    * 7), else with a promise; an override may simply be `async`.
@@ -85,7 +74,6 @@ export class ProtectedResourceView {
       }
       const view = new ViewType()
       view.validate(app)
-      await view[prepareView](app)
       // Fails registration for an undeclared resource; the declared spelling is used from here on.
       if (view.resource !== undefined) view.resource = app.oauthResource.declaredResource(view.resource).resource
       // A bearer token sent in the query (refused or not) must not reach the request log.
@@ -210,25 +198,12 @@ export class ClientProtectedResourceView extends ProtectedResourceView {
     return 'preHandler'
   }
 
-  /** The token endpoint's failure limits (BRUTE-1), or `null` when `rateLimitFailures` is off. */
-  #limits: ClientFailureLimits | null = null
-
-  /**
-   * This view checks client secrets as the token endpoint does, so it counts their failures
-   * against the same limits: otherwise any such route would be an unlimited guessing oracle (each
-   * guess a slow hash) beside the limited token endpoint.
-   */
-  override async [prepareView] (app: FastifyInstance): Promise<void> {
-    this.#limits = await clientFailureLimits(app)
-  }
-
   override async authenticate (request: FastifyRequest, required: readonly string[]): Promise<OAuthError | null> {
     if (!presentsClientCredentials(request)) return await super.authenticate(request, required)
-    // Refused before any hash, the right secret included (no oracle), as at the token endpoint.
-    const refused = await this.#limits?.admit(request) ?? null
-    if (refused !== null) return refused
     try {
-      const client = await request.server.oauth.authenticateClient(toOAuthRequest(request))
+      // Under the token endpoint's failure limits and counters (BRUTE-1): an address over them is
+      // refused (429) before any hash, the right secret included, and a failure here counts there.
+      const client = await request.server.oauth.authenticateClient(request)
       if (client.application.clientType !== 'confidential') {
         const basic = /^basic\b/i.test(request.headers.authorization ?? '')
         return new InvalidClientError({ detail: 'public clients cannot authenticate', ...(basic ? { headers: BASIC_CHALLENGE } : {}) })
@@ -237,8 +212,6 @@ export class ClientProtectedResourceView extends ProtectedResourceView {
       return null
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err
-      // What the token endpoint counts: a failed client authentication (its 401 invalid_client).
-      if (err.error === 'invalid_client') await this.#limits?.record(request)
       return err
     }
   }

@@ -290,24 +290,46 @@ function endpointClaims (request: FastifyRequest): Claims {
 }
 
 /**
+ * The failure limits of each toolkit's client-authenticating routes (the token-side endpoints,
+ * `ClientProtectedResourceView`, `app.oauth.authenticateClient`), keyed by `app.oauth`: built once,
+ * so that with the in-memory store they are one set of counters, as they are in a shared store.
+ * A WeakMap on the toolkit object, so two apps in one process never share counters.
+ */
+const tokenSideLimits = new WeakMap<object, { readonly failures: FailureLimits, readonly client: ClientFailureLimits }>()
+
+/**
+ * The shared token-side limits of `app`'s toolkit, built on the first call (at registration,
+ * in `app`'s context, whose @fastify/rate-limit store they count in); `null` when `rateLimitFailures` is off.
+ */
+async function sharedLimits (app: FastifyInstance): Promise<{ readonly failures: FailureLimits, readonly client: ClientFailureLimits } | null> {
+  const { rateLimitFailures, rateLimitIpFailures, rateLimitAccountDelaySeconds, rateLimitWindowSeconds } = app.oauth.settings
+  if (rateLimitFailures === null) return null
+  const built = tokenSideLimits.get(app.oauth)
+  if (built !== undefined) return built
+  await ensureRateLimitPlugin(app)
+  const failures = new FailureLimits(app, {
+    prefix: 'oat:fail',
+    perSource: rateLimitFailures,
+    perAddress: rateLimitIpFailures,
+    maxDelaySeconds: rateLimitAccountDelaySeconds,
+    windowSeconds: rateLimitWindowSeconds,
+    claims: endpointClaims,
+  })
+  const limits = { failures, client: clientLimits(failures) }
+  tokenSideLimits.set(app.oauth, limits)
+  return limits
+}
+
+/**
  * Builds the failure and request limits of the token-side endpoints from the settings
  * (`rateLimitFailures`, `rateLimitIpFailures`, `rateLimitAccountDelaySeconds`,
  * `rateLimitRequests`, `rateLimitWindowSeconds`); `null` when failures and requests are both off.
  */
 export async function endpointRateLimits (app: FastifyInstance): Promise<EndpointRateLimitHooks | null> {
-  const { rateLimitFailures, rateLimitIpFailures, rateLimitAccountDelaySeconds, rateLimitRequests, rateLimitWindowSeconds } = app.oauth.settings
+  const { rateLimitFailures, rateLimitRequests, rateLimitWindowSeconds } = app.oauth.settings
   if (rateLimitFailures === null && rateLimitRequests === null) return null
   await ensureRateLimitPlugin(app)
-  const failures = rateLimitFailures === null
-    ? null
-    : new FailureLimits(app, {
-      prefix: 'oat:fail',
-      perSource: rateLimitFailures,
-      perAddress: rateLimitIpFailures,
-      maxDelaySeconds: rateLimitAccountDelaySeconds,
-      windowSeconds: rateLimitWindowSeconds,
-      claims: endpointClaims,
-    })
+  const failures = (await sharedLimits(app))?.failures ?? null
   // The request cap is keyed the same way: per address and per (client, address), never per
   // client alone, which anyone knowing the client id could use up.
   const requests = rateLimitRequests === null
@@ -354,7 +376,7 @@ export async function endpointRateLimits (app: FastifyInstance): Promise<Endpoin
   }
 }
 
-/** The failure limits of the token-side endpoints, for a host route that authenticates clients itself. */
+/** The failure limits of the token-side endpoints, for a route that authenticates clients outside them. */
 export interface ClientFailureLimits {
   /**
    * The refusal for a request from an address that failed too often (for this client, or in all):
@@ -366,38 +388,8 @@ export interface ClientFailureLimits {
   record (request: FastifyRequest): Promise<void>
 }
 
-/** What a client-authenticating host route is keyed by: the address and the client claimed, never an account. */
-const clientClaimsByRequest = new WeakMap<FastifyRequest, Claims>()
-
-function clientClaims (request: FastifyRequest): Claims {
-  let found = clientClaimsByRequest.get(request)
-  if (found === undefined) {
-    const params = flattenParams(request.body).params
-    found = { address: addressKey(request.ip), clientId: basicClientId(request.headers.authorization) ?? bodyParam(params, 'client_id'), account: undefined }
-    clientClaimsByRequest.set(request, found)
-  }
-  return found
-}
-
-/**
- * `rateLimitFailures` and `rateLimitIpFailures` for a route outside the routes plugin that checks
- * client credentials (`ClientProtectedResourceView`): failures there are limited exactly as at
- * the token endpoint, so such a route is no guessing oracle beside it. The keys are the token
- * endpoint's, so with a shared @fastify/rate-limit store (Redis) the counters are the same ones;
- * with the in-memory store each such route counts on its own. `null` when `rateLimitFailures` is off.
- */
-export async function clientFailureLimits (app: FastifyInstance): Promise<ClientFailureLimits | null> {
-  const { rateLimitFailures, rateLimitIpFailures, rateLimitAccountDelaySeconds, rateLimitWindowSeconds } = app.oauth.settings
-  if (rateLimitFailures === null) return null
-  await ensureRateLimitPlugin(app)
-  const failures = new FailureLimits(app, {
-    prefix: 'oat:fail',
-    perSource: rateLimitFailures,
-    perAddress: rateLimitIpFailures,
-    maxDelaySeconds: rateLimitAccountDelaySeconds,
-    windowSeconds: rateLimitWindowSeconds,
-    claims: clientClaims,
-  })
+/** The client-only face of the shared limits: refusals per address and per (client, address), never per account. */
+function clientLimits (failures: FailureLimits): ClientFailureLimits {
   return {
     async admit (request) {
       let refusal: Refusal | null
@@ -409,7 +401,7 @@ export async function clientFailureLimits (app: FastifyInstance): Promise<Client
       }
       if (refusal === null) return null
       request.log.info({ ip: request.ip }, 'client authentication rate limit reached')
-      notifyRateLimited(request, refusal.limit, Math.max(1, refusal.seconds), clientClaims(request).clientId)
+      notifyRateLimited(request, refusal.limit, Math.max(1, refusal.seconds), endpointClaims(request).clientId)
       return new TooManyRequestsError(refusal.seconds)
     },
     async record (request) {
@@ -420,6 +412,40 @@ export async function clientFailureLimits (app: FastifyInstance): Promise<Client
       }
     },
   }
+}
+
+/**
+ * Makes sure the shared client failure limits exist before the first request, for
+ * `app.oauth.authenticateClient` on a host's own routes (the core plugin calls it). The routes
+ * plugin, when registered, builds them first in its context, so that @fastify/rate-limit
+ * registered by the host before it (on Redis, say) holds them, as before; otherwise they are built
+ * when the app is ready: in the host's @fastify/rate-limit if its root context has one by then,
+ * else in one registered now in a child context, for them only (the host's routes are untouched).
+ */
+export async function prepareClientFailureLimits (app: FastifyInstance): Promise<void> {
+  if (app.oauth.settings.rateLimitFailures === null) return
+  let fallback: FastifyInstance | null = null
+  await app.register(async (scope) => {
+    await ensureRateLimitPlugin(scope)
+    fallback = scope
+  })
+  app.addHook('onReady', async () => {
+    if (tokenSideLimits.has(app.oauth)) return
+    const scope = app.hasDecorator('createRateLimit') ? app : fallback
+    if (scope !== null) await sharedLimits(scope)
+  })
+}
+
+/**
+ * The shared client failure limits of a toolkit (`app.oauth`), for use while serving a
+ * request; `null` when `rateLimitFailures` is off. Throws when they were never built, so that a
+ * toolkit put together without the core plugin fails closed instead of checking secrets unlimited.
+ */
+export function clientFailureLimitsOf (toolkit: { readonly settings: { readonly rateLimitFailures: number | null } }): ClientFailureLimits | null {
+  if (toolkit.settings.rateLimitFailures === null) return null
+  const built = tokenSideLimits.get(toolkit)
+  if (built === undefined) throw new Error('fastify-oauth-toolkit: the client failure limits were not prepared (register fastifyOAuthToolkit)')
+  return built.client
 }
 
 /**

@@ -1,12 +1,12 @@
 // Probes of client authentication as a class: every endpoint that checks a client's secret (token,
-// revocation, introspection, PAR, device authorization, and a host's ClientProtectedResourceView)
-// counts failures against the same BRUTE-1 limits, so none of them is a guessing oracle beside
-// the limited token endpoint. A host may set its own secret (8 characters at least), which only
+// revocation, introspection, PAR, device authorization, a host's ClientProtectedResourceView and a
+// host route calling app.oauth.authenticateClient) counts failures against the same BRUTE-1
+// limits and counters, so none of them is a guessing oracle beside the limited token endpoint. A host may set its own secret (8 characters at least), which only
 // these limits protect.
 import formbody from '@fastify/formbody'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import t from 'tap'
-import { ClientProtectedResourceView } from '../../index.js'
+import { ClientProtectedResourceView, OAuthError } from '../../index.js'
 import type { SecretHasher } from '../../lib/tokens/secret-hasher.js'
 import { basicAuth, buildApp, createApplication, FORM, form, testHasher } from '../helpers/index.js'
 
@@ -106,4 +106,93 @@ t.test('BRUTE-1 a ClientProtectedResourceView counts failed client secrets like 
   }
   const allowed = await off.inject({ method: 'POST', url: '/api/client', remoteAddress: '10.8.0.3', headers: { ...FORM, authorization: basicAuth(other.application.clientId, 'weak-secret') }, payload: form({ x: '1' }) })
   t.equal(allowed.statusCode, 200, 'with rateLimitFailures null nothing is limited')
+})
+
+/** A host's own route checking client credentials through the public facade, answering its errors as RFC 6749 §5.2 JSON. */
+function hostRoute (app: FastifyInstance): void {
+  app.post('/host/client', async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const { application } = await app.oauth.authenticateClient(request)
+      return { client: application.clientId }
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err
+      return await reply.code(err.status).headers(err.headers).send({ error: err.error })
+    }
+  })
+}
+
+t.test('BRUTE-1 a host route calling app.oauth.authenticateClient(request) is limited by default: refused from the 11th failure, before any hash, never elsewhere', async (t) => {
+  const hasher = countingHasher()
+  const app = await buildApp(t, { hasher })
+  await app.register(formbody)
+  hostRoute(app)
+  const { application } = await createApplication(app, { clientSecret: 'weak-secret' })
+  const send = async (secret: string, remoteAddress: string) => await app.inject({
+    method: 'POST', url: '/host/client', remoteAddress, headers: { ...FORM, authorization: basicAuth(application.clientId, secret) }, payload: form({ x: '1' }),
+  })
+  const statuses: number[] = []
+  for (let i = 0; i < 15; i++) statuses.push((await send(`guess-${i}`, '10.7.0.1')).statusCode)
+  t.same(statuses, [...Array(10).fill(401), ...Array(5).fill(429)], 'invalid_client for the first ten, then refused')
+  t.equal(hasher.calls, 10, 'refused guesses computed no hash')
+  const right = await send('weak-secret', '10.7.0.1')
+  t.equal(right.statusCode, 429, 'the right secret from the guessing address is refused too (no oracle)')
+  t.same(right.json(), { error: 'temporarily_unavailable' })
+  t.ok(Number(right.headers['retry-after']) >= 1, 'with Retry-After')
+  const elsewhere = await send('weak-secret', '10.7.0.2')
+  t.equal(elsewhere.statusCode, 200, 'the right secret from another address is accepted (no lockout)')
+  t.same(elsewhere.json(), { client: application.clientId })
+  const body = await app.inject({ method: 'POST', url: '/host/client', remoteAddress: '10.7.0.1', headers: FORM, payload: form({ client_id: application.clientId, client_secret: 'weak-secret' }) })
+  t.equal(body.statusCode, 429, 'credentials in the body are the same client at the same address')
+})
+
+t.test('BRUTE-1 the token endpoint, a ClientProtectedResourceView and a host route share one set of counters (the in-memory store included)', async (t) => {
+  const app = await buildApp(t)
+  await app.register(formbody)
+  hostRoute(app)
+  await app.register(ClientOnly.asView('/api/client'))
+  const { application } = await createApplication(app, { clientSecret: 'weak-secret' })
+  const post = async (url: string, secret: string, remoteAddress: string, body: Record<string, string> = { x: '1' }) => (await app.inject({
+    method: 'POST', url, remoteAddress, headers: { ...FORM, authorization: basicAuth(application.clientId, secret) }, payload: form(body),
+  })).statusCode
+  const token = { grant_type: 'client_credentials' }
+  // Four guesses at the token endpoint, three at the view, three at the host route: ten in all.
+  const statuses: number[] = []
+  for (let i = 0; i < 4; i++) statuses.push(await post('/o/token/', `guess-${i}`, '10.7.1.1', token))
+  for (let i = 0; i < 3; i++) statuses.push(await post('/api/client', `guess-v${i}`, '10.7.1.1'))
+  for (let i = 0; i < 3; i++) statuses.push(await post('/host/client', `guess-h${i}`, '10.7.1.1'))
+  t.same(statuses, [401, 401, 401, 401, 403, 403, 403, 401, 401, 401], 'ten failures spread over three routes')
+  t.equal(await post('/o/token/', 'weak-secret', '10.7.1.1', token), 429, 'the token endpoint refuses the eleventh')
+  t.equal(await post('/api/client', 'weak-secret', '10.7.1.1'), 429, 'so does the view')
+  t.equal(await post('/host/client', 'weak-secret', '10.7.1.1'), 429, 'and the host route')
+  t.equal(await post('/host/client', 'weak-secret', '10.7.1.2'), 200, 'another address is not refused')
+})
+
+t.test('BRUTE-1 app.oauth.authenticateClient is limited without the routes plugin too', async (t) => {
+  const app = await buildApp(t, { prefix: false })
+  await app.register(formbody)
+  hostRoute(app)
+  const { application } = await createApplication(app, { clientSecret: 'weak-secret' })
+  const send = async (secret: string, remoteAddress: string) => (await app.inject({
+    method: 'POST', url: '/host/client', remoteAddress, headers: { ...FORM, authorization: basicAuth(application.clientId, secret) }, payload: form({ x: '1' }),
+  })).statusCode
+  for (let i = 0; i < 10; i++) await send(`guess-${i}`, '10.7.3.1')
+  t.equal(await send('weak-secret', '10.7.3.1'), 429, 'the eleventh is refused')
+  t.equal(await send('weak-secret', '10.7.3.2'), 200, 'another address is not')
+})
+
+t.test('app.oauth.authenticateClient refuses a hand-built request, which has no address to count failures by; with rateLimitFailures null nothing is limited', async (t) => {
+  const app = await buildApp(t)
+  const { application } = await createApplication(app, { clientSecret: 'weak-secret' })
+  const handBuilt = { method: 'POST', url: '/x', headers: { authorization: basicAuth(application.clientId, 'weak-secret') }, query: {}, body: {}, duplicated: new Set(), unsupportedBody: false }
+  await t.rejects(app.oauth.authenticateClient(handBuilt as unknown as FastifyRequest), TypeError)
+
+  const off = await buildApp(t, { settings: { rateLimitFailures: null } })
+  await off.register(formbody)
+  hostRoute(off)
+  const other = await createApplication(off, { clientSecret: 'weak-secret' })
+  const send = async (secret: string) => (await off.inject({
+    method: 'POST', url: '/host/client', remoteAddress: '10.7.2.1', headers: { ...FORM, authorization: basicAuth(other.application.clientId, secret) }, payload: form({ x: '1' }),
+  })).statusCode
+  for (let i = 0; i < 12; i++) await send(`guess-${i}`)
+  t.equal(await send('weak-secret'), 200, 'off: the right secret after twelve failures is accepted')
 })

@@ -5,7 +5,7 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { join } from 'node:path'
 import t from 'tap'
-import { fastifyOAuthToolkit, oauthRoutes } from '../../index.js'
+import { fastifyOAuthToolkit, OAuthError, oauthRoutes } from '../../index.js'
 import { ALICE, basicAuth, clientCredentialsFrom, createApplication, FORM, form, testHasher } from '../helpers/index.js'
 import { verifyAlice } from '../helpers/password-grant.js'
 import { redisForTest } from '../helpers/redis.js'
@@ -20,6 +20,15 @@ async function instance (database: string): Promise<FastifyInstance> {
   await app.register(fastifyRateLimit, { global: false, redis: shared.redis, nameSpace: shared.nameSpace })
   await app.register(fastifyOAuthToolkit, { database, migrate: true, hasher: testHasher, verifyUserCredentials: verifyAlice, settings: { passwordGrantEnabled: true, rateLimitAccountDelaySeconds: 1 } })
   await app.register(oauthRoutes, { prefix: '/o' })
+  // A host route checking client credentials through the facade: it counts in the same Redis keys.
+  app.post('/host/client', async (request, reply) => {
+    try {
+      return { client: (await app.oauth.authenticateClient(request)).application.clientId }
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err
+      return await reply.code(err.status).headers(err.headers).send({ error: err.error })
+    }
+  })
   return app
 }
 
@@ -44,6 +53,20 @@ if (shared !== null) {
       t.equal(res.json<{ error: string }>().error, 'temporarily_unavailable')
       t.equal((await clientCredentialsFrom(app, application.clientId, clientSecret ?? '', '10.20.1.1')).statusCode, 200, `instance ${name} answers the client from another address`)
     }
+  })
+
+  t.test('BRUTE-1 G9 a host route on app.oauth.authenticateClient shares the token endpoint\'s counters across instances', async (t) => {
+    const { application, clientSecret } = await createApplication(a)
+    const host = async (app: FastifyInstance, secret: string, ip: string) => (await app.inject({
+      method: 'POST', url: '/host/client', remoteAddress: ip, headers: { authorization: basicAuth(application.clientId, secret) },
+    })).statusCode
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) statuses.push(await host(a, `guess-${i}`, '10.23.0.1'))
+    for (let i = 0; i < 5; i++) statuses.push((await clientCredentialsFrom(b, application.clientId, `guess-t${i}`, '10.23.0.1')).statusCode)
+    t.same(statuses, Array(10).fill(401), 'five at a\'s host route, five at b\'s token endpoint')
+    t.equal(await host(b, clientSecret ?? '', '10.23.0.1'), 429, 'b\'s host route refuses the right secret from that address')
+    t.equal((await clientCredentialsFrom(a, application.clientId, clientSecret ?? '', '10.23.0.1')).statusCode, 429, 'so does a\'s token endpoint')
+    t.equal(await host(a, clientSecret ?? '', '10.23.1.1'), 200, 'another address is answered')
   })
 
   t.test('BRUTE-1 G9 per-address failures are shared too (100 by default)', async (t) => {

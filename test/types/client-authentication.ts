@@ -1,8 +1,8 @@
 // Type-level checks of JWT client authentication's public surface as a host app sees it.
 // Compiled by `tsc --noEmit -p .`; never run (tap runs test/**/*.test.ts only).
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { fastifyOAuthToolkit } from 'fastify-oauth-toolkit'
-import { CLIENT_ASSERTION_TYPE, createOAuthServer, type OutboundHttpOptions, type TokenEndpointAuthMethod } from 'fastify-oauth-toolkit/core'
+import { CLIENT_ASSERTION_TYPE, createOAuthServer, type OAuthRequest, type OutboundHttpOptions, type TokenEndpointAuthMethod } from 'fastify-oauth-toolkit/core'
 import type { Store } from 'fastify-oauth-toolkit/store'
 
 export async function hostApp (store: Store, caPem: string): Promise<unknown[]> {
@@ -29,4 +29,14 @@ export async function hostApp (store: Store, caPem: string): Promise<unknown[]> 
   const type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' = CLIENT_ASSERTION_TYPE
   createOAuthServer({ store, outboundHttp })
   return [method, jwt, unknown, type]
+}
+
+/** The facade authenticates a client under the failure limits: it takes the Fastify request, whose address keys them. */
+export function hostRoute (app: FastifyInstance, handBuilt: OAuthRequest): void {
+  app.post('/api/clients/me', async (request) => {
+    const { application, method } = await app.oauth.authenticateClient(request, { issuer: 'https://auth.example.com/o' })
+    // @ts-expect-error a hand-built request has no address to count failures by
+    await app.oauth.authenticateClient(handBuilt)
+    return { clientId: application.clientId, method }
+  })
 }
