@@ -41,7 +41,7 @@ export type OAuthErrorCode =
 export interface OAuthErrorOptions {
   /** Sent as `error_description` (ASCII, safe to show). */
   description?: string
-  /** Logged only; never serialized. */
+  /** Logged only (the error's `detail` property, not its message); never sent. */
   detail?: string
   /** Sent as `error_uri`. */
   uri?: string
@@ -67,7 +67,10 @@ export class OAuthError extends Error {
   readonly redirectable: boolean
 
   constructor (error: OAuthErrorCode, status: number, options: OAuthErrorOptions = {}, redirectable = true) {
-    super(options.detail ?? options.description ?? error)
+    // The message is what may be shown (a host's error handler, Fastify's default one, sends it):
+    // the description, else the code. The detail, the real reason ("unknown client_id" against
+    // "secret mismatch"), is a property of its own, which loggers print and responses never carry.
+    super(options.description ?? error)
     this.name = 'OAuthError'
     this.error = error
     this.status = status

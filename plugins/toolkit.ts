@@ -53,8 +53,9 @@ export interface OAuthToolkit extends Omit<OAuthServer, 'authenticateClient'>, O
    * promise rejects with an `OAuthError` `temporarily_unavailable`, status 429 with a
    * `Retry-After` header (503 when the counters' store cannot be reached). A failed
    * authentication rejects with `invalid_client` (401) and is counted. Answer these yourself
-   * from `status`, `headers`, `error` and `description`: Fastify's default error handler would
-   * also send the error's message, which is the logged-only `detail` (the real reason).
+   * from `status`, `headers`, `error` and `description`, in RFC 6749's shape; the error's message
+   * is its public description (Fastify's default error handler sends that), and the real reason
+   * is its `detail`, for logs only.
    * @example
    * app.post('/api/clients/me', async (request, reply) => {
    *   try {

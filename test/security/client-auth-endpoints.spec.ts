@@ -196,3 +196,25 @@ t.test('app.oauth.authenticateClient refuses a hand-built request, which has no 
   for (let i = 0; i < 12; i++) await send(`guess-${i}`)
   t.equal(await send('weak-secret'), 200, 'off: the right secret after twelve failures is accepted')
 })
+
+t.test('an OAuthError a host route lets through tells the caller only its public description: an unknown client and a wrong secret answer alike', async (t) => {
+  // Fastify's default error handler sends an error's status and message. The message of an
+  // OAuthError is its description; the reason (which would tell a caller whether a client id
+  // exists) is its `detail`, for logs.
+  const app = await buildApp(t, { prefix: false })
+  await app.register(formbody)
+  app.post('/host/uncaught', async (request: FastifyRequest) => (await app.oauth.authenticateClient(request)).application.clientId)
+  const caught: unknown[] = []
+  app.post('/host/caught', async (request: FastifyRequest) => await app.oauth.authenticateClient(request).then(() => 'ok', (err: unknown) => { caught.push(err); return 'no' }))
+  const { application } = await createApplication(app, { clientSecret: 'weak-secret' })
+  const send = async (clientId: string) => await app.inject({
+    method: 'POST', url: '/host/uncaught', remoteAddress: '10.7.4.1', headers: { ...FORM, authorization: basicAuth(clientId, 'wrong') }, payload: form({ x: '1' }),
+  })
+  const [wrongSecret, unknownClient] = [await send(application.clientId), await send('no-such-client')]
+  t.equal(wrongSecret.statusCode, 401)
+  t.equal(wrongSecret.json<{ message: string }>().message, 'Client authentication failed.')
+  t.same(unknownClient.json(), wrongSecret.json(), 'the same answer for an unknown client id')
+  await app.inject({ method: 'POST', url: '/host/caught', remoteAddress: '10.7.4.2', headers: { ...FORM, authorization: basicAuth('no-such-client', 'x') }, payload: form({ x: '1' }) })
+  const thrown = caught[0]
+  t.ok(thrown instanceof OAuthError && thrown.message === 'Client authentication failed.' && typeof thrown.detail === 'string' && thrown.detail !== '', 'the reason stays in detail, for logs')
+})
