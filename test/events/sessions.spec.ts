@@ -14,7 +14,7 @@ import type { SettingsInput } from '../../lib/settings.js'
 import type { EndSessionsStoreOptions } from '../../lib/store/types.js'
 import { codeClient, exchangeCode, getAuthorize, headerUser, pkcePair, redirectParams, USER_HEADER } from '../helpers/authorize.js'
 import { ALICE, basicAuth, bearerWorks, buildApp, createApplication, fixedClock, FORM, form, type FixedClock } from '../helpers/index.js'
-import { postgresTestDatabase } from '../helpers/postgres.js'
+import { testDialects } from '../helpers/postgres.js'
 import { newRsaPem, oidcSettings } from '../oidc/support.js'
 import { formState, post } from '../views/admin-support.js'
 import { namesOf, payloadsOf, recordEvents, refreshTokenId, accessTokenId } from './support.js'
@@ -110,17 +110,9 @@ function watchStoreEnds (app: FastifyInstance): Array<EndSessionsStoreOptions | 
   return calls
 }
 
-/** The dialects, each as a maker of a fresh database for one test (`null`: buildApp's SQLite file); PostgreSQL when a server answers. */
+/** The dialects, each as a maker of a fresh database for one test (`testDialects`). */
 async function dialects (t: Test): Promise<Array<[string, (t: Test) => Promise<Database>]>> {
-  const list: Array<[string, (t: Test) => Promise<Database>]> = [['sqlite', async () => null]]
-  if (await postgresTestDatabase(t) !== null) {
-    list.push(['postgresql', async (t) => {
-      const url = await postgresTestDatabase(t)
-      if (url === null) throw new Error('PostgreSQL went away')
-      return url
-    }])
-  }
-  return list
+  return await testDialects(t, (url) => url)
 }
 
 t.test('a session end: one tokenRevoked per family it revoked, then logout', async (t) => {

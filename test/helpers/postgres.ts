@@ -54,3 +54,20 @@ export async function postgresTestDatabase (t: Test): Promise<string | null> {
   }
   return databaseUrl(await createTestDatabase(t))
 }
+
+/**
+ * The dialects a test runs on, each with a maker of a fresh database for one test: `sqlite`
+ * (`null`: the test's own SQLite file, as `buildApp` makes it) and, when a server answers,
+ * `postgresql` (a new database's URL, as `fromUrl` wraps it).
+ */
+export async function testDialects<D> (t: Test, fromUrl: (url: string) => D): Promise<Array<[string, (t: Test) => Promise<D | null>]>> {
+  const list: Array<[string, (t: Test) => Promise<D | null>]> = [['sqlite', async () => null]]
+  if (await postgresTestDatabase(t) !== null) {
+    list.push(['postgresql', async (t) => {
+      const url = await postgresTestDatabase(t)
+      if (url === null) throw new Error('PostgreSQL went away')
+      return fromUrl(url)
+    }])
+  }
+  return list
+}

@@ -11,7 +11,7 @@ import type { CreatedApplication } from '../../lib/applications.js'
 import { codeClient, exchangeCode, getAuthorize, pkcePair, redirectParams, USER_HEADER } from '../helpers/authorize.js'
 import { selfSignedCertificate, startDocumentServer, type TestCertificate } from '../helpers/https-server.js'
 import { ALICE, basicAuth, bearerWorks, buildApp, createApplication, databasePath, postToken } from '../helpers/index.js'
-import { postgresTestDatabase } from '../helpers/postgres.js'
+import { testDialects } from '../helpers/postgres.js'
 import { ISSUER, newRsaPem, oidcSettings } from './support.js'
 import type { SettingsInput } from '../../lib/settings.js'
 
@@ -144,17 +144,9 @@ async function until (check: () => boolean, what: string, limitMs = 20000): Prom
   }
 }
 
-/** The dialects, each as a maker of a fresh database for one test (`null`: a SQLite file of `buildApp`'s); PostgreSQL when a server answers. */
+/** The dialects, each as a maker of a fresh database for one test (`testDialects`). */
 async function dialects (t: Test): Promise<Array<[string, (t: Test) => Promise<Database>]>> {
-  const list: Array<[string, (t: Test) => Promise<Database>]> = [['sqlite', async () => null]]
-  if (await postgresTestDatabase(t) !== null) {
-    list.push(['postgresql', async (t) => {
-      const url = await postgresTestDatabase(t)
-      if (url === null) throw new Error('PostgreSQL went away')
-      return { database: url }
-    }])
-  }
-  return list
+  return await testDialects(t, (url) => ({ database: url }))
 }
 
 t.test('back-channel logout', async (t) => {
