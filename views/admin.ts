@@ -595,18 +595,7 @@ interface RecordSectionSpec<R extends ListedRecord> {
   list (store: Store, query: RecordPageQuery): Promise<R[]>
   /** The extra cells of a row, in the page's language. */
   cells (record: R, now: Date, page: PageContext): readonly HtmlValue[]
-  readonly action: null | {
-    readonly kind: StaffTargetKind
-    /** `<kind>.<verb>` of the event. */
-    readonly verb: string
-    readonly label: PlainMessageKey
-    readonly confirmTitle: PlainMessageKey
-    readonly confirmMessage: PlainMessageKey
-    /** Whether the row still can be acted on (a checkbox is shown). */
-    selectable (record: R, now: Date): boolean
-    /** Applies the action to one id; true when something changed. */
-    apply (store: Store, id: number, now: Date, target: EventTarget): Promise<boolean>
-  }
+  readonly action: ListAction<R> | null
 }
 
 /** The client id for a `tokenRevoked` event, looked up only when someone listens. */
@@ -634,11 +623,11 @@ const accessTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageAccessTo
     confirmTitle: 'admin.accessTokens.confirmTitle',
     confirmMessage: 'admin.accessTokens.confirmMessage',
     selectable: () => true,
-    async apply (store, id, now, target) {
-      const found = await store.findAccessTokenById(id)
+    async apply (id, server, now) {
+      const found = await server.store.findAccessTokenById(id)
       if (found === null) return false
-      await store.revokeAccessToken(id, now)
-      notifyAccessTokenRevoked(target, 'staff', found, await clientIdFor(store, target, found.applicationId))
+      await server.store.revokeAccessToken(id, now)
+      notifyAccessTokenRevoked(server, 'staff', found, await clientIdFor(server.store, server, found.applicationId))
       return true
     },
   },
@@ -662,11 +651,11 @@ const refreshTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageRefresh
     confirmTitle: 'admin.refreshTokens.confirmTitle',
     confirmMessage: 'admin.refreshTokens.confirmMessage',
     selectable: (r) => r.revokedAt === null,
-    async apply (store, id, now, target) {
-      const found = await store.findRefreshTokenById(id)
+    async apply (id, server, now) {
+      const found = await server.store.findRefreshTokenById(id)
       if (found === null) return false
-      await store.revokeTokenFamily(found.tokenFamily, now)
-      notifyRefreshFamilyRevoked(target, 'staff', found, await clientIdFor(store, target, found.applicationId))
+      await server.store.revokeTokenFamily(found.tokenFamily, now)
+      notifyRefreshFamilyRevoked(server, 'staff', found, await clientIdFor(server.store, server, found.applicationId))
       return true
     },
   },
@@ -691,7 +680,7 @@ const grantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageGrants']>>[num
     confirmTitle: 'admin.grants.confirmTitle',
     confirmMessage: 'admin.grants.confirmMessage',
     selectable: () => true,
-    apply: async (store, id, now) => await store.revokeGrant(id, now),
+    apply: async (id, { store }, now) => await store.revokeGrant(id, now),
   },
 }
 
@@ -710,7 +699,7 @@ const deviceGrantsSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageDeviceGr
     confirmTitle: 'admin.deviceGrants.confirmTitle',
     confirmMessage: 'admin.deviceGrants.confirmMessage',
     selectable: (r) => r.consumedAt === null && r.status !== 'denied',
-    apply: async (store, id, now) => await store.denyDeviceGrant(id, now),
+    apply: async (id, { store }, now) => await store.denyDeviceGrant(id, now),
   },
 }
 
@@ -726,7 +715,6 @@ const idTokensSpec: RecordSectionSpec<Awaited<ReturnType<Store['pageIdTokens']>>
 
 /** A token, code or device list as a list section: id, application, user and scope, then its own columns. */
 function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): AdminSection {
-  const action = spec.action
   return listSection<R, RecordPageQuery, ReadonlyMap<number, Application | null>>({
     path: spec.path,
     label: spec.label,
@@ -759,9 +747,7 @@ function recordSection<R extends ListedRecord> (spec: RecordSectionSpec<R>): Adm
         : a == null ? String(r.applicationId) : html`<a href="${base}applications/${r.applicationId}/">${shown(a.name === '' ? a.clientId : a.name)}</a>`
       return [String(r.id), appCell, r.userId === null ? '' : shown(r.userId), shown(r.scope), ...spec.cells(r, now, page)]
     },
-    action: action === null
-      ? null
-      : { ...action, apply: async (id, server, now) => await action.apply(server.store, id, now, server) },
+    action: spec.action,
   })
 }
 
