@@ -26,7 +26,7 @@ export interface LogoutDelivery {
   readonly running: boolean
   /** Runs one pass now (claims and attempts what is due); resolves when it ends. Nothing when not running. */
   runOnce (): Promise<void>
-  /** Runs one pass and waits at most `seconds` for it and the other passes in flight in this process; they go on in the background after that. */
+  /** Runs one pass and waits at most `seconds` until no pass is in flight in this process (passes the timer starts meanwhile included); they go on in the background after that. */
   flush (seconds: number): Promise<void>
   /** Stops the timer, interrupts attempts in flight (their rows come due again at once) and waits for the passes to end. */
   stop (): Promise<void>
@@ -134,12 +134,16 @@ export function createLogoutDelivery (ctx: ServerContext, fetch: SafeFetch, requ
     async flush (seconds) {
       runOnce().catch(reportError)
       if (seconds <= 0) return
-      // Every pass in flight, not only the one just started: the timer's pass may have claimed the
-      // rows first, and the logout is told once their attempts end (or the time is up). Another
-      // instance's worker may claim them too; then this logout does not wait for it.
-      const inFlight = Promise.allSettled([...passes])
+      // Every pass in flight, not only the one just started, and those that start while it waits:
+      // the timer's pass may claim this logout's rows before the pass just started does (on
+      // PostgreSQL two claims race on two connections), and the logout is told once their
+      // attempts end (or the time is up). Another instance's worker may claim them too; then this
+      // logout does not wait for it.
       let wait: NodeJS.Timeout | undefined
-      await Promise.race([inFlight, new Promise<void>((resolve) => { wait = setTimeout(resolve, seconds * 1000); wait.unref() })])
+      const deadline = new Promise<'time'>((resolve) => { wait = setTimeout(() => { resolve('time') }, seconds * 1000); wait.unref() })
+      while (passes.size > 0) {
+        if (await Promise.race([Promise.allSettled([...passes]), deadline]) === 'time') break
+      }
       clearTimeout(wait)
     },
     async stop () {

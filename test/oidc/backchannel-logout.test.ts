@@ -31,10 +31,12 @@ interface RelyingParty {
   readonly uri: string
   readonly tokens: string[]
   answer: (n: number) => number | 'hang'
+  /** How long the endpoint takes before it answers. */
+  delayMs: number
 }
 
 async function startRelyingParty (t: Test, certificate: TestCertificate): Promise<RelyingParty> {
-  const rp: RelyingParty = { uri: '', tokens: [], answer: () => 200 }
+  const rp: RelyingParty = { uri: '', tokens: [], answer: () => 200, delayMs: 0 }
   const server = await startDocumentServer(t, {
     '/backchannel-logout': (req: IncomingMessage, res: ServerResponse) => {
       let body = ''
@@ -49,7 +51,7 @@ async function startRelyingParty (t: Test, certificate: TestCertificate): Promis
         rp.tokens.push(token)
         const status = rp.answer(rp.tokens.length)
         if (status === 'hang') return
-        res.writeHead(status, { 'cache-control': 'no-store' }).end()
+        setTimeout(() => { res.writeHead(status, { 'cache-control': 'no-store' }).end() }, rp.delayMs)
       })
     },
   }, certificate)
@@ -202,6 +204,42 @@ t.test('back-channel logout', async (t) => {
       t.notOk('sid' in decodeJwt(refresh.json<{ id_token: string }>().id_token), 'an ended session\'s sid is not put in new ID tokens')
       t.match(s.logouts, [{ reason: 'host', backchannelClients: 2 }])
       t.same((await s.app.oauth.endSession(request)).sids, [], 'idempotent')
+    })
+
+    t.test(`${dialect}: the logout waits for the timer's pass that claimed its deliveries first`, async (t) => {
+      // On PostgreSQL two claims run on two connections: the worker's timer may start a pass after
+      // the logout's own one and still claim the rows first. The logout's pass then finds nothing,
+      // and the logout must wait for the other one's attempts. Here the logout's claim is held
+      // until another claim has returned, so the timer's pass always wins.
+      const s = await setup(t, await fresh(t))
+      s.rp1.delayMs = 300
+      s.rp2.delayMs = 300
+      await signIn(s.app, s.client1, 'host-session-7')
+      await signIn(s.app, s.client2, 'host-session-7')
+      const store = s.app.oauth.store
+      const claim = store.claimLogoutDeliveries.bind(store)
+      let hold = false
+      let release = (): void => {}
+      const released = new Promise<void>((resolve) => { release = resolve })
+      let claimedByOther = 0
+      store.claimLogoutDeliveries = async (...args) => {
+        if (hold) {
+          hold = false
+          await released
+          return await claim(...args)
+        }
+        const rows = await claim(...args)
+        claimedByOther += rows.length
+        if (claimedByOther > 0) release()
+        return rows
+      }
+      // 'logout' is told synchronously before the logout starts its pass: the next claim is that pass's.
+      s.app.oauth.events.once('logout', () => { hold = true })
+      const request = { headers: { [USER_HEADER]: ALICE.id, [SESSION_HEADER]: 'host-session-7' } } as unknown as FastifyRequest
+      const result = await s.app.oauth.endSession(request)
+      t.equal(result.backchannelClients, 2)
+      t.equal(claimedByOther, 2, 'the timer\'s pass claimed both deliveries')
+      t.equal(s.deliveries.filter((e) => e.outcome === 'delivered').length, 2, 'the logout returned after both were delivered')
     })
 
     t.test(`${dialect}: a staff end by sid; a code from an ended session is refused; a new user under the same host session id starts a new session`, async (t) => {
