@@ -14,6 +14,7 @@ import { ALICE, basicAuth, bearerWorks, buildApp, createApplication, databasePat
 import { testDialects } from '../helpers/postgres.js'
 import { ISSUER, newRsaPem, oidcSettings } from './support.js'
 import type { SettingsInput } from '../../lib/settings.js'
+import { until } from '../helpers/wait.js'
 
 const SESSION_HEADER = 'x-test-session'
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout'
@@ -135,15 +136,6 @@ async function verifyLogoutToken (t: Test, s: Setup, token: string, client: Crea
   t.type(payload.jti, 'string')
   t.ok(typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat <= 300, 'short-lived')
   return payload as Record<string, unknown>
-}
-
-/** Resolves once `check` holds, polling the event loop (no fixed sleep decides anything). */
-async function until (check: () => boolean, what: string, limitMs = 20000): Promise<void> {
-  const started = Date.now()
-  while (!check()) {
-    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 /** The dialects, each as a maker of a fresh database for one test (`testDialects`). */

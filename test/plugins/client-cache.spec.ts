@@ -18,6 +18,7 @@ import { ClientCache } from '../../lib/validator/client-cache.js'
 import { basicAuth, createApplication, fixedClock, postToken, type BuildAppOptions, type FixedClock } from '../helpers/index.js'
 import { buildAuthorizeApp } from '../helpers/authorize.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
+import { eventually } from '../helpers/wait.js'
 
 interface Client { clientId: string, secret: string, id: number }
 
@@ -232,22 +233,12 @@ if (url !== null) {
     const created = await createApplication(app)
     const secret = created.clientSecret ?? ''
     t.equal(await tokenStatus(app, created.application.clientId, secret), 200)
-    for (let i = 0; i < 300 && !a.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await eventually(() => a.invalidationsReliable())
     t.ok(a.invalidationsReliable(), 'listening')
     t.equal(await tokenStatus(app, created.application.clientId, secret), 200, 'cached')
     await b.updateApplication(created.application.id, { authorizationGrantType: 'password' }, new Date())
-    let refused = false
-    for (let i = 0; i < 200 && !refused; i++) {
-      refused = await tokenStatus(app, created.application.clientId, secret) === 400
-      if (!refused) await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-    t.ok(refused, 'the other instance\'s update reached this one')
+    t.ok(await eventually(async () => await tokenStatus(app, created.application.clientId, secret) === 400), 'the other instance\'s update reached this one')
     await b.deleteApplication(created.application.id)
-    let gone = false
-    for (let i = 0; i < 200 && !gone; i++) {
-      gone = await tokenStatus(app, created.application.clientId, secret) === 401
-      if (!gone) await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-    t.ok(gone, 'the other instance\'s deletion reached this one')
+    t.ok(await eventually(async () => await tokenStatus(app, created.application.clientId, secret) === 401), 'the other instance\'s deletion reached this one')
   })
 }

@@ -21,6 +21,7 @@ import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.
 import { buildAuthorizeApp, codeClient, createCodeApplication, exchangeCode, obtainCode, pkcePair } from '../helpers/authorize.js'
 import { postgresTestDatabase } from '../helpers/postgres.js'
 import { accessTokenRow, bearer } from '../views/support.js'
+import { eventually } from '../helpers/wait.js'
 
 /**
  * An app whose store runs on `db` (so the test can change rows behind the store's back, on the
@@ -538,7 +539,7 @@ if (url !== null) {
     const app = await buildAuthorizeApp(t, passwordGrantOptions({ database: undefined, store }))
     app.get('/me', { onRequest: app.oauth.protect() }, async () => 'me')
     const listening = async (): Promise<void> => {
-      for (let i = 0; i < 300 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      await eventually(() => store.invalidationsReliable())
       t.ok(store.invalidationsReliable(), 'listening')
     }
     const removeBehindTheStore = async (token: string): Promise<void> => {
@@ -557,7 +558,7 @@ if (url !== null) {
     const killed = await raw.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [LISTENER_APPLICATION_NAME])
     t.equal(killed.rowCount, 1, 'the listener connection is terminated')
     await removeBehindTheStore(second)
-    for (let i = 0; i < 100 && store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await eventually(() => !store.invalidationsReliable())
     t.equal(await status(app, second), 403, 'the drop cleared the cache (and it does not serve while down)')
     t.equal(await status(app, first), 403)
 
@@ -567,7 +568,7 @@ if (url !== null) {
     await removeBehindTheStore(third)
     t.equal(await status(app, third), 200, 'reconnected: caching again')
     await raw.query("NOTIFY oat_invalidate, 'manual *'")
-    for (let i = 0; i < 100 && await status(app, third) === 200; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await eventually(async () => await status(app, third) !== 200)
     t.equal(await status(app, third), 403, 'a manual NOTIFY oat_invalidate drops the cache (docs/deployment.md)')
   })
 }

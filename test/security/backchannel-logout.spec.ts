@@ -14,6 +14,7 @@ import { codeClient, exchangeCode, getAuthorize, pkcePair, redirectParams, USER_
 import { startDocumentServer } from '../helpers/https-server.js'
 import { ALICE, createApplication, testHasher } from '../helpers/index.js'
 import { newRsaPem, oidcSettings } from '../oidc/support.js'
+import { until } from '../helpers/wait.js'
 
 const SESSION_HEADER = 'x-test-session'
 /** A host session id as a real session store would draw it: it must never reach the database or the log. */
@@ -66,14 +67,6 @@ async function authorizeIn (app: FastifyInstance, created: CreatedApplication, s
     code_challenge_method: 'S256',
   }, ALICE.id, { [SESSION_HEADER]: session })
   if (res.statusCode !== 302) throw new Error(`authorization failed: ${res.statusCode} ${res.body}`)
-}
-
-async function until (check: () => boolean, what: string): Promise<void> {
-  const started = Date.now()
-  while (!check()) {
-    if (Date.now() - started > 20000) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 t.test('a logout URI on a private address is registered (it may be public DNS) but never reached: refused at delivery', async (t) => {

@@ -4,6 +4,7 @@ import type { Test } from 'tap'
 import { MAX_PAGE_SIZE, type NewSession, type StoreInvalidation } from '../../lib/store/types.js'
 import { tokenChecksum } from '../../lib/tokens/checksum.js'
 import { at, issueOf, newApplication, newDeviceGrant, newGrant, T0, type OpenHarness } from './contract.js'
+import { eventually } from '../helpers/wait.js'
 
 export function adminContract (t: Test, open: OpenHarness): void {
   t.test('pageApplications: newest first, keyset pages, every filter a parameter, the source of each', async (t) => {
@@ -94,7 +95,7 @@ export function adminContract (t: Test, open: OpenHarness): void {
     const { store } = await open(t)
     const events: StoreInvalidation[] = []
     t.teardown(store.watchInvalidations((event) => { events.push(event) }))
-    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await eventually(() => store.invalidationsReliable())
     const app = await newApplication(store, { clientId: 'rg' })
 
     const unused = await store.createGrant(newGrant(app.id, 'unused'), T0)

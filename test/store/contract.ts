@@ -12,6 +12,7 @@ import { basicAuth, buildApp, fixedClock, postToken, testHasher, type FixedClock
 import { passwordGrantOptions, passwordTokens } from '../helpers/password-grant.js'
 import { adminContract } from './admin-contract.js'
 import { registrationContract } from './registration-contract.js'
+import { eventually } from '../helpers/wait.js'
 
 /** One test's view of a store on a fresh, migrated, empty database. */
 export interface StoreHarness {
@@ -593,7 +594,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     const events: StoreInvalidation[] = []
     t.teardown(store.watchInvalidations((event) => { events.push(event) }))
     // PostgreSQL: its listener reports `all` once it is up; wait for that before counting.
-    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await eventually(() => store.invalidationsReliable())
     const cimd = async (name: string, expiresAt: Date): Promise<Application> =>
       await newApplication(store, { clientId: `https://${name}.example/client.json`, clientType: 'public', clientSecretHash: '', selfRegistered: true, cimdExpiresAt: expiresAt })
     const ordinary = await newApplication(store, { clientId: 'ordinary-app' })
@@ -810,7 +811,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     const events: StoreInvalidation[] = []
     t.teardown(store.watchInvalidations((event) => { events.push(event) }))
     // PostgreSQL: its listener reports `all` once it is up; wait for that before counting.
-    for (let i = 0; i < 200 && !store.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await eventually(() => store.invalidationsReliable())
     /** What `action` reported, in order, the moment it resolved. */
     const during = async (action: () => Promise<unknown>): Promise<StoreInvalidation[]> => {
       events.length = 0
@@ -855,7 +856,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     const events: StoreInvalidation[] = []
     t.teardown(b.watchInvalidations((event) => { events.push(event) }))
     // PostgreSQL: B listens once its LISTEN connection is up; SQLite: at once.
-    for (let i = 0; i < 200 && !b.invalidationsReliable(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await eventually(() => b.invalidationsReliable())
     t.ok(b.invalidationsReliable(), 'B can hear other instances')
     const app = await newApplication(h.store, { clientId: 'cross' })
     const rows = await h.store.issueTokens(issueOf({ applicationId: app.id, token: 'cross-a' }))
@@ -864,7 +865,7 @@ export function storeContract (t: Test, open: OpenHarness): void {
     await h.store.revokeAccessToken(rows.accessToken.id, at(1))
     const heard = (): boolean => events.some((e) => e.kind === 'all' || (e.kind === 'tokens' && e.checksums.includes(tokenChecksum('cross-a'))))
     // SQLite hears at the next check (PRAGMA data_version); PostgreSQL when the NOTIFY arrives.
-    for (let i = 0; i < 200 && !(b.invalidationsReliable() && heard()); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await eventually(() => b.invalidationsReliable() && heard())
     t.ok(heard(), `B heard the revocation: ${JSON.stringify(events)}`)
   })
 

@@ -11,6 +11,7 @@ import { createSqliteStore } from '../../lib/store/sqlite/store.js'
 import { LITTLE_ENDIAN } from '../../lib/store/sqlite/wal-index.js'
 import type { Store } from '../../lib/store/types.js'
 import { issueOf, newApplication } from './contract.js'
+import { eventually } from '../helpers/wait.js'
 
 /** The WAL's last frame and how far it has been copied into the file (WAL-index header and checkpoint info). */
 function walProgress (file: string): { lastFrame: number, backfilled: number } {
@@ -47,11 +48,6 @@ async function writeUntil (store: Store, file: string, frames: number): Promise<
   return i
 }
 
-async function until (check: () => boolean, ms = 3000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 10))) if (check()) return true
-  return check()
-}
-
 const autocheckpoint = (db: Database.Database): number => Number(db.pragma('wal_autocheckpoint', { simple: true }))
 
 t.test('a store whose commits fill half the WAL threshold hands checkpoints to a worker, which keeps the WAL short', async (t) => {
@@ -62,7 +58,7 @@ t.test('a store whose commits fill half the WAL threshold hands checkpoints to a
   t.equal(autocheckpoint(db), 0, 'half the threshold: the connection\'s automatic checkpoints are off')
   await writeUntil(store, file, 210)
   // Nothing on the store's connection checkpoints now: only the worker can copy the WAL.
-  t.ok(await until(() => { const p = walProgress(file); return p.backfilled > 0 && p.backfilled === p.lastFrame }), 'the worker copied the whole WAL into the file')
+  t.ok(await eventually(() => { const p = walProgress(file); return p.backfilled > 0 && p.backfilled === p.lastFrame }), 'the worker copied the whole WAL into the file')
   const before = walProgress(file).lastFrame
   await writeUntil(store, file, 1)
   t.ok(walProgress(file).lastFrame < before, `the next commit restarted the WAL from its beginning (${walProgress(file).lastFrame} < ${before} frames)`)
@@ -109,13 +105,13 @@ t.test('clearExpired with the worker running leaves automatic checkpoints off, a
   const cleared = await store.clearExpired({ now: new Date(Date.now() + 86400_000 * 365), batchSize: 50, revokedBefore: null, refreshCreatedBefore: null })
   t.ok(cleared.accessTokens > 0)
   t.equal(autocheckpoint(db), 0, 'restored to off, not to 200')
-  t.ok(await until(() => { const p = walProgress(file); return p.backfilled === p.lastFrame }), 'the worker copied the batches too')
+  t.ok(await eventually(() => { const p = walProgress(file); return p.backfilled === p.lastFrame }), 'the worker copied the batches too')
 })
 
 t.test('the worker itself: reports a failure once, and nothing after close', async (t) => {
   const failures: Error[] = []
   const missing = startCheckpointer(join(t.testdir(), 'missing.db'), (error) => { failures.push(error) })
-  t.ok(await until(() => failures.length > 0), 'a file it cannot open stops it')
+  t.ok(await eventually(() => failures.length > 0), 'a file it cannot open stops it')
   await missing.close()
   t.equal(failures.length, 1, 'reported once')
 
@@ -127,7 +123,7 @@ t.test('the worker itself: reports a failure once, and nothing after close', asy
   const stops: Error[] = []
   const running = startCheckpointer(file, (error) => { stops.push(error) }, { pages: 2, intervalMs: 5 })
   for (let i = 0; i < 10; i++) db.exec('INSERT INTO t VALUES (randomblob(5000))')
-  t.ok(await until(() => running.rounds() > 0), 'it checkpoints past its page count')
+  t.ok(await eventually(() => running.rounds() > 0), 'it checkpoints past its page count')
   await running.close()
   t.same(stops, [], 'closing is not a failure')
 })
