@@ -42,6 +42,12 @@ export interface ToolkitOptions {
 /**
  * `app.oauth`: the authorization server plus the Fastify helpers built on it. Its
  * `authenticateClient` takes the Fastify request (the framework-free server's takes an `OAuthRequest`).
+ *
+ * The endpoint methods it shares with the framework-free server (`token`, `revoke`,
+ * `introspect`, `pushAuthorizationRequest`, `deviceAuthorization`) take an `OAuthRequest`, which
+ * carries no address: called from a route of the host's own they count no failed client
+ * authentications. `oauthRoutes` serves them behind the token endpoint's failure limits; a host
+ * that mounts one itself must put equivalent limits in front of it.
  */
 export interface OAuthToolkit extends Omit<OAuthServer, 'authenticateClient'>, OAuthResourceGuard {
   /**
