@@ -14,6 +14,7 @@ import {
 } from '../lib/store/types.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
+import { positiveId, routeId } from './route-id.js'
 import { formValues, postedValues, toInput } from './management.js'
 import type { PlainMessageKey, Translator } from '../lib/i18n/messages.js'
 import { errorPageContext, pageContext } from './i18n.js'
@@ -109,8 +110,9 @@ function queryValues (request: FastifyRequest, names: readonly string[]): Record
 /** A positive id from a query or form, or `undefined` when empty. */
 function optionalId (value: string, name: string): number | undefined {
   if (value === '') return undefined
-  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadInput((m) => m.text('admin.error.notId', { name }))
-  return Number(value)
+  const id = positiveId(value)
+  if (id === null) throw new BadInput((m) => m.text('admin.error.notId', { name }))
+  return id
 }
 
 function pageSize (value: string): number {
@@ -132,13 +134,6 @@ function listUrl (base: string, params: Record<string, string | number | undefin
   for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(key, String(value))
   const text = query.toString()
   return text === '' ? base : `${base}?${text}`
-}
-
-/** The `:id` of a detail page's URL: a positive id the database could hold, else `null` (a 404 like an unknown id). */
-function pathId (request: FastifyRequest): number | null {
-  const raw = (request.params as { id?: string }).id ?? ''
-  const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN
-  return Number.isSafeInteger(id) ? id : null
 }
 
 /** The selected ids of a bulk action form: at least one, each a positive id, without repeats. */
@@ -212,7 +207,7 @@ const applicationsSection: AdminSection = {
     const base = `${kit.base}applications/`
 
     async function findApplication (request: FastifyRequest, reply: FastifyReply): Promise<Application | null> {
-      const id = pathId(request)
+      const id = routeId(request)
       const found = id === null ? null : await request.server.oauth.store.findApplicationById(id)
       if (found === null) await kit.sendError(request, reply, 404, 'not_found', 'admin.apps.notFound')
       return found
@@ -822,7 +817,7 @@ const sessionsSection: AdminSection = {
     app.get(`${base.slice(app.prefix.length)}:id/`, async (request, reply) => {
       const user = await kit.requireStaff(request, reply)
       if (user === null) return reply
-      const id = pathId(request)
+      const id = routeId(request)
       const { store, clock } = request.server.oauth
       const found = id === null ? null : await store.findSessionDetail(id)
       if (found === null) return await kit.sendError(request, reply, 404, 'not_found', 'admin.sessions.detail.notFound')

@@ -6,6 +6,7 @@ import { addressKey, InFlight } from '../lib/throttle.js'
 import { notifyRateLimited } from './rate-limit.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
+import { routeId } from './route-id.js'
 import { issuerOf } from './issuer.js'
 import { sendOAuthResponse, toOAuthRequest } from './oauth-request.js'
 import type { PlainMessageKey } from '../lib/i18n/messages.js'
@@ -125,11 +126,6 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
       return req.duplicated.has(CSRF_FIELD) ? undefined : req.body?.[CSRF_FIELD]
     }
 
-    const routeId = (request: FastifyRequest): number => {
-      const raw = (request.params as { id?: string }).id ?? ''
-      return /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : -1
-    }
-
     for (const url of ['/device', '/device/']) {
       pages.get(url, async (request, reply) => {
         const user = await reply.server.oauth.resolveUser(request)
@@ -193,7 +189,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
 
     for (const url of ['/device-confirm/:id', '/device-confirm/:id/']) {
       pages.get(url, async (request, reply) => {
-        const id = routeId(request)
+        const id = routeId(request) ?? -1
         const { oauth } = reply.server
         const user = await oauth.resolveUser(request)
         if (user === null) return toLogin(reply, id > 0 ? confirmUrl(id) : entryUrl)
@@ -211,7 +207,7 @@ export async function registerDevicePages (app: FastifyInstance, options: Device
         return sendHtml(reply, 200, body)
       })
       pages.post(url, { bodyLimit: options.bodyLimit }, async (request, reply) => {
-        const id = routeId(request)
+        const id = routeId(request) ?? -1
         const { oauth } = reply.server
         const user = await oauth.resolveUser(request)
         if (user === null) return await sendError(request, reply, 403, 'access_denied', 'device.error.notLoggedIn')

@@ -8,6 +8,7 @@ import { APPLICATION_GRANT_TYPES, type AccessTokenRecord, type Application, type
 import { scopeList } from '../lib/validator/scopes.js'
 import { CSRF_FIELD, type CsrfProtection } from './csrf.js'
 import { sendHtml } from './html-response.js'
+import { routeId } from './route-id.js'
 import type { PlainMessageKey } from '../lib/i18n/messages.js'
 import { errorPageContext, pageContext } from './i18n.js'
 import type { ApplicationSummary, PageContext } from './templates/index.js'
@@ -163,8 +164,8 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
 
   /** The user's own application with the route's `:id`, else a 404 page (never someone else's). */
   async function ownApplication (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<Application | null> {
-    const id = Number((request.params as { id?: string }).id)
-    const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findApplicationById(id) : null
+    const id = routeId(request)
+    const found = id === null ? null : await request.server.oauth.store.findApplicationById(id)
     if (found !== null && found.userId === user.id) return found
     await sendError(request, reply, 404, 'not_found', 'apps.notFound')
     return null
@@ -339,8 +340,8 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
 
   /** The user's own access token with the route's `:id`, else a 404 page. */
   async function ownToken (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<AccessTokenRecord | null> {
-    const id = Number((request.params as { id?: string }).id)
-    const found = Number.isSafeInteger(id) && id > 0 ? await request.server.oauth.store.findAccessTokenById(id) : null
+    const id = routeId(request)
+    const found = id === null ? null : await request.server.oauth.store.findAccessTokenById(id)
     if (found !== null && found.userId === user.id) return found
     await sendError(request, reply, 404, 'not_found', 'tokens.notFound')
     return null

@@ -12,4 +12,5 @@ await runSpecs(import.meta.url, [
   './event-secrets.spec.ts',
   './admin-probes.spec.ts',
   './browser-rows.spec.ts',
+  './page-probes.spec.ts',
 ])

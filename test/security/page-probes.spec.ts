@@ -1,0 +1,65 @@
+// Attacker probes of the browser-facing pages (consent, device, management, staff, logout), found
+// by a black-box round against the running example app: ids spelled other ways in page URLs, a
+// repeated CSRF field, one form's token presented to another, and the CSRF cookie's Secure flag
+// behind a TLS-terminating proxy. None may reach a row, change anything or answer 500.
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t from 'tap'
+import { oauthRoutes } from '../../index.js'
+import { ALICE, bearerWorks, FORM, form, type BuildAppOptions } from '../helpers/index.js'
+import { asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication } from '../helpers/authorize.js'
+import { pageForm, registerThroughPages } from '../helpers/management.js'
+import { staffUser } from '../views/admin-support.js'
+import { createDeviceApplication, deviceCode, enterCode, getPage, pageForm as deviceForm } from '../device/support.js'
+
+/** An app with every page family: consent, device, management, staff and (with OIDC) logout. */
+async function buildPagesApp (t: Parameters<typeof buildAuthorizeApp>[0], options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { settings, ...rest } = options
+  const app = await buildAuthorizeApp(t, { prefix: false, resolveUser: staffUser, ...rest, settings: { deviceFlowEnabled: true, ...settings } })
+  await app.register(oauthRoutes, { prefix: '/o', managementPages: true, adminPages: true })
+  return app
+}
+
+async function get (app: FastifyInstance, url: string, user: string | null = ALICE.id, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'GET', url, headers: asUser(user, headers) })
+}
+
+async function post (app: FastifyInstance, url: string, payload: string, cookie: string, user: string = ALICE.id): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url, payload, headers: asUser(user, { ...FORM, cookie }) })
+}
+
+/** Ids that `Number()` reads as 1 (or another row) but that are not how the pages write an id. */
+const ODD_IDS = ['0x1', '1e0', '01', '+1', '1.0', '1%20', '%201', '1.', '0b1', '0o1', '%EF%BC%91', '%D9%A1', '1_0']
+
+t.test('ids spelled another way in page URLs: a 404 page on every management and device page, never the row, nothing changed', async (t) => {
+  const app = await buildPagesApp(t)
+  const registered = await registerThroughPages(app, { name: 'Mine', clientType: 'confidential', authorizationGrantType: 'authorization-code', redirectUris: 'https://client.example.com/cb' })
+  t.equal(registered.id, 1, 'the application is row 1, the row every odd id would reach')
+  const granted = await codeFlowTokens(app, await createCodeApplication(app, { name: 'Granted' }))
+  const token = await app.oauth.store.findAccessTokenById(1)
+  t.equal(token?.userId, ALICE.id, 'the access token is row 1 too')
+  const device = await createDeviceApplication(app)
+  const entered = await enterCode(app, (await deviceCode(app, device)).user_code)
+  t.equal(entered.headers.location, '/o/device-confirm/1/', 'the device authorization is row 1 too')
+  const before = JSON.stringify([await app.oauth.store.findApplicationById(1), await app.oauth.store.findAccessTokenById(1)])
+
+  // Control: the canonical spelling reaches each page.
+  for (const url of ['/o/applications/1/', '/o/applications/1/update/', '/o/applications/1/delete/', '/o/authorized-tokens/1/delete/', '/o/device-confirm/1/']) {
+    t.equal((await get(app, url)).statusCode, 200, `control: ${url}`)
+  }
+  const state = pageForm(await get(app, '/o/applications/1/'))
+  const deviceState = deviceForm(await getPage(app, '/o/device-confirm/1/'))
+  for (const id of ODD_IDS) {
+    for (const path of [`applications/${id}/`, `applications/${id}/update/`, `applications/${id}/delete/`, `authorized-tokens/${id}/delete/`, `device-confirm/${id}/`]) {
+      const res = await get(app, `/o/${path}`)
+      t.equal(res.statusCode, 404, `GET /o/${path}`)
+      t.equal(res.headers['x-frame-options'], 'DENY', `GET /o/${path}: an HTML page with its headers`)
+    }
+    for (const path of [`applications/${id}/regenerate-secret/`, `applications/${id}/delete/`, `authorized-tokens/${id}/delete/`]) {
+      t.equal((await post(app, `/o/${path}`, form({ csrf_token: state.token }), state.cookie)).statusCode, 404, `POST /o/${path}`)
+    }
+    const decided = await post(app, `/o/device-confirm/${id}/`, form({ csrf_token: deviceState.csrfToken, allow: 'Authorize' }), deviceState.cookie)
+    t.not(decided.statusCode, 200, `POST /o/device-confirm/${id}/ decides nothing`)
+  }
+  t.equal(JSON.stringify([await app.oauth.store.findApplicationById(1), await app.oauth.store.findAccessTokenById(1)]), before, 'nothing changed')
+  t.ok(await bearerWorks(app, granted.access_token), 'the token still works')
+})
