@@ -143,8 +143,13 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     return null
   }
 
-  /** A POST whose CSRF token does not match gets a 403 page and changes nothing. */
-  async function checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser, token: string | undefined): Promise<boolean> {
+  /**
+   * A POST whose CSRF token does not match gets a 403 page and changes nothing. A repeated token
+   * is no token, as on the consent, device, logout and staff pages: one value must stand for the form.
+   */
+  async function checkCsrf (request: FastifyRequest, reply: FastifyReply, user: AuthorizingUser): Promise<boolean> {
+    const { params, duplicated } = flattenParams(request.body)
+    const token = duplicated.includes(CSRF_FIELD) ? undefined : params[CSRF_FIELD]
     if (csrf.verify(request, token, binding(user))) return true
     await sendError(request, reply, 403, 'access_denied', 'common.csrfReload')
     return false
@@ -225,7 +230,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const user = await requireUser(request, reply)
     if (user === null) return reply
     const values = postedValues(request)
-    if (!await checkCsrf(request, reply, user, values[CSRF_FIELD])) return reply
+    if (!await checkCsrf(request, reply, user)) return reply
     try {
       // Any logged-in user may register here, with redirect URIs nobody vetted: the client is
       // self-registered, so its early authorization errors are never redirected (RFC 9700 §4.11.2).
@@ -259,7 +264,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
     const values = postedValues(request)
-    if (!await checkCsrf(request, reply, user, values[CSRF_FIELD])) return reply
+    if (!await checkCsrf(request, reply, user)) return reply
     try {
       // An operator's application the user owns (CLI --user) that the user points somewhere new
       // is no longer vetted: selfService marks it (RFC 9700 §4.11.2).
@@ -278,7 +283,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (user === null) return reply
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
-    if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
+    if (!await checkCsrf(request, reply, user)) return reply
     let regenerated
     try {
       regenerated = await request.server.oauth.regenerateClientSecret(application.id, { source: 'management' })
@@ -313,7 +318,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (user === null) return reply
     const application = await ownApplication(request, reply, user)
     if (application === null) return reply
-    if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
+    if (!await checkCsrf(request, reply, user)) return reply
     await request.server.oauth.deleteApplication(application.id, { source: 'management' })
     return await reply.redirect(apps, 302)
   })
@@ -370,7 +375,7 @@ export function registerManagementPages (app: FastifyInstance, options: Manageme
     if (user === null) return reply
     const token = await ownToken(request, reply, user)
     if (token === null) return reply
-    if (!await checkCsrf(request, reply, user, postedValues(request)[CSRF_FIELD])) return reply
+    if (!await checkCsrf(request, reply, user)) return reply
     // Revokes the access token and its refresh token (the whole family): DOT left the refresh token alive.
     const { oauth } = request.server
     await oauth.store.revokeAccessToken(token.id, oauth.clock.now())

@@ -63,3 +63,28 @@ t.test('ids spelled another way in page URLs: a 404 page on every management and
   t.equal(JSON.stringify([await app.oauth.store.findApplicationById(1), await app.oauth.store.findAccessTokenById(1)]), before, 'nothing changed')
   t.ok(await bearerWorks(app, granted.access_token), 'the token still works')
 })
+
+t.test('a repeated csrf_token on the management pages is no token, whichever copy is right: 403, nothing changed', async (t) => {
+  const app = await buildPagesApp(t)
+  const registered = await registerThroughPages(app, { name: 'Mine', clientType: 'confidential', authorizationGrantType: 'client-credentials', redirectUris: '' })
+  const granted = await codeFlowTokens(app, await createCodeApplication(app))
+  const state = pageForm(await get(app, `/o/applications/${registered.id}/`))
+  const before = JSON.stringify(await app.oauth.store.findApplicationById(registered.id))
+  const fields = { name: 'Renamed', clientType: 'confidential', authorizationGrantType: 'client-credentials', redirectUris: '', postLogoutRedirectUris: '', allowedOrigins: '', algorithm: '' }
+  for (const tokens of [[state.token, 'forged'], ['forged', state.token], [state.token, state.token]]) {
+    for (const [url, extra] of [
+      [`/o/applications/${registered.id}/update/`, fields], [`/o/applications/${registered.id}/regenerate-secret/`, {}],
+      [`/o/applications/${registered.id}/delete/`, {}], ['/o/authorized-tokens/1/delete/', {}], ['/o/applications/register/', fields],
+    ] as const) {
+      const res = await post(app, url, form({ ...extra, csrf_token: tokens }), state.cookie)
+      t.equal(res.statusCode, 403, `${url} with csrf_token ${tokens.map((v) => v === state.token ? 'right' : v).join(', ')}`)
+      t.notMatch(res.body, /id="client-secret"/, 'no secret shown')
+    }
+  }
+  t.equal(JSON.stringify(await app.oauth.store.findApplicationById(registered.id)), before, 'the application is untouched')
+  t.ok(await bearerWorks(app, granted.access_token), 'the authorization is untouched')
+  t.equal((await app.oauth.store.listApplications({ userId: ALICE.id })).length, 1, 'no application registered')
+  // Control: one right token still works.
+  const ok = await post(app, `/o/applications/${registered.id}/regenerate-secret/`, form({ csrf_token: state.token }), state.cookie)
+  t.equal(ok.statusCode, 200, 'control: one right token regenerates the secret')
+})
