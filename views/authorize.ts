@@ -159,7 +159,12 @@ export class AuthorizationView {
   }
 }
 
-/** What a consent form's CSRF token is bound to: the user and the client. */
+/**
+ * What a consent form's CSRF token is bound to: the user and the client, after the form's purpose.
+ * Host code chooses client ids, so without the purpose a client named `manage`, `admin` or
+ * `device` would make its consent token the token of that user's management, staff or device
+ * forms (bound to `<user>\0manage` and the like).
+ */
 function binding (userId: string, clientId: string): string {
-  return `${userId}\0${clientId}`
+  return `consent\0${userId}\0${clientId}`
 }

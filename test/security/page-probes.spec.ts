@@ -6,9 +6,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { oauthRoutes } from '../../index.js'
 import { ALICE, bearerWorks, FORM, form, type BuildAppOptions } from '../helpers/index.js'
-import { asUser, buildAuthorizeApp, codeFlowTokens, createCodeApplication } from '../helpers/authorize.js'
-import { pageForm, registerThroughPages } from '../helpers/management.js'
-import { staffUser } from '../views/admin-support.js'
+import { asUser, buildAuthorizeApp, codeFlowTokens, codeRequest, createCodeApplication, fetchConsent } from '../helpers/authorize.js'
+import { pageForm, registerThroughPages, type PageForm } from '../helpers/management.js'
+import { staffUser, STAFF } from '../views/admin-support.js'
 import { createDeviceApplication, deviceCode, enterCode, getPage, pageForm as deviceForm } from '../device/support.js'
 
 /** An app with every page family: consent, device, management, staff and (with OIDC) logout. */
@@ -87,4 +87,28 @@ t.test('a repeated csrf_token on the management pages is no token, whichever cop
   // Control: one right token still works.
   const ok = await post(app, `/o/applications/${registered.id}/regenerate-secret/`, form({ csrf_token: state.token }), state.cookie)
   t.equal(ok.statusCode, 200, 'control: one right token regenerates the secret')
+})
+
+t.test('a consent token is no management, staff or device token, even for a client whose id names that form', async (t) => {
+  const app = await buildPagesApp(t)
+  const mine = await registerThroughPages(app, { name: 'Mine', clientType: 'confidential', authorizationGrantType: 'client-credentials', redirectUris: '' }, STAFF)
+  const before = JSON.stringify(await app.oauth.store.findApplicationById(mine.id))
+  const consentToken = async (clientId: string): Promise<PageForm> => {
+    const created = await createCodeApplication(app, { clientId })
+    const consent = await fetchConsent(app, codeRequest(created), STAFF)
+    return { token: consent.fields.csrf_token ?? '', cookie: consent.cookie }
+  }
+  const manage = await consentToken('manage')
+  t.equal((await post(app, `/o/applications/${mine.id}/regenerate-secret/`, form({ csrf_token: manage.token }), manage.cookie, STAFF)).statusCode, 403, 'management: regenerate refused')
+  t.equal((await post(app, `/o/applications/${mine.id}/delete/`, form({ csrf_token: manage.token }), manage.cookie, STAFF)).statusCode, 403, 'management: delete refused')
+  const admin = await consentToken('admin')
+  t.equal((await post(app, `/o/admin/applications/${mine.id}/delete/`, form({ csrf_token: admin.token, confirm: 'yes' }), admin.cookie, STAFF)).statusCode, 403, 'staff: delete refused')
+  t.equal((await post(app, `/o/admin/applications/${mine.id}/regenerate-secret/`, form({ csrf_token: admin.token, confirm: 'yes' }), admin.cookie, STAFF)).statusCode, 403, 'staff: regenerate refused')
+  t.equal(JSON.stringify(await app.oauth.store.findApplicationById(mine.id)), before, 'the application is untouched')
+
+  const device = await createDeviceApplication(app)
+  const { user_code: userCode } = await deviceCode(app, device)
+  const entry = await consentToken('device')
+  t.equal((await post(app, '/o/device/', form({ csrf_token: entry.token, user_code: userCode }), entry.cookie, STAFF)).statusCode, 403, 'device entry refused')
+  t.equal((await post(app, '/o/device/', form({ csrf_token: deviceForm(await getPage(app, '/o/device/', { user: STAFF }, entry.cookie), entry.cookie).csrfToken, user_code: userCode }), entry.cookie, STAFF)).statusCode, 302, 'control: the entry form\'s own token')
 })
