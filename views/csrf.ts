@@ -42,7 +42,10 @@ export function createCsrfProtection (key: Buffer, path: string): CsrfProtection
       let cookie = readCookie(request, COOKIE)
       if (cookie === undefined || !/^[A-Za-z0-9_-]{43}$/.test(cookie)) {
         cookie = randomBytes(32).toString('base64url')
-        const secure = request.protocol === 'https' ? '; Secure' : ''
+        // Secure when the browser reaches this server over https: the request says so, or the
+        // configured issuer does (a TLS-terminating proxy without Fastify's trustProxy makes every
+        // request look like plain http, and the cookie would then travel in clear too).
+        const secure = request.protocol === 'https' || request.server.oauth.settings.issuer?.startsWith('https:') === true ? '; Secure' : ''
         reply.header('set-cookie', `${COOKIE}=${cookie}; Path=${path}; HttpOnly; SameSite=Lax${secure}`)
       }
       return sign(cookie, binding).toString('base64url')

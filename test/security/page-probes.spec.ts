@@ -10,6 +10,7 @@ import { asUser, buildAuthorizeApp, codeFlowTokens, codeRequest, createCodeAppli
 import { pageForm, registerThroughPages, type PageForm } from '../helpers/management.js'
 import { staffUser, STAFF } from '../views/admin-support.js'
 import { createDeviceApplication, deviceCode, enterCode, getPage, pageForm as deviceForm } from '../device/support.js'
+import { newRsaPem, oidcSettings } from '../oidc/support.js'
 
 /** An app with every page family: consent, device, management, staff and (with OIDC) logout. */
 async function buildPagesApp (t: Parameters<typeof buildAuthorizeApp>[0], options: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -111,4 +112,31 @@ t.test('a consent token is no management, staff or device token, even for a clie
   const entry = await consentToken('device')
   t.equal((await post(app, '/o/device/', form({ csrf_token: entry.token, user_code: userCode }), entry.cookie, STAFF)).statusCode, 403, 'device entry refused')
   t.equal((await post(app, '/o/device/', form({ csrf_token: deviceForm(await getPage(app, '/o/device/', { user: STAFF }, entry.cookie), entry.cookie).csrfToken, user_code: userCode }), entry.cookie, STAFF)).statusCode, 302, 'control: the entry form\'s own token')
+})
+
+t.test('behind a TLS-terminating proxy without trustProxy, an https issuer makes the CSRF cookie Secure on every page family', async (t) => {
+  const pages = async (app: FastifyInstance, clientId: string): Promise<Array<[string, LightMyRequestResponse]>> => [
+    ['consent', await get(app, `/o/authorize/?${form(codeRequest(clientId, { scope: 'openid' }))}`)],
+    ['device', await get(app, '/o/device/')],
+    ['management', await get(app, '/o/applications/register/')],
+    ['staff', await get(app, '/o/admin/access-tokens/', STAFF)],
+    ['logout', await get(app, '/o/logout/')],
+  ]
+  const cookieOf = (res: LightMyRequestResponse): string => {
+    const header = res.headers['set-cookie']
+    return (Array.isArray(header) ? header : [String(header)]).find((c) => c.startsWith('oat_csrf=')) ?? ''
+  }
+  const https = await buildPagesApp(t, { oidc: { privateKey: newRsaPem() }, logoutUser: async () => {}, settings: oidcSettings({ deviceFlowEnabled: true, oidcRpInitiatedLogoutEnabled: true }) })
+  t.match(https.oauth.settings.issuer, /^https:/)
+  const secured = await createCodeApplication(https)
+  for (const [name, res] of await pages(https, secured.application.clientId)) {
+    t.equal(res.statusCode, 200, `${name}: the page`)
+    t.match(cookieOf(res), /^oat_csrf=[A-Za-z0-9_-]{43}; Path=\/o; HttpOnly; SameSite=Lax; Secure$/, `${name}: Secure over a request that arrived as http`)
+  }
+  // Control: a loopback development issuer over http keeps the cookie usable there.
+  const local = await buildPagesApp(t, { oidc: { privateKey: newRsaPem() }, logoutUser: async () => {}, settings: oidcSettings({ deviceFlowEnabled: true, oidcRpInitiatedLogoutEnabled: true, issuer: 'http://127.0.0.1:8000/o' }) })
+  const plain = await createCodeApplication(local)
+  for (const [name, res] of await pages(local, plain.application.clientId)) {
+    t.match(cookieOf(res), /^oat_csrf=[A-Za-z0-9_-]{43}; Path=\/o; HttpOnly; SameSite=Lax$/, `control: ${name} over http with an http issuer`)
+  }
 })
