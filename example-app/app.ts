@@ -55,6 +55,12 @@ export interface ExampleAppOptions {
    * hosts. Off by default: the server then fetches nothing a client names.
    */
   cimd?: { readonly enabled: boolean, readonly allowedHosts: readonly string[] }
+  /**
+   * The TLS-terminating proxies in front of the app (TRUST_PROXY), for Fastify's `trustProxy`:
+   * their X-Forwarded-For and X-Forwarded-Proto name the client's address (which the failure
+   * limits count by) and scheme (the session and CSRF cookies are `Secure` over https).
+   */
+  trustProxy?: readonly string[]
   /** Toolkit settings over the example's own (the benchmark turns the verification cache off with them). */
   settings?: SettingsInput
   /**
@@ -107,7 +113,12 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
   const logger: FastifyServerOptions['logger'] = options.logger === true ? { serializers: oauthLogSerializers } : false
   // Plugins load while the server starts, migrations of a new database included: Fastify's 10 s
   // for each is short for a first start against a remote or busy PostgreSQL.
-  const app = Fastify({ logger, pluginTimeout: 60_000 })
+  const app = Fastify({ logger, pluginTimeout: 60_000, ...(options.trustProxy === undefined ? {} : { trustProxy: [...options.trustProxy] }) })
+  // The example app serves plain http: an https issuer means a proxy in front of it, which must be
+  // trusted, or every client has the proxy's address and one guesser's failures refuse them all.
+  if (options.issuer?.startsWith('https:') === true && options.trustProxy === undefined) {
+    app.log.warn('ISSUER is https but TRUST_PROXY is unset: set TRUST_PROXY to the address of the TLS-terminating proxy, or every client shares its address for the rate limits and the session cookie is not Secure')
+  }
   // On PostgreSQL one pool serves the toolkit and the users. The toolkit leaves a pool it is
   // given open, so the app ends it when it closes.
   let pool: pg.Pool | null = null

@@ -1,5 +1,6 @@
 // The example app's environment variables, read and checked once for `npm start` (server.ts) and
 // `npm run example -- check` (manage.ts), so that both see the same issuer and secrets.
+import { isIP } from 'node:net'
 
 /** A mistake in the example app's environment: reported as its message alone. */
 export class StartupError extends Error {}
@@ -19,8 +20,35 @@ export function cimdEnvironment (env: NodeJS.ProcessEnv = process.env): CimdEnvi
   return { enabled: raw === '1', allowedHosts }
 }
 
-/** The example app's environment: HOST, PORT, ISSUER, SESSION_SECRET, OAT_CLIENT_SECRET_SEALING_KEY and the CIMD switches, checked. */
-export function environment (env: NodeJS.ProcessEnv = process.env): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined, cimd: CimdEnvironment } {
+/** Names proxy-addr (Fastify's `trustProxy`) understands for whole ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * TRUST_PROXY: the addresses of the TLS-terminating proxies in front of the app (space- or
+ * comma-separated addresses, CIDR ranges, or `loopback`/`linklocal`/`uniquelocal`), for
+ * Fastify's `trustProxy`. Only requests from them may say, in X-Forwarded-For/-Proto, who the
+ * client is and that it came over https. Unset: nobody may, and behind a proxy every client has
+ * the proxy's address. `true` (trust any hop) is refused: a client reaching the app directly
+ * would choose its own address and escape the per-address limits.
+ */
+export function trustedProxies (env: NodeJS.ProcessEnv = process.env): readonly string[] | undefined {
+  const raw = (env.TRUST_PROXY ?? '').trim()
+  if (raw === '') return undefined
+  const entries = raw.split(/[\s,]+/).filter((e) => e !== '')
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue
+    const [address = '', bits, extra] = entry.split('/')
+    const family = isIP(address)
+    const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32))
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new StartupError(`TRUST_PROXY must list the proxies' addresses or CIDR ranges (or loopback, linklocal, uniquelocal); got "${entry}"`)
+    }
+  }
+  return entries
+}
+
+/** The example app's environment: HOST, PORT, ISSUER, SESSION_SECRET, OAT_CLIENT_SECRET_SEALING_KEY, TRUST_PROXY and the CIMD switches, checked. */
+export function environment (env: NodeJS.ProcessEnv = process.env): { host: string, port: number, issuer: string, secret: string | undefined, sealingKey: string | undefined, trustProxy: readonly string[] | undefined, cimd: CimdEnvironment } {
   const host = env.HOST ?? '127.0.0.1'
   const rawPort = env.PORT ?? '8000'
   const port = Number(rawPort)
@@ -29,7 +57,7 @@ export function environment (env: NodeJS.ProcessEnv = process.env): { host: stri
   if (secret !== undefined && secret.length < 32) throw new StartupError(`SESSION_SECRET must be at least 32 characters; got ${secret.length}`)
   // The same variable the CLI reads, so `createapplication --algorithm HS256` and the server agree.
   const sealingKey = env.OAT_CLIENT_SECRET_SEALING_KEY
-  return { host, port, issuer: exampleIssuer(host, port, env.ISSUER), secret, sealingKey: sealingKey === '' ? undefined : sealingKey, cimd: cimdEnvironment(env) }
+  return { host, port, issuer: exampleIssuer(host, port, env.ISSUER), secret, sealingKey: sealingKey === '' ? undefined : sealingKey, trustProxy: trustedProxies(env), cimd: cimdEnvironment(env) }
 }
 
 /**

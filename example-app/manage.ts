@@ -30,6 +30,7 @@ async function check (json: boolean): Promise<number> {
     migrate: true,
     oidc: { privateKey: oidcPrivateKey },
     ...(env.secret === undefined ? {} : { secret: env.secret }),
+    ...(env.trustProxy === undefined ? {} : { trustProxy: [...env.trustProxy] }),
   })
   if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -21,7 +21,7 @@ export function rawStartupTarget (env: NodeJS.ProcessEnv = process.env): Startup
 
 /**
  * The environment checked (HOST, PORT, ISSUER, SESSION_SECRET, OAT_CLIENT_SECRET_SEALING_KEY,
- * CIMD_*, DATABASE_URL, the OpenID Connect keys), as the target to listen on and the options of
+ * TRUST_PROXY, CIMD_*, DATABASE_URL, the OpenID Connect keys), as the target to listen on and the options of
  * `buildExampleApp`. A mistake throws `StartupError` (or `ImproperlyConfiguredError` for a
  * DATABASE_URL the toolkit cannot read) before anything is opened.
  */
@@ -39,6 +39,7 @@ export function exampleAppOptions (env: NodeJS.ProcessEnv = process.env, { logge
       cimd: checked.cimd,
       ...(checked.secret === undefined ? {} : { secret: checked.secret }),
       ...(checked.sealingKey === undefined ? {} : { clientSecretSealingKey: checked.sealingKey }),
+      ...(checked.trustProxy === undefined ? {} : { trustProxy: checked.trustProxy }),
     },
   }
 }

@@ -5,12 +5,14 @@
 // the rate-limit counters they drive are per user or per client, except the per-address one,
 // which they stay far below together (BRUTE-1 runs first, on fresh counters, as it ran alone).
 // CIMD needs an app of its own (CIMD_ENABLED=1 changes the metadata every client reads); its
-// "off by default" counterpart is the shared app. http-clients.test.ts runs the real clients.
+// "off by default" counterpart is the shared app. TRUST_PROXY's probes start two apps of their own.
+// http-clients.test.ts runs the real clients.
 import t from 'tap'
 import { bruteForceHttpTests } from '../security/brute-force-http.js'
 import { nextAndIssuerTests } from '../security/example-app-next-issuer.js'
 import { cimdTests } from './cimd.js'
 import { runExampleApp } from './in-process.js'
+import { trustProxyTests } from './trust-proxy.js'
 
 const [shared, cimd] = await Promise.all([
   runExampleApp(t),
@@ -23,3 +25,5 @@ await bruteForceHttpTests(t, shared)
 await nextAndIssuerTests(t, shared)
 // test/example-app/cimd.ts
 await cimdTests(t, cimd, shared)
+// test/example-app/trust-proxy.ts (two apps of its own)
+await trustProxyTests(t)

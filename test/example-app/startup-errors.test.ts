@@ -67,6 +67,9 @@ t.test('the other variables\' mistakes are thrown as the bad PORT is: a StartupE
     ['a bad CIMD_ENABLED', { CIMD_ENABLED: 'yes' }, /^example-app: CIMD_ENABLED must be 1 \(on\) or 0 \(off\); got "yes"/],
     ['a short SESSION_SECRET', { SESSION_SECRET: 'short' }, /^example-app: SESSION_SECRET must be at least 32 characters; got 5/],
     ['another host without ISSUER', { HOST: '0.0.0.0' }, /^example-app: HOST=0\.0\.0\.0 is not a loopback address: set ISSUER/],
+    ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, /^example-app: TRUST_PROXY must list the proxies' addresses or CIDR ranges \(or loopback, linklocal, uniquelocal\); got "true"/],
+    ['a TRUST_PROXY host name', { TRUST_PROXY: '10.0.0.1, proxy.internal' }, /^example-app: TRUST_PROXY must list .*; got "proxy\.internal"/],
+    ['a TRUST_PROXY prefix too long', { TRUST_PROXY: '10.0.0.0/33' }, /^example-app: TRUST_PROXY must list .*; got "10\.0\.0\.0\/33"/],
   ]
   for (const [what, env, message] of cases) {
     let thrown: unknown = null
@@ -84,4 +87,10 @@ t.test('the other variables\' mistakes are thrown as the bad PORT is: a StartupE
     t.notMatch(line, /\n\s+at /, `${what}: no stack trace`)
     t.notMatch(line, /secret-password/, `${what}: no password in the message`)
   }
+})
+
+t.test('TRUST_PROXY lists addresses, CIDR ranges and proxy-addr\'s range names, space- or comma-separated', async (t) => {
+  t.same(environment({ TRUST_PROXY: '10.0.0.1, 2001:db8::/32 loopback' }).trustProxy, ['10.0.0.1', '2001:db8::/32', 'loopback'])
+  t.equal(environment({}).trustProxy, undefined, 'unset: no proxy is trusted')
+  t.equal(environment({ TRUST_PROXY: ' ' }).trustProxy, undefined)
 })
