@@ -71,12 +71,29 @@ interface Refusal {
   readonly seconds: number
 }
 
+/** The servers already warned about an untrusted proxy: once each is enough. */
+const warnedOfProxy = new WeakSet<object>()
+
+/**
+ * Behind a TLS-terminating proxy that Fastify does not trust (no `trustProxy`), every client has
+ * the proxy's address, so a per-address limit reached by one guesser refuses everyone behind it.
+ * Fastify cannot tell a proxy's X-Forwarded-For from a client's forged one, so the first refusal
+ * of a request carrying the header says so once, in the log, as a possibility.
+ */
+function warnIfUntrustedProxy (request: FastifyRequest): void {
+  if (request.headers['x-forwarded-for'] === undefined || request.ips !== undefined || warnedOfProxy.has(request.server)) return
+  warnedOfProxy.add(request.server)
+  request.log.warn({ ip: request.ip }, 'fastify-oauth-toolkit: a rate limit refused an address whose request carried X-Forwarded-For, which Fastify does not trust (no trustProxy option). ' +
+    'If a proxy in front of this app sets that header, every client behind it shares the proxy\'s address and is refused with the guesser: set Fastify\'s trustProxy to the proxy\'s address (docs/deployment.md).')
+}
+
 /**
  * `rateLimitTriggered` for a refused request: the limit, the route's pattern, the address
  * (`request.ip`, as the request log has it) and the client id claimed, made log-safe. Never the
  * account name a limit counts, nor anything from a credential.
  */
 export function notifyRateLimited (request: FastifyRequest, limit: RateLimitKind, retryAfterSeconds: number, clientId: string | undefined): void {
+  warnIfUntrustedProxy(request)
   // `loginRateLimit` may guard a login route of an instance the toolkit is not registered on.
   if (!request.server.hasDecorator('oauth')) return
   const { oauth } = request.server

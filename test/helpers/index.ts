@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { fastifyOAuthToolkit, oauthRoutes, type FastifyOAuthToolkitOptions } from '../../index.js'
 import type { Clock } from '../../lib/clock.js'
@@ -34,7 +34,8 @@ export interface BuildAppOptions extends Partial<FastifyOAuthToolkitOptions> {
   settings?: SettingsInput
   /** Register `oauthRoutes` under this prefix (default '/o'); `false` skips it. */
   prefix?: string | false
-  logger?: boolean
+  /** Fastify's logger (default none): `true`, or options such as a level and a stream to read the log from. */
+  logger?: FastifyServerOptions['logger']
 }
 
 /** This process's migrated template database (`migratedDatabaseFile`), made on first use. */

@@ -218,3 +218,21 @@ t.test('an OAuthError a host route lets through tells the caller only its public
   const thrown = caught[0]
   t.ok(thrown instanceof OAuthError && thrown.message === 'Client authentication failed.' && typeof thrown.detail === 'string' && thrown.detail !== '', 'the reason stays in detail, for logs')
 })
+
+t.test('a refusal of a request carrying X-Forwarded-For that Fastify does not trust warns once that a proxy needs trustProxy', async (t) => {
+  const lines: string[] = []
+  const app = await buildApp(t, { logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+  const { application } = await createApplication(app)
+  const guess = async (headers: Record<string, string>): Promise<number> => (await app.inject({
+    method: 'POST', url: '/o/token/', remoteAddress: '10.8.0.1', headers: { ...FORM, ...headers, authorization: basicAuth(application.clientId, 'wrong') }, payload: form({ grant_type: 'client_credentials' }),
+  })).statusCode
+  const warnings = (): string[] => lines.filter((l) => l.includes('trustProxy'))
+  let last = 0
+  for (let i = 0; i < 11; i++) last = await guess({})
+  t.equal(last, 429, 'refused')
+  t.same(warnings(), [], 'no forwarding header: no warning')
+  t.equal(await guess({ 'x-forwarded-for': '203.0.113.7' }), 429)
+  t.equal(await guess({ 'x-forwarded-for': '203.0.113.8' }), 429)
+  t.equal(warnings().length, 1, 'said once')
+  t.match(JSON.parse(warnings()[0] ?? '{}'), { level: 40, ip: '10.8.0.1', msg: /X-Forwarded-For, which Fastify does not trust.*set Fastify's trustProxy to the proxy's address/ })
+})
