@@ -149,10 +149,14 @@ function installTarball (project: string, tarball: string, type: 'module' | 'com
   return pkgDir
 }
 
-/** A strict TypeScript project over `files` that also checks every declaration file it loads (`skipLibCheck: false`). */
+/**
+ * A strict TypeScript project over `files` that also checks every declaration file it loads
+ * (`skipLibCheck: false`), with `exactOptionalPropertyTypes` as `tsc --init` writes it: options
+ * filled from `process.env` (the README's `secret: process.env.OAUTH_SECRET`) must still type.
+ */
 function writeStrictTsconfig (project: string, files: string[], extra: Record<string, unknown> = {}): void {
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], ...extra },
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: false, types: ['node'], ...extra },
     files,
   }))
 }
@@ -226,9 +230,12 @@ t.test('npm pack produces an installable, typed package with a working bin and s
     }
     export async function register (): Promise<void> {
       await Fastify().register(fastifyOAuthToolkit, { database: db })
+      // The README's way: values from the environment, possibly unset (a clear error at register).
+      await Fastify().register(fastifyOAuthToolkit, { database: process.env.DATABASE_URL, secret: process.env.OAUTH_SECRET, oidc: { privateKey: process.env.OIDC_RSA_PRIVATE_KEY } })
     }
     export const isOAuthError = (err: unknown): boolean => err instanceof OAuthError && !(err instanceof errors.InvalidTokenError)
     export async function gate (): Promise<DeploymentCheckResult['problems']> {
+      await checkDeployment({ database: process.env.DATABASE_URL, secret: process.env.OAUTH_SECRET })
       return (await checkDeployment({ database: db, settings: { issuer: 'https://auth.example.com/o' }, secret: 'x'.repeat(32) })).problems
     }
   `)
