@@ -29,11 +29,11 @@ export interface FastifyOAuthToolkitOptions {
    * `pg` package for PostgreSQL; SQLite needs nothing more). The plugin closes what it opened
    * when the app closes; a given database or pool stays open.
    */
-  database?: DatabaseOption
+  database?: DatabaseOption | undefined
   /** A ready `Store` (for example a PostgreSQL one); the caller owns and closes it. */
-  store?: Store
+  store?: Store | undefined
   /** Apply pending migrations at start (default false; see the CLI's `migrate`). */
-  migrate?: boolean
+  migrate?: boolean | undefined
   /**
    * SQLite only (a `database` the plugin opens or adopts), ignored for PostgreSQL:
    * `mmapSize`, bytes of the file to memory-map (default none; flat verification on large
@@ -44,54 +44,54 @@ export interface FastifyOAuthToolkitOptions {
    * @example
    * { database: './oauth.sqlite3', sqlite: { mmapSize: 1 << 30 } }
    */
-  sqlite?: SqliteOptions
+  sqlite?: SqliteOptions | undefined
   /** Settings; DOT's defaults fill in the rest. */
-  settings?: SettingsInput
+  settings?: SettingsInput | undefined
   /** Loads the user a token speaks for, for `request.resourceOwner`. */
-  loadUser?: LoadUser
+  loadUser?: LoadUser | undefined
   /** Checks username and password for the password grant. */
-  verifyUserCredentials?: VerifyUserCredentials
+  verifyUserCredentials?: VerifyUserCredentials | undefined
   /**
    * Who is logged in on a browser request, for the authorization (consent) pages: resolve
    * `{ id }` (and optionally `authTime`) or `null` for anonymous visitors.
    */
-  resolveUser?: ResolveUser
+  resolveUser?: ResolveUser | undefined
   /** Ends the host's session, for OpenID Connect RP-Initiated Logout (`oidcRpInitiatedLogoutEnabled`). */
-  logoutUser?: LogoutUser
+  logoutUser?: LogoutUser | undefined
   /** Where anonymous users are sent to log in, with `?next=<the original URL>` (DOT's `LOGIN_URL`; default `/accounts/login/`). */
-  loginUrl?: string
+  loginUrl?: string | undefined
   /**
    * Key for the CSRF tokens of the toolkit's forms, at least 32 characters. Without it a random
    * key is drawn per process, which is fine for one instance; set it when several instances
    * serve the same users behind a load balancer.
    */
-  secret?: string
+  secret?: string | undefined
   /**
    * OpenID Connect (with the `oidcEnabled` setting) and JWT access tokens: the private keys that
    * sign (`privateKey`, an RSA key for RS256, and/or `signingKeys` for PS256, ES256, EdDSA; PEM
    * or JWK), retired keys still published in the JWKS, and the host's claims for UserInfo and
    * ID tokens. Keys are options, not settings: settings are plain data that may be logged.
    */
-  oidc?: OidcOptions
+  oidc?: OidcOptions | undefined
   /**
    * Key(s) that seal the client secrets of HS256 applications (AES-256-GCM; see docs/oidc.md):
    * 32 random bytes as hex, base64url or a Uint8Array (`fastify-oauth-toolkit generatekey
    * --sealing` prints one); a list rotates (the first seals, all open). Without it, applications
    * cannot use HS256. An option, not a setting, for the same reason as the signing keys.
    */
-  clientSecretSealingKey?: SealingKeyInput
+  clientSecretSealingKey?: SealingKeyInput | undefined
   /**
    * The key DPoP server nonces are MACed with (the `dpopNonceRequired` setting, RFC 9449 §8):
    * 32 random bytes as hex, base64url or a Uint8Array, the same on every instance. Without it a
    * key is derived from `clientSecretSealingKey`; with neither, `dpopNonceRequired` fails here.
    */
-  dpopNonceKey?: SealingKey
+  dpopNonceKey?: SealingKey | undefined
   /**
    * Bearer tokens that may register clients at `{prefix}/register/` when the
    * `dcrRegistrationPolicy` setting is `initial-access-token` (RFC 7591 §3), each at least 32
    * characters. Only their checksums are kept; they are compared in constant time.
    */
-  initialAccessTokens?: readonly string[]
+  initialAccessTokens?: readonly string[] | undefined
   /**
    * The outbound HTTP client that fetches URLs clients register (a `private_key_jwt` client's
    * `jwks_uri`): https only, public addresses only (checked after resolving the name, so DNS
@@ -99,9 +99,9 @@ export interface FastifyOAuthToolkitOptions {
    * `timeoutMs` (5000) by default. `allowHttp` and `allowPrivateAddresses` are for tests and
    * local development only; `ca` trusts a test server's certificate (PEM).
    */
-  outboundHttp?: OutboundHttpOptions
+  outboundHttp?: OutboundHttpOptions | undefined
   /** Replacements for the built-in HTML templates (consent page, error page). */
-  templates?: Partial<Templates>
+  templates?: Partial<Templates> | undefined
   /**
    * The languages of the toolkit's pages (docs/i18n.md): English and French ship, chosen from
    * the browser's `Accept-Language` unless `resolveLocale` decides; add a language or override
@@ -109,25 +109,25 @@ export interface FastifyOAuthToolkitOptions {
    * @example
    * { i18n: { messages: { en: { 'consent.intro': 'This app asks to:' } }, resolveLocale: (request) => request.session.get('lang') } }
    */
-  i18n?: I18nOptions
+  i18n?: I18nOptions | undefined
   /** Injected time source (tests). */
-  clock?: Clock
+  clock?: Clock | undefined
   /** Injected randomness (tests). */
-  random?: Random
+  random?: Random | undefined
   /** Injected secret hasher (tests, or different KDF costs). */
-  hasher?: SecretHasher
+  hasher?: SecretHasher | undefined
 }
 
 /** The `oidc` option of the core plugin. */
 export interface OidcOptions extends OidcKeyOptions {
   /** The user's claims for UserInfo, filtered by the token's scopes (OIDC Core §5.4); without it UserInfo returns `sub` only. */
-  getUserClaims?: GetUserClaims
+  getUserClaims?: GetUserClaims | undefined
   /**
    * Extra claims for ID tokens (roles, tenant; DOT's `get_additional_claims`), filtered like
    * UserInfo's; the protocol claims (`RESERVED_ID_TOKEN_CLAIMS`) cannot be set and are dropped.
    * Without it ID tokens carry the protocol claims only.
    */
-  getIdTokenClaims?: GetIdTokenClaims
+  getIdTokenClaims?: GetIdTokenClaims | undefined
 }
 
 /** The keys of the `oidc` option, checked against `OidcOptions` by the compiler. */
@@ -223,7 +223,12 @@ const plugin: FastifyPluginAsync<FastifyOAuthToolkitOptions> = async (app, optio
   // fastify-plugin lets a second registration reach the same instance; say so instead of Fastify's "decorator already added".
   if (app.hasDecorator('oauth') || app.hasDecorator('oauthResource')) optionError('fastifyOAuthToolkit is registered twice on this instance (or alongside resourceServer); register it once, before oauthRoutes and the views')
   rejectUnknownOptions('fastifyOAuthToolkit', options, Object.keys(OPTION_NAMES), RENAMED_OPTIONS)
-  if ((options.database === undefined) === (options.store === undefined)) optionError('give exactly one of `database` or `store`')
+  if ((options.database === undefined) === (options.store === undefined)) {
+    // `database: process.env.DATABASE_URL` with the variable unset is the usual way to get here.
+    optionError(options.database === undefined && options.store === undefined && 'database' in options
+      ? '`database` is undefined (an unset environment variable?): give a SQLite path, \':memory:\', a postgres:// URL, an open better-sqlite3 Database or a pg.Pool, or a `store`'
+      : 'give exactly one of `database` or `store`')
+  }
   if (options.loginUrl !== undefined && (typeof options.loginUrl !== 'string' || !options.loginUrl.startsWith('/') || /[\s\\]/.test(options.loginUrl))) {
     optionError('`loginUrl` must be a path starting with "/"')
   }

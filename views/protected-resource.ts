@@ -145,7 +145,7 @@ export class ScopedProtectedResourceView extends ProtectedResourceView {
     }
     const unknown = this.requiredScopes.filter((s) => !Object.hasOwn(app.oauthResource.settings.scopes, s))
     if (unknown.length > 0) {
-      throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} requires unknown scopes: ${unknown.join(', ')}`)
+      throw new ImproperlyConfiguredError('OAT_ERR_VIEW', `fastify-oauth-toolkit: ${this.constructor.name} requires scopes not declared in settings.scopes (${Object.keys(app.oauthResource.settings.scopes).join(', ')}): ${unknown.join(', ')}`)
     }
   }
 

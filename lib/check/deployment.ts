@@ -20,24 +20,24 @@ const STALE_ROWS_THRESHOLD = 100
 /** What `checkDeployment` looks at: the options you give the plugin, and Fastify's `trustProxy`. */
 export interface DeploymentCheckOptions {
   /** The plugin's `settings`. An invalid one is reported as `oauth.E001`, not thrown. */
-  readonly settings?: SettingsInput
+  readonly settings?: SettingsInput | undefined
   /**
    * The plugin's `database` (path, URL, better-sqlite3 database or `pg.Pool`; for a `store` you
    * built, the database it runs on); without it the database checks do not run.
    */
-  readonly database?: DatabaseOption
+  readonly database?: DatabaseOption | undefined
   /** The plugin's `migrate` option: `true` applies pending migrations at start, so a database that lacks them (or a SQLite file not yet created) is no problem. */
-  readonly migrate?: boolean
+  readonly migrate?: boolean | undefined
   /** The plugin's `oidc` option: the signing keys are loaded and judged as the plugin would. */
-  readonly oidc?: OidcKeyOptions
+  readonly oidc?: OidcKeyOptions | undefined
   /** The plugin's `secret` option (the toolkit's CSRF key). */
-  readonly secret?: string
+  readonly secret?: string | undefined
   /** The `trustProxy` option you give `Fastify()` (`true`, an address list, a hop count or a function). */
   readonly trustProxy?: unknown
   /** Ids not to report, besides the `silencedChecks` setting (e.g. `['oauth.W002']`). */
-  readonly silence?: readonly string[]
+  readonly silence?: readonly string[] | undefined
   /** Time source (tests). */
-  readonly clock?: Clock
+  readonly clock?: Clock | undefined
 }
 
 /** What the deployment checks found. */

@@ -31,15 +31,15 @@ export interface SigningKeyOption {
  */
 export interface OidcKeyOptions {
   /** An active RSA key for RS256 (the algorithm every relying party supports, OIDC Core §15.1). */
-  readonly privateKey?: KeyMaterial
+  readonly privateKey?: KeyMaterial | undefined
   /** More active keys, one per algorithm (`PS256`, `ES256`, `EdDSA`; or `RS256` when `privateKey` is not given). */
-  readonly signingKeys?: readonly SigningKeyOption[]
+  readonly signingKeys?: readonly SigningKeyOption[] | undefined
   /**
    * Retired keys: no longer used to sign, still published in the JWKS until the tokens they
    * signed expire. A bare key is taken for RS256 (RSA; or the JWK's `alg`), ES256 (P-256) or
    * EdDSA (Ed25519); give `{ alg: 'PS256', privateKey }` for a retired PS256 key.
    */
-  readonly inactiveKeys?: ReadonlyArray<KeyMaterial | SigningKeyOption>
+  readonly inactiveKeys?: ReadonlyArray<KeyMaterial | SigningKeyOption> | undefined
 }
 
 /** A public key as the JWKS publishes it: public members only, with `kid`, `alg` and `use`. */
@@ -183,7 +183,9 @@ function optionAlgorithm (entry: SigningKeyOption, name: string): SigningKeyAlgo
 /** One key read and checked against its algorithm. */
 interface CheckedKey { readonly key: KeyObject, readonly alg: SigningKeyAlgorithm, readonly name: string }
 
-function checkKey (material: unknown, alg: SigningKeyAlgorithm | null, name: string, active: boolean): CheckedKey {
+function checkKey (material: unknown, alg: SigningKeyAlgorithm | null, name: string, active: boolean, field = name): CheckedKey {
+  // `privateKey: process.env.SOME_KEY` with the variable unset: name the field, not the type.
+  if (material === undefined) keyError(`${field} is undefined (an unset environment variable?); give a PEM string or a JWK`)
   const key = readKey(material, name, !active)
   const jwkAlg = jwkAlgOf(material)
   const chosen = alg ?? impliedAlgorithm(key, jwkAlg)
@@ -213,14 +215,14 @@ export async function loadSigningKeys (options: OidcKeyOptions): Promise<Signing
   for (const [i, entry] of (extra as unknown[]).entries()) {
     const name = `signingKeys[${i}]`
     if (!isKeyOption(entry)) keyError(`${name} must be { alg, privateKey }`)
-    const checked = checkKey(entry.privateKey, optionAlgorithm(entry, name), name, true)
+    const checked = checkKey(entry.privateKey, optionAlgorithm(entry, name), name, true, `${name}.privateKey`)
     const twin = active.find((k) => k.alg === checked.alg)
     if (twin !== undefined) keyError(`${twin.name} and ${name} are both active ${checked.alg} keys; keep one active and move the other to inactiveKeys`)
     active.push(checked)
   }
   const retired = (inactive as unknown[]).map((entry, i) => {
     const name = `inactiveKeys[${i}]`
-    return isKeyOption(entry) ? checkKey(entry.privateKey, optionAlgorithm(entry, name), name, false) : checkKey(entry, null, name, false)
+    return isKeyOption(entry) ? checkKey(entry.privateKey, optionAlgorithm(entry, name), name, false, `${name}.privateKey`) : checkKey(entry, null, name, false)
   })
 
   // RS256 is the default (OIDC Core §15.1 and Registration §2: what a client that names no algorithm expects).

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, posix, relative } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 
@@ -149,10 +149,14 @@ function installTarball (project: string, tarball: string, type: 'module' | 'com
   return pkgDir
 }
 
-/** A strict TypeScript project over `files` that also checks every declaration file it loads (`skipLibCheck: false`). */
+/**
+ * A strict TypeScript project over `files` that also checks every declaration file it loads
+ * (`skipLibCheck: false`), with `exactOptionalPropertyTypes` as `tsc --init` writes it: options
+ * filled from `process.env` (the README's `secret: process.env.OAUTH_SECRET`) must still type.
+ */
 function writeStrictTsconfig (project: string, files: string[], extra: Record<string, unknown> = {}): void {
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], ...extra },
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: false, types: ['node'], ...extra },
     files,
   }))
 }
@@ -187,9 +191,19 @@ t.test('npm pack produces an installable, typed package with a working bin and s
   t.ok(files.includes('dist/lib/cli/bin.js'), 'ships the bin')
   t.ok(files.some((f) => f.startsWith('dist/lib/store/sqlite/migrations/') && f.endsWith('.sql')), 'ships the SQL migrations')
   t.ok(files.some((f) => f.startsWith('dist/lib/store/pg/migrations/') && f.endsWith('.sql')), 'ships the PostgreSQL migrations')
-  t.notOk(files.some((f) => /^(test|example-app|scratch|lib|entries)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'ships no sources, tests or examples')
-  // The README's links (docs/, SECURITY.md, bench/README.md) and the licence work in the installed package.
+  // The two READMEs the README links to from those folders are documentation (the tutorial's walkthrough, the attack table).
+  const shippedDocs = new Set(['example-app/README.md', 'test/security/README.md'])
+  t.notOk(files.some((f) => (/^(test|example-app|scratch|lib|entries)\//.test(f) && !shippedDocs.has(f)) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'ships no sources, tests or examples')
   for (const doc of ['LICENSE', 'README.md', 'SECURITY.md', 'docs/deployment.md', 'docs/resource-server.md', 'bench/README.md']) t.ok(files.includes(doc), `ships ${doc}`)
+  // Every relative link of every shipped Markdown file works in the installed package, where a
+  // newcomer reads them (npm's page and the editor's preview resolve them against the package).
+  const deadLinks = files.filter((f) => f.endsWith('.md')).flatMap((doc) =>
+    [...readFileSync(join(ROOT, doc), 'utf8').matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1] ?? '')
+      .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target))
+      .filter((target) => !files.includes(posix.normalize(posix.join(posix.dirname(doc), target))))
+      .map((target) => `${doc} -> ${target}`))
+  t.same(deadLinks, [], 'every relative Markdown link resolves inside the package')
 
   // A project that installed the tarball beside all the repository's packages (pg included).
   const project = join(dir, 'project')
@@ -226,9 +240,12 @@ t.test('npm pack produces an installable, typed package with a working bin and s
     }
     export async function register (): Promise<void> {
       await Fastify().register(fastifyOAuthToolkit, { database: db })
+      // The README's way: values from the environment, possibly unset (a clear error at register).
+      await Fastify().register(fastifyOAuthToolkit, { database: process.env.DATABASE_URL, secret: process.env.OAUTH_SECRET, oidc: { privateKey: process.env.OIDC_RSA_PRIVATE_KEY } })
     }
     export const isOAuthError = (err: unknown): boolean => err instanceof OAuthError && !(err instanceof errors.InvalidTokenError)
     export async function gate (): Promise<DeploymentCheckResult['problems']> {
+      await checkDeployment({ database: process.env.DATABASE_URL, secret: process.env.OAUTH_SECRET })
       return (await checkDeployment({ database: db, settings: { issuer: 'https://auth.example.com/o' }, secret: 'x'.repeat(32) })).problems
     }
   `)

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { DEFAULT_SETTINGS, defaultScopesOf, resolveSettings } from '../../lib/settings.js'
 
@@ -121,4 +122,24 @@ t.test('client assertion settings: short lives, small skew, asymmetric algorithm
   t.throws(() => resolveSettings({ clientAssertionSigningAlgorithms: [] }), /clientAssertionSigningAlgorithms must not be empty/)
   t.throws(() => resolveSettings({ clientAssertionMaxLifetimeSeconds: 86400 }), /clientAssertionMaxLifetimeSeconds must be at most 3600/)
   t.throws(() => resolveSettings({ clientAssertionClockSkewSeconds: 600 }), /clientAssertionClockSkewSeconds must be at most 300/)
+})
+
+t.test('the README settings table has a row for every setting', async (t) => {
+  // A setting missing there is one a newcomer never learns of (the table is what they read).
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const table = readme.slice(readme.indexOf('\n### Settings\n'), readme.indexOf('\n### PostgreSQL'))
+  // A row names its settings first: `a` / `b`, or `backchannelLogoutWaitSeconds` / `…MaxAttempts`
+  // (the rest shares the first one's prefix).
+  const named = new Set<string>()
+  const shortened: Array<{ first: string, suffix: string }> = []
+  for (const [, cell] of table.matchAll(/^\| ([^|]+) \|/gm)) {
+    const names = [...(cell ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '')
+    for (const name of names) {
+      if (name.startsWith('…')) shortened.push({ first: names[0] ?? '', suffix: name.slice(1) })
+      else named.add(name)
+    }
+  }
+  const inTable = (key: string): boolean => named.has(key) ||
+    shortened.some(({ first, suffix }) => key.endsWith(suffix) && first.startsWith(key.slice(0, key.length - suffix.length)))
+  t.same(Object.keys(DEFAULT_SETTINGS).filter((key) => !inTable(key)), [])
 })

@@ -312,6 +312,9 @@ t.test('bad key options fail registration with one line naming the key', async (
     ['an unknown algorithm', { signingKeys: [{ alg: 'ES384', privateKey: ecPem('P-384') }] }, /signingKeys\[0\]\.alg must be RS256, PS256, ES256, EdDSA; got "ES384"/],
     ['a misspelt field', { signingKeys: [{ alg: 'ES256', privateKey: ecPem(), kid: 'mine' }] }, /signingKeys\[0\] has no field "kid"/],
     ['a bare key in signingKeys', { signingKeys: [ecPem()] }, /signingKeys\[0\] must be \{ alg, privateKey \}/],
+    // `privateKey: process.env.OIDC_ES256_PRIVATE_KEY` with the variable unset names the field and the likely cause.
+    ['an unset signingKeys privateKey', { signingKeys: [{ alg: 'ES256', privateKey: undefined }] }, /signingKeys\[0\]\.privateKey is undefined \(an unset environment variable\?\)/],
+    ['an unset inactive key', { privateKey: rsa, inactiveKeys: [undefined] }, /inactiveKeys\[0\] is undefined \(an unset environment variable\?\)/],
     ['a JWK whose alg disagrees', { signingKeys: [{ alg: 'EdDSA', privateKey: { ...edJwk(), alg: 'Ed448' } }] }, /signingKeys\[0\] is a JWK for Ed448, but it is given for EdDSA/],
     ['an inactive key of no usable kind', { privateKey: rsa, inactiveKeys: [ecPem('P-384')] }, /inactiveKeys\[0\] is an EC key on P-384, but ES256 needs/],
     ['a misspelt oidc option', { privateKey: rsa, signingKey: [] }, /`oidc` has no option "signingKey" \(did you mean "signingKeys"\?\)/],

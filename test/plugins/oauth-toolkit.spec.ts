@@ -55,6 +55,10 @@ t.test('registration needs exactly one of database and store', async (t) => {
   await t.test('neither', async (t) => {
     await rejectsRegistration(t, {}, { code: 'OAT_ERR_OPTIONS', message: /exactly one of `database` or `store`/ })
   })
+  await t.test('an unset environment variable', async (t) => {
+    // `database: process.env.DATABASE_URL` with the variable unset: say so, not just "give one".
+    await rejectsRegistration(t, { database: undefined }, { code: 'OAT_ERR_OPTIONS', message: /`database` is undefined \(an unset environment variable\?\)/ })
+  })
   await t.test('both', async (t) => {
     const store = createSqliteStore({ database: ':memory:', migrate: true })
     t.teardown(() => store.close())

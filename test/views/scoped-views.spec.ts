@@ -159,7 +159,7 @@ t.test('misconfigured scoped views fail registration with OAT_ERR_VIEW', async (
   }
   const cases: Array<[string, ReturnType<typeof NoScopes.asView>, BuildAppOptions, RegExp]> = [
     ['no requiredScopes', NoScopes.asView('/x'), {}, /NoScopes must set requiredScopes/],
-    ['unknown required scope', UnknownScope.asView('/x'), {}, /requires unknown scopes: admin/],
+    ['unknown required scope', UnknownScope.asView('/x'), {}, /UnknownScope requires scopes not declared in settings\.scopes \(read, write\): admin/],
     ['readScope not in scopes', RW.asView('/x'), { settings: { readScope: 'view' } }, /needs the scope "view"/],
     ['client-protected scoped view without scopes', ClientNoScopes.asView('/x'), {}, /ClientNoScopes must set requiredScopes/],
   ]
