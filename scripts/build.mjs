@@ -6,7 +6,14 @@ import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const tsc = require.resolve('typescript/bin/tsc')
+let tsc
+try {
+  tsc = require.resolve('typescript/bin/tsc')
+} catch {
+  // A fresh clone packed before its dependencies were installed (`npm pack` runs this build).
+  console.error('build: TypeScript is not installed here; run `npm install` (or `npm ci`) in this clone first')
+  process.exit(1)
+}
 
 rmSync('dist', { recursive: true, force: true })
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', ...process.argv.slice(2)], { stdio: 'inherit' })
