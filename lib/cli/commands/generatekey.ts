@@ -13,7 +13,7 @@ const KINDS = `RS256 and PS256: ${MODULUS_BITS}-bit RSA; ES256: EC P-256; EdDSA:
 /** `generatekey`: prints a new private key for signing ID tokens and JWT access tokens (or a sealing key). */
 export const generateKeyCommand = defineCommand({
   name: 'generatekey',
-  summary: 'Print a new private key for signing OpenID Connect ID tokens (RS256, PS256, ES256, EdDSA)',
+  summary: 'Print a new private key for signing OpenID Connect ID tokens (RS256, PS256, ES256, EdDSA), or with --sealing a client-secret sealing key',
   description: 'Generates a private key for --alg (default RS256) and prints it as a PKCS#8 PEM (or, with\n' +
     `--jwk, as a private JWK carrying its "alg"). ${KINDS}.\n` +
     'Store it as a secret and pass it to the plugin: an RS256 key as `oidc: { privateKey }`, any key\n' +
