@@ -16,7 +16,8 @@ const ENDPOINTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
 const CLIENT_AUTH_FAILED = { error: 'invalid_client', error_description: 'Client authentication failed.' }
 
 t.test('PROTO-1 a client refused after its Basic credentials were read gets its 401 with a Basic challenge (RFC 6749 §5.2), at every endpoint', async (t) => {
-  const app = await buildApp(t, { settings: { deviceFlowEnabled: true } })
+  // Failure limits off: this counts challenges, not refusals (BRUTE-1 has its own tests).
+  const app = await buildApp(t, { settings: { deviceFlowEnabled: true, rateLimitFailures: null } })
   const { application: confidential } = await createApplication(app, { authorizationGrantType: 'authorization-code', redirectUris: ['https://client.example.com/cb'], clientSecret: 'the-right-secret' })
   const { application: publicClient } = await createApplication(app, { clientType: 'public', authorizationGrantType: 'authorization-code', redirectUris: ['https://client.example.com/cb'] })
   const attempts: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
