@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, HTTPMethods } from 'fastify'
 import { ImproperlyConfiguredError, InvalidClientError, OAuthError } from '../lib/errors.js'
-import { BASIC_CHALLENGE } from '../lib/validator/client-auth.js'
+import { challengeIfBasic } from '../lib/validator/client-auth.js'
 import { finishHook, type VerifyOutcome } from './resource-guard.js'
 import { oauthLogSerializers } from './log-redaction.js'
 
@@ -205,8 +205,7 @@ export class ClientProtectedResourceView extends ProtectedResourceView {
       // refused (429) before any hash, the right secret included, and a failure here counts there.
       const client = await request.server.oauth.authenticateClient(request)
       if (client.application.clientType !== 'confidential') {
-        const basic = /^basic\b/i.test(request.headers.authorization ?? '')
-        return new InvalidClientError({ detail: 'public clients cannot authenticate', ...(basic ? { headers: BASIC_CHALLENGE } : {}) })
+        return new InvalidClientError({ detail: 'public clients cannot authenticate', ...challengeIfBasic(request) })
       }
       request.oauthClient = client.application
       return null

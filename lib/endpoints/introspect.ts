@@ -7,7 +7,7 @@ import { bearerChallenge, noStoreJson, type OAuthResponse } from '../response.js
 import type { Application } from '../store/types.js'
 import { tokenChecksum } from '../tokens/checksum.js'
 import { refreshTokenExpiresAt } from '../tokens/refresh-expiry.js'
-import { authenticateClient } from '../validator/client-auth.js'
+import { authenticateClient, challengeIfBasic } from '../validator/client-auth.js'
 import { INTROSPECTION_SCOPE, mayIntrospect } from '../validator/scopes.js'
 import { corsHeaders, withCors } from './cors.js'
 
@@ -113,7 +113,7 @@ async function authenticateCaller (ctx: ServerContext, req: OAuthRequest, params
     return { application, resourceServer: true }
   }
   const client = await authenticateClient(ctx, req, params, issuer, 'introspection')
-  if (client.application.clientType !== 'confidential') throw new InvalidClientError({ detail: 'public clients may not introspect' })
+  if (client.application.clientType !== 'confidential') throw new InvalidClientError({ detail: 'public clients may not introspect', ...challengeIfBasic(req) })
   return { application: client.application, resourceServer: mayIntrospect(client.application) }
 }
 

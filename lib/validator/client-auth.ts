@@ -45,6 +45,15 @@ export interface BasicCredentials { clientId: string, secret: string }
 /** RFC 6749 §5.2: the challenge of a failed authentication that used `Authorization: Basic`. */
 export const BASIC_CHALLENGE: Readonly<Record<string, string>> = { 'www-authenticate': 'Basic realm="oauth"' }
 
+/**
+ * The headers of a refusal after the client's credentials were read and accepted as such (a public
+ * client where only confidential ones may go): RFC 6749 §5.2's Basic challenge when they came in
+ * `Authorization: Basic`, none when they came in the body.
+ */
+export function challengeIfBasic (req: { readonly headers: { readonly authorization?: string } }): { headers?: Readonly<Record<string, string>> } {
+  return /^\s*basic\b/i.test(req.headers.authorization ?? '') ? { headers: BASIC_CHALLENGE } : {}
+}
+
 /** Stateless between calls (no streaming), so one decoder serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: false })
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { clockAt, cli, migratedDatabase, remainingTokens, seedTokens } from './helpers.js'
+import { clockAt, cli, migratedDatabase, remainingTokens, seedTokens, withStore } from './helpers.js'
 
 const NOW = '2026-06-01T12:00:00.000Z'
 const clock = clockAt(NOW)
@@ -58,11 +58,18 @@ t.test('batches of clearExpiredTokensBatchSize remove everything expired', async
   t.same(await remainingTokens(path), { access: ['a3'], refresh: ['r3'], grants: ['g2'] })
 })
 
-t.test('--json prints the counts as one JSON object', async (t) => {
-  const { args } = await setup(t.testdir(), { refreshTokenExpireSeconds: 24 * 3600 })
+t.test('--json prints the counts as one JSON object, the single-use ids the text lists included', async (t) => {
+  const { path, args } = await setup(t.testdir(), { refreshTokenExpireSeconds: 24 * 3600 })
+  // Anyone naming a public client can have the server record a DPoP proof's jti: a cron job
+  // watching what cleartokens removes must see these rows go as well as the tokens.
+  await withStore(path, async (store) => {
+    const now = new Date(NOW)
+    await store.useOnce('dpop', 'expired-proof', new Date(now.getTime() - 1000), new Date(now.getTime() - 60_000))
+    await store.useOnce('dpop', 'live-proof', new Date(now.getTime() + 60_000), now)
+  })
   t.same(await cli(['cleartokens', '--json', ...args], { clock }), {
     code: 0,
-    stdout: '{"access_tokens":2,"refresh_tokens":1,"grants":1,"id_tokens":0,"device_grants":0,"sessions":0}\n',
+    stdout: '{"access_tokens":2,"refresh_tokens":1,"grants":1,"id_tokens":0,"device_grants":0,"used_jtis":1,"sessions":0}\n',
     stderr: '',
   })
 })

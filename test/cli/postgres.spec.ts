@@ -53,7 +53,7 @@ if (url !== null) {
     await seedTokens(url, new Date(NOW))
     const r = await cli(['cleartokens', '--json', '--database', url], { clock: clockAt(NOW) })
     t.equal(r.code, 0, r.stderr)
-    t.same(JSON.parse(r.stdout), { access_tokens: 2, refresh_tokens: 0, grants: 1, id_tokens: 0, device_grants: 0, sessions: 0 })
+    t.same(JSON.parse(r.stdout), { access_tokens: 2, refresh_tokens: 0, grants: 1, id_tokens: 0, device_grants: 0, used_jtis: 0, sessions: 0 })
     t.same(await remainingTokens(url), { access: ['a3'], refresh: ['r2', 'r3', 'r4'], grants: ['g2'] })
   })
 }

@@ -59,7 +59,7 @@ export const clearTokensCommand = defineCommand({
     try {
       const counts = await adminServer(opened.store, settings, deps).clearExpiredTokens()
       io.stdout.write(values.json === true
-        ? JSON.stringify({ access_tokens: counts.accessTokens, refresh_tokens: counts.refreshTokens, grants: counts.grants, id_tokens: counts.idTokens, device_grants: counts.deviceGrants, sessions: counts.sessions }) + '\n'
+        ? JSON.stringify({ access_tokens: counts.accessTokens, refresh_tokens: counts.refreshTokens, grants: counts.grants, id_tokens: counts.idTokens, device_grants: counts.deviceGrants, used_jtis: counts.usedJtis, sessions: counts.sessions }) + '\n'
         : summary(counts, opened.path))
     } finally {
       await opened.close()
