@@ -1,4 +1,4 @@
-import fastifyRateLimit from '@fastify/rate-limit'
+import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OAuthError } from '../lib/errors.js'
 import { flattenParams } from '../lib/request.js'
@@ -169,8 +169,19 @@ interface Counter {
 /** No failure counter reaches this: counters used only for their value (the wait) are created with it. */
 const UNBOUNDED = 2 ** 31
 
+/**
+ * Keys each failure counter keeps in memory (@fastify/rate-limit's in-process store is an LRU of
+ * 5,000 by default). A counter pushed out starts again from zero, and anyone can push counters
+ * out by failing under new keys (a new client id per request): the per-address limit bounds the
+ * new keys an address makes per window, so emptying a counter this way takes as many addresses as
+ * this bound divided by that limit. At about 400 bytes a key, a full counter holds some 20 MB.
+ * A shared store (Redis) keeps every key until its window ends.
+ */
+const FAILURE_COUNTER_KEYS = 50_000
+
 function counter (app: FastifyInstance, max: number, windowSeconds: number, key: (request: FastifyRequest) => string): Counter {
-  const limiter = app.createRateLimit({ max, timeWindow: windowSeconds * 1000, keyGenerator: key }) as Limiter
+  const options: RateLimitOptions = { max, timeWindow: windowSeconds * 1000, keyGenerator: key, cache: FAILURE_COUNTER_KEYS }
+  const limiter = app.createRateLimit(options) as Limiter
   return {
     async read (request) {
       const state = await limiter(request, { increment: false })

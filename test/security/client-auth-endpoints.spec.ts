@@ -236,3 +236,24 @@ t.test('a refusal of a request carrying X-Forwarded-For that Fastify does not tr
   t.equal(warnings().length, 1, 'said once')
   t.match(JSON.parse(warnings()[0] ?? '{}'), { level: 40, ip: '10.8.0.1', msg: /X-Forwarded-For, which Fastify does not trust.*set Fastify's trustProxy to the proxy's address/ })
 })
+
+t.test('BRUTE-1 a refused pair is not pushed out of the in-memory counters by failures under 5,400 new keys from 60 other addresses', async (t) => {
+  const app = await buildApp(t)
+  const { application, clientSecret } = await createApplication(app)
+  const attempt = async (clientId: string, secret: string, ip: string): Promise<number> => (await app.inject({
+    method: 'POST', url: '/o/token/', remoteAddress: ip, headers: FORM, payload: form({ grant_type: 'client_credentials', client_id: clientId, ...(secret === '' ? {} : { client_secret: secret }) }),
+  })).statusCode
+  let last = 0
+  for (let i = 0; i < 11; i++) last = await attempt(application.clientId, 'wrong', '10.9.0.1')
+  t.equal(last, 429, 'the guesser is refused')
+  // Each address stays under the per-address limit (100), each request a new client id: 5,400
+  // new (client, address) keys, more than @fastify/rate-limit's default LRU of 5,000 holds.
+  for (let a = 0; a < 60; a++) {
+    const ip = `10.9.1.${a + 1}`
+    for (let i = 0; i < 90; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, async (_, j) => await attempt(`flood-${a}-${i + j}`, '', ip)))
+    }
+  }
+  t.equal(await attempt(application.clientId, clientSecret ?? '', '10.9.0.1'), 429, 'still refused, the right secret included')
+  t.equal(await attempt(application.clientId, clientSecret ?? '', '10.9.2.1'), 200, 'the client works from elsewhere')
+})
