@@ -13,5 +13,4 @@ await runSpecs(import.meta.url, [
   './admin-probes.spec.ts',
   './browser-rows.spec.ts',
   './page-probes.spec.ts',
-  './protocol-probes.spec.ts',
 ])
